@@ -1,0 +1,109 @@
+// The index's ABI: flat functions over a handle (the header's address). Status codes are the
+// engine's (see index.ts); the host validates every argument before it calls in.
+
+import {
+  Index, indexAlloc, indexFree, vectorAt, isTombstoned, ensureSearchScratch, METRIC_COSINE,
+} from "./graph";
+import { reserveAdds, insertItem, removeId, releaseLevels } from "./insert";
+import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
+import { mapGet } from "../idmap";
+import { normalize } from "../simd";
+
+const STATUS_OK: i32 = 0;
+const STATUS_BUDGET: i32 = -1;
+const LARGE_BATCH: u32 = 4096;
+
+@inline function asIndex(h: usize): Index {
+  return changetype<Index>(h);
+}
+
+/** Creates an empty index; returns its handle, or 0 over budget. metric: 0 cosine, 1 l2, 2 dot. */
+export function indexCreate(dim: i32, metric: i32, M: i32, efConstruction: i32, seed: u32): usize {
+  return changetype<usize>(indexAlloc(dim, metric, M, efConstruction, seed));
+}
+
+/** Frees an index and all its blocks. */
+export function indexDispose(h: usize): void {
+  indexFree(asIndex(h));
+}
+
+/** Address of the index's input row: dim floats the host writes before indexSearch. */
+export function indexInput(h: usize): usize {
+  return asIndex(h).input;
+}
+
+/** Reserves room for adding the n ids at idsPtr (levels drawn now). 0, or -1 over budget. Cost: O(n). */
+export function indexReserve(h: usize, idsPtr: usize, n: u32): i32 {
+  return reserveAdds(asIndex(h), idsPtr, n) ? STATUS_OK : STATUS_BUDGET;
+}
+
+/**
+ * Inserts items [first, first + n) of the reserved batch: ids at idsPtr (the whole batch), their
+ * vectors at vecPtr (n rows of dim floats). Cannot fail. Cost: n graph insertions.
+ */
+export function indexInsert(h: usize, idsPtr: usize, first: u32, vecPtr: usize, n: u32): void {
+  const idx = asIndex(h);
+  const rowBytes = <usize>idx.dim << 2;
+  for (let i: u32 = 0; i < n; i++) {
+    const item = first + i;
+    insertItem(idx, load<u32>(idsPtr + (<usize>item << 2)), vecPtr + <usize>i * rowBytes, item);
+  }
+}
+
+/** Ends a batch: frees its level array if it was large. */
+export function indexEndBatch(h: usize): void {
+  const idx = asIndex(h);
+  if (idx.levelsCap > LARGE_BATCH) releaseLevels(idx);
+}
+
+/** Prepares search scratch for max(ef, k). 0, or -1 over budget. */
+export function indexPrepareSearch(h: usize, k: u32, ef: u32): i32 {
+  return ensureSearchScratch(asIndex(h), ef > k ? ef : k) ? STATUS_OK : STATUS_BUDGET;
+}
+
+/**
+ * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out and
+ * returns how many. Needs indexPrepareSearch(k, ef). Cost: one HNSW query.
+ */
+export function indexSearch(h: usize, k: u32, ef: u32, filtered: bool, out: usize): u32 {
+  const idx = asIndex(h);
+  if (idx.metric == METRIC_COSINE) normalize(idx.input, idx.dim);
+  return searchKnn(idx, idx.input, k, ef, filtered ? MODE_FILTER : MODE_QUERY, out);
+}
+
+/**
+ * Searches n queries (rows of dim floats at qPtr), k each, into out: n rows of k (distance, id)
+ * pairs, a row's missing results as (Infinity, 0xFFFFFFFF). Needs indexPrepareSearch(k, ef).
+ */
+export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, out: usize): void {
+  const idx = asIndex(h);
+  const rowBytes = <usize>idx.dim << 2;
+  for (let i: u32 = 0; i < n; i++) {
+    memory.copy(idx.input, qPtr + <usize>i * rowBytes, rowBytes);
+    const row = out + ((<usize>i * <usize>k) << 3);
+    const found = indexSearch(h, k, ef, false, row);
+    for (let j = found; j < k; j++) {
+      store<f32>(row + (<usize>j << 3), Infinity);
+      store<u32>(row + (<usize>j << 3), 0xFFFFFFFF, 4);
+    }
+  }
+}
+
+/** Removes id; 1 if it was live, else 0. Cost: O(1). */
+export function indexRemove(h: usize, id: u32): i32 {
+  return removeId(asIndex(h), id) ? 1 : 0;
+}
+
+/** Address of id's stored row (stride floats), or 0 when absent or removed. */
+export function indexVector(h: usize, id: u32): usize {
+  const idx = asIndex(h);
+  const node = mapGet(idx.map, idx.mapCap, id);
+  if (node < 0 || isTombstoned(idx, <u32>node)) return 0;
+  return vectorAt(idx, <u32>node);
+}
+
+/** Live ids in the index. */
+export function indexSize(h: usize): u32 {
+  const idx = asIndex(h);
+  return idx.count - idx.deleted;
+}

@@ -1,0 +1,219 @@
+// HNSW insertion, replacement and removal (Malkov & Yashunin, algorithms 1 and 4).
+//
+// An add is two steps. reserveAdds(ids) draws one level per item (a seeded xorshift64*, so the
+// graph is reproducible) and grows every block the batch could need: slots, id map, upper-link
+// words, all at worst case. Only if that all succeeds does insertItem run for each item, and it
+// cannot fail. So a batch that does not fit the budget changes nothing.
+//
+// An item whose id exists (live or removed) takes its old slot; a new id reuses a removed slot
+// when there is one (keeping that slot's level) or appends one. Either way the node is then
+// (re)linked: descend to its level, search each layer with efConstruction, keep M neighbours
+// chosen by the heuristic, and add reverse links, pruning a full list with the same heuristic.
+
+import { arenaFree } from "../alloc";
+import { mapGet, mapSet, mapDelete } from "../idmap";
+import { normalize } from "../simd";
+import { heapPush, heapDrainAscending } from "../heap";
+import {
+  Index, METRIC_COSINE, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
+  upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
+} from "./graph";
+import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
+
+/**
+ * Draws levels for the n ids at idsPtr and reserves room for all of them. Returns false (with
+ * the index and its PRNG as they were) when the budget does not allow it. Cost: O(n).
+ */
+export function reserveAdds(idx: Index, idsPtr: usize, n: u32): bool {
+  if (!ensureLevels(idx, n)) return false;
+  const rngBefore = idx.rng;
+  let fresh: u32 = 0;
+  let words: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const level = drawLevel(idx);
+    store<u8>(idx.levels + i, <u8>level);
+    if (mapGet(idx.map, idx.mapCap, load<u32>(idAt(idsPtr, i))) < 0) {
+      fresh++;
+      words += <u64>upperWords(idx, level);
+    }
+  }
+  if (ensureCapacity(idx, idx.count + fresh) && ensureMap(idx, idx.count + fresh) &&
+      ensureUpper(idx, words)) {
+    return true;
+  }
+  idx.rng = rngBefore;
+  return false;
+}
+
+/** Address of id i in an id array (u32 each). */
+@inline function idAt(idsPtr: usize, i: u32): usize {
+  return idsPtr + (<usize>i << 2);
+}
+
+/** First removed slot at or after the reuse hint (there is one: idx.deleted > 0). */
+function takeRemovedSlot(idx: Index): u32 {
+  let word = idx.reuseHint;
+  const words = (idx.count + 31) >> 5;
+  while (true) {
+    if (word >= words) word = 0;
+    const bits = load<u32>(idx.tombs + (<usize>word << 2));
+    if (bits != 0) {
+      idx.reuseHint = word;
+      return (word << 5) + ctz(bits);
+    }
+    word++;
+  }
+}
+
+/**
+ * Adds or replaces one item of a reserved batch: id, its vector (dim floats at vec), and the
+ * level drawn for it at position `item`. Cost: O(efConstruction * M * log) distance evaluations.
+ */
+export function insertItem(idx: Index, id: u32, vec: usize, item: u32): void {
+  let node = mapGet(idx.map, idx.mapCap, id);
+  if (node >= 0) {
+    if (isTombstoned(idx, <u32>node)) {
+      setTombstone(idx, <u32>node, false);
+      idx.deleted--;
+    }
+  } else if (idx.deleted > 0) {
+    node = <i32>takeRemovedSlot(idx);
+    mapDelete(idx.map, idx.mapCap, labelAt(idx, <u32>node));
+    setTombstone(idx, <u32>node, false);
+    idx.deleted--;
+    store<u32>(idx.labels + (<usize>node << 2), id);
+    mapSet(idx.map, idx.mapCap, id, <u32>node);
+  } else {
+    node = <i32>idx.count;
+    idx.count++;
+    const level = <i32>load<u8>(idx.levels + item);
+    const at = level > 0 ? appendUpperRecord(idx, level) : 0;
+    store<u32>(idx.upperAt + (<usize>node << 2), at);
+    store<u32>(idx.labels + (<usize>node << 2), id);
+    store<u32>(linksAt(idx, <u32>node, 0), 0);
+    setTombstone(idx, <u32>node, false);
+    mapSet(idx.map, idx.mapCap, id, <u32>node);
+  }
+  const row = vectorAt(idx, <u32>node);
+  memory.copy(row, vec, <usize>idx.dim << 2);
+  memory.fill(row + (<usize>idx.dim << 2), 0, <usize>(idx.stride - idx.dim) << 2);
+  if (idx.metric == METRIC_COSINE) normalize(row, idx.dim);
+  connect(idx, <u32>node);
+}
+
+/** Links node n (its vector and level already set) into every layer up to its level. */
+function connect(idx: Index, n: u32): void {
+  const level = levelOf(idx, n);
+  if (idx.entry < 0) {
+    idx.entry = <i32>n;
+    idx.maxLevel = level;
+    return;
+  }
+  if (idx.count == 1) return;
+  const q = vectorAt(idx, n);
+  let ep = <u32>idx.entry;
+  let d = distance(idx, q, vectorAt(idx, ep));
+  for (let l = idx.maxLevel; l > level; l--) {
+    ep = greedyClosest(idx, q, ep, d, l);
+    d = lastGreedyDist();
+  }
+  const top = level < idx.maxLevel ? level : idx.maxLevel;
+  for (let l = top; l >= 0; l--) {
+    const found = searchLayer(idx, q, ep, d, <u32>idx.efConstruction, l, MODE_BUILD, n);
+    const links = linksAt(idx, n, l);
+    if (found == 0) {
+      store<u32>(links, 0);
+      continue;
+    }
+    heapDrainAscending(idx.results, found, idx.sorted);
+    d = load<f32>(idx.sorted);
+    ep = load<u32>(idx.sorted, 4);
+    const kept = selectNeighbours(idx, idx.sorted, found, <u32>idx.M, idx.chosen);
+    store<u32>(links, kept);
+    for (let i: u32 = 0; i < kept; i++) {
+      const e = idx.chosen + (<usize>i << 3);
+      store<u32>(links + (<usize>(i + 1) << 2), load<u32>(e, 4));
+    }
+    for (let i: u32 = 0; i < kept; i++) {
+      const e = idx.chosen + (<usize>i << 3);
+      addReverseLink(idx, load<u32>(e, 4), n, load<f32>(e), l);
+    }
+  }
+  if (level > idx.maxLevel) {
+    idx.entry = <i32>n;
+    idx.maxLevel = level;
+  }
+}
+
+/**
+ * The neighbour-selection heuristic: walks `count` (distance, node) pairs in ascending order and
+ * keeps a node only if it is closer to the base than to every node kept so far, up to `max`.
+ * Writes the kept pairs to out and returns how many. Cost: O(count * max) distances.
+ */
+function selectNeighbours(idx: Index, sorted: usize, count: u32, max: u32, out: usize): u32 {
+  let kept: u32 = 0;
+  for (let i: u32 = 0; i < count && kept < max; i++) {
+    const e = sorted + (<usize>i << 3);
+    const de = load<f32>(e);
+    const node = load<u32>(e, 4);
+    const v = vectorAt(idx, node);
+    let good = true;
+    for (let j: u32 = 0; j < kept; j++) {
+      const r = load<u32>(out + (<usize>j << 3), 4);
+      if (distance(idx, v, vectorAt(idx, r)) < de) {
+        good = false;
+        break;
+      }
+    }
+    if (good) {
+      const o = out + (<usize>kept << 3);
+      store<f32>(o, de);
+      store<u32>(o, node, 4);
+      kept++;
+    }
+  }
+  return kept;
+}
+
+/** Adds n to c's list on `level` (dist = their distance), pruning a full list by the heuristic. */
+function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void {
+  const links = linksAt(idx, c, level);
+  const count = load<u32>(links);
+  for (let j: u32 = 1; j <= count; j++) {
+    if (load<u32>(links + (<usize>j << 2)) == n) return;
+  }
+  const max = <u32>(level == 0 ? idx.M0 : idx.M);
+  if (count < max) {
+    store<u32>(links + (<usize>(count + 1) << 2), n);
+    store<u32>(links, count + 1);
+    return;
+  }
+  const cv = vectorAt(idx, c);
+  let size = heapPush(idx.results, 0, dist, n);
+  for (let j: u32 = 1; j <= count; j++) {
+    const other = load<u32>(links + (<usize>j << 2));
+    size = heapPush(idx.results, size, distance(idx, cv, vectorAt(idx, other)), other);
+  }
+  heapDrainAscending(idx.results, size, idx.sorted);
+  const kept = selectNeighbours(idx, idx.sorted, size, max, idx.pruned);
+  store<u32>(links, kept);
+  for (let i: u32 = 0; i < kept; i++) {
+    store<u32>(links + (<usize>(i + 1) << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));
+  }
+}
+
+/** Tombstones the node of `id`; returns whether a live node had it. Cost: O(1). */
+export function removeId(idx: Index, id: u32): bool {
+  const node = mapGet(idx.map, idx.mapCap, id);
+  if (node < 0 || isTombstoned(idx, <u32>node)) return false;
+  setTombstone(idx, <u32>node, true);
+  idx.deleted++;
+  return true;
+}
+
+/** Frees the per-batch level array once a large batch is done. */
+export function releaseLevels(idx: Index): void {
+  arenaFree(idx.levels);
+  idx.levels = 0;
+  idx.levelsCap = 0;
+}

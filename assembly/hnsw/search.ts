@@ -1,0 +1,140 @@
+// HNSW search: greedy descent through the upper layers, then an ef-bounded best-first walk.
+//
+//   cand    min-heap (negated keys) of nodes still to expand; one entry per visited node at most
+//   results max-heap of the best ef accepted nodes; its top is the distance to beat
+//   visited  a node counts as visited when visited[n] == epoch; a new search bumps the epoch
+//            instead of clearing the array (cleared once when the u32 wraps)
+//
+// Which nodes may enter `results` depends on the mode: while building, any node but the one
+// being linked; for a query, live nodes only, and with a filter, only ids the host's predicate
+// accepts (checked during the walk, so rejected nodes still guide it). Nothing here allocates.
+
+import { dot, l2sq } from "../simd";
+import { heapPop, heapPush, heapTopKey, heapTopNode, heapDrainAscending } from "../heap";
+import { Index, METRIC_L2, vectorAt, labelAt, isTombstoned, linksAt } from "./graph";
+
+export const MODE_BUILD: i32 = 0;
+export const MODE_QUERY: i32 = 1;
+export const MODE_FILTER: i32 = 2;
+
+/** The host's predicate on ids, called only in MODE_FILTER. */
+@external("env", "filterAccept")
+declare function filterAccept(id: u32): bool;
+
+/** Distance between rows a and b of the index's metric (cosine rows are unit length). */
+@inline export function distance(idx: Index, a: usize, b: usize): f32 {
+  if (idx.metric == METRIC_L2) return l2sq(a, b, idx.stride);
+  return <f32>1 - dot(a, b, idx.stride);
+}
+
+/** Starts a new visit epoch; clears the visited array when the counter wraps. */
+function nextEpoch(idx: Index): u32 {
+  let e = idx.epoch + 1;
+  if (e == 0) {
+    memory.fill(idx.visited, 0, <usize>idx.capacity << 2);
+    e = 1;
+  }
+  idx.epoch = e;
+  return e;
+}
+
+@inline function accepts(idx: Index, n: u32, mode: i32, exclude: u32): bool {
+  if (mode == MODE_BUILD) return n != exclude;
+  if (isTombstoned(idx, n)) return false;
+  return mode == MODE_QUERY || filterAccept(labelAt(idx, n));
+}
+
+let greedyDist: f32 = 0;
+
+/**
+ * Walks `level` from ep (at distance epDist from q) to the closest node it can reach greedily.
+ * Returns that node; its distance is left in greedyDist. Cost: O(steps * links).
+ */
+export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level: i32): u32 {
+  let best = ep;
+  let bestDist = epDist;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const links = linksAt(idx, best, level);
+    const n = load<u32>(links);
+    for (let j: u32 = 1; j <= n; j++) {
+      const nb = load<u32>(links + (<usize>j << 2));
+      const d = distance(idx, q, vectorAt(idx, nb));
+      if (d < bestDist) {
+        bestDist = d;
+        best = nb;
+        changed = true;
+      }
+    }
+  }
+  greedyDist = bestDist;
+  return best;
+}
+
+/** Distance of the node greedyClosest returned last. */
+@inline export function lastGreedyDist(): f32 {
+  return greedyDist;
+}
+
+/**
+ * Best-first search of one layer from ep, keeping the ef best accepted nodes in idx.results.
+ * Returns how many it holds. Cost: O(visited * (links + log ef)) distance evaluations.
+ */
+export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
+                            level: i32, mode: i32, exclude: u32): u32 {
+  const visited = idx.visited;
+  const epoch = nextEpoch(idx);
+  const cand = idx.cand;
+  const res = idx.results;
+  store<u32>(visited + (<usize>ep << 2), epoch);
+  let candSize = heapPush(cand, 0, -epDist, ep);
+  let resSize: u32 = 0;
+  if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
+  while (candSize > 0) {
+    const d = -heapTopKey(cand);
+    if (resSize >= ef && d > heapTopKey(res)) break;
+    const c = heapTopNode(cand);
+    candSize = heapPop(cand, candSize);
+    const links = linksAt(idx, c, level);
+    const n = load<u32>(links);
+    for (let j: u32 = 1; j <= n; j++) {
+      const nb = load<u32>(links + (<usize>j << 2));
+      const vp = visited + (<usize>nb << 2);
+      if (load<u32>(vp) == epoch) continue;
+      store<u32>(vp, epoch);
+      const dn = distance(idx, q, vectorAt(idx, nb));
+      if (resSize < ef || dn < heapTopKey(res)) {
+        candSize = heapPush(cand, candSize, -dn, nb);
+        if (accepts(idx, nb, mode, exclude)) {
+          resSize = heapPush(res, resSize, dn, nb);
+          if (resSize > ef) resSize = heapPop(res, resSize);
+        }
+      }
+    }
+  }
+  return resSize;
+}
+
+/**
+ * k nearest accepted nodes to q (a padded row): descends from the entry point, searches layer 0
+ * with max(ef, k), and writes min(k, found) (f32 distance, u32 label) pairs, nearest first, to
+ * out. Returns how many it wrote. The caller has sized the scratch for max(ef, k).
+ */
+export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out: usize): u32 {
+  if (idx.entry < 0 || k == 0) return 0;
+  let ep = <u32>idx.entry;
+  let d = distance(idx, q, vectorAt(idx, ep));
+  for (let level = idx.maxLevel; level > 0; level--) {
+    ep = greedyClosest(idx, q, ep, d, level);
+    d = greedyDist;
+  }
+  let size = searchLayer(idx, q, ep, d, ef > k ? ef : k, 0, mode, 0xFFFFFFFF);
+  while (size > k) size = heapPop(idx.results, size);
+  heapDrainAscending(idx.results, size, out);
+  for (let i: u32 = 0; i < size; i++) {
+    const p = out + (<usize>i << 3) + 4;
+    store<u32>(p, labelAt(idx, load<u32>(p)));
+  }
+  return size;
+}

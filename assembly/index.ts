@@ -1,0 +1,64 @@
+// The module's ABI: everything the host calls. Plain functions over handles (arena addresses);
+// AssemblyScript never throws here, it returns status codes the host maps to typed errors:
+//
+//   0 ok   -1 over budget (arenaFailedRequest() tells how many bytes were asked for)
+
+import { arenaInit } from "./alloc";
+import {
+  dotScalar, l2sqScalar, cosineDistance, cosineDistanceScalar, dot, l2sq, norm, normalize,
+} from "./simd";
+
+export { arenaTop as engineUsedBytes, arenaLive as engineLiveBytes,
+         arenaFailedRequest as engineFailedRequest } from "./alloc";
+export { stagingReserve, stagingRelease } from "./staging";
+export * from "./hnsw/api";
+
+/** Sets up the arena under a budget of budgetBytes. Call once, before anything else. */
+export function engineInit(budgetBytes: u32): void {
+  arenaInit(budgetBytes);
+}
+
+/** 1 in the build compiled with f32x4 kernels, 0 in the scalar build. */
+export function engineSimd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+/** Dot product of n floats with the build's kernel. */
+export function kernelDot(a: usize, b: usize, n: i32): f32 {
+  return dot(a, b, n);
+}
+
+/** Dot product of n floats, scalar twin. */
+export function kernelDotScalar(a: usize, b: usize, n: i32): f32 {
+  return dotScalar(a, b, n);
+}
+
+/** Squared L2 distance of n floats with the build's kernel. */
+export function kernelL2sq(a: usize, b: usize, n: i32): f32 {
+  return l2sq(a, b, n);
+}
+
+/** Squared L2 distance of n floats, scalar twin. */
+export function kernelL2sqScalar(a: usize, b: usize, n: i32): f32 {
+  return l2sqScalar(a, b, n);
+}
+
+/** Cosine distance of n floats with the build's kernel. */
+export function kernelCosine(a: usize, b: usize, n: i32): f32 {
+  return cosineDistance(a, b, n);
+}
+
+/** Cosine distance of n floats, scalar twin. */
+export function kernelCosineScalar(a: usize, b: usize, n: i32): f32 {
+  return cosineDistanceScalar(a, b, n);
+}
+
+/** Euclidean norm of n floats. */
+export function kernelNorm(a: usize, n: i32): f32 {
+  return norm(a, n);
+}
+
+/** Scales n floats to unit length in place; returns the old norm. */
+export function kernelNormalize(a: usize, n: i32): f32 {
+  return normalize(a, n);
+}

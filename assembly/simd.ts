@@ -1,0 +1,172 @@
+// Distance kernels over raw f32 rows: f32x4 variants and their scalar twins.
+//
+//   row a: [a0 a1 a2 a3 | a4 a5 a6 a7 | ... | a(n-1) 0 0]   n floats, any n
+//           \__ v128 __/ \__ v128 __/                        loads need no alignment; rows the
+//                                                            index stores are padded to a
+//                                                            multiple of 4 and 16-byte aligned
+//
+// Each f32x4 kernel runs four independent accumulators over 16 floats a step (so additions
+// pipeline), then one accumulator over 4 floats a step, then a scalar tail. The scalar twins
+// keep four accumulators too, so the SIMD-vs-scalar comparison measures the vector unit alone.
+// `dot`, `l2sq` and friends pick the variant at compile time (ASC_FEATURE_SIMD).
+
+@inline function sumLanes(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
+         f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** Dot product of n floats at a and b, four f32x4 accumulators. Cost: ~n/16 steps. */
+export function dotF32x4(a: usize, b: usize, n: i32): f32 {
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    acc2 = f32x4.add(acc2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
+    acc3 = f32x4.add(acc3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  let sum = sumLanes(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3)));
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    sum += load<f32>(a + o) * load<f32>(b + o);
+  }
+  return sum;
+}
+
+/** Dot product of n floats, scalar, four accumulators. Cost: n multiply-adds. */
+export function dotScalar(a: usize, b: usize, n: i32): f32 {
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    s0 += load<f32>(a + o) * load<f32>(b + o);
+    s1 += load<f32>(a + o, 4) * load<f32>(b + o, 4);
+    s2 += load<f32>(a + o, 8) * load<f32>(b + o, 8);
+    s3 += load<f32>(a + o, 12) * load<f32>(b + o, 12);
+  }
+  let sum = (s0 + s1) + (s2 + s3);
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    sum += load<f32>(a + o) * load<f32>(b + o);
+  }
+  return sum;
+}
+
+/** Squared Euclidean distance of n floats, four f32x4 accumulators. Cost: ~n/16 steps. */
+export function l2sqF32x4(a: usize, b: usize, n: i32): f32 {
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const d0 = f32x4.sub(v128.load(a + o), v128.load(b + o));
+    const d1 = f32x4.sub(v128.load(a + o, 16), v128.load(b + o, 16));
+    const d2 = f32x4.sub(v128.load(a + o, 32), v128.load(b + o, 32));
+    const d3 = f32x4.sub(v128.load(a + o, 48), v128.load(b + o, 48));
+    acc0 = f32x4.add(acc0, f32x4.mul(d0, d0));
+    acc1 = f32x4.add(acc1, f32x4.mul(d1, d1));
+    acc2 = f32x4.add(acc2, f32x4.mul(d2, d2));
+    acc3 = f32x4.add(acc3, f32x4.mul(d3, d3));
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const d = f32x4.sub(v128.load(a + o), v128.load(b + o));
+    acc0 = f32x4.add(acc0, f32x4.mul(d, d));
+  }
+  let sum = sumLanes(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3)));
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = load<f32>(a + o) - load<f32>(b + o);
+    sum += d * d;
+  }
+  return sum;
+}
+
+/** Squared Euclidean distance of n floats, scalar, four accumulators. Cost: n steps. */
+export function l2sqScalar(a: usize, b: usize, n: i32): f32 {
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const d0 = load<f32>(a + o) - load<f32>(b + o);
+    const d1 = load<f32>(a + o, 4) - load<f32>(b + o, 4);
+    const d2 = load<f32>(a + o, 8) - load<f32>(b + o, 8);
+    const d3 = load<f32>(a + o, 12) - load<f32>(b + o, 12);
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  let sum = (s0 + s1) + (s2 + s3);
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = load<f32>(a + o) - load<f32>(b + o);
+    sum += d * d;
+  }
+  return sum;
+}
+
+/** Multiplies n floats at a by s in place, f32x4. Cost: ~n/4 steps. */
+export function scaleF32x4(a: usize, n: i32, s: f32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = a + (<usize>i << 2);
+    v128.store(p, f32x4.mul(v128.load(p), sv));
+  }
+  for (; i < n; i++) {
+    const p = a + (<usize>i << 2);
+    store<f32>(p, load<f32>(p) * s);
+  }
+}
+
+/** Multiplies n floats at a by s in place, scalar. Cost: n steps. */
+export function scaleScalar(a: usize, n: i32, s: f32): void {
+  for (let i = 0; i < n; i++) {
+    const p = a + (<usize>i << 2);
+    store<f32>(p, load<f32>(p) * s);
+  }
+}
+
+/** Dot product with the build's kernel (f32x4 in the SIMD build). */
+@inline export function dot(a: usize, b: usize, n: i32): f32 {
+  if (ASC_FEATURE_SIMD) return dotF32x4(a, b, n);
+  return dotScalar(a, b, n);
+}
+
+/** Squared L2 distance with the build's kernel (f32x4 in the SIMD build). */
+@inline export function l2sq(a: usize, b: usize, n: i32): f32 {
+  if (ASC_FEATURE_SIMD) return l2sqF32x4(a, b, n);
+  return l2sqScalar(a, b, n);
+}
+
+/** Euclidean norm of n floats. Cost: one dot. */
+export function norm(a: usize, n: i32): f32 {
+  return Mathf.sqrt(dot(a, a, n));
+}
+
+/** Scales n floats at a to unit length; returns the norm it had (0 leaves a unchanged). */
+export function normalize(a: usize, n: i32): f32 {
+  const len = norm(a, n);
+  if (len > 0) {
+    if (ASC_FEATURE_SIMD) scaleF32x4(a, n, <f32>1 / len);
+    else scaleScalar(a, n, <f32>1 / len);
+  }
+  return len;
+}
+
+/** Cosine distance 1 - a.b / (|a| |b|) of n floats; 1 when either is zero. Cost: three dots. */
+export function cosineDistance(a: usize, b: usize, n: i32): f32 {
+  const denom = Mathf.sqrt(dot(a, a, n) * dot(b, b, n));
+  return denom > 0 ? <f32>1 - dot(a, b, n) / denom : <f32>1;
+}
+
+/** Cosine distance with scalar kernels only (the twin of cosineDistance). */
+export function cosineDistanceScalar(a: usize, b: usize, n: i32): f32 {
+  const denom = Mathf.sqrt(dotScalar(a, a, n) * dotScalar(b, b, n));
+  return denom > 0 ? <f32>1 - dotScalar(a, b, n) / denom : <f32>1;
+}

@@ -1,0 +1,106 @@
+/**
+ * Engine: one WebAssembly instance, one linear memory, one byte budget. Everything an agent
+ * keeps (indexes now; Q-tables and agents as they land) is created from an Engine and lives in
+ * its memory, so `usedBytes` never passes `budgetBytes`.
+ */
+import { InvalidArgumentError } from './errors.js';
+import { Runtime } from './runtime.js';
+import { checkInt, checkOneOf } from './validate.js';
+import { VectorIndex, resolveIndexOptions, type IndexOptions } from './vector-index.js';
+import { builtinWasm } from './wasm/bytes.js';
+import { simdSupported } from './wasm/probe.js';
+
+/** 500 MiB, the default budget. */
+export const DEFAULT_BUDGET_BYTES = 500 * 1024 * 1024;
+/** Smallest budget accepted: 1 MiB. */
+export const MIN_BUDGET_BYTES = 1024 * 1024;
+/** Largest budget accepted: 4 GiB less one 64 KiB page (the wasm32 limit). */
+export const MAX_BUDGET_BYTES = 4 * 1024 * 1024 * 1024 - 65536;
+
+/** Which build to run: 'auto' picks SIMD where the probe passes, 'on' demands it, 'off' forces scalar. */
+export type SimdMode = 'auto' | 'on' | 'off';
+
+/** Options of {@link Engine.create}. */
+export interface EngineOptions {
+  /** Hard cap on the engine's linear memory, in bytes, 1 MiB..4 GiB-64 KiB; default 500 MiB. */
+  budgetBytes?: number;
+  /** Default 'auto'. */
+  simd?: SimdMode;
+  /** Module bytes to run instead of the bundled build (e.g. fetched from your CDN). */
+  wasm?: Uint8Array | ArrayBuffer;
+}
+
+export class Engine {
+  private readonly rt: Runtime;
+
+  private constructor(rt: Runtime) {
+    this.rt = rt;
+  }
+
+  /**
+   * Loads the SIMD build where the engine runs SIMD correctly (or as `simd` says) and sets up a
+   * memory capped at `budgetBytes`. Throws InvalidArgumentError for bad options, or for
+   * simd: 'on' where SIMD is unavailable. Cost: one module compile, a few ms.
+   */
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('engine options must be an object');
+    const budgetBytes = checkInt('budgetBytes', options.budgetBytes ?? DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES);
+    const mode = checkOneOf<SimdMode>('simd', options.simd ?? 'auto', ['auto', 'on', 'off']);
+    let bytes: Uint8Array;
+    if (options.wasm !== undefined) {
+      if (!(options.wasm instanceof Uint8Array) && !(options.wasm instanceof ArrayBuffer)) {
+        throw new InvalidArgumentError('wasm must be a Uint8Array or ArrayBuffer');
+      }
+      bytes = options.wasm instanceof Uint8Array ? options.wasm : new Uint8Array(options.wasm);
+    } else {
+      const supported = simdSupported();
+      if (mode === 'on' && !supported) throw new InvalidArgumentError("simd: 'on' was asked for, but this engine does not run WebAssembly SIMD");
+      bytes = await builtinWasm(mode !== 'off' && supported);
+    }
+    return new Engine(await Runtime.instantiate(bytes, budgetBytes));
+  }
+
+  /** True when the SIMD (f32x4) build is running. */
+  get simd(): boolean {
+    return this.rt.simd;
+  }
+
+  /** The hard cap on linear memory, in bytes. */
+  get budgetBytes(): number {
+    return this.rt.budgetBytes;
+  }
+
+  /** Bytes of linear memory in use by everything in the engine; never above budgetBytes. Cost: O(1). */
+  get usedBytes(): number {
+    return this.rt.usedBytes;
+  }
+
+  /** usedBytes / budgetBytes, 0..1. */
+  get pressure(): number {
+    return this.rt.usedBytes / this.rt.budgetBytes;
+  }
+
+  /**
+   * A new, empty HNSW index in this engine's memory. Throws InvalidArgumentError for bad
+   * options, BudgetExceededError if even its empty structures do not fit.
+   */
+  createIndex(options: IndexOptions): VectorIndex {
+    const params = resolveIndexOptions(options);
+    const metricCode = ['cosine', 'l2', 'dot'].indexOf(params.metric);
+    return this.rt.run('createIndex', () => {
+      const handle = this.rt.exports.indexCreate(params.dim, metricCode, params.M, params.efConstruction, params.seed);
+      if (handle === 0) throw this.rt.budgetError('createIndex');
+      return new VectorIndex(this.rt, handle, params);
+    });
+  }
+
+  /** @internal The runtime, for benchmarks and tests of the raw kernels. */
+  get runtime(): Runtime {
+    return this.rt;
+  }
+
+  /** Releases the engine; every object created from it throws DisposedError afterwards. */
+  dispose(): void {
+    this.rt.dispose();
+  }
+}

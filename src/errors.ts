@@ -1,0 +1,88 @@
+/**
+ * Every error elex-wasm throws. Each carries a stable string `code` to switch on; the classes
+ * let `instanceof` work too. A call that throws leaves the object exactly as it was before it.
+ */
+export class ElexError extends Error {
+  /** Stable machine-readable code, e.g. `E_DIMENSION`. */
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** A vector's length is not the index's dimension (`E_DIMENSION`). */
+export class DimensionMismatchError extends ElexError {
+  /** The dimension the index expects. */
+  readonly expected: number;
+  /** The length that was given. */
+  readonly actual: number;
+
+  constructor(expected: number, actual: number, what = 'vector') {
+    super('E_DIMENSION', `${what} has ${actual} components; the index expects ${expected}`);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** A vector holds NaN or Infinity, overflows float32, or is zero under cosine (`E_INVALID_VECTOR`). */
+export class InvalidVectorError extends ElexError {
+  constructor(message: string) {
+    super('E_INVALID_VECTOR', message);
+  }
+}
+
+/** An operation would take the engine past its byte budget (`E_BUDGET`). Nothing was changed. */
+export class BudgetExceededError extends ElexError {
+  /** Bytes the failed allocation asked for. */
+  readonly requestedBytes: number;
+  /** Bytes in use when it failed. */
+  readonly usedBytes: number;
+  /** The engine's budget. */
+  readonly budgetBytes: number;
+
+  constructor(requestedBytes: number, usedBytes: number, budgetBytes: number, what = 'operation') {
+    super(
+      'E_BUDGET',
+      `${what} needs ${requestedBytes} more bytes, but ${usedBytes} of the ${budgetBytes}-byte budget are in use`,
+    );
+    this.requestedBytes = requestedBytes;
+    this.usedBytes = usedBytes;
+    this.budgetBytes = budgetBytes;
+  }
+}
+
+/** Bytes given to a loader are not a valid snapshot (`E_CORRUPT`). */
+export class CorruptSnapshotError extends ElexError {
+  constructor(message: string) {
+    super('E_CORRUPT', message);
+  }
+}
+
+/** An argument is out of range or of the wrong kind (`E_ARGUMENT`). */
+export class InvalidArgumentError extends ElexError {
+  constructor(message: string) {
+    super('E_ARGUMENT', message);
+  }
+}
+
+/** The object (or its engine) was disposed (`E_DISPOSED`). */
+export class DisposedError extends ElexError {
+  constructor(what: string) {
+    super('E_DISPOSED', `${what} has been disposed`);
+  }
+}
+
+/** The engine hit an internal fault (a WebAssembly trap) and refuses further calls (`E_BROKEN`). */
+export class EngineBrokenError extends ElexError {
+  /** The trap that broke the engine. */
+  readonly cause: unknown;
+
+  constructor(cause: unknown) {
+    super('E_BROKEN', `the engine trapped (${String(cause)}); create a new Engine`);
+    this.cause = cause;
+  }
+}

@@ -1,0 +1,10 @@
+/** elex-wasm: an AI agent's working memory in one WebAssembly module. */
+export { Engine, DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES } from './engine.js';
+export type { EngineOptions, SimdMode } from './engine.js';
+export { VectorIndex, MISSING_ID } from './vector-index.js';
+export type { IndexOptions, SearchOptions, SearchResult, Metric } from './vector-index.js';
+export {
+  ElexError, DimensionMismatchError, InvalidVectorError, BudgetExceededError, CorruptSnapshotError,
+  InvalidArgumentError, DisposedError, EngineBrokenError,
+} from './errors.js';
+export { simdSupported } from './wasm/probe.js';

@@ -1,0 +1,122 @@
+/**
+ * One instantiated elex module and its linear memory: typed-array views that follow memory
+ * growth, the guard every call goes through (disposed, broken, re-entered), and the filter
+ * slot the module's `filterAccept` import reads.
+ */
+import { BudgetExceededError, DisposedError, EngineBrokenError, InvalidArgumentError } from './errors.js';
+import type { ElexExports } from './wasm/exports.js';
+
+const PAGE = 65536;
+
+export class Runtime {
+  readonly exports: ElexExports;
+  readonly memory: WebAssembly.Memory;
+  readonly budgetBytes: number;
+  readonly simd: boolean;
+  /** The predicate of the search in progress (MODE_FILTER), or null. */
+  filter: ((id: number) => boolean) | null = null;
+  private disposed = false;
+  private brokenBy: unknown = undefined;
+  private busy = false;
+  private buffer: ArrayBuffer | null = null;
+  private f32View = new Float32Array(0);
+  private u32View = new Uint32Array(0);
+
+  private constructor(exports: ElexExports, memory: WebAssembly.Memory, budgetBytes: number) {
+    this.exports = exports;
+    this.memory = memory;
+    this.budgetBytes = budgetBytes;
+    this.simd = exports.engineSimd() === 1;
+  }
+
+  /** Instantiates `bytes` over a fresh memory capped at budgetBytes. Cost: one compile (~ms). */
+  static async instantiate(bytes: Uint8Array, budgetBytes: number): Promise<Runtime> {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.floor(budgetBytes / PAGE) });
+    let runtime: Runtime | null = null;
+    const imports = {
+      env: {
+        memory,
+        filterAccept: (id: number): number => (runtime !== null && runtime.filter !== null && runtime.filter(id >>> 0) ? 1 : 0),
+        abort: () => {
+          throw new WebAssembly.RuntimeError('abort called in elex module');
+        },
+      },
+    };
+    const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    const instance = await WebAssembly.instantiate(module, imports);
+    runtime = new Runtime(instance.exports as unknown as ElexExports, memory, budgetBytes);
+    runtime.exports.engineInit(budgetBytes);
+    return runtime;
+  }
+
+  /** Float32 view of all of linear memory, rebuilt after growth. */
+  f32(): Float32Array {
+    if (this.buffer !== this.memory.buffer) this.refresh();
+    return this.f32View;
+  }
+
+  /** Uint32 view of all of linear memory, rebuilt after growth. */
+  u32(): Uint32Array {
+    if (this.buffer !== this.memory.buffer) this.refresh();
+    return this.u32View;
+  }
+
+  private refresh(): void {
+    this.buffer = this.memory.buffer;
+    this.f32View = new Float32Array(this.buffer);
+    this.u32View = new Uint32Array(this.buffer);
+  }
+
+  /** Bytes of linear memory the engine occupies (arena top). */
+  get usedBytes(): number {
+    return this.exports.engineUsedBytes() >>> 0;
+  }
+
+  /** Throws if the engine can take no call now (disposed, broken, or inside a filter callback). */
+  check(what: string): void {
+    if (this.disposed) throw new DisposedError('engine');
+    if (this.brokenBy !== undefined) throw new EngineBrokenError(this.brokenBy);
+    if (this.busy) throw new InvalidArgumentError(`${what} called from inside a search filter; the engine is busy`);
+  }
+
+  /**
+   * Runs `body` (which calls into WebAssembly) with the engine marked busy. A trap marks the
+   * engine broken for good, since its memory may be half-written; other errors pass through.
+   */
+  run<T>(what: string, body: () => T): T {
+    this.check(what);
+    this.busy = true;
+    try {
+      return body();
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) {
+        this.brokenBy = error;
+        throw new EngineBrokenError(error);
+      }
+      throw error;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** A BudgetExceededError for the allocation that just failed inside the module. */
+  budgetError(what: string): BudgetExceededError {
+    return new BudgetExceededError(this.exports.engineFailedRequest() >>> 0, this.usedBytes, this.budgetBytes, what);
+  }
+
+  /** Reserves staging `slot` for `bytes`; throws BudgetExceededError if it cannot. Returns its address. */
+  stage(slot: number, bytes: number, what: string): number {
+    const ptr = this.exports.stagingReserve(slot, bytes);
+    if (ptr === 0) throw this.budgetError(what);
+    return ptr;
+  }
+
+  /** Marks the runtime disposed; every later call throws DisposedError. */
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}

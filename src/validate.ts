@@ -1,0 +1,83 @@
+/** Argument checks run before anything crosses into WebAssembly. Each throws a typed error. */
+import { DimensionMismatchError, InvalidArgumentError, InvalidVectorError } from './errors.js';
+
+const F32_MAX = 3.4028234663852886e38;
+const U32_MAX = 0xffffffff;
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function checkInt(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a number in [min, max] (finite). */
+export function checkNumber(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a uint32 id. */
+export function checkId(value: unknown, name = 'id'): number {
+  return checkInt(name, value, 0, U32_MAX);
+}
+
+/** Throws unless `value` is one of `allowed`. */
+export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) {
+    throw new InvalidArgumentError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`);
+  }
+  return value as T;
+}
+
+/** Throws unless `value` is array-like (an array or typed array). */
+export function checkArrayLike(name: string, value: unknown): ArrayLike<number> {
+  if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') {
+    throw new InvalidArgumentError(`${name} must be an array or typed array, got ${value === null ? 'null' : typeof value}`);
+  }
+  return value as ArrayLike<number>;
+}
+
+/**
+ * Checks `count` rows of `dim` numbers starting at `offset` in `values`: every component a
+ * finite float32, the squared norm representable in float32, and non-zero when `nonZero`.
+ * Cost: one pass over the data.
+ */
+export function checkRows(
+  values: ArrayLike<number>, offset: number, count: number, dim: number, nonZero: boolean, what: string,
+): void {
+  for (let r = 0; r < count; r++) {
+    let sumSq = 0;
+    const base = offset + r * dim;
+    for (let i = 0; i < dim; i++) {
+      const v = values[base + i];
+      if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > F32_MAX) {
+        throw new InvalidVectorError(`${rowName(what, r, count)} has a non-finite component at ${i}: ${String(v)}`);
+      }
+      sumSq += v * v;
+    }
+    if (sumSq > F32_MAX) {
+      throw new InvalidVectorError(`${rowName(what, r, count)} has a squared norm (${sumSq}) beyond float32`);
+    }
+    if (nonZero && sumSq === 0) {
+      throw new InvalidVectorError(`${rowName(what, r, count)} is a zero vector, which has no direction under cosine`);
+    }
+  }
+}
+
+/** Throws DimensionMismatchError unless `length` is `dim` (or a multiple of it when `rows`). */
+export function checkLength(length: number, dim: number, what: string, rows = false): number {
+  if (rows) {
+    if (length % dim !== 0) throw new DimensionMismatchError(dim, length % dim, `${what} (length ${length}) has a last row that`);
+    return length / dim;
+  }
+  if (length !== dim) throw new DimensionMismatchError(dim, length, what);
+  return 1;
+}
+
+function rowName(what: string, row: number, count: number): string {
+  return count > 1 ? `${what} row ${row}` : what;
+}

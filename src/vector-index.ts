@@ -1,0 +1,290 @@
+/**
+ * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
+ * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
+ */
+import { DimensionMismatchError, DisposedError, InvalidArgumentError } from './errors.js';
+import type { Runtime } from './runtime.js';
+import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
+import { checkArrayLike, checkId, checkInt, checkOneOf, checkRows } from './validate.js';
+
+/** Distance functions. cosine = 1 - cos(a, b); l2 = squared Euclidean; dot = 1 - a.b. */
+export type Metric = 'cosine' | 'l2' | 'dot';
+
+const METRICS: readonly Metric[] = ['cosine', 'l2', 'dot'];
+const MAX_DIM = 65536;
+const MAX_EF = 100000;
+/** Rows a batch streams through staging memory at a time. */
+const CHUNK_ROWS = 1024;
+
+/** The id searchBatch puts where a row has fewer than k results (its distance is Infinity). */
+export const MISSING_ID = 0xffffffff;
+
+/** Options of {@link Engine.createIndex}. */
+export interface IndexOptions {
+  /** Vector dimension, 1..65536. */
+  dim: number;
+  /** Distance, default 'cosine' (vectors are stored normalised). */
+  metric?: Metric;
+  /** Links per node on upper layers (2M on layer 0), 2..128, default 16. More: better recall, more memory, slower build. */
+  M?: number;
+  /** Candidate list size while building, 1..100000, default 200. More: better graph, slower build. */
+  efConstruction?: number;
+  /** Default candidate list size of a search, 1..100000, default 64. More: better recall, slower search. */
+  efSearch?: number;
+  /** Seed of the level generator, uint32, default 42: the same seed and inserts give the same graph. */
+  seed?: number;
+}
+
+/** Options of {@link VectorIndex.search}. */
+export interface SearchOptions {
+  /** Candidate list size for this search (default: the index's efSearch); max(ef, k) is used. */
+  ef?: number;
+  /** Only ids for which this returns true are returned; applied during the graph walk. */
+  filter?: (id: number) => boolean;
+}
+
+/** k nearest neighbours, nearest first. */
+export interface SearchResult {
+  ids: Uint32Array;
+  distances: Float32Array;
+}
+
+/** Resolved index parameters. */
+export interface IndexParams {
+  dim: number;
+  metric: Metric;
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+  seed: number;
+}
+
+/** Checks IndexOptions and fills in defaults. */
+export function resolveIndexOptions(options: IndexOptions): IndexParams {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('index options must be an object');
+  return {
+    dim: checkInt('dim', options.dim, 1, MAX_DIM),
+    metric: checkOneOf('metric', options.metric ?? 'cosine', METRICS),
+    M: checkInt('M', options.M ?? 16, 2, 128),
+    efConstruction: checkInt('efConstruction', options.efConstruction ?? 200, 1, MAX_EF),
+    efSearch: checkInt('efSearch', options.efSearch ?? 64, 1, MAX_EF),
+    seed: checkInt('seed', options.seed ?? 42, 0, 0xffffffff),
+  };
+}
+
+export class VectorIndex {
+  /** Vector dimension. */
+  readonly dim: number;
+  /** Distance function. */
+  readonly metric: Metric;
+  /** Links per node on upper layers. */
+  readonly M: number;
+  /** Candidate list size used while building. */
+  readonly efConstruction: number;
+  /** Seed of the level generator. */
+  readonly seed: number;
+  private ef: number;
+  private handle: number;
+  private readonly rt: Runtime;
+
+  /** @internal Use {@link Engine.createIndex}. */
+  constructor(rt: Runtime, handle: number, params: IndexParams) {
+    this.rt = rt;
+    this.handle = handle;
+    this.dim = params.dim;
+    this.metric = params.metric;
+    this.M = params.M;
+    this.efConstruction = params.efConstruction;
+    this.seed = params.seed;
+    this.ef = params.efSearch;
+  }
+
+  /** Default candidate list size of a search (1..100000); settable. */
+  get efSearch(): number {
+    return this.ef;
+  }
+
+  set efSearch(value: number) {
+    this.ef = checkInt('efSearch', value, 1, MAX_EF);
+  }
+
+  /** Number of live ids. Cost: O(1). */
+  get size(): number {
+    return this.call('size', () => this.rt.exports.indexSize(this.handle));
+  }
+
+  /**
+   * Adds `vector` under `id` (uint32, chosen by the caller), or replaces the vector of an id
+   * that exists. Throws DimensionMismatchError, InvalidVectorError, InvalidArgumentError or
+   * BudgetExceededError, changing nothing. Cost: O(efConstruction * M * log n) distances.
+   */
+  add(id: number, vector: ArrayLike<number>): void {
+    checkId(id);
+    checkArrayLike('vector', vector);
+    if (vector.length !== this.dim) throw new DimensionMismatchError(this.dim, vector.length);
+    this.insertRows([id], vector, 'add');
+  }
+
+  /**
+   * Adds (or replaces) ids.length vectors given row-major in `vectors`. All or nothing: any bad
+   * row or a budget shortfall throws before the index changes. Later rows win over earlier ones
+   * with the same id. Cost: ids.length adds, in one call per 1024 rows.
+   */
+  addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>): void {
+    checkArrayLike('ids', ids);
+    checkArrayLike('vectors', vectors);
+    for (let i = 0; i < ids.length; i++) checkId(ids[i], `ids[${i}]`);
+    if (vectors.length !== ids.length * this.dim) {
+      throw new DimensionMismatchError(
+        ids.length * this.dim, vectors.length, `vectors (${ids.length} ids x dim ${this.dim})`,
+      );
+    }
+    this.insertRows(ids, vectors, 'addBatch');
+  }
+
+  private insertRows(ids: ArrayLike<number>, vectors: ArrayLike<number>, what: string): void {
+    const n = ids.length;
+    checkRows(vectors, 0, n, this.dim, this.metric === 'cosine', n === 1 && what === 'add' ? 'vector' : 'vectors');
+    if (n === 0) return;
+    this.call(what, () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      const rowFloats = this.dim;
+      const chunk = Math.min(n, CHUNK_ROWS);
+      const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
+      const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
+      rt.u32().set(ids, idsPtr >>> 2);
+      if (ex.indexReserve(this.handle, idsPtr, n) !== STATUS_OK) throw rt.budgetError(what);
+      for (let first = 0; first < n; first += chunk) {
+        const rows = Math.min(chunk, n - first);
+        const f32 = rt.f32();
+        const at = rowsPtr >>> 2;
+        if (ArrayBuffer.isView(vectors)) {
+          f32.set((vectors as Float32Array).subarray(first * rowFloats, (first + rows) * rowFloats), at);
+        } else {
+          for (let i = 0; i < rows * rowFloats; i++) f32[at + i] = vectors[first * rowFloats + i];
+        }
+        ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
+      }
+      ex.indexEndBatch(this.handle);
+      if (n > CHUNK_ROWS) ex.stagingRelease();
+    });
+  }
+
+  /**
+   * The k nearest live ids to `query`, nearest first (fewer if the index holds fewer, or the
+   * filter accepts fewer). Cost: one HNSW query, O(ef * M * log n) distances.
+   */
+  search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
+    checkArrayLike('query', query);
+    checkInt('k', k, 1, MAX_EF);
+    const ef = options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF);
+    const filter = options.filter;
+    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
+    if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
+    checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
+    return this.call('search', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      if (ex.indexPrepareSearch(this.handle, k, ef) !== STATUS_OK) throw rt.budgetError('search');
+      const out = rt.stage(SLOT_OUT, k * 8, 'search');
+      rt.f32().set(query, ex.indexInput(this.handle) >>> 2);
+      rt.filter = filter ?? null;
+      let found: number;
+      try {
+        found = ex.indexSearch(this.handle, k, ef, filter ? 1 : 0, out);
+      } finally {
+        rt.filter = null;
+      }
+      return readPairs(rt, out, found);
+    });
+  }
+
+  /**
+   * Searches every row of `queries` (row-major, a multiple of dim) for k neighbours each.
+   * Returns rows of k, row-major; where a row has fewer results the rest hold id 0xFFFFFFFF
+   * and distance Infinity. Cost: one HNSW query per row, one call per 1024 rows.
+   */
+  searchBatch(queries: ArrayLike<number>, k: number, options: { ef?: number } = {}): SearchResult {
+    checkArrayLike('queries', queries);
+    checkInt('k', k, 1, MAX_EF);
+    const ef = options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF);
+    if (queries.length % this.dim !== 0) {
+      throw new DimensionMismatchError(this.dim, queries.length % this.dim, `queries (length ${queries.length}) last row`);
+    }
+    const n = queries.length / this.dim;
+    checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
+    const ids = new Uint32Array(n * k);
+    const distances = new Float32Array(n * k);
+    if (n === 0) return { ids, distances };
+    return this.call('searchBatch', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      if (ex.indexPrepareSearch(this.handle, k, ef) !== STATUS_OK) throw rt.budgetError('searchBatch');
+      const chunk = Math.min(n, CHUNK_ROWS);
+      const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
+      const out = rt.stage(SLOT_OUT, chunk * k * 8, 'searchBatch');
+      for (let first = 0; first < n; first += chunk) {
+        const rows = Math.min(chunk, n - first);
+        const f32 = rt.f32();
+        for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
+        ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, out);
+        const pairs = readPairs(rt, out, rows * k);
+        ids.set(pairs.ids, first * k);
+        distances.set(pairs.distances, first * k);
+      }
+      if (n > CHUNK_ROWS) ex.stagingRelease();
+      return { ids, distances };
+    });
+  }
+
+  /** Removes `id`; returns whether it was present. Its slot is reused by later adds. Cost: O(1). */
+  remove(id: number): boolean {
+    checkId(id);
+    return this.call('remove', () => this.rt.exports.indexRemove(this.handle, id) === 1);
+  }
+
+  /** Whether `id` is present (added and not removed). Cost: O(1). */
+  has(id: number): boolean {
+    checkId(id);
+    return this.call('has', () => this.rt.exports.indexVector(this.handle, id) !== 0);
+  }
+
+  /** A copy of the stored vector of `id` (unit length under cosine), or undefined. Cost: O(dim). */
+  get(id: number): Float32Array | undefined {
+    checkId(id);
+    return this.call('get', () => {
+      const ptr = this.rt.exports.indexVector(this.handle, id);
+      if (ptr === 0) return undefined;
+      return this.rt.f32().slice(ptr >>> 2, (ptr >>> 2) + this.dim);
+    });
+  }
+
+  /** Frees the index's memory. Later calls throw DisposedError. Idempotent. */
+  dispose(): void {
+    if (this.handle === 0 || this.rt.isDisposed) {
+      this.handle = 0;
+      return;
+    }
+    this.call('dispose', () => this.rt.exports.indexDispose(this.handle));
+    this.handle = 0;
+  }
+
+  private call<T>(what: string, body: () => T): T {
+    if (this.handle === 0) throw new DisposedError('index');
+    return this.rt.run(what, body);
+  }
+}
+
+/** Copies `count` (f32 distance, u32 id) pairs at `ptr` out of linear memory. */
+function readPairs(rt: Runtime, ptr: number, count: number): SearchResult {
+  const ids = new Uint32Array(count);
+  const distances = new Float32Array(count);
+  const f32 = rt.f32();
+  const u32 = rt.u32();
+  for (let i = 0, at = ptr >>> 2; i < count; i++, at += 2) {
+    distances[i] = f32[at];
+    ids[i] = u32[at + 1];
+  }
+  return { ids, distances };
+}
