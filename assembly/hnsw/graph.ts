@@ -186,7 +186,11 @@ function growNodeBlocks(idx: Index, cap: u32): bool {
   p = regrow(idx.cand, c << 3);
   if (p == 0) return false;
   idx.cand = p;
+  // New visited entries must not match an epoch; tombstone bits past `count` must be clear
+  // (the partial last word was cleared when it was new).
   memory.fill(idx.visited + (<usize>idx.capacity << 2), 0, <usize>(cap - idx.capacity) << 2);
+  const oldWords = (<usize>idx.capacity + 31) >> 5;
+  memory.fill(idx.tombs + (oldWords << 2), 0, ((<usize>cap + 31 >> 5) - oldWords) << 2);
   idx.capacity = cap;
   return true;
 }

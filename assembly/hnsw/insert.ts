@@ -27,17 +27,22 @@ import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from
 export function reserveAdds(idx: Index, idsPtr: usize, n: u32): bool {
   if (!ensureLevels(idx, n)) return false;
   const rngBefore = idx.rng;
-  let fresh: u32 = 0;
+  // Items that may take a slot: new ids, and removed ids coming back (a new id earlier in the
+  // batch may have taken a removed id's slot). Removed slots serve them in order while any
+  // are left, so only takers past the first `deleted` can append a node (and its upper record).
+  let takers: u32 = 0;
   let words: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const level = drawLevel(idx);
     store<u8>(idx.levels + i, <u8>level);
-    if (mapGet(idx.map, idx.mapCap, load<u32>(idAt(idsPtr, i))) < 0) {
-      fresh++;
-      words += <u64>upperWords(idx, level);
+    const node = mapGet(idx.map, idx.mapCap, load<u32>(idAt(idsPtr, i)));
+    if (node < 0 || isTombstoned(idx, <u32>node)) {
+      if (takers >= idx.deleted) words += <u64>upperWords(idx, level);
+      takers++;
     }
   }
-  if (ensureCapacity(idx, idx.count + fresh) && ensureMap(idx, idx.count + fresh) &&
+  const appends = takers > idx.deleted ? takers - idx.deleted : 0;
+  if (ensureCapacity(idx, idx.count + appends) && ensureMap(idx, idx.count + appends) &&
       ensureUpper(idx, words)) {
     return true;
   }

@@ -1,0 +1,78 @@
+/** The distance kernels of both builds against a float64 reference, dims 1..130. */
+import { BUILDS, engine } from './helpers/engines';
+import { randomVectors } from './helpers/random';
+import { dot64, distance64 } from './helpers/reference';
+import type { Engine } from '../src/index';
+
+/** Writes a and b into staging memory and returns their addresses. */
+function stage(e: Engine, a: Float32Array, b: Float32Array): [number, number] {
+  const rt = e.runtime;
+  const pa = rt.exports.stagingReserve(0, a.length * 4 + 4);
+  const pb = rt.exports.stagingReserve(1, b.length * 4 + 4);
+  rt.f32().set(a, pa >>> 2);
+  rt.f32().set(b, pb >>> 2);
+  return [pa, pb];
+}
+
+/** |x - ref| scaled by the sum of the magnitudes that produced ref (a condition-aware bound). */
+function relErr(x: number, ref: number, scale: number): number {
+  return Math.abs(x - ref) / Math.max(scale, 1e-30);
+}
+
+describe.each(BUILDS)('kernels (simd %s)', (simd) => {
+  let e: Engine;
+  beforeAll(async () => {
+    e = await engine(simd);
+  });
+
+  test('the build reports what it is', () => {
+    expect(e.simd).toBe(simd === 'on');
+    expect(e.runtime.exports.engineSimd()).toBe(simd === 'on' ? 1 : 0);
+  });
+
+  test('dot, l2sq, cosine, norm match float64 within 1e-5 for dims 1..130', () => {
+    const ex = e.runtime.exports;
+    for (let n = 1; n <= 130; n++) {
+      const a = randomVectors(1, n, 1000 + n);
+      const b = randomVectors(1, n, 2000 + n);
+      const [pa, pb] = stage(e, a, b);
+      let absDot = 0;
+      let sumSq = 0;
+      for (let i = 0; i < n; i++) {
+        absDot += Math.abs(a[i] * b[i]);
+        sumSq += (a[i] - b[i]) ** 2;
+      }
+      const refDot = dot64(a, b);
+      for (const fn of [ex.kernelDot, ex.kernelDotScalar]) {
+        expect(relErr(fn(pa, pb, n), refDot, absDot)).toBeLessThan(1e-5);
+      }
+      for (const fn of [ex.kernelL2sq, ex.kernelL2sqScalar]) {
+        expect(relErr(fn(pa, pb, n), distance64('l2', a, b), sumSq)).toBeLessThan(1e-5);
+      }
+      const refCos = distance64('cosine', a, b);
+      const cosScale = absDot / Math.sqrt(dot64(a, a) * dot64(b, b));
+      for (const fn of [ex.kernelCosine, ex.kernelCosineScalar]) {
+        expect(relErr(fn(pa, pb, n), refCos, cosScale)).toBeLessThan(1e-5);
+      }
+      expect(relErr(ex.kernelNorm(pa, n), Math.sqrt(dot64(a, a)), Math.sqrt(dot64(a, a)))).toBeLessThan(1e-5);
+    }
+  });
+
+  test('normalize scales to unit length and leaves a zero vector alone', () => {
+    const ex = e.runtime.exports;
+    for (const n of [1, 3, 4, 7, 16, 17, 128, 130]) {
+      const a = randomVectors(1, n, 77 + n);
+      const [pa] = stage(e, a, a);
+      const before = Math.sqrt(dot64(a, a));
+      expect(ex.kernelNormalize(pa, n)).toBeCloseTo(before, 4);
+      const out = e.runtime.f32().slice(pa >>> 2, (pa >>> 2) + n);
+      expect(Math.sqrt(dot64(out, out))).toBeCloseTo(1, 5);
+      for (let i = 0; i < n; i++) expect(out[i]).toBeCloseTo(a[i] / before, 5);
+    }
+    const zero = new Float32Array(5);
+    const [pz] = stage(e, zero, zero);
+    expect(ex.kernelNormalize(pz, 5)).toBe(0);
+    expect(Array.from(e.runtime.f32().slice(pz >>> 2, (pz >>> 2) + 5))).toEqual([0, 0, 0, 0, 0]);
+    expect(ex.kernelCosine(pz, pz, 5)).toBe(1);
+  });
+});
