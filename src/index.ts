@@ -8,3 +8,5 @@ export {
   InvalidArgumentError, DisposedError, EngineBrokenError,
 } from './errors.js';
 export { simdSupported } from './wasm/probe.js';
+export { parseFvecs, parseIvecs } from './vecs-format.js';
+export type { VecsFile } from './vecs-format.js';
