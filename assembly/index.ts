@@ -12,6 +12,7 @@ export { arenaTop as engineUsedBytes, arenaLive as engineLiveBytes,
          arenaFailedRequest as engineFailedRequest } from "./alloc";
 export { stagingReserve, stagingRelease } from "./staging";
 export * from "./hnsw/api";
+export * from "./qlearn/api";
 
 /** Sets up the arena under a budget of budgetBytes. Call once, before anything else. */
 export function engineInit(budgetBytes: u32): void {

@@ -1,0 +1,154 @@
+// Q-learning on a table (qtable.ts): the update rule, batches of transitions, the greedy and
+// epsilon-greedy policies.
+//
+//   Q[s,a] += alpha * (r + gamma * (done ? 0 : max_a' Q[s',a']) - Q[s,a])
+//
+// in f32, one rounding per operation, in this order (the host's reference does the same):
+//   future = done ? 0 : max over row s' (initial when s' has no row)
+//   target = done ? r : r + gamma * future
+//   Q      = Q + alpha * (target - Q)
+//
+// A batch (layout in batch.ts) runs in two passes. The first finds or appends the row of every
+// updated state (a failure drops the rows it appended, so the table is as before) and
+// overwrites states[i] with that row; the second applies the transitions in order. The next state's row is looked up
+// when its transition is applied, so the batch equals one update per transition in order.
+
+import { QTable, rowValues, rowVisits, findRow, reserveRow, dropRowsFrom } from "./qtable";
+import { prngNext, prngUnit, prngBelow } from "./prng";
+import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
+
+/** Largest value of row r, f32x4 over the padded row (padding is -Infinity). Cost: stride/4 steps. */
+export function rowMaxF32x4(t: QTable, r: u32): f32 {
+  const row = rowValues(t, r);
+  const end = row + (<usize>t.stride << 2);
+  let m = v128.load(row);
+  for (let p = row + 16; p < end; p += 16) m = f32x4.max(m, v128.load(p));
+  return Mathf.max(Mathf.max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
+                   Mathf.max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+}
+
+/** Largest value of row r, scalar, four running maxima over the padded row. Cost: stride steps. */
+export function rowMaxScalar(t: QTable, r: u32): f32 {
+  const row = rowValues(t, r);
+  const end = row + (<usize>t.stride << 2);
+  let m0 = load<f32>(row), m1 = load<f32>(row, 4), m2 = load<f32>(row, 8), m3 = load<f32>(row, 12);
+  for (let p = row + 16; p < end; p += 16) {
+    m0 = Mathf.max(m0, load<f32>(p));
+    m1 = Mathf.max(m1, load<f32>(p, 4));
+    m2 = Mathf.max(m2, load<f32>(p, 8));
+    m3 = Mathf.max(m3, load<f32>(p, 12));
+  }
+  return Mathf.max(Mathf.max(m0, m1), Mathf.max(m2, m3));
+}
+
+/** Largest value of row r with the build's kernel. */
+@inline function rowMax(t: QTable, r: u32): f32 {
+  if (ASC_FEATURE_SIMD) return rowMaxF32x4(t, r);
+  return rowMaxScalar(t, r);
+}
+
+/** First action of row r holding `value`, f32x4 compare and lane mask. */
+function firstEqualF32x4(t: QTable, r: u32, value: f32): u32 {
+  const row = rowValues(t, r);
+  const want = f32x4.splat(value);
+  for (let i = 0; i < t.stride; i += 4) {
+    const mask = i32x4.bitmask(f32x4.eq(v128.load(row + (<usize>i << 2)), want));
+    if (mask != 0) return <u32>i + ctz(<u32>mask);
+  }
+  return 0;
+}
+
+/** First action of row r holding `value`, scalar. */
+function firstEqualScalar(t: QTable, r: u32, value: f32): u32 {
+  const row = rowValues(t, r);
+  for (let a = 0; a < t.actions; a++) {
+    if (load<f32>(row + (<usize>a << 2)) == value) return <u32>a;
+  }
+  return 0;
+}
+
+/** Greedy action of `key`: argmax of its row, the lowest action on ties; 0 without a row. Cost: O(actions). */
+export function bestAction(t: QTable, key: u32): u32 {
+  const r = findRow(t, key);
+  if (r < 0) return 0;
+  const m = rowMax(t, <u32>r);
+  if (ASC_FEATURE_SIMD) return firstEqualF32x4(t, <u32>r, m);
+  return firstEqualScalar(t, <u32>r, m);
+}
+
+/**
+ * Epsilon-greedy action of `key`: one draw u in [0, 1); u < epsilon picks a uniform action
+ * with a second draw, otherwise the greedy one. Cost: O(actions).
+ */
+export function selectAction(t: QTable, key: u32): u32 {
+  t.rng = prngNext(t.rng);
+  if (prngUnit(t.rng) < t.epsilon) {
+    t.rng = prngNext(t.rng);
+    return prngBelow(t.rng, <u32>t.actions);
+  }
+  return bestAction(t, key);
+}
+
+/** epsilon = max(epsilon * decay, epsilonMin), never raising an epsilon already below epsilonMin. */
+export function decayEpsilon(t: QTable): void {
+  const next = t.epsilon * t.epsilonDecay;
+  const floor = t.epsilon < t.epsilonMin ? t.epsilon : t.epsilonMin;
+  t.epsilon = next > floor ? next : floor;
+}
+
+/**
+ * Applies one transition to row rs, action a; next is the next state's row or -1 (no row: its
+ * values are all `initial`). Returns the new Q value. Cannot fail. Cost: one row max.
+ */
+@inline function apply(t: QTable, rs: u32, a: u32, reward: f32, next: i32, done: bool,
+                       alpha: f32, gamma: f32, initial: f32): f32 {
+  let target = reward;
+  if (!done) target = reward + gamma * (next < 0 ? initial : rowMax(t, <u32>next));
+  const p = rowValues(t, rs) + (<usize>a << 2);
+  const q = load<f32>(p);
+  const updated = q + alpha * (target - q);
+  store<f32>(p, updated);
+  const v = rowVisits(t, rs) + (<usize>a << 2);
+  store<u32>(v, load<u32>(v) + 1);
+  return updated;
+}
+
+/** One transition; false (table unchanged) over budget. The new Q value is left in t.lastValue. Cost: O(actions). */
+export function updateOne(t: QTable, s: u32, a: u32, reward: f32, s2: u32, done: bool): bool {
+  const rs = reserveRow(t, s);
+  if (rs < 0) return false;
+  const next = done ? -1 : findRow(t, s2);
+  t.lastValue = apply(t, <u32>rs, a, reward, next, done, <f32>t.alpha, <f32>t.gamma, <f32>t.initial);
+  return true;
+}
+
+/**
+ * Applies the n transitions of the batch block at `batch` in order; false (table unchanged)
+ * over budget. Overwrites the block's states with rows. Cost: O(n * actions), no allocation
+ * once the rows exist.
+ */
+export function updateBatch(t: QTable, batch: usize, n: u32): bool {
+  const before = t.count;
+  for (let i: u32 = 0; i < n; i++) {
+    const p = batch + (<usize>i << 2);
+    const rs = reserveRow(t, load<u32>(p));
+    if (rs < 0) {
+      dropRowsFrom(t, before);
+      return false;
+    }
+    store<u32>(p, <u32>rs);
+  }
+  const alpha = <f32>t.alpha, gamma = <f32>t.gamma, initial = <f32>t.initial;
+  const actions = batch + batchActions(n);
+  const rewards = batch + batchRewards(n);
+  const nextStates = batch + batchNextStates(n);
+  const dones = batch + batchDones(n);
+  for (let i: u32 = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const done = load<u8>(dones + <usize>i) != 0;
+    const next = done ? -1 : findRow(t, load<u32>(nextStates + o));
+    apply(t, load<u32>(batch + o), load<u32>(actions + o), load<f32>(rewards + o), next, done,
+          alpha, gamma, initial);
+  }
+  return true;
+}

@@ -1,0 +1,179 @@
+// Q-table storage: one header per table and flat blocks reached from it, all in the arena.
+//
+//   values    f32[capacity * stride]   row r at values + r*stride*4, 16-byte aligned;
+//                                      stride = actions padded to a multiple of 4
+//   visits    u32[capacity * actions]  visits of (row r, action a) at visits + (r*actions + a)*4
+//   keys      u32[capacity]            state key of row r; rows are dense 0..count-1, in the
+//                                      order their states were first updated
+//   map       open-addressing state key -> row (idmap.ts), capacity mapCapacityFor(count)
+//   template  f32[stride]              a fresh row, copied into each new one
+//
+//   a row (actions = 6, stride = 8):  [ q0 q1 q2 q3 | q4 q5 -inf -inf ]
+//                                       \_ v128 __/   \__ v128 ____/
+//
+// The padding lanes hold -Infinity, so an f32x4 max over the whole row needs no scalar tail
+// and can never pick a lane past `actions`. A state without a row reads as `initial` in every
+// action; only `update`/`batchUpdate` (for the state being updated) and `merge` create rows.
+//
+// Growth is reserve-before-mutate: ensureRows / ensureMap either grow a block or leave it as it
+// was, `capacity` and `mapCap` move only when a grow succeeded, and rows added by an operation
+// that later runs out of budget are taken back out with dropRowsFrom.
+
+import { arenaAlloc, arenaFree, arenaRealloc } from "../alloc";
+import { mapCapacityFor, mapRehash, mapGet, mapSet, mapDelete } from "../idmap";
+import { prngSeed } from "./prng";
+
+const MIN_CAPACITY: u32 = 16;
+const BYTE_LIMIT: u64 = 0xFFFF0000;
+
+@unmanaged export class QTable {
+  actions: i32;
+  stride: i32;
+  alpha: f64;
+  gamma: f64;
+  initial: f64;
+  epsilon: f64;
+  epsilonDecay: f64;
+  epsilonMin: f64;
+  rng: u64;
+  count: u32;
+  capacity: u32;
+  values: usize;
+  visits: usize;
+  keys: usize;
+  map: usize;
+  mapCap: u32;
+  template: usize;
+  lastValue: f32;
+}
+
+/** Address of row r's values (stride floats, 16-byte aligned). */
+@inline export function rowValues(t: QTable, r: u32): usize {
+  return t.values + ((<usize>r * <usize>t.stride) << 2);
+}
+
+/** Address of row r's visit counts (actions u32). */
+@inline export function rowVisits(t: QTable, r: u32): usize {
+  return t.visits + ((<usize>r * <usize>t.actions) << 2);
+}
+
+/** Row of state `key`, or -1 when it has none. Cost: O(1) expected. */
+@inline export function findRow(t: QTable, key: u32): i32 {
+  return mapGet(t.map, t.mapCap, key);
+}
+
+/** State key of row r. */
+@inline export function rowKey(t: QTable, r: u32): u32 {
+  return load<u32>(t.keys + (<usize>r << 2));
+}
+
+/**
+ * Allocates an empty table (header, template row, room for MIN_CAPACITY rows). Returns 0 when
+ * the budget does not allow it. Parameters are the host's, already checked. Cost: O(actions).
+ */
+export function qtableAlloc(
+  actions: i32, alpha: f64, gamma: f64, epsilon: f64, epsilonDecay: f64, epsilonMin: f64,
+  initial: f64, seed: u32,
+): QTable {
+  const ptr = arenaAlloc(offsetof<QTable>());
+  if (ptr == 0) return changetype<QTable>(0);
+  memory.fill(ptr, 0, offsetof<QTable>());
+  const t = changetype<QTable>(ptr);
+  t.actions = actions;
+  t.stride = (actions + 3) & ~3;
+  t.alpha = alpha;
+  t.gamma = gamma;
+  t.epsilon = epsilon;
+  t.epsilonDecay = epsilonDecay;
+  t.epsilonMin = epsilonMin;
+  t.initial = initial;
+  t.rng = prngSeed(seed);
+  t.template = arenaAlloc(<u32>t.stride << 2);
+  if (t.template == 0 || !ensureRows(t, MIN_CAPACITY) || !ensureMap(t, MIN_CAPACITY)) {
+    qtableFree(t);
+    return changetype<QTable>(0);
+  }
+  for (let a = 0; a < t.stride; a++) {
+    store<f32>(t.template + (<usize>a << 2), a < actions ? <f32>initial : -Infinity);
+  }
+  return t;
+}
+
+/** Frees every block of a table and its header. Cost: O(1). */
+export function qtableFree(t: QTable): void {
+  arenaFree(t.values);
+  arenaFree(t.visits);
+  arenaFree(t.keys);
+  arenaFree(t.map);
+  arenaFree(t.template);
+  arenaFree(changetype<usize>(t));
+}
+
+/** Grows `block` to `bytes` (u64, checked); returns the new address or 0 with the old one intact. */
+function regrow(block: usize, bytes: u64): usize {
+  if (bytes > BYTE_LIMIT) return 0;
+  return arenaRealloc(block, <u32>bytes);
+}
+
+/** Makes values, visits and keys hold `cap` rows; `capacity` moves only when all three grew. */
+function growRowBlocks(t: QTable, cap: u32): bool {
+  const c = <u64>cap;
+  let p = regrow(t.values, (c * <u64>t.stride) << 2);
+  if (p == 0) return false;
+  t.values = p;
+  p = regrow(t.visits, (c * <u64>t.actions) << 2);
+  if (p == 0) return false;
+  t.visits = p;
+  p = regrow(t.keys, c << 2);
+  if (p == 0) return false;
+  t.keys = p;
+  t.capacity = cap;
+  return true;
+}
+
+/** Makes room for `needed` rows (1.5x growth, exact as a fallback near the budget). Cost: O(copy) when it grows. */
+export function ensureRows(t: QTable, needed: u32): bool {
+  if (needed <= t.capacity) return true;
+  let cap = t.capacity + (t.capacity >> 1);
+  if (cap < needed) cap = needed;
+  if (growRowBlocks(t, cap)) return true;
+  return cap != needed && growRowBlocks(t, needed);
+}
+
+/** Makes the state map hold `count` keys under its load limit (rehash into a new block). Cost: O(mapCap) when it grows. */
+export function ensureMap(t: QTable, count: u32): bool {
+  const cap = mapCapacityFor(count);
+  if (cap <= t.mapCap) return true;
+  const fresh = regrow(0, <u64>cap << 3);
+  if (fresh == 0) return false;
+  mapRehash(t.map, t.mapCap, fresh, cap);
+  arenaFree(t.map);
+  t.map = fresh;
+  t.mapCap = cap;
+  return true;
+}
+
+/** Appends a fresh row for `key` (all `initial`, no visits); room must be reserved. Cost: O(stride). */
+export function appendRow(t: QTable, key: u32): u32 {
+  const r = t.count;
+  memory.copy(rowValues(t, r), t.template, <usize>t.stride << 2);
+  memory.fill(rowVisits(t, r), 0, <usize>t.actions << 2);
+  store<u32>(t.keys + (<usize>r << 2), key);
+  mapSet(t.map, t.mapCap, key, r);
+  t.count = r + 1;
+  return r;
+}
+
+/** Row of `key`, appending a fresh one if it has none; -1 when the budget does not allow it. Cost: O(1) amortised. */
+export function reserveRow(t: QTable, key: u32): i32 {
+  const r = findRow(t, key);
+  if (r >= 0) return r;
+  if (!ensureRows(t, t.count + 1) || !ensureMap(t, t.count + 1)) return -1;
+  return <i32>appendRow(t, key);
+}
+
+/** Takes back the rows appended since the table had `count` rows (undoing a failed operation). Cost: O(rows dropped). */
+export function dropRowsFrom(t: QTable, count: u32): void {
+  for (let r = count; r < t.count; r++) mapDelete(t.map, t.mapCap, rowKey(t, r));
+  t.count = count;
+}

@@ -1,0 +1,123 @@
+// Q-table snapshots: the bytes `serialize()` returns and `loadQTable` takes. Little-endian.
+//
+//   off  size  field
+//   0    4     magic "EXQT" (45 58 51 54)
+//   4    4     u32 format version (1)
+//   8    4     u32 actions (1..MAX_ACTIONS)
+//   12   4     u32 rows
+//   16   8     f64 alpha            [0, 1]
+//   24   8     f64 gamma            [0, 1]
+//   32   8     f64 initial          finite
+//   40   8     f64 epsilon          [0, 1]
+//   48   8     f64 epsilonDecay     [0, 1]
+//   56   8     f64 epsilonMin       [0, 1]
+//   64   8     u64 PRNG state       non-zero
+//   72   8     reserved, zero
+//   80         u32 keys[rows]                 state key of each row, all distinct
+//              f32 values[rows * actions]     row-major, no padding
+//              u32 visits[rows * actions]
+//   end-4 4    u32 CRC-32 of every byte before it
+//
+// loadSnapshot checks the length, magic, version, sizes, checksum and every parameter before
+// it allocates anything, and frees what it built if a key turns out to repeat.
+
+import { crc32 } from "../crc32";
+import { QTable, qtableAlloc, qtableFree, ensureRows, ensureMap, appendRow, rowValues, rowVisits, findRow } from "./qtable";
+
+const MAGIC: u32 = 0x54515845;
+const VERSION: u32 = 1;
+const HEADER: u32 = 80;
+export const MAX_ACTIONS: u32 = 65536;
+
+/** What the loaders return instead of a handle: over budget, or bytes that are not a snapshot. */
+export const LOAD_BUDGET: usize = 0;
+export const LOAD_CORRUPT: usize = 1;
+
+/** Bytes of the snapshot of a table of `rows` rows. */
+function snapshotBytes64(actions: u32, rows: u32): u64 {
+  return <u64>HEADER + <u64>rows * (4 + (<u64>actions << 3)) + 4;
+}
+
+/** Bytes `writeSnapshot` will write for t. Cost: O(1). */
+export function snapshotBytes(t: QTable): u64 {
+  return snapshotBytes64(<u32>t.actions, t.count);
+}
+
+/** Writes t's snapshot to `out` (snapshotBytes(t) bytes). Cost: O(rows * actions). */
+export function writeSnapshot(t: QTable, out: usize): void {
+  const actions = <usize>t.actions;
+  store<u32>(out, MAGIC);
+  store<u32>(out, VERSION, 4);
+  store<u32>(out, <u32>actions, 8);
+  store<u32>(out, t.count, 12);
+  store<f64>(out, t.alpha, 16);
+  store<f64>(out, t.gamma, 24);
+  store<f64>(out, t.initial, 32);
+  store<f64>(out, t.epsilon, 40);
+  store<f64>(out, t.epsilonDecay, 48);
+  store<f64>(out, t.epsilonMin, 56);
+  store<u64>(out, t.rng, 64);
+  store<u64>(out, 0, 72);
+  const rows = <usize>t.count;
+  const keys = out + HEADER;
+  const values = keys + (rows << 2);
+  const visits = values + ((rows * actions) << 2);
+  memory.copy(keys, t.keys, rows << 2);
+  for (let r: u32 = 0; r < t.count; r++) {
+    memory.copy(values + ((<usize>r * actions) << 2), rowValues(t, r), actions << 2);
+  }
+  memory.copy(visits, t.visits, (rows * actions) << 2);
+  const end = visits + ((rows * actions) << 2);
+  store<u32>(end, crc32(out, end - out));
+}
+
+@inline function unit(x: f64): bool {
+  return x >= 0 && x <= 1;
+}
+
+/** Whether the len bytes at p are a well-formed snapshot (everything but key uniqueness). */
+function validSnapshot(p: usize, len: u32): bool {
+  if (len < HEADER + 4 || load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION) return false;
+  const actions = load<u32>(p, 8);
+  if (actions == 0 || actions > MAX_ACTIONS) return false;
+  if (snapshotBytes64(actions, load<u32>(p, 12)) != <u64>len) return false;
+  if (crc32(p, <usize>len - 4) != load<u32>(p + <usize>len - 4)) return false;
+  const initial = load<f64>(p, 32);
+  return unit(load<f64>(p, 16)) && unit(load<f64>(p, 24)) && unit(load<f64>(p, 40)) &&
+         unit(load<f64>(p, 48)) && unit(load<f64>(p, 56)) && initial - initial == 0 &&
+         load<u64>(p, 64) != 0 && load<u64>(p, 72) == 0;
+}
+
+/**
+ * A new table from the len snapshot bytes at p; LOAD_CORRUPT (nothing allocated) for bytes
+ * that are not a valid snapshot, LOAD_BUDGET when it does not fit. Cost: O(len).
+ */
+export function loadSnapshot(p: usize, len: u32): usize {
+  if (!validSnapshot(p, len)) return LOAD_CORRUPT;
+  const actions = load<u32>(p, 8);
+  const rows = load<u32>(p, 12);
+  const t = qtableAlloc(<i32>actions, load<f64>(p, 16), load<f64>(p, 24), load<f64>(p, 40),
+                        load<f64>(p, 48), load<f64>(p, 56), load<f64>(p, 32), 0);
+  if (changetype<usize>(t) == 0) return LOAD_BUDGET;
+  if (!ensureRows(t, rows) || !ensureMap(t, rows)) {
+    qtableFree(t);
+    return LOAD_BUDGET;
+  }
+  t.rng = load<u64>(p, 64);
+  const keys = p + HEADER;
+  for (let r: u32 = 0; r < rows; r++) {
+    const key = load<u32>(keys + (<usize>r << 2));
+    if (findRow(t, key) >= 0) {
+      qtableFree(t);
+      return LOAD_CORRUPT;
+    }
+    appendRow(t, key);
+  }
+  const rowBytes = <usize>actions << 2;
+  const values = keys + (<usize>rows << 2);
+  for (let r: u32 = 0; r < rows; r++) {
+    memory.copy(rowValues(t, r), values + <usize>r * rowBytes, rowBytes);
+  }
+  memory.copy(rowVisits(t, 0), values + <usize>rows * rowBytes, <usize>rows * rowBytes);
+  return changetype<usize>(t);
+}

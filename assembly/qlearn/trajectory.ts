@@ -1,0 +1,164 @@
+// Trajectory buffer: a fixed-capacity ring of transitions for replay, and its snapshot.
+//
+//   records   16 bytes each, capacity of them, one block allocated up front:
+//     +0 u32 state   +4 u32 action | done << 31   +8 f32 reward   +12 u32 nextState
+//   head      slot the next push writes; the oldest record is at (head - size) mod capacity
+//
+// A push into a full ring overwrites the oldest record. Samples and in-order reads are written
+// as transition batches (batch.ts).
+//
+// Snapshot (little-endian):
+//   0   4  magic "EXTB" (45 58 54 42)      4   4  u32 format version (1)
+//   8   4  u32 capacity                    12  4  u32 size (<= capacity)
+//   16  8  u64 PRNG state (non-zero)       24  8  reserved, zero
+//   32     size records as above, oldest first (rewards finite)
+//   end-4  u32 CRC-32 of every byte before it
+
+import { arenaAlloc, arenaFree } from "../alloc";
+import { crc32 } from "../crc32";
+import { prngSeed, prngNext, prngBelow } from "./prng";
+import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
+import { LOAD_BUDGET, LOAD_CORRUPT } from "./snapshot";
+
+const RECORD: usize = 16;
+const DONE_BIT: u32 = 0x80000000;
+const MAGIC: u32 = 0x42545845;
+const VERSION: u32 = 1;
+const HEADER: u32 = 32;
+export const MAX_TRAJECTORY_CAPACITY: u32 = 1 << 26;
+
+@unmanaged export class Trajectory {
+  capacity: u32;
+  size: u32;
+  head: u32;
+  rng: u64;
+  records: usize;
+}
+
+@inline function recordAt(t: Trajectory, slot: u32): usize {
+  return t.records + <usize>slot * RECORD;
+}
+
+/** Slot of the i-th oldest record (i < size). */
+@inline function slotOf(t: Trajectory, i: u32): u32 {
+  const s = t.head + t.capacity - t.size + i;
+  return s >= t.capacity ? s - t.capacity : s;
+}
+
+/** An empty ring of `capacity` (1..MAX_TRAJECTORY_CAPACITY) records, or 0 over budget. Cost: O(1). */
+export function trajAlloc(capacity: u32, seed: u32): Trajectory {
+  const ptr = arenaAlloc(offsetof<Trajectory>());
+  if (ptr == 0) return changetype<Trajectory>(0);
+  const records = arenaAlloc(capacity * <u32>RECORD);
+  if (records == 0) {
+    arenaFree(ptr);
+    return changetype<Trajectory>(0);
+  }
+  const t = changetype<Trajectory>(ptr);
+  t.capacity = capacity;
+  t.size = 0;
+  t.head = 0;
+  t.rng = prngSeed(seed);
+  t.records = records;
+  return t;
+}
+
+/** Frees the ring and its header. Cost: O(1). */
+export function trajFree(t: Trajectory): void {
+  arenaFree(t.records);
+  arenaFree(changetype<usize>(t));
+}
+
+/** Appends a transition (action < 2^31), overwriting the oldest when full. Cost: O(1). */
+export function trajPush(t: Trajectory, s: u32, a: u32, r: f32, s2: u32, done: bool): void {
+  const p = recordAt(t, t.head);
+  store<u32>(p, s);
+  store<u32>(p, done ? a | DONE_BIT : a, 4);
+  store<f32>(p, r, 8);
+  store<u32>(p, s2, 12);
+  t.head = t.head + 1 == t.capacity ? 0 : t.head + 1;
+  if (t.size < t.capacity) t.size++;
+}
+
+/** Forgets every record (the PRNG keeps its state). Cost: O(1). */
+export function trajClear(t: Trajectory): void {
+  t.size = 0;
+  t.head = 0;
+}
+
+/** Copies the record in `slot` to item i of the n-transition batch at out. */
+@inline function copyOut(t: Trajectory, slot: u32, out: usize, n: u32, i: u32): void {
+  const p = recordAt(t, slot);
+  const o = <usize>i << 2;
+  const word = load<u32>(p, 4);
+  store<u32>(out + o, load<u32>(p));
+  store<u32>(out + batchActions(n) + o, word & ~DONE_BIT);
+  store<f32>(out + batchRewards(n) + o, load<f32>(p, 8));
+  store<u32>(out + batchNextStates(n) + o, load<u32>(p, 12));
+  store<u8>(out + batchDones(n) + <usize>i, <u8>(word >> 31));
+}
+
+/** Writes n records drawn uniformly with replacement (size > 0) as a batch at out. Cost: O(n). */
+export function trajSample(t: Trajectory, n: u32, out: usize): void {
+  for (let i: u32 = 0; i < n; i++) {
+    t.rng = prngNext(t.rng);
+    copyOut(t, slotOf(t, prngBelow(t.rng, t.size)), out, n, i);
+  }
+}
+
+/** Writes every record, oldest first, as a batch of size transitions at out. Cost: O(size). */
+export function trajOrdered(t: Trajectory, out: usize): void {
+  for (let i: u32 = 0; i < t.size; i++) copyOut(t, slotOf(t, i), out, t.size, i);
+}
+
+/** Bytes of t's snapshot. Cost: O(1). */
+export function trajSnapshotBytes(t: Trajectory): u32 {
+  return HEADER + t.size * <u32>RECORD + 4;
+}
+
+/** Writes t's snapshot (trajSnapshotBytes(t) bytes) to out. Cost: O(size). */
+export function trajWrite(t: Trajectory, out: usize): void {
+  store<u32>(out, MAGIC);
+  store<u32>(out, VERSION, 4);
+  store<u32>(out, t.capacity, 8);
+  store<u32>(out, t.size, 12);
+  store<u64>(out, t.rng, 16);
+  store<u64>(out, 0, 24);
+  const records = out + HEADER;
+  for (let i: u32 = 0; i < t.size; i++) {
+    memory.copy(records + <usize>i * RECORD, recordAt(t, slotOf(t, i)), RECORD);
+  }
+  const end = records + <usize>t.size * RECORD;
+  store<u32>(end, crc32(out, end - out));
+}
+
+/** Whether the len bytes at p are a valid trajectory snapshot. Cost: O(len). */
+function validTrajectory(p: usize, len: u32): bool {
+  if (len < HEADER + 4 || load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION) return false;
+  const capacity = load<u32>(p, 8);
+  const size = load<u32>(p, 12);
+  if (capacity == 0 || capacity > MAX_TRAJECTORY_CAPACITY || size > capacity) return false;
+  if (<u64>HEADER + <u64>size * RECORD + 4 != <u64>len) return false;
+  if (crc32(p, <usize>len - 4) != load<u32>(p + <usize>len - 4)) return false;
+  if (load<u64>(p, 16) == 0 || load<u64>(p, 24) != 0) return false;
+  for (let i: u32 = 0; i < size; i++) {
+    const r = load<f32>(p + HEADER + <usize>i * RECORD, 8);
+    if (r - r != 0) return false;
+  }
+  return true;
+}
+
+/**
+ * A ring rebuilt from the len snapshot bytes at p; LOAD_CORRUPT (nothing allocated) for bytes
+ * that are not a valid snapshot, LOAD_BUDGET when it does not fit. Cost: O(len).
+ */
+export function trajLoad(p: usize, len: u32): usize {
+  if (!validTrajectory(p, len)) return LOAD_CORRUPT;
+  const t = trajAlloc(load<u32>(p, 8), 0);
+  if (changetype<usize>(t) == 0) return LOAD_BUDGET;
+  t.size = load<u32>(p, 12);
+  t.head = t.size == t.capacity ? 0 : t.size;
+  t.rng = load<u64>(p, 16);
+  memory.copy(t.records, p + HEADER, <usize>t.size * RECORD);
+  return changetype<usize>(t);
+}
