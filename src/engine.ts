@@ -7,6 +7,8 @@ import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { checkInt, checkOneOf } from './validate.js';
 import { VectorIndex, resolveIndexOptions, type IndexOptions } from './vector-index.js';
+import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
+import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
 import { builtinWasm } from './wasm/bytes.js';
 import { simdSupported } from './wasm/probe.js';
 
@@ -92,6 +94,33 @@ export class Engine {
       if (handle === 0) throw this.rt.budgetError('createIndex');
       return new VectorIndex(this.rt, handle, params);
     });
+  }
+
+  /**
+   * A new, empty Q-table in this engine's memory (see {@link QTableOptions} for defaults).
+   * Throws InvalidArgumentError for bad options, BudgetExceededError if it does not fit.
+   */
+  createQTable(options: QTableOptions): QTable {
+    return createQTable(this.rt, options);
+  }
+
+  /**
+   * A Q-table rebuilt from `QTable.serialize()` bytes: same values, visits, epsilon and
+   * generator state. Throws CorruptSnapshotError (nothing allocated) for bytes that are not a
+   * valid snapshot, BudgetExceededError if it does not fit. Cost: O(bytes).
+   */
+  loadQTable(bytes: Uint8Array): QTable {
+    return loadQTable(this.rt, bytes);
+  }
+
+  /** A new, empty trajectory ring of `capacity` transitions. Throws InvalidArgumentError or BudgetExceededError. */
+  createTrajectoryBuffer(options: TrajectoryOptions): TrajectoryBuffer {
+    return createTrajectoryBuffer(this.rt, options);
+  }
+
+  /** A trajectory buffer rebuilt from `TrajectoryBuffer.serialize()` bytes; CorruptSnapshotError for anything else. */
+  loadTrajectoryBuffer(bytes: Uint8Array): TrajectoryBuffer {
+    return loadTrajectoryBuffer(this.rt, bytes);
   }
 
   /** @internal The runtime, for benchmarks and tests of the raw kernels. */

@@ -3,6 +3,11 @@ export { Engine, DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES } from
 export type { EngineOptions, SimdMode } from './engine.js';
 export { VectorIndex, MISSING_ID } from './vector-index.js';
 export type { IndexOptions, SearchOptions, SearchResult, Metric } from './vector-index.js';
+export { QTable, MAX_ACTIONS } from './qtable.js';
+export type { QTableOptions } from './qtable.js';
+export { TrajectoryBuffer, MAX_TRAJECTORY_CAPACITY } from './trajectory.js';
+export type { TrajectoryOptions } from './trajectory.js';
+export type { TransitionBatch, Transitions } from './transitions.js';
 export {
   ElexError, DimensionMismatchError, InvalidVectorError, BudgetExceededError, CorruptSnapshotError,
   InvalidArgumentError, DisposedError, EngineBrokenError,

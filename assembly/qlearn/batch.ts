@@ -2,7 +2,10 @@
 // a trajectory buffer writes one when it samples, so a sample is ready for batchUpdate as is.
 //
 //   +0    u32 states[n]       +4n   u32 actions[n]      +8n   f32 rewards[n]
-//   +12n  u32 nextStates[n]   +16n  u8  dones[n]        (0 = not terminal)
+//   +12n  u32 nextStates[n]   +16n  u32 dones[n]        (0 = not terminal)
+//
+// 20 bytes a transition. Every array is of 32-bit words, so the host fills each with one
+// typed-array copy.
 
 /** Byte offset of the actions of an n-transition batch. */
 @inline export function batchActions(n: u32): usize { return <usize>n << 2; }
@@ -15,6 +18,3 @@
 
 /** Byte offset of the done flags of an n-transition batch. */
 @inline export function batchDones(n: u32): usize { return <usize>n << 4; }
-
-/** Bytes of an n-transition batch. */
-@inline export function batchBytes(n: u32): u64 { return <u64>n * 17; }

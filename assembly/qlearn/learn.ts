@@ -145,7 +145,7 @@ export function updateBatch(t: QTable, batch: usize, n: u32): bool {
   const dones = batch + batchDones(n);
   for (let i: u32 = 0; i < n; i++) {
     const o = <usize>i << 2;
-    const done = load<u8>(dones + <usize>i) != 0;
+    const done = load<u32>(dones + o) != 0;
     const next = done ? -1 : findRow(t, load<u32>(nextStates + o));
     apply(t, load<u32>(batch + o), load<u32>(actions + o), load<f32>(rewards + o), next, done,
           alpha, gamma, initial);

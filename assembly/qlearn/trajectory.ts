@@ -95,7 +95,7 @@ export function trajClear(t: Trajectory): void {
   store<u32>(out + batchActions(n) + o, word & ~DONE_BIT);
   store<f32>(out + batchRewards(n) + o, load<f32>(p, 8));
   store<u32>(out + batchNextStates(n) + o, load<u32>(p, 12));
-  store<u8>(out + batchDones(n) + <usize>i, <u8>(word >> 31));
+  store<u32>(out + batchDones(n) + o, word >> 31);
 }
 
 /** Writes n records drawn uniformly with replacement (size > 0) as a batch at out. Cost: O(n). */

@@ -15,6 +15,7 @@ export interface ElexExports {
   kernelCosineScalar(a: number, b: number, n: number): number;
   kernelNorm(a: number, n: number): number;
   kernelNormalize(a: number, n: number): number;
+  kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
   indexCreate(dim: number, metric: number, M: number, efConstruction: number, seed: number): number;
   indexDispose(h: number): void;
   indexInput(h: number): number;
@@ -27,11 +28,45 @@ export interface ElexExports {
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
   indexSize(h: number): number;
+  qtableCreate(actions: number, alpha: number, gamma: number, epsilon: number, epsilonDecay: number,
+    epsilonMin: number, initial: number, seed: number): number;
+  qtableDispose(h: number): void;
+  qtableActions(h: number): number;
+  qtableParam(h: number, which: number): number;
+  qtableSize(h: number): number;
+  qtableGet(h: number, s: number, a: number): number;
+  qtableVisits(h: number, s: number, a: number): number;
+  qtableRow(h: number, s: number): number;
+  qtableUpdate(h: number, s: number, a: number, r: number, s2: number, done: number): number;
+  qtableLastValue(h: number): number;
+  qtableBatchUpdate(h: number, batch: number, n: number): number;
+  qtableBestAction(h: number, s: number): number;
+  qtableSelectAction(h: number, s: number): number;
+  qtableDecayEpsilon(h: number): number;
+  qtableMerge(h: number, other: number, weight: number): number;
+  qtableSnapshotBytes(h: number): number;
+  qtableSerialize(h: number, out: number): void;
+  qtableLoad(p: number, len: number): number;
+  trajectoryCreate(capacity: number, seed: number): number;
+  trajectoryDispose(h: number): void;
+  trajectoryPush(h: number, s: number, a: number, r: number, s2: number, done: number): void;
+  trajectorySize(h: number): number;
+  trajectoryCapacity(h: number): number;
+  trajectoryClear(h: number): void;
+  trajectorySample(h: number, n: number, out: number): void;
+  trajectoryOrdered(h: number, out: number): void;
+  trajectorySnapshotBytes(h: number): number;
+  trajectorySerialize(h: number, out: number): void;
+  trajectoryLoad(p: number, len: number): number;
 }
 
 /** Status codes the ABI returns. */
 export const STATUS_OK = 0;
 export const STATUS_BUDGET = -1;
+
+/** What the snapshot loaders (qtableLoad, trajectoryLoad) return instead of a handle. */
+export const LOAD_BUDGET = 0;
+export const LOAD_CORRUPT = 1;
 
 /** Staging slots (assembly/staging.ts). */
 export const SLOT_IDS = 0;
