@@ -63,3 +63,38 @@ export function kernelNorm(a: usize, n: i32): f32 {
 export function kernelNormalize(a: usize, n: i32): f32 {
   return normalize(a, n);
 }
+
+@inline function scoreRows(kind: i32, q: usize, rows: usize, n: i32, count: i32, out: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let i = 0; i < count; i++) {
+    const r = rows + <usize>i * rowBytes;
+    let d: f32;
+    switch (kind) {
+      case 0: d = dot(q, r, n); break;
+      case 1: d = l2sq(q, r, n); break;
+      case 2: d = cosineDistance(q, r, n); break;
+      case 3: d = dotScalar(q, r, n); break;
+      case 4: d = l2sqScalar(q, r, n); break;
+      default: d = cosineDistanceScalar(q, r, n);
+    }
+    store<f32>(out + (<usize>i << 2), d);
+  }
+}
+
+/**
+ * Distances from the row at q to `count` rows of n floats at rows (contiguous), written as f32
+ * to out. kind: 0 dot, 1 squared L2, 2 cosine distance with the build's kernels; 3, 4, 5 the
+ * same with the scalar twins. One call for many rows, so the JS->WASM crossing is paid once.
+ * Cost: count kernel calls.
+ */
+export function kernelBatch(kind: i32, q: usize, rows: usize, n: i32, count: i32, out: usize): void {
+  // Each case inlines scoreRows with a constant kind, so the per-row switch folds away.
+  switch (kind) {
+    case 0: scoreRows(0, q, rows, n, count, out); break;
+    case 1: scoreRows(1, q, rows, n, count, out); break;
+    case 2: scoreRows(2, q, rows, n, count, out); break;
+    case 3: scoreRows(3, q, rows, n, count, out); break;
+    case 4: scoreRows(4, q, rows, n, count, out); break;
+    default: scoreRows(5, q, rows, n, count, out);
+  }
+}

@@ -16,7 +16,7 @@
 }
 
 /** Dot product of n floats at a and b, four f32x4 accumulators. Cost: ~n/16 steps. */
-export function dotF32x4(a: usize, b: usize, n: i32): f32 {
+@inline export function dotF32x4(a: usize, b: usize, n: i32): f32 {
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -39,7 +39,7 @@ export function dotF32x4(a: usize, b: usize, n: i32): f32 {
 }
 
 /** Dot product of n floats, scalar, four accumulators. Cost: n multiply-adds. */
-export function dotScalar(a: usize, b: usize, n: i32): f32 {
+@inline export function dotScalar(a: usize, b: usize, n: i32): f32 {
   let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -58,7 +58,7 @@ export function dotScalar(a: usize, b: usize, n: i32): f32 {
 }
 
 /** Squared Euclidean distance of n floats, four f32x4 accumulators. Cost: ~n/16 steps. */
-export function l2sqF32x4(a: usize, b: usize, n: i32): f32 {
+@inline export function l2sqF32x4(a: usize, b: usize, n: i32): f32 {
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -87,7 +87,7 @@ export function l2sqF32x4(a: usize, b: usize, n: i32): f32 {
 }
 
 /** Squared Euclidean distance of n floats, scalar, four accumulators. Cost: n steps. */
-export function l2sqScalar(a: usize, b: usize, n: i32): f32 {
+@inline export function l2sqScalar(a: usize, b: usize, n: i32): f32 {
   let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {

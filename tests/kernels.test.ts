@@ -76,3 +76,27 @@ describe.each(BUILDS)('kernels (simd %s)', (simd) => {
     expect(ex.kernelCosine(pz, pz, 5)).toBe(1);
   });
 });
+
+describe.each(BUILDS)('kernelBatch (simd %s)', (simd) => {
+  test('scores one query against many rows, each kind equal to its single-pair kernel', async () => {
+    const e = await engine(simd);
+    const ex = e.runtime.exports;
+    for (const n of [3, 16, 33, 128]) {
+      const count = 20;
+      const q = randomVectors(1, n, n);
+      const rows = randomVectors(count, n, n + 1);
+      const [pq, pr] = stage(e, q, rows);
+      const out = ex.stagingReserve(2, count * 4);
+      for (let kind = 0; kind < 6; kind++) {
+        ex.kernelBatch(kind, pq, pr, n, count, out);
+        const got = e.runtime.f32().slice(out >>> 2, (out >>> 2) + count);
+        const metric = (['dot', 'l2', 'cosine'] as const)[kind % 3];
+        for (let r = 0; r < count; r++) {
+          const ref = metric === 'dot' ? dot64(q, rows, 0, r * n, n) : distance64(metric, q, rows, 0, r * n, n);
+          expect(Math.abs(got[r] - ref)).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref)));
+        }
+      }
+    }
+    e.dispose();
+  });
+});
