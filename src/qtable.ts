@@ -195,12 +195,15 @@ export class QTable {
   }
 
   /**
-   * Folds what `other` (same engine, same action count) learned into this table, visit-weighted.
-   * For each (s, a) where other has no > 0 visits, with this table's ns visits:
-   * ws = (1 - weight) * ns, wo = weight * no, Q = (ws * Q + wo * Q_other) / (ws + wo) and
-   * visits = round(ws + wo). So weight 0 keeps this table, weight 1 takes other's values and
-   * visits wherever other has visits, 0.5 is the visit-weighted mean. Other is not changed.
-   * Throws InvalidArgumentError or BudgetExceededError, changing nothing. Cost: O(other's rows * actions).
+   * Folds what `other` (same engine, same action count) learned into this table: each entry
+   * becomes the average of the two, weighted by `weight` times other's visits and
+   * (1 - weight) times this table's. With ws = (1 - weight) * visits, wo = weight * other's
+   * visits, where ws + wo > 0: Q = (ws * Q + wo * Q_other) / (ws + wo) (float64, stored as
+   * float32) and visits = max(1, round(ws + wo)); other entries stay. So weight 0 keeps this
+   * table, weight 1 takes other's values and visits wherever other has visits, and for weights
+   * in (0, 1) a.merge(b, w) equals b.merge(a, 1 - w) (up to the rounding of 1 - w). Other is
+   * not changed. Throws InvalidArgumentError or BudgetExceededError, changing nothing.
+   * Cost: O((this table's rows + other's rows) * actions).
    */
   merge(other: QTable, weight: number): void {
     if (!(other instanceof QTable)) throw new InvalidArgumentError('merge expects a QTable');

@@ -1,16 +1,18 @@
 // Merging what another table learned into this one (federated averaging of agents).
 //
-// For every (state, action) where `other` has visits no > 0, with this table's Q and visits
-// ns (Q = initial, ns = 0 where this table has no row):
+// The result is the entry-by-entry average of the two tables, each entry weighted by the
+// table's weight times its visits. For every (state, action), with ns, Q this table's visits
+// and value and no, Q_other the other's (visits 0, value `initial` for a state without a row):
 //
 //   ws = (1 - weight) * ns      wo = weight * no
-//   Q      <- (ws * Q + wo * Q_other) / (ws + wo)        (in f64, stored as f32)
-//   visits <- round(ws + wo)                              (half up)
+//   if ws + wo > 0:
+//     Q      <- (ws * Q + wo * Q_other) / (ws + wo)       (in f64, stored as f32)
+//     visits <- max(1, round(ws + wo))                     (half up; a learned entry keeps >= 1)
 //
-// Entries with wo = 0 are left alone. So weight 0 keeps this table exactly, weight 1 takes the
-// other's value and visits wherever it has visits, and weight 0.5 is the visit-weighted mean of
-// the two with the mean visit count (a.merge(b, w) and b.merge(a, 1 - w) give equal entries).
-// Rows are created here only for states where other contributes.
+// Entries with ws + wo = 0 are left alone. So weight 0 keeps this table exactly, weight 1 takes
+// the other's value and visits wherever it has visits (and keeps the rest), and for weights in
+// (0, 1) a.merge(b, w) and b.merge(a, 1 - w) give the same entries (up to the rounding of
+// 1 - w). Rows are created only for states the other has visited; the other is not changed.
 
 import { QTable, rowValues, rowVisits, rowKey, findRow, reserveRow, dropRowsFrom } from "./qtable";
 
@@ -23,18 +25,18 @@ function rowVisited(other: QTable, r: u32): bool {
   return false;
 }
 
-/** Folds the visited entries of other's row ro into this table's row rs. */
-function mergeRow(t: QTable, rs: u32, other: QTable, ro: u32, weight: f64): void {
+/** Folds other's row ro (or nothing, ro = -1) into this table's row rs. */
+function mergeRow(t: QTable, rs: u32, other: QTable, ro: i32, weight: f64): void {
   const qs = rowValues(t, rs), vs = rowVisits(t, rs);
-  const qo = rowValues(other, ro), vo = rowVisits(other, ro);
+  const qo = ro < 0 ? 0 : rowValues(other, <u32>ro), vo = ro < 0 ? 0 : rowVisits(other, <u32>ro);
   for (let a = 0; a < t.actions; a++) {
     const o = <usize>a << 2;
-    const wo = weight * <f64>load<u32>(vo + o);
-    if (wo == 0) continue;
     const ws = (1.0 - weight) * <f64>load<u32>(vs + o);
-    const merged = (ws * <f64>load<f32>(qs + o) + wo * <f64>load<f32>(qo + o)) / (ws + wo);
-    store<f32>(qs + o, <f32>merged);
-    const visits = Math.floor(ws + wo + 0.5);
+    const wo = ro < 0 ? 0.0 : weight * <f64>load<u32>(vo + o);
+    if (ws + wo == 0) continue;
+    const valueOther = ro < 0 ? 0.0 : <f64>load<f32>(qo + o);
+    store<f32>(qs + o, <f32>((ws * <f64>load<f32>(qs + o) + wo * valueOther) / (ws + wo)));
+    const visits = Math.max(1.0, Math.floor(ws + wo + 0.5));
     store<u32>(vs + o, visits >= 4294967295.0 ? 0xFFFFFFFF : <u32>visits);
   }
 }
@@ -42,7 +44,7 @@ function mergeRow(t: QTable, rs: u32, other: QTable, ro: u32, weight: f64): void
 /**
  * Merges `other` (same action count) into `t` with `weight` in [0, 1] as described above.
  * Returns false (t unchanged) when the rows it needs do not fit the budget.
- * Cost: O(other's rows * actions).
+ * Cost: O((t's rows + other's rows) * actions).
  */
 export function mergeTables(t: QTable, other: QTable, weight: f64): bool {
   if (weight == 0) return true;
@@ -53,9 +55,8 @@ export function mergeTables(t: QTable, other: QTable, weight: f64): bool {
       return false;
     }
   }
-  for (let ro: u32 = 0; ro < other.count; ro++) {
-    const rs = findRow(t, rowKey(other, ro));
-    if (rs >= 0) mergeRow(t, <u32>rs, other, ro, weight);
+  for (let rs: u32 = 0; rs < t.count; rs++) {
+    mergeRow(t, rs, other, findRow(other, rowKey(t, rs)), weight);
   }
   return true;
 }

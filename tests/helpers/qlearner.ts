@@ -79,17 +79,18 @@ export class ReferenceQLearner {
 
   /** The engine's merge rule (assembly/qlearn/merge.ts), in float64. */
   merge(other: ReferenceQLearner, weight: number): void {
-    for (const [s, qo] of other.rows) {
-      const vo = other.visitRows.get(s)!;
-      if (weight === 0 || !vo.some((v) => v > 0)) continue;
-      const qs = this.row(s);
+    if (weight === 0) return;
+    for (const [s, vo] of other.visitRows) if (vo.some((v) => v > 0)) this.row(s);
+    for (const [s, qs] of this.rows) {
       const vs = this.visitRows.get(s)!;
+      const qo = other.rows.get(s);
+      const vo = other.visitRows.get(s);
       for (let a = 0; a < this.actions; a++) {
-        const wo = weight * vo[a];
-        if (wo === 0) continue;
         const ws = (1 - weight) * vs[a];
-        qs[a] = (ws * qs[a] + wo * qo[a]) / (ws + wo);
-        vs[a] = Math.floor(ws + wo + 0.5);
+        const wo = vo === undefined ? 0 : weight * vo[a];
+        if (ws + wo === 0) continue;
+        qs[a] = (ws * qs[a] + wo * (qo === undefined ? 0 : qo[a])) / (ws + wo);
+        vs[a] = Math.max(1, Math.floor(ws + wo + 0.5));
       }
     }
   }
