@@ -113,7 +113,7 @@ async function main() {
   const rows = [];
   for (const actions of ACTIONS) {
     const stream = makeStream(actions);
-    const warm = { states: stream.keys, actions: new Uint32Array(STATES), rewards: new Float32Array(STATES), nextStates: stream.keys };
+    const warm = { states: stream.keys, actions: new Uint32Array(STATES), rewards: new Float32Array(STATES), nextStates: stream.keys, dones: new Uint8Array(STATES) };
     const tables = {};
     for (const simd of builds) {
       tables[simd] = engines[simd].createQTable({ actions, alpha: 0.1, gamma: 0.95 });

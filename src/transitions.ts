@@ -78,14 +78,16 @@ export function checkBatch(batch: TransitionBatch, actions: number): number {
   checkKeys(batch.states, 'states');
   checkKeys(batch.nextStates, 'nextStates');
   const acts = batch.actions;
-  const unsigned = acts instanceof Uint32Array || acts instanceof Uint16Array || acts instanceof Uint8Array;
-  for (let i = 0; i < n; i++) {
-    if (!unsigned || acts[i] >= actions) checkAction(acts[i], actions, `actions[${i}]`);
+  if (acts instanceof Uint32Array || acts instanceof Uint16Array || acts instanceof Uint8Array) {
+    for (let i = 0; i < n; i++) if (acts[i] >= actions) checkAction(acts[i], actions, `actions[${i}]`);
+  } else {
+    for (let i = 0; i < n; i++) checkAction(acts[i], actions, `actions[${i}]`);
   }
   const rewards = batch.rewards;
-  const float32 = rewards instanceof Float32Array;
-  for (let i = 0; i < n; i++) {
-    if (!float32 || !Number.isFinite(rewards[i])) checkReward(rewards[i], `rewards[${i}]`);
+  if (rewards instanceof Float32Array) {
+    for (let i = 0; i < n; i++) if (rewards[i] - rewards[i] !== 0) checkReward(rewards[i], `rewards[${i}]`);
+  } else {
+    for (let i = 0; i < n; i++) checkReward(rewards[i], `rewards[${i}]`);
   }
   const dones = batch.dones;
   if (dones !== undefined && !(dones instanceof Uint8Array)) {

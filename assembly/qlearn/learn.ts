@@ -8,10 +8,13 @@
 //   target = done ? r : r + gamma * future
 //   Q      = Q + alpha * (target - Q)
 //
-// A batch (layout in batch.ts) runs in two passes. The first finds or appends the row of every
-// updated state (a failure drops the rows it appended, so the table is as before) and
-// overwrites states[i] with that row; the second applies the transitions in order. The next state's row is looked up
-// when its transition is applied, so the batch equals one update per transition in order.
+// A batch (layout in batch.ts) runs in three passes. The first finds or appends the row of
+// every updated state (a failure drops the rows it appended, so the table is as before) and
+// overwrites states[i] with it; the second overwrites nextStates[i] with the next state's row
+// (-1 without one); the third applies the transitions in order. A next state whose row is
+// appended by a later transition of the batch still holds `initial` everywhere when an earlier
+// transition reads it, so the batch equals one update per transition in order. Doing the
+// lookups in their own loops lets their cache misses overlap.
 
 import { QTable, rowValues, rowVisits, findRow, reserveRow, dropRowsFrom } from "./qtable";
 import { prngNext, prngUnit, prngBelow } from "./prng";
@@ -124,8 +127,8 @@ export function updateOne(t: QTable, s: u32, a: u32, reward: f32, s2: u32, done:
 
 /**
  * Applies the n transitions of the batch block at `batch` in order; false (table unchanged)
- * over budget. Overwrites the block's states with rows. Cost: O(n * actions), no allocation
- * once the rows exist.
+ * over budget. Overwrites the block's states and next states with rows.
+ * Cost: O(n * actions), no allocation once the rows exist.
  */
 export function updateBatch(t: QTable, batch: usize, n: u32): bool {
   const before = t.count;
@@ -138,17 +141,20 @@ export function updateBatch(t: QTable, batch: usize, n: u32): bool {
     }
     store<u32>(p, <u32>rs);
   }
-  const alpha = <f32>t.alpha, gamma = <f32>t.gamma, initial = <f32>t.initial;
   const actions = batch + batchActions(n);
   const rewards = batch + batchRewards(n);
   const nextStates = batch + batchNextStates(n);
   const dones = batch + batchDones(n);
   for (let i: u32 = 0; i < n; i++) {
     const o = <usize>i << 2;
-    const done = load<u32>(dones + o) != 0;
-    const next = done ? -1 : findRow(t, load<u32>(nextStates + o));
-    apply(t, load<u32>(batch + o), load<u32>(actions + o), load<f32>(rewards + o), next, done,
-          alpha, gamma, initial);
+    const next = load<u32>(dones + o) != 0 ? -1 : findRow(t, load<u32>(nextStates + o));
+    store<i32>(nextStates + o, next);
+  }
+  const alpha = <f32>t.alpha, gamma = <f32>t.gamma, initial = <f32>t.initial;
+  for (let i: u32 = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    apply(t, load<u32>(batch + o), load<u32>(actions + o), load<f32>(rewards + o), load<i32>(nextStates + o),
+          load<u32>(dones + o) != 0, alpha, gamma, initial);
   }
   return true;
 }

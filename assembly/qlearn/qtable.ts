@@ -1,18 +1,19 @@
 // Q-table storage: one header per table and flat blocks reached from it, all in the arena.
 //
-//   values    f32[capacity * stride]   row r at values + r*stride*4, 16-byte aligned;
-//                                      stride = actions padded to a multiple of 4
-//   visits    u32[capacity * actions]  visits of (row r, action a) at visits + (r*actions + a)*4
+//   rows      capacity rows of stride*8 bytes, row r at rows + r*stride*8, 16-byte aligned;
+//             stride = actions padded to a multiple of 4. A row is its Q values (f32[stride])
+//             followed by its visit counts (u32[stride]), so an update touches one place
 //   keys      u32[capacity]            state key of row r; rows are dense 0..count-1, in the
 //                                      order their states were first updated
 //   map       open-addressing state key -> row (idmap.ts), capacity mapCapacityFor(count)
-//   template  f32[stride]              a fresh row, copied into each new one
+//   template  a fresh row (initial values, zero visits), copied into each new one
 //
-//   a row (actions = 6, stride = 8):  [ q0 q1 q2 q3 | q4 q5 -inf -inf ]
-//                                       \_ v128 __/   \__ v128 ____/
+//   a row (actions = 6, stride = 8):
+//     [ q0 q1 q2 q3 | q4 q5 -inf -inf ][ v0 v1 v2 v3 | v4 v5 0 0 ]
+//       \_ v128 __/   \__ v128 ____/
 //
-// The padding lanes hold -Infinity, so an f32x4 max over the whole row needs no scalar tail
-// and can never pick a lane past `actions`. A state without a row reads as `initial` in every
+// The padding lanes of the values hold -Infinity, so an f32x4 max over the whole row needs no
+// scalar tail and can never pick a lane past `actions`. A state without a row reads as `initial` in every
 // action; only `update`/`batchUpdate` (for the state being updated) and `merge` create rows.
 //
 // Growth is reserve-before-mutate: ensureRows / ensureMap either grow a block or leave it as it
@@ -38,8 +39,7 @@ const BYTE_LIMIT: u64 = 0xFFFF0000;
   rng: u64;
   count: u32;
   capacity: u32;
-  values: usize;
-  visits: usize;
+  rows: usize;
   keys: usize;
   map: usize;
   mapCap: u32;
@@ -49,12 +49,12 @@ const BYTE_LIMIT: u64 = 0xFFFF0000;
 
 /** Address of row r's values (stride floats, 16-byte aligned). */
 @inline export function rowValues(t: QTable, r: u32): usize {
-  return t.values + ((<usize>r * <usize>t.stride) << 2);
+  return t.rows + ((<usize>r * <usize>t.stride) << 3);
 }
 
-/** Address of row r's visit counts (actions u32). */
+/** Address of row r's visit counts (actions u32, right after its values). */
 @inline export function rowVisits(t: QTable, r: u32): usize {
-  return t.visits + ((<usize>r * <usize>t.actions) << 2);
+  return rowValues(t, r) + (<usize>t.stride << 2);
 }
 
 /** Row of state `key`, or -1 when it has none. Cost: O(1) expected. */
@@ -88,21 +88,21 @@ export function qtableAlloc(
   t.epsilonMin = epsilonMin;
   t.initial = initial;
   t.rng = prngSeed(seed);
-  t.template = arenaAlloc(<u32>t.stride << 2);
+  t.template = arenaAlloc(<u32>t.stride << 3);
   if (t.template == 0 || !ensureRows(t, MIN_CAPACITY) || !ensureMap(t, MIN_CAPACITY)) {
     qtableFree(t);
     return changetype<QTable>(0);
   }
   for (let a = 0; a < t.stride; a++) {
     store<f32>(t.template + (<usize>a << 2), a < actions ? <f32>initial : -Infinity);
+    store<u32>(t.template + (<usize>(t.stride + a) << 2), 0);
   }
   return t;
 }
 
 /** Frees every block of a table and its header. Cost: O(1). */
 export function qtableFree(t: QTable): void {
-  arenaFree(t.values);
-  arenaFree(t.visits);
+  arenaFree(t.rows);
   arenaFree(t.keys);
   arenaFree(t.map);
   arenaFree(t.template);
@@ -115,15 +115,12 @@ function regrow(block: usize, bytes: u64): usize {
   return arenaRealloc(block, <u32>bytes);
 }
 
-/** Makes values, visits and keys hold `cap` rows; `capacity` moves only when all three grew. */
+/** Makes rows and keys hold `cap` rows; `capacity` moves only when both grew. */
 function growRowBlocks(t: QTable, cap: u32): bool {
   const c = <u64>cap;
-  let p = regrow(t.values, (c * <u64>t.stride) << 2);
+  let p = regrow(t.rows, (c * <u64>t.stride) << 3);
   if (p == 0) return false;
-  t.values = p;
-  p = regrow(t.visits, (c * <u64>t.actions) << 2);
-  if (p == 0) return false;
-  t.visits = p;
+  t.rows = p;
   p = regrow(t.keys, c << 2);
   if (p == 0) return false;
   t.keys = p;
@@ -156,8 +153,7 @@ export function ensureMap(t: QTable, count: u32): bool {
 /** Appends a fresh row for `key` (all `initial`, no visits); room must be reserved. Cost: O(stride). */
 export function appendRow(t: QTable, key: u32): u32 {
   const r = t.count;
-  memory.copy(rowValues(t, r), t.template, <usize>t.stride << 2);
-  memory.fill(rowVisits(t, r), 0, <usize>t.actions << 2);
+  memory.copy(rowValues(t, r), t.template, <usize>t.stride << 3);
   store<u32>(t.keys + (<usize>r << 2), key);
   mapSet(t.map, t.mapCap, key, r);
   t.count = r + 1;

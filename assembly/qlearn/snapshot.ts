@@ -65,8 +65,8 @@ export function writeSnapshot(t: QTable, out: usize): void {
   memory.copy(keys, t.keys, rows << 2);
   for (let r: u32 = 0; r < t.count; r++) {
     memory.copy(values + ((<usize>r * actions) << 2), rowValues(t, r), actions << 2);
+    memory.copy(visits + ((<usize>r * actions) << 2), rowVisits(t, r), actions << 2);
   }
-  memory.copy(visits, t.visits, (rows * actions) << 2);
   const end = visits + ((rows * actions) << 2);
   store<u32>(end, crc32(out, end - out));
 }
@@ -115,9 +115,10 @@ export function loadSnapshot(p: usize, len: u32): usize {
   }
   const rowBytes = <usize>actions << 2;
   const values = keys + (<usize>rows << 2);
+  const visits = values + <usize>rows * rowBytes;
   for (let r: u32 = 0; r < rows; r++) {
     memory.copy(rowValues(t, r), values + <usize>r * rowBytes, rowBytes);
+    memory.copy(rowVisits(t, r), visits + <usize>r * rowBytes, rowBytes);
   }
-  memory.copy(rowVisits(t, 0), values + <usize>rows * rowBytes, <usize>rows * rowBytes);
   return changetype<usize>(t);
 }
