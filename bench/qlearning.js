@@ -8,7 +8,8 @@ const { Engine, simdSupported } = require('../dist/cjs/index.js');
 const QUICK = process.argv.includes('--quick');
 const ACTIONS = [8, 32];
 const BATCHES = [1, 10, 100, 1000];
-const STATES = 5000;          // sparse uint32 keys, all with rows before timing (steady state)
+const STATE_COUNTS = [500, 5000];   // sparse uint32 keys, all with rows before timing (steady state):
+                                    // 500 rows stay in cache, 5000 rows of 32 actions do not
 const STREAM = 1 << 17;       // transitions cycled through, so each batch is fresh data
 const GROUPS = QUICK ? 41 : 201;   // timed groups; the median group is reported
 const GROUP_NS = 200000;      // each group runs enough calls to take ~0.2 ms
@@ -24,7 +25,7 @@ function rng(seed) {
   };
 }
 
-function makeStream(actions) {
+function makeStream(actions, STATES) {
   const next = rng(actions);
   const keys = Uint32Array.from({ length: STATES }, () => Math.floor(next() * 2 ** 32));
   const s = { states: new Uint32Array(STREAM), actions: new Uint32Array(STREAM), rewards: new Float32Array(STREAM),
@@ -93,8 +94,8 @@ class JsQLearner {
 function median(batches, run) {
   let k = 0;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < 50; i++) run(batches[k++ % batches.length]);
-  const perCall = Number(process.hrtime.bigint() - t0) / 50;
+  for (let i = 0; i < 2000; i++) run(batches[k++ % batches.length]);
+  const perCall = Number(process.hrtime.bigint() - t0) / 2000;
   const calls = Math.max(1, Math.round(GROUP_NS / Math.max(perCall, 1)));
   const times = [];
   for (let g = 0; g < GROUPS; g++) {
@@ -111,8 +112,8 @@ async function main() {
   const engines = {};
   for (const simd of builds) engines[simd] = await Engine.create({ simd });
   const rows = [];
-  for (const actions of ACTIONS) {
-    const stream = makeStream(actions);
+  for (const STATES of STATE_COUNTS) for (const actions of ACTIONS) {
+    const stream = makeStream(actions, STATES);
     const warm = { states: stream.keys, actions: new Uint32Array(STATES), rewards: new Float32Array(STATES), nextStates: stream.keys, dones: new Uint8Array(STATES) };
     const tables = {};
     for (const simd of builds) {
@@ -123,19 +124,19 @@ async function main() {
     js.batchUpdate(warm);
     for (const n of BATCHES) {
       const batches = batchesOf(stream, n);
-      const r = { actions, n };
+      const r = { states: STATES, actions, n };
       for (const simd of builds) r[simd] = median(batches, (b) => tables[simd].batchUpdate(b));
       r.js = median(batches, (b) => js.batchUpdate(b));
       rows.push(r);
     }
   }
   const fmt = (x) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
-  console.log(`QTable.batchUpdate, median µs per call (${GROUPS} groups of ~0.2 ms; ${STATES} sparse states; Node ${process.version})\n`);
-  console.log('| actions | batch | SIMD µs | scalar µs | plain JS µs | SIMD vs scalar | SIMD vs JS | ns/transition (SIMD) |');
-  console.log('|--:|--:|--:|--:|--:|--:|--:|--:|');
+  console.log(`QTable.batchUpdate, median µs per call (${GROUPS} groups of ~0.2 ms; Node ${process.version})\n`);
+  console.log('| states | actions | batch | SIMD µs | scalar µs | plain JS µs | SIMD vs scalar | SIMD vs JS | ns/transition (SIMD) |');
+  console.log('|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const r of rows) {
     const simd = r.on ?? r.off;
-    console.log(`| ${r.actions} | ${r.n} | ${r.on === undefined ? 'n/a' : fmt(r.on)} | ${fmt(r.off)} | ${fmt(r.js)} | ` +
+    console.log(`| ${r.states} | ${r.actions} | ${r.n} | ${r.on === undefined ? 'n/a' : fmt(r.on)} | ${fmt(r.off)} | ${fmt(r.js)} | ` +
       `${r.on === undefined ? 'n/a' : (r.off / r.on).toFixed(2) + 'x'} | ${(r.js / simd).toFixed(1)}x | ${((simd * 1000) / r.n).toFixed(1)} |`);
   }
   for (const simd of builds) engines[simd].dispose();
