@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { checkInt, checkOneOf } from './validate.js';
-import { VectorIndex, resolveIndexOptions, type IndexOptions } from './vector-index.js';
+import { VectorIndex, loadIndex, resolveIndexOptions, type IndexOptions } from './vector-index.js';
 import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
 import { builtinWasm } from './wasm/bytes.js';
@@ -94,6 +94,16 @@ export class Engine {
       if (handle === 0) throw this.rt.budgetError('createIndex');
       return new VectorIndex(this.rt, handle, params);
     });
+  }
+
+  /**
+   * An index rebuilt from `VectorIndex.serialize()` bytes: same parameters, efSearch, vectors,
+   * graph, removed slots and level generator, so it answers every query exactly as the
+   * original. Throws CorruptSnapshotError (nothing allocated) for bytes that are not a valid
+   * snapshot, BudgetExceededError (nothing allocated) if it does not fit. Cost: O(bytes).
+   */
+  loadIndex(bytes: Uint8Array): VectorIndex {
+    return loadIndex(this.rt, bytes);
   }
 
   /**

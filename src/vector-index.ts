@@ -4,6 +4,7 @@
  */
 import { DimensionMismatchError, DisposedError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
+import { loadSnapshot, readSnapshot } from './snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkRows } from './validate.js';
 
@@ -70,6 +71,26 @@ export function resolveIndexOptions(options: IndexOptions): IndexParams {
     efSearch: checkInt('efSearch', options.efSearch ?? 64, 1, MAX_EF),
     seed: checkInt('seed', options.seed ?? 42, 0, 0xffffffff),
   };
+}
+
+/** The four ASCII letters an index snapshot starts with (docs/format.md). */
+const INDEX_MAGIC = 'EXIX';
+
+/**
+ * Rebuilds an index from {@link VectorIndex.serialize} bytes: CorruptSnapshotError (nothing
+ * allocated) for anything else, BudgetExceededError (nothing allocated) if it does not fit.
+ * Cost: O(bytes).
+ */
+export function loadIndex(rt: Runtime, bytes: Uint8Array): VectorIndex {
+  return rt.run('loadIndex', () => {
+    const handle = loadSnapshot(rt, bytes, INDEX_MAGIC, (p, n) => rt.exports.indexLoad(p, n), 'loadIndex');
+    // The engine has checked the header; the parameters the host keeps are read from it.
+    const header = new DataView(bytes.buffer, bytes.byteOffset, 36);
+    const u32 = (offset: number): number => header.getUint32(offset, true);
+    return new VectorIndex(rt, handle, {
+      dim: u32(12), metric: METRICS[u32(16)], M: u32(20), efConstruction: u32(24), efSearch: u32(28), seed: u32(32),
+    });
+  });
 }
 
 export class VectorIndex {
@@ -257,6 +278,21 @@ export class VectorIndex {
       const ptr = this.rt.exports.indexVector(this.handle, id);
       if (ptr === 0) return undefined;
       return this.rt.f32().slice(ptr >>> 2, (ptr >>> 2) + this.dim);
+    });
+  }
+
+  /**
+   * The index as self-describing bytes for {@link Engine.loadIndex}: parameters (efSearch and
+   * the level generator's state included), vectors, links, ids, tombstones and a CRC-32
+   * (format in docs/format.md). A loaded index answers every query exactly as this one and
+   * grows the same graph from the same adds. Cost: O(size), about (dim + 2M + 4) * 4 bytes per
+   * slot.
+   */
+  serialize(): Uint8Array {
+    return this.call('serialize', () => {
+      const ex = this.rt.exports;
+      const bytes = ex.indexSnapshotSize(this.handle) >>> 0;
+      return readSnapshot(this.rt, bytes, (out) => ex.indexSerialize(this.handle, this.ef, this.seed, out), 'serialize');
     });
   }
 

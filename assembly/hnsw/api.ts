@@ -6,6 +6,7 @@ import {
 } from "./graph";
 import { reserveAdds, insertItem, removeId, releaseLevels } from "./insert";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
+import { indexSnapshotBytes, writeIndexSnapshot, loadIndexSnapshot } from "./snapshot";
 import { mapGet } from "../idmap";
 import { normalize } from "../simd";
 
@@ -106,4 +107,23 @@ export function indexVector(h: usize, id: u32): usize {
 export function indexSize(h: usize): u32 {
   const idx = asIndex(h);
   return idx.count - idx.deleted;
+}
+
+/** Bytes of the index's snapshot (0xFFFFFFFF when it would not fit a u32). Cost: O(1). */
+export function indexSnapshotSize(h: usize): u32 {
+  const bytes = indexSnapshotBytes(asIndex(h));
+  return bytes > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>bytes;
+}
+
+/**
+ * Writes the index's snapshot (indexSnapshotSize bytes) to out, recording the host's efSearch
+ * and the creation seed. Cost: O(bytes).
+ */
+export function indexSerialize(h: usize, efSearch: u32, seed: u32, out: usize): void {
+  writeIndexSnapshot(asIndex(h), efSearch, seed, out);
+}
+
+/** An index from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */
+export function indexLoad(p: usize, len: u32): usize {
+  return loadIndexSnapshot(p, len);
 }

@@ -28,6 +28,9 @@ export interface ElexExports {
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
   indexSize(h: number): number;
+  indexSnapshotSize(h: number): number;
+  indexSerialize(h: number, efSearch: number, seed: number, out: number): void;
+  indexLoad(p: number, len: number): number;
   qtableCreate(actions: number, alpha: number, gamma: number, epsilon: number, epsilonDecay: number,
     epsilonMin: number, initial: number, seed: number): number;
   qtableDispose(h: number): void;
@@ -64,7 +67,7 @@ export interface ElexExports {
 export const STATUS_OK = 0;
 export const STATUS_BUDGET = -1;
 
-/** What the snapshot loaders (qtableLoad, trajectoryLoad) return instead of a handle. */
+/** What the snapshot loaders (qtableLoad, trajectoryLoad, indexLoad) return instead of a handle. */
 export const LOAD_BUDGET = 0;
 export const LOAD_CORRUPT = 1;
 
