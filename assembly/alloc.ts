@@ -61,6 +61,11 @@ export function arenaLive(): u32 {
   return liveBytes;
 }
 
+/** Bytes in use: static data plus live blocks (free holes below `top` excluded). */
+export function arenaUsed(): u32 {
+  return heapStart + liveBytes;
+}
+
 /** Bytes the most recent failed allocation asked for (0 if none failed yet). */
 export function arenaFailedRequest(): u32 {
   return failedRequest;

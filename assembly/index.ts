@@ -8,7 +8,7 @@ import {
   dotScalar, l2sqScalar, cosineDistance, cosineDistanceScalar, dot, l2sq, norm, normalize,
 } from "./simd";
 
-export { arenaTop as engineUsedBytes, arenaLive as engineLiveBytes,
+export { arenaUsed as engineUsedBytes, arenaTop as engineReservedBytes,
          arenaFailedRequest as engineFailedRequest } from "./alloc";
 export { stagingReserve, stagingRelease } from "./staging";
 export * from "./hnsw/api";
@@ -98,3 +98,11 @@ export function kernelBatch(kind: i32, q: usize, rows: usize, n: i32, count: i32
     default: scoreRows(5, q, rows, n, count, out);
   }
 }
+
+export {
+  monitorConfigure, monitorRecord, monitorRecordLevel, monitorCount, monitorLevel, monitorSlope,
+  monitorTrend, monitorPressure, evictionShare,
+} from "./monitor";
+export {
+  cacheCreate, cacheDispose, cacheReserve, cacheTouch, cacheRemove, cachePin, cacheResident, cacheVictims,
+} from "./cache";

@@ -9,6 +9,8 @@ import { checkInt, checkOneOf } from './validate.js';
 import { VectorIndex, loadIndex, resolveIndexOptions, type IndexOptions } from './vector-index.js';
 import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
+import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
+import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './monitor.js';
 import { builtinWasm } from './wasm/bytes.js';
 import { simdSupported } from './wasm/probe.js';
 
@@ -30,13 +32,18 @@ export interface EngineOptions {
   simd?: SimdMode;
   /** Module bytes to run instead of the bundled build (e.g. fetched from your CDN). */
   wasm?: Uint8Array | ArrayBuffer;
+  /** Samples the memory monitor keeps, 1..4096; default 100. */
+  monitorSamples?: number;
 }
 
 export class Engine {
+  /** The memory-pressure monitor: samples of usedBytes / budgetBytes, taken after every call that changed them. */
+  readonly monitor: MemoryMonitor;
   private readonly rt: Runtime;
 
-  private constructor(rt: Runtime) {
+  private constructor(rt: Runtime, monitorSamples: number) {
     this.rt = rt;
+    this.monitor = new MemoryMonitor(rt, monitorSamples);
   }
 
   /**
@@ -48,6 +55,7 @@ export class Engine {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('engine options must be an object');
     const budgetBytes = checkInt('budgetBytes', options.budgetBytes ?? DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES);
     const mode = checkOneOf<SimdMode>('simd', options.simd ?? 'auto', ['auto', 'on', 'off']);
+    const monitorSamples = checkInt('monitorSamples', options.monitorSamples ?? DEFAULT_MONITOR_SAMPLES, 1, 4096);
     let bytes: Uint8Array;
     if (options.wasm !== undefined) {
       if (!(options.wasm instanceof Uint8Array) && !(options.wasm instanceof ArrayBuffer)) {
@@ -59,7 +67,7 @@ export class Engine {
       if (mode === 'on' && !supported) throw new InvalidArgumentError("simd: 'on' was asked for, but this engine does not run WebAssembly SIMD");
       bytes = await builtinWasm(mode !== 'off' && supported);
     }
-    return new Engine(await Runtime.instantiate(bytes, budgetBytes));
+    return new Engine(await Runtime.instantiate(bytes, budgetBytes), monitorSamples);
   }
 
   /** True when the SIMD (f32x4) build is running. */
@@ -72,9 +80,17 @@ export class Engine {
     return this.rt.budgetBytes;
   }
 
-  /** Bytes of linear memory in use by everything in the engine; never above budgetBytes. Cost: O(1). */
+  /**
+   * Bytes in use by everything in the engine (static data and live blocks); never above
+   * budgetBytes. Freed blocks leave holes that later allocations reuse first. Cost: O(1).
+   */
   get usedBytes(): number {
     return this.rt.usedBytes;
+  }
+
+  /** Bytes the engine's arena has claimed: usedBytes plus free holes; the budget caps this. */
+  get reservedBytes(): number {
+    return this.rt.reservedBytes;
   }
 
   /** usedBytes / budgetBytes, 0..1. */
@@ -131,6 +147,14 @@ export class Engine {
   /** A trajectory buffer rebuilt from `TrajectoryBuffer.serialize()` bytes; CorruptSnapshotError for anything else. */
   loadTrajectoryBuffer(bytes: Uint8Array): TrajectoryBuffer {
     return loadTrajectoryBuffer(this.rt, bytes);
+  }
+
+  /**
+   * A cache of agents (a Q-table and a trajectory buffer each) in this engine, persisting the
+   * ones it evicts to `store`. See {@link AgentCache}.
+   */
+  createAgentCache(options: AgentCacheOptions): AgentCache {
+    return new AgentCache(this.rt, this.monitor, options);
   }
 
   /** @internal The runtime, for benchmarks and tests of the raw kernels. */

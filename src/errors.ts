@@ -44,10 +44,11 @@ export class BudgetExceededError extends ElexError {
   /** The engine's budget. */
   readonly budgetBytes: number;
 
-  constructor(requestedBytes: number, usedBytes: number, budgetBytes: number, what = 'operation') {
+  constructor(requestedBytes: number, usedBytes: number, budgetBytes: number, what = 'operation', reservedBytes = usedBytes) {
     super(
       'E_BUDGET',
-      `${what} needs ${requestedBytes} more bytes, but ${usedBytes} of the ${budgetBytes}-byte budget are in use`,
+      `${what} needs ${requestedBytes} more bytes, but ${usedBytes} of the ${budgetBytes}-byte budget are in use` +
+        (reservedBytes > usedBytes ? ` (${reservedBytes} claimed, the rest in free holes too small for it)` : ''),
     );
     this.requestedBytes = requestedBytes;
     this.usedBytes = usedBytes;
@@ -84,5 +85,23 @@ export class EngineBrokenError extends ElexError {
   constructor(cause: unknown) {
     super('E_BROKEN', `the engine trapped (${String(cause)}); create a new Engine`);
     this.cause = cause;
+  }
+}
+
+/** An agent store failed to read or write (`E_STORE`); `cause` holds the underlying error. */
+export class StoreError extends ElexError {
+  /** The store's own error. */
+  readonly cause: unknown;
+
+  constructor(message: string, cause: unknown, code = 'E_STORE') {
+    super(code, cause === undefined ? message : `${message}: ${String(cause)}`);
+    this.cause = cause;
+  }
+}
+
+/** The store ran out of space, e.g. the browser's IndexedDB quota (`E_QUOTA`). */
+export class StoreQuotaError extends StoreError {
+  constructor(message: string, cause: unknown) {
+    super(message, cause, 'E_QUOTA');
   }
 }

@@ -10,8 +10,18 @@ export type { TrajectoryOptions } from './trajectory.js';
 export type { TransitionBatch, Transitions } from './transitions.js';
 export {
   ElexError, DimensionMismatchError, InvalidVectorError, BudgetExceededError, CorruptSnapshotError,
-  InvalidArgumentError, DisposedError, EngineBrokenError,
+  InvalidArgumentError, DisposedError, EngineBrokenError, StoreError, StoreQuotaError,
 } from './errors.js';
 export { simdSupported } from './wasm/probe.js';
 export { parseFvecs, parseIvecs } from './vecs-format.js';
 export type { VecsFile } from './vecs-format.js';
+export { MemoryMonitor } from './monitor.js';
+export type { Trend } from './monitor.js';
+export { AgentCache } from './agent-cache.js';
+export type { AgentCacheOptions, AgentCacheStats } from './agent-cache.js';
+export { Agent } from './agent.js';
+export type { AgentStore } from './stores/agent-store.js';
+export { MemoryStore } from './stores/memory-store.js';
+export { FileStore } from './stores/file-store.js';
+export { IndexedDBStore } from './stores/indexeddb-store.js';
+export type { IndexedDBStoreOptions } from './stores/indexeddb-store.js';

@@ -19,6 +19,7 @@ export class Runtime {
   private brokenBy: unknown = undefined;
   private busy = false;
   private buffer: ArrayBuffer | null = null;
+  private lastUsed = -1;
   private f32View = new Float32Array(0);
   private u32View = new Uint32Array(0);
 
@@ -67,9 +68,14 @@ export class Runtime {
     this.u32View = new Uint32Array(this.buffer);
   }
 
-  /** Bytes of linear memory the engine occupies (arena top). */
+  /** Bytes held by the engine's structures: static data plus live arena blocks. */
   get usedBytes(): number {
     return this.exports.engineUsedBytes() >>> 0;
+  }
+
+  /** Bytes the arena has claimed (its high-water mark, free holes included); the budget caps this. */
+  get reservedBytes(): number {
+    return this.exports.engineReservedBytes() >>> 0;
   }
 
   /** Throws if the engine can take no call now (disposed, broken, or inside a filter callback). */
@@ -96,12 +102,25 @@ export class Runtime {
       throw error;
     } finally {
       this.busy = false;
+      this.sampleIfChanged();
+    }
+  }
+
+  /** Feeds the pressure monitor a sample whenever a call changed the bytes in use. */
+  private sampleIfChanged(): void {
+    if (this.brokenBy !== undefined || this.disposed) return;
+    const used = this.exports.engineUsedBytes();
+    if (used !== this.lastUsed) {
+      this.lastUsed = used;
+      this.exports.monitorRecord();
     }
   }
 
   /** A BudgetExceededError for the allocation that just failed inside the module. */
   budgetError(what: string): BudgetExceededError {
-    return new BudgetExceededError(this.exports.engineFailedRequest() >>> 0, this.usedBytes, this.budgetBytes, what);
+    return new BudgetExceededError(
+      this.exports.engineFailedRequest() >>> 0, this.usedBytes, this.budgetBytes, what, this.reservedBytes,
+    );
   }
 
   /** Reserves staging `slot` for `bytes`; throws BudgetExceededError if it cannot. Returns its address. */

@@ -1,0 +1,137 @@
+// An agent cache's recency order: which resident agents were used least recently, and which
+// are pinned (in use by the caller) and so never chosen for eviction. One header per cache.
+//
+//   header (Recency): entries, slots (capacity), lru, mru, resident
+//   entries: per agent slot s (the host numbers its agents 0..), 12 bytes at entries + s*12:
+//     +0 u32 prev   slot used just before s (NONE = s is the least recent)
+//     +4 u32 next   slot used just after s  (NONE = s is the most recent)
+//     +8 u32 flags  bit 31 = resident, bits 0..30 = pin count
+//   lru .. mru: a doubly linked list through the resident slots, oldest first
+//
+// Touch, pin and removal are O(1); choosing n victims walks from the oldest end, skipping pins.
+
+import { arenaAlloc, arenaFree, arenaRealloc } from "./alloc";
+
+const NONE: u32 = 0xFFFFFFFF;
+const RESIDENT: u32 = 0x80000000;
+const ENTRY: u32 = 12;
+
+@unmanaged class Recency {
+  entries: usize;
+  slots: u32;
+  lru: u32;
+  mru: u32;
+  resident: u32;
+}
+
+@inline function entry(c: Recency, s: u32): usize {
+  return c.entries + <usize>s * <usize>ENTRY;
+}
+
+@inline function asRecency(h: usize): Recency {
+  return changetype<Recency>(h);
+}
+
+/** A new, empty recency order; its handle, or 0 over budget. */
+export function cacheCreate(): usize {
+  const h = arenaAlloc(offsetof<Recency>());
+  if (h == 0) return 0;
+  const c = asRecency(h);
+  c.entries = 0;
+  c.slots = 0;
+  c.lru = NONE;
+  c.mru = NONE;
+  c.resident = 0;
+  return h;
+}
+
+/** Frees a recency order. */
+export function cacheDispose(h: usize): void {
+  arenaFree(asRecency(h).entries);
+  arenaFree(h);
+}
+
+/** Makes room for slots 0..n-1. Returns false over budget (nothing changed). Cost: O(n) when growing. */
+export function cacheReserve(h: usize, n: u32): bool {
+  const c = asRecency(h);
+  if (n <= c.slots) return true;
+  let cap: u32 = c.slots < 16 ? 16 : c.slots * 2;
+  if (cap < n) cap = n;
+  const p = arenaRealloc(c.entries, cap * ENTRY);
+  if (p == 0) return false;
+  c.entries = p;
+  memory.fill(entry(c, c.slots), 0, <usize>(cap - c.slots) * <usize>ENTRY);
+  c.slots = cap;
+  return true;
+}
+
+function unlink(c: Recency, s: u32): void {
+  const e = entry(c, s);
+  const prev = load<u32>(e);
+  const next = load<u32>(e, 4);
+  if (prev != NONE) store<u32>(entry(c, prev), next, 4);
+  else c.lru = next;
+  if (next != NONE) store<u32>(entry(c, next), prev);
+  else c.mru = prev;
+}
+
+/** Marks slot s (reserved) the most recently used, making it resident if it was not. Cost: O(1). */
+export function cacheTouch(h: usize, s: u32): void {
+  const c = asRecency(h);
+  const e = entry(c, s);
+  const flags = load<u32>(e, 8);
+  if ((flags & RESIDENT) != 0) {
+    if (c.mru == s) return;
+    unlink(c, s);
+  } else {
+    store<u32>(e, RESIDENT, 8);
+    c.resident++;
+  }
+  store<u32>(e, c.mru);
+  store<u32>(e, NONE, 4);
+  if (c.mru != NONE) store<u32>(entry(c, c.mru), s, 4);
+  else c.lru = s;
+  c.mru = s;
+}
+
+/** Takes slot s out of the order (after eviction); its pins are dropped. Cost: O(1). */
+export function cacheRemove(h: usize, s: u32): void {
+  const c = asRecency(h);
+  if (s >= c.slots) return;
+  const e = entry(c, s);
+  if ((load<u32>(e, 8) & RESIDENT) == 0) return;
+  unlink(c, s);
+  store<u32>(e, 0, 8);
+  c.resident--;
+}
+
+/** Adds delta to slot s's pin count (never below 0); returns the new count. Cost: O(1). */
+export function cachePin(h: usize, s: u32, delta: i32): u32 {
+  const e = entry(asRecency(h), s);
+  const flags = load<u32>(e, 8);
+  let pins = <i32>(flags & ~RESIDENT) + delta;
+  if (pins < 0) pins = 0;
+  store<u32>(e, (flags & RESIDENT) | <u32>pins, 8);
+  return <u32>pins;
+}
+
+/** Resident slots. */
+export function cacheResident(h: usize): u32 {
+  return asRecency(h).resident;
+}
+
+/** Writes up to n unpinned resident slots to out (u32 each), least recently used first; returns how many. Cost: O(n + pinned). */
+export function cacheVictims(h: usize, n: u32, out: usize): u32 {
+  const c = asRecency(h);
+  let found: u32 = 0;
+  let s = c.lru;
+  while (s != NONE && found < n) {
+    const e = entry(c, s);
+    if ((load<u32>(e, 8) & ~RESIDENT) == 0) {
+      store<u32>(out + (<usize>found << 2), s);
+      found++;
+    }
+    s = load<u32>(e, 4);
+  }
+  return found;
+}
