@@ -24,36 +24,6 @@ export function engineSimd(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
 }
 
-/** Dot product of n floats with the build's kernel. */
-export function kernelDot(a: usize, b: usize, n: i32): f32 {
-  return dot(a, b, n);
-}
-
-/** Dot product of n floats, scalar twin. */
-export function kernelDotScalar(a: usize, b: usize, n: i32): f32 {
-  return dotScalar(a, b, n);
-}
-
-/** Squared L2 distance of n floats with the build's kernel. */
-export function kernelL2sq(a: usize, b: usize, n: i32): f32 {
-  return l2sq(a, b, n);
-}
-
-/** Squared L2 distance of n floats, scalar twin. */
-export function kernelL2sqScalar(a: usize, b: usize, n: i32): f32 {
-  return l2sqScalar(a, b, n);
-}
-
-/** Cosine distance of n floats with the build's kernel. */
-export function kernelCosine(a: usize, b: usize, n: i32): f32 {
-  return cosineDistance(a, b, n);
-}
-
-/** Cosine distance of n floats, scalar twin. */
-export function kernelCosineScalar(a: usize, b: usize, n: i32): f32 {
-  return cosineDistanceScalar(a, b, n);
-}
-
 /** Euclidean norm of n floats. */
 export function kernelNorm(a: usize, n: i32): f32 {
   return norm(a, n);

@@ -30,8 +30,14 @@ describe.each(BUILDS)('kernels (simd %s)', (simd) => {
     expect(e.runtime.exports.engineSimd()).toBe(simd === 'on' ? 1 : 0);
   });
 
-  test('dot, l2sq, cosine, norm match float64 within 1e-5 for dims 1..130', () => {
+  test('dot, l2sq, cosine (each kernel and its scalar twin) and norm match float64 within 1e-5 for dims 1..130', () => {
     const ex = e.runtime.exports;
+    const out = ex.stagingReserve(2, 16);
+    /** kernelBatch of kind over one row: the single-pair kernel. */
+    const pair = (kind: number, pa: number, pb: number, n: number) => {
+      ex.kernelBatch(kind, pa, pb, n, 1, out);
+      return e.runtime.f32()[out >>> 2];
+    };
     for (let n = 1; n <= 130; n++) {
       const a = randomVectors(1, n, 1000 + n);
       const b = randomVectors(1, n, 2000 + n);
@@ -42,17 +48,11 @@ describe.each(BUILDS)('kernels (simd %s)', (simd) => {
         absDot += Math.abs(a[i] * b[i]);
         sumSq += (a[i] - b[i]) ** 2;
       }
-      const refDot = dot64(a, b);
-      for (const fn of [ex.kernelDot, ex.kernelDotScalar]) {
-        expect(relErr(fn(pa, pb, n), refDot, absDot)).toBeLessThan(1e-5);
-      }
-      for (const fn of [ex.kernelL2sq, ex.kernelL2sqScalar]) {
-        expect(relErr(fn(pa, pb, n), distance64('l2', a, b), sumSq)).toBeLessThan(1e-5);
-      }
-      const refCos = distance64('cosine', a, b);
       const cosScale = absDot / Math.sqrt(dot64(a, a) * dot64(b, b));
-      for (const fn of [ex.kernelCosine, ex.kernelCosineScalar]) {
-        expect(relErr(fn(pa, pb, n), refCos, cosScale)).toBeLessThan(1e-5);
+      for (const twin of [0, 3]) {
+        expect(relErr(pair(0 + twin, pa, pb, n), dot64(a, b), absDot)).toBeLessThan(1e-5);
+        expect(relErr(pair(1 + twin, pa, pb, n), distance64('l2', a, b), sumSq)).toBeLessThan(1e-5);
+        expect(relErr(pair(2 + twin, pa, pb, n), distance64('cosine', a, b), cosScale)).toBeLessThan(1e-5);
       }
       expect(relErr(ex.kernelNorm(pa, n), Math.sqrt(dot64(a, a)), Math.sqrt(dot64(a, a)))).toBeLessThan(1e-5);
     }
@@ -73,7 +73,9 @@ describe.each(BUILDS)('kernels (simd %s)', (simd) => {
     const [pz] = stage(e, zero, zero);
     expect(ex.kernelNormalize(pz, 5)).toBe(0);
     expect(Array.from(e.runtime.f32().slice(pz >>> 2, (pz >>> 2) + 5))).toEqual([0, 0, 0, 0, 0]);
-    expect(ex.kernelCosine(pz, pz, 5)).toBe(1);
+    const out = ex.stagingReserve(2, 16);
+    ex.kernelBatch(2, pz, pz, 5, 1, out);
+    expect(e.runtime.f32()[out >>> 2]).toBe(1);
   });
 });
 

@@ -24,12 +24,6 @@ export interface ElexExports {
   cachePin(h: number, slot: number, delta: number): number;
   cacheResident(h: number): number;
   cacheVictims(h: number, n: number, out: number): number;
-  kernelDot(a: number, b: number, n: number): number;
-  kernelDotScalar(a: number, b: number, n: number): number;
-  kernelL2sq(a: number, b: number, n: number): number;
-  kernelL2sqScalar(a: number, b: number, n: number): number;
-  kernelCosine(a: number, b: number, n: number): number;
-  kernelCosineScalar(a: number, b: number, n: number): number;
   kernelNorm(a: number, n: number): number;
   kernelNormalize(a: number, n: number): number;
   kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
