@@ -153,6 +153,20 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
     engine.dispose();
   });
 
+  test('evict/reload churn reaches a steady state: freed agent memory is reused', async () => {
+    const engine = await Engine.create({ simd });
+    const cache = engine.createAgentCache({ maxAgents: 10, qtable: QTABLE, trajectoryCapacity: 200 });
+    const reserved: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      await runWorkload(cache, 300, 400, 100 + round);
+      reserved.push(engine.reservedBytes);
+    }
+    expect(cache.stats.evictions).toBeGreaterThan(2000);
+    // A leak would add an agent's footprint (~7 KB) per eviction: tens of megabytes by now.
+    expect(reserved[7]).toBeLessThanOrEqual(reserved[1] * 1.5);
+    engine.dispose();
+  });
+
   test('bad arguments and a closed cache', async () => {
     const engine = await Engine.create({ simd });
     expect(() => engine.createAgentCache({ maxAgents: 0, qtable: QTABLE })).toThrow(InvalidArgumentError);
