@@ -11,8 +11,8 @@ import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.j
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
 import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
 import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './monitor.js';
-import { builtinWasm } from './wasm/bytes.js';
-import { simdSupported } from './wasm/probe.js';
+import { engineModule } from './wasm/module.js';
+import type { WasmBuilds, WasmSource } from './wasm/source.js';
 
 /** 500 MiB, the default budget. */
 export const DEFAULT_BUDGET_BYTES = 500 * 1024 * 1024;
@@ -30,8 +30,13 @@ export interface EngineOptions {
   budgetBytes?: number;
   /** Default 'auto'. */
   simd?: SimdMode;
-  /** Module bytes to run instead of the bundled build (e.g. fetched from your CDN). */
-  wasm?: Uint8Array | ArrayBuffer;
+  /**
+   * The module to run instead of the embedded build: one source, run as it is (bytes, a
+   * compiled WebAssembly.Module, a URL or a fetch Response, streamed when served as
+   * application/wasm), or `{ simd, scalar }`, one source per build, of which only the one the
+   * SIMD probe and `simd` pick is fetched. Default: the base64 builds inside the JavaScript.
+   */
+  wasm?: WasmSource | WasmBuilds;
   /** Samples the memory monitor keeps, 1..4096; default 100. */
   monitorSamples?: number;
 }
@@ -49,25 +54,16 @@ export class Engine {
   /**
    * Loads the SIMD build where the engine runs SIMD correctly (or as `simd` says) and sets up a
    * memory capped at `budgetBytes`. Throws InvalidArgumentError for bad options, or for
-   * simd: 'on' where SIMD is unavailable. Cost: one module compile, a few ms.
+   * simd: 'on' where SIMD is unavailable, or a `wasm` that is not a module source. Cost: one
+   * module compile (streamed from a URL where the server allows), a few ms.
    */
   static async create(options: EngineOptions = {}): Promise<Engine> {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('engine options must be an object');
     const budgetBytes = checkInt('budgetBytes', options.budgetBytes ?? DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES);
     const mode = checkOneOf<SimdMode>('simd', options.simd ?? 'auto', ['auto', 'on', 'off']);
     const monitorSamples = checkInt('monitorSamples', options.monitorSamples ?? DEFAULT_MONITOR_SAMPLES, 1, 4096);
-    let bytes: Uint8Array;
-    if (options.wasm !== undefined) {
-      if (!(options.wasm instanceof Uint8Array) && !(options.wasm instanceof ArrayBuffer)) {
-        throw new InvalidArgumentError('wasm must be a Uint8Array or ArrayBuffer');
-      }
-      bytes = options.wasm instanceof Uint8Array ? options.wasm : new Uint8Array(options.wasm);
-    } else {
-      const supported = simdSupported();
-      if (mode === 'on' && !supported) throw new InvalidArgumentError("simd: 'on' was asked for, but this engine does not run WebAssembly SIMD");
-      bytes = await builtinWasm(mode !== 'off' && supported);
-    }
-    return new Engine(await Runtime.instantiate(bytes, budgetBytes), monitorSamples);
+    const module = await engineModule(options.wasm, mode);
+    return new Engine(await Runtime.instantiate(module, budgetBytes), monitorSamples);
   }
 
   /** True when the SIMD (f32x4) build is running. */

@@ -1,6 +1,7 @@
 /** elex-wasm: an AI agent's working memory in one WebAssembly module. */
 export { Engine, DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES } from './engine.js';
 export type { EngineOptions, SimdMode } from './engine.js';
+export type { WasmSource, WasmBuilds } from './wasm/source.js';
 export { VectorIndex, MISSING_ID } from './vector-index.js';
 export type { IndexOptions, SearchOptions, SearchResult, Metric } from './vector-index.js';
 export { QTable, MAX_ACTIONS } from './qtable.js';

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * A tiny static server for the browser demo and the browser tests, on 127.0.0.1 only. It
+ * serves the repository root (so pages load dist/browser/ and build/*.wasm) and maps /data/
+ * to the SIFT sample in ../shared/data (or $ELEX_DATA_DIR). .wasm goes out as application/wasm,
+ * so Engine.create({ wasm: url }) streams it.
+ *
+ *   node examples/browser/serve.cjs [port]     then open http://127.0.0.1:<port>/examples/browser/
+ */
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DATA_DIR = process.env.ELEX_DATA_DIR || path.resolve(ROOT, '..', 'shared', 'data');
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** The file a URL path names, or null if it would leave its root. */
+function resolveFile(urlPath) {
+  const decoded = decodeURIComponent(urlPath);
+  const [base, rest] = decoded.startsWith('/data/') ? [DATA_DIR, decoded.slice(6)] : [ROOT, decoded];
+  const file = path.resolve(base, '.' + path.posix.normalize('/' + rest));
+  if (file !== base && !file.startsWith(base + path.sep)) return null;
+  return file.endsWith(path.sep) || rest.endsWith('/') ? path.join(file, 'index.html') : file;
+}
+
+function handle(req, res) {
+  let file;
+  try {
+    file = resolveFile(new URL(req.url, 'http://127.0.0.1').pathname);
+  } catch {
+    file = null;
+  }
+  if (file === null || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    res.writeHead(400).end();
+    return;
+  }
+  fs.stat(file, (error, stat) => {
+    if (error || !stat.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[path.extname(file)] || 'application/octet-stream',
+      'content-length': stat.size,
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+  });
+}
+
+/** Starts the server on 127.0.0.1:`port` (0 = any free port); resolves to { port, close() }. */
+function startServer(port = 0) {
+  const server = http.createServer(handle);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      resolve({ port: server.address().port, close: () => new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }) });
+    });
+  });
+}
+
+module.exports = { startServer };
+
+if (require.main === module) {
+  startServer(Number(process.argv[2] || 8080)).then(({ port }) => {
+    console.log(`serving ${ROOT} (and /data/ from ${DATA_DIR}) on http://127.0.0.1:${port}/examples/browser/`);
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Module sources other than the embedded base64: bytes, an already compiled module, or a URL /
+ * fetch Response. A Response served as `application/wasm` is compiled while it downloads
+ * (WebAssembly.compileStreaming); any other is read to bytes first, so a server with the wrong
+ * MIME type still works, only without streaming.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+/** Module bytes, a compiled WebAssembly.Module, a URL (URL or string, fetched), or a fetch Response or promise of one. */
+export type WasmSource = Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string | Response | PromiseLike<Response>;
+
+/** One source per build: the SIMD probe (and the `simd` option) picks which one is fetched and compiled. */
+export interface WasmBuilds {
+  simd: WasmSource;
+  scalar: WasmSource;
+}
+
+/** True for `{ simd, scalar }`, false for a single source. */
+export function isWasmBuilds(value: unknown): value is WasmBuilds {
+  return typeof value === 'object' && value !== null && 'simd' in value && 'scalar' in value;
+}
+
+function isResponse(value: unknown): value is Response {
+  return typeof value === 'object' && value !== null && typeof (value as Response).arrayBuffer === 'function' &&
+    typeof (value as Response).headers === 'object';
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** Resolves `source` against the page or worker location (if any); InvalidArgumentError if it is not a URL. */
+function toUrl(source: string | URL): URL {
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  try {
+    return new URL(String(source), base);
+  } catch {
+    throw new InvalidArgumentError(`wasm: expected bytes, a WebAssembly.Module, a URL or a Response, got the string '${String(source)}' that is not a URL`);
+  }
+}
+
+/** Compiles a fetched module, streaming when the response says application/wasm. */
+async function compileResponse(response: Response): Promise<WebAssembly.Module> {
+  if (!response.ok) throw new InvalidArgumentError(`wasm: fetching ${response.url || 'the module'} answered HTTP ${response.status}`);
+  const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/**
+ * Compiles `source` into a module. URLs are fetched with the global `fetch` (browsers, workers,
+ * Node 18+ for http(s) URLs). Throws InvalidArgumentError for anything that is not a source, an
+ * unparsable URL or an HTTP error status; WebAssembly.CompileError for bytes that are not a module.
+ * Cost: one compile, a few ms for elex's ~50 KB.
+ */
+export async function compileWasm(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof Uint8Array) return WebAssembly.compile(source as Uint8Array<ArrayBuffer>);
+  if (source instanceof ArrayBuffer) return WebAssembly.compile(source);
+  if (typeof source === 'string' || source instanceof URL) {
+    const url = toUrl(source);
+    if (typeof fetch !== 'function') throw new InvalidArgumentError('wasm: a URL needs fetch(), which this runtime lacks; pass the bytes');
+    return compileResponse(await fetch(url));
+  }
+  if (isResponse(source)) return compileResponse(source);
+  if (isThenable(source)) {
+    const response = await source;
+    if (isResponse(response)) return compileResponse(response);
+  }
+  throw new InvalidArgumentError(`wasm: expected bytes, a WebAssembly.Module, a URL or a Response, got ${Object.prototype.toString.call(source)}`);
+}
