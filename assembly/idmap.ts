@@ -23,10 +23,10 @@ export const MAP_NOT_FOUND: i32 = -1;
   return base + (<usize>i << 3);
 }
 
-/** Smallest power-of-two capacity that holds `count` keys under MAP_MAX_LOAD. */
+/** Smallest power-of-two capacity that holds `count` keys under MAP_MAX_LOAD (at most 2^31). */
 export function mapCapacityFor(count: u32): u32 {
   let cap: u32 = 16;
-  while (<f64>count > <f64>cap * MAP_MAX_LOAD) cap <<= 1;
+  while (cap < 0x80000000 && <f64>count > <f64>cap * MAP_MAX_LOAD) cap <<= 1;
   return cap;
 }
 

@@ -192,6 +192,24 @@ export class VectorIndex {
     });
   }
 
+  /** Vectors the index holds before it must grow (live and removed ids share the slots). */
+  get capacity(): number {
+    return this.call('capacity', () => this.rt.exports.indexCapacity(this.handle) >>> 0);
+  }
+
+  /**
+   * Makes room for `capacity` vectors in all (live plus removed) at once. Adds within it never
+   * grow a block; growing step by step copies each block and briefly needs it twice, so
+   * reserving the final size first lets far more vectors fit a tight budget. Never shrinks.
+   * Throws BudgetExceededError (index unchanged). Cost: one copy of the current blocks.
+   */
+  reserve(capacity: number): void {
+    checkInt('capacity', capacity, 0, 0xffffffff);
+    this.call('reserve', () => {
+      if (this.rt.exports.indexReserveCapacity(this.handle, capacity) !== STATUS_OK) throw this.rt.budgetError('reserve');
+    });
+  }
+
   /**
    * The k nearest live ids to `query`, nearest first (fewer if the index holds fewer, or the
    * filter accepts fewer). Cost: one HNSW query, O(ef * M * log n) distances.

@@ -45,6 +45,38 @@ describe.each(BUILDS)('budget (simd %s)', (simd) => {
     e.dispose();
   });
 
+  test('reserving the final capacity up front fits more vectors than growing step by step', async () => {
+    const budgetBytes = 4 * 1024 * 1024;
+    const fill = async (reserve: number) => {
+      const e = await Engine.create({ budgetBytes, simd });
+      const index = e.createIndex({ dim, metric: 'l2', efConstruction: 20 });
+      if (reserve > 0) index.reserve(reserve);
+      expect(index.capacity).toBeGreaterThanOrEqual(reserve);
+      let n = 0;
+      for (;;) {
+        try {
+          index.addBatch(Uint32Array.from({ length: 100 }, (_, i) => n + i), randomVectors(100, dim, n));
+          n += 100;
+        } catch (error) {
+          expect(error).toBeInstanceOf(BudgetExceededError);
+          break;
+        }
+      }
+      expect(e.reservedBytes).toBeLessThanOrEqual(budgetBytes);
+      e.dispose();
+      return n;
+    };
+    const grown = await fill(0);
+    const reserved = await fill(Math.floor(grown * 1.3));
+    expect(reserved).toBeGreaterThanOrEqual(Math.floor(grown * 1.3) - 100);
+    const e = await Engine.create({ budgetBytes, simd });
+    const index = e.createIndex({ dim });
+    expect(() => index.reserve(2 ** 32 - 1)).toThrow(BudgetExceededError);
+    expect(index.capacity).toBe(0);
+    expect(() => index.reserve(-1)).toThrow(/capacity must be/);
+    e.dispose();
+  });
+
   test('add/remove churn reaches a steady state', async () => {
     const e = await Engine.create({ budgetBytes: 16 * 1024 * 1024, simd });
     const index = e.createIndex({ dim });

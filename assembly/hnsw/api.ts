@@ -2,7 +2,7 @@
 // engine's (see index.ts); the host validates every argument before it calls in.
 
 import {
-  Index, indexAlloc, indexFree, vectorAt, isTombstoned, ensureSearchScratch, METRIC_COSINE,
+  Index, indexAlloc, reserveCapacity, indexFree, vectorAt, isTombstoned, ensureSearchScratch, METRIC_COSINE,
 } from "./graph";
 import { reserveAdds, insertItem, removeId, releaseLevels } from "./insert";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
@@ -49,6 +49,16 @@ export function indexInsert(h: usize, idsPtr: usize, first: u32, vecPtr: usize, 
     const item = first + i;
     insertItem(idx, load<u32>(idsPtr + (<usize>item << 2)), vecPtr + <usize>i * rowBytes, item);
   }
+}
+
+/** Grows the index to hold `cap` slots up front (exact, no later copies). 0, or -1 over budget. */
+export function indexReserveCapacity(h: usize, cap: u32): i32 {
+  return reserveCapacity(asIndex(h), cap) ? STATUS_OK : STATUS_BUDGET;
+}
+
+/** Slots the index holds without growing (live and removed ids share them). */
+export function indexCapacity(h: usize): u32 {
+  return asIndex(h).capacity;
 }
 
 /** Ends a batch: frees its level array if it was large. */

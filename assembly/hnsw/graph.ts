@@ -205,6 +205,16 @@ export function ensureCapacity(idx: Index, needed: u32): bool {
   return cap != needed && growNodeBlocks(idx, needed);
 }
 
+/**
+ * Grows the per-node blocks and the id map to exactly `cap` slots (never shrinks). Growing
+ * once to the final size avoids the copies, and their momentary double footprint, of growing
+ * step by step. False over budget, with the index unchanged.
+ */
+export function reserveCapacity(idx: Index, cap: u32): bool {
+  if (cap > idx.capacity && !growNodeBlocks(idx, cap)) return false;
+  return ensureMap(idx, cap);
+}
+
 /** Makes the id map hold `count` ids under its load limit (rehash into a new block). */
 export function ensureMap(idx: Index, count: u32): bool {
   const cap = mapCapacityFor(count);

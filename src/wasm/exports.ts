@@ -33,6 +33,8 @@ export interface ElexExports {
   indexReserve(h: number, idsPtr: number, n: number): number;
   indexInsert(h: number, idsPtr: number, first: number, vecPtr: number, n: number): void;
   indexEndBatch(h: number): void;
+  indexReserveCapacity(h: number, cap: number): number;
+  indexCapacity(h: number): number;
   indexPrepareSearch(h: number, k: number, ef: number): number;
   indexSearch(h: number, k: number, ef: number, filtered: number, out: number): number;
   indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, out: number): void;
