@@ -1,11 +1,12 @@
 // Suite `simd`: dot / l2sq / cosine at 32, 128, 384, 768 dims: the SIMD build's f32x4 kernels,
 // their scalar twins (same build), and plain JS. Each figure is ns per distance, scoring one
 // query against a block of rows in one call (kernelBatch), so the JS->WASM crossing (~5 ns)
-// is spread over the block; medians of repeated timed runs.
+// is spread over the block; benchmark.js samples, median (min-max).
 'use strict';
-const { Engine, simdSupported } = require('../dist/cjs/index.js');
-const { rng } = require('./lib/dataset.js');
-const { median, table } = require('./lib/stats.js');
+const { Engine, simdSupported } = require('../../dist/cjs/index.js');
+const { rng } = require('../lib/dataset.js');
+const { table } = require('../lib/stats.js');
+const { micro, spread } = require('../lib/timing.js');
 
 const DIMS = [32, 128, 384, 768];
 const KINDS = ['dot', 'l2sq', 'cosine'];
@@ -28,32 +29,20 @@ function jsDistance(kind, q, rows, n, r) {
   return kind === 'cosine' ? 1 - s / Math.sqrt(qq * rr) : s;
 }
 
-/** Median ns per distance of `body` (which computes `count` distances), over `runs` runs. */
-function timePerDistance(body, count, runs, minMs) {
-  const samples = [];
-  for (let run = 0; run < runs; run++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < minMs) {
-      body();
-      calls++;
-      t = performance.now();
-    }
-    samples.push(((t - t0) * 1e6) / (calls * count));
-  }
-  return median(samples);
+/** benchmark.js summary of ns per distance of `body`, which computes `count` distances a call. */
+function perDistance(body, count, quick) {
+  const s = micro(body, { quick });
+  const per = (x) => x / count;
+  return { median: per(s.median), min: per(s.min), max: per(s.max), p25: per(s.p25), p75: per(s.p75), runs: s.runs, rme: s.rme };
 }
 
-/** Runs the suite; returns { results, table }. */
+/** Runs the suite: { suite, params, results, table }. */
 async function run({ quick = false } = {}) {
   if (!simdSupported()) throw new Error('this Node does not run WebAssembly SIMD');
   const engine = await Engine.create({ simd: 'on', budgetBytes: 64 << 20 });
   const rt = engine.runtime;
   const ex = rt.exports;
   const next = rng(5);
-  const runs = quick ? 5 : 15;
-  const minMs = quick ? 5 : 20;
   const results = [];
   for (const n of DIMS) {
     const count = Math.max(16, Math.floor(32768 / n));
@@ -65,26 +54,25 @@ async function run({ quick = false } = {}) {
     rt.f32().set(q, pq >>> 2);
     rt.f32().set(rows, pr >>> 2);
     KINDS.forEach((kind, k) => {
-      const simdNs = timePerDistance(() => ex.kernelBatch(k, pq, pr, n, count, out), count, runs, minMs);
-      const scalarNs = timePerDistance(() => ex.kernelBatch(k + 3, pq, pr, n, count, out), count, runs, minMs);
+      const simdNs = perDistance(() => ex.kernelBatch(k, pq, pr, n, count, out), count, quick);
+      const scalarNs = perDistance(() => ex.kernelBatch(k + 3, pq, pr, n, count, out), count, quick);
       let sink = 0;
-      const jsNs = timePerDistance(() => {
+      const jsNs = perDistance(() => {
         for (let r = 0; r < count; r++) sink += jsDistance(kind, q, rows, n, r);
-      }, count, runs, minMs);
+      }, count, quick);
       if (Number.isNaN(sink)) throw new Error('NaN');
       results.push({ kernel: kind, dim: n, simdNs, scalarNs, jsNs });
     });
   }
   engine.dispose();
   const rows = results.map((r) => [
-    r.kernel, r.dim, r.simdNs.toFixed(1), r.scalarNs.toFixed(1), r.jsNs.toFixed(1),
-    `${(r.scalarNs / r.simdNs).toFixed(2)}x`, `${(r.jsNs / r.simdNs).toFixed(2)}x`,
+    r.kernel, r.dim, spread(r.simdNs, 2), spread(r.scalarNs, 2), spread(r.jsNs, 2),
+    `${(r.scalarNs.median / r.simdNs.median).toFixed(2)}x`, `${(r.jsNs.median / r.simdNs.median).toFixed(2)}x`,
   ]);
-  return { results, table: table(['kernel', 'dim', 'f32x4 ns', 'scalar ns', 'JS ns', 'f32x4 vs scalar', 'f32x4 vs JS'], rows) };
+  return {
+    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quick }, results,
+    table: table(['kernel', 'dim', 'f32x4 ns', 'scalar ns', 'JS ns', 'f32x4 vs scalar', 'f32x4 vs JS'], rows),
+  };
 }
 
 module.exports = { run };
-
-if (require.main === module) {
-  run({ quick: process.argv.includes('--quick') }).then((r) => console.log(r.table));
-}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// elex-bench: runs benchmark suites, writes bench/results/<suite>.{json,md,svg}, prints the tables.
+//   elex-bench [suite...] [--data path.fvecs] [--quick] [--json]
+'use strict';
+const { join } = require('node:path');
+const { machine } = require('./lib/machine.js');
+const { writeResults } = require('./lib/report.js');
+
+const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'peers'];
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
+const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--quick] [--json]
+  suites: ${SUITES.join(', ')} (default: all but peers)
+  --data   an .fvecs base file to index instead of ../shared/data (its first 100 rows are the queries)
+  --quick  fewer sizes, passes and repeats (what npm start runs)
+  --json   print the results as JSON on stdout instead of the tables
+Results go to bench/results/<suite>.json, .md and (hnsw, peers) .svg.`;
+
+/** Parses argv into { suites, data, quick, json }, or { error } for anything unknown. */
+function parseArgs(argv) {
+  const out = { suites: [], data: undefined, quick: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') out.quick = true;
+    else if (a === '--json') out.json = true;
+    else if (a === '--help' || a === '-h') out.help = true;
+    else if (a === '--data' && i + 1 < argv.length) out.data = argv[++i];
+    else if (a.startsWith('--data=')) out.data = a.slice(7);
+    else if (SUITES.includes(a)) out.suites.push(a);
+    else return { error: `unknown ${a.startsWith('-') ? 'option' : 'suite'} '${a}'` };
+  }
+  if (out.suites.length === 0) out.suites = DEFAULT_SUITES;
+  return out;
+}
+
+/** Runs the suites named in argv; resolves to the process exit code. */
+async function main(argv) {
+  const args = parseArgs(argv);
+  if (args.error || args.help) {
+    (args.help ? process.stdout : process.stderr).write(`${args.error ? `elex-bench: ${args.error}\n` : ''}${USAGE}\n`);
+    return args.help ? 0 : 2;
+  }
+  const where = machine();
+  const all = {};
+  for (const name of args.suites) {
+    process.stderr.write(`elex-bench: ${name}${args.quick ? ' (quick)' : ''}...\n`);
+    const t0 = performance.now();
+    const outcome = await require(join(__dirname, 'suites', `${name}.js`)).run({ quick: args.quick, data: args.data });
+    const paths = writeResults(outcome, where);
+    process.stderr.write(`elex-bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${paths.join(', ')}\n`);
+    all[name] = { params: outcome.params, results: outcome.results, notes: outcome.notes ?? [] };
+    if (!args.json) process.stdout.write(`\n## ${name}\n\n${outcome.table}\n${(outcome.notes ?? []).map((n) => `\n${n}`).join('')}\n`);
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify({ machine: where, suites: all }, null, 2)}\n`);
+  else process.stdout.write(`\n${where.cpu} (${where.cores} cores), Node ${where.node}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, (error) => {
+  process.stderr.write(`elex-bench: ${error && error.stack ? error.stack : error}\n`);
+  process.exitCode = 1;
+});
