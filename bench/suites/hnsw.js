@@ -101,9 +101,10 @@ async function run({ quick = false, data: dataPath } = {}) {
   const builds = simdSupported() ? ['on', 'off'] : ['off'];
   const results = [];
   const baselines = [];
-  for (const [metric, data] of datasets(quick, dataPath)) {
+  for (const [i, [metric, data]] of datasets(quick, dataPath).entries()) {
     const large = data.base.length / data.dim > 20000;
-    for (const simd of large ? builds.slice(0, 1) : builds) {
+    // The scalar build as the baseline: on every 10K set, in a quick run on the first only.
+    for (const simd of large || (quick && i > 0) ? builds.slice(0, 1) : builds) {
       results.push(await measure(data, metric, simd, { efs, passes, buildRuns: quick || large ? 1 : 3 }));
     }
     baselines.push({ dataset: data.name, metric, bruteForceQps: bruteForceQps(data, metric, quick ? 20 : 50, quick ? 1 : 3) });

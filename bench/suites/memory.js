@@ -1,0 +1,131 @@
+// Suite `memory`: bytes per 128-d vector and per agent (engine.usedBytes growth), arena
+// fragmentation (reservedBytes / usedBytes) after add/remove and agent evict/reload churn, and
+// how many 128-d vectors fit in a 500 MiB engine: filled with addBatch until BudgetExceededError
+// (the full run; --quick fills 32 MiB and extrapolates, and says so). efConstruction does not
+// change the memory layout, so the fill uses 10 to be fast; M stays 16.
+'use strict';
+const { Engine, MemoryStore, BudgetExceededError } = require('../../dist/cjs/index.js');
+const { progressBar } = require('../lib/progress.js');
+const { rng } = require('../lib/dataset.js');
+const { table } = require('../lib/stats.js');
+
+const DIM = 128;
+const MIB = 1024 * 1024;
+
+/** `rows` random 128-d vectors. */
+function vectors(rows, next) {
+  const out = new Float32Array(rows * DIM);
+  for (let i = 0; i < out.length; i++) out[i] = next();
+  return out;
+}
+
+/** Bytes of usedBytes growth per vector over `count` vectors (M 16, efConstruction 200). */
+async function bytesPerVector(count) {
+  const engine = await Engine.create({ budgetBytes: 256 * MIB });
+  const before = engine.usedBytes;
+  const index = engine.createIndex({ dim: DIM, metric: 'l2' });
+  index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), vectors(count, rng(1)));
+  const out = { count, bytes: (engine.usedBytes - before) / count, vectorBytes: DIM * 4 };
+  engine.dispose();
+  return out;
+}
+
+/** usedBytes growth per agent (8 actions, trajectory 1000), empty and after 100 states each. */
+async function bytesPerAgent(count) {
+  const engine = await Engine.create({ budgetBytes: 256 * MIB });
+  const agents = engine.createAgentCache({ qtable: { actions: 8 }, trajectoryCapacity: 1000, maxAgents: count, store: new MemoryStore() });
+  const before = engine.usedBytes;
+  const held = [];
+  for (let i = 0; i < count; i++) held.push(await agents.get(`a${i}`));
+  const empty = (engine.usedBytes - before) / count;
+  for (const agent of held) for (let s = 0; s < 100; s++) agent.q.update(s, s & 7, 1, s + 1);
+  const filled = (engine.usedBytes - before) / count;
+  for (const agent of held) agent.release();
+  await agents.close();
+  engine.dispose();
+  return { count, empty, with100States: filled };
+}
+
+/** reservedBytes / usedBytes over rounds of index churn (remove 30%, add 30% new) and agent churn. */
+async function churn(rounds) {
+  const engine = await Engine.create({ budgetBytes: 256 * MIB });
+  const next = rng(2);
+  const index = engine.createIndex({ dim: DIM, metric: 'l2', efConstruction: 64 });
+  const agents = engine.createAgentCache({ qtable: { actions: 8 }, trajectoryCapacity: 500, maxAgents: 40, store: new MemoryStore() });
+  let live = Array.from({ length: 10000 }, (_, i) => i);
+  let nextId = live.length;
+  index.addBatch(Uint32Array.from(live), vectors(live.length, next));
+  const out = [];
+  const sample = (round) => out.push({ round, live: index.size, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ratio: engine.reservedBytes / engine.usedBytes });
+  sample(0);
+  for (let r = 1; r <= rounds; r++) {
+    const keep = [];
+    for (const id of live) if (next() < 0.3) index.remove(id); else keep.push(id);
+    const fresh = Array.from({ length: live.length - keep.length }, () => nextId++);
+    index.addBatch(Uint32Array.from(fresh), vectors(fresh.length, next));
+    live = keep.concat(fresh);
+    for (let a = 0; a < 60; a++) {
+      const agent = await agents.get(`agent-${Math.floor(next() * 100)}`);
+      for (let s = 0; s < 20 + r * 10; s++) agent.q.update(s, s & 7, 1, s + 1);
+      agent.release();
+    }
+    sample(r);
+  }
+  await agents.close();
+  engine.dispose();
+  return out;
+}
+
+/** Adds random vectors to a `budgetMiB` engine until E_BUDGET; { count, usedBytes, ms }. */
+async function fill(budgetMiB) {
+  const engine = await Engine.create({ budgetBytes: budgetMiB * MIB });
+  const index = engine.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 10 });
+  const next = rng(3);
+  const block = vectors(10000, next);
+  const guess = Math.round((budgetMiB * MIB) / 760);
+  const bar = progressBar(`memory fill ${budgetMiB} MiB`, guess);
+  const t0 = performance.now();
+  let count = 0;
+  for (let batch = 10000; batch >= 1;) {
+    try {
+      index.addBatch(Uint32Array.from({ length: batch }, (_, i) => count + i), block.subarray(0, batch * DIM));
+      count += batch;
+      bar.tick(Math.min(count, guess));
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      batch = Math.floor(batch / 10);
+    }
+  }
+  bar.done();
+  const out = { budgetBytes: budgetMiB * MIB, count, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ms: performance.now() - t0 };
+  engine.dispose();
+  return out;
+}
+
+/** Runs the suite: { suite, params, results, table, notes }. */
+async function run({ quick = false } = {}) {
+  const perVector = await bytesPerVector(quick ? 5000 : 20000);
+  const perAgent = await bytesPerAgent(100);
+  const rounds = await churn(quick ? 3 : 8);
+  const filled = await fill(quick ? 32 : 500);
+  const fits500 = quick ? Math.floor((filled.count * 500) / 32) : filled.count;
+  const text = [
+    table(['figure', 'value'], [
+      [`bytes per 128-d vector (usedBytes growth / ${perVector.count}; the floats alone are 512)`, perVector.bytes.toFixed(1)],
+      ['bytes per agent, empty (8 actions, trajectory 1000)', perAgent.empty.toFixed(0)],
+      ['bytes per agent with 100 states', perAgent.with100States.toFixed(0)],
+      [`vectors added to a ${filled.budgetBytes / MIB} MiB engine before E_BUDGET`, filled.count],
+      [`usedBytes / budget at that point`, (filled.usedBytes / filled.budgetBytes).toFixed(4)],
+      [`reservedBytes / budget at that point`, (filled.reservedBytes / filled.budgetBytes).toFixed(4)],
+      [`128-d vectors that fit in 500 MiB${quick ? ' (extrapolated linearly from the 32 MiB fill)' : ' (measured)'}`, fits500],
+      ['fill time (efConstruction 10)', `${(filled.ms / 1000).toFixed(1)} s`],
+    ]),
+    '\nFragmentation under churn (10K vectors; each round removes ~30% and adds as many new ids, and 60 agent gets over 100 ids with 40 resident):\n',
+    table(['round', 'live vectors', 'usedBytes', 'reservedBytes', 'reserved / used'],
+      rounds.map((r) => [r.round, r.live, r.usedBytes, r.reservedBytes, r.ratio.toFixed(4)])),
+  ].join('\n');
+  const notes = [`Vectors that fit in 500 MiB: ${fits500} (${quick ? 'extrapolated from a 32 MiB fill' : 'measured by filling'}; issue 4's aim is > 700,000).`];
+  return { suite: 'memory', params: { dim: DIM, quick }, results: { perVector, perAgent, churn: rounds, fill: filled, fits500, fits500Measured: !quick }, table: text, notes };
+}
+
+module.exports = { run };
