@@ -31,7 +31,7 @@ async function repeatAsync(runs, body) {
  * sample size): { median, min, max, p25, p75, runs, rme } over its samples.
  */
 function micro(fn, { quick = false } = {}) {
-  const bench = new Benchmark({ fn, minTime: quick ? 0.05 : 0.25, maxTime: quick ? 0.5 : 2, minSamples: quick ? 5 : 20 });
+  const bench = new Benchmark({ fn, minTime: quick ? 0.05 : 0.1, maxTime: quick ? 0.5 : 1, minSamples: quick ? 5 : 20 });
   bench.run({ async: false });
   if (bench.error) throw bench.error;
   return { ...summary(bench.stats.sample.map((s) => s * 1e9)), rme: bench.stats.rme };

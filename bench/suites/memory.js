@@ -1,8 +1,11 @@
 // Suite `memory`: bytes per 128-d vector and per agent (engine.usedBytes growth), arena
 // fragmentation (reservedBytes / usedBytes) after add/remove and agent evict/reload churn, and
-// how many 128-d vectors fit in a 500 MiB engine: filled with addBatch until BudgetExceededError
-// (the full run; --quick fills 32 MiB and extrapolates, and says so). efConstruction does not
-// change the memory layout, so the fill uses 10 to be fast; M stays 16.
+// how many 128-d vectors fit in a 500 MiB engine: filled with addBatch until BudgetExceededError,
+// once growing step by step (blocks double, so the last doubling may not fit) and once after
+// index.reserve(n) with the largest n whose fill reaches n (bisection over fresh engines between
+// the step-by-step count and the largest n reserve accepts). The
+// full run fills 500 MiB; --quick fills 32 MiB and extrapolates, and says so. efConstruction
+// does not change the memory layout, so the fill uses 10 to be fast; M stays 16.
 'use strict';
 const { Engine, MemoryStore, BudgetExceededError } = require('../../dist/cjs/index.js');
 const { progressBar } = require('../lib/progress.js');
@@ -76,14 +79,55 @@ async function churn(rounds) {
   return out;
 }
 
-/** Adds random vectors to a `budgetMiB` engine until E_BUDGET; { count, usedBytes, ms }. */
-async function fill(budgetMiB) {
+/** A fresh `budgetMiB` engine with an empty index (M 16, efConstruction 10). */
+async function fillIndex(budgetMiB) {
   const engine = await Engine.create({ budgetBytes: budgetMiB * MIB });
-  const index = engine.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 10 });
-  const next = rng(3);
-  const block = vectors(10000, next);
-  const guess = Math.round((budgetMiB * MIB) / 760);
-  const bar = progressBar(`memory fill ${budgetMiB} MiB`, guess);
+  return { engine, index: engine.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 10 }) };
+}
+
+/** The largest n (to 0.1%) for which a fresh index's reserve(n) fits the budget. */
+async function largestReserve(budgetMiB) {
+  let lo = 0;
+  let hi = Math.ceil((budgetMiB * MIB) / 512);
+  while (hi - lo > Math.max(1, lo / 1000)) {
+    const mid = Math.floor((lo + hi) / 2);
+    const { engine, index } = await fillIndex(budgetMiB);
+    try {
+      index.reserve(mid);
+      lo = mid;
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      hi = mid;
+    } finally {
+      engine.dispose();
+    }
+  }
+  return lo;
+}
+
+/** The fill after reserve(n) for the largest n (to 0.5%) whose fill still reaches n vectors. */
+async function bestReservedFill(budgetMiB) {
+  let best = await fill(budgetMiB);
+  let lo = best.count;
+  let hi = await largestReserve(budgetMiB);
+  while (hi - lo > lo / 200) {
+    const mid = Math.floor((lo + hi) / 2);
+    const probe = await fill(budgetMiB, mid);
+    if (probe.count >= mid) {
+      best = probe;
+      lo = mid;
+    } else hi = mid;
+  }
+  return best;
+}
+
+/** Adds random vectors to a `budgetMiB` engine (after reserve(`reserve`) if given) until E_BUDGET. */
+async function fill(budgetMiB, reserve) {
+  const { engine, index } = await fillIndex(budgetMiB);
+  if (reserve) index.reserve(reserve);
+  const block = vectors(10000, rng(3));
+  const guess = reserve || Math.round((budgetMiB * MIB) / 760);
+  const bar = progressBar(`memory fill ${budgetMiB} MiB${reserve ? ' after reserve' : ''}`, guess);
   const t0 = performance.now();
   let count = 0;
   for (let batch = 10000; batch >= 1;) {
@@ -97,7 +141,7 @@ async function fill(budgetMiB) {
     }
   }
   bar.done();
-  const out = { budgetBytes: budgetMiB * MIB, count, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ms: performance.now() - t0 };
+  const out = { budgetBytes: budgetMiB * MIB, reserve, count, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ms: performance.now() - t0 };
   engine.dispose();
   return out;
 }
@@ -107,25 +151,34 @@ async function run({ quick = false } = {}) {
   const perVector = await bytesPerVector(quick ? 5000 : 20000);
   const perAgent = await bytesPerAgent(100);
   const rounds = await churn(quick ? 3 : 8);
-  const filled = await fill(quick ? 32 : 500);
-  const fits500 = quick ? Math.floor((filled.count * 500) / 32) : filled.count;
+  const budgetMiB = quick ? 32 : 500;
+  const fills = [await fill(budgetMiB), await bestReservedFill(budgetMiB)];
+  const scale = (n) => (quick ? Math.floor((n * 500) / 32) : n);
+  const how = quick ? ' (extrapolated linearly from the 32 MiB fill)' : ' (measured)';
+  const fillRows = fills.flatMap((f) => {
+    const mode = f.reserve ? `after reserve(${f.reserve})` : 'growing step by step';
+    return [
+      [`vectors added to a ${budgetMiB} MiB engine before E_BUDGET, ${mode}`, f.count],
+      [`usedBytes / budget then, ${mode}`, (f.usedBytes / f.budgetBytes).toFixed(4)],
+      [`reservedBytes / budget then, ${mode}`, (f.reservedBytes / f.budgetBytes).toFixed(4)],
+      [`128-d vectors that fit in 500 MiB, ${mode}${how}`, scale(f.count)],
+      [`fill time, ${mode} (efConstruction 10)`, `${(f.ms / 1000).toFixed(1)} s`],
+    ];
+  });
+  const fits500 = scale(fills[1].count);
   const text = [
     table(['figure', 'value'], [
       [`bytes per 128-d vector (usedBytes growth / ${perVector.count}; the floats alone are 512)`, perVector.bytes.toFixed(1)],
       ['bytes per agent, empty (8 actions, trajectory 1000)', perAgent.empty.toFixed(0)],
       ['bytes per agent with 100 states', perAgent.with100States.toFixed(0)],
-      [`vectors added to a ${filled.budgetBytes / MIB} MiB engine before E_BUDGET`, filled.count],
-      [`usedBytes / budget at that point`, (filled.usedBytes / filled.budgetBytes).toFixed(4)],
-      [`reservedBytes / budget at that point`, (filled.reservedBytes / filled.budgetBytes).toFixed(4)],
-      [`128-d vectors that fit in 500 MiB${quick ? ' (extrapolated linearly from the 32 MiB fill)' : ' (measured)'}`, fits500],
-      ['fill time (efConstruction 10)', `${(filled.ms / 1000).toFixed(1)} s`],
+      ...fillRows,
     ]),
     '\nFragmentation under churn (10K vectors; each round removes ~30% and adds as many new ids, and 60 agent gets over 100 ids with 40 resident):\n',
     table(['round', 'live vectors', 'usedBytes', 'reservedBytes', 'reserved / used'],
       rounds.map((r) => [r.round, r.live, r.usedBytes, r.reservedBytes, r.ratio.toFixed(4)])),
   ].join('\n');
-  const notes = [`Vectors that fit in 500 MiB: ${fits500} (${quick ? 'extrapolated from a 32 MiB fill' : 'measured by filling'}; issue 4's aim is > 700,000).`];
-  return { suite: 'memory', params: { dim: DIM, quick }, results: { perVector, perAgent, churn: rounds, fill: filled, fits500, fits500Measured: !quick }, table: text, notes };
+  const notes = [`Vectors that fit in 500 MiB: ${scale(fills[0].count)} growing step by step, ${fits500} after reserve (${quick ? 'extrapolated from 32 MiB fills' : 'measured by filling'}; issue 4's aim is > 700,000).`];
+  return { suite: 'memory', params: { dim: DIM, quick }, results: { perVector, perAgent, churn: rounds, fills, fits500, fits500Measured: !quick }, table: text, notes };
 }
 
 module.exports = { run };
