@@ -234,3 +234,15 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
   arenaFree(ptr);
   return fresh;
 }
+
+/**
+ * arenaRealloc for a size computed in 64 bits: sizes past what a 32-bit arena can hold fail
+ * (return 0, recording the request) instead of wrapping around. Cost: as arenaRealloc.
+ */
+export function arenaGrow(ptr: usize, bytes: u64): usize {
+  if (bytes > 0xFFFF0000) {
+    failedRequest = 0xFFFFFFFF;
+    return 0;
+  }
+  return arenaRealloc(ptr, <u32>bytes);
+}

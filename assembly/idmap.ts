@@ -7,6 +7,8 @@
 // are no tombstones and probes stay short. The owner keeps the count and grows (rehashes) the
 // map before it would pass MAP_MAX_LOAD.
 
+import { arenaFree, arenaGrow } from "./alloc";
+
 export const MAP_MAX_LOAD: f64 = 0.7;
 export const MAP_NOT_FOUND: i32 = -1;
 
@@ -88,12 +90,20 @@ export function mapDelete(base: usize, cap: u32, key: u32): bool {
   return true;
 }
 
-/** Inserts every entry of the map at `from` (capacity fromCap) into the empty map at `to`. Cost: O(fromCap). */
-export function mapRehash(from: usize, fromCap: u32, to: usize, toCap: u32): void {
+/**
+ * Moves the map at `from` (capacity fromCap, 0 for none) into a new block of capacity toCap and
+ * frees the old one. Returns the new block, or 0 over budget with the old map untouched.
+ * Cost: O(fromCap + toCap).
+ */
+export function mapRehashed(from: usize, fromCap: u32, toCap: u32): usize {
+  const to = arenaGrow(0, <u64>toCap << 3);
+  if (to == 0) return 0;
   memory.fill(to, 0, <usize>toCap << 3);
   for (let i: u32 = 0; i < fromCap; i++) {
     const p = slotAt(from, i);
     const v = load<u32>(p, 4);
     if (v != 0) mapSet(to, toCap, load<u32>(p), v - 1);
   }
+  arenaFree(from);
+  return to;
 }

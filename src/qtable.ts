@@ -5,6 +5,7 @@
  */
 import { DisposedError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
+import { EngineObject } from './engine-object.js';
 import { loadSnapshot, readSnapshot } from './snapshot.js';
 import {
   checkAction, checkBatch, checkDone, checkReward, writeBatch, F32_MAX, TRANSITION_BYTES, type TransitionBatch,
@@ -70,7 +71,7 @@ export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
   return rt.run('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, 'EXQT', (p, n) => rt.exports.qtableLoad(p, n), 'loadQTable')));
 }
 
-export class QTable {
+export class QTable extends EngineObject {
   /** Number of actions; actions are 0..actions-1. */
   readonly actions: number;
   /** Learning rate. */
@@ -83,14 +84,11 @@ export class QTable {
   readonly epsilonDecay: number;
   /** Floor of decayEpsilon. */
   readonly epsilonMin: number;
-  private handle: number;
-  private readonly rt: Runtime;
 
   /** @internal Use {@link Engine.createQTable} or {@link Engine.loadQTable}. */
   constructor(rt: Runtime, handle: number) {
+    super(rt, handle, 'Q-table');
     const ex = rt.exports;
-    this.rt = rt;
-    this.handle = handle;
     this.actions = ex.qtableActions(handle);
     this.alpha = ex.qtableParam(handle, 0);
     this.gamma = ex.qtableParam(handle, 1);
@@ -231,18 +229,8 @@ export class QTable {
     });
   }
 
-  /** Frees the table's memory. Later calls throw DisposedError. Idempotent. */
-  dispose(): void {
-    if (this.handle === 0 || this.rt.isDisposed) {
-      this.handle = 0;
-      return;
-    }
-    this.call('dispose', () => this.rt.exports.qtableDispose(this.handle));
-    this.handle = 0;
-  }
-
-  private call<T>(what: string, body: () => T): T {
-    if (this.handle === 0) throw new DisposedError('Q-table');
-    return this.rt.run(what, body);
+  /** Frees this object's blocks in the engine. */
+  protected free(handle: number): void {
+    this.rt.exports.qtableDispose(handle);
   }
 }

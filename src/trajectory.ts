@@ -3,8 +3,9 @@
  * linear memory, for experience replay: push as the agent acts, then
  * `q.batchUpdate(traj.sample(64))`.
  */
-import { DisposedError, InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
+import { EngineObject } from './engine-object.js';
 import { loadSnapshot, readSnapshot } from './snapshot.js';
 import { checkDone, checkReward, readBatch, TRANSITION_BYTES, type Transitions } from './transitions.js';
 import { checkId, checkInt } from './validate.js';
@@ -43,16 +44,13 @@ export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): Trajectory
     new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, 'EXTB', (p, n) => rt.exports.trajectoryLoad(p, n), 'loadTrajectoryBuffer')));
 }
 
-export class TrajectoryBuffer {
+export class TrajectoryBuffer extends EngineObject {
   /** Transitions the buffer holds at most. */
   readonly capacity: number;
-  private handle: number;
-  private readonly rt: Runtime;
 
   /** @internal Use {@link Engine.createTrajectoryBuffer} or {@link Engine.loadTrajectoryBuffer}. */
   constructor(rt: Runtime, handle: number) {
-    this.rt = rt;
-    this.handle = handle;
+    super(rt, handle, 'trajectory buffer');
     this.capacity = rt.exports.trajectoryCapacity(handle);
   }
 
@@ -119,18 +117,8 @@ export class TrajectoryBuffer {
     });
   }
 
-  /** Frees the buffer's memory. Later calls throw DisposedError. Idempotent. */
-  dispose(): void {
-    if (this.handle === 0 || this.rt.isDisposed) {
-      this.handle = 0;
-      return;
-    }
-    this.call('dispose', () => this.rt.exports.trajectoryDispose(this.handle));
-    this.handle = 0;
-  }
-
-  private call<T>(what: string, body: () => T): T {
-    if (this.handle === 0) throw new DisposedError('trajectory buffer');
-    return this.rt.run(what, body);
+  /** Frees this object's blocks in the engine. */
+  protected free(handle: number): void {
+    this.rt.exports.trajectoryDispose(handle);
   }
 }

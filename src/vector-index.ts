@@ -2,8 +2,9 @@
  * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
-import { DimensionMismatchError, DisposedError, InvalidArgumentError } from './errors.js';
+import { DimensionMismatchError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
+import { EngineObject } from './engine-object.js';
 import { loadSnapshot, readSnapshot } from './snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkRows } from './validate.js';
@@ -93,7 +94,7 @@ export function loadIndex(rt: Runtime, bytes: Uint8Array): VectorIndex {
   });
 }
 
-export class VectorIndex {
+export class VectorIndex extends EngineObject {
   /** Vector dimension. */
   readonly dim: number;
   /** Distance function. */
@@ -105,13 +106,10 @@ export class VectorIndex {
   /** Seed of the level generator. */
   readonly seed: number;
   private ef: number;
-  private handle: number;
-  private readonly rt: Runtime;
 
   /** @internal Use {@link Engine.createIndex}. */
   constructor(rt: Runtime, handle: number, params: IndexParams) {
-    this.rt = rt;
-    this.handle = handle;
+    super(rt, handle, 'index');
     this.dim = params.dim;
     this.metric = params.metric;
     this.M = params.M;
@@ -314,19 +312,9 @@ export class VectorIndex {
     });
   }
 
-  /** Frees the index's memory. Later calls throw DisposedError. Idempotent. */
-  dispose(): void {
-    if (this.handle === 0 || this.rt.isDisposed) {
-      this.handle = 0;
-      return;
-    }
-    this.call('dispose', () => this.rt.exports.indexDispose(this.handle));
-    this.handle = 0;
-  }
-
-  private call<T>(what: string, body: () => T): T {
-    if (this.handle === 0) throw new DisposedError('index');
-    return this.rt.run(what, body);
+  /** Frees this object's blocks in the engine. */
+  protected free(handle: number): void {
+    this.rt.exports.indexDispose(handle);
   }
 }
 

@@ -16,8 +16,8 @@
 //   input     f32[stride]  the vector being added or searched
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
 
-import { arenaAlloc, arenaFree, arenaRealloc } from "../alloc";
-import { mapCapacityFor, mapRehash } from "../idmap";
+import { arenaAlloc, arenaFree, arenaGrow } from "../alloc";
+import { mapCapacityFor, mapRehashed } from "../idmap";
 
 export const METRIC_COSINE: i32 = 0;
 export const METRIC_L2: i32 = 1;
@@ -25,7 +25,6 @@ export const METRIC_DOT: i32 = 2;
 
 export const MAX_LEVEL: i32 = 31;
 const MIN_CAPACITY: u32 = 16;
-const BYTE_LIMIT: u64 = 0xFFFF0000;
 
 @unmanaged export class Index {
   dim: i32;
@@ -153,37 +152,31 @@ export function indexFree(idx: Index): void {
   arenaFree(changetype<usize>(idx));
 }
 
-/** Grows `block` to `bytes` (u64, checked); returns the new address or 0 with the old one intact. */
-function regrow(block: usize, bytes: u64): usize {
-  if (bytes > BYTE_LIMIT) return 0;
-  return arenaRealloc(block, <u32>bytes);
-}
-
 /**
  * Makes every per-node block hold `cap` slots. Each block either grows or stays as it was, and
  * `capacity` moves only when all have grown, so a failure leaves the index unchanged.
  */
 function growNodeBlocks(idx: Index, cap: u32): bool {
   const c = <u64>cap;
-  let p = regrow(idx.vectors, (c * <u64>idx.stride) << 2);
+  let p = arenaGrow(idx.vectors, (c * <u64>idx.stride) << 2);
   if (p == 0) return false;
   idx.vectors = p;
-  p = regrow(idx.links0, (c * <u64>(1 + idx.M0)) << 2);
+  p = arenaGrow(idx.links0, (c * <u64>(1 + idx.M0)) << 2);
   if (p == 0) return false;
   idx.links0 = p;
-  p = regrow(idx.upperAt, c << 2);
+  p = arenaGrow(idx.upperAt, c << 2);
   if (p == 0) return false;
   idx.upperAt = p;
-  p = regrow(idx.labels, c << 2);
+  p = arenaGrow(idx.labels, c << 2);
   if (p == 0) return false;
   idx.labels = p;
-  p = regrow(idx.tombs, ((c + 31) >> 5) << 2);
+  p = arenaGrow(idx.tombs, ((c + 31) >> 5) << 2);
   if (p == 0) return false;
   idx.tombs = p;
-  p = regrow(idx.visited, c << 2);
+  p = arenaGrow(idx.visited, c << 2);
   if (p == 0) return false;
   idx.visited = p;
-  p = regrow(idx.cand, c << 3);
+  p = arenaGrow(idx.cand, c << 3);
   if (p == 0) return false;
   idx.cand = p;
   // New visited entries must not match an epoch; tombstone bits past `count` must be clear
@@ -219,10 +212,8 @@ export function reserveCapacity(idx: Index, cap: u32): bool {
 export function ensureMap(idx: Index, count: u32): bool {
   const cap = mapCapacityFor(count);
   if (cap <= idx.mapCap) return true;
-  const fresh = regrow(0, <u64>cap << 3);
+  const fresh = mapRehashed(idx.map, idx.mapCap, cap);
   if (fresh == 0) return false;
-  mapRehash(idx.map, idx.mapCap, fresh, cap);
-  arenaFree(idx.map);
   idx.map = fresh;
   idx.mapCap = cap;
   return true;
@@ -234,7 +225,7 @@ export function ensureUpper(idx: Index, extra: u64): bool {
   if (needed <= <u64>idx.upperCap) return true;
   let cap = <u64>idx.upperCap << 1;
   if (cap < needed) cap = needed;
-  const p = regrow(idx.upper, cap << 2);
+  const p = arenaGrow(idx.upper, cap << 2);
   if (p == 0) return false;
   idx.upper = p;
   idx.upperCap = <u32>cap;
@@ -246,10 +237,10 @@ export function ensureSearchScratch(idx: Index, ef: u32): bool {
   let need = ef;
   if (need < <u32>idx.M0 + 1) need = <u32>idx.M0 + 1;
   if (need <= idx.scratchEf) return true;
-  const results = regrow(idx.results, <u64>(need + 1) << 3);
+  const results = arenaGrow(idx.results, <u64>(need + 1) << 3);
   if (results == 0) return false;
   idx.results = results;
-  const sorted = regrow(idx.sorted, <u64>(need + 1) << 3);
+  const sorted = arenaGrow(idx.sorted, <u64>(need + 1) << 3);
   if (sorted == 0) return false;
   idx.sorted = sorted;
   idx.scratchEf = need;
@@ -259,7 +250,7 @@ export function ensureSearchScratch(idx: Index, ef: u32): bool {
 /** Makes the per-batch level array hold n entries. */
 export function ensureLevels(idx: Index, n: u32): bool {
   if (n <= idx.levelsCap) return true;
-  const p = regrow(idx.levels, <u64>n);
+  const p = arenaGrow(idx.levels, <u64>n);
   if (p == 0) return false;
   idx.levels = p;
   idx.levelsCap = n;

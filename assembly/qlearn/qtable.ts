@@ -20,12 +20,11 @@
 // was, `capacity` and `mapCap` move only when a grow succeeded, and rows added by an operation
 // that later runs out of budget are taken back out with dropRowsFrom.
 
-import { arenaAlloc, arenaFree, arenaRealloc } from "../alloc";
-import { mapCapacityFor, mapRehash, mapGet, mapSet, mapDelete } from "../idmap";
+import { arenaAlloc, arenaFree, arenaGrow } from "../alloc";
+import { mapCapacityFor, mapRehashed, mapGet, mapSet, mapDelete } from "../idmap";
 import { prngSeed } from "./prng";
 
 const MIN_CAPACITY: u32 = 16;
-const BYTE_LIMIT: u64 = 0xFFFF0000;
 
 @unmanaged export class QTable {
   actions: i32;
@@ -109,19 +108,13 @@ export function qtableFree(t: QTable): void {
   arenaFree(changetype<usize>(t));
 }
 
-/** Grows `block` to `bytes` (u64, checked); returns the new address or 0 with the old one intact. */
-function regrow(block: usize, bytes: u64): usize {
-  if (bytes > BYTE_LIMIT) return 0;
-  return arenaRealloc(block, <u32>bytes);
-}
-
 /** Makes rows and keys hold `cap` rows; `capacity` moves only when both grew. */
 function growRowBlocks(t: QTable, cap: u32): bool {
   const c = <u64>cap;
-  let p = regrow(t.rows, (c * <u64>t.stride) << 3);
+  let p = arenaGrow(t.rows, (c * <u64>t.stride) << 3);
   if (p == 0) return false;
   t.rows = p;
-  p = regrow(t.keys, c << 2);
+  p = arenaGrow(t.keys, c << 2);
   if (p == 0) return false;
   t.keys = p;
   t.capacity = cap;
@@ -141,10 +134,8 @@ export function ensureRows(t: QTable, needed: u32): bool {
 export function ensureMap(t: QTable, count: u32): bool {
   const cap = mapCapacityFor(count);
   if (cap <= t.mapCap) return true;
-  const fresh = regrow(0, <u64>cap << 3);
+  const fresh = mapRehashed(t.map, t.mapCap, cap);
   if (fresh == 0) return false;
-  mapRehash(t.map, t.mapCap, fresh, cap);
-  arenaFree(t.map);
   t.map = fresh;
   t.mapCap = cap;
   return true;
