@@ -56,11 +56,6 @@ export function arenaTop(): u32 {
   return top;
 }
 
-/** Bytes in blocks currently handed out (headers included). */
-export function arenaLive(): u32 {
-  return liveBytes;
-}
-
 /** Bytes in use: static data plus live blocks (free holes below `top` excluded). */
 export function arenaUsed(): u32 {
   return heapStart + liveBytes;

@@ -8,9 +8,9 @@ import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
 import { loadSnapshot, readSnapshot } from './snapshot.js';
 import {
-  checkAction, checkBatch, checkDone, checkReward, writeBatch, F32_MAX, TRANSITION_BYTES, type TransitionBatch,
+  checkAction, checkBatch, checkDone, checkReward, writeBatch, TRANSITION_BYTES, type TransitionBatch,
 } from './transitions.js';
-import { checkId, checkInt, checkNumber } from './validate.js';
+import { F32_MAX, checkId, checkInt, checkNumber } from './validate.js';
 import { SLOT_IDS, STATUS_OK } from './wasm/exports.js';
 
 /** Most actions a table may have. */

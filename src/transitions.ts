@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
-import { checkArrayLike, checkId } from './validate.js';
+import { F32_MAX, checkArrayLike, checkId } from './validate.js';
 
 /** Bytes a transition takes in a batch block. */
 export const TRANSITION_BYTES = 20;
@@ -33,9 +33,6 @@ export interface Transitions extends TransitionBatch {
   nextStates: Uint32Array;
   dones: Uint8Array;
 }
-
-/** Largest finite float32. */
-export const F32_MAX = 3.4028234663852886e38;
 
 /** Throws unless `reward` is a finite number that stays finite as float32. */
 export function checkReward(reward: unknown, name = 'reward'): number {

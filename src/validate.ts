@@ -1,7 +1,8 @@
 /** Argument checks run before anything crosses into WebAssembly. Each throws a typed error. */
-import { DimensionMismatchError, InvalidArgumentError, InvalidVectorError } from './errors.js';
+import { InvalidArgumentError, InvalidVectorError } from './errors.js';
 
-const F32_MAX = 3.4028234663852886e38;
+/** Largest finite float32. */
+export const F32_MAX = 3.4028234663852886e38;
 const U32_MAX = 0xffffffff;
 
 /** Throws unless `value` is an integer in [min, max]. */
@@ -66,16 +67,6 @@ export function checkRows(
       throw new InvalidVectorError(`${rowName(what, r, count)} is a zero vector, which has no direction under cosine`);
     }
   }
-}
-
-/** Throws DimensionMismatchError unless `length` is `dim` (or a multiple of it when `rows`). */
-export function checkLength(length: number, dim: number, what: string, rows = false): number {
-  if (rows) {
-    if (length % dim !== 0) throw new DimensionMismatchError(dim, length % dim, `${what} (length ${length}) has a last row that`);
-    return length / dim;
-  }
-  if (length !== dim) throw new DimensionMismatchError(dim, length, what);
-  return 1;
 }
 
 function rowName(what: string, row: number, count: number): string {
