@@ -28,7 +28,8 @@ function rowVisited(other: QTable, r: u32): bool {
 /** Folds other's row ro (or nothing, ro = -1) into this table's row rs. */
 function mergeRow(t: QTable, rs: u32, other: QTable, ro: i32, weight: f64): void {
   const qs = rowValues(t, rs), vs = rowVisits(t, rs);
-  const qo = ro < 0 ? 0 : rowValues(other, <u32>ro), vo = ro < 0 ? 0 : rowVisits(other, <u32>ro);
+  const qo: usize = ro < 0 ? 0 : rowValues(other, <u32>ro);
+  const vo: usize = ro < 0 ? 0 : rowVisits(other, <u32>ro);
   for (let a = 0; a < t.actions; a++) {
     const o = <usize>a << 2;
     const ws = (1.0 - weight) * <f64>load<u32>(vs + o);
