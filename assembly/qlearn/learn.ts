@@ -20,14 +20,20 @@ import { QTable, rowValues, rowVisits, findRow, reserveRow, dropRowsFrom } from 
 import { prngNext, prngUnit, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
 
+/** max(a, b) as a compare and select: values are never NaN, so f32.max's NaN handling is not needed. */
+@inline function larger(a: f32, b: f32): f32 {
+  return select<f32>(b, a, b > a);
+}
+
 /** Largest value of row r, f32x4 over the padded row (padding is -Infinity). Cost: stride/4 steps. */
 export function rowMaxF32x4(t: QTable, r: u32): f32 {
   const row = rowValues(t, r);
   const end = row + (<usize>t.stride << 2);
   let m = v128.load(row);
-  for (let p = row + 16; p < end; p += 16) m = f32x4.max(m, v128.load(p));
-  return Mathf.max(Mathf.max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
-                   Mathf.max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  for (let p = row + 16; p < end; p += 16) m = f32x4.pmax(m, v128.load(p));
+  m = f32x4.pmax(m, v128.swizzle(m, i8x16(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
+  m = f32x4.pmax(m, v128.swizzle(m, i8x16(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
+  return f32x4.extract_lane(m, 0);
 }
 
 /** Largest value of row r, scalar, four running maxima over the padded row. Cost: stride steps. */
@@ -36,12 +42,12 @@ export function rowMaxScalar(t: QTable, r: u32): f32 {
   const end = row + (<usize>t.stride << 2);
   let m0 = load<f32>(row), m1 = load<f32>(row, 4), m2 = load<f32>(row, 8), m3 = load<f32>(row, 12);
   for (let p = row + 16; p < end; p += 16) {
-    m0 = Mathf.max(m0, load<f32>(p));
-    m1 = Mathf.max(m1, load<f32>(p, 4));
-    m2 = Mathf.max(m2, load<f32>(p, 8));
-    m3 = Mathf.max(m3, load<f32>(p, 12));
+    m0 = larger(m0, load<f32>(p));
+    m1 = larger(m1, load<f32>(p, 4));
+    m2 = larger(m2, load<f32>(p, 8));
+    m3 = larger(m3, load<f32>(p, 12));
   }
-  return Mathf.max(Mathf.max(m0, m1), Mathf.max(m2, m3));
+  return larger(larger(m0, m1), larger(m2, m3));
 }
 
 /** Largest value of row r with the build's kernel. */
