@@ -106,7 +106,9 @@ export class AgentCache {
     if (resident !== undefined) {
       // Also while an eviction is writing it out: the pin makes that eviction keep it.
       this.counters.hits++;
-      return this.pin(resident);
+      this.pin(resident);
+      if (this.agents.size > this.maxAgents) await this.shrinkOrRelease(resident);
+      return resident;
     }
     const pending = this.loading.get(id);
     if (pending !== undefined) return this.pin(await pending);
@@ -187,6 +189,19 @@ export class AgentCache {
     this.handle = 0;
   }
 
+  /**
+   * Evicts back down to maxAgents (agents pinned while the cache was full push it over; once
+   * released they go on the next get). A failure releases `agent` and reaches the caller.
+   */
+  private async shrinkOrRelease(agent: Agent): Promise<void> {
+    try {
+      await this.evict(this.agents.size - this.maxAgents);
+    } catch (error) {
+      agent.release();
+      throw error;
+    }
+  }
+
   private async admit(id: string): Promise<Agent> {
     if (this.agents.size >= this.maxAgents || this.rt.usedBytes >= this.evictAt * this.rt.budgetBytes) {
       await this.evict();
@@ -253,13 +268,17 @@ export class AgentCache {
     });
   }
 
-  /** Writes the agent to the store, then frees it unless it was pinned meanwhile. True if freed. */
+  /**
+   * Writes the agent to the store, then frees it unless a get took it meanwhile (it may have
+   * changed since it was written, so it stays). True if freed.
+   */
   private async persistAndFree(agent: Agent): Promise<boolean> {
     try {
+      const gets = agent.gets;
       const bytes = this.encode(agent);
       await this.store.write(agent.id, bytes);
       this.counters.persistedBytes += bytes.length;
-      if (agent.pins > 0 || this.handle === 0) return false;
+      if (agent.gets !== gets || agent.pins > 0 || this.handle === 0) return false;
       this.free(agent);
       this.counters.evictions++;
       return true;

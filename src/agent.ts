@@ -13,6 +13,8 @@ export class Agent {
   readonly slot: number;
   /** @internal Set while an eviction is writing this agent out. */
   evicting = false;
+  /** @internal Counts gets; an eviction that sees it change while writing keeps the agent. */
+  gets = 0;
   private readonly unpin: () => number;
   private pinCount = 0;
 
@@ -25,9 +27,10 @@ export class Agent {
     this.unpin = unpin;
   }
 
-  /** @internal Records one more `get` of this agent. */
+  /** @internal Records one more `get` of this agent (now `pins` outstanding). */
   pinned(pins: number): void {
     this.pinCount = pins;
+    this.gets++;
   }
 
   /** Outstanding `get`s not yet released; the cache never evicts an agent while this is above 0. */

@@ -167,6 +167,35 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
     engine.dispose();
   });
 
+  test('concurrent gets of the same and different agents: no duplicates, no lost updates, back under maxAgents', async () => {
+    const engine = await Engine.create({ simd });
+    const inner = new MemoryStore();
+    const pause = () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 3)));
+    const store: AgentStore = {
+      read: async (id) => { await pause(); return inner.read(id); },
+      write: async (id, bytes) => { await pause(); await inner.write(id, bytes); },
+      delete: (id) => inner.delete(id),
+      keys: () => inner.keys(),
+    };
+    const cache = engine.createAgentCache({ store, maxAgents: 10, qtable: QTABLE });
+    const updates = new Map<string, number>();
+    for (let round = 0; round < 15; round++) {
+      await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+        const id = `c${(i * 7 + round * 3) % 40}`;
+        await cache.use(id, async (agent) => {
+          agent.q.update(0, 0, 1, 1, true);
+          updates.set(id, (updates.get(id) ?? 0) + 1);
+          await pause();
+        });
+      }));
+    }
+    // Everything was pinned at once, so the cache went over maxAgents; the next gets bring it back.
+    for (const [id, count] of updates) expect(await cache.use(id, (a) => a.q.visits(0, 0))).toBe(count);
+    expect(cache.size).toBeLessThanOrEqual(10);
+    expect(cache.stats.evictions).toBeGreaterThan(0);
+    engine.dispose();
+  });
+
   test('bad arguments and a closed cache', async () => {
     const engine = await Engine.create({ simd });
     expect(() => engine.createAgentCache({ maxAgents: 0, qtable: QTABLE })).toThrow(InvalidArgumentError);
