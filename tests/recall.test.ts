@@ -98,3 +98,29 @@ describe.each(BUILDS)('dot on seeded random data (simd %s)', (simd) => {
     e.dispose();
   });
 });
+
+describe.each(BUILDS)('replacing vectors on SIFT-128 (simd %s)', (simd) => {
+  test('recall@10 stays >= 0.95 after 30% and then all of the ids take other vectors', async () => {
+    const n = 4000;
+    const e = await engine(simd);
+    const index = e.createIndex({ dim: 128, metric: 'l2', seed: 5 });
+    const ids = Uint32Array.from({ length: n }, (_, i) => i);
+    index.addBatch(ids, base.data.subarray(0, n * 128));
+    const current = new Float32Array(base.data.subarray(0, n * 128));
+    for (const replaced of [Math.floor(n * 0.3), n]) {
+      // Id i takes the vector of base row n + i (rows the index has never seen).
+      const fresh = base.data.subarray(n * 128, (n + replaced) * 128);
+      current.set(fresh, 0);
+      index.addBatch(ids.subarray(0, replaced), fresh);
+      expect(index.size).toBe(n);
+      let sum = 0;
+      for (let q = 0; q < 100; q++) {
+        const query = queries.data.subarray(q * 128, (q + 1) * 128);
+        const truth = bruteForce('l2', current, ids, (id) => id, 128, query, 10).map((r) => r.id);
+        sum += recall(index.search(query, 10).ids, truth);
+      }
+      expect(sum / 100).toBeGreaterThanOrEqual(0.95);
+    }
+    e.dispose();
+  });
+});
