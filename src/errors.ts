@@ -44,11 +44,14 @@ export class BudgetExceededError extends ElexError {
   /** The engine's budget. */
   readonly budgetBytes: number;
 
-  constructor(requestedBytes: number, usedBytes: number, budgetBytes: number, what = 'operation', reservedBytes = usedBytes) {
+  constructor(
+    requestedBytes: number, usedBytes: number, budgetBytes: number, what = 'operation', reservedBytes = usedBytes, hint?: string,
+  ) {
     super(
       'E_BUDGET',
       `${what} needs ${requestedBytes} more bytes, but ${usedBytes} of the ${budgetBytes}-byte budget are in use` +
-        (reservedBytes > usedBytes ? ` (${reservedBytes} claimed, the rest in free holes too small for it)` : ''),
+        (reservedBytes > usedBytes ? ` (${reservedBytes} claimed, the rest in free holes too small for it)` : '') +
+        (hint ? `; ${hint}` : ''),
     );
     this.requestedBytes = requestedBytes;
     this.usedBytes = usedBytes;

@@ -115,10 +115,10 @@ export class Runtime {
     }
   }
 
-  /** A BudgetExceededError for the allocation that just failed inside the module. */
-  budgetError(what: string): BudgetExceededError {
+  /** A BudgetExceededError for the allocation that just failed inside the module, with an optional hint. */
+  budgetError(what: string, hint?: string): BudgetExceededError {
     return new BudgetExceededError(
-      this.exports.engineFailedRequest() >>> 0, this.usedBytes, this.budgetBytes, what, this.reservedBytes,
+      this.exports.engineFailedRequest() >>> 0, this.usedBytes, this.budgetBytes, what, this.reservedBytes, hint,
     );
   }
 

@@ -173,7 +173,9 @@ export class VectorIndex extends EngineObject {
       const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
       const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
       rt.u32().set(ids, idsPtr >>> 2);
-      if (ex.indexReserve(this.handle, idsPtr, n) !== STATUS_OK) throw rt.budgetError(what);
+      if (ex.indexReserve(this.handle, idsPtr, n) !== STATUS_OK) {
+        throw rt.budgetError(what, 'growing an index copies its blocks, so index.reserve(finalSize) up front fits more');
+      }
       for (let first = 0; first < n; first += chunk) {
         const rows = Math.min(chunk, n - first);
         const f32 = rt.f32();

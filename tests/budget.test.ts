@@ -35,6 +35,7 @@ describe.each(BUILDS)('budget (simd %s)', (simd) => {
     expect(err.budgetBytes).toBe(budgetBytes);
     expect(err.requestedBytes).toBeGreaterThan(0);
     expect(err.usedBytes).toBeLessThanOrEqual(budgetBytes);
+    expect(err.message).toMatch(/addBatch needs \d+ more bytes.*index\.reserve/);
     expect(next).toBeGreaterThan(1000);
     // Still fully usable: search, remove, and single adds into freed slots.
     const q = randomVectors(1, dim, 999);
