@@ -45,7 +45,7 @@ export function heapPush(base: usize, size: u32, key: f32, node: u32): u32 {
 }
 
 /** Removes the largest entry of a heap of `size` (> 0) entries; returns the new size. Cost: O(log size). */
-export function heapPop(base: usize, size: u32): u32 {
+@inline export function heapPop(base: usize, size: u32): u32 {
   const last = size - 1;
   if (last == 0) return 0;
   const key = keyAt(base, last);
