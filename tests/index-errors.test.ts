@@ -4,6 +4,7 @@ import {
   InvalidVectorError, type VectorIndex,
 } from '../src/index';
 import { BUILDS, engine } from './helpers/engines';
+import { expectElexError } from './helpers/errors';
 import { randomVectors } from './helpers/random';
 import { fingerprint } from './helpers/snapshot';
 
@@ -26,16 +27,7 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
   });
 
   function expectUnchanged(call: () => unknown, type: new (...args: never[]) => ElexError, code: string, text?: RegExp) {
-    let thrown: unknown;
-    try {
-      call();
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(type);
-    expect(thrown).toBeInstanceOf(ElexError);
-    expect((thrown as ElexError).code).toBe(code);
-    if (text) expect((thrown as Error).message).toMatch(text);
+    expectElexError(call, type, code, text);
     expect(probe()).toBe(before);
   }
 

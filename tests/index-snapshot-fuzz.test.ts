@@ -9,7 +9,8 @@ import { CorruptSnapshotError, EngineBrokenError, type Engine, type VectorIndex 
 import { BUILDS, engine } from './helpers/engines';
 import { fingerprint } from './helpers/snapshot';
 import { randomVectors, rng } from './helpers/random';
-import { HEADER, edited, expectCorrupt, fixCrc, layout, thrown, type Layout } from './helpers/index-snapshot';
+import { HEADER, edited, fixCrc, layout, type Layout } from './helpers/index-snapshot';
+import { expectCorrupt, thrownBy as thrown } from './helpers/errors';
 
 const N = 300;
 const DIM = 14;

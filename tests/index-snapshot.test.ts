@@ -11,7 +11,8 @@ import { BUILDS, engine } from './helpers/engines';
 import { readFvecs } from './helpers/data';
 import { randomVectors } from './helpers/random';
 import { recall } from './helpers/reference';
-import { HEADER, layout, thrown } from './helpers/index-snapshot';
+import { HEADER, layout } from './helpers/index-snapshot';
+import { thrownBy as thrown } from './helpers/errors';
 
 const DIM = 128;
 const base = readFvecs('sift128_base.fvecs');

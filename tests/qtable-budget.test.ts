@@ -5,6 +5,7 @@
  */
 import { BudgetExceededError, type Engine, type QTable } from '../src/index';
 import { BUILDS, engine } from './helpers/engines';
+import { expectElexError } from './helpers/errors';
 
 const ACTIONS = 64;
 
@@ -28,14 +29,7 @@ function contents(q: QTable, count: number): number[] {
 }
 
 function expectBudget(body: () => unknown): void {
-  let error: unknown;
-  try {
-    body();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(BudgetExceededError);
-  expect((error as BudgetExceededError).code).toBe('E_BUDGET');
+  expectElexError(body, BudgetExceededError, 'E_BUDGET');
 }
 
 describe.each(BUILDS)('Q-learning under a 1 MiB budget (simd %s)', (simd) => {

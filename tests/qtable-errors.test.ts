@@ -4,6 +4,7 @@
  */
 import { DisposedError, InvalidArgumentError, type Engine, type QTable } from '../src/index';
 import { BUILDS, engine } from './helpers/engines';
+import { expectElexError } from './helpers/errors';
 
 describe.each(BUILDS)('QTable errors (simd %s)', (simd) => {
   let eng: Engine;
@@ -24,14 +25,7 @@ describe.each(BUILDS)('QTable errors (simd %s)', (simd) => {
     q.dispose();
   });
 
-  const argumentError = (body: () => unknown) => {
-    expect(body).toThrow(InvalidArgumentError);
-    try {
-      body();
-    } catch (e) {
-      expect((e as InvalidArgumentError).code).toBe('E_ARGUMENT');
-    }
-  };
+  const argumentError = (body: () => unknown) => expectElexError(body, InvalidArgumentError, 'E_ARGUMENT');
 
   test.each([
     [{ actions: 0 }], [{ actions: 1.5 }], [{ actions: 65537 }], [{ actions: '4' }], [{}],

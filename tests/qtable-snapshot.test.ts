@@ -3,8 +3,9 @@
  * generators' states), across builds, and refusal of corrupt, truncated or foreign bytes with
  * CorruptSnapshotError (E_CORRUPT) and nothing allocated. Both builds.
  */
-import { CorruptSnapshotError, InvalidArgumentError, type Engine, type QTable } from '../src/index';
+import { InvalidArgumentError, type Engine, type QTable } from '../src/index';
 import { BUILDS, engine } from './helpers/engines';
+import { expectCorrupt } from './helpers/errors';
 import { rng } from './helpers/random';
 
 /** A table trained on a random stream over sparse keys, with decayed epsilon. */
@@ -18,17 +19,6 @@ function trained(eng: Engine, seed: number): QTable {
   }
   for (let i = 0; i < 5; i++) q.decayEpsilon();
   return q;
-}
-
-function expectCorrupt(body: () => unknown): void {
-  let error: unknown;
-  try {
-    body();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(CorruptSnapshotError);
-  expect((error as CorruptSnapshotError).code).toBe('E_CORRUPT');
 }
 
 describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {

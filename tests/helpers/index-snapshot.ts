@@ -1,5 +1,4 @@
 /** Reading and re-checksumming index snapshots (docs/format.md) in tests. */
-import { CorruptSnapshotError } from '../../src/index';
 
 /** CRC-32 (IEEE), bit by bit: independent of the engine's table-driven one. */
 export function crc32(bytes: Uint8Array): number {
@@ -53,19 +52,3 @@ export function edited(bytes: Uint8Array, edit: (v: DataView, l: Layout) => void
   return fixCrc(copy);
 }
 
-/** The error `body` throws (or undefined). */
-export function thrown(body: () => unknown): unknown {
-  try {
-    body();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
-/** Asserts that `body` throws CorruptSnapshotError with code E_CORRUPT. */
-export function expectCorrupt(body: () => unknown): void {
-  const error = thrown(body);
-  expect(error).toBeInstanceOf(CorruptSnapshotError);
-  expect((error as CorruptSnapshotError).code).toBe('E_CORRUPT');
-}
