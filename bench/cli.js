@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// elex-bench: runs benchmark suites, writes bench/results/<suite>.{json,md,svg}, prints the tables.
-//   elex-bench [suite...] [--data path.fvecs] [--quick] [--json]
+// elex-bench: runs benchmark suites, writes <out>/<suite>.{json,md,svg}, prints the tables.
+//   elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json]
 'use strict';
 const { join } = require('node:path');
 const { machine } = require('./lib/machine.js');
@@ -8,16 +8,17 @@ const { writeResults } = require('./lib/report.js');
 
 const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'peers'];
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
-const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--quick] [--json]
+const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json]
   suites: ${SUITES.join(', ')} (default: all but peers)
   --data   an .fvecs base file to index instead of ../shared/data (its first 100 rows are the queries)
+  --out    where results go (default: bench/results under the current directory)
   --quick  fewer sizes, passes and repeats (what npm start runs)
   --json   print the results as JSON on stdout instead of the tables
-Results go to bench/results/<suite>.json, .md and (hnsw, peers) .svg.`;
+Results go to <out>/<suite>.json, .md and (hnsw, peers) .svg.`;
 
-/** Parses argv into { suites, data, quick, json }, or { error } for anything unknown. */
+/** Parses argv into { suites, data, outDir, quick, json }, or { error } for anything unknown. */
 function parseArgs(argv) {
-  const out = { suites: [], data: undefined, quick: false, json: false };
+  const out = { suites: [], data: undefined, outDir: undefined, quick: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
@@ -25,6 +26,8 @@ function parseArgs(argv) {
     else if (a === '--help' || a === '-h') out.help = true;
     else if (a === '--data' && i + 1 < argv.length) out.data = argv[++i];
     else if (a.startsWith('--data=')) out.data = a.slice(7);
+    else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
+    else if (a.startsWith('--out=')) out.outDir = a.slice(6);
     else if (SUITES.includes(a)) out.suites.push(a);
     else return { error: `unknown ${a.startsWith('-') ? 'option' : 'suite'} '${a}'` };
   }
@@ -45,7 +48,7 @@ async function main(argv) {
     process.stderr.write(`elex-bench: ${name}${args.quick ? ' (quick)' : ''}...\n`);
     const t0 = performance.now();
     const outcome = await require(join(__dirname, 'suites', `${name}.js`)).run({ quick: args.quick, data: args.data });
-    const paths = writeResults(outcome, where);
+    const paths = writeResults(outcome, where, args.outDir);
     process.stderr.write(`elex-bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${paths.join(', ')}\n`);
     all[name] = { params: outcome.params, results: outcome.results, notes: outcome.notes ?? [] };
     if (!args.json) process.stdout.write(`\n## ${name}\n\n${outcome.table}\n${(outcome.notes ?? []).map((n) => `\n${n}`).join('')}\n`);

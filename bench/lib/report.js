@@ -1,10 +1,11 @@
-// Writes a suite's outcome to bench/results/: <suite>.json (machine, parameters, every figure
-// with its spread), <suite>.md (the table) and any charts as <suite>[-name].svg.
+// Writes a suite's outcome to a results folder (default bench/results under the current
+// directory): <suite>.json (machine, parameters, every figure with its spread), <suite>.md (the
+// table) and any charts as <suite>[-name].svg.
 'use strict';
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-const RESULTS = join(__dirname, '..', 'results');
+const RESULTS = join(process.cwd(), 'bench', 'results');
 
 /** Writes `outcome` ({ suite, params, results, table, charts? }) measured on `machine`; returns the paths. */
 function writeResults(outcome, machine, dir = RESULTS) {
