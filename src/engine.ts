@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { checkInt, checkOneOf } from './validate.js';
-import { VectorIndex, loadIndex, resolveIndexOptions, type IndexOptions } from './vector-index.js';
+import { VectorIndex, createIndex, loadIndex, type IndexOptions } from './vector-index.js';
 import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
 import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
@@ -99,13 +99,7 @@ export class Engine {
    * options, BudgetExceededError if even its empty structures do not fit.
    */
   createIndex(options: IndexOptions): VectorIndex {
-    const params = resolveIndexOptions(options);
-    const metricCode = ['cosine', 'l2', 'dot'].indexOf(params.metric);
-    return this.rt.run('createIndex', () => {
-      const handle = this.rt.exports.indexCreate(params.dim, metricCode, params.M, params.efConstruction, params.seed);
-      if (handle === 0) throw this.rt.budgetError('createIndex');
-      return new VectorIndex(this.rt, handle, params);
-    });
+    return createIndex(this.rt, options);
   }
 
   /**

@@ -62,7 +62,7 @@ export interface IndexParams {
 }
 
 /** Checks IndexOptions and fills in defaults. */
-export function resolveIndexOptions(options: IndexOptions): IndexParams {
+function resolveIndexOptions(options: IndexOptions): IndexParams {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('index options must be an object');
   return {
     dim: checkInt('dim', options.dim, 1, MAX_DIM),
@@ -76,6 +76,16 @@ export function resolveIndexOptions(options: IndexOptions): IndexParams {
 
 /** The four ASCII letters an index snapshot starts with (docs/format.md). */
 const INDEX_MAGIC = 'EXIX';
+
+/** Creates an empty index in `rt` (one call); BudgetExceededError if even that does not fit. */
+export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
+  const params = resolveIndexOptions(options);
+  return rt.run('createIndex', () => {
+    const handle = rt.exports.indexCreate(params.dim, METRICS.indexOf(params.metric), params.M, params.efConstruction, params.seed);
+    if (handle === 0) throw rt.budgetError('createIndex');
+    return new VectorIndex(rt, handle, params);
+  });
+}
 
 /**
  * Rebuilds an index from {@link VectorIndex.serialize} bytes: CorruptSnapshotError (nothing
