@@ -10,7 +10,7 @@ const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'peers'
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
 const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json]
   suites: ${SUITES.join(', ')} (default: all but peers)
-  --data   an .fvecs base file to index instead of ../shared/data (its first 100 rows are the queries)
+  --data   an .fvecs base file to index instead of data/sift128 (its first 100 rows are the queries)
   --out    where results go (default: bench/results under the current directory)
   --quick  fewer sizes, passes and repeats (what npm start runs)
   --json   print the results as JSON on stdout instead of the tables

@@ -1,11 +1,11 @@
-// The benchmark data: SIFT-128 from ../shared/data when present (10K base, 1K queries, exact
+// The benchmark data: SIFT-128 vendored in data/sift128 (present in a clone, not in the npm package) (10K base, 1K queries, exact
 // ground truth), else seeded clustered vectors of the same shape with a brute-force truth.
 'use strict';
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { parseFvecs, parseIvecs } = require('../../dist/cjs/index.js');
 
-const SHARED = join(__dirname, '..', '..', '..', 'shared', 'data');
+const SIFT_DIR = join(__dirname, '..', '..', 'data', 'sift128');
 
 /** mulberry32: a seeded uniform generator in [0, 1). */
 function rng(seed) {
@@ -78,11 +78,11 @@ function loadDataset(metric = 'cosine', path) {
     const queries = base.data.slice(0, 100 * base.dim);
     return { name: path, dim: base.dim, base: base.data, queries, truth: bruteForce(base.data, queries, base.dim, 10, metric), k: 10 };
   }
-  if (!existsSync(join(SHARED, 'sift128_base.fvecs'))) return synthetic(10000, 200, 128, 1, metric);
-  const base = parseFvecs(readFileSync(join(SHARED, 'sift128_base.fvecs')));
-  const queries = parseFvecs(readFileSync(join(SHARED, 'sift128_query.fvecs')));
-  const truth = parseIvecs(readFileSync(join(SHARED, `sift128_groundtruth_${metric}.ivecs`)));
-  return { name: 'SIFT-128 (../shared/data)', dim: base.dim, base: base.data, queries: queries.data, truth: truth.data, k: truth.dim };
+  if (!existsSync(join(SIFT_DIR, 'sift128_base.fvecs'))) return synthetic(10000, 200, 128, 1, metric);
+  const base = parseFvecs(readFileSync(join(SIFT_DIR, 'sift128_base.fvecs')));
+  const queries = parseFvecs(readFileSync(join(SIFT_DIR, 'sift128_query.fvecs')));
+  const truth = parseIvecs(readFileSync(join(SIFT_DIR, `sift128_groundtruth_${metric}.ivecs`)));
+  return { name: 'SIFT-128 (data/sift128)', dim: base.dim, base: base.data, queries: queries.data, truth: truth.data, k: truth.dim };
 }
 
 module.exports = { loadDataset, rng, synthetic };

@@ -1,7 +1,7 @@
 // Suite `hnsw`: build time and per-vector insert cost, recall@10 vs single-thread QPS and
 // P50/P95/P99 latency over an ef sweep, batch search throughput, bytes per vector; SIMD and
 // scalar builds side by side, and an exact plain-JS brute force as the baseline of the same run.
-// Data: ../shared/data SIFT-128 (or --data), seeded synthetic 10K x 128, and (full run) 100K x 128.
+// Data: the vendored SIFT-128 in data/sift128 (or --data), seeded synthetic 10K x 128, and (full run) 100K x 128.
 'use strict';
 const { Engine, simdSupported } = require('../../dist/cjs/index.js');
 const { K, buildInChunks, queryRows, efSweep, atRecall } = require('../lib/ann.js');
@@ -84,7 +84,7 @@ async function measure(data, metric, simd, { efs, passes, buildRuns }) {
   };
 }
 
-/** The datasets of a run: the shared (or --data) set under both metrics, then synthetic sets. */
+/** The datasets of a run: the SIFT-128 (or --data) set under both metrics, then synthetic sets. */
 function datasets(quick, dataPath) {
   const out = [['l2', loadDataset('l2', dataPath)], ['cosine', loadDataset('cosine', dataPath)]];
   if (!quick) {

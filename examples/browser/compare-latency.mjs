@@ -14,7 +14,7 @@ import { Engine, parseFvecs } from '../../dist/esm/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { startServer } = createRequire(import.meta.url)('./serve.cjs');
-const DATA = process.env.ELEX_DATA_DIR || join(here, '../../../shared/data');
+const DATA = process.env.ELEX_DATA_DIR || join(here, '../../data/sift128');
 const [BASE, QUERIES, K, DIM, REPEAT] = [2000, 100, 10, 128, 20];
 const INDEX = { dim: DIM, metric: 'l2', M: 16, efConstruction: 100, efSearch: 64, seed: 11 };
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

@@ -30,7 +30,7 @@ function table(id, rows) {
 
 async function fvecs(file, rows) {
   const response = await fetch(`/data/${file}`);
-  if (!response.ok) throw new Error(`/data/${file}: HTTP ${response.status} (serve with examples/browser/serve.cjs next to ../shared/data)`);
+  if (!response.ok) throw new Error(`/data/${file}: HTTP ${response.status} (serve with examples/browser/serve.cjs (it serves data/sift128))`);
   return parseFvecs(new Uint8Array(await response.arrayBuffer())).data.slice(0, rows * DIM);
 }
 

@@ -2,7 +2,7 @@
 /**
  * A tiny static server for the browser demo and the browser tests, on 127.0.0.1 only. It
  * serves the repository root (so pages load dist/browser/ and build/*.wasm) and maps /data/
- * to the SIFT sample in ../shared/data (or $ELEX_DATA_DIR). .wasm goes out as application/wasm,
+ * to the SIFT sample in data/sift128 (or $ELEX_DATA_DIR). .wasm goes out as application/wasm,
  * so Engine.create({ wasm: url }) streams it.
  *
  *   node examples/browser/serve.cjs [port]     then open http://127.0.0.1:<port>/examples/browser/
@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DATA_DIR = process.env.ELEX_DATA_DIR || path.resolve(ROOT, '..', 'shared', 'data');
+const DATA_DIR = process.env.ELEX_DATA_DIR || path.resolve(ROOT, 'data', 'sift128');
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

@@ -19,7 +19,7 @@ export interface SearchRun {
   streamed: number;
 }
 
-/** The workload's data from ../shared/data. */
+/** The workload's data from data/sift128. */
 export function nodeData(): { base: Float32Array; queries: Float32Array } {
   return {
     base: readFvecs('sift128_base.fvecs').data.subarray(0, BASE * 128),
