@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the demo's search workload in Node (dist/esm) and in headless Chromium (the demo page,
+// Runs the demo's search workload in Node (the package's ES module entry) and in headless Chromium (the demo page,
 // loaded twice so the second load shows the agents coming back from IndexedDB), prints both
 // median per-query latencies and their ratio, and saves a screenshot of the demo page.
 //
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { Engine, parseFvecs } from '../../dist/esm/index.js';
+import { Engine, parseFvecs } from 'elex-wasm';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { startServer } = createRequire(import.meta.url)('./serve.cjs');

@@ -6,6 +6,11 @@
 import { InvalidArgumentError, StoreError, StoreQuotaError } from '../errors.js';
 import type { AgentStore } from './agent-store.js';
 
+declare global {
+  /** Named by the options below: merges with the DOM lib's IDBFactory, and needs no DOM lib in Node. */
+  interface IDBFactory {}
+}
+
 /** Options of {@link IndexedDBStore}. */
 export interface IndexedDBStoreOptions {
   /** Object store name, default 'agents'. */

@@ -6,6 +6,18 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 
+declare global {
+  /**
+   * The WebAssembly types the declarations name, as empty interfaces: they merge with the DOM
+   * lib's full definitions where it is loaded, and keep the package's types valid in a
+   * Node-only project (lib es20xx + @types/node, which declares no WebAssembly).
+   */
+  namespace WebAssembly {
+    interface Module {}
+    interface Memory {}
+  }
+}
+
 /** Module bytes, a compiled WebAssembly.Module, a URL (URL or string, fetched), or a fetch Response or promise of one. */
 export type WasmSource = Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string | Response | PromiseLike<Response>;
 
