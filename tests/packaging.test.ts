@@ -13,6 +13,7 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 let work: string;
 let tarball: string;
 let app: string;
+let packedFiles: string[];
 
 function run(file: string, args: string[], cwd: string): string {
   return execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,6 +30,7 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'elex-pack-'));
   const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root));
   tarball = join(work, packed[0].filename);
+  packedFiles = packed[0].files.map((f: { path: string }) => f.path);
   app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
@@ -45,6 +47,15 @@ test('the tarball installs with install scripts forbidden, and brings no depende
   const pkg = JSON.parse(readFileSync(join(app, 'node_modules/elex-wasm/package.json'), 'utf8'));
   expect(Object.keys(pkg.scripts ?? {}).filter((s) => /^(pre|post)?install$|^prepare$/.test(s))).toEqual([]);
   expect(pkg.dependencies ?? {}).toEqual({});
+});
+
+test('every link in the README points at a file that ships, and no URL points off this machine', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const links = [...readme.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)].map((m) => m[1]);
+  expect(links.length).toBeGreaterThan(0);
+  for (const link of links) expect(packedFiles).toContain(link.replace(/^\.\//, ''));
+  const urls = [...readme.matchAll(/https?:\/\/[^\s)'"`]+/g)].map((m) => m[0]);
+  for (const url of urls) expect(url).toMatch(/^http:\/\/127\.0\.0\.1[:/]/);
 });
 
 test('attw finds no problem in the tarball', () => {
