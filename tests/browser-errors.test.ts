@@ -1,14 +1,14 @@
 /**
- * Typed errors in real Chromium: the budget (BudgetExceededError, E_BUDGET) leaves the index as
+ * Typed errors in Chromium, Firefox and WebKit: the budget (BudgetExceededError, E_BUDGET) leaves the index as
  * it was, and the bundle's FileStore refuses with StoreError (E_STORE) instead of reaching for Node.
  */
-import { describeBrowser, startBrowser, type Browser, type Elex } from './helpers/browser';
+import { describeEngines, startBrowser, type Browser, type Elex } from './helpers/browser';
 
-describeBrowser('typed errors in Chromium', () => {
+describeEngines('typed errors', (engine) => {
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await startBrowser();
+    browser = await startBrowser(engine);
   });
 
   afterAll(async () => {

@@ -1,10 +1,11 @@
 /**
- * The browser bundle in real Chromium returns exactly Node's search results on the same SIFT
- * data: the embedded SIMD build, the SIMD build streamed from a URL, the scalar build forced
- * with simd: 'off', the scalar fallback when SIMD validation fails, and an index in a worker.
+ * The browser bundle in Chromium, Firefox and WebKit returns exactly Node's search results on
+ * the same SIFT data: the embedded SIMD build, the SIMD build streamed from a URL, the scalar
+ * build forced with simd: 'off', the scalar fallback when SIMD validation fails, and an index in
+ * a module worker (examples/browser/worker.js).
  */
 import { bruteForce, recall } from './helpers/reference';
-import { describeBrowser, startBrowser, type Browser, type Elex } from './helpers/browser';
+import { describeEngines, startBrowser, type Browser, type Elex } from './helpers/browser';
 import { BASE, INDEX, K, QUERIES, nodeData, runInNode, runInPage, type SearchRun } from './helpers/browser-search';
 
 /** Mean recall@K of `ids` against exact l2 neighbours. */
@@ -27,17 +28,27 @@ interface IndexWorkerClient {
   terminate(): void;
 }
 
-describeBrowser('search in Chromium', () => {
+let nodeRuns: Promise<{ simd: SearchRun; scalar: SearchRun }> | undefined;
+/** Node's runs of the workload (both builds), computed once for every engine. */
+function node() {
+  nodeRuns ??= (async () => {
+    const simd = await runInNode({ simd: 'on' });
+    const scalar = await runInNode({ simd: 'off' });
+    expect(meanRecall(simd.ids)).toBeGreaterThan(0.95);
+    expect(meanRecall(scalar.ids)).toBeGreaterThan(0.95);
+    return { simd, scalar };
+  })();
+  return nodeRuns;
+}
+
+describeEngines('search', (engine) => {
   let browser: Browser;
   let simdNode: SearchRun;
   let scalarNode: SearchRun;
 
   beforeAll(async () => {
-    browser = await startBrowser();
-    simdNode = await runInNode({ simd: 'on' });
-    scalarNode = await runInNode({ simd: 'off' });
-    expect(meanRecall(simdNode.ids)).toBeGreaterThan(0.95);
-    expect(meanRecall(scalarNode.ids)).toBeGreaterThan(0.95);
+    browser = await startBrowser(engine);
+    ({ simd: simdNode, scalar: scalarNode } = await node());
   });
 
   afterAll(async () => {
@@ -71,8 +82,10 @@ describeBrowser('search in Chromium', () => {
   });
 
   test('when SIMD validation fails, auto falls back to the scalar build, correctly', async () => {
-    const page = await browser.open(() => {
-      WebAssembly.validate = () => false;
+    const page = await browser.open({
+      init: () => {
+        WebAssembly.validate = () => false;
+      },
     });
     const run = await runInPage(page, {});
     expect(run.simd).toBe(false);
@@ -87,14 +100,11 @@ describeBrowser('search in Chromium', () => {
 
   test('an index kept in a Web Worker (examples/browser/worker.js) answers the same', async () => {
     const page = await browser.open();
-    await page.addScriptTag({
-      type: 'module',
-      content: "import { IndexWorker } from '/examples/browser/index-worker.js'; window.IndexWorker = IndexWorker;",
-    });
-    await page.waitForFunction(() => 'IndexWorker' in window);
     const run = await page.evaluate(async ({ BASE, QUERIES, INDEX, K }) => {
       const E = (window as unknown as { elex: Elex }).elex;
-      const { IndexWorker } = window as unknown as { IndexWorker: new (url: string) => IndexWorkerClient };
+      // A native import() (ts-jest would compile a literal one to require()).
+      const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<{ IndexWorker: new (url: string) => IndexWorkerClient }>;
+      const { IndexWorker } = await importModule('/examples/browser/index-worker.js');
       const load = async (file: string) => E.parseFvecs(new Uint8Array(await (await fetch(`/data/${file}`)).arrayBuffer())).data;
       const base = (await load('sift128_base.fvecs')).slice(0, BASE * 128);
       const queries = (await load('sift128_query.fvecs')).slice(0, QUERIES * 128);

@@ -1,15 +1,14 @@
 /**
- * IndexedDBStore in real Chromium: agents evicted to IndexedDB come back exactly after a page
+ * IndexedDBStore in Chromium, Firefox and WebKit: agents evicted to IndexedDB come back exactly after a page
  * reload, and a QuotaExceededError from IndexedDB surfaces as StoreQuotaError (E_QUOTA) with
  * every agent kept.
  */
-import type { Page } from 'playwright-core';
-import { describeBrowser, startBrowser, waitForElex, type Browser, type Elex } from './helpers/browser';
+import { describeEngines, startBrowser, type Browser, type BrowserPage, type Elex } from './helpers/browser';
 
 const AGENTS = 40;
 
 /** Every agent's Q rows (states 0..7), epsilon and trajectory size, read through a fresh cache over database `db`. */
-function readAgents(page: Page, db: string, count: number) {
+function readAgents(page: BrowserPage, db: string, count: number) {
   return page.evaluate(async ({ db, count }) => {
     const E = (window as unknown as { elex: Elex }).elex;
     const engine = await E.Engine.create({ budgetBytes: 32 << 20 });
@@ -26,11 +25,11 @@ function readAgents(page: Page, db: string, count: number) {
   }, { db, count });
 }
 
-describeBrowser('IndexedDBStore in Chromium', () => {
+describeEngines('IndexedDBStore', (engine) => {
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await startBrowser();
+    browser = await startBrowser(engine);
   });
 
   afterAll(async () => {
@@ -68,7 +67,6 @@ describeBrowser('IndexedDBStore in Chromium', () => {
     expect(before.stored).toBe(AGENTS);
 
     await page.reload();
-    await waitForElex(page);
     const after = await readAgents(page, 'elex-reload', AGENTS);
     expect(after.misses).toBe(AGENTS);
     expect(after.agents).toEqual(before.agents);
@@ -122,7 +120,6 @@ describeBrowser('IndexedDBStore in Chromium', () => {
     expect(outcome.stored).toEqual(['agent-0', 'agent-1', 'agent-2', 'agent-3']);
 
     await page.reload();
-    await waitForElex(page);
     const after = await page.evaluate(async () => {
       const E = (window as unknown as { elex: Elex }).elex;
       const engine = await E.Engine.create({ budgetBytes: 32 << 20 });

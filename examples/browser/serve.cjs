@@ -25,19 +25,19 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-/** The file a URL path names, or null if it would leave its root. */
-function resolveFile(urlPath) {
+/** The file a URL path names under `root` (or DATA_DIR for /data/), or null if it would leave it. */
+function resolveFile(urlPath, root) {
   const decoded = decodeURIComponent(urlPath);
-  const [base, rest] = decoded.startsWith('/data/') ? [DATA_DIR, decoded.slice(6)] : [ROOT, decoded];
+  const [base, rest] = decoded.startsWith('/data/') ? [DATA_DIR, decoded.slice(6)] : [root, decoded];
   const file = path.resolve(base, '.' + path.posix.normalize('/' + rest));
   if (file !== base && !file.startsWith(base + path.sep)) return null;
   return file.endsWith(path.sep) || rest.endsWith('/') ? path.join(file, 'index.html') : file;
 }
 
-function handle(req, res) {
+function handle(root, req, res) {
   let file;
   try {
-    file = resolveFile(new URL(req.url, 'http://127.0.0.1').pathname);
+    file = resolveFile(new URL(req.url, 'http://127.0.0.1').pathname, root);
   } catch {
     file = null;
   }
@@ -63,9 +63,13 @@ function handle(req, res) {
   });
 }
 
-/** Starts the server on 127.0.0.1:`port` (0 = any free port); resolves to { port, close() }. */
-function startServer(port = 0) {
-  const server = http.createServer(handle);
+/**
+ * Starts the server on 127.0.0.1:`port` (0 = any free port) for `root` (default the repository;
+ * the bundler tests serve their build output); resolves to { port, close() }.
+ */
+function startServer(port = 0, root = ROOT) {
+  const base = path.resolve(root);
+  const server = http.createServer((req, res) => handle(base, req, res));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {

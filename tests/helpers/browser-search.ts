@@ -1,10 +1,9 @@
 /**
- * One search workload run both in Node (src/) and in a Chromium page (dist/browser): the first
+ * One search workload run both in Node (src/) and in a browser page (dist/browser): the first
  * BASE SIFT vectors under l2, QUERIES queries, top K, same index parameters and seed.
  */
-import type { Page } from 'playwright-core';
 import { Engine, type EngineOptions } from '../../src/index';
-import type { Elex } from './browser';
+import type { BrowserPage, Elex } from './browser';
 import { readFvecs } from './data';
 
 export const BASE = 2000;
@@ -40,7 +39,7 @@ export async function runInNode(options: EngineOptions): Promise<SearchRun> {
 }
 
 /** The workload in `page` (fixture loaded) with `options`; data fetched from /data/. */
-export function runInPage(page: Page, options: EngineOptions): Promise<SearchRun> {
+export function runInPage(page: BrowserPage, options: EngineOptions): Promise<SearchRun> {
   return page.evaluate(async ({ options, BASE, QUERIES, K, INDEX }) => {
     const E = (window as unknown as { elex: Elex }).elex;
     const streaming = WebAssembly.compileStreaming;
