@@ -1,29 +1,46 @@
 #!/usr/bin/env node
 // elex-bench: runs benchmark suites, writes <out>/<suite>.{json,md,svg}, prints the tables.
-//   elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json]
+//   elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json] [--quiet]
+//   elex-bench --version | --help
+// Tables (or --json) go to stdout; progress and status lines to stderr.
 'use strict';
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { machine } = require('./lib/machine.js');
+const { MissingDependencyError, requireOptional } = require('./lib/optional.js');
+const { reporter } = require('./lib/progress.js');
 const { writeResults } = require('./lib/report.js');
 
 const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'peers'];
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
-const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json]
+const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json] [--quiet]
+       elex-bench --version | --help
   suites: ${SUITES.join(', ')} (default: all but peers)
-  --data   an .fvecs base file to index instead of data/sift128 (its first 100 rows are the queries)
-  --out    where results go (default: bench/results under the current directory)
-  --quick  fewer sizes, passes and repeats (what npm start runs)
-  --json   print the results as JSON on stdout instead of the tables
-Results go to <out>/<suite>.json, .md and (hnsw, peers) .svg.`;
+  --data     an .fvecs base file to index instead of data/sift128 (its first 100 rows are the queries)
+  --out      where results go (default: bench/results under the current directory)
+  --quick    fewer sizes, passes and repeats (what npm start runs)
+  --json     print the results as JSON on stdout instead of the tables
+  --quiet    no progress lines on stderr (status lines and errors still go there)
+  --version  print the version of elex-wasm this CLI belongs to
+Results go to <out>/<suite>.json, .md and (hnsw, peers) .svg. Progress goes to stderr, so stdout
+holds only the tables or the JSON. simd and qlearning time micro operations with benchmark.js,
+an optional package: npm install benchmark.`;
 
-/** Parses argv into { suites, data, outDir, quick, json }, or { error } for anything unknown. */
+/** The version in the package.json next to this CLI (elex-wasm's). */
+function version() {
+  return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
+}
+
+/** Parses argv into { suites, data, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
 function parseArgs(argv) {
-  const out = { suites: [], data: undefined, outDir: undefined, quick: false, json: false };
+  const out = { suites: [], data: undefined, outDir: undefined, quick: false, json: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
     else if (a === '--json') out.json = true;
+    else if (a === '--quiet') out.quiet = true;
     else if (a === '--help' || a === '-h') out.help = true;
+    else if (a === '--version' || a === '-v') out.version = true;
     else if (a === '--data' && i + 1 < argv.length) out.data = argv[++i];
     else if (a.startsWith('--data=')) out.data = a.slice(7);
     else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
@@ -42,12 +59,19 @@ async function main(argv) {
     (args.help ? process.stdout : process.stderr).write(`${args.error ? `elex-bench: ${args.error}\n` : ''}${USAGE}\n`);
     return args.help ? 0 : 2;
   }
+  if (args.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  // Every optional package the chosen suites need, before any of them runs.
+  const suites = args.suites.map((name) => ({ name, module: require(join(__dirname, 'suites', `${name}.js`)) }));
+  for (const { name, module } of suites) for (const dep of module.requires ?? []) requireOptional(dep, `the ${name} suite`);
   const where = machine();
   const all = {};
-  for (const name of args.suites) {
+  for (const { name, module } of suites) {
     process.stderr.write(`elex-bench: ${name}${args.quick ? ' (quick)' : ''}...\n`);
     const t0 = performance.now();
-    const outcome = await require(join(__dirname, 'suites', `${name}.js`)).run({ quick: args.quick, data: args.data });
+    const outcome = await module.run({ quick: args.quick, data: args.data, progress: reporter(name, { quiet: args.quiet }) });
     const paths = writeResults(outcome, where, args.outDir);
     process.stderr.write(`elex-bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${paths.join(', ')}\n`);
     all[name] = { params: outcome.params, results: outcome.results, notes: outcome.notes ?? [] };
@@ -58,9 +82,22 @@ async function main(argv) {
   return 0;
 }
 
+/** The message for a missing optional package: which one, what needs it, how to install it. */
+function missingMessage(error, argv) {
+  const args = argv.join(' ');
+  const without = SUITES.filter((name) => !(require(join(__dirname, 'suites', `${name}.js`)).requires ?? []).includes(error.packageName));
+  return [
+    `elex-bench: ${error.neededFor} needs the '${error.packageName}' package, which is not installed.`,
+    `Install it in your project:  ${error.install}`,
+    `or run the CLI with it:      npx -p elex-wasm -p ${error.packageName} elex-bench${args ? ` ${args}` : ''}`,
+    `(${without.join(', ')} run without it.)`,
+  ].join('\n');
+}
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 }, (error) => {
-  process.stderr.write(`elex-bench: ${error && error.stack ? error.stack : error}\n`);
+  if (error instanceof MissingDependencyError) process.stderr.write(`${missingMessage(error, process.argv.slice(2))}\n`);
+  else process.stderr.write(`elex-bench: ${error && error.stack ? error.stack : error}\n`);
   process.exitCode = 1;
 });

@@ -1,19 +1,24 @@
 // Shared by the hnsw and peers suites: building an index in chunks behind a progress bar, and
 // the ef sweep (recall@10, single-thread QPS, P50/P95/P99 latency) for any search function.
 'use strict';
-const { progressBar } = require('./progress.js');
+const { progressBar, silent } = require('./progress.js');
 const { percentile, recallAt } = require('./stats.js');
 const { summary } = require('./timing.js');
 
 const K = 10;
 
-/** Calls add(from, to) over [0, count) in chunks, with a progress bar; returns elapsed ms. */
-function buildInChunks(label, count, add, chunk = 1000) {
+/**
+ * Calls add(from, to) over [0, count) in chunks, with a progress bar in a terminal and
+ * `progress` ticks otherwise (see progress.js); returns elapsed ms.
+ */
+function buildInChunks(label, count, add, { progress = silent, chunk = 1000 } = {}) {
   const bar = progressBar(label, count);
   const t0 = performance.now();
   for (let from = 0; from < count; from += chunk) {
-    add(from, Math.min(count, from + chunk));
-    bar.tick(Math.min(count, from + chunk));
+    const to = Math.min(count, from + chunk);
+    add(from, to);
+    bar.tick(to);
+    progress.tick(label, to, count);
   }
   const ms = performance.now() - t0;
   bar.done();

@@ -3,7 +3,7 @@
 'use strict';
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { parseFvecs, parseIvecs } = require('../../dist/cjs/index.js');
+const { parseFvecs, parseIvecs } = require('elex-wasm');
 
 const SIFT_DIR = join(__dirname, '..', '..', 'data', 'sift128');
 

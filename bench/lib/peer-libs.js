@@ -34,14 +34,14 @@ const space = (metric) => (metric === 'l2' ? 'l2' : 'cosine');
 function hnswlibAdapter(name, make, { toPoint, init, setEf, memory }) {
   return {
     name,
-    build(data, metric, { M, efConstruction }) {
+    build(data, metric, { M, efConstruction, progress }) {
       const count = data.base.length / data.dim;
       const index = make(space(metric), data.dim);
       const before = memory();
       init(index, count, M, efConstruction);
       const buildMs = buildInChunks(`peers ${name} ${metric}`, count, (from, to) => {
         for (let i = from; i < to; i++) index.addPoint(toPoint(data.base.subarray(i * data.dim, (i + 1) * data.dim)), i, false);
-      });
+      }, { progress });
       const points = queryRows(data).map(toPoint);
       let ef = -1;
       return {

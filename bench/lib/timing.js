@@ -1,7 +1,7 @@
 // Timing helpers: a summary with spread for repeated runs, repeated timed runs of a body, and
-// benchmark.js for micro operations.
+// benchmark.js for micro operations (loaded on first use: an optional package, see optional.js).
 'use strict';
-const Benchmark = require('benchmark');
+const { loadBenchmark } = require('./optional.js');
 const { percentile } = require('./stats.js');
 
 /** { median, min, max, p25, p75, runs } of numbers: a figure with its spread. */
@@ -31,6 +31,7 @@ async function repeatAsync(runs, body) {
  * sample size): { median, min, max, p25, p75, runs, rme } over its samples.
  */
 function micro(fn, { quick = false } = {}) {
+  const Benchmark = loadBenchmark('timing micro operations');
   const bench = new Benchmark({ fn, minTime: quick ? 0.05 : 0.1, maxTime: quick ? 0.5 : 1, minSamples: quick ? 5 : 20 });
   bench.run({ async: false });
   if (bench.error) throw bench.error;

@@ -3,8 +3,9 @@
 // with recordLevel), and hit rate under Zipf-distributed agent access against a plain-JS LRU of
 // the same capacity on the same trace. MemoryStore, so store I/O is an in-memory copy.
 'use strict';
-const { Engine, MemoryStore } = require('../../dist/cjs/index.js');
+const { Engine, MemoryStore } = require('elex-wasm');
 const { rng } = require('../lib/dataset.js');
+const { silent } = require('../lib/progress.js');
 const { percentile, table } = require('../lib/stats.js');
 const { summary, spread } = require('../lib/timing.js');
 
@@ -49,10 +50,11 @@ async function latencies(runs, n) {
 }
 
 /** evict() latency with the monitor held at each band's level: per call and per evicted agent. */
-async function evictions(runs) {
+async function evictions(runs, progress) {
   const { engine, agents } = await freshCache(1_000_000);
   const out = [];
   for (const level of BANDS) {
+    progress.step(`evict() at pressure ${level}, ${runs} runs`);
     const calls = [];
     let evicted = 0;
     let percent = 0;
@@ -125,23 +127,31 @@ async function zipfRun(s, population, accesses) {
 }
 
 /** Runs the suite: { suite, params, results, table }. */
-async function run({ quick = false } = {}) {
+async function run({ quick = false, progress = silent } = {}) {
   const runs = quick ? 3 : 7;
   const ops = quick ? 200 : 1000;
+  progress.step(`get latencies: hit, insert, reload (${runs} runs of ${ops})`);
   const lat = await latencies(runs, ops);
-  const evict = await evictions(runs);
+  const evict = await evictions(runs, progress);
   const zipfs = [];
-  for (const s of [0.8, 1.0, 1.2]) zipfs.push(await zipfRun(s, 500, quick ? 3000 : 20000));
+  const accesses = quick ? 3000 : 20000;
+  for (const s of [0.8, 1.0, 1.2]) {
+    progress.step(`Zipf s ${s}: ${accesses} accesses`);
+    zipfs.push(await zipfRun(s, 500, accesses));
+  }
   const text = [
-    `AgentCache (${AGENT.qtable.actions} actions, trajectory ${AGENT.trajectoryCapacity}, MemoryStore): median us per op, median (min-max) over ${runs} runs of ${ops}.\n`,
+    `AgentCache (${AGENT.qtable.actions} actions, trajectory ${AGENT.trajectoryCapacity}, MemoryStore), us per op:\n`,
     table(['operation', 'us'], [['get, hit (resident) + release', spread(lat.hit, 2)], ['get, new agent (insert) + release', spread(lat.insert, 2)],
       ['get, evicted agent (reload from store) + release', spread(lat.miss, 2)]]),
+    `\nus: median (min-max) over ${runs} runs of the run's median; a run is ${ops} awaited calls, each timed alone.`,
     `\nevict() with ${MAX_AGENTS} resident agents and the monitor held at a level (10 samples, stable trend):\n`,
     table(['pressure', 'evictionPercent', 'agents evicted', 'us per evict()', 'us per agent'],
       evict.map((e) => [e.level, e.evictionPercent, e.evicted, spread(e.callUs, 0), e.perAgentUs.toFixed(1)])),
+    `\nus per evict(): median (min-max) over ${runs} calls, each after refilling to ${MAX_AGENTS} resident; us per agent: the median call / agents evicted.`,
     `\nZipf access to 500 agents, maxAgents ${MAX_AGENTS} (each access: get, one Q update, release):\n`,
     table(['zipf s', 'accesses', 'hit rate', 'plain-JS LRU hit rate', 'evictions', 'P50 us', 'P95 us', 'P99 us'],
       zipfs.map((z) => [z.s, z.accesses, z.hitRate.toFixed(3), z.lruHitRate.toFixed(3), z.evictions, z.p50Us.toFixed(1), z.p95Us.toFixed(1), z.p99Us.toFixed(1)])),
+    `\nOne run per row (no range): hit rates over all ${accesses} accesses, P50/P95/P99 over the latencies of those accesses.`,
   ].join('\n');
   return { suite: 'cache', params: { ...AGENT, maxAgents: MAX_AGENTS, runs, ops, bands: BANDS, quick }, results: { latencies: lat, evictions: evict, zipf: zipfs }, table: text };
 }

@@ -3,9 +3,10 @@
 // -> release, and every N queries batchUpdate(trajectory.sample(32)) on that agent.
 // P50/P95/P99 per query at 10K vectors and 50 agents, next to search alone in the same run.
 'use strict';
-const { Engine, MemoryStore } = require('../../dist/cjs/index.js');
+const { Engine, MemoryStore } = require('elex-wasm');
 const { K, buildInChunks, queryRows } = require('../lib/ann.js');
 const { loadDataset } = require('../lib/dataset.js');
+const { silent } = require('../lib/progress.js');
 const { percentile, table } = require('../lib/stats.js');
 const { summary, spread } = require('../lib/timing.js');
 
@@ -53,18 +54,23 @@ async function timePasses(rows, passes, body) {
 }
 
 /** Runs the suite: { suite, params, results, table, notes }. */
-async function run({ quick = false, data: dataPath } = {}) {
+async function run({ quick = false, data: dataPath, progress = silent } = {}) {
+  progress.step('loading the dataset');
   const data = loadDataset('cosine', dataPath);
   const passes = quick ? 2 : 5;
   const engine = await Engine.create({ budgetBytes: 256 << 20 });
   const index = engine.createIndex({ dim: data.dim, metric: 'cosine', seed: 1 });
   const count = data.base.length / data.dim;
   const ids = Uint32Array.from({ length: count }, (_, i) => i);
-  buildInChunks('cycle index', count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)));
+  progress.step(`building the index (${count} vectors)`);
+  buildInChunks('cycle index', count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
   const agents = engine.createAgentCache({ store: new MemoryStore(), maxAgents: AGENTS, qtable: { actions: ACTIONS, epsilon: 0.1 }, trajectoryCapacity: 1000 });
   const rows = queryRows(data);
+  progress.step(`warm-up cycle over ${rows.length} queries`);
   for (let q = 0; q < rows.length; q++) await cycleOnce(index, agents, rows[q], q);   // warm-up: every agent created
+  progress.step(`search alone, ${passes} passes`);
   const search = await timePasses(rows, passes, (query) => index.search(query, K, { ef: EF }));
+  progress.step(`full cycle, ${passes} passes`);
   const cycle = await timePasses(rows, passes, (query, q) => cycleOnce(index, agents, query, q));
   const stats = agents.stats;
   await agents.close();
@@ -72,8 +78,9 @@ async function run({ quick = false, data: dataPath } = {}) {
   const row = (name, s) => [name, spread(s.p50), spread(s.p95), spread(s.p99), spread(s.mean)];
   const text = [
     `${data.name}, ${count} vectors, cosine, ef ${EF}; ${AGENTS} agents (${ACTIONS} actions), batchUpdate of ${SAMPLE} sampled transitions every ${UPDATE_EVERY} queries.`,
-    `us per query, median (min-max) over ${passes} passes of ${rows.length} queries.\n`,
+    'us per query:\n',
     table(['per query', 'P50 us', 'P95 us', 'P99 us', 'mean us'], [row('search alone', search), row('full cycle', cycle)]),
+    `\nmedian (min-max) over ${passes} passes${passes % 2 === 0 ? ` (nearest-rank median: the lower middle one of ${passes})` : ''}; a pass times each of the ${rows.length} queries alone, and its P50/P95/P99/mean are over those queries.`,
     `\nThe cycle adds ${(cycle.p50.median - search.p50.median).toFixed(1)} us at P50 and ${(cycle.p95.median - search.p95.median).toFixed(1)} us at P95 to the search. Agent cache hit rate ${stats.hitRate.toFixed(3)}.`,
   ].join('\n');
   return {

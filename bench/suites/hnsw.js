@@ -3,10 +3,11 @@
 // scalar builds side by side, and an exact plain-JS brute force as the baseline of the same run.
 // Data: the vendored SIFT-128 in data/sift128 (or --data), seeded synthetic 10K x 128, and (full run) 100K x 128.
 'use strict';
-const { Engine, simdSupported } = require('../../dist/cjs/index.js');
+const { Engine, simdSupported } = require('elex-wasm');
 const { K, buildInChunks, queryRows, efSweep, atRecall } = require('../lib/ann.js');
 const { recallQpsChart } = require('../lib/chart.js');
 const { loadDataset, synthetic } = require('../lib/dataset.js');
+const { silent } = require('../lib/progress.js');
 const { table } = require('../lib/stats.js');
 const { repeat, summary, spread } = require('../lib/timing.js');
 
@@ -14,13 +15,13 @@ const M = 16;
 const EF_CONSTRUCTION = 200;
 
 /** Builds an index over `data` in a fresh engine; { engine, index, buildMs, bytesPerVector }. */
-async function buildIndex(data, metric, simd, label) {
+async function buildIndex(data, metric, simd, label, progress) {
   const engine = await Engine.create({ simd, budgetBytes: 1024 << 20 });
   const before = engine.usedBytes;
   const index = engine.createIndex({ dim: data.dim, metric, M, efConstruction: EF_CONSTRUCTION, seed: 1 });
   const count = data.base.length / data.dim;
   const ids = Uint32Array.from({ length: count }, (_, i) => i);
-  const buildMs = buildInChunks(label, count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)));
+  const buildMs = buildInChunks(label, count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
   return { engine, index, buildMs, bytesPerVector: (engine.usedBytes - before) / count };
 }
 
@@ -62,20 +63,23 @@ function batchQps(index, data, passes) {
 }
 
 /** Measures one dataset with one build; returns its result record. */
-async function measure(data, metric, simd, { efs, passes, buildRuns }) {
+async function measure(data, metric, simd, { efs, passes, buildRuns, progress, stage }) {
   const build = simd === 'on' ? 'SIMD' : 'scalar';
   const label = `hnsw ${data.name} ${metric} ${build}`;
   const builds = [];
   let last;
   for (let r = 0; r < buildRuns; r++) {
     if (last) last.engine.dispose();
-    last = await buildIndex(data, metric, simd, `${label} build ${r + 1}/${buildRuns}`);
+    progress.step(`${stage}: ${data.name} ${metric} ${build}, build ${r + 1}/${buildRuns}`);
+    last = await buildIndex(data, metric, simd, `${label} build ${r + 1}/${buildRuns}`, progress);
     builds.push(last.buildMs);
   }
   const { engine, index, bytesPerVector } = last;
   const count = data.base.length / data.dim;
   const buildMs = summary(builds);
+  progress.step(`${stage}: ${data.name} ${metric} ${build}, ef sweep (${efs.length} ef x ${passes} passes)`);
   const sweep = efSweep(data, efs, passes, (q, ef) => index.search(q, K, { ef }).ids);
+  progress.step(`${stage}: ${data.name} ${metric} ${build}, searchBatch`);
   const batch = batchQps(index, data, passes);
   engine.dispose();
   return {
@@ -95,19 +99,24 @@ function datasets(quick, dataPath) {
 }
 
 /** Runs the suite: { suite, params, results, table, charts, notes }. */
-async function run({ quick = false, data: dataPath } = {}) {
+async function run({ quick = false, data: dataPath, progress = silent } = {}) {
   const efs = quick ? [10, 32, 64, 128] : [10, 16, 32, 64, 100, 200, 400];
   const passes = quick ? 3 : 5;
   const builds = simdSupported() ? ['on', 'off'] : ['off'];
   const results = [];
   const baselines = [];
-  for (const [i, [metric, data]] of datasets(quick, dataPath).entries()) {
+  progress.step('loading datasets');
+  const sets = datasets(quick, dataPath);
+  for (const [i, [metric, data]] of sets.entries()) {
     const large = data.base.length / data.dim > 20000;
+    const stage = `dataset ${i + 1}/${sets.length}`;
     // The scalar build as the baseline: on every 10K set, in a quick run on the first only.
     for (const simd of large || (quick && i > 0) ? builds.slice(0, 1) : builds) {
-      results.push(await measure(data, metric, simd, { efs, passes, buildRuns: quick || large ? 1 : 3 }));
+      results.push(await measure(data, metric, simd, { efs, passes, buildRuns: quick || large ? 1 : 3, progress, stage }));
     }
-    baselines.push({ dataset: data.name, metric, bruteForceQps: bruteForceQps(data, metric, quick ? 20 : 50, quick ? 1 : 3) });
+    progress.step(`${stage}: ${data.name} ${metric}, JS brute-force baseline`);
+    const bruteQueries = quick ? 20 : 50;
+    baselines.push({ dataset: data.name, metric, queries: bruteQueries, bruteForceQps: bruteForceQps(data, metric, bruteQueries, quick ? 1 : 3) });
   }
   return { suite: 'hnsw', params: { M, efConstruction: EF_CONSTRUCTION, k: K, efs, passes, quick }, results: { runs: results, baselines }, ...render(results, baselines) };
 }
@@ -124,11 +133,19 @@ function render(results, baselines) {
   }));
   const buildRows = results.map((r) => [r.dataset, r.metric, r.build, r.vectors, spread(r.buildMs, 0), spread(r.insertUs), Math.round(r.bytesPerVector), spread(r.batchQps, 0),
     spread(baselines.find((b) => b.dataset === r.dataset && b.metric === r.metric).bruteForceQps, 1)]);
+  // "3 passes", "1 or 3 builds": the distinct counts behind the rows of a column.
+  const counts = (values, noun) => {
+    const distinct = [...new Set(values)].sort((a, b) => a - b);
+    return `${distinct.join(' or ')} ${noun}${distinct.length === 1 && distinct[0] === 1 ? '' : 's'}`;
+  };
+  const passes = counts(results.flatMap((r) => r.sweep.map((s) => s.qps.runs)), 'timed pass');
   const text = [
-    'Single-thread search, one query at a time, k = 10: median (min-max) over passes.\n',
+    'Single-thread search, one query at a time, k = 10:\n',
     table(['dataset', 'metric', 'build', 'ef', 'recall@10', 'QPS', 'P50 us', 'P95 us', 'P99 us', 'QPS vs scalar', 'QPS vs JS brute force'], sweepRows),
+    `\nQPS and P50/P95/P99: median (min-max) over ${passes}, each pass every query once (a pass's P50/P95/P99 are percentiles over its queries). recall@10 is from one untimed pass. Ratios are of the medians.`,
     '\nBuild (M 16, efConstruction 200), memory and batch search (searchBatch, ef 64):\n',
     table(['dataset', 'metric', 'build', 'vectors', 'build ms', 'us per insert', 'bytes/vector', 'batch QPS', 'JS brute-force QPS (exact)'], buildRows),
+    `\nbuild ms and us per insert: median (min-max) over ${counts(results.map((r) => r.buildMs.runs), 'build')} of the row (after one build all three are that build); batch QPS: over ${counts(results.map((r) => r.batchQps.runs), 'searchBatch call')} over every query; JS brute-force QPS: over ${counts(baselines.map((b) => b.bruteForceQps.runs), 'pass')} over the first ${counts(baselines.map((b) => b.queries), 'query')}.`,
   ].join('\n');
   const notes = results.filter((r) => r.build === 'SIMD').map((r) => {
     const hit = atRecall(r.sweep, 0.95);

@@ -7,8 +7,8 @@
 // full run fills 500 MiB; --quick fills 32 MiB and extrapolates, and says so. efConstruction
 // does not change the memory layout, so the fill uses 10 to be fast; M stays 16.
 'use strict';
-const { Engine, MemoryStore, BudgetExceededError } = require('../../dist/cjs/index.js');
-const { progressBar } = require('../lib/progress.js');
+const { Engine, MemoryStore, BudgetExceededError } = require('elex-wasm');
+const { progressBar, silent } = require('../lib/progress.js');
 const { rng } = require('../lib/dataset.js');
 const { table } = require('../lib/stats.js');
 
@@ -50,7 +50,7 @@ async function bytesPerAgent(count) {
 }
 
 /** reservedBytes / usedBytes over rounds of index churn (remove 30%, add 30% new) and agent churn. */
-async function churn(rounds) {
+async function churn(rounds, progress) {
   const engine = await Engine.create({ budgetBytes: 256 * MIB });
   const next = rng(2);
   const index = engine.createIndex({ dim: DIM, metric: 'l2', efConstruction: 64 });
@@ -62,6 +62,7 @@ async function churn(rounds) {
   const sample = (round) => out.push({ round, live: index.size, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ratio: engine.reservedBytes / engine.usedBytes });
   sample(0);
   for (let r = 1; r <= rounds; r++) {
+    progress.step(`churn round ${r}/${rounds}`);
     const keep = [];
     for (const id of live) if (next() < 0.3) index.remove(id); else keep.push(id);
     const fresh = Array.from({ length: live.length - keep.length }, () => nextId++);
@@ -86,11 +87,12 @@ async function fillIndex(budgetMiB) {
 }
 
 /** The largest n (to 0.1%) for which a fresh index's reserve(n) fits the budget. */
-async function largestReserve(budgetMiB) {
+async function largestReserve(budgetMiB, progress) {
   let lo = 0;
   let hi = Math.ceil((budgetMiB * MIB) / 512);
-  while (hi - lo > Math.max(1, lo / 1000)) {
+  for (let probe = 1; hi - lo > Math.max(1, lo / 1000); probe++) {
     const mid = Math.floor((lo + hi) / 2);
+    progress.step(`largest reserve(n) in ${budgetMiB} MiB: probe ${probe}, n ${mid}`);
     const { engine, index } = await fillIndex(budgetMiB);
     try {
       index.reserve(mid);
@@ -106,12 +108,14 @@ async function largestReserve(budgetMiB) {
 }
 
 /** The fill after reserve(n) for the largest n (to 0.5%) whose fill still reaches n vectors. */
-async function bestReservedFill(budgetMiB) {
+async function bestReservedFill(budgetMiB, progress) {
+  progress.step(`fill ${budgetMiB} MiB step by step (the bisection's lower end)`);
   let best = await fill(budgetMiB);
   let lo = best.count;
-  let hi = await largestReserve(budgetMiB);
-  while (hi - lo > lo / 200) {
+  let hi = await largestReserve(budgetMiB, progress);
+  for (let step = 1; hi - lo > lo / 200; step++) {
     const mid = Math.floor((lo + hi) / 2);
+    progress.step(`fill ${budgetMiB} MiB after reserve(${mid}): bisection step ${step} (n in ${lo}..${hi})`);
     const probe = await fill(budgetMiB, mid);
     if (probe.count >= mid) {
       best = probe;
@@ -147,12 +151,16 @@ async function fill(budgetMiB, reserve) {
 }
 
 /** Runs the suite: { suite, params, results, table, notes }. */
-async function run({ quick = false } = {}) {
-  const perVector = await bytesPerVector(quick ? 5000 : 20000);
+async function run({ quick = false, progress = silent } = {}) {
+  const vectorsCount = quick ? 5000 : 20000;
+  progress.step(`bytes per vector (${vectorsCount} vectors)`);
+  const perVector = await bytesPerVector(vectorsCount);
+  progress.step('bytes per agent (100 agents)');
   const perAgent = await bytesPerAgent(100);
-  const rounds = await churn(quick ? 3 : 8);
+  const rounds = await churn(quick ? 3 : 8, progress);
   const budgetMiB = quick ? 32 : 500;
-  const fills = [await fill(budgetMiB), await bestReservedFill(budgetMiB)];
+  progress.step(`fill ${budgetMiB} MiB step by step`);
+  const fills = [await fill(budgetMiB), await bestReservedFill(budgetMiB, progress)];
   const scale = (n) => (quick ? Math.floor((n * 500) / 32) : n);
   const how = quick ? ' (extrapolated linearly from the 32 MiB fill)' : ' (measured)';
   const fillRows = fills.flatMap((f) => {
@@ -176,6 +184,7 @@ async function run({ quick = false } = {}) {
     '\nFragmentation under churn (10K vectors; each round removes ~30% and adds as many new ids, and 60 agent gets over 100 ids with 40 resident):\n',
     table(['round', 'live vectors', 'usedBytes', 'reservedBytes', 'reserved / used'],
       rounds.map((r) => [r.round, r.live, r.usedBytes, r.reservedBytes, r.ratio.toFixed(4)])),
+    '\nOne run, no range: the byte and vector counts come out the same on every run (same seeds, same allocations); fill times are single timings.',
   ].join('\n');
   const notes = [`Vectors that fit in 500 MiB: ${scale(fills[0].count)} growing step by step, ${fits500} after reserve (${quick ? 'extrapolated from 32 MiB fills' : 'measured by filling'}; issue 4's aim is > 700,000).`];
   return { suite: 'memory', params: { dim: DIM, quick }, results: { perVector, perAgent, churn: rounds, fills, fits500, fits500Measured: !quick }, table: text, notes };

@@ -3,11 +3,12 @@
 // a time), latency, build time, memory. Peers are installed on demand into bench/peers (not
 // dependencies of the package); one that fails to install or load is skipped with the reason.
 'use strict';
-const { Engine } = require('../../dist/cjs/index.js');
+const { Engine } = require('elex-wasm');
 const { K, buildInChunks, efSweep, atRecall } = require('../lib/ann.js');
 const { recallQpsChart } = require('../lib/chart.js');
 const { loadDataset } = require('../lib/dataset.js');
 const { loadPeers } = require('../lib/peer-libs.js');
+const { silent } = require('../lib/progress.js');
 const { table } = require('../lib/stats.js');
 const { spread } = require('../lib/timing.js');
 
@@ -19,23 +20,24 @@ async function elexAdapter() {
   return {
     name: `elex-wasm (${engine.simd ? 'SIMD' : 'scalar'})`,
     engine,
-    build(data, metric, { M, efConstruction }) {
+    build(data, metric, { M, efConstruction, progress }) {
       const before = engine.usedBytes;
       const index = engine.createIndex({ dim: data.dim, metric, M, efConstruction, seed: 100 });
       const count = data.base.length / data.dim;
       const ids = Uint32Array.from({ length: count }, (_, i) => i);
-      const buildMs = buildInChunks(`peers elex-wasm ${metric}`, count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)));
+      const buildMs = buildInChunks(`peers elex-wasm ${metric}`, count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
       return { buildMs, memoryBytes: engine.usedBytes - before, search: (q, ef) => index.search(q, K, { ef }).ids, dispose: () => index.dispose() };
     },
   };
 }
 
 /** Runs the suite: { suite, params, results, table, charts, notes }. */
-async function run({ quick = false, data: dataPath } = {}) {
+async function run({ quick = false, data: dataPath, progress = silent } = {}) {
   const efs = quick ? [10, 32, 64, 128] : [10, 16, 32, 64, 100, 200, 400];
   const passes = quick ? 3 : 5;
   const metrics = quick ? ['l2'] : ['l2', 'cosine'];
   const elex = await elexAdapter();
+  progress.step('installing (if needed) and loading hnswlib-wasm, hnswlib-node');
   const libs = [elex, ...(await loadPeers())];
   const skipped = libs.filter((l) => l.skipped).map((l) => ({ name: l.name, reason: l.skipped }));
   for (const s of skipped) process.stderr.write(`peers: skipping ${s.name}: ${s.reason}\n`);
@@ -43,7 +45,9 @@ async function run({ quick = false, data: dataPath } = {}) {
   for (const metric of metrics) {
     const data = loadDataset(metric, dataPath);
     for (const lib of libs.filter((l) => !l.skipped)) {
-      const built = lib.build(data, metric, PARAMS);
+      progress.step(`${lib.name} ${metric}: build`);
+      const built = lib.build(data, metric, { ...PARAMS, progress });
+      progress.step(`${lib.name} ${metric}: ef sweep (${efs.length} ef x ${passes} passes)`);
       const sweep = efSweep(data, efs, passes, built.search);
       if (built.dispose) built.dispose();
       runs.push({ library: lib.name, dataset: data.name, metric, buildMs: built.buildMs, memoryBytes: built.memoryBytes, memoryAfter: built.memoryAfter, sweep });
@@ -86,12 +90,15 @@ function render(runs, skipped, comparisons, metrics) {
   const cmpRows = comparisons.map((c) => [c.metric, c.peer, c.elexEf ?? '-', c.elexQps ? Math.round(c.elexQps) : '-', c.peerEf ?? '-',
     c.peerQps ? Math.round(c.peerQps) : '-', c.ratio ? `${c.ratio.toFixed(2)}x` : '-', `${c.buildRatio.toFixed(2)}x`]);
   const text = [
-    'Single-thread, one query at a time, k = 10, M 16, efConstruction 200; median (min-max) over passes.\n',
+    'Single-thread, one query at a time, k = 10, M 16, efConstruction 200:\n',
     table(['library', 'metric', 'ef', 'recall@10', 'QPS', 'P50 us', 'P95 us', 'P99 us'], sweepRows),
+    `\nQPS and P50/P95/P99: median (min-max) over ${runs.length ? runs[0].sweep[0].qps.runs : 0} timed passes, each pass every query once (a pass's P50/P95/P99 are percentiles over its queries). recall@10 is from one untimed pass.`,
     '\nBuild and memory:\n',
     table(['library', 'metric', 'build ms', 'memory MiB', 'measured as'], buildRows),
+    '\nOne build each (no range).',
     '\nAt recall@10 >= 0.95 (the cheapest ef reaching it in the sweep):\n',
     table(['metric', 'peer', 'elex ef', 'elex QPS', 'peer ef', 'peer QPS', 'elex QPS / peer QPS', 'peer build ms / elex build ms'], cmpRows),
+    '\nQPS: the medians of the sweep table; the ratios are of those medians and of the single builds.',
   ].join('\n');
   const notes = skipped.map((s) => `Skipped ${s.name}: ${s.reason}`);
   const charts = metrics.map((metric) => ({

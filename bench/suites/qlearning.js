@@ -3,8 +3,9 @@
 // JS Q-learner on the same stream; then bestAction (argmax) and selectAction (epsilon-greedy)
 // per call with benchmark.js, against the same operations on the JS learner's rows.
 'use strict';
-const { Engine, simdSupported } = require('../../dist/cjs/index.js');
+const { Engine, simdSupported } = require('elex-wasm');
 const { rng } = require('../lib/dataset.js');
+const { silent } = require('../lib/progress.js');
 const { table } = require('../lib/stats.js');
 const { micro, summary, spread } = require('../lib/timing.js');
 
@@ -109,30 +110,38 @@ function timeBatches(batches, run, groups) {
 }
 
 /** ns per bestAction / selectAction call over the stream's states: WASM (each build) and JS. */
-function policyOps(tables, js, keys, quick) {
+function policyOps(tables, js, keys, quick, step) {
   const out = {};
   let i = 0;
   let sink = 0;
   const next = rng(3);
+  const time = (name, fn) => {
+    step(name);
+    out[name] = micro(fn, { quick });
+  };
   for (const [build, q] of Object.entries(tables)) {
-    out[`argmax ${build}`] = micro(() => { sink += q.bestAction(keys[i++ & 255]); }, { quick });
-    out[`epsilon-greedy ${build}`] = micro(() => { sink += q.selectAction(keys[i++ & 255]); }, { quick });
+    if (q === undefined) continue;
+    time(`argmax ${build}`, () => { sink += q.bestAction(keys[i++ & 255]); });
+    time(`epsilon-greedy ${build}`, () => { sink += q.selectAction(keys[i++ & 255]); });
   }
-  out['argmax js'] = micro(() => { sink += js.bestAction(keys[i++ & 255]); }, { quick });
-  out['epsilon-greedy js'] = micro(() => { sink += js.selectAction(keys[i++ & 255], 0.1, next); }, { quick });
+  time('argmax js', () => { sink += js.bestAction(keys[i++ & 255]); });
+  time('epsilon-greedy js', () => { sink += js.selectAction(keys[i++ & 255], 0.1, next); });
   if (Number.isNaN(sink)) throw new Error('NaN');
   return out;
 }
 
 /** Runs the suite: { suite, params, results, table }. */
-async function run({ quick = false } = {}) {
+async function run({ quick = false, progress = silent } = {}) {
   const groups = quick ? 41 : 201;
   const builds = simdSupported() ? ['on', 'off'] : ['off'];
   const engines = {};
   for (const simd of builds) engines[simd] = await Engine.create({ simd });
   const rows = [];
   const policy = [];
-  for (const STATES of quick ? STATE_COUNTS.slice(0, 1) : STATE_COUNTS) for (const actions of ACTIONS) {
+  const shapes = (quick ? STATE_COUNTS.slice(0, 1) : STATE_COUNTS).flatMap((states) => ACTIONS.map((actions) => [states, actions]));
+  for (const [i, [STATES, actions]] of shapes.entries()) {
+    const shape = `${STATES} states x ${actions} actions (${i + 1}/${shapes.length})`;
+    progress.step(`${shape}: batchUpdate, batches of ${BATCHES.join('/')}`);
     const stream = makeStream(actions, STATES);
     const warm = { states: stream.keys, actions: new Uint32Array(STATES), rewards: new Float32Array(STATES), nextStates: stream.keys, dones: new Uint8Array(STATES) };
     const tables = {};
@@ -149,15 +158,16 @@ async function run({ quick = false } = {}) {
       r.js = timeBatches(batches, (b) => js.batchUpdate(b), groups);
       rows.push(r);
     }
-    policy.push({ states: STATES, actions, ns: policyOps({ simd: tables.on, scalar: tables.off }, js, stream.keys, quick) });
+    const step = (op) => progress.step(`${shape}: ${op} (benchmark.js)`);
+    policy.push({ states: STATES, actions, ns: policyOps({ simd: tables.on, scalar: tables.off }, js, stream.keys, quick, step) });
     for (const simd of builds) tables[simd].dispose();
   }
   for (const simd of builds) engines[simd].dispose();
-  return { suite: 'qlearning', params: { batches: BATCHES, actions: ACTIONS, groups, groupNs: GROUP_NS, quick }, results: { batchUpdate: rows, policy }, table: render(rows, policy) };
+  return { suite: 'qlearning', params: { batches: BATCHES, actions: ACTIONS, groups, groupNs: GROUP_NS, quick }, results: { batchUpdate: rows, policy }, table: render(rows, policy, groups) };
 }
 
 /** The batch-update table and the policy table. */
-function render(rows, policy) {
+function render(rows, policy, groups) {
   const fmt = (x) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));
   const cell = (s) => (s === undefined ? 'n/a' : `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})`);
   const batchRows = rows.map((r) => {
@@ -169,12 +179,18 @@ function render(rows, policy) {
     const simd = p.ns[`${op} simd`];
     return [op, p.states, p.actions, simd ? spread(simd) : 'n/a', spread(p.ns[`${op} scalar`]), spread(p.ns[`${op} js`]), `${(p.ns[`${op} js`].median / (simd ?? p.ns[`${op} scalar`]).median).toFixed(2)}x`];
   }));
+  const samples = policy.flatMap((p) => Object.values(p.ns).map((s) => s.runs));
   return [
-    'QTable.batchUpdate, us per call: median (min-max) over timed groups of ~0.2 ms, a random stream on sparse uint32 keys whose rows exist.\n',
+    'QTable.batchUpdate, us per call, on a random stream on sparse uint32 keys whose rows exist:\n',
     table(['states', 'actions', 'batch', 'SIMD us', 'scalar us', 'plain JS us', 'SIMD vs scalar', 'SIMD vs JS', 'ns/transition (SIMD)'], batchRows),
-    '\nPolicy, ns per call (benchmark.js samples): bestAction (argmax) and selectAction (epsilon 0.1).\n',
+    `\nus per call: median (min-max) over ${groups} timed groups, each enough consecutive calls to take ~0.2 ms (the group's mean per call). Ratios and ns/transition are of the medians.`,
+    '\nPolicy, ns per call: bestAction (argmax) and selectAction (epsilon 0.1):\n',
     table(['op', 'states', 'actions', 'SIMD ns', 'scalar ns', 'plain JS ns', 'JS / SIMD'], policyRows),
+    `\nns per call: median (min-max) of the benchmark.js samples of each cell (${Math.min(...samples)}-${Math.max(...samples)} samples a cell; a sample is the mean over one timed cycle of many calls).`,
   ].join('\n');
 }
 
-module.exports = { run };
+/** Packages this suite needs beyond elex-wasm (checked by the CLI before anything runs). */
+const requires = ['benchmark'];
+
+module.exports = { run, requires };
