@@ -3,7 +3,7 @@
 // .wasm build, so a page, a worker or a CDN loads only the build the SIMD probe picks.
 // The package's "browser" export condition points here. Prints raw and Brotli sizes.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants } from 'node:zlib';
@@ -34,6 +34,10 @@ await build({
   plugins: [browserFileStore],
   logLevel: 'warning',
 });
+
+// The package is "type": "commonjs"; these .js files are ES modules. Without this marker webpack
+// parses them as CommonJS ('import' and 'export' may appear only with 'sourceType: module').
+writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
 
 const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 for (const name of readdirSync(out).filter((n) => n.endsWith('.js'))) {
