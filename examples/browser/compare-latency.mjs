@@ -4,12 +4,12 @@
 // median per-query latencies and their ratio, and saves a screenshot of the demo page.
 //
 //   node examples/browser/compare-latency.mjs [screenshot.png]     (after npm run build)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 import { Engine, parseFvecs } from 'elex-wasm';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,17 +40,17 @@ async function nodeMedianUs() {
 
 const screenshot = process.argv[2] ?? join(tmpdir(), 'elex-demo.png');
 const server = await startServer(0);
-const profile = mkdtempSync(join(tmpdir(), 'elex-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 1040, height: 1000 },
+// A fresh temporary profile (puppeteer deletes it on close); IndexedDB lasts across the reload.
+const chromium = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ARGS, defaultViewport: { width: 1040, height: 1000 },
 });
 try {
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = await chromium.newPage();
   const results = [];
   for (let load = 0; load < 2; load++) {
     if (load === 0) await page.goto(`http://127.0.0.1:${server.port}/examples/browser/`);
     else await page.reload();
-    await page.waitForFunction(() => window.demoResults !== undefined, undefined, { timeout: 120000 });
+    await page.waitForFunction(() => window.demoResults !== undefined, { timeout: 120000 });
     results.push(await page.evaluate(() => window.demoResults));
   }
   await page.screenshot({ path: screenshot, fullPage: true });
@@ -60,7 +60,6 @@ try {
   console.log(JSON.stringify({ node, chromium: { simd: browser.simd, medianUs: browser.search.medianUs, recall: browser.search.recall },
     ratio: browser.search.medianUs / node.medianUs, agents: results.map((r) => r.agents), screenshot }, null, 2));
 } finally {
-  await context.close();
+  await chromium.close();
   await server.close();
-  rmSync(profile, { recursive: true, force: true });
 }
