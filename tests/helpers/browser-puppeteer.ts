@@ -38,8 +38,8 @@ export async function launchPuppeteer(name: 'chromium' | 'firefox'): Promise<Dri
   const label = name === 'chromium' ? 'Chromium' : 'Firefox';
   const browser: PuppeteerBrowser =
     name === 'chromium'
-      ? await puppeteer.launch({ browser: 'chrome', executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, protocolTimeout: 180_000 })
-      : await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, protocolTimeout: 180_000 });
+      ? await puppeteer.launch({ browser: 'chrome', executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000, protocolTimeout: 180_000 })
+      : await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: 60_000, protocolTimeout: 180_000 });
   return {
     version: await browser.version(),
     newTab: async () => tabOn(await browser.newPage(), label),
