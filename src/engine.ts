@@ -7,6 +7,8 @@ import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { checkInt, checkOneOf } from './validate.js';
 import { VectorIndex, createIndex, loadIndex, type IndexOptions } from './vector-index.js';
+import { openIndex } from './persist/open.js';
+import type { ByteStore } from './stores/agent-store.js';
 import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
 import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
@@ -110,6 +112,16 @@ export class Engine {
    */
   loadIndex(bytes: Uint8Array): VectorIndex {
     return loadIndex(this.rt, bytes);
+  }
+
+  /**
+   * The index saved in `store` under `name` by {@link VectorIndex.save}: same ids, answers and
+   * later growth. StoreError (E_STORE) if there is none, CorruptSnapshotError (E_CORRUPT, naming
+   * the key) for stored bytes that are not valid; nothing stays allocated after a failure. Cost:
+   * reads the chunks its manifest names, loads the checkpoint, replays the log.
+   */
+  openIndex(store: ByteStore, name: string): Promise<VectorIndex> {
+    return openIndex(this.rt, store, name);
   }
 
   /**

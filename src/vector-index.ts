@@ -8,6 +8,9 @@ import { EngineObject } from './engine-object.js';
 import { loadSnapshot, readSnapshot } from './snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkRows } from './validate.js';
+import { IndexJournal } from './persist/journal.js';
+import { saveIndex, type SaveOptions } from './persist/save.js';
+import type { ByteStore } from './stores/agent-store.js';
 
 /** Distance functions. cosine = 1 - cos(a, b); l2 = squared Euclidean; dot = 1 - a.b. */
 export type Metric = 'cosine' | 'l2' | 'dot';
@@ -115,6 +118,8 @@ export class VectorIndex extends EngineObject {
   readonly efConstruction: number;
   /** Seed of the level generator. */
   readonly seed: number;
+  /** @internal The operations since each save, for the next one's log (src/persist/journal.ts). */
+  readonly journal = new IndexJournal();
   private ef: number;
 
   /** @internal Use {@link Engine.createIndex}. */
@@ -200,6 +205,7 @@ export class VectorIndex extends EngineObject {
       ex.indexEndBatch(this.handle);
       if (n > CHUNK_ROWS) ex.stagingRelease();
     });
+    this.journal.added(ids, vectors);
   }
 
   /** Vectors the index holds before it must grow (live and removed ids share the slots). */
@@ -290,7 +296,9 @@ export class VectorIndex extends EngineObject {
   /** Removes `id`; returns whether it was present. Its slot is reused by later adds. Cost: O(1). */
   remove(id: number): boolean {
     checkId(id);
-    return this.call('remove', () => this.rt.exports.indexRemove(this.handle, id) === 1);
+    const removed = this.call('remove', () => this.rt.exports.indexRemove(this.handle, id) === 1);
+    if (removed) this.journal.removed(id);
+    return removed;
   }
 
   /** Whether `id` is present (added and not removed). Cost: O(1). */
@@ -322,6 +330,17 @@ export class VectorIndex extends EngineObject {
       const bytes = ex.indexSnapshotSize(this.handle) >>> 0;
       return readSnapshot(this.rt, bytes, (out) => ex.indexSerialize(this.handle, this.ef, this.seed, out), 'serialize');
     });
+  }
+
+  /**
+   * Saves the index to `store` under `name`, atomically: a crash or a failing store leaves the
+   * previous save. The first save writes a checkpoint; later ones write the operations since
+   * (a log segment) until the log passes `logShare` of the checkpoint. E_STORE if the store
+   * holds another state under `name` than the one this index opened or last saved (unless
+   * `overwrite`). See src/persist/save.ts. Cost: O(size) for a checkpoint, else O(changes).
+   */
+  save(store: ByteStore, name: string, options?: SaveOptions): Promise<void> {
+    return saveIndex(this, store, name, options);
   }
 
   /** Frees this object's blocks in the engine. */

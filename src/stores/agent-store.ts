@@ -1,15 +1,31 @@
 /**
- * Where an agent cache persists agents it evicts: a key-value store of agent id -> bytes.
+ * The byte store agents and indexes persist to: a key-value store of string key -> bytes.
  * Implementations: MemoryStore (tests), FileStore (Node), IndexedDBStore (browsers); any
- * object with these four methods works.
+ * object with these four methods works. Agent caches write one key per agent id; indexes
+ * write keys beginning with '@index/' (docs/format.md, "Index stores").
  */
-export interface AgentStore {
-  /** The bytes last written for `id`, or undefined. */
-  read(id: string): Promise<Uint8Array | undefined>;
-  /** Stores `bytes` for `id`, replacing what was there; resolves once it is durable. */
-  write(id: string, bytes: Uint8Array): Promise<void>;
-  /** Removes `id` if present. */
-  delete(id: string): Promise<void>;
-  /** Every id stored. */
+import { InvalidArgumentError } from '../errors.js';
+
+export interface ByteStore {
+  /** The bytes last written under `key`, or undefined. */
+  read(key: string): Promise<Uint8Array | undefined>;
+  /** Stores `bytes` under `key`, replacing what was there, atomically; resolves once it is durable. */
+  write(key: string, bytes: Uint8Array): Promise<void>;
+  /** Removes `key` if present. */
+  delete(key: string): Promise<void>;
+  /** Every key stored. */
   keys(): Promise<string[]>;
+}
+
+/** The name agent caches have always used for a {@link ByteStore}. */
+export type AgentStore = ByteStore;
+
+/** Throws InvalidArgumentError unless `store` has the four ByteStore methods; returns it. Cost: O(1). */
+export function checkByteStore(store: unknown, name = 'store'): ByteStore {
+  for (const method of ['read', 'write', 'delete', 'keys'] as const) {
+    if (typeof (store as Record<string, unknown> | null)?.[method] !== 'function') {
+      throw new InvalidArgumentError(`${name} must have a ${method}() method`);
+    }
+  }
+  return store as ByteStore;
 }
