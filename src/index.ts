@@ -22,7 +22,7 @@ export { AgentCache } from './agent-cache.js';
 export type { AgentCacheOptions, AgentCacheStats } from './agent-cache.js';
 export { Agent } from './agent.js';
 export type { AgentStore, ByteStore } from './stores/agent-store.js';
-export type { SaveOptions } from './persist/save.js';
+export type { SaveOptions, SaveResult } from './persist/save.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { FileStore } from './stores/file-store.js';
 export { IndexedDBStore } from './stores/indexeddb-store.js';

@@ -9,7 +9,7 @@ import { loadSnapshot, readSnapshot } from './snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkRows } from './validate.js';
 import { IndexJournal } from './persist/journal.js';
-import { saveIndex, type SaveOptions } from './persist/save.js';
+import { saveIndex, type SaveOptions, type SaveResult } from './persist/save.js';
 import type { ByteStore } from './stores/agent-store.js';
 
 /** Distance functions. cosine = 1 - cos(a, b); l2 = squared Euclidean; dot = 1 - a.b. */
@@ -339,7 +339,7 @@ export class VectorIndex extends EngineObject {
    * holds another state under `name` than the one this index opened or last saved (unless
    * `overwrite`). See src/persist/save.ts. Cost: O(size) for a checkpoint, else O(changes).
    */
-  save(store: ByteStore, name: string, options?: SaveOptions): Promise<void> {
+  save(store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult> {
     return saveIndex(this, store, name, options);
   }
 

@@ -31,6 +31,16 @@ export interface SaveOptions {
   overwrite?: boolean;
 }
 
+/** What a save did. */
+export interface SaveResult {
+  /** The generation the store holds now: 1 after the first save under a name, then one more per save that wrote. */
+  generation: number;
+  /** What it wrote: a checkpoint, a log segment, or nothing (no change since the last save). */
+  kind: 'checkpoint' | 'log' | 'none';
+  /** Bytes written to the store: chunks and manifest. */
+  bytesWritten: number;
+}
+
 /** Default chunk size: 4 MiB. */
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
 /** Default share of the checkpoint the log may reach: 25%. */
@@ -73,14 +83,14 @@ function checkpointPieces(index: VectorIndex): Uint8Array[] {
  * checkpoint serialises and writes the index (O(size)); a log segment writes the operations
  * since the last save (O(their vectors)); both write the manifest (O(chunks)).
  */
-export async function saveIndex(index: VectorIndex, store: ByteStore, name: string, options: SaveOptions = {}): Promise<void> {
+export async function saveIndex(index: VectorIndex, store: ByteStore, name: string, options: SaveOptions = {}): Promise<SaveResult> {
   checkByteStore(store);
   checkIndexName(name);
   const o = resolveSaveOptions(options);
   return serialised(store, name, () => save(index, store, name, o));
 }
 
-async function save(index: VectorIndex, store: ByteStore, name: string, o: Resolved): Promise<void> {
+async function save(index: VectorIndex, store: ByteStore, name: string, o: Resolved): Promise<SaveResult> {
   // Everything up to the first await runs at once: the state saved is the index's now.
   const size = index.size;
   const efSearch = index.efSearch;
@@ -88,7 +98,7 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
   const checkpoint = o.overwrite || existing === undefined || existing.needsCheckpoint(o.logShare);
   if (!checkpoint && existing.idle && efSearch === existing.manifest?.efSearch) {
     await current(store, name, existing.manifest, false);
-    return;
+    return { generation: existing.manifest!.stamp.generation, kind: 'none', bytesWritten: 0 };
   }
   const snapshot = checkpoint ? checkpointPieces(index) : undefined;
   const binding = existing ?? index.journal.binding(store, name, true);
@@ -96,18 +106,21 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
   const pending = snapshot ? binding.takeCheckpoint(snapshot.reduce((n, p) => n + p.length, 0), o.logShare) : binding.takeLog();
   const pieces = snapshot ?? [encodeLog(pending.ops, index.dim)];
   let manifest: Manifest;
+  let manifestBytes: number;
   try {
     const stored = await current(store, name, expected, o.overwrite);
     const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
     const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
     manifest = { stamp, efSearch, dim: index.dim, size, parts: checkpoint ? [part] : [...expected!.parts, part] };
-    await writeManifest(store, name, manifest, part);
+    manifestBytes = await writeManifest(store, name, manifest, part);
   } catch (error) {
     binding.failed(pending);
     throw error;
   }
   binding.committed(pending, manifest, o.logShare);
   await removeLeftovers(store, name, manifest);
+  const bytesWritten = pieces.reduce((n, p) => n + p.length, manifestBytes);
+  return { generation: manifest.stamp.generation, kind: checkpoint ? 'checkpoint' : 'log', bytesWritten };
 }
 
 /**
@@ -139,20 +152,23 @@ async function current(store: ByteStore, name: string, expected: Manifest | unde
 }
 
 /**
- * Writes the manifest. If the write fails, finds out whether it landed anyway: if so the save
- * stands; if the store still holds the previous manifest, this save's chunks are deleted and the
- * error thrown; if that cannot be told, the chunks stay for a later save to remove.
+ * Writes the manifest and returns its size. If the write fails, finds out whether it landed
+ * anyway: if so the save stands; if the store still holds the previous manifest, this save's
+ * chunks are deleted and the error thrown; if that cannot be told, the chunks stay for a later
+ * save to remove.
  */
-async function writeManifest(store: ByteStore, name: string, manifest: Manifest, part: Part): Promise<void> {
+async function writeManifest(store: ByteStore, name: string, manifest: Manifest, part: Part): Promise<number> {
   const key = manifestKey(name);
+  const bytes = encodeManifest(manifest);
   try {
-    await storeCall(`writing '${key}' failed`, () => store.write(key, encodeManifest(manifest)));
+    await storeCall(`writing '${key}' failed`, () => store.write(key, bytes));
   } catch (error) {
     const now = await readManifest(store, name).then((m) => m ?? null, () => undefined);
-    if (now !== undefined && now !== null && sameStamp(now.stamp, manifest.stamp)) return;
+    if (now !== undefined && now !== null && sameStamp(now.stamp, manifest.stamp)) return bytes.length;
     if (now !== undefined) await deleteKeys(store, partKeys(name, part));
     throw error;
   }
+  return bytes.length;
 }
 
 function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
