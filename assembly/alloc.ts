@@ -181,6 +181,11 @@ export function arenaFree(ptr: usize): void {
   coalesceAndRelease(block);
 }
 
+/** Bytes a live block takes in the arena, its header included; 0 for `ptr` 0. Cost: O(1). */
+export function arenaBlockBytes(ptr: usize): u32 {
+  return ptr == 0 ? 0 : sizeOf(<u32>ptr - HEADER);
+}
+
 /** Usable payload bytes of an allocated block. */
 export function arenaCapacity(ptr: usize): u32 {
   return sizeOf(<u32>ptr - HEADER) - HEADER;

@@ -8,7 +8,7 @@
 //     +8 u32 flags  bit 31 = resident, bits 0..30 = pin count
 //   lru .. mru: a doubly linked list through the resident slots, oldest first
 //
-// Touch, pin and removal are O(1); choosing n victims walks from the oldest end, skipping pins.
+// Touch, pin and removal are O(1); victims are walked from the oldest end, skipping pins.
 
 import { arenaAlloc, arenaFree, arenaRealloc } from "./alloc";
 
@@ -120,18 +120,14 @@ export function cacheResident(h: usize): u32 {
   return asRecency(h).resident;
 }
 
-/** Writes up to n unpinned resident slots to out (u32 each), least recently used first; returns how many. Cost: O(n + pinned). */
-export function cacheVictims(h: usize, n: u32, out: usize): u32 {
+/**
+ * The least recently used unpinned resident slot used after slot `after` (NONE: from the
+ * oldest), or NONE when there is none: the host walks victims one call at a time, so choosing
+ * them needs no memory. Cost: O(1 + pinned slots skipped).
+ */
+export function cacheNextVictim(h: usize, after: u32): u32 {
   const c = asRecency(h);
-  let found: u32 = 0;
-  let s = c.lru;
-  while (s != NONE && found < n) {
-    const e = entry(c, s);
-    if ((load<u32>(e, 8) & ~RESIDENT) == 0) {
-      store<u32>(out + (<usize>found << 2), s);
-      found++;
-    }
-    s = load<u32>(e, 4);
-  }
-  return found;
+  let s = after == NONE ? c.lru : load<u32>(entry(c, after), 4);
+  while (s != NONE && (load<u32>(entry(c, s), 8) & ~RESIDENT) != 0) s = load<u32>(entry(c, s), 4);
+  return s;
 }

@@ -74,5 +74,5 @@ export {
   monitorTrend, monitorPressure, evictionShare,
 } from "./monitor";
 export {
-  cacheCreate, cacheDispose, cacheReserve, cacheTouch, cacheRemove, cachePin, cacheResident, cacheVictims,
+  cacheCreate, cacheDispose, cacheReserve, cacheTouch, cacheRemove, cachePin, cacheResident, cacheNextVictim,
 } from "./cache";

@@ -18,7 +18,8 @@ import type { AgentStore } from './stores/agent-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer } from './trajectory.js';
 import { checkInt, checkNumber } from './validate.js';
-import { SLOT_OUT } from './wasm/exports.js';
+
+const NO_SLOT = 0xffffffff;
 
 /** Options of {@link Engine.createAgentCache}. */
 export interface AgentCacheOptions {
@@ -252,20 +253,14 @@ export class AgentCache {
 
   /** Up to n unpinned agents not already being evicted, least recently used first. */
   private victims(n: number): Agent[] {
-    if (n === 0) return [];
-    const rt = this.rt;
-    return rt.run('evict', () => {
-      const out = rt.stage(SLOT_OUT, (n + this.agents.size) * 4, 'evict');
-      const found = rt.exports.cacheVictims(this.handle, n + this.agents.size, out);
-      const u32 = rt.u32();
-      const picked: Agent[] = [];
-      for (let i = 0; i < found && picked.length < n; i++) {
-        const agent = this.bySlot.get(u32[(out >>> 2) + i])!;
-        if (!agent.evicting) picked.push(agent);
-      }
-      for (const agent of picked) agent.evicting = true;
-      return picked;
-    });
+    const ex = this.rt.exports;
+    const picked: Agent[] = [];
+    for (let s = ex.cacheNextVictim(this.handle, NO_SLOT) >>> 0; s !== NO_SLOT && picked.length < n; s = ex.cacheNextVictim(this.handle, s) >>> 0) {
+      const agent = this.bySlot.get(s)!;
+      if (!agent.evicting) picked.push(agent);
+    }
+    for (const agent of picked) agent.evicting = true;
+    return picked;
   }
 
   /**

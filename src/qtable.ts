@@ -6,7 +6,8 @@
 import { DisposedError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
-import { loadSnapshot, readSnapshot } from './snapshot.js';
+import { encodeQTable } from './qlearn-encode.js';
+import { loadSnapshot } from './snapshot.js';
 import {
   checkAction, checkBatch, checkDone, checkReward, writeBatch, TRANSITION_BYTES, type TransitionBatch,
 } from './transitions.js';
@@ -218,15 +219,12 @@ export class QTable extends EngineObject {
 
   /**
    * The table as self-describing bytes (parameters, epsilon, generator state, rows, visits,
-   * CRC-32; format in assembly/qlearn/snapshot.ts), for {@link Engine.loadQTable}.
+   * CRC-32; format in docs/format.md), for {@link Engine.loadQTable}. Copied straight out of
+   * the table's blocks: takes no engine memory, so it works in a full engine.
    * Cost: O(rows * actions).
    */
   serialize(): Uint8Array {
-    return this.call('serialize', () => {
-      const ex = this.rt.exports;
-      const bytes = ex.qtableSnapshotBytes(this.handle) >>> 0;
-      return readSnapshot(this.rt, bytes, (out) => ex.qtableSerialize(this.handle, out), 'serialize');
-    });
+    return this.call('serialize', () => encodeQTable(this.rt, this.handle));
   }
 
   /** Frees this object's blocks in the engine. */

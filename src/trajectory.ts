@@ -6,7 +6,8 @@
 import { InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
-import { loadSnapshot, readSnapshot } from './snapshot.js';
+import { encodeTrajectory } from './qlearn-encode.js';
+import { loadSnapshot } from './snapshot.js';
 import { checkDone, checkReward, readBatch, TRANSITION_BYTES, type Transitions } from './transitions.js';
 import { checkId, checkInt } from './validate.js';
 import { SLOT_OUT } from './wasm/exports.js';
@@ -106,15 +107,11 @@ export class TrajectoryBuffer extends EngineObject {
 
   /**
    * The buffer as self-describing bytes (capacity, generator state, transitions oldest first,
-   * CRC-32; format in assembly/qlearn/trajectory.ts), for {@link Engine.loadTrajectoryBuffer}.
-   * Cost: O(size).
+   * CRC-32; format in docs/format.md), for {@link Engine.loadTrajectoryBuffer}. Copied straight
+   * out of the ring: takes no engine memory. Cost: O(size).
    */
   serialize(): Uint8Array {
-    return this.call('serialize', () => {
-      const ex = this.rt.exports;
-      const bytes = ex.trajectorySnapshotBytes(this.handle) >>> 0;
-      return readSnapshot(this.rt, bytes, (out) => ex.trajectorySerialize(this.handle, out), 'serialize');
-    });
+    return this.call('serialize', () => encodeTrajectory(this.rt, this.handle));
   }
 
   /** Frees this object's blocks in the engine. */

@@ -3,13 +3,13 @@
 // or 0 over budget, or 1 for bytes that are not a valid snapshot (handles are 16-byte aligned,
 // never 1). The host validates every argument before it calls in.
 
-import { QTable, qtableAlloc, qtableFree, findRow, rowValues, rowVisits } from "./qtable";
+import { QTable, qtableAlloc, qtableFree, qtableBytes, findRow, rowValues, rowVisits } from "./qtable";
 import { updateOne, updateBatch, bestAction, selectAction, decayEpsilon } from "./learn";
 import { mergeTables } from "./merge";
-import { snapshotBytes, writeSnapshot, loadSnapshot } from "./snapshot";
+import { loadSnapshot } from "./snapshot";
 import {
   Trajectory, trajAlloc, trajFree, trajPush, trajClear, trajSample, trajOrdered,
-  trajSnapshotBytes, trajWrite, trajLoad,
+  trajBytes, trajLoad,
 } from "./trajectory";
 
 const STATUS_OK: i32 = 0;
@@ -120,15 +120,31 @@ export function qtableMerge(h: usize, other: usize, weight: f64): i32 {
   return mergeTables(asTable(h), asTable(other), weight) ? STATUS_OK : STATUS_BUDGET;
 }
 
-/** Bytes of the table's snapshot (0xFFFFFFFF if it could not fit in 4 GiB). Cost: O(1). */
-export function qtableSnapshotBytes(h: usize): u32 {
-  const bytes = snapshotBytes(asTable(h));
-  return bytes > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>bytes;
+// What the host's snapshot writer (src/qlearn-encode.ts) reads a table's blocks through.
+
+/** Address of row 0 (rows are qtableStride(h) * 8 bytes: stride f32 values, then stride u32 visits). */
+export function qtableRows(h: usize): usize {
+  return asTable(h).rows;
 }
 
-/** Writes the table's snapshot to out (qtableSnapshotBytes bytes). Cost: O(rows * actions). */
-export function qtableSerialize(h: usize, out: usize): void {
-  writeSnapshot(asTable(h), out);
+/** Floats per row: actions padded to a multiple of 4. */
+export function qtableStride(h: usize): i32 {
+  return asTable(h).stride;
+}
+
+/** Address of the u32 state keys, one per row. */
+export function qtableKeys(h: usize): usize {
+  return asTable(h).keys;
+}
+
+/** The state of the table's generator (selectAction). */
+export function qtableRng(h: usize): u64 {
+  return asTable(h).rng;
+}
+
+/** Arena bytes the table holds, header and blocks. Cost: O(1). */
+export function qtableFootprint(h: usize): u32 {
+  return qtableBytes(asTable(h));
 }
 
 /** A table from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */
@@ -176,14 +192,24 @@ export function trajectoryOrdered(h: usize, out: usize): void {
   trajOrdered(asTrajectory(h), out);
 }
 
-/** Bytes of the ring's snapshot. */
-export function trajectorySnapshotBytes(h: usize): u32 {
-  return trajSnapshotBytes(asTrajectory(h));
+/** Slot the next push writes (the oldest record is at (head - size) mod capacity). */
+export function trajectoryHead(h: usize): u32 {
+  return asTrajectory(h).head;
 }
 
-/** Writes the ring's snapshot to out. Cost: O(size). */
-export function trajectorySerialize(h: usize, out: usize): void {
-  trajWrite(asTrajectory(h), out);
+/** Address of slot 0 of the ring (16 bytes a record: state, action | done << 31, reward, nextState). */
+export function trajectoryRecords(h: usize): usize {
+  return asTrajectory(h).records;
+}
+
+/** The state of the ring's generator (sample). */
+export function trajectoryRng(h: usize): u64 {
+  return asTrajectory(h).rng;
+}
+
+/** Arena bytes the ring holds, header and records. Cost: O(1). */
+export function trajectoryFootprint(h: usize): u32 {
+  return trajBytes(asTrajectory(h));
 }
 
 /** A ring from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */

@@ -20,7 +20,7 @@
 // was, `capacity` and `mapCap` move only when a grow succeeded, and rows added by an operation
 // that later runs out of budget are taken back out with dropRowsFrom.
 
-import { arenaAlloc, arenaFree, arenaGrow } from "../alloc";
+import { arenaAlloc, arenaBlockBytes, arenaFree, arenaGrow } from "../alloc";
 import { mapCapacityFor, mapRehashed, mapGet, mapSet, mapDelete } from "../idmap";
 import { prngSeed } from "./prng";
 
@@ -106,6 +106,12 @@ export function qtableFree(t: QTable): void {
   arenaFree(t.map);
   arenaFree(t.template);
   arenaFree(changetype<usize>(t));
+}
+
+/** Arena bytes the table holds: its header and every block. Cost: O(1). */
+export function qtableBytes(t: QTable): u32 {
+  return arenaBlockBytes(changetype<usize>(t)) + arenaBlockBytes(t.rows) + arenaBlockBytes(t.keys) +
+         arenaBlockBytes(t.map) + arenaBlockBytes(t.template);
 }
 
 /** Makes rows and keys hold `cap` rows; `capacity` moves only when both grew. */

@@ -1,4 +1,5 @@
 // Q-table snapshots: the bytes `serialize()` returns and `loadQTable` takes. Little-endian.
+// The host writes them (src/qlearn-encode.ts, straight out of the table's blocks); this file reads them.
 //
 //   off  size  field
 //   0    4     magic "EXQT" (45 58 51 54)
@@ -22,7 +23,7 @@
 // it allocates anything, and frees what it built if a key turns out to repeat.
 
 import { crc32 } from "../crc32";
-import { QTable, qtableAlloc, qtableFree, ensureRows, ensureMap, appendRow, rowValues, rowVisits, findRow } from "./qtable";
+import { qtableAlloc, qtableFree, ensureRows, ensureMap, appendRow, rowValues, rowVisits, findRow } from "./qtable";
 
 const MAGIC: u32 = 0x54515845;
 const VERSION: u32 = 1;
@@ -36,39 +37,6 @@ export const LOAD_CORRUPT: usize = 1;
 /** Bytes of the snapshot of a table of `rows` rows. */
 function snapshotBytes64(actions: u32, rows: u32): u64 {
   return <u64>HEADER + <u64>rows * (4 + (<u64>actions << 3)) + 4;
-}
-
-/** Bytes `writeSnapshot` will write for t. Cost: O(1). */
-export function snapshotBytes(t: QTable): u64 {
-  return snapshotBytes64(<u32>t.actions, t.count);
-}
-
-/** Writes t's snapshot to `out` (snapshotBytes(t) bytes). Cost: O(rows * actions). */
-export function writeSnapshot(t: QTable, out: usize): void {
-  const actions = <usize>t.actions;
-  store<u32>(out, MAGIC);
-  store<u32>(out, VERSION, 4);
-  store<u32>(out, <u32>actions, 8);
-  store<u32>(out, t.count, 12);
-  store<f64>(out, t.alpha, 16);
-  store<f64>(out, t.gamma, 24);
-  store<f64>(out, t.initial, 32);
-  store<f64>(out, t.epsilon, 40);
-  store<f64>(out, t.epsilonDecay, 48);
-  store<f64>(out, t.epsilonMin, 56);
-  store<u64>(out, t.rng, 64);
-  store<u64>(out, 0, 72);
-  const rows = <usize>t.count;
-  const keys = out + HEADER;
-  const values = keys + (rows << 2);
-  const visits = values + ((rows * actions) << 2);
-  memory.copy(keys, t.keys, rows << 2);
-  for (let r: u32 = 0; r < t.count; r++) {
-    memory.copy(values + ((<usize>r * actions) << 2), rowValues(t, r), actions << 2);
-    memory.copy(visits + ((<usize>r * actions) << 2), rowVisits(t, r), actions << 2);
-  }
-  const end = visits + ((rows * actions) << 2);
-  store<u32>(end, crc32(out, end - out));
 }
 
 @inline function unit(x: f64): bool {

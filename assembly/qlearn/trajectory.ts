@@ -7,14 +7,14 @@
 // A push into a full ring overwrites the oldest record. Samples and in-order reads are written
 // as transition batches (batch.ts).
 //
-// Snapshot (little-endian):
+// Snapshot (little-endian; the host writes it, src/qlearn-encode.ts, and trajLoad reads it):
 //   0   4  magic "EXTB" (45 58 54 42)      4   4  u32 format version (1)
 //   8   4  u32 capacity                    12  4  u32 size (<= capacity)
 //   16  8  u64 PRNG state (non-zero)       24  8  reserved, zero
 //   32     size records as above, oldest first (rewards finite)
 //   end-4  u32 CRC-32 of every byte before it
 
-import { arenaAlloc, arenaFree } from "../alloc";
+import { arenaAlloc, arenaBlockBytes, arenaFree } from "../alloc";
 import { crc32 } from "../crc32";
 import { prngSeed, prngNext, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
@@ -111,25 +111,9 @@ export function trajOrdered(t: Trajectory, out: usize): void {
   for (let i: u32 = 0; i < t.size; i++) copyOut(t, slotOf(t, i), out, t.size, i);
 }
 
-/** Bytes of t's snapshot. Cost: O(1). */
-export function trajSnapshotBytes(t: Trajectory): u32 {
-  return HEADER + t.size * <u32>RECORD + 4;
-}
-
-/** Writes t's snapshot (trajSnapshotBytes(t) bytes) to out. Cost: O(size). */
-export function trajWrite(t: Trajectory, out: usize): void {
-  store<u32>(out, MAGIC);
-  store<u32>(out, VERSION, 4);
-  store<u32>(out, t.capacity, 8);
-  store<u32>(out, t.size, 12);
-  store<u64>(out, t.rng, 16);
-  store<u64>(out, 0, 24);
-  const records = out + HEADER;
-  for (let i: u32 = 0; i < t.size; i++) {
-    memory.copy(records + <usize>i * RECORD, recordAt(t, slotOf(t, i)), RECORD);
-  }
-  const end = records + <usize>t.size * RECORD;
-  store<u32>(end, crc32(out, end - out));
+/** Arena bytes the ring holds: its header and its records. Cost: O(1). */
+export function trajBytes(t: Trajectory): u32 {
+  return arenaBlockBytes(changetype<usize>(t)) + arenaBlockBytes(t.records);
 }
 
 /** Whether the len bytes at p are a valid trajectory snapshot. Cost: O(len). */

@@ -23,7 +23,7 @@ export interface ElexExports {
   cacheRemove(h: number, slot: number): void;
   cachePin(h: number, slot: number, delta: number): number;
   cacheResident(h: number): number;
-  cacheVictims(h: number, n: number, out: number): number;
+  cacheNextVictim(h: number, after: number): number;
   kernelNorm(a: number, n: number): number;
   kernelNormalize(a: number, n: number): number;
   kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
@@ -60,8 +60,11 @@ export interface ElexExports {
   qtableSelectAction(h: number, s: number): number;
   qtableDecayEpsilon(h: number): number;
   qtableMerge(h: number, other: number, weight: number): number;
-  qtableSnapshotBytes(h: number): number;
-  qtableSerialize(h: number, out: number): void;
+  qtableRows(h: number): number;
+  qtableStride(h: number): number;
+  qtableKeys(h: number): number;
+  qtableRng(h: number): bigint;
+  qtableFootprint(h: number): number;
   qtableLoad(p: number, len: number): number;
   trajectoryCreate(capacity: number, seed: number): number;
   trajectoryDispose(h: number): void;
@@ -71,8 +74,10 @@ export interface ElexExports {
   trajectoryClear(h: number): void;
   trajectorySample(h: number, n: number, out: number): void;
   trajectoryOrdered(h: number, out: number): void;
-  trajectorySnapshotBytes(h: number): number;
-  trajectorySerialize(h: number, out: number): void;
+  trajectoryHead(h: number): number;
+  trajectoryRecords(h: number): number;
+  trajectoryRng(h: number): bigint;
+  trajectoryFootprint(h: number): number;
   trajectoryLoad(p: number, len: number): number;
 }
 
