@@ -17,7 +17,7 @@ import type { Runtime } from './runtime.js';
 import type { AgentStore } from './stores/agent-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer } from './trajectory.js';
-import { checkInt, checkNumber } from './validate.js';
+import { checkInt, checkNumber, checkOptionNames, optionNames } from './validate.js';
 
 const NO_SLOT = 0xffffffff;
 
@@ -34,6 +34,9 @@ export interface AgentCacheOptions {
   /** Transitions each agent's trajectory buffer keeps, 1..2^26; default 1000. */
   trajectoryCapacity?: number;
 }
+
+/** The names AgentCacheOptions has: anything else given to createAgentCache is E_ARGUMENT. */
+const AGENT_CACHE_OPTIONS = optionNames<AgentCacheOptions>({ store: true, maxAgents: true, evictAt: true, qtable: true, trajectoryCapacity: true });
 
 /** Counters of an AgentCache since it was created. */
 export interface AgentCacheStats {
@@ -75,6 +78,7 @@ export class AgentCache {
   /** @internal Use {@link Engine.createAgentCache}. */
   constructor(rt: Runtime, monitor: MemoryMonitor, options: AgentCacheOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('agent cache options must be an object');
+    checkOptionNames('createAgentCache', options, AGENT_CACHE_OPTIONS);
     this.store = options.store ?? new MemoryStore();
     for (const method of ['read', 'write', 'delete', 'keys'] as const) {
       if (typeof (this.store as unknown as Record<string, unknown>)[method] !== 'function') {

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
-import { checkInt, checkOneOf } from './validate.js';
+import { checkInt, checkOneOf, checkOptionNames, optionNames } from './validate.js';
 import { VectorIndex, createIndex, loadIndex, type IndexOptions } from './vector-index.js';
 import { openIndex } from './persist/open.js';
 import type { ByteStore } from './stores/agent-store.js';
@@ -43,6 +43,8 @@ export interface EngineOptions {
   monitorSamples?: number;
 }
 
+const ENGINE_OPTIONS = optionNames<EngineOptions>({ budgetBytes: true, simd: true, wasm: true, monitorSamples: true });
+
 export class Engine {
   /** The memory-pressure monitor: samples of usedBytes / budgetBytes, taken after every call that changed them. */
   readonly monitor: MemoryMonitor;
@@ -55,12 +57,13 @@ export class Engine {
 
   /**
    * Loads the SIMD build where the engine runs SIMD correctly (or as `simd` says) and sets up a
-   * memory capped at `budgetBytes`. Throws InvalidArgumentError for bad options, or for
+   * memory capped at `budgetBytes`. Throws InvalidArgumentError for bad or unknown options, or for
    * simd: 'on' where SIMD is unavailable, or a `wasm` that is not a module source. Cost: one
    * module compile (streamed from a URL where the server allows), a few ms.
    */
   static async create(options: EngineOptions = {}): Promise<Engine> {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('engine options must be an object');
+    checkOptionNames('Engine.create', options, ENGINE_OPTIONS);
     const budgetBytes = checkInt('budgetBytes', options.budgetBytes ?? DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES);
     const mode = checkOneOf<SimdMode>('simd', options.simd ?? 'auto', ['auto', 'on', 'off']);
     const monitorSamples = checkInt('monitorSamples', options.monitorSamples ?? DEFAULT_MONITOR_SAMPLES, 1, 4096);

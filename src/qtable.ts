@@ -11,7 +11,7 @@ import { loadSnapshot } from './snapshot.js';
 import {
   checkAction, checkBatch, checkDone, checkReward, writeBatch, TRANSITION_BYTES, type TransitionBatch,
 } from './transitions.js';
-import { F32_MAX, checkId, checkInt, checkNumber } from './validate.js';
+import { F32_MAX, checkId, checkInt, checkNumber, checkOptionNames, optionNames } from './validate.js';
 import { SLOT_IDS, STATUS_OK } from './wasm/exports.js';
 
 /** Most actions a table may have. */
@@ -39,12 +39,17 @@ export interface QTableOptions {
   seed?: number;
 }
 
+const QTABLE_OPTIONS = optionNames<QTableOptions>({
+  actions: true, alpha: true, gamma: true, epsilon: true, epsilonDecay: true, epsilonMin: true, initial: true, seed: true,
+});
+
 /** Options with their defaults filled in, checked. */
 export type QTableParams = Required<QTableOptions>;
 
 /** Checks QTableOptions and fills in defaults. */
 export function resolveQTableOptions(options: QTableOptions): QTableParams {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Q-table options must be an object');
+  checkOptionNames('createQTable', options, QTABLE_OPTIONS);
   return {
     actions: checkInt('actions', options.actions, 1, MAX_ACTIONS),
     alpha: checkNumber('alpha', options.alpha ?? 0.1, 0, 1),

@@ -9,7 +9,7 @@ import { EngineObject } from './engine-object.js';
 import { encodeTrajectory } from './qlearn-encode.js';
 import { loadSnapshot } from './snapshot.js';
 import { checkDone, checkReward, readBatch, TRANSITION_BYTES, type Transitions } from './transitions.js';
-import { checkId, checkInt } from './validate.js';
+import { checkId, checkInt, checkOptionNames, optionNames } from './validate.js';
 import { SLOT_OUT } from './wasm/exports.js';
 
 /** Most transitions a buffer may hold (2^26; 16 bytes each). */
@@ -27,9 +27,12 @@ export interface TrajectoryOptions {
   seed?: number;
 }
 
+const TRAJECTORY_OPTIONS = optionNames<TrajectoryOptions>({ capacity: true, seed: true });
+
 /** Creates a buffer in `rt` (one call); throws BudgetExceededError if its ring does not fit. */
 export function createTrajectoryBuffer(rt: Runtime, options: TrajectoryOptions): TrajectoryBuffer {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('trajectory options must be an object');
+  checkOptionNames('createTrajectoryBuffer', options, TRAJECTORY_OPTIONS);
   const capacity = checkInt('capacity', options.capacity, 1, MAX_TRAJECTORY_CAPACITY);
   const seed = checkInt('seed', options.seed ?? 42, 0, 0xffffffff);
   return rt.run('createTrajectoryBuffer', () => {

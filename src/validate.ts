@@ -34,6 +34,61 @@ export function checkOneOf<T extends string>(name: string, value: unknown, allow
   return value as T;
 }
 
+/**
+ * The option names of an options type, checked by the compiler: the object must name every key
+ * of T and nothing else. For {@link checkOptionNames}.
+ */
+export function optionNames<T>(names: Record<keyof T, true>): readonly string[] {
+  return Object.keys(names);
+}
+
+/**
+ * Throws InvalidArgumentError for the first own key of `options` that is not in `known`, naming
+ * the closest known one: "createIndex: unknown option 'efconstruction' (did you mean
+ * 'efConstruction'?)". A misspelt option is an error, never silently ignored.
+ * Cost: O(keys) for known keys, plus an edit distance per known name for an unknown one.
+ */
+export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new InvalidArgumentError(`${what}: unknown option '${key}' (did you mean '${closestName(key, known)}'?)`);
+    }
+  }
+}
+
+/**
+ * The name in `known` nearest to `name`, compared in lower case without '_' or '-': one that
+ * starts with it first ('budget' -> 'budgetBytes'), else the fewest edits.
+ */
+function closestName(name: string, known: readonly string[]): string {
+  const plain = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const given = plain(name);
+  let best = known[0];
+  let bestScore = Infinity;
+  for (const candidate of known) {
+    const other = plain(candidate);
+    const score = other.startsWith(given) ? (other.length - given.length) / 1000 : editDistance(given, other);
+    if (score < bestScore) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance between a and b (insertions, deletions, substitutions). Cost: O(|a| * |b|). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
 /** Throws unless `value` is array-like (an array or typed array). */
 export function checkArrayLike(name: string, value: unknown): ArrayLike<number> {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') {

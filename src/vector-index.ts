@@ -7,7 +7,7 @@ import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
 import { loadSnapshot, readSnapshot } from './snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
-import { checkArrayLike, checkId, checkInt, checkOneOf, checkRows } from './validate.js';
+import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from './validate.js';
 import { IndexJournal } from './persist/journal.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './persist/save.js';
 import type { ByteStore } from './stores/agent-store.js';
@@ -48,6 +48,9 @@ export interface SearchOptions {
   filter?: (id: number) => boolean;
 }
 
+const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true });
+const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
+
 /** k nearest neighbours, nearest first. */
 export interface SearchResult {
   ids: Uint32Array;
@@ -67,6 +70,7 @@ export interface IndexParams {
 /** Checks IndexOptions and fills in defaults. */
 function resolveIndexOptions(options: IndexOptions): IndexParams {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('index options must be an object');
+  checkOptionNames('createIndex', options, INDEX_OPTIONS);
   return {
     dim: checkInt('dim', options.dim, 1, MAX_DIM),
     metric: checkOneOf('metric', options.metric ?? 'cosine', METRICS),
@@ -233,9 +237,7 @@ export class VectorIndex extends EngineObject {
   search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
     checkArrayLike('query', query);
     checkInt('k', k, 1, MAX_EF);
-    const ef = options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF);
-    const filter = options.filter;
-    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
+    const { ef, filter } = this.searchOptions('search', options);
     if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
     checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
     return this.call('search', () => {
@@ -258,12 +260,13 @@ export class VectorIndex extends EngineObject {
   /**
    * Searches every row of `queries` (row-major, a multiple of dim) for k neighbours each.
    * Returns rows of k, row-major; where a row has fewer results the rest hold id 0xFFFFFFFF
-   * and distance Infinity. Cost: one HNSW query per row, one call per 1024 rows.
+   * and distance Infinity. `filter` applies to every row, as in {@link search}. Cost: one HNSW
+   * query per row, one call per 1024 rows.
    */
-  searchBatch(queries: ArrayLike<number>, k: number, options: { ef?: number } = {}): SearchResult {
+  searchBatch(queries: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
     checkArrayLike('queries', queries);
     checkInt('k', k, 1, MAX_EF);
-    const ef = options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF);
+    const { ef, filter } = this.searchOptions('searchBatch', options);
     if (queries.length % this.dim !== 0) {
       throw new DimensionMismatchError(this.dim, queries.length % this.dim, `queries (length ${queries.length}) last row`);
     }
@@ -279,18 +282,32 @@ export class VectorIndex extends EngineObject {
       const chunk = Math.min(n, CHUNK_ROWS);
       const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
       const out = rt.stage(SLOT_OUT, chunk * k * 8, 'searchBatch');
-      for (let first = 0; first < n; first += chunk) {
-        const rows = Math.min(chunk, n - first);
-        const f32 = rt.f32();
-        for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
-        ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, out);
-        const pairs = readPairs(rt, out, rows * k);
-        ids.set(pairs.ids, first * k);
-        distances.set(pairs.distances, first * k);
+      rt.filter = filter ?? null;
+      try {
+        for (let first = 0; first < n; first += chunk) {
+          const rows = Math.min(chunk, n - first);
+          const f32 = rt.f32();
+          for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
+          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, out);
+          const pairs = readPairs(rt, out, rows * k);
+          ids.set(pairs.ids, first * k);
+          distances.set(pairs.distances, first * k);
+        }
+      } finally {
+        rt.filter = null;
       }
       if (n > CHUNK_ROWS) ex.stagingRelease();
       return { ids, distances };
     });
+  }
+
+  /** Checks the options of a search: known names, ef (default efSearch), filter. */
+  private searchOptions(what: string, options: SearchOptions): { ef: number; filter: ((id: number) => boolean) | undefined } {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object`);
+    checkOptionNames(what, options, SEARCH_OPTIONS);
+    const filter = options.filter;
+    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
+    return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 
   /** Removes `id`; returns whether it was present. Its slot is reused by later adds. Cost: O(1). */
