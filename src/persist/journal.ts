@@ -93,8 +93,14 @@ export class Binding {
     this.follow(manifest, logShare);
   }
 
-  /** Follows `manifest` as the stored state this index is at (after a commit, or an open). Cost: O(parts). */
-  follow(manifest: Manifest, logShare: number): void {
+  /** An index was just opened from `manifest`: it records from here on. Cost: O(parts). */
+  opened(manifest: Manifest, logShare: number): void {
+    this.overflow = false;
+    this.follow(manifest, logShare);
+  }
+
+  /** Follows `manifest` as the stored state this index is at. Cost: O(parts). */
+  private follow(manifest: Manifest, logShare: number): void {
     this.manifest = manifest;
     this.checkpointBytes = partBytes(manifest.parts[0]);
     this.logBytes = manifest.parts.slice(1).reduce((sum, p) => sum + partBytes(p), 0);

@@ -57,7 +57,7 @@ export async function openIndex(rt: Runtime, store: ByteStore, name: string): Pr
       }
       if (parts.length < manifest.parts.length) continue;
       const index = rebuild(rt, name, manifest, parts);
-      index.journal.binding(store, name, true).follow(manifest, DEFAULT_LOG_SHARE);
+      index.journal.binding(store, name, true).opened(manifest, DEFAULT_LOG_SHARE);
       return index;
     }
   });
