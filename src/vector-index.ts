@@ -21,8 +21,17 @@ const MAX_EF = 100000;
 /** Rows a batch streams through staging memory at a time. */
 const CHUNK_ROWS = 1024;
 
-/** The id searchBatch puts where a row has fewer than k results (its distance is Infinity). */
+/**
+ * The id searchBatch puts where a row has fewer than k results (its distance is Infinity). It is
+ * never an id of the index: add and addBatch refuse it. `counts` says how many results a row has.
+ */
 export const MISSING_ID = 0xffffffff;
+
+/** Throws unless `value` is an id an index can store: a uint32 other than MISSING_ID. */
+function checkStorableId(value: unknown, name = 'id'): number {
+  if (value === MISSING_ID) throw new InvalidArgumentError(`${name} must not be 0xFFFFFFFF (MISSING_ID, searchBatch's padding)`);
+  return checkId(value, name);
+}
 
 /** Options of {@link Engine.createIndex}. */
 export interface IndexOptions {
@@ -55,6 +64,12 @@ const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
 export interface SearchResult {
   ids: Uint32Array;
   distances: Float32Array;
+}
+
+/** searchBatch's answer: rows of k, and how many results each row has (the rest is padding). */
+export interface BatchSearchResult extends SearchResult {
+  /** Results in row r: ids and distances r*k .. r*k + counts[r] - 1; the rest are MISSING_ID / Infinity. */
+  counts: Uint32Array;
 }
 
 /** Resolved index parameters. */
@@ -152,12 +167,12 @@ export class VectorIndex extends EngineObject {
   }
 
   /**
-   * Adds `vector` under `id` (uint32, chosen by the caller), or replaces the vector of an id
+   * Adds `vector` under `id` (uint32 but MISSING_ID, chosen by the caller), or replaces the vector of an id
    * that exists. Throws DimensionMismatchError, InvalidVectorError, InvalidArgumentError or
    * BudgetExceededError, changing nothing. Cost: O(efConstruction * M * log n) distances.
    */
   add(id: number, vector: ArrayLike<number>): void {
-    checkId(id);
+    checkStorableId(id);
     checkArrayLike('vector', vector);
     if (vector.length !== this.dim) throw new DimensionMismatchError(this.dim, vector.length);
     this.insertRows([id], vector, 'add');
@@ -171,7 +186,7 @@ export class VectorIndex extends EngineObject {
   addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>): void {
     checkArrayLike('ids', ids);
     checkArrayLike('vectors', vectors);
-    for (let i = 0; i < ids.length; i++) checkId(ids[i], `ids[${i}]`);
+    for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
     if (vectors.length !== ids.length * this.dim) {
       throw new DimensionMismatchError(
         ids.length * this.dim, vectors.length, `vectors (${ids.length} ids x dim ${this.dim})`,
@@ -259,11 +274,12 @@ export class VectorIndex extends EngineObject {
 
   /**
    * Searches every row of `queries` (row-major, a multiple of dim) for k neighbours each.
-   * Returns rows of k, row-major; where a row has fewer results the rest hold id 0xFFFFFFFF
-   * and distance Infinity. `filter` applies to every row, as in {@link search}. Cost: one HNSW
-   * query per row, one call per 1024 rows.
+   * Returns rows of k, row-major, and `counts`, the results in each row: a row with fewer than
+   * k results is padded with id MISSING_ID (0xFFFFFFFF, never an id of the index) and distance
+   * Infinity. `filter` applies to every row, as in {@link search}. Cost: one HNSW query per
+   * row, one call per 1024 rows.
    */
-  searchBatch(queries: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
+  searchBatch(queries: ArrayLike<number>, k: number, options: SearchOptions = {}): BatchSearchResult {
     checkArrayLike('queries', queries);
     checkInt('k', k, 1, MAX_EF);
     const { ef, filter } = this.searchOptions('searchBatch', options);
@@ -274,7 +290,8 @@ export class VectorIndex extends EngineObject {
     checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
     const ids = new Uint32Array(n * k);
     const distances = new Float32Array(n * k);
-    if (n === 0) return { ids, distances };
+    const counts = new Uint32Array(n);
+    if (n === 0) return { ids, distances, counts };
     return this.call('searchBatch', () => {
       const rt = this.rt;
       const ex = rt.exports;
@@ -282,22 +299,24 @@ export class VectorIndex extends EngineObject {
       const chunk = Math.min(n, CHUNK_ROWS);
       const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
       const out = rt.stage(SLOT_OUT, chunk * k * 8, 'searchBatch');
+      const countsPtr = rt.stage(SLOT_IDS, chunk * 4, 'searchBatch');
       rt.filter = filter ?? null;
       try {
         for (let first = 0; first < n; first += chunk) {
           const rows = Math.min(chunk, n - first);
           const f32 = rt.f32();
           for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
-          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, out);
+          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, out, countsPtr);
           const pairs = readPairs(rt, out, rows * k);
           ids.set(pairs.ids, first * k);
           distances.set(pairs.distances, first * k);
+          counts.set(rt.u32().subarray(countsPtr >>> 2, (countsPtr >>> 2) + rows), first);
         }
       } finally {
         rt.filter = null;
       }
       if (n > CHUNK_ROWS) ex.stagingRelease();
-      return { ids, distances };
+      return { ids, distances, counts };
     });
   }
 

@@ -84,16 +84,18 @@ export function indexSearch(h: usize, k: u32, ef: u32, filtered: bool, out: usiz
 
 /**
  * Searches n queries (rows of dim floats at qPtr), k each, into out: n rows of k (distance, id)
- * pairs, a row's missing results as (Infinity, 0xFFFFFFFF); with `filtered`, only ids the host's
- * predicate accepts. Needs indexPrepareSearch(k, ef).
+ * pairs, a row's missing results as (Infinity, 0xFFFFFFFF), and each row's count of results to
+ * counts (u32 each); with `filtered`, only ids the host's predicate accepts. Needs
+ * indexPrepareSearch(k, ef).
  */
-export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, filtered: bool, out: usize): void {
+export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, filtered: bool, out: usize, counts: usize): void {
   const idx = asIndex(h);
   const rowBytes = <usize>idx.dim << 2;
   for (let i: u32 = 0; i < n; i++) {
     memory.copy(idx.input, qPtr + <usize>i * rowBytes, rowBytes);
     const row = out + ((<usize>i * <usize>k) << 3);
     const found = indexSearch(h, k, ef, filtered, row);
+    store<u32>(counts + (<usize>i << 2), found);
     for (let j = found; j < k; j++) {
       store<f32>(row + (<usize>j << 3), Infinity);
       store<u32>(row + (<usize>j << 3), 0xFFFFFFFF, 4);

@@ -37,7 +37,7 @@ export interface ElexExports {
   indexCapacity(h: number): number;
   indexPrepareSearch(h: number, k: number, ef: number): number;
   indexSearch(h: number, k: number, ef: number, filtered: number, out: number): number;
-  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, out: number): void;
+  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, out: number, counts: number): void;
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
   indexSize(h: number): number;
