@@ -29,8 +29,8 @@ export function kernelNorm(a: usize, n: i32): f32 {
   return norm(a, n);
 }
 
-/** Scales n floats to unit length in place; returns the old norm. */
-export function kernelNormalize(a: usize, n: i32): f32 {
+/** Scales n floats to unit length in place (in float64); returns the old norm. */
+export function kernelNormalize(a: usize, n: i32): f64 {
   return normalize(a, n);
 }
 

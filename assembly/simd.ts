@@ -9,6 +9,7 @@
 // pipeline), then one accumulator over 4 floats a step, then a scalar tail. The scalar twins
 // keep four accumulators too, so the SIMD-vs-scalar comparison measures the vector unit alone.
 // `dot`, `l2sq` and friends pick the variant at compile time (ASC_FEATURE_SIMD).
+// `normalize` is one float64 loop in both builds, so both store a cosine row with the same bits.
 
 @inline function sumLanes(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
@@ -110,28 +111,6 @@
   return sum;
 }
 
-/** Multiplies n floats at a by s in place, f32x4. Cost: ~n/4 steps. */
-export function scaleF32x4(a: usize, n: i32, s: f32): void {
-  const sv = f32x4.splat(s);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const p = a + (<usize>i << 2);
-    v128.store(p, f32x4.mul(v128.load(p), sv));
-  }
-  for (; i < n; i++) {
-    const p = a + (<usize>i << 2);
-    store<f32>(p, load<f32>(p) * s);
-  }
-}
-
-/** Multiplies n floats at a by s in place, scalar. Cost: n steps. */
-export function scaleScalar(a: usize, n: i32, s: f32): void {
-  for (let i = 0; i < n; i++) {
-    const p = a + (<usize>i << 2);
-    store<f32>(p, load<f32>(p) * s);
-  }
-}
-
 /** Dot product with the build's kernel (f32x4 in the SIMD build). */
 @inline export function dot(a: usize, b: usize, n: i32): f32 {
   if (ASC_FEATURE_SIMD) return dotF32x4(a, b, n);
@@ -149,12 +128,34 @@ export function norm(a: usize, n: i32): f32 {
   return Mathf.sqrt(dot(a, a, n));
 }
 
-/** Scales n floats at a to unit length; returns the norm it had (0 leaves a unchanged). */
-export function normalize(a: usize, n: i32): f32 {
-  const len = norm(a, n);
+/**
+ * Scales n floats at a to unit length, in float64 in both builds: rows far below or above
+ * float32's range (1e-30, 1e-40 or 1e30 a component) normalise too, and both builds store the
+ * same bits. Returns the norm the row had; a zero row is left as it is. Cost: 2n float64 steps.
+ */
+export function normalize(a: usize, n: i32): f64 {
+  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = a + (<usize>i << 2);
+    const x0 = <f64>load<f32>(p), x1 = <f64>load<f32>(p, 4), x2 = <f64>load<f32>(p, 8), x3 = <f64>load<f32>(p, 12);
+    s0 += x0 * x0;
+    s1 += x1 * x1;
+    s2 += x2 * x2;
+    s3 += x3 * x3;
+  }
+  let sum = (s0 + s1) + (s2 + s3);
+  for (; i < n; i++) {
+    const x = <f64>load<f32>(a + (<usize>i << 2));
+    sum += x * x;
+  }
+  const len = Math.sqrt(sum);
   if (len > 0) {
-    if (ASC_FEATURE_SIMD) scaleF32x4(a, n, <f32>1 / len);
-    else scaleScalar(a, n, <f32>1 / len);
+    const inv = 1.0 / len;
+    for (let j = 0; j < n; j++) {
+      const p = a + (<usize>j << 2);
+      store<f32>(p, <f32>(<f64>load<f32>(p) * inv));
+    }
   }
   return len;
 }

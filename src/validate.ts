@@ -99,7 +99,8 @@ export function checkArrayLike(name: string, value: unknown): ArrayLike<number> 
 
 /**
  * Checks `count` rows of `dim` numbers starting at `offset` in `values`: every component a
- * finite float32, the squared norm representable in float32, and non-zero when `nonZero`.
+ * finite float32, the squared norm representable in float32, and, when `nonZero` (cosine), some
+ * component non-zero as float32 (1e-50 becomes 0 when stored, so [1e-50, 0] has no direction).
  * Cost: one pass over the data.
  */
 export function checkRows(
@@ -107,6 +108,7 @@ export function checkRows(
 ): void {
   for (let r = 0; r < count; r++) {
     let sumSq = 0;
+    let zero = nonZero;
     const base = offset + r * dim;
     for (let i = 0; i < dim; i++) {
       const v = values[base + i];
@@ -114,12 +116,13 @@ export function checkRows(
         throw new InvalidVectorError(`${rowName(what, r, count)} has a non-finite component at ${i}: ${String(v)}`);
       }
       sumSq += v * v;
+      if (zero && Math.fround(v) !== 0) zero = false;
     }
     if (sumSq > F32_MAX) {
       throw new InvalidVectorError(`${rowName(what, r, count)} has a squared norm (${sumSq}) beyond float32`);
     }
-    if (nonZero && sumSq === 0) {
-      throw new InvalidVectorError(`${rowName(what, r, count)} is a zero vector, which has no direction under cosine`);
+    if (zero) {
+      throw new InvalidVectorError(`${rowName(what, r, count)} is a zero vector as float32, which has no direction under cosine`);
     }
   }
 }
