@@ -5,8 +5,12 @@
 //
 // in f32, one rounding per operation, in this order (the host's reference does the same):
 //   future = done ? 0 : max over row s' (initial when s' has no row)
-//   target = done ? r : r + gamma * future
-//   Q      = Q + alpha * (target - Q)
+//   target = done ? r : sat(r + gamma * future)
+//   Q      = sat(Q + alpha * sat(target - Q))
+// where sat clamps to +-f32.MAX_VALUE: a sum that overflows float32 saturates at the largest
+// finite float32 instead of becoming Infinity (and then NaN). Rewards, initial and so every Q
+// value are finite, so both builds' row maxima (f32x4.pmax and the scalar compare-select, which
+// differ only on NaN) always agree. For values that do not overflow, sat changes nothing.
 //
 // A batch (layout in batch.ts) runs in three passes. The first finds or appends the row of
 // every updated state (a failure drops the rows it appended, so the table is as before) and
@@ -19,6 +23,12 @@
 import { QTable, rowValues, rowVisits, findRow, reserveRow, dropRowsFrom } from "./qtable";
 import { prngNext, prngUnit, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
+
+/** x clamped to [-f32.MAX_VALUE, f32.MAX_VALUE]: an overflowed sum saturates (x is never NaN). */
+@inline function saturate(x: f32): f32 {
+  const max = f32.MAX_VALUE;
+  return select<f32>(max, select<f32>(-max, x, x < -max), x > max);
+}
 
 /** max(a, b) as a compare and select: values are never NaN, so f32.max's NaN handling is not needed. */
 @inline function larger(a: f32, b: f32): f32 {
@@ -112,10 +122,10 @@ export function decayEpsilon(t: QTable): void {
 @inline function apply(t: QTable, rs: u32, a: u32, reward: f32, next: i32, done: bool,
                        alpha: f32, gamma: f32, initial: f32): f32 {
   let target = reward;
-  if (!done) target = reward + gamma * (next < 0 ? initial : rowMax(t, <u32>next));
+  if (!done) target = saturate(reward + gamma * (next < 0 ? initial : rowMax(t, <u32>next)));
   const p = rowValues(t, rs) + (<usize>a << 2);
   const q = load<f32>(p);
-  const updated = q + alpha * (target - q);
+  const updated = saturate(q + alpha * saturate(target - q));
   store<f32>(p, updated);
   const v = rowVisits(t, rs) + (<usize>a << 2);
   store<u32>(v, load<u32>(v) + 1);

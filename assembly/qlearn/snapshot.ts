@@ -8,14 +8,14 @@
 //   12   4     u32 rows
 //   16   8     f64 alpha            [0, 1]
 //   24   8     f64 gamma            [0, 1]
-//   32   8     f64 initial          finite
+//   32   8     f64 initial          within +-f32.MAX_VALUE (finite as float32)
 //   40   8     f64 epsilon          [0, 1]
 //   48   8     f64 epsilonDecay     [0, 1]
 //   56   8     f64 epsilonMin       [0, 1]
 //   64   8     u64 PRNG state       non-zero
 //   72   8     reserved, zero
 //   80         u32 keys[rows]                 state key of each row, all distinct
-//              f32 values[rows * actions]     row-major, no padding
+//              f32 values[rows * actions]     row-major, no padding, finite
 //              u32 visits[rows * actions]
 //   end-4 4    u32 CRC-32 of every byte before it
 //
@@ -43,17 +43,31 @@ function snapshotBytes64(actions: u32, rows: u32): u64 {
   return x >= 0 && x <= 1;
 }
 
-/** Whether the len bytes at p are a well-formed snapshot (everything but key uniqueness). */
+/** Whether every one of the n float32 values at p is finite. Cost: O(n). */
+function allFinite(p: usize, n: usize): bool {
+  for (let i: usize = 0; i < n; i++) {
+    const x = load<f32>(p + (i << 2));
+    if (x - x != 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the len bytes at p are a well-formed snapshot (everything but key uniqueness): sizes,
+ * checksum, parameters in range, `initial` and every Q value finite float32. Cost: O(len).
+ */
 function validSnapshot(p: usize, len: u32): bool {
   if (len < HEADER + 4 || load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION) return false;
   const actions = load<u32>(p, 8);
+  const rows = load<u32>(p, 12);
   if (actions == 0 || actions > MAX_ACTIONS) return false;
-  if (snapshotBytes64(actions, load<u32>(p, 12)) != <u64>len) return false;
+  if (snapshotBytes64(actions, rows) != <u64>len) return false;
   if (crc32(p, <usize>len - 4) != load<u32>(p + <usize>len - 4)) return false;
   const initial = load<f64>(p, 32);
   return unit(load<f64>(p, 16)) && unit(load<f64>(p, 24)) && unit(load<f64>(p, 40)) &&
-         unit(load<f64>(p, 48)) && unit(load<f64>(p, 56)) && initial - initial == 0 &&
-         load<u64>(p, 64) != 0 && load<u64>(p, 72) == 0;
+         unit(load<f64>(p, 48)) && unit(load<f64>(p, 56)) && Math.abs(initial) <= <f64>f32.MAX_VALUE &&
+         load<u64>(p, 64) != 0 && load<u64>(p, 72) == 0 &&
+         allFinite(p + HEADER + (<usize>rows << 2), <usize>rows * <usize>actions);
 }
 
 /**

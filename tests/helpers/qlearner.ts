@@ -1,7 +1,8 @@
 /**
  * A plain-JS Q-learner (a Map of rows) the engine's QTable is checked against. It stores float32
  * and rounds with Math.fround after every operation the engine performs in f32, in the same
- * order, so the two agree to the last bit; merge is computed in float64 like the engine's.
+ * order (saturating at +-F32_MAX where a sum overflows), so the two agree to the last bit; merge
+ * is computed in float64 like the engine's.
  */
 export interface ReferenceOptions {
   actions: number;
@@ -11,6 +12,9 @@ export interface ReferenceOptions {
 }
 
 const f = Math.fround;
+const F32_MAX = 3.4028234663852886e38;
+/** The engine's saturation: an overflowed float32 sum becomes +-F32_MAX, never Infinity. */
+const sat = (x: number) => Math.min(F32_MAX, Math.max(-F32_MAX, x));
 
 export class ReferenceQLearner {
   readonly actions: number;
@@ -69,10 +73,10 @@ export class ReferenceQLearner {
 
   update(s: number, a: number, r: number, s2: number, done = false): number {
     const reward = f(r);
-    const target = done ? reward : f(reward + f(this.gamma * this.maxOf(s2)));
+    const target = done ? reward : sat(f(reward + f(this.gamma * this.maxOf(s2))));
     const row = this.row(s);
     const q = row[a];
-    row[a] = f(q + f(this.alpha * f(target - q)));
+    row[a] = sat(f(q + f(this.alpha * sat(f(target - q)))));
     this.visitRows.get(s)![a]++;
     return row[a];
   }
