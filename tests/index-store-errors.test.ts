@@ -291,3 +291,31 @@ test('bad arguments are E_ARGUMENT, a disposed index E_DISPOSED, a failing read 
   ix.dispose();
   await expect(ix.save(store, 'x')).rejects.toBeInstanceOf(DisposedError);
 });
+
+test('another process saving while a save writes its chunks: the later manifest write is refused, the other save stays whole', async () => {
+  const inner = await copyOf(saved);
+  // Two "processes": two store objects over the same values, so the in-process queue does not order them.
+  let interleave: (() => Promise<void>) | undefined;
+  const mine: ByteStore = {
+    ...bind(inner),
+    async write(k, bytes) {
+      await inner.write(k, bytes);
+      const other = interleave;
+      interleave = undefined;
+      if (other && k !== MANIFEST) await other();
+    },
+  };
+  const theirs = bind(inner);
+  const a = await e.openIndex(mine, 'docs');
+  const b = await e.openIndex(theirs, 'docs');
+  a.add(7001, [1, 1, 1, 1, 1, 1]);
+  b.add(7002, [2, 2, 2, 2, 2, 2]);
+  interleave = async () => {
+    await b.save(theirs, 'docs');
+  };
+  await expect(a.save(mine, 'docs')).rejects.toThrow(/conflicting saves: the store holds generation 4/);
+  const opened = await e.openIndex(inner, 'docs');
+  expect(digest(opened)).toBe(digest(b));
+  const m = await manifestOf(inner);
+  expect((await inner.keys()).sort()).toEqual([MANIFEST, ...m.parts.flatMap((p) => p.chunks.map((_, i) => `@index/docs/${p.stamp.generation}-${p.stamp.token.toString(16).padStart(8, '0')}/${i}`))].sort());
+});

@@ -10,6 +10,14 @@ import type { ByteStore } from '../stores/agent-store.js';
 import { partBytes, type Manifest } from './manifest.js';
 import { EMPTY_LOG_BYTES, REMOVE_BYTES, addBytes, type Op } from './oplog.js';
 
+/** Default share of the checkpoint's bytes the log may reach before a save writes a checkpoint. */
+export const DEFAULT_LOG_SHARE = 0.25;
+
+/** Log bytes a binding records at most: the larger of the last save's logShare and the default, of the checkpoint. */
+function recordLimit(logShare: number, checkpointBytes: number): number {
+  return Math.max(logShare, DEFAULT_LOG_SHARE) * checkpointBytes;
+}
+
 /** The operations a save took from a binding, to drop once the save has committed. */
 export interface Pending {
   /** Whether the save writes a checkpoint (else a log segment of `ops`). */
@@ -48,7 +56,7 @@ export class Binding {
   }
 
   /** Forgets the recorded operations: the next save writes a checkpoint. Cost: O(1). */
-  drop(): void {
+  private drop(): void {
     this.overflow = true;
     this.ops = [];
     this.opsBytes = 0;
@@ -72,7 +80,7 @@ export class Binding {
 
   /**
    * Starts a checkpoint of `checkpointBytes` bytes taken now: from here on operations are
-   * recorded against it (limit `logShare` of it). If the save fails, {@link failed} makes the
+   * recorded against it. If the save fails, {@link failed} makes the
    * next save a checkpoint again. Cost: O(1).
    */
   takeCheckpoint(checkpointBytes: number, logShare: number): Pending {
@@ -80,7 +88,7 @@ export class Binding {
     this.overflow = false;
     this.checkpointBytes = checkpointBytes;
     this.logBytes = 0;
-    this.logLimit = logShare * checkpointBytes;
+    this.logLimit = recordLimit(logShare, checkpointBytes);
     return { checkpoint: true, ops: [], bytes: 0, epoch: this.epoch };
   }
 
@@ -94,9 +102,9 @@ export class Binding {
   }
 
   /** An index was just opened from `manifest`: it records from here on. Cost: O(parts). */
-  opened(manifest: Manifest, logShare: number): void {
+  opened(manifest: Manifest): void {
     this.overflow = false;
-    this.follow(manifest, logShare);
+    this.follow(manifest, DEFAULT_LOG_SHARE);
   }
 
   /** Follows `manifest` as the stored state this index is at. Cost: O(parts). */
@@ -104,7 +112,7 @@ export class Binding {
     this.manifest = manifest;
     this.checkpointBytes = partBytes(manifest.parts[0]);
     this.logBytes = manifest.parts.slice(1).reduce((sum, p) => sum + partBytes(p), 0);
-    this.logLimit = logShare * this.checkpointBytes;
+    this.logLimit = recordLimit(logShare, this.checkpointBytes);
   }
 
   /** The save that took `pending` failed. After a checkpoint the operations before it are not recorded, so the next save writes one again. */
@@ -113,7 +121,11 @@ export class Binding {
   }
 }
 
-/** An index's bindings, fed by its add, addBatch and remove. */
+/**
+ * An index's bindings, fed by its add, addBatch and remove (the only calls that change an index
+ * today; a later one that no log record describes must drop every binding, so the next saves
+ * write checkpoints).
+ */
 export class IndexJournal {
   private readonly bindings = new Map<ByteStore, Map<string, Binding>>();
   private count = 0;
@@ -142,11 +154,6 @@ export class IndexJournal {
   /** Records a remove that returned true. Cost: O(bindings). */
   removed(id: number): void {
     if (this.count !== 0) this.each(REMOVE_BYTES, () => ({ kind: 'remove', id }));
-  }
-
-  /** After a change no log record describes: every binding's next save writes a checkpoint. Cost: O(bindings). */
-  invalidate(): void {
-    for (const names of this.bindings.values()) for (const b of names.values()) b.drop();
   }
 
   private each(bytes: number, op: () => Op): void {

@@ -39,6 +39,11 @@ export interface Stamp {
   token: number;
 }
 
+/** Whether two stamps (or their absence) are the same save. */
+export function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.generation === b.generation && a.token === b.token);
+}
+
 /** The key of chunk `i` of the part written by the save `stamp` of index `name`. */
 export function chunkKey(name: string, stamp: Stamp, i: number): string {
   return `${namePrefix(name)}${stamp.generation}-${stamp.token.toString(16).padStart(8, '0')}/${i}`;

@@ -9,11 +9,10 @@ import {
 import type { Runtime } from '../runtime.js';
 import { checkByteStore, type ByteStore } from '../stores/agent-store.js';
 import { loadIndex, type VectorIndex } from '../vector-index.js';
-import { checkIndexName, manifestKey } from './keys.js';
+import { checkIndexName, manifestKey, sameStamp } from './keys.js';
 import type { Manifest } from './manifest.js';
 import { decodeLog, type Op } from './oplog.js';
 import { serialised } from './queue.js';
-import { DEFAULT_LOG_SHARE } from './save.js';
 import { partKeys, readManifest, readPart } from './store-io.js';
 
 /** Times a read starts over when a chunk vanished because another writer saved meanwhile. */
@@ -49,7 +48,7 @@ export async function openIndex(rt: Runtime, store: ByteStore, name: string): Pr
         if (!(bytes instanceof Uint8Array)) {
           // Another writer may have saved and removed this part meanwhile: then read its state.
           const now = await readManifest(store, name).catch(() => undefined);
-          const moved = now !== undefined && (now.stamp.generation !== manifest.stamp.generation || now.stamp.token !== manifest.stamp.token);
+          const moved = now !== undefined && !sameStamp(now.stamp, manifest.stamp);
           if (moved && attempt < ATTEMPTS) break;
           throw new CorruptSnapshotError(`index store: chunk '${bytes.missing}' named by '${manifestKey(name)}' is missing`);
         }
@@ -57,7 +56,7 @@ export async function openIndex(rt: Runtime, store: ByteStore, name: string): Pr
       }
       if (parts.length < manifest.parts.length) continue;
       const index = rebuild(rt, name, manifest, parts);
-      index.journal.binding(store, name, true).opened(manifest, DEFAULT_LOG_SHARE);
+      index.journal.binding(store, name, true).opened(manifest);
       return index;
     }
   });

@@ -8,8 +8,9 @@
 import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../errors.js';
 import { checkByteStore, type ByteStore } from '../stores/agent-store.js';
 import type { VectorIndex } from '../vector-index.js';
-import { checkIndexName, manifestKey, type Stamp } from './keys.js';
+import { checkIndexName, manifestKey, sameStamp } from './keys.js';
 import { encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
+import { DEFAULT_LOG_SHARE } from './journal.js';
 import { encodeLog } from './oplog.js';
 import { serialised } from './queue.js';
 import { deleteKeys, partKeys, readManifest, removeLeftovers, storeCall, writePart } from './store-io.js';
@@ -43,8 +44,6 @@ export interface SaveResult {
 
 /** Default chunk size: 4 MiB. */
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
-/** Default share of the checkpoint the log may reach: 25%. */
-export const DEFAULT_LOG_SHARE = 0.25;
 
 interface Resolved {
   chunkBytes: number;
@@ -111,6 +110,11 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
     const stored = await current(store, name, expected, o.overwrite);
     const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
     const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
+    // Checked again last thing before the commit: another process may have saved meanwhile.
+    await current(store, name, stored, o.overwrite).catch(async (error: unknown) => {
+      await deleteKeys(store, partKeys(name, part));
+      throw error;
+    });
     manifest = { stamp, efSearch, dim: index.dim, size, parts: checkpoint ? [part] : [...expected!.parts, part] };
     manifestBytes = await writeManifest(store, name, manifest, part);
   } catch (error) {
@@ -124,8 +128,8 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
 }
 
 /**
- * The stored manifest, checked to be `expected` (what this index last wrote or read there):
- * StoreError naming the conflict otherwise. With `overwrite` anything goes, and a manifest that
+ * The stored manifest, checked to be `expected` (what this index last wrote or read there, or
+ * what this save read at its start): StoreError naming the conflict otherwise. With `overwrite` anything goes, and a manifest that
  * is not valid counts as none.
  */
 async function current(store: ByteStore, name: string, expected: Manifest | undefined, overwrite: boolean): Promise<Manifest | undefined> {
@@ -169,10 +173,6 @@ async function writeManifest(store: ByteStore, name: string, manifest: Manifest,
     throw error;
   }
   return bytes.length;
-}
-
-function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.generation === b.generation && a.token === b.token);
 }
 
 /** A random u32, unique to a save with near certainty. */

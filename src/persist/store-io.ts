@@ -6,7 +6,7 @@
 import { crc32 } from '../crc32.js';
 import { CorruptSnapshotError, ElexError, StoreError } from '../errors.js';
 import type { ByteStore } from '../stores/agent-store.js';
-import { chunkKey, manifestKey, namePrefix, type Stamp } from './keys.js';
+import { chunkKey, manifestKey, namePrefix, sameStamp, type Stamp } from './keys.js';
 import { decodeManifest, type ChunkRef, type Manifest, type Part } from './manifest.js';
 
 /** Runs a store call, turning a foreign error into StoreError(`what`). */
@@ -89,10 +89,13 @@ export async function deleteKeys(store: ByteStore, keys: readonly string[]): Pro
 
 /**
  * Deletes every key of index `name` that `manifest` does not name: the parts of earlier saves,
- * and chunks an interrupted save left. Failures are ignored (a later save retries). Cost: one
- * keys() and one delete per leftover.
+ * and chunks an interrupted save left; only while the store still holds `manifest` (another
+ * process may have saved since, naming chunks of its own). Failures are ignored (a later save
+ * retries). Cost: one read, one keys() and one delete per leftover.
  */
 export async function removeLeftovers(store: ByteStore, name: string, manifest: Manifest): Promise<void> {
+  const now = await readManifest(store, name).catch(() => undefined);
+  if (!sameStamp(now?.stamp, manifest.stamp)) return;
   const prefix = namePrefix(name);
   const named = new Set([manifestKey(name), ...manifest.parts.flatMap((p) => partKeys(name, p))]);
   const all = await storeCall('', () => store.keys()).catch(() => [] as string[]);
