@@ -10,6 +10,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, FileStore } from '../src/index';
+import { BUILDS, engine } from './helpers/engines';
 import { cleanTempDirs, digest, tempDir } from './helpers/index-store';
 import { randomVectors } from './helpers/random';
 import { bruteForce } from './helpers/reference';
@@ -71,8 +72,8 @@ if (process.env.ELEX_WRITE_GOLDEN === 'index-store-v1') {
 test('the golden v1 store opens to the ids, vectors, efSearch and answers it was saved with, grows, and saves again', async () => {
   const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Expected;
   const vectors = f32(expected.vectors);
-  for (const simd of ['on', 'off'] as const) {
-    const e = await Engine.create({ simd: simd === 'on' && !(await import('../src/index')).simdSupported() ? 'off' : simd });
+  for (const simd of BUILDS) {
+    const e = await engine(simd);
     const index = await e.openIndex(new FileStore(DIR), expected.name);
     expect(index.size).toBe(expected.size);
     expect(index.dim).toBe(expected.dim);
