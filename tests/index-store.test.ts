@@ -78,13 +78,17 @@ describe.each(BUILDS)('simd %s', (simd) => {
     e.dispose();
   });
 
-  test('a checkpoint saved in one engine opens in a fresh engine reading the same directory', async () => {
+  test('saves through several FileStore objects of one directory continue each other; a fresh engine opens the result', async () => {
     const dir = join(tempDir(), 'shared');
     const e1 = await engine(simd);
     const { index, model } = build(e1);
     await index.save(new FileStore(dir), 'docs');
     randomOps(index, model, 5, 60, 2500);
-    await index.save(new FileStore(dir), 'docs', { overwrite: true });
+    // Another store object over the same directory: no conflict, a checkpoint first, then logs.
+    const other = new FileStore(dir);
+    expect(await index.save(other, 'docs')).toMatchObject({ generation: 2, kind: 'checkpoint' });
+    randomOps(index, model, 6, 60, 2500);
+    expect(await index.save(other, 'docs')).toMatchObject({ generation: 3, kind: 'log' });
     const e2 = await engine(simd);
     const again = await e2.openIndex(new FileStore(dir), 'docs');
     expectModel(again, model, 2500);

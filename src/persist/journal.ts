@@ -7,6 +7,7 @@
  * remembers that it must.
  */
 import type { ByteStore } from '../stores/agent-store.js';
+import type { Stamp } from './keys.js';
 import { partBytes, type Manifest } from './manifest.js';
 import { EMPTY_LOG_BYTES, REMOVE_BYTES, addBytes, type Op } from './oplog.js';
 
@@ -142,6 +143,16 @@ export class IndexJournal {
       this.count++;
     }
     return found;
+  }
+
+  /** The stamps this index last wrote or read under `name` in any store. Cost: O(bindings). */
+  stamps(name: string): Stamp[] {
+    const out: Stamp[] = [];
+    for (const names of this.bindings.values()) {
+      const m = names.get(name)?.manifest;
+      if (m !== undefined) out.push(m.stamp);
+    }
+    return out;
   }
 
   /** Records a successful add/addBatch of `ids` with `vectors` (row-major). Cost: O(1) unbound, else a float32 copy. */

@@ -8,7 +8,7 @@
 import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../errors.js';
 import { checkByteStore, type ByteStore } from '../stores/agent-store.js';
 import type { VectorIndex } from '../vector-index.js';
-import { checkIndexName, manifestKey, sameStamp } from './keys.js';
+import { checkIndexName, manifestKey, sameStamp, type Stamp } from './keys.js';
 import { encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
 import { DEFAULT_LOG_SHARE } from './journal.js';
 import { encodeLog } from './oplog.js';
@@ -100,6 +100,9 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
     return { generation: existing.manifest!.stamp.generation, kind: 'none', bytesWritten: 0 };
   }
   const snapshot = checkpoint ? checkpointPieces(index) : undefined;
+  // Through a store object this index has not used for `name`, what it saved or opened there
+  // through another object (the same directory or database, or a copy) is no conflict.
+  const known = existing === undefined ? index.journal.stamps(name) : [];
   const binding = existing ?? index.journal.binding(store, name, true);
   const expected = binding.manifest;
   const pending = snapshot ? binding.takeCheckpoint(snapshot.reduce((n, p) => n + p.length, 0), o.logShare) : binding.takeLog();
@@ -107,7 +110,7 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
   let manifest: Manifest;
   let manifestBytes: number;
   try {
-    const stored = await current(store, name, expected, o.overwrite);
+    const stored = await current(store, name, expected, o.overwrite, known);
     const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
     const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
     // Checked again last thing before the commit: another process may have saved meanwhile.
@@ -129,10 +132,13 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
 
 /**
  * The stored manifest, checked to be `expected` (what this index last wrote or read there, or
- * what this save read at its start): StoreError naming the conflict otherwise. With `overwrite` anything goes, and a manifest that
- * is not valid counts as none.
+ * what this save read at its start) or to carry one of the `known` stamps: StoreError naming
+ * the conflict otherwise. With `overwrite` anything goes, and a manifest that is not valid
+ * counts as none.
  */
-async function current(store: ByteStore, name: string, expected: Manifest | undefined, overwrite: boolean): Promise<Manifest | undefined> {
+async function current(
+  store: ByteStore, name: string, expected: Manifest | undefined, overwrite: boolean, known: Stamp[] = [],
+): Promise<Manifest | undefined> {
   let stored: Manifest | undefined;
   try {
     stored = await readManifest(store, name);
@@ -140,7 +146,7 @@ async function current(store: ByteStore, name: string, expected: Manifest | unde
     if (overwrite && error instanceof CorruptSnapshotError) return undefined;
     throw error;
   }
-  if (overwrite || sameStamp(stored?.stamp, expected?.stamp)) return stored;
+  if (overwrite || sameStamp(stored?.stamp, expected?.stamp) || known.some((s) => sameStamp(s, stored?.stamp))) return stored;
   const fix = 'open it again, or save with { overwrite: true } to replace it';
   const key = manifestKey(name);
   if (stored === undefined) {
