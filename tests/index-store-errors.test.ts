@@ -281,9 +281,10 @@ test('bad arguments are E_ARGUMENT, a disposed index E_DISPOSED, a failing read 
     await expect(ix.save(store, name as string)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(e.openIndex(store, name as string)).rejects.toBeInstanceOf(InvalidArgumentError);
   }
-  for (const options of [{ chunkBytes: 100 }, { chunkBytes: 1024.5 }, { logShare: -1 }, { logShare: NaN }, { overwrite: 1 }, null]) {
+  for (const options of [{ chunkBytes: 100 }, { chunkBytes: 1024.5 }, { logShare: -1 }, { logShare: NaN }, { overwrite: 1 }, { logshare: 0.1 }, null]) {
     await expect(ix.save(store, 'x', options as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   }
+  await expect(ix.save(store, 'x', { logshare: 0.1 } as never)).rejects.toThrow(/save: unknown option 'logshare' \(did you mean 'logShare'\?\)/);
   expect(await store.keys()).toEqual([]);
   await ix.save(store, 'x');
   const failing: ByteStore = { ...bind(store), read: async () => { throw new Error('io'); } };

@@ -7,6 +7,7 @@
  */
 import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../errors.js';
 import { checkByteStore, type ByteStore } from '../stores/agent-store.js';
+import { checkOptionNames, optionNames } from '../validate.js';
 import type { VectorIndex } from '../vector-index.js';
 import { checkIndexName, manifestKey, sameStamp, type Stamp } from './keys.js';
 import { encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
@@ -45,6 +46,8 @@ export interface SaveResult {
 /** Default chunk size: 4 MiB. */
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
 
+const SAVE_OPTIONS = optionNames<SaveOptions>({ chunkBytes: true, logShare: true, overwrite: true });
+
 interface Resolved {
   chunkBytes: number;
   logShare: number;
@@ -53,6 +56,7 @@ interface Resolved {
 
 function resolveSaveOptions(options: SaveOptions): Resolved {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('save options must be an object');
+  checkOptionNames('save', options, SAVE_OPTIONS);
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const logShare = options.logShare ?? DEFAULT_LOG_SHARE;
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > 1 << 30) {
