@@ -35,7 +35,7 @@ export function crc32Update(crc: number, bytes: Uint8Array): number {
   let i = 0;
   // Byte at a time up to a word boundary, then two words a step (slicing-by-8), then the tail.
   for (; i < bytes.length && (bytes.byteOffset + i) % 4 !== 0; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  if (LITTLE_ENDIAN) {
+  if (LITTLE_ENDIAN && bytes.length - i >= 8) {
     const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (bytes.length - i) >>> 3 << 1);
     for (let w = 0; w < words.length; w += 2) {
       const lo = c ^ words[w];

@@ -23,3 +23,13 @@ test('random bytes, whole and in random chunks, match a bitwise reference', () =
     expect(crc32Final(crc)).toBe(expected);
   }
 });
+
+test('every short length at every alignment (the word loop and the byte loops meet right)', () => {
+  const buffer = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 11) & 0xff);
+  for (let offset = 0; offset < 4; offset++) {
+    for (let length = 0; length <= 40; length++) {
+      const bytes = buffer.subarray(offset, offset + length);
+      expect(crc32(bytes)).toBe(bitwiseCrc32(bytes));
+    }
+  }
+});
