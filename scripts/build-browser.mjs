@@ -3,13 +3,14 @@
 // .wasm build, so a page, a worker or a CDN loads only the build the SIMD probe picks.
 // The package's "browser" export condition points here. Prints raw and Brotli sizes.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/browser');
+rmSync(out, { recursive: true, force: true });   // no stale chunks from an earlier build ship
 
 /** Resolves the Node FileStore to its browser twin. */
 const browserFileStore = {
