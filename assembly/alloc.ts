@@ -1,7 +1,7 @@
 // The engine's arena: every structure lives in blocks carved from linear memory here.
 //
-//   0 ........ heapStart ................................................ top ..... memory end
-//   | static   | [hdr|payload][hdr|payload (free)][hdr|payload] ...        |  (grown on demand)
+//   0 ......................... heapStart ............................... top ..... memory end
+//   | static | journal, save area | [hdr|payload][hdr|payload (free)] ...  |  (grown on demand)
 //
 //   block header (16 bytes, block start is 16-byte aligned, payload follows it):
 //     +0  u32 size      whole block in bytes (header included), multiple of 16; bit 0 = free
@@ -14,6 +14,31 @@
 // physical neighbours; a free block that ends at `top` is returned to the unused tail, so an
 // add/remove loop reaches a steady state. Growing linear memory never traps: a failed
 // `memory.grow`, or a request past the byte budget, returns 0 and records what was asked.
+//
+// Transactions. Between arenaBegin and arenaEnd every allocation, free and grow is written to
+// an undo journal, and arenaSave copies an object header aside, so an operation that runs out
+// of budget halfway puts everything back: the same blocks at the same addresses with the same
+// contents, the same top and usedBytes (only the free list's order may differ), the saved
+// headers as they were. Undoing runs the journal backwards, each step inverting one operation
+// on exactly the layout that operation left:
+//
+//   entry (5 u32)                                     undo
+//   ALLOC   block                                     free it
+//   GROWN   block, old size                           give the tail back (grown in place)
+//   MOVED   old block, its size, run start, new block carve the old block back out of the free
+//                                                     run it joined, copy the contents back, free the new
+//   FREED   block, size, run start                    carve it back (contents not kept)
+//   RETIRED block                                     none; freed when the outermost transaction ends
+//   SAVED   address, bytes, copy offset               copy the saved bytes back
+//
+// ("run start": where the free run the freed block merged into begins: the block itself, or its
+// free neighbour before it.) Transactions nest: an inner arenaEnd keeps or drops its own entries,
+// the outermost also frees the RETIRED blocks and empties the journal. Growth is geometric, so
+// a transaction records a few entries per block it grows (~150 for the largest batch that fits
+// 4 GiB); but near the budget a table grows by exactly what it needs, a row at a time, so an
+// allocation or grow that would leave fewer than JOURNAL_HEADROOM entries fails like one past
+// the budget (the operation then undoes whole). The headroom is for the frees and saves of
+// that undo path; running out of it is a bug and traps.
 
 const HEADER: u32 = 16;
 const MIN_BLOCK: u32 = 32;
@@ -27,6 +52,24 @@ let freeHead: u32 = 0;
 let limitBytes: u32 = 0;
 let liveBytes: u32 = 0;
 let failedRequest: u32 = 0;
+
+const ALLOC: u32 = 1;
+const GROWN: u32 = 2;
+const MOVED: u32 = 3;
+const FREED: u32 = 4;
+const RETIRED: u32 = 5;
+const SAVED: u32 = 6;
+const ENTRY_BYTES: u32 = 20;
+const JOURNAL_ENTRIES: u32 = 512;
+const JOURNAL_HEADROOM: u32 = 64;
+const SAVE_BYTES: u32 = 2048;
+// The journal and the save area sit between the static data and the first block (not in the
+// module's data segments, which would ship their zeros).
+let journal: usize = 0;
+let saveArea: usize = 0;
+let entries: u32 = 0;
+let savedBytes: u32 = 0;
+let depth: u32 = 0;
 
 @inline function sizeOf(block: u32): u32 {
   return load<u32>(block) & ~FREE_BIT;
@@ -42,13 +85,19 @@ let failedRequest: u32 = 0;
 
 /** Sets the arena up below `budgetBytes` (the hard cap on `top`). Cost: O(1). */
 export function arenaInit(budgetBytes: u32): void {
-  heapStart = (<u32>__heap_base + 15) & ~15;
+  journal = (<u32>__heap_base + 15) & ~15;
+  saveArea = journal + JOURNAL_ENTRIES * ENTRY_BYTES;
+  heapStart = <u32>saveArea + SAVE_BYTES;
+  limitBytes = budgetBytes;
+  ensureMemory(heapStart);
   top = heapStart;
   lastBlock = 0;
   freeHead = 0;
   liveBytes = 0;
   failedRequest = 0;
-  limitBytes = budgetBytes;
+  entries = 0;
+  savedBytes = 0;
+  depth = 0;
 }
 
 /** Bytes from address 0 to the end of the last block: what the engine occupies. */
@@ -100,21 +149,26 @@ function ensureMemory(end: u64): bool {
   return size < MIN_BLOCK ? <u64>MIN_BLOCK : size;
 }
 
-/** Splits `block` (in use, of size `have`) to `need` bytes when the rest can stand alone. */
+/** Cuts `block` (in use, of size `have`) to `keep` bytes and frees the rest (any multiple of 16). */
+function releaseTail(block: u32, have: u32, keep: u32): void {
+  const rest = block + keep;
+  setHeader(block, keep, false);
+  setHeader(rest, have - keep, true);
+  store<u32>(rest, keep, 4);
+  if (rest + (have - keep) == top) lastBlock = rest;
+  else store<u32>(rest + (have - keep), have - keep, 4);
+  coalesceAndRelease(rest);
+}
+
+/** Splits `block` (in use, of size `have`) to `need` bytes when the rest can stand alone; returns its size. */
 function splitTail(block: u32, have: u32, need: u32): u32 {
   if (have - need < MIN_BLOCK) return have;
-  const rest = block + need;
-  setHeader(block, need, false);
-  setHeader(rest, have - need, true);
-  store<u32>(rest, need, 4);
-  if (rest + (have - need) == top) lastBlock = rest;
-  else store<u32>(rest + (have - need), have - need, 4);
-  coalesceAndRelease(rest);
+  releaseTail(block, have, need);
   return need;
 }
 
-/** Allocates `bytes` (16-byte aligned payload). Returns the payload address, or 0. Cost: O(free blocks). */
-export function arenaAlloc(bytes: u32): usize {
+/** Takes a block of `bytes` payload: first fit, else at `top`. Returns the block (not the payload), or 0. */
+function allocBlock(bytes: u32): u32 {
   const need64 = blockSizeFor(bytes);
   if (need64 > 0xFFFF0000) {
     failedRequest = bytes;
@@ -129,7 +183,7 @@ export function arenaAlloc(bytes: u32): usize {
       setHeader(block, have, false);
       const size = splitTail(block, have, need);
       liveBytes += size;
-      return block + HEADER;
+      return block;
     }
     block = load<u32>(block, 8);
   }
@@ -144,6 +198,22 @@ export function arenaAlloc(bytes: u32): usize {
   lastBlock = block;
   top = block + need;
   liveBytes += need;
+  return block;
+}
+
+/** Whether the open transaction (if any) may journal one more allocation or grow; records the request if not. */
+@inline function mayGrow(bytes: u32): bool {
+  if (depth == 0 || entries + JOURNAL_HEADROOM < JOURNAL_ENTRIES) return true;
+  failedRequest = bytes;
+  return false;
+}
+
+/** Allocates `bytes` (16-byte aligned payload). Returns the payload address, or 0. Cost: O(free blocks). */
+export function arenaAlloc(bytes: u32): usize {
+  if (!mayGrow(bytes)) return 0;
+  const block = allocBlock(bytes);
+  if (block == 0) return 0;
+  if (depth > 0) record(ALLOC, block, 0, 0, 0);
   return block + HEADER;
 }
 
@@ -172,13 +242,40 @@ function coalesceAndRelease(block: u32): void {
   linkFree(block);
 }
 
-/** Returns a block to the arena. `ptr` 0 is ignored. Cost: O(1). */
-export function arenaFree(ptr: usize): void {
-  if (ptr == 0) return;
-  const block = <u32>ptr - HEADER;
+/** Frees `block` (not journaled). */
+function freeBlock(block: u32): void {
   liveBytes -= sizeOf(block);
   setHeader(block, sizeOf(block), true);
   coalesceAndRelease(block);
+}
+
+/** Where the free run `block` joins when freed begins: its free neighbour before it, or itself. */
+@inline function runStart(block: u32): u32 {
+  const prevSize = load<u32>(block, 4);
+  return prevSize != 0 && isFree(block - prevSize) ? block - prevSize : block;
+}
+
+/**
+ * Returns a block to the arena. `ptr` 0 is ignored. Inside a transaction an undo brings the
+ * block back, but not its contents: use arenaRetire for a block whose contents it must keep.
+ * Cost: O(1).
+ */
+export function arenaFree(ptr: usize): void {
+  if (ptr == 0) return;
+  const block = <u32>ptr - HEADER;
+  if (depth > 0) record(FREED, block, sizeOf(block), runStart(block), 0);
+  freeBlock(block);
+}
+
+/**
+ * Frees a block whose contents an undo must find as they were: now outside a transaction (or if
+ * the transaction allocated it), else when the outermost transaction ends. Cost: O(journal).
+ */
+export function arenaRetire(ptr: usize): void {
+  if (ptr == 0) return;
+  const block = <u32>ptr - HEADER;
+  if (depth > 0 && !allocatedInJournal(block)) record(RETIRED, block, 0, 0, 0);
+  else arenaFree(ptr);
 }
 
 /** Bytes a live block takes in the arena, its header included; 0 for `ptr` 0. Cost: O(1). */
@@ -207,11 +304,13 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
     return 0;
   }
   const need = <u32>need64;
+  if (!mayGrow(bytes)) return 0;
   if (block == lastBlock) {
     if (!ensureMemory(<u64>block + need)) {
       failedRequest = bytes;
       return 0;
     }
+    if (depth > 0) record(GROWN, block, have, 0, 0);
     setHeader(block, need, false);
     top = block + need;
     liveBytes += need - have;
@@ -219,6 +318,7 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
   }
   const next = block + have;
   if (isFree(next) && have + sizeOf(next) >= need) {
+    if (depth > 0) record(GROWN, block, have, 0, 0);
     const merged = have + sizeOf(next);
     unlinkFree(next);
     const afterNext = block + merged;
@@ -228,11 +328,12 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
     liveBytes += splitTail(block, merged, need) - have;
     return ptr;
   }
-  const fresh = arenaAlloc(bytes);
+  const fresh = allocBlock(bytes);
   if (fresh == 0) return 0;
-  memory.copy(fresh, ptr, <usize>(have - HEADER));
-  arenaFree(ptr);
-  return fresh;
+  memory.copy(fresh + HEADER, ptr, <usize>(have - HEADER));
+  if (depth > 0) record(MOVED, block, have, runStart(block), fresh);
+  freeBlock(block);
+  return fresh + HEADER;
 }
 
 /**
@@ -245,4 +346,138 @@ export function arenaGrow(ptr: usize, bytes: u64): usize {
     return 0;
   }
   return arenaRealloc(ptr, <u32>bytes);
+}
+
+// ---- transactions (see the top of the file) ----
+
+/** Appends a journal entry; a full journal is a bug (mayGrow keeps headroom for frees) and traps. */
+function record(kind: u32, a: u32, b: u32, c: u32, d: u32): void {
+  if (entries == JOURNAL_ENTRIES) unreachable();
+  const e = journal + <usize>(entries * ENTRY_BYTES);
+  store<u32>(e, kind);
+  store<u32>(e, a, 4);
+  store<u32>(e, b, 8);
+  store<u32>(e, c, 12);
+  store<u32>(e, d, 16);
+  entries++;
+}
+
+/** Whether the journal holds the allocation of `block` (ALLOC, or the new block of a MOVED). */
+function allocatedInJournal(block: u32): bool {
+  for (let i: u32 = 0; i < entries; i++) {
+    const e = journal + <usize>(i * ENTRY_BYTES);
+    const kind = load<u32>(e);
+    if ((kind == ALLOC && load<u32>(e, 4) == block) || (kind == MOVED && load<u32>(e, 16) == block)) return true;
+  }
+  return false;
+}
+
+/**
+ * Makes `block` (of `size` bytes, freed into the free run starting at `start`, the layout as
+ * that free left it) a live block again at its old address.
+ */
+function carve(block: u32, size: u32, start: u32): void {
+  if (start == top) {
+    // The run went back to the unused tail: `block` was the last block.
+    const before = lastBlock != 0 ? sizeOf(lastBlock) : 0;
+    if (start < block) {
+      setHeader(start, block - start, true);
+      store<u32>(start, before, 4);
+      linkFree(start);
+      store<u32>(block, block - start, 4);
+    } else {
+      store<u32>(block, before, 4);
+    }
+    setHeader(block, size, false);
+    top = block + size;
+    lastBlock = block;
+  } else {
+    const end = start + sizeOf(start);
+    unlinkFree(start);
+    if (start < block) {
+      setHeader(start, block - start, true);
+      linkFree(start);
+      store<u32>(block, block - start, 4);
+    }
+    setHeader(block, size, false);
+    const rest = block + size;
+    if (rest < end) {
+      setHeader(rest, end - rest, true);
+      store<u32>(rest, size, 4);
+      linkFree(rest);
+    }
+    store<u32>(end, end - rest == 0 ? size : end - rest, 4);
+  }
+  liveBytes += size;
+}
+
+/** Undoes journal entry i. */
+function undo(i: u32): void {
+  const e = journal + <usize>(i * ENTRY_BYTES);
+  const kind = load<u32>(e);
+  const a = load<u32>(e, 4);
+  const b = load<u32>(e, 8);
+  const c = load<u32>(e, 12);
+  if (kind == ALLOC) {
+    freeBlock(a);
+  } else if (kind == GROWN) {
+    const size = sizeOf(a);
+    liveBytes -= size - b;
+    releaseTail(a, size, b);
+  } else if (kind == MOVED) {
+    const fresh = load<u32>(e, 16);
+    carve(a, b, c);
+    memory.copy(a + HEADER, fresh + HEADER, <usize>(b - HEADER));
+    freeBlock(fresh);
+  } else if (kind == FREED) {
+    carve(a, b, c);
+  } else if (kind == SAVED) {
+    memory.copy(a, saveArea + c, b);
+    savedBytes = c;
+  }
+}
+
+/**
+ * Opens a transaction (they nest); returns the mark its arenaEnd takes. Until then every arena
+ * operation is journaled. Cost: O(1).
+ */
+export function arenaBegin(): u32 {
+  depth++;
+  return entries;
+}
+
+/**
+ * Copies `bytes` at `ptr` (an object's header, a slot word) aside, for an undo of the open
+ * transaction to restore; nothing outside a transaction. Cost: O(bytes).
+ */
+export function arenaSave(ptr: usize, bytes: u32): void {
+  if (depth == 0) return;
+  if (savedBytes + bytes > SAVE_BYTES) unreachable();
+  memory.copy(saveArea + savedBytes, ptr, bytes);
+  record(SAVED, <u32>ptr, bytes, savedBytes, 0);
+  savedBytes += bytes;
+}
+
+/**
+ * Closes the transaction opened at `mark`: keeps what it did when `ok`, else undoes it all
+ * (blocks, contents, saved bytes). The outermost end also frees the retired blocks. Returns
+ * `ok`. Cost: O(entries), plus the copies back when undoing.
+ */
+export function arenaEnd(mark: u32, ok: bool): bool {
+  if (!ok) {
+    while (entries > mark) {
+      entries--;
+      undo(entries);
+    }
+  }
+  depth--;
+  if (depth == 0) {
+    for (let i: u32 = 0; i < entries; i++) {
+      const e = journal + <usize>(i * ENTRY_BYTES);
+      if (load<u32>(e) == RETIRED) freeBlock(load<u32>(e, 4));
+    }
+    entries = 0;
+    savedBytes = 0;
+  }
+  return ok;
 }

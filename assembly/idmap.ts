@@ -7,7 +7,7 @@
 // are no tombstones and probes stay short. The owner keeps the count and grows (rehashes) the
 // map before it would pass MAP_MAX_LOAD.
 
-import { arenaFree, arenaGrow } from "./alloc";
+import { arenaGrow, arenaRetire } from "./alloc";
 
 export const MAP_MAX_LOAD: f64 = 0.7;
 export const MAP_NOT_FOUND: i32 = -1;
@@ -92,8 +92,8 @@ export function mapDelete(base: usize, cap: u32, key: u32): bool {
 
 /**
  * Moves the map at `from` (capacity fromCap, 0 for none) into a new block of capacity toCap and
- * frees the old one. Returns the new block, or 0 over budget with the old map untouched.
- * Cost: O(fromCap + toCap).
+ * retires the old one (freed now, or when the transaction ends: an undo finds it as it was).
+ * Returns the new block, or 0 over budget with the old map untouched. Cost: O(fromCap + toCap).
  */
 export function mapRehashed(from: usize, fromCap: u32, toCap: u32): usize {
   const to = arenaGrow(0, <u64>toCap << 3);
@@ -104,6 +104,6 @@ export function mapRehashed(from: usize, fromCap: u32, toCap: u32): usize {
     const v = load<u32>(p, 4);
     if (v != 0) mapSet(to, toCap, load<u32>(p), v - 1);
   }
-  arenaFree(from);
+  arenaRetire(from);
   return to;
 }

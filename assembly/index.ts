@@ -11,6 +11,7 @@ import {
 export { arenaUsed as engineUsedBytes, arenaTop as engineReservedBytes,
          arenaFailedRequest as engineFailedRequest } from "./alloc";
 export { stagingReserve, stagingRelease } from "./staging";
+export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./alloc";
 export * from "./hnsw/api";
 export * from "./qlearn/api";
 

@@ -37,4 +37,10 @@ export abstract class EngineObject {
     if (this.handle === 0) throw new DisposedError(this.kind);
     return this.rt.run(what, body);
   }
+
+  /** call() as one transaction: a budget failure gives back every byte the call took (Runtime.atomic). */
+  protected atomic<T>(what: string, body: () => T): T {
+    if (this.handle === 0) throw new DisposedError(this.kind);
+    return this.rt.atomic(what, body);
+  }
 }

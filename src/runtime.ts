@@ -105,6 +105,30 @@ export class Runtime {
     }
   }
 
+  /**
+   * run() as one transaction of the engine's arena: if `body` throws BudgetExceededError,
+   * every block it allocated, grew or freed is put back, so the call leaves usedBytes,
+   * reservedBytes and every object's blocks exactly as they were (each engine call that can
+   * run out of budget also undoes itself, header included). What was written into blocks is
+   * not undone, so a body must not fail on budget after a call that changed an object's
+   * contents. Cost: two extra calls into the module.
+   */
+  atomic<T>(what: string, body: () => T): T {
+    return this.run(what, () => {
+      const mark = this.exports.engineBegin();
+      let result: T;
+      try {
+        result = body();
+      } catch (error) {
+        // After a trap the engine is broken and takes no call; other errors keep what was done.
+        if (!(error instanceof WebAssembly.RuntimeError)) this.exports.engineEnd(mark, error instanceof BudgetExceededError ? 0 : 1);
+        throw error;
+      }
+      this.exports.engineEnd(mark, 1);
+      return result;
+    });
+  }
+
   /** Feeds the pressure monitor a sample whenever a call changed the bytes in use. */
   private sampleIfChanged(): void {
     if (this.brokenBy !== undefined || this.disposed) return;

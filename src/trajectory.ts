@@ -44,7 +44,7 @@ export function createTrajectoryBuffer(rt: Runtime, options: TrajectoryOptions):
 
 /** Rebuilds a buffer from {@link TrajectoryBuffer.serialize} bytes; CorruptSnapshotError for anything else. */
 export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): TrajectoryBuffer {
-  return rt.run('loadTrajectoryBuffer', () =>
+  return rt.atomic('loadTrajectoryBuffer', () =>
     new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, 'EXTB', (p, n) => rt.exports.trajectoryLoad(p, n), 'loadTrajectoryBuffer')));
 }
 

@@ -199,7 +199,7 @@ export class VectorIndex extends EngineObject {
     const n = ids.length;
     checkRows(vectors, 0, n, this.dim, this.metric === 'cosine', n === 1 && what === 'add' ? 'vector' : 'vectors');
     if (n === 0) return;
-    this.call(what, () => {
+    this.atomic(what, () => {
       const rt = this.rt;
       const ex = rt.exports;
       const rowFloats = this.dim;
@@ -255,11 +255,14 @@ export class VectorIndex extends EngineObject {
     const { ef, filter } = this.searchOptions('search', options);
     if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
     checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
-    return this.call('search', () => {
+    return this.atomic('search', () => {
       const rt = this.rt;
       const ex = rt.exports;
-      if (ex.indexPrepareSearch(this.handle, k, ef) !== STATUS_OK) throw rt.budgetError('search');
-      const out = rt.stage(SLOT_OUT, k * 8, 'search');
+      // Scratch and output are sized by what the index can return, min(k, size), not by k.
+      const results = ex.indexPrepareSearch(this.handle, k, ef);
+      if (results < 0) throw rt.budgetError('search');
+      if (results === 0) return { ids: new Uint32Array(0), distances: new Float32Array(0) };
+      const out = rt.stage(SLOT_OUT, results * 8, 'search');
       rt.f32().set(query, ex.indexInput(this.handle) >>> 2);
       rt.filter = filter ?? null;
       let found: number;
@@ -288,17 +291,20 @@ export class VectorIndex extends EngineObject {
     }
     const n = queries.length / this.dim;
     checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
-    const ids = new Uint32Array(n * k);
-    const distances = new Float32Array(n * k);
+    const ids = new Uint32Array(n * k).fill(MISSING_ID);
+    const distances = new Float32Array(n * k).fill(Infinity);
     const counts = new Uint32Array(n);
     if (n === 0) return { ids, distances, counts };
-    return this.call('searchBatch', () => {
+    return this.atomic('searchBatch', () => {
       const rt = this.rt;
       const ex = rt.exports;
-      if (ex.indexPrepareSearch(this.handle, k, ef) !== STATUS_OK) throw rt.budgetError('searchBatch');
+      // Each row's output holds min(k, size) results: staging is sized by what the index can return.
+      const stride = ex.indexPrepareSearch(this.handle, k, ef);
+      if (stride < 0) throw rt.budgetError('searchBatch');
+      if (stride === 0) return { ids, distances, counts };
       const chunk = Math.min(n, CHUNK_ROWS);
       const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
-      const out = rt.stage(SLOT_OUT, chunk * k * 8, 'searchBatch');
+      const out = rt.stage(SLOT_OUT, chunk * stride * 8, 'searchBatch');
       const countsPtr = rt.stage(SLOT_IDS, chunk * 4, 'searchBatch');
       rt.filter = filter ?? null;
       try {
@@ -306,11 +312,8 @@ export class VectorIndex extends EngineObject {
           const rows = Math.min(chunk, n - first);
           const f32 = rt.f32();
           for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
-          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, out, countsPtr);
-          const pairs = readPairs(rt, out, rows * k);
-          ids.set(pairs.ids, first * k);
-          distances.set(pairs.distances, first * k);
-          counts.set(rt.u32().subarray(countsPtr >>> 2, (countsPtr >>> 2) + rows), first);
+          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, stride, out, countsPtr);
+          readRows(rt, out, stride, countsPtr, rows, { ids, distances, counts }, first, k);
         }
       } finally {
         rt.filter = null;
@@ -382,6 +385,25 @@ export class VectorIndex extends EngineObject {
   /** Frees this object's blocks in the engine. */
   protected free(handle: number): void {
     this.rt.exports.indexDispose(handle);
+  }
+}
+
+/**
+ * Copies the results of `rows` batch rows out of linear memory into rows first.. of `into` (k
+ * wide): row r's counts[r] pairs at out + r * stride pairs. Cost: O(results).
+ */
+function readRows(
+  rt: Runtime, out: number, stride: number, countsPtr: number, rows: number, into: BatchSearchResult, first: number, k: number,
+): void {
+  const f32 = rt.f32();
+  const u32 = rt.u32();
+  for (let r = 0; r < rows; r++) {
+    const count = u32[(countsPtr >>> 2) + r];
+    into.counts[first + r] = count;
+    for (let j = 0, at = (out >>> 2) + r * stride * 2, to = (first + r) * k; j < count; j++, at += 2) {
+      into.distances[to + j] = f32[at];
+      into.ids[to + j] = u32[at + 1];
+    }
   }
 }
 

@@ -67,14 +67,24 @@ export function indexEndBatch(h: usize): void {
   if (idx.levelsCap > LARGE_BATCH) releaseLevels(idx);
 }
 
-/** Prepares search scratch for max(ef, k). 0, or -1 over budget. */
+/**
+ * Prepares a search for k results with ef candidates: sizes the scratch by what the index can
+ * return (max(ef, k) candidates, but no more than its slots) and returns how many results a
+ * query can have, min(k, live ids), or -1 over budget with nothing changed. Cost: O(1), or
+ * one growth of the scratch.
+ */
 export function indexPrepareSearch(h: usize, k: u32, ef: u32): i32 {
-  return ensureSearchScratch(asIndex(h), ef > k ? ef : k) ? STATUS_OK : STATUS_BUDGET;
+  const idx = asIndex(h);
+  let candidates = ef > k ? ef : k;
+  if (candidates > idx.count) candidates = idx.count;
+  if (!ensureSearchScratch(idx, candidates)) return STATUS_BUDGET;
+  const live = idx.count - idx.deleted;
+  return <i32>(k < live ? k : live);
 }
 
 /**
- * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out and
- * returns how many. Needs indexPrepareSearch(k, ef). Cost: one HNSW query.
+ * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out, at
+ * most what indexPrepareSearch(k, ef) returned, and returns how many. Cost: one HNSW query.
  */
 export function indexSearch(h: usize, k: u32, ef: u32, filtered: bool, out: usize): u32 {
   const idx = asIndex(h);
@@ -83,23 +93,18 @@ export function indexSearch(h: usize, k: u32, ef: u32, filtered: bool, out: usiz
 }
 
 /**
- * Searches n queries (rows of dim floats at qPtr), k each, into out: n rows of k (distance, id)
- * pairs, a row's missing results as (Infinity, 0xFFFFFFFF), and each row's count of results to
- * counts (u32 each); with `filtered`, only ids the host's predicate accepts. Needs
- * indexPrepareSearch(k, ef).
+ * Searches n queries (rows of dim floats at qPtr), k each: row i's results, nearest first, go to
+ * out + i * stride pairs of (f32 distance, u32 id) (stride = what indexPrepareSearch returned,
+ * min(k, live ids)) and their count to counts[i]; with `filtered`, only ids the host's
+ * predicate accepts. Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
  */
-export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, filtered: bool, out: usize, counts: usize): void {
+export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, filtered: bool,
+                                 stride: u32, out: usize, counts: usize): void {
   const idx = asIndex(h);
   const rowBytes = <usize>idx.dim << 2;
   for (let i: u32 = 0; i < n; i++) {
     memory.copy(idx.input, qPtr + <usize>i * rowBytes, rowBytes);
-    const row = out + ((<usize>i * <usize>k) << 3);
-    const found = indexSearch(h, k, ef, filtered, row);
-    store<u32>(counts + (<usize>i << 2), found);
-    for (let j = found; j < k; j++) {
-      store<f32>(row + (<usize>j << 3), Infinity);
-      store<u32>(row + (<usize>j << 3), 0xFFFFFFFF, 4);
-    }
+    store<u32>(counts + (<usize>i << 2), indexSearch(h, k, ef, filtered, out + ((<usize>i * <usize>stride) << 3)));
   }
 }
 

@@ -16,7 +16,7 @@
 //   input     f32[stride]  the vector being added or searched
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
 
-import { arenaAlloc, arenaFree, arenaGrow } from "../alloc";
+import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../alloc";
 import { mapCapacityFor, mapRehashed } from "../idmap";
 
 export const METRIC_COSINE: i32 = 0;
@@ -152,11 +152,24 @@ export function indexFree(idx: Index): void {
   arenaFree(changetype<usize>(idx));
 }
 
+/** Opens a transaction that saves idx's header: an undo puts the index back as it was. */
+export function beginIndexChange(idx: Index): u32 {
+  const mark = arenaBegin();
+  arenaSave(changetype<usize>(idx), offsetof<Index>());
+  return mark;
+}
+
 /**
- * Makes every per-node block hold `cap` slots. Each block either grows or stays as it was, and
- * `capacity` moves only when all have grown, so a failure leaves the index unchanged.
+ * Makes every per-node block hold `cap` slots, all or none: a failure gives back every block
+ * that grew (a transaction), so the index and the arena are as they were.
  */
 function growNodeBlocks(idx: Index, cap: u32): bool {
+  const mark = beginIndexChange(idx);
+  return arenaEnd(mark, growEachNodeBlock(idx, cap));
+}
+
+/** growNodeBlocks' steps, stopping at the first block that cannot grow. */
+function growEachNodeBlock(idx: Index, cap: u32): bool {
   const c = <u64>cap;
   let p = arenaGrow(idx.vectors, (c * <u64>idx.stride) << 2);
   if (p == 0) return false;
@@ -201,11 +214,11 @@ export function ensureCapacity(idx: Index, needed: u32): bool {
 /**
  * Grows the per-node blocks and the id map to exactly `cap` slots (never shrinks). Growing
  * once to the final size avoids the copies, and their momentary double footprint, of growing
- * step by step. False over budget, with the index unchanged.
+ * step by step. False over budget, with the index and the arena as they were.
  */
 export function reserveCapacity(idx: Index, cap: u32): bool {
-  if (cap > idx.capacity && !growNodeBlocks(idx, cap)) return false;
-  return ensureMap(idx, cap);
+  const mark = beginIndexChange(idx);
+  return arenaEnd(mark, (cap <= idx.capacity || growNodeBlocks(idx, cap)) && ensureMap(idx, cap));
 }
 
 /** Makes the id map hold `count` ids under its load limit (rehash into a new block). */
@@ -232,19 +245,23 @@ export function ensureUpper(idx: Index, extra: u64): bool {
   return true;
 }
 
-/** Makes the search heaps hold ef results (plus the M0 + 1 the pruning step sorts). */
+/**
+ * Makes the search heaps hold ef results (plus the M0 + 1 the pruning step sorts), both or
+ * neither: a failure leaves the index and the arena as they were.
+ */
 export function ensureSearchScratch(idx: Index, ef: u32): bool {
   let need = ef;
   if (need < <u32>idx.M0 + 1) need = <u32>idx.M0 + 1;
   if (need <= idx.scratchEf) return true;
+  const mark = beginIndexChange(idx);
   const results = arenaGrow(idx.results, <u64>(need + 1) << 3);
-  if (results == 0) return false;
+  if (results == 0) return arenaEnd(mark, false);
   idx.results = results;
   const sorted = arenaGrow(idx.sorted, <u64>(need + 1) << 3);
-  if (sorted == 0) return false;
+  if (sorted == 0) return arenaEnd(mark, false);
   idx.sorted = sorted;
   idx.scratchEf = need;
-  return true;
+  return arenaEnd(mark, true);
 }
 
 /** Makes the per-batch level array hold n entries. */

@@ -10,23 +10,29 @@
 // (re)linked: descend to its level, search each layer with efConstruction, keep M neighbours
 // chosen by the heuristic, and add reverse links, pruning a full list with the same heuristic.
 
-import { arenaFree } from "../alloc";
+import { arenaEnd, arenaFree } from "../alloc";
 import { mapGet, mapSet, mapDelete } from "../idmap";
 import { normalize } from "../simd";
 import { heapPush, heapDrainAscending } from "../heap";
 import {
   Index, METRIC_COSINE, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
+  beginIndexChange,
 } from "./graph";
 import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 
 /**
- * Draws levels for the n ids at idsPtr and reserves room for all of them. Returns false (with
- * the index and its PRNG as they were) when the budget does not allow it. Cost: O(n).
+ * Draws levels for the n ids at idsPtr and reserves room for all of them. Returns false, with
+ * the index (its PRNG included) and the arena as they were, when the budget does not allow it.
+ * Cost: O(n).
  */
 export function reserveAdds(idx: Index, idsPtr: usize, n: u32): bool {
-  if (!ensureLevels(idx, n)) return false;
-  const rngBefore = idx.rng;
+  const mark = beginIndexChange(idx);
+  return arenaEnd(mark, ensureLevels(idx, n) && reserveDrawn(idx, idsPtr, n));
+}
+
+/** reserveAdds' work once the level array holds n entries. */
+function reserveDrawn(idx: Index, idsPtr: usize, n: u32): bool {
   // Items that may take a slot: new ids, and removed ids coming back (a new id earlier in the
   // batch may have taken a removed id's slot). Removed slots serve them in order while any
   // are left, so only takers past the first `deleted` can append a node (and its upper record).
@@ -42,12 +48,7 @@ export function reserveAdds(idx: Index, idsPtr: usize, n: u32): bool {
     }
   }
   const appends = takers > idx.deleted ? takers - idx.deleted : 0;
-  if (ensureCapacity(idx, idx.count + appends) && ensureMap(idx, idx.count + appends) &&
-      ensureUpper(idx, words)) {
-    return true;
-  }
-  idx.rng = rngBefore;
-  return false;
+  return ensureCapacity(idx, idx.count + appends) && ensureMap(idx, idx.count + appends) && ensureUpper(idx, words);
 }
 
 /** Address of id i in an id array (u32 each). */

@@ -13,14 +13,15 @@
 // differ only on NaN) always agree. For values that do not overflow, sat changes nothing.
 //
 // A batch (layout in batch.ts) runs in three passes. The first finds or appends the row of
-// every updated state (a failure drops the rows it appended, so the table is as before) and
+// every updated state (a failure undoes it, so the table and the arena are as before) and
 // overwrites states[i] with it; the second overwrites nextStates[i] with the next state's row
 // (-1 without one); the third applies the transitions in order. A next state whose row is
 // appended by a later transition of the batch still holds `initial` everywhere when an earlier
 // transition reads it, so the batch equals one update per transition in order. Doing the
 // lookups in their own loops lets their cache misses overlap.
 
-import { QTable, rowValues, rowVisits, findRow, reserveRow, dropRowsFrom } from "./qtable";
+import { QTable, rowValues, rowVisits, findRow, reserveRow, beginTableChange, forgetRowsFrom } from "./qtable";
+import { arenaEnd } from "../alloc";
 import { prngNext, prngUnit, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
 
@@ -142,21 +143,23 @@ export function updateOne(t: QTable, s: u32, a: u32, reward: f32, s2: u32, done:
 }
 
 /**
- * Applies the n transitions of the batch block at `batch` in order; false (table unchanged)
- * over budget. Overwrites the block's states and next states with rows.
+ * Applies the n transitions of the batch block at `batch` in order; false over budget, with the
+ * table and the arena as they were. Overwrites the block's states and next states with rows.
  * Cost: O(n * actions), no allocation once the rows exist.
  */
 export function updateBatch(t: QTable, batch: usize, n: u32): bool {
-  const before = t.count;
+  const before = t.count, map = t.map, mapCap = t.mapCap;
+  const mark = beginTableChange(t);
   for (let i: u32 = 0; i < n; i++) {
     const p = batch + (<usize>i << 2);
     const rs = reserveRow(t, load<u32>(p));
     if (rs < 0) {
-      dropRowsFrom(t, before);
-      return false;
+      forgetRowsFrom(t, before, map, mapCap);
+      return arenaEnd(mark, false);
     }
     store<u32>(p, <u32>rs);
   }
+  arenaEnd(mark, true);
   const actions = batch + batchActions(n);
   const rewards = batch + batchRewards(n);
   const nextStates = batch + batchNextStates(n);

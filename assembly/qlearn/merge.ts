@@ -14,7 +14,8 @@
 // (0, 1) a.merge(b, w) and b.merge(a, 1 - w) give the same entries (up to the rounding of
 // 1 - w). Rows are created only for states the other has visited; the other is not changed.
 
-import { QTable, rowValues, rowVisits, rowKey, findRow, reserveRow, dropRowsFrom } from "./qtable";
+import { QTable, rowValues, rowVisits, rowKey, findRow, reserveRow, beginTableChange, forgetRowsFrom } from "./qtable";
+import { arenaEnd } from "../alloc";
 
 /** Whether row r of `other` has any visited action. */
 function rowVisited(other: QTable, r: u32): bool {
@@ -44,18 +45,20 @@ function mergeRow(t: QTable, rs: u32, other: QTable, ro: i32, weight: f64): void
 
 /**
  * Merges `other` (same action count) into `t` with `weight` in [0, 1] as described above.
- * Returns false (t unchanged) when the rows it needs do not fit the budget.
+ * Returns false, with t and the arena as they were, when the rows it needs do not fit the budget.
  * Cost: O((t's rows + other's rows) * actions).
  */
 export function mergeTables(t: QTable, other: QTable, weight: f64): bool {
   if (weight == 0) return true;
-  const before = t.count;
+  const before = t.count, map = t.map, mapCap = t.mapCap;
+  const mark = beginTableChange(t);
   for (let ro: u32 = 0; ro < other.count; ro++) {
     if (rowVisited(other, ro) && reserveRow(t, rowKey(other, ro)) < 0) {
-      dropRowsFrom(t, before);
-      return false;
+      forgetRowsFrom(t, before, map, mapCap);
+      return arenaEnd(mark, false);
     }
   }
+  arenaEnd(mark, true);
   for (let rs: u32 = 0; rs < t.count; rs++) {
     mergeRow(t, rs, other, findRow(other, rowKey(t, rs)), weight);
   }

@@ -17,10 +17,11 @@
 // action; only `update`/`batchUpdate` (for the state being updated) and `merge` create rows.
 //
 // Growth is reserve-before-mutate: ensureRows / ensureMap either grow a block or leave it as it
-// was, `capacity` and `mapCap` move only when a grow succeeded, and rows added by an operation
-// that later runs out of budget are taken back out with dropRowsFrom.
+// was, `capacity` and `mapCap` move only when a grow succeeded. An operation that adds many rows
+// runs in a transaction (alloc.ts): if it runs out of budget it takes the keys it added out of
+// the map (forgetRowsFrom) and undoes, which gives back every byte and restores the header.
 
-import { arenaAlloc, arenaBlockBytes, arenaFree, arenaGrow } from "../alloc";
+import { arenaAlloc, arenaBegin, arenaBlockBytes, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../alloc";
 import { mapCapacityFor, mapRehashed, mapGet, mapSet, mapDelete } from "../idmap";
 import { prngSeed } from "./prng";
 
@@ -114,17 +115,37 @@ export function qtableBytes(t: QTable): u32 {
          arenaBlockBytes(t.map) + arenaBlockBytes(t.template);
 }
 
-/** Makes rows and keys hold `cap` rows; `capacity` moves only when both grew. */
+/**
+ * Opens a transaction that saves t's header, for an operation that may add many rows: an undo
+ * puts the header and the arena back (the map's entries are the operation's to take out, with
+ * forgetRowsFrom, before it undoes). Cost: O(1).
+ */
+export function beginTableChange(t: QTable): u32 {
+  const mark = arenaBegin();
+  arenaSave(changetype<usize>(t), offsetof<QTable>());
+  return mark;
+}
+
+/**
+ * Makes rows and keys hold `cap` rows, both or neither: a failure gives back what grew (its
+ * own transaction; the two fields are put back by hand, so a batch's many growth steps save
+ * no header). `capacity` moves only when both grew.
+ */
 function growRowBlocks(t: QTable, cap: u32): bool {
   const c = <u64>cap;
+  const rows = t.rows;
+  const mark = arenaBegin();
   let p = arenaGrow(t.rows, (c * <u64>t.stride) << 3);
-  if (p == 0) return false;
+  if (p == 0) return arenaEnd(mark, false);
   t.rows = p;
   p = arenaGrow(t.keys, c << 2);
-  if (p == 0) return false;
+  if (p == 0) {
+    t.rows = rows;
+    return arenaEnd(mark, false);
+  }
   t.keys = p;
   t.capacity = cap;
-  return true;
+  return arenaEnd(mark, true);
 }
 
 /** Makes room for `needed` rows (1.5x growth, exact as a fallback near the budget). Cost: O(copy) when it grows. */
@@ -157,16 +178,32 @@ export function appendRow(t: QTable, key: u32): u32 {
   return r;
 }
 
-/** Row of `key`, appending a fresh one if it has none; -1 when the budget does not allow it. Cost: O(1) amortised. */
+/**
+ * Row of `key`, appending a fresh one if it has none; -1 when the budget does not allow it, with
+ * the table and the arena as they were. Cost: O(1) amortised.
+ */
 export function reserveRow(t: QTable, key: u32): i32 {
   const r = findRow(t, key);
   if (r >= 0) return r;
-  if (!ensureRows(t, t.count + 1) || !ensureMap(t, t.count + 1)) return -1;
+  const count = t.count + 1;
+  if (count > t.capacity || mapCapacityFor(count) > t.mapCap) {
+    const rows = t.rows, keys = t.keys, capacity = t.capacity;
+    const mark = arenaBegin();
+    if (!arenaEnd(mark, ensureRows(t, count) && ensureMap(t, count))) {
+      t.rows = rows;
+      t.keys = keys;
+      t.capacity = capacity;
+      return -1;
+    }
+  }
   return <i32>appendRow(t, key);
 }
 
-/** Takes back the rows appended since the table had `count` rows (undoing a failed operation). Cost: O(rows dropped). */
-export function dropRowsFrom(t: QTable, count: u32): void {
-  for (let r = count; r < t.count; r++) mapDelete(t.map, t.mapCap, rowKey(t, r));
-  t.count = count;
+/**
+ * Takes the keys of the rows appended since the table had `count` rows out of the map at
+ * `map` (capacity `mapCap`): the table's map when the failed operation began, its own or one a
+ * growth retired, so that the undo which puts the header back finds it as it was. Cost: O(rows dropped).
+ */
+export function forgetRowsFrom(t: QTable, count: u32, map: usize, mapCap: u32): void {
+  for (let r = count; r < t.count; r++) mapDelete(map, mapCap, rowKey(t, r));
 }

@@ -7,6 +7,8 @@ export interface ElexExports {
   engineFailedRequest(): number;
   stagingReserve(slot: number, bytes: number): number;
   stagingRelease(): void;
+  engineBegin(): number;
+  engineEnd(mark: number, ok: number): number;
   monitorConfigure(keep: number): void;
   monitorRecord(): void;
   monitorRecordLevel(level: number): void;
@@ -37,7 +39,7 @@ export interface ElexExports {
   indexCapacity(h: number): number;
   indexPrepareSearch(h: number, k: number, ef: number): number;
   indexSearch(h: number, k: number, ef: number, filtered: number, out: number): number;
-  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, out: number, counts: number): void;
+  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, stride: number, out: number, counts: number): void;
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
   indexSize(h: number): number;
