@@ -48,7 +48,7 @@ export function decodeAgent(id: string, bytes: Uint8Array): { qtable: Uint8Array
   if (HEADER + idLength + qLength + tLength !== bytes.length) {
     throw new CorruptSnapshotError(`${what}: section lengths do not add up to its ${bytes.length} bytes (truncated?)`);
   }
-  const storedId = new TextDecoder().decode(bytes.subarray(HEADER, HEADER + idLength));
+  const storedId = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(HEADER, HEADER + idLength));
   if (storedId !== id) throw new CorruptSnapshotError(`${what} holds agent '${storedId}'`);
   const q = HEADER + idLength;
   return { qtable: bytes.subarray(q, q + qLength), trajectory: bytes.subarray(q + qLength, q + qLength + tLength) };

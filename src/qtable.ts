@@ -74,7 +74,7 @@ export function createQTable(rt: Runtime, options: QTableOptions): QTable {
 
 /** Rebuilds a table from {@link QTable.serialize} bytes; CorruptSnapshotError for anything else. */
 export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
-  return rt.atomic('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, 'EXQT', (p, n) => rt.exports.qtableLoad(p, n), 'loadQTable')));
+  return rt.run('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, 'EXQT', (p, n) => rt.exports.qtableLoad(p, n), 'loadQTable')));
 }
 
 export class QTable extends EngineObject {
@@ -106,6 +106,11 @@ export class QTable extends EngineObject {
   /** Number of states with a row (states that have been updated, or merged in). Cost: O(1). */
   get size(): number {
     return this.call('size', () => this.rt.exports.qtableSize(this.handle));
+  }
+
+  /** Engine bytes the table holds: its header and blocks (rows, keys, state map). Cost: O(1). */
+  get usedBytes(): number {
+    return this.call('usedBytes', () => this.rt.exports.qtableFootprint(this.handle) >>> 0);
   }
 
   /** Current exploration rate of selectAction. */
@@ -167,7 +172,7 @@ export class QTable extends EngineObject {
   batchUpdate(batch: TransitionBatch): void {
     const n = checkBatch(batch, this.actions);
     if (n === 0) return;
-    this.atomic('batchUpdate', () => {
+    this.call('batchUpdate', () => {
       const rt = this.rt;
       const ptr = rt.stage(SLOT_IDS, n * TRANSITION_BYTES, 'batchUpdate');
       writeBatch(rt, ptr, batch, n);

@@ -44,7 +44,7 @@ export function createTrajectoryBuffer(rt: Runtime, options: TrajectoryOptions):
 
 /** Rebuilds a buffer from {@link TrajectoryBuffer.serialize} bytes; CorruptSnapshotError for anything else. */
 export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): TrajectoryBuffer {
-  return rt.atomic('loadTrajectoryBuffer', () =>
+  return rt.run('loadTrajectoryBuffer', () =>
     new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, 'EXTB', (p, n) => rt.exports.trajectoryLoad(p, n), 'loadTrajectoryBuffer')));
 }
 
@@ -61,6 +61,11 @@ export class TrajectoryBuffer extends EngineObject {
   /** Transitions held, 0..capacity. Cost: O(1). */
   get size(): number {
     return this.call('size', () => this.rt.exports.trajectorySize(this.handle));
+  }
+
+  /** Engine bytes the buffer holds: its header and its ring (16 bytes a transition). Cost: O(1). */
+  get usedBytes(): number {
+    return this.call('usedBytes', () => this.rt.exports.trajectoryFootprint(this.handle) >>> 0);
   }
 
   /**

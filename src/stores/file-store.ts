@@ -1,29 +1,40 @@
 /**
- * An AgentStore in a directory (Node): one file per agent, `<encoded id>.agent`. A write goes
- * to a temporary file in the same directory, is flushed to disk, then renamed over the old
- * file, so a crash mid-write leaves the old file or the new one, never a torn one.
- * Node built-ins are imported on first use, so the class can ship in browser bundles unused.
+ * A store in a directory (Node): one file per key, named as src/stores/file-names.ts says. A
+ * write goes to a temporary file in the same directory (`<name>.<pid>.<n>.tmp`), is fsynced,
+ * renamed over the old file, and then the directory is fsynced, so after a crash the file holds
+ * the old bytes or the new ones, never a torn mix, and a completed write survives power loss.
+ * On first use the store removes the temporary files a crashed writer left (those of processes
+ * no longer running). Files it did not write are ignored. Node built-ins are imported on first
+ * use, so the class can ship in browser bundles unused.
  */
-import { InvalidArgumentError, StoreError } from '../errors.js';
+import { StoreError, InvalidArgumentError } from '../errors.js';
 import type { AgentStore } from './agent-store.js';
-
-const SUFFIX = '.agent';
-const MAX_NAME = 200;
+import { fileNameOf, keyOfFileName } from './file-names.js';
 
 type Fs = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
 
-/** A file name for `id`: percent-encoded, dots too, so no id can name another path. */
-function fileName(id: string): string {
-  const name = encodeURIComponent(id).replace(/\./g, '%2E').replace(/\*/g, '%2A') + SUFFIX;
-  if (name.length > MAX_NAME) throw new InvalidArgumentError(`agent id is too long for a file name (${name.length} > ${MAX_NAME} encoded)`);
-  return name;
-}
+/** A temporary file: the target's name, the writing process's pid, a counter. */
+const TEMP = /^(.+)\.(\d+)\.(\d+)\.tmp$/;
+/** Errors of fsync on a directory where the platform cannot do it (Windows, some file systems). */
+const NO_DIR_SYNC = new Set(['EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP', 'EBADF']);
 
 let tempCounter = 0;
+/** Temporary files this process is writing now: never cleaned up from under a write. */
+const writing = new Set<string>();
+
+/** Whether process `pid` is running (a process of another user counts). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export class FileStore implements AgentStore {
-  /** The directory agents are written to (created on first write). */
+  /** The directory files are written to (created on first write). */
   readonly dir: string;
   private modules: Promise<[Fs, Path]> | null = null;
 
@@ -32,28 +43,51 @@ export class FileStore implements AgentStore {
     this.dir = dir;
   }
 
-  private load(): Promise<[Fs, Path]> {
-    this.modules ??= Promise.all([import('node:fs/promises'), import('node:path')]);
+  /** Node's fs and path, and on first use the removal of stale temporary files. */
+  private open(): Promise<[Fs, Path]> {
+    this.modules ??= Promise.all([import('node:fs/promises'), import('node:path')]).then(async (modules) => {
+      await this.removeStaleTemps(modules[0], modules[1]);
+      return modules;
+    });
     return this.modules;
   }
 
-  /** The bytes of `id`'s file, or undefined if there is none. Cost: one file read. */
-  async read(id: string): Promise<Uint8Array | undefined> {
-    const [fs, path] = await this.load();
+  /** Removes `<key name>.<pid>.<n>.tmp` files of processes that are not running. Cost: one directory listing. */
+  private async removeStaleTemps(fs: Fs, path: Path): Promise<void> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    await Promise.all(names.map(async (name) => {
+      const temp = TEMP.exec(name);
+      const file = path.join(this.dir, name);
+      if (temp === null || keyOfFileName(temp[1]) === undefined || writing.has(file)) return;
+      const pid = Number(temp[2]);
+      if (pid !== process.pid && running(pid)) return;
+      await fs.rm(file, { force: true }).catch(() => undefined);
+    }));
+  }
+
+  /** The bytes of `key`'s file, or undefined if there is none. Cost: one file read. */
+  async read(key: string): Promise<Uint8Array | undefined> {
+    const name = fileNameOf(key);
+    const [fs, path] = await this.open();
     try {
-      const data = await fs.readFile(path.join(this.dir, fileName(id)));
+      const data = await fs.readFile(path.join(this.dir, name));
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new StoreError(`FileStore could not read agent '${id}'`, error);
+      throw new StoreError(`FileStore could not read '${key}'`, error);
     }
   }
 
-  /** Writes `id`'s file atomically (temp file, fsync, rename). Cost: one file write and fsync. */
-  async write(id: string, bytes: Uint8Array): Promise<void> {
-    const [fs, path] = await this.load();
-    const target = path.join(this.dir, fileName(id));
-    const temp = `${target}.${process.pid}.${++tempCounter}.tmp`;
+  /**
+   * Writes `key`'s file atomically and durably: temp file, fsync, rename, fsync of the
+   * directory. Cost: one file write and two fsyncs.
+   */
+  async write(key: string, bytes: Uint8Array): Promise<void> {
+    const name = fileNameOf(key);
+    const [fs, path] = await this.open();
+    const target = path.join(this.dir, name);
+    const temp = `${target}.${process.pid}.${(tempCounter = (tempCounter + 1) % 1e9)}.tmp`;
+    writing.add(temp);
     try {
       await fs.mkdir(this.dir, { recursive: true });
       const handle = await fs.open(temp, 'w');
@@ -64,28 +98,54 @@ export class FileStore implements AgentStore {
         await handle.close();
       }
       await fs.rename(temp, target);
+      await this.syncDir(fs);
     } catch (error) {
       await fs.rm(temp, { force: true }).catch(() => undefined);
-      throw new StoreError(`FileStore could not write agent '${id}'`, error);
+      throw new StoreError(`FileStore could not write '${key}'`, error);
+    } finally {
+      writing.delete(temp);
     }
   }
 
-  /** Removes `id`'s file if present. */
-  async delete(id: string): Promise<void> {
-    const [fs, path] = await this.load();
-    await fs.rm(path.join(this.dir, fileName(id)), { force: true });
+  /** Fsyncs the directory, so a rename into it is durable (where the platform can). */
+  private async syncDir(fs: Fs): Promise<void> {
+    let dir;
+    try {
+      dir = await fs.open(this.dir, 'r');
+      await dir.sync();
+    } catch (error) {
+      if (!NO_DIR_SYNC.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    } finally {
+      await dir?.close();
+    }
   }
 
-  /** Ids of every agent file in the directory. */
-  async keys(): Promise<string[]> {
-    const [fs] = await this.load();
-    let names: string[];
+  /** Removes `key`'s file if present. */
+  async delete(key: string): Promise<void> {
+    const name = fileNameOf(key);
+    const [fs, path] = await this.open();
     try {
-      names = await fs.readdir(this.dir);
+      await fs.rm(path.join(this.dir, name), { force: true });
+    } catch (error) {
+      throw new StoreError(`FileStore could not delete '${key}'`, error);
+    }
+  }
+
+  /** Keys of every file this store wrote in the directory; other files and folders are ignored. */
+  async keys(): Promise<string[]> {
+    const [fs] = await this.open();
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(this.dir, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new StoreError('FileStore could not list its directory', error);
     }
-    return names.filter((n) => n.endsWith(SUFFIX)).map((n) => decodeURIComponent(n.slice(0, -SUFFIX.length)));
+    const keys: string[] = [];
+    for (const entry of entries) {
+      const key = entry.isFile() ? keyOfFileName(entry.name) : undefined;
+      if (key !== undefined) keys.push(key);
+    }
+    return keys;
   }
 }
