@@ -393,6 +393,9 @@ export class AgentCache {
   /** Ends one lease (Agent.release): nothing once the agent is freed or the engine disposed. */
   private readonly endLease = (agent: Resident): void => {
     if (agent.freed || this.rt.isDisposed) return;
+    const bytes = agent.q.usedBytes + agent.trajectory.usedBytes; // first: it may throw (inside a search filter)
+    this.ownBytes += bytes - agent.bytes;
+    agent.bytes = bytes;
     agent.leases--;
     agent.version++;
     this.leases--;
@@ -400,9 +403,6 @@ export class AgentCache {
       this.rt.exports.cachePin(this.handle, agent.slot, -1);
       this.pinned--;
     }
-    const bytes = agent.q.usedBytes + agent.trajectory.usedBytes;
-    this.ownBytes += bytes - agent.bytes;
-    agent.bytes = bytes;
   };
 
   private overLimits(): boolean {
