@@ -58,7 +58,8 @@ export class Engine {
   /**
    * Loads the SIMD build where the engine runs SIMD correctly (or as `simd` says) and sets up a
    * memory capped at `budgetBytes`. Throws InvalidArgumentError for bad or unknown options, or for
-   * simd: 'on' where SIMD is unavailable, or a `wasm` that is not a module source. Cost: one
+   * simd: 'on' where SIMD is unavailable, or a `wasm` that is not a module source; WasmLoadError
+   * for a `wasm` that cannot be fetched, compiled or instantiated as an elex build. Cost: one
    * module compile (streamed from a URL where the server allows), a few ms.
    */
   static async create(options: EngineOptions = {}): Promise<Engine> {
@@ -167,7 +168,11 @@ export class Engine {
     return this.rt;
   }
 
-  /** Releases the engine; every object created from it throws DisposedError afterwards. */
+  /**
+   * Releases the engine: drops its WebAssembly instance and memory, so they are collected even
+   * while objects created from it are still referenced; those objects, and the engine's own
+   * byte counters, throw DisposedError afterwards. Cost: O(1).
+   */
   dispose(): void {
     this.rt.dispose();
   }

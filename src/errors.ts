@@ -80,6 +80,22 @@ export class DisposedError extends ElexError {
   }
 }
 
+/**
+ * A `wasm` source given to Engine.create could not be fetched, compiled or instantiated as an
+ * elex module (`E_WASM`): a URL fetch failed or answered an error status (Node's fetch reads no
+ * file: URLs), bytes that are not WebAssembly, a module that is not an elex build. `cause` holds
+ * the underlying error (a TypeError, CompileError or LinkError), if any.
+ */
+export class WasmLoadError extends ElexError {
+  /** The error that stopped the load, if any. */
+  readonly cause: unknown;
+
+  constructor(message: string, cause?: unknown) {
+    super('E_WASM', cause === undefined ? message : `${message} (${String(cause)})`);
+    this.cause = cause;
+  }
+}
+
 /** The engine hit an internal fault (a WebAssembly trap) and refuses further calls (`E_BROKEN`). */
 export class EngineBrokenError extends ElexError {
   /** The trap that broke the engine. */

@@ -11,7 +11,7 @@ export type { TrajectoryOptions } from './trajectory.js';
 export type { TransitionBatch, Transitions } from './transitions.js';
 export {
   ElexError, DimensionMismatchError, InvalidVectorError, BudgetExceededError, CorruptSnapshotError,
-  InvalidArgumentError, DisposedError, EngineBrokenError, StoreError, StoreQuotaError,
+  InvalidArgumentError, DisposedError, EngineBrokenError, StoreError, StoreQuotaError, WasmLoadError,
 } from './errors.js';
 export { simdSupported } from './wasm/probe.js';
 export { parseFvecs, parseIvecs } from './vecs-format.js';

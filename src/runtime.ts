@@ -3,14 +3,12 @@
  * growth, the guard every call goes through (disposed, broken, re-entered), and the filter
  * slot the module's `filterAccept` import reads.
  */
-import { BudgetExceededError, DisposedError, EngineBrokenError, InvalidArgumentError } from './errors.js';
+import { BudgetExceededError, DisposedError, EngineBrokenError, InvalidArgumentError, WasmLoadError } from './errors.js';
 import type { ElexExports } from './wasm/exports.js';
 
 const PAGE = 65536;
 
 export class Runtime {
-  readonly exports: ElexExports;
-  readonly memory: WebAssembly.Memory;
   readonly budgetBytes: number;
   readonly simd: boolean;
   /** The predicate of the search in progress (MODE_FILTER), or null. */
@@ -22,15 +20,33 @@ export class Runtime {
   private lastUsed = -1;
   private f32View = new Float32Array(0);
   private u32View = new Uint32Array(0);
+  /** The instance's exports and memory; null once disposed, so the GC can take both. */
+  private ex: ElexExports | null;
+  private mem: WebAssembly.Memory | null;
 
   private constructor(exports: ElexExports, memory: WebAssembly.Memory, budgetBytes: number) {
-    this.exports = exports;
-    this.memory = memory;
+    this.ex = exports;
+    this.mem = memory;
     this.budgetBytes = budgetBytes;
     this.simd = exports.engineSimd() === 1;
   }
 
-  /** Instantiates `module` over a fresh memory capped at budgetBytes. Cost: ~1 ms. */
+  /** The module's exports; DisposedError once the engine is disposed. */
+  get exports(): ElexExports {
+    if (this.ex === null) throw new DisposedError('engine');
+    return this.ex;
+  }
+
+  /** The engine's linear memory; DisposedError once the engine is disposed. */
+  get memory(): WebAssembly.Memory {
+    if (this.mem === null) throw new DisposedError('engine');
+    return this.mem;
+  }
+
+  /**
+   * Instantiates `module` over a fresh memory capped at budgetBytes; WasmLoadError for a module
+   * that is not an elex build. Cost: ~1 ms.
+   */
   static async instantiate(module: WebAssembly.Module, budgetBytes: number): Promise<Runtime> {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.floor(budgetBytes / PAGE) });
     let runtime: Runtime | null = null;
@@ -43,8 +59,17 @@ export class Runtime {
         },
       },
     };
-    const instance = await WebAssembly.instantiate(module, imports);
-    runtime = new Runtime(instance.exports as unknown as ElexExports, memory, budgetBytes);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, imports);
+    } catch (error) {
+      throw new WasmLoadError('wasm: the module is not an elex build (it does not link to the engine\'s imports)', error);
+    }
+    const exports = instance.exports as unknown as ElexExports;
+    for (const name of ['engineInit', 'engineSimd', 'engineBegin'] as const) {
+      if (typeof exports[name] !== 'function') throw new WasmLoadError(`wasm: the module is not an elex build of this version (no ${name} export)`);
+    }
+    runtime = new Runtime(exports, memory, budgetBytes);
     runtime.exports.engineInit(budgetBytes);
     return runtime;
   }
@@ -153,9 +178,19 @@ export class Runtime {
     return ptr;
   }
 
-  /** Marks the runtime disposed; every later call throws DisposedError. */
+  /**
+   * Marks the runtime disposed and drops the instance, its memory and the views of it, so the
+   * GC can take them even while objects of the engine are still referenced; every later call
+   * throws DisposedError. Cost: O(1).
+   */
   dispose(): void {
     this.disposed = true;
+    this.ex = null;
+    this.mem = null;
+    this.buffer = null;
+    this.f32View = new Float32Array(0);
+    this.u32View = new Uint32Array(0);
+    this.filter = null;
   }
 
   get isDisposed(): boolean {

@@ -10,7 +10,8 @@ import { compileWasm, isWasmBuilds, type WasmBuilds, type WasmSource } from './s
 
 /**
  * The compiled module for `wasm` (undefined: the embedded builds) under `mode`. Throws
- * InvalidArgumentError for simd: 'on' where SIMD does not run correctly, or a bad source.
+ * InvalidArgumentError for simd: 'on' where SIMD does not run correctly, or a bad source, and
+ * WasmLoadError for a source that cannot be fetched or compiled.
  * Cost: the probe (~0.1 ms), then one fetch and/or compile.
  */
 export async function engineModule(wasm: WasmSource | WasmBuilds | undefined, mode: SimdMode): Promise<WebAssembly.Module> {

@@ -4,7 +4,7 @@
  * (WebAssembly.compileStreaming); any other is read to bytes first, so a server with the wrong
  * MIME type still works, only without streaming.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, WasmLoadError } from '../errors.js';
 
 declare global {
   /**
@@ -51,34 +51,68 @@ function toUrl(source: string | URL): URL {
   }
 }
 
-/** Compiles a fetched module, streaming when the response says application/wasm. */
+/** Compiles `bytes`; WasmLoadError for bytes that are not a WebAssembly module. */
+async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (error) {
+    throw new WasmLoadError('wasm: the bytes are not a WebAssembly module', error);
+  }
+}
+
+/** Fetches `url`; WasmLoadError when the fetch fails (file: URLs included, which Node's fetch does not read). */
+async function fetchModule(url: URL): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch (error) {
+    const hint = url.protocol === 'file:' ? '; fetch() reads no file: URLs in Node, so pass the bytes (readFileSync)' : '';
+    throw new WasmLoadError(`wasm: fetching ${url.href} failed${hint}`, error);
+  }
+}
+
+/** Compiles a fetched module, streaming when the response says application/wasm; WasmLoadError if it cannot. */
 async function compileResponse(response: Response): Promise<WebAssembly.Module> {
-  if (!response.ok) throw new InvalidArgumentError(`wasm: fetching ${response.url || 'the module'} answered HTTP ${response.status}`);
+  if (!response.ok) throw new WasmLoadError(`wasm: fetching ${response.url || 'the module'} answered HTTP ${response.status}`);
   const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
-    return WebAssembly.compileStreaming(response);
+    try {
+      return await WebAssembly.compileStreaming(response);
+    } catch (error) {
+      throw new WasmLoadError(`wasm: ${response.url || 'the response'} is not a WebAssembly module`, error);
+    }
   }
-  return WebAssembly.compile(await response.arrayBuffer());
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await response.arrayBuffer();
+  } catch (error) {
+    throw new WasmLoadError(`wasm: reading ${response.url || 'the response'} failed`, error);
+  }
+  return compileBytes(bytes);
 }
 
 /**
  * Compiles `source` into a module. URLs are fetched with the global `fetch` (browsers, workers,
- * Node 18+ for http(s) URLs). Throws InvalidArgumentError for anything that is not a source, an
- * unparsable URL or an HTTP error status; WebAssembly.CompileError for bytes that are not a module.
- * Cost: one compile, a few ms for elex's ~50 KB.
+ * Node 18+ for http(s) URLs). Throws InvalidArgumentError for anything that is not a source or
+ * an unparsable URL; WasmLoadError for a fetch that fails or answers an error status, and for
+ * bytes that are not a module. Cost: one compile, a few ms for elex's ~50 KB.
  */
 export async function compileWasm(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof Uint8Array) return WebAssembly.compile(source as Uint8Array<ArrayBuffer>);
-  if (source instanceof ArrayBuffer) return WebAssembly.compile(source);
+  if (source instanceof Uint8Array) return compileBytes(source as Uint8Array<ArrayBuffer>);
+  if (source instanceof ArrayBuffer) return compileBytes(source);
   if (typeof source === 'string' || source instanceof URL) {
     const url = toUrl(source);
     if (typeof fetch !== 'function') throw new InvalidArgumentError('wasm: a URL needs fetch(), which this runtime lacks; pass the bytes');
-    return compileResponse(await fetch(url));
+    return compileResponse(await fetchModule(url));
   }
   if (isResponse(source)) return compileResponse(source);
   if (isThenable(source)) {
-    const response = await source;
+    let response: unknown;
+    try {
+      response = await source;
+    } catch (error) {
+      throw new WasmLoadError('wasm: the fetch given failed', error);
+    }
     if (isResponse(response)) return compileResponse(response);
   }
   throw new InvalidArgumentError(`wasm: expected bytes, a WebAssembly.Module, a URL or a Response, got ${Object.prototype.toString.call(source)}`);
