@@ -364,8 +364,8 @@ export class AgentCache {
         : createTrajectoryBuffer(rt, { capacity: this.trajectoryCapacity, seed });
       if (slot === this.nextSlot) this.nextSlot++;
       else this.freeSlots.pop();
-      const agent = new Resident(id, q, trajectory, slot, saved);
-      agent.bytes = q.usedBytes + trajectory.usedBytes;
+      const agent = new Resident(id, q, trajectory, slot, saved, trajectory.usedBytes);
+      agent.bytes = q.usedBytes + agent.ringBytes;
       this.ownBytes += agent.bytes;
       this.residents.set(id, agent);
       this.bySlot.set(slot, agent);
@@ -393,7 +393,7 @@ export class AgentCache {
   /** Ends one lease (Agent.release): nothing once the agent is freed or the engine disposed. */
   private readonly endLease = (agent: Resident): void => {
     if (agent.freed || this.rt.isDisposed) return;
-    const bytes = agent.q.usedBytes + agent.trajectory.usedBytes; // first: it may throw (inside a search filter)
+    const bytes = agent.q.usedBytes + agent.ringBytes; // first: it may throw (inside a search filter)
     this.ownBytes += bytes - agent.bytes;
     agent.bytes = bytes;
     agent.leases--;

@@ -73,8 +73,13 @@ export class AgentWrites {
   }
 
   private start(id: string, write: Write): void {
-    Promise.resolve()
-      .then(() => this.store.write(id, write.bytes))
+    let landing: Promise<void>;
+    try {
+      landing = Promise.resolve(this.store.write(id, write.bytes));
+    } catch (error) {
+      landing = Promise.reject(error); // a store that throws instead of rejecting
+    }
+    landing
       .then(() => {
         this.durable(write.bytes.length);
         write.resolve();

@@ -22,8 +22,10 @@ export class Resident {
   /** Engine bytes its objects hold, as of its last lease's end. */
   bytes = 0;
 
+  /** `ringBytes`: what its trajectory buffer holds, fixed at creation (a ring never grows). */
   constructor(
     readonly id: string, readonly q: QTable, readonly trajectory: TrajectoryBuffer, readonly slot: number, saved: boolean,
+    readonly ringBytes: number,
   ) {
     this.savedVersion = saved ? 0 : -1;
   }

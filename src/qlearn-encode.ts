@@ -33,10 +33,8 @@ export function encodeQTable(rt: Runtime, h: number): Uint8Array {
   view.setUint32(4, VERSION, true);
   view.setUint32(8, actions, true);
   view.setUint32(12, rows, true);
-  // alpha, gamma, initial, epsilon, epsilonDecay, epsilonMin: qtableParam 0, 1, 2, 3, 4, 5.
-  const order = [0, 1, 2, 3, 4, 5];
-  const at = [16, 24, 32, 40, 48, 56];
-  for (let i = 0; i < order.length; i++) view.setFloat64(at[i], ex.qtableParam(h, order[i]), true);
+  // alpha, gamma, initial, epsilon, epsilonDecay, epsilonMin (qtableParam 0..5) at 16, 24, .. 56.
+  for (let which = 0; which < 6; which++) view.setFloat64(16 + 8 * which, ex.qtableParam(h, which), true);
   view.setBigInt64(64, ex.qtableRng(h), true);
   const memory = rt.u32();
   const words = new Uint32Array(out.buffer, 0, out.length >>> 2);
