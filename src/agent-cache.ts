@@ -270,8 +270,11 @@ export class AgentCache {
       this.rt.check('close');
       for (const agent of agents) if (agent.dirty) this.unwritten.set(agent.id, this.encode(agent));
     } catch (error) {
-      for (const agent of agents) agent.freed = true; // the engine is gone or broken: nothing left to free
-      this.handle = 0;
+      // The engine was disposed or broke: nothing can be saved or freed; every lease goes inert.
+      for (const agent of agents) agent.freed = true;
+      this.residents.clear();
+      this.bySlot.clear();
+      this.leases = this.pinned = this.ownBytes = this.handle = 0;
       throw error;
     }
     for (const agent of agents) this.free(agent);

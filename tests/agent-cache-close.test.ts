@@ -91,3 +91,16 @@ test('300 concurrent use() with close() 0-3 ms in: every update a task completed
     engine.dispose();
   }
 });
+
+test('an engine disposed before close(): leases go inert, close() says why, nothing throws from release', async () => {
+  const engine = await Engine.create();
+  const agents = engine.createAgentCache({ qtable: QTABLE });
+  const lease = await agents.get('d');
+  lease.q.update(0, 0, 1, 0, true);
+  engine.dispose();
+  expect(() => lease.release()).not.toThrow();
+  await expect(agents.close()).rejects.toThrow(DisposedError);
+  expect(lease.released).toBe(true);
+  expect(agents.size).toBe(0);
+  await expect(agents.get('d')).rejects.toThrow(DisposedError);
+});
