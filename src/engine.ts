@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { checkInt, checkOneOf, checkOptionNames, optionNames } from './validate.js';
-import { VectorIndex, createIndex, loadIndex, type IndexOptions } from './vector-index.js';
+import { VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './vector-index.js';
 import { openIndex } from './persist/open.js';
 import type { ByteStore } from './stores/agent-store.js';
 import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
@@ -109,13 +109,18 @@ export class Engine {
   }
 
   /**
-   * An index rebuilt from `VectorIndex.serialize()` bytes: same parameters, efSearch, vectors,
-   * graph, removed slots and level generator, so it answers every query exactly as the
-   * original. Throws CorruptSnapshotError (nothing allocated) for bytes that are not a valid
-   * snapshot, BudgetExceededError (nothing allocated) if it does not fit. Cost: O(bytes).
+   * An index rebuilt from `VectorIndex.serialize()` bytes, or from `serializeChunks()` chunks
+   * (an iterable; an async iterable, such as a file stream, returns a promise): same parameters,
+   * efSearch, vectors, graph, removed slots and level generator, so it answers every query
+   * exactly as the original. The bytes go straight into the index's final blocks: it needs no
+   * more budget than the index. Throws CorruptSnapshotError (nothing allocated) for bytes that
+   * are not a valid snapshot, BudgetExceededError (nothing allocated) if it does not fit.
+   * Cost: O(bytes).
    */
-  loadIndex(bytes: Uint8Array): VectorIndex {
-    return loadIndex(this.rt, bytes);
+  loadIndex(source: Uint8Array | Iterable<Uint8Array>): VectorIndex;
+  loadIndex(source: AsyncIterable<Uint8Array>): Promise<VectorIndex>;
+  loadIndex(source: SnapshotSource): VectorIndex | Promise<VectorIndex> {
+    return loadIndex(this.rt, source);
   }
 
   /**

@@ -5,7 +5,7 @@
 import { DimensionMismatchError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
-import { loadSnapshot, readSnapshot } from './snapshot.js';
+import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './index-snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from './validate.js';
 import { IndexJournal } from './persist/journal.js';
@@ -97,8 +97,6 @@ function resolveIndexOptions(options: IndexOptions): IndexParams {
 }
 
 /** The four ASCII letters an index snapshot starts with (docs/format.md). */
-const INDEX_MAGIC = 'EXIX';
-
 /** Creates an empty index in `rt` (one call); BudgetExceededError if even that does not fit. */
 export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   const params = resolveIndexOptions(options);
@@ -109,21 +107,69 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   });
 }
 
-/**
- * Rebuilds an index from {@link VectorIndex.serialize} bytes: CorruptSnapshotError (nothing
- * allocated) for anything else, BudgetExceededError (nothing allocated) if it does not fit.
- * Cost: O(bytes).
- */
-export function loadIndex(rt: Runtime, bytes: Uint8Array): VectorIndex {
-  return rt.run('loadIndex', () => {
-    const handle = loadSnapshot(rt, bytes, INDEX_MAGIC, (p, n) => rt.exports.indexLoad(p, n), 'loadIndex');
-    // The engine has checked the header; the parameters the host keeps are read from it.
-    const header = new DataView(bytes.buffer, bytes.byteOffset, 36);
-    const u32 = (offset: number): number => header.getUint32(offset, true);
-    return new VectorIndex(rt, handle, {
-      dim: u32(12), metric: METRICS[u32(16)], M: u32(20), efConstruction: u32(24), efSearch: u32(28), seed: u32(32),
-    });
+/** What {@link loadIndex} reads: snapshot bytes whole, or in chunks (any sizes, in order). */
+export type SnapshotSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+function checkChunk(chunk: unknown): Uint8Array {
+  if (!(chunk instanceof Uint8Array)) {
+    throw new InvalidArgumentError(`loadIndex expects Uint8Array chunks, got ${chunk === null ? 'null' : typeof chunk}`);
+  }
+  return chunk;
+}
+
+/** The index a finished loader built, with the parameters its header holds. */
+function loadedIndex(rt: Runtime, loader: SnapshotLoader): VectorIndex {
+  const handle = loader.finish();
+  const header = loader.headerView();
+  const u32 = (offset: number): number => header.getUint32(offset, true);
+  return new VectorIndex(rt, handle, {
+    dim: u32(12), metric: METRICS[u32(16)], M: u32(20), efConstruction: u32(24), efSearch: u32(28), seed: u32(32),
   });
+}
+
+/**
+ * Rebuilds an index from {@link VectorIndex.serialize} bytes, or from the chunks of
+ * {@link VectorIndex.serializeChunks} (an iterable, or an async iterable: then it returns a
+ * promise), copied straight into the index's final blocks: a load needs no more budget than
+ * the index itself. CorruptSnapshotError or BudgetExceededError, with nothing left allocated,
+ * for anything else. Cost: O(bytes).
+ */
+export function loadIndex(rt: Runtime, source: Uint8Array | Iterable<Uint8Array>): VectorIndex;
+export function loadIndex(rt: Runtime, source: AsyncIterable<Uint8Array>): Promise<VectorIndex>;
+export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Promise<VectorIndex>;
+export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Promise<VectorIndex> {
+  // A length known up front (bytes, or an array of chunks) lets a header that announces another
+  // length be refused before anything is allocated; a stream's is known only at its end.
+  const known = source instanceof Uint8Array ? source.length
+    : Array.isArray(source) && source.every((c) => c instanceof Uint8Array) ? source.reduce((n, c) => n + c.length, 0) : undefined;
+  const loader = new SnapshotLoader(rt, 'loadIndex', known);
+  if (isAsyncIterable(source)) return loadAsync(rt, loader, source);
+  if (!(source instanceof Uint8Array) && (typeof source !== 'object' || source === null || typeof (source as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
+    throw new InvalidArgumentError(`loadIndex expects a Uint8Array or an iterable of them, got ${source === null ? 'null' : typeof source}`);
+  }
+  // Each chunk is fed in its own call, so the source may itself read the engine between them
+  // (as serializeChunks of another index does).
+  try {
+    for (const chunk of source instanceof Uint8Array ? [source] : source) rt.run('loadIndex', () => loader.feed(checkChunk(chunk)));
+  } catch (error) {
+    loader.abort();
+    throw error;
+  }
+  return rt.run('loadIndex', () => loadedIndex(rt, loader));
+}
+
+async function loadAsync(rt: Runtime, loader: SnapshotLoader, source: AsyncIterable<Uint8Array>): Promise<VectorIndex> {
+  try {
+    for await (const chunk of source) rt.run('loadIndex', () => loader.feed(checkChunk(chunk)));
+  } catch (error) {
+    loader.abort();
+    throw error;
+  }
+  return rt.run('loadIndex', () => loadedIndex(rt, loader));
 }
 
 export class VectorIndex extends EngineObject {
@@ -140,6 +186,8 @@ export class VectorIndex extends EngineObject {
   /** @internal The operations since each save, for the next one's log (src/persist/journal.ts). */
   readonly journal = new IndexJournal();
   private ef: number;
+  /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
+  private changes = 0;
 
   /** @internal Use {@link Engine.createIndex}. */
   constructor(rt: Runtime, handle: number, params: IndexParams) {
@@ -159,6 +207,7 @@ export class VectorIndex extends EngineObject {
 
   set efSearch(value: number) {
     this.ef = checkInt('efSearch', value, 1, MAX_EF);
+    this.changes++;
   }
 
   /** Number of live ids. Cost: O(1). */
@@ -223,6 +272,7 @@ export class VectorIndex extends EngineObject {
       }
       ex.indexEndBatch(this.handle);
       if (n > CHUNK_ROWS) ex.stagingRelease();
+      this.changes++;
     });
     this.journal.added(ids, vectors);
   }
@@ -241,6 +291,7 @@ export class VectorIndex extends EngineObject {
   reserve(capacity: number): void {
     checkInt('capacity', capacity, 0, 0xffffffff);
     this.call('reserve', () => {
+      this.changes++;
       if (this.rt.exports.indexReserveCapacity(this.handle, capacity) !== STATUS_OK) throw this.rt.budgetError('reserve');
     });
   }
@@ -336,6 +387,7 @@ export class VectorIndex extends EngineObject {
   remove(id: number): boolean {
     checkId(id);
     const removed = this.call('remove', () => this.rt.exports.indexRemove(this.handle, id) === 1);
+    if (removed) this.changes++;
     if (removed) this.journal.removed(id);
     return removed;
   }
@@ -365,10 +417,26 @@ export class VectorIndex extends EngineObject {
    */
   serialize(): Uint8Array {
     return this.call('serialize', () => {
-      const ex = this.rt.exports;
-      const bytes = ex.indexSnapshotSize(this.handle) >>> 0;
-      return readSnapshot(this.rt, bytes, (out) => ex.indexSerialize(this.handle, this.ef, this.seed, out), 'serialize');
+      const [bytes] = snapshotChunks(this.rt, this.handle, this.ef, this.seed, Infinity, () => {});
+      return bytes;
     });
+  }
+
+  /**
+   * The same bytes as {@link serialize} as chunks of `chunkBytes` (a multiple of 4, default
+   * 4 MiB), each copied out of linear memory when the iteration asks for it: a large index
+   * never needs one large ArrayBuffer. Changing the index (or disposing it) before the last
+   * chunk makes the next step throw InvalidArgumentError. Cost: O(size) in all.
+   */
+  serializeChunks(chunkBytes: number = SNAPSHOT_CHUNK_BYTES): IterableIterator<Uint8Array> {
+    checkInt('chunkBytes', chunkBytes, 4, 2 ** 30);
+    if (chunkBytes % 4 !== 0) throw new InvalidArgumentError(`chunkBytes must be a multiple of 4, got ${chunkBytes}`);
+    const start = this.changes;
+    const check = (): void => this.call('serializeChunks', () => {
+      if (this.changes !== start) throw new InvalidArgumentError('the index changed while serializeChunks was reading it: start again');
+    });
+    check();
+    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check);
   }
 
   /**

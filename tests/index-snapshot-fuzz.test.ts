@@ -115,6 +115,21 @@ describe.each(BUILDS)('index snapshot fuzz (simd %s)', (simd) => {
   let bytes: Uint8Array;
   let print: string;
 
+  /** Searches, adds to, removes from and reloads a loaded index. */
+  function exercise(copy: VectorIndex): void {
+    // An edit may leave another dim (padding read as zeros): use rows of the loaded dim.
+    const d = copy.dim;
+    const rows = (first: number, n: number): Float32Array => data.subarray(first * d, (first + n) * d);
+    for (let q = 0; q < 4; q++) copy.search(rows(N + q, 1), 7, { ef: 20 });
+    copy.searchBatch(rows(0, 5), 3);
+    copy.addBatch([5000, 5001, 5002, 3], rows(N + 10, 4));
+    copy.remove(1);
+    copy.remove(5001);
+    copy.search(rows(N, 1), 5);
+    const again = eng.loadIndex(copy.serialize());
+    again.dispose();
+  }
+
   /** Loads `bad`: it must be CorruptSnapshotError, or an index identical to the original. */
   function loadOrCorrupt(bad: Uint8Array): 'loaded' | 'corrupt' {
     let copy: VectorIndex | undefined;
@@ -135,12 +150,11 @@ describe.each(BUILDS)('index snapshot fuzz (simd %s)', (simd) => {
     original = small(eng);
     bytes = original.serialize();
     print = fingerprint(original, checkedIds, probes);
-    // Stage the largest input once, so usedBytes can be compared across failed loads.
-    const longest = new Uint8Array(bytes.length + 4096);
-    longest.set(bytes);
-    expectCorrupt(() => eng.loadIndex(longest));
+    // Loads stage nothing; run the work of the random-edits test once, so the staging blocks that
+    // searches and adds keep are at their size and usedBytes compares across loads.
     const warm = eng.loadIndex(bytes);
     expect(fingerprint(warm, checkedIds, probes)).toBe(print);
+    exercise(warm);
     warm.dispose();
   });
   afterAll(() => eng.dispose());
@@ -245,19 +259,7 @@ describe.each(BUILDS)('index snapshot fuzz (simd %s)', (simd) => {
         continue;
       }
       counts.loaded++;
-      // An edit may leave another dim (padding read as zeros): use rows of the loaded dim.
-      const d = copy!.dim;
-      const rows = (first: number, n: number): Float32Array => data.subarray(first * d, (first + n) * d);
-      const work = thrown(() => {
-        for (let q = 0; q < 4; q++) copy!.search(rows(N + q, 1), 7, { ef: 20 });
-        copy!.searchBatch(rows(0, 5), 3);
-        copy!.addBatch([5000, 5001, 5002, 3], rows(N + 10, 4));
-        copy!.remove(1);
-        copy!.remove(5001);
-        copy!.search(rows(N, 1), 5);
-        const again = eng.loadIndex(copy!.serialize());
-        again.dispose();
-      });
+      const work = thrown(() => exercise(copy!));
       expect(work).not.toBeInstanceOf(EngineBrokenError);
       expect(work).toBeUndefined();
       copy!.dispose();

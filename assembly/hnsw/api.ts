@@ -6,7 +6,7 @@ import {
 } from "./graph";
 import { reserveAdds, insertItem, removeId, releaseLevels } from "./insert";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
-import { indexSnapshotBytes, writeIndexSnapshot, loadIndexSnapshot } from "./snapshot";
+import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../idmap";
 import { normalize } from "../simd";
 
@@ -127,21 +127,30 @@ export function indexSize(h: usize): u32 {
   return idx.count - idx.deleted;
 }
 
-/** Bytes of the index's snapshot (0xFFFFFFFF when it would not fit a u32). Cost: O(1). */
-export function indexSnapshotSize(h: usize): u32 {
-  const bytes = indexSnapshotBytes(asIndex(h));
-  return bytes > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>bytes;
+/**
+ * Describes the index's snapshot for the host, which copies it out of linear memory: the
+ * 80-byte header (with the host's efSearch and the creation seed) then six u32 section
+ * addresses, in a static area whose address it returns. Cost: O(1).
+ */
+export function indexSnapshotInfo(h: usize, efSearch: u32, seed: u32): usize {
+  return snapshotInfo(asIndex(h), efSearch, seed);
+}
+
+/** The static area where the host puts a snapshot header before indexLoadBegin. Cost: O(1). */
+export function indexSnapshotArea(): usize {
+  return snapshotArea();
 }
 
 /**
- * Writes the index's snapshot (indexSnapshotSize bytes) to out, recording the host's efSearch
- * and the creation seed. Cost: O(bytes).
+ * Checks the header in the snapshot area and allocates the index's final blocks; returns the
+ * half-built index (section addresses after the header), 0 over budget or 1 corrupt, with
+ * nothing allocated. Cost: O(blocks).
  */
-export function indexSerialize(h: usize, efSearch: u32, seed: u32, out: usize): void {
-  writeIndexSnapshot(asIndex(h), efSearch, seed, out);
+export function indexLoadBegin(): usize {
+  return loadBegin();
 }
 
-/** An index from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */
-export function indexLoad(p: usize, len: u32): usize {
-  return loadIndexSnapshot(p, len);
+/** Checks the copied sections in place and builds the id map: 1 ready, 0 corrupt (all freed). Cost: O(size). */
+export function indexLoadFinish(h: usize): i32 {
+  return loadFinish(asIndex(h)) ? 1 : 0;
 }

@@ -31,15 +31,18 @@
 //   end-4 4    u32 CRC-32 of every byte before it
 //
 // Unused link slots are written as zeros, so a snapshot of a loaded index repeats its bytes.
-// The loader checks every size, the checksum and every structural invariant the search and
-// insert paths rely on (bounds, levels, tiling, tombstone count) on the staged bytes before it
-// allocates; only label uniqueness is found while the id map is rebuilt, and then it frees all.
+// The host moves the bytes (src/index-snapshot.ts): the engine never stages a snapshot. To save,
+// snapshotInfo writes the header and the six section addresses into a small static area and the
+// host copies the sections out of linear memory. To load, the host puts the header there,
+// loadBegin checks it and allocates the index's final blocks (nothing else), the host copies the
+// sections straight into them and checks the CRC, and loadFinish checks every structural
+// invariant the search and insert paths rely on (bounds, levels, tiling, tombstone count, label
+// uniqueness) in place; a failure frees everything.
 
-import { crc32 } from "../crc32";
 import { mapSet } from "../idmap";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../qlearn/snapshot";
 import {
-  Index, indexAlloc, indexFree, ensureCapacity, ensureMap, ensureUpper, linksAt, MAX_LEVEL,
+  Index, indexAlloc, indexFree, ensureCapacity, ensureMap, ensureUpper, MAX_LEVEL,
 } from "./graph";
 
 const MAGIC: u32 = 0x58495845;
@@ -51,110 +54,123 @@ const MAX_M: u32 = 128;
 const MAX_EF: u32 = 100000;
 const F32_MAX: f64 = 3.4028234663852886e38;
 
-// Byte offsets of the sections of the snapshot last laid out (see layout).
-let secVectors: u64 = 0;
-let secLinks0: u64 = 0;
-let secUpperAt: u64 = 0;
-let secUpper: u64 = 0;
-let secLabels: u64 = 0;
-let secTombs: u64 = 0;
-let secCrc: u64 = 0;
+/** Shared with the host: the 80-byte header, then the u32 addresses of the six sections. */
+const info = memory.data(<i32>HEADER + 6 * 4, 16);
 
-/** Lays out the sections for n slots of `stride` floats, M0 layer-0 links, upperUsed upper words; returns the CRC's offset. */
-function layout(n: u32, stride: u32, M0: u32, upperUsed: u32): u64 {
-  secVectors = <u64>HEADER;
-  secLinks0 = secVectors + ((<u64>n * <u64>stride) << 2);
-  secUpperAt = secLinks0 + ((<u64>n * <u64>(1 + M0)) << 2);
-  secUpper = secUpperAt + (<u64>n << 2);
-  secLabels = secUpper + (<u64>(upperUsed - 1) << 2);
-  secTombs = secLabels + (<u64>n << 2);
-  secCrc = secTombs + (((<u64>n + 31) >> 5) << 2);
-  return secCrc;
-}
-
-/** Bytes `writeIndexSnapshot` will write for idx. Cost: O(1). */
-export function indexSnapshotBytes(idx: Index): u64 {
-  return layout(idx.count, <u32>idx.stride, <u32>idx.M0, idx.upperUsed) + 4;
-}
-
-/** Copies a [count, ids...] list of `slots` ids to `to`, zeroing the unused slots. */
-@inline function copyList(to: usize, from: usize, slots: u32): void {
-  const used = load<u32>(from);
-  memory.copy(to, from, (<usize>used + 1) << 2);
-  memory.fill(to + ((<usize>used + 1) << 2), 0, <usize>(slots - used) << 2);
-}
-
-/**
- * Writes idx's snapshot (indexSnapshotBytes(idx) bytes) to out, with the host's efSearch and
- * the creation seed in the header. Cost: O(bytes).
- */
-export function writeIndexSnapshot(idx: Index, efSearch: u32, seed: u32, out: usize): void {
-  const n = idx.count;
-  const M0 = <u32>idx.M0;
-  const M = <u32>idx.M;
-  layout(n, <u32>idx.stride, M0, idx.upperUsed);
+/** Writes idx's 80-byte header to out, with the host's efSearch and the creation seed. */
+function writeHeader(idx: Index, efSearch: u32, seed: u32, out: usize): void {
   memory.fill(out, 0, HEADER);
   store<u32>(out, MAGIC);
   store<u32>(out, VERSION, 4);
   store<u32>(out, KIND_HNSW, 8);
   store<u32>(out, <u32>idx.dim, 12);
   store<u32>(out, <u32>idx.metric, 16);
-  store<u32>(out, M, 20);
+  store<u32>(out, <u32>idx.M, 20);
   store<u32>(out, <u32>idx.efConstruction, 24);
   store<u32>(out, efSearch, 28);
   store<u32>(out, seed, 32);
-  store<u32>(out, n, 36);
+  store<u32>(out, idx.count, 36);
   store<u32>(out, idx.deleted, 40);
   store<i32>(out, idx.entry, 44);
   store<i32>(out, idx.maxLevel, 48);
   store<u32>(out, idx.upperUsed, 52);
   store<u32>(out, idx.reuseHint, 56);
   store<u64>(out, idx.rng, 64);
-  memory.copy(out + <usize>secVectors, idx.vectors, <usize>(secLinks0 - secVectors));
-  const listBytes = (<usize>M0 + 1) << 2;
-  for (let i: u32 = 0; i < n; i++) {
-    copyList(out + <usize>secLinks0 + <usize>i * listBytes, linksAt(idx, i, 0), M0);
-  }
-  memory.copy(out + <usize>secUpperAt, idx.upperAt, <usize>n << 2);
-  // Upper records tile words 1..upperUsed-1; copy each list without its stale tail.
-  const upper = out + <usize>secUpper - 4;
-  let w: u32 = 1;
-  while (w < idx.upperUsed) {
-    const level = load<u32>(idx.upper + (<usize>w << 2));
-    store<u32>(upper + (<usize>w << 2), level);
-    for (let l: u32 = 0; l < level; l++) {
-      const at = <usize>w + 1 + <usize>l * (1 + <usize>M);
-      copyList(upper + (at << 2), idx.upper + (at << 2), M);
-    }
-    w += 1 + level * (1 + M);
-  }
-  memory.copy(out + <usize>secLabels, idx.labels, <usize>n << 2);
-  memory.copy(out + <usize>secTombs, idx.tombs, <usize>(secCrc - secTombs));
-  store<u32>(out + <usize>secCrc, crc32(out, <usize>secCrc));
 }
 
-/** Whether the header at p is in range and announces exactly len bytes with a good checksum. */
-function validHeader(p: usize, len: u32): bool {
-  if (<usize>len < HEADER + 4 || load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION ||
-      load<u32>(p, 8) != KIND_HNSW) return false;
+/** Writes the section addresses of idx after the header in the info area (upper from word 1). */
+function writeAddresses(idx: Index): void {
+  store<u32>(info + HEADER, <u32>idx.vectors);
+  store<u32>(info + HEADER, <u32>idx.links0, 4);
+  store<u32>(info + HEADER, <u32>idx.upperAt, 8);
+  store<u32>(info + HEADER, <u32>(idx.upper + 4), 12);
+  store<u32>(info + HEADER, <u32>idx.labels, 16);
+  store<u32>(info + HEADER, <u32>idx.tombs, 20);
+}
+
+/**
+ * Describes idx's snapshot for the host: header and section addresses in the info area, whose
+ * address it returns. Sections are stored as the snapshot lays them out, except that lists keep
+ * stale ids past their count (the host writes zeros there). Cost: O(1).
+ */
+export function snapshotInfo(idx: Index, efSearch: u32, seed: u32): usize {
+  writeHeader(idx, efSearch, seed, info);
+  writeAddresses(idx);
+  return info;
+}
+
+/** The info area, where the host puts a header before loadBegin. Cost: O(1). */
+export function snapshotArea(): usize {
+  return info;
+}
+
+/** The byte length the header at p announces for n slots of dim floats, M links, upperUsed upper words. */
+function snapshotLength(n: u32, dim: u32, M: u32, upperUsed: u32): u64 {
+  const stride = <u64>((dim + 3) & ~3);
+  return <u64>HEADER + ((<u64>n * stride) << 2) + ((<u64>n * <u64>(1 + 2 * M)) << 2) + (<u64>n << 2) +
+    (<u64>(upperUsed - 1) << 2) + (<u64>n << 2) + (((<u64>n + 31) >> 5) << 2) + 4;
+}
+
+/**
+ * Whether the header in the info area is an index header whose fields are in range and
+ * consistent with each other (what can be checked before any section is read). Cost: O(1).
+ */
+function validHeader(p: usize): bool {
+  if (load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION || load<u32>(p, 8) != KIND_HNSW) return false;
   const dim = load<u32>(p, 12);
   const M = load<u32>(p, 20);
   const efC = load<u32>(p, 24);
   const efS = load<u32>(p, 28);
+  const n = load<u32>(p, 36);
+  const deleted = load<u32>(p, 40);
+  const entry = load<i32>(p, 44);
+  const maxLevel = load<u32>(p, 48);
   const upperUsed = load<u32>(p, 52);
+  const reuseHint = load<u32>(p, 56);
   if (dim == 0 || dim > MAX_DIM || load<u32>(p, 16) > 2 || M < 2 || M > MAX_M ||
       efC == 0 || efC > MAX_EF || efS == 0 || efS > MAX_EF || upperUsed == 0) return false;
+  if (load<u32>(p, 60) != 0 || load<u64>(p, 64) == 0 || load<u64>(p, 72) != 0) return false;
+  if (deleted > n || maxLevel > <u32>MAX_LEVEL) return false;
+  if (reuseHint != 0 && reuseHint >= (n + 31) >> 5) return false;
+  if (n == 0 ? entry != -1 || maxLevel != 0 : entry < 0 || <u32>entry >= n) return false;
+  return snapshotLength(n, dim, M, upperUsed) <= 0xFFFFFFFF;
+}
+
+/**
+ * Starts loading the snapshot whose header the host put in the info area: checks the header,
+ * allocates the index and its final blocks (nothing more), sets its fields, and writes the
+ * section addresses after the header for the host to copy the sections into. Returns the
+ * half-built index (only loadFinish or indexFree may touch it), LOAD_CORRUPT or LOAD_BUDGET,
+ * with nothing left allocated. Cost: O(blocks).
+ */
+export function loadBegin(): usize {
+  const p = info;
+  if (!validHeader(p)) return LOAD_CORRUPT;
   const n = load<u32>(p, 36);
-  if (layout(n, (dim + 3) & ~3, M << 1, upperUsed) + 4 != <u64>len) return false;
-  return crc32(p, <usize>len - 4) == load<u32>(p + <usize>len - 4);
+  const upperUsed = load<u32>(p, 52);
+  const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32));
+  if (changetype<usize>(idx) == 0) return LOAD_BUDGET;
+  if (!ensureCapacity(idx, n) || !ensureMap(idx, n) || !ensureUpper(idx, <u64>upperUsed - 1)) {
+    indexFree(idx);
+    return LOAD_BUDGET;
+  }
+  idx.count = n;
+  idx.deleted = load<u32>(p, 40);
+  idx.entry = load<i32>(p, 44);
+  idx.maxLevel = load<i32>(p, 48);
+  idx.upperUsed = upperUsed;
+  idx.reuseHint = load<u32>(p, 56);
+  idx.rng = load<u64>(p, 64);
+  writeAddresses(idx);
+  return changetype<usize>(idx);
 }
 
 /** Whether every row is finite with a float32 squared norm and zero padding. Cost: O(n * stride). */
-function validVectors(p: usize, n: u32, dim: u32): bool {
-  const stride = (dim + 3) & ~3;
-  const rows = p + <usize>secVectors;
-  for (let i: u32 = 0; i < n; i++) {
-    const row = rows + ((<usize>i * <usize>stride) << 2);
+function validVectors(idx: Index): bool {
+  const dim = <u32>idx.dim;
+  const stride = <u32>idx.stride;
+  for (let i: u32 = 0; i < idx.count; i++) {
+    const row = idx.vectors + ((<usize>i * <usize>stride) << 2);
     let sumSq: f64 = 0;
     for (let j: u32 = 0; j < dim; j++) {
       const x = <f64>load<f32>(row + (<usize>j << 2));
@@ -180,10 +196,10 @@ function validList(list: usize, slots: u32, n: u32): bool {
   return true;
 }
 
-/** Level of node i as the snapshot's upperAt and upper sections say (after validUpper). */
-@inline function snapLevel(p: usize, i: u32): u32 {
-  const at = load<u32>(p + <usize>secUpperAt + (<usize>i << 2));
-  return at == 0 ? 0 : load<u32>(p + <usize>secUpper + ((<usize>at - 1) << 2));
+/** Level of node i as its upperAt and upper record say (after the tiling is checked). */
+@inline function recordLevel(idx: Index, i: u32): u32 {
+  const at = load<u32>(idx.upperAt + (<usize>i << 2));
+  return at == 0 ? 0 : load<u32>(idx.upper + (<usize>at << 2));
 }
 
 /**
@@ -191,33 +207,33 @@ function validList(list: usize, slots: u32, n: u32): bool {
  * (the maximum being reached), and every upper link points at a node of that layer or higher.
  * Cost: O(n + upper words).
  */
-function validUpper(p: usize, n: u32, M: u32, upperUsed: u32, maxLevel: u32): bool {
-  const upperAt = p + <usize>secUpperAt;
-  const upper = p + <usize>secUpper - 4;
+function validUpper(idx: Index): bool {
+  const n = idx.count;
+  const M = <u32>idx.M;
   let w: u32 = 1;
   let top: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const at = load<u32>(upperAt + (<usize>i << 2));
+    const at = load<u32>(idx.upperAt + (<usize>i << 2));
     if (at == 0) continue;
-    if (at != w || w >= upperUsed) return false;
-    const level = load<u32>(upper + (<usize>w << 2));
+    if (at != w || w >= idx.upperUsed) return false;
+    const level = load<u32>(idx.upper + (<usize>w << 2));
     if (level == 0 || level > <u32>MAX_LEVEL) return false;
     const words = <u64>1 + <u64>level * <u64>(1 + M);
-    if (<u64>w + words > <u64>upperUsed) return false;
+    if (<u64>w + words > <u64>idx.upperUsed) return false;
     if (level > top) top = level;
     w += <u32>words;
   }
-  if (w != upperUsed || top != maxLevel) return false;
+  if (w != idx.upperUsed || top != <u32>idx.maxLevel) return false;
   for (let i: u32 = 0; i < n; i++) {
-    const at = load<u32>(upperAt + (<usize>i << 2));
+    const at = load<u32>(idx.upperAt + (<usize>i << 2));
     if (at == 0) continue;
-    const level = load<u32>(upper + (<usize>at << 2));
+    const level = load<u32>(idx.upper + (<usize>at << 2));
     for (let l: u32 = 1; l <= level; l++) {
-      const list = upper + ((<usize>at + 1 + <usize>(l - 1) * (1 + <usize>M)) << 2);
+      const list = idx.upper + ((<usize>at + 1 + <usize>(l - 1) * (1 + <usize>M)) << 2);
       if (!validList(list, M, n)) return false;
       const used = load<u32>(list);
       for (let j: u32 = 1; j <= used; j++) {
-        if (snapLevel(p, load<u32>(list + (<usize>j << 2))) < l) return false;
+        if (recordLevel(idx, load<u32>(list + (<usize>j << 2))) < l) return false;
       }
     }
   }
@@ -225,74 +241,31 @@ function validUpper(p: usize, n: u32, M: u32, upperUsed: u32, maxLevel: u32): bo
 }
 
 /** Whether the tombstones count `deleted` removed slots, none past n. Cost: O(n / 32). */
-function validTombs(p: usize, n: u32, deleted: u32): bool {
-  const tombs = p + <usize>secTombs;
+function validTombs(idx: Index): bool {
+  const n = idx.count;
   const words = (n + 31) >> 5;
   let set: u32 = 0;
-  for (let k: u32 = 0; k < words; k++) set += popcnt(load<u32>(tombs + (<usize>k << 2)));
-  if ((n & 31) != 0 && (load<u32>(tombs + (<usize>(words - 1) << 2)) >> (n & 31)) != 0) return false;
-  return set == deleted;
-}
-
-/** Whether the len bytes at p are a well-formed snapshot (all but label uniqueness). Cost: O(len). */
-function validSnapshot(p: usize, len: u32): bool {
-  if (!validHeader(p, len)) return false;
-  const dim = load<u32>(p, 12);
-  const M = load<u32>(p, 20);
-  const n = load<u32>(p, 36);
-  const deleted = load<u32>(p, 40);
-  const entry = load<i32>(p, 44);
-  const maxLevel = load<u32>(p, 48);
-  const reuseHint = load<u32>(p, 56);
-  if (load<u32>(p, 60) != 0 || load<u64>(p, 64) == 0 || load<u64>(p, 72) != 0) return false;
-  if (deleted > n || maxLevel > <u32>MAX_LEVEL) return false;
-  if (reuseHint != 0 && reuseHint >= (n + 31) >> 5) return false;
-  if (n == 0 ? entry != -1 || maxLevel != 0 : entry < 0 || <u32>entry >= n) return false;
-  if (!validVectors(p, n, dim)) return false;
-  const M0 = M << 1;
-  const lists = p + <usize>secLinks0;
-  for (let i: u32 = 0; i < n; i++) {
-    if (!validList(lists + ((<usize>i * (1 + <usize>M0)) << 2), M0, n)) return false;
-  }
-  if (!validUpper(p, n, M, load<u32>(p, 52), maxLevel)) return false;
-  if (n > 0 && snapLevel(p, <u32>entry) != maxLevel) return false;
-  return validTombs(p, n, deleted);
+  for (let k: u32 = 0; k < words; k++) set += popcnt(load<u32>(idx.tombs + (<usize>k << 2)));
+  if ((n & 31) != 0 && (load<u32>(idx.tombs + (<usize>(words - 1) << 2)) >> (n & 31)) != 0) return false;
+  return set == idx.deleted;
 }
 
 /**
- * A new index from the len snapshot bytes at p; LOAD_CORRUPT (nothing left allocated) for
- * bytes that are not a valid snapshot, LOAD_BUDGET (nothing left allocated) when it does not
- * fit. The efSearch and seed stay in the bytes for the host. Cost: O(len).
+ * Finishes a load once the host has copied every section and checked the CRC: checks every
+ * structural invariant in place and rebuilds the id map. True with the index ready; false
+ * (corrupt) with everything freed. Cost: O(snapshot bytes).
  */
-export function loadIndexSnapshot(p: usize, len: u32): usize {
-  if (!validSnapshot(p, len)) return LOAD_CORRUPT;
-  const n = load<u32>(p, 36);
-  const upperUsed = load<u32>(p, 52);
-  const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32));
-  if (changetype<usize>(idx) == 0) return LOAD_BUDGET;
-  if (!ensureCapacity(idx, n) || !ensureMap(idx, n) || !ensureUpper(idx, <u64>upperUsed - 1)) {
-    indexFree(idx);
-    return LOAD_BUDGET;
+export function loadFinish(idx: Index): bool {
+  const n = idx.count;
+  let ok = validVectors(idx);
+  const M0 = <u32>idx.M0;
+  for (let i: u32 = 0; ok && i < n; i++) {
+    ok = validList(idx.links0 + ((<usize>i * (1 + <usize>M0)) << 2), M0, n);
   }
-  layout(n, <u32>idx.stride, <u32>idx.M0, upperUsed);
-  memory.copy(idx.labels, p + <usize>secLabels, <usize>n << 2);
-  for (let i: u32 = 0; i < n; i++) {
-    if (!mapSet(idx.map, idx.mapCap, load<u32>(idx.labels + (<usize>i << 2)), i)) {
-      indexFree(idx);
-      return LOAD_CORRUPT;
-    }
+  ok = ok && validUpper(idx) && (n == 0 || recordLevel(idx, <u32>idx.entry) == <u32>idx.maxLevel) && validTombs(idx);
+  for (let i: u32 = 0; ok && i < n; i++) {
+    ok = mapSet(idx.map, idx.mapCap, load<u32>(idx.labels + (<usize>i << 2)), i);
   }
-  memory.copy(idx.vectors, p + <usize>secVectors, <usize>(secLinks0 - secVectors));
-  memory.copy(idx.links0, p + <usize>secLinks0, <usize>(secUpperAt - secLinks0));
-  memory.copy(idx.upperAt, p + <usize>secUpperAt, <usize>n << 2);
-  memory.copy(idx.upper + 4, p + <usize>secUpper, <usize>(secLabels - secUpper));
-  memory.copy(idx.tombs, p + <usize>secTombs, <usize>(secCrc - secTombs));
-  idx.count = n;
-  idx.deleted = load<u32>(p, 40);
-  idx.entry = load<i32>(p, 44);
-  idx.maxLevel = load<i32>(p, 48);
-  idx.upperUsed = upperUsed;
-  idx.reuseHint = load<u32>(p, 56);
-  idx.rng = load<u64>(p, 64);
-  return changetype<usize>(idx);
+  if (!ok) indexFree(idx);
+  return ok;
 }

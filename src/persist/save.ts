@@ -73,7 +73,7 @@ function resolveSaveOptions(options: SaveOptions): Resolved {
  * Cost: O(size), one copy of the index in host memory.
  */
 function checkpointPieces(index: VectorIndex): Uint8Array[] {
-  return [index.serialize()];
+  return [...index.serializeChunks()];
 }
 
 /**

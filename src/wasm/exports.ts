@@ -43,9 +43,10 @@ export interface ElexExports {
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
   indexSize(h: number): number;
-  indexSnapshotSize(h: number): number;
-  indexSerialize(h: number, efSearch: number, seed: number, out: number): void;
-  indexLoad(p: number, len: number): number;
+  indexSnapshotInfo(h: number, efSearch: number, seed: number): number;
+  indexSnapshotArea(): number;
+  indexLoadBegin(): number;
+  indexLoadFinish(h: number): number;
   qtableCreate(actions: number, alpha: number, gamma: number, epsilon: number, epsilonDecay: number,
     epsilonMin: number, initial: number, seed: number): number;
   qtableDispose(h: number): void;
