@@ -173,7 +173,7 @@ export class Runtime {
 
   /** Reserves staging `slot` for `bytes`; throws BudgetExceededError if it cannot. Returns its address. */
   stage(slot: number, bytes: number, what: string): number {
-    const ptr = this.exports.stagingReserve(slot, bytes);
+    const ptr = this.exports.stagingReserve(slot, bytes) >>> 0;   // unsigned: blocks may lie above 2 GiB
     if (ptr === 0) throw this.budgetError(what);
     return ptr;
   }
