@@ -9,11 +9,11 @@
  * ordered, so there is at most one); never an older value, never a torn file (which would be
  * E_CORRUPT). The temporary files the killed write left are gone once the store is first used.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, FileStore } from '../src/index';
+import { runAndKill } from './helpers/kill-child';
 import { rng } from './helpers/random';
 
 const root = join(__dirname, '..');
@@ -28,41 +28,26 @@ interface Seen {
 }
 
 /** Runs the child with values from `base` and SIGKILLs it `delayMs` after it is ready; what it printed, per agent. */
-function runAndKill(dir: string, base: number, delayMs: number): Promise<{ seen: Map<string, Seen>; flushes: number; writes: number }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, dir, String(base)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (timer === undefined && out.startsWith('ready\n')) timer = setTimeout(() => proc.kill('SIGKILL'), delayMs);
-    });
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('error', reject);
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') return reject(new Error(`child exited by itself (code ${code}): ${stderr}`));
-      const seen = new Map<string, Seen>();
-      let flushes = 0;
-      let writes = 0;
-      for (const line of out.split('\n')) {
-        const [kind, id, value] = line.split(' ');
-        if (kind === 'flushed') flushes++;
-        if (kind !== 's' && kind !== 'd') continue;
-        const entry = seen.get(id) ?? {};
-        if (kind === 's') entry.started = Number(value);
-        else {
-          writes++;
-          expect(entry.started).toBe(Number(value)); // one write of an agent at a time: this one
-          entry.done = Number(value);
-          entry.started = undefined;
-        }
-        seen.set(id, entry);
-      }
-      resolve({ seen, flushes, writes });
-    });
-  });
+async function runChild(dir: string, base: number, delayMs: number): Promise<{ seen: Map<string, Seen>; flushes: number; writes: number }> {
+  const { out } = await runAndKill([child, dir, String(base)], delayMs);
+  const seen = new Map<string, Seen>();
+  let flushes = 0;
+  let writes = 0;
+  for (const line of out.split('\n')) {
+    const [kind, id, value] = line.split(' ');
+    if (kind === 'flushed') flushes++;
+    if (kind !== 's' && kind !== 'd') continue;
+    const entry = seen.get(id) ?? {};
+    if (kind === 's') entry.started = Number(value);
+    else {
+      writes++;
+      expect(entry.started).toBe(Number(value)); // one write of an agent at a time: this one
+      entry.done = Number(value);
+      entry.started = undefined;
+    }
+    seen.set(id, entry);
+  }
+  return { seen, flushes, writes };
 }
 
 test(`SIGKILLed ${KILLS} times while writing agents, every agent loads to its last completed write or the one in flight`, async () => {
@@ -77,7 +62,7 @@ test(`SIGKILLed ${KILLS} times while writing agents, every agent loads to its la
   const started = Date.now();
   try {
     for (let kill = 0; kill < KILLS; kill++) {
-      const run = await runAndKill(dir, (kill + 1) * 1000, 50 + Math.floor(delays() * 600));
+      const run = await runChild(dir, (kill + 1) * 1000, 50 + Math.floor(delays() * 600));
       writes += run.writes;
       flushes += run.flushes;
       if (readdirSync(dir).some((name) => name.endsWith('.tmp'))) tempsLeft++;

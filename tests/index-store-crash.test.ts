@@ -8,7 +8,6 @@
  * of the interrupted save are removed by the next save. The states are rebuilt here from the
  * same seeded steps (tests/crash/index-store-workload.cjs) and compared by sha256 of serialize().
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, FileStore, StoreError, type VectorIndex } from '../src/index';
@@ -16,6 +15,7 @@ import { decodeManifest } from '../src/persist/manifest';
 import { partKeys } from '../src/persist/store-io';
 import { BUILDS } from './helpers/engines';
 import { cleanTempDirs, digest, tempDir } from './helpers/index-store';
+import { runAndKill } from './helpers/kill-child';
 import { rng } from './helpers/random';
 
 const { OPTIONS, applyStep } = require('./crash/index-store-workload.cjs') as {
@@ -31,29 +31,14 @@ afterAll(cleanTempDirs);
 
 interface Run { committed: Array<{ step: number; generation: number; digest: string }>; stderr: string }
 
-/** Runs the child from step `from` and SIGKILLs it `delayMs` after it is ready. */
-function runAndKill(dir: string, from: number, delayMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, dir, String(from), simd], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (timer === undefined && out.startsWith('ready\n')) timer = setTimeout(() => proc.kill('SIGKILL'), delayMs);
-    });
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('error', reject);
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') return reject(new Error(`child exited by itself (code ${code}): ${stderr}`));
-      const committed = out.split('\n').filter((l) => l.startsWith('committed ')).map((l) => {
-        const [, step, generation, hash] = l.split(' ');
-        return { step: Number(step), generation: Number(generation), digest: hash };
-      });
-      resolve({ committed, stderr });
-    });
+/** Runs the child from step `from` and SIGKILLs it `delayMs` after it is ready: the saves it committed. */
+async function runChild(dir: string, from: number, delayMs: number): Promise<Run> {
+  const { out, stderr } = await runAndKill([child, dir, String(from), simd], delayMs);
+  const committed = out.split('\n').filter((l) => l.startsWith('committed ')).map((l) => {
+    const [, step, generation, hash] = l.split(' ');
+    return { step: Number(step), generation: Number(generation), digest: hash };
   });
+  return { committed, stderr };
 }
 
 test(`SIGKILLed ${KILLS} times while saving, a FileStore always opens to exactly one committed state`, async () => {
@@ -77,7 +62,7 @@ test(`SIGKILLed ${KILLS} times while saving, a FileStore always opens to exactly
   let committedSaves = 0;
   const seen: string[] = [];
   for (let kill = 0; kill < KILLS; kill++) {
-    const run = await runAndKill(dir, at, 40 + Math.floor(delays() * 700));
+    const run = await runChild(dir, at, 40 + Math.floor(delays() * 700));
     for (const c of run.committed) expect(c.digest).toBe(stateAfter(c.step)); // a stale dist/ fails here: npm run build
     committedSaves += run.committed.length;
     const last = run.committed.length > 0 ? run.committed[run.committed.length - 1].step : at;
