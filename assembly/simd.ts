@@ -9,7 +9,8 @@
 // pipeline), then one accumulator over 4 floats a step, then a scalar tail. The scalar twins
 // keep four accumulators too, so the SIMD-vs-scalar comparison measures the vector unit alone.
 // `dot`, `l2sq` and friends pick the variant at compile time (ASC_FEATURE_SIMD).
-// `normalize` is one float64 loop in both builds, so both store a cosine row with the same bits.
+// `normalize` works in float64 (f64x2 and its twin), summing in the same order in both builds,
+// so both store a cosine row with the same bits.
 
 @inline function sumLanes(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
@@ -129,33 +130,95 @@ export function norm(a: usize, n: i32): f32 {
 }
 
 /**
- * Scales n floats at a to unit length, in float64 in both builds: rows far below or above
- * float32's range (1e-30, 1e-40 or 1e30 a component) normalise too, and both builds store the
- * same bits. Returns the norm the row had; a zero row is left as it is. Cost: 2n float64 steps.
+ * Sum of squares of n floats in float64: eight running sums, over 8 floats a step (four f64x2
+ * accumulators, two lanes each), then a scalar tail. Cost: ~n/8 steps.
  */
-export function normalize(a: usize, n: i32): f64 {
-  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+@inline function sumSquaresF64x2(a: usize, n: i32): f64 {
+  let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0), acc2 = f64x2.splat(0), acc3 = f64x2.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 8 <= n; i += 8) {
     const p = a + (<usize>i << 2);
-    const x0 = <f64>load<f32>(p), x1 = <f64>load<f32>(p, 4), x2 = <f64>load<f32>(p, 8), x3 = <f64>load<f32>(p, 12);
-    s0 += x0 * x0;
-    s1 += x1 * x1;
-    s2 += x2 * x2;
-    s3 += x3 * x3;
+    const v0 = v128.load(p);
+    const v1 = v128.load(p, 16);
+    const x0 = f64x2.promote_low_f32x4(v0);
+    const x1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 0, 1));
+    const x2 = f64x2.promote_low_f32x4(v1);
+    const x3 = f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 0, 1));
+    acc0 = f64x2.add(acc0, f64x2.mul(x0, x0));
+    acc1 = f64x2.add(acc1, f64x2.mul(x1, x1));
+    acc2 = f64x2.add(acc2, f64x2.mul(x2, x2));
+    acc3 = f64x2.add(acc3, f64x2.mul(x3, x3));
   }
-  let sum = (s0 + s1) + (s2 + s3);
+  const s = f64x2.add(f64x2.add(acc0, acc2), f64x2.add(acc1, acc3));
+  let sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
   for (; i < n; i++) {
     const x = <f64>load<f32>(a + (<usize>i << 2));
     sum += x * x;
   }
-  const len = Math.sqrt(sum);
+  return sum;
+}
+
+/** sumSquaresF64x2's scalar twin: the same eight sums, added in the same order, so the same bits. */
+@inline function sumSquaresScalar(a: usize, n: i32): f64 {
+  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0, s4: f64 = 0, s5: f64 = 0, s6: f64 = 0, s7: f64 = 0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const p = a + (<usize>i << 2);
+    const x0 = <f64>load<f32>(p), x1 = <f64>load<f32>(p, 4), x2 = <f64>load<f32>(p, 8), x3 = <f64>load<f32>(p, 12);
+    const x4 = <f64>load<f32>(p, 16), x5 = <f64>load<f32>(p, 20), x6 = <f64>load<f32>(p, 24), x7 = <f64>load<f32>(p, 28);
+    s0 += x0 * x0;
+    s1 += x1 * x1;
+    s2 += x2 * x2;
+    s3 += x3 * x3;
+    s4 += x4 * x4;
+    s5 += x5 * x5;
+    s6 += x6 * x6;
+    s7 += x7 * x7;
+  }
+  let sum = ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
+  for (; i < n; i++) {
+    const x = <f64>load<f32>(a + (<usize>i << 2));
+    sum += x * x;
+  }
+  return sum;
+}
+
+/** Multiplies n floats at a by s in float64, rounding each product to float32 once; f64x2. Cost: ~n/4 steps. */
+@inline function scaleF64x2(a: usize, n: i32, s: f64): void {
+  const sv = f64x2.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = a + (<usize>i << 2);
+    const v = v128.load(p);
+    const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v), sv));
+    const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), sv));
+    v128.store(p, v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
+  }
+  for (; i < n; i++) {
+    const p = a + (<usize>i << 2);
+    store<f32>(p, <f32>(<f64>load<f32>(p) * s));
+  }
+}
+
+/** scaleF64x2's scalar twin (each product is the same IEEE operation, so the same bits). */
+@inline function scaleScalar(a: usize, n: i32, s: f64): void {
+  for (let i = 0; i < n; i++) {
+    const p = a + (<usize>i << 2);
+    store<f32>(p, <f32>(<f64>load<f32>(p) * s));
+  }
+}
+
+/**
+ * Scales n floats at a to unit length, in float64: rows far below or above float32's range
+ * (1e-30, 1e-40 or 1e30 a component) normalise too. Both builds sum in the same order and
+ * round each product once, so they store the same bits. Returns the norm the row had; a zero
+ * row is left as it is. Cost: ~n/8 + n/4 f64x2 steps (2n float64 steps in the scalar build).
+ */
+export function normalize(a: usize, n: i32): f64 {
+  const len = Math.sqrt(ASC_FEATURE_SIMD ? sumSquaresF64x2(a, n) : sumSquaresScalar(a, n));
   if (len > 0) {
-    const inv = 1.0 / len;
-    for (let j = 0; j < n; j++) {
-      const p = a + (<usize>j << 2);
-      store<f32>(p, <f32>(<f64>load<f32>(p) * inv));
-    }
+    if (ASC_FEATURE_SIMD) scaleF64x2(a, n, 1.0 / len);
+    else scaleScalar(a, n, 1.0 / len);
   }
   return len;
 }

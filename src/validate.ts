@@ -49,8 +49,8 @@ export function optionNames<T>(names: Record<keyof T, true>): readonly string[] 
  * Cost: O(keys) for known keys, plus an edit distance per known name for an unknown one.
  */
 export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
+  for (const key in options) {
+    if (!known.includes(key) && Object.prototype.hasOwnProperty.call(options, key)) {
       throw new InvalidArgumentError(`${what}: unknown option '${key}' (did you mean '${closestName(key, known)}'?)`);
     }
   }

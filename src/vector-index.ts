@@ -306,14 +306,13 @@ export class VectorIndex extends EngineObject {
     const { ef, filter } = this.searchOptions('search', options);
     if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
     checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
-    return this.atomic('search', () => {
+    return this.call('search', () => {
       const rt = this.rt;
       const ex = rt.exports;
-      // Scratch and output are sized by what the index can return, min(k, size), not by k.
-      const results = ex.indexPrepareSearch(this.handle, k, ef);
-      if (results < 0) throw rt.budgetError('search');
-      if (results === 0) return { ids: new Uint32Array(0), distances: new Float32Array(0) };
-      const out = rt.stage(SLOT_OUT, results * 8, 'search');
+      // Scratch and output, sized by what the index can return (min(k, size), not k), in one
+      // call that undoes itself over budget.
+      const out = ex.indexPrepareQuery(this.handle, k, ef) >>> 0;
+      if (out === 0) throw rt.budgetError('search');
       rt.f32().set(query, ex.indexInput(this.handle) >>> 2);
       rt.filter = filter ?? null;
       let found: number;

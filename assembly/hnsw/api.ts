@@ -8,6 +8,8 @@ import { reserveAdds, insertItem, removeId, releaseLevels } from "./insert";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../idmap";
+import { arenaBegin, arenaEnd } from "../alloc";
+import { stagingReserve, SLOT_OUT } from "../staging";
 import { normalize } from "../simd";
 
 const STATUS_OK: i32 = 0;
@@ -67,10 +69,16 @@ export function indexEndBatch(h: usize): void {
   if (idx.levelsCap > LARGE_BATCH) releaseLevels(idx);
 }
 
+/** How many results a query for k can have: min(k, live ids). */
+@inline function resultsFor(idx: Index, k: u32): u32 {
+  const live = idx.count - idx.deleted;
+  return k < live ? k : live;
+}
+
 /**
- * Prepares a search for k results with ef candidates: sizes the scratch by what the index can
- * return (max(ef, k) candidates, but no more than its slots) and returns how many results a
- * query can have, min(k, live ids), or -1 over budget with nothing changed. Cost: O(1), or
+ * Prepares a batch search for k results with ef candidates: sizes the scratch by what the index
+ * can return (max(ef, k) candidates, but no more than its slots) and returns how many results
+ * a query can have, min(k, live ids), or -1 over budget with nothing changed. Cost: O(1), or
  * one growth of the scratch.
  */
 export function indexPrepareSearch(h: usize, k: u32, ef: u32): i32 {
@@ -78,8 +86,20 @@ export function indexPrepareSearch(h: usize, k: u32, ef: u32): i32 {
   let candidates = ef > k ? ef : k;
   if (candidates > idx.count) candidates = idx.count;
   if (!ensureSearchScratch(idx, candidates)) return STATUS_BUDGET;
-  const live = idx.count - idx.deleted;
-  return <i32>(k < live ? k : live);
+  return <i32>resultsFor(idx, k);
+}
+
+/**
+ * indexPrepareSearch for one query, with its output staged too (min(k, live ids) pairs), both
+ * or neither: returns the output's address, or 0 over budget with nothing changed. Cost: as
+ * indexPrepareSearch.
+ */
+export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
+  const mark = arenaBegin();
+  let out: usize = 0;
+  if (indexPrepareSearch(h, k, ef) >= 0) out = stagingReserve(SLOT_OUT, resultsFor(asIndex(h), k) << 3);
+  arenaEnd(mark, out != 0);
+  return out;
 }
 
 /**

@@ -38,6 +38,7 @@ export interface ElexExports {
   indexReserveCapacity(h: number, cap: number): number;
   indexCapacity(h: number): number;
   indexPrepareSearch(h: number, k: number, ef: number): number;
+  indexPrepareQuery(h: number, k: number, ef: number): number;
   indexSearch(h: number, k: number, ef: number, filtered: number, out: number): number;
   indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, stride: number, out: number, counts: number): void;
   indexRemove(h: number, id: number): number;
