@@ -74,7 +74,10 @@ export function createQTable(rt: Runtime, options: QTableOptions): QTable {
 
 /** Rebuilds a table from {@link QTable.serialize} bytes; CorruptSnapshotError for anything else. */
 export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
-  return rt.run('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, 'EXQT', (p, n) => rt.exports.qtableLoad(p, n), 'loadQTable')));
+  const format = {
+    magic: 'EXQT', headerBytes: 80, length: (p: number) => rt.exports.qtableSnapshotLength(p), load: (p: number, n: number) => rt.exports.qtableLoad(p, n),
+  };
+  return rt.atomic('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, format, 'loadQTable')));
 }
 
 export class QTable extends EngineObject {
@@ -172,7 +175,7 @@ export class QTable extends EngineObject {
   batchUpdate(batch: TransitionBatch): void {
     const n = checkBatch(batch, this.actions);
     if (n === 0) return;
-    this.call('batchUpdate', () => {
+    this.atomic('batchUpdate', () => {
       const rt = this.rt;
       const ptr = rt.stage(SLOT_IDS, n * TRANSITION_BYTES, 'batchUpdate');
       writeBatch(rt, ptr, batch, n);

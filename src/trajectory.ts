@@ -44,8 +44,10 @@ export function createTrajectoryBuffer(rt: Runtime, options: TrajectoryOptions):
 
 /** Rebuilds a buffer from {@link TrajectoryBuffer.serialize} bytes; CorruptSnapshotError for anything else. */
 export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): TrajectoryBuffer {
-  return rt.run('loadTrajectoryBuffer', () =>
-    new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, 'EXTB', (p, n) => rt.exports.trajectoryLoad(p, n), 'loadTrajectoryBuffer')));
+  const format = {
+    magic: 'EXTB', headerBytes: 32, length: (p: number) => rt.exports.trajectorySnapshotLength(p), load: (p: number, n: number) => rt.exports.trajectoryLoad(p, n),
+  };
+  return rt.atomic('loadTrajectoryBuffer', () => new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, format, 'loadTrajectoryBuffer')));
 }
 
 export class TrajectoryBuffer extends EngineObject {

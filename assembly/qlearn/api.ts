@@ -6,10 +6,10 @@
 import { QTable, qtableAlloc, qtableFree, qtableBytes, findRow, rowValues, rowVisits } from "./qtable";
 import { updateOne, updateBatch, bestAction, selectAction, decayEpsilon } from "./learn";
 import { mergeTables } from "./merge";
-import { loadSnapshot } from "./snapshot";
+import { loadSnapshot, announcedLength } from "./snapshot";
 import {
   Trajectory, trajAlloc, trajFree, trajPush, trajClear, trajSample, trajOrdered,
-  trajBytes, trajLoad,
+  trajBytes, trajLoad, trajAnnouncedLength,
 } from "./trajectory";
 
 const STATUS_OK: i32 = 0;
@@ -147,6 +147,11 @@ export function qtableFootprint(h: usize): u32 {
   return qtableBytes(asTable(h));
 }
 
+/** Bytes the 80-byte table snapshot header at p announces, or 0 for a header out of range. Cost: O(1). */
+export function qtableSnapshotLength(p: usize): f64 {
+  return <f64>announcedLength(p);
+}
+
 /** A table from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */
 export function qtableLoad(p: usize, len: u32): usize {
   return loadSnapshot(p, len);
@@ -210,6 +215,11 @@ export function trajectoryRng(h: usize): u64 {
 /** Arena bytes the ring holds, header and records. Cost: O(1). */
 export function trajectoryFootprint(h: usize): u32 {
   return trajBytes(asTrajectory(h));
+}
+
+/** Bytes the 32-byte ring snapshot header at p announces, or 0 for a header out of range. Cost: O(1). */
+export function trajectorySnapshotLength(p: usize): f64 {
+  return <f64>trajAnnouncedLength(p);
 }
 
 /** A ring from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */

@@ -39,6 +39,16 @@ function snapshotBytes64(actions: u32, rows: u32): u64 {
   return <u64>HEADER + <u64>rows * (4 + (<u64>actions << 3)) + 4;
 }
 
+/**
+ * The byte length the HEADER bytes at p announce, or 0 when they are not a Q-table header (magic,
+ * version, actions). Reads nothing past the header. Cost: O(1).
+ */
+export function announcedLength(p: usize): u64 {
+  const actions = load<u32>(p, 8);
+  if (load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION || actions == 0 || actions > MAX_ACTIONS) return 0;
+  return snapshotBytes64(actions, load<u32>(p, 12));
+}
+
 @inline function unit(x: f64): bool {
   return x >= 0 && x <= 1;
 }
@@ -57,11 +67,9 @@ function allFinite(p: usize, n: usize): bool {
  * checksum, parameters in range, `initial` and every Q value finite float32. Cost: O(len).
  */
 function validSnapshot(p: usize, len: u32): bool {
-  if (len < HEADER + 4 || load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION) return false;
+  if (len < HEADER + 4 || announcedLength(p) != <u64>len) return false;
   const actions = load<u32>(p, 8);
   const rows = load<u32>(p, 12);
-  if (actions == 0 || actions > MAX_ACTIONS) return false;
-  if (snapshotBytes64(actions, rows) != <u64>len) return false;
   if (crc32(p, <usize>len - 4) != load<u32>(p + <usize>len - 4)) return false;
   const initial = load<f64>(p, 32);
   return unit(load<f64>(p, 16)) && unit(load<f64>(p, 24)) && unit(load<f64>(p, 40)) &&

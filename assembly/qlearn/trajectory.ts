@@ -116,13 +116,22 @@ export function trajBytes(t: Trajectory): u32 {
   return arenaBlockBytes(changetype<usize>(t)) + arenaBlockBytes(t.records);
 }
 
-/** Whether the len bytes at p are a valid trajectory snapshot. Cost: O(len). */
-function validTrajectory(p: usize, len: u32): bool {
-  if (len < HEADER + 4 || load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION) return false;
+/**
+ * The byte length the HEADER bytes at p announce, or 0 when they are not a trajectory header
+ * (magic, version, capacity, size <= capacity). Reads nothing past the header. Cost: O(1).
+ */
+export function trajAnnouncedLength(p: usize): u64 {
   const capacity = load<u32>(p, 8);
   const size = load<u32>(p, 12);
-  if (capacity == 0 || capacity > MAX_TRAJECTORY_CAPACITY || size > capacity) return false;
-  if (<u64>HEADER + <u64>size * RECORD + 4 != <u64>len) return false;
+  if (load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION || capacity == 0 ||
+      capacity > MAX_TRAJECTORY_CAPACITY || size > capacity) return 0;
+  return <u64>HEADER + <u64>size * RECORD + 4;
+}
+
+/** Whether the len bytes at p are a valid trajectory snapshot. Cost: O(len). */
+function validTrajectory(p: usize, len: u32): bool {
+  if (len < HEADER + 4 || trajAnnouncedLength(p) != <u64>len) return false;
+  const size = load<u32>(p, 12);
   if (crc32(p, <usize>len - 4) != load<u32>(p + <usize>len - 4)) return false;
   if (load<u64>(p, 16) == 0 || load<u64>(p, 24) != 0) return false;
   for (let i: u32 = 0; i < size; i++) {

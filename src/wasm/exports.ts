@@ -69,6 +69,7 @@ export interface ElexExports {
   qtableKeys(h: number): number;
   qtableRng(h: number): bigint;
   qtableFootprint(h: number): number;
+  qtableSnapshotLength(p: number): number;
   qtableLoad(p: number, len: number): number;
   trajectoryCreate(capacity: number, seed: number): number;
   trajectoryDispose(h: number): void;
@@ -82,6 +83,7 @@ export interface ElexExports {
   trajectoryRecords(h: number): number;
   trajectoryRng(h: number): bigint;
   trajectoryFootprint(h: number): number;
+  trajectorySnapshotLength(p: number): number;
   trajectoryLoad(p: number, len: number): number;
 }
 
