@@ -112,17 +112,27 @@ export class Runtime {
   /**
    * Runs `body` (which calls into WebAssembly) with the engine marked busy. A trap marks the
    * engine broken for good, since its memory may be half-written; other errors pass through.
+   * With `transaction`, `body` is one transaction of the engine's arena: if it throws
+   * BudgetExceededError, every block it allocated, grew or freed is put back, so the call
+   * leaves usedBytes, reservedBytes and every object's blocks exactly as they were (each engine
+   * call that can run out of budget also undoes itself, header included). What was written
+   * into blocks is not undone, so such a body must not fail on budget after a call that changed
+   * an object's contents. Cost: two more calls into the module for a transaction.
    */
-  run<T>(what: string, body: () => T): T {
+  run<T>(what: string, body: () => T, transaction = false): T {
     this.check(what);
     this.busy = true;
+    const mark = transaction ? this.exports.engineBegin() : -1;
     try {
-      return body();
+      const result = body();
+      if (transaction) this.exports.engineEnd(mark, 1);
+      return result;
     } catch (error) {
       if (error instanceof WebAssembly.RuntimeError) {
         this.brokenBy = error;
         throw new EngineBrokenError(error);
       }
+      if (transaction) this.exports.engineEnd(mark, error instanceof BudgetExceededError ? 0 : 1);
       throw error;
     } finally {
       this.busy = false;
@@ -130,28 +140,9 @@ export class Runtime {
     }
   }
 
-  /**
-   * run() as one transaction of the engine's arena: if `body` throws BudgetExceededError,
-   * every block it allocated, grew or freed is put back, so the call leaves usedBytes,
-   * reservedBytes and every object's blocks exactly as they were (each engine call that can
-   * run out of budget also undoes itself, header included). What was written into blocks is
-   * not undone, so a body must not fail on budget after a call that changed an object's
-   * contents. Cost: two extra calls into the module.
-   */
+  /** run() as one transaction (see run). */
   atomic<T>(what: string, body: () => T): T {
-    return this.run(what, () => {
-      const mark = this.exports.engineBegin();
-      let result: T;
-      try {
-        result = body();
-      } catch (error) {
-        // After a trap the engine is broken and takes no call; other errors keep what was done.
-        if (!(error instanceof WebAssembly.RuntimeError)) this.exports.engineEnd(mark, error instanceof BudgetExceededError ? 0 : 1);
-        throw error;
-      }
-      this.exports.engineEnd(mark, 1);
-      return result;
-    });
+    return this.run(what, body, true);
   }
 
   /** Feeds the pressure monitor a sample whenever a call changed the bytes in use. */
