@@ -79,7 +79,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
   });
 
   test('saves through several FileStore objects of one directory continue each other; a fresh engine opens the result', async () => {
-    const dir = join(tempDir(), 'shared');
+    const dir = join(tempDir(), 'common');
     const e1 = await engine(simd);
     const { index, model } = build(e1);
     await index.save(new FileStore(dir), 'docs');
@@ -121,7 +121,7 @@ test('names of any shape round-trip through FileStore and never see each other\'
 
 test('indexes and an agent cache share one store: no key of one is touched by the others', async () => {
   const e = await Engine.create();
-  const store = new FileStore(join(tempDir(), 'shared'));
+  const store = new FileStore(join(tempDir(), 'common'));
   const cache = e.createAgentCache({ store, maxAgents: 2, qtable: QTABLE, trajectoryCapacity: 10 });
   const next = rng(3);
   const states = new Map<string, string>();
