@@ -91,11 +91,6 @@ function zeroListTails(rt: Runtime, chunk: Uint8Array, at: number, addr: number,
   }
 }
 
-/** Bytes the snapshot of `handle` takes. Cost: O(1) plus the upper records' size. */
-export function snapshotBytes(rt: Runtime, handle: number, efSearch: number, seed: number): number {
-  return readLayout(rt, handle, efSearch, seed).total;
-}
-
 /**
  * The snapshot of index `handle` as chunks of `chunkBytes` (the last one shorter), ending with
  * the CRC-32. Lazy: each chunk is copied out of linear memory when it is asked for, and
