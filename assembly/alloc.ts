@@ -51,6 +51,8 @@ let lastBlock: u32 = 0;
 let freeHead: u32 = 0;
 let limitBytes: u32 = 0;
 let liveBytes: u32 = 0;
+/** The most liveBytes has been since arenaInit or the last arenaResetPeak. */
+let peakLiveBytes: u32 = 0;
 let failedRequest: u32 = 0;
 
 const ALLOC: u32 = 1;
@@ -94,6 +96,7 @@ export function arenaInit(budgetBytes: u32): void {
   lastBlock = 0;
   freeHead = 0;
   liveBytes = 0;
+  peakLiveBytes = 0;
   failedRequest = 0;
   entries = 0;
   savedBytes = 0;
@@ -108,6 +111,20 @@ export function arenaTop(): u32 {
 /** Bytes in use: static data plus live blocks (free holes below `top` excluded). */
 export function arenaUsed(): u32 {
   return heapStart + liveBytes;
+}
+
+@inline function notePeak(): void {
+  if (liveBytes > peakLiveBytes) peakLiveBytes = liveBytes;
+}
+
+/** The most arenaUsed() has been since arenaInit or the last arenaResetPeak. Cost: O(1). */
+export function arenaPeak(): u32 {
+  return heapStart + peakLiveBytes;
+}
+
+/** Starts the peak over at the bytes in use now. Cost: O(1). */
+export function arenaResetPeak(): void {
+  peakLiveBytes = liveBytes;
 }
 
 /** Bytes the most recent failed allocation asked for (0 if none failed yet). */
@@ -183,6 +200,7 @@ function allocBlock(bytes: u32): u32 {
       setHeader(block, have, false);
       const size = splitTail(block, have, need);
       liveBytes += size;
+      notePeak();
       return block;
     }
     block = load<u32>(block, 8);
@@ -198,6 +216,7 @@ function allocBlock(bytes: u32): u32 {
   lastBlock = block;
   top = block + need;
   liveBytes += need;
+  notePeak();
   return block;
 }
 
@@ -314,6 +333,7 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
     setHeader(block, need, false);
     top = block + need;
     liveBytes += need - have;
+    notePeak();
     return ptr;
   }
   const next = block + have;
@@ -326,6 +346,7 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
     if (afterNext < top) store<u32>(afterNext, merged, 4);
     else lastBlock = block;
     liveBytes += splitTail(block, merged, need) - have;
+    notePeak();
     return ptr;
   }
   const fresh = allocBlock(bytes);
@@ -409,6 +430,7 @@ function carve(block: u32, size: u32, start: u32): void {
     store<u32>(end, end - rest == 0 ? size : end - rest, 4);
   }
   liveBytes += size;
+  notePeak();
 }
 
 /** Undoes journal entry i. */

@@ -9,7 +9,8 @@ import {
 } from "./simd";
 
 export { arenaUsed as engineUsedBytes, arenaTop as engineReservedBytes,
-         arenaFailedRequest as engineFailedRequest } from "./alloc";
+         arenaFailedRequest as engineFailedRequest, arenaPeak as enginePeakUsedBytes,
+         arenaResetPeak as engineResetPeak } from "./alloc";
 export { stagingReserve, stagingRelease } from "./staging";
 export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./alloc";
 export * from "./hnsw/api";

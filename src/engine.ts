@@ -90,6 +90,21 @@ export class Engine {
     return this.rt.usedBytes;
   }
 
+  /**
+   * The most usedBytes has been since the engine was created or since the last
+   * {@link resetPeakUsedBytes}: what a call needed at its worst, e.g. what saving or loading an
+   * index costs beyond the index itself. Cost: O(1).
+   */
+  get peakUsedBytes(): number {
+    return this.rt.peakUsedBytes;
+  }
+
+  /** Starts peakUsedBytes over at usedBytes now (before measuring one call). Cost: O(1). */
+  resetPeakUsedBytes(): void {
+    this.rt.check('resetPeakUsedBytes');
+    this.rt.exports.engineResetPeak();
+  }
+
   /** Bytes the engine's arena has claimed: usedBytes plus free holes; the budget caps this. */
   get reservedBytes(): number {
     return this.rt.reservedBytes;

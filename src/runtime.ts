@@ -97,6 +97,11 @@ export class Runtime {
     return this.exports.engineUsedBytes() >>> 0;
   }
 
+  /** The most usedBytes has been since the engine started or the last resetPeak. */
+  get peakUsedBytes(): number {
+    return this.exports.enginePeakUsedBytes() >>> 0;
+  }
+
   /** Bytes the arena has claimed (its high-water mark, free holes included); the budget caps this. */
   get reservedBytes(): number {
     return this.exports.engineReservedBytes() >>> 0;

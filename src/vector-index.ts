@@ -2,7 +2,7 @@
  * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
-import { DimensionMismatchError, InvalidArgumentError } from './errors.js';
+import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
 import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './index-snapshot.js';
@@ -80,6 +80,17 @@ export interface IndexParams {
   efConstruction: number;
   efSearch: number;
   seed: number;
+}
+
+/** The words of `parts` end to end. Cost: O(words). */
+function concatWords(parts: readonly Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Checks IndexOptions and fills in defaults. */
@@ -244,21 +255,41 @@ export class VectorIndex extends EngineObject {
     this.insertRows(ids, vectors, 'addBatch');
   }
 
-  private insertRows(ids: ArrayLike<number>, vectors: ArrayLike<number>, what: string): void {
+  /**
+   * @internal Replays an addBatch of `ids` and `vectors` (checked as addBatch checks them) on
+   * the state it was recorded on, linking each item to the neighbours `trace` says it chose
+   * (src/persist/oplog.ts) instead of searching: the same graph as the original call, several
+   * times faster. Throws CorruptSnapshotError when the trace does not fit the index (which
+   * must then be disposed: the rows before it are linked). Cost: ids.length links.
+   */
+  replayAdd(ids: Uint32Array, vectors: Float32Array, trace: Uint32Array): void {
+    if (vectors.length !== ids.length * this.dim) {
+      throw new DimensionMismatchError(ids.length * this.dim, vectors.length, `vectors (${ids.length} ids x dim ${this.dim})`);
+    }
+    for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
+    this.insertRows(ids, vectors, 'openIndex', trace);
+  }
+
+  private insertRows(ids: ArrayLike<number>, vectors: ArrayLike<number>, what: string, replay?: Uint32Array): void {
     const n = ids.length;
     checkRows(vectors, 0, n, this.dim, this.metric === 'cosine', n === 1 && what === 'add' ? 'vector' : 'vectors');
     if (n === 0) return;
+    const traced = replay === undefined && this.journal.recording;
+    const traces: Uint32Array[] = [];
     this.atomic(what, () => {
       const rt = this.rt;
       const ex = rt.exports;
       const rowFloats = this.dim;
       const chunk = Math.min(n, CHUNK_ROWS);
+      const tracePtr = replay === undefined ? 0 : rt.stage(SLOT_OUT, replay.byteLength, what);
       const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
       const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
       rt.u32().set(ids, idsPtr >>> 2);
-      if (ex.indexReserve(this.handle, idsPtr, n) !== STATUS_OK) {
+      if (replay !== undefined) rt.u32().set(replay, tracePtr >>> 2);
+      if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
         throw rt.budgetError(what, 'growing an index copies its blocks, so index.reserve(finalSize) up front fits more');
       }
+      let traceAt = 0;
       for (let first = 0; first < n; first += chunk) {
         const rows = Math.min(chunk, n - first);
         const f32 = rt.f32();
@@ -268,13 +299,26 @@ export class VectorIndex extends EngineObject {
         } else {
           for (let i = 0; i < rows * rowFloats; i++) f32[at + i] = vectors[first * rowFloats + i];
         }
-        ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
+        if (replay === undefined) {
+          ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
+          if (traced) {
+            const at = ex.indexTrace(this.handle) >>> 2;
+            traces.push(rt.u32().slice(at, at + (ex.indexTraceWords(this.handle) >>> 0)));
+          }
+          continue;
+        }
+        const used = ex.indexInsertTraced(this.handle, idsPtr, first, rowsPtr, rows, tracePtr + traceAt * 4, replay.length - traceAt);
+        if (used < 0) throw new CorruptSnapshotError(`the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`);
+        traceAt += used;
+      }
+      if (replay !== undefined && traceAt !== replay.length) {
+        throw new CorruptSnapshotError(`the recorded neighbours have ${replay.length - traceAt} words past the last row`);
       }
       ex.indexEndBatch(this.handle);
       if (n > CHUNK_ROWS) ex.stagingRelease();
       this.changes++;
     });
-    this.journal.added(ids, vectors);
+    if (traced) this.journal.added(ids, vectors, traces.length === 1 ? traces[0] : concatWords(traces));
   }
 
   /** Vectors the index holds before it must grow (live and removed ids share the slots). */

@@ -12,7 +12,7 @@ import {
   StoreQuotaError, type ByteStore, type VectorIndex,
 } from '../src/index';
 import { decodeManifest, encodeManifest, type Manifest } from '../src/persist/manifest';
-import { encodeLog } from '../src/persist/oplog';
+import { decodeLog, encodeLog } from '../src/persist/oplog';
 import { crc32 } from '../src/crc32';
 import { FailingStore, digest } from './helpers/index-store';
 
@@ -164,6 +164,44 @@ test('checksummed parts that do not load or replay are E_CORRUPT naming the part
   log[16] = 9; // an unknown record tag
   log.set(new Uint8Array(Uint32Array.of(crc32(log.subarray(0, log.length - 4))).buffer), log.length - 4);
   await expectCorruptOpen(await withPart(1, log), /record 0 has tag 9/);
+});
+
+test('recorded neighbours that do not fit the index are E_CORRUPT naming the segment; nothing stays allocated', async () => {
+  const good = await manifestOf(saved);
+  const stamp = good.parts[1].stamp;
+  const key = `@index/docs/${stamp.generation}-${stamp.token.toString(16).padStart(8, '0')}/0`;
+  const [add] = decodeLog((await saved.read(key))!, 6, key);
+  if (add.kind !== 'add' || add.links === undefined) throw new Error('the first log segment should be one traced add');
+  // id 500 went to node 120: [layers, kept, neighbours...] per row, layer 0 last.
+  expect(add.links[0]).toBeGreaterThanOrEqual(1);
+  /** The store with the first segment's add re-recorded with `links`. */
+  const withLinks = async (links: number[]): Promise<MemoryStore> => {
+    const store = await copyOf(saved);
+    const bytes = encodeLog([{ ...add, links: Uint32Array.from(links) }], 6);
+    const m = structuredClone(good);
+    m.parts[1].chunks = [{ length: bytes.length, crc: crc32(bytes) }];
+    await store.write(key, bytes);
+    await store.write(MANIFEST, encodeManifest(m));
+    return store;
+  };
+  const links = [...add.links];
+  const opened = await e.openIndex(await withLinks(links), 'docs');
+  expect(digest(opened)).toBe(digest(index));
+  opened.dispose();
+  const last = links.length - 1;
+  const cases: [string, number[]][] = [
+    ['a neighbour out of range', [...links.slice(0, last), 9999]],
+    ['the node itself', [...links.slice(0, last), 120]],
+    ['one layer too many', [links[0] + 1, ...links.slice(1), 0]],
+    ['a word past the last row', [...links, 0]],
+    ['cut short', links.slice(0, last)],
+    ['more than M neighbours', [links[0], ...links.slice(1, last - links[last]), 17, ...Array.from({ length: 17 }, (_, i) => i)]],
+  ];
+  for (const [, bad] of cases) {
+    // The first open may grow the engine's staging blocks (kept for later calls, as any call's are).
+    await expect(e.openIndex(await withLinks(bad), 'docs')).rejects.toThrow(CorruptSnapshotError);
+    await expectCorruptOpen(await withLinks(bad), /log segment '@index\/docs\/2-.*does not replay: the (neighbours recorded|recorded neighbours)/);
+  }
 });
 
 describe('a store write failing at any point of a save leaves the previous save', () => {

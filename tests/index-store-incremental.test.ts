@@ -20,10 +20,19 @@ const base = readFvecs('sift128_base.fvecs');
 const row = (i: number) => base.data.subarray(i * DIM, (i + 1) * DIM);
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
-/** Log record sizes (docs/format.md, EXLG): an add of n rows, a remove; a segment's header and CRC. */
-const addRecord = (n: number, dim: number) => 8 + 4 * n * (1 + dim);
+/**
+ * Log record sizes (docs/format.md, EXLG v2): an add of n rows with w words of recorded
+ * neighbours, a remove; a segment's header and CRC.
+ */
+const addRecord = (n: number, dim: number, w: number) => 12 + 4 * n * (1 + dim) + 4 * w;
 const REMOVE_RECORD = 8;
 const SEGMENT = 20;
+
+/** Trace words of the adds `index` recorded for (store, name) since its last save there, in order. */
+function pendingLinkWords(index: VectorIndex, store: MemoryStore, name: string): number[] {
+  const ops = index.journal.binding(store, name)!.takeLog().ops;
+  return ops.flatMap((op) => (op.kind === 'add' ? [op.links!.length] : []));
+}
 
 /** Checkpoint and log bytes the store's manifest of `name` names. */
 async function stored(store: MemoryStore, name: string): Promise<{ checkpoint: number; log: number; parts: number }> {
@@ -73,15 +82,28 @@ test('the log stays within logShare of the checkpoint: a save writes a checkpoin
     // Changes worth 1.5-4% of the vectors: single adds, one batch, removes.
     let segment = SEGMENT;
     const adds = 10 + ((round * 7) % 20);
+    const rows: number[] = [];
     for (let i = 0; i < adds; i++, next++) {
       index.add(next, row(next));
-      segment += addRecord(1, DIM);
+      rows.push(1);
     }
     index.addBatch([next, next + 1, next], base.data.subarray(next * DIM, (next + 3) * DIM));
-    segment += addRecord(3, DIM);
+    rows.push(3);
     next += 3;
     for (let i = 0; i < 5; i++) {
       if (index.remove(round * 40 + i)) segment += REMOVE_RECORD;
+    }
+    // Each row records its layer count and up to M neighbours per layer (M 16; levels stay low here).
+    const links = pendingLinkWords(index, store, 'sift');
+    if (before.log + SEGMENT <= logShare * before.checkpoint) {
+      expect(links.length).toBe(rows.length);
+      links.forEach((w, i) => {
+        expect(w).toBeGreaterThanOrEqual(rows[i] * 2);
+        expect(w).toBeLessThanOrEqual(rows[i] * (1 + 4 * 17));
+        segment += addRecord(rows[i], DIM, w);
+      });
+    } else {
+      segment = Infinity;
     }
     const result: SaveResult = await index.save(store, 'sift', { logShare });
     kinds.push(result.kind);

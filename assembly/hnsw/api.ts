@@ -4,7 +4,8 @@
 import {
   Index, indexAlloc, reserveCapacity, indexFree, vectorAt, isTombstoned, ensureSearchScratch, METRIC_COSINE,
 } from "./graph";
-import { reserveAdds, insertItem, removeId, releaseLevels } from "./insert";
+import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
+import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../idmap";
@@ -35,9 +36,13 @@ export function indexInput(h: usize): usize {
   return asIndex(h).input;
 }
 
-/** Reserves room for adding the n ids at idsPtr (levels drawn now). 0, or -1 over budget. Cost: O(n). */
-export function indexReserve(h: usize, idsPtr: usize, n: u32): i32 {
-  return reserveAdds(asIndex(h), idsPtr, n) ? STATUS_OK : STATUS_BUDGET;
+/**
+ * Reserves room for adding the n ids at idsPtr (levels drawn now); with traceRows > 0, each
+ * indexInsert call of the batch (of at most traceRows items) also records the neighbours its
+ * items chose (indexTrace). 0, or -1 over budget. Cost: O(n).
+ */
+export function indexReserve(h: usize, idsPtr: usize, n: u32, traceRows: u32): i32 {
+  return reserveAdds(asIndex(h), idsPtr, n, traceRows) ? STATUS_OK : STATUS_BUDGET;
 }
 
 /**
@@ -46,11 +51,42 @@ export function indexReserve(h: usize, idsPtr: usize, n: u32): i32 {
  */
 export function indexInsert(h: usize, idsPtr: usize, first: u32, vecPtr: usize, n: u32): void {
   const idx = asIndex(h);
+  idx.traceUsed = 0;
   const rowBytes = <usize>idx.dim << 2;
   for (let i: u32 = 0; i < n; i++) {
     const item = first + i;
     insertItem(idx, load<u32>(idsPtr + (<usize>item << 2)), vecPtr + <usize>i * rowBytes, item);
   }
+}
+
+/**
+ * indexInsert linking each item to the lists of a trace (tracePtr, traceWords long, from a
+ * traced batch of the same ids and vectors on the same state) instead of searching: the same
+ * graph, minus the searches. Returns the trace words it used, or -1 when the trace does not
+ * fit the index (the index must then be disposed). Cost: n * O(M * links) distances.
+ */
+export function indexInsertTraced(h: usize, idsPtr: usize, first: u32, vecPtr: usize, n: u32,
+                                  tracePtr: usize, traceWords: u32): i32 {
+  const idx = asIndex(h);
+  const rowBytes = <usize>idx.dim << 2;
+  const end = tracePtr + (<usize>traceWords << 2);
+  let tp = tracePtr;
+  for (let i: u32 = 0; i < n; i++) {
+    const item = first + i;
+    tp = insertTracedItem(idx, load<u32>(idsPtr + (<usize>item << 2)), vecPtr + <usize>i * rowBytes, item, tp, end);
+    if (tp == 0) return -1;
+  }
+  return <i32>((tp - tracePtr) >> 2);
+}
+
+/** Address of the trace the last indexInsert of a traced batch recorded (valid until the next call). */
+export function indexTrace(h: usize): usize {
+  return asIndex(h).trace;
+}
+
+/** Words of that trace (0 when the batch is not traced). */
+export function indexTraceWords(h: usize): u32 {
+  return asIndex(h).traceUsed;
 }
 
 /** Grows the index to hold `cap` slots up front (exact, no later copies). 0, or -1 over budget. */
@@ -63,10 +99,12 @@ export function indexCapacity(h: usize): u32 {
   return asIndex(h).capacity;
 }
 
-/** Ends a batch: frees its level array if it was large. */
+/** Ends a batch: tracing off, and frees its level array and trace if they were large. */
 export function indexEndBatch(h: usize): void {
   const idx = asIndex(h);
   if (idx.levelsCap > LARGE_BATCH) releaseLevels(idx);
+  if (idx.traceCap > LARGE_BATCH) releaseTrace(idx);
+  idx.tracing = false;
 }
 
 /** How many results a query for k can have: min(k, live ids). */

@@ -15,6 +15,7 @@
 //             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each
 //   input     f32[stride]  the vector being added or searched
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
+//   trace     u32 words: the neighbours each item of a traced batch chose (trace.ts)
 
 import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../alloc";
 import { mapCapacityFor, mapRehashed } from "../idmap";
@@ -62,6 +63,10 @@ const MIN_CAPACITY: u32 = 16;
   input: usize;
   levels: usize;
   levelsCap: u32;
+  trace: usize;
+  traceUsed: u32;
+  traceCap: u32;
+  tracing: bool;
 }
 
 @inline export function vectorAt(idx: Index, n: u32): usize {
@@ -149,6 +154,7 @@ export function indexFree(idx: Index): void {
   arenaFree(idx.pruned);
   arenaFree(idx.input);
   arenaFree(idx.levels);
+  arenaFree(idx.trace);
   arenaFree(changetype<usize>(idx));
 }
 

@@ -9,6 +9,9 @@
 // when there is one (keeping that slot's level) or appends one. Either way the node is then
 // (re)linked: descend to its level, search each layer with efConstruction, keep M neighbours
 // chosen by the heuristic, and add reverse links, pruning a full list with the same heuristic.
+//
+// A traced batch also records the lists each item chose (trace.ts); insertTracedItem links an
+// item from such a record instead of searching, with the same result.
 
 import { arenaEnd, arenaFree } from "../alloc";
 import { mapGet, mapSet, mapDelete } from "../idmap";
@@ -20,27 +23,33 @@ import {
   beginIndexChange,
 } from "./graph";
 import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
+import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
 
 /**
- * Draws levels for the n ids at idsPtr and reserves room for all of them. Returns false, with
- * the index (its PRNG included) and the arena as they were, when the budget does not allow it.
- * Cost: O(n).
+ * Draws levels for the n ids at idsPtr and reserves room for all of them, and, when traceRows
+ * > 0, for the trace of that many items (each insert call of the batch then traces its items,
+ * at most traceRows). Returns false, with the index (its PRNG included) and the arena as they
+ * were, when the budget does not allow it. Cost: O(n).
  */
-export function reserveAdds(idx: Index, idsPtr: usize, n: u32): bool {
+export function reserveAdds(idx: Index, idsPtr: usize, n: u32, traceRows: u32): bool {
   const mark = beginIndexChange(idx);
-  return arenaEnd(mark, ensureLevels(idx, n) && reserveDrawn(idx, idsPtr, n));
+  idx.tracing = false;
+  return arenaEnd(mark, ensureLevels(idx, n) && reserveDrawn(idx, idsPtr, n, traceRows));
 }
 
 /** reserveAdds' work once the level array holds n entries. */
-function reserveDrawn(idx: Index, idsPtr: usize, n: u32): bool {
+function reserveDrawn(idx: Index, idsPtr: usize, n: u32, traceRows: u32): bool {
   // Items that may take a slot: new ids, and removed ids coming back (a new id earlier in the
   // batch may have taken a removed id's slot). Removed slots serve them in order while any
   // are left, so only takers past the first `deleted` can append a node (and its upper record).
   let takers: u32 = 0;
   let words: u64 = 0;
+  // No item links above the highest level there will be (an item can get a slot of any level).
+  let top = idx.maxLevel;
   for (let i: u32 = 0; i < n; i++) {
     const level = drawLevel(idx);
     store<u8>(idx.levels + i, <u8>level);
+    if (level > top) top = level;
     const node = mapGet(idx.map, idx.mapCap, load<u32>(idAt(idsPtr, i)));
     if (node < 0 || isTombstoned(idx, <u32>node)) {
       if (takers >= idx.deleted) words += <u64>upperWords(idx, level);
@@ -48,7 +57,8 @@ function reserveDrawn(idx: Index, idsPtr: usize, n: u32): bool {
     }
   }
   const appends = takers > idx.deleted ? takers - idx.deleted : 0;
-  return ensureCapacity(idx, idx.count + appends) && ensureMap(idx, idx.count + appends) && ensureUpper(idx, words);
+  return ensureCapacity(idx, idx.count + appends) && ensureMap(idx, idx.count + appends) &&
+    ensureUpper(idx, words) && (traceRows == 0 || beginTrace(idx, <u64>traceRows * traceWordsFor(idx, top)));
 }
 
 /** Address of id i in an id array (u32 each). */
@@ -76,6 +86,20 @@ function takeRemovedSlot(idx: Index): u32 {
  * level drawn for it at position `item`. Cost: O(efConstruction * M * log) distance evaluations.
  */
 export function insertItem(idx: Index, id: u32, vec: usize, item: u32): void {
+  connect(idx, placeItem(idx, id, vec, item));
+}
+
+/**
+ * insertItem linking the node to the lists recorded at tp (a trace ending at end) instead of
+ * searching for them. Returns the address past the item's record, or 0 when the record does not
+ * fit the index (the batch must then be abandoned). Cost: O(M * links) distance evaluations.
+ */
+export function insertTracedItem(idx: Index, id: u32, vec: usize, item: u32, tp: usize, end: usize): usize {
+  return connectTraced(idx, placeItem(idx, id, vec, item), tp, end);
+}
+
+/** Gives an item its slot (see the header), label and vector; returns the node. Cost: O(dim). */
+function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
   let node = mapGet(idx.map, idx.mapCap, id);
   if (node >= 0) {
     if (isTombstoned(idx, <u32>node)) {
@@ -104,12 +128,13 @@ export function insertItem(idx: Index, id: u32, vec: usize, item: u32): void {
   memory.copy(row, vec, <usize>idx.dim << 2);
   memory.fill(row + (<usize>idx.dim << 2), 0, <usize>(idx.stride - idx.dim) << 2);
   if (idx.metric == METRIC_COSINE) normalize(row, idx.dim);
-  connect(idx, <u32>node);
+  return <u32>node;
 }
 
 /** Links node n (its vector and level already set) into every layer up to its level. */
 function connect(idx: Index, n: u32): void {
   const level = levelOf(idx, n);
+  const record = idx.tracing ? traceItem(idx) : 0;
   if (idx.entry < 0) {
     idx.entry = <i32>n;
     idx.maxLevel = level;
@@ -126,28 +151,62 @@ function connect(idx: Index, n: u32): void {
   const top = level < idx.maxLevel ? level : idx.maxLevel;
   for (let l = top; l >= 0; l--) {
     const found = searchLayer(idx, q, ep, d, <u32>idx.efConstruction, l, MODE_BUILD, n);
-    const links = linksAt(idx, n, l);
-    if (found == 0) {
-      store<u32>(links, 0);
-      continue;
+    let kept: u32 = 0;
+    if (found > 0) {
+      heapDrainAscending(idx.results, found, idx.sorted);
+      d = load<f32>(idx.sorted);
+      ep = load<u32>(idx.sorted, 4);
+      kept = selectNeighbours(idx, idx.sorted, found, <u32>idx.M, idx.chosen);
     }
-    heapDrainAscending(idx.results, found, idx.sorted);
-    d = load<f32>(idx.sorted);
-    ep = load<u32>(idx.sorted, 4);
-    const kept = selectNeighbours(idx, idx.sorted, found, <u32>idx.M, idx.chosen);
-    store<u32>(links, kept);
-    for (let i: u32 = 0; i < kept; i++) {
-      const e = idx.chosen + (<usize>i << 3);
-      store<u32>(links + (<usize>(i + 1) << 2), load<u32>(e, 4));
-    }
-    for (let i: u32 = 0; i < kept; i++) {
-      const e = idx.chosen + (<usize>i << 3);
-      addReverseLink(idx, load<u32>(e, 4), n, load<f32>(e), l);
-    }
+    if (record != 0) traceLayer(idx, record, idx.chosen, kept);
+    linkLayer(idx, n, l, kept);
   }
+  raiseEntry(idx, n, level);
+}
+
+/** connect with the lists recorded at tp (see insertTracedItem). */
+function connectTraced(idx: Index, n: u32, tp: usize, end: usize): usize {
+  if (tp + 4 > end) return 0;
+  const lists = load<u32>(tp);
+  tp += 4;
+  const level = levelOf(idx, n);
+  if (idx.entry < 0) {
+    idx.entry = <i32>n;
+    idx.maxLevel = level;
+    return lists == 0 ? tp : 0;
+  }
+  if (idx.count == 1) return lists == 0 ? tp : 0;
+  const top = level < idx.maxLevel ? level : idx.maxLevel;
+  if (lists != <u32>(top + 1)) return 0;
+  for (let l = top; l >= 0; l--) {
+    const kept = readTracedLayer(idx, n, l, tp, end);
+    if (kept < 0) return 0;
+    linkLayer(idx, n, l, <u32>kept);
+    tp += (<usize>kept + 1) << 2;
+  }
+  raiseEntry(idx, n, level);
+  return tp;
+}
+
+/** Makes node n of `level` the entry point if it is above every other. */
+@inline function raiseEntry(idx: Index, n: u32, level: i32): void {
   if (level > idx.maxLevel) {
     idx.entry = <i32>n;
     idx.maxLevel = level;
+  }
+}
+
+/** Sets n's list on `level` to the `kept` nodes in idx.chosen and links each of them back to n. Cost: kept reverse links. */
+function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
+  const links = linksAt(idx, n, level);
+  store<u32>(links, kept);
+  for (let i: u32 = 0; i < kept; i++) {
+    const e = idx.chosen + (<usize>i << 3);
+    store<u32>(links + (<usize>(i + 1) << 2), load<u32>(e, 4));
+  }
+  for (let i: u32 = 0; i < kept; i++) {
+    const e = idx.chosen + (<usize>i << 3);
+    addReverseLink(idx, load<u32>(e, 4), n, load<f32>(e), level);
   }
 }
 

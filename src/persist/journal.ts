@@ -155,11 +155,20 @@ export class IndexJournal {
     return out;
   }
 
-  /** Records a successful add/addBatch of `ids` with `vectors` (row-major). Cost: O(1) unbound, else a float32 copy. */
-  added(ids: ArrayLike<number>, vectors: ArrayLike<number>): void {
-    if (this.count === 0) return;
+  /** Whether any binding listens: then adds trace the neighbours they chose, for {@link added}. */
+  get recording(): boolean {
+    return this.count !== 0;
+  }
+
+  /**
+   * Records a successful add/addBatch of `ids` with `vectors` (row-major) that chose the
+   * neighbours in `links` (its trace, which the journal keeps). Cost: a float32 copy.
+   */
+  added(ids: ArrayLike<number>, vectors: ArrayLike<number>, links: Uint32Array): void {
     let op: Op | undefined;
-    this.each(addBytes(ids.length, vectors.length), () => (op ??= { kind: 'add', ids: Uint32Array.from(ids), vectors: Float32Array.from(vectors) }));
+    this.each(addBytes(ids.length, vectors.length, links.length), () => (op ??= {
+      kind: 'add', ids: Uint32Array.from(ids), vectors: Float32Array.from(vectors), links,
+    }));
   }
 
   /** Records a remove that returned true. Cost: O(bindings). */

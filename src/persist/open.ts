@@ -33,7 +33,8 @@ function loadCheckpoint(rt: Runtime, bytes: Uint8Array): VectorIndex {
  * StoreError E_STORE when there is no index of that name or the store fails,
  * CorruptSnapshotError E_CORRUPT naming the key of a manifest or chunk that is not valid,
  * BudgetExceededError; after a failure nothing stays allocated in the engine. Cost: reads the
- * named chunks, O(bytes) to load the checkpoint, plus one insert per logged add.
+ * named chunks, O(bytes) to load the checkpoint, plus linking each logged add to the neighbours
+ * it recorded (no search; a version-1 log searches, as an add does).
  */
 export async function openIndex(rt: Runtime, store: ByteStore, name: string): Promise<VectorIndex> {
   checkByteStore(store);
@@ -105,10 +106,17 @@ function isInvalidInput(error: unknown): boolean {
     error instanceof InvalidArgumentError || error instanceof CorruptSnapshotError;
 }
 
-/** Applies logged operations in order; a remove must find its id, as it did when it was logged. */
+/**
+ * Applies logged operations in order: an add with its trace links the recorded neighbours, one
+ * without (a version-1 segment) searches for them; a remove must find its id, as it did when
+ * it was logged.
+ */
 function replay(index: VectorIndex, ops: Op[]): void {
   for (const op of ops) {
-    if (op.kind === 'add') index.addBatch(op.ids, op.vectors);
+    if (op.kind === 'add') {
+      if (op.links === undefined) index.addBatch(op.ids, op.vectors);
+      else index.replayAdd(op.ids, op.vectors, op.links);
+    }
     else if (!index.remove(op.id)) throw new CorruptSnapshotError(`it removes id ${op.id}, which is not there`);
   }
 }

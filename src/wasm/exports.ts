@@ -3,6 +3,8 @@ export interface ElexExports {
   engineInit(budgetBytes: number): void;
   engineSimd(): number;
   engineUsedBytes(): number;
+  enginePeakUsedBytes(): number;
+  engineResetPeak(): void;
   engineReservedBytes(): number;
   engineFailedRequest(): number;
   stagingReserve(slot: number, bytes: number): number;
@@ -32,8 +34,11 @@ export interface ElexExports {
   indexCreate(dim: number, metric: number, M: number, efConstruction: number, seed: number): number;
   indexDispose(h: number): void;
   indexInput(h: number): number;
-  indexReserve(h: number, idsPtr: number, n: number): number;
+  indexReserve(h: number, idsPtr: number, n: number, traceRows: number): number;
   indexInsert(h: number, idsPtr: number, first: number, vecPtr: number, n: number): void;
+  indexInsertTraced(h: number, idsPtr: number, first: number, vecPtr: number, n: number, tracePtr: number, traceWords: number): number;
+  indexTrace(h: number): number;
+  indexTraceWords(h: number): number;
   indexEndBatch(h: number): void;
   indexReserveCapacity(h: number, cap: number): number;
   indexCapacity(h: number): number;
