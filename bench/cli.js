@@ -11,7 +11,7 @@ const { MissingDependencyError, requireOptional } = require('./lib/optional.js')
 const { reporter } = require('./lib/progress.js');
 const { writeResults } = require('./lib/report.js');
 
-const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'peers'];
+const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'persist', 'peers'];
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
 const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json] [--quiet]
        elex-bench --version | --help

@@ -1,6 +1,6 @@
 /**
  * The elex-bench CLI (bench/cli.js): --version, progress on stderr with stdout left clean, the
- * tables' captions, and a clear message (no stack trace) when the optional 'benchmark' package
+ * tables' captions, the persist suite's measurements, and a clear message (no stack trace) when the optional 'benchmark' package
  * is missing, checked in a copy of the package installed into a temp dir without it.
  */
 import { spawnSync } from 'node:child_process';
@@ -55,6 +55,22 @@ test('a quick suite reports progress on stderr, at most a line a second, and kee
   const quiet = run(cli, ['cycle', '--quick', '--json', '--quiet', '--out', out]);
   expect(quiet.status).toBe(0);
   expect(quiet.stderr).not.toContain('[cycle]');
+});
+
+test('persist --quick measures both stores on the vendored 10K: bytes written and the engine peaks', () => {
+  const r = run(cli, ['persist', '--quick', '--json', '--quiet', '--out', join(tmp, 'results')]);
+  expect(r.status).toBe(0);
+  const [size] = JSON.parse(r.stdout).suites.persist.results;
+  expect(size.count).toBe(10000);
+  expect(size.rows.map((row: { kind: string }) => row.kind)).toEqual(['FileStore', 'MemoryStore']);
+  for (const { m } of size.rows) {
+    expect(m.fullBytes).toBeGreaterThanOrEqual(size.checkpointBytes);
+    expect(m.incBytes).toBeLessThan(0.02 * m.fullBytes);
+    expect(m.open.length).toBe(3);
+    // Saving copies out of linear memory: its peak is scratch; loading allocates the index once.
+    for (const peak of [...m.fullPeak, ...m.incPeak]) expect(peak).toBeLessThan(64 * 1024);
+    for (const peak of m.loadPeak) expect(peak).toBeLessThan(size.indexBytes * 1.05);
+  }
 });
 
 describe('without the benchmark package', () => {

@@ -42,6 +42,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
     expect(e.peakUsedBytes).toBe(e.usedBytes);
     e.dispose();
     expect(() => e.resetPeakUsedBytes()).toThrow(DisposedError);
+    expect(() => e.peakUsedBytes).toThrow(DisposedError);
   });
 
   test('saving costs only scratch; loading and opening cost the index plus scratch', async () => {
