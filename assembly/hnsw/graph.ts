@@ -9,6 +9,7 @@
 //     tombs     1 bit           set = removed (still used to navigate, never returned)
 //     visited   u32             epoch of the last search that reached n
 //     cand      8 bytes         one candidate-heap entry (a search reaches each node once)
+//     indeg     u32             layer-0 lists naming n (indegree.ts)
 //   upper     u32 words: word 0 unused; a record is [level][count, M ids] x level (layers 1..level)
 //   map       open-addressing id -> slot (idmap.ts); every slot's label is in it
 //   results   (ef + 1) heap entries; sorted: ef ascending entries (also the search output,
@@ -16,6 +17,8 @@
 //   input     f32[stride]  the vector being added or searched
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
 //   trace     u32 words: the neighbours each item of a traced batch chose (trace.ts)
+//   around    u32 words: the candidate set of a replaced node's repair (repair.ts)
+//   dropped   u32[M0]: the layer-0 list being replaced (indegree.ts)
 
 import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../alloc";
 import { mapCapacityFor, mapRehashed } from "../idmap";
@@ -67,6 +70,10 @@ const MIN_CAPACITY: u32 = 16;
   traceUsed: u32;
   traceCap: u32;
   tracing: bool;
+  around: usize;
+  aroundCap: u32;
+  indeg: usize;
+  dropped: usize;
 }
 
 @inline export function vectorAt(idx: Index, n: u32): usize {
@@ -126,7 +133,8 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
   idx.pruned = arenaAlloc(entryBytes);
   idx.input = arenaAlloc(<u32>idx.stride << 2);
   idx.upper = arenaAlloc(64);
-  if (idx.chosen == 0 || idx.pruned == 0 || idx.input == 0 || idx.upper == 0 ||
+  idx.dropped = arenaAlloc(<u32>idx.M0 << 2);
+  if (idx.chosen == 0 || idx.pruned == 0 || idx.input == 0 || idx.upper == 0 || idx.dropped == 0 ||
       !ensureSearchScratch(idx, <u32>efConstruction)) {
     indexFree(idx);
     return changetype<Index>(0);
@@ -155,6 +163,9 @@ export function indexFree(idx: Index): void {
   arenaFree(idx.input);
   arenaFree(idx.levels);
   arenaFree(idx.trace);
+  arenaFree(idx.around);
+  arenaFree(idx.indeg);
+  arenaFree(idx.dropped);
   arenaFree(changetype<usize>(idx));
 }
 
@@ -198,9 +209,13 @@ function growEachNodeBlock(idx: Index, cap: u32): bool {
   p = arenaGrow(idx.cand, c << 3);
   if (p == 0) return false;
   idx.cand = p;
-  // New visited entries must not match an epoch; tombstone bits past `count` must be clear
+  p = arenaGrow(idx.indeg, c << 2);
+  if (p == 0) return false;
+  idx.indeg = p;
+  // New visited entries must not match an epoch, new nodes start with no in-links; tombstone bits past `count` must be clear
   // (the partial last word was cleared when it was new).
   memory.fill(idx.visited + (<usize>idx.capacity << 2), 0, <usize>(cap - idx.capacity) << 2);
+  memory.fill(idx.indeg + (<usize>idx.capacity << 2), 0, <usize>(cap - idx.capacity) << 2);
   const oldWords = (<usize>idx.capacity + 31) >> 5;
   memory.fill(idx.tombs + (oldWords << 2), 0, ((<usize>cap + 31 >> 5) - oldWords) << 2);
   idx.capacity = cap;

@@ -6,7 +6,9 @@
 // cannot fail. So a batch that does not fit the budget changes nothing.
 //
 // An item whose id exists (live or removed) takes its old slot; a new id reuses a removed slot
-// when there is one (keeping that slot's level) or appends one. Either way the node is then
+// when there is one (keeping that slot's level) or appends one. A slot that had a vector
+// before first has its old neighbours relinked among themselves (repair.ts), so none is left
+// reachable only through links the node is about to drop. Either way the node is then
 // (re)linked: descend to its level, search each layer with efConstruction, keep M neighbours
 // chosen by the heuristic, and add reverse links, pruning a full list with the same heuristic.
 //
@@ -24,6 +26,8 @@ import {
 } from "./graph";
 import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
+import { ensureRepairScratch, repairNeighbours } from "./repair";
+import { appendLink, relist } from "./indegree";
 
 /**
  * Draws levels for the n ids at idsPtr and reserves room for all of them, and, when traceRows
@@ -58,7 +62,7 @@ function reserveDrawn(idx: Index, idsPtr: usize, n: u32, traceRows: u32): bool {
   }
   const appends = takers > idx.deleted ? takers - idx.deleted : 0;
   return ensureCapacity(idx, idx.count + appends) && ensureMap(idx, idx.count + appends) &&
-    ensureUpper(idx, words) && (traceRows == 0 || beginTrace(idx, <u64>traceRows * traceWordsFor(idx, top)));
+    ensureUpper(idx, words) && ensureRepairScratch(idx) && (traceRows == 0 || beginTrace(idx, <u64>traceRows * traceWordsFor(idx, top)));
 }
 
 /** Address of id i in an id array (u32 each). */
@@ -98,9 +102,14 @@ export function insertTracedItem(idx: Index, id: u32, vec: usize, item: u32, tp:
   return connectTraced(idx, placeItem(idx, id, vec, item), tp, end);
 }
 
-/** Gives an item its slot (see the header), label and vector; returns the node. Cost: O(dim). */
+/**
+ * Gives an item its slot (see the header), label and vector, and when the slot had a vector
+ * before, repairs the old neighbours (repair.ts); returns the node. Cost: O(dim) for a fresh
+ * slot, a few inserts' worth for a replaced one.
+ */
 function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
   let node = mapGet(idx.map, idx.mapCap, id);
+  const replaced = node >= 0 || idx.deleted > 0;
   if (node >= 0) {
     if (isTombstoned(idx, <u32>node)) {
       setTombstone(idx, <u32>node, false);
@@ -128,6 +137,7 @@ function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
   memory.copy(row, vec, <usize>idx.dim << 2);
   memory.fill(row + (<usize>idx.dim << 2), 0, <usize>(idx.stride - idx.dim) << 2);
   if (idx.metric == METRIC_COSINE) normalize(row, idx.dim);
+  if (replaced && idx.count > 1) repairNeighbours(idx, <u32>node);
   return <u32>node;
 }
 
@@ -199,10 +209,11 @@ function connectTraced(idx: Index, n: u32, tp: usize, end: usize): usize {
 /** Sets n's list on `level` to the `kept` nodes in idx.chosen and links each of them back to n. Cost: kept reverse links. */
 function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
   const links = linksAt(idx, n, level);
-  store<u32>(links, kept);
-  for (let i: u32 = 0; i < kept; i++) {
-    const e = idx.chosen + (<usize>i << 3);
-    store<u32>(links + (<usize>(i + 1) << 2), load<u32>(e, 4));
+  if (level == 0) {
+    relist(idx, links, idx.chosen + 4, 8, kept);
+  } else {
+    store<u32>(links, kept);
+    for (let i: u32 = 0; i < kept; i++) store<u32>(links + (<usize>(i + 1) << 2), load<u32>(idx.chosen + (<usize>i << 3), 4));
   }
   for (let i: u32 = 0; i < kept; i++) {
     const e = idx.chosen + (<usize>i << 3);
@@ -215,7 +226,7 @@ function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
  * keeps a node only if it is closer to the base than to every node kept so far, up to `max`.
  * Writes the kept pairs to out and returns how many. Cost: O(count * max) distances.
  */
-function selectNeighbours(idx: Index, sorted: usize, count: u32, max: u32, out: usize): u32 {
+export function selectNeighbours(idx: Index, sorted: usize, count: u32, max: u32, out: usize): u32 {
   let kept: u32 = 0;
   for (let i: u32 = 0; i < count && kept < max; i++) {
     const e = sorted + (<usize>i << 3);
@@ -249,8 +260,12 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
   }
   const max = <u32>(level == 0 ? idx.M0 : idx.M);
   if (count < max) {
-    store<u32>(links + (<usize>(count + 1) << 2), n);
-    store<u32>(links, count + 1);
+    if (level == 0) {
+      appendLink(idx, links, n);
+    } else {
+      store<u32>(links + (<usize>(count + 1) << 2), n);
+      store<u32>(links, count + 1);
+    }
     return;
   }
   const cv = vectorAt(idx, c);
@@ -261,6 +276,15 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
   }
   heapDrainAscending(idx.results, size, idx.sorted);
   const kept = selectNeighbours(idx, idx.sorted, size, max, idx.pruned);
+  writePruned(idx, links, level, kept);
+}
+
+/** Sets the list at `links` on `level` to the `kept` nodes in idx.pruned (layer 0 through relist, which keeps in-degrees). */
+export function writePruned(idx: Index, links: usize, level: i32, kept: u32): void {
+  if (level == 0) {
+    relist(idx, links, idx.pruned + 4, 8, kept);
+    return;
+  }
   store<u32>(links, kept);
   for (let i: u32 = 0; i < kept; i++) {
     store<u32>(links + (<usize>(i + 1) << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));

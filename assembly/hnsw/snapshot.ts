@@ -44,6 +44,7 @@ import { LOAD_BUDGET, LOAD_CORRUPT } from "../qlearn/snapshot";
 import {
   Index, indexAlloc, indexFree, ensureCapacity, ensureMap, ensureUpper, MAX_LEVEL,
 } from "./graph";
+import { countInDegrees } from "./indegree";
 
 const MAGIC: u32 = 0x58495845;
 const VERSION: u32 = 1;
@@ -266,6 +267,7 @@ export function loadFinish(idx: Index): bool {
   for (let i: u32 = 0; ok && i < n; i++) {
     ok = mapSet(idx.map, idx.mapCap, load<u32>(idx.labels + (<usize>i << 2)), i);
   }
-  if (!ok) indexFree(idx);
+  if (ok) countInDegrees(idx);
+  else indexFree(idx);
   return ok;
 }
