@@ -94,6 +94,11 @@ export function setTombstone(idx: Index, n: u32, on: bool): void {
   store<u32>(p, on ? load<u32>(p) | bit : load<u32>(p) & ~bit);
 }
 
+/** Address of node n's layer-0 in-degree (indegree.ts). */
+@inline export function inDegreeAt(idx: Index, n: u32): usize {
+  return idx.indeg + (<usize>n << 2);
+}
+
 /** Level of node n: 0 unless it has an upper record. */
 @inline export function levelOf(idx: Index, n: u32): i32 {
   const at = load<u32>(idx.upperAt + (<usize>n << 2));

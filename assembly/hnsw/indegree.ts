@@ -5,27 +5,23 @@
 // nearest of its own neighbours that can take it: appended to a list with room, or in place of
 // that list's farthest member that other nodes also link to (which so keeps an in-link).
 //
-//   indeg    u32 per node       how many layer-0 lists name the node (recounted on load)
+//   indeg    u32 per node       how many layer-0 lists name the node (graph.ts; recounted on load)
 //   dropped  u32[M0]            the list relist() is replacing, to check what it dropped
 //
 // Cost: O(M0) per list change, plus a rescue's O(M0^2) distances in the rare case it is needed.
 
 import { heapPush, heapDrainAscending } from "../heap";
-import { Index, linksAt, vectorAt } from "./graph";
+import { Index, inDegreeAt, linksAt, vectorAt } from "./graph";
 import { distance } from "./search";
-
-@inline function indegAt(idx: Index, n: u32): usize {
-  return idx.indeg + (<usize>n << 2);
-}
 
 /** Recounts every node's in-degree from the layer-0 lists (after a load). Cost: O(n * M0). */
 export function countInDegrees(idx: Index): void {
-  memory.fill(idx.indeg, 0, <usize>idx.count << 2);
+  for (let n: u32 = 0; n < idx.count; n++) store<u32>(inDegreeAt(idx, n), 0);
   for (let n: u32 = 0; n < idx.count; n++) {
     const links = linksAt(idx, n, 0);
     const count = load<u32>(links);
     for (let j: u32 = 1; j <= count; j++) {
-      const p = indegAt(idx, load<u32>(links + (<usize>j << 2)));
+      const p = inDegreeAt(idx, load<u32>(links + (<usize>j << 2)));
       store<u32>(p, load<u32>(p) + 1);
     }
   }
@@ -48,12 +44,12 @@ export function relist(idx: Index, links: usize, src: usize, step: usize, count:
   for (let j: u32 = 0; j < old; j++) addInDegree(idx, load<u32>(idx.dropped + (<usize>j << 2)), -1);
   for (let j: u32 = 0; j < old; j++) {
     const x = load<u32>(idx.dropped + (<usize>j << 2));
-    if (load<u32>(indegAt(idx, x)) == 0) rescue(idx, x);
+    if (load<u32>(inDegreeAt(idx, x)) == 0) rescue(idx, x);
   }
 }
 
 @inline function addInDegree(idx: Index, x: u32, delta: i32): void {
-  const p = indegAt(idx, x);
+  const p = inDegreeAt(idx, x);
   store<u32>(p, <u32>(<i32>load<u32>(p) + delta));
 }
 
@@ -98,7 +94,7 @@ function adoptInto(idx: Index, y: u32, x: u32): bool {
   let farDist: f32 = -Infinity;
   for (let j: u32 = 1; j <= count; j++) {
     const z = load<u32>(links + (<usize>j << 2));
-    if (load<u32>(indegAt(idx, z)) < 2) continue;
+    if (load<u32>(inDegreeAt(idx, z)) < 2) continue;
     const d = distance(idx, yv, vectorAt(idx, z));
     if (d > farDist) {
       farDist = d;
