@@ -6,7 +6,7 @@
 // is skipped with the reason.
 'use strict';
 const { Engine } = require('elex-wasm');
-const { K, buildInChunks, efSweep, atRecall } = require('../lib/ann.js');
+const { K, buildInChunks, efSweepSideBySide, atRecall } = require('../lib/ann.js');
 const { recallQpsChart } = require('../lib/chart.js');
 const { loadDataset, resolveDataset } = require('../lib/dataset.js');
 const { PEER_NAMES, loadPeers } = require('../lib/peer-libs.js');
@@ -42,7 +42,8 @@ function sweepEfs(spec, quick) {
 /**
  * Runs the suite: { suite, params, results, table, charts, notes }. `data` and `metrics` as the
  * CLI's --data and --metric (default: the data's metrics, a quick run its first only); `runs`
- * times over, every library is built afresh and swept, one library after another.
+ * times over, every library is built afresh (one after another), then all are swept side by
+ * side, pass by pass (see efSweepSideBySide).
  */
 async function run({ quick = false, data: dataWhat, metrics: wanted, runs = 1, progress = silent } = {}) {
   const spec = resolveDataset(dataWhat);
@@ -61,13 +62,17 @@ async function run({ quick = false, data: dataWhat, metrics: wanted, runs = 1, p
     const data = loadDataset(metric, dataWhat);
     for (let r = 1; r <= runs; r++) {
       const of = runs > 1 ? ` (run ${r}/${runs})` : '';
-      for (const lib of libs.filter((l) => !l.skipped)) {
+      const ready = libs.filter((l) => !l.skipped);
+      const builds = ready.map((lib) => {
         progress.step(`${lib.name} ${metric}${of}: build`);
-        const built = lib.build(data, metric, { ...PARAMS, progress });
-        progress.step(`${lib.name} ${metric}${of}: ef sweep (${efs.length} ef x ${passes} passes)`);
-        const sweep = efSweep(data, efs, passes, built.search);
+        return lib.build(data, metric, { ...PARAMS, progress });
+      });
+      progress.step(`${metric}${of}: ef sweep, every library side by side (${efs.length} ef x ${passes} passes x ${ready.length} libraries)`);
+      const sweeps = efSweepSideBySide(data, efs, passes, builds.map((b) => b.search));
+      for (const [i, lib] of ready.entries()) {
+        const built = builds[i];
         if (built.dispose) built.dispose();
-        measured.push({ library: lib.name, dataset: data.name, metric, run: r, buildMs: built.buildMs, memoryBytes: built.memoryBytes, memoryAfter: built.memoryAfter, sweep });
+        measured.push({ library: lib.name, dataset: data.name, metric, run: r, buildMs: built.buildMs, memoryBytes: built.memoryBytes, memoryAfter: built.memoryAfter, sweep: sweeps[i] });
       }
     }
   }
