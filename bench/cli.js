@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // elex-bench: runs benchmark suites, writes <out>/<suite>.{json,md,svg}, prints the tables.
-//   elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json] [--quiet]
+//   elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine] [--runs n] [--out dir] [--quick] [--json] [--quiet]
 //   elex-bench --version | --help
 // Tables (or --json) go to stdout; progress and status lines to stderr.
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { METRICS, datasetMetrics, resolveDataset } = require('./lib/dataset.js');
 const { machine } = require('./lib/machine.js');
 const { MissingDependencyError, requireOptional } = require('./lib/optional.js');
 const { reporter } = require('./lib/progress.js');
@@ -13,10 +14,16 @@ const { writeResults } = require('./lib/report.js');
 
 const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'persist', 'peers'];
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
-const USAGE = `usage: elex-bench [suite...] [--data path.fvecs] [--out dir] [--quick] [--json] [--quiet]
+const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine] [--runs n]
+                  [--out dir] [--quick] [--json] [--quiet]
        elex-bench --version | --help
   suites: ${SUITES.join(', ')} (default: all but peers)
-  --data     an .fvecs base file to index instead of data/sift128 (its first 100 rows are the queries)
+  --data     the data to index: sift (data/sift128, 10K x 128, the default), glove (data/glove100,
+             100K x 100 GloVe, cosine by default), a folder holding *_base.fvecs, *_query.fvecs and
+             *_groundtruth_<metric>.ivecs, or one .fvecs file (its first 100 rows are the queries)
+  --metric   l2, cosine or l2,cosine: the metrics hnsw and peers measure (default: the data's own;
+             sift: both, glove: cosine); a folder needs the ground truth of each
+  --runs     peers: build and sweep every library n times (default 1), report the medians
   --out      where results go (default: bench/results under the current directory)
   --quick    fewer sizes, passes and repeats (what npm start runs)
   --json     print the results as JSON on stdout instead of the tables
@@ -31,9 +38,9 @@ function version() {
   return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
 }
 
-/** Parses argv into { suites, data, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
+/** Parses argv into { suites, data, metrics, runs, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
 function parseArgs(argv) {
-  const out = { suites: [], data: undefined, outDir: undefined, quick: false, json: false, quiet: false };
+  const out = { suites: [], data: undefined, metrics: undefined, runs: 1, outDir: undefined, quick: false, json: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
@@ -43,7 +50,16 @@ function parseArgs(argv) {
     else if (a === '--version' || a === '-v') out.version = true;
     else if (a === '--data' && i + 1 < argv.length) out.data = argv[++i];
     else if (a.startsWith('--data=')) out.data = a.slice(7);
-    else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
+    else if ((a === '--metric' && i + 1 < argv.length) || a.startsWith('--metric=')) {
+      const value = a === '--metric' ? argv[++i] : a.slice(9);
+      out.metrics = [...new Set(value.split(','))];
+      const bad = out.metrics.find((m) => !METRICS.includes(m));
+      if (bad !== undefined) return { error: `unknown metric '${bad}' (${METRICS.join(', ')})` };
+    } else if ((a === '--runs' && i + 1 < argv.length) || a.startsWith('--runs=')) {
+      const value = a === '--runs' ? argv[++i] : a.slice(7);
+      out.runs = Number(value);
+      if (!/^[1-9][0-9]*$/.test(value)) return { error: `--runs takes a whole number >= 1, not '${value}'` };
+    } else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
     else if (a.startsWith('--out=')) out.outDir = a.slice(6);
     else if (SUITES.includes(a)) out.suites.push(a);
     else return { error: `unknown ${a.startsWith('-') ? 'option' : 'suite'} '${a}'` };
@@ -63,6 +79,13 @@ async function main(argv) {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  // The data and its ground truth, before anything runs.
+  const spec = resolveDataset(args.data);
+  const chosen = spec.error ? spec : datasetMetrics(spec, args.metrics);
+  if (chosen.error) {
+    process.stderr.write(`elex-bench: ${chosen.error}\n`);
+    return 2;
+  }
   // Every optional package the chosen suites need, before any of them runs.
   const suites = args.suites.map((name) => ({ name, module: require(join(__dirname, 'suites', `${name}.js`)) }));
   for (const { name, module } of suites) for (const dep of module.requires ?? []) requireOptional(dep, `the ${name} suite`);
@@ -71,7 +94,7 @@ async function main(argv) {
   for (const { name, module } of suites) {
     process.stderr.write(`elex-bench: ${name}${args.quick ? ' (quick)' : ''}...\n`);
     const t0 = performance.now();
-    const outcome = await module.run({ quick: args.quick, data: args.data, progress: reporter(name, { quiet: args.quiet }) });
+    const outcome = await module.run({ quick: args.quick, data: args.data, metrics: args.metrics, runs: args.runs, progress: reporter(name, { quiet: args.quiet }) });
     const paths = writeResults(outcome, where, args.outDir);
     process.stderr.write(`elex-bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${paths.join(', ')}\n`);
     all[name] = { params: outcome.params, results: outcome.results, notes: outcome.notes ?? [] };

@@ -1,19 +1,28 @@
-/** The vendored SIFT-128 set in data/sift128 is byte for byte the one its README describes (sha256 table). */
+/** The vendored data sets (data/sift128, data/glove100) are byte for byte what their READMEs describe (sha256 tables). */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_DIR } from './helpers/data';
 
-const readme = readFileSync(join(DATA_DIR, 'README.md'), 'utf8');
-const listed = [...readme.matchAll(/^\| `(sift128_[a-z0-9_]+\.[fi]vecs)` \| ([0-9a-f]{64}) \|$/gm)].map((m) => [m[1], m[2]]);
+const DATA = join(__dirname, '..', 'data');
 
-test('the README lists a checksum for each of the six files', () => {
-  expect(listed.map(([file]) => file).sort()).toEqual([
-    'sift128_base.fvecs', 'sift128_groundtruth_cosine.ivecs', 'sift128_groundtruth_cosine_sim.fvecs',
-    'sift128_groundtruth_l2.ivecs', 'sift128_groundtruth_l2_dist.fvecs', 'sift128_query.fvecs',
-  ]);
-});
+const sets: Array<[folder: string, prefix: string]> = [['sift128', 'sift128'], ['glove100', 'glove100k']];
+const expectedFiles = (prefix: string) => [
+  `${prefix}_base.fvecs`, `${prefix}_groundtruth_cosine.ivecs`, `${prefix}_groundtruth_cosine_sim.fvecs`,
+  `${prefix}_groundtruth_l2.ivecs`, `${prefix}_groundtruth_l2_dist.fvecs`, `${prefix}_query.fvecs`,
+];
 
-test.each(listed)('%s matches its sha256', (file, sha) => {
-  expect(createHash('sha256').update(readFileSync(join(DATA_DIR, file))).digest('hex')).toBe(sha);
+/** The (file, sha256) rows of a folder's README table. */
+function listed(folder: string): Array<[string, string]> {
+  const readme = readFileSync(join(DATA, folder, 'README.md'), 'utf8');
+  return [...readme.matchAll(/^\| `([a-z0-9_]+\.[fi]vecs)` \| ([0-9a-f]{64}) \|$/gm)].map((m) => [m[1], m[2]]);
+}
+
+describe.each(sets)('data/%s', (folder, prefix) => {
+  test('the README lists a checksum for each of the six files', () => {
+    expect(listed(folder).map(([file]) => file).sort()).toEqual(expectedFiles(prefix));
+  });
+
+  test.each(listed(folder))('%s matches its sha256', (file, sha) => {
+    expect(createHash('sha256').update(readFileSync(join(DATA, folder, file))).digest('hex')).toBe(sha);
+  });
 });

@@ -40,28 +40,40 @@ function queryRows(data) {
  * Returns rows of { ef, recall, qps, p50, p95, p99 }: qps and latencies (us) as summaries over passes.
  */
 function efSweep(data, efs, passes, search) {
+  return efSweepSideBySide(data, efs, passes, [search])[0];
+}
+
+/**
+ * efSweep for several search functions at once, interleaved: each timed pass runs every
+ * function over every ef in turn, so noise on a shared machine hits them alike (their ratios
+ * are taken from the same moments). Returns one efSweep result per function.
+ * Cost: (passes + 1) * efs * searches passes over the queries.
+ */
+function efSweepSideBySide(data, efs, passes, searches) {
   const rows = queryRows(data);
   const ids = new Uint32Array(rows.length * K);
   const lat = new Float64Array(rows.length);
-  const out = efs.map((ef) => {
+  const out = searches.map((search) => efs.map((ef) => {
     for (let q = 0; q < rows.length; q++) ids.set(search(rows[q], ef, q), q * K);
     return { ef, recall: recallAt(ids, data.truth, rows.length, K, data.k), qps: [], p50: [], p95: [], p99: [] };
-  });
+  }));
   for (let pass = 0; pass < passes; pass++) {
-    for (const row of out) {
-      const t0 = performance.now();
-      for (let q = 0; q < rows.length; q++) {
-        const t = performance.now();
-        search(rows[q], row.ef, q);
-        lat[q] = (performance.now() - t) * 1000;
+    for (const [i, search] of searches.entries()) {
+      for (const row of out[i]) {
+        const t0 = performance.now();
+        for (let q = 0; q < rows.length; q++) {
+          const t = performance.now();
+          search(rows[q], row.ef, q);
+          lat[q] = (performance.now() - t) * 1000;
+        }
+        row.qps.push((rows.length * 1000) / (performance.now() - t0));
+        row.p50.push(percentile(lat, 50));
+        row.p95.push(percentile(lat, 95));
+        row.p99.push(percentile(lat, 99));
       }
-      row.qps.push((rows.length * 1000) / (performance.now() - t0));
-      row.p50.push(percentile(lat, 50));
-      row.p95.push(percentile(lat, 95));
-      row.p99.push(percentile(lat, 99));
     }
   }
-  return out.map((r) => ({ ef: r.ef, recall: r.recall, qps: summary(r.qps), p50: summary(r.p50), p95: summary(r.p95), p99: summary(r.p99) }));
+  return out.map((sweep) => sweep.map((r) => ({ ef: r.ef, recall: r.recall, qps: summary(r.qps), p50: summary(r.p50), p95: summary(r.p95), p99: summary(r.p99) })));
 }
 
 /** The first sweep row with recall >= `target` (the cheapest ef reaching it), or undefined. */
@@ -69,4 +81,4 @@ function atRecall(rows, target) {
   return rows.find((r) => r.recall >= target);
 }
 
-module.exports = { K, buildInChunks, queryRows, efSweep, atRecall };
+module.exports = { K, buildInChunks, queryRows, efSweep, efSweepSideBySide, atRecall };

@@ -1,11 +1,27 @@
-// The benchmark data: SIFT-128 vendored in data/sift128 (present in a clone, not in the npm package) (10K base, 1K queries, exact
-// ground truth), else seeded clustered vectors of the same shape with a brute-force truth.
+// The benchmark data: a named set vendored in data/ (present in a clone, not in the npm package):
+// `sift` (SIFT-128 10K, 1K queries, exact ground truth; the default) or `glove` (GloVe-100 100K,
+// 1K queries, exact cosine and L2 ground truth); a folder laid out the same way; or one .fvecs
+// file (its first 100 rows are the queries, with a brute-force truth). Without data/ (an npm
+// install), the default is seeded clustered vectors of SIFT's shape with a brute-force truth.
 'use strict';
-const { existsSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { existsSync, readdirSync, readFileSync, statSync } = require('node:fs');
+const { basename, join } = require('node:path');
 const { parseFvecs, parseIvecs } = require('elex-wasm');
 
-const SIFT_DIR = join(__dirname, '..', '..', 'data', 'sift128');
+const DATA_DIR = join(__dirname, '..', '..', 'data');
+const METRICS = ['l2', 'cosine'];
+
+/**
+ * The named sets: folder, the metrics a run measures unless told otherwise, and the ef sweeps
+ * (GloVe needs larger ef for recall@10 0.95 than SIFT, so its sweep is denser there).
+ */
+const NAMED = {
+  sift: { dir: join(DATA_DIR, 'sift128'), name: 'SIFT-128 10K (data/sift128)', metrics: ['l2', 'cosine'] },
+  glove: {
+    dir: join(DATA_DIR, 'glove100'), name: 'GloVe-100 100K (data/glove100)', metrics: ['cosine'],
+    efs: { quick: [32, 64, 128, 200], full: [16, 32, 64, 96, 128, 160, 200, 300, 400] },
+  },
+};
 
 /** mulberry32: a seeded uniform generator in [0, 1). */
 function rng(seed) {
@@ -67,22 +83,80 @@ function synthetic(count, queryCount, dim, seed, metric) {
   return { name: `synthetic ${count} x ${dim}`, dim, base, queries, truth: bruteForce(base, queries, dim, 10, metric), k: 10 };
 }
 
-/**
- * Loads the dataset for `metric` ('cosine' or 'l2'): { name, dim, base, queries, truth, k }
- * where truth holds k ids per query. `path` may name another .fvecs base file (no truth:
- * computed by brute force over its first 100 rows as queries).
- */
-function loadDataset(metric = 'cosine', path) {
-  if (path) {
-    const base = parseFvecs(readFileSync(path));
-    const queries = base.data.slice(0, 100 * base.dim);
-    return { name: path, dim: base.dim, base: base.data, queries, truth: bruteForce(base.data, queries, base.dim, 10, metric), k: 10 };
-  }
-  if (!existsSync(join(SIFT_DIR, 'sift128_base.fvecs'))) return synthetic(10000, 200, 128, 1, metric);
-  const base = parseFvecs(readFileSync(join(SIFT_DIR, 'sift128_base.fvecs')));
-  const queries = parseFvecs(readFileSync(join(SIFT_DIR, 'sift128_query.fvecs')));
-  const truth = parseIvecs(readFileSync(join(SIFT_DIR, `sift128_groundtruth_${metric}.ivecs`)));
-  return { name: 'SIFT-128 (data/sift128)', dim: base.dim, base: base.data, queries: queries.data, truth: truth.data, k: truth.dim };
+/** The one file in `dir` whose name ends with `suffix`, or undefined (none, or more than one). */
+function fileEndingWith(dir, suffix) {
+  const found = readdirSync(dir).filter((f) => f.endsWith(suffix));
+  return found.length === 1 ? join(dir, found[0]) : undefined;
 }
 
-module.exports = { loadDataset, rng, synthetic };
+/** A folder of `*_base.fvecs`, `*_query.fvecs` and `*_groundtruth_<metric>.ivecs` as a dataset spec, or { error }. */
+function folderSpec(dir, name, metrics, efs) {
+  const base = fileEndingWith(dir, '_base.fvecs');
+  const query = fileEndingWith(dir, '_query.fvecs');
+  if (!base || !query) return { error: `${dir} holds no single *_base.fvecs and *_query.fvecs` };
+  const truth = {};
+  for (const metric of METRICS) {
+    const file = fileEndingWith(dir, `_groundtruth_${metric}.ivecs`);
+    if (file) truth[metric] = file;
+  }
+  if (Object.keys(truth).length === 0) return { error: `${dir} holds no ground truth (*_groundtruth_l2.ivecs or *_groundtruth_cosine.ivecs)` };
+  return { kind: 'folder', name, base, query, truth, metrics: metrics.filter((m) => truth[m]), efs };
+}
+
+/**
+ * Resolves what `--data` names (undefined: the default set) to a dataset spec
+ * { kind, name, metrics, efs?, ... } or { error }: a named set (`sift`, `glove`), a folder of
+ * .fvecs/.ivecs files or one .fvecs file. Reads directory listings only; cost: one readdir.
+ */
+function resolveDataset(what) {
+  if (what === undefined) {
+    const sift = NAMED.sift;
+    if (!existsSync(join(sift.dir, 'sift128_base.fvecs'))) return { kind: 'synthetic', name: 'synthetic 10000 x 128', metrics: METRICS };
+    return folderSpec(sift.dir, sift.name, sift.metrics);
+  }
+  const named = NAMED[what];
+  if (named) {
+    if (!existsSync(named.dir)) return { error: `dataset '${what}' needs ${named.dir}, which is in a clone of the repository (not in the npm package)` };
+    return folderSpec(named.dir, named.name, named.metrics, named.efs);
+  }
+  if (!existsSync(what)) return { error: `unknown dataset '${what}': name one of ${Object.keys(NAMED).join(', ')}, a folder of .fvecs/.ivecs files or an .fvecs file` };
+  if (statSync(what).isDirectory()) return folderSpec(what, basename(what), METRICS);
+  return { kind: 'file', name: what, path: what, metrics: METRICS };
+}
+
+/**
+ * The metrics a run of `spec` measures: `wanted` (from --metric) if given, else the set's own.
+ * Returns { metrics } or { error } when a wanted metric has no ground truth in a folder.
+ */
+function datasetMetrics(spec, wanted) {
+  if (!wanted) return { metrics: spec.metrics };
+  if (spec.kind === 'folder') {
+    const missing = wanted.filter((m) => !spec.truth[m]);
+    if (missing.length) return { error: `${spec.name} has no ${missing.map((m) => `*_groundtruth_${m}.ivecs`).join(' or ')} (ground truth for ${missing.join(', ')})` };
+  }
+  return { metrics: wanted };
+}
+
+/**
+ * Loads the dataset for `metric` ('cosine' or 'l2'): { name, dim, base, queries, truth, k }
+ * where truth holds k ids per query. `what` is what --data names (see resolveDataset; throws on
+ * an error there). An .fvecs file has no truth: it is computed by brute force over its first
+ * 100 rows as queries. Cost: reading the files (and that brute force for a file).
+ */
+function loadDataset(metric = 'cosine', what) {
+  const spec = resolveDataset(what);
+  if (spec.error) throw new Error(spec.error);
+  if (spec.kind === 'synthetic') return synthetic(10000, 200, 128, 1, metric);
+  if (spec.kind === 'file') {
+    const base = parseFvecs(readFileSync(spec.path));
+    const queries = base.data.slice(0, 100 * base.dim);
+    return { name: spec.name, dim: base.dim, base: base.data, queries, truth: bruteForce(base.data, queries, base.dim, 10, metric), k: 10 };
+  }
+  if (!spec.truth[metric]) throw new Error(`${spec.name} has no ground truth for ${metric}`);
+  const base = parseFvecs(readFileSync(spec.base));
+  const queries = parseFvecs(readFileSync(spec.query));
+  const truth = parseIvecs(readFileSync(spec.truth[metric]));
+  return { name: spec.name, dim: base.dim, base: base.data, queries: queries.data, truth: truth.data, k: truth.dim };
+}
+
+module.exports = { METRICS, NAMED, resolveDataset, datasetMetrics, loadDataset, rng, synthetic };

@@ -1,11 +1,12 @@
-// The peer libraries of the `peers` suite, installed on demand into bench/peers/node_modules
-// (never dependencies of elex-wasm) and wrapped in one shape:
-//   { name, build(data, metric, { M, efConstruction }) -> { buildMs, memoryBytes, memoryAfter, search(q, ef, i) } }
+// The peer libraries of the `peers` suite (hnswlib-node, usearch, hnswlib-wasm), installed on
+// demand into bench/peers/node_modules (never dependencies of elex-wasm) and wrapped in one shape:
+//   { name, build(data, metric, { M, efConstruction }) -> { buildMs, memoryBytes, memoryAfter, search(q, ef, i), dispose? } }
 // A peer that fails to install or load is returned as { name, skipped: reason }.
 'use strict';
 const { execFileSync } = require('node:child_process');
-const { existsSync } = require('node:fs');
+const { existsSync, mkdtempSync, rmSync } = require('node:fs');
 const { createRequire } = require('node:module');
+const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { K, buildInChunks, queryRows } = require('./ann.js');
@@ -15,9 +16,9 @@ const peerRequire = createRequire(join(PEERS, 'package.json'));
 
 /** Runs `npm install --prefix bench/peers` unless every peer is present; returns an error text or undefined. */
 function ensureInstalled() {
-  const names = ['hnswlib-node', 'hnswlib-wasm', 'fake-indexeddb'];
+  const names = [...PEER_NAMES, 'fake-indexeddb'];
   if (names.every((n) => existsSync(join(PEERS, 'node_modules', n, 'package.json')))) return undefined;
-  process.stderr.write('peers: npm install --prefix bench/peers (hnswlib-node, hnswlib-wasm)...\n');
+  process.stderr.write(`peers: npm install --prefix bench/peers (${PEER_NAMES.join(', ')})...\n`);
   try {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     execFileSync(npm, ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-package-lock'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -95,11 +96,61 @@ async function loadHnswlibWasm() {
   });
 }
 
+/**
+ * usearch (Unum's HNSW in C++, a native addon with prebuilt binaries); f32 vectors, no
+ * quantisation, single thread for adds and searches. Its Node binding fixes the search ef
+ * (`expansion_search`) when an index is made, so after the build the index is saved to a temp
+ * file and loaded once per ef into an index made with that ef (untimed, on first use; a loaded
+ * index holds the same graph). Memory: RSS growth of the build (rough).
+ */
+function loadUsearch() {
+  const { Index } = peerRequire('usearch');
+  return {
+    name: 'usearch',
+    build(data, metric, { M, efConstruction, progress }) {
+      const count = data.base.length / data.dim;
+      const make = (ef) => new Index({ dimensions: data.dim, metric: metric === 'l2' ? 'l2sq' : 'cos', quantization: 'f32', connectivity: M, expansion_add: efConstruction, expansion_search: ef, multi: false });
+      const before = process.memoryUsage().rss;
+      const built = make(64);
+      const keys = BigUint64Array.from({ length: count }, (_, i) => BigInt(i));
+      const buildMs = buildInChunks(`peers usearch ${metric}`, count, (from, to) => built.add(keys.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim), 1), { progress });
+      const memoryBytes = process.memoryUsage().rss - before;
+      const dir = mkdtempSync(join(tmpdir(), 'elex-bench-usearch-'));
+      const file = join(dir, 'index.usearch');
+      built.save(file);
+      const byEf = new Map();
+      const ids = new Uint32Array(K);
+      const points = queryRows(data);
+      return {
+        buildMs,
+        memoryBytes,
+        memoryAfter: process.memoryUsage().rss,
+        search(q, ef, i) {
+          let index = byEf.get(ef);
+          if (!index) {
+            index = make(ef);
+            index.load(file);
+            byEf.set(ef, index);
+          }
+          const { keys: found } = index.search(points[i], K, 1);
+          for (let j = 0; j < K; j++) ids[j] = j < found.length ? Number(found[j]) : 0xffffffff;
+          return ids;
+        },
+        dispose: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  };
+}
+
+/** The peers, in the order they run (hnswlib-node, the baseline of the ratios, first). */
+const PEER_NAMES = ['hnswlib-node', 'usearch', 'hnswlib-wasm'];
+const LOADERS = { 'hnswlib-node': loadHnswlibNode, usearch: loadUsearch, 'hnswlib-wasm': loadHnswlibWasm };
+
 /** Installs if needed and loads each peer: adapters, or { name, skipped } with the reason. */
 async function loadPeers() {
   const installError = ensureInstalled();
   const out = [];
-  for (const [name, load] of [['hnswlib-wasm', loadHnswlibWasm], ['hnswlib-node', loadHnswlibNode]]) {
+  for (const [name, load] of PEER_NAMES.map((n) => [n, LOADERS[n]])) {
     if (installError) {
       out.push({ name, skipped: installError });
       continue;
@@ -113,4 +164,4 @@ async function loadPeers() {
   return out;
 }
 
-module.exports = { loadPeers };
+module.exports = { PEER_NAMES, loadPeers };

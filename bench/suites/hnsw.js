@@ -1,12 +1,13 @@
 // Suite `hnsw`: build time and per-vector insert cost, recall@10 vs single-thread QPS and
 // P50/P95/P99 latency over an ef sweep, batch search throughput, bytes per vector; SIMD and
 // scalar builds side by side, and an exact plain-JS brute force as the baseline of the same run.
-// Data: the vendored SIFT-128 in data/sift128 (or --data), seeded synthetic 10K x 128, and (full run) 100K x 128.
+// Data: the vendored SIFT-128 in data/sift128 (or --data, e.g. glove), and in a full run without
+// --data seeded synthetic 10K x 128 and 100K x 128.
 'use strict';
 const { Engine, simdSupported } = require('elex-wasm');
 const { K, buildInChunks, queryRows, efSweep, atRecall } = require('../lib/ann.js');
 const { recallQpsChart } = require('../lib/chart.js');
-const { loadDataset, synthetic } = require('../lib/dataset.js');
+const { loadDataset, resolveDataset, synthetic } = require('../lib/dataset.js');
 const { silent } = require('../lib/progress.js');
 const { table } = require('../lib/stats.js');
 const { repeat, summary, spread } = require('../lib/timing.js');
@@ -88,10 +89,13 @@ async function measure(data, metric, simd, { efs, passes, buildRuns, progress, s
   };
 }
 
-/** The datasets of a run: the SIFT-128 (or --data) set under both metrics, then synthetic sets. */
-function datasets(quick, dataPath) {
-  const out = [['l2', loadDataset('l2', dataPath)], ['cosine', loadDataset('cosine', dataPath)]];
-  if (!quick) {
+/**
+ * The datasets of a run: the --data set (default SIFT-128) under each metric (--metric, else
+ * the set's own), then, in a full run without --data, synthetic sets.
+ */
+function datasets(quick, dataWhat, metrics) {
+  const out = metrics.map((metric) => [metric, loadDataset(metric, dataWhat)]);
+  if (!quick && dataWhat === undefined) {
     out.push(['l2', synthetic(10000, 200, 128, 11, 'l2')]);
     out.push(['l2', synthetic(100000, 200, 128, 12, 'l2')]);
   }
@@ -99,14 +103,16 @@ function datasets(quick, dataPath) {
 }
 
 /** Runs the suite: { suite, params, results, table, charts, notes }. */
-async function run({ quick = false, data: dataPath, progress = silent } = {}) {
-  const efs = quick ? [10, 32, 64, 128] : [10, 16, 32, 64, 100, 200, 400];
+async function run({ quick = false, data: dataWhat, metrics: wanted, progress = silent } = {}) {
+  const spec = resolveDataset(dataWhat);
+  if (spec.error) throw new Error(spec.error);
+  const efs = spec.efs ? spec.efs[quick ? 'quick' : 'full'] : quick ? [10, 32, 64, 128] : [10, 16, 32, 64, 100, 200, 400];
   const passes = quick ? 3 : 5;
   const builds = simdSupported() ? ['on', 'off'] : ['off'];
   const results = [];
   const baselines = [];
   progress.step('loading datasets');
-  const sets = datasets(quick, dataPath);
+  const sets = datasets(quick, dataWhat, wanted ?? spec.metrics);
   for (const [i, [metric, data]] of sets.entries()) {
     const large = data.base.length / data.dim > 20000;
     const stage = `dataset ${i + 1}/${sets.length}`;
