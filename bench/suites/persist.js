@@ -1,21 +1,20 @@
 // Suite `persist`: index stores (index.save / engine.openIndex) on real data. Per store
-// (FileStore in a temp dir, MemoryStore) and size (SIFT-128 10K, l2; the full run adds GloVe-100
-// 100K, cosine, from data/glove100 when it is there): a full save (checkpoint), a save after 1%
+// (FileStore in a temp dir, MemoryStore) and size (SIFT-128 10K or --data, l2; the full run adds
+// GloVe-100 100K, cosine, data/glove100): a full save (checkpoint), a save after 1%
 // of the vectors changed (a log segment), opening the checkpoint alone and with a log of 10% of
 // the vectors, and loadIndex(bytes); time and bytes written, and the engine's peak usedBytes
 // during each, above what it held before (saving should cost only scratch, opening the index
 // itself). Medians of several runs, each on a fresh copy of one built index (M 16, efConstruction 200).
 'use strict';
-const { existsSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { Engine, FileStore, MemoryStore, parseFvecs } = require('elex-wasm');
+const { Engine, FileStore, MemoryStore } = require('elex-wasm');
 const { buildInChunks } = require('../lib/ann.js');
 const { loadDataset } = require('../lib/dataset.js');
 const { silent } = require('../lib/progress.js');
 const { median, table } = require('../lib/stats.js');
 
-const GLOVE_BASE = join(__dirname, '..', '..', 'data', 'glove100', 'glove100k_base.fvecs');
 const KIB = 1024;
 
 /** A byte store counting the bytes written through it. */
@@ -120,20 +119,16 @@ async function measureSize(data, runs, progress) {
   return { name: data.name, metric: data.metric, count: data.count, indexBytes, checkpointBytes: snapshot.length, rows };
 }
 
-/** GloVe-100 100K (cosine) from data/glove100, or undefined when it is not in this checkout. */
-function glove() {
-  if (!existsSync(GLOVE_BASE)) return undefined;
-  const base = parseFvecs(readFileSync(GLOVE_BASE));
-  return { name: 'GloVe-100 100K', metric: 'cosine', dim: base.dim, count: base.count, base: base.data };
+/** A loaded dataset as this suite uses it. */
+function asSet(data, metric) {
+  return { name: data.name, metric, dim: data.dim, count: data.base.length / data.dim, base: data.base };
 }
 
 async function run({ quick = false, data: dataPath, progress = silent } = {}) {
-  const small = loadDataset('l2', dataPath);
-  const sets = [{ data: { name: small.name, metric: 'l2', dim: small.dim, count: small.base.length / small.dim, base: small.base }, runs: quick ? 3 : 5 }];
+  const sets = [{ data: asSet(loadDataset('l2', dataPath), 'l2'), runs: quick ? 3 : 5 }];
   const notes = [];
-  const large = quick ? undefined : glove();
-  if (large !== undefined) sets.push({ data: large, runs: 3 });
-  else notes.push(quick ? 'Quick: 10K only (the full run adds GloVe-100 100K).' : `GloVe-100 100K skipped: ${GLOVE_BASE} is not in this checkout.`);
+  if (quick) notes.push('Quick: one data set only (the full run adds GloVe-100 100K, cosine).');
+  else sets.push({ data: asSet(loadDataset('cosine', 'glove'), 'cosine'), runs: 3 });
   const sizes = [];
   for (const { data, runs } of sets) sizes.push({ ...(await measureSize(data, runs, progress)), runs });
   const ms = (xs) => `${median(xs).toFixed(1)} ms`;
