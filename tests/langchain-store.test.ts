@@ -52,7 +52,7 @@ test('fromTexts + similaritySearch: the documents exact search returns, with the
     for (const d of ours) {
       const i = Number(d.pageContent.slice(4));
       expect(d.metadata).toEqual(corpus.metadatas[i]);
-      expect(typeof d.id).toBe('string');
+      expect(d.id).toMatch(/^[0-9a-f-]{36}$/);   // fromTexts: random UUIDs
     }
   }
   expect(found / total).toBeGreaterThanOrEqual(0.98);

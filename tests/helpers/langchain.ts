@@ -48,7 +48,7 @@ export function siftCorpus(docs: number, queries: number) {
     queryTexts.push(`query ${q}`);
     table.set(`query ${q}`, row(query, q));
   }
-  const documents = texts.map((pageContent, i) => new Document({ pageContent, metadata: metadatas[i] }));
+  const documents = texts.map((pageContent, i) => new Document({ pageContent, metadata: metadatas[i], id: `d${i}` }));
   return { table, texts, metadatas, queryTexts, documents, embeddings: new TableEmbeddings(table) };
 }
 
