@@ -54,7 +54,7 @@ const to = join(root, 'dist/esm/langchain');
 mkdirSync(to, { recursive: true });
 for (const name of readdirSync(from).filter((n) => n.endsWith('.d.ts'))) {
   const text = readFileSync(join(from, name), 'utf8')
-    .replace(/from '\.\/([^']+)\.js'/g, "from './$1.mjs'")
+    .replace(/(from|import) '\.\/([^']+)\.js'/g, "$1 './$2.mjs'")
     .replace(/from '\.\.\/([^']+)'/g, "from '../../cjs/$1'")
     .replace(/import\("\.\.\/([^"]+)"\)/g, 'import("../../cjs/$1")');
   writeFileSync(join(to, name.replace(/\.d\.ts$/, '.d.mts')), text);

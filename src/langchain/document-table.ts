@@ -15,6 +15,8 @@ export interface StoredDocument {
   pageContent: string;
   /** Its metadata as JSON text. */
   metadataJson: string;
+  /** What filters see: a frozen Document of it, made on the first filter call that meets it. */
+  filterView?: unknown;
 }
 
 /** Host bytes counted per document beside its strings: the entry object and its two map slots. */

@@ -204,7 +204,7 @@ export class ElexVectorStore extends SaveableVectorStore {
     }
     const accept = filter === undefined ? undefined : (key: number) => {
       const d = this.table.get(key);
-      return d !== undefined && filter(toDocument(d)) === true;
+      return d !== undefined && filter(filterView(d)) === true;
     };
     const { ids, distances } = index.search(query, Math.min(k, index.size), accept ? { filter: accept } : {});
     return Array.from(ids, (key, i) => [this.table.get(key)!, distances[i]]);
@@ -347,6 +347,23 @@ function vectorLength(v: unknown, i: number): number {
 
 function toDocument(d: StoredDocument): Document {
   return new Document({ pageContent: d.pageContent, metadata: JSON.parse(d.metadataJson) as Record<string, unknown>, id: d.id });
+}
+
+/**
+ * The Document a filter sees for `d`: made once and kept, deep-frozen so no filter can change
+ * what is stored (results are fresh copies, see toDocument). Cost: O(metadata) the first time.
+ */
+function filterView(d: StoredDocument): DocumentInterface {
+  if (d.filterView === undefined) d.filterView = Object.freeze(new Document({ pageContent: d.pageContent, metadata: deepFreeze(JSON.parse(d.metadataJson)), id: d.id }));
+  return d.filterView as DocumentInterface;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** A random RFC 4122 version 4 UUID. */
