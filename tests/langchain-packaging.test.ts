@@ -57,6 +57,11 @@ test('without @langchain/core: require throws E_PEER naming it, import fails nam
   expect(run(process.execPath, ['-e', "require('elex-wasm'); console.log('ok')"], app).trim()).toBe('ok');
 });
 
+test('the browser bundle of the main entry holds nothing of LangChain', () => {
+  const bundle = readFileSync(join(root, 'dist/browser/elex.js'), 'utf8');
+  expect(bundle).not.toMatch(/@langchain|ElexVectorStore|EXLC/);
+});
+
 describe('with @langchain/core installed', () => {
   beforeAll(() => {
     mkdirSync(join(app, 'node_modules/@langchain'), { recursive: true });
