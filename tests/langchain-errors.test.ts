@@ -91,6 +91,17 @@ test('an error thrown by a filter reaches the caller and the store stays usable'
   vs.dispose();
 });
 
+test('a filter cannot change what is stored: the Documents it sees are frozen', async () => {
+  const vs = await ElexVectorStore.fromTexts(['a', 'b'], [{ n: 1, list: [1] }, { n: 2, list: [2] }], embeddings, { budgetBytes: 8 << 20 });
+  await expect(vs.similaritySearch('q', 2, (d) => { d.metadata.n = 99; return true; })).rejects.toThrow(TypeError);
+  await expect(vs.similaritySearch('q', 2, (d) => { (d.metadata.list as number[]).push(3); return true; })).rejects.toThrow(TypeError);
+  const hits = await vs.similaritySearch('q', 2, (d) => d.metadata.n === 1);
+  expect(hits.map((d) => d.metadata)).toEqual([{ n: 1, list: [1] }]);
+  hits[0].metadata.n = 5;   // results are the caller's own copies
+  expect((await vs.similaritySearch('q', 1))[0].metadata).toEqual({ n: 1, list: [1] });
+  vs.dispose();
+});
+
 test('an empty store answers every search with nothing', async () => {
   const vs = new ElexVectorStore(embeddings, { budgetBytes: 8 << 20 });
   expect(await vs.similaritySearch('q', 3)).toEqual([]);

@@ -141,6 +141,19 @@ test.each([false, true])('a save that fails (crash %s) at any write leaves the p
   }
 });
 
+test('adds and deletes issued during a save wait for it: the save holds the state at its call', async () => {
+  const store = new MemoryStore();
+  const vs = await stateA();
+  const a = await view(vs);
+  const saving = vs.save(store, 'kb');
+  const changing = toB(vs);
+  await Promise.all([saving, changing]);
+  expect(await view(await ElexVectorStore.load(store, 'kb', corpus.embeddings))).toEqual(a);
+  await vs.save(store, 'kb');
+  expect(await view(await ElexVectorStore.load(store, 'kb', corpus.embeddings))).toEqual(await view(vs));
+  vs.dispose();
+});
+
 test('a crash after the index commits, before the old records are deleted, loads the new state', async () => {
   const store = new MemoryStore();
   const vs = await stateA();
