@@ -6,7 +6,7 @@
  * elex-wasm implementation, and the declarations type-check from .mts and .cts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -71,6 +71,23 @@ describe('with @langchain/core installed', () => {
   test("the README's LangChain example runs as written", () => {
     writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
     const lines = run(process.execPath, ['langchain-example.mjs'], app).trim().split('\n');
+    expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
+    expect(lines.slice(1)).toEqual(['pets,pets', '2', 'dogs bark at the mail carrier', '4 cats purr and sleep all day']);
+  });
+
+  const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+  test.each([
+    ['bun', ['run', 'langchain-example.mjs']],
+    ['deno', ['run', '--no-prompt', '--allow-read', '--allow-write', '--allow-env', 'langchain-example.mjs']],
+  ])('and under %s (from the devDependencies)', (name, args) => {
+    const bin = join(root, 'node_modules/.bin', name);
+    if (!existsSync(bin)) {
+      if (inCi) throw new Error(`CI=true and ${bin} is missing (npm install)`);
+      process.stdout.write(`langchain-packaging: skipping ${name}: ${bin} missing\n`);
+      return;
+    }
+    writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
+    const lines = run(bin, args, app).trim().split('\n');
     expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
     expect(lines.slice(1)).toEqual(['pets,pets', '2', 'dogs bark at the mail carrier', '4 cats purr and sleep all day']);
   });
