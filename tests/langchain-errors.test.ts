@@ -3,7 +3,7 @@
  * or a first batch's dimension).
  */
 import { Document } from '@langchain/core/documents';
-import { DimensionMismatchError, InvalidArgumentError, InvalidVectorError } from '../src/index';
+import { BudgetExceededError, DimensionMismatchError, DisposedError, Engine, InvalidArgumentError, InvalidVectorError, MIN_BUDGET_BYTES } from '../src/index';
 import { ElexVectorStore } from '../src/langchain/index';
 import { contents, TableEmbeddings } from './helpers/langchain';
 
@@ -100,6 +100,42 @@ test('a filter cannot change what is stored: the Documents it sees are frozen', 
   hits[0].metadata.n = 5;   // results are the caller's own copies
   expect((await vs.similaritySearch('q', 1))[0].metadata).toEqual({ n: 1, list: [1] });
   vs.dispose();
+});
+
+test('the budget: BudgetExceededError with nothing of the batch added', async () => {
+  const engine = await Engine.create({ budgetBytes: MIN_BUDGET_BYTES });
+  const vs = new ElexVectorStore(embeddings, { engine, dim: 256 });
+  const row = (i: number) => Array.from({ length: 256 }, (_, j) => ((i * 31 + j) % 17) - 8 + 0.5);
+  await vs.addVectors([row(0), row(1)], [doc('x0'), doc('x1')]);
+  const before = { size: vs.size, bytes: vs.documentBytes, used: engine.usedBytes, indexSize: vs.index!.size };
+  const many = Array.from({ length: 3000 }, (_, i) => row(i + 2));
+  await expect(vs.addVectors(many, many.map((_, i) => doc(`y${i}`)))).rejects.toThrow(BudgetExceededError);
+  expect({ size: vs.size, bytes: vs.documentBytes, used: engine.usedBytes, indexSize: vs.index!.size }).toEqual(before);
+  vs.dispose();
+  engine.dispose();
+});
+
+test('a repeated id in one call: its last document wins', async () => {
+  const vs = new ElexVectorStore(embeddings, { budgetBytes: 8 << 20 });
+  await vs.addVectors([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [doc('first'), doc('other'), doc('last')], { ids: ['same', 'o', 'same'] });
+  expect(vs.size).toBe(2);
+  const [hit] = await vs.similaritySearchVectorWithScore([0, 0, 1], 1);
+  expect(hit[0]).toMatchObject({ id: 'same', pageContent: 'last' });
+  expect(hit[1]).toBeCloseTo(0, 6);
+  vs.dispose();
+});
+
+test('dispose frees the engine the store created, never one it was given', async () => {
+  const own = await ElexVectorStore.fromTexts(['a'], {}, embeddings, { budgetBytes: 4 << 20 });
+  const ownEngine = own.engine!;
+  own.dispose();
+  expect(() => ownEngine.usedBytes).toThrow(DisposedError);
+  const engine = await Engine.create({ budgetBytes: 4 << 20 });
+  const shared = await ElexVectorStore.fromTexts(['a'], {}, embeddings, { engine });
+  shared.dispose();
+  expect(engine.usedBytes).toBeGreaterThan(0);
+  expect(engine.createIndex({ dim: 2 }).size).toBe(0);
+  engine.dispose();
 });
 
 test('an empty store answers every search with nothing', async () => {
