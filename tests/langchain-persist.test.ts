@@ -66,6 +66,17 @@ test('save(store, name) and load(store, name, embeddings) round trip; a second s
   for (const s of [vs, loaded, loadedB]) s.dispose();
 });
 
+test('a save with nothing changed writes nothing new and the store still loads', async () => {
+  const store = new MemoryStore();
+  const vs = await stateA();
+  await vs.save(store, 'kb');
+  const keys = (await store.keys()).sort();
+  expect(await vs.save(store, 'kb')).toMatchObject({ kind: 'none', generation: 1 });
+  expect((await store.keys()).sort()).toEqual(keys);
+  expect(await view(await ElexVectorStore.load(store, 'kb', corpus.embeddings))).toEqual(await view(vs));
+  vs.dispose();
+});
+
 test('FileStore and the directory form save(directory) / load(directory, embeddings)', async () => {
   const vs = await stateA();
   await vs.save(new FileStore(join(dir, 'files')), 'kb');
