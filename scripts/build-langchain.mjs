@@ -1,0 +1,62 @@
+// The ES module form of the elex-wasm/langchain subpath, after build-js.mjs has compiled
+// src/langchain/ into dist/cjs/langchain/ (the CommonJS form):
+//
+//   dist/esm/langchain.mjs     src/langchain/ bundled as an ES module. It imports @langchain/core
+//                              as an ES module (the user's own copy, not the CommonJS one) and
+//                              elex-wasm by its own name, so the engine classes are the ones the
+//                              package root gives (one implementation; a browser bundler picks
+//                              the browser build). Only pure helper modules of src/ are inlined.
+//   dist/esm/langchain/*.d.mts the CommonJS declarations re-emitted for ES module resolution, so
+//                              their @langchain/core types are the ES module ones.
+import { build } from 'esbuild';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+/** Modules of src/ outside langchain/ that hold no class and no state: safe to inline. */
+const INLINED = new Set(['crc32.ts', 'validate.ts', 'persist/keys.ts', 'persist/store-io.ts', 'persist/manifest.ts']);
+/** Modules that are the package's public API: imported by name, never inlined. */
+const PUBLIC = new Set(['index.ts', 'errors.ts']);
+
+const packageApi = {
+  name: 'elex-wasm-public-api',
+  setup(b) {
+    b.onResolve({ filter: /^\.{1,2}\// }, (args) => {
+      const file = relative(src, join(args.resolveDir, args.path.replace(/\.js$/, '.ts'))).replace(/\\/g, '/');
+      if (file === 'langchain/peer-check.ts') return { path: file, namespace: 'empty' };
+      if (file.startsWith('langchain/') || INLINED.has(file)) return undefined;
+      if (PUBLIC.has(file)) return { path: 'elex-wasm', external: true };
+      return { errors: [{ text: `src/langchain may import ${file} only through ../index.js (the ES module would copy its classes)` }] };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: '', loader: 'js' }));
+  },
+};
+
+await build({
+  entryPoints: [join(src, 'langchain/index.ts')],
+  outfile: join(root, 'dist/esm/langchain.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2020',
+  external: ['@langchain/core', '@langchain/core/*'],
+  plugins: [packageApi],
+  resolveExtensions: ['.ts'],
+  logLevel: 'warning',
+});
+
+// Declarations: dist/cjs/langchain/*.d.ts -> dist/esm/langchain/*.d.mts, relative imports
+// inside langchain/ renamed to .mjs, the rest pointed back at dist/cjs.
+const from = join(root, 'dist/cjs/langchain');
+const to = join(root, 'dist/esm/langchain');
+mkdirSync(to, { recursive: true });
+for (const name of readdirSync(from).filter((n) => n.endsWith('.d.ts'))) {
+  const text = readFileSync(join(from, name), 'utf8')
+    .replace(/(from|import) '\.\/([^']+)\.js'/g, "$1 './$2.mjs'")
+    .replace(/from '\.\.\/([^']+)'/g, "from '../../cjs/$1'")
+    .replace(/import\("\.\.\/([^"]+)"\)/g, 'import("../../cjs/$1")');
+  writeFileSync(join(to, name.replace(/\.d\.ts$/, '.d.mts')), text);
+}
+console.log('dist/esm/langchain.mjs and its declarations written');
