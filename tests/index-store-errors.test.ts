@@ -279,6 +279,34 @@ describe('a store write failing at any point of a save leaves the previous save'
     expect((await ix.save(store, 'docs')).kind).toBe('log');
     expect(digest(await e.openIndex(inner, 'docs'))).toBe(digest(ix));
   });
+
+  test('the first save through a new store object failing: a retry through it saves (no false conflict)', async () => {
+    const inner = await copyOf(saved);
+    const ix = await e.openIndex(inner, 'docs');
+    ix.add(4343, [1, 1, 2, 3, 5, 8]);
+    let fail = true;
+    const other: ByteStore = {
+      read: (k) => inner.read(k),
+      delete: (k) => inner.delete(k),
+      keys: () => inner.keys(),
+      async write(k, bytes) {
+        if (fail) {
+          fail = false;
+          throw new Error('once');
+        }
+        await inner.write(k, bytes);
+      },
+    };
+    await expect(ix.save(other, 'docs')).rejects.toThrow('once');
+    expect((await ix.save(other, 'docs')).kind).toBe('checkpoint');
+    expect(digest(await e.openIndex(inner, 'docs'))).toBe(digest(ix));
+    // A conflict is still one: another index saves meanwhile, then this one's save through `other` is refused.
+    const rival = await e.openIndex(inner, 'docs');
+    rival.remove(4343);
+    await rival.save(inner, 'docs');
+    ix.add(4444, [2, 2, 2, 2, 2, 2]);
+    await expect(ix.save(other, 'docs')).rejects.toThrow(/conflicting saves/);
+  });
 });
 
 test('leftovers of an interrupted save are never read and the next save removes them; failing deletes do not fail a save', async () => {

@@ -104,9 +104,10 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
     return { generation: existing.manifest!.stamp.generation, kind: 'none', bytesWritten: 0 };
   }
   const snapshot = checkpoint ? checkpointPieces(index) : undefined;
-  // Through a store object this index has not used for `name`, what it saved or opened there
-  // through another object (the same directory or database, or a copy) is no conflict.
-  const known = existing === undefined ? index.journal.stamps(name) : [];
+  // Through a store object this index has not saved `name` to yet (or only in saves that
+  // failed), what it saved or opened there through another object (the same directory or
+  // database, or a copy) is no conflict.
+  const known = existing?.manifest === undefined ? index.journal.stamps(name) : [];
   const binding = existing ?? index.journal.binding(store, name, true);
   const expected = binding.manifest;
   const pending = snapshot ? binding.takeCheckpoint(snapshot.reduce((n, p) => n + p.length, 0), o.logShare) : binding.takeLog();
