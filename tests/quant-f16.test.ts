@@ -1,6 +1,7 @@
 /**
  * The f16 kernels (assembly/quant/f16.ts) on both builds: the decoder against the definition for
- * all 65,536 codes, the encoder against a nearest-value search (ties to even, clamped at 65504),
+ * all 65,536 codes, the encoder against a nearest-value search (ties to even, clamped at 65504,
+ * magnitudes below 2^-14 to 0 or 2^-14: no subnormal codes),
  * and f32 . f16 / |f32 - f16|^2 against float64 on the decoded values, each kernel equal to its
  * scalar twin to the bit.
  */
@@ -39,12 +40,14 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
     expect(Object.is(got[0x8000], -0)).toBe(true);
   });
 
-  test('encoding a decoded finite code gives the code back, for all 63,488 of them', () => {
-    const codes = Array.from({ length: 65536 }, (_, h) => h).filter((h) => ((h >>> 10) & 0x1f) !== 31);
+  test('encoding a decoded finite code gives the code back, for all 61,442 normal and zero codes', () => {
+    const exponent = (h: number) => (h >>> 10) & 0x1f;
+    const codes = Array.from({ length: 65536 }, (_, h) => h).filter((h) => exponent(h) !== 31 && (exponent(h) !== 0 || (h & 0x3ff) === 0));
+    expect(codes.length).toBe(61442);
     expect(encode(e, Float32Array.from(codes, f16Value))).toEqual(codes);
   });
 
-  test('encodes to the nearest f16, ties to even, clamping beyond 65504 (never Inf)', () => {
+  test('encodes to the nearest f16, ties to even, clamping beyond 65504 (never Inf), below 2^-14 to 0 or 2^-14 (never subnormal)', () => {
     const next = rng(16);
     const values: number[] = [];
     // every tie between neighbouring codes (subnormal, normal, across binades), and just off it
@@ -53,14 +56,14 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
       values.push(mid, -mid, f(mid * (1 + 2 ** -20)), f(mid * (1 - 2 ** -20)));
     }
     for (let i = 0; i < 2000; i++) values.push((next() * 2 - 1) * 2 ** (next() * 60 - 35));   // 2^-35 .. 2^25
-    const special = [2 ** -25, 3 * 2 ** -25, 2 ** -26, 1e-40, -1e-40, 0, -0, 65504, 65519.99, 65520, 1e10, -1e10, 3.4e38, -Infinity, Infinity];
+    const special = [2 ** -15, -(2 ** -15), f(2 ** -15 * 0.999), 1.5 * 2 ** -15, 2 ** -24, 1e-40, -1e-40, 0, -0, 65504, 65519.99, 65520, 1e10, -1e10, 3.4e38, -Infinity, Infinity];
     values.push(...special);
     const src = Float32Array.from(values);
     const got = encode(e, src);
     expect(got).toEqual(Array.from(src, f16Nearest));
-    expect(got.filter((h) => ((h >>> 10) & 0x1f) === 31)).toEqual([]);
-    // 2^-25 ties to 0, 3 * 2^-25 to the even 2 * 2^-24; float32 subnormals give signed zeros; +-65504 and beyond clamp
-    expect(got.slice(-special.length)).toEqual([0, 2, 0, 0, 0x8000, 0, 0x8000, 0x7bff, 0x7bff, 0x7bff, 0x7bff, 0xfbff, 0x7bff, 0xfbff, 0x7bff]);
+    expect(got.filter((h) => ((h >>> 10) & 0x1f) === 31 || (((h >>> 10) & 0x1f) === 0 && (h & 0x3ff) !== 0))).toEqual([]);
+    // 2^-15 (halfway between 0 and 2^-14) to 2^-14, just below it to 0; f16's subnormal 2^-24 and float32 subnormals to signed zeros; +-65504 and beyond clamp
+    expect(got.slice(-special.length)).toEqual([0x400, 0x8400, 0, 0x400, 0, 0, 0x8000, 0, 0x8000, 0x7bff, 0x7bff, 0x7bff, 0x7bff, 0xfbff, 0x7bff, 0xfbff, 0x7bff]);
   });
 
   test('f32 . f16 and |f32 - f16|^2 match float64 on the decoded values within 1e-6 of the summed magnitudes, twin equal to the bit, dims 1..300', () => {

@@ -9,8 +9,12 @@
 // left by 13 (exponent and mantissa land in f32's bits 13..27, the sign in bit 31) and clear bits
 // 28..30; that is the f16 value times 2^-112 as an f32 (subnormal codes become normal f32), so
 // one multiply by 2^112 gives the exact value: 4 ops for 4 codes, for normals, subnormals and
-// zeros alike. The encoder never writes exponent 31 (Inf/NaN); the kernels assume finite codes
-// (such a code would read as 2^16 * (1 + m)), decodeF16 handles every code.
+// zeros alike. A subnormal code makes that multiply's operand an f32 subnormal, which x64 runs
+// ~30x slower (measured: 1.7 us instead of 55 ns a 128-d row), and a subnormal-safe decode
+// (integer rebias, select) costs 2.5x on every row; so the encoder writes no subnormal codes
+// (magnitudes below 2^-14 go to 0 or 2^-14) and the kernels stay exact, only slow, on one that
+// comes from elsewhere. The encoder never writes exponent 31 (Inf/NaN) either; the kernels assume
+// finite codes (such a code would read as 2^16 * (1 + m)), decodeF16 handles every code.
 //
 // Each f32x4 kernel runs four accumulators over 16 codes a step, one over 4 a step, then a
 // scalar tail. The scalar twins keep sixteen sums (the f32x4 lanes) and add them in the same
@@ -29,10 +33,12 @@ export const F16_MAX: f32 = 65504;
 }
 
 /**
- * The f16 code nearest x (round to nearest, ties to even). Magnitudes above 65504 (the largest
- * finite f16), infinities and NaN clamp to +-65504: the encoder never writes Inf or NaN (the host
- * rejects non-finite input before it gets here). Below 2^-14 the code is subnormal; below 2^-25
- * it is a signed zero. Cost: a few integer ops.
+ * The f16 code nearest x (round to nearest, ties to even) among zero and the normal f16 values:
+ * magnitudes below 2^-14 (f16's smallest normal, ~6.1e-5) give +-0 below 2^-15 and +-2^-14 from
+ * 2^-15 up, never a subnormal code, since the kernels' decode multiplies and an f32 subnormal
+ * operand costs x64 ~30x (measured). Magnitudes from 65504 (the largest finite f16) up, Inf and
+ * NaN clamp to +-65504: the encoder never writes Inf or NaN (the host rejects non-finite input
+ * before it gets here). Cost: a few integer ops.
  */
 @inline export function f32ToF16(x: f32): u32 {
   const b = reinterpret<u32>(x);
@@ -42,13 +48,7 @@ export const F16_MAX: f32 = 65504;
   if (a >= 0x38800000) {                              // normal f16: rebias, round 13 bits away
     return sign | ((a - (112 << 23) + 0xfff + ((a >>> 13) & 1)) >>> 13);
   }
-  const shift = 126 - (a >>> 23);                     // subnormal f16: value / 2^-24, rounded
-  if (shift > 24) return sign;
-  const mant = (a & 0x7fffff) | 0x800000;
-  const q = mant >>> shift;
-  const rem = mant & ((1 << shift) - 1);
-  const half: u32 = 1 << (shift - 1);
-  return sign | (q + <u32>(rem > half || (rem == half && (q & 1) != 0)));
+  return a >= 0x38000000 ? sign | 0x0400 : sign;      // below 2^-14: the nearer of 2^-14 and 0
 }
 
 /** Writes the f16 codes of n floats at src to dst (2n bytes). Cost: n scalar steps. */

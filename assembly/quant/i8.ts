@@ -1,21 +1,29 @@
-// Int8 codes: the encoders, and the kernels between two code vectors (dot and squared L2, exact
-// in integers) and between a float32 query and a code vector (dot and squared L2).
+// Int8 codes: the encoders, and the kernels between two code vectors, dot and squared L2, exact
+// in integers: a general pair, and a query prepared once for many rows (the fast one).
 //
 //   codes a: [c0 c1 ... c15 | c16 ... c31 | ...]   n int8 (-128..127), any n, no alignment needed
 //             \__ one v128 = 16 codes __/
-//   query q: [q0 q1 q2 q3 | q4 ... | ...]          n f32, any n (the f32 x i8 kernels)
+//   prepared query (preparedI8Bytes(n): PREPARED_HEADER + 32 bytes per block of 16 dims, the
+//   last one padded; blocks 16-aligned when dst is):
+//     [i32 128 * (sum of the codes of the whole blocks) | 12 bytes 0]
+//     [block 0: i16 q0 q2 q4 ... q14 | i16 q1 q3 ... q15] [block 1: q16 q18 ... | q17 ...] ...
+//     [tail block, when n % 16 != 0: the same layout, 0 past n]
 //
-// i8 x i8: each v128 of 16 codes is sign-extended to two i16x8 halves, and i32x4.dot_i16x8_s
-// multiplies and adds pairs into i32 lanes. Four i32x4 accumulators over 64 codes a step, one
-// over 16 a step, then a scalar tail. The sums are exact: |dot| <= n * 2^14 fits i32 for every
-// n up to 65536, and an l2sq <= n * 255^2 fits u32 (the lanes wrap as i32 and the u32 total is
-// exact), so a kernel, its scalar twin and both builds agree to the bit.
-// f32 x i8: codes widened to i32 and converted to f32 (exactly), four f32x4 accumulators over
-// 16 dims a step; the scalar twins keep the sixteen lane sums in the same order (same bits).
+// General pair: each v128 of 16 codes is sign-extended to two i16x8 halves on both sides, and
+// i32x4.dot_i16x8_s multiplies and adds pairs into i32 lanes. Four i32x4 accumulators over 64
+// codes a step, one over 16 a step, then a scalar tail.
+// Prepared query: the query's widening is done once; a row's v128 is flipped to u = c + 128
+// (xor 0x80, 0..255), whose even bytes are one `and` and odd bytes one `shr_u` away from i16
+// lanes, so 16 codes cost 4 cheap ops and 2 dot_i16x8_s (no shuffles, which x64 runs on one
+// port), and q . c = q . u - 128 * sum(q). Two accumulators (of two dots each) over 32 codes a
+// step, one block of 16, then a scalar tail.
+// Exactness: |dot| <= n * 2^14 fits i32 for every n up to 65536 (q . u <= n * 128 * 255 too),
+// and an l2sq <= n * 255^2 fits u32 (lanes wrap as i32, the u32 total is exact), so a kernel,
+// its scalar twin and both builds agree to the bit.
 //
-// What the codes mean is the encoder's: x = offset + scale * c (one affine map for a whole
-// index), or x = scale * c with scale = max|x| / 127 per vector. Values the map cannot represent
-// clamp to -128 / 127 (never wrap).
+// What the codes mean is the encoder's: x = offset + scale * c (an affine map: a vector's own
+// min..max onto -128..127, or one map for a whole index), or x = scale * c with scale =
+// max|x| / 127 per vector. Values the map cannot represent clamp to -128 / 127 (never wrap).
 
 // ---------------------------------------------------------------------------------------------
 // Encoders
@@ -184,128 +192,84 @@ export function decodeI8(src: usize, n: i32, offset: f32, scale: f32, dst: usize
 }
 
 // ---------------------------------------------------------------------------------------------
-// f32 x i8 kernels (the query stays float; same bits in both builds)
+// Prepared query (one query, many rows)
 
-@inline function sumLanes(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
-         f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+/** Bytes before the prepared query's first block (its sum term, padded to 16). */
+const PREPARED_HEADER: usize = 16;
+
+/** Bytes of the prepared form of an n-dim query: header + 32 bytes per block of 16 dims (the last one padded). */
+@inline export function preparedI8Bytes(n: i32): usize {
+  return PREPARED_HEADER + (<usize>((n + 15) >> 4) << 5);
 }
 
-/** The four codes of i16x8 half h's low (or high) lanes as f32x4 (exact). */
-@inline function lowF32x4(h: v128): v128 {
-  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(h));
-}
-@inline function highF32x4(h: v128): v128 {
-  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(h));
+/** Offset of dim i's i16 in a prepared query: block i / 16, then even dims, then odd ones. */
+@inline function preparedOffset(i: i32): usize {
+  const j = i & 15;
+  return PREPARED_HEADER + (<usize>(i >> 4) << 5) + (<usize>(j & 1) << 4) + (<usize>(j >> 1) << 1);
 }
 
-/** q . c over n dims (q f32, c int8 codes), four f32x4 accumulators. Cost: ~n/16 steps. */
-@inline export function dotF32I8x4(q: usize, c: usize, n: i32): f32 {
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+/**
+ * Writes the prepared form of n int8 query codes at q to dst (preparedI8Bytes(n) bytes, 16-byte
+ * aligned for aligned loads; any address works). Cost: n scalar steps, once per query.
+ */
+export function prepareI8Query(q: usize, n: i32, dst: usize): void {
+  memory.fill(dst, 0, preparedI8Bytes(n));
+  const whole = n & ~15;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <i32>load<i8>(q + <usize>i);
+    store<i16>(dst + preparedOffset(i), <i16>c);
+    if (i < whole) sum += c;
+  }
+  store<i32>(dst, sum << 7);
+}
+
+/** Sum of q . u over 16 codes of v (u = c + 128), the query block at pq: as i32x4. */
+@inline function preparedDot16(pq: usize, v: v128): v128 {
+  const u = v128.xor(v, i8x16.splat(-128));
+  return i32x4.add(
+    i32x4.dot_i16x8_s(v128.and(u, i16x8.splat(0xff)), v128.load(pq)),
+    i32x4.dot_i16x8_s(i16x8.shr_u(u, 8), v128.load(pq, 16)));
+}
+
+/** Exact dot product of a prepared query qp and n int8 codes at c. Cost: ~n/32 steps of 2 loads, 8 ops. */
+@inline export function dotI8PreparedX16(qp: usize, c: usize, n: i32): i32 {
+  let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0);
+  const blocks = qp + PREPARED_HEADER;
   let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const pq = q + (<usize>i << 2);
-    const v = v128.load(c + <usize>i);
-    const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(pq), lowF32x4(lo)));
-    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(pq, 16), highF32x4(lo)));
-    acc2 = f32x4.add(acc2, f32x4.mul(v128.load(pq, 32), lowF32x4(hi)));
-    acc3 = f32x4.add(acc3, f32x4.mul(v128.load(pq, 48), highF32x4(hi)));
+  for (; i + 32 <= n; i += 32) {
+    const pq = blocks + (<usize>i << 1);
+    acc0 = i32x4.add(acc0, preparedDot16(pq, v128.load(c + <usize>i)));
+    acc1 = i32x4.add(acc1, preparedDot16(pq + 32, v128.load(c + <usize>i, 16)));
   }
-  for (; i + 4 <= n; i += 4) {
-    const v = i16x8.extend_low_i8x16_s(v128.load32_zero(c + <usize>i));
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(q + (<usize>i << 2)), lowF32x4(v)));
+  if (i + 16 <= n) {
+    acc0 = i32x4.add(acc0, preparedDot16(blocks + (<usize>i << 1), v128.load(c + <usize>i)));
+    i += 16;
   }
-  let sum = sumLanes(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3)));
-  for (; i < n; i++) sum += load<f32>(q + (<usize>i << 2)) * <f32>load<i8>(c + <usize>i);
+  let sum = sumLanesI32(i32x4.add(acc0, acc1)) - load<i32>(qp);
+  for (; i < n; i++) sum += <i32>load<i16>(qp + preparedOffset(i)) * <i32>load<i8>(c + <usize>i);
   return sum;
 }
 
-/** Squared L2 of q - c over n dims (q f32 in code units, c int8), four f32x4 accumulators. Cost: ~n/16 steps. */
-@inline export function l2sqF32I8x4(q: usize, c: usize, n: i32): f32 {
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+/** dotI8PreparedX16's scalar twin (the same integer). Cost: n multiply-adds. */
+@inline export function dotI8PreparedScalar(qp: usize, c: usize, n: i32): i32 {
+  let s0 = 0, s1 = 0;
   let i = 0;
   for (; i + 16 <= n; i += 16) {
-    const pq = q + (<usize>i << 2);
-    const v = v128.load(c + <usize>i);
-    const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
-    const d0 = f32x4.sub(v128.load(pq), lowF32x4(lo));
-    const d1 = f32x4.sub(v128.load(pq, 16), highF32x4(lo));
-    const d2 = f32x4.sub(v128.load(pq, 32), lowF32x4(hi));
-    const d3 = f32x4.sub(v128.load(pq, 48), highF32x4(hi));
-    acc0 = f32x4.add(acc0, f32x4.mul(d0, d0));
-    acc1 = f32x4.add(acc1, f32x4.mul(d1, d1));
-    acc2 = f32x4.add(acc2, f32x4.mul(d2, d2));
-    acc3 = f32x4.add(acc3, f32x4.mul(d3, d3));
+    const pq = qp + PREPARED_HEADER + (<usize>i << 1);
+    const pc = c + <usize>i;
+    for (let j = 0; j < 8; j++) {
+      s0 += <i32>load<i16>(pq + (<usize>j << 1)) * <i32>load<i8>(pc + (<usize>j << 1));
+      s1 += <i32>load<i16>(pq + (<usize>j << 1), 16) * <i32>load<i8>(pc + (<usize>j << 1), 1);
+    }
   }
-  for (; i + 4 <= n; i += 4) {
-    const v = i16x8.extend_low_i8x16_s(v128.load32_zero(c + <usize>i));
-    const d = f32x4.sub(v128.load(q + (<usize>i << 2)), lowF32x4(v));
-    acc0 = f32x4.add(acc0, f32x4.mul(d, d));
-  }
-  let sum = sumLanes(f32x4.add(f32x4.add(acc0, acc1), f32x4.add(acc2, acc3)));
-  for (; i < n; i++) {
-    const d = load<f32>(q + (<usize>i << 2)) - <f32>load<i8>(c + <usize>i);
-    sum += d * d;
-  }
+  let sum = s0 + s1;
+  for (; i < n; i++) sum += <i32>load<i16>(qp + preparedOffset(i)) * <i32>load<i8>(c + <usize>i);
   return sum;
 }
 
-/** Term i of an f32 x i8 kernel: q_i * c_i (dot) or (q_i - c_i)^2 (l2). */
-@inline function termI8(l2: bool, q: usize, c: usize, i: i32): f32 {
-  const x = load<f32>(q + (<usize>i << 2));
-  const y = <f32>load<i8>(c + <usize>i);
-  if (l2) {
-    const d = x - y;
-    return d * d;
-  }
-  return x * y;
-}
-
-/** dotF32I8x4 / l2sqF32I8x4 in scalar code: the same sixteen lane sums in the same order. */
-@inline function kernelF32I8Scalar(l2: bool, q: usize, c: usize, n: i32): f32 {
-  // s<a><l>: accumulator a (the f32x4 kernel's acc0..acc3), lane l.
-  let s00: f32 = 0, s01: f32 = 0, s02: f32 = 0, s03: f32 = 0, s10: f32 = 0, s11: f32 = 0, s12: f32 = 0, s13: f32 = 0;
-  let s20: f32 = 0, s21: f32 = 0, s22: f32 = 0, s23: f32 = 0, s30: f32 = 0, s31: f32 = 0, s32: f32 = 0, s33: f32 = 0;
-  let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    s00 += termI8(l2, q, c, i);      s01 += termI8(l2, q, c, i + 1);
-    s02 += termI8(l2, q, c, i + 2);  s03 += termI8(l2, q, c, i + 3);
-    s10 += termI8(l2, q, c, i + 4);  s11 += termI8(l2, q, c, i + 5);
-    s12 += termI8(l2, q, c, i + 6);  s13 += termI8(l2, q, c, i + 7);
-    s20 += termI8(l2, q, c, i + 8);  s21 += termI8(l2, q, c, i + 9);
-    s22 += termI8(l2, q, c, i + 10); s23 += termI8(l2, q, c, i + 11);
-    s30 += termI8(l2, q, c, i + 12); s31 += termI8(l2, q, c, i + 13);
-    s32 += termI8(l2, q, c, i + 14); s33 += termI8(l2, q, c, i + 15);
-  }
-  for (; i + 4 <= n; i += 4) {
-    s00 += termI8(l2, q, c, i);     s01 += termI8(l2, q, c, i + 1);
-    s02 += termI8(l2, q, c, i + 2); s03 += termI8(l2, q, c, i + 3);
-  }
-  let sum = (((s00 + s10) + (s20 + s30)) + ((s01 + s11) + (s21 + s31))) +
-            ((s02 + s12) + (s22 + s32)) + ((s03 + s13) + (s23 + s33));
-  for (; i < n; i++) sum += termI8(l2, q, c, i);
-  return sum;
-}
-
-/** q . c (q f32, c int8), scalar twin of dotF32I8x4 (same bits). Cost: n scalar steps. */
-@inline export function dotF32I8Scalar(q: usize, c: usize, n: i32): f32 {
-  return kernelF32I8Scalar(false, q, c, n);
-}
-
-/** Squared L2 of q - c, scalar twin of l2sqF32I8x4 (same bits). Cost: n scalar steps. */
-@inline export function l2sqF32I8Scalar(q: usize, c: usize, n: i32): f32 {
-  return kernelF32I8Scalar(true, q, c, n);
-}
-
-/** q . c (q f32, c int8) with the build's kernel. */
-@inline export function dotF32I8(q: usize, c: usize, n: i32): f32 {
-  if (ASC_FEATURE_SIMD) return dotF32I8x4(q, c, n);
-  return dotF32I8Scalar(q, c, n);
-}
-
-/** Squared L2 of q - c (q f32 in code units, c int8) with the build's kernel. */
-@inline export function l2sqF32I8(q: usize, c: usize, n: i32): f32 {
-  if (ASC_FEATURE_SIMD) return l2sqF32I8x4(q, c, n);
-  return l2sqF32I8Scalar(q, c, n);
+/** Exact dot product of a prepared query and n int8 codes with the build's kernel. */
+@inline export function dotI8Prepared(qp: usize, c: usize, n: i32): i32 {
+  if (ASC_FEATURE_SIMD) return dotI8PreparedX16(qp, c, n);
+  return dotI8PreparedScalar(qp, c, n);
 }

@@ -30,6 +30,8 @@ export interface ElexExports {
   kernelNormalize(a: number, n: number): number;
   kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
   kernelQuantBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
+  quantPreparedI8Bytes(n: number): number;
+  quantPrepareI8(q: number, n: number, dst: number): void;
   quantEncodeF16(src: number, n: number, dst: number): void;
   quantDecodeF16(src: number, n: number, dst: number): void;
   quantEncodeI8Affine(src: number, n: number, offset: number, scale: number, dst: number): number;

@@ -2,8 +2,8 @@
 import type { Engine } from '../../src/index';
 
 /** kernelQuantBatch kinds (assembly/quant/api.ts); the scalar twin of kind k is k + TWIN. */
-export const KIND = { dotI8: 0, l2sqI8: 1, dotF32I8: 2, l2sqF32I8: 3, dotF32F16: 4, l2sqF32F16: 5 } as const;
-export const TWIN = 6;
+export const KIND = { dotI8: 0, l2sqI8: 1, dotI8Prepared: 2, dotF32F16: 3, l2sqF32F16: 4 } as const;
+export const TWIN = 5;
 
 /**
  * Copies each array into its own staging slot (0, 1, 2 in order) and returns their addresses.
@@ -35,28 +35,30 @@ export function f16Value(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-/** Every finite non-negative f16 value, ascending, indexed by its code (0 .. 0x7bff). */
-const POSITIVE_F16 = Array.from({ length: 0x7c00 }, (_, h) => f16Value(h));
+/** The codes the encoder may write for a magnitude: zero and every normal f16 (no subnormals, no Inf). */
+const ENCODABLE = [0, ...Array.from({ length: 0x7c00 - 0x400 }, (_, i) => 0x400 + i)];
+const ENCODABLE_VALUES = ENCODABLE.map(f16Value);
 
 /**
- * The f16 code nearest x by search over every finite f16 value, ties to the even code; above
- * 65504 (and Infinity) the largest finite code, as the engine documents (clamp, never Inf).
+ * The f16 code nearest x by search over zero and every normal f16 value, ties to the even code
+ * (2^-15, halfway between 0 and 2^-14, to 2^-14); from 65504 up (and Infinity) the largest finite
+ * code, as the engine documents (clamp, never Inf, no subnormals).
  */
 export function f16Nearest(x: number): number {
   const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
   const a = Math.abs(x);
   if (a >= 65504) return sign | 0x7bff;
   let lo = 0;
-  let hi = 0x7bff;
+  let hi = ENCODABLE.length - 1;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (POSITIVE_F16[mid] <= a) lo = mid;
+    if (ENCODABLE_VALUES[mid] <= a) lo = mid;
     else hi = mid;
   }
-  const dLo = a - POSITIVE_F16[lo];
-  const dHi = POSITIVE_F16[hi] - a;
-  const code = dLo < dHi ? lo : dHi < dLo ? hi : (lo & 1 ? hi : lo);
-  return sign | code;
+  const dLo = a - ENCODABLE_VALUES[lo];
+  const dHi = ENCODABLE_VALUES[hi] - a;
+  const tie = lo === 0 ? hi : ENCODABLE[lo] & 1 ? hi : lo;
+  return sign | ENCODABLE[dLo < dHi ? lo : dHi < dLo ? hi : tie];
 }
 
 /** Round half to even, as wasm's f32.nearest. */
