@@ -15,6 +15,7 @@ export { stagingReserve, stagingRelease } from "./staging";
 export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./alloc";
 export * from "./hnsw/api";
 export * from "./qlearn/api";
+export * from "./quant/api";
 
 /** Sets up the arena under a budget of budgetBytes. Call once, before anything else. */
 export function engineInit(budgetBytes: u32): void {

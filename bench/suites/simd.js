@@ -2,6 +2,9 @@
 // their scalar twins (same build), and plain JS. Each figure is ns per distance, scoring one
 // query against a block of rows in one call (kernelBatch), so the JS->WASM crossing (~5 ns)
 // is spread over the block; benchmark.js samples, median (min-max).
+// Then the quantized kernels at 128 dims (int8 codes, f16) beside the f32x4 dot, timed in
+// alternation over several rounds: each round's ratio is of that round's medians, and the
+// table gives the median over rounds (the machine may be shared).
 'use strict';
 const { Engine, simdSupported } = require('elex-wasm');
 const { rng } = require('../lib/dataset.js');
@@ -11,6 +14,15 @@ const { micro, spread } = require('../lib/timing.js');
 
 const DIMS = [32, 128, 384, 768];
 const KINDS = ['dot', 'l2sq', 'cosine'];
+const QUANT_DIM = 128;
+/** kernelQuantBatch kinds (assembly/quant/api.ts; + 5 is the scalar twin), the query and row forms. */
+const QUANT_KERNELS = [
+  { kernel: 'i8 . i8, prepared query', kind: 2, query: 'prepared', rows: 'i8' },
+  { kernel: 'i8 . i8, pair', kind: 0, query: 'i8', rows: 'i8' },
+  { kernel: '|i8 - i8|^2, pair', kind: 1, query: 'i8', rows: 'i8' },
+  { kernel: 'f32 . f16', kind: 3, query: 'f32', rows: 'f16' },
+  { kernel: '|f32 - f16|^2', kind: 4, query: 'f32', rows: 'f16' },
+];
 
 function jsDistance(kind, q, rows, n, r) {
   let s = 0;
@@ -35,6 +47,64 @@ function perDistance(body, count, quick) {
   const s = micro(body, { quick });
   const per = (x) => x / count;
   return { median: per(s.median), min: per(s.min), max: per(s.max), p25: per(s.p25), p75: per(s.p75), runs: s.runs, rme: s.rme };
+}
+
+/** Median of numbers. */
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * The quantized kernels at QUANT_DIM beside the f32x4 dot on the same rows (encoded: int8 with a
+ * scale per vector, f16), `rounds` rounds in alternation: [{ kernel, dim, ns, scalarNs, vsF32Dot }],
+ * ns and ratio medians over the rounds.
+ */
+function quantized(engine, next, quick, progress) {
+  const rt = engine.runtime;
+  const ex = rt.exports;
+  const n = QUANT_DIM;
+  const count = Math.floor(32768 / n);
+  const prepared = ex.quantPreparedI8Bytes(n);
+  // slot 1: f32 rows | f16 rows | i8 rows | i8 query | prepared query (16-aligned)
+  const f32Bytes = n * 4 * count;
+  const pq = ex.stagingReserve(0, n * 4) >>> 0;
+  const out = ex.stagingReserve(2, count * 4) >>> 0;
+  const block = ex.stagingReserve(1, f32Bytes + n * 3 * count + n + prepared + 32) >>> 0;
+  const at = { f32: block, f16: block + f32Bytes, i8: block + f32Bytes + n * 2 * count };
+  const i8Query = at.i8 + n * count;
+  const preparedQuery = (i8Query + n + 15) & ~15;
+  const f32 = rt.f32();
+  for (let i = 0; i < n; i++) f32[(pq >>> 2) + i] = next() * 2 - 1;
+  for (let i = 0; i < n * count; i++) f32[(at.f32 >>> 2) + i] = next() * 2 - 1;
+  ex.quantEncodeF16(at.f32, n * count, at.f16);
+  for (let r = 0; r < count; r++) ex.quantEncodeI8AbsMax(at.f32 + r * n * 4, n, at.i8 + r * n);
+  ex.quantEncodeI8AbsMax(pq, n, i8Query);
+  ex.quantPrepareI8(i8Query, n, preparedQuery);
+  const query = { f32: pq, i8: i8Query, prepared: preparedQuery };
+  const rounds = quick ? 3 : 7;
+  const f32Ns = [];
+  const ns = QUANT_KERNELS.map(() => ({ simd: [], scalar: [], ratio: [] }));
+  for (let round = 0; round < rounds; round++) {
+    progress.step(`quantized kernels at ${n}-d: round ${round + 1}/${rounds}`);
+    const base = perDistance(() => ex.kernelBatch(0, pq, at.f32, n, count, out), count, quick).median;
+    f32Ns.push(base);
+    QUANT_KERNELS.forEach((k, i) => {
+      const simd = perDistance(() => ex.kernelQuantBatch(k.kind, query[k.query], at[k.rows], n, count, out), count, quick).median;
+      const scalar = perDistance(() => ex.kernelQuantBatch(k.kind + 5, query[k.query], at[k.rows], n, count, out), count, quick).median;
+      ns[i].simd.push(simd);
+      ns[i].scalar.push(scalar);
+      ns[i].ratio.push(base / simd);
+    });
+  }
+  return {
+    f32DotNs: median(f32Ns),
+    rounds,
+    kernels: QUANT_KERNELS.map((k, i) => ({
+      kernel: k.kernel, dim: n, ns: median(ns[i].simd), scalarNs: median(ns[i].scalar),
+      vsF32Dot: median(ns[i].ratio), vsScalar: median(ns[i].scalar) / median(ns[i].simd),
+    })),
+  };
 }
 
 /** Runs the suite: { suite, params, results, table }. */
@@ -67,6 +137,7 @@ async function run({ quick = false, progress = silent } = {}) {
       results.push({ kernel: kind, dim: n, simdNs, scalarNs, jsNs });
     });
   }
+  const quant = quantized(engine, next, quick, progress);
   engine.dispose();
   const rows = results.map((r) => [
     r.kernel, r.dim, spread(r.simdNs, 2), spread(r.scalarNs, 2), spread(r.jsNs, 2),
@@ -74,10 +145,16 @@ async function run({ quick = false, progress = silent } = {}) {
   ]);
   const samples = results.flatMap((r) => [r.simdNs.runs, r.scalarNs.runs, r.jsNs.runs]);
   return {
-    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quick }, results,
+    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quantDim: QUANT_DIM, quick }, results, quantized: quant,
     table: [
       table(['kernel', 'dim', 'f32x4 ns', 'scalar ns', 'JS ns', 'f32x4 vs scalar', 'f32x4 vs JS'], rows),
       `\nns per distance: median (min-max) of the benchmark.js samples of each cell (${Math.min(...samples)}-${Math.max(...samples)} samples a cell; a sample is the mean over one timed cycle of many calls). Ratios are of the medians.`,
+      '',
+      table(['quantized kernel', 'dim', 'SIMD ns', 'scalar ns', 'throughput vs f32x4 dot', 'SIMD vs scalar'], [
+        ['f32x4 dot (baseline)', QUANT_DIM, quant.f32DotNs.toFixed(2), '', '1.00x', ''],
+        ...quant.kernels.map((k) => [k.kernel, k.dim, k.ns.toFixed(2), k.scalarNs.toFixed(2), `${k.vsF32Dot.toFixed(2)}x`, `${k.vsScalar.toFixed(2)}x`]),
+      ]),
+      `\nns per distance, median over ${quant.rounds} rounds of the f32x4 dot and each kernel timed in turn (benchmark.js medians); "vs f32x4 dot" is the median of each round's ratio. Rows: int8 codes with a scale per vector, f16 codes of the same floats.`,
     ].join('\n'),
   };
 }

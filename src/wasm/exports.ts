@@ -31,6 +31,14 @@ export interface ElexExports {
   kernelNorm(a: number, n: number): number;
   kernelNormalize(a: number, n: number): number;
   kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
+  kernelQuantBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
+  quantPreparedI8Bytes(n: number): number;
+  quantPrepareI8(q: number, n: number, dst: number): void;
+  quantEncodeF16(src: number, n: number, dst: number): void;
+  quantDecodeF16(src: number, n: number, dst: number): void;
+  quantEncodeI8Affine(src: number, n: number, offset: number, scale: number, dst: number): number;
+  quantEncodeI8AbsMax(src: number, n: number, dst: number): number;
+  quantDecodeI8(src: number, n: number, offset: number, scale: number, dst: number): void;
   indexCreate(dim: number, metric: number, M: number, efConstruction: number, seed: number): number;
   indexDispose(h: number): void;
   indexInput(h: number): number;

@@ -1,0 +1,275 @@
+// Int8 codes: the encoders, and the kernels between two code vectors, dot and squared L2, exact
+// in integers: a general pair, and a query prepared once for many rows (the fast one).
+//
+//   codes a: [c0 c1 ... c15 | c16 ... c31 | ...]   n int8 (-128..127), any n, no alignment needed
+//             \__ one v128 = 16 codes __/
+//   prepared query (preparedI8Bytes(n): PREPARED_HEADER + 32 bytes per block of 16 dims, the
+//   last one padded; blocks 16-aligned when dst is):
+//     [i32 128 * (sum of the codes of the whole blocks) | 12 bytes 0]
+//     [block 0: i16 q0 q2 q4 ... q14 | i16 q1 q3 ... q15] [block 1: q16 q18 ... | q17 ...] ...
+//     [tail block, when n % 16 != 0: the same layout, 0 past n]
+//
+// General pair: each v128 of 16 codes is sign-extended to two i16x8 halves on both sides, and
+// i32x4.dot_i16x8_s multiplies and adds pairs into i32 lanes. Four i32x4 accumulators over 64
+// codes a step, one over 16 a step, then a scalar tail.
+// Prepared query: the query's widening is done once; a row's v128 is flipped to u = c + 128
+// (xor 0x80, 0..255), whose even bytes are one `and` and odd bytes one `shr_u` away from i16
+// lanes, so 16 codes cost 4 cheap ops and 2 dot_i16x8_s (no shuffles, which x64 runs on one
+// port), and q . c = q . u - 128 * sum(q). Two accumulators (of two dots each) over 32 codes a
+// step, one block of 16, then a scalar tail.
+// Exactness: |dot| <= n * 2^14 fits i32 for every n up to 65536 (q . u <= n * 128 * 255 too),
+// and an l2sq <= n * 255^2 fits u32 (lanes wrap as i32, the u32 total is exact), so a kernel,
+// its scalar twin and both builds agree to the bit.
+//
+// What the codes mean is the encoder's: x = offset + scale * c (an affine map: a vector's own
+// min..max onto -128..127, or one map for a whole index), or x = scale * c with scale =
+// max|x| / 127 per vector. Values the map cannot represent clamp to -128 / 127 (never wrap).
+
+// ---------------------------------------------------------------------------------------------
+// Encoders
+
+/** The int8 code of r, a value already rounded: clamped to -128..127 (NaN, which the host refuses, gives 0). */
+@inline function clampCode(r: f32): i8 {
+  if (r >= 127) return 127;
+  if (r <= -128) return -128;
+  return <i8><i32>r;                                  // NaN: the saturating conversion gives 0
+}
+
+/**
+ * Encodes n floats at src as int8 codes at dst under the affine map x = offset + scale * c:
+ * c = round((x - offset) / scale) in float32, ties to even; values outside
+ * offset + scale * [-128, 127] clamp to the nearest end. scale must be > 0. Returns how many
+ * values were clamped (so a caller can count out-of-range input). Cost: n scalar steps.
+ */
+export function encodeI8Affine(src: usize, n: i32, offset: f32, scale: f32, dst: usize): i32 {
+  let clamped = 0;
+  for (let i = 0; i < n; i++) {
+    const r = nearest((load<f32>(src + (<usize>i << 2)) - offset) / scale);
+    clamped += i32(r > 127 || r < -128);
+    store<i8>(dst + <usize>i, clampCode(r));
+  }
+  return clamped;
+}
+
+/**
+ * Encodes n floats at src as int8 codes at dst with a scale of their own: c = round(x * 127 / m)
+ * in float32, ties to even, m = max|x|, so every value is representable (codes -127..127,
+ * nothing clamps). Returns the scale m / 127 (x = scale * c), 0 for a zero vector (all codes
+ * 0). Cost: 2n scalar steps.
+ */
+export function encodeI8AbsMax(src: usize, n: i32, dst: usize): f32 {
+  let m: f32 = 0;
+  for (let i = 0; i < n; i++) m = max(m, abs(load<f32>(src + (<usize>i << 2))));
+  if (m == 0) {
+    memory.fill(dst, 0, <usize>n);
+    return 0;
+  }
+  for (let i = 0; i < n; i++) {
+    store<i8>(dst + <usize>i, clampCode(nearest(load<f32>(src + (<usize>i << 2)) * 127 / m)));
+  }
+  return m / 127;
+}
+
+/** Writes offset + scale * c for n codes at src to dst as floats. Cost: n scalar steps. */
+export function decodeI8(src: usize, n: i32, offset: f32, scale: f32, dst: usize): void {
+  for (let i = 0; i < n; i++) {
+    store<f32>(dst + (<usize>i << 2), offset + scale * <f32>load<i8>(src + <usize>i));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// i8 x i8 kernels (exact integers)
+
+/** Sum of a . b over 16 codes of each v128, pairwise, as i32x4. */
+@inline function dot16(a: v128, b: v128): v128 {
+  return i32x4.add(
+    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), i16x8.extend_low_i8x16_s(b)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b)));
+}
+
+/** Sum of (a - b)^2 over 16 codes of each v128 (differences in i16, -255..255), as i32x4. */
+@inline function l2sq16(a: v128, b: v128): v128 {
+  const lo = i16x8.sub(i16x8.extend_low_i8x16_s(a), i16x8.extend_low_i8x16_s(b));
+  const hi = i16x8.sub(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b));
+  return i32x4.add(i32x4.dot_i16x8_s(lo, lo), i32x4.dot_i16x8_s(hi, hi));
+}
+
+@inline function sumLanesI32(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) +
+         i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/** Exact dot product of n int8 codes at a and b, four i32x4 accumulators. Cost: ~n/64 steps. */
+@inline export function dotI8x16(a: usize, b: usize, n: i32): i32 {
+  let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0);
+  let i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const pa = a + <usize>i, pb = b + <usize>i;
+    acc0 = i32x4.add(acc0, dot16(v128.load(pa), v128.load(pb)));
+    acc1 = i32x4.add(acc1, dot16(v128.load(pa, 16), v128.load(pb, 16)));
+    acc2 = i32x4.add(acc2, dot16(v128.load(pa, 32), v128.load(pb, 32)));
+    acc3 = i32x4.add(acc3, dot16(v128.load(pa, 48), v128.load(pb, 48)));
+  }
+  for (; i + 16 <= n; i += 16) {
+    acc0 = i32x4.add(acc0, dot16(v128.load(a + <usize>i), v128.load(b + <usize>i)));
+  }
+  let sum = sumLanesI32(i32x4.add(i32x4.add(acc0, acc1), i32x4.add(acc2, acc3)));
+  for (; i < n; i++) sum += <i32>load<i8>(a + <usize>i) * <i32>load<i8>(b + <usize>i);
+  return sum;
+}
+
+/** Exact squared L2 distance of n int8 codes at a and b, four i32x4 accumulators. Cost: ~n/64 steps. */
+@inline export function l2sqI8x16(a: usize, b: usize, n: i32): u32 {
+  let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0), acc2 = i32x4.splat(0), acc3 = i32x4.splat(0);
+  let i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const pa = a + <usize>i, pb = b + <usize>i;
+    acc0 = i32x4.add(acc0, l2sq16(v128.load(pa), v128.load(pb)));
+    acc1 = i32x4.add(acc1, l2sq16(v128.load(pa, 16), v128.load(pb, 16)));
+    acc2 = i32x4.add(acc2, l2sq16(v128.load(pa, 32), v128.load(pb, 32)));
+    acc3 = i32x4.add(acc3, l2sq16(v128.load(pa, 48), v128.load(pb, 48)));
+  }
+  for (; i + 16 <= n; i += 16) {
+    acc0 = i32x4.add(acc0, l2sq16(v128.load(a + <usize>i), v128.load(b + <usize>i)));
+  }
+  let sum = <u32>sumLanesI32(i32x4.add(i32x4.add(acc0, acc1), i32x4.add(acc2, acc3)));
+  for (; i < n; i++) {
+    const d = <i32>load<i8>(a + <usize>i) - <i32>load<i8>(b + <usize>i);
+    sum += <u32>(d * d);
+  }
+  return sum;
+}
+
+/** Exact dot product of n int8 codes, scalar, four sums. Cost: n multiply-adds. */
+@inline export function dotI8Scalar(a: usize, b: usize, n: i32): i32 {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const pa = a + <usize>i, pb = b + <usize>i;
+    s0 += <i32>load<i8>(pa) * <i32>load<i8>(pb);
+    s1 += <i32>load<i8>(pa, 1) * <i32>load<i8>(pb, 1);
+    s2 += <i32>load<i8>(pa, 2) * <i32>load<i8>(pb, 2);
+    s3 += <i32>load<i8>(pa, 3) * <i32>load<i8>(pb, 3);
+  }
+  let sum = (s0 + s1) + (s2 + s3);
+  for (; i < n; i++) sum += <i32>load<i8>(a + <usize>i) * <i32>load<i8>(b + <usize>i);
+  return sum;
+}
+
+/** Exact squared L2 distance of n int8 codes, scalar, four sums. Cost: n steps. */
+@inline export function l2sqI8Scalar(a: usize, b: usize, n: i32): u32 {
+  let s0: u32 = 0, s1: u32 = 0, s2: u32 = 0, s3: u32 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const pa = a + <usize>i, pb = b + <usize>i;
+    const d0 = <i32>load<i8>(pa) - <i32>load<i8>(pb);
+    const d1 = <i32>load<i8>(pa, 1) - <i32>load<i8>(pb, 1);
+    const d2 = <i32>load<i8>(pa, 2) - <i32>load<i8>(pb, 2);
+    const d3 = <i32>load<i8>(pa, 3) - <i32>load<i8>(pb, 3);
+    s0 += <u32>(d0 * d0);
+    s1 += <u32>(d1 * d1);
+    s2 += <u32>(d2 * d2);
+    s3 += <u32>(d3 * d3);
+  }
+  let sum = (s0 + s1) + (s2 + s3);
+  for (; i < n; i++) {
+    const d = <i32>load<i8>(a + <usize>i) - <i32>load<i8>(b + <usize>i);
+    sum += <u32>(d * d);
+  }
+  return sum;
+}
+
+/** Exact dot product of n int8 codes with the build's kernel (i16x8 dot in the SIMD build). */
+@inline export function dotI8(a: usize, b: usize, n: i32): i32 {
+  if (ASC_FEATURE_SIMD) return dotI8x16(a, b, n);
+  return dotI8Scalar(a, b, n);
+}
+
+/** Exact squared L2 distance of n int8 codes with the build's kernel. */
+@inline export function l2sqI8(a: usize, b: usize, n: i32): u32 {
+  if (ASC_FEATURE_SIMD) return l2sqI8x16(a, b, n);
+  return l2sqI8Scalar(a, b, n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prepared query (one query, many rows)
+
+/** Bytes before the prepared query's first block (its sum term, padded to 16). */
+const PREPARED_HEADER: usize = 16;
+
+/** Bytes of the prepared form of an n-dim query: header + 32 bytes per block of 16 dims (the last one padded). */
+@inline export function preparedI8Bytes(n: i32): usize {
+  return PREPARED_HEADER + (<usize>((n + 15) >> 4) << 5);
+}
+
+/** Offset of dim i's i16 in a prepared query: block i / 16, then even dims, then odd ones. */
+@inline function preparedOffset(i: i32): usize {
+  const j = i & 15;
+  return PREPARED_HEADER + (<usize>(i >> 4) << 5) + (<usize>(j & 1) << 4) + (<usize>(j >> 1) << 1);
+}
+
+/**
+ * Writes the prepared form of n int8 query codes at q to dst (preparedI8Bytes(n) bytes, 16-byte
+ * aligned for aligned loads; any address works). Cost: n scalar steps, once per query.
+ */
+export function prepareI8Query(q: usize, n: i32, dst: usize): void {
+  memory.fill(dst, 0, preparedI8Bytes(n));
+  const whole = n & ~15;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const c = <i32>load<i8>(q + <usize>i);
+    store<i16>(dst + preparedOffset(i), <i16>c);
+    if (i < whole) sum += c;
+  }
+  store<i32>(dst, sum << 7);
+}
+
+/** Sum of q . u over 16 codes of v (u = c + 128), the query block at pq: as i32x4. */
+@inline function preparedDot16(pq: usize, v: v128): v128 {
+  const u = v128.xor(v, i8x16.splat(-128));
+  return i32x4.add(
+    i32x4.dot_i16x8_s(v128.and(u, i16x8.splat(0xff)), v128.load(pq)),
+    i32x4.dot_i16x8_s(i16x8.shr_u(u, 8), v128.load(pq, 16)));
+}
+
+/** Exact dot product of a prepared query qp and n int8 codes at c. Cost: ~n/32 steps of 2 loads, 8 ops. */
+@inline export function dotI8PreparedX16(qp: usize, c: usize, n: i32): i32 {
+  let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0);
+  const blocks = qp + PREPARED_HEADER;
+  let i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const pq = blocks + (<usize>i << 1);
+    acc0 = i32x4.add(acc0, preparedDot16(pq, v128.load(c + <usize>i)));
+    acc1 = i32x4.add(acc1, preparedDot16(pq + 32, v128.load(c + <usize>i, 16)));
+  }
+  if (i + 16 <= n) {
+    acc0 = i32x4.add(acc0, preparedDot16(blocks + (<usize>i << 1), v128.load(c + <usize>i)));
+    i += 16;
+  }
+  let sum = sumLanesI32(i32x4.add(acc0, acc1)) - load<i32>(qp);
+  for (; i < n; i++) sum += <i32>load<i16>(qp + preparedOffset(i)) * <i32>load<i8>(c + <usize>i);
+  return sum;
+}
+
+/** dotI8PreparedX16's scalar twin (the same integer). Cost: n multiply-adds. */
+@inline export function dotI8PreparedScalar(qp: usize, c: usize, n: i32): i32 {
+  let s0 = 0, s1 = 0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const pq = qp + PREPARED_HEADER + (<usize>i << 1);
+    const pc = c + <usize>i;
+    for (let j = 0; j < 8; j++) {
+      s0 += <i32>load<i16>(pq + (<usize>j << 1)) * <i32>load<i8>(pc + (<usize>j << 1));
+      s1 += <i32>load<i16>(pq + (<usize>j << 1), 16) * <i32>load<i8>(pc + (<usize>j << 1), 1);
+    }
+  }
+  let sum = s0 + s1;
+  for (; i < n; i++) sum += <i32>load<i16>(qp + preparedOffset(i)) * <i32>load<i8>(c + <usize>i);
+  return sum;
+}
+
+/** Exact dot product of a prepared query and n int8 codes with the build's kernel. */
+@inline export function dotI8Prepared(qp: usize, c: usize, n: i32): i32 {
+  if (ASC_FEATURE_SIMD) return dotI8PreparedX16(qp, c, n);
+  return dotI8PreparedScalar(qp, c, n);
+}
