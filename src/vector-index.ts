@@ -257,7 +257,7 @@ export class VectorIndex extends EngineObject {
       const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
       rt.u32().set(ids, idsPtr >>> 2);
       if (ex.indexReserve(this.handle, idsPtr, n) !== STATUS_OK) {
-        throw rt.budgetError(what, 'growing an index copies its blocks, so index.reserve(finalSize) up front fits more');
+        throw rt.budgetError(what);
       }
       for (let first = 0; first < n; first += chunk) {
         const rows = Math.min(chunk, n - first);
@@ -283,10 +283,11 @@ export class VectorIndex extends EngineObject {
   }
 
   /**
-   * Makes room for `capacity` vectors in all (live plus removed) at once. Adds within it never
-   * grow a block; growing step by step copies each block and briefly needs it twice, so
-   * reserving the final size first lets far more vectors fit a tight budget. Never shrinks.
-   * Throws BudgetExceededError (index unchanged). Cost: one copy of the current blocks.
+   * Makes room for `capacity` vectors in all (live plus removed) at once: allocates the node
+   * segments up front (capacity rounds up to whole segments, a few hundred to 4096 nodes each)
+   * and sizes the id map. A hint: growing step by step copies no segment either, so it fits
+   * about as much. Never shrinks. Throws BudgetExceededError (index unchanged). Cost: one
+   * allocation, plus one rehash of the id map.
    */
   reserve(capacity: number): void {
     checkInt('capacity', capacity, 0, 0xffffffff);

@@ -149,8 +149,8 @@ export function indexSize(h: usize): u32 {
 
 /**
  * Describes the index's snapshot for the host, which copies it out of linear memory: the
- * 80-byte header (with the host's efSearch and the creation seed) then six u32 section
- * addresses, in a static area whose address it returns. Cost: O(1).
+ * 80-byte header (with the host's efSearch and the creation seed) then the memory layout (eight u32
+ * words, see snapshot.ts), in a static area whose address it returns. Cost: O(1).
  */
 export function indexSnapshotInfo(h: usize, efSearch: u32, seed: u32): usize {
   return snapshotInfo(asIndex(h), efSearch, seed);
@@ -163,7 +163,7 @@ export function indexSnapshotArea(): usize {
 
 /**
  * Checks the header in the snapshot area and allocates the index's final blocks; returns the
- * half-built index (section addresses after the header), 0 over budget or 1 corrupt, with
+ * half-built index (memory layout after the header), 0 over budget or 1 corrupt, with
  * nothing allocated. Cost: O(blocks).
  */
 export function indexLoadBegin(): usize {

@@ -2,8 +2,8 @@
 //
 //   cand    min-heap (negated keys) of nodes still to expand; one entry per visited node at most
 //   results max-heap of the best ef accepted nodes; its top is the distance to beat
-//   visited  a node counts as visited when visited[n] == epoch; a new search bumps the epoch
-//            instead of clearing the array (cleared once when the u32 wraps)
+//   visit tags  a node counts as visited when its u16 tag (in its segment) == epoch; a new search
+//            bumps the epoch instead of clearing the tags (cleared once when the u16 wraps)
 //
 // Which nodes may enter `results` depends on the mode: while building, any node but the one
 // being linked; for a query, live nodes only, and with a filter, only ids the host's predicate
@@ -11,7 +11,7 @@
 
 import { dot, l2sq } from "../simd";
 import { heapPop, heapPush, heapTopKey, heapTopNode, heapDrainAscending } from "../heap";
-import { Index, METRIC_L2, vectorAt, labelAt, isTombstoned, linksAt } from "./graph";
+import { Index, METRIC_L2, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
@@ -27,11 +27,11 @@ declare function filterAccept(id: u32): bool;
   return <f32>1 - dot(a, b, idx.stride);
 }
 
-/** Starts a new visit epoch; clears the visited array when the counter wraps. */
+/** Starts a new visit epoch; clears the visit tags when the u16 counter wraps. */
 function nextEpoch(idx: Index): u32 {
-  let e = idx.epoch + 1;
+  let e = (idx.epoch + 1) & 0xFFFF;
   if (e == 0) {
-    memory.fill(idx.visited, 0, <usize>idx.capacity << 2);
+    clearVisitTags(idx);
     e = 1;
   }
   idx.epoch = e;
@@ -83,11 +83,10 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
  */
 export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
                             level: i32, mode: i32, exclude: u32): u32 {
-  const visited = idx.visited;
-  const epoch = nextEpoch(idx);
+  const epoch = <u16>nextEpoch(idx);
   const cand = idx.cand;
   const res = idx.results;
-  store<u32>(visited + (<usize>ep << 2), epoch);
+  store<u16>(visitTagAt(idx, ep), epoch);
   let candSize = heapPush(cand, 0, -epDist, ep);
   let resSize: u32 = 0;
   if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
@@ -100,9 +99,9 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
     const n = load<u32>(links);
     for (let j: u32 = 1; j <= n; j++) {
       const nb = load<u32>(links + (<usize>j << 2));
-      const vp = visited + (<usize>nb << 2);
-      if (load<u32>(vp) == epoch) continue;
-      store<u32>(vp, epoch);
+      const vp = visitTagAt(idx, nb);
+      if (load<u16>(vp) == epoch) continue;
+      store<u16>(vp, epoch);
       const dn = distance(idx, q, vectorAt(idx, nb));
       if (resSize < ef || dn < heapTopKey(res)) {
         candSize = heapPush(cand, candSize, -dn, nb);
