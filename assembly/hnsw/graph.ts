@@ -4,13 +4,14 @@
 //   segment   (SEG = 1 << segShift nodes; while it is the only one, segment 0 may hold fewer records)
 //     +0           u32 labels[SEG]     the caller's id per node
 //     +4 SEG       u32 upperAt[SEG]    word offset of n's record in `upper`, 0 = n lives on layer 0 only
-//     +8 SEG       u16 visitTag[SEG]   visit epoch of the last search that reached n
-//     +sideBytes   record[...]         (sideBytes = 10 SEG rounded up to 16)
+//     +8 SEG       cand[SEG]           8 bytes each: slice s of the candidate heap (candidates.ts;
+//                                      a search reaches a node once, so SEG entries a segment do)
+//     +16 SEG      u16 visitTag[SEG]   visit epoch of the last search that reached n
+//     +sideBytes   record[...]         (sideBytes = 18 SEG rounded up to 16)
 //   record    recordBytes each, a multiple of 16, 16-byte aligned for v128.load:
 //     +0           u32 count, u32 links[M0], zero pad to a multiple of 16 bytes (linkBytes)
 //     +linkBytes   f32 vector[stride]  (stride = dim padded to 4, zero tail; unit length under cosine)
 //   tombs     1 bit per node, flat: set = removed (still used to navigate, never returned)
-//   cand      8 bytes per node, flat: one candidate-heap entry each (a search reaches a node once)
 //   upper     u32 words: word 0 unused; a record is [level][count, M ids] x level (layers 1..level)
 //   map       open-addressing id -> node (idmap.ts); every node's label is in it
 //   results   (ef + 1) heap entries; sorted: ef ascending entries (also the search output,
@@ -66,8 +67,6 @@ const MIN_TABLE: u32 = 8;
   segCap: u32;
   tombs: usize;
   tombWords: u32;
-  cand: usize;
-  candCap: u32;
   upper: usize;
   upperUsed: u32;
   upperCap: u32;
@@ -126,7 +125,12 @@ const MIN_TABLE: u32 = 8;
 
 /** Address of node n's u16 visit tag. */
 @inline export function visitTagAt(idx: Index, n: u32): usize {
-  return segmentOf(idx, n) + (<usize>8 << idx.segShift) + (slotOf(idx, n) << 1);
+  return segmentOf(idx, n) + (<usize>16 << idx.segShift) + (slotOf(idx, n) << 1);
+}
+
+/** Address of entry i (< capacity) of the candidate heap: slice i >> segShift, in that segment. */
+@inline export function candidateAt(idx: Index, i: u32): usize {
+  return segmentOf(idx, i) + (<usize>8 << idx.segShift) + (slotOf(idx, i) << 3);
 }
 
 @inline export function isTombstoned(idx: Index, n: u32): bool {
@@ -167,7 +171,7 @@ function setGeometry(idx: Index): void {
   let shift = MAX_SEG_SHIFT;
   while (shift > MIN_SEG_SHIFT && (<u64>idx.recordBytes << shift) > target) shift--;
   idx.segShift = shift;
-  idx.sideBytes = ((<u32>10 << shift) + 15) & ~15;
+  idx.sideBytes = ((<u32>18 << shift) + 15) & ~15;
 }
 
 /** Allocates a header and its fixed scratch. Returns 0 when the budget does not allow it. */
@@ -210,7 +214,6 @@ export function indexFree(idx: Index): void {
   }
   arenaFree(idx.segments);
   arenaFree(idx.tombs);
-  arenaFree(idx.cand);
   arenaFree(idx.upper);
   arenaFree(idx.map);
   arenaFree(idx.results);
@@ -307,32 +310,16 @@ function growSegments(idx: Index, needed: u32): bool {
   return appendSegments(idx, <u32>((<u64>needed - <u64>idx.capacity + <u64>seg - 1) >> idx.segShift));
 }
 
-/**
- * Makes the flat per-node blocks cover `capacity` nodes: the tombstones exactly, the candidate
- * heap 1.5x (exactly as a fallback, or when `exact`).
- */
-function growFlatBlocks(idx: Index, exact: bool): bool {
-  const cap = idx.capacity;
-  const words = (cap + 31) >> 5;
-  if (words > idx.tombWords) {
-    const tombs = arenaGrow(idx.tombs, <u64>words << 2);
-    if (tombs == 0) return false;
-    idx.tombs = tombs;
-    // Bits past `count` must be clear (the partial last word was cleared when it was new).
-    memory.fill(tombs + (<usize>idx.tombWords << 2), 0, <usize>(words - idx.tombWords) << 2);
-    idx.tombWords = words;
-  }
-  if (cap <= idx.candCap) return true;
-  let candCap = exact ? cap : idx.candCap + (idx.candCap >> 1);
-  if (candCap < cap) candCap = cap;
-  let cand = arenaGrow(idx.cand, <u64>candCap << 3);
-  if (cand == 0 && candCap > cap) {
-    candCap = cap;
-    cand = arenaGrow(idx.cand, <u64>candCap << 3);
-  }
-  if (cand == 0) return false;
-  idx.cand = cand;
-  idx.candCap = candCap;
+/** Makes the tombstone bitset (the one flat per-node block) cover `capacity` nodes. */
+function growTombstones(idx: Index): bool {
+  const words = (idx.capacity + 31) >> 5;
+  if (words <= idx.tombWords) return true;
+  const tombs = arenaGrow(idx.tombs, <u64>words << 2);
+  if (tombs == 0) return false;
+  idx.tombs = tombs;
+  // Bits past `count` must be clear (the partial last word was cleared when it was new).
+  memory.fill(tombs + (<usize>idx.tombWords << 2), 0, <usize>(words - idx.tombWords) << 2);
+  idx.tombWords = words;
   return true;
 }
 
@@ -340,17 +327,17 @@ function growFlatBlocks(idx: Index, exact: bool): bool {
 export function ensureCapacity(idx: Index, needed: u32): bool {
   if (needed <= idx.capacity) return true;
   const mark = beginIndexChange(idx);
-  return arenaEnd(mark, growSegments(idx, needed) && growFlatBlocks(idx, false));
+  return arenaEnd(mark, growSegments(idx, needed) && growTombstones(idx));
 }
 
 /**
- * Allocates the segments (and sizes the flat blocks and the id map) for `cap` slots up front
+ * Allocates the segments (and sizes the tombstones and the id map) for `cap` slots up front
  * (never shrinks; capacity rounds up to whole segments). A hint: growing step by step copies no
  * segment either. False over budget, with the index and the arena as they were.
  */
 export function reserveCapacity(idx: Index, cap: u32): bool {
   const mark = beginIndexChange(idx);
-  return arenaEnd(mark, growSegments(idx, cap) && growFlatBlocks(idx, true) && ensureMap(idx, cap));
+  return arenaEnd(mark, growSegments(idx, cap) && growTombstones(idx) && ensureMap(idx, cap));
 }
 
 /** Makes the id map hold `count` ids under its load limit (rehash into a new block). */
@@ -413,7 +400,7 @@ export function ensureLevels(idx: Index, n: u32): bool {
 /** Clears every visit tag (when the u16 epoch wraps). Cost: O(segments). */
 export function clearVisitTags(idx: Index): void {
   for (let s: u32 = 0; s < idx.segCount; s++) {
-    memory.fill(segmentAt(idx, s) + (<usize>8 << idx.segShift), 0, <usize>2 << idx.segShift);
+    memory.fill(segmentAt(idx, s) + (<usize>16 << idx.segShift), 0, <usize>2 << idx.segShift);
   }
 }
 

@@ -1,6 +1,7 @@
 // HNSW search: greedy descent through the upper layers, then an ef-bounded best-first walk.
 //
-//   cand    min-heap (negated keys) of nodes still to expand; one entry per visited node at most
+//   cand    min-heap of nodes still to expand, over the segments (candidates.ts); one entry per
+//           visited node at most
 //   results max-heap of the best ef accepted nodes; its top is the distance to beat
 //   visit tags  a node counts as visited when its u16 tag (in its segment) == epoch; a new search
 //            bumps the epoch instead of clearing the tags (cleared once when the u16 wraps)
@@ -10,8 +11,9 @@
 // accepts (checked during the walk, so rejected nodes still guide it). Nothing here allocates.
 
 import { dot, l2sq } from "../simd";
-import { heapPop, heapPush, heapTopKey, heapTopNode, heapDrainAscending } from "../heap";
+import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../heap";
 import { Index, METRIC_L2, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
+import { candPush, candPop, candTopDist, candTopNode } from "./candidates";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
@@ -84,17 +86,16 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
 export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
                             level: i32, mode: i32, exclude: u32): u32 {
   const epoch = <u16>nextEpoch(idx);
-  const cand = idx.cand;
   const res = idx.results;
   store<u16>(visitTagAt(idx, ep), epoch);
-  let candSize = heapPush(cand, 0, -epDist, ep);
+  let candSize = candPush(idx, 0, epDist, ep);
   let resSize: u32 = 0;
   if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
   while (candSize > 0) {
-    const d = -heapTopKey(cand);
+    const d = candTopDist(idx);
     if (resSize >= ef && d > heapTopKey(res)) break;
-    const c = heapTopNode(cand);
-    candSize = heapPop(cand, candSize);
+    const c = candTopNode(idx);
+    candSize = candPop(idx, candSize);
     const links = linksAt(idx, c, level);
     const n = load<u32>(links);
     for (let j: u32 = 1; j <= n; j++) {
@@ -104,7 +105,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       store<u16>(vp, epoch);
       const dn = distance(idx, q, vectorAt(idx, nb));
       if (resSize < ef || dn < heapTopKey(res)) {
-        candSize = heapPush(cand, candSize, -dn, nb);
+        candSize = candPush(idx, candSize, dn, nb);
         if (accepts(idx, nb, mode, exclude)) {
           resSize = heapPush(res, resSize, dn, nb);
           if (resSize > ef) resSize = heapPop(res, resSize);
