@@ -20,6 +20,8 @@ const MAX_DIM = 65536;
 const MAX_EF = 100000;
 /** Rows a batch streams through staging memory at a time. */
 const CHUNK_ROWS = 1024;
+/** Slots {@link VectorIndex.ids} reads per call into the engine. */
+const IDS_CHUNK = 16384;
 
 /**
  * The id searchBatch puts where a row has fewer than k results (its distance is Infinity). It is
@@ -213,6 +215,43 @@ export class VectorIndex extends EngineObject {
   /** Number of live ids. Cost: O(1). */
   get size(): number {
     return this.call('size', () => this.rt.exports.indexSize(this.handle));
+  }
+
+  /**
+   * The live ids, in slot order (the order they took their slots; a removed id's slot goes to a
+   * later add). Throws BudgetExceededError if even the small staging block does not fit.
+   * Cost: O(slots), one call per 16,384 slots.
+   */
+  ids(): Uint32Array {
+    return this.call('ids', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      const out = new Uint32Array(ex.indexSize(this.handle));
+      const slots = ex.indexCapacity(this.handle) >>> 0;
+      const chunk = Math.min(IDS_CHUNK, Math.max(1, slots));
+      const ptr = rt.stage(SLOT_OUT, chunk * 4, 'ids');
+      let k = 0;
+      for (let from = 0; from < slots; from += chunk) {
+        const got = ex.indexIds(this.handle, from, chunk, ptr) >>> 0;
+        out.set(rt.u32().subarray(ptr >>> 2, (ptr >>> 2) + got), k);
+        k += got;
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Removes every id and gives the index's node memory back to the engine; keeps the
+   * parameters (dim, metric, M, efConstruction, seed, efSearch), and the level generator starts
+   * again from the seed, so the index then behaves exactly as a new one created with them.
+   * Stores it was saved to get a full checkpoint at the next save. Cost: O(segments).
+   */
+  clear(): void {
+    this.call('clear', () => {
+      this.rt.exports.indexClearAll(this.handle, this.seed);
+      this.changes++;
+    });
+    this.journal.unlogged();
   }
 
   /**

@@ -2,7 +2,8 @@
 // engine's (see index.ts); the host validates every argument before it calls in.
 
 import {
-  Index, indexAlloc, reserveCapacity, indexFree, vectorAt, isTombstoned, ensureSearchScratch, METRIC_COSINE,
+  Index, indexAlloc, reserveCapacity, indexFree, indexClear, vectorAt, labelAt, isTombstoned, ensureSearchScratch,
+  METRIC_COSINE,
 } from "./graph";
 import { reserveAdds, insertItem, removeId, releaseLevels } from "./insert";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
@@ -139,6 +140,31 @@ export function indexVector(h: usize, id: u32): usize {
   const node = mapGet(idx.map, idx.mapCap, id);
   if (node < 0 || isTombstoned(idx, <u32>node)) return 0;
   return vectorAt(idx, <u32>node);
+}
+
+/**
+ * Writes the live ids among slots [from, from + slots) (in slot order) to out, u32 each;
+ * returns how many. Cost: O(slots).
+ */
+export function indexIds(h: usize, from: u32, slots: u32, out: usize): u32 {
+  const idx = asIndex(h);
+  const end = <u64>from + <u64>slots < <u64>idx.count ? from + slots : idx.count;
+  let k: u32 = 0;
+  for (let n = from; n < end; n++) {
+    if (isTombstoned(idx, n)) continue;
+    store<u32>(out + (<usize>k << 2), labelAt(idx, n));
+    k++;
+  }
+  return k;
+}
+
+/**
+ * Drops every node and gives their memory back; keeps the parameters, and restarts the level
+ * generator from `seed` (the creation seed), so the index is as it was created. Cannot fail.
+ * Cost: O(segments).
+ */
+export function indexClearAll(h: usize, seed: u32): void {
+  indexClear(asIndex(h), seed);
 }
 
 /** Live ids in the index. */

@@ -15,7 +15,8 @@
 //   upper     u32 words: word 0 unused; a record is [level][count, M ids] x level (layers 1..level)
 //   map       open-addressing id -> node (idmap.ts); every node's label is in it
 //   results   (ef + 1) heap entries; sorted: ef ascending entries (also the search output,
-//             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each
+//             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each;
+//             fresh: u32[M0], the unvisited neighbours of the node a search expands
 //   input     f32[stride]  the vector being added or searched
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
 //
@@ -77,6 +78,7 @@ const MIN_TABLE: u32 = 8;
   scratchEf: u32;
   chosen: usize;
   pruned: usize;
+  fresh: usize;
   input: usize;
   levels: usize;
   levelsCap: u32;
@@ -194,9 +196,10 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
   const entryBytes = <u32>(idx.M0 + 1) << 3;
   idx.chosen = arenaAlloc(entryBytes);
   idx.pruned = arenaAlloc(entryBytes);
+  idx.fresh = arenaAlloc(<u32>idx.M0 << 2);
   idx.input = arenaAlloc(<u32>idx.stride << 2);
   idx.upper = arenaAlloc(64);
-  if (idx.chosen == 0 || idx.pruned == 0 || idx.input == 0 || idx.upper == 0 ||
+  if (idx.chosen == 0 || idx.pruned == 0 || idx.fresh == 0 || idx.input == 0 || idx.upper == 0 ||
       !ensureSearchScratch(idx, <u32>efConstruction)) {
     indexFree(idx);
     return changetype<Index>(0);
@@ -220,9 +223,46 @@ export function indexFree(idx: Index): void {
   arenaFree(idx.sorted);
   arenaFree(idx.chosen);
   arenaFree(idx.pruned);
+  arenaFree(idx.fresh);
   arenaFree(idx.input);
   arenaFree(idx.levels);
   arenaFree(changetype<usize>(idx));
+}
+
+/**
+ * Drops every node: frees the segments, the table, the tombstones, the upper links and the id
+ * map, and starts the level generator again from `seed`, so the index is as indexAlloc made it
+ * (its search scratch kept). Cannot fail: the one block it takes (the empty upper block) comes
+ * after the frees. Cost: O(segments).
+ */
+export function indexClear(idx: Index, seed: u32): void {
+  for (let s: u32 = 0; s < idx.segCount; s++) {
+    if (s == 0 || !sharesBlock(idx, s)) arenaFree(segmentAt(idx, s));
+  }
+  arenaFree(idx.segments);
+  arenaFree(idx.tombs);
+  arenaFree(idx.map);
+  arenaFree(idx.upper);
+  arenaFree(idx.levels);
+  idx.segments = 0;
+  idx.segCount = 0;
+  idx.segCap = 0;
+  idx.capacity = 0;
+  idx.tombs = 0;
+  idx.tombWords = 0;
+  idx.map = 0;
+  idx.mapCap = 0;
+  idx.levels = 0;
+  idx.levelsCap = 0;
+  idx.upper = arenaAlloc(64);
+  idx.upperUsed = 1;
+  idx.upperCap = 16;
+  idx.count = 0;
+  idx.deleted = 0;
+  idx.entry = -1;
+  idx.maxLevel = 0;
+  idx.reuseHint = 0;
+  idx.rng = (<u64>seed << 32) ^ 0x9E3779B97F4A7C15;
 }
 
 /** Opens a transaction that saves idx's header: an undo puts the index back as it was. */
