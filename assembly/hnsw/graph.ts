@@ -16,7 +16,8 @@
 //   map       open-addressing id -> node (idmap.ts); every node's label is in it
 //   results   (ef + 1) heap entries; sorted: ef ascending entries (also the search output,
 //             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each;
-//             fresh: u32[M0], the unvisited neighbours of the node a search expands
+//             fresh: M0 (u32 node, u32 vector address) pairs, the unvisited neighbours of the
+//             node a search expands
 //   input     f32[stride]  the vector being added or searched
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
 //
@@ -42,6 +43,7 @@ const MIN_SEGMENT_TARGET: u64 = 1 << 16;
 const MIN_SEG_SHIFT: u32 = 4;
 const MAX_SEG_SHIFT: u32 = 12;
 const MIN_TABLE: u32 = 8;
+const MAP_TIGHT_LOAD: f64 = 0.9;
 
 @unmanaged export class Index {
   dim: i32;
@@ -130,11 +132,6 @@ const MIN_TABLE: u32 = 8;
   return segmentOf(idx, n) + (<usize>16 << idx.segShift) + (slotOf(idx, n) << 1);
 }
 
-/** Address of entry i (< capacity) of the candidate heap: slice i >> segShift, in that segment. */
-@inline export function candidateAt(idx: Index, i: u32): usize {
-  return segmentOf(idx, i) + (<usize>8 << idx.segShift) + (slotOf(idx, i) << 3);
-}
-
 @inline export function isTombstoned(idx: Index, n: u32): bool {
   return (load<u32>(idx.tombs + (<usize>(n >> 5) << 2)) & (1 << (n & 31))) != 0;
 }
@@ -196,7 +193,7 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
   const entryBytes = <u32>(idx.M0 + 1) << 3;
   idx.chosen = arenaAlloc(entryBytes);
   idx.pruned = arenaAlloc(entryBytes);
-  idx.fresh = arenaAlloc(<u32>idx.M0 << 2);
+  idx.fresh = arenaAlloc(<u32>idx.M0 << 3);
   idx.input = arenaAlloc(<u32>idx.stride << 2);
   idx.upper = arenaAlloc(64);
   if (idx.chosen == 0 || idx.pruned == 0 || idx.fresh == 0 || idx.input == 0 || idx.upper == 0 ||
@@ -380,12 +377,17 @@ export function reserveCapacity(idx: Index, cap: u32): bool {
   return arenaEnd(mark, growSegments(idx, cap) && growTombstones(idx) && ensureMap(idx, cap));
 }
 
-/** Makes the id map hold `count` ids under its load limit (rehash into a new block). */
+/**
+ * Makes the id map hold `count` ids under its load limit (rehash into a new block). Near the
+ * budget, when the rehash (old and new map at once) does not fit, the map may fill up to
+ * MAP_TIGHT_LOAD instead: its copy is then not what stops the index from filling the budget
+ * (probes get longer; lookups stay correct while a slot is empty).
+ */
 export function ensureMap(idx: Index, count: u32): bool {
   const cap = mapCapacityFor(count);
   if (cap <= idx.mapCap) return true;
   const fresh = mapRehashed(idx.map, idx.mapCap, cap);
-  if (fresh == 0) return false;
+  if (fresh == 0) return <f64>count <= <f64>idx.mapCap * MAP_TIGHT_LOAD;
   idx.map = fresh;
   idx.mapCap = cap;
   return true;

@@ -13,7 +13,7 @@
 import { dot, l2sq } from "../simd";
 import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../heap";
 import { Index, METRIC_L2, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
-import { candPush, candPop, candTopDist, candTopNode } from "./candidates";
+import { candPush, candPop, candTop } from "./candidates";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
@@ -82,53 +82,68 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
 /** Where searchLayer leaves the words it touched ahead of use (so the loads are not dropped). */
 let touchSink: u32 = 0;
 
-/**
- * Marks the unvisited targets of the [count, ids] list at `links` visited and writes them to
- * out (u32 each); returns how many. Cost: one visit-tag access per target.
- */
-@inline function unvisitedNeighbours(idx: Index, links: usize, epoch: u16, out: usize): u32 {
-  const count = load<u32>(links);
-  let kept: u32 = 0;
-  for (let j: u32 = 1; j <= count; j++) {
-    const nb = load<u32>(links + (<usize>j << 2));
-    const tag = visitTagAt(idx, nb);
-    if (load<u16>(tag) == epoch) continue;
-    store<u16>(tag, epoch);
-    store<u32>(out + (<usize>kept << 2), nb);
-    kept++;
-  }
-  return kept;
+/** Distance between rows a and b of `stride` floats under `metric` (cosine rows are unit length). */
+@inline function score(metric: i32, stride: i32, a: usize, b: usize): f32 {
+  if (metric == METRIC_L2) return l2sq(a, b, stride);
+  return <f32>1 - dot(a, b, stride);
 }
 
 /**
  * Best-first search of one layer from ep, keeping the ef best accepted nodes in idx.results.
  * Returns how many it holds. Cost: O(visited * (links + log ef)) distance evaluations.
+ *
+ * The layout (segment table, shift, record geometry) is read into locals once: every visit-tag
+ * and heap store would otherwise make the engine reload it from the header. Expanding a node
+ * first checks the visit tags of all its neighbours (small, in the segments' side arrays),
+ * keeping each unvisited one with its vector's address, then scores them in list order,
+ * touching the next vector before scoring the current one, so its cache miss overlaps work.
  */
 export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
                             level: i32, mode: i32, exclude: u32): u32 {
   const epoch = <u16>nextEpoch(idx);
   const res = idx.results;
-  store<u16>(visitTagAt(idx, ep), epoch);
-  let candSize = candPush(idx, 0, epDist, ep);
-  let resSize: u32 = 0;
+  const fresh = idx.fresh;
+  const table = idx.segments;
+  const shift = idx.segShift;
+  const mask: u32 = (<u32>1 << shift) - 1;
+  const tagAt: usize = <usize>16 << shift;
+  const recordBytes = <usize>idx.recordBytes;
+  const vectorOffset = <usize>idx.sideBytes + <usize>idx.linkBytes;
+  const metric = idx.metric;
+  const stride = idx.stride;
+  const top = candTop(table, shift);
   let touched: u32 = 0;
+  store<u16>(visitTagAt(idx, ep), epoch);
+  let candSize = candPush(table, shift, top, 0, epDist, ep);
+  let resSize: u32 = 0;
   if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
   while (candSize > 0) {
-    const d = candTopDist(idx);
+    const d = load<f32>(top);
     if (resSize >= ef && d > heapTopKey(res)) break;
-    const c = candTopNode(idx);
-    candSize = candPop(idx, candSize);
-    // First the visit tags (small, near each other), keeping the unvisited neighbours; then
-    // their records, touching the next one's vector before scoring the current one, so its
-    // cache miss overlaps the distance computation.
-    const fresh = idx.fresh;
-    const n = unvisitedNeighbours(idx, linksAt(idx, c, level), epoch, fresh);
+    const c = load<u32>(top, 4);
+    candSize = candPop(table, shift, top, candSize);
+    const links = linksAt(idx, c, level);
+    const count = load<u32>(links);
+    let n: u32 = 0;
+    for (let j: u32 = 1; j <= count; j++) {
+      const nb = load<u32>(links + (<usize>j << 2));
+      const segment = <usize>load<u32>(table + (<usize>(nb >> shift) << 2));
+      const slot = <usize>(nb & mask);
+      const tag = segment + tagAt + (slot << 1);
+      if (load<u16>(tag) == epoch) continue;
+      store<u16>(tag, epoch);
+      const e = fresh + (<usize>n << 3);
+      store<u32>(e, nb);
+      store<u32>(e, <u32>(segment + vectorOffset + slot * recordBytes), 4);
+      n++;
+    }
     for (let j: u32 = 0; j < n; j++) {
-      const nb = load<u32>(fresh + (<usize>j << 2));
-      if (j + 1 < n) touched ^= load<u32>(vectorAt(idx, load<u32>(fresh + (<usize>(j + 1) << 2))));
-      const dn = distance(idx, q, vectorAt(idx, nb));
+      const e = fresh + (<usize>j << 3);
+      const nb = load<u32>(e);
+      if (j + 1 < n) touched ^= load<u32>(<usize>load<u32>(e, 12));
+      const dn = score(metric, stride, q, <usize>load<u32>(e, 4));
       if (resSize < ef || dn < heapTopKey(res)) {
-        candSize = candPush(idx, candSize, dn, nb);
+        candSize = candPush(table, shift, top, candSize, dn, nb);
         if (accepts(idx, nb, mode, exclude)) {
           resSize = heapPush(res, resSize, dn, nb);
           if (resSize > ef) resSize = heapPop(res, resSize);
