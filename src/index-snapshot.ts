@@ -7,16 +7,15 @@
  */
 import { crc32Final, crc32Update, CRC32_INIT } from './crc32.js';
 import { CorruptSnapshotError } from './errors.js';
+import { sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './index-layout.js';
 import type { Runtime } from './runtime.js';
 import { LOAD_BUDGET, LOAD_CORRUPT } from './wasm/exports.js';
 
 /** The default chunk size of {@link snapshotChunks}: bounded IndexedDB and file writes. */
 export const SNAPSHOT_CHUNK_BYTES = 4 << 20;
 
-const HEADER = 80;
-
-/** A stretch of the snapshot: bytes the host holds, or `len` bytes at `addr` in linear memory. */
-type Piece = { bytes: Uint8Array } | { addr: number; len: number; lists?: { slots: number } };
+/** A stretch of the snapshot: bytes the host holds, or a section in linear memory. */
+type Piece = { bytes: Uint8Array } | { section: Section };
 
 /** Where everything of the snapshot lies, read from the engine's info area. */
 interface Layout {
@@ -25,42 +24,26 @@ interface Layout {
   pieces: () => Piece[];
 }
 
-/** Byte sizes of the six sections a header announces (vectors, links0, upperAt, upper, labels, tombs). */
-function sectionSizes(header: Uint8Array): number[] {
-  const view = new DataView(header.buffer, header.byteOffset, HEADER);
-  const dim = view.getUint32(12, true);
-  const M = view.getUint32(20, true);
-  const n = view.getUint32(36, true);
-  const upperUsed = view.getUint32(52, true);
-  const stride = (dim + 3) & ~3;
-  return [n * stride * 4, n * (1 + 2 * M) * 4, n * 4, Math.max(0, upperUsed - 1) * 4, n * 4, Math.ceil(n / 32) * 4];
-}
-
-/** The six section addresses the engine wrote after the header in its info area at `info`. */
-function sectionAddresses(rt: Runtime, info: number): number[] {
-  return Array.from(new Uint32Array(rt.memory.buffer, info + HEADER, 6), (w) => w >>> 0);
-}
-
 function readLayout(rt: Runtime, handle: number, efSearch: number, seed: number): Layout {
   const info = rt.exports.indexSnapshotInfo(handle, efSearch, seed) >>> 0;
   const header = new Uint8Array(rt.memory.buffer, info, HEADER).slice();
   const view = new DataView(header.buffer);
   const M = view.getUint32(20, true);
   const upperUsed = view.getUint32(52, true);
-  const [vectors, links0, upperAt, upper, labels, tombs] = sectionAddresses(rt, info);
   const sizes = sectionSizes(header);
+  const [vectors, links0, upperAt, upper, labels, tombs] = snapshotSections(rt, info, sizes);
   const total = HEADER + sizes.reduce((a, b) => a + b, 0) + 4;
   return {
     header,
     total,
     pieces: () => [
       { bytes: header },
-      { addr: vectors, len: sizes[0] },
-      { addr: links0, len: sizes[1], lists: { slots: 2 * M } },
-      { addr: upperAt, len: sizes[2] },
-      { bytes: upperRecords(rt, upper, upperUsed, M) },   // `upper` is the address of word 1
-      { addr: labels, len: sizes[4] },
-      { addr: tombs, len: sizes[5] },
+      { section: vectors },
+      { section: links0 },
+      { section: upperAt },
+      { bytes: upperRecords(rt, upper.locate(0)[0], upperUsed, M) },
+      { section: labels },
+      { section: tombs },
     ],
   };
 }
@@ -80,15 +63,16 @@ function upperRecords(rt: Runtime, upper: number, upperUsed: number, M: number):
   return new Uint8Array(out.buffer);
 }
 
-/** Zeroes the unused tail words of the [count, ids] lists within `chunk`, which holds section bytes [from, from + len). */
-function zeroListTails(rt: Runtime, chunk: Uint8Array, at: number, addr: number, from: number, len: number, slots: number): void {
-  const words = new Uint32Array(rt.memory.buffer, addr, (from + len) / 4);
-  const out = new DataView(chunk.buffer, chunk.byteOffset + at, len);
-  const listWords = 1 + slots;
-  for (let w = from / 4; w < (from + len) / 4; w++) {
-    const j = w % listWords;
-    if (j > 0 && j > words[w - j]) out.setUint32((w - from / 4) * 4, 0, true);
-  }
+/**
+ * Copies `take` bytes of a [count, ids] list (from byte `within` of it, at `addr` in linear
+ * memory) into chunk at `at`, with zeros past the list's count.
+ */
+function copyList(mem: Uint8Array, chunk: Uint8Array, at: number, addr: number, within: number, take: number): void {
+  chunk.set(mem.subarray(addr, addr + take), at);
+  const listAddr = addr - within;
+  const count = (mem[listAddr] | (mem[listAddr + 1] << 8) | (mem[listAddr + 2] << 16) | (mem[listAddr + 3] << 24)) >>> 0;
+  const usedEnd = 4 * (count + 1);
+  if (usedEnd < within + take) chunk.fill(0, at + Math.max(0, usedEnd - within), at + take);
 }
 
 /**
@@ -114,14 +98,17 @@ export function* snapshotChunks(
     fill = 0;
   };
   for (const piece of layout.pieces()) {
-    const len = 'bytes' in piece ? piece.bytes.length : piece.len;
+    const len = 'bytes' in piece ? piece.bytes.length : piece.section.len;
     for (let done = 0; done < len; ) {
-      const take = Math.min(len - done, chunk.length - fill);
+      let take = Math.min(len - done, chunk.length - fill);
       if ('bytes' in piece) {
         chunk.set(piece.bytes.subarray(done, done + take), fill);
       } else {
-        chunk.set(new Uint8Array(rt.memory.buffer, piece.addr + done, take), fill);
-        if (piece.lists) zeroListTails(rt, chunk, fill, piece.addr, done, take, piece.lists.slots);
+        const [addr, contiguous] = piece.section.locate(done);
+        take = Math.min(take, contiguous);
+        const mem = new Uint8Array(rt.memory.buffer);
+        if (piece.section.listSlots !== undefined) copyList(mem, chunk, fill, addr, done % ((piece.section.listSlots + 1) * 4), take);
+        else chunk.set(mem.subarray(addr, addr + take), fill);
       }
       fill += take;
       done += take;
@@ -149,9 +136,9 @@ export class SnapshotLoader {
   private readonly trailer = new Uint8Array(4);
   /** Set when the blocks did not fit: the rest is only read (length, CRC) to tell corrupt bytes from a real index too large. */
   private overBudget: Error | undefined;
-  /** Snapshot offsets where each section starts, and where the engine wants it. */
+  /** Snapshot offsets where each section starts, and where in linear memory the engine wants it. */
   private starts: number[] = [];
-  private targets: number[] = [];
+  private sections: Section[] = [];
 
   /** `expectedBytes`: the whole snapshot's length when known (checked against the header before anything is allocated). */
   constructor(private readonly rt: Runtime, private readonly what: string, private readonly expectedBytes?: number) {}
@@ -223,8 +210,12 @@ export class SnapshotLoader {
     let s = this.starts.length - 1;
     while (this.starts[s] > this.fed) s--;
     const end = s + 1 < this.starts.length ? this.starts[s + 1] : crcAt;
-    const n = Math.min(end - this.fed, bytes.length);
-    if (!this.overBudget) new Uint8Array(this.rt.memory.buffer, this.targets[s] + (this.fed - this.starts[s]), n).set(bytes.subarray(0, n));
+    let n = Math.min(end - this.fed, bytes.length);
+    if (!this.overBudget) {
+      const [addr, contiguous] = this.sections[s].locate(this.fed - this.starts[s]);
+      n = Math.min(n, contiguous);
+      new Uint8Array(this.rt.memory.buffer, addr, n).set(bytes.subarray(0, n));
+    }
     this.advance(bytes.subarray(0, n));
     return n;
   }
@@ -248,7 +239,7 @@ export class SnapshotLoader {
     if (handle === LOAD_CORRUPT) throw this.corrupt('the header is out of range');
     if (handle === LOAD_BUDGET) this.overBudget = this.rt.budgetError(this.what);
     else this.handle = handle;
-    this.targets = sectionAddresses(this.rt, area);
+    if (!this.overBudget) this.sections = snapshotSections(this.rt, area, sizes);
     this.starts = [];
     for (let at = HEADER, s = 0; s < sizes.length; at += sizes[s++]) this.starts.push(at);
     this.total = total;

@@ -20,6 +20,8 @@ const MAX_DIM = 65536;
 const MAX_EF = 100000;
 /** Rows a batch streams through staging memory at a time. */
 const CHUNK_ROWS = 1024;
+/** Slots {@link VectorIndex.ids} reads per call into the engine. */
+const IDS_CHUNK = 16384;
 
 /**
  * The id searchBatch puts where a row has fewer than k results (its distance is Infinity). It is
@@ -227,6 +229,43 @@ export class VectorIndex extends EngineObject {
   }
 
   /**
+   * The live ids, in slot order (the order they took their slots; a removed id's slot goes to a
+   * later add). Throws BudgetExceededError if even the small staging block does not fit.
+   * Cost: O(slots), one call per 16,384 slots.
+   */
+  ids(): Uint32Array {
+    return this.call('ids', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      const out = new Uint32Array(ex.indexSize(this.handle));
+      const slots = ex.indexCapacity(this.handle) >>> 0;
+      const chunk = Math.min(IDS_CHUNK, Math.max(1, slots));
+      const ptr = rt.stage(SLOT_OUT, chunk * 4, 'ids');
+      let k = 0;
+      for (let from = 0; from < slots; from += chunk) {
+        const got = ex.indexIds(this.handle, from, chunk, ptr) >>> 0;
+        out.set(rt.u32().subarray(ptr >>> 2, (ptr >>> 2) + got), k);
+        k += got;
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Removes every id and gives the index's node memory back to the engine; keeps the
+   * parameters (dim, metric, M, efConstruction, seed, efSearch), and the level generator starts
+   * again from the seed, so the index then behaves exactly as a new one created with them.
+   * Stores it was saved to get a full checkpoint at the next save. Cost: O(segments).
+   */
+  clear(): void {
+    this.call('clear', () => {
+      this.rt.exports.indexClearAll(this.handle, this.seed);
+      this.changes++;
+    });
+    this.journal.unlogged();
+  }
+
+  /**
    * Adds `vector` under `id` (uint32 but MISSING_ID, chosen by the caller), or replaces the vector of an id
    * that exists. Throws DimensionMismatchError, InvalidVectorError, InvalidArgumentError or
    * BudgetExceededError, changing nothing. Cost: O(efConstruction * M * log n) distances.
@@ -287,7 +326,7 @@ export class VectorIndex extends EngineObject {
       rt.u32().set(ids, idsPtr >>> 2);
       if (replay !== undefined) rt.u32().set(replay, tracePtr >>> 2);
       if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
-        throw rt.budgetError(what, 'growing an index copies its blocks, so index.reserve(finalSize) up front fits more');
+        throw rt.budgetError(what);
       }
       let traceAt = 0;
       for (let first = 0; first < n; first += chunk) {
@@ -327,10 +366,11 @@ export class VectorIndex extends EngineObject {
   }
 
   /**
-   * Makes room for `capacity` vectors in all (live plus removed) at once. Adds within it never
-   * grow a block; growing step by step copies each block and briefly needs it twice, so
-   * reserving the final size first lets far more vectors fit a tight budget. Never shrinks.
-   * Throws BudgetExceededError (index unchanged). Cost: one copy of the current blocks.
+   * Makes room for `capacity` vectors in all (live plus removed) at once: allocates the node
+   * segments up front (capacity rounds up to whole segments, a few hundred to 4096 nodes each)
+   * and sizes the id map. A hint: growing step by step copies no segment either, so it fits
+   * about as much. Never shrinks. Throws BudgetExceededError (index unchanged). Cost: one
+   * allocation, plus one rehash of the id map.
    */
   reserve(capacity: number): void {
     checkInt('capacity', capacity, 0, 0xffffffff);

@@ -58,7 +58,7 @@ describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) 
       const before = [e.usedBytes, e.reservedBytes, index.capacity];
       try {
         index.reserve(n);
-        expect(index.capacity).toBe(n);
+        expect(index.capacity).toBeGreaterThanOrEqual(n);
         break;
       } catch (error) {
         expect(error).toBeInstanceOf(BudgetExceededError);

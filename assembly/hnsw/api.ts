@@ -2,7 +2,8 @@
 // engine's (see index.ts); the host validates every argument before it calls in.
 
 import {
-  Index, indexAlloc, reserveCapacity, indexFree, vectorAt, isTombstoned, ensureSearchScratch, METRIC_COSINE,
+  Index, indexAlloc, reserveCapacity, indexFree, indexClear, vectorAt, labelAt, isTombstoned, ensureSearchScratch,
+  METRIC_COSINE,
 } from "./graph";
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
@@ -179,6 +180,31 @@ export function indexVector(h: usize, id: u32): usize {
   return vectorAt(idx, <u32>node);
 }
 
+/**
+ * Writes the live ids among slots [from, from + slots) (in slot order) to out, u32 each;
+ * returns how many. Cost: O(slots).
+ */
+export function indexIds(h: usize, from: u32, slots: u32, out: usize): u32 {
+  const idx = asIndex(h);
+  const end = <u64>from + <u64>slots < <u64>idx.count ? from + slots : idx.count;
+  let k: u32 = 0;
+  for (let n = from; n < end; n++) {
+    if (isTombstoned(idx, n)) continue;
+    store<u32>(out + (<usize>k << 2), labelAt(idx, n));
+    k++;
+  }
+  return k;
+}
+
+/**
+ * Drops every node and gives their memory back; keeps the parameters, and restarts the level
+ * generator from `seed` (the creation seed), so the index is as it was created. Cannot fail.
+ * Cost: O(segments).
+ */
+export function indexClearAll(h: usize, seed: u32): void {
+  indexClear(asIndex(h), seed);
+}
+
 /** Live ids in the index. */
 export function indexSize(h: usize): u32 {
   const idx = asIndex(h);
@@ -187,8 +213,8 @@ export function indexSize(h: usize): u32 {
 
 /**
  * Describes the index's snapshot for the host, which copies it out of linear memory: the
- * 80-byte header (with the host's efSearch and the creation seed) then six u32 section
- * addresses, in a static area whose address it returns. Cost: O(1).
+ * 80-byte header (with the host's efSearch and the creation seed) then the memory layout (eight u32
+ * words, see snapshot.ts), in a static area whose address it returns. Cost: O(1).
  */
 export function indexSnapshotInfo(h: usize, efSearch: u32, seed: u32): usize {
   return snapshotInfo(asIndex(h), efSearch, seed);
@@ -201,7 +227,7 @@ export function indexSnapshotArea(): usize {
 
 /**
  * Checks the header in the snapshot area and allocates the index's final blocks; returns the
- * half-built index (section addresses after the header), 0 over budget or 1 corrupt, with
+ * half-built index (memory layout after the header), 0 over budget or 1 corrupt, with
  * nothing allocated. Cost: O(blocks).
  */
 export function indexLoadBegin(): usize {

@@ -1,26 +1,39 @@
-// HNSW storage: one header per index and flat blocks reached from it, all in the arena.
+// HNSW storage v2: one header per index, node records in fixed-size segments, all in the arena.
 //
-//   per node n (capacity slots each, grown together; a slot is live or tombstoned):
-//     vectors   f32[stride]     at vectors + n*stride*4   (stride = dim padded to 4, zero tail,
-//                                                          16-byte aligned; unit length under cosine)
-//     links0    u32[1 + M0]     at links0 + n*(1+M0)*4    ([count, neighbour...], M0 = 2M)
-//     upperAt   u32             word offset of n's record in `upper`, 0 = n lives on layer 0 only
-//     labels    u32             the caller's id
-//     tombs     1 bit           set = removed (still used to navigate, never returned)
-//     visited   u32             epoch of the last search that reached n
-//     cand      8 bytes         one candidate-heap entry (a search reaches each node once)
-//     indeg     u32             layer-0 lists naming n (indegree.ts)
+//   segments  u32[segCap]: address of segment s, which holds nodes [s << segShift, (s + 1) << segShift)
+//   segment   (SEG = 1 << segShift nodes; while it is the only one, segment 0 may hold fewer records)
+//     +0           u32 labels[SEG]     the caller's id per node
+//     +4 SEG       u32 upperAt[SEG]    word offset of n's record in `upper`, 0 = n lives on layer 0 only
+//     +8 SEG       cand[SEG]           8 bytes each: slice s of the candidate heap (candidates.ts;
+//                                      a search reaches a node once, so SEG entries a segment do)
+//     +16 SEG      u32 inDegree[SEG]   layer-0 lists naming n (indegree.ts)
+//     +20 SEG      u16 visitTag[SEG]   visit epoch of the last search that reached n
+//     +sideBytes   record[...]         (sideBytes = 22 SEG rounded up to 16)
+//   record    recordBytes each, a multiple of 16, 16-byte aligned for v128.load:
+//     +0           u32 count, u32 links[M0], zero pad to a multiple of 16 bytes (linkBytes)
+//     +linkBytes   f32 vector[stride]  (stride = dim padded to 4, zero tail; unit length under cosine)
+//   tombs     1 bit per node, flat: set = removed (still used to navigate, never returned)
 //   upper     u32 words: word 0 unused; a record is [level][count, M ids] x level (layers 1..level)
-//   map       open-addressing id -> slot (idmap.ts); every slot's label is in it
+//   map       open-addressing id -> node (idmap.ts); every node's label is in it
 //   results   (ef + 1) heap entries; sorted: ef ascending entries (also the search output,
-//             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each
+//             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each;
+//             fresh: M0 (u32 node, u32 vector address) pairs, the unvisited neighbours of the
+//             node a search expands
 //   input     f32[stride]  the vector being added or searched
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
 //   trace     u32 words: the neighbours each item of a traced batch chose (trace.ts)
-//   around    u32 words: the candidate set of a replaced node's repair (repair.ts)
+//   around    u32 words: the candidate sets of a replaced node's repair (repair.ts)
 //   dropped   u32[M0]: the layer-0 list being replaced (indegree.ts)
+//
+// Growth allocates one more segment and copies nothing, so the budget fills to the last segment
+// (only the lone first segment grows by copying, 1.5x, until it is whole). A segment's records
+// take at most a segment target: 1/64 of the engine's budget, within [64 KiB, 1 MiB] (SEG is the
+// largest power of two in [16, 4096] that keeps them there: 1024 nodes of 128 floats from a
+// 48 MiB budget up). So the unused tail of the last segment stays under 2% of the budget (above
+// 4 MiB) while the table stays under a thousand words for a 500 MiB engine. A node's links
+// and vector share a record: a search step touches one place per neighbour (plus its visit tag).
 
-import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../alloc";
+import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave } from "../alloc";
 import { mapCapacityFor, mapRehashed } from "../idmap";
 
 export const METRIC_COSINE: i32 = 0;
@@ -29,6 +42,12 @@ export const METRIC_DOT: i32 = 2;
 
 export const MAX_LEVEL: i32 = 31;
 const MIN_CAPACITY: u32 = 16;
+const MAX_SEGMENT_TARGET: u64 = 1 << 20;
+const MIN_SEGMENT_TARGET: u64 = 1 << 16;
+const MIN_SEG_SHIFT: u32 = 4;
+const MAX_SEG_SHIFT: u32 = 12;
+const MIN_TABLE: u32 = 8;
+const MAP_TIGHT_LOAD: f64 = 0.9;
 
 @unmanaged export class Index {
   dim: i32;
@@ -46,13 +65,15 @@ const MIN_CAPACITY: u32 = 16;
   maxLevel: i32;
   reuseHint: u32;
   epoch: u32;
-  vectors: usize;
-  links0: usize;
-  upperAt: usize;
-  labels: usize;
+  segShift: u32;
+  sideBytes: u32;
+  linkBytes: u32;
+  recordBytes: u32;
+  segments: usize;
+  segCount: u32;
+  segCap: u32;
   tombs: usize;
-  visited: usize;
-  cand: usize;
+  tombWords: u32;
   upper: usize;
   upperUsed: u32;
   upperCap: u32;
@@ -63,6 +84,7 @@ const MIN_CAPACITY: u32 = 16;
   scratchEf: u32;
   chosen: usize;
   pruned: usize;
+  fresh: usize;
   input: usize;
   levels: usize;
   levelsCap: u32;
@@ -72,16 +94,61 @@ const MIN_CAPACITY: u32 = 16;
   tracing: bool;
   around: usize;
   aroundCap: u32;
-  indeg: usize;
   dropped: usize;
 }
 
+/** Address of segment s (s < segCount). */
+@inline export function segmentAt(idx: Index, s: u32): usize {
+  return <usize>load<u32>(idx.segments + (<usize>s << 2));
+}
+
+/** Address of node n's segment. */
+@inline function segmentOf(idx: Index, n: u32): usize {
+  return <usize>load<u32>(idx.segments + (<usize>(n >> idx.segShift) << 2));
+}
+
+/** n's position inside its segment. */
+@inline function slotOf(idx: Index, n: u32): usize {
+  return <usize>(n & ((<u32>1 << idx.segShift) - 1));
+}
+
+/** Address of node n's level-0 record: [count, links x M0][vector]. */
+@inline export function recordAt(idx: Index, n: u32): usize {
+  return segmentOf(idx, n) + <usize>idx.sideBytes + slotOf(idx, n) * <usize>idx.recordBytes;
+}
+
 @inline export function vectorAt(idx: Index, n: u32): usize {
-  return idx.vectors + ((<usize>n * <usize>idx.stride) << 2);
+  return recordAt(idx, n) + <usize>idx.linkBytes;
 }
 
 @inline export function labelAt(idx: Index, n: u32): u32 {
-  return load<u32>(idx.labels + (<usize>n << 2));
+  return load<u32>(segmentOf(idx, n) + (slotOf(idx, n) << 2));
+}
+
+@inline export function setLabel(idx: Index, n: u32, id: u32): void {
+  store<u32>(segmentOf(idx, n) + (slotOf(idx, n) << 2), id);
+}
+
+/** Word offset of node n's upper record, 0 when it lives on layer 0 only. */
+@inline export function upperAtOf(idx: Index, n: u32): u32 {
+  return load<u32>(segmentOf(idx, n) + (<usize>4 << idx.segShift) + (slotOf(idx, n) << 2));
+}
+
+@inline export function setUpperAt(idx: Index, n: u32, at: u32): void {
+  store<u32>(segmentOf(idx, n) + (<usize>4 << idx.segShift) + (slotOf(idx, n) << 2), at);
+}
+
+/** Where a segment's u16 visit tags start, in bytes per node of the segment (shifted by segShift). */
+export const VISIT_TAGS_AT: u32 = 20;
+
+/** Address of node n's layer-0 in-degree (indegree.ts). */
+@inline export function inDegreeAt(idx: Index, n: u32): usize {
+  return segmentOf(idx, n) + (<usize>16 << idx.segShift) + (slotOf(idx, n) << 2);
+}
+
+/** Address of node n's u16 visit tag. */
+@inline export function visitTagAt(idx: Index, n: u32): usize {
+  return segmentOf(idx, n) + (<usize>VISIT_TAGS_AT << idx.segShift) + (slotOf(idx, n) << 1);
 }
 
 @inline export function isTombstoned(idx: Index, n: u32): bool {
@@ -94,27 +161,35 @@ export function setTombstone(idx: Index, n: u32, on: bool): void {
   store<u32>(p, on ? load<u32>(p) | bit : load<u32>(p) & ~bit);
 }
 
-/** Address of node n's layer-0 in-degree (indegree.ts). */
-@inline export function inDegreeAt(idx: Index, n: u32): usize {
-  return idx.indeg + (<usize>n << 2);
-}
-
 /** Level of node n: 0 unless it has an upper record. */
 @inline export function levelOf(idx: Index, n: u32): i32 {
-  const at = load<u32>(idx.upperAt + (<usize>n << 2));
+  const at = upperAtOf(idx, n);
   return at == 0 ? 0 : load<i32>(idx.upper + (<usize>at << 2));
 }
 
 /** [count, ids...] list of node n on `level` (which must be <= levelOf(n)). */
 @inline export function linksAt(idx: Index, n: u32, level: i32): usize {
-  if (level == 0) return idx.links0 + ((<usize>n * <usize>(1 + idx.M0)) << 2);
-  const at = load<u32>(idx.upperAt + (<usize>n << 2));
+  if (level == 0) return recordAt(idx, n);
+  const at = upperAtOf(idx, n);
   return idx.upper + ((<usize>at + 1 + <usize>(level - 1) * <usize>(1 + idx.M)) << 2);
 }
 
 /** Words an upper record of `level` takes. */
 @inline export function upperWords(idx: Index, level: i32): u32 {
   return level == 0 ? 0 : 1 + <u32>level * <u32>(1 + idx.M);
+}
+
+/** Sets the record geometry: linkBytes, recordBytes, and the segment size that keeps a segment's records within the target. */
+function setGeometry(idx: Index): void {
+  idx.linkBytes = ((<u32>(1 + idx.M0) << 2) + 15) & ~15;
+  idx.recordBytes = idx.linkBytes + (<u32>idx.stride << 2);
+  let target = <u64>arenaLimit() >> 6;
+  if (target > MAX_SEGMENT_TARGET) target = MAX_SEGMENT_TARGET;
+  if (target < MIN_SEGMENT_TARGET) target = MIN_SEGMENT_TARGET;
+  let shift = MAX_SEG_SHIFT;
+  while (shift > MIN_SEG_SHIFT && (<u64>idx.recordBytes << shift) > target) shift--;
+  idx.segShift = shift;
+  idx.sideBytes = ((<u32>22 << shift) + 15) & ~15;
 }
 
 /** Allocates a header and its fixed scratch. Returns 0 when the budget does not allow it. */
@@ -133,13 +208,15 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
   idx.rng = (<u64>seed << 32) ^ 0x9E3779B97F4A7C15;
   idx.entry = -1;
   idx.epoch = 0;
+  setGeometry(idx);
   const entryBytes = <u32>(idx.M0 + 1) << 3;
   idx.chosen = arenaAlloc(entryBytes);
   idx.pruned = arenaAlloc(entryBytes);
+  idx.fresh = arenaAlloc(<u32>idx.M0 << 3);
   idx.input = arenaAlloc(<u32>idx.stride << 2);
   idx.upper = arenaAlloc(64);
   idx.dropped = arenaAlloc(<u32>idx.M0 << 2);
-  if (idx.chosen == 0 || idx.pruned == 0 || idx.input == 0 || idx.upper == 0 || idx.dropped == 0 ||
+  if (idx.chosen == 0 || idx.pruned == 0 || idx.fresh == 0 || idx.input == 0 || idx.upper == 0 || idx.dropped == 0 ||
       !ensureSearchScratch(idx, <u32>efConstruction)) {
     indexFree(idx);
     return changetype<Index>(0);
@@ -152,26 +229,60 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
 
 /** Frees every block of an index and its header. */
 export function indexFree(idx: Index): void {
-  arenaFree(idx.vectors);
-  arenaFree(idx.links0);
-  arenaFree(idx.upperAt);
-  arenaFree(idx.labels);
+  for (let s: u32 = 0; s < idx.segCount; s++) {
+    if (s == 0 || !sharesBlock(idx, s)) arenaFree(segmentAt(idx, s));
+  }
+  arenaFree(idx.segments);
   arenaFree(idx.tombs);
-  arenaFree(idx.visited);
-  arenaFree(idx.cand);
   arenaFree(idx.upper);
   arenaFree(idx.map);
   arenaFree(idx.results);
   arenaFree(idx.sorted);
   arenaFree(idx.chosen);
   arenaFree(idx.pruned);
+  arenaFree(idx.fresh);
   arenaFree(idx.input);
   arenaFree(idx.levels);
   arenaFree(idx.trace);
   arenaFree(idx.around);
-  arenaFree(idx.indeg);
   arenaFree(idx.dropped);
   arenaFree(changetype<usize>(idx));
+}
+
+/**
+ * Drops every node: frees the segments, the table, the tombstones, the upper links and the id
+ * map, and starts the level generator again from `seed`, so the index is as indexAlloc made it
+ * (its search scratch kept). Cannot fail: the one block it takes (the empty upper block) comes
+ * after the frees. Cost: O(segments).
+ */
+export function indexClear(idx: Index, seed: u32): void {
+  for (let s: u32 = 0; s < idx.segCount; s++) {
+    if (s == 0 || !sharesBlock(idx, s)) arenaFree(segmentAt(idx, s));
+  }
+  arenaFree(idx.segments);
+  arenaFree(idx.tombs);
+  arenaFree(idx.map);
+  arenaFree(idx.upper);
+  arenaFree(idx.levels);
+  idx.segments = 0;
+  idx.segCount = 0;
+  idx.segCap = 0;
+  idx.capacity = 0;
+  idx.tombs = 0;
+  idx.tombWords = 0;
+  idx.map = 0;
+  idx.mapCap = 0;
+  idx.levels = 0;
+  idx.levelsCap = 0;
+  idx.upper = arenaAlloc(64);
+  idx.upperUsed = 1;
+  idx.upperCap = 16;
+  idx.count = 0;
+  idx.deleted = 0;
+  idx.entry = -1;
+  idx.maxLevel = 0;
+  idx.reuseHint = 0;
+  idx.rng = (<u64>seed << 32) ^ 0x9E3779B97F4A7C15;
 }
 
 /** Opens a transaction that saves idx's header: an undo puts the index back as it was. */
@@ -181,90 +292,141 @@ export function beginIndexChange(idx: Index): u32 {
   return mark;
 }
 
-/**
- * Makes every per-node block hold `cap` slots, all or none: a failure gives back every block
- * that grew (a transaction), so the index and the arena are as they were.
- */
-function growNodeBlocks(idx: Index, cap: u32): bool {
-  const mark = beginIndexChange(idx);
-  return arenaEnd(mark, growEachNodeBlock(idx, cap));
+/** Bytes of a segment holding `nodes` records (its side arrays are always whole). */
+@inline function segmentBytes(idx: Index, nodes: u32): u64 {
+  return <u64>idx.sideBytes + <u64>nodes * <u64>idx.recordBytes;
 }
 
-/** growNodeBlocks' steps, stopping at the first block that cannot grow. */
-function growEachNodeBlock(idx: Index, cap: u32): bool {
-  const c = <u64>cap;
-  let p = arenaGrow(idx.vectors, (c * <u64>idx.stride) << 2);
+/** Grows the lone first segment (allocating it if there is none) to `nodes` records. */
+function growFirstSegment(idx: Index, nodes: u32): bool {
+  if (idx.segCap == 0) {
+    const table = arenaGrow(0, <u64>MIN_TABLE << 2);
+    if (table == 0) return false;
+    idx.segments = table;
+    idx.segCap = MIN_TABLE;
+  }
+  const old: usize = idx.segCount == 0 ? 0 : segmentAt(idx, 0);
+  const p = arenaGrow(old, segmentBytes(idx, nodes));
   if (p == 0) return false;
-  idx.vectors = p;
-  p = arenaGrow(idx.links0, (c * <u64>(1 + idx.M0)) << 2);
-  if (p == 0) return false;
-  idx.links0 = p;
-  p = arenaGrow(idx.upperAt, c << 2);
-  if (p == 0) return false;
-  idx.upperAt = p;
-  p = arenaGrow(idx.labels, c << 2);
-  if (p == 0) return false;
-  idx.labels = p;
-  p = arenaGrow(idx.tombs, ((c + 31) >> 5) << 2);
-  if (p == 0) return false;
-  idx.tombs = p;
-  p = arenaGrow(idx.visited, c << 2);
-  if (p == 0) return false;
-  idx.visited = p;
-  p = arenaGrow(idx.cand, c << 3);
-  if (p == 0) return false;
-  idx.cand = p;
-  p = arenaGrow(idx.indeg, c << 2);
-  if (p == 0) return false;
-  idx.indeg = p;
-  // New visited entries must not match an epoch, new nodes start with no in-links; tombstone bits past `count` must be clear
-  // (the partial last word was cleared when it was new).
-  memory.fill(idx.visited + (<usize>idx.capacity << 2), 0, <usize>(cap - idx.capacity) << 2);
-  memory.fill(idx.indeg + (<usize>idx.capacity << 2), 0, <usize>(cap - idx.capacity) << 2);
-  const oldWords = (<usize>idx.capacity + 31) >> 5;
-  memory.fill(idx.tombs + (oldWords << 2), 0, ((<usize>cap + 31 >> 5) - oldWords) << 2);
-  idx.capacity = cap;
+  if (old == 0) memory.fill(p, 0, idx.sideBytes);
+  arenaSave(idx.segments, 4);
+  store<u32>(idx.segments, <u32>p);
+  idx.segCount = 1;
+  idx.capacity = nodes;
   return true;
 }
 
-/** Makes room for `needed` slots (1.5x growth, exact as a fallback near the budget). */
-export function ensureCapacity(idx: Index, needed: u32): bool {
-  if (needed <= idx.capacity) return true;
-  let cap = idx.capacity + (idx.capacity >> 1);
-  if (cap < needed) cap = needed;
-  if (cap < MIN_CAPACITY) cap = MIN_CAPACITY;
-  if (growNodeBlocks(idx, cap)) return true;
-  return cap != needed && growNodeBlocks(idx, needed);
+/**
+ * Appends `k` whole segments as one block (one allocation, however many segments a batch or a
+ * reserve needs), growing the table to fit. Copies no node.
+ */
+function appendSegments(idx: Index, k: u32): bool {
+  const wanted = <u64>idx.segCount + <u64>k;
+  if (wanted > <u64>idx.segCap) {
+    let cap = <u64>idx.segCap << 1;
+    if (cap < wanted) cap = wanted;
+    const table = arenaGrow(idx.segments, cap << 2);
+    if (table == 0) return false;
+    idx.segments = table;
+    idx.segCap = <u32>cap;
+  }
+  const seg: u32 = 1 << idx.segShift;
+  const bytes = segmentBytes(idx, seg);
+  const p = arenaGrow(0, bytes * <u64>k);
+  if (p == 0) return false;
+  for (let i: u32 = 0; i < k; i++) {
+    const at = p + <usize>(bytes * <u64>i);
+    memory.fill(at, 0, idx.sideBytes);
+    store<u32>(idx.segments + (<usize>(idx.segCount + i) << 2), <u32>at);
+  }
+  idx.segCount += k;
+  idx.capacity = idx.segCount << idx.segShift;
+  return true;
 }
 
 /**
- * Grows the per-node blocks and the id map to exactly `cap` slots (never shrinks). Growing
- * once to the final size avoids the copies, and their momentary double footprint, of growing
- * step by step. False over budget, with the index and the arena as they were.
+ * Whether segment s (> 0) was allocated with segment s - 1, in one block: it starts right where
+ * s - 1 ends (separate blocks are always apart by a block header).
+ */
+@inline function sharesBlock(idx: Index, s: u32): bool {
+  return segmentAt(idx, s) == segmentAt(idx, s - 1) + <usize>segmentBytes(idx, <u32>1 << idx.segShift);
+}
+
+/**
+ * Adds node slots until capacity >= needed: the lone first segment grows (1.5x, exactly `needed`
+ * as a fallback near the budget, never past one segment), then whole segments are appended.
+ */
+function growSegments(idx: Index, needed: u32): bool {
+  const seg: u32 = 1 << idx.segShift;
+  if (needed <= idx.capacity) return true;
+  if (idx.capacity < seg) {
+    let nodes = idx.capacity + (idx.capacity >> 1);
+    if (nodes < needed) nodes = needed;
+    if (nodes < MIN_CAPACITY) nodes = MIN_CAPACITY;
+    if (nodes > seg) nodes = seg;
+    if (!growFirstSegment(idx, nodes) && (nodes <= needed || !growFirstSegment(idx, needed))) return false;
+  }
+  if (needed <= idx.capacity) return true;
+  return appendSegments(idx, <u32>((<u64>needed - <u64>idx.capacity + <u64>seg - 1) >> idx.segShift));
+}
+
+/** Makes the tombstone bitset (the one flat per-node block) cover `capacity` nodes. */
+function growTombstones(idx: Index): bool {
+  const words = (idx.capacity + 31) >> 5;
+  if (words <= idx.tombWords) return true;
+  const tombs = arenaGrow(idx.tombs, <u64>words << 2);
+  if (tombs == 0) return false;
+  idx.tombs = tombs;
+  // Bits past `count` must be clear (the partial last word was cleared when it was new).
+  memory.fill(tombs + (<usize>idx.tombWords << 2), 0, <usize>(words - idx.tombWords) << 2);
+  idx.tombWords = words;
+  return true;
+}
+
+/** Makes room for `needed` slots, all or none (a failure leaves the index and the arena as they were). */
+export function ensureCapacity(idx: Index, needed: u32): bool {
+  if (needed <= idx.capacity) return true;
+  const mark = beginIndexChange(idx);
+  return arenaEnd(mark, growSegments(idx, needed) && growTombstones(idx));
+}
+
+/**
+ * Allocates the segments (and sizes the tombstones and the id map) for `cap` slots up front
+ * (never shrinks; capacity rounds up to whole segments). A hint: growing step by step copies no
+ * segment either. False over budget, with the index and the arena as they were.
  */
 export function reserveCapacity(idx: Index, cap: u32): bool {
   const mark = beginIndexChange(idx);
-  return arenaEnd(mark, (cap <= idx.capacity || growNodeBlocks(idx, cap)) && ensureMap(idx, cap));
+  return arenaEnd(mark, growSegments(idx, cap) && growTombstones(idx) && ensureMap(idx, cap));
 }
 
-/** Makes the id map hold `count` ids under its load limit (rehash into a new block). */
+/**
+ * Makes the id map hold `count` ids under its load limit (rehash into a new block). Near the
+ * budget, when the rehash (old and new map at once) does not fit, the map may fill up to
+ * MAP_TIGHT_LOAD instead: its copy is then not what stops the index from filling the budget
+ * (probes get longer; lookups stay correct while a slot is empty).
+ */
 export function ensureMap(idx: Index, count: u32): bool {
   const cap = mapCapacityFor(count);
   if (cap <= idx.mapCap) return true;
   const fresh = mapRehashed(idx.map, idx.mapCap, cap);
-  if (fresh == 0) return false;
+  if (fresh == 0) return <f64>count <= <f64>idx.mapCap * MAP_TIGHT_LOAD;
   idx.map = fresh;
   idx.mapCap = cap;
   return true;
 }
 
-/** Makes the upper-link block hold `extra` more words. */
+/** Makes the upper-link block hold `extra` more words (1.5x growth, exact as a fallback near the budget). */
 export function ensureUpper(idx: Index, extra: u64): bool {
   const needed = <u64>idx.upperUsed + extra;
   if (needed <= <u64>idx.upperCap) return true;
-  let cap = <u64>idx.upperCap << 1;
+  let cap = <u64>idx.upperCap + (<u64>idx.upperCap >> 1);
   if (cap < needed) cap = needed;
-  const p = arenaGrow(idx.upper, cap << 2);
+  let p = arenaGrow(idx.upper, cap << 2);
+  if (p == 0 && cap > needed) {
+    cap = needed;
+    p = arenaGrow(idx.upper, cap << 2);
+  }
   if (p == 0) return false;
   idx.upper = p;
   idx.upperCap = <u32>cap;
@@ -298,6 +460,13 @@ export function ensureLevels(idx: Index, n: u32): bool {
   idx.levels = p;
   idx.levelsCap = n;
   return true;
+}
+
+/** Clears every visit tag (when the u16 epoch wraps). Cost: O(segments). */
+export function clearVisitTags(idx: Index): void {
+  for (let s: u32 = 0; s < idx.segCount; s++) {
+    memory.fill(segmentAt(idx, s) + (<usize>VISIT_TAGS_AT << idx.segShift), 0, <usize>2 << idx.segShift);
+  }
 }
 
 /** Appends an upper record for a node of `level` (> 0), links empty; the words must be reserved. */

@@ -22,7 +22,7 @@ import { heapPush, heapDrainAscending } from "../heap";
 import {
   Index, METRIC_COSINE, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
-  beginIndexChange,
+  beginIndexChange, setLabel, setUpperAt,
 } from "./graph";
 import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
@@ -120,15 +120,15 @@ function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
     mapDelete(idx.map, idx.mapCap, labelAt(idx, <u32>node));
     setTombstone(idx, <u32>node, false);
     idx.deleted--;
-    store<u32>(idx.labels + (<usize>node << 2), id);
+    setLabel(idx, <u32>node, id);
     mapSet(idx.map, idx.mapCap, id, <u32>node);
   } else {
     node = <i32>idx.count;
     idx.count++;
     const level = <i32>load<u8>(idx.levels + item);
     const at = level > 0 ? appendUpperRecord(idx, level) : 0;
-    store<u32>(idx.upperAt + (<usize>node << 2), at);
-    store<u32>(idx.labels + (<usize>node << 2), id);
+    setUpperAt(idx, <u32>node, at);
+    setLabel(idx, <u32>node, id);
     store<u32>(linksAt(idx, <u32>node, 0), 0);
     setTombstone(idx, <u32>node, false);
     mapSet(idx.map, idx.mapCap, id, <u32>node);

@@ -1,17 +1,19 @@
 // HNSW search: greedy descent through the upper layers, then an ef-bounded best-first walk.
 //
-//   cand    min-heap (negated keys) of nodes still to expand; one entry per visited node at most
+//   cand    min-heap of nodes still to expand, over the segments (candidates.ts); one entry per
+//           visited node at most
 //   results max-heap of the best ef accepted nodes; its top is the distance to beat
-//   visited  a node counts as visited when visited[n] == epoch; a new search bumps the epoch
-//            instead of clearing the array (cleared once when the u32 wraps)
+//   visit tags  a node counts as visited when its u16 tag (in its segment) == epoch; a new search
+//            bumps the epoch instead of clearing the tags (cleared once when the u16 wraps)
 //
 // Which nodes may enter `results` depends on the mode: while building, any node but the one
 // being linked; for a query, live nodes only, and with a filter, only ids the host's predicate
 // accepts (checked during the walk, so rejected nodes still guide it). Nothing here allocates.
 
 import { dot, l2sq } from "../simd";
-import { heapPop, heapPush, heapTopKey, heapTopNode, heapDrainAscending } from "../heap";
-import { Index, METRIC_L2, vectorAt, labelAt, isTombstoned, linksAt } from "./graph";
+import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../heap";
+import { Index, METRIC_L2, VISIT_TAGS_AT, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
+import { candPush, candPop, candTop } from "./candidates";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
@@ -27,11 +29,11 @@ declare function filterAccept(id: u32): bool;
   return <f32>1 - dot(a, b, idx.stride);
 }
 
-/** Starts a new visit epoch; clears the visited array when the counter wraps. */
+/** Starts a new visit epoch; clears the visit tags when the u16 counter wraps. */
 function nextEpoch(idx: Index): u32 {
-  let e = idx.epoch + 1;
+  let e = (idx.epoch + 1) & 0xFFFF;
   if (e == 0) {
-    memory.fill(idx.visited, 0, <usize>idx.capacity << 2);
+    clearVisitTags(idx);
     e = 1;
   }
   idx.epoch = e;
@@ -77,35 +79,71 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
   return greedyDist;
 }
 
+/** Where searchLayer leaves the words it touched ahead of use (so the loads are not dropped). */
+let touchSink: u32 = 0;
+
+/** Distance between rows a and b of `stride` floats under `metric` (cosine rows are unit length). */
+@inline function score(metric: i32, stride: i32, a: usize, b: usize): f32 {
+  if (metric == METRIC_L2) return l2sq(a, b, stride);
+  return <f32>1 - dot(a, b, stride);
+}
+
 /**
  * Best-first search of one layer from ep, keeping the ef best accepted nodes in idx.results.
  * Returns how many it holds. Cost: O(visited * (links + log ef)) distance evaluations.
+ *
+ * The layout (segment table, shift, record geometry) is read into locals once: every visit-tag
+ * and heap store would otherwise make the engine reload it from the header. Expanding a node
+ * first checks the visit tags of all its neighbours (small, in the segments' side arrays),
+ * keeping each unvisited one with its vector's address, then scores them in list order,
+ * touching the next vector before scoring the current one, so its cache miss overlaps work.
  */
 export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
                             level: i32, mode: i32, exclude: u32): u32 {
-  const visited = idx.visited;
-  const epoch = nextEpoch(idx);
-  const cand = idx.cand;
+  const epoch = <u16>nextEpoch(idx);
   const res = idx.results;
-  store<u32>(visited + (<usize>ep << 2), epoch);
-  let candSize = heapPush(cand, 0, -epDist, ep);
+  const fresh = idx.fresh;
+  const table = idx.segments;
+  const shift = idx.segShift;
+  const mask: u32 = (<u32>1 << shift) - 1;
+  const tagAt: usize = <usize>VISIT_TAGS_AT << shift;
+  const recordBytes = <usize>idx.recordBytes;
+  const vectorOffset = <usize>idx.sideBytes + <usize>idx.linkBytes;
+  const metric = idx.metric;
+  const stride = idx.stride;
+  const top = candTop(table, shift);
+  let touched: u32 = 0;
+  store<u16>(visitTagAt(idx, ep), epoch);
+  let candSize = candPush(table, shift, top, 0, epDist, ep);
   let resSize: u32 = 0;
   if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
   while (candSize > 0) {
-    const d = -heapTopKey(cand);
+    const d = load<f32>(top);
     if (resSize >= ef && d > heapTopKey(res)) break;
-    const c = heapTopNode(cand);
-    candSize = heapPop(cand, candSize);
+    const c = load<u32>(top, 4);
+    candSize = candPop(table, shift, top, candSize);
     const links = linksAt(idx, c, level);
-    const n = load<u32>(links);
-    for (let j: u32 = 1; j <= n; j++) {
+    const count = load<u32>(links);
+    let n: u32 = 0;
+    for (let j: u32 = 1; j <= count; j++) {
       const nb = load<u32>(links + (<usize>j << 2));
-      const vp = visited + (<usize>nb << 2);
-      if (load<u32>(vp) == epoch) continue;
-      store<u32>(vp, epoch);
-      const dn = distance(idx, q, vectorAt(idx, nb));
+      const segment = <usize>load<u32>(table + (<usize>(nb >> shift) << 2));
+      const slot = <usize>(nb & mask);
+      const tag = segment + tagAt + (slot << 1);
+      if (load<u16>(tag) == epoch) continue;
+      store<u16>(tag, epoch);
+      const e = fresh + (<usize>n << 3);
+      store<u32>(e, nb);
+      store<u32>(e, <u32>(segment + vectorOffset + slot * recordBytes), 4);
+      n++;
+    }
+    for (let j: u32 = 0; j < n; j++) {
+      const e = fresh + (<usize>j << 3);
+      const nb = load<u32>(e);
+      if (j + 1 < n) touched ^= load<u32>(<usize>load<u32>(e, 12));
+      const dn = score(metric, stride, q, <usize>load<u32>(e, 4));
       if (resSize < ef || dn < heapTopKey(res)) {
-        candSize = heapPush(cand, candSize, -dn, nb);
+        candSize = candPush(table, shift, top, candSize, dn, nb);
         if (accepts(idx, nb, mode, exclude)) {
           resSize = heapPush(res, resSize, dn, nb);
           if (resSize > ef) resSize = heapPop(res, resSize);
@@ -113,6 +151,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       }
     }
   }
+  touchSink = touched;
   return resSize;
 }
 

@@ -31,9 +31,12 @@
 //   end-4 4    u32 CRC-32 of every byte before it
 //
 // Unused link slots are written as zeros, so a snapshot of a loaded index repeats its bytes.
+// The layout in memory (segments of node records, graph.ts) is not the layout of the bytes: the
+// vectors and links0 sections gather each node's record parts, labels and upperAt each
+// segment's side array, in node order.
 // The host moves the bytes (src/index-snapshot.ts): the engine never stages a snapshot. To save,
-// snapshotInfo writes the header and the six section addresses into a small static area and the
-// host copies the sections out of linear memory. To load, the host puts the header there,
+// snapshotInfo writes the header and the memory layout (LAYOUT_WORDS below) into a small static
+// area and the host copies the sections out of linear memory. To load, the host puts the header there,
 // loadBegin checks it and allocates the index's final blocks (nothing else), the host copies the
 // sections straight into them and checks the CRC, and loadFinish checks every structural
 // invariant the search and insert paths rely on (bounds, levels, tiling, tombstone count, label
@@ -42,7 +45,7 @@
 import { mapSet } from "../idmap";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../qlearn/snapshot";
 import {
-  Index, indexAlloc, indexFree, ensureCapacity, ensureMap, ensureUpper, MAX_LEVEL,
+  Index, indexAlloc, indexFree, reserveCapacity, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,
 } from "./graph";
 import { countInDegrees } from "./indegree";
 
@@ -55,8 +58,13 @@ const MAX_M: u32 = 128;
 const MAX_EF: u32 = 100000;
 const F32_MAX: f64 = 3.4028234663852886e38;
 
-/** Shared with the host: the 80-byte header, then the u32 addresses of the six sections. */
-const info = memory.data(<i32>HEADER + 6 * 4, 16);
+/**
+ * Shared with the host: the 80-byte header, then the layout of the index in memory, u32 words:
+ * segment table address, segments, segment shift, side bytes, record bytes, link bytes (the
+ * vector's offset in a record), address of upper word 1, tombstones address.
+ */
+const LAYOUT_WORDS = 8;
+const info = memory.data(<i32>HEADER + LAYOUT_WORDS * 4, 16);
 
 /** Writes idx's 80-byte header to out, with the host's efSearch and the creation seed. */
 function writeHeader(idx: Index, efSearch: u32, seed: u32, out: usize): void {
@@ -79,20 +87,22 @@ function writeHeader(idx: Index, efSearch: u32, seed: u32, out: usize): void {
   store<u64>(out, idx.rng, 64);
 }
 
-/** Writes the section addresses of idx after the header in the info area (upper from word 1). */
+/** Writes idx's memory layout after the header in the info area (upper from word 1). */
 function writeAddresses(idx: Index): void {
-  store<u32>(info + HEADER, <u32>idx.vectors);
-  store<u32>(info + HEADER, <u32>idx.links0, 4);
-  store<u32>(info + HEADER, <u32>idx.upperAt, 8);
-  store<u32>(info + HEADER, <u32>(idx.upper + 4), 12);
-  store<u32>(info + HEADER, <u32>idx.labels, 16);
-  store<u32>(info + HEADER, <u32>idx.tombs, 20);
+  const p = info + HEADER;
+  store<u32>(p, <u32>idx.segments);
+  store<u32>(p, idx.segCount, 4);
+  store<u32>(p, idx.segShift, 8);
+  store<u32>(p, idx.sideBytes, 12);
+  store<u32>(p, idx.recordBytes, 16);
+  store<u32>(p, idx.linkBytes, 20);
+  store<u32>(p, <u32>(idx.upper + 4), 24);
+  store<u32>(p, <u32>idx.tombs, 28);
 }
 
 /**
- * Describes idx's snapshot for the host: header and section addresses in the info area, whose
- * address it returns. Sections are stored as the snapshot lays them out, except that lists keep
- * stale ids past their count (the host writes zeros there). Cost: O(1).
+ * Describes idx's snapshot for the host: header and memory layout in the info area, whose
+ * address it returns. Lists keep stale ids past their count (the host writes zeros there). Cost: O(1).
  */
 export function snapshotInfo(idx: Index, efSearch: u32, seed: u32): usize {
   writeHeader(idx, efSearch, seed, info);
@@ -140,7 +150,7 @@ function validHeader(p: usize): bool {
 /**
  * Starts loading the snapshot whose header the host put in the info area: checks the header,
  * allocates the index and its final blocks (nothing more), sets its fields, and writes the
- * section addresses after the header for the host to copy the sections into. Returns the
+ * memory layout after the header for the host to copy the sections into. Returns the
  * half-built index (only loadFinish or indexFree may touch it), LOAD_CORRUPT or LOAD_BUDGET,
  * with nothing left allocated. Cost: O(blocks).
  */
@@ -151,7 +161,7 @@ export function loadBegin(): usize {
   const upperUsed = load<u32>(p, 52);
   const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32));
   if (changetype<usize>(idx) == 0) return LOAD_BUDGET;
-  if (!ensureCapacity(idx, n) || !ensureMap(idx, n) || !ensureUpper(idx, <u64>upperUsed - 1)) {
+  if (!reserveCapacity(idx, n) || !ensureUpper(idx, <u64>upperUsed - 1)) {
     indexFree(idx);
     return LOAD_BUDGET;
   }
@@ -171,7 +181,7 @@ function validVectors(idx: Index): bool {
   const dim = <u32>idx.dim;
   const stride = <u32>idx.stride;
   for (let i: u32 = 0; i < idx.count; i++) {
-    const row = idx.vectors + ((<usize>i * <usize>stride) << 2);
+    const row = vectorAt(idx, i);
     let sumSq: f64 = 0;
     for (let j: u32 = 0; j < dim; j++) {
       const x = <f64>load<f32>(row + (<usize>j << 2));
@@ -199,7 +209,7 @@ function validList(list: usize, slots: u32, n: u32): bool {
 
 /** Level of node i as its upperAt and upper record say (after the tiling is checked). */
 @inline function recordLevel(idx: Index, i: u32): u32 {
-  const at = load<u32>(idx.upperAt + (<usize>i << 2));
+  const at = upperAtOf(idx, i);
   return at == 0 ? 0 : load<u32>(idx.upper + (<usize>at << 2));
 }
 
@@ -214,7 +224,7 @@ function validUpper(idx: Index): bool {
   let w: u32 = 1;
   let top: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const at = load<u32>(idx.upperAt + (<usize>i << 2));
+    const at = upperAtOf(idx, i);
     if (at == 0) continue;
     if (at != w || w >= idx.upperUsed) return false;
     const level = load<u32>(idx.upper + (<usize>w << 2));
@@ -226,7 +236,7 @@ function validUpper(idx: Index): bool {
   }
   if (w != idx.upperUsed || top != <u32>idx.maxLevel) return false;
   for (let i: u32 = 0; i < n; i++) {
-    const at = load<u32>(idx.upperAt + (<usize>i << 2));
+    const at = upperAtOf(idx, i);
     if (at == 0) continue;
     const level = load<u32>(idx.upper + (<usize>at << 2));
     for (let l: u32 = 1; l <= level; l++) {
@@ -261,11 +271,11 @@ export function loadFinish(idx: Index): bool {
   let ok = validVectors(idx);
   const M0 = <u32>idx.M0;
   for (let i: u32 = 0; ok && i < n; i++) {
-    ok = validList(idx.links0 + ((<usize>i * (1 + <usize>M0)) << 2), M0, n);
+    ok = validList(linksAt(idx, i, 0), M0, n);
   }
   ok = ok && validUpper(idx) && (n == 0 || recordLevel(idx, <u32>idx.entry) == <u32>idx.maxLevel) && validTombs(idx);
   for (let i: u32 = 0; ok && i < n; i++) {
-    ok = mapSet(idx.map, idx.mapCap, load<u32>(idx.labels + (<usize>i << 2)), i);
+    ok = mapSet(idx.map, idx.mapCap, labelAt(idx, i), i);
   }
   if (ok) countInDegrees(idx);
   else indexFree(idx);

@@ -57,7 +57,7 @@ export class Binding {
   }
 
   /** Forgets the recorded operations: the next save writes a checkpoint. Cost: O(1). */
-  private drop(): void {
+  drop(): void {
     this.overflow = true;
     this.ops = [];
     this.opsBytes = 0;
@@ -123,9 +123,8 @@ export class Binding {
 }
 
 /**
- * An index's bindings, fed by its add, addBatch and remove (the only calls that change an index
- * today; a later one that no log record describes must drop every binding, so the next saves
- * write checkpoints).
+ * An index's bindings, fed by its add, addBatch and remove; a call that no log record describes
+ * (clear) drops every binding, so the next saves write checkpoints.
  */
 export class IndexJournal {
   private readonly bindings = new Map<ByteStore, Map<string, Binding>>();
@@ -174,6 +173,11 @@ export class IndexJournal {
   /** Records a remove that returned true. Cost: O(bindings). */
   removed(id: number): void {
     if (this.count !== 0) this.each(REMOVE_BYTES, () => ({ kind: 'remove', id }));
+  }
+
+  /** Records a change no log record describes (clear): every binding's next save writes a checkpoint. Cost: O(bindings). */
+  unlogged(): void {
+    for (const names of this.bindings.values()) for (const b of names.values()) b.drop();
   }
 
   private each(bytes: number, op: () => Op): void {

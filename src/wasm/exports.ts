@@ -57,6 +57,8 @@ export interface ElexExports {
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
   indexSize(h: number): number;
+  indexIds(h: number, from: number, slots: number, out: number): number;
+  indexClearAll(h: number, seed: number): void;
   indexSnapshotInfo(h: number, efSearch: number, seed: number): number;
   indexSnapshotArea(): number;
   indexLoadBegin(): number;
