@@ -111,6 +111,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const vectorOffset = <usize>idx.sideBytes + <usize>idx.linkBytes;
   const metric = idx.metric;
   const stride = idx.stride;
+  const vectorBytes = <usize>stride << 2;
   const top = candTop(table, shift);
   let touched: u32 = 0;
   store<u16>(visitTagAt(idx, ep), epoch);
@@ -137,10 +138,15 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       store<u32>(e, <u32>(segment + vectorOffset + slot * recordBytes), 4);
       n++;
     }
+    // Touch every cache line of the vectors about to be scored first: wasm has no prefetch,
+    // and these loads overlap the misses that scoring them one by one would wait for in turn.
+    for (let j: u32 = 0; j < n; j++) {
+      const v = <usize>load<u32>(fresh + (<usize>j << 3), 4);
+      for (let off: usize = 0; off < vectorBytes; off += 64) touched ^= load<u32>(v + off);
+    }
     for (let j: u32 = 0; j < n; j++) {
       const e = fresh + (<usize>j << 3);
       const nb = load<u32>(e);
-      if (j + 1 < n) touched ^= load<u32>(<usize>load<u32>(e, 12));
       const dn = score(metric, stride, q, <usize>load<u32>(e, 4));
       if (resSize < ef || dn < heapTopKey(res)) {
         candSize = candPush(table, shift, top, candSize, dn, nb);
