@@ -12,7 +12,8 @@
 // `normalize` works in float64 (f64x2 and its twin), summing in the same order in both builds,
 // so both store a cosine row with the same bits.
 
-@inline function sumLanes(v: v128): f32 {
+/** The sum of v's four f32 lanes, in lane order (the scalar twins add in the same order). */
+@inline export function sumLanes(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
          f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }

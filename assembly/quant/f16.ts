@@ -20,6 +20,8 @@
 // scalar tail. The scalar twins keep sixteen sums (the f32x4 lanes) and add them in the same
 // order, so a kernel and its twin return the same bits and both builds rank the same.
 
+import { sumLanes } from "../simd";
+
 /** 2^112 = 2^(127 - 15): rescales a shifted f16 pattern to its value. */
 const F16_RESCALE: f32 = reinterpret<f32>(<u32>(127 + 112) << 23);
 /** The largest finite f16, 65504, where the encoder clamps larger magnitudes. */
@@ -81,11 +83,6 @@ export function decodeF16(src: usize, n: i32, dst: usize): void {
 @inline function codeAt(h: usize, i: i32): f32 {
   const bits = ((<u32><i32>load<i16>(h + (<usize>i << 1))) << 13) & 0x8fffffff;
   return reinterpret<f32>(bits) * F16_RESCALE;
-}
-
-@inline function sumLanes(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
-         f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 /** q . decode(h) over n dims, four f32x4 accumulators. Cost: ~n/16 steps of 2 loads + 4 decodes. */
