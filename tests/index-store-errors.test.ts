@@ -172,8 +172,9 @@ test('recorded neighbours that do not fit the index are E_CORRUPT naming the seg
   const key = `@index/docs/${stamp.generation}-${stamp.token.toString(16).padStart(8, '0')}/0`;
   const [add] = decodeLog((await saved.read(key))!, 6, key);
   if (add.kind !== 'add' || add.links === undefined) throw new Error('the first log segment should be one traced add');
-  // id 500 went to node 120: [layers, kept, neighbours...] per row, layer 0 last.
+  // id 500 went to node 120: [layers, repair words (0), kept, neighbours...] per row, layer 0 last.
   expect(add.links[0]).toBeGreaterThanOrEqual(1);
+  expect(add.links[1]).toBe(0);
   /** The store with the first segment's add re-recorded with `links`. */
   const withLinks = async (links: number[]): Promise<MemoryStore> => {
     const store = await copyOf(saved);
@@ -193,6 +194,7 @@ test('recorded neighbours that do not fit the index are E_CORRUPT naming the seg
     ['a neighbour out of range', [...links.slice(0, last), 9999]],
     ['the node itself', [...links.slice(0, last), 120]],
     ['one layer too many', [links[0] + 1, ...links.slice(1), 0]],
+    ['a repair record on a row that repairs nothing', [links[0], 2, 0, 0, ...links.slice(2)]],
     ['a word past the last row', [...links, 0]],
     ['cut short', links.slice(0, last)],
     ['more than M neighbours', [links[0], ...links.slice(1, last - links[last]), 17, ...Array.from({ length: 17 }, (_, i) => i)]],

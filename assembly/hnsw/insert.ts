@@ -26,7 +26,7 @@ import {
 } from "./graph";
 import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
-import { ensureRepairScratch, repairNeighbours } from "./repair";
+import { ensureRepairScratch, repairFromTrace, repairNeighbours } from "./repair";
 import { appendLink, relist } from "./indegree";
 
 /**
@@ -90,7 +90,10 @@ function takeRemovedSlot(idx: Index): u32 {
  * level drawn for it at position `item`. Cost: O(efConstruction * M * log) distance evaluations.
  */
 export function insertItem(idx: Index, id: u32, vec: usize, item: u32): void {
-  connect(idx, placeItem(idx, id, vec, item));
+  const node = placeItem(idx, id, vec, item);
+  const record = idx.tracing ? traceItem(idx) : 0;
+  if (placedOverOld && idx.count > 1) repairNeighbours(idx, node, record);
+  connect(idx, node, record);
 }
 
 /**
@@ -99,13 +102,26 @@ export function insertItem(idx: Index, id: u32, vec: usize, item: u32): void {
  * fit the index (the batch must then be abandoned). Cost: O(M * links) distance evaluations.
  */
 export function insertTracedItem(idx: Index, id: u32, vec: usize, item: u32, tp: usize, end: usize): usize {
-  return connectTraced(idx, placeItem(idx, id, vec, item), tp, end);
+  const node = placeItem(idx, id, vec, item);
+  if (tp + 8 > end) return 0;
+  const lists = load<u32>(tp);
+  const repairEnd = tp + 8 + (<usize>load<u32>(tp, 4) << 2);
+  if (repairEnd > end) return 0;
+  if (placedOverOld && idx.count > 1) {
+    if (!repairFromTrace(idx, node, tp + 8, repairEnd)) return 0;
+  } else if (repairEnd != tp + 8) {
+    return 0;
+  }
+  return connectTraced(idx, node, lists, repairEnd, end);
 }
 
+/** Whether the last placeItem gave its item a slot that had a vector before (so it repairs). */
+let placedOverOld = false;
+
 /**
- * Gives an item its slot (see the header), label and vector, and when the slot had a vector
- * before, repairs the old neighbours (repair.ts); returns the node. Cost: O(dim) for a fresh
- * slot, a few inserts' worth for a replaced one.
+ * Gives an item its slot (see the header), label and vector; returns the node, and says in
+ * placedOverOld whether the slot had a vector before (its old neighbours then need the repair
+ * of repair.ts). Cost: O(dim).
  */
 function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
   let node = mapGet(idx.map, idx.mapCap, id);
@@ -137,14 +153,16 @@ function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
   memory.copy(row, vec, <usize>idx.dim << 2);
   memory.fill(row + (<usize>idx.dim << 2), 0, <usize>(idx.stride - idx.dim) << 2);
   if (idx.metric == METRIC_COSINE) normalize(row, idx.dim);
-  if (replaced && idx.count > 1) repairNeighbours(idx, <u32>node);
+  placedOverOld = replaced;
   return <u32>node;
 }
 
-/** Links node n (its vector and level already set) into every layer up to its level. */
-function connect(idx: Index, n: u32): void {
+/**
+ * Links node n (its vector and level already set) into every layer up to its level, recording
+ * the lists it chose in the trace item at `record` unless that is 0.
+ */
+function connect(idx: Index, n: u32, record: usize): void {
   const level = levelOf(idx, n);
-  const record = idx.tracing ? traceItem(idx) : 0;
   if (idx.entry < 0) {
     idx.entry = <i32>n;
     idx.maxLevel = level;
@@ -174,11 +192,8 @@ function connect(idx: Index, n: u32): void {
   raiseEntry(idx, n, level);
 }
 
-/** connect with the lists recorded at tp (see insertTracedItem). */
-function connectTraced(idx: Index, n: u32, tp: usize, end: usize): usize {
-  if (tp + 4 > end) return 0;
-  const lists = load<u32>(tp);
-  tp += 4;
+/** connect with the `lists` layer lists recorded from tp on (see insertTracedItem). */
+function connectTraced(idx: Index, n: u32, lists: u32, tp: usize, end: usize): usize {
   const level = levelOf(idx, n);
   if (idx.entry < 0) {
     idx.entry = <i32>n;

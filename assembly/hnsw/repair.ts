@@ -17,6 +17,7 @@ import { heapPush, heapPop, heapDrainAscending } from "../heap";
 import { Index, levelOf, linksAt, vectorAt } from "./graph";
 import { distance } from "./search";
 import { selectNeighbours, writePruned } from "./insert";
+import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
 /** Words the repair scratch takes. */
 @inline function aroundWords(idx: Index): u64 {
@@ -36,9 +37,10 @@ export function ensureRepairScratch(idx: Index): bool {
 
 /**
  * Gives every old neighbour of node n (whose new vector is in place, its lists still the old
- * ones) a fresh list on each of n's layers. Needs ensureRepairScratch. Cost: see the header.
+ * ones) a fresh list on each of n's layers, recording each in the trace item at `record` unless
+ * it is 0. Needs ensureRepairScratch. Cost: see the header.
  */
-export function repairNeighbours(idx: Index, n: u32): void {
+export function repairNeighbours(idx: Index, n: u32, record: usize): void {
   const level = levelOf(idx, n);
   const old = idx.around;
   const set = old + (<usize>idx.M0 << 2);
@@ -51,9 +53,37 @@ export function repairNeighbours(idx: Index, n: u32): void {
     const max = <u32>(l == 0 ? idx.M0 : idx.M);
     for (let i: u32 = 0; i < count; i++) {
       const nb = load<u32>(old + (<usize>i << 2));
-      relinkFrom(idx, nb, set, collectFor(idx, nb, n, old, count, set, l), max, l);
+      const size = collectFor(idx, nb, n, old, count, set, l);
+      const kept = chooseFrom(idx, nb, set, size, max);
+      if (record != 0) traceRepair(idx, record, set, size, kept);
+      writePruned(idx, linksAt(idx, nb, l), l, kept);
     }
   }
+}
+
+/**
+ * repairNeighbours with the lists chosen read from a trace's repair record (tp..end, which it
+ * must use up exactly) instead of chosen by the heuristic. Returns false when the record does
+ * not fit. Cost: the candidate sets, no distances.
+ */
+export function repairFromTrace(idx: Index, n: u32, tp: usize, end: usize): bool {
+  const level = levelOf(idx, n);
+  const old = idx.around;
+  const set = old + (<usize>idx.M0 << 2);
+  for (let l = 0; l <= level; l++) {
+    const links = linksAt(idx, n, l);
+    const count = load<u32>(links);
+    if (count == 0) continue;
+    memory.copy(old, links + 4, <usize>count << 2);
+    const max = <u32>(l == 0 ? idx.M0 : idx.M);
+    for (let i: u32 = 0; i < count; i++) {
+      const nb = load<u32>(old + (<usize>i << 2));
+      tp = readTracedRepair(idx, set, collectFor(idx, nb, n, old, count, set, l), max, tp, end);
+      if (tp == 0) return false;
+      writePruned(idx, linksAt(idx, nb, l), l, lastTracedKept());
+    }
+  }
+  return tp == end;
 }
 
 /** Writes nb's list on `level`, n and n's `count` old neighbours at `old` to `set`, sorted and unique; returns how many. */
@@ -91,11 +121,12 @@ function sortUnique(p: usize, size: u32): u32 {
 }
 
 /**
- * Sets nb's list on `level` to at most `max` nodes the heuristic picks among the efConstruction
- * nearest of the `size` candidates at `set` (nb itself excluded; every one lives on `level`, as
- * lists of that layer only name such nodes). Cost: `size` distances plus the heuristic.
+ * Picks into idx.pruned at most `max` nodes by the heuristic among the efConstruction nearest
+ * to nb of the `size` candidates at `set` (nb itself excluded; every one lives on the layer,
+ * as lists of a layer only name such nodes); returns how many. Cost: `size` distances plus the
+ * heuristic.
  */
-function relinkFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32, level: i32): void {
+function chooseFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32): u32 {
   const v = vectorAt(idx, nb);
   const keep = <u32>idx.efConstruction;
   let found: u32 = 0;
@@ -106,6 +137,5 @@ function relinkFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32, level:
     if (found > keep) found = heapPop(idx.results, found);
   }
   heapDrainAscending(idx.results, found, idx.sorted);
-  const kept = selectNeighbours(idx, idx.sorted, found, max, idx.pruned);
-  writePruned(idx, linksAt(idx, nb, level), level, kept);
+  return selectNeighbours(idx, idx.sorted, found, max, idx.pruned);
 }
