@@ -20,6 +20,8 @@ const MAX_DIM = 65536;
 const MAX_EF = 100000;
 /** Rows a batch streams through staging memory at a time. */
 const CHUNK_ROWS = 1024;
+/** Rows at a time when the batch is traced (each row's trace reserves up to ~5 KB at M 16). */
+const TRACED_CHUNK_ROWS = 128;
 /** Slots {@link VectorIndex.ids} reads per call into the engine. */
 const IDS_CHUNK = 16384;
 
@@ -319,7 +321,7 @@ export class VectorIndex extends EngineObject {
       const rt = this.rt;
       const ex = rt.exports;
       const rowFloats = this.dim;
-      const chunk = Math.min(n, CHUNK_ROWS);
+      const chunk = Math.min(n, traced ? TRACED_CHUNK_ROWS : CHUNK_ROWS);
       const tracePtr = replay === undefined ? 0 : rt.stage(SLOT_OUT, replay.byteLength, what);
       const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
       const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
