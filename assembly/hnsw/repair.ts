@@ -41,6 +41,24 @@ export function ensureRepairScratch(idx: Index): bool {
  * it is 0. Needs ensureRepairScratch. Cost: see the header.
  */
 export function repairNeighbours(idx: Index, n: u32, record: usize): void {
+  walkRepair(idx, n, record, 0, 0);
+}
+
+/**
+ * repairNeighbours with the lists read from a trace's repair record (tp..end, which it must use
+ * up exactly) instead of chosen by the heuristic. False when the record does not fit. Cost: the
+ * candidate sets, no distances.
+ */
+export function repairFromTrace(idx: Index, n: u32, tp: usize, end: usize): bool {
+  return walkRepair(idx, n, 0, tp, end) == end;
+}
+
+/**
+ * The repair's walk over n's layers and old neighbours: each list is chosen by the heuristic
+ * (and recorded at `record` unless 0), or, when tp is not 0, read from the record at tp..end.
+ * Returns the address past what it read (tp when it read nothing), 0 when a record did not fit.
+ */
+function walkRepair(idx: Index, n: u32, record: usize, tp: usize, end: usize): usize {
   const level = levelOf(idx, n);
   const old = idx.around;
   const set = old + (<usize>idx.M0 << 2);
@@ -54,36 +72,19 @@ export function repairNeighbours(idx: Index, n: u32, record: usize): void {
     for (let i: u32 = 0; i < count; i++) {
       const nb = load<u32>(old + (<usize>i << 2));
       const size = collectFor(idx, nb, n, old, count, set, l);
-      const kept = chooseFrom(idx, nb, set, size, max);
-      if (record != 0) traceRepair(idx, record, set, size, kept);
+      let kept: u32;
+      if (tp != 0) {
+        tp = readTracedRepair(idx, set, size, max, tp, end);
+        if (tp == 0) return 0;
+        kept = lastTracedKept();
+      } else {
+        kept = chooseFrom(idx, nb, set, size, max);
+        if (record != 0) traceRepair(idx, record, set, size, kept);
+      }
       writePruned(idx, linksAt(idx, nb, l), l, kept);
     }
   }
-}
-
-/**
- * repairNeighbours with the lists chosen read from a trace's repair record (tp..end, which it
- * must use up exactly) instead of chosen by the heuristic. Returns false when the record does
- * not fit. Cost: the candidate sets, no distances.
- */
-export function repairFromTrace(idx: Index, n: u32, tp: usize, end: usize): bool {
-  const level = levelOf(idx, n);
-  const old = idx.around;
-  const set = old + (<usize>idx.M0 << 2);
-  for (let l = 0; l <= level; l++) {
-    const links = linksAt(idx, n, l);
-    const count = load<u32>(links);
-    if (count == 0) continue;
-    memory.copy(old, links + 4, <usize>count << 2);
-    const max = <u32>(l == 0 ? idx.M0 : idx.M);
-    for (let i: u32 = 0; i < count; i++) {
-      const nb = load<u32>(old + (<usize>i << 2));
-      tp = readTracedRepair(idx, set, collectFor(idx, nb, n, old, count, set, l), max, tp, end);
-      if (tp == 0) return false;
-      writePruned(idx, linksAt(idx, nb, l), l, lastTracedKept());
-    }
-  }
-  return tp == end;
+  return tp;
 }
 
 /** Writes nb's list on `level`, n and n's `count` old neighbours at `old` to `set`, sorted and unique; returns how many. */
