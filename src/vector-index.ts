@@ -9,6 +9,7 @@ import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './index-sn
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from './validate.js';
 import { IndexJournal } from './persist/journal.js';
+import { concatArrays } from './concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './persist/save.js';
 import type { ByteStore } from './stores/agent-store.js';
 
@@ -84,17 +85,6 @@ export interface IndexParams {
   efConstruction: number;
   efSearch: number;
   seed: number;
-}
-
-/** The words of `parts` end to end. Cost: O(words). */
-function concatWords(parts: readonly Uint32Array[]): Uint32Array {
-  const out = new Uint32Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Checks IndexOptions and fills in defaults. */
@@ -359,7 +349,7 @@ export class VectorIndex extends EngineObject {
       if (n > CHUNK_ROWS) ex.stagingRelease();
       this.changes++;
     });
-    if (traced) this.journal.added(ids, vectors, traces.length === 1 ? traces[0] : concatWords(traces));
+    if (traced) this.journal.added(ids, vectors, traces.length === 1 ? traces[0] : concatArrays(traces, (n) => new Uint32Array(n)));
   }
 
   /** Vectors the index holds before it must grow (live and removed ids share the slots). */

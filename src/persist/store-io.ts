@@ -3,6 +3,7 @@
  * manifest, and the removal of keys no manifest names. A store's own ElexError (StoreError,
  * StoreQuotaError) passes through typed; anything else it throws becomes a StoreError.
  */
+import { concatArrays } from '../concat.js';
 import { crc32 } from '../crc32.js';
 import { CorruptSnapshotError, ElexError, StoreError } from '../errors.js';
 import type { ByteStore } from '../stores/agent-store.js';
@@ -73,13 +74,7 @@ export async function readPart(store: ByteStore, name: string, part: Part): Prom
     if (crc32(bytes) !== ref.crc) throw new CorruptSnapshotError(`index store: chunk '${key}' does not match its checksum`);
     chunks.push(bytes);
   }
-  const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatArrays(chunks, (n) => new Uint8Array(n));
 }
 
 /** Deletes `keys`, ignoring failures (what stays is removed by a later save). */
