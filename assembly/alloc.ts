@@ -308,6 +308,20 @@ export function arenaCapacity(ptr: usize): u32 {
 }
 
 /**
+ * Cuts a live block down to `bytes` of payload and frees the rest, when the rest can stand
+ * alone as a block (else keeps it whole). Does nothing inside a transaction: an undo could not
+ * grow the block back in place. Cost: O(1).
+ */
+export function arenaShrink(ptr: usize, bytes: u32): void {
+  if (ptr == 0 || depth > 0) return;
+  const block = <u32>ptr - HEADER;
+  const have = sizeOf(block);
+  const need = <u32>blockSizeFor(bytes);
+  if (need >= have) return;
+  liveBytes -= have - splitTail(block, have, need);
+}
+
+/**
  * Grows a block to `bytes`, keeping its contents: in place when the block is last or its
  * neighbour is free, else by copy. Returns the (possibly new) address, or 0 with the old block
  * untouched. Cost: O(1) in place, O(bytes) when copying.

@@ -258,6 +258,23 @@ export class VectorIndex extends EngineObject {
   }
 
   /**
+   * Drops the removed ids' nodes for good: their live neighbours are relinked around them (so
+   * every live id stays reachable), the live nodes are renumbered breadth-first from the entry
+   * point (graph neighbours then sit near each other in memory), and the freed node memory goes
+   * back to the engine. Ids, vectors and the answers' quality stay; removed ids are forgotten
+   * (adding one again is a new add). Needs about 4 bytes a slot of scratch while it runs:
+   * BudgetExceededError, changing nothing, when that does not fit. Stores it was saved to get a
+   * full checkpoint at the next save. Cost: O(slots * M0^2) distances, one pass over the records.
+   */
+  compact(): void {
+    this.call('compact', () => {
+      if (this.rt.exports.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
+      this.changes++;
+    });
+    this.journal.unlogged();
+  }
+
+  /**
    * Adds `vector` under `id` (uint32 but MISSING_ID, chosen by the caller), or replaces the vector of an id
    * that exists. Throws DimensionMismatchError, InvalidVectorError, InvalidArgumentError or
    * BudgetExceededError, changing nothing. Cost: O(efConstruction * M * log n) distances.

@@ -8,6 +8,7 @@ import {
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
+import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../idmap";
 import { arenaBegin, arenaEnd } from "../alloc";
@@ -203,6 +204,15 @@ export function indexIds(h: usize, from: u32, slots: u32, out: usize): u32 {
  */
 export function indexClearAll(h: usize, seed: u32): void {
   indexClear(asIndex(h), seed);
+}
+
+/**
+ * Drops the removed nodes, relinks their live neighbours, renumbers the live nodes
+ * breadth-first from the entry point and gives the freed slots back (compact.ts). 0, or -1
+ * over budget with nothing changed. Cost: O(slots * M0^2) distances, O(slots * record) bytes.
+ */
+export function indexCompact(h: usize): i32 {
+  return compactIndex(asIndex(h)) ? STATUS_OK : STATUS_BUDGET;
 }
 
 /** Live ids in the index. */

@@ -33,7 +33,7 @@
 // 4 MiB) while the table stays under a thousand words for a 500 MiB engine. A node's links
 // and vector share a record: a search step touches one place per neighbour (plus its visit tag).
 
-import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave } from "../alloc";
+import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave, arenaShrink } from "../alloc";
 import { mapCapacityFor, mapRehashed } from "../idmap";
 
 export const METRIC_COSINE: i32 = 0;
@@ -381,6 +381,46 @@ function growTombstones(idx: Index): bool {
   memory.fill(tombs + (<usize>idx.tombWords << 2), 0, <usize>(words - idx.tombWords) << 2);
   idx.tombWords = words;
   return true;
+}
+
+/**
+ * Gives back the slots past the first `nodes` (which must hold every node: count <= nodes): frees
+ * the segments past the last one they need, cuts a block that also holds kept segments at its
+ * last kept one, cuts a lone first segment to `nodes` records (at least MIN_CAPACITY), and cuts
+ * the table and the tombstones to fit. Outside a transaction only. Cost: O(segments).
+ */
+export function releaseSlotsFrom(idx: Index, nodes: u32): void {
+  if (idx.segCount == 0) return;
+  const seg: u32 = 1 << idx.segShift;
+  let keep = (nodes + seg - 1) >> idx.segShift;
+  if (keep == 0) keep = 1;
+  let s = <i32>idx.segCount - 1;
+  while (s >= <i32>keep) {
+    let first = s;
+    while (first > 0 && sharesBlock(idx, <u32>first)) first--;
+    if (first >= <i32>keep) arenaFree(segmentAt(idx, <u32>first));
+    else arenaShrink(segmentAt(idx, <u32>first), <u32>(segmentBytes(idx, seg) * <u64>(keep - <u32>first)));
+    s = first - 1;
+  }
+  idx.segCount = keep;
+  idx.capacity = keep << idx.segShift;
+  if (keep == 1) {
+    const lone = nodes < MIN_CAPACITY ? MIN_CAPACITY : nodes;
+    if (lone < idx.capacity) {
+      arenaShrink(segmentAt(idx, 0), <u32>segmentBytes(idx, lone));
+      idx.capacity = lone;
+    }
+  }
+  const table = keep < MIN_TABLE ? MIN_TABLE : keep;
+  if (table < idx.segCap) {
+    arenaShrink(idx.segments, table << 2);
+    idx.segCap = table;
+  }
+  const words = (idx.capacity + 31) >> 5;
+  if (words < idx.tombWords) {
+    arenaShrink(idx.tombs, words << 2);
+    idx.tombWords = words;
+  }
 }
 
 /** Makes room for `needed` slots, all or none (a failure leaves the index and the arena as they were). */

@@ -98,7 +98,7 @@ function collectFor(idx: Index, nb: u32, n: u32, old: usize, count: u32, set: us
 }
 
 /** Sorts `size` u32s at p ascending (Shell sort: at most 2 M0 + 1 of them) and drops repeats; returns the new size. */
-function sortUnique(p: usize, size: u32): u32 {
+export function sortUnique(p: usize, size: u32): u32 {
   for (let gap = size >> 1; gap > 0; gap >>= 1) {
     for (let i = gap; i < size; i++) {
       const v = load<u32>(p + (<usize>i << 2));
@@ -127,7 +127,7 @@ function sortUnique(p: usize, size: u32): u32 {
  * as lists of a layer only name such nodes); returns how many. Cost: `size` distances plus the
  * heuristic.
  */
-function chooseFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32): u32 {
+export function chooseFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32): u32 {
   const v = vectorAt(idx, nb);
   const keep = <u32>idx.efConstruction;
   let found: u32 = 0;

@@ -59,6 +59,7 @@ export interface ElexExports {
   indexSize(h: number): number;
   indexIds(h: number, from: number, slots: number, out: number): number;
   indexClearAll(h: number, seed: number): void;
+  indexCompact(h: number): number;
   indexSnapshotInfo(h: number, efSearch: number, seed: number): number;
   indexSnapshotArea(): number;
   indexLoadBegin(): number;
