@@ -6,62 +6,10 @@
  * entry point) and through the API: search(q, size) returns every live id, and a filter
  * accepting only one live id finds it. Both builds.
  */
-import type { Engine, VectorIndex } from '../src/index';
+import type { Engine } from '../src/index';
 import { BUILDS, engine } from './helpers/engines';
 import { rng } from './helpers/random';
-
-/** Nodes (slots) a walk over layer 0 from the entry does not reach, read from a snapshot. */
-function unreachedSlots(index: VectorIndex): number[] {
-  const bytes = index.serialize();
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [dim, M, n, entry] = [dv.getUint32(12, true), dv.getUint32(20, true), dv.getUint32(36, true), dv.getInt32(44, true)];
-  const stride = (dim + 3) & ~3;
-  const row = 1 + 2 * M;
-  const links0 = 80 + n * stride * 4;
-  const seen = new Uint8Array(n);
-  const queue = entry >= 0 ? [entry] : [];
-  if (entry >= 0) seen[entry] = 1;
-  while (queue.length > 0) {
-    const x = queue.pop()!;
-    const count = dv.getUint32(links0 + x * row * 4, true);
-    for (let j = 1; j <= count; j++) {
-      const t = dv.getUint32(links0 + (x * row + j) * 4, true);
-      if (!seen[t]) {
-        seen[t] = 1;
-        queue.push(t);
-      }
-    }
-  }
-  return Array.from(seen.keys()).filter((i) => !seen[i]);
-}
-
-/** Applies `ops` seeded operations over ids 0..idSpace-1 (adds, replaces, removes with `removeShare`); returns the live ids. */
-function churn(index: VectorIndex, seed: number, ops: number, idSpace: number, removeShare: number): Set<number> {
-  const next = rng(seed);
-  const live = new Set<number>();
-  for (let i = 0; i < ops; i++) {
-    if (next() < removeShare) {
-      const id = Math.floor(next() * idSpace);
-      expect(index.remove(id)).toBe(live.delete(id));
-      continue;
-    }
-    const id = Math.floor(next() * idSpace);
-    index.add(id, Float32Array.from({ length: index.dim }, () => next()));
-    live.add(id);
-  }
-  return live;
-}
-
-function expectAllReachable(index: VectorIndex, live: Set<number>): void {
-  expect(index.size).toBe(live.size);
-  expect(unreachedSlots(index)).toEqual([]);
-  const all = index.search(new Float32Array(index.dim), live.size, { ef: live.size });
-  expect(new Set(all.ids)).toEqual(live);
-  for (const id of live) {
-    const found = index.search(index.get(id)!, 1, { filter: (candidate) => candidate === id });
-    expect(Array.from(found.ids)).toEqual([id]);
-  }
-}
+import { churn, expectAllReachable, unreachedSlots } from './helpers/graph-walk';
 
 describe.each(BUILDS)('simd %s', (simd) => {
   let e: Engine;

@@ -128,28 +128,60 @@ function relinkAroundRemoved(idx: Index): void {
   return false;
 }
 
-/** Chooses n's list on layer l again (see step 2), writing it as is (in-degrees are recounted later). */
+/**
+ * Relinks n's list on layer l (see step 2): its live members stay, and the places of the
+ * removed ones go to candidates the heuristic accepts after those members; each newcomer links
+ * back to n when its list has room. Lists are written as they are (in-degrees are recounted
+ * later).
+ */
 function relinkList(idx: Index, n: u32, l: i32): void {
   const max = <u32>(l == 0 ? idx.M0 : idx.M);
-  let size = collectLiveAround(idx, n, l);
-  if (size < (max >> 1)) size = sortUnique(set, addSearched(idx, n, l, size));
   const links = linksAt(idx, n, l);
-  const kept: u32 = size == 0 ? 0 : chooseFrom(idx, n, set, size, max);
-  for (let i: u32 = 0; i < kept; i++) store<u32>(links + (<usize>(i + 1) << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));
-  store<u32>(links, kept);
+  const v = vectorAt(idx, n);
+  let stay: u32 = 0;
+  const count = load<u32>(links);
+  for (let j: u32 = 1; j <= count; j++) {
+    const x = load<u32>(links + (<usize>j << 2));
+    if (isTombstoned(idx, x)) continue;
+    const e = idx.pruned + (<usize>stay << 3);
+    store<f32>(e, distance(idx, v, vectorAt(idx, x)));
+    store<u32>(e, x, 4);
+    stay++;
+  }
+  let size = collectAround(idx, n, l);
+  if (stay + size < (max >> 1)) size = sortUnique(set, addSearched(idx, n, l, size));
+  size = withoutMembers(idx, size, stay);
+  const kept = chooseFrom(idx, n, set, size, max, stay);
+  store<u32>(links, 0);
+  for (let i: u32 = 0; i < kept; i++) {
+    const c = load<u32>(idx.pruned + (<usize>i << 3), 4);
+    append(links, c);
+    if (i < stay) continue;
+    const back = linksAt(idx, c, l);
+    if (load<u32>(back) < max && !names(back, n)) append(back, n);
+  }
 }
 
-/** Writes to `set` the live nodes n's list on l names, and those one and two hops through removed ones; sorted, unique, n excluded. */
-function collectLiveAround(idx: Index, n: u32, l: i32): u32 {
+/** Drops from `set` (sorted) the `stay` members kept in idx.pruned; returns the new size. */
+function withoutMembers(idx: Index, size: u32, stay: u32): u32 {
+  let k: u32 = 0;
+  for (let i: u32 = 0; i < size; i++) {
+    const x = load<u32>(set + (<usize>i << 2));
+    let member = false;
+    for (let j: u32 = 0; j < stay && !member; j++) member = load<u32>(idx.pruned + (<usize>j << 3), 4) == x;
+    if (!member) store<u32>(set + (<usize>(k++) << 2), x);
+  }
+  return k;
+}
+
+/** Writes to `set` the live nodes one and two hops from n through the removed nodes its list on l names; sorted, unique, n excluded. */
+function collectAround(idx: Index, n: u32, l: i32): u32 {
   let size: u32 = 0;
   const links = linksAt(idx, n, l);
   const count = load<u32>(links);
   for (let j: u32 = 1; j <= count; j++) {
     const x = load<u32>(links + (<usize>j << 2));
-    if (!isTombstoned(idx, x)) {
-      size = put(size, x);
-      continue;
-    }
+    if (!isTombstoned(idx, x)) continue;
     const hop = linksAt(idx, x, l);
     const hops = load<u32>(hop);
     for (let k: u32 = 1; k <= hops; k++) {
@@ -168,7 +200,7 @@ function collectLiveAround(idx: Index, n: u32, l: i32): u32 {
     }
     size = sortUnique(set, size);
   }
-  return sortUnique(set, size);
+  return size;
 }
 
 /** Appends x to `set` when there is room (the set stays bounded at setCap); returns the new size. */

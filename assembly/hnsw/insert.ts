@@ -239,10 +239,11 @@ function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
 /**
  * The neighbour-selection heuristic: walks `count` (distance, node) pairs in ascending order and
  * keeps a node only if it is closer to the base than to every node kept so far, up to `max`.
- * Writes the kept pairs to out and returns how many. Cost: O(count * max) distances.
+ * Writes the kept pairs to out after the `already` kept there before, and returns how many are
+ * kept in all. Cost: O(count * max) distances.
  */
-export function selectNeighbours(idx: Index, sorted: usize, count: u32, max: u32, out: usize): u32 {
-  let kept: u32 = 0;
+export function selectNeighbours(idx: Index, sorted: usize, count: u32, max: u32, out: usize, already: u32 = 0): u32 {
+  let kept = already;
   for (let i: u32 = 0; i < count && kept < max; i++) {
     const e = sorted + (<usize>i << 3);
     const de = load<f32>(e);

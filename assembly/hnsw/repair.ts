@@ -124,10 +124,10 @@ export function sortUnique(p: usize, size: u32): u32 {
 /**
  * Picks into idx.pruned at most `max` nodes by the heuristic among the efConstruction nearest
  * to nb of the `size` candidates at `set` (nb itself excluded; every one lives on the layer,
- * as lists of a layer only name such nodes); returns how many. Cost: `size` distances plus the
- * heuristic.
+ * as lists of a layer only name such nodes), after the `already` nodes kept there before;
+ * returns how many are kept in all. Cost: `size` distances plus the heuristic.
  */
-export function chooseFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32): u32 {
+export function chooseFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32, already: u32 = 0): u32 {
   const v = vectorAt(idx, nb);
   const keep = <u32>idx.efConstruction;
   let found: u32 = 0;
@@ -138,5 +138,5 @@ export function chooseFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32)
     if (found > keep) found = heapPop(idx.results, found);
   }
   heapDrainAscending(idx.results, found, idx.sorted);
-  return selectNeighbours(idx, idx.sorted, found, max, idx.pruned);
+  return selectNeighbours(idx, idx.sorted, found, max, idx.pruned, already);
 }
