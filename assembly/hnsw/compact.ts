@@ -31,10 +31,10 @@ import { mapCapacityFor, mapSet } from "../idmap";
 import { heapDrainAscending } from "../heap";
 import {
   Index, isTombstoned, levelOf, linksAt, vectorAt, labelAt, setLabel, upperAtOf, setUpperAt, upperWords,
-  inDegreeAt, recordAt, clearVisitTags, releaseSlotsFrom, indexClear,
+  inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, indexClear,
 } from "./graph";
-import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_QUERY } from "./search";
-import { chooseFrom, sortUnique } from "./repair";
+import { distance, greedyClosest, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
+import { chooseFrom } from "./repair";
 import { countInDegrees } from "./indegree";
 
 const NONE: u32 = 0xFFFFFFFF;
@@ -132,25 +132,14 @@ function relinkAroundRemoved(idx: Index): void {
  * Relinks n's list on layer l (see step 2): its live members stay, and the places of the
  * removed ones go to candidates the heuristic accepts after those members; each newcomer links
  * back to n when its list has room. Lists are written as they are (in-degrees are recounted
- * later).
+ * later). Candidates are told apart by visit tags, so the set needs no sorting.
  */
 function relinkList(idx: Index, n: u32, l: i32): void {
   const max = <u32>(l == 0 ? idx.M0 : idx.M);
   const links = linksAt(idx, n, l);
-  const v = vectorAt(idx, n);
-  let stay: u32 = 0;
-  const count = load<u32>(links);
-  for (let j: u32 = 1; j <= count; j++) {
-    const x = load<u32>(links + (<usize>j << 2));
-    if (isTombstoned(idx, x)) continue;
-    const e = idx.pruned + (<usize>stay << 3);
-    store<f32>(e, distance(idx, v, vectorAt(idx, x)));
-    store<u32>(e, x, 4);
-    stay++;
-  }
-  let size = collectAround(idx, n, l);
-  if (stay + size < (max >> 1)) size = sortUnique(set, addSearched(idx, n, l, size));
-  size = withoutMembers(idx, size, stay);
+  const stay = keepLiveMembers(idx, n, links);
+  let size = collectHops(idx, n, l, <u16>idx.epoch);
+  if (stay + size < (max >> 1)) size = addSearched(idx, n, l, size, stay);
   const kept = chooseFrom(idx, n, set, size, max, stay);
   store<u32>(links, 0);
   for (let i: u32 = 0; i < kept; i++) {
@@ -162,20 +151,27 @@ function relinkList(idx: Index, n: u32, l: i32): void {
   }
 }
 
-/** Drops from `set` (sorted) the `stay` members kept in idx.pruned; returns the new size. */
-function withoutMembers(idx: Index, size: u32, stay: u32): u32 {
-  let k: u32 = 0;
-  for (let i: u32 = 0; i < size; i++) {
-    const x = load<u32>(set + (<usize>i << 2));
-    let member = false;
-    for (let j: u32 = 0; j < stay && !member; j++) member = load<u32>(idx.pruned + (<usize>j << 3), 4) == x;
-    if (!member) store<u32>(set + (<usize>(k++) << 2), x);
+/** Starts a visit epoch with n and the live members of its list at `links` tagged, those written to idx.pruned as kept entries; returns how many. */
+function keepLiveMembers(idx: Index, n: u32, links: usize): u32 {
+  const epoch = <u16>nextEpoch(idx);
+  const v = vectorAt(idx, n);
+  store<u16>(visitTagAt(idx, n), epoch);
+  let stay: u32 = 0;
+  const count = load<u32>(links);
+  for (let j: u32 = 1; j <= count; j++) {
+    const x = load<u32>(links + (<usize>j << 2));
+    if (isTombstoned(idx, x)) continue;
+    store<u16>(visitTagAt(idx, x), epoch);
+    const e = idx.pruned + (<usize>stay << 3);
+    store<f32>(e, distance(idx, v, vectorAt(idx, x)));
+    store<u32>(e, x, 4);
+    stay++;
   }
-  return k;
+  return stay;
 }
 
-/** Writes to `set` the live nodes one and two hops from n through the removed nodes its list on l names; sorted, unique, n excluded. */
-function collectAround(idx: Index, n: u32, l: i32): u32 {
+/** Writes to `set` the untagged live nodes one and two hops from n through the removed nodes its list on l names (tagging them); returns how many. */
+function collectHops(idx: Index, n: u32, l: i32, epoch: u16): u32 {
   let size: u32 = 0;
   const links = linksAt(idx, n, l);
   const count = load<u32>(links);
@@ -186,32 +182,35 @@ function collectAround(idx: Index, n: u32, l: i32): u32 {
     const hops = load<u32>(hop);
     for (let k: u32 = 1; k <= hops; k++) {
       const y = load<u32>(hop + (<usize>k << 2));
-      if (y == n) continue;
       if (!isTombstoned(idx, y)) {
-        size = put(size, y);
+        size = take(idx, y, epoch, size);
         continue;
       }
       const far = linksAt(idx, y, l);
       const fars = load<u32>(far);
       for (let m: u32 = 1; m <= fars; m++) {
         const z = load<u32>(far + (<usize>m << 2));
-        if (z != n && !isTombstoned(idx, z)) size = put(size, z);
+        if (!isTombstoned(idx, z)) size = take(idx, z, epoch, size);
       }
     }
-    size = sortUnique(set, size);
   }
   return size;
 }
 
-/** Appends x to `set` when there is room (the set stays bounded at setCap); returns the new size. */
-@inline function put(size: u32, x: u32): u32 {
-  if (size >= setCap) return size;
+/** Appends x to `set` unless it is tagged with `epoch` or the set is full (setCap), tagging it; returns the new size. */
+@inline function take(idx: Index, x: u32, epoch: u16, size: u32): u32 {
+  const tag = visitTagAt(idx, x);
+  if (load<u16>(tag) == epoch || size >= setCap) return size;
+  store<u16>(tag, epoch);
   store<u32>(set + (<usize>size << 2), x);
   return size + 1;
 }
 
-/** Appends to `set` the live nodes an efConstruction search of layer l finds for n (n excluded); returns the new size. */
-function addSearched(idx: Index, n: u32, l: i32, size: u32): u32 {
+/**
+ * Appends to `set` the live nodes an efConstruction search of layer l finds for n that are not
+ * n, its `stay` kept members or already in the set; returns the new size.
+ */
+function addSearched(idx: Index, n: u32, l: i32, size: u32, stay: u32): u32 {
   const q = vectorAt(idx, n);
   let ep = <u32>idx.entry;
   let d = distance(idx, q, vectorAt(idx, ep));
@@ -220,10 +219,11 @@ function addSearched(idx: Index, n: u32, l: i32, size: u32): u32 {
     d = lastGreedyDist();
   }
   const found = searchLayer(idx, q, ep, d, <u32>idx.efConstruction, l, MODE_QUERY, n);
-  for (let i: u32 = 0; i < found; i++) {
-    const x = load<u32>(idx.results + (<usize>i << 3), 4);
-    if (x != n) size = put(size, x);
-  }
+  const epoch = <u16>nextEpoch(idx);
+  store<u16>(visitTagAt(idx, n), epoch);
+  for (let i: u32 = 0; i < stay; i++) store<u16>(visitTagAt(idx, load<u32>(idx.pruned + (<usize>i << 3), 4)), epoch);
+  for (let i: u32 = 0; i < size; i++) store<u16>(visitTagAt(idx, load<u32>(set + (<usize>i << 2))), epoch);
+  for (let i: u32 = 0; i < found; i++) size = take(idx, load<u32>(idx.results + (<usize>i << 3), 4), epoch, size);
   return size;
 }
 

@@ -98,7 +98,7 @@ function collectFor(idx: Index, nb: u32, n: u32, old: usize, count: u32, set: us
 }
 
 /** Sorts `size` u32s at p ascending (Shell sort: at most 2 M0 + 1 of them) and drops repeats; returns the new size. */
-export function sortUnique(p: usize, size: u32): u32 {
+function sortUnique(p: usize, size: u32): u32 {
   for (let gap = size >> 1; gap > 0; gap >>= 1) {
     for (let i = gap; i < size; i++) {
       const v = load<u32>(p + (<usize>i << 2));

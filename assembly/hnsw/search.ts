@@ -30,7 +30,7 @@ declare function filterAccept(id: u32): bool;
 }
 
 /** Starts a new visit epoch; clears the visit tags when the u16 counter wraps. */
-function nextEpoch(idx: Index): u32 {
+export function nextEpoch(idx: Index): u32 {
   let e = (idx.epoch + 1) & 0xFFFF;
   if (e == 0) {
     clearVisitTags(idx);

@@ -159,4 +159,4 @@ function loadDataset(metric = 'cosine', what) {
   return { name: spec.name, dim: base.dim, base: base.data, queries: queries.data, truth: truth.data, k: truth.dim };
 }
 
-module.exports = { METRICS, NAMED, resolveDataset, datasetMetrics, loadDataset, rng, synthetic };
+module.exports = { METRICS, NAMED, resolveDataset, datasetMetrics, loadDataset, rng, synthetic, bruteForce };
