@@ -233,3 +233,18 @@ describe('without the benchmark package', () => {
     expect(r.stderr).toMatch(/^\[cache\] /m);
   });
 });
+
+test('compact --quick: half the vectors removed, compact gives back about half the bytes and keeps recall', () => {
+  const r = run(cli, ['compact', '--quick', '--json', '--quiet', '--out', join(tmp, 'results')]);
+  expect(r.status).toBe(0);
+  const results = JSON.parse(r.stdout).suites.compact.results;
+  expect(results.map((x: { share: number }) => x.share)).toEqual([0, 0.5]);
+  const [none, half] = results;
+  expect(none.live).toBe(10000);
+  expect(half.live).toBeGreaterThan(4500);
+  expect(half.live).toBeLessThan(5500);
+  expect(half.bytesAfter).toBeLessThan(half.bytesBefore * 0.6);
+  for (const x of results) {
+    for (let i = 0; i < x.compacted.length; i++) expect(x.compacted[i].recall).toBeGreaterThanOrEqual(x.tombstoned[i].recall - 0.03);
+  }
+});
