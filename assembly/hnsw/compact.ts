@@ -15,8 +15,10 @@
 // Steps, all infallible once the scratch is allocated (a shortfall changes nothing):
 // 1. a removed entry point gives way to the live node of highest level;
 // 2. every list of a live node that names removed nodes keeps its live members, and the places
-//    of the removed ones go to the live nodes one and two hops away through them (plus a
-//    search's results when that leaves fewer than half a list) that the neighbour heuristic
+//    of the removed ones go to the live nodes one hop away through them (two hops when those
+//    and the members do not fill the list or it lost a third or more of its members: 4x faster
+//    at 10% of GloVe removed than always two, as good; plus a search's results when that
+//    leaves fewer than half a list) that the neighbour heuristic
 //    accepts after those members; each newcomer links back when its list has room. (Choosing
 //    whole lists again by the heuristic dropped the reverse links a build leaves, and with them
 //    a tenth of the recall at low ef, at half of SIFT 10K removed);
@@ -141,7 +143,9 @@ function relinkList(idx: Index, n: u32, l: i32): void {
   const max = <u32>(l == 0 ? idx.M0 : idx.M);
   const links = linksAt(idx, n, l);
   const stay = keepLiveMembers(idx, n, links);
-  let size = collectHops(idx, n, l, <u16>idx.epoch);
+  let size = collectHops(idx, n, l, <u16>idx.epoch, false);
+  const lost = load<u32>(links) - stay;   // its removed members
+  if (stay + size < max || lost * 2 >= stay) size = collectHops(idx, n, l, <u16>idx.epoch, true, size);
   if (stay + size < (max >> 1)) size = addSearched(idx, n, l, size, stay);
   const kept = chooseFrom(idx, n, set, size, max, stay);
   store<u32>(links, 0);
@@ -173,9 +177,11 @@ function keepLiveMembers(idx: Index, n: u32, links: usize): u32 {
   return stay;
 }
 
-/** Writes to `set` the untagged live nodes one and two hops from n through the removed nodes its list on l names (tagging them); returns how many. */
-function collectHops(idx: Index, n: u32, l: i32, epoch: u16): u32 {
-  let size: u32 = 0;
+/**
+ * Adds to `set` (of `size`) the untagged live nodes one hop from n through the removed nodes
+ * its list on l names, or with `twice`, two hops (tagging them); returns the new size.
+ */
+function collectHops(idx: Index, n: u32, l: i32, epoch: u16, twice: bool, size: u32 = 0): u32 {
   const links = linksAt(idx, n, l);
   const count = load<u32>(links);
   for (let j: u32 = 1; j <= count; j++) {
@@ -189,6 +195,7 @@ function collectHops(idx: Index, n: u32, l: i32, epoch: u16): u32 {
         size = take(idx, y, epoch, size);
         continue;
       }
+      if (!twice) continue;
       const far = linksAt(idx, y, l);
       const fars = load<u32>(far);
       for (let m: u32 = 1; m <= fars; m++) {
