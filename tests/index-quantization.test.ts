@@ -170,3 +170,48 @@ describe.each(BUILDS)('get() under quantization (simd %s)', (simd) => {
     expect(e.usedBytes).toBe(used);
   });
 });
+
+describe.each(BUILDS)('mutations under quantization (simd %s)', (simd) => {
+  let e: Engine;
+  beforeAll(async () => {
+    e = await engine(simd);
+  });
+  afterAll(() => e.dispose());
+
+  test.each(['f16', 'i8'] as const)('%s: filters, searchBatch, remove, replace, ids and clear', (quantization) => {
+    const dim = 128;
+    const rows = sift.data.subarray(0, 2000 * dim);
+    const index = e.createIndex({ dim, metric: 'l2', quantization, seed: 3 });
+    const fresh = e.createIndex({ dim, metric: 'l2', quantization, seed: 3 });
+    fresh.addBatch(Uint32Array.from({ length: 2000 }, (_, i) => i), rows);
+    const empty = fresh.serialize();
+    index.addBatch(Uint32Array.from({ length: 2000 }, (_, i) => i), rows);
+    for (let id = 0; id < 2000; id += 10) index.remove(id);
+    // Replace ids 1, 11, 21, ... with SIFT rows 5000 + id (not in the index): each then finds itself at that row.
+    const other = (id: number) => sift.data.subarray((5000 + id) * dim, (5001 + id) * dim);
+    for (let id = 1; id < 200; id += 10) index.add(id, other(id));
+    const live = new Set(Array.from({ length: 2000 }, (_, i) => i).filter((i) => i % 10 !== 0));
+    expect(new Set(index.ids())).toEqual(live);
+    const q = siftQueries.data.subarray(0, 20 * dim);
+    const batch = index.searchBatch(q, 10, { ef: 100, filter: (id) => id % 3 === 0 });
+    for (let r = 0; r < 20; r++) {
+      const single = index.search(q.subarray(r * dim, (r + 1) * dim), 10, { ef: 100, filter: (id) => id % 3 === 0 });
+      expect(Array.from(batch.ids.subarray(r * 10, r * 10 + 10))).toEqual(Array.from(single.ids));
+      for (const id of single.ids) {
+        expect(id % 3).toBe(0);
+        expect(live.has(id)).toBe(true);
+      }
+    }
+    for (let id = 1; id < 200; id += 10) {
+      expect(index.search(other(id), 1).ids[0]).toBe(id);
+    }
+    index.clear();
+    expect(index.size).toBe(0);
+    index.addBatch(Uint32Array.from({ length: 2000 }, (_, i) => i), rows);
+    const again = index.serialize();
+    expect(again.length).toBe(empty.length);
+    expect(Buffer.compare(again, empty)).toBe(0);
+    index.dispose();
+    fresh.dispose();
+  });
+});
