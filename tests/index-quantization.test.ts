@@ -128,7 +128,7 @@ describe.each(BUILDS)('get() under quantization (simd %s)', (simd) => {
       expect(Array.from(got)).toEqual(Array.from(decodedReference(quantization, x)));
       const m = Math.max(...Array.from(x, Math.abs));
       for (let d = 0; d < dim; d++) {
-        const bound = quantization === 'i8' ? (m / 254) * (1 + 1e-6) : Math.max(Math.abs(x[d]) * 2 ** -11, 2 ** -15);
+        const bound = quantization === 'i8' ? m / 254 + m * 2 ** -20 : Math.max(Math.abs(x[d]) * 2 ** -11, 2 ** -15);
         expect(Math.abs(got[d] - x[d])).toBeLessThanOrEqual(bound);
       }
     }
@@ -147,7 +147,7 @@ describe.each(BUILDS)('get() under quantization (simd %s)', (simd) => {
       const m = Math.max(...Array.from(unit, Math.abs));
       for (let d = 0; d < dim; d++) {
         // The engine normalizes in float64 and rounds to float32: one float32 step on top.
-        const step = quantization === 'i8' ? (m / 254) * (1 + 1e-6) : Math.max(Math.abs(unit[d]) * 2 ** -11, 2 ** -15);
+        const step = quantization === 'i8' ? m / 254 + m * 2 ** -20 : Math.max(Math.abs(unit[d]) * 2 ** -11, 2 ** -15);
         expect(Math.abs(got[d] - unit[d])).toBeLessThanOrEqual(step + Math.abs(unit[d]) * 2 ** -23);
       }
     }
