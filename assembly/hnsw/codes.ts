@@ -22,7 +22,7 @@ import { dot, l2sq, normalize } from "../simd";
 import { dotI8, dotI8Prepared, encodeI8AbsMax, decodeI8, prepareI8Query } from "../quant/i8";
 import { dotF32F16, l2sqF32F16, encodeF16, decodeF16 } from "../quant/f16";
 import { Index, METRIC_COSINE, METRIC_L2, vectorAt } from "./graph";
-import { QUANT_F16, QUANT_I8, I8_PARAM_BYTES } from "./vector-form";
+import { QUANT_F32, QUANT_F16, QUANT_I8, I8_PARAM_BYTES } from "./vector-form";
 
 /** The i8 distance from the integer dot d of two code rows with scales sa, sb and squared norms na, nb. */
 @inline function i8Distance(metric: i32, sa: f32, na: f32, sb: f32, nb: f32, d: i32): f32 {
@@ -74,7 +74,7 @@ export function rowDistance(idx: Index, a: usize, b: usize): f32 {
     }
     return scoreRow(QUANT_F16, idx.metric, n, idx.decoded, 0, 0, b);
   }
-  return scoreRow(0, idx.metric, n, a, 0, 0, b);
+  return scoreRow(QUANT_F32, idx.metric, n, a, 0, 0, b);
 }
 
 /**
