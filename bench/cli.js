@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // elex-bench: runs benchmark suites, writes <out>/<suite>.{json,md,svg}, prints the tables.
-//   elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine] [--runs n] [--out dir] [--quick] [--json] [--quiet]
+//   elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine] [--quantization f32,f16,i8] [--runs n]
+//              [--out dir] [--quick] [--json] [--quiet]
 //   elex-bench --version | --help
 // Tables (or --json) go to stdout; progress and status lines to stderr.
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { METRICS, datasetMetrics, resolveDataset } = require('./lib/dataset.js');
+/** The stored forms of an index's vectors (IndexOptions.quantization). */
+const QUANTIZATIONS = ['f32', 'f16', 'i8'];
 const { machine } = require('./lib/machine.js');
 const { MissingDependencyError, requireOptional } = require('./lib/optional.js');
 const { reporter } = require('./lib/progress.js');
@@ -14,8 +17,8 @@ const { writeResults } = require('./lib/report.js');
 
 const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'persist', 'compact', 'peers'];
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
-const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine] [--runs n]
-                  [--out dir] [--quick] [--json] [--quiet]
+const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine]
+                  [--quantization f32,f16,i8] [--runs n] [--out dir] [--quick] [--json] [--quiet]
        elex-bench --version | --help
   suites: ${SUITES.join(', ')} (default: all but peers)
   --data     the data to index: sift (data/sift128, 10K x 128, the default), glove (data/glove100,
@@ -23,6 +26,8 @@ const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [
              *_groundtruth_<metric>.ivecs, or one .fvecs file (its first 100 rows are the queries)
   --metric   l2, cosine or l2,cosine: the metrics hnsw and peers measure (default: the data's own;
              sift: both, glove: cosine); a folder needs the ground truth of each
+  --quantization  f32, f16, i8 or a list: the stored forms hnsw, peers and memory measure
+             elex-wasm's indexes with (default f32)
   --runs     peers: build and sweep every library n times (default 1), report the medians
   --out      where results go (default: bench/results under the current directory)
   --quick    fewer sizes, passes and repeats (what npm start runs)
@@ -38,9 +43,9 @@ function version() {
   return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
 }
 
-/** Parses argv into { suites, data, metrics, runs, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
+/** Parses argv into { suites, data, metrics, quantizations, runs, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
 function parseArgs(argv) {
-  const out = { suites: [], data: undefined, metrics: undefined, runs: 1, outDir: undefined, quick: false, json: false, quiet: false };
+  const out = { suites: [], data: undefined, metrics: undefined, quantizations: undefined, runs: 1, outDir: undefined, quick: false, json: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
@@ -55,6 +60,11 @@ function parseArgs(argv) {
       out.metrics = [...new Set(value.split(','))];
       const bad = out.metrics.find((m) => !METRICS.includes(m));
       if (bad !== undefined) return { error: `unknown metric '${bad}' (${METRICS.join(', ')})` };
+    } else if ((a === '--quantization' && i + 1 < argv.length) || a.startsWith('--quantization=')) {
+      const value = a === '--quantization' ? argv[++i] : a.slice(15);
+      out.quantizations = [...new Set(value.split(','))];
+      const bad = out.quantizations.find((q) => !QUANTIZATIONS.includes(q));
+      if (bad !== undefined) return { error: `unknown quantization '${bad}' (${QUANTIZATIONS.join(', ')})` };
     } else if ((a === '--runs' && i + 1 < argv.length) || a.startsWith('--runs=')) {
       const value = a === '--runs' ? argv[++i] : a.slice(7);
       out.runs = Number(value);
@@ -94,7 +104,7 @@ async function main(argv) {
   for (const { name, module } of suites) {
     process.stderr.write(`elex-bench: ${name}${args.quick ? ' (quick)' : ''}...\n`);
     const t0 = performance.now();
-    const outcome = await module.run({ quick: args.quick, data: args.data, metrics: args.metrics, runs: args.runs, progress: reporter(name, { quiet: args.quiet }) });
+    const outcome = await module.run({ quick: args.quick, data: args.data, metrics: args.metrics, quantizations: args.quantizations, runs: args.runs, progress: reporter(name, { quiet: args.quiet }) });
     const paths = writeResults(outcome, where, args.outDir);
     process.stderr.write(`elex-bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${paths.join(', ')}\n`);
     all[name] = { params: outcome.params, results: outcome.results, notes: outcome.notes ?? [] };

@@ -35,6 +35,17 @@ export interface Section {
   listSlots?: number;
 }
 
+/**
+ * Bytes of a stored vector part (assembly/hnsw/vector-form.ts) of `dim` under quantization
+ * code `quant`: f32 4 * (dim padded to 4), f16 2 * (dim padded to 8), i8 8 + (dim padded to 16).
+ * An unknown code is sized as f32 (the engine refuses the header).
+ */
+export function vectorBytesFor(dim: number, quant: number): number {
+  if (quant === 2) return 8 + ((dim + 15) & ~15);
+  if (quant === 1) return 2 * ((dim + 7) & ~7);
+  return 4 * ((dim + 3) & ~3);
+}
+
 /** Byte sizes of the six sections a header announces (vectors, links0, upperAt, upper, labels, tombs). */
 export function sectionSizes(header: Uint8Array): number[] {
   const view = new DataView(header.buffer, header.byteOffset, SNAPSHOT_HEADER);
@@ -42,8 +53,8 @@ export function sectionSizes(header: Uint8Array): number[] {
   const M = view.getUint32(20, true);
   const n = view.getUint32(36, true);
   const upperUsed = view.getUint32(52, true);
-  const stride = (dim + 3) & ~3;
-  return [n * stride * 4, n * (1 + 2 * M) * 4, n * 4, Math.max(0, upperUsed - 1) * 4, n * 4, Math.ceil(n / 32) * 4];
+  // Version 1 keeps its reserved word 60 zero (f32); version 2 holds the quantization there.
+  return [n * vectorBytesFor(dim, view.getUint32(60, true)), n * (1 + 2 * M) * 4, n * 4, Math.max(0, upperUsed - 1) * 4, n * 4, Math.ceil(n / 32) * 4];
 }
 
 function readMemoryLayout(rt: Runtime, info: number): MemoryLayout {

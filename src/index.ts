@@ -3,7 +3,7 @@ export { Engine, DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES } from
 export type { EngineOptions, SimdMode } from './engine.js';
 export type { WasmSource, WasmBuilds } from './wasm/source.js';
 export { VectorIndex, MISSING_ID } from './vector-index.js';
-export type { IndexOptions, SearchOptions, SearchResult, BatchSearchResult, Metric, SnapshotSource } from './vector-index.js';
+export type { IndexOptions, SearchOptions, SearchResult, BatchSearchResult, Metric, Quantization, SnapshotSource } from './vector-index.js';
 export { QTable, MAX_ACTIONS } from './qtable.js';
 export type { QTableOptions } from './qtable.js';
 export { TrajectoryBuffer, MAX_TRAJECTORY_CAPACITY } from './trajectory.js';

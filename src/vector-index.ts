@@ -17,6 +17,16 @@ import type { ByteStore } from './stores/agent-store.js';
 export type Metric = 'cosine' | 'l2' | 'dot';
 
 const METRICS: readonly Metric[] = ['cosine', 'l2', 'dot'];
+
+/**
+ * How an index stores its vectors: 'f32' as given; 'f16' half precision (2 bytes a dim); 'i8'
+ * int8 codes with one scale per vector (1 byte a dim, plus 8 bytes). The graph is built and
+ * searched on the stored form; queries stay float32.
+ */
+export type Quantization = 'f32' | 'f16' | 'i8';
+
+/** In the order of the engine's codes (assembly/hnsw/vector-form.ts) and of the snapshot header. */
+export const QUANTIZATIONS: readonly Quantization[] = ['f32', 'f16', 'i8'];
 const MAX_DIM = 65536;
 const MAX_EF = 100000;
 /** Rows a batch streams through staging memory at a time. */
@@ -52,6 +62,12 @@ export interface IndexOptions {
   efSearch?: number;
   /** Seed of the level generator, uint32, default 42: the same seed and inserts give the same graph. */
   seed?: number;
+  /**
+   * Stored form of the vectors, default 'f32'. 'f16' halves and 'i8' about quarters the bytes of
+   * a vector; distances are then between the stored forms (the query encoded the same way under
+   * 'i8'), and get() returns the stored vector decoded.
+   */
+  quantization?: Quantization;
 }
 
 /** Options of {@link VectorIndex.search}. */
@@ -62,7 +78,7 @@ export interface SearchOptions {
   filter?: (id: number) => boolean;
 }
 
-const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true });
+const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true });
 const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
 
 /** k nearest neighbours, nearest first. */
@@ -85,6 +101,7 @@ export interface IndexParams {
   efConstruction: number;
   efSearch: number;
   seed: number;
+  quantization: Quantization;
 }
 
 /** Checks IndexOptions and fills in defaults. */
@@ -98,6 +115,7 @@ function resolveIndexOptions(options: IndexOptions): IndexParams {
     efConstruction: checkInt('efConstruction', options.efConstruction ?? 200, 1, MAX_EF),
     efSearch: checkInt('efSearch', options.efSearch ?? 64, 1, MAX_EF),
     seed: checkInt('seed', options.seed ?? 42, 0, 0xffffffff),
+    quantization: checkOneOf('quantization', options.quantization ?? 'f32', QUANTIZATIONS),
   };
 }
 
@@ -106,7 +124,8 @@ function resolveIndexOptions(options: IndexOptions): IndexParams {
 export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   const params = resolveIndexOptions(options);
   return rt.run('createIndex', () => {
-    const handle = rt.exports.indexCreate(params.dim, METRICS.indexOf(params.metric), params.M, params.efConstruction, params.seed);
+    const handle = rt.exports.indexCreate(params.dim, METRICS.indexOf(params.metric), params.M, params.efConstruction, params.seed,
+      QUANTIZATIONS.indexOf(params.quantization));
     if (handle === 0) throw rt.budgetError('createIndex');
     return new VectorIndex(rt, handle, params);
   });
@@ -133,6 +152,7 @@ function loadedIndex(rt: Runtime, loader: SnapshotLoader): VectorIndex {
   const u32 = (offset: number): number => header.getUint32(offset, true);
   return new VectorIndex(rt, handle, {
     dim: u32(12), metric: METRICS[u32(16)], M: u32(20), efConstruction: u32(24), efSearch: u32(28), seed: u32(32),
+    quantization: QUANTIZATIONS[u32(60)],
   });
 }
 
@@ -188,6 +208,8 @@ export class VectorIndex extends EngineObject {
   readonly efConstruction: number;
   /** Seed of the level generator. */
   readonly seed: number;
+  /** Stored form of the vectors ('f32', 'f16' or 'i8'). */
+  readonly quantization: Quantization;
   /** @internal The operations since each save, for the next one's log (src/persist/journal.ts). */
   readonly journal = new IndexJournal();
   private ef: number;
@@ -202,6 +224,7 @@ export class VectorIndex extends EngineObject {
     this.M = params.M;
     this.efConstruction = params.efConstruction;
     this.seed = params.seed;
+    this.quantization = params.quantization;
     this.ef = params.efSearch;
   }
 
@@ -490,7 +513,11 @@ export class VectorIndex extends EngineObject {
     return this.call('has', () => this.rt.exports.indexVector(this.handle, id) !== 0);
   }
 
-  /** A copy of the stored vector of `id` (unit length under cosine), or undefined. Cost: O(dim). */
+  /**
+   * A copy of the stored vector of `id` (unit length under cosine), or undefined. Under 'f16'
+   * and 'i8' that is the stored form decoded: within half an f16 step, or half the vector's
+   * int8 step (max|x| / 254), of each value given (normalized first under cosine). Cost: O(dim).
+   */
   get(id: number): Float32Array | undefined {
     checkId(id);
     return this.call('get', () => {
@@ -505,7 +532,7 @@ export class VectorIndex extends EngineObject {
    * the level generator's state included), vectors, links, ids, tombstones and a CRC-32
    * (format in docs/format.md). A loaded index answers every query exactly as this one and
    * grows the same graph from the same adds. Cost: O(size), about (dim + 2M + 4) * 4 bytes per
-   * slot.
+   * slot under 'f32' (EXIX version 1), 2 dim (f16) or dim + 8 (i8) for the vector (version 2).
    */
   serialize(): Uint8Array {
     return this.call('serialize', () => {

@@ -71,6 +71,20 @@ describe.each(BUILDS)('index.compact() (simd %s)', (simd) => {
     }
   });
 
+  test.each(['f16', 'i8'] as const)('quantization %s: the same ids and decoded vectors, every live id reachable, snapshots equal', (quantization) => {
+    const index = e.createIndex({ dim: 12, metric: 'l2', quantization, seed: 3 });
+    const live = churn(index, 71, 3000, 900, 0.4);
+    const vectors = vectorsOf(index);
+    index.compact();
+    expect(index.quantization).toBe(quantization);
+    expect(vectorsOf(index)).toEqual(vectors);
+    expectAllReachable(index, live);
+    expect(digest(e.loadIndex(index.serialize()))).toBe(digest(index));
+    churn(index, 72, 300, 900, 0.4, live);
+    expectAllReachable(index, live);
+    index.dispose();
+  });
+
   test('98% of 5,000 SIFT vectors removed: the memory comes back to what the 100 left need, and answers stay exact', async () => {
     /** Bytes an index of `ids` takes in an engine of its own (after a search, so its scratch exists), and the index. */
     const build = async (ids: number[], removed: number[]) => {

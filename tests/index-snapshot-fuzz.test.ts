@@ -47,7 +47,10 @@ function firstNode(l: Layout, test: (i: number) => boolean): number {
 
 /** Structurally bad snapshots with a valid checksum: name -> edit. */
 const badEdits: Array<[string, (v: DataView, l: Layout) => void]> = [
-  ['version 2', (v) => v.setUint32(4, 2, true)],
+  ['version 3', (v) => v.setUint32(4, 3, true)],
+  // Version 2 sizes the vectors by the quantization at offset 60: an f32 snapshot relabelled i8 announces other lengths.
+  ['version 2 relabelled i8', (v) => { v.setUint32(4, 2, true); v.setUint32(60, 2, true); }],
+  ['version 2, unknown quantization', (v) => { v.setUint32(4, 2, true); v.setUint32(60, 3, true); }],
   ['kind 2', (v) => v.setUint32(8, 2, true)],
   ['dim 0', (v) => v.setUint32(12, 0, true)],
   ['dim 13 (a padding float is then data)', (v) => v.setUint32(12, 13, true)],
@@ -68,7 +71,7 @@ const badEdits: Array<[string, (v: DataView, l: Layout) => void]> = [
   ['maxLevel 32', (v) => v.setUint32(48, 32, true)],
   ['upperUsed 0', (v) => v.setUint32(52, 0, true)],
   ['reuseHint past the tombstones', (v, l) => v.setUint32(56, Math.ceil(l.count / 32), true)],
-  ['reserved word set', (v) => v.setUint32(60, 1, true)],
+  ['quantization word set in version 1', (v) => v.setUint32(60, 1, true)],
   ['generator state 0', (v) => v.setBigUint64(64, 0n, true)],
   ['reserved tail set', (v) => v.setUint8(79, 1)],
   ['a NaN component', (v, l) => v.setFloat32(l.vectors + 4 * 3, NaN, true)],

@@ -194,3 +194,15 @@ test('documentBytes reports the host memory the documents hold', async () => {
   expect(vs.engine!.usedBytes).toBeGreaterThan(0);
   vs.dispose();
 });
+
+test('the quantization option reaches the index, and an i8 store still finds what brute force finds', async () => {
+  const vs = await ElexVectorStore.fromTexts(corpus.texts, corpus.metadatas, corpus.embeddings, { budgetBytes: 32 << 20, quantization: 'i8' });
+  expect(vs.index!.quantization).toBe('i8');
+  let sum = 0;
+  for (let q = 0; q < Q; q++) {
+    const found = await vs.similaritySearch(`query ${q}`, K);
+    sum += overlap(contents(found), bruteForce(`query ${q}`, K));
+  }
+  expect(sum / Q).toBeGreaterThanOrEqual(0.9);
+  vs.dispose();
+});

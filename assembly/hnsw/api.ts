@@ -3,7 +3,6 @@
 
 import {
   Index, indexAlloc, reserveCapacity, indexFree, indexClear, vectorAt, labelAt, isTombstoned, ensureSearchScratch,
-  METRIC_COSINE,
 } from "./graph";
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
@@ -13,7 +12,7 @@ import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../idmap";
 import { arenaBegin, arenaEnd } from "../alloc";
 import { stagingReserve, SLOT_OUT } from "../staging";
-import { normalize } from "../simd";
+import { decodedRow, prepareInputQuery } from "./codes";
 
 const STATUS_OK: i32 = 0;
 const STATUS_BUDGET: i32 = -1;
@@ -23,9 +22,12 @@ const LARGE_BATCH: u32 = 4096;
   return changetype<Index>(h);
 }
 
-/** Creates an empty index; returns its handle, or 0 over budget. metric: 0 cosine, 1 l2, 2 dot. */
-export function indexCreate(dim: i32, metric: i32, M: i32, efConstruction: i32, seed: u32): usize {
-  return changetype<usize>(indexAlloc(dim, metric, M, efConstruction, seed));
+/**
+ * Creates an empty index; returns its handle, or 0 over budget. metric: 0 cosine, 1 l2, 2 dot;
+ * quant: 0 f32, 1 f16, 2 i8 (the stored form of the vectors, vector-form.ts).
+ */
+export function indexCreate(dim: i32, metric: i32, M: i32, efConstruction: i32, seed: u32, quant: i32): usize {
+  return changetype<usize>(indexAlloc(dim, metric, M, efConstruction, seed, quant));
 }
 
 /** Frees an index and all its blocks. */
@@ -148,8 +150,7 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
  */
 export function indexSearch(h: usize, k: u32, ef: u32, filtered: bool, out: usize): u32 {
   const idx = asIndex(h);
-  if (idx.metric == METRIC_COSINE) normalize(idx.input, idx.dim);
-  return searchKnn(idx, idx.input, k, ef, filtered ? MODE_FILTER : MODE_QUERY, out);
+  return searchKnn(idx, prepareInputQuery(idx), k, ef, filtered ? MODE_FILTER : MODE_QUERY, out);
 }
 
 /**
@@ -173,12 +174,15 @@ export function indexRemove(h: usize, id: u32): i32 {
   return removeId(asIndex(h), id) ? 1 : 0;
 }
 
-/** Address of id's stored row (stride floats), or 0 when absent or removed. */
+/**
+ * Address of id's stored vector as dim floats (f16 and i8: decoded into the input row, valid
+ * until the next call), or 0 when absent or removed. Cost: O(1), O(dim) to decode.
+ */
 export function indexVector(h: usize, id: u32): usize {
   const idx = asIndex(h);
   const node = mapGet(idx.map, idx.mapCap, id);
   if (node < 0 || isTombstoned(idx, <u32>node)) return 0;
-  return vectorAt(idx, <u32>node);
+  return decodedRow(idx, vectorAt(idx, <u32>node));
 }
 
 /**

@@ -38,7 +38,8 @@ import {
   Index, isTombstoned, levelOf, linksAt, vectorAt, labelAt, setLabel, upperAtOf, setUpperAt, upperWords,
   inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, indexClear,
 } from "./graph";
-import { distance, greedyClosest, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
+import { greedyClosest, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
+import { prepareNodeQuery, queryDistance, rowDistance } from "./codes";
 import { chooseFrom } from "./repair";
 import { countInDegrees } from "./indegree";
 
@@ -170,7 +171,7 @@ function keepLiveMembers(idx: Index, n: u32, links: usize): u32 {
     if (isTombstoned(idx, x)) continue;
     store<u16>(visitTagAt(idx, x), epoch);
     const e = idx.pruned + (<usize>stay << 3);
-    store<f32>(e, distance(idx, v, vectorAt(idx, x)));
+    store<f32>(e, rowDistance(idx, v, vectorAt(idx, x)));
     store<u32>(e, x, 4);
     stay++;
   }
@@ -221,9 +222,9 @@ function collectHops(idx: Index, n: u32, l: i32, epoch: u16, twice: bool, size: 
  * n, its `stay` kept members or already in the set; returns the new size.
  */
 function addSearched(idx: Index, n: u32, l: i32, size: u32, stay: u32): u32 {
-  const q = vectorAt(idx, n);
+  const q = prepareNodeQuery(idx, n);
   let ep = <u32>idx.entry;
-  let d = distance(idx, q, vectorAt(idx, ep));
+  let d = queryDistance(idx, q, vectorAt(idx, ep));
   for (let level = idx.maxLevel; level > l; level--) {
     ep = greedyClosest(idx, q, ep, d, level);
     d = lastGreedyDist();
@@ -276,9 +277,9 @@ function orderBreadthFirst(idx: Index, live: u32): void {
  * walked, so whatever it drops is placed later). Cost: one search.
  */
 function linkOrphan(idx: Index, o: u32): void {
-  const q = vectorAt(idx, o);
+  const q = prepareNodeQuery(idx, o);
   const ep = <u32>idx.entry;
-  const found = searchLayer(idx, q, ep, distance(idx, q, vectorAt(idx, ep)), <u32>idx.efConstruction, 0, MODE_QUERY, o);
+  const found = searchLayer(idx, q, ep, queryDistance(idx, q, vectorAt(idx, ep)), <u32>idx.efConstruction, 0, MODE_QUERY, o);
   heapDrainAscending(idx.results, found, idx.sorted);
   let nearest = ep;
   for (let i: u32 = 0; i < found; i++) {
@@ -322,7 +323,7 @@ function farthestIn(idx: Index, n: u32, links: usize): usize {
   let farDist: f32 = -Infinity;
   for (let j: u32 = 1; j <= count; j++) {
     const p = links + (<usize>j << 2);
-    const d = distance(idx, v, vectorAt(idx, load<u32>(p)));
+    const d = rowDistance(idx, v, vectorAt(idx, load<u32>(p)));
     if (d > farDist) {
       farDist = d;
       at = p;
@@ -419,4 +420,5 @@ function rebuild(idx: Index, live: u32): void {
   countInDegrees(idx);
   clearVisitTags(idx);
   idx.epoch = 0;
+  idx.decodedAt = 0;   // the f16 row cache names an address whose record may have moved
 }

@@ -10,8 +10,12 @@
 //     +20 SEG      u16 visitTag[SEG]   visit epoch of the last search that reached n
 //     +sideBytes   record[...]         (sideBytes = 22 SEG rounded up to 16)
 //   record    recordBytes each, a multiple of 16, 16-byte aligned for v128.load:
-//     +0           u32 count, u32 links[M0], zero pad to a multiple of 16 bytes (linkBytes)
-//     +linkBytes   f32 vector[stride]  (stride = dim padded to 4, zero tail; unit length under cosine)
+//     +0           u32 count, u32 links[M0], zero pad (to linkBytes)
+//     +linkBytes   the vector part (vector-form.ts; unit length under cosine before encoding):
+//                  f32: f32 vector[stride] (stride = dim padded to 4, zero tail), linkBytes a
+//                  multiple of 16; f16: u16 codes[dim padded to 8], linkBytes a multiple of 16;
+//                  i8: f32 scale, f32 sqnorm, i8 codes[dim padded to 16], linkBytes + 8 a
+//                  multiple of 16 (the codes are aligned, the parameters sit in the links' pad)
 //   tombs     1 bit per node, flat: set = removed (still used to navigate, never returned)
 //   upper     u32 words: word 0 unused; a record is [level][count, M ids] x level (layers 1..level)
 //   map       open-addressing id -> node (idmap.ts); every node's label is in it
@@ -19,7 +23,12 @@
 //             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each;
 //             fresh: M0 (u32 node, u32 vector address) pairs, the unvisited neighbours of the
 //             node a search expands
-//   input     f32[stride]  the vector being added or searched
+//   input     f32[codeDims]  the query searched (f16: also a node's decoded vector while it
+//             is linked; f32 staging of a row being encoded), zero past dim
+//   query     i8: prepareI8Query's form of the query or of the node being linked (its scale and
+//             squared norm in queryScale, queryNorm); codes: the query's int8 codes
+//   decoded   f16: f32[codeDims], the decoded vector part at decodedAt (0: none), for distances
+//             between two stored rows
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
 //   trace     u32 words: the neighbours each item of a traced batch chose (trace.ts)
 //   around    u32 words: the candidate sets of a replaced node's repair (repair.ts)
@@ -35,6 +44,8 @@
 
 import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave, arenaShrink } from "../alloc";
 import { mapCapacityFor, mapRehashed } from "../idmap";
+import { QUANT_F16, QUANT_I8, I8_PARAM_BYTES, codeDimsFor, vectorBytesFor } from "./vector-form";
+import { preparedI8Bytes } from "../quant/i8";
 
 export const METRIC_COSINE: i32 = 0;
 export const METRIC_L2: i32 = 1;
@@ -95,6 +106,15 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   around: usize;
   aroundCap: u32;
   dropped: usize;
+  quant: i32;
+  codeDims: i32;
+  vectorBytes: u32;
+  query: usize;
+  codes: usize;
+  queryScale: f32;
+  queryNorm: f32;
+  decoded: usize;
+  decodedAt: usize;
 }
 
 /** Address of segment s (s < segCount). */
@@ -112,7 +132,7 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   return <usize>(n & ((<u32>1 << idx.segShift) - 1));
 }
 
-/** Address of node n's level-0 record: [count, links x M0][vector]. */
+/** Address of node n's level-0 record: [count, links x M0][vector part]. */
 @inline export function recordAt(idx: Index, n: u32): usize {
   return segmentOf(idx, n) + <usize>idx.sideBytes + slotOf(idx, n) * <usize>idx.recordBytes;
 }
@@ -181,8 +201,10 @@ export function setTombstone(idx: Index, n: u32, on: bool): void {
 
 /** Sets the record geometry: linkBytes, recordBytes, and the segment size that keeps a segment's records within the target. */
 function setGeometry(idx: Index): void {
-  idx.linkBytes = ((<u32>(1 + idx.M0) << 2) + 15) & ~15;
-  idx.recordBytes = idx.linkBytes + (<u32>idx.stride << 2);
+  const lists = <u32>(1 + idx.M0) << 2;
+  idx.vectorBytes = vectorBytesFor(idx.dim, idx.quant);
+  idx.linkBytes = idx.quant == QUANT_I8 ? ((lists + I8_PARAM_BYTES + 15) & ~15) - I8_PARAM_BYTES : (lists + 15) & ~15;
+  idx.recordBytes = idx.linkBytes + idx.vectorBytes;
   let target = <u64>arenaLimit() >> 6;
   if (target > MAX_SEGMENT_TARGET) target = MAX_SEGMENT_TARGET;
   if (target < MIN_SEGMENT_TARGET) target = MIN_SEGMENT_TARGET;
@@ -192,8 +214,11 @@ function setGeometry(idx: Index): void {
   idx.sideBytes = ((<u32>22 << shift) + 15) & ~15;
 }
 
-/** Allocates a header and its fixed scratch. Returns 0 when the budget does not allow it. */
-export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, seed: u32): Index {
+/**
+ * Allocates a header and its fixed scratch (quant: vector-form.ts). Returns 0 when the budget
+ * does not allow it.
+ */
+export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, seed: u32, quant: i32): Index {
   const ptr = arenaAlloc(offsetof<Index>());
   if (ptr == 0) return changetype<Index>(0);
   memory.fill(ptr, 0, offsetof<Index>());
@@ -208,23 +233,39 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
   idx.rng = (<u64>seed << 32) ^ 0x9E3779B97F4A7C15;
   idx.entry = -1;
   idx.epoch = 0;
+  idx.quant = quant;
+  idx.codeDims = codeDimsFor(dim, quant);
   setGeometry(idx);
   const entryBytes = <u32>(idx.M0 + 1) << 3;
   idx.chosen = arenaAlloc(entryBytes);
   idx.pruned = arenaAlloc(entryBytes);
   idx.fresh = arenaAlloc(<u32>idx.M0 << 3);
-  idx.input = arenaAlloc(<u32>idx.stride << 2);
+  idx.input = arenaAlloc(<u32>idx.codeDims << 2);
   idx.upper = arenaAlloc(64);
   idx.dropped = arenaAlloc(<u32>idx.M0 << 2);
   if (idx.chosen == 0 || idx.pruned == 0 || idx.fresh == 0 || idx.input == 0 || idx.upper == 0 || idx.dropped == 0 ||
-      !ensureSearchScratch(idx, <u32>efConstruction)) {
+      !allocQuantScratch(idx) || !ensureSearchScratch(idx, <u32>efConstruction)) {
     indexFree(idx);
     return changetype<Index>(0);
   }
-  memory.fill(idx.input, 0, <usize>idx.stride << 2);
+  memory.fill(idx.input, 0, <usize>idx.codeDims << 2);
   idx.upperUsed = 1;
   idx.upperCap = 16;
   return idx;
+}
+
+/** Allocates the scratch a quantization needs (the header's query, codes, decoded); f32 needs none. */
+function allocQuantScratch(idx: Index): bool {
+  if (idx.quant == QUANT_I8) {
+    idx.query = arenaAlloc(<u32>preparedI8Bytes(idx.codeDims));
+    idx.codes = arenaAlloc(<u32>idx.codeDims);
+    return idx.query != 0 && idx.codes != 0;
+  }
+  if (idx.quant == QUANT_F16) {
+    idx.decoded = arenaAlloc(<u32>idx.codeDims << 2);
+    return idx.decoded != 0;
+  }
+  return true;
 }
 
 /** Frees every block of an index and its header. */
@@ -246,6 +287,9 @@ export function indexFree(idx: Index): void {
   arenaFree(idx.trace);
   arenaFree(idx.around);
   arenaFree(idx.dropped);
+  arenaFree(idx.query);
+  arenaFree(idx.codes);
+  arenaFree(idx.decoded);
   arenaFree(changetype<usize>(idx));
 }
 
@@ -282,6 +326,7 @@ export function indexClear(idx: Index, seed: u32): void {
   idx.entry = -1;
   idx.maxLevel = 0;
   idx.reuseHint = 0;
+  idx.decodedAt = 0;
   idx.rng = (<u64>seed << 32) ^ 0x9E3779B97F4A7C15;
 }
 

@@ -12,7 +12,7 @@
 
 import { heapPush, heapDrainAscending } from "../heap";
 import { Index, inDegreeAt, linksAt, vectorAt } from "./graph";
-import { distance } from "./search";
+import { rowDistance } from "./codes";
 
 /** Recounts every node's in-degree from the layer-0 lists (after a load). Cost: O(n * M0). */
 export function countInDegrees(idx: Index): void {
@@ -73,7 +73,7 @@ function rescue(idx: Index, x: u32): void {
   let size: u32 = 0;
   for (let j: u32 = 1; j <= count; j++) {
     const y = load<u32>(links + (<usize>j << 2));
-    size = heapPush(idx.results, size, distance(idx, xv, vectorAt(idx, y)), y);
+    size = heapPush(idx.results, size, rowDistance(idx, xv, vectorAt(idx, y)), y);
   }
   heapDrainAscending(idx.results, size, idx.sorted);
   for (let i: u32 = 0; i < size; i++) {
@@ -95,7 +95,7 @@ function adoptInto(idx: Index, y: u32, x: u32): bool {
   for (let j: u32 = 1; j <= count; j++) {
     const z = load<u32>(links + (<usize>j << 2));
     if (load<u32>(inDegreeAt(idx, z)) < 2) continue;
-    const d = distance(idx, yv, vectorAt(idx, z));
+    const d = rowDistance(idx, yv, vectorAt(idx, z));
     if (d > farDist) {
       farDist = d;
       far = j;

@@ -17,17 +17,17 @@
 
 import { arenaEnd, arenaFree } from "../alloc";
 import { mapGet, mapSet, mapDelete } from "../idmap";
-import { normalize } from "../simd";
 import { heapPush, heapDrainAscending } from "../heap";
 import {
-  Index, METRIC_COSINE, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
+  Index, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
   beginIndexChange, setLabel, setUpperAt,
 } from "./graph";
-import { distance, greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
+import { greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
 import { ensureRepairScratch, repairFromTrace, repairNeighbours } from "./repair";
 import { appendLink, relist } from "./indegree";
+import { prepareNodeQuery, queryDistance, rowDistance, storeRow } from "./codes";
 
 /**
  * Draws levels for the n ids at idsPtr and reserves room for all of them, and, when traceRows
@@ -149,10 +149,7 @@ function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
     setTombstone(idx, <u32>node, false);
     mapSet(idx.map, idx.mapCap, id, <u32>node);
   }
-  const row = vectorAt(idx, <u32>node);
-  memory.copy(row, vec, <usize>idx.dim << 2);
-  memory.fill(row + (<usize>idx.dim << 2), 0, <usize>(idx.stride - idx.dim) << 2);
-  if (idx.metric == METRIC_COSINE) normalize(row, idx.dim);
+  storeRow(idx, vectorAt(idx, <u32>node), vec);
   placedOverOld = replaced;
   return <u32>node;
 }
@@ -169,9 +166,9 @@ function connect(idx: Index, n: u32, record: usize): void {
     return;
   }
   if (idx.count == 1) return;
-  const q = vectorAt(idx, n);
+  const q = prepareNodeQuery(idx, n);
   let ep = <u32>idx.entry;
-  let d = distance(idx, q, vectorAt(idx, ep));
+  let d = queryDistance(idx, q, vectorAt(idx, ep));
   for (let l = idx.maxLevel; l > level; l--) {
     ep = greedyClosest(idx, q, ep, d, l);
     d = lastGreedyDist();
@@ -252,7 +249,7 @@ export function selectNeighbours(idx: Index, sorted: usize, count: u32, max: u32
     let good = true;
     for (let j: u32 = 0; j < kept; j++) {
       const r = load<u32>(out + (<usize>j << 3), 4);
-      if (distance(idx, v, vectorAt(idx, r)) < de) {
+      if (rowDistance(idx, v, vectorAt(idx, r)) < de) {
         good = false;
         break;
       }
@@ -288,7 +285,7 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
   let size = heapPush(idx.results, 0, dist, n);
   for (let j: u32 = 1; j <= count; j++) {
     const other = load<u32>(links + (<usize>j << 2));
-    size = heapPush(idx.results, size, distance(idx, cv, vectorAt(idx, other)), other);
+    size = heapPush(idx.results, size, rowDistance(idx, cv, vectorAt(idx, other)), other);
   }
   heapDrainAscending(idx.results, size, idx.sorted);
   const kept = selectNeighbours(idx, idx.sorted, size, max, idx.pruned);

@@ -15,7 +15,7 @@
 import { arenaGrow } from "../alloc";
 import { heapPush, heapPop, heapDrainAscending } from "../heap";
 import { Index, levelOf, linksAt, vectorAt } from "./graph";
-import { distance } from "./search";
+import { rowDistance } from "./codes";
 import { selectNeighbours, writePruned } from "./insert";
 import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
@@ -134,7 +134,7 @@ export function chooseFrom(idx: Index, nb: u32, set: usize, size: u32, max: u32,
   for (let i: u32 = 0; i < size; i++) {
     const c = load<u32>(set + (<usize>i << 2));
     if (c == nb) continue;
-    found = heapPush(idx.results, found, distance(idx, v, vectorAt(idx, c)), c);
+    found = heapPush(idx.results, found, rowDistance(idx, v, vectorAt(idx, c)), c);
     if (found > keep) found = heapPop(idx.results, found);
   }
   heapDrainAscending(idx.results, found, idx.sorted);

@@ -10,10 +10,10 @@
 // being linked; for a query, live nodes only, and with a filter, only ids the host's predicate
 // accepts (checked during the walk, so rejected nodes still guide it). Nothing here allocates.
 
-import { dot, l2sq } from "../simd";
 import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../heap";
-import { Index, METRIC_L2, VISIT_TAGS_AT, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
+import { Index, VISIT_TAGS_AT, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
 import { candPush, candPop, candTop } from "./candidates";
+import { queryDistance, scoreRow } from "./codes";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
@@ -22,12 +22,6 @@ export const MODE_FILTER: i32 = 2;
 /** The host's predicate on ids, called only in MODE_FILTER. */
 @external("env", "filterAccept")
 declare function filterAccept(id: u32): bool;
-
-/** Distance between rows a and b of the index's metric (cosine rows are unit length). */
-@inline export function distance(idx: Index, a: usize, b: usize): f32 {
-  if (idx.metric == METRIC_L2) return l2sq(a, b, idx.stride);
-  return <f32>1 - dot(a, b, idx.stride);
-}
 
 /** Starts a new visit epoch; clears the visit tags when the u16 counter wraps. */
 export function nextEpoch(idx: Index): u32 {
@@ -49,7 +43,8 @@ export function nextEpoch(idx: Index): u32 {
 let greedyDist: f32 = 0;
 
 /**
- * Walks `level` from ep (at distance epDist from q) to the closest node it can reach greedily.
+ * Walks `level` from ep (at distance epDist from q, a query prepared as codes.ts says) to the
+ * closest node it can reach greedily.
  * Returns that node; its distance is left in greedyDist. Cost: O(steps * links).
  */
 export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level: i32): u32 {
@@ -62,7 +57,7 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
     const n = load<u32>(links);
     for (let j: u32 = 1; j <= n; j++) {
       const nb = load<u32>(links + (<usize>j << 2));
-      const d = distance(idx, q, vectorAt(idx, nb));
+      const d = queryDistance(idx, q, vectorAt(idx, nb));
       if (d < bestDist) {
         bestDist = d;
         best = nb;
@@ -81,12 +76,6 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
 
 /** Where searchLayer leaves the words it touched ahead of use (so the loads are not dropped). */
 let touchSink: u32 = 0;
-
-/** Distance between rows a and b of `stride` floats under `metric` (cosine rows are unit length). */
-@inline function score(metric: i32, stride: i32, a: usize, b: usize): f32 {
-  if (metric == METRIC_L2) return l2sq(a, b, stride);
-  return <f32>1 - dot(a, b, stride);
-}
 
 /**
  * Best-first search of one layer from ep, keeping the ef best accepted nodes in idx.results.
@@ -110,8 +99,11 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const recordBytes = <usize>idx.recordBytes;
   const vectorOffset = <usize>idx.sideBytes + <usize>idx.linkBytes;
   const metric = idx.metric;
-  const stride = idx.stride;
-  const vectorBytes = <usize>stride << 2;
+  const quant = idx.quant;
+  const dims = idx.codeDims;
+  const qs = idx.queryScale;
+  const qn = idx.queryNorm;
+  const vectorBytes = <usize>idx.vectorBytes;
   const top = candTop(table, shift);
   let touched: u32 = 0;
   store<u16>(visitTagAt(idx, ep), epoch);
@@ -147,7 +139,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
     for (let j: u32 = 0; j < n; j++) {
       const e = fresh + (<usize>j << 3);
       const nb = load<u32>(e);
-      const dn = score(metric, stride, q, <usize>load<u32>(e, 4));
+      const dn = scoreRow(quant, metric, dims, q, qs, qn, <usize>load<u32>(e, 4));
       if (resSize < ef || dn < heapTopKey(res)) {
         candSize = candPush(table, shift, top, candSize, dn, nb);
         if (accepts(idx, nb, mode, exclude)) {
@@ -162,14 +154,14 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
 }
 
 /**
- * k nearest accepted nodes to q (a padded row): descends from the entry point, searches layer 0
+ * k nearest accepted nodes to q (prepared as codes.ts says): descends from the entry point, searches layer 0
  * with max(ef, k), and writes min(k, found) (f32 distance, u32 label) pairs, nearest first, to
  * out. Returns how many it wrote. The caller has sized the scratch for max(ef, k).
  */
 export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out: usize): u32 {
   if (idx.entry < 0 || k == 0) return 0;
   let ep = <u32>idx.entry;
-  let d = distance(idx, q, vectorAt(idx, ep));
+  let d = queryDistance(idx, q, vectorAt(idx, ep));
   for (let level = idx.maxLevel; level > 0; level--) {
     ep = greedyClosest(idx, q, ep, d, level);
     d = greedyDist;

@@ -1,9 +1,10 @@
 // Index snapshots: the bytes `index.serialize()` returns and `engine.loadIndex` takes.
-// Little-endian; n = count, S = stride (dim padded to 4), M0 = 2M, T = ceil(n / 32).
+// Little-endian; n = count, V = bytes of a vector part (vector-form.ts: 4 * (dim padded to 4)
+// for f32), M0 = 2M, T = ceil(n / 32).
 //
 //   off  size  field
 //   0    4     magic "EXIX" (45 58 49 58)
-//   4    4     u32 format version (1)
+//   4    4     u32 format version: 1 (f32 indexes, written), 2 (any quantization, written by f16/i8)
 //   8    4     u32 kind (1 = HNSW over flat blocks)
 //   12   4     u32 dim                1..65536
 //   16   4     u32 metric             0 cosine, 1 l2, 2 dot
@@ -17,10 +18,11 @@
 //   48   4     u32 maxLevel           0..31, the entry's level and the highest of all nodes
 //   52   4     u32 upperUsed          words of the upper block in use, word 0 included (>= 1)
 //   56   4     u32 reuseHint          tombstone word where slot reuse looks first (< T, or 0)
-//   60   4     reserved, zero
+//   60   4     u32 quantization       0 f32, 1 f16, 2 i8 (version 2; reserved, zero in version 1)
 //   64   8     u64 level PRNG state   non-zero
 //   72   8     reserved, zero
-//   80         f32 vectors[n * S]          rows as stored (unit length under cosine), zero padding
+//   80         vectors[n * V]              vector parts as stored (vector-form.ts; f32 rows unit
+//                                          length under cosine), zero padding
 //              u32 links0[n * (1 + M0)]    [count <= M0, targets < n, zero tail] per node
 //              u32 upperAt[n]              0, or the word offset of the node's upper record
 //              u32 upper[upperUsed - 1]    words 1.. of the upper block: records [level][count,
@@ -48,9 +50,12 @@ import {
   Index, indexAlloc, indexFree, reserveCapacity, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,
 } from "./graph";
 import { countInDegrees } from "./indegree";
+import { QUANT_F32, QUANT_I8, vectorBytesFor } from "./vector-form";
+import { validStoredRow } from "./codes";
 
 const MAGIC: u32 = 0x58495845;
-const VERSION: u32 = 1;
+const VERSION_F32: u32 = 1;
+const VERSION_QUANT: u32 = 2;
 const KIND_HNSW: u32 = 1;
 const HEADER: usize = 80;
 const MAX_DIM: u32 = 65536;
@@ -61,7 +66,7 @@ const F32_MAX: f64 = 3.4028234663852886e38;
 /**
  * Shared with the host: the 80-byte header, then the layout of the index in memory, u32 words:
  * segment table address, segments, segment shift, side bytes, record bytes, link bytes (the
- * vector's offset in a record), address of upper word 1, tombstones address.
+ * vector part's offset in a record), address of upper word 1, tombstones address.
  */
 const LAYOUT_WORDS = 8;
 const info = memory.data(<i32>HEADER + LAYOUT_WORDS * 4, 16);
@@ -70,7 +75,7 @@ const info = memory.data(<i32>HEADER + LAYOUT_WORDS * 4, 16);
 function writeHeader(idx: Index, efSearch: u32, seed: u32, out: usize): void {
   memory.fill(out, 0, HEADER);
   store<u32>(out, MAGIC);
-  store<u32>(out, VERSION, 4);
+  store<u32>(out, idx.quant == QUANT_F32 ? VERSION_F32 : VERSION_QUANT, 4);
   store<u32>(out, KIND_HNSW, 8);
   store<u32>(out, <u32>idx.dim, 12);
   store<u32>(out, <u32>idx.metric, 16);
@@ -84,6 +89,7 @@ function writeHeader(idx: Index, efSearch: u32, seed: u32, out: usize): void {
   store<i32>(out, idx.maxLevel, 48);
   store<u32>(out, idx.upperUsed, 52);
   store<u32>(out, idx.reuseHint, 56);
+  store<u32>(out, <u32>idx.quant, 60);
   store<u64>(out, idx.rng, 64);
 }
 
@@ -115,10 +121,9 @@ export function snapshotArea(): usize {
   return info;
 }
 
-/** The byte length the header at p announces for n slots of dim floats, M links, upperUsed upper words. */
-function snapshotLength(n: u32, dim: u32, M: u32, upperUsed: u32): u64 {
-  const stride = <u64>((dim + 3) & ~3);
-  return <u64>HEADER + ((<u64>n * stride) << 2) + ((<u64>n * <u64>(1 + 2 * M)) << 2) + (<u64>n << 2) +
+/** The byte length a header announces for n slots of dim, quant, M links, upperUsed upper words. */
+function snapshotLength(n: u32, dim: u32, quant: i32, M: u32, upperUsed: u32): u64 {
+  return <u64>HEADER + <u64>n * <u64>vectorBytesFor(<i32>dim, quant) + ((<u64>n * <u64>(1 + 2 * M)) << 2) + (<u64>n << 2) +
     (<u64>(upperUsed - 1) << 2) + (<u64>n << 2) + (((<u64>n + 31) >> 5) << 2) + 4;
 }
 
@@ -127,7 +132,10 @@ function snapshotLength(n: u32, dim: u32, M: u32, upperUsed: u32): u64 {
  * consistent with each other (what can be checked before any section is read). Cost: O(1).
  */
 function validHeader(p: usize): bool {
-  if (load<u32>(p) != MAGIC || load<u32>(p, 4) != VERSION || load<u32>(p, 8) != KIND_HNSW) return false;
+  const version = load<u32>(p, 4);
+  if (load<u32>(p) != MAGIC || (version != VERSION_F32 && version != VERSION_QUANT) || load<u32>(p, 8) != KIND_HNSW) return false;
+  const quant = load<u32>(p, 60);
+  if (version == VERSION_F32 ? quant != 0 : quant > <u32>QUANT_I8) return false;
   const dim = load<u32>(p, 12);
   const M = load<u32>(p, 20);
   const efC = load<u32>(p, 24);
@@ -140,11 +148,11 @@ function validHeader(p: usize): bool {
   const reuseHint = load<u32>(p, 56);
   if (dim == 0 || dim > MAX_DIM || load<u32>(p, 16) > 2 || M < 2 || M > MAX_M ||
       efC == 0 || efC > MAX_EF || efS == 0 || efS > MAX_EF || upperUsed == 0) return false;
-  if (load<u32>(p, 60) != 0 || load<u64>(p, 64) == 0 || load<u64>(p, 72) != 0) return false;
+  if (load<u64>(p, 64) == 0 || load<u64>(p, 72) != 0) return false;
   if (deleted > n || maxLevel > <u32>MAX_LEVEL) return false;
   if (reuseHint != 0 && reuseHint >= (n + 31) >> 5) return false;
   if (n == 0 ? entry != -1 || maxLevel != 0 : entry < 0 || <u32>entry >= n) return false;
-  return snapshotLength(n, dim, M, upperUsed) <= 0xFFFFFFFF;
+  return snapshotLength(n, dim, <i32>quant, M, upperUsed) <= 0xFFFFFFFF;
 }
 
 /**
@@ -159,7 +167,7 @@ export function loadBegin(): usize {
   if (!validHeader(p)) return LOAD_CORRUPT;
   const n = load<u32>(p, 36);
   const upperUsed = load<u32>(p, 52);
-  const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32));
+  const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32), load<i32>(p, 60));
   if (changetype<usize>(idx) == 0) return LOAD_BUDGET;
   if (!reserveCapacity(idx, n) || !ensureUpper(idx, <u64>upperUsed - 1)) {
     indexFree(idx);
@@ -176,8 +184,17 @@ export function loadBegin(): usize {
   return changetype<usize>(idx);
 }
 
-/** Whether every row is finite with a float32 squared norm and zero padding. Cost: O(n * stride). */
+/**
+ * Whether every vector part is one the index could have stored: f32 rows finite with a float32
+ * squared norm and zero padding, f16/i8 as validStoredRow says. Cost: O(n * stride).
+ */
 function validVectors(idx: Index): bool {
+  if (idx.quant != QUANT_F32) {
+    for (let i: u32 = 0; i < idx.count; i++) {
+      if (!validStoredRow(idx, vectorAt(idx, i))) return false;
+    }
+    return true;
+  }
   const dim = <u32>idx.dim;
   const stride = <u32>idx.stride;
   for (let i: u32 = 0; i < idx.count; i++) {

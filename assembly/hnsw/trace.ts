@@ -22,7 +22,7 @@
 
 import { arenaFree, arenaGrow } from "../alloc";
 import { Index, levelOf, vectorAt } from "./graph";
-import { distance } from "./search";
+import { rowDistance } from "./codes";
 
 /** Words the trace of an item linking (and repairing) layers 0..level takes at most. */
 @inline export function traceWordsFor(idx: Index, level: i32): u64 {
@@ -146,7 +146,7 @@ export function readTracedLayer(idx: Index, n: u32, level: i32, tp: usize, end: 
     const c = load<u32>(tp + (<usize>(i + 1) << 2));
     if (c >= idx.count || c == n || levelOf(idx, c) < level) return -1;
     const e = idx.chosen + (<usize>i << 3);
-    store<f32>(e, distance(idx, q, vectorAt(idx, c)));
+    store<f32>(e, rowDistance(idx, q, vectorAt(idx, c)));
     store<u32>(e, c, 4);
   }
   return <i32>kept;

@@ -7,7 +7,9 @@
 // (reserve is a hint: segments are never copied, so both fit about the same; reserving the very
 // last slots sizes the id map for them, which a step-by-step fill near the budget does not). The full run fills
 // 500 MiB; --quick fills 32 MiB and extrapolates, and says so. efConstruction does not change the
-// memory layout, so the fills use 10 to be fast; M stays 16.
+// memory layout, so the fills use 10 to be fast; M stays 16. With --quantization, the bytes per
+// vector, the 48 MiB fill and the step-by-step 500 MiB fill run once per quantization (the reserve
+// fill, churn and agents with the first one), and a table sets them side by side.
 'use strict';
 const { Engine, MemoryStore, BudgetExceededError } = require('elex-wasm');
 const { progressBar, silent } = require('../lib/progress.js');
@@ -24,13 +26,16 @@ function vectors(rows, next) {
   return out;
 }
 
+/** The bytes of a 128-d vector's stored form alone (assembly/hnsw/vector-form.ts). */
+const STORED_BYTES = { f32: DIM * 4, f16: DIM * 2, i8: DIM + 8 };
+
 /** Bytes of usedBytes growth per vector over `count` vectors (M 16, efConstruction 200). */
-async function bytesPerVector(count) {
+async function bytesPerVector(count, quantization) {
   const engine = await Engine.create({ budgetBytes: 256 * MIB });
   const before = engine.usedBytes;
-  const index = engine.createIndex({ dim: DIM, metric: 'l2' });
+  const index = engine.createIndex({ dim: DIM, metric: 'l2', quantization });
   index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), vectors(count, rng(1)));
-  const out = { count, bytes: (engine.usedBytes - before) / count, vectorBytes: DIM * 4 };
+  const out = { count, bytes: (engine.usedBytes - before) / count, vectorBytes: STORED_BYTES[quantization] };
   engine.dispose();
   return out;
 }
@@ -83,9 +88,9 @@ async function churn(rounds, progress) {
 }
 
 /** A fresh `budgetMiB` engine with an empty index (M 16, efConstruction 10). */
-async function fillIndex(budgetMiB) {
+async function fillIndex(budgetMiB, quantization) {
   const engine = await Engine.create({ budgetBytes: budgetMiB * MIB });
-  return { engine, index: engine.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 10 }) };
+  return { engine, index: engine.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 10, quantization }) };
 }
 
 /**
@@ -93,12 +98,12 @@ async function fillIndex(budgetMiB) {
  * batches of `batch`, then 10x smaller ones after each failure down to 1, unless `firstFailure`
  * stops at the first one.
  */
-async function fill(budgetMiB, { reserve = 0, batch: first = 10000, firstFailure = false } = {}) {
-  const { engine, index } = await fillIndex(budgetMiB);
+async function fill(budgetMiB, { reserve = 0, batch: first = 10000, firstFailure = false, quantization = 'f32' } = {}) {
+  const { engine, index } = await fillIndex(budgetMiB, quantization);
   if (reserve) index.reserve(reserve);
   const block = vectors(first, rng(3));
   const guess = reserve || Math.round((budgetMiB * MIB) / 700);
-  const bar = progressBar(`memory fill ${budgetMiB} MiB${reserve ? ' after reserve' : ''}`, guess);
+  const bar = progressBar(`memory fill ${budgetMiB} MiB ${quantization}${reserve ? ' after reserve' : ''}`, guess);
   const t0 = performance.now();
   let count = 0;
   for (let batch = first; batch >= 1;) {
@@ -112,27 +117,32 @@ async function fill(budgetMiB, { reserve = 0, batch: first = 10000, firstFailure
     }
   }
   bar.done();
-  const out = { budgetBytes: budgetMiB * MIB, reserve, batch: first, count, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ms: performance.now() - t0 };
+  const out = { quantization, budgetBytes: budgetMiB * MIB, reserve, batch: first, count, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ms: performance.now() - t0 };
   engine.dispose();
   return out;
 }
 
 /** Runs the suite: { suite, params, results, table, notes }. */
-async function run({ quick = false, progress = silent } = {}) {
+async function run({ quick = false, quantizations = ['f32'], progress = silent } = {}) {
   const vectorsCount = quick ? 5000 : 20000;
-  progress.step(`bytes per vector (${vectorsCount} vectors)`);
-  const perVector = await bytesPerVector(vectorsCount);
+  const budgetMiB = quick ? 32 : 500;
+  const modes = [];
+  for (const quantization of quantizations) {
+    progress.step(`${quantization}: bytes per vector (${vectorsCount} vectors)`);
+    const perVector = await bytesPerVector(vectorsCount, quantization);
+    progress.step(`${quantization}: fill 48 MiB step by step in batches of 1,000 (to the first E_BUDGET)`);
+    const first = await fill(48, { batch: 1000, firstFailure: true, quantization });
+    progress.step(`${quantization}: fill ${budgetMiB} MiB step by step`);
+    const grown = await fill(budgetMiB, { quantization });
+    modes.push({ quantization, perVector, first, grown });
+  }
+  const [{ quantization: lead, perVector, first, grown }] = modes;
   progress.step('bytes per agent (100 agents)');
   const perAgent = await bytesPerAgent(100);
   const rounds = await churn(quick ? 3 : 8, progress);
-  progress.step('fill 48 MiB step by step in batches of 1,000 (to the first E_BUDGET)');
-  const first = await fill(48, { batch: 1000, firstFailure: true });
-  const budgetMiB = quick ? 32 : 500;
-  progress.step(`fill ${budgetMiB} MiB step by step`);
-  const grown = await fill(budgetMiB);
   const reserve = Math.floor(grown.count * 0.95);
-  progress.step(`fill ${budgetMiB} MiB after reserve(${reserve})`);
-  const fills = [grown, await fill(budgetMiB, { reserve })];
+  progress.step(`${lead}: fill ${budgetMiB} MiB after reserve(${reserve})`);
+  const fills = [grown, await fill(budgetMiB, { reserve, quantization: lead })];
   const scale = (n) => (quick ? Math.floor((n * 500) / 32) : n);
   const how = quick ? ' (extrapolated linearly from the 32 MiB fill)' : ' (measured)';
   const fillRows = fills.flatMap((f) => {
@@ -152,8 +162,9 @@ async function run({ quick = false, progress = silent } = {}) {
     ['48 MiB filled in batches of 1,000: reservedBytes / budget then', (first.reservedBytes / first.budgetBytes).toFixed(4)],
   ];
   const text = [
+    `Index figures with quantization ${lead}${modes.length > 1 ? ' (the others in the last table)' : ''}:\n`,
     table(['figure', 'value'], [
-      [`bytes per 128-d vector (usedBytes growth / ${perVector.count}; the floats alone are 512)`, perVector.bytes.toFixed(1)],
+      [`bytes per 128-d vector (usedBytes growth / ${perVector.count}; the stored vector alone is ${perVector.vectorBytes})`, perVector.bytes.toFixed(1)],
       ['bytes per agent, empty (8 actions, trajectory 1000)', perAgent.empty.toFixed(0)],
       ['bytes per agent with 100 states', perAgent.with100States.toFixed(0)],
       ...firstRows,
@@ -163,12 +174,19 @@ async function run({ quick = false, progress = silent } = {}) {
     table(['round', 'live vectors', 'usedBytes', 'reservedBytes', 'reserved / used'],
       rounds.map((r) => [r.round, r.live, r.usedBytes, r.reservedBytes, r.ratio.toFixed(4)])),
     '\nOne run, no range: the byte and vector counts come out the same on every run (same seeds, same allocations); fill times are single timings.',
+    ...(modes.length > 1 || lead !== 'f32' ? [
+      '\nPer quantization (128-d, l2, M 16):\n',
+      table(['quantization', 'stored vector bytes', 'bytes per vector (all in)', '48 MiB: used / budget at the first E_BUDGET', `vectors in 500 MiB, step by step${quick ? ' (extrapolated)' : ''}`],
+        modes.map((m) => [m.quantization, m.perVector.vectorBytes, m.perVector.bytes.toFixed(1), (m.first.usedBytes / m.first.budgetBytes).toFixed(4), scale(m.grown.count)])),
+    ] : []),
   ].join('\n');
   const notes = [
     `A 48 MiB engine filled step by step has ${(100 * first.usedBytes / first.budgetBytes).toFixed(1)}% of its budget in use at the first E_BUDGET (issue 12's bar: >= 95%).`,
     `Vectors that fit in 500 MiB: ${fits500} growing step by step, ${scale(fills[1].count)} after reserve (${quick ? 'extrapolated from 32 MiB fills' : 'measured by filling'}; issue 12's bar: >= 700,000 without reserve).`,
   ];
-  return { suite: 'memory', params: { dim: DIM, quick }, results: { perVector, perAgent, churn: rounds, firstBudget48: first, fills, fits500, fits500Measured: !quick }, table: text, notes };
+  notes.push(...modes.slice(1).map((m) => `${m.quantization}: ${m.perVector.bytes.toFixed(1)} bytes per vector; ${scale(m.grown.count)} vectors fit in 500 MiB step by step${quick ? ' (extrapolated)' : ''}.`));
+  const perMode = modes.map((m) => ({ quantization: m.quantization, perVector: m.perVector, firstBudget48: m.first, grown: m.grown, fits500: scale(m.grown.count) }));
+  return { suite: 'memory', params: { dim: DIM, quick, quantizations }, results: { perVector, perAgent, churn: rounds, firstBudget48: first, fills, fits500, fits500Measured: !quick, perMode }, table: text, notes };
 }
 
 module.exports = { run };

@@ -3,7 +3,7 @@
 // at a time), latency, build time, memory, and at recall@10 >= 0.95 each library's QPS and build
 // time against hnswlib-node's in the same run (repeated with --runs: medians). Peers are installed
 // on demand into bench/peers (not dependencies of the package); one that fails to install or load
-// is skipped with the reason.
+// is skipped with the reason. elex-wasm runs once per quantization of --quantization (default f32).
 'use strict';
 const { Engine } = require('elex-wasm');
 const { K, buildInChunks, efSweepSideBySide, atRecall } = require('../lib/ann.js');
@@ -16,15 +16,15 @@ const { spread, summary } = require('../lib/timing.js');
 
 const PARAMS = { M: 16, efConstruction: 200 };
 
-/** elex-wasm in the peers' shape (SIMD build where supported). */
-async function elexAdapter() {
+/** elex-wasm in the peers' shape (SIMD build where supported), storing vectors as `quantization`. */
+async function elexAdapter(quantization) {
   const engine = await Engine.create({ budgetBytes: 1024 << 20 });
   return {
-    name: `elex-wasm (${engine.simd ? 'SIMD' : 'scalar'})`,
+    name: `elex-wasm (${engine.simd ? 'SIMD' : 'scalar'}${quantization === 'f32' ? '' : `, ${quantization}`})`,
     engine,
     build(data, metric, { M, efConstruction, progress }) {
       const before = engine.usedBytes;
-      const index = engine.createIndex({ dim: data.dim, metric, M, efConstruction, seed: 100 });
+      const index = engine.createIndex({ dim: data.dim, metric, M, efConstruction, seed: 100, quantization });
       const count = data.base.length / data.dim;
       const ids = Uint32Array.from({ length: count }, (_, i) => i);
       const buildMs = buildInChunks(`peers elex-wasm ${metric}`, count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
@@ -45,15 +45,16 @@ function sweepEfs(spec, quick) {
  * times over, every library is built afresh (one after another), then all are swept side by
  * side, pass by pass (see efSweepSideBySide).
  */
-async function run({ quick = false, data: dataWhat, metrics: wanted, runs = 1, progress = silent } = {}) {
+async function run({ quick = false, data: dataWhat, metrics: wanted, quantizations = ['f32'], runs = 1, progress = silent } = {}) {
   const spec = resolveDataset(dataWhat);
   if (spec.error) throw new Error(spec.error);
   const efs = sweepEfs(spec, quick);
   const passes = quick ? 3 : 5;
   const metrics = wanted ?? (quick ? spec.metrics.slice(0, 1) : spec.metrics);
-  const elex = await elexAdapter();
+  const elex = [];
+  for (const quantization of quantizations) elex.push(await elexAdapter(quantization));
   progress.step(`installing (if needed) and loading ${PEER_NAMES.join(', ')}`);
-  const libs = [elex, ...(await loadPeers())];
+  const libs = [...elex, ...(await loadPeers())];
   const skipped = libs.filter((l) => l.skipped).map((l) => ({ name: l.name, reason: l.skipped }));
   for (const s of skipped) process.stderr.write(`peers: skipping ${s.name}: ${s.reason}\n`);
   const measured = [];
@@ -76,10 +77,10 @@ async function run({ quick = false, data: dataWhat, metrics: wanted, runs = 1, p
       }
     }
   }
-  elex.engine.dispose();
+  for (const e of elex) e.engine.dispose();
   const summaries = summarise(measured, libs.filter((l) => !l.skipped).map((l) => l.name), metrics);
   return {
-    suite: 'peers', params: { ...PARAMS, k: K, dataset: spec.name, efs, passes, metrics, runs, quick, baseline: BASELINE, target: TARGET },
+    suite: 'peers', params: { ...PARAMS, k: K, dataset: spec.name, efs, passes, metrics, quantizations, runs, quick, baseline: BASELINE, target: TARGET },
     results: { runs: measured, skipped, summaries }, ...render(summaries, skipped, metrics, runs, passes),
   };
 }

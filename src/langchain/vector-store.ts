@@ -45,7 +45,9 @@ export interface ElexAddOptions {
 /** Name the directory forms of save and load use inside the directory's FileStore. */
 export const DIRECTORY_STORE_NAME = 'langchain';
 
-const INDEX_OPTION_NAMES = optionNames<Omit<IndexOptions, 'dim'>>({ metric: true, M: true, efConstruction: true, efSearch: true, seed: true });
+const INDEX_OPTION_NAMES = optionNames<Omit<IndexOptions, 'dim'>>({
+  metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true,
+});
 const STORE_OPTIONS = [...INDEX_OPTION_NAMES, 'dim', 'engine', 'budgetBytes'];
 const ENGINE_OPTIONS = optionNames<ElexEngineOptions>({ engine: true, budgetBytes: true });
 const ADD_OPTIONS = optionNames<ElexAddOptions>({ ids: true });

@@ -39,7 +39,7 @@ export interface ElexExports {
   quantEncodeI8Affine(src: number, n: number, offset: number, scale: number, dst: number): number;
   quantEncodeI8AbsMax(src: number, n: number, dst: number): number;
   quantDecodeI8(src: number, n: number, offset: number, scale: number, dst: number): void;
-  indexCreate(dim: number, metric: number, M: number, efConstruction: number, seed: number): number;
+  indexCreate(dim: number, metric: number, M: number, efConstruction: number, seed: number, quant: number): number;
   indexDispose(h: number): void;
   indexInput(h: number): number;
   indexReserve(h: number, idsPtr: number, n: number, traceRows: number): number;

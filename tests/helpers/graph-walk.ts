@@ -1,4 +1,4 @@
-/** Walks an index's own graph (layer 0 of serialize()'s EXIX v1 bytes, in plain JS) and churns ids, for the reachability and compaction suites. */
+/** Walks an index's own graph (layer 0 of serialize()'s EXIX bytes, in plain JS) and churns ids, for the reachability and compaction suites. */
 import type { VectorIndex } from '../../src/index';
 import { rng } from './random';
 
@@ -6,10 +6,12 @@ import { rng } from './random';
 export function unreachedSlots(index: VectorIndex): number[] {
   const bytes = index.serialize();
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [dim, M, n, entry] = [dv.getUint32(12, true), dv.getUint32(20, true), dv.getUint32(36, true), dv.getInt32(44, true)];
-  const stride = (dim + 3) & ~3;
+  const [M, n, entry, upperUsed] = [dv.getUint32(20, true), dv.getUint32(36, true), dv.getInt32(44, true), dv.getUint32(52, true)];
   const row = 1 + 2 * M;
-  const links0 = 80 + n * stride * 4;
+  // The vectors section's row size, whatever the quantization: the rest of the bytes is known
+  // (docs/format.md: 80 + n V + 4 (n (M0 + 3) + U - 1 + T) + 4).
+  const rest = 84 + 4 * (n * (row + 2) + upperUsed - 1 + Math.ceil(n / 32));
+  const links0 = 80 + (bytes.length - rest);
   const seen = new Uint8Array(n);
   const queue = entry >= 0 ? [entry] : [];
   if (entry >= 0) seen[entry] = 1;
