@@ -18,16 +18,17 @@
 // The four-row kernel loads each query block once for four rows, runs four independent
 // accumulator chains, and reduces the four rows' lanes together (two rounds of unpacks) into
 // one v128 of results.
-// Exactness: an i32 lane gains at most 4 * 2^14 * 256 = 2^24 a block, so the kernels reduce
-// every CHUNK dims (16 blocks, plus the tail block: < 2^29 a lane, < 2^31 the four lanes) and
-// shift the exact multiple of 256 back down; the total |q . c| <= n * 2^14 fits i32 for every n
-// up to 65536. So a kernel, its scalar twin and both builds agree to the bit.
+// Exactness: every product is a multiple of 256 and an i32 lane gains at most 4 * 2^14 * 256 =
+// 2^24 a block, so each lane is shifted down by 8 (exactly) into a total every CHUNK dims (64
+// blocks: at most 2^30 a lane) and after the tail block; the total
+// |q . c| <= n * 2^14 fits i32 for every n up to 65536. So a kernel, its scalar twin and both
+// builds agree to the bit.
 
 /** Bytes before the prepared query's first block (zero; the blocks start 16-aligned). */
 const PREPARED_HEADER: usize = 16;
 
-/** Dims reduced at a time, a multiple of 32 (see Exactness above). */
-const CHUNK: i32 = 256;
+/** Dims the accumulators take before they are shifted down into the totals, a power of 2 >= 32 (see Exactness above). */
+const CHUNK: i32 = 1024;
 
 /** Bytes of the prepared form of an n-dim query: header + 32 bytes per block of 16 dims (the last one padded). */
 @inline export function preparedI8Bytes(n: i32): usize {
@@ -89,29 +90,33 @@ export function prepareI8Query(q: usize, n: i32, dst: usize): void {
   return sum;
 }
 
+/** 256 * (q . c) over dims from..to (a multiple of 16 apart, at most CHUNK) of the row at c, as i32x4: two accumulators. */
+@inline function span(blocks: usize, c: usize, from: i32, to: i32): v128 {
+  let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0);
+  let i = from;
+  for (; i + 32 <= to; i += 32) {
+    const pq = blocks + (<usize>i << 1);
+    acc0 = i32x4.add(acc0, block16(pq, v128.load(c + <usize>i)));
+    acc1 = i32x4.add(acc1, block16(pq + 32, v128.load(c + <usize>i, 16)));
+  }
+  if (i < to) acc0 = i32x4.add(acc0, block16(blocks + (<usize>i << 1), v128.load(c + <usize>i)));
+  return i32x4.add(acc0, acc1);
+}
+
 /** Exact dot product of a prepared query qp and n int8 codes at c. Cost: ~n/32 steps of 5 loads, 12 ops. */
 @inline export function dotI8PreparedX16(qp: usize, c: usize, n: i32): i32 {
   const blocks = qp + PREPARED_HEADER;
   const whole = n & ~15;
+  let total: v128;
+  if (whole <= CHUNK) total = i32x4.shr_s(span(blocks, c, 0, whole), 8);   // the common case: one span, no chunk loop
+  else {
+    total = i32x4.splat(0);
+    for (let i = 0; i < whole; i += CHUNK) total = i32x4.add(total, i32x4.shr_s(span(blocks, c, i, min(i + CHUNK, whole)), 8));
+  }
   const tail = n & 12;
-  let sum = 0;
-  let i = 0;
-  do {
-    const end = min(i + CHUNK, whole);
-    let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0);
-    for (; i + 32 <= end; i += 32) {
-      const pq = blocks + (<usize>i << 1);
-      acc0 = i32x4.add(acc0, block16(pq, v128.load(c + <usize>i)));
-      acc1 = i32x4.add(acc1, block16(pq + 32, v128.load(c + <usize>i, 16)));
-    }
-    if (i < end) {
-      acc0 = i32x4.add(acc0, block16(blocks + (<usize>i << 1), v128.load(c + <usize>i)));
-      i += 16;
-    }
-    if (i == whole && tail != 0) acc1 = i32x4.add(acc1, block16(blocks + (<usize>i << 1), tailCodes(c + <usize>i, tail)));
-    sum += sumLanesI32(i32x4.add(acc0, acc1)) >> 8;
-  } while (i < whole);
-  return sum + scalarRest(qp, c, n);
+  if (tail != 0) total = i32x4.add(total, i32x4.shr_s(block16(blocks + (<usize>whole << 1), tailCodes(c + <usize>whole, tail)), 8));
+  const sum = sumLanesI32(total);
+  return n & 3 ? sum + scalarRest(qp, c, n) : sum;
 }
 
 /** dotI8PreparedX16's scalar twin (the same integer). Cost: n multiply-adds. */
@@ -187,7 +192,7 @@ export function prepareI8Query(q: usize, n: i32, dst: usize): void {
       a2 = rowStep(a2, qe, qo, tailCodes(c2 + o, tail));
       a3 = rowStep(a3, qe, qo, tailCodes(c3 + o, tail));
     }
-    sums = i32x4.add(sums, i32x4.shr_s(sumLanes4(a0, a1, a2, a3), 8));
+    sums = i32x4.add(sums, sumLanes4(i32x4.shr_s(a0, 8), i32x4.shr_s(a1, 8), i32x4.shr_s(a2, 8), i32x4.shr_s(a3, 8)));
   } while (i < whole);
   return sums;
 }
