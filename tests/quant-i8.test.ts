@@ -117,6 +117,23 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
     }
   });
 
+  test('the prepared form is 16 zero bytes, then per block of 16 dims its even codes and 256 x its odd codes as i16, 0 past n', () => {
+    const ex = e.runtime.exports;
+    const next = rng(41);
+    for (const n of [1, 2, 15, 16, 17, 100, 128, 131]) {
+      const q = codes(next, n, n === 16);
+      const size = ex.quantPreparedI8Bytes(n);
+      const [pq, pp] = stageBytes(e, q, new Uint8Array(size).fill(0xee));
+      ex.quantPrepareI8(pq, n, pp);
+      const expected = new Int16Array(size / 2);
+      for (let i = 0; i < n; i++) {
+        const j = i % 16;
+        expected[8 + (i >> 4) * 16 + (j & 1) * 8 + (j >> 1)] = j & 1 ? q[i] * 256 : q[i];
+      }
+      expect(Array.from(new Int16Array(e.runtime.memory.buffer.slice(pp, pp + size)))).toEqual(Array.from(expected));
+    }
+  });
+
   test('a prepared query of 65536 extreme codes stays exact (|q . c| = 2^30), one row a call and listed', () => {
     const ex = e.runtime.exports;
     const n = 65536;
