@@ -20,9 +20,8 @@
 // one v128 of results.
 // Exactness: every product is a multiple of 256 and an i32 lane gains at most 4 * 2^14 * 256 =
 // 2^24 a block, so each lane is shifted down by 8 (exactly) into a total every CHUNK dims (64
-// blocks: at most 2^30 a lane) and after the tail block; the total
-// |q . c| <= n * 2^14 fits i32 for every n up to 65536. So a kernel, its scalar twin and both
-// builds agree to the bit.
+// blocks, 65 with the tail block: under 2^31 a lane); the total |q . c| <= n * 2^14 fits i32
+// for every n up to 65536. So a kernel, its scalar twin and both builds agree to the bit.
 
 /** Bytes before the prepared query's first block (zero; the blocks start 16-aligned). */
 const PREPARED_HEADER: usize = 16;
@@ -103,7 +102,7 @@ export function prepareI8Query(q: usize, n: i32, dst: usize): void {
   return i32x4.add(acc0, acc1);
 }
 
-/** Exact dot product of a prepared query qp and n int8 codes at c. Cost: ~n/32 steps of 5 loads, 12 ops. */
+/** Exact dot product of a prepared query qp and n int8 codes at c. Cost: ~n/32 steps of 6 loads, 12 ops. */
 @inline export function dotI8PreparedX16(qp: usize, c: usize, n: i32): i32 {
   const blocks = qp + PREPARED_HEADER;
   const whole = n & ~15;
@@ -201,7 +200,7 @@ export function prepareI8Query(q: usize, n: i32, dst: usize): void {
  * Exact dot products of a prepared query qp with `count` rows of n int8 codes whose addresses
  * are u32s at addrs, addrs + addrStride, ... (e.g. the address field of (node, address) pairs),
  * written as i32 to out (4 bytes a row). Four rows a step share each query load. Cost: ~n/32
- * steps of 12 loads, 44 ops per four rows.
+ * steps of 12 loads, 48 ops per four rows.
  */
 @inline export function dotI8PreparedRowsX16(qp: usize, addrs: usize, addrStride: usize, count: i32, n: i32, out: usize): void {
   let j = 0;
