@@ -2,7 +2,8 @@
  * The int8 kernels (assembly/quant/i8.ts) on both builds: i8 x i8 dot and squared L2, for a pair
  * and for a prepared query, are exact integers (compared for equality with a plain-JS sum), the
  * kernel and its scalar twin alike; the encoders against a plain-JS encoder of the documented
- * rule (round to nearest even in float32, clamp).
+ * rule (round to nearest even in float32, clamp). The prepared-query kernels also score rows by
+ * a list of their addresses, four a step.
  */
 import { BUILDS, engine } from './helpers/engines';
 import { rng, randomVectors } from './helpers/random';
@@ -27,6 +28,34 @@ function intL2sq(a: Int8Array, b: Int8Array, offB = 0): number {
 function codes(next: () => number, n: number, extreme: boolean): Int8Array {
   if (!extreme) return Int8Array.from(randomInts(next, n, -128, 127));
   return Int8Array.from(randomInts(next, n, 0, 2).map((k) => [-128, 127, -127][k]));
+}
+
+/**
+ * Stages q, its prepared form, `rows` at unaligned addresses, and a list of those addresses in
+ * reverse order (u32 at offset `at` of entries `stride` bytes apart, like the index's (node,
+ * address) pairs). Returns the prepared query's address, the list's, an output block's, and the
+ * rows in list order.
+ */
+function stageListed(e: Engine, q: Int8Array, rows: Int8Array[], stride: number, at: number) {
+  const ex = e.runtime.exports;
+  const n = q.length;
+  const size = ex.quantPreparedI8Bytes(n);
+  const rowBytes = n + 3;
+  const b0 = ex.stagingReserve(0, n + size + 32) >>> 0;
+  const b1 = ex.stagingReserve(1, rows.length * rowBytes + 16) >>> 0;
+  const b2 = ex.stagingReserve(2, rows.length * (stride + 4) + 32) >>> 0;
+  const bytes = new Uint8Array(e.runtime.memory.buffer);
+  const view = new DataView(e.runtime.memory.buffer);
+  bytes.set(new Uint8Array(q.buffer, q.byteOffset, n), b0);
+  const pp = (b0 + n + 15) & ~15;
+  ex.quantPrepareI8(b0, n, pp);
+  const listed = [...rows].reverse();
+  listed.forEach((r, j) => {
+    const addr = b1 + (rows.length - 1 - j) * rowBytes + 1;
+    bytes.set(new Uint8Array(r.buffer, r.byteOffset, n), addr);
+    view.setUint32(b2 + j * stride + at, addr, true);
+  });
+  return { pp, addrs: b2 + at, out: b2 + rows.length * stride + 4, listed };
 }
 
 describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
@@ -88,7 +117,24 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
     }
   });
 
-  test('a prepared query of 65536 extreme codes stays exact (|q . (c + 128)| reaches 2^31 - 2^23)', () => {
+  test('the prepared form is 16 zero bytes, then per block of 16 dims its even codes and 256 x its odd codes as i16, 0 past n', () => {
+    const ex = e.runtime.exports;
+    const next = rng(41);
+    for (const n of [1, 2, 15, 16, 17, 100, 128, 131]) {
+      const q = codes(next, n, n === 16);
+      const size = ex.quantPreparedI8Bytes(n);
+      const [pq, pp] = stageBytes(e, q, new Uint8Array(size).fill(0xee));
+      ex.quantPrepareI8(pq, n, pp);
+      const expected = new Int16Array(size / 2);
+      for (let i = 0; i < n; i++) {
+        const j = i % 16;
+        expected[8 + (i >> 4) * 16 + (j & 1) * 8 + (j >> 1)] = j & 1 ? q[i] * 256 : q[i];
+      }
+      expect(Array.from(new Int16Array(e.runtime.memory.buffer.slice(pp, pp + size)))).toEqual(Array.from(expected));
+    }
+  });
+
+  test('a prepared query of 65536 extreme codes stays exact (|q . c| = 2^30), one row a call and listed', () => {
     const ex = e.runtime.exports;
     const n = 65536;
     for (const [qv, cv] of [[-128, -128], [127, 127], [-128, 127], [127, -128]]) {
@@ -98,6 +144,64 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
       for (const twin of [0, TWIN]) {
         ex.kernelQuantBatch(KIND.dotI8Prepared + twin, pp, pr, n, 1, out);
         expect(new Int32Array(e.runtime.memory.buffer, out, 1)[0]).toBe(qv * cv * n);
+      }
+      const list = ex.stagingReserve(0, 64) >>> 0;   // slot 0 (the raw query) is no longer needed
+      new Uint32Array(e.runtime.memory.buffer, list, 4).fill(pr);
+      for (const scalar of [0, 1]) {
+        ex.kernelQuantPreparedRows(scalar, pp, list, 4, 4, n, list + 16);
+        expect(Array.from(new Int32Array(e.runtime.memory.buffer, list + 16, 4))).toEqual([1, 2, 3, 4].map(() => qv * cv * n));
+      }
+    }
+  });
+
+  test('listed rows (addresses in a u32 list, any stride) give the exact dots in list order, kernel and scalar twin, dims 1..300 and past the 256-dim reductions', () => {
+    const ex = e.runtime.exports;
+    const next = rng(31);
+    for (const n of [...DIMS, 511, 512, 1031, 4108]) {
+      const count = 1 + (n % 9);   // 1..9 rows: whole groups of four and every remainder
+      const extreme = n % 4 === 0;
+      const q = codes(next, n, extreme);
+      const rows = Array.from({ length: count }, (_, k) => codes(next, n, extreme || k === 0));
+      for (const [stride, at] of [[8, 4], [4, 0]]) {
+        const { pp, addrs, out, listed } = stageListed(e, q, rows, stride, at);
+        const dots = listed.map((r) => intDot(q, r));
+        for (const scalar of [0, 1]) {
+          new Int32Array(e.runtime.memory.buffer, out, count).fill(0x5eed);
+          ex.kernelQuantPreparedRows(scalar, pp, addrs, stride, count, n, out);
+          expect(Array.from(new Int32Array(e.runtime.memory.buffer, out, count))).toEqual(dots);
+        }
+      }
+    }
+  });
+
+  test('the prepared-query kernels read nothing past a row: rows ending at the last byte of memory, every tail length', () => {
+    const ex = e.runtime.exports;
+    const next = rng(37);
+    for (const n of [1, 4, 8, 12, 15, 16, 20, 28, 100, 131]) {
+      const q = codes(next, n, false);
+      const row = codes(next, n, n === 100);
+      const size = ex.quantPreparedI8Bytes(n);
+      const base = ex.stagingReserve(0, n + size + 32 + 64) >>> 0;
+      const pp = (base + n + 15) & ~15;
+      const list = pp + size;
+      const bytes = new Uint8Array(e.runtime.memory.buffer);
+      bytes.set(new Uint8Array(q.buffer), base);
+      ex.quantPrepareI8(base, n, pp);
+      const end = bytes.length;
+      const saved = bytes.slice(end - n);   // memory's last n bytes, put back after
+      bytes.set(new Uint8Array(row.buffer), end - n);
+      try {
+        new Uint32Array(e.runtime.memory.buffer, list, 4).fill(end - n);
+        for (const twin of [0, TWIN]) {
+          ex.kernelQuantBatch(KIND.dotI8Prepared + twin, pp, end - n, n, 1, list + 16);
+          expect(new Int32Array(e.runtime.memory.buffer, list + 16, 1)[0]).toBe(intDot(q, row));
+        }
+        for (const scalar of [0, 1]) {
+          ex.kernelQuantPreparedRows(scalar, pp, list, 4, 4, n, list + 16);
+          expect(Array.from(new Int32Array(e.runtime.memory.buffer, list + 16, 4))).toEqual([0, 1, 2, 3].map(() => intDot(q, row)));
+        }
+      } finally {
+        bytes.set(saved, end - n);
       }
     }
   });

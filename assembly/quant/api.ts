@@ -8,9 +8,12 @@
 //     2     dotI8Prepared   prepareI8Query's output  i32   i8 . i8
 //     3     dotF32F16       n f32                    f32   f32 . f16
 //     4     l2sqF32F16      n f32                    f32   |f32 - f16|^2
+//
+//   kernelQuantPreparedRows: dotI8PreparedRows, rows by a list of u32 addresses (four a step)
 
 import {
   dotI8, l2sqI8, dotI8Prepared, dotI8Scalar, l2sqI8Scalar, dotI8PreparedScalar,
+  dotI8PreparedRows, dotI8PreparedRowsScalar,
   encodeI8Affine, encodeI8AbsMax, decodeI8, prepareI8Query, preparedI8Bytes,
 } from "./i8";
 import { dotF32F16, l2sqF32F16, dotF32F16Scalar, l2sqF32F16Scalar, encodeF16, decodeF16 } from "./f16";
@@ -57,6 +60,16 @@ export function kernelQuantBatch(kind: i32, q: usize, rows: usize, n: i32, count
     case 8: scoreQuantRows(8, q, rows, n, count, out); break;
     default: scoreQuantRows(9, q, rows, n, count, out);
   }
+}
+
+/**
+ * Exact dot products of the prepared query qp with `count` rows of n int8 codes, the rows' u32
+ * addresses at addrs + j * addrStride, written as i32 to out (4 bytes a row): the build's
+ * four-rows-a-step kernel, or its scalar twin when scalar != 0. Cost: count kernel rows.
+ */
+export function kernelQuantPreparedRows(scalar: i32, qp: usize, addrs: usize, addrStride: usize, count: i32, n: i32, out: usize): void {
+  if (scalar) dotI8PreparedRowsScalar(qp, addrs, addrStride, count, n, out);
+  else dotI8PreparedRows(qp, addrs, addrStride, count, n, out);
 }
 
 /** Bytes of the prepared form of an n-dim int8 query (16 + 32 per block of 16 dims). Cost: O(1). */

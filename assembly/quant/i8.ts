@@ -1,29 +1,25 @@
 // Int8 codes: the encoders, and the kernels between two code vectors, dot and squared L2, exact
-// in integers: a general pair, and a query prepared once for many rows (the fast one).
+// in integers. The kernels for one query prepared once against many rows (the fast ones) are in
+// i8-prepared.ts, re-exported here.
 //
 //   codes a: [c0 c1 ... c15 | c16 ... c31 | ...]   n int8 (-128..127), any n, no alignment needed
 //             \__ one v128 = 16 codes __/
-//   prepared query (preparedI8Bytes(n): PREPARED_HEADER + 32 bytes per block of 16 dims, the
-//   last one padded; blocks 16-aligned when dst is):
-//     [i32 128 * (sum of the codes of the whole blocks) | 12 bytes 0]
-//     [block 0: i16 q0 q2 q4 ... q14 | i16 q1 q3 ... q15] [block 1: q16 q18 ... | q17 ...] ...
-//     [tail block, when n % 16 != 0: the same layout, 0 past n]
 //
 // General pair: each v128 of 16 codes is sign-extended to two i16x8 halves on both sides, and
 // i32x4.dot_i16x8_s multiplies and adds pairs into i32 lanes. Four i32x4 accumulators over 64
 // codes a step, one over 16 a step, then a scalar tail.
-// Prepared query: the query's widening is done once; a row's v128 is flipped to u = c + 128
-// (xor 0x80, 0..255), whose even bytes are one `and` and odd bytes one `shr_u` away from i16
-// lanes, so 16 codes cost 4 cheap ops and 2 dot_i16x8_s (no shuffles, which x64 runs on one
-// port), and q . c = q . u - 128 * sum(q). Two accumulators (of two dots each) over 32 codes a
-// step, one block of 16, then a scalar tail.
-// Exactness: |dot| <= n * 2^14 fits i32 for every n up to 65536 (q . u <= n * 128 * 255 too),
-// and an l2sq <= n * 255^2 fits u32 (lanes wrap as i32, the u32 total is exact), so a kernel,
-// its scalar twin and both builds agree to the bit.
+// Exactness: |dot| <= n * 2^14 fits i32 for every n up to 65536, and an l2sq <= n * 255^2 fits
+// u32 (lanes wrap as i32, the u32 total is exact), so a kernel, its scalar twin and both builds
+// agree to the bit.
 //
 // What the codes mean is the encoder's: x = offset + scale * c (an affine map: a vector's own
 // min..max onto -128..127, or one map for a whole index), or x = scale * c with scale =
 // max|x| / 127 per vector. Values the map cannot represent clamp to -128 / 127 (never wrap).
+
+export {
+  preparedI8Bytes, prepareI8Query, dotI8PreparedX16, dotI8PreparedScalar, dotI8Prepared,
+  dotI8PreparedRowsX16, dotI8PreparedRowsScalar, dotI8PreparedRows,
+} from "./i8-prepared";
 
 // ---------------------------------------------------------------------------------------------
 // Encoders
@@ -189,87 +185,4 @@ export function decodeI8(src: usize, n: i32, offset: f32, scale: f32, dst: usize
 @inline export function l2sqI8(a: usize, b: usize, n: i32): u32 {
   if (ASC_FEATURE_SIMD) return l2sqI8x16(a, b, n);
   return l2sqI8Scalar(a, b, n);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Prepared query (one query, many rows)
-
-/** Bytes before the prepared query's first block (its sum term, padded to 16). */
-const PREPARED_HEADER: usize = 16;
-
-/** Bytes of the prepared form of an n-dim query: header + 32 bytes per block of 16 dims (the last one padded). */
-@inline export function preparedI8Bytes(n: i32): usize {
-  return PREPARED_HEADER + (<usize>((n + 15) >> 4) << 5);
-}
-
-/** Offset of dim i's i16 in a prepared query: block i / 16, then even dims, then odd ones. */
-@inline function preparedOffset(i: i32): usize {
-  const j = i & 15;
-  return PREPARED_HEADER + (<usize>(i >> 4) << 5) + (<usize>(j & 1) << 4) + (<usize>(j >> 1) << 1);
-}
-
-/**
- * Writes the prepared form of n int8 query codes at q to dst (preparedI8Bytes(n) bytes, 16-byte
- * aligned for aligned loads; any address works). Cost: n scalar steps, once per query.
- */
-export function prepareI8Query(q: usize, n: i32, dst: usize): void {
-  memory.fill(dst, 0, preparedI8Bytes(n));
-  const whole = n & ~15;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const c = <i32>load<i8>(q + <usize>i);
-    store<i16>(dst + preparedOffset(i), <i16>c);
-    if (i < whole) sum += c;
-  }
-  store<i32>(dst, sum << 7);
-}
-
-/** Sum of q . u over 16 codes of v (u = c + 128), the query block at pq: as i32x4. */
-@inline function preparedDot16(pq: usize, v: v128): v128 {
-  const u = v128.xor(v, i8x16.splat(-128));
-  return i32x4.add(
-    i32x4.dot_i16x8_s(v128.and(u, i16x8.splat(0xff)), v128.load(pq)),
-    i32x4.dot_i16x8_s(i16x8.shr_u(u, 8), v128.load(pq, 16)));
-}
-
-/** Exact dot product of a prepared query qp and n int8 codes at c. Cost: ~n/32 steps of 2 loads, 8 ops. */
-@inline export function dotI8PreparedX16(qp: usize, c: usize, n: i32): i32 {
-  let acc0 = i32x4.splat(0), acc1 = i32x4.splat(0);
-  const blocks = qp + PREPARED_HEADER;
-  let i = 0;
-  for (; i + 32 <= n; i += 32) {
-    const pq = blocks + (<usize>i << 1);
-    acc0 = i32x4.add(acc0, preparedDot16(pq, v128.load(c + <usize>i)));
-    acc1 = i32x4.add(acc1, preparedDot16(pq + 32, v128.load(c + <usize>i, 16)));
-  }
-  if (i + 16 <= n) {
-    acc0 = i32x4.add(acc0, preparedDot16(blocks + (<usize>i << 1), v128.load(c + <usize>i)));
-    i += 16;
-  }
-  let sum = sumLanesI32(i32x4.add(acc0, acc1)) - load<i32>(qp);
-  for (; i < n; i++) sum += <i32>load<i16>(qp + preparedOffset(i)) * <i32>load<i8>(c + <usize>i);
-  return sum;
-}
-
-/** dotI8PreparedX16's scalar twin (the same integer). Cost: n multiply-adds. */
-@inline export function dotI8PreparedScalar(qp: usize, c: usize, n: i32): i32 {
-  let s0 = 0, s1 = 0;
-  let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const pq = qp + PREPARED_HEADER + (<usize>i << 1);
-    const pc = c + <usize>i;
-    for (let j = 0; j < 8; j++) {
-      s0 += <i32>load<i16>(pq + (<usize>j << 1)) * <i32>load<i8>(pc + (<usize>j << 1));
-      s1 += <i32>load<i16>(pq + (<usize>j << 1), 16) * <i32>load<i8>(pc + (<usize>j << 1), 1);
-    }
-  }
-  let sum = s0 + s1;
-  for (; i < n; i++) sum += <i32>load<i16>(qp + preparedOffset(i)) * <i32>load<i8>(c + <usize>i);
-  return sum;
-}
-
-/** Exact dot product of a prepared query and n int8 codes with the build's kernel. */
-@inline export function dotI8Prepared(qp: usize, c: usize, n: i32): i32 {
-  if (ASC_FEATURE_SIMD) return dotI8PreparedX16(qp, c, n);
-  return dotI8PreparedScalar(qp, c, n);
 }

@@ -2,9 +2,11 @@
 // their scalar twins (same build), and plain JS. Each figure is ns per distance, scoring one
 // query against a block of rows in one call (kernelBatch), so the JS->WASM crossing (~5 ns)
 // is spread over the block; benchmark.js samples, median (min-max).
-// Then the quantized kernels at 128 dims (int8 codes, f16) beside the f32x4 dot, timed in
-// alternation over several rounds: each round's ratio is of that round's medians, and the
-// table gives the median over rounds (the machine may be shared).
+// Then the quantized kernels at 100 and 128 dims (int8 codes, f16) beside the f32x4 dot (the
+// index's kernel, assembly/simd.ts), timed in alternation over several rounds: each round's
+// ratio is of that round's medians, and the table gives the median over rounds (the machine may
+// be shared). The listed-rows int8 kernel scores rows by a list of (node, address) pairs, the
+// form the index's search gathers a node's unvisited neighbours in.
 'use strict';
 const { Engine, simdSupported } = require('elex-wasm');
 const { rng } = require('../lib/dataset.js');
@@ -14,9 +16,13 @@ const { micro, spread } = require('../lib/timing.js');
 
 const DIMS = [32, 128, 384, 768];
 const KINDS = ['dot', 'l2sq', 'cosine'];
-const QUANT_DIM = 128;
-/** kernelQuantBatch kinds (assembly/quant/api.ts; + 5 is the scalar twin), the query and row forms. */
+const QUANT_DIMS = [100, 128];
+/**
+ * kernelQuantBatch kinds (assembly/quant/api.ts; + 5 is the scalar twin), the query and row
+ * forms; kind 'listed' is kernelQuantPreparedRows over the rows' address list.
+ */
 const QUANT_KERNELS = [
+  { kernel: 'i8 . i8, prepared query, listed rows (4 a step)', kind: 'listed', query: 'prepared', rows: 'list' },
   { kernel: 'i8 . i8, prepared query', kind: 2, query: 'prepared', rows: 'i8' },
   { kernel: 'i8 . i8, pair', kind: 0, query: 'i8', rows: 'i8' },
   { kernel: '|i8 - i8|^2, pair', kind: 1, query: 'i8', rows: 'i8' },
@@ -56,24 +62,26 @@ function median(values) {
 }
 
 /**
- * The quantized kernels at QUANT_DIM beside the f32x4 dot on the same rows (encoded: int8 with a
- * scale per vector, f16), `rounds` rounds in alternation: [{ kernel, dim, ns, scalarNs, vsF32Dot }],
- * ns and ratio medians over the rounds.
+ * The quantized kernels at n dims beside the f32x4 dot on the same rows (encoded: int8 with a
+ * scale per vector, f16), `rounds` rounds in alternation: { f32DotNs, rounds, kernels: [{ kernel,
+ * dim, ns, scalarNs, vsF32Dot, vsScalar }] }, ns and ratio medians over the rounds.
  */
-function quantized(engine, next, quick, progress) {
+function quantized(engine, n, next, quick, progress) {
   const rt = engine.runtime;
   const ex = rt.exports;
-  const n = QUANT_DIM;
-  const count = Math.floor(32768 / n);
+  const count = Math.floor(32768 / n) & ~3;
   const prepared = ex.quantPreparedI8Bytes(n);
-  // slot 1: f32 rows | f16 rows | i8 rows | i8 query | prepared query (16-aligned)
+  // slot 1: f32 rows | f16 rows | i8 rows | i8 query | prepared query (16-aligned) | (node, address) list
   const f32Bytes = n * 4 * count;
   const pq = ex.stagingReserve(0, n * 4) >>> 0;
   const out = ex.stagingReserve(2, count * 4) >>> 0;
-  const block = ex.stagingReserve(1, f32Bytes + n * 3 * count + n + prepared + 32) >>> 0;
+  const block = ex.stagingReserve(1, f32Bytes + n * 3 * count + n + prepared + 32 + count * 8) >>> 0;
   const at = { f32: block, f16: block + f32Bytes, i8: block + f32Bytes + n * 2 * count };
   const i8Query = at.i8 + n * count;
   const preparedQuery = (i8Query + n + 15) & ~15;
+  at.list = preparedQuery + prepared;
+  const list = new Uint32Array(rt.memory.buffer, at.list, count * 2);
+  for (let r = 0; r < count; r++) list.set([r, at.i8 + r * n], r * 2);
   const f32 = rt.f32();
   for (let i = 0; i < n; i++) f32[(pq >>> 2) + i] = next() * 2 - 1;
   for (let i = 0; i < n * count; i++) f32[(at.f32 >>> 2) + i] = next() * 2 - 1;
@@ -90,8 +98,11 @@ function quantized(engine, next, quick, progress) {
     const base = perDistance(() => ex.kernelBatch(0, pq, at.f32, n, count, out), count, quick).median;
     f32Ns.push(base);
     QUANT_KERNELS.forEach((k, i) => {
-      const simd = perDistance(() => ex.kernelQuantBatch(k.kind, query[k.query], at[k.rows], n, count, out), count, quick).median;
-      const scalar = perDistance(() => ex.kernelQuantBatch(k.kind + 5, query[k.query], at[k.rows], n, count, out), count, quick).median;
+      const call = k.kind === 'listed'
+        ? (twin) => () => ex.kernelQuantPreparedRows(twin, query[k.query], at.list + 4, 8, count, n, out)
+        : (twin) => () => ex.kernelQuantBatch(k.kind + 5 * twin, query[k.query], at[k.rows], n, count, out);
+      const simd = perDistance(call(0), count, quick).median;
+      const scalar = perDistance(call(1), count, quick).median;
       ns[i].simd.push(simd);
       ns[i].scalar.push(scalar);
       ns[i].ratio.push(base / simd);
@@ -137,7 +148,7 @@ async function run({ quick = false, progress = silent } = {}) {
       results.push({ kernel: kind, dim: n, simdNs, scalarNs, jsNs });
     });
   }
-  const quant = quantized(engine, next, quick, progress);
+  const quant = QUANT_DIMS.map((n) => quantized(engine, n, next, quick, progress));
   engine.dispose();
   const rows = results.map((r) => [
     r.kernel, r.dim, spread(r.simdNs, 2), spread(r.scalarNs, 2), spread(r.jsNs, 2),
@@ -145,16 +156,16 @@ async function run({ quick = false, progress = silent } = {}) {
   ]);
   const samples = results.flatMap((r) => [r.simdNs.runs, r.scalarNs.runs, r.jsNs.runs]);
   return {
-    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quantDim: QUANT_DIM, quick }, results, quantized: quant,
+    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quantDims: QUANT_DIMS, quick }, results, quantized: quant,
     table: [
       table(['kernel', 'dim', 'f32x4 ns', 'scalar ns', 'JS ns', 'f32x4 vs scalar', 'f32x4 vs JS'], rows),
       `\nns per distance: median (min-max) of the benchmark.js samples of each cell (${Math.min(...samples)}-${Math.max(...samples)} samples a cell; a sample is the mean over one timed cycle of many calls). Ratios are of the medians.`,
       '',
-      table(['quantized kernel', 'dim', 'SIMD ns', 'scalar ns', 'throughput vs f32x4 dot', 'SIMD vs scalar'], [
-        ['f32x4 dot (baseline)', QUANT_DIM, quant.f32DotNs.toFixed(2), '', '1.00x', ''],
-        ...quant.kernels.map((k) => [k.kernel, k.dim, k.ns.toFixed(2), k.scalarNs.toFixed(2), `${k.vsF32Dot.toFixed(2)}x`, `${k.vsScalar.toFixed(2)}x`]),
-      ]),
-      `\nns per distance, median over ${quant.rounds} rounds of the f32x4 dot and each kernel timed in turn (benchmark.js medians); "vs f32x4 dot" is the median of each round's ratio. Rows: int8 codes with a scale per vector, f16 codes of the same floats.`,
+      table(['quantized kernel', 'dim', 'SIMD ns', 'scalar ns', 'throughput vs f32x4 dot', 'SIMD vs scalar'], quant.flatMap((q, d) => [
+        ['f32x4 dot (baseline)', QUANT_DIMS[d], q.f32DotNs.toFixed(2), '', '1.00x', ''],
+        ...q.kernels.map((k) => [k.kernel, k.dim, k.ns.toFixed(2), k.scalarNs.toFixed(2), `${k.vsF32Dot.toFixed(2)}x`, `${k.vsScalar.toFixed(2)}x`]),
+      ])),
+      `\nns per distance, median over ${quant[0].rounds} rounds of the f32x4 dot and each kernel timed in turn (benchmark.js medians); "vs f32x4 dot" is the median of each round's ratio. Rows: int8 codes with a scale per vector, f16 codes of the same floats.`,
     ].join('\n'),
   };
 }

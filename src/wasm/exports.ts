@@ -32,6 +32,7 @@ export interface ElexExports {
   kernelNormalize(a: number, n: number): number;
   kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
   kernelQuantBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
+  kernelQuantPreparedRows(scalar: number, qp: number, addrs: number, addrStride: number, count: number, n: number, out: number): void;
   quantPreparedI8Bytes(n: number): number;
   quantPrepareI8(q: number, n: number, dst: number): void;
   quantEncodeF16(src: number, n: number, dst: number): void;
