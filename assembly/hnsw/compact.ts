@@ -38,7 +38,7 @@ import {
   Index, isTombstoned, levelOf, linksAt, vectorAt, labelAt, setLabel, upperAtOf, setUpperAt, upperWords,
   inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, indexClear,
 } from "./graph";
-import { greedyClosest, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
+import { descendTo, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
 import { prepareNodeQuery, queryDistance, rowDistance } from "./codes";
 import { chooseFrom } from "./repair";
 import { countInDegrees } from "./indegree";
@@ -223,13 +223,8 @@ function collectHops(idx: Index, n: u32, l: i32, epoch: u16, twice: bool, size: 
  */
 function addSearched(idx: Index, n: u32, l: i32, size: u32, stay: u32): u32 {
   const q = prepareNodeQuery(idx, n);
-  let ep = <u32>idx.entry;
-  let d = queryDistance(idx, q, vectorAt(idx, ep));
-  for (let level = idx.maxLevel; level > l; level--) {
-    ep = greedyClosest(idx, q, ep, d, level);
-    d = lastGreedyDist();
-  }
-  const found = searchLayer(idx, q, ep, d, <u32>idx.efConstruction, l, MODE_QUERY, n);
+  const ep = descendTo(idx, q, l);
+  const found = searchLayer(idx, q, ep, lastGreedyDist(), <u32>idx.efConstruction, l, MODE_QUERY, n);
   const epoch = <u16>nextEpoch(idx);
   store<u16>(visitTagAt(idx, n), epoch);
   for (let i: u32 = 0; i < stay; i++) store<u16>(visitTagAt(idx, load<u32>(idx.pruned + (<usize>i << 3), 4)), epoch);

@@ -23,11 +23,11 @@ import {
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
   beginIndexChange, setLabel, setUpperAt,
 } from "./graph";
-import { greedyClosest, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
+import { descendTo, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
 import { ensureRepairScratch, repairFromTrace, repairNeighbours } from "./repair";
 import { appendLink, relist } from "./indegree";
-import { prepareNodeQuery, queryDistance, rowDistance, storeRow } from "./codes";
+import { prepareNodeQuery, rowDistance, storeRow } from "./codes";
 
 /**
  * Draws levels for the n ids at idsPtr and reserves room for all of them, and, when traceRows
@@ -167,12 +167,8 @@ function connect(idx: Index, n: u32, record: usize): void {
   }
   if (idx.count == 1) return;
   const q = prepareNodeQuery(idx, n);
-  let ep = <u32>idx.entry;
-  let d = queryDistance(idx, q, vectorAt(idx, ep));
-  for (let l = idx.maxLevel; l > level; l--) {
-    ep = greedyClosest(idx, q, ep, d, l);
-    d = lastGreedyDist();
-  }
+  let ep = descendTo(idx, q, level);
+  let d = lastGreedyDist();
   const top = level < idx.maxLevel ? level : idx.maxLevel;
   for (let l = top; l >= 0; l--) {
     const found = searchLayer(idx, q, ep, d, <u32>idx.efConstruction, l, MODE_BUILD, n);

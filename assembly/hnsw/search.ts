@@ -69,7 +69,23 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
   return best;
 }
 
-/** Distance of the node greedyClosest returned last. */
+/**
+ * Descends greedily from the entry point through the layers above `level`; returns the node it
+ * ends at (where a search of `level` starts), its distance to q left in greedyDist. Cost:
+ * O(layers * steps * links).
+ */
+export function descendTo(idx: Index, q: usize, level: i32): u32 {
+  let ep = <u32>idx.entry;
+  let d = queryDistance(idx, q, vectorAt(idx, ep));
+  for (let l = idx.maxLevel; l > level; l--) {
+    ep = greedyClosest(idx, q, ep, d, l);
+    d = greedyDist;
+  }
+  greedyDist = d;
+  return ep;
+}
+
+/** Distance of the node greedyClosest (or descendTo) returned last. */
 @inline export function lastGreedyDist(): f32 {
   return greedyDist;
 }
@@ -160,13 +176,8 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
  */
 export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out: usize): u32 {
   if (idx.entry < 0 || k == 0) return 0;
-  let ep = <u32>idx.entry;
-  let d = queryDistance(idx, q, vectorAt(idx, ep));
-  for (let level = idx.maxLevel; level > 0; level--) {
-    ep = greedyClosest(idx, q, ep, d, level);
-    d = greedyDist;
-  }
-  let size = searchLayer(idx, q, ep, d, ef > k ? ef : k, 0, mode, 0xFFFFFFFF);
+  const ep = descendTo(idx, q, 0);
+  let size = searchLayer(idx, q, ep, greedyDist, ef > k ? ef : k, 0, mode, 0xFFFFFFFF);
   while (size > k) size = heapPop(idx.results, size);
   heapDrainAscending(idx.results, size, out);
   for (let i: u32 = 0; i < size; i++) {
