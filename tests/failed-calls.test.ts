@@ -11,6 +11,7 @@ import { expectElexError } from './helpers/errors';
 import { ReferenceQLearner } from './helpers/qlearner';
 import { randomVectors, rng } from './helpers/random';
 import { fingerprint } from './helpers/snapshot';
+import { fillToBudget } from './helpers/budget';
 
 const MIB = 1 << 20;
 const dim = 16;
@@ -23,30 +24,6 @@ function expectGivesBack(e: Engine, index: VectorIndex, call: () => unknown, ext
   const before = probe();
   expectElexError(call, BudgetExceededError, 'E_BUDGET');
   expect(probe()).toBe(before);
-}
-
-/**
- * Adds batches until the budget stops them (searching once after the first, so the probe's
- * scratch and staging exist), then takes what is left with tiny objects.
- */
-function fill(e: Engine, index: VectorIndex): void {
-  for (let next = 0; ; next += 200) {
-    try {
-      index.addBatch(Uint32Array.from({ length: 200 }, (_, i) => next + i), randomVectors(200, dim, next));
-      if (next === 0) index.search(randomVectors(1, dim, 77), 5);
-    } catch (error) {
-      expect(error).toBeInstanceOf(BudgetExceededError);
-      break;
-    }
-  }
-  for (;;) {
-    try {
-      e.createTrajectoryBuffer({ capacity: 1 });
-    } catch (error) {
-      expect(error).toBeInstanceOf(BudgetExceededError);
-      return;
-    }
-  }
 }
 
 describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) => {
@@ -87,7 +64,7 @@ describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) 
   test('every index call that runs out of budget gives back what it took', async () => {
     const e = await engine(simd, { budgetBytes: 4 * MIB });
     const index = e.createIndex({ dim, metric: 'l2', efConstruction: 32 });
-    fill(e, index);
+    fillToBudget(e, index);
     const size = index.size;
     expect(size).toBeGreaterThan(2000);
     const q = randomVectors(1, dim, 5);
@@ -124,7 +101,7 @@ describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) 
         break;
       }
     }
-    fill(e, index);
+    fillToBudget(e, index);
     expectGivesBack(e, index, () => q.batchUpdate(batch(2_000_000, 20000)), () => rows(q));
     expectGivesBack(e, index, () => q.merge(other, 0.5), () => rows(q));
     expectGivesBack(e, index, () => e.loadQTable(bytes), () => rows(q));

@@ -16,6 +16,7 @@ import { bruteForce, recall } from './helpers/reference';
 import { randomVectors, rng } from './helpers/random';
 import { readFvecs } from './helpers/data';
 import { fingerprint } from './helpers/snapshot';
+import { fillToBudget } from './helpers/budget';
 
 const base = readFvecs('sift128_base.fvecs');
 const queries = readFvecs('sift128_query.fvecs');
@@ -183,24 +184,8 @@ describe.each(BUILDS)('index.compact() (simd %s)', (simd) => {
   test('a compact that does not fit the budget throws E_BUDGET and changes nothing, memory included', async () => {
     const small = await engine(simd, { budgetBytes: 8 << 20 });
     const index = small.createIndex({ dim: 16, metric: 'l2' });
-    for (let next = 0; ; next += 200) {
-      try {
-        index.addBatch(range(next, 200), randomVectors(200, 16, next));
-      } catch (error) {
-        expect(error).toBeInstanceOf(BudgetExceededError);
-        break;
-      }
-    }
-    index.search(randomVectors(1, 16, 77), 5);
+    fillToBudget(small, index);
     for (let id = 0; id < index.size; id += 3) index.remove(id);
-    for (;;) {
-      try {
-        small.createTrajectoryBuffer({ capacity: 1 });
-      } catch (error) {
-        expect(error).toBeInstanceOf(BudgetExceededError);
-        break;
-      }
-    }
     const probe = () => JSON.stringify([small.usedBytes, small.reservedBytes, index.capacity, digest(index),
       fingerprint(index, [0, 1, 2, 999999], [randomVectors(1, 16, 77)])]);
     const before = probe();
