@@ -268,12 +268,17 @@ function allocQuantScratch(idx: Index): bool {
   return true;
 }
 
-/** Frees every block of an index and its header. */
-export function indexFree(idx: Index): void {
+/** Frees every segment block (a block may hold several segments) and the segment table. */
+function freeSegments(idx: Index): void {
   for (let s: u32 = 0; s < idx.segCount; s++) {
     if (s == 0 || !sharesBlock(idx, s)) arenaFree(segmentAt(idx, s));
   }
   arenaFree(idx.segments);
+}
+
+/** Frees every block of an index and its header. */
+export function indexFree(idx: Index): void {
+  freeSegments(idx);
   arenaFree(idx.tombs);
   arenaFree(idx.upper);
   arenaFree(idx.map);
@@ -300,10 +305,7 @@ export function indexFree(idx: Index): void {
  * after the frees. Cost: O(segments).
  */
 export function indexClear(idx: Index, seed: u32): void {
-  for (let s: u32 = 0; s < idx.segCount; s++) {
-    if (s == 0 || !sharesBlock(idx, s)) arenaFree(segmentAt(idx, s));
-  }
-  arenaFree(idx.segments);
+  freeSegments(idx);
   arenaFree(idx.tombs);
   arenaFree(idx.map);
   arenaFree(idx.upper);
