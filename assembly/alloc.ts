@@ -3,8 +3,10 @@
 //   0 ......................... heapStart ............................... top ..... memory end
 //   | static | journal, save area | [hdr|payload][hdr|payload (free)] ...  |  (grown on demand)
 //
-//   block header (16 bytes, block start is 16-byte aligned, payload follows it):
-//     +0  u32 size      whole block in bytes (header included), multiple of 16; bit 0 = free
+//   block header (16 bytes, payload follows it; a block starts 16 bytes before a 64-byte
+//   boundary, so every payload starts a cache line: an index's records line up with the lines
+//   its searches fetch):
+//     +0  u32 size      whole block in bytes (header included), multiple of 64; bit 0 = free
 //     +4  u32 prevSize  size of the block physically before this one (0 for the first)
 //     +8  u32 nextFree  next block in the free list (0 = end), valid while free
 //     +12 u32 prevFree  previous block in the free list (0 = head), valid while free
@@ -41,7 +43,9 @@
 // that undo path; running out of it is a bug and traps.
 
 const HEADER: u32 = 16;
-const MIN_BLOCK: u32 = 32;
+/** Block sizes are multiples of this, and payloads start at multiples of it (a cache line). */
+const GRAIN: u32 = 64;
+const MIN_BLOCK: u32 = GRAIN;
 const FREE_BIT: u32 = 1;
 const PAGE: u32 = 65536;
 
@@ -89,7 +93,7 @@ let depth: u32 = 0;
 export function arenaInit(budgetBytes: u32): void {
   journal = (<u32>__heap_base + 15) & ~15;
   saveArea = journal + JOURNAL_ENTRIES * ENTRY_BYTES;
-  heapStart = <u32>saveArea + SAVE_BYTES;
+  heapStart = ((<u32>saveArea + SAVE_BYTES + HEADER + GRAIN - 1) & ~(GRAIN - 1)) - HEADER;
   limitBytes = budgetBytes;
   ensureMemory(heapStart);
   top = heapStart;
@@ -162,11 +166,11 @@ function ensureMemory(end: u64): bool {
 }
 
 @inline function blockSizeFor(bytes: u32): u64 {
-  const size = (<u64>bytes + HEADER + 15) & ~(<u64>15);
+  const size = (<u64>bytes + HEADER + GRAIN - 1) & ~(<u64>(GRAIN - 1));
   return size < MIN_BLOCK ? <u64>MIN_BLOCK : size;
 }
 
-/** Cuts `block` (in use, of size `have`) to `keep` bytes and frees the rest (any multiple of 16). */
+/** Cuts `block` (in use, of size `have`) to `keep` bytes and frees the rest (any multiple of GRAIN). */
 function releaseTail(block: u32, have: u32, keep: u32): void {
   const rest = block + keep;
   setHeader(block, keep, false);
@@ -227,7 +231,7 @@ function allocBlock(bytes: u32): u32 {
   return false;
 }
 
-/** Allocates `bytes` (16-byte aligned payload). Returns the payload address, or 0. Cost: O(free blocks). */
+/** Allocates `bytes` (64-byte aligned payload). Returns the payload address, or 0. Cost: O(free blocks). */
 export function arenaAlloc(bytes: u32): usize {
   if (!mayGrow(bytes)) return 0;
   const block = allocBlock(bytes);

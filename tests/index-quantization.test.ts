@@ -99,6 +99,20 @@ describe.each([
   }
 });
 
+/**
+ * x encoded as the engine encodes an i8 row (levels 127) or a search's query (levels 2047): codes
+ * round(x * levels / max|x|) in float32, ties to even, the scale max|x| / levels and the decoded
+ * squared norm, both float32.
+ */
+function absMaxCodes(x: Float32Array, levels: number) {
+  let m = 0;
+  for (const v of x) m = Math.max(m, Math.abs(v));
+  const codes = Array.from(x, (v) => roundEven(Math.fround(Math.fround(v * levels) / m)));
+  const scale = Math.fround(m / levels);
+  const sqnorm = Math.fround(scale * scale * codes.reduce((sum, c) => sum + c * c, 0));
+  return { codes, scale, sqnorm };
+}
+
 /** The f16 and i8 values get() must return for `x` (already normalized under cosine), by a plain-JS encoder. */
 function decodedReference(quantization: Quantization, x: Float32Array): Float32Array {
   if (quantization === 'f16') return Float32Array.from(x, (v) => f16Value(f16Nearest(v)));
@@ -150,6 +164,27 @@ describe.each(BUILDS)('get() under quantization (simd %s)', (simd) => {
         const step = quantization === 'i8' ? m / 254 + m * 2 ** -20 : Math.max(Math.abs(unit[d]) * 2 ** -11, 2 ** -15);
         expect(Math.abs(got[d] - unit[d])).toBeLessThanOrEqual(step + Math.abs(unit[d]) * 2 ** -23);
       }
+    }
+    index.dispose();
+  });
+
+  test('i8, l2: every distance a search returns is the plain-JS value, the query encoded at 2047 levels a side', () => {
+    const dim = 37;
+    const next = rng(9);
+    const index = e.createIndex({ dim, metric: 'l2', quantization: 'i8' });
+    const rows = Float32Array.from({ length: 300 * dim }, () => next() * 2 - 1);
+    index.addBatch(Uint32Array.from({ length: 300 }, (_, i) => i), rows);
+    for (let q = 0; q < 20; q++) {
+      const query = Float32Array.from({ length: dim }, () => next() * 4 - 2);
+      const cq = absMaxCodes(query, 2047);
+      const res = index.search(query, 10, { ef: 64 });
+      expect(res.ids.length).toBe(10);
+      res.ids.forEach((id, j) => {
+        const cx = absMaxCodes(rows.subarray(id * dim, (id + 1) * dim), 127);
+        const dot = cq.codes.reduce((sum, c, i) => sum + c * cx.codes[i], 0);
+        const d = cq.sqnorm + cx.sqnorm - 2 * (cq.scale * cx.scale * dot);
+        expect(res.distances[j]).toBe(d > 0 ? Math.fround(d) : 0);
+      });
     }
     index.dispose();
   });

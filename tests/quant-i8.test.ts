@@ -117,7 +117,7 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
     }
   });
 
-  test('the prepared form is 16 zero bytes, then per block of 16 dims its even codes and 256 x its odd codes as i16, 0 past n', () => {
+  test('the prepared form is 16 zero bytes, then the codes as i16 in order, 0 past the last block of 16', () => {
     const ex = e.runtime.exports;
     const next = rng(41);
     for (const n of [1, 2, 15, 16, 17, 100, 128, 131]) {
@@ -126,12 +126,59 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
       const [pq, pp] = stageBytes(e, q, new Uint8Array(size).fill(0xee));
       ex.quantPrepareI8(pq, n, pp);
       const expected = new Int16Array(size / 2);
-      for (let i = 0; i < n; i++) {
-        const j = i % 16;
-        expected[8 + (i >> 4) * 16 + (j & 1) * 8 + (j >> 1)] = j & 1 ? q[i] * 256 : q[i];
-      }
+      expected.set(q, 8);
       expect(Array.from(new Int16Array(e.runtime.memory.buffer.slice(pp, pp + size)))).toEqual(Array.from(expected));
     }
+  });
+
+  test('a float32 query is encoded as i16 codes at min(2047, (2^31 - 1) / (128 n)) levels, as the plain-JS encoder does, and scores every row exactly', () => {
+    const ex = e.runtime.exports;
+    const next = rng(43);
+    for (const n of [...DIMS.filter((d) => d % 7 === 1 || d < 20), 8256, 8257, 20000, 65536]) {
+      const levels = Math.min(2047, Math.floor((2 ** 31 - 1) / (128 * n)));
+      const x = randomVectors(1, n, n);
+      if (n % 3 === 0) x[n >> 1] = 0;
+      const size = ex.quantPreparedI8Bytes(n);
+      const rows = [codes(next, n, false), codes(next, n, true), new Int8Array(n).fill(-128)];
+      // quantBatch's output takes slot 2: the query, no longer needed once prepared.
+      const [pr, pp, px] = stageBytes(e, new Int8Array(rows.flatMap((r) => Array.from(r))), new Uint8Array(size).fill(0xee), x);
+      const scale = ex.quantPrepareF32(px, n, pp);
+      let m = 0;
+      for (const v of x) m = Math.max(m, Math.abs(v));
+      const want = Int16Array.from(x, (v) => roundEven(Math.fround(Math.fround(v * levels) / m)));
+      expect(scale).toBe(Math.fround(m / levels));
+      const got = new Int16Array(e.runtime.memory.buffer.slice(pp, pp + size));
+      expect(Array.from(got.subarray(8, 8 + n))).toEqual(Array.from(want));
+      expect(got.subarray(0, 8).every((c) => c === 0) && got.subarray(8 + n).every((c) => c === 0)).toBe(true);
+      expect(Math.max(...Array.from(want, Math.abs))).toBe(levels);
+      const dots = rows.map((r) => want.reduce((s, c, i) => s + c * r[i], 0));
+      expect(Math.max(...dots.map(Math.abs))).toBeLessThan(2 ** 31);
+      for (const twin of [0, TWIN]) {
+        const out = quantBatch(e, KIND.dotI8Prepared + twin, pp, pr, n, rows.length);
+        expect(Array.from(new Int32Array(out.buffer))).toEqual(dots);
+      }
+    }
+  });
+
+  test('a float32 query of 65536 extremes scores extreme rows exactly (|q . c| = 255 * 128 * 65536 < 2^31)', () => {
+    const ex = e.runtime.exports;
+    const n = 65536;
+    for (const [xv, cv] of [[1, -128], [-1, -128], [1, 127], [-2.5, 127]]) {
+      const [pr, pp, px] = stageBytes(e, new Int8Array(n).fill(cv), new Uint8Array(ex.quantPreparedI8Bytes(n)), new Float32Array(n).fill(xv));
+      ex.quantPrepareF32(px, n, pp);
+      for (const twin of [0, TWIN]) {
+        expect(new Int32Array(quantBatch(e, KIND.dotI8Prepared + twin, pp, pr, n, 1).buffer)[0]).toBe(Math.sign(xv) * 255 * cv * n);
+      }
+    }
+  });
+
+  test('a zero float32 query prepares to all-zero codes and scale 0', () => {
+    const ex = e.runtime.exports;
+    const n = 37;
+    const size = ex.quantPreparedI8Bytes(n);
+    const [px, pp] = stageBytes(e, new Float32Array(n), new Uint8Array(size).fill(0xee));
+    expect(ex.quantPrepareF32(px, n, pp)).toBe(0);
+    expect(new Uint8Array(e.runtime.memory.buffer.slice(pp, pp + size)).every((b) => b === 0)).toBe(true);
   });
 
   test('a prepared query of 65536 extreme codes stays exact (|q . c| = 2^30), one row a call and listed', () => {

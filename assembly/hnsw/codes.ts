@@ -4,12 +4,13 @@
 //   query q (what searchLayer scores rows against):
 //     f32  the f32 row itself (the input, or the node's vector part)
 //     f16  an f32 row: the input, or the node's codes decoded into the input (exact)
-//     i8   idx.query: prepareI8Query's form of int8 codes (the input encoded with its own scale,
-//          or the node's codes), with their scale and squared norm in idx.queryScale/queryNorm
+//     i8   idx.query: i16 codes prepared for the kernel (the input encoded at up to 2047 levels
+//          a side with a scale of its own, or a node's own int8 codes), with their scale and
+//          squared norm in idx.queryScale/queryNorm
 //
 //   distance  cosine: 1 - q . x (unit rows), dot: 1 - q . x, l2: |q - x|^2, where for
 //     f16  q . x and |q - x|^2 by the f32 x f16 kernels (x decoded exactly in the kernel)
-//     i8   q . x = sq * sx * (cq . cx), an exact integer dot; |q - x|^2 = |q|^2 + |x|^2 - 2 q . x
+//     i8   q . x = sq * sx * (cq . cx), an exact integer dot (i16 query codes x int8 row codes); |q - x|^2 = |q|^2 + |x|^2 - 2 q . x
 //          with the decoded vectors' squared norms, in float64, clamped at 0
 //
 // Distances between two stored rows (rowDistance) equal the query distance with the first row
@@ -19,7 +20,7 @@
 // exact or sums in a fixed order, so both builds give the same bits.
 
 import { dot, l2sq, normalize } from "../simd";
-import { dotI8, dotI8Prepared, encodeI8AbsMax, decodeI8, prepareI8Query } from "../quant/i8";
+import { dotI8, dotI8Prepared, encodeI8AbsMax, decodeI8, prepareI8Query, prepareF32Query, preparedSquareSum } from "../quant/i8";
 import { dotF32F16, l2sqF32F16, encodeF16, decodeF16 } from "../quant/f16";
 import { Index, METRIC_COSINE, METRIC_L2, vectorAt } from "./graph";
 import { QUANT_F32, QUANT_F16, QUANT_I8, I8_PARAM_BYTES } from "./vector-form";
@@ -98,17 +99,17 @@ export function prepareNodeQuery(idx: Index, n: u32): usize {
 
 /**
  * Prepares the f32 row the host wrote into the input (dim floats, zero past them) as a search's
- * query: normalized under cosine, then, under i8, encoded with its own scale and prepared.
+ * query: normalized under cosine, then, under i8, encoded as prepared i16 codes with a scale of
+ * its own (i8-prepared.ts: 2047 levels a side, so the query adds almost no rounding).
  * Returns the q to pass. Cost: O(dim).
  */
 export function prepareInputQuery(idx: Index): usize {
   if (idx.metric == METRIC_COSINE) normalize(idx.input, idx.dim);
   if (idx.quant != QUANT_I8) return idx.input;
   const n = idx.codeDims;
-  const scale = encodeI8AbsMax(idx.input, n, idx.codes);
+  const scale = prepareF32Query(idx.input, n, idx.query);
   idx.queryScale = scale;
-  idx.queryNorm = squaredNorm(idx.codes, n, scale);
-  prepareI8Query(idx.codes, n, idx.query);
+  idx.queryNorm = <f32>(<f64>scale * <f64>scale * preparedSquareSum(idx.query, n));
   return idx.query;
 }
 

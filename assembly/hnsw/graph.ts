@@ -21,12 +21,12 @@
 //   map       open-addressing id -> node (idmap.ts); every node's label is in it
 //   results   (ef + 1) heap entries; sorted: ef ascending entries (also the search output,
 //             as (f32 distance, u32 label) pairs); chosen, pruned: M0 + 1 entries each;
-//             fresh: M0 (u32 node, u32 vector address) pairs, the unvisited neighbours of the
-//             node a search expands
+//             fresh: EXPAND_WIDTH * M0 (u32 node, u32 vector address) pairs, the unvisited
+//             neighbours of the nodes a search expands in a step, then those nodes (u32 each)
 //   input     f32[codeDims]  the query searched (f16: also a node's decoded vector while it
 //             is linked; f32 staging of a row being encoded), zero past dim
-//   query     i8: prepareI8Query's form of the query or of the node being linked (its scale and
-//             squared norm in queryScale, queryNorm); codes: the query's int8 codes
+//   query     i8: the prepared i16 codes (i8-prepared.ts) of the query or of the node being
+//             linked (its scale and squared norm in queryScale, queryNorm)
 //   decoded   f16: f32[codeDims], the decoded vector part at decodedAt (0: none), for distances
 //             between two stored rows
 //   levels    u8 per item of the batch being added (levels drawn when it was reserved)
@@ -46,6 +46,9 @@ import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, are
 import { mapCapacityFor, mapRehashed } from "../idmap";
 import { QUANT_F16, QUANT_I8, I8_PARAM_BYTES, codeDimsFor, vectorBytesFor } from "./vector-form";
 import { preparedI8Bytes } from "../quant/i8";
+
+/** Candidates a query expands together in one step (search.ts): fresh holds EXPAND_WIDTH * M0 pairs, then those candidates. */
+export const EXPAND_WIDTH: u32 = 3;
 
 export const METRIC_COSINE: i32 = 0;
 export const METRIC_L2: i32 = 1;
@@ -110,7 +113,6 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   codeDims: i32;
   vectorBytes: u32;
   query: usize;
-  codes: usize;
   queryScale: f32;
   queryNorm: f32;
   decoded: usize;
@@ -211,7 +213,7 @@ function setGeometry(idx: Index): void {
   let shift = MAX_SEG_SHIFT;
   while (shift > MIN_SEG_SHIFT && (<u64>idx.recordBytes << shift) > target) shift--;
   idx.segShift = shift;
-  idx.sideBytes = ((<u32>22 << shift) + 15) & ~15;
+  idx.sideBytes = ((<u32>22 << shift) + 63) & ~63;
 }
 
 /**
@@ -239,7 +241,7 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
   const entryBytes = <u32>(idx.M0 + 1) << 3;
   idx.chosen = arenaAlloc(entryBytes);
   idx.pruned = arenaAlloc(entryBytes);
-  idx.fresh = arenaAlloc(<u32>idx.M0 << 3);
+  idx.fresh = arenaAlloc(<u32>idx.M0 * EXPAND_WIDTH * 8 + EXPAND_WIDTH * 4);
   idx.input = arenaAlloc(<u32>idx.codeDims << 2);
   idx.upper = arenaAlloc(64);
   idx.dropped = arenaAlloc(<u32>idx.M0 << 2);
@@ -254,12 +256,11 @@ export function indexAlloc(dim: i32, metric: i32, M: i32, efConstruction: i32, s
   return idx;
 }
 
-/** Allocates the scratch a quantization needs (the header's query, codes, decoded); f32 needs none. */
+/** Allocates the scratch a quantization needs (the header's query, decoded); f32 needs none. */
 function allocQuantScratch(idx: Index): bool {
   if (idx.quant == QUANT_I8) {
     idx.query = arenaAlloc(<u32>preparedI8Bytes(idx.codeDims));
-    idx.codes = arenaAlloc(<u32>idx.codeDims);
-    return idx.query != 0 && idx.codes != 0;
+    return idx.query != 0;
   }
   if (idx.quant == QUANT_F16) {
     idx.decoded = arenaAlloc(<u32>idx.codeDims << 2);
@@ -293,7 +294,6 @@ export function indexFree(idx: Index): void {
   arenaFree(idx.around);
   arenaFree(idx.dropped);
   arenaFree(idx.query);
-  arenaFree(idx.codes);
   arenaFree(idx.decoded);
   arenaFree(changetype<usize>(idx));
 }

@@ -11,7 +11,7 @@
 // accepts (checked during the walk, so rejected nodes still guide it). Nothing here allocates.
 
 import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../heap";
-import { Index, VISIT_TAGS_AT, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
+import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
 import { candPush, candPop, candTop } from "./candidates";
 import { queryDistance, scoreRow } from "./codes";
 
@@ -94,14 +94,42 @@ export function descendTo(idx: Index, q: usize, level: i32): u32 {
 let touchSink: u32 = 0;
 
 /**
+ * Appends the neighbours of c on `level` whose visit tag is not `epoch` to the fresh list (from
+ * entry n) as (node, vector address) pairs, tagging them. Returns the new length. Cost: O(links).
+ */
+@inline function gatherUnvisited(idx: Index, c: u32, level: i32, epoch: u16, fresh: usize, n: u32,
+                                 table: usize, shift: u32, mask: u32, tagAt: usize,
+                                 recordBytes: usize, vectorOffset: usize): u32 {
+  const links = linksAt(idx, c, level);
+  const count = load<u32>(links);
+  for (let j: u32 = 1; j <= count; j++) {
+    const nb = load<u32>(links + (<usize>j << 2));
+    const segment = <usize>load<u32>(table + (<usize>(nb >> shift) << 2));
+    const slot = <usize>(nb & mask);
+    const tag = segment + tagAt + (slot << 1);
+    if (load<u16>(tag) == epoch) continue;
+    store<u16>(tag, epoch);
+    const e = fresh + (<usize>n << 3);
+    store<u32>(e, nb);
+    store<u32>(e, <u32>(segment + vectorOffset + slot * recordBytes), 4);
+    n++;
+  }
+  return n;
+}
+
+/**
  * Best-first search of one layer from ep, keeping the ef best accepted nodes in idx.results.
  * Returns how many it holds. Cost: O(visited * (links + log ef)) distance evaluations.
  *
  * The layout (segment table, shift, record geometry) is read into locals once: every visit-tag
  * and heap store would otherwise make the engine reload it from the header. Expanding a node
  * first checks the visit tags of all its neighbours (small, in the segments' side arrays),
- * keeping each unvisited one with its vector's address, then scores them in list order,
- * touching the next vector before scoring the current one, so its cache miss overlaps work.
+ * keeping each unvisited one with its vector's address, then touches every cache line of those
+ * vectors and scores them in list order, so their cache misses overlap instead of coming one
+ * after another. A query (not a build, whose graphs stay as they were) expands up to
+ * EXPAND_WIDTH nearest candidates a step, each one still within reach when it is popped: their
+ * link lists and then their neighbours' vectors are fetched together, so a query waits on a
+ * third as many chains of misses (GloVe 100K, i8: 1.055x the QPS of one a step; 2: 1.037x).
  */
 export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
                             level: i32, mode: i32, exclude: u32): u32 {
@@ -120,6 +148,8 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const qs = idx.queryScale;
   const qn = idx.queryNorm;
   const vectorBytes = <usize>idx.vectorBytes;
+  const width = mode != MODE_BUILD ? EXPAND_WIDTH : 1;
+  const expanding = fresh + (<usize>idx.M0 * EXPAND_WIDTH << 3);
   const top = candTop(table, shift);
   let touched: u32 = 0;
   store<u16>(visitTagAt(idx, ep), epoch);
@@ -131,26 +161,29 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
     if (resSize >= ef && d > heapTopKey(res)) break;
     const c = load<u32>(top, 4);
     candSize = candPop(table, shift, top, candSize);
-    const links = linksAt(idx, c, level);
-    const count = load<u32>(links);
+    // Pop every candidate within reach, up to `width`, touching the first two lines of their
+    // link lists (a third, if any, shares a line with the vector, fetched when it was scored).
+    store<u32>(expanding, c);
+    let w: u32 = 1;
+    while (w < width && candSize > 0 && (resSize < ef || load<f32>(top) <= heapTopKey(res))) {
+      const cw = load<u32>(top, 4);
+      candSize = candPop(table, shift, top, candSize);
+      const lw = linksAt(idx, cw, level);
+      touched ^= load<u32>(lw) ^ load<u32>(lw, 64);
+      store<u32>(expanding + (<usize>w << 2), cw);
+      w++;
+    }
     let n: u32 = 0;
-    for (let j: u32 = 1; j <= count; j++) {
-      const nb = load<u32>(links + (<usize>j << 2));
-      const segment = <usize>load<u32>(table + (<usize>(nb >> shift) << 2));
-      const slot = <usize>(nb & mask);
-      const tag = segment + tagAt + (slot << 1);
-      if (load<u16>(tag) == epoch) continue;
-      store<u16>(tag, epoch);
-      const e = fresh + (<usize>n << 3);
-      store<u32>(e, nb);
-      store<u32>(e, <u32>(segment + vectorOffset + slot * recordBytes), 4);
-      n++;
+    for (let i: u32 = 0; i < w; i++) {
+      n = gatherUnvisited(idx, load<u32>(expanding + (<usize>i << 2)), level, epoch, fresh, n, table, shift, mask, tagAt, recordBytes, vectorOffset);
     }
     // Touch every cache line of the vectors about to be scored first: wasm has no prefetch,
     // and these loads overlap the misses that scoring them one by one would wait for in turn.
+    // A vector spans the lines from its first byte's to its last's, whatever its alignment.
     for (let j: u32 = 0; j < n; j++) {
       const v = <usize>load<u32>(fresh + (<usize>j << 3), 4);
-      for (let off: usize = 0; off < vectorBytes; off += 64) touched ^= load<u32>(v + off);
+      const end = v + vectorBytes;
+      for (let line = v & ~63; line < end; line += 64) touched ^= load<u32>(line);
     }
     for (let j: u32 = 0; j < n; j++) {
       const e = fresh + (<usize>j << 3);

@@ -5,7 +5,7 @@
 //     kind  kernel          q                        result
 //     0     dotI8           n i8 codes               i32   i8 . i8        5 .. 9: the same with
 //     1     l2sqI8          n i8 codes               u32   |i8 - i8|^2    the scalar twins
-//     2     dotI8Prepared   prepareI8Query's output  i32   i8 . i8
+//     2     dotI8Prepared   a prepared query (i16)   i32   i16 . i8
 //     3     dotF32F16       n f32                    f32   f32 . f16
 //     4     l2sqF32F16      n f32                    f32   |f32 - f16|^2
 //
@@ -14,7 +14,7 @@
 import {
   dotI8, l2sqI8, dotI8Prepared, dotI8Scalar, l2sqI8Scalar, dotI8PreparedScalar,
   dotI8PreparedRows, dotI8PreparedRowsScalar,
-  encodeI8Affine, encodeI8AbsMax, decodeI8, prepareI8Query, preparedI8Bytes,
+  encodeI8Affine, encodeI8AbsMax, decodeI8, prepareI8Query, prepareF32Query, preparedI8Bytes,
 } from "./i8";
 import { dotF32F16, l2sqF32F16, dotF32F16Scalar, l2sqF32F16Scalar, encodeF16, decodeF16 } from "./f16";
 
@@ -72,7 +72,7 @@ export function kernelQuantPreparedRows(scalar: i32, qp: usize, addrs: usize, ad
   else dotI8PreparedRows(qp, addrs, addrStride, count, n, out);
 }
 
-/** Bytes of the prepared form of an n-dim int8 query (16 + 32 per block of 16 dims). Cost: O(1). */
+/** Bytes of the prepared form of an n-dim query (16 + 32 per block of 16 dims). Cost: O(1). */
 export function quantPreparedI8Bytes(n: i32): u32 {
   return <u32>preparedI8Bytes(n);
 }
@@ -80,6 +80,14 @@ export function quantPreparedI8Bytes(n: i32): u32 {
 /** Writes the prepared form of n int8 query codes at q to dst, for kind 2. Cost: n steps, once per query. */
 export function quantPrepareI8(q: usize, n: i32, dst: usize): void {
   prepareI8Query(q, n, dst);
+}
+
+/**
+ * Encodes n floats at src as a prepared query at dst (i16 codes at up to 2047 levels a side, a
+ * scale of their own, i8-prepared.ts) for kind 2; returns the scale. Cost: 2n steps, once per query.
+ */
+export function quantPrepareF32(src: usize, n: i32, dst: usize): f32 {
+  return prepareF32Query(src, n, dst);
 }
 
 /** f16 codes (round to nearest even, clamped to +-65504, no subnormals) of n floats at src, to dst. Cost: n steps. */

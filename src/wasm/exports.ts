@@ -35,6 +35,7 @@ export interface ElexExports {
   kernelQuantPreparedRows(scalar: number, qp: number, addrs: number, addrStride: number, count: number, n: number, out: number): void;
   quantPreparedI8Bytes(n: number): number;
   quantPrepareI8(q: number, n: number, dst: number): void;
+  quantPrepareF32(src: number, n: number, dst: number): number;
   quantEncodeF16(src: number, n: number, dst: number): void;
   quantDecodeF16(src: number, n: number, dst: number): void;
   quantEncodeI8Affine(src: number, n: number, offset: number, scale: number, dst: number): number;
