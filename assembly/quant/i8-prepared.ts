@@ -37,7 +37,7 @@ const QUERY_LEVELS: i32 = 2047;
  * The largest query code magnitude for n dims: 2047, or less where n * 128 * it would pass
  * 2^31 - 1 (n > 8256; 255 at n = 65536). Cost: O(1).
  */
-@inline export function preparedCodeLimit(n: i32): i32 {
+@inline function preparedCodeLimit(n: i32): i32 {
   return <i32>min<i64>(QUERY_LEVELS, <i64>0x7fffffff / (<i64>128 * <i64>max(n, 1)));
 }
 

@@ -17,7 +17,7 @@
 // max|x| / 127 per vector. Values the map cannot represent clamp to -128 / 127 (never wrap).
 
 export {
-  preparedI8Bytes, preparedCodeLimit, prepareI8Query, prepareF32Query, preparedSquareSum, dotI8PreparedX16, dotI8PreparedScalar, dotI8Prepared,
+  preparedI8Bytes, prepareI8Query, prepareF32Query, preparedSquareSum, dotI8PreparedX16, dotI8PreparedScalar, dotI8Prepared,
   dotI8PreparedRowsX16, dotI8PreparedRowsScalar, dotI8PreparedRows,
 } from "./i8-prepared";
 
