@@ -149,6 +149,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const qn = idx.queryNorm;
   const vectorBytes = <usize>idx.vectorBytes;
   const width = mode != MODE_BUILD ? EXPAND_WIDTH : 1;
+  const listBytes = <usize>(1 + (level == 0 ? idx.M0 : idx.M)) << 2;
   const expanding = fresh + (<usize>idx.M0 * EXPAND_WIDTH << 3);
   const top = candTop(table, shift);
   let touched: u32 = 0;
@@ -161,15 +162,15 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
     if (resSize >= ef && d > heapTopKey(res)) break;
     const c = load<u32>(top, 4);
     candSize = candPop(table, shift, top, candSize);
-    // Pop every candidate within reach, up to `width`, touching the first two lines of their
-    // link lists (a third, if any, shares a line with the vector, fetched when it was scored).
+    // Pop every candidate within reach, up to `width`, touching every line of their link lists
+    // (never past a list's end: an upper list can end its block, and the block memory).
     store<u32>(expanding, c);
     let w: u32 = 1;
     while (w < width && candSize > 0 && (resSize < ef || load<f32>(top) <= heapTopKey(res))) {
       const cw = load<u32>(top, 4);
       candSize = candPop(table, shift, top, candSize);
       const lw = linksAt(idx, cw, level);
-      touched ^= load<u32>(lw) ^ load<u32>(lw, 64);
+      for (let line = lw & ~63; line < lw + listBytes; line += 64) touched ^= load<u32>(line);
       store<u32>(expanding + (<usize>w << 2), cw);
       w++;
     }
