@@ -78,12 +78,14 @@ function copyList(mem: Uint8Array, chunk: Uint8Array, at: number, addr: number, 
 /**
  * The snapshot of index `handle` as chunks of `chunkBytes` (the last one shorter), ending with
  * the CRC-32. Lazy: each chunk is copied out of linear memory when it is asked for, and
- * `check` runs first (it throws if the index changed or went away since the first chunk).
- * Cost: O(snapshot bytes) in all, no engine memory.
+ * `check` runs before anything is read at every step, the first included (it throws if the
+ * index changed or went away since the iterator was made: a handle freed meanwhile, whose
+ * memory another index may hold now, is never read). Cost: O(snapshot bytes) in all, no engine memory.
  */
 export function* snapshotChunks(
   rt: Runtime, handle: number, efSearch: number, seed: number, chunkBytes: number, check: () => void,
 ): Generator<Uint8Array, void, undefined> {
+  check();
   const layout = readLayout(rt, handle, efSearch, seed);
   let remaining = layout.total;
   let chunk = new Uint8Array(Math.min(chunkBytes, remaining));

@@ -544,8 +544,10 @@ export class VectorIndex extends EngineObject {
   /**
    * The same bytes as {@link serialize} as chunks of `chunkBytes` (a multiple of 4, default
    * 4 MiB), each copied out of linear memory when the iteration asks for it: a large index
-   * never needs one large ArrayBuffer. Changing the index (or disposing it) before the last
-   * chunk makes the next step throw InvalidArgumentError. Cost: O(size) in all.
+   * never needs one large ArrayBuffer. Every step checks the index first: changing it after
+   * this call (before the last chunk) makes the next step throw InvalidArgumentError, disposing
+   * it (or its engine) DisposedError; a step never reads memory the index no longer owns.
+   * Cost: O(size) in all.
    */
   serializeChunks(chunkBytes: number = SNAPSHOT_CHUNK_BYTES): IterableIterator<Uint8Array> {
     checkInt('chunkBytes', chunkBytes, 4, 2 ** 30);

@@ -37,10 +37,15 @@ export function documentsPrefix(name: string): string {
  * the file comment). The caller makes sure neither changes until this settles. Throws what
  * index.save throws (StoreError for a conflicting save or a failing store, StoreQuotaError,
  * InvalidArgumentError); after a failure the store still loads its previous save. Cost: the
- * index save plus one write of every document's bytes, and one keys() listing.
+ * index save plus one write of every document's bytes, and one keys() listing. With
+ * `options.overwrite`, a stored manifest that is not valid is replaced, as index.save does.
  */
 export async function saveStore(index: VectorIndex, table: DocumentTable, store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult> {
-  const before = (await readManifest(store, name))?.stamp;
+  // With overwrite, a manifest that is not valid counts as none, as index.save has it.
+  const before = (await readManifest(store, name).catch((error: unknown) => {
+    if (options?.overwrite === true && error instanceof CorruptSnapshotError) return undefined;
+    throw error;
+  }))?.stamp;
   const generation = (before?.generation ?? 0) + 1;
   const key = await writeRecord(store, name, table, generation);
   let result: SaveResult;

@@ -99,23 +99,29 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
   const efSearch = index.efSearch;
   const existing = index.journal.binding(store, name);
   const checkpoint = o.overwrite || existing === undefined || existing.needsCheckpoint(o.logShare);
-  if (!checkpoint && existing.idle && efSearch === existing.manifest?.efSearch) {
+  if (!checkpoint && existing.idle && existing.doubt === undefined && efSearch === existing.manifest?.efSearch) {
     await current(store, name, existing.manifest, false);
     return { generation: existing.manifest!.stamp.generation, kind: 'none', bytesWritten: 0 };
   }
   const snapshot = checkpoint ? checkpointPieces(index) : undefined;
-  // Through a store object this index has not saved `name` to yet (or only in saves that
-  // failed), what it saved or opened there through another object (the same directory or
-  // database, or a copy) is no conflict.
+  // Through a store this index has not saved `name` to yet (or only in saves that failed), what
+  // it saved or opened there through another store object (a copy) is no conflict.
   const known = existing?.manifest === undefined ? index.journal.stamps(name) : [];
   const binding = existing ?? index.journal.binding(store, name, true);
-  const expected = binding.manifest;
+  const doubt = binding.doubt;
   const pending = snapshot ? binding.takeCheckpoint(snapshot.reduce((n, p) => n + p.length, 0), o.logShare) : binding.takeLog();
-  const pieces = snapshot ?? [encodeLog(pending.ops, index.dim)];
   let manifest: Manifest;
   let manifestBytes: number;
+  let pieces: Uint8Array[];
   try {
-    const stored = await current(store, name, expected, o.overwrite, known);
+    const stored = await current(store, name, binding.manifest, o.overwrite, doubt ? [...known, doubt.manifest.stamp] : known);
+    if (doubt !== undefined) {
+      // The last save could not tell whether its manifest landed: the store says now.
+      binding.doubt = undefined;
+      if (stored !== undefined && sameStamp(stored.stamp, doubt.manifest.stamp)) binding.landed(doubt, pending, o.logShare);
+    }
+    const base = binding.manifest;
+    pieces = snapshot ?? [encodeLog(pending.ops, index.dim)];
     const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
     const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
     // Checked again last thing before the commit: another process may have saved meanwhile.
@@ -123,8 +129,11 @@ async function save(index: VectorIndex, store: ByteStore, name: string, o: Resol
       await deleteKeys(store, partKeys(name, part));
       throw error;
     });
-    manifest = { stamp, efSearch, dim: index.dim, size, parts: checkpoint ? [part] : [...expected!.parts, part] };
-    manifestBytes = await writeManifest(store, name, manifest, part);
+    manifest = { stamp, efSearch, dim: index.dim, size, parts: checkpoint ? [part] : [...base!.parts, part] };
+    const written = manifest;
+    manifestBytes = await writeManifest(store, name, manifest, part, () => {
+      binding.doubt = { manifest: written, pending };
+    });
   } catch (error) {
     binding.failed(pending);
     throw error;
@@ -169,10 +178,11 @@ async function current(
 /**
  * Writes the manifest and returns its size. If the write fails, finds out whether it landed
  * anyway: if so the save stands; if the store still holds the previous manifest, this save's
- * chunks are deleted and the error thrown; if that cannot be told, the chunks stay for a later
- * save to remove.
+ * chunks are deleted and the error thrown; if that cannot be told (the read-back fails too),
+ * `unsure` runs (the next save reads which manifest the store holds and carries on from it)
+ * and the chunks stay for a later save to remove.
  */
-async function writeManifest(store: ByteStore, name: string, manifest: Manifest, part: Part): Promise<number> {
+async function writeManifest(store: ByteStore, name: string, manifest: Manifest, part: Part, unsure: () => void): Promise<number> {
   const key = manifestKey(name);
   const bytes = encodeManifest(manifest);
   try {
@@ -181,6 +191,7 @@ async function writeManifest(store: ByteStore, name: string, manifest: Manifest,
     const now = await readManifest(store, name).then((m) => m ?? null, () => undefined);
     if (now !== undefined && now !== null && sameStamp(now.stamp, manifest.stamp)) return bytes.length;
     if (now !== undefined) await deleteKeys(store, partKeys(name, part));
+    else unsure();
     throw error;
   }
   return bytes.length;

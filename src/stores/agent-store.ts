@@ -15,6 +15,13 @@ export interface ByteStore {
   delete(key: string): Promise<void>;
   /** Every key stored. */
   keys(): Promise<string[]>;
+  /**
+   * Optional: names where the store keeps its bytes. Stores with the same identity hold the
+   * same keys, so an index's saves through any of them continue one log and run one at a time
+   * (FileStore: 'file:' and its absolute directory). Without it each store object is a place of
+   * its own.
+   */
+  readonly identity?: string;
 }
 
 /** The name agent caches have always used for a {@link ByteStore}. */

@@ -33,14 +33,44 @@ function running(pid: number): boolean {
   }
 }
 
+/**
+ * `dir` as an absolute, normalised path (against the working directory now; '.' and '..'
+ * segments and repeated separators resolved; on Windows '\\' as '/' and case folded), without
+ * Node's path module (imported lazily). Symbolic links are not followed. Cost: O(path).
+ */
+function absoluteDir(dir: string): string {
+  const proc = (globalThis as { process?: { platform?: string; cwd?: () => string } }).process;
+  const windows = proc?.platform === 'win32';
+  const slashes = (p: string): string => (windows ? p.replace(/\\/g, '/') : p);
+  let p = slashes(dir);
+  const absolute = windows ? /^([a-zA-Z]:)?\//.test(p) : p.startsWith('/');
+  if (!absolute && typeof proc?.cwd === 'function') p = `${slashes(proc.cwd())}/${p}`;
+  const drive = windows ? /^[a-zA-Z]:/.exec(p)?.[0] ?? '' : '';
+  const out: string[] = [];
+  for (const segment of p.slice(drive.length).split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') out.pop();
+    else out.push(segment);
+  }
+  const resolved = `${drive}/${out.join('/')}`;
+  return windows ? resolved.toLowerCase() : resolved;
+}
+
 export class FileStore implements AgentStore {
   /** The directory files are written to (created on first write). */
   readonly dir: string;
+  /**
+   * 'file:' and the directory's absolute path (resolved when constructed): every FileStore
+   * over one directory has the same identity, so an index's saves through any of them are one
+   * save target (one log, one queue). See ByteStore.identity.
+   */
+  readonly identity: string;
   private modules: Promise<[Fs, Path]> | null = null;
 
   constructor(dir: string) {
     if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('FileStore needs a directory path');
     this.dir = dir;
+    this.identity = `file:${absoluteDir(dir)}`;
   }
 
   /** Node's fs and path, and on first use the removal of stale temporary files. */

@@ -1,0 +1,58 @@
+/**
+ * ElexVectorStore saves, issue 20 round 3: the directory form continues one log across saves
+ * (the second save to a directory writes a log segment, as documented), and
+ * save(store, name, { overwrite: true }) replaces a store whose manifest is not valid, as
+ * index.save with overwrite does.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CorruptSnapshotError, FileStore, MemoryStore } from '../src/index';
+import { DOCUMENTS_KEY_PREFIX, ElexVectorStore } from '../src/langchain/index';
+import { decodeManifest } from '../src/persist/manifest';
+import { contents, siftCorpus } from './helpers/langchain';
+
+const corpus = siftCorpus(300, 3);
+const OPTIONS = { budgetBytes: 32 << 20, M: 8, efConstruction: 64 };
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'elex-langchain-targets-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('save(directory) twice: the second save writes a log segment; the directory loads the latest state', async () => {
+  const vs = await ElexVectorStore.fromDocuments(corpus.documents.slice(0, 250), corpus.embeddings, OPTIONS);
+  const target = join(dir, 'kb');
+  await vs.save(target);
+  await vs.addDocuments(corpus.documents.slice(250, 260));
+  await vs.save(target);
+  const key = '@index/langchain/manifest';
+  const manifest = decodeManifest((await new FileStore(target).read(key))!, key);
+  expect(manifest.stamp.generation).toBe(2);
+  expect(manifest.parts.map((p) => p.kind)).toEqual([1, 2]);   // a checkpoint and one log segment
+  const loaded = await ElexVectorStore.load(target, corpus.embeddings);
+  expect(loaded.size).toBe(260);
+  expect(contents(await loaded.similaritySearch('doc 255', 1))).toEqual(['doc 255']);
+  for (const s of [vs, loaded]) s.dispose();
+});
+
+test('save(store, name, { overwrite: true }) replaces a store whose manifest is corrupt', async () => {
+  const store = new MemoryStore();
+  const first = await ElexVectorStore.fromDocuments(corpus.documents.slice(0, 50), corpus.embeddings, OPTIONS);
+  await first.save(store, 'kb');
+  const key = '@index/kb/manifest';
+  const bytes = (await store.read(key))!;
+  bytes[bytes.length - 1] ^= 0xff;
+  await store.write(key, bytes);
+  await expect(ElexVectorStore.load(store, 'kb', corpus.embeddings)).rejects.toThrow(CorruptSnapshotError);
+  const vs = await ElexVectorStore.fromDocuments(corpus.documents.slice(100, 140), corpus.embeddings, OPTIONS);
+  await expect(vs.save(store, 'kb')).rejects.toThrow(CorruptSnapshotError);
+  await expect(vs.save(store, 'kb', { overwrite: true })).resolves.toMatchObject({ kind: 'checkpoint', generation: 1 });
+  const loaded = await ElexVectorStore.load(store, 'kb', corpus.embeddings);
+  expect(loaded.size).toBe(40);
+  expect(contents(await loaded.similaritySearch('doc 120', 1))).toEqual(['doc 120']);
+  // One documents record is left, the new save's.
+  expect((await store.keys()).filter((k) => k.startsWith(DOCUMENTS_KEY_PREFIX))).toEqual([expect.stringMatching(/^@langchain\/kb\/1-/)]);
+  for (const s of [first, vs, loaded]) s.dispose();
+});
