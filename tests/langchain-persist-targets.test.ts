@@ -31,8 +31,14 @@ test('save(directory) twice: the second save writes a log segment; the directory
   const manifest = decodeManifest((await new FileStore(target).read(key))!, key);
   expect(manifest.stamp.generation).toBe(2);
   expect(manifest.parts.map((p) => p.kind)).toEqual([1, 2]);   // a checkpoint and one log segment
+  // Ten more saves to the directory: its FileStores are one save target, one log kept.
+  for (let i = 0; i < 10; i++) {
+    await vs.addDocuments([corpus.documents[260 + i]]);
+    await vs.save(target);
+  }
+  expect(vs['vectorIndex']!.journal.loggedTargets).toBe(1);
   const loaded = await ElexVectorStore.load(target, corpus.embeddings);
-  expect(loaded.size).toBe(260);
+  expect(loaded.size).toBe(270);
   expect(contents(await loaded.similaritySearch('doc 255', 1))).toEqual(['doc 255']);
   for (const s of [vs, loaded]) s.dispose();
 });
