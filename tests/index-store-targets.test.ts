@@ -7,6 +7,7 @@
  * the store could not tell (the write reported failure, the read-back failed) does not wedge
  * the index: the next save finds out and carries on, losing nothing.
  */
+import { relative } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -121,7 +122,7 @@ describe('save targets', () => {
   test('one index saving through two FileStore objects over one directory (A, B, A) continues one log', async () => {
     const dir = tempDir();
     const a = new FileStore(dir);
-    const b = new FileStore(`${dir}/./`);
+    const b = new FileStore(`${relative(process.cwd(), dir)}/./`);   // the same directory, named relatively
     const index = filled(20, 500);
     expect(await index.save(a, 'x')).toMatchObject({ kind: 'checkpoint', generation: 1 });
     addRandom(index, 21, 5, 1000);
