@@ -3,7 +3,7 @@
  * by a store. `get` returns a lease; a leased agent is never evicted.
  *
  * When it evicts (least recently used unpinned agents first, a batch of
- * `ceil(evictionPercent * resident)` at least, each written to the store before it is freed):
+ * `ceil(evictionShare * resident)` at least, each written to the store before it is freed):
  *   - a miss at `maxAgents` (concurrent misses wait for room, so the count never passes it
  *     unless every resident agent stays pinned through a turn of the event loop);
  *   - the cache's own bytes past `maxBytes` (checked at each get);
@@ -419,7 +419,7 @@ export class AgentCache {
 
   /** One eviction batch: the monitor's share of the resident agents, at least one. */
   private batch(): number {
-    return Math.max(1, Math.ceil(this.monitor.evictionPercent() * this.residents.size));
+    return Math.max(1, Math.ceil(this.monitor.evictionShare() * this.residents.size));
   }
 
   /**

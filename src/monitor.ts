@@ -60,8 +60,19 @@ export class MemoryMonitor {
     return t > 0 ? 'growing' : t < 0 ? 'shrinking' : 'stable';
   }
 
-  /** Share of resident agents to evict now: 0.1 / 0.2 / 0.3 / 0.5 at pressure < 0.70 / < 0.85 / < 0.95 / above. */
-  evictionPercent(): number {
+  /**
+   * Share of resident agents to evict now, a fraction: 0.1 / 0.2 / 0.3 / 0.5 at pressure
+   * < 0.70 / < 0.85 / < 0.95 / above.
+   */
+  evictionShare(): number {
     return Math.round(this.rt.exports.evictionShare(this.pressure) * 10) / 10;
+  }
+
+  /**
+   * The same fraction as {@link MemoryMonitor.evictionShare} (0.1 means 10%).
+   * @deprecated The name says percent but the value is a fraction: use `evictionShare()`.
+   */
+  evictionPercent(): number {
+    return this.evictionShare();
   }
 }

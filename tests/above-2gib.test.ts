@@ -75,7 +75,9 @@ test('an agent cache: eviction, flush, close, and a reload from the store', asyn
       return Array.from({ length: 5 }, (_, s) => Array.from(agent.q.values(s))).flat();
     });
   }
-  expect(cache.stats.evictions).toBeGreaterThan(0);
+  // Every agent not resident now was evicted at least once on the way.
+  expect(cache.size).toBeLessThan(12);
+  expect(cache.stats.evictions).toBeGreaterThanOrEqual(12 - cache.size);
   await cache.flush();
   await cache.close();
   const again = eng.createAgentCache(options);

@@ -88,7 +88,9 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
     const engine = await Engine.create({ simd, budgetBytes: 2 << 20 });
     const cache = engine.createAgentCache({ maxAgents: 1000, evictAt: 1, qtable: { actions: 16 }, trajectoryCapacity: 2000 });
     for (let i = 0; i < 200; i++) (await cache.get(`big-${i}`)).release();
-    expect(cache.stats.evictions).toBeGreaterThan(0);
+    // 200 agents of ~40 KB do not fit 2 MiB at once: every one not resident was evicted.
+    expect(cache.size).toBeLessThan(200);
+    expect(cache.stats.evictions).toBeGreaterThanOrEqual(200 - cache.size);
     expect(engine.usedBytes).toBeLessThanOrEqual(engine.budgetBytes);
     expect(engine.reservedBytes).toBeLessThanOrEqual(engine.budgetBytes);
     // With everything pinned, a new agent cannot fit: a typed error, nothing lost.
@@ -192,7 +194,7 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
     // Everything was pinned at once, so the cache went over maxAgents; the next gets bring it back.
     for (const [id, count] of updates) expect(await cache.use(id, (a) => a.q.visits(0, 0))).toBe(count);
     expect(cache.size).toBeLessThanOrEqual(10);
-    expect(cache.stats.evictions).toBeGreaterThan(0);
+    expect(cache.stats.evictions).toBeGreaterThanOrEqual(updates.size - cache.size);
     engine.dispose();
   });
 

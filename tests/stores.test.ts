@@ -101,9 +101,55 @@ test('IndexedDBStore surfaces a quota failure as StoreQuotaError and an eviction
 });
 
 test('IndexedDBStore without IndexedDB fails typed', async () => {
+  expect((globalThis as { indexedDB?: unknown }).indexedDB).toBeUndefined(); // Node has none
   const store = new IndexedDBStore('none', { indexedDB: undefined });
-  if ((globalThis as { indexedDB?: unknown }).indexedDB === undefined) {
-    await expect(store.read('a')).rejects.toThrow(/not available/);
-  }
+  await expect(store.read('a')).rejects.toThrow(StoreError);
+  await expect(store.keys()).rejects.toThrow(/not available/);
   expect(() => new IndexedDBStore('')).toThrow(InvalidArgumentError);
+});
+
+describe('IndexedDBStore, several object stores and closed connections', () => {
+  test('a second store name in one database gets its own object store; both keep their keys', async () => {
+    const factory = new IDBFactory();
+    const agents = new IndexedDBStore('shared-db', { indexedDB: factory });
+    await agents.write('a1', new Uint8Array([1, 2]));
+    const indexes = new IndexedDBStore('shared-db', { indexedDB: factory, storeName: 'indexes' });
+    await indexes.write('@index/x', new Uint8Array([3]));
+    const third = new IndexedDBStore('shared-db', { indexedDB: factory, storeName: 'third' });
+    await third.write('t', new Uint8Array([4]));
+    // The first connection was asked to close for the upgrades; it reopens and still sees its data.
+    expect(await agents.keys()).toEqual(['a1']);
+    expect(Array.from((await agents.read('a1'))!)).toEqual([1, 2]);
+    expect(await indexes.keys()).toEqual(['@index/x']);
+    expect(await third.keys()).toEqual(['t']);
+    await indexes.delete('@index/x');
+    expect(await indexes.keys()).toEqual([]);
+    expect(await agents.keys()).toEqual(['a1']);
+    // A fresh object over the same database finds both stores without another upgrade.
+    const again = new IndexedDBStore('shared-db', { indexedDB: factory, storeName: 'third' });
+    expect(Array.from((await again.read('t'))!)).toEqual([4]);
+    for (const s of [agents, indexes, third, again]) s.close();
+  });
+
+  test('every call on a connection closed under the store fails with StoreError, and the next call reopens', async () => {
+    const factory = new IDBFactory();
+    const store = new IndexedDBStore('closing', { indexedDB: factory });
+    await store.write('k', new Uint8Array([9]));
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['keys', () => store.keys()],
+      ['delete', () => store.delete('k')],
+      ['read', () => store.read('k')],
+      ['write', () => store.write('k', new Uint8Array([9]))],
+    ];
+    for (const [name, call] of calls) {
+      const db = await (store as unknown as { db: Promise<{ close(): void }> }).db;
+      db.close(); // as a browser does when the database is deleted or the tab is closing
+      const error = await call().then(() => undefined, (e: unknown) => e);
+      expect({ name, error }).toEqual({ name, error: expect.any(StoreError) });
+      expect((error as StoreError).code).toBe('E_STORE');
+      expect((error as StoreError).cause).toBeInstanceOf(DOMException);
+      expect(await store.keys()).toEqual(['k']); // reopened
+    }
+    store.close();
+  });
 });

@@ -61,7 +61,7 @@ async function evictions(runs, progress) {
     for (let r = 0; r < runs; r++) {
       for (let i = 0; agents.size < MAX_AGENTS; i++) (await agents.get(`b${level}-${r}-${i}`)).release();
       for (let s = 0; s < 10; s++) engine.monitor.recordLevel(level);
-      percent = engine.monitor.evictionPercent();
+      percent = engine.monitor.evictionShare();
       const t = performance.now();
       evicted = await agents.evict();
       calls.push((performance.now() - t) * 1000);

@@ -69,7 +69,7 @@ async function main() {
       ['build', engine.simd ? 'SIMD (f32x4)' : 'scalar'],
       ['used', `${mib(engine.usedBytes)} of ${mib(engine.budgetBytes)} (${(engine.pressure * 100).toFixed(1)}%)`],
       ['monitor pressure', `${(engine.monitor.pressure * 100).toFixed(1)}% (${engine.monitor.trend})`],
-      ['eviction share at this pressure', `${engine.monitor.evictionPercent() * 100}%`],
+      ['eviction share at this pressure', `${engine.monitor.evictionShare() * 100}%`],
     ]);
   };
   sample();

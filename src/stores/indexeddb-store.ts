@@ -1,10 +1,11 @@
 /**
- * An AgentStore in IndexedDB (browsers, workers): one database, one object store, one
- * transaction per write, resolved when the transaction completes. A quota failure surfaces as
+ * A ByteStore in IndexedDB (browsers, workers): one database, one object store per store name
+ * (several names may share a database), one transaction per call, resolved when the transaction
+ * completes. A quota failure surfaces as
  * StoreQuotaError (E_QUOTA), any other failure as StoreError (E_STORE).
  */
 import { InvalidArgumentError, StoreError, StoreQuotaError } from '../errors.js';
-import type { AgentStore } from './agent-store.js';
+import type { ByteStore } from './agent-store.js';
 
 declare global {
   /** Named by the options below: merges with the DOM lib's IDBFactory, and needs no DOM lib in Node. */
@@ -39,7 +40,7 @@ function wrap(error: unknown, message: string): StoreError {
   return name === 'QuotaExceededError' ? new StoreQuotaError(message, error) : new StoreError(message, error);
 }
 
-export class IndexedDBStore implements AgentStore {
+export class IndexedDBStore implements ByteStore {
   /** The database name. */
   readonly name: string;
   private readonly storeName: string;
@@ -53,58 +54,80 @@ export class IndexedDBStore implements AgentStore {
     this.factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   }
 
+  /**
+   * Opens the database and makes sure this store's object store exists. A database opened at its
+   * current version without that object store (a second `storeName` in one database) is closed and
+   * reopened one version higher, creating it in the upgrade. The connection closes itself when
+   * another connection asks for a newer version (another store name, another tab), so that upgrade
+   * is never blocked by us; the next call reopens.
+   */
   private open(): Promise<IDBDatabase> {
     if (this.db === null) {
       const factory = this.factory;
       if (factory === undefined) return Promise.reject(new StoreError('IndexedDB is not available here', undefined));
-      const request = factory.open(this.name, 1);
-      request.onupgradeneeded = () => {
-        if (!request.result.objectStoreNames.contains(this.storeName)) request.result.createObjectStore(this.storeName);
-      };
-      this.db = settle(request).catch((error) => {
+      this.db = this.connect(factory, undefined).catch((error) => {
         this.db = null;
-        throw wrap(error, `IndexedDBStore could not open '${this.name}'`);
+        throw error instanceof StoreError ? error : wrap(error, `IndexedDBStore could not open '${this.name}'`);
       });
     }
     return this.db;
   }
 
+  private async connect(factory: IDBFactory, version: number | undefined): Promise<IDBDatabase> {
+    const request = version === undefined ? factory.open(this.name) : factory.open(this.name, version);
+    request.onupgradeneeded = () => {
+      if (!request.result.objectStoreNames.contains(this.storeName)) request.result.createObjectStore(this.storeName);
+    };
+    const db = await settle(request);
+    if (!db.objectStoreNames.contains(this.storeName)) {
+      const next = db.version + 1;
+      db.close();
+      return this.connect(factory, next);
+    }
+    db.onversionchange = () => {
+      db.close();
+      if (this.db !== null) this.db = null;
+    };
+    return db;
+  }
+
+  /** Runs one request in its own transaction; every failure (a closed connection too) is a StoreError. */
+  private async request<T>(mode: IDBTransactionMode, what: string, key: string | undefined, run: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+    const db = await this.open();
+    const subject = key === undefined ? `'${this.name}'` : `key '${key}'`;
+    try {
+      const tx = db.transaction(this.storeName, mode);
+      const result = settle(run(tx.objectStore(this.storeName)));
+      result.catch(() => undefined); // its failure also fails the transaction, reported below
+      await done(tx);
+      return await result;
+    } catch (error) {
+      // A connection closed under us (by the browser, or a version change) is reopened next call.
+      if ((error as { name?: string } | null)?.name === 'InvalidStateError') this.db = null;
+      throw wrap(error, `IndexedDBStore could not ${what} ${subject}`);
+    }
+  }
+
   /** The bytes stored for `id`, or undefined. Cost: one read transaction. */
   async read(id: string): Promise<Uint8Array | undefined> {
-    const db = await this.open();
-    try {
-      const value = await settle(db.transaction(this.storeName, 'readonly').objectStore(this.storeName).get(id));
-      if (value === undefined) return undefined;
-      return value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
-    } catch (error) {
-      throw wrap(error, `IndexedDBStore could not read agent '${id}'`);
-    }
+    const value = await this.request('readonly', 'read', id, (store) => store.get(id));
+    if (value === undefined) return undefined;
+    return value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
   }
 
   /** Stores a copy of `bytes` for `id` in one transaction; resolves when it commits. */
   async write(id: string, bytes: Uint8Array): Promise<void> {
-    const db = await this.open();
-    try {
-      const tx = db.transaction(this.storeName, 'readwrite');
-      tx.objectStore(this.storeName).put(bytes.slice(), id);
-      await done(tx);
-    } catch (error) {
-      throw wrap(error, `IndexedDBStore could not write agent '${id}'`);
-    }
+    await this.request('readwrite', 'write', id, (store) => store.put(bytes.slice(), id));
   }
 
+  /** Deletes `id` (nothing if it is absent) in one transaction; resolves when it commits. */
   async delete(id: string): Promise<void> {
-    const db = await this.open();
-    const tx = db.transaction(this.storeName, 'readwrite');
-    tx.objectStore(this.storeName).delete(id);
-    await done(tx).catch((error) => {
-      throw wrap(error, `IndexedDBStore could not delete agent '${id}'`);
-    });
+    await this.request('readwrite', 'delete', id, (store) => store.delete(id));
   }
 
+  /** Every stored key, as strings. Cost: one read transaction. */
   async keys(): Promise<string[]> {
-    const db = await this.open();
-    const keys = await settle(db.transaction(this.storeName, 'readonly').objectStore(this.storeName).getAllKeys());
+    const keys = await this.request('readonly', 'list the keys of', undefined, (store) => store.getAllKeys());
     return keys.map(String);
   }
 
