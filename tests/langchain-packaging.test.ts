@@ -1,7 +1,7 @@
 /**
  * elex-wasm/langchain as a user gets it: the packed tarball installed into a fresh project,
  * first without @langchain/core (a clear error naming it), then with it (the real package of
- * the devDependencies, linked in): the README's LangChain example runs as written, the ES
+ * the devDependencies, linked in): the LangChain example (docs/langchain.md) runs as written, the ES
  * module and CommonJS forms each extend their own @langchain/core's VectorStore and share one
  * elex-wasm implementation, and the declarations type-check from .mts and .cts.
  */
@@ -28,11 +28,14 @@ function failure(args: string[]): string {
   throw new Error(`node ${args.join(' ')} did not fail`);
 }
 
-/** The README's LangChain example: the first js block of its "LangChain.js" section. */
+/** The LangChain example: the first js block of docs/langchain.md's "Example" section (examples/langchain/example.mjs). */
 function readmeExample(): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const start = readme.indexOf('## LangChain.js');
-  return readme.slice(start).match(/```js\n([\s\S]*?)```/)![1];
+  const page = readFileSync(join(root, 'docs', 'langchain.md'), 'utf8');
+  const start = page.indexOf('## Example');
+  expect(start).toBeGreaterThan(0);
+  const example = page.slice(start).match(/```js\n([\s\S]*?)```/)![1];
+  expect(example).toBe(readFileSync(join(root, 'examples', 'langchain', 'example.mjs'), 'utf8'));
+  return example;
 }
 
 beforeAll(() => {
@@ -68,7 +71,7 @@ describe('with @langchain/core installed', () => {
     symlinkSync(realpathSync(join(root, 'node_modules/@langchain/core')), join(app, 'node_modules/@langchain/core'), 'dir');
   });
 
-  test("the README's LangChain example runs as written", () => {
+  test('the LangChain example of docs/langchain.md runs as written', () => {
     writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
     const lines = run(process.execPath, ['langchain-example.mjs'], app).trim().split('\n');
     expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
