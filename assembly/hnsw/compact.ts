@@ -27,7 +27,8 @@
 //    then links to), so every live node is reachable when it ends;
 // 4. links renamed, upper records copied in the new order, records moved along the
 //    permutation's cycles, tombstones, id map and in-degrees rebuilt, slots past the live ones
-//    given back.
+//    given back and their side words zeroed (as a new segment's: an appended node there must
+//    start as it would on this index loaded from its snapshot).
 // Cost: O(count * M0^2) distances for the relinking (plus rare searches), O(count * record)
 // bytes moved; scratch 4 bytes a slot plus the upper block.
 
@@ -36,7 +37,7 @@ import { mapCapacityFor, mapSet } from "../idmap";
 import { heapDrainAscending } from "../heap";
 import {
   Index, isTombstoned, levelOf, linksAt, vectorAt, labelAt, setLabel, upperAtOf, setUpperAt, upperWords,
-  inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, indexClear,
+  inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, resetSlotsFrom, indexClear,
 } from "./graph";
 import { descendTo, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
 import { prepareNodeQuery, queryDistance, rowDistance } from "./codes";
@@ -404,6 +405,7 @@ function rebuild(idx: Index, live: u32): void {
   idx.reuseHint = 0;
   idx.entry = 0;
   releaseSlotsFrom(idx, live);
+  resetSlotsFrom(idx, live);   // renumbering marks (newOf) and moved side words are stale there
   if (smallerMap != 0) {
     arenaFree(idx.map);
     idx.map = smallerMap;

@@ -16,6 +16,8 @@
 //                  multiple of 16; f16: u16 codes[dim padded to 8], linkBytes a multiple of 16;
 //                  i8: f32 scale, f32 sqnorm, i8 codes[dim padded to 16], linkBytes + 8 a
 //                  multiple of 16 (the codes are aligned, the parameters sit in the links' pad)
+//   (the side words of the slots past count are zero, as in a new segment: an appended node
+//   starts with in-degree 0; compaction puts them back, resetSlotsFrom)
 //   tombs     1 bit per node, flat: set = removed (still used to navigate, never returned)
 //   upper     u32 words: word 0 unused; a record is [level][count, M ids] x level (layers 1..level)
 //   map       open-addressing id -> node (idmap.ts); every node's label is in it
@@ -467,6 +469,30 @@ export function releaseSlotsFrom(idx: Index, nodes: u32): void {
   if (words < idx.tombWords) {
     arenaShrink(idx.tombs, words << 2);
     idx.tombWords = words;
+  }
+}
+
+/**
+ * Puts the side arrays (label, upperAt, candidate slice, in-degree, visit tag) of every slot from
+ * `from` on, in every segment, back to zero, as a new segment has them: a node appended there
+ * then starts as on an index that never held more nodes (an index loaded from a snapshot of this
+ * one). For a compaction, which leaves renumbering marks and moved nodes' side words past the live
+ * nodes. Cost: O(slots past `from`).
+ */
+export function resetSlotsFrom(idx: Index, from: u32): void {
+  const shift = idx.segShift;
+  const seg: u32 = 1 << shift;
+  for (let s: u32 = 0; s < idx.segCount; s++) {
+    const first = s << shift;
+    if (first + seg <= from) continue;
+    const start = from > first ? from - first : 0;
+    const p = segmentAt(idx, s);
+    const n = <usize>(seg - start);
+    memory.fill(p + (<usize>start << 2), 0, n << 2);
+    memory.fill(p + (<usize>4 << shift) + (<usize>start << 2), 0, n << 2);
+    memory.fill(p + (<usize>8 << shift) + (<usize>start << 3), 0, n << 3);
+    memory.fill(p + (<usize>16 << shift) + (<usize>start << 2), 0, n << 2);
+    memory.fill(p + (<usize>VISIT_TAGS_AT << shift) + (<usize>start << 1), 0, n << 1);
   }
 }
 
