@@ -122,22 +122,24 @@ export class Runtime {
    * leaves usedBytes, reservedBytes and every object's blocks exactly as they were (each engine
    * call that can run out of budget also undoes itself, header included). What was written
    * into blocks is not undone, so such a body must not fail on budget after a call that changed
-   * an object's contents. Cost: two more calls into the module for a transaction.
+   * an object's contents. With `transaction` 'any', any error undoes the transaction (a load,
+   * which writes nothing but new blocks and staging). Cost: two more calls into the module for
+   * a transaction.
    */
-  run<T>(what: string, body: () => T, transaction = false): T {
+  run<T>(what: string, body: () => T, transaction: boolean | 'any' = false): T {
     this.check(what);
     this.busy = true;
-    const mark = transaction ? this.exports.engineBegin() : -1;
+    const mark = transaction !== false ? this.exports.engineBegin() : -1;
     try {
       const result = body();
-      if (transaction) this.exports.engineEnd(mark, 1);
+      if (transaction !== false) this.exports.engineEnd(mark, 1);
       return result;
     } catch (error) {
       if (error instanceof WebAssembly.RuntimeError) {
         this.brokenBy = error;
         throw new EngineBrokenError(error);
       }
-      if (transaction) this.exports.engineEnd(mark, error instanceof BudgetExceededError ? 0 : 1);
+      if (transaction !== false) this.exports.engineEnd(mark, transaction === 'any' || error instanceof BudgetExceededError ? 0 : 1);
       throw error;
     } finally {
       this.busy = false;
@@ -148,6 +150,15 @@ export class Runtime {
   /** run() as one transaction (see run). */
   atomic<T>(what: string, body: () => T): T {
     return this.run(what, body, true);
+  }
+
+  /**
+   * run() as one transaction undone on any error, for a load that creates a new object: a
+   * refused load (corrupt bytes, over budget) gives back every block it took, staging included,
+   * so usedBytes is exactly as before.
+   */
+  atomicLoad<T>(what: string, body: () => T): T {
+    return this.run(what, body, 'any');
   }
 
   /** Feeds the pressure monitor a sample whenever a call changed the bytes in use. */
