@@ -19,7 +19,7 @@
 import { Agent, Resident } from './agent.js';
 import { decodeAgent, encodeAgent } from './agent-codec.js';
 import { checkAgentId } from './agent-id.js';
-import { AgentWrites } from './agent-writes.js';
+import { AgentWrites, storeError } from './agent-writes.js';
 import { BudgetExceededError, DisposedError, InvalidArgumentError } from './errors.js';
 import type { MemoryMonitor } from './monitor.js';
 import { QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from './qtable.js';
@@ -154,7 +154,8 @@ export class AgentCache {
    * still on its way there), else new. A miss may evict first (see the class doc). Throws
    * InvalidArgumentError for a bad id (see checkAgentId), DisposedError once close() was called,
    * BudgetExceededError when the agent cannot fit with every unpinned agent evicted,
-   * CorruptSnapshotError for stored bytes that are not this agent's, or the store's error.
+   * CorruptSnapshotError for stored bytes that are not this agent's, or StoreError (E_STORE, the
+   * store's error as `cause`; a store's own StoreError as it is).
    * Cost: a hit is O(1); a miss reads the store.
    */
   async get(id: string): Promise<Agent> {
@@ -303,7 +304,14 @@ export class AgentCache {
    */
   private async admit(id: string, load: Load): Promise<Resident> {
     const queued = this.writes.latest(id);
-    const stored = queued ?? (await this.store.read(id));
+    let stored: Uint8Array | undefined = queued;
+    if (stored === undefined) {
+      try {
+        stored = await this.store.read(id);
+      } catch (error) {
+        throw storeError(error, `agent store could not read '${id}'`);
+      }
+    }
     const sections = stored === undefined ? undefined : decodeAgent(id, stored);
     const saved = stored !== undefined && queued === undefined;
     await this.yieldToPressure();

@@ -6,7 +6,16 @@
  * of both are answered when the newer bytes are durable. A get of an id with a write on its way
  * reads the newest bytes from here (`latest`), not the store, which may not have them yet.
  */
+import { ElexError, StoreError } from './errors.js';
 import type { AgentStore } from './stores/agent-store.js';
+
+/**
+ * A store's error as the agent cache throws it: an ElexError (the built-in stores' StoreError,
+ * StoreQuotaError) as it is, anything else as StoreError (E_STORE) with it as `cause`. Cost: O(1).
+ */
+export function storeError(error: unknown, what: string): ElexError {
+  return error instanceof ElexError ? error : new StoreError(what, error);
+}
 
 /** One write: its bytes and the callers waiting for them to be durable. */
 interface Write {
@@ -41,7 +50,7 @@ export class AgentWrites {
 
   /**
    * Writes `bytes` for `id` after every earlier write of `id`. Resolves once these bytes (or
-   * newer ones queued after them) are durable; rejects with the store's error. Cost: O(1) plus
+   * newer ones queued after them) are durable; rejects with the store's error (storeError). Cost: O(1) plus
    * the store write.
    */
   write(id: string, bytes: Uint8Array): Promise<void> {
@@ -83,7 +92,7 @@ export class AgentWrites {
       .then(() => {
         this.durable(write.bytes.length);
         write.resolve();
-      }, (error) => write.reject(error))
+      }, (error) => write.reject(storeError(error, `agent store could not write '${id}'`)))
       .then(() => this.advance(id));
   }
 

@@ -77,7 +77,7 @@ export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
   const format = {
     magic: 'EXQT', headerBytes: 80, length: (p: number) => rt.exports.qtableSnapshotLength(p), load: (p: number, n: number) => rt.exports.qtableLoad(p, n),
   };
-  return rt.atomic('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, format, 'loadQTable')));
+  return rt.atomicLoad('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, format, 'loadQTable')));
 }
 
 export class QTable extends EngineObject {

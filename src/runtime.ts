@@ -13,6 +13,8 @@ export class Runtime {
   readonly simd: boolean;
   /** The predicate of the search in progress (MODE_FILTER), or null. */
   filter: ((id: number) => boolean) | null = null;
+  /** What the filter of the call in progress threw (so run() tells it from a trap of the module), or null. */
+  private filterThrew: { error: unknown } | null = null;
   private disposed = false;
   private brokenBy: unknown = undefined;
   private busy = false;
@@ -53,7 +55,7 @@ export class Runtime {
     const imports = {
       env: {
         memory,
-        filterAccept: (id: number): number => (runtime !== null && runtime.filter !== null && runtime.filter(id >>> 0) ? 1 : 0),
+        filterAccept: (id: number): number => (runtime === null ? 0 : runtime.accept(id >>> 0)),
         abort: () => {
           throw new WebAssembly.RuntimeError('abort called in elex module');
         },
@@ -72,6 +74,37 @@ export class Runtime {
     runtime = new Runtime(exports, memory, budgetBytes);
     runtime.exports.engineInit(budgetBytes);
     return runtime;
+  }
+
+  /**
+   * The module's filterAccept import: 1 if the search's filter accepts `id`. What the filter
+   * throws is recorded before it unwinds through the module, so run() passes it on as the
+   * filter's own error (a WebAssembly.RuntimeError of another module included) and does not
+   * mark the engine broken: the walk only reads the index, and its scratch is set up afresh by
+   * the next search. A filter that returns a promise or another thenable (an async filter,
+   * whose answer would always be truthy) throws InvalidArgumentError the same way.
+   */
+  accept(id: number): number {
+    const filter = this.filter;
+    if (filter === null) return 0;
+    let answer: unknown;
+    try {
+      answer = filter(id);
+    } catch (error) {
+      this.filterThrew = { error };
+      throw error;
+    }
+    if (typeof answer === 'object' || typeof answer === 'function') {
+      if (answer !== null && typeof (answer as { then?: unknown }).then === 'function') {
+        try {
+          (answer as PromiseLike<unknown>).then(undefined, () => undefined); // its rejection is not unhandled
+        } catch { /* a thenable whose then throws: nothing to silence */ }
+        const error = new InvalidArgumentError('filter returned a promise (an async filter?); it must return true or false synchronously');
+        this.filterThrew = { error };
+        throw error;
+      }
+    }
+    return answer ? 1 : 0;
   }
 
   /** Float32 view of all of linear memory, rebuilt after growth. */
@@ -122,25 +155,29 @@ export class Runtime {
    * leaves usedBytes, reservedBytes and every object's blocks exactly as they were (each engine
    * call that can run out of budget also undoes itself, header included). What was written
    * into blocks is not undone, so such a body must not fail on budget after a call that changed
-   * an object's contents. Cost: two more calls into the module for a transaction.
+   * an object's contents. With `transaction` 'any', any error undoes the transaction (a load,
+   * which writes nothing but new blocks and staging). Cost: two more calls into the module for
+   * a transaction.
    */
-  run<T>(what: string, body: () => T, transaction = false): T {
+  run<T>(what: string, body: () => T, transaction: boolean | 'any' = false): T {
     this.check(what);
     this.busy = true;
-    const mark = transaction ? this.exports.engineBegin() : -1;
+    const mark = transaction !== false ? this.exports.engineBegin() : -1;
     try {
       const result = body();
-      if (transaction) this.exports.engineEnd(mark, 1);
+      if (transaction !== false) this.exports.engineEnd(mark, 1);
       return result;
     } catch (error) {
-      if (error instanceof WebAssembly.RuntimeError) {
+      const fromFilter = this.filterThrew !== null && this.filterThrew.error === error;
+      if (error instanceof WebAssembly.RuntimeError && !fromFilter) {
         this.brokenBy = error;
         throw new EngineBrokenError(error);
       }
-      if (transaction) this.exports.engineEnd(mark, error instanceof BudgetExceededError ? 0 : 1);
+      if (transaction !== false) this.exports.engineEnd(mark, transaction === 'any' || error instanceof BudgetExceededError ? 0 : 1);
       throw error;
     } finally {
       this.busy = false;
+      this.filterThrew = null;
       this.sampleIfChanged();
     }
   }
@@ -148,6 +185,15 @@ export class Runtime {
   /** run() as one transaction (see run). */
   atomic<T>(what: string, body: () => T): T {
     return this.run(what, body, true);
+  }
+
+  /**
+   * run() as one transaction undone on any error, for a load that creates a new object: a
+   * refused load (corrupt bytes, over budget) gives back every block it took, staging included,
+   * so usedBytes is exactly as before.
+   */
+  atomicLoad<T>(what: string, body: () => T): T {
+    return this.run(what, body, 'any');
   }
 
   /** Feeds the pressure monitor a sample whenever a call changed the bytes in use. */

@@ -47,7 +47,7 @@ export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): Trajectory
   const format = {
     magic: 'EXTB', headerBytes: 32, length: (p: number) => rt.exports.trajectorySnapshotLength(p), load: (p: number, n: number) => rt.exports.trajectoryLoad(p, n),
   };
-  return rt.atomic('loadTrajectoryBuffer', () => new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, format, 'loadTrajectoryBuffer')));
+  return rt.atomicLoad('loadTrajectoryBuffer', () => new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, format, 'loadTrajectoryBuffer')));
 }
 
 export class TrajectoryBuffer extends EngineObject {

@@ -2,6 +2,7 @@
  * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
+import { liveIds } from './index-ids.js';
 import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
@@ -33,8 +34,6 @@ const MAX_EF = 100000;
 const CHUNK_ROWS = 1024;
 /** Rows at a time when the batch is traced (each row's trace reserves up to ~5 KB at M 16). */
 const TRACED_CHUNK_ROWS = 128;
-/** Slots {@link VectorIndex.ids} reads per call into the engine. */
-const IDS_CHUNK = 16384;
 
 /**
  * The id searchBatch puts where a row has fewer than k results (its distance is Infinity). It is
@@ -74,7 +73,11 @@ export interface IndexOptions {
 export interface SearchOptions {
   /** Candidate list size for this search (default: the index's efSearch); max(ef, k) is used. */
   ef?: number;
-  /** Only ids for which this returns true are returned; applied during the graph walk. */
+  /**
+   * Only ids for which this returns true are returned; applied during the graph walk. It must
+   * answer synchronously: an async function, or one returning a promise, is InvalidArgumentError
+   * (E_ARGUMENT). What it throws is thrown by the search as it is (the index is unchanged).
+   */
   filter?: (id: number) => boolean;
 }
 
@@ -245,25 +248,11 @@ export class VectorIndex extends EngineObject {
 
   /**
    * The live ids, in slot order (the order they took their slots; a removed id's slot goes to a
-   * later add). Throws BudgetExceededError if even the small staging block does not fit.
-   * Cost: O(slots), one call per 16,384 slots.
+   * later add). Read straight out of the engine's memory: needs no budget, so it works with the
+   * engine full. Cost: O(slots).
    */
   ids(): Uint32Array {
-    return this.call('ids', () => {
-      const rt = this.rt;
-      const ex = rt.exports;
-      const out = new Uint32Array(ex.indexSize(this.handle));
-      const slots = ex.indexCapacity(this.handle) >>> 0;
-      const chunk = Math.min(IDS_CHUNK, Math.max(1, slots));
-      const ptr = rt.stage(SLOT_OUT, chunk * 4, 'ids');
-      let k = 0;
-      for (let from = 0; from < slots; from += chunk) {
-        const got = ex.indexIds(this.handle, from, chunk, ptr) >>> 0;
-        out.set(rt.u32().subarray(ptr >>> 2, (ptr >>> 2) + got), k);
-        k += got;
-      }
-      return out;
-    });
+    return this.call('ids', () => liveIds(this.rt, this.handle, this.rt.exports.indexSize(this.handle)));
   }
 
   /**
@@ -495,6 +484,9 @@ export class VectorIndex extends EngineObject {
     checkOptionNames(what, options, SEARCH_OPTIONS);
     const filter = options.filter;
     if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
+    if (filter !== undefined && isAsyncFunction(filter)) {
+      throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
+    }
     return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 
@@ -607,4 +599,10 @@ function readPairs(rt: Runtime, ptr: number, count: number): SearchResult {
     ids[i] = u32[at + 1];
   }
   return { ids, distances };
+}
+
+/** Whether `fn` is an async function (or async generator): its answer would be a promise. Cost: O(1). */
+function isAsyncFunction(fn: Function): boolean {
+  const tag = Object.prototype.toString.call(fn);
+  return tag === '[object AsyncFunction]' || tag === '[object AsyncGeneratorFunction]';
 }

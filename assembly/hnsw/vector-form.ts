@@ -6,7 +6,8 @@
 //   0 f32  f32 x[codeDims]                                    dim padded to 4, zero tail
 //   1 f16  u16 h[codeDims]                                    dim padded to 8, zero codes
 //   2 i8   f32 scale, f32 sqnorm, i8 c[codeDims]              dim padded to 16, zero codes
-//          x ~ scale * c, scale = max|x| / 127 (one per vector), sqnorm = scale^2 * (c . c)
+//          x ~ scale * c, scale = max|x| / 127 (one per vector; 2^-149 where that
+//          underflows, 0 only for a zero vector), sqnorm = scale^2 * (c . c)
 //
 // The kernels run over codeDims (whole v128s, no scalar tails): the padding is zero on both
 // sides, so it adds nothing to a dot or a squared distance.

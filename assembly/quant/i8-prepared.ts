@@ -56,11 +56,32 @@ export function prepareI8Query(q: usize, n: i32, dst: usize): void {
   for (let i = 0; i < n; i++) store<i16>(preparedAt(dst, i), <i16>load<i8>(q + <usize>i));
 }
 
+/** 2^149: x * UNITS is float32 x in units of 2^-149, the smallest subnormal (an exact integer). */
+const UNITS: f64 = reinterpret<f64>(<u64>(1023 + 149) << 52);
+
+/**
+ * The scale for a per-vector encoder of `levels` levels a side when m / levels (m = max|x| > 0)
+ * is below float32's smallest normal 2^-126, where m / levels would keep too few bits (or be
+ * 0): as a whole number k of 2^-149 units, k = ceil(m / levels / 2^-149) >= 1, so the scale
+ * k * 2^-149 is exact, never 0, and codes x / scale stay within levels. 0 when m / levels is
+ * normal (the ordinary path). Cost: O(1).
+ */
+@inline export function subnormalStep(m: f32, levels: f64): u32 {
+  const units = <f64>m * UNITS;
+  return units < levels * 8388608 ? <u32>Math.ceil(units / levels) : 0;
+}
+
+/** The code round(x / (k * 2^-149)), ties to even, in float64 (exact: both are whole units). */
+@inline export function subnormalCode(x: f32, k: u32): f64 {
+  return nearest<f64>(<f64>x * UNITS / <f64>k);
+}
+
 /**
  * Encodes n floats at src as the prepared query at dst with a scale of their own: code
  * round(x * L / m) in float32, ties to even, m = max|x|, L = preparedCodeLimit(n), so nothing
- * clamps. Returns the scale m / L (x ~ scale * code), 0 for a zero vector (all codes 0).
- * Cost: 2n scalar steps, once per query.
+ * clamps. Returns the scale m / L (x ~ scale * code), 0 for a zero vector (all codes 0) and
+ * only for it: where m / L would be subnormal, the scale is k * 2^-149 and the codes x / scale
+ * (i8.ts, subnormalStep). Cost: 2n scalar steps, once per query.
  */
 export function prepareF32Query(src: usize, n: i32, dst: usize): f32 {
   memory.fill(dst, 0, preparedI8Bytes(n));
@@ -68,6 +89,13 @@ export function prepareF32Query(src: usize, n: i32, dst: usize): f32 {
   for (let i = 0; i < n; i++) m = max(m, abs(load<f32>(src + (<usize>i << 2))));
   if (m == 0) return 0;
   const levels = <f32>preparedCodeLimit(n);
+  const k = subnormalStep(m, <f64>levels);        // m / levels subnormal: an exact scale, never 0
+  if (k != 0) {
+    for (let i = 0; i < n; i++) {
+      store<i16>(preparedAt(dst, i), <i16><i32>subnormalCode(load<f32>(src + (<usize>i << 2)), k));
+    }
+    return reinterpret<f32>(k);
+  }
   for (let i = 0; i < n; i++) {
     store<i16>(preparedAt(dst, i), <i16><i32>nearest(load<f32>(src + (<usize>i << 2)) * levels / m));
   }

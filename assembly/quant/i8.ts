@@ -20,6 +20,7 @@ export {
   preparedI8Bytes, prepareI8Query, prepareF32Query, preparedSquareSum, dotI8PreparedX16, dotI8PreparedScalar, dotI8Prepared,
   dotI8PreparedRowsX16, dotI8PreparedRowsScalar, dotI8PreparedRows,
 } from "./i8-prepared";
+import { subnormalStep, subnormalCode } from "./i8-prepared";
 
 // ---------------------------------------------------------------------------------------------
 // Encoders
@@ -51,7 +52,10 @@ export function encodeI8Affine(src: usize, n: i32, offset: f32, scale: f32, dst:
  * Encodes n floats at src as int8 codes at dst with a scale of their own: c = round(x * 127 / m)
  * in float32, ties to even, m = max|x|, so every value is representable (codes -127..127,
  * nothing clamps). Returns the scale m / 127 (x = scale * c), 0 for a zero vector (all codes
- * 0). Cost: 2n scalar steps.
+ * 0) and only for it. Where m / 127 would be subnormal (m below ~1.5e-36) the scale is
+ * k * 2^-149 with k = ceil(m / 127 / 2^-149) (subnormalStep) and c = round(x / scale): exact
+ * scale, never 0, every value within half a step (a vector below ~1.9e-43 decodes to itself).
+ * Cost: 2n scalar steps.
  */
 export function encodeI8AbsMax(src: usize, n: i32, dst: usize): f32 {
   let m: f32 = 0;
@@ -59,6 +63,13 @@ export function encodeI8AbsMax(src: usize, n: i32, dst: usize): f32 {
   if (m == 0) {
     memory.fill(dst, 0, <usize>n);
     return 0;
+  }
+  const k = subnormalStep(m, 127);
+  if (k != 0) {
+    for (let i = 0; i < n; i++) {
+      store<i8>(dst + <usize>i, clampCode(<f32>subnormalCode(load<f32>(src + (<usize>i << 2)), k)));
+    }
+    return reinterpret<f32>(k);
   }
   for (let i = 0; i < n; i++) {
     store<i8>(dst + <usize>i, clampCode(nearest(load<f32>(src + (<usize>i << 2)) * 127 / m)));

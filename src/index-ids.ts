@@ -1,0 +1,39 @@
+/**
+ * The live ids of an index read straight out of linear memory, like a snapshot (the engine only
+ * describes where its labels and tombstones lie, src/index-layout.ts), so listing them needs no
+ * engine memory: ids() works with the budget full.
+ */
+import { sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './index-layout.js';
+import type { Runtime } from './runtime.js';
+
+/** The bytes of `section` copied out of linear memory. Cost: O(section bytes). */
+function readSection(rt: Runtime, section: Section): Uint8Array {
+  const out = new Uint8Array(section.len);
+  const mem = new Uint8Array(rt.memory.buffer);
+  for (let done = 0; done < section.len; ) {
+    const [addr, contiguous] = section.locate(done);
+    const take = Math.min(contiguous, section.len - done);
+    out.set(mem.subarray(addr, addr + take), done);
+    done += take;
+  }
+  return out;
+}
+
+/**
+ * The `size` live ids of index `handle`, in slot order (a slot's label unless its tombstone bit
+ * is set). Allocates nothing in the engine. Cost: O(slots).
+ */
+export function liveIds(rt: Runtime, handle: number, size: number): Uint32Array {
+  const info = rt.exports.indexSnapshotInfo(handle, 0, 0) >>> 0;
+  const header = new Uint8Array(rt.memory.buffer, info, HEADER).slice();
+  const slots = new DataView(header.buffer).getUint32(36, true);
+  const sections = snapshotSections(rt, info, sectionSizes(header));
+  const labels = new Uint32Array(readSection(rt, sections[4]).buffer);
+  const tombs = new Uint32Array(readSection(rt, sections[5]).buffer);
+  const out = new Uint32Array(size);
+  let k = 0;
+  for (let n = 0; n < slots && k < size; n++) {
+    if ((tombs[n >>> 5] & (1 << (n & 31))) === 0) out[k++] = labels[n];
+  }
+  return out;
+}
