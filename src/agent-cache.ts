@@ -28,6 +28,7 @@ import { checkByteStore, type AgentStore } from './stores/agent-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { createTrajectoryBuffer, loadTrajectoryBuffer } from './trajectory.js';
 import { checkInt, checkNumber, checkOptionNames, optionNames } from './validate.js';
+import { NONE } from './wasm/exports.js';
 
 /** Options of {@link Engine.createAgentCache}. */
 export interface AgentCacheOptions {
@@ -75,7 +76,6 @@ interface Load {
   done: Promise<Resident>;
 }
 
-const NO_SLOT = 0xffffffff;
 /** Other components' usage counts as a new high once it passes the last one by this share of the budget. */
 const GROWTH_STEP = 0.01;
 
@@ -456,7 +456,7 @@ export class AgentCache {
   private victims(n: number): Resident[] {
     const ex = this.rt.exports;
     const picked: Resident[] = [];
-    for (let s = ex.cacheNextVictim(this.handle, NO_SLOT) >>> 0; s !== NO_SLOT && picked.length < n; s = ex.cacheNextVictim(this.handle, s) >>> 0) {
+    for (let s = ex.cacheNextVictim(this.handle, NONE) >>> 0; s !== NONE && picked.length < n; s = ex.cacheNextVictim(this.handle, s) >>> 0) {
       const agent = this.bySlot.get(s)!;
       if (!agent.evicting) picked.push(agent);
     }

@@ -6,7 +6,7 @@ import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } fr
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
 import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './index-snapshot.js';
-import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
+import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from './validate.js';
 import { IndexJournal } from './persist/journal.js';
 import { concatArrays } from './concat.js';
@@ -379,7 +379,7 @@ export class VectorIndex extends EngineObject {
           continue;
         }
         const used = ex.indexInsertTraced(this.handle, idsPtr, first, rowsPtr, rows, tracePtr + traceAt * 4, replay.length - traceAt);
-        if (used < 0) throw new CorruptSnapshotError(`the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`);
+        if (used === TRACE_MISMATCH) throw new CorruptSnapshotError(`the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`);
         traceAt += used;
       }
       if (replay !== undefined && traceAt !== replay.length) {
