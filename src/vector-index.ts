@@ -5,6 +5,7 @@
 import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
+import { EXIX_HEADER } from './index-layout.js';
 import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './index-snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from './validate.js';
@@ -149,10 +150,10 @@ function checkChunk(chunk: unknown): Uint8Array {
 function loadedIndex(rt: Runtime, loader: SnapshotLoader): VectorIndex {
   const handle = loader.finish();
   const header = loader.headerView();
-  const u32 = (offset: number): number => header.getUint32(offset, true);
+  const u32 = (field: keyof typeof EXIX_HEADER): number => header.getUint32(EXIX_HEADER[field], true);
   return new VectorIndex(rt, handle, {
-    dim: u32(12), metric: METRICS[u32(16)], M: u32(20), efConstruction: u32(24), efSearch: u32(28), seed: u32(32),
-    quantization: QUANTIZATIONS[u32(60)],
+    dim: u32('dim'), metric: METRICS[u32('metric')], M: u32('M'), efConstruction: u32('efConstruction'),
+    efSearch: u32('efSearch'), seed: u32('seed'), quantization: QUANTIZATIONS[u32('quantization')],
   });
 }
 

@@ -9,25 +9,25 @@
  */
 export interface ElexExports {
   /**
-   *  Sets up the arena under a budget of budgetBytes. Call once, before anything else.
+   * Sets up the arena under a budget of budgetBytes. Call once, before anything else.
    *
    * `engineInit(budgetBytes: u32): void` (assembly/index/engineInit)
    */
   engineInit(budgetBytes: number): void;
   /**
-   *  1 in the build compiled with f32x4 kernels, 0 in the scalar build.
+   * 1 in the build compiled with f32x4 kernels, 0 in the scalar build.
    *
    * `engineSimd(): i32` (assembly/index/engineSimd)
    */
   engineSimd(): number;
   /**
-   *  Euclidean norm of n floats.
+   * Euclidean norm of n floats.
    *
    * `kernelNorm(a: usize, n: i32): f32` (assembly/index/kernelNorm)
    */
   kernelNorm(a: number, n: number): number;
   /**
-   *  Scales n floats to unit length in place (in float64); returns the old norm.
+   * Scales n floats to unit length in place (in float64); returns the old norm.
    *
    * `kernelNormalize(a: usize, n: i32): f64` (assembly/index/kernelNormalize)
    */
@@ -42,31 +42,31 @@ export interface ElexExports {
    */
   kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
   /**
-   *  Bytes in use: static data plus live blocks (free holes below `top` excluded).
+   * Bytes in use: static data plus live blocks (free holes below `top` excluded).
    *
    * `engineUsedBytes(): u32` (assembly/alloc/arenaUsed)
    */
   engineUsedBytes(): number;
   /**
-   *  Bytes from address 0 to the end of the last block: what the engine occupies.
+   * Bytes from address 0 to the end of the last block: what the engine occupies.
    *
    * `engineReservedBytes(): u32` (assembly/alloc/arenaTop)
    */
   engineReservedBytes(): number;
   /**
-   *  Bytes the most recent failed allocation asked for (0 if none failed yet).
+   * Bytes the most recent failed allocation asked for (0 if none failed yet).
    *
    * `engineFailedRequest(): u32` (assembly/alloc/arenaFailedRequest)
    */
   engineFailedRequest(): number;
   /**
-   *  The most arenaUsed() has been since arenaInit or the last arenaResetPeak. Cost: O(1).
+   * The most arenaUsed() has been since arenaInit or the last arenaResetPeak. Cost: O(1).
    *
    * `enginePeakUsedBytes(): u32` (assembly/alloc/arenaPeak)
    */
   enginePeakUsedBytes(): number;
   /**
-   *  Starts the peak over at the bytes in use now. Cost: O(1).
+   * Starts the peak over at the bytes in use now. Cost: O(1).
    *
    * `engineResetPeak(): void` (assembly/alloc/arenaResetPeak)
    */
@@ -79,7 +79,7 @@ export interface ElexExports {
    */
   stagingReserve(slot: number, bytes: number): number;
   /**
-   *  Gives every staging block back to the arena (after a large batch).
+   * Gives every staging block back to the arena (after a large batch).
    *
    * `stagingRelease(): void` (assembly/staging/stagingRelease)
    */
@@ -100,97 +100,97 @@ export interface ElexExports {
    */
   engineEnd(mark: number, ok: number): number;
   /**
-   *  Keeps the last `keep` samples (1..4096) and drops all held. Cost: O(1).
+   * Keeps the last `keep` samples (1..4096) and drops all held. Cost: O(1).
    *
    * `monitorConfigure(keep: i32): void` (assembly/monitor/monitorConfigure)
    */
   monitorConfigure(keep: number): void;
   /**
-   *  Records the engine's used bytes / budget as the newest sample. Cost: O(1).
+   * Records the engine's used bytes / budget as the newest sample. Cost: O(1).
    *
    * `monitorRecord(): void` (assembly/monitor/monitorRecord)
    */
   monitorRecord(): void;
   /**
-   *  Records `level` (0..1) as the newest sample. Cost: O(1).
+   * Records `level` (0..1) as the newest sample. Cost: O(1).
    *
    * `monitorRecordLevel(level: f32): void` (assembly/monitor/monitorRecordLevel)
    */
   monitorRecordLevel(level: number): void;
   /**
-   *  Samples held.
+   * Samples held.
    *
    * `monitorCount(): i32` (assembly/monitor/monitorCount)
    */
   monitorCount(): number;
   /**
-   *  The newest sample, or 0 with none.
+   * The newest sample, or 0 with none.
    *
    * `monitorLevel(): f32` (assembly/monitor/monitorLevel)
    */
   monitorLevel(): number;
   /**
-   *  Least-squares slope of the newest TREND_WINDOW samples, per sample (0 with fewer than 2). Cost: O(window).
+   * Least-squares slope of the newest TREND_WINDOW samples, per sample (0 with fewer than 2). Cost: O(window).
    *
    * `monitorSlope(): f32` (assembly/monitor/monitorSlope)
    */
   monitorSlope(): number;
   /**
-   *  -1 shrinking, 0 stable, 1 growing, from the slope.
+   * -1 shrinking, 0 stable, 1 growing, from the slope.
    *
    * `monitorTrend(): i32` (assembly/monitor/monitorTrend)
    */
   monitorTrend(): number;
   /**
-   *  Pressure: newest level plus the trend carried LOOKAHEAD samples on, clamped to 0..1.
+   * Pressure: newest level plus the trend carried LOOKAHEAD samples on, clamped to 0..1.
    *
    * `monitorPressure(): f32` (assembly/monitor/monitorPressure)
    */
   monitorPressure(): number;
   /**
-   *  Share of resident agents to evict at `pressure`: 0.1 / 0.2 / 0.3 / 0.5.
+   * Share of resident agents to evict at `pressure`: 0.1 / 0.2 / 0.3 / 0.5.
    *
    * `evictionShare(pressure: f32): f32` (assembly/monitor/evictionShare)
    */
   evictionShare(pressure: number): number;
   /**
-   *  A new, empty recency order; its handle, or 0 over budget.
+   * A new, empty recency order; its handle, or 0 over budget.
    *
    * `cacheCreate(): usize` (assembly/cache/cacheCreate)
    */
   cacheCreate(): number;
   /**
-   *  Frees a recency order.
+   * Frees a recency order.
    *
    * `cacheDispose(h: usize): void` (assembly/cache/cacheDispose)
    */
   cacheDispose(h: number): void;
   /**
-   *  Makes room for slots 0..n-1. Returns false over budget (nothing changed). Cost: O(n) when growing.
+   * Makes room for slots 0..n-1. Returns false over budget (nothing changed). Cost: O(n) when growing.
    *
    * `cacheReserve(h: usize, n: u32): bool` (assembly/cache/cacheReserve)
    */
   cacheReserve(h: number, n: number): number;
   /**
-   *  Marks slot s (reserved) the most recently used, making it resident if it was not. Cost: O(1).
+   * Marks slot s (reserved) the most recently used, making it resident if it was not. Cost: O(1).
    *
    * `cacheTouch(h: usize, s: u32): void` (assembly/cache/cacheTouch)
    */
   cacheTouch(h: number, s: number): void;
   /**
-   *  Takes slot s out of the order (after eviction); its pins are dropped. Cost: O(1).
+   * Takes slot s out of the order (after eviction); its pins are dropped. Cost: O(1).
    *
    * `cacheRemove(h: usize, s: u32): void` (assembly/cache/cacheRemove)
    */
   cacheRemove(h: number, s: number): void;
   /**
-   *  Adds delta to slot s's pin count (never below 0); returns the new count. Cost: O(1).
+   * Adds delta to slot s's pin count (never below 0); returns the new count. Cost: O(1).
    *
    * `cachePin(h: usize, s: u32, delta: i32): u32` (assembly/cache/cachePin)
    */
   cachePin(h: number, s: number, delta: number): number;
   /**
-   *  Resident slots.
+   * Resident slots.
    *
    * `cacheResident(h: usize): u32` (assembly/cache/cacheResident)
    */
@@ -211,13 +211,13 @@ export interface ElexExports {
    */
   indexCreate(dim: number, metric: number, M: number, efConstruction: number, seed: number, quant: number): number;
   /**
-   *  Frees an index and all its blocks.
+   * Frees an index and all its blocks.
    *
    * `indexDispose(h: usize): void` (assembly/hnsw/api/indexDispose)
    */
   indexDispose(h: number): void;
   /**
-   *  Address of the index's input row: dim floats the host writes before indexSearch.
+   * Address of the index's input row: dim floats the host writes before indexSearch.
    *
    * `indexInput(h: usize): usize` (assembly/hnsw/api/indexInput)
    */
@@ -247,31 +247,31 @@ export interface ElexExports {
    */
   indexInsertTraced(h: number, idsPtr: number, first: number, vecPtr: number, n: number, tracePtr: number, traceWords: number): number;
   /**
-   *  Address of the trace the last indexInsert of a traced batch recorded (valid until the next call).
+   * Address of the trace the last indexInsert of a traced batch recorded (valid until the next call).
    *
    * `indexTrace(h: usize): usize` (assembly/hnsw/api/indexTrace)
    */
   indexTrace(h: number): number;
   /**
-   *  Words of that trace (0 when the batch is not traced).
+   * Words of that trace (0 when the batch is not traced).
    *
    * `indexTraceWords(h: usize): u32` (assembly/hnsw/api/indexTraceWords)
    */
   indexTraceWords(h: number): number;
   /**
-   *  Grows the index to hold `cap` slots up front (exact, no later copies). 0, or -1 over budget.
+   * Grows the index to hold `cap` slots up front (exact, no later copies). 0, or -1 over budget.
    *
    * `indexReserveCapacity(h: usize, cap: u32): i32` (assembly/hnsw/api/indexReserveCapacity)
    */
   indexReserveCapacity(h: number, cap: number): number;
   /**
-   *  Slots the index holds without growing (live and removed ids share them).
+   * Slots the index holds without growing (live and removed ids share them).
    *
    * `indexCapacity(h: usize): u32` (assembly/hnsw/api/indexCapacity)
    */
   indexCapacity(h: number): number;
   /**
-   *  Ends a batch: tracing off, and frees its level array and trace if they were large.
+   * Ends a batch: tracing off, and frees its level array and trace if they were large.
    *
    * `indexEndBatch(h: usize): void` (assembly/hnsw/api/indexEndBatch)
    */
@@ -310,7 +310,7 @@ export interface ElexExports {
    */
   indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, stride: number, out: number, counts: number): void;
   /**
-   *  Removes id; 1 if it was live, else 0. Cost: O(1).
+   * Removes id; 1 if it was live, else 0. Cost: O(1).
    *
    * `indexRemove(h: usize, id: u32): i32` (assembly/hnsw/api/indexRemove)
    */
@@ -346,7 +346,7 @@ export interface ElexExports {
    */
   indexCompact(h: number): number;
   /**
-   *  Live ids in the index.
+   * Live ids in the index.
    *
    * `indexSize(h: usize): u32` (assembly/hnsw/api/indexSize)
    */
@@ -360,7 +360,7 @@ export interface ElexExports {
    */
   indexSnapshotInfo(h: number, efSearch: number, seed: number): number;
   /**
-   *  The static area where the host puts a snapshot header before indexLoadBegin. Cost: O(1).
+   * The static area where the host puts a snapshot header before indexLoadBegin. Cost: O(1).
    *
    * `indexSnapshotArea(): usize` (assembly/hnsw/api/indexSnapshotArea)
    */
@@ -374,67 +374,67 @@ export interface ElexExports {
    */
   indexLoadBegin(): number;
   /**
-   *  Checks the copied sections in place and builds the id map: 1 ready, 0 corrupt (all freed). Cost: O(size).
+   * Checks the copied sections in place and builds the id map: 1 ready, 0 corrupt (all freed). Cost: O(size).
    *
    * `indexLoadFinish(h: usize): i32` (assembly/hnsw/api/indexLoadFinish)
    */
   indexLoadFinish(h: number): number;
   /**
-   *  Creates an empty Q-table; returns its handle, or 0 over budget. Cost: O(actions).
+   * Creates an empty Q-table; returns its handle, or 0 over budget. Cost: O(actions).
    *
    * `qtableCreate(actions: i32, alpha: f64, gamma: f64, epsilon: f64, epsilonDecay: f64, epsilonMin: f64, initial: f64, seed: u32): usize` (assembly/qlearn/api/qtableCreate)
    */
   qtableCreate(actions: number, alpha: number, gamma: number, epsilon: number, epsilonDecay: number, epsilonMin: number, initial: number, seed: number): number;
   /**
-   *  Frees a Q-table and all its blocks.
+   * Frees a Q-table and all its blocks.
    *
    * `qtableDispose(h: usize): void` (assembly/qlearn/api/qtableDispose)
    */
   qtableDispose(h: number): void;
   /**
-   *  Number of actions of a table.
+   * Number of actions of a table.
    *
    * `qtableActions(h: usize): i32` (assembly/qlearn/api/qtableActions)
    */
   qtableActions(h: number): number;
   /**
-   *  Parameter `which` of a table: 0 alpha, 1 gamma, 2 initial, 3 epsilon, 4 epsilonDecay, 5 epsilonMin.
+   * Parameter `which` of a table: 0 alpha, 1 gamma, 2 initial, 3 epsilon, 4 epsilonDecay, 5 epsilonMin.
    *
    * `qtableParam(h: usize, which: i32): f64` (assembly/qlearn/api/qtableParam)
    */
   qtableParam(h: number, which: number): number;
   /**
-   *  States with a row. Cost: O(1).
+   * States with a row. Cost: O(1).
    *
    * `qtableSize(h: usize): u32` (assembly/qlearn/api/qtableSize)
    */
   qtableSize(h: number): number;
   /**
-   *  Q(s, a), `initial` when s has no row. Cost: O(1).
+   * Q(s, a), `initial` when s has no row. Cost: O(1).
    *
    * `qtableGet(h: usize, s: u32, a: u32): f32` (assembly/qlearn/api/qtableGet)
    */
   qtableGet(h: number, s: number, a: number): number;
   /**
-   *  Visits of (s, a), 0 when s has no row. Cost: O(1).
+   * Visits of (s, a), 0 when s has no row. Cost: O(1).
    *
    * `qtableVisits(h: usize, s: u32, a: u32): u32` (assembly/qlearn/api/qtableVisits)
    */
   qtableVisits(h: number, s: number, a: number): number;
   /**
-   *  Address of s's row (actions floats), or 0 when s has no row. Cost: O(1).
+   * Address of s's row (actions floats), or 0 when s has no row. Cost: O(1).
    *
    * `qtableRow(h: usize, s: u32): usize` (assembly/qlearn/api/qtableRow)
    */
   qtableRow(h: number, s: number): number;
   /**
-   *  Applies one transition; 0, or -1 over budget (table unchanged). Then qtableLastValue gives the new Q.
+   * Applies one transition; 0, or -1 over budget (table unchanged). Then qtableLastValue gives the new Q.
    *
    * `qtableUpdate(h: usize, s: u32, a: u32, r: f32, s2: u32, done: bool): i32` (assembly/qlearn/api/qtableUpdate)
    */
   qtableUpdate(h: number, s: number, a: number, r: number, s2: number, done: number): number;
   /**
-   *  The Q value the last qtableUpdate wrote.
+   * The Q value the last qtableUpdate wrote.
    *
    * `qtableLastValue(h: usize): f32` (assembly/qlearn/api/qtableLastValue)
    */
@@ -447,151 +447,151 @@ export interface ElexExports {
    */
   qtableBatchUpdate(h: number, batch: number, n: number): number;
   /**
-   *  Greedy action of s (lowest on ties). Cost: O(actions).
+   * Greedy action of s (lowest on ties). Cost: O(actions).
    *
    * `qtableBestAction(h: usize, s: u32): u32` (assembly/qlearn/api/qtableBestAction)
    */
   qtableBestAction(h: number, s: number): number;
   /**
-   *  Epsilon-greedy action of s from the table's PRNG. Cost: O(actions).
+   * Epsilon-greedy action of s from the table's PRNG. Cost: O(actions).
    *
    * `qtableSelectAction(h: usize, s: u32): u32` (assembly/qlearn/api/qtableSelectAction)
    */
   qtableSelectAction(h: number, s: number): number;
   /**
-   *  Decays epsilon (floored at epsilonMin); returns the new epsilon.
+   * Decays epsilon (floored at epsilonMin); returns the new epsilon.
    *
    * `qtableDecayEpsilon(h: usize): f64` (assembly/qlearn/api/qtableDecayEpsilon)
    */
   qtableDecayEpsilon(h: number): number;
   /**
-   *  Merges table `other` into h with `weight` (merge.ts); 0, or -1 over budget (h unchanged).
+   * Merges table `other` into h with `weight` (merge.ts); 0, or -1 over budget (h unchanged).
    *
    * `qtableMerge(h: usize, other: usize, weight: f64): i32` (assembly/qlearn/api/qtableMerge)
    */
   qtableMerge(h: number, other: number, weight: number): number;
   /**
-   *  Address of row 0 (rows are qtableStride(h) * 8 bytes: stride f32 values, then stride u32 visits).
+   * Address of row 0 (rows are qtableStride(h) * 8 bytes: stride f32 values, then stride u32 visits).
    *
    * `qtableRows(h: usize): usize` (assembly/qlearn/api/qtableRows)
    */
   qtableRows(h: number): number;
   /**
-   *  Floats per row: actions padded to a multiple of 4.
+   * Floats per row: actions padded to a multiple of 4.
    *
    * `qtableStride(h: usize): i32` (assembly/qlearn/api/qtableStride)
    */
   qtableStride(h: number): number;
   /**
-   *  Address of the u32 state keys, one per row.
+   * Address of the u32 state keys, one per row.
    *
    * `qtableKeys(h: usize): usize` (assembly/qlearn/api/qtableKeys)
    */
   qtableKeys(h: number): number;
   /**
-   *  The state of the table's generator (selectAction).
+   * The state of the table's generator (selectAction).
    *
    * `qtableRng(h: usize): u64` (assembly/qlearn/api/qtableRng)
    */
   qtableRng(h: number): bigint;
   /**
-   *  Arena bytes the table holds, header and blocks. Cost: O(1).
+   * Arena bytes the table holds, header and blocks. Cost: O(1).
    *
    * `qtableFootprint(h: usize): u32` (assembly/qlearn/api/qtableFootprint)
    */
   qtableFootprint(h: number): number;
   /**
-   *  Bytes the 80-byte table snapshot header at p announces, or 0 for a header out of range. Cost: O(1).
+   * Bytes the 80-byte table snapshot header at p announces, or 0 for a header out of range. Cost: O(1).
    *
    * `qtableSnapshotLength(p: usize): f64` (assembly/qlearn/api/qtableSnapshotLength)
    */
   qtableSnapshotLength(p: number): number;
   /**
-   *  A table from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len).
+   * A table from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len).
    *
    * `qtableLoad(p: usize, len: u32): usize` (assembly/qlearn/api/qtableLoad)
    */
   qtableLoad(p: number, len: number): number;
   /**
-   *  Creates an empty trajectory ring of `capacity` records; its handle, or 0 over budget.
+   * Creates an empty trajectory ring of `capacity` records; its handle, or 0 over budget.
    *
    * `trajectoryCreate(capacity: u32, seed: u32): usize` (assembly/qlearn/api/trajectoryCreate)
    */
   trajectoryCreate(capacity: number, seed: number): number;
   /**
-   *  Frees a trajectory ring.
+   * Frees a trajectory ring.
    *
    * `trajectoryDispose(h: usize): void` (assembly/qlearn/api/trajectoryDispose)
    */
   trajectoryDispose(h: number): void;
   /**
-   *  Appends a transition, overwriting the oldest when full. Cost: O(1).
+   * Appends a transition, overwriting the oldest when full. Cost: O(1).
    *
    * `trajectoryPush(h: usize, s: u32, a: u32, r: f32, s2: u32, done: bool): void` (assembly/qlearn/api/trajectoryPush)
    */
   trajectoryPush(h: number, s: number, a: number, r: number, s2: number, done: number): void;
   /**
-   *  Records held.
+   * Records held.
    *
    * `trajectorySize(h: usize): u32` (assembly/qlearn/api/trajectorySize)
    */
   trajectorySize(h: number): number;
   /**
-   *  Records the ring holds at most.
+   * Records the ring holds at most.
    *
    * `trajectoryCapacity(h: usize): u32` (assembly/qlearn/api/trajectoryCapacity)
    */
   trajectoryCapacity(h: number): number;
   /**
-   *  Forgets every record.
+   * Forgets every record.
    *
    * `trajectoryClear(h: usize): void` (assembly/qlearn/api/trajectoryClear)
    */
   trajectoryClear(h: number): void;
   /**
-   *  Writes n uniform draws (with replacement; size must be > 0) as a batch block at out. Cost: O(n).
+   * Writes n uniform draws (with replacement; size must be > 0) as a batch block at out. Cost: O(n).
    *
    * `trajectorySample(h: usize, n: u32, out: usize): void` (assembly/qlearn/api/trajectorySample)
    */
   trajectorySample(h: number, n: number, out: number): void;
   /**
-   *  Writes every record, oldest first, as a batch block of `size` transitions at out. Cost: O(size).
+   * Writes every record, oldest first, as a batch block of `size` transitions at out. Cost: O(size).
    *
    * `trajectoryOrdered(h: usize, out: usize): void` (assembly/qlearn/api/trajectoryOrdered)
    */
   trajectoryOrdered(h: number, out: number): void;
   /**
-   *  Slot the next push writes (the oldest record is at (head - size) mod capacity).
+   * Slot the next push writes (the oldest record is at (head - size) mod capacity).
    *
    * `trajectoryHead(h: usize): u32` (assembly/qlearn/api/trajectoryHead)
    */
   trajectoryHead(h: number): number;
   /**
-   *  Address of slot 0 of the ring (16 bytes a record: state, action | done << 31, reward, nextState).
+   * Address of slot 0 of the ring (16 bytes a record: state, action | done << 31, reward, nextState).
    *
    * `trajectoryRecords(h: usize): usize` (assembly/qlearn/api/trajectoryRecords)
    */
   trajectoryRecords(h: number): number;
   /**
-   *  The state of the ring's generator (sample).
+   * The state of the ring's generator (sample).
    *
    * `trajectoryRng(h: usize): u64` (assembly/qlearn/api/trajectoryRng)
    */
   trajectoryRng(h: number): bigint;
   /**
-   *  Arena bytes the ring holds, header and records. Cost: O(1).
+   * Arena bytes the ring holds, header and records. Cost: O(1).
    *
    * `trajectoryFootprint(h: usize): u32` (assembly/qlearn/api/trajectoryFootprint)
    */
   trajectoryFootprint(h: number): number;
   /**
-   *  Bytes the 32-byte ring snapshot header at p announces, or 0 for a header out of range. Cost: O(1).
+   * Bytes the 32-byte ring snapshot header at p announces, or 0 for a header out of range. Cost: O(1).
    *
    * `trajectorySnapshotLength(p: usize): f64` (assembly/qlearn/api/trajectorySnapshotLength)
    */
   trajectorySnapshotLength(p: number): number;
   /**
-   *  A ring from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len).
+   * A ring from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len).
    *
    * `trajectoryLoad(p: usize, len: u32): usize` (assembly/qlearn/api/trajectoryLoad)
    */
@@ -613,13 +613,13 @@ export interface ElexExports {
    */
   kernelQuantPreparedRows(scalar: number, qp: number, addrs: number, addrStride: number, count: number, n: number, out: number): void;
   /**
-   *  Bytes of the prepared form of an n-dim query (16 + 32 per block of 16 dims). Cost: O(1).
+   * Bytes of the prepared form of an n-dim query (16 + 32 per block of 16 dims). Cost: O(1).
    *
    * `quantPreparedI8Bytes(n: i32): u32` (assembly/quant/api/quantPreparedI8Bytes)
    */
   quantPreparedI8Bytes(n: number): number;
   /**
-   *  Writes the prepared form of n int8 query codes at q to dst, for kind 2. Cost: n steps, once per query.
+   * Writes the prepared form of n int8 query codes at q to dst, for kind 2. Cost: n steps, once per query.
    *
    * `quantPrepareI8(q: usize, n: i32, dst: usize): void` (assembly/quant/api/quantPrepareI8)
    */
@@ -632,31 +632,31 @@ export interface ElexExports {
    */
   quantPrepareF32(src: number, n: number, dst: number): number;
   /**
-   *  f16 codes (round to nearest even, clamped to +-65504, no subnormals) of n floats at src, to dst. Cost: n steps.
+   * f16 codes (round to nearest even, clamped to +-65504, no subnormals) of n floats at src, to dst. Cost: n steps.
    *
    * `quantEncodeF16(src: usize, n: i32, dst: usize): void` (assembly/quant/api/quantEncodeF16)
    */
   quantEncodeF16(src: number, n: number, dst: number): void;
   /**
-   *  Floats of n f16 codes at src (every code, Inf and NaN included), to dst. Cost: n steps.
+   * Floats of n f16 codes at src (every code, Inf and NaN included), to dst. Cost: n steps.
    *
    * `quantDecodeF16(src: usize, n: i32, dst: usize): void` (assembly/quant/api/quantDecodeF16)
    */
   quantDecodeF16(src: number, n: number, dst: number): void;
   /**
-   *  int8 codes of n floats under x = offset + scale * c (clamped); returns how many clamped. Cost: n steps.
+   * int8 codes of n floats under x = offset + scale * c (clamped); returns how many clamped. Cost: n steps.
    *
    * `quantEncodeI8Affine(src: usize, n: i32, offset: f32, scale: f32, dst: usize): i32` (assembly/quant/api/quantEncodeI8Affine)
    */
   quantEncodeI8Affine(src: number, n: number, offset: number, scale: number, dst: number): number;
   /**
-   *  int8 codes of n floats scaled by 127 / max|x|; returns the scale max|x| / 127. Cost: 2n steps.
+   * int8 codes of n floats scaled by 127 / max|x|; returns the scale max|x| / 127. Cost: 2n steps.
    *
    * `quantEncodeI8AbsMax(src: usize, n: i32, dst: usize): f32` (assembly/quant/api/quantEncodeI8AbsMax)
    */
   quantEncodeI8AbsMax(src: number, n: number, dst: number): number;
   /**
-   *  Floats offset + scale * c of n int8 codes at src, to dst. Cost: n steps.
+   * Floats offset + scale * c of n int8 codes at src, to dst. Cost: n steps.
    *
    * `quantDecodeI8(src: usize, n: i32, offset: f32, scale: f32, dst: usize): void` (assembly/quant/api/quantDecodeI8)
    */
