@@ -33,6 +33,18 @@ function running(pid: number): boolean {
   }
 }
 
+/**
+ * A {@link ByteStore} in a directory (Node): one file per key, each write atomic and durable
+ * (temporary file, fsync, rename, directory fsync), so after a crash a file holds the old bytes
+ * or the new ones. In the browser bundle, constructing one throws {@link StoreError}.
+ *
+ * @example
+ * ```ts
+ * const store = new FileStore('./data');
+ * await index.save(store, 'docs');
+ * const again = await engine.openIndex(store, 'docs');
+ * ```
+ */
 export class FileStore implements AgentStore {
   /** The directory files are written to (created on first write). */
   readonly dir: string;
