@@ -240,6 +240,7 @@ export class ElexVectorStore extends SaveableVectorStore {
    */
   save(directory: string): Promise<void>;
   save(store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: overrides SaveableVectorStore.save(directory): Promise<void>
   async save(target: string | ByteStore, name?: string, options?: SaveOptions): Promise<SaveResult | void> {
     const [store, storeName] = typeof target === 'string' ? [new FileStore(target), DIRECTORY_STORE_NAME] : [target, name];
     if (typeof storeName !== 'string') throw new InvalidArgumentError('save takes (directory) or (store, name)');

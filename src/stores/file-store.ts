@@ -121,7 +121,7 @@ export class FileStore implements AgentStore {
 
   /** Fsyncs the directory, so a rename into it is durable (where the platform can). */
   private async syncDir(fs: Fs): Promise<void> {
-    let dir;
+    let dir: Awaited<ReturnType<Fs['open']>> | undefined;
     try {
       dir = await fs.open(this.dir, 'r');
       await dir.sync();

@@ -54,9 +54,12 @@ export function exportedFunctions(bytes: Uint8Array): Map<string, WasmSignature>
         name();
         const kind = u8();
         if (kind === 0) funcTypes.push(uleb());
-        else if (kind === 1) (u8(), limits());
+        else if (kind === 1) {
+          u8();
+          limits();
+        }
         else if (kind === 2) limits();
-        else if (kind === 3) (u8(), u8());
+        else if (kind === 3) at += 2; // value type, mutability
         else throw new Error(`unsupported import kind ${kind}`);
       }
     } else if (id === 3) {
