@@ -22,7 +22,7 @@ import { checkAgentId } from './agent-id.js';
 import { AgentWrites } from './agent-writes.js';
 import { BudgetExceededError, DisposedError, InvalidArgumentError } from './errors.js';
 import type { MemoryMonitor } from './monitor.js';
-import { QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from './qtable.js';
+import { type QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from './qtable.js';
 import type { Runtime } from './runtime.js';
 import { checkByteStore, type AgentStore } from './stores/agent-store.js';
 import { MemoryStore } from './stores/memory-store.js';

@@ -6,11 +6,11 @@
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { checkInt, checkOneOf, checkOptionNames, optionNames } from './validate.js';
-import { VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './vector-index.js';
+import { type VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './vector-index.js';
 import { openIndex } from './persist/open.js';
 import type { ByteStore } from './stores/agent-store.js';
-import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
-import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
+import { type QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
+import { type TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
 import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
 import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './monitor.js';
 import { engineModule } from './wasm/module.js';

@@ -53,7 +53,7 @@ export class Runtime {
     const imports = {
       env: {
         memory,
-        filterAccept: (id: number): number => (runtime !== null && runtime.filter !== null && runtime.filter(id >>> 0) ? 1 : 0),
+        filterAccept: (id: number): number => (runtime?.filter?.(id >>> 0) ? 1 : 0),
         abort: () => {
           throw new WebAssembly.RuntimeError('abort called in elex module');
         },

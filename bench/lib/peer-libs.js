@@ -158,7 +158,7 @@ async function loadPeers() {
     try {
       out.push(await load());
     } catch (error) {
-      out.push({ name, skipped: `failed to load: ${error && error.message ? error.message : error}` });
+      out.push({ name, skipped: `failed to load: ${error?.message ? error.message : error}` });
     }
   }
   return out;
