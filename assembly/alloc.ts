@@ -43,6 +43,11 @@
 // that undo path; running out of it is a bug and traps.
 
 const HEADER: u32 = 16;
+// Block header fields (byte offsets from the block's address; size, at 0, is read through
+// sizeOf/isFree/setHeader because it carries the free bit).
+const PREV_SIZE: u32 = 4;
+const NEXT_FREE: u32 = 8;
+const PREV_FREE: u32 = 12;
 /** Block sizes are multiples of this, and payloads start at multiples of it (a cache line). */
 const GRAIN: u32 = 64;
 const MIN_BLOCK: u32 = GRAIN;
@@ -66,6 +71,12 @@ const FREED: u32 = 4;
 const RETIRED: u32 = 5;
 const SAVED: u32 = 6;
 const ENTRY_BYTES: u32 = 20;
+// Journal entry fields: the kind, then up to four operands (a, b, c, d in the table at the top).
+const ENTRY_KIND: u32 = 0;
+const ENTRY_A: u32 = 4;
+const ENTRY_B: u32 = 8;
+const ENTRY_C: u32 = 12;
+const ENTRY_D: u32 = 16;
 const JOURNAL_ENTRIES: u32 = 512;
 const JOURNAL_HEADROOM: u32 = 64;
 const SAVE_BYTES: u32 = 2048;
@@ -142,17 +153,17 @@ export function arenaLimit(): u32 {
 }
 
 function unlinkFree(block: u32): void {
-  const next = load<u32>(block, 8);
-  const prev = load<u32>(block, 12);
-  if (prev != 0) store<u32>(prev, next, 8);
+  const next = load<u32>(block, NEXT_FREE);
+  const prev = load<u32>(block, PREV_FREE);
+  if (prev != 0) store<u32>(prev, next, NEXT_FREE);
   else freeHead = next;
-  if (next != 0) store<u32>(next, prev, 12);
+  if (next != 0) store<u32>(next, prev, PREV_FREE);
 }
 
 function linkFree(block: u32): void {
-  store<u32>(block, freeHead, 8);
-  store<u32>(block, 0, 12);
-  if (freeHead != 0) store<u32>(freeHead, block, 12);
+  store<u32>(block, freeHead, NEXT_FREE);
+  store<u32>(block, 0, PREV_FREE);
+  if (freeHead != 0) store<u32>(freeHead, block, PREV_FREE);
   freeHead = block;
 }
 
@@ -175,9 +186,9 @@ function releaseTail(block: u32, have: u32, keep: u32): void {
   const rest = block + keep;
   setHeader(block, keep, false);
   setHeader(rest, have - keep, true);
-  store<u32>(rest, keep, 4);
+  store<u32>(rest, keep, PREV_SIZE);
   if (rest + (have - keep) == top) lastBlock = rest;
-  else store<u32>(rest + (have - keep), have - keep, 4);
+  else store<u32>(rest + (have - keep), have - keep, PREV_SIZE);
   coalesceAndRelease(rest);
 }
 
@@ -207,7 +218,7 @@ function allocBlock(bytes: u32): u32 {
       notePeak();
       return block;
     }
-    block = load<u32>(block, 8);
+    block = load<u32>(block, NEXT_FREE);
   }
   // A free block never ends at `top` (freeing gives it back), so open a new one there.
   if (!ensureMemory(<u64>top + need)) {
@@ -216,7 +227,7 @@ function allocBlock(bytes: u32): u32 {
   }
   block = top;
   setHeader(block, need, false);
-  store<u32>(block, lastBlock != 0 ? sizeOf(lastBlock) : 0, 4);
+  store<u32>(block, lastBlock != 0 ? sizeOf(lastBlock) : 0, PREV_SIZE);
   lastBlock = block;
   top = block + need;
   liveBytes += need;
@@ -248,7 +259,7 @@ function coalesceAndRelease(block: u32): void {
     unlinkFree(next);
     size += sizeOf(next);
   }
-  const prevSize = load<u32>(block, 4);
+  const prevSize = load<u32>(block, PREV_SIZE);
   if (prevSize != 0 && isFree(block - prevSize)) {
     block -= prevSize;
     unlinkFree(block);
@@ -256,12 +267,12 @@ function coalesceAndRelease(block: u32): void {
   }
   if (block + size == top) {
     top = block;
-    const prevOfBlock = load<u32>(block, 4);
+    const prevOfBlock = load<u32>(block, PREV_SIZE);
     lastBlock = prevOfBlock != 0 ? block - prevOfBlock : 0;
     return;
   }
   setHeader(block, size, true);
-  store<u32>(block + size, size, 4);
+  store<u32>(block + size, size, PREV_SIZE);
   linkFree(block);
 }
 
@@ -274,7 +285,7 @@ function freeBlock(block: u32): void {
 
 /** Where the free run `block` joins when freed begins: its free neighbour before it, or itself. */
 @inline function runStart(block: u32): u32 {
-  const prevSize = load<u32>(block, 4);
+  const prevSize = load<u32>(block, PREV_SIZE);
   return prevSize != 0 && isFree(block - prevSize) ? block - prevSize : block;
 }
 
@@ -361,7 +372,7 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
     unlinkFree(next);
     const afterNext = block + merged;
     setHeader(block, merged, false);
-    if (afterNext < top) store<u32>(afterNext, merged, 4);
+    if (afterNext < top) store<u32>(afterNext, merged, PREV_SIZE);
     else lastBlock = block;
     liveBytes += splitTail(block, merged, need) - have;
     notePeak();
@@ -393,11 +404,11 @@ export function arenaGrow(ptr: usize, bytes: u64): usize {
 function record(kind: u32, a: u32, b: u32, c: u32, d: u32): void {
   if (entries == JOURNAL_ENTRIES) unreachable();
   const e = journal + <usize>(entries * ENTRY_BYTES);
-  store<u32>(e, kind);
-  store<u32>(e, a, 4);
-  store<u32>(e, b, 8);
-  store<u32>(e, c, 12);
-  store<u32>(e, d, 16);
+  store<u32>(e, kind, ENTRY_KIND);
+  store<u32>(e, a, ENTRY_A);
+  store<u32>(e, b, ENTRY_B);
+  store<u32>(e, c, ENTRY_C);
+  store<u32>(e, d, ENTRY_D);
   entries++;
 }
 
@@ -405,8 +416,8 @@ function record(kind: u32, a: u32, b: u32, c: u32, d: u32): void {
 function allocatedInJournal(block: u32): bool {
   for (let i: u32 = 0; i < entries; i++) {
     const e = journal + <usize>(i * ENTRY_BYTES);
-    const kind = load<u32>(e);
-    if ((kind == ALLOC && load<u32>(e, 4) == block) || (kind == MOVED && load<u32>(e, 16) == block)) return true;
+    const kind = load<u32>(e, ENTRY_KIND);
+    if ((kind == ALLOC && load<u32>(e, ENTRY_A) == block) || (kind == MOVED && load<u32>(e, ENTRY_D) == block)) return true;
   }
   return false;
 }
@@ -421,11 +432,11 @@ function carve(block: u32, size: u32, start: u32): void {
     const before = lastBlock != 0 ? sizeOf(lastBlock) : 0;
     if (start < block) {
       setHeader(start, block - start, true);
-      store<u32>(start, before, 4);
+      store<u32>(start, before, PREV_SIZE);
       linkFree(start);
-      store<u32>(block, block - start, 4);
+      store<u32>(block, block - start, PREV_SIZE);
     } else {
-      store<u32>(block, before, 4);
+      store<u32>(block, before, PREV_SIZE);
     }
     setHeader(block, size, false);
     top = block + size;
@@ -436,16 +447,16 @@ function carve(block: u32, size: u32, start: u32): void {
     if (start < block) {
       setHeader(start, block - start, true);
       linkFree(start);
-      store<u32>(block, block - start, 4);
+      store<u32>(block, block - start, PREV_SIZE);
     }
     setHeader(block, size, false);
     const rest = block + size;
     if (rest < end) {
       setHeader(rest, end - rest, true);
-      store<u32>(rest, size, 4);
+      store<u32>(rest, size, PREV_SIZE);
       linkFree(rest);
     }
-    store<u32>(end, end - rest == 0 ? size : end - rest, 4);
+    store<u32>(end, end - rest == 0 ? size : end - rest, PREV_SIZE);
   }
   liveBytes += size;
   notePeak();
@@ -454,10 +465,10 @@ function carve(block: u32, size: u32, start: u32): void {
 /** Undoes journal entry i. */
 function undo(i: u32): void {
   const e = journal + <usize>(i * ENTRY_BYTES);
-  const kind = load<u32>(e);
-  const a = load<u32>(e, 4);
-  const b = load<u32>(e, 8);
-  const c = load<u32>(e, 12);
+  const kind = load<u32>(e, ENTRY_KIND);
+  const a = load<u32>(e, ENTRY_A);
+  const b = load<u32>(e, ENTRY_B);
+  const c = load<u32>(e, ENTRY_C);
   if (kind == ALLOC) {
     freeBlock(a);
   } else if (kind == GROWN) {
@@ -465,7 +476,7 @@ function undo(i: u32): void {
     liveBytes -= size - b;
     releaseTail(a, size, b);
   } else if (kind == MOVED) {
-    const fresh = load<u32>(e, 16);
+    const fresh = load<u32>(e, ENTRY_D);
     carve(a, b, c);
     memory.copy(a + HEADER, fresh + HEADER, <usize>(b - HEADER));
     freeBlock(fresh);
@@ -514,7 +525,7 @@ export function arenaEnd(mark: u32, ok: bool): bool {
   if (depth == 0) {
     for (let i: u32 = 0; i < entries; i++) {
       const e = journal + <usize>(i * ENTRY_BYTES);
-      if (load<u32>(e) == RETIRED) freeBlock(load<u32>(e, 4));
+      if (load<u32>(e, ENTRY_KIND) == RETIRED) freeBlock(load<u32>(e, ENTRY_A));
     }
     entries = 0;
     savedBytes = 0;

@@ -11,10 +11,14 @@
 // Touch, pin and removal are O(1); victims are walked from the oldest end, skipping pins.
 
 import { arenaAlloc, arenaFree, arenaRealloc } from "./alloc";
+import { NONE } from "./runtime/status";
 
-const NONE: u32 = 0xFFFFFFFF;
 const RESIDENT: u32 = 0x80000000;
 const ENTRY: u32 = 12;
+// Entry fields (byte offsets from an entry's address; see the layout above).
+const ENTRY_PREV: u32 = 0;
+const ENTRY_NEXT: u32 = 4;
+const ENTRY_FLAGS: u32 = 8;
 
 @unmanaged class Recency {
   entries: usize;
@@ -67,11 +71,11 @@ export function cacheReserve(h: usize, n: u32): bool {
 
 function unlink(c: Recency, s: u32): void {
   const e = entry(c, s);
-  const prev = load<u32>(e);
-  const next = load<u32>(e, 4);
-  if (prev != NONE) store<u32>(entry(c, prev), next, 4);
+  const prev = load<u32>(e, ENTRY_PREV);
+  const next = load<u32>(e, ENTRY_NEXT);
+  if (prev != NONE) store<u32>(entry(c, prev), next, ENTRY_NEXT);
   else c.lru = next;
-  if (next != NONE) store<u32>(entry(c, next), prev);
+  if (next != NONE) store<u32>(entry(c, next), prev, ENTRY_PREV);
   else c.mru = prev;
 }
 
@@ -79,17 +83,17 @@ function unlink(c: Recency, s: u32): void {
 export function cacheTouch(h: usize, s: u32): void {
   const c = asRecency(h);
   const e = entry(c, s);
-  const flags = load<u32>(e, 8);
+  const flags = load<u32>(e, ENTRY_FLAGS);
   if ((flags & RESIDENT) != 0) {
     if (c.mru == s) return;
     unlink(c, s);
   } else {
-    store<u32>(e, RESIDENT, 8);
+    store<u32>(e, RESIDENT, ENTRY_FLAGS);
     c.resident++;
   }
-  store<u32>(e, c.mru);
-  store<u32>(e, NONE, 4);
-  if (c.mru != NONE) store<u32>(entry(c, c.mru), s, 4);
+  store<u32>(e, c.mru, ENTRY_PREV);
+  store<u32>(e, NONE, ENTRY_NEXT);
+  if (c.mru != NONE) store<u32>(entry(c, c.mru), s, ENTRY_NEXT);
   else c.lru = s;
   c.mru = s;
 }
@@ -99,19 +103,19 @@ export function cacheRemove(h: usize, s: u32): void {
   const c = asRecency(h);
   if (s >= c.slots) return;
   const e = entry(c, s);
-  if ((load<u32>(e, 8) & RESIDENT) == 0) return;
+  if ((load<u32>(e, ENTRY_FLAGS) & RESIDENT) == 0) return;
   unlink(c, s);
-  store<u32>(e, 0, 8);
+  store<u32>(e, 0, ENTRY_FLAGS);
   c.resident--;
 }
 
 /** Adds delta to slot s's pin count (never below 0); returns the new count. Cost: O(1). */
 export function cachePin(h: usize, s: u32, delta: i32): u32 {
   const e = entry(asRecency(h), s);
-  const flags = load<u32>(e, 8);
+  const flags = load<u32>(e, ENTRY_FLAGS);
   let pins = <i32>(flags & ~RESIDENT) + delta;
   if (pins < 0) pins = 0;
-  store<u32>(e, (flags & RESIDENT) | <u32>pins, 8);
+  store<u32>(e, (flags & RESIDENT) | <u32>pins, ENTRY_FLAGS);
   return <u32>pins;
 }
 
@@ -127,7 +131,7 @@ export function cacheResident(h: usize): u32 {
  */
 export function cacheNextVictim(h: usize, after: u32): u32 {
   const c = asRecency(h);
-  let s = after == NONE ? c.lru : load<u32>(entry(c, after), 4);
-  while (s != NONE && (load<u32>(entry(c, s), 8) & ~RESIDENT) != 0) s = load<u32>(entry(c, s), 4);
+  let s = after == NONE ? c.lru : load<u32>(entry(c, after), ENTRY_NEXT);
+  while (s != NONE && (load<u32>(entry(c, s), ENTRY_FLAGS) & ~RESIDENT) != 0) s = load<u32>(entry(c, s), ENTRY_NEXT);
   return s;
 }

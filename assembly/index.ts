@@ -1,7 +1,8 @@
 // The module's ABI: everything the host calls. Plain functions over handles (arena addresses);
-// AssemblyScript never throws here, it returns status codes the host maps to typed errors:
-//
-//   0 ok   -1 over budget (arenaFailedRequest() tells how many bytes were asked for)
+// AssemblyScript never throws here, it returns status codes the host maps to typed errors
+// (runtime/status.ts: STATUS_OK 0, STATUS_BUDGET -1, after which engineFailedRequest() tells how
+// many bytes were asked for). scripts/build-wasm.mjs generates the host's type of these exports
+// (src/wasm/exports.generated.ts) and its copy of the status table from the build.
 
 import { arenaInit } from "./alloc";
 import {

@@ -7,8 +7,6 @@
 import { arenaAlloc, arenaBegin, arenaCapacity, arenaEnd, arenaFree, arenaSave } from "./alloc";
 
 const SLOTS: i32 = 3;
-/** The output slot (the host's SLOT_OUT). */
-export const SLOT_OUT: i32 = 2;
 const slots = memory.data(SLOTS * 4);
 
 @inline function slotAddr(slot: i32): usize {

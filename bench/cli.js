@@ -131,6 +131,6 @@ main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 }, (error) => {
   if (error instanceof MissingDependencyError) process.stderr.write(`${missingMessage(error, process.argv.slice(2))}\n`);
-  else process.stderr.write(`elex-bench: ${error && error.stack ? error.stack : error}\n`);
+  else process.stderr.write(`elex-bench: ${error?.stack ? error.stack : error}\n`);
   process.exitCode = 1;
 });

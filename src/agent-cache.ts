@@ -22,26 +22,47 @@ import { checkAgentId } from './agent-id.js';
 import { AgentWrites, storeError } from './agent-writes.js';
 import { BudgetExceededError, DisposedError, InvalidArgumentError } from './errors.js';
 import type { MemoryMonitor } from './monitor.js';
-import { QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from './qtable.js';
+import { type QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from './qtable.js';
 import type { Runtime } from './runtime.js';
 import { checkByteStore, type AgentStore } from './stores/agent-store.js';
 import { MemoryStore } from './stores/memory-store.js';
 import { createTrajectoryBuffer, loadTrajectoryBuffer } from './trajectory.js';
 import { checkInt, checkNumber, checkOptionNames, optionNames } from './validate.js';
+import { NONE } from './wasm/exports.js';
 
 /** Options of {@link Engine.createAgentCache}. */
 export interface AgentCacheOptions {
-  /** Where agents are written; default a new MemoryStore. */
+  /**
+   * Where agents are written.
+   *
+   * @defaultValue a new {@link MemoryStore}
+   */
   store?: AgentStore;
-  /** Resident agents at most, 1..1,000,000; default 50. */
+  /**
+   * Resident agents at most, 1..1,000,000.
+   *
+   * @defaultValue `50`
+   */
   maxAgents?: number;
-  /** Engine bytes the cache's agents may hold (its own share of the budget), >= 1; default no limit but the budget. */
+  /**
+   * Engine bytes the cache's agents may hold (its own share of the budget), >= 1.
+   *
+   * @defaultValue no limit but the engine's budget
+   */
   maxBytes?: number;
-  /** Engine usage (usedBytes / budgetBytes) past which other components' growth shrinks the cache, (0, 1]; default 0.8. */
+  /**
+   * Engine usage (usedBytes / budgetBytes) past which other components' growth shrinks the cache, (0, 1].
+   *
+   * @defaultValue `0.8`
+   */
   evictAt?: number;
   /** Options of every agent's Q-table; `seed` is mixed with a hash of the agent id. */
   qtable: QTableOptions;
-  /** Transitions each agent's trajectory buffer keeps, 1..2^26; default 1000. */
+  /**
+   * Transitions each agent's trajectory buffer keeps, 1..2^26.
+   *
+   * @defaultValue `1000`
+   */
   trajectoryCapacity?: number;
 }
 
@@ -56,6 +77,7 @@ export interface AgentCacheStats {
   hits: number;
   /** Gets that started a load (from the store, or a new agent). */
   misses: number;
+  /** Agents evicted (written if changed, then freed). */
   evictions: number;
   /** Bytes the store completed writing (evictions, flushes, close). */
   persistedBytes: number;
@@ -75,7 +97,6 @@ interface Load {
   done: Promise<Resident>;
 }
 
-const NO_SLOT = 0xffffffff;
 /** Other components' usage counts as a new high once it passes the last one by this share of the budget. */
 const GROWTH_STEP = 0.01;
 
@@ -94,6 +115,21 @@ function throwFirst(results: PromiseSettledResult<unknown>[]): void {
 
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/**
+ * Many agents (a Q-table and a trajectory buffer each) sharing one engine, backed by a
+ * {@link ByteStore} (create one with {@link Engine.createAgentCache}). {@link AgentCache.get}
+ * returns a lease; a leased agent is never evicted. Least recently used unpinned agents are
+ * evicted, each written to the store before it is freed, when a miss meets `maxAgents`, when
+ * the cache passes `maxBytes`, when an agent does not fit the budget, or when other components'
+ * memory rises while the engine is past `evictAt` (README, "Agent cache").
+ *
+ * @example
+ * ```ts
+ * const cache = engine.createAgentCache({ qtable: { actions: 4 }, store: new FileStore('./agents'), maxAgents: 100 });
+ * await cache.use('user-42', (agent) => agent.q.update(state, action, reward, nextState));
+ * await cache.close(); // writes every changed agent, frees everything
+ * ```
+ */
 export class AgentCache {
   /** The store agents are written to. */
   readonly store: AgentStore;
@@ -157,6 +193,12 @@ export class AgentCache {
    * CorruptSnapshotError for stored bytes that are not this agent's, or StoreError (E_STORE, the
    * store's error as `cause`; a store's own StoreError as it is).
    * Cost: a hit is O(1); a miss reads the store.
+   *
+   * @throws {@link InvalidArgumentError} for an id that is not a valid agent id.
+   * @throws {@link DisposedError} once the cache is closing or closed.
+   * @throws {@link BudgetExceededError} when the agent does not fit with every unpinned agent evicted.
+   * @throws {@link CorruptSnapshotError} for stored bytes that are not this agent's.
+   * @throws {@link StoreError} when the store fails.
    */
   async get(id: string): Promise<Agent> {
     checkAgentId(id);
@@ -230,6 +272,8 @@ export class AgentCache {
    * resident), each after any earlier write of it. When it resolves the store holds every
    * agent as it was when flush was called, or newer. Throws the first store error once every
    * write is done. Cost: one store write per changed agent.
+   *
+   * @throws {@link StoreError} the first store error, once every write is done.
    */
   async flush(): Promise<void> {
     this.checkOpen();
@@ -464,7 +508,7 @@ export class AgentCache {
   private victims(n: number): Resident[] {
     const ex = this.rt.exports;
     const picked: Resident[] = [];
-    for (let s = ex.cacheNextVictim(this.handle, NO_SLOT) >>> 0; s !== NO_SLOT && picked.length < n; s = ex.cacheNextVictim(this.handle, s) >>> 0) {
+    for (let s = ex.cacheNextVictim(this.handle, NONE) >>> 0; s !== NONE && picked.length < n; s = ex.cacheNextVictim(this.handle, s) >>> 0) {
       const agent = this.bySlot.get(s)!;
       if (!agent.evicting) picked.push(agent);
     }

@@ -6,11 +6,11 @@
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { checkInt, checkOneOf, checkOptionNames, optionNames } from './validate.js';
-import { VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './vector-index.js';
+import { type VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './vector-index.js';
 import { openIndex } from './persist/open.js';
 import type { ByteStore } from './stores/agent-store.js';
-import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
-import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
+import { type QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
+import { type TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
 import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
 import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './monitor.js';
 import { engineModule } from './wasm/module.js';
@@ -28,23 +28,51 @@ export type SimdMode = 'auto' | 'on' | 'off';
 
 /** Options of {@link Engine.create}. */
 export interface EngineOptions {
-  /** Hard cap on the engine's linear memory, in bytes, 1 MiB..4 GiB-64 KiB; default 500 MiB. */
+  /**
+   * Hard cap on the engine's linear memory, in bytes, 1 MiB..4 GiB-64 KiB.
+   *
+   * @defaultValue `500 * 1024 * 1024` (500 MiB, {@link DEFAULT_BUDGET_BYTES})
+   */
   budgetBytes?: number;
-  /** Default 'auto'. */
+  /**
+   * Which build to run: {@link SimdMode}.
+   *
+   * @defaultValue `'auto'`
+   */
   simd?: SimdMode;
   /**
    * The module to run instead of the embedded build: one source, run as it is (bytes, a
    * compiled WebAssembly.Module, a URL or a fetch Response, streamed when served as
    * application/wasm), or `{ simd, scalar }`, one source per build, of which only the one the
-   * SIMD probe and `simd` pick is fetched. Default: the base64 builds inside the JavaScript.
+   * SIMD probe and `simd` pick is fetched.
+   *
+   * @defaultValue the base64 builds inside the JavaScript
    */
   wasm?: WasmSource | WasmBuilds;
-  /** Samples the memory monitor keeps, 1..4096; default 100. */
+  /**
+   * Samples the memory monitor keeps, 1..4096.
+   *
+   * @defaultValue `100`
+   */
   monitorSamples?: number;
 }
 
 const ENGINE_OPTIONS = optionNames<EngineOptions>({ budgetBytes: true, simd: true, wasm: true, monitorSamples: true });
 
+/**
+ * One WebAssembly instance, one linear memory, one byte budget. Indexes, Q-tables, trajectory
+ * buffers and agent caches are created from an Engine and live in its memory, so
+ * {@link Engine.usedBytes} never passes {@link Engine.budgetBytes}.
+ *
+ * @example
+ * ```ts
+ * const engine = await Engine.create({ budgetBytes: 64 * 1024 * 1024 });
+ * const index = engine.createIndex({ dim: 3 });
+ * index.add(1, [0.1, 0.2, 0.3]);
+ * const { ids, distances } = index.search([0.1, 0.2, 0.3], 1);
+ * engine.dispose();
+ * ```
+ */
 export class Engine {
   /** The memory-pressure monitor: samples of usedBytes / budgetBytes, taken after every call that changed them. */
   readonly monitor: MemoryMonitor;
@@ -61,6 +89,9 @@ export class Engine {
    * simd: 'on' where SIMD is unavailable, or a `wasm` that is not a module source; WasmLoadError
    * for a `wasm` that cannot be fetched, compiled or instantiated as an elex build. Cost: one
    * module compile (streamed from a URL where the server allows), a few ms.
+   *
+   * @throws {@link InvalidArgumentError} for bad or unknown options, or `simd: 'on'` without SIMD.
+   * @throws {@link WasmLoadError} for a `wasm` that cannot be fetched, compiled or instantiated.
    */
   static async create(options: EngineOptions = {}): Promise<Engine> {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('engine options must be an object');
@@ -118,6 +149,9 @@ export class Engine {
   /**
    * A new, empty HNSW index in this engine's memory. Throws InvalidArgumentError for bad
    * options, BudgetExceededError if even its empty structures do not fit.
+   *
+   * @throws {@link InvalidArgumentError} for bad or unknown options.
+   * @throws {@link BudgetExceededError} if even the empty index does not fit.
    */
   createIndex(options: IndexOptions): VectorIndex {
     return createIndex(this.rt, options);
@@ -131,6 +165,9 @@ export class Engine {
    * more budget than the index. Throws CorruptSnapshotError (nothing allocated) for bytes that
    * are not a valid snapshot, BudgetExceededError (nothing allocated) if it does not fit.
    * Cost: O(bytes).
+   *
+   * @throws {@link CorruptSnapshotError} for bytes that are not a valid snapshot.
+   * @throws {@link BudgetExceededError} if the index does not fit.
    */
   loadIndex(source: Uint8Array | Iterable<Uint8Array>): VectorIndex;
   loadIndex(source: AsyncIterable<Uint8Array>): Promise<VectorIndex>;
@@ -151,6 +188,9 @@ export class Engine {
   /**
    * A new, empty Q-table in this engine's memory (see {@link QTableOptions} for defaults).
    * Throws InvalidArgumentError for bad options, BudgetExceededError if it does not fit.
+   *
+   * @throws {@link InvalidArgumentError} for bad or unknown options.
+   * @throws {@link BudgetExceededError} if the table does not fit.
    */
   createQTable(options: QTableOptions): QTable {
     return createQTable(this.rt, options);
@@ -160,6 +200,9 @@ export class Engine {
    * A Q-table rebuilt from `QTable.serialize()` bytes: same values, visits, epsilon and
    * generator state. Throws CorruptSnapshotError (nothing allocated) for bytes that are not a
    * valid snapshot, BudgetExceededError if it does not fit. Cost: O(bytes).
+   *
+   * @throws {@link CorruptSnapshotError} for bytes that are not a valid snapshot.
+   * @throws {@link BudgetExceededError} if the table does not fit.
    */
   loadQTable(bytes: Uint8Array): QTable {
     return loadQTable(this.rt, bytes);

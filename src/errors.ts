@@ -1,6 +1,16 @@
 /**
  * Every error elex-wasm throws. Each carries a stable string `code` to switch on; the classes
  * let `instanceof` work too. A call that throws leaves the object exactly as it was before it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   index.addBatch(ids, vectors);
+ * } catch (error) {
+ *   if (error instanceof BudgetExceededError) await cache.evict(); // or: error.code === 'E_BUDGET'
+ *   else throw error;
+ * }
+ * ```
  */
 export class ElexError extends Error {
   /** Stable machine-readable code, e.g. `E_DIMENSION`. */

@@ -10,6 +10,32 @@ import type { Runtime } from './runtime.js';
 
 /** Bytes of the snapshot header before the layout words in the engine's info area. */
 export const SNAPSHOT_HEADER = 80;
+
+/**
+ * Byte offsets of the EXIX header's fields (docs/format.md, "Index snapshot"; every field a
+ * little-endian u32 except `entry`, an i32). The engine writes and checks the header
+ * (assembly/hnsw/snapshot.ts); the host reads the fields it needs to size sections and rebuild
+ * the options.
+ */
+export const EXIX_HEADER = {
+  magic: 0,
+  version: 4,
+  kind: 8,
+  dim: 12,
+  metric: 16,
+  M: 20,
+  efConstruction: 24,
+  efSearch: 28,
+  seed: 32,
+  count: 36,
+  deleted: 40,
+  entry: 44,
+  maxLevel: 48,
+  upperUsed: 52,
+  reuseHint: 56,
+  /** Version 2: the quantization code (0 f32, 1 f16, 2 i8); version 1: reserved, 0. */
+  quantization: 60,
+} as const;
 const LAYOUT_WORDS = 8;
 
 /** The layout words the engine writes after the header in its info area (snapshot.ts). */
@@ -49,12 +75,12 @@ export function vectorBytesFor(dim: number, quant: number): number {
 /** Byte sizes of the six sections a header announces (vectors, links0, upperAt, upper, labels, tombs). */
 export function sectionSizes(header: Uint8Array): number[] {
   const view = new DataView(header.buffer, header.byteOffset, SNAPSHOT_HEADER);
-  const dim = view.getUint32(12, true);
-  const M = view.getUint32(20, true);
-  const n = view.getUint32(36, true);
-  const upperUsed = view.getUint32(52, true);
-  // Version 1 keeps its reserved word 60 zero (f32); version 2 holds the quantization there.
-  return [n * vectorBytesFor(dim, view.getUint32(60, true)), n * (1 + 2 * M) * 4, n * 4, Math.max(0, upperUsed - 1) * 4, n * 4, Math.ceil(n / 32) * 4];
+  const dim = view.getUint32(EXIX_HEADER.dim, true);
+  const M = view.getUint32(EXIX_HEADER.M, true);
+  const n = view.getUint32(EXIX_HEADER.count, true);
+  const upperUsed = view.getUint32(EXIX_HEADER.upperUsed, true);
+  // Version 1 keeps its reserved quantization word zero (f32); version 2 holds the code there.
+  return [n * vectorBytesFor(dim, view.getUint32(EXIX_HEADER.quantization, true)), n * (1 + 2 * M) * 4, n * 4, Math.max(0, upperUsed - 1) * 4, n * 4, Math.ceil(n / 32) * 4];
 }
 
 function readMemoryLayout(rt: Runtime, info: number): MemoryLayout {

@@ -7,7 +7,7 @@
  */
 import { crc32Final, crc32Update, CRC32_INIT } from './crc32.js';
 import { CorruptSnapshotError } from './errors.js';
-import { sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './index-layout.js';
+import { EXIX_HEADER, sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './index-layout.js';
 import type { Runtime } from './runtime.js';
 import { LOAD_BUDGET, LOAD_CORRUPT } from './wasm/exports.js';
 
@@ -28,8 +28,8 @@ function readLayout(rt: Runtime, handle: number, efSearch: number, seed: number)
   const info = rt.exports.indexSnapshotInfo(handle, efSearch, seed) >>> 0;
   const header = new Uint8Array(rt.memory.buffer, info, HEADER).slice();
   const view = new DataView(header.buffer);
-  const M = view.getUint32(20, true);
-  const upperUsed = view.getUint32(52, true);
+  const M = view.getUint32(EXIX_HEADER.M, true);
+  const upperUsed = view.getUint32(EXIX_HEADER.upperUsed, true);
   const sizes = sectionSizes(header);
   const [vectors, links0, upperAt, upper, labels, tombs] = snapshotSections(rt, info, sizes);
   const total = HEADER + sizes.reduce((a, b) => a + b, 0) + 4;

@@ -12,6 +12,11 @@ export type Trend = 'growing' | 'shrinking' | 'stable';
 /** Samples the ring keeps by default. */
 export const DEFAULT_MONITOR_SAMPLES = 100;
 
+/**
+ * An engine's memory-pressure monitor ({@link Engine.monitor}): a ring of usage samples
+ * (usedBytes / budgetBytes) kept in WebAssembly memory, recorded after every call that changed
+ * the bytes in use, with the trend and the pressure extrapolated from them.
+ */
 export class MemoryMonitor {
   private readonly rt: Runtime;
 

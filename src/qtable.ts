@@ -23,19 +23,47 @@ const LARGE_BATCH = 1 << 16;
 export interface QTableOptions {
   /** Number of actions, 1..65536; actions are 0..actions-1. */
   actions: number;
-  /** Learning rate in [0, 1], default 0.1. */
+  /**
+   * Learning rate in [0, 1].
+   *
+   * @defaultValue `0.1`
+   */
   alpha?: number;
-  /** Discount of the next state's value in [0, 1], default 0.95. */
+  /**
+   * Discount of the next state's value in [0, 1].
+   *
+   * @defaultValue `0.95`
+   */
   gamma?: number;
-  /** Exploration rate of selectAction in [0, 1], default 0.1. */
+  /**
+   * Exploration rate of selectAction in [0, 1].
+   *
+   * @defaultValue `0.1`
+   */
   epsilon?: number;
-  /** Factor decayEpsilon multiplies epsilon by, in [0, 1], default 0.995. */
+  /**
+   * Factor decayEpsilon multiplies epsilon by, in [0, 1].
+   *
+   * @defaultValue `0.995`
+   */
   epsilonDecay?: number;
-  /** Floor decayEpsilon stops at, in [0, 1], default 0.01. */
+  /**
+   * Floor decayEpsilon stops at, in [0, 1].
+   *
+   * @defaultValue `0.01`
+   */
   epsilonMin?: number;
-  /** Value of every (state, action) before its first update (finite float32), default 0. */
+  /**
+   * Value of every (state, action) before its first update (finite float32).
+   *
+   * @defaultValue `0`
+   */
   initial?: number;
-  /** Seed of selectAction's generator, uint32, default 42: the same seed and calls give the same actions. */
+  /**
+   * Seed of selectAction's generator, uint32: the same seed and calls give the same actions.
+   *
+   * @defaultValue `42`
+   */
   seed?: number;
 }
 
@@ -80,6 +108,19 @@ export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
   return rt.atomicLoad('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, format, 'loadQTable')));
 }
 
+/**
+ * Tabular Q-learning over sparse uint32 state keys, living in the engine's linear memory (create
+ * one with {@link Engine.createQTable}). Every method validates its arguments first, then makes
+ * one call into WebAssembly; a call that throws leaves the table as it was.
+ *
+ * @example
+ * ```ts
+ * const q = engine.createQTable({ actions: 4, alpha: 0.1, gamma: 0.95 });
+ * const a = q.selectAction(state);          // epsilon-greedy
+ * q.update(state, a, reward, nextState, done);
+ * const saved = q.serialize();              // engine.loadQTable(saved) restores it
+ * ```
+ */
 export class QTable extends EngineObject {
   /** Number of actions; actions are 0..actions-1. */
   readonly actions: number;
@@ -150,6 +191,9 @@ export class QTable extends EngineObject {
    * and returns the new Q[s,a]. Creates the row of `state` if it has none (a next state without
    * a row counts as all `initial`, and gets no row). Throws InvalidArgumentError or
    * BudgetExceededError, changing nothing. Cost: O(actions).
+   *
+   * @throws {@link InvalidArgumentError} for a bad state, action, reward or `done`.
+   * @throws {@link BudgetExceededError} if a new row does not fit (the table is unchanged).
    */
   update(state: number, action: number, reward: number, nextState: number, done: boolean = false): number {
     checkId(state, 'state');
@@ -216,6 +260,9 @@ export class QTable extends EngineObject {
    * in (0, 1) a.merge(b, w) equals b.merge(a, 1 - w) (up to the rounding of 1 - w). Other is
    * not changed. Throws InvalidArgumentError or BudgetExceededError, changing nothing.
    * Cost: O((this table's rows + other's rows) * actions).
+   *
+   * @throws {@link InvalidArgumentError} for another engine's table, other actions, or a bad weight.
+   * @throws {@link BudgetExceededError} if the new rows do not fit (the table is unchanged).
    */
   merge(other: QTable, weight: number): void {
     if (!(other instanceof QTable)) throw new InvalidArgumentError('merge expects a QTable');

@@ -23,7 +23,11 @@ const MAX_SAMPLE = 1 << 24;
 export interface TrajectoryOptions {
   /** Transitions kept, 1..2^26; a push into a full buffer overwrites the oldest. */
   capacity: number;
-  /** Seed of sample's generator, uint32, default 42. */
+  /**
+   * Seed of sample's generator, uint32.
+   *
+   * @defaultValue `42`
+   */
   seed?: number;
 }
 
@@ -50,6 +54,17 @@ export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): Trajectory
   return rt.atomicLoad('loadTrajectoryBuffer', () => new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, format, 'loadTrajectoryBuffer')));
 }
 
+/**
+ * A fixed-capacity ring of transitions (s, a, r, s', done) in the engine's linear memory, for
+ * experience replay (create one with {@link Engine.createTrajectoryBuffer}).
+ *
+ * @example
+ * ```ts
+ * const traj = engine.createTrajectoryBuffer({ capacity: 10_000 });
+ * traj.push(state, action, reward, nextState, done);
+ * q.batchUpdate(traj.sample(64));
+ * ```
+ */
 export class TrajectoryBuffer extends EngineObject {
   /** Transitions the buffer holds at most. */
   readonly capacity: number;

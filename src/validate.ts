@@ -50,6 +50,7 @@ export function optionNames<T>(names: Record<keyof T, true>): readonly string[] 
  */
 export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
   for (const key in options) {
+    // biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is ES2022; the package targets the ES2020 lib
     if (!known.includes(key) && Object.prototype.hasOwnProperty.call(options, key)) {
       throw new InvalidArgumentError(`${what}: unknown option '${key}' (did you mean '${closestName(key, known)}'?)`);
     }

@@ -6,8 +6,11 @@ import { InvalidArgumentError } from './errors.js';
 
 /** A parsed file: count rows of dim values, row-major. */
 export interface VecsFile<T extends Float32Array | Int32Array> {
+  /** Vectors in the file. */
   count: number;
+  /** Components per vector. */
   dim: number;
+  /** The vectors, row-major: count * dim values. */
   data: T;
 }
 

@@ -6,8 +6,9 @@ import { liveIds } from './index-ids.js';
 import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { EngineObject } from './engine-object.js';
+import { EXIX_HEADER } from './index-layout.js';
 import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './index-snapshot.js';
-import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from './wasm/exports.js';
+import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from './wasm/exports.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from './validate.js';
 import { IndexJournal } from './persist/journal.js';
 import { concatArrays } from './concat.js';
@@ -51,27 +52,53 @@ function checkStorableId(value: unknown, name = 'id'): number {
 export interface IndexOptions {
   /** Vector dimension, 1..65536. */
   dim: number;
-  /** Distance, default 'cosine' (vectors are stored normalised). */
+  /**
+   * Distance. Under `'cosine'` vectors are stored normalised.
+   *
+   * @defaultValue `'cosine'`
+   */
   metric?: Metric;
-  /** Links per node on upper layers (2M on layer 0), 2..128, default 16. More: better recall, more memory, slower build. */
+  /**
+   * Links per node on upper layers (2M on layer 0), 2..128. More: better recall, more memory, slower build.
+   *
+   * @defaultValue `16`
+   */
   M?: number;
-  /** Candidate list size while building, 1..100000, default 200. More: better graph, slower build. */
+  /**
+   * Candidate list size while building, 1..100000. More: better graph, slower build.
+   *
+   * @defaultValue `200`
+   */
   efConstruction?: number;
-  /** Default candidate list size of a search, 1..100000, default 64. More: better recall, slower search. */
+  /**
+   * Default candidate list size of a search, 1..100000. More: better recall, slower search.
+   *
+   * @defaultValue `64`
+   */
   efSearch?: number;
-  /** Seed of the level generator, uint32, default 42: the same seed and inserts give the same graph. */
+  /**
+   * Seed of the level generator, uint32: the same seed and inserts give the same graph.
+   *
+   * @defaultValue `42`
+   */
   seed?: number;
   /**
-   * Stored form of the vectors, default 'f32'. 'f16' halves and 'i8' about quarters the bytes of
-   * a vector; distances are then between the stored forms (the query encoded the same way under
-   * 'i8'), and get() returns the stored vector decoded.
+   * Stored form of the vectors. 'f16' halves and 'i8' about quarters the bytes of a vector;
+   * distances are then between the stored forms (the query encoded the same way under 'i8'), and
+   * get() returns the stored vector decoded.
+   *
+   * @defaultValue `'f32'`
    */
   quantization?: Quantization;
 }
 
 /** Options of {@link VectorIndex.search}. */
 export interface SearchOptions {
-  /** Candidate list size for this search (default: the index's efSearch); max(ef, k) is used. */
+  /**
+   * Candidate list size for this search; max(ef, k) is used.
+   *
+   * @defaultValue the index's {@link VectorIndex.efSearch}
+   */
   ef?: number;
   /**
    * Only ids for which this returns true are returned; applied during the graph walk. It must
@@ -86,7 +113,9 @@ const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
 
 /** k nearest neighbours, nearest first. */
 export interface SearchResult {
+  /** The ids found, nearest first. */
   ids: Uint32Array;
+  /** Their distances to the query, ascending (the metric's; smaller is nearer). */
   distances: Float32Array;
 }
 
@@ -134,7 +163,7 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   });
 }
 
-/** What {@link loadIndex} reads: snapshot bytes whole, or in chunks (any sizes, in order). */
+/** What {@link Engine.loadIndex} reads: snapshot bytes whole, or in chunks (any sizes, in order). */
 export type SnapshotSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
@@ -152,10 +181,10 @@ function checkChunk(chunk: unknown): Uint8Array {
 function loadedIndex(rt: Runtime, loader: SnapshotLoader): VectorIndex {
   const handle = loader.finish();
   const header = loader.headerView();
-  const u32 = (offset: number): number => header.getUint32(offset, true);
+  const u32 = (field: keyof typeof EXIX_HEADER): number => header.getUint32(EXIX_HEADER[field], true);
   return new VectorIndex(rt, handle, {
-    dim: u32(12), metric: METRICS[u32(16)], M: u32(20), efConstruction: u32(24), efSearch: u32(28), seed: u32(32),
-    quantization: QUANTIZATIONS[u32(60)],
+    dim: u32('dim'), metric: METRICS[u32('metric')], M: u32('M'), efConstruction: u32('efConstruction'),
+    efSearch: u32('efSearch'), seed: u32('seed'), quantization: QUANTIZATIONS[u32('quantization')],
   });
 }
 
@@ -200,6 +229,20 @@ async function loadAsync(rt: Runtime, loader: SnapshotLoader, source: AsyncItera
   return rt.run('loadIndex', () => loadedIndex(rt, loader));
 }
 
+/**
+ * An HNSW index of float vectors under uint32 ids, living in the engine's linear memory (create
+ * one with {@link Engine.createIndex}). Every method validates its arguments first, then copies
+ * its inputs into WebAssembly memory and makes one call; a call that throws leaves the index as
+ * it was.
+ *
+ * @example
+ * ```ts
+ * const index = engine.createIndex({ dim: 4, metric: 'l2', M: 16 });
+ * index.addBatch([1, 2], new Float32Array([0, 0, 0, 1, 0, 0, 1, 0]));
+ * const { ids, distances } = index.search([0, 0, 0, 0.9], 1, { ef: 32 }); // ids[0] === 1
+ * const copy = engine.loadIndex(index.serialize());
+ * ```
+ */
 export class VectorIndex extends EngineObject {
   /** Vector dimension. */
   readonly dim: number;
@@ -236,6 +279,7 @@ export class VectorIndex extends EngineObject {
     return this.ef;
   }
 
+  /** Sets the default candidate list size of a search (1..100000). */
   set efSearch(value: number) {
     this.ef = checkInt('efSearch', value, 1, MAX_EF);
     this.changes++;
@@ -290,6 +334,11 @@ export class VectorIndex extends EngineObject {
    * Adds `vector` under `id` (uint32 but MISSING_ID, chosen by the caller), or replaces the vector of an id
    * that exists. Throws DimensionMismatchError, InvalidVectorError, InvalidArgumentError or
    * BudgetExceededError, changing nothing. Cost: O(efConstruction * M * log n) distances.
+   *
+   * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
+   * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
+   * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
+   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
    */
   add(id: number, vector: ArrayLike<number>): void {
     checkStorableId(id);
@@ -302,6 +351,11 @@ export class VectorIndex extends EngineObject {
    * Adds (or replaces) ids.length vectors given row-major in `vectors`. All or nothing: any bad
    * row or a budget shortfall throws before the index changes. Later rows win over earlier ones
    * with the same id. Cost: ids.length adds, in one call per 1024 rows.
+   *
+   * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
+   * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
+   * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
+   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
    */
   addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>): void {
     checkArrayLike('ids', ids);
@@ -368,7 +422,7 @@ export class VectorIndex extends EngineObject {
           continue;
         }
         const used = ex.indexInsertTraced(this.handle, idsPtr, first, rowsPtr, rows, tracePtr + traceAt * 4, replay.length - traceAt);
-        if (used < 0) throw new CorruptSnapshotError(`the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`);
+        if (used === TRACE_MISMATCH) throw new CorruptSnapshotError(`the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`);
         traceAt += used;
       }
       if (replay !== undefined && traceAt !== replay.length) {
@@ -392,6 +446,8 @@ export class VectorIndex extends EngineObject {
    * and sizes the id map. A hint: growing step by step copies no segment either, so it fits
    * about as much. Never shrinks. Throws BudgetExceededError (index unchanged). Cost: one
    * allocation, plus one rehash of the id map.
+   *
+   * @throws {@link BudgetExceededError} if the segments do not fit (the index is unchanged).
    */
   reserve(capacity: number): void {
     checkInt('capacity', capacity, 0, 0xffffffff);
@@ -404,6 +460,15 @@ export class VectorIndex extends EngineObject {
   /**
    * The k nearest live ids to `query`, nearest first (fewer if the index holds fewer, or the
    * filter accepts fewer). Cost: one HNSW query, O(ef * M * log n) distances.
+   *
+   * @param k - How many neighbours to return, >= 1.
+   * @throws {@link DimensionMismatchError} when the query's length is not `dim`.
+   * @throws {@link InvalidVectorError} for a query with NaN or Infinity (or zero under cosine).
+   * @throws {@link InvalidArgumentError} for a bad `k` or bad options.
+   * @example
+   * ```ts
+   * const { ids, distances } = index.search(query, 10, { ef: 128, filter: (id) => id % 2 === 0 });
+   * ```
    */
   search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
     checkArrayLike('query', query);
@@ -436,6 +501,11 @@ export class VectorIndex extends EngineObject {
    * k results is padded with id MISSING_ID (0xFFFFFFFF, never an id of the index) and distance
    * Infinity. `filter` applies to every row, as in {@link search}. Cost: one HNSW query per
    * row, one call per 1024 rows.
+   *
+   * @param k - Neighbours per query row, >= 1: the row length of `ids` and `distances`.
+   * @throws {@link DimensionMismatchError} when `queries.length` is not a multiple of `dim`.
+   * @throws {@link InvalidVectorError} for a query with NaN or Infinity (or zero under cosine).
+   * @throws {@link InvalidArgumentError} for a bad `k` or bad options.
    */
   searchBatch(queries: ArrayLike<number>, k: number, options: SearchOptions = {}): BatchSearchResult {
     checkArrayLike('queries', queries);
@@ -558,6 +628,13 @@ export class VectorIndex extends EngineObject {
    * (a log segment) until the log passes `logShare` of the checkpoint. E_STORE if the store
    * holds another state under `name` than the one this index opened or last saved (unless
    * `overwrite`). See src/persist/save.ts. Cost: O(size) for a checkpoint, else O(changes).
+   *
+   * @throws {@link StoreError} when the store fails, or holds another state under `name`.
+   * @example
+   * ```ts
+   * await index.save(new FileStore('./data'), 'docs');
+   * const again = await engine.openIndex(new FileStore('./data'), 'docs');
+   * ```
    */
   save(store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult> {
     return saveIndex(this, store, name, options);

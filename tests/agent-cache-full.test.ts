@@ -6,7 +6,7 @@ const OPTIONS = { maxAgents: 1000, evictAt: 1, qtable: QT, trajectoryCapacity: 6
 
 /** What an agent holds, read without allocating in the engine: rows of its states, visits, epsilon. */
 function fingerprint(agent: Agent, states: number[]): string {
-  const rows = states.map((s) => Array.from(agent.q.values(s)).join(',') + '/' + agent.q.visits(s, s % 16));
+  const rows = states.map((s) => `${Array.from(agent.q.values(s)).join(',')}/${agent.q.visits(s, s % 16)}`);
   return `${agent.q.size}|${agent.q.epsilon}|${agent.trajectory.size}|${rows.join(';')}`;
 }
 

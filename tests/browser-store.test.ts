@@ -89,7 +89,7 @@ describeEngines('IndexedDBStore', (engine) => {
         values[`agent-${i}`] = await rowsOf(`agent-${i}`);
       }
       const put = IDBObjectStore.prototype.put;
-      IDBObjectStore.prototype.put = function () {
+      IDBObjectStore.prototype.put = () => {
         throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       };
       let error: unknown;

@@ -12,6 +12,7 @@ import { expectElexError } from './helpers/errors';
 import { randomVectors } from './helpers/random';
 
 /** ES2021's WeakRef (the project's lib is ES2020; Node has had it since 14.6). */
+// biome-ignore lint/suspicious/noShadowRestrictedNames: declares the global WeakRef, which the ES2020 lib lacks
 declare const WeakRef: new <T extends object>(target: T) => { deref(): T | undefined };
 
 setFlagsFromString('--expose-gc');

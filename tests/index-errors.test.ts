@@ -1,6 +1,6 @@
 /** Every error path of the index: a typed error, a clear message, and the index unchanged. */
 import {
-  DimensionMismatchError, DisposedError, ElexError, Engine, EngineBrokenError, InvalidArgumentError,
+  DimensionMismatchError, DisposedError, type ElexError, Engine, EngineBrokenError, InvalidArgumentError,
   InvalidVectorError, type VectorIndex,
 } from '../src/index';
 import { BUILDS, engine } from './helpers/engines';

@@ -35,7 +35,7 @@ test('trend and pressure read the slope of the newest samples', async () => {
   for (let i = 0; i < 10; i++) monitor.recordLevel(0.6 - i * 0.05);
   expect(monitor.trend).toBe('shrinking');
   expect(monitor.pressure).toBe(0);
-  for (let i = 0; i < 10; i++) monitor.recordLevel(0.9 + i * 0.05 > 1 ? 1 : 0.9 + i * 0.05);
+  for (let i = 0; i < 10; i++) monitor.recordLevel(Math.min(0.9 + i * 0.05 , 1));
   expect(monitor.pressure).toBe(1);
 });
 

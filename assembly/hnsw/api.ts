@@ -1,5 +1,5 @@
 // The index's ABI: flat functions over a handle (the header's address). Status codes are the
-// engine's (see index.ts); the host validates every argument before it calls in.
+// engine's (runtime/status.ts); the host validates every argument before it calls in.
 
 import {
   Index, indexAlloc, reserveCapacity, indexFree, indexClear, vectorAt, labelAt, isTombstoned, ensureSearchScratch,
@@ -11,11 +11,10 @@ import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../idmap";
 import { arenaBegin, arenaEnd } from "../alloc";
-import { stagingReserve, SLOT_OUT } from "../staging";
+import { stagingReserve } from "../staging";
+import { STATUS_OK, STATUS_BUDGET, TRACE_MISMATCH, SLOT_OUT } from "../runtime/status";
 import { decodedRow, prepareInputQuery } from "./codes";
 
-const STATUS_OK: i32 = 0;
-const STATUS_BUDGET: i32 = -1;
 const LARGE_BATCH: u32 = 4096;
 
 @inline function asIndex(h: usize): Index {
@@ -67,7 +66,7 @@ export function indexInsert(h: usize, idsPtr: usize, first: u32, vecPtr: usize, 
  * indexInsert linking each item to the lists of a trace (tracePtr, traceWords long, from a
  * traced batch of the same ids and vectors on the same state) instead of searching: the same
  * graph, minus the searches. Returns the trace words it used, or -1 when the trace does not
- * fit the index (the index must then be disposed). Cost: n * O(M * links) distances.
+ * fit the index (TRACE_MISMATCH; the index must then be disposed). Cost: n * O(M * links) distances.
  */
 export function indexInsertTraced(h: usize, idsPtr: usize, first: u32, vecPtr: usize, n: u32,
                                   tracePtr: usize, traceWords: u32): i32 {
@@ -78,7 +77,7 @@ export function indexInsertTraced(h: usize, idsPtr: usize, first: u32, vecPtr: u
   for (let i: u32 = 0; i < n; i++) {
     const item = first + i;
     tp = insertTracedItem(idx, load<u32>(idsPtr + (<usize>item << 2)), vecPtr + <usize>i * rowBytes, item, tp, end);
-    if (tp == 0) return -1;
+    if (tp == 0) return TRACE_MISMATCH;
   }
   return <i32>((tp - tracePtr) >> 2);
 }

@@ -9,6 +9,8 @@
 // functions take the segment table and shift (the search keeps them in locals) rather than the
 // index, whose fields the engine would reload after every store.
 
+import { CANDIDATES_AT } from "./graph";
+
 /**
  * Address of entry i: in segment i >> shift, after its labels and upperAt (8 bytes a node each).
  * The first segment's slice (`first`, entries below 1 << shift, where nearly every search stays)
@@ -17,12 +19,12 @@
 @inline function entryAt(table: usize, shift: u32, first: usize, i: u32): usize {
   const mask = (<u32>1 << shift) - 1;
   if (i <= mask) return first + (<usize>i << 3);
-  return <usize>load<u32>(table + (<usize>(i >> shift) << 2)) + (<usize>8 << shift) + (<usize>(i & mask) << 3);
+  return <usize>load<u32>(table + (<usize>(i >> shift) << 2)) + (<usize>CANDIDATES_AT << shift) + (<usize>(i & mask) << 3);
 }
 
 /** Address of entry 0, the nearest candidate, [f32 distance, u32 node]: the start of the first segment's slice. */
 @inline export function candTop(table: usize, shift: u32): usize {
-  return <usize>load<u32>(table) + (<usize>8 << shift);
+  return <usize>load<u32>(table) + (<usize>CANDIDATES_AT << shift);
 }
 
 @inline function put(p: usize, dist: f32, node: u32): void {

@@ -43,8 +43,8 @@ import { descendTo, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from ".
 import { prepareNodeQuery, queryDistance, rowDistance } from "./codes";
 import { chooseFrom } from "./repair";
 import { countInDegrees } from "./indegree";
+import { NONE } from "../runtime/status";
 
-const NONE: u32 = 0xFFFFFFFF;
 
 /** The scratch of one compaction (allocated by compactIndex, freed when it ends). */
 let perm: usize = 0;

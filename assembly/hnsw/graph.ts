@@ -145,29 +145,36 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   return recordAt(idx, n) + <usize>idx.linkBytes;
 }
 
+// Where each side array of a segment starts, in bytes per node of the segment (shift left by
+// segShift for the byte offset; see the layout at the top). SIDE_BYTES_PER_NODE is their total.
+export const LABELS_AT: u32 = 0;
+export const UPPER_AT_AT: u32 = 4;
+export const CANDIDATES_AT: u32 = 8;
+export const IN_DEGREE_AT: u32 = 16;
+export const VISIT_TAGS_AT: u32 = 20;
+const SIDE_BYTES_PER_NODE: u32 = 22;
+
 @inline export function labelAt(idx: Index, n: u32): u32 {
-  return load<u32>(segmentOf(idx, n) + (slotOf(idx, n) << 2));
+  return load<u32>(segmentOf(idx, n) + (slotOf(idx, n) << 2)); // labels are at LABELS_AT = 0
 }
 
 @inline export function setLabel(idx: Index, n: u32, id: u32): void {
-  store<u32>(segmentOf(idx, n) + (slotOf(idx, n) << 2), id);
+  store<u32>(segmentOf(idx, n) + (slotOf(idx, n) << 2), id); // at LABELS_AT = 0
 }
 
 /** Word offset of node n's upper record, 0 when it lives on layer 0 only. */
 @inline export function upperAtOf(idx: Index, n: u32): u32 {
-  return load<u32>(segmentOf(idx, n) + (<usize>4 << idx.segShift) + (slotOf(idx, n) << 2));
+  return load<u32>(segmentOf(idx, n) + (<usize>UPPER_AT_AT << idx.segShift) + (slotOf(idx, n) << 2));
 }
 
 @inline export function setUpperAt(idx: Index, n: u32, at: u32): void {
-  store<u32>(segmentOf(idx, n) + (<usize>4 << idx.segShift) + (slotOf(idx, n) << 2), at);
+  store<u32>(segmentOf(idx, n) + (<usize>UPPER_AT_AT << idx.segShift) + (slotOf(idx, n) << 2), at);
 }
 
-/** Where a segment's u16 visit tags start, in bytes per node of the segment (shifted by segShift). */
-export const VISIT_TAGS_AT: u32 = 20;
 
 /** Address of node n's layer-0 in-degree (indegree.ts). */
 @inline export function inDegreeAt(idx: Index, n: u32): usize {
-  return segmentOf(idx, n) + (<usize>16 << idx.segShift) + (slotOf(idx, n) << 2);
+  return segmentOf(idx, n) + (<usize>IN_DEGREE_AT << idx.segShift) + (slotOf(idx, n) << 2);
 }
 
 /** Address of node n's u16 visit tag. */
@@ -215,7 +222,7 @@ function setGeometry(idx: Index): void {
   let shift = MAX_SEG_SHIFT;
   while (shift > MIN_SEG_SHIFT && (<u64>idx.recordBytes << shift) > target) shift--;
   idx.segShift = shift;
-  idx.sideBytes = ((<u32>22 << shift) + 63) & ~63;
+  idx.sideBytes = ((SIDE_BYTES_PER_NODE << shift) + 63) & ~63;
 }
 
 /**

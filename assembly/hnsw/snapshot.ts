@@ -45,7 +45,7 @@
 // uniqueness) in place; a failure frees everything.
 
 import { mapSet } from "../idmap";
-import { LOAD_BUDGET, LOAD_CORRUPT } from "../qlearn/snapshot";
+import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
 import {
   Index, indexAlloc, indexFree, reserveCapacity, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,
 } from "./graph";

@@ -1,6 +1,6 @@
 // The Q-learning ABI: flat functions over handles (header addresses) of Q-tables and
-// trajectory buffers. Status codes are the engine's (see index.ts); loaders return a handle,
-// or 0 over budget, or 1 for bytes that are not a valid snapshot (handles are 16-byte aligned,
+// trajectory buffers. Status codes are the engine's (runtime/status.ts); loaders return a handle,
+// or LOAD_BUDGET (0) over budget, or LOAD_CORRUPT (1) for bytes that are not a valid snapshot (handles are 16-byte aligned,
 // never 1). The host validates every argument before it calls in.
 
 import { QTable, qtableAlloc, qtableFree, qtableBytes, findRow, rowValues, rowVisits } from "./qtable";
@@ -11,9 +11,8 @@ import {
   Trajectory, trajAlloc, trajFree, trajPush, trajClear, trajSample, trajOrdered,
   trajBytes, trajLoad, trajAnnouncedLength,
 } from "./trajectory";
+import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
-const STATUS_OK: i32 = 0;
-const STATUS_BUDGET: i32 = -1;
 
 @inline function asTable(h: usize): QTable {
   return changetype<QTable>(h);

@@ -23,6 +23,7 @@
 // it allocates anything, and frees what it built if a key turns out to repeat.
 
 import { crc32 } from "../crc32";
+import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
 import { qtableAlloc, qtableFree, ensureRows, ensureMap, appendRow, rowValues, rowVisits, findRow } from "./qtable";
 
 const MAGIC: u32 = 0x54515845;
@@ -30,9 +31,6 @@ const VERSION: u32 = 1;
 const HEADER: u32 = 80;
 export const MAX_ACTIONS: u32 = 65536;
 
-/** What the loaders return instead of a handle: over budget, or bytes that are not a snapshot. */
-export const LOAD_BUDGET: usize = 0;
-export const LOAD_CORRUPT: usize = 1;
 
 /** Bytes of the snapshot of a table of `rows` rows. */
 function snapshotBytes64(actions: u32, rows: u32): u64 {

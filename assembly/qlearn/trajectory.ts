@@ -18,7 +18,7 @@ import { arenaAlloc, arenaBlockBytes, arenaFree } from "../alloc";
 import { crc32 } from "../crc32";
 import { prngSeed, prngNext, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
-import { LOAD_BUDGET, LOAD_CORRUPT } from "./snapshot";
+import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
 
 const RECORD: usize = 16;
 const DONE_BIT: u32 = 0x80000000;

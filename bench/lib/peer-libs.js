@@ -49,7 +49,7 @@ function hnswlibAdapter(name, make, { toPoint, init, setEf, memory }) {
         buildMs,
         memoryBytes: memory() - before,
         memoryAfter: memory(),
-        search(q, efSearch, i) {
+        search(_q, efSearch, i) {
           if (efSearch !== ef) setEf(index, (ef = efSearch));
           return index.searchKnn(points[i], K, undefined).neighbors;
         },
@@ -125,7 +125,7 @@ function loadUsearch() {
         buildMs,
         memoryBytes,
         memoryAfter: process.memoryUsage().rss,
-        search(q, ef, i) {
+        search(_q, ef, i) {
           let index = byEf.get(ef);
           if (!index) {
             index = make(ef);
@@ -158,7 +158,7 @@ async function loadPeers() {
     try {
       out.push(await load());
     } catch (error) {
-      out.push({ name, skipped: `failed to load: ${error && error.message ? error.message : error}` });
+      out.push({ name, skipped: `failed to load: ${error?.message ? error.message : error}` });
     }
   }
   return out;

@@ -45,7 +45,11 @@ function progressBar(label, total, { enabled = process.stderr.isTTY } = {}) {
   };
   return {
     tick: (done) => enabled && draw(done),
-    done: () => enabled && (draw(total), process.stderr.write('\n')),
+    done: () => {
+      if (!enabled) return;
+      draw(total);
+      process.stderr.write('\n');
+    },
   };
 }
 

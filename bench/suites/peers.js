@@ -116,10 +116,10 @@ function summarise(measured, names, metrics) {
         buildMs: summary(mine.map((m) => m.buildMs)),
         memoryBytes: summary(mine.map((m) => m.memoryBytes)), memoryAfter: mine[mine.length - 1].memoryAfter,
         atTarget: {
-          ef: medianOf(hits.map((h) => h && h.ef)), recall: medianOf(hits.map((h) => h && h.recall)),
-          qps: medianOf(hits.map((h) => h && h.qps.median)),
-          qpsRatio: medianOf(hits.map((h, i) => ratio(h && h.qps.median, baseHits[i] && baseHits[i].qps.median))),
-          buildRatio: medianOf(mine.map((m) => ratio(m.buildMs, baseOf(m) && baseOf(m).buildMs))),
+          ef: medianOf(hits.map((h) => h?.ef)), recall: medianOf(hits.map((h) => h?.recall)),
+          qps: medianOf(hits.map((h) => h?.qps.median)),
+          qpsRatio: medianOf(hits.map((h, i) => ratio(h?.qps.median, baseHits[i]?.qps.median))),
+          buildRatio: medianOf(mine.map((m) => ratio(m.buildMs, baseOf(m)?.buildMs))),
         },
       });
     }

@@ -33,6 +33,11 @@ export interface ElexEngineOptions {
  * `dim` defaults to the length of the first embedding added.
  */
 export interface ElexVectorStoreOptions extends ElexEngineOptions, Omit<IndexOptions, 'dim'> {
+  /**
+   * Vector dimension, 1..65536.
+   *
+   * @defaultValue the length of the first embedding added
+   */
   dim?: number;
 }
 
@@ -52,7 +57,20 @@ const STORE_OPTIONS = [...INDEX_OPTION_NAMES, 'dim', 'engine', 'budgetBytes'];
 const ENGINE_OPTIONS = optionNames<ElexEngineOptions>({ engine: true, budgetBytes: true });
 const ADD_OPTIONS = optionNames<ElexAddOptions>({ ids: true });
 
+/**
+ * A LangChain.js vector store (a SaveableVectorStore of `@langchain/core`) on an elex-wasm HNSW
+ * index. Documents live in the host, their vectors in the index; a filter is a predicate on the
+ * Document, called during the graph walk. Scores are the index's distances, smaller is nearer,
+ * as in LangChain's HNSWLib store.
+ *
+ * @example
+ * ```ts
+ * const store = await ElexVectorStore.fromTexts(['a', 'b'], [{}, {}], embeddings, { metric: 'cosine' });
+ * const hits = await store.similaritySearch('a', 1);
+ * ```
+ */
 export class ElexVectorStore extends SaveableVectorStore {
+  /** The filter this store accepts: a predicate on the Document. */
   declare FilterType: DocumentFilter;
 
   private readonly indexOptions: Omit<IndexOptions, 'dim'> & { dim?: number };
@@ -222,6 +240,7 @@ export class ElexVectorStore extends SaveableVectorStore {
    */
   save(directory: string): Promise<void>;
   save(store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: overrides SaveableVectorStore.save(directory): Promise<void>
   async save(target: string | ByteStore, name?: string, options?: SaveOptions): Promise<SaveResult | void> {
     const [store, storeName] = typeof target === 'string' ? [new FileStore(target), DIRECTORY_STORE_NAME] : [target, name];
     if (typeof storeName !== 'string') throw new InvalidArgumentError('save takes (directory) or (store, name)');

@@ -18,7 +18,11 @@ import { deleteKeys, partKeys, readManifest, removeLeftovers, storeCall, writePa
 
 /** Options of {@link VectorIndex.save}. */
 export interface SaveOptions {
-  /** Largest chunk (store value) written, in bytes, 1 KiB..1 GiB; default 4 MiB. */
+  /**
+   * Largest chunk (store value) written, in bytes, 1 KiB..1 GiB.
+   *
+   * @defaultValue `4 MiB`
+   */
   chunkBytes?: number;
   /**
    * Log bytes, as a share of the checkpoint's bytes, past which a save writes a new checkpoint

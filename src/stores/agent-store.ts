@@ -6,6 +6,12 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 
+/**
+ * A key-value store of string key to bytes that agent caches and indexes persist to:
+ * {@link MemoryStore}, {@link FileStore}, {@link IndexedDBStore}, or any object with these four
+ * methods. Agent caches write one key per agent id; indexes write keys beginning with
+ * `'@index/'` (docs/format.md, "Index stores").
+ */
 export interface ByteStore {
   /** The bytes last written under `key`, or undefined. */
   read(key: string): Promise<Uint8Array | undefined>;

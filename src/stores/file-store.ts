@@ -56,6 +56,18 @@ function absoluteDir(dir: string): string {
   return windows ? resolved.toLowerCase() : resolved;
 }
 
+/**
+ * A {@link ByteStore} in a directory (Node): one file per key, each write atomic and durable
+ * (temporary file, fsync, rename, directory fsync), so after a crash a file holds the old bytes
+ * or the new ones. In the browser bundle, constructing one throws {@link StoreError}.
+ *
+ * @example
+ * ```ts
+ * const store = new FileStore('./data');
+ * await index.save(store, 'docs');
+ * const again = await engine.openIndex(store, 'docs');
+ * ```
+ */
 export class FileStore implements AgentStore {
   /** The directory files are written to (created on first write). */
   readonly dir: string;
@@ -139,7 +151,7 @@ export class FileStore implements AgentStore {
 
   /** Fsyncs the directory, so a rename into it is durable (where the platform can). */
   private async syncDir(fs: Fs): Promise<void> {
-    let dir;
+    let dir: Awaited<ReturnType<Fs['open']>> | undefined;
     try {
       dir = await fs.open(this.dir, 'r');
       await dir.sync();

@@ -8,15 +8,23 @@ import { InvalidArgumentError, StoreError, StoreQuotaError } from '../errors.js'
 import type { ByteStore } from './agent-store.js';
 
 declare global {
-  /** Named by the options below: merges with the DOM lib's IDBFactory, and needs no DOM lib in Node. */
+  // Named by the options below: merges with the DOM lib's IDBFactory, and needs no DOM lib in Node.
   interface IDBFactory {}
 }
 
 /** Options of {@link IndexedDBStore}. */
 export interface IndexedDBStoreOptions {
-  /** Object store name, default 'agents'. */
+  /**
+   * Object store name.
+   *
+   * @defaultValue `'agents'`
+   */
   storeName?: string;
-  /** The IDBFactory to use, default the global `indexedDB` (pass fake-indexeddb's in Node tests). */
+  /**
+   * The IDBFactory to use (pass fake-indexeddb's in Node tests).
+   *
+   * @defaultValue the global `indexedDB`
+   */
   indexedDB?: IDBFactory;
 }
 
@@ -40,6 +48,17 @@ function wrap(error: unknown, message: string): StoreError {
   return name === 'QuotaExceededError' ? new StoreQuotaError(message, error) : new StoreError(message, error);
 }
 
+/**
+ * A {@link ByteStore} in IndexedDB (browsers, workers): one database, one object store per store name
+ * (several may share a database), one transaction per call, resolved when the transaction completes. A quota failure surfaces as
+ * {@link StoreQuotaError}, any other failure as {@link StoreError}.
+ *
+ * @example
+ * ```ts
+ * const store = new IndexedDBStore('my-app');
+ * const cache = engine.createAgentCache({ qtable: { actions: 4 }, store });
+ * ```
+ */
 export class IndexedDBStore implements ByteStore {
   /** The database name. */
   readonly name: string;

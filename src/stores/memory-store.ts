@@ -1,6 +1,15 @@
 /** An AgentStore in a Map, holding copies: for tests and short-lived caches. */
 import type { AgentStore } from './agent-store.js';
 
+/**
+ * A {@link ByteStore} in a Map, holding copies of the bytes: for tests and short-lived caches.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore();
+ * await index.save(store, 'docs');
+ * ```
+ */
 export class MemoryStore implements AgentStore {
   private readonly entries = new Map<string, Uint8Array>();
 

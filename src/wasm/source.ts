@@ -23,7 +23,9 @@ export type WasmSource = Uint8Array | ArrayBuffer | WebAssembly.Module | URL | s
 
 /** One source per build: the SIMD probe (and the `simd` option) picks which one is fetched and compiled. */
 export interface WasmBuilds {
+  /** The SIMD build (build/elex.simd.wasm). */
   simd: WasmSource;
+  /** The scalar build (build/elex.scalar.wasm). */
   scalar: WasmSource;
 }
 

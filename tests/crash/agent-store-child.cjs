@@ -15,7 +15,7 @@ const AGENTS = 200;
 const MAX_AGENTS = 40;
 
 /** Q(0, 0) in an agent's EXAG bytes: its EXQT section follows the id; one row (state 0), its first value. */
-function valueOf(bytes) {
+function firstValueOf(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const q = 20 + view.getUint32(8, true);
   const rows = view.getUint32(q + 12, true);
@@ -33,7 +33,7 @@ async function main() {
     delete: (id) => files.delete(id),
     keys: () => files.keys(),
     async write(id, bytes) {
-      const value = valueOf(bytes);
+      const value = firstValueOf(bytes);
       print(`s ${id} ${value}`);
       await files.write(id, bytes);
       print(`d ${id} ${value}`);
@@ -56,6 +56,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`${error && error.stack}\n`);
+  process.stderr.write(`${error?.stack}\n`);
   process.exit(1);
 });

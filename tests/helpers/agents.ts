@@ -29,5 +29,5 @@ export async function runWorkload(cache: AgentCache, agents: number, steps: numb
 
 /** Everything an agent holds, as bytes: its Q-table and trajectory snapshots. */
 export function agentState(agent: Agent): string {
-  return Buffer.from(agent.q.serialize()).toString('base64') + '|' + Buffer.from(agent.trajectory.serialize()).toString('base64');
+  return `${Buffer.from(agent.q.serialize()).toString('base64')}|${Buffer.from(agent.trajectory.serialize()).toString('base64')}`;
 }

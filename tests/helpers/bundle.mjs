@@ -52,4 +52,4 @@ async function webpack() {
 
 const result = bundler === 'vite' ? await vite() : bundler === 'webpack' ? await webpack() : null;
 if (result === null) throw new Error(`unknown bundler '${bundler}'`);
-process.stdout.write(JSON.stringify({ ms: Date.now() - started, ...result }) + '\n');
+process.stdout.write(`${JSON.stringify({ ms: Date.now() - started, ...result })}\n`);
