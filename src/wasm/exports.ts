@@ -34,6 +34,10 @@ export interface ElexExports {
   kernelQuantBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
   kernelQuantPreparedRows(scalar: number, qp: number, addrs: number, addrStride: number, count: number, n: number, out: number): void;
   quantPreparedI8Bytes(n: number): number;
+  /** assembly/kernels/ranges.ts: per-row outside counts (u32) to out; flags bit 0 clamp, bit 1 scalar twin; returns the total. */
+  kernelRanges(values: number, rows: number, d: number, lower: number, upper: number, out: number, flags: number): number;
+  /** assembly/kernels/counters.ts: sum | min | max | mean planes (windows x cols f32 each) to out; scalar != 0 runs the scalar twin. */
+  kernelCounters(src: number, rows: number, cols: number, window: number, out: number, scalar: number): void;
   quantPrepareI8(q: number, n: number, dst: number): void;
   quantPrepareF32(src: number, n: number, dst: number): number;
   quantEncodeF16(src: number, n: number, dst: number): void;
