@@ -33,8 +33,8 @@ export interface CounterAggregates {
 }
 
 const AGGREGATE_OPTIONS = optionNames<AggregateOptions>({ window: true });
-/** Inputs above this many bytes give their staging memory back after the call. */
-const LARGE_BYTES = 1 << 20;
+/** Calls staging more than this many bytes (256 KiB, validateRanges' chunk) give their staging memory back after the call. */
+const LARGE_BYTES = 1 << 18;
 /** The most rows or columns (int32 arithmetic in the kernel). */
 const MAX_ROWS = 0x7fffffff;
 
