@@ -9,24 +9,40 @@
 // in row order (each starting at +0), then sum = (s0 + s1) + (s2 + s3), then the last m mod 4
 // rows added one by one in row order. Every addition is a float32 addition. The f32x4 kernel runs
 // this for four adjacent columns at once (one lane a column); its scalar twin runs it column by
-// column, so both give the same bits. mean = sum / m (float32 division).
-// min and max use wasm's pmin/pmax, (b < a ? b : a) and (a < b ? b : a), over the same rows in a
-// fixed tree (per four rows: pmin(acc, pmin(pmin(r0, r1), pmin(r2, r3))), then one row at a time),
-// which the scalar twin repeats; they are exact (of -0 and +0 either may be reported). A NaN row
-// makes the sum NaN (the host rejects it) and min/max undefined.
+// column (faster in scalar code than four columns at once, whose 24 accumulators spill), so both
+// give the same bits. mean = sum / m (float32 division).
+// min and max compare order keys, the float's bits as an int32 with the magnitude bits flipped
+// for negative values (k = i ^ ((i >> 31) >>> 1)): integer order is float order, with -0 below
+// +0, so both are exact and branch-free (i32x4.min_s, and i32 selects in the scalar twin, where a
+// float compare would be a branch the random data mispredicts). A NaN row makes the sum NaN (the
+// host rejects it) and min/max undefined.
 
-@inline function pminS(a: f32, b: f32): f32 {
-  return b < a ? b : a;
+/** The order key of a float (an involution: keyS(keyS(x)) == x as bits). */
+@inline function keyS(v: f32): i32 {
+  const i = reinterpret<i32>(v);
+  return i ^ ((i >> 31) >>> 1);
 }
 
-@inline function pmaxS(a: f32, b: f32): f32 {
-  return a < b ? b : a;
+@inline function fromKeyS(k: i32): f32 {
+  return reinterpret<f32>(k ^ ((k >> 31) >>> 1));
+}
+
+@inline function pminS(a: i32, b: i32): i32 {
+  return min<i32>(a, b);
+}
+
+@inline function pmaxS(a: i32, b: i32): i32 {
+  return max<i32>(a, b);
+}
+
+@inline function keyV(v: v128): v128 {
+  return v128.xor(v, i32x4.shr_u(i32x4.shr_s(v, 31), 1));
 }
 
 /** One column (p: its first row) over m rows of rowBytes: writes sum, min, max, mean at o, o+plane, ... */
 @inline function columnScalar(p: usize, m: i32, rowBytes: usize, o: usize, plane: usize): void {
   let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-  let mn: f32 = Infinity, mx: f32 = -Infinity;
+  let mn: i32 = i32.MAX_VALUE, mx: i32 = i32.MIN_VALUE;
   let r = 0;
   for (; r + 4 <= m; r += 4) {
     const q = p + <usize>r * rowBytes;
@@ -35,26 +51,27 @@
     s1 += v1;
     s2 += v2;
     s3 += v3;
-    mn = pminS(mn, pminS(pminS(v0, v1), pminS(v2, v3)));
-    mx = pmaxS(mx, pmaxS(pmaxS(v0, v1), pmaxS(v2, v3)));
+    const k0 = keyS(v0), k1 = keyS(v1), k2 = keyS(v2), k3 = keyS(v3);
+    mn = pminS(mn, pminS(pminS(k0, k1), pminS(k2, k3)));
+    mx = pmaxS(mx, pmaxS(pmaxS(k0, k1), pmaxS(k2, k3)));
   }
   let sum = (s0 + s1) + (s2 + s3);
   for (; r < m; r++) {
     const v = load<f32>(p + <usize>r * rowBytes);
     sum += v;
-    mn = pminS(mn, v);
-    mx = pmaxS(mx, v);
+    mn = pminS(mn, keyS(v));
+    mx = pmaxS(mx, keyS(v));
   }
   store<f32>(o, sum);
-  store<f32>(o + plane, mn);
-  store<f32>(o + 2 * plane, mx);
+  store<f32>(o + plane, fromKeyS(mn));
+  store<f32>(o + 2 * plane, fromKeyS(mx));
   store<f32>(o + 3 * plane, sum / <f32>m);
 }
 
 /** Four adjacent columns (p: their first row) at once, one lane a column; columnScalar's order. */
 @inline function columnsF32x4(p: usize, m: i32, rowBytes: usize, o: usize, plane: usize): void {
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-  let mn = f32x4.splat(Infinity), mx = f32x4.splat(-Infinity);
+  let mn = i32x4.splat(i32.MAX_VALUE), mx = i32x4.splat(i32.MIN_VALUE);
   let r = 0;
   for (; r + 4 <= m; r += 4) {
     const q = p + <usize>r * rowBytes;
@@ -63,19 +80,20 @@
     s1 = f32x4.add(s1, v1);
     s2 = f32x4.add(s2, v2);
     s3 = f32x4.add(s3, v3);
-    mn = f32x4.pmin(mn, f32x4.pmin(f32x4.pmin(v0, v1), f32x4.pmin(v2, v3)));
-    mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(v0, v1), f32x4.pmax(v2, v3)));
+    const k0 = keyV(v0), k1 = keyV(v1), k2 = keyV(v2), k3 = keyV(v3);
+    mn = i32x4.min_s(mn, i32x4.min_s(i32x4.min_s(k0, k1), i32x4.min_s(k2, k3)));
+    mx = i32x4.max_s(mx, i32x4.max_s(i32x4.max_s(k0, k1), i32x4.max_s(k2, k3)));
   }
   let sum = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
   for (; r < m; r++) {
     const v = v128.load(p + <usize>r * rowBytes);
     sum = f32x4.add(sum, v);
-    mn = f32x4.pmin(mn, v);
-    mx = f32x4.pmax(mx, v);
+    mn = i32x4.min_s(mn, keyV(v));
+    mx = i32x4.max_s(mx, keyV(v));
   }
   v128.store(o, sum);
-  v128.store(o + plane, mn);
-  v128.store(o + 2 * plane, mx);
+  v128.store(o + plane, keyV(mn));
+  v128.store(o + 2 * plane, keyV(mx));
   v128.store(o + 3 * plane, f32x4.div(sum, f32x4.splat(<f32>m)));
 }
 

@@ -36,8 +36,9 @@
     const v = load<f32>(p + o);
     const l = load<f32>(lo + o);
     const h = load<f32>(hi + o);
-    const inside = v >= l && v <= h;
-    outside += <i32>!inside;
+    // Both compares as ints, and'ed without a branch (random data would mispredict one).
+    const inside = <i32>(v >= l) & <i32>(v <= h);
+    outside += inside ^ 1;
     if (clamp && !inside) store<f32>(p + o, v > h ? h : l);
   }
   return outside;

@@ -84,6 +84,20 @@ describe.each(BUILDS)('aggregateCounters (simd %s)', (simd) => {
     });
   });
 
+  test('min and max order -0 below +0, as Math.min and Math.max do, in every row position', () => {
+    const next = rng(21);
+    for (let trial = 0; trial < 40; trial++) {
+      const rows = 1 + (trial % 9);
+      const x = Float32Array.from({ length: rows * 5 }, () => [0, -0, 1, -1, 0.5][Math.floor(next() * 5)]);
+      const got = e.aggregateCounters(x, 5);
+      for (let c = 0; c < 5; c++) {
+        const col = Array.from({ length: rows }, (_, r) => x[r * 5 + c]);
+        expect(Object.is(got.min[c], Math.min(...col))).toBe(true);
+        expect(Object.is(got.max[c], Math.max(...col))).toBe(true);
+      }
+    }
+  });
+
   test('a number array gives what its Float32Array gives', () => {
     const x = randomCounters(33, 6, 3);
     const a = e.aggregateCounters(Array.from(x), 6, { window: 10 });
