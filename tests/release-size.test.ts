@@ -1,6 +1,7 @@
 /**
  * Release size budget: each built .wasm (build/, written by `npm run build`) must stay under
- * 25 KiB Brotli. Measured at asc -O3 --converge: ~17.3 KB SIMD, ~16.2 KB scalar with the
+ * 25 KiB Brotli. Measured at asc -O3 --converge: ~23.3 KB SIMD, ~21.7 KB scalar with the agent
+ * kernels (validate-ranges, aggregate-counters: ~0.8 KB and ~0.4 KB of it); earlier ~17.3 KB SIMD, ~16.2 KB scalar with the
  * quantized kernels, ~15.9 KB and ~15.2 KB before them (the seed's limit is 500 KB; 25 KiB is the
  * issue's aim).
  */
