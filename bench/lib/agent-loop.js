@@ -11,7 +11,7 @@
 //   validate the proposed parameters             engine.validateRanges (clamp)
 //   reward                                       JS (the synthetic environment)
 //   push the transition                          TrajectoryBuffer.push
-//   batch update (every UPDATE_EVERY-th step)    QTable.batchUpdate(trajectory.sample(SAMPLE))
+//   batch update (every UPDATE_EVERY-th step)    QTable.batchUpdate(trajectory.sample(SAMPLE)), staggered
 //   release                                      Agent.release
 //
 // The environment: agent a has a hidden optimum of its parameters; its counters are noisy
@@ -163,7 +163,8 @@ async function runFleet(agents, { quick = false, progress = silent, seed = 7 } =
       if (w.last !== undefined) agent.trajectory.push(w.last.state, w.last.action, w.last.reward, key, false);
       w.last = { state: key, action, reward };
       mark(7);
-      if (++w.steps % UPDATE_EVERY === 0) agent.q.batchUpdate(agent.trajectory.sample(SAMPLE));
+      // Every UPDATE_EVERY-th step of an agent, staggered: a tenth of the fleet updates each tick.
+      if ((++w.steps + a) % UPDATE_EVERY === 0 && agent.trajectory.size > 0) agent.q.batchUpdate(agent.trajectory.sample(SAMPLE));
       mark(8);
     } finally {
       agent.release();
