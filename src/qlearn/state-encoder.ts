@@ -140,6 +140,15 @@ function upperBound(edges: Float64Array, v: number): number {
   return lo;
 }
 
+/**
+ * Encodes rows of features into uint32 state keys (for a QTable) and [0, 1] vectors (for an l2
+ * VectorIndex): see the module comment and docs/agent-cycle.md for bins, keys and collisions.
+ *
+ * @example
+ * const encoder = new StateEncoder([{ name: 'latency', min: 0, max: 200, bins: 8 }, { name: 'loss', edges: [0.01, 0.05] }]);
+ * const key = encoder.key([35, 0.02]);       // 1 + 8 * 1 = 9
+ * const vector = encoder.vector([35, 0.02]);
+ */
 export class StateEncoder {
   /** Number of fields: a row's length, and the vector's dimension. */
   readonly dim: number;
