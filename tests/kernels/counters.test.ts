@@ -175,3 +175,10 @@ test('both builds give the same bits', async () => {
   }
   expect(results[1]).toEqual(results[0]);
 });
+
+test('a disposed engine refuses both kernels with E_DISPOSED', async () => {
+  const e = await engine(BUILDS[0]);
+  e.dispose();
+  expect(() => e.aggregateCounters([1, 2], 1)).toThrow(expect.objectContaining({ code: 'E_DISPOSED' }));
+  expect(() => e.validateRanges(Float32Array.of(1), [0], [2])).toThrow(expect.objectContaining({ code: 'E_DISPOSED' }));
+});
