@@ -270,7 +270,7 @@ async function run({ quick = false, progress = silent } = {}) {
       table(['agent kernel', 'rows x d', 'f32x4 ns/row', 'scalar ns/row', 'JS ns/row', 'f32x4 vs scalar', 'f32x4 vs JS'], agent.kernels.map((k) => [
         k.kernel, `${k.rows} x ${k.dim}`, spread(k.simdNs, 2), spread(k.scalarNs, 2), spread(k.jsNs, 2), `${k.vsScalar.toFixed(2)}x`, `${k.vsJs.toFixed(2)}x`,
       ])),
-      `\nns per row of a ${AGENT_ROWS}-row call on staged data (the raw kernels; engine.validateRanges / aggregateCounters add the copy in and out), median (min-max) over ${agent.rounds} rounds of the three timed in turn; ratios are medians of each round's ratio. validate-ranges counts the components outside [lower, upper] a row (about a third are); aggregate-counters gives sum, min, max and mean a column; the plain-JS twins do the same work on the same Float32Arrays (JS sums in float64 with one running sum).`,
+      `\nns per row of a ${AGENT_ROWS}-row call on staged data (the raw kernels; engine.validateRanges / aggregateCounters add the copy in and out), median (min-max) over ${agent.rounds} rounds of the three timed in turn; ratios are medians of each round's ratio. validate-ranges counts the components outside [lower, upper] a row (about two thirds are, at random); aggregate-counters gives sum, min, max and mean a column; the plain-JS twins do the same work on the same Float32Arrays (JS sums in float64 with one running sum).`,
     ].join('\n'),
   };
 }
