@@ -17,6 +17,8 @@ export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./alloc";
 export * from "./hnsw/api";
 export * from "./qlearn/api";
 export * from "./quant/api";
+export { kernelRanges } from "./kernels/ranges";
+export { kernelCounters } from "./kernels/counters";
 
 /** Sets up the arena under a budget of budgetBytes. Call once, before anything else. */
 export function engineInit(budgetBytes: u32): void {

@@ -14,6 +14,8 @@ import { type TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, ty
 import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
 import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './monitor.js';
 import { engineModule } from './wasm/module.js';
+import { validateRanges, type ValidateRangesOptions } from './kernels/ranges.js';
+import { aggregateCounters, type AggregateOptions, type CounterAggregates } from './kernels/counters.js';
 import type { WasmBuilds, WasmSource } from './wasm/source.js';
 
 /** 500 MiB, the default budget. */
@@ -224,6 +226,45 @@ export class Engine {
    */
   createAgentCache(options: AgentCacheOptions): AgentCache {
     return new AgentCache(this.rt, this.monitor, options);
+  }
+
+  /**
+   * Checks proposed parameters against their allowed ranges: `values` holds rows of d floats
+   * (d = lower.length = upper.length); returns, per row, how many components lie outside
+   * [lower[i], upper[i]] (NaN counts as outside; bounds are compared as float32). With
+   * `{ clamp: true }` it also clamps `values` in place (above upper -> upper, below lower or NaN
+   * -> lower) and returns the counts from before. f32x4 in the SIMD build, its scalar twin
+   * otherwise (same counts, same clamped bits). Throws DimensionMismatchError when
+   * upper.length != lower.length or values.length is not a multiple of d, InvalidArgumentError
+   * for empty input, a non-finite bound or lower[i] > upper[i], BudgetExceededError if even
+   * its ~256 KiB of staging does not fit; nothing is computed or changed then.
+   * Cost: rows * d comparisons plus copying the rows into the engine (and back when clamping).
+   *
+   * @example
+   * const bad = engine.validateRanges(proposed, lower, upper);   // Uint32Array, one count a row
+   * if (bad[0] > 0) engine.validateRanges(proposed, lower, upper, { clamp: true });
+   */
+  validateRanges(values: Float32Array, lower: ArrayLike<number>, upper: ArrayLike<number>, options?: ValidateRangesOptions): Uint32Array {
+    return validateRanges(this.rt, values, lower, upper, options);
+  }
+
+  /**
+   * Sum, min, max and mean of each column of `counters` (rows x `columns` values, row-major),
+   * over all rows or, with `{ window }`, over each run of `window` rows (the last may be
+   * shorter): four Float32Arrays of windows x columns (window w, column c at w * columns + c).
+   * Sums are float32 in a fixed order (four running sums over rows i = 0, 1, 2, 3 mod 4, added
+   * (s0 + s1) + (s2 + s3), then the last rows one by one), so the SIMD and scalar builds give
+   * the same bits; min and max are exact; mean = sum / rows. Throws InvalidArgumentError for
+   * empty counters, a length that is not a multiple of `columns` or a bad window,
+   * InvalidVectorError for a column whose sum is NaN (a NaN counter, or infinities of both
+   * signs), BudgetExceededError if the counters do not fit the engine's budget (nothing
+   * changed). Cost: one pass over the counters plus copying them into the engine.
+   *
+   * @example
+   * const { mean, max } = engine.aggregateCounters(samples, 16, { window: 60 });
+   */
+  aggregateCounters(counters: ArrayLike<number>, columns: number, options?: AggregateOptions): CounterAggregates {
+    return aggregateCounters(this.rt, counters, columns, options);
   }
 
   /** @internal The runtime, for benchmarks and tests of the raw kernels. */

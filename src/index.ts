@@ -2,6 +2,10 @@
 export { Engine, DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES } from './engine.js';
 export type { EngineOptions, SimdMode } from './engine.js';
 export type { WasmSource, WasmBuilds } from './wasm/source.js';
+export type { ValidateRangesOptions } from './kernels/ranges.js';
+export type { AggregateOptions, CounterAggregates } from './kernels/counters.js';
+export { StateEncoder, MAX_STATE_BINS } from './qlearn/state-encoder.js';
+export type { StateField, RangeField, EdgesField, LearnFieldsOptions } from './qlearn/state-encoder.js';
 export { VectorIndex, MISSING_ID } from './vector-index.js';
 export type { IndexOptions, SearchOptions, SearchResult, BatchSearchResult, Metric, Quantization, SnapshotSource } from './vector-index.js';
 export { QTable, MAX_ACTIONS } from './qtable.js';

@@ -2,8 +2,13 @@
 // owning the top hit (id % 50) -> agents.get -> selectAction -> reward -> push the transition
 // -> release, and every N queries batchUpdate(trajectory.sample(32)) on that agent.
 // P50/P95/P99 per query at 10K vectors and 50 agents, next to search alone in the same run.
+// Then the agents' observe-decide-act loop (bench/lib/agent-loop.js) at 50 and 500 agents, P50/P95
+// of each step and of the whole step of one agent: aggregate counters -> encode state -> search
+// similar states -> agents.get -> selectAction -> validate the proposed parameters -> reward ->
+// push -> batchUpdate (every 10th step of an agent) -> release.
 'use strict';
 const { Engine, MemoryStore } = require('elex-wasm');
+const { FLEETS, STEPS, runFleet } = require('../lib/agent-loop.js');
 const { K, buildInChunks, queryRows } = require('../lib/ann.js');
 const { loadDataset } = require('../lib/dataset.js');
 const { silent } = require('../lib/progress.js');
@@ -75,6 +80,8 @@ async function run({ quick = false, data: dataPath, progress = silent } = {}) {
   const stats = agents.stats;
   await agents.close();
   engine.dispose();
+  const fleets = [];
+  for (const size of FLEETS) fleets.push(await runFleet(size, { quick, progress }));
   const row = (name, s) => [name, spread(s.p50), spread(s.p95), spread(s.p99), spread(s.mean)];
   const text = [
     `${data.name}, ${count} vectors, cosine, ef ${EF}; ${AGENTS} agents (${ACTIONS} actions), batchUpdate of ${SAMPLE} sampled transitions every ${UPDATE_EVERY} queries.`,
@@ -82,11 +89,19 @@ async function run({ quick = false, data: dataPath, progress = silent } = {}) {
     table(['per query', 'P50 us', 'P95 us', 'P99 us', 'mean us'], [row('search alone', search), row('full cycle', cycle)]),
     `\nmedian (min-max) over ${passes} passes${passes % 2 === 0 ? ` (nearest-rank median: the lower middle one of ${passes})` : ''}; a pass times each of the ${rows.length} queries alone, and its P50/P95/P99/mean are over those queries.`,
     `\nThe cycle adds ${(cycle.p50.median - search.p50.median).toFixed(1)} us at P50 and ${(cycle.p95.median - search.p95.median).toFixed(1)} us at P95 to the search. Agent cache hit rate ${stats.hitRate.toFixed(3)}.`,
+    '',
+    `Agent loop (one agent's step; ${fleets[0].counterRows} x ${fleets[0].counterColumns} counters a step, ${fleets[0].fields}-field state, ${fleets[0].indexStates} past states in an l2 index searched k ${fleets[0].k}, ${fleets[0].params} parameters, ${fleets[0].actions} actions), us per step:\n`,
+    table(['step', ...fleets.flatMap((f) => [`P50 us (${f.agents} agents)`, `P95 us (${f.agents} agents)`])],
+      [...STEPS, 'whole step'].map((step) => [step, ...fleets.flatMap((f) => [spread(f.steps[step].p50, 2), spread(f.steps[step].p95, 2)])])),
+    `\nmedian (min-max) over ${fleets[0].passes} passes; a pass runs ${fleets.map((f) => `${f.ticks} ticks of all ${f.agents} agents`).join(' and ')} (${fleets.map((f) => f.ticks * f.agents).join(' and ')} agent steps), each step timed alone (performance.now() around each step; the whole step is timed around all of them). A fleet tick (every agent once, the untimed generation of its counters included) took ${fleets.map((f) => `${f.tick.median.toFixed(2)} ms at ${f.agents}`).join(', ')} (median).`,
   ].join('\n');
   return {
     suite: 'cycle', params: { agents: AGENTS, actions: ACTIONS, ef: EF, k: K, updateEvery: UPDATE_EVERY, sample: SAMPLE, passes, vectors: count, dataset: data.name, quick },
-    results: { search, cycle, cacheStats: stats }, table: text,
-    notes: [`Cycle P95 ${cycle.p95.median.toFixed(1)} us (bar: < 1 ms, aim < 1 ms at 10K vectors and 50 agents).`],
+    results: { search, cycle, cacheStats: stats, agentLoop: fleets }, table: text,
+    notes: [
+      `Cycle P95 ${cycle.p95.median.toFixed(1)} us (bar: < 1 ms, aim < 1 ms at 10K vectors and 50 agents).`,
+      ...fleets.map((f) => `Agent loop P95 ${f.steps['whole step'].p95.median.toFixed(1)} us a step at ${f.agents} agents (bar: < 1 ms).`),
+    ],
   };
 }
 

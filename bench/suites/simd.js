@@ -7,12 +7,16 @@
 // ratio is of that round's medians, and the table gives the median over rounds (the machine may
 // be shared). The listed-rows int8 kernel scores rows by a list of (node, address) pairs, the
 // form the index's search gathers a node's unvisited neighbours in.
+// Then the agent kernels at 1K rows x 16, 64, 256: parameter-range validation (count the
+// components outside [lower, upper] a row; assembly/kernels/ranges.ts) and counter aggregation
+// (sum/min/max/mean a column; assembly/kernels/counters.ts): f32x4, the scalar twin and plain JS,
+// ns per row of the 1K, timed in alternation over rounds like the quantized kernels.
 'use strict';
 const { Engine, simdSupported } = require('elex-wasm');
 const { rng } = require('../lib/dataset.js');
 const { silent } = require('../lib/progress.js');
 const { table } = require('../lib/stats.js');
-const { micro, spread } = require('../lib/timing.js');
+const { micro, spread, summary } = require('../lib/timing.js');
 
 const DIMS = [32, 128, 384, 768];
 const KINDS = ['dot', 'l2sq', 'cosine'];
@@ -118,6 +122,99 @@ function quantized(engine, n, next, quick, progress) {
   };
 }
 
+const AGENT_ROWS = 1000;
+const AGENT_DIMS = [16, 64, 256];
+
+/** Plain-JS parameter validation: outside counts a row into out. */
+function jsRanges(values, lower, upper, rows, d, out) {
+  for (let r = 0, k = 0; r < rows; r++) {
+    let n = 0;
+    for (let i = 0; i < d; i++, k++) {
+      const v = values[k];
+      if (!(v >= lower[i] && v <= upper[i])) n++;
+    }
+    out[r] = n;
+  }
+}
+
+/** Plain-JS counter aggregation: sum/min/max/mean a column (one running sum) into out (4 planes). */
+function jsCounters(x, rows, cols, out) {
+  for (let c = 0; c < cols; c++) {
+    let s = 0;
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let r = 0, k = c; r < rows; r++, k += cols) {
+      const v = x[k];
+      s += v;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
+    out[c] = s;
+    out[cols + c] = mn;
+    out[2 * cols + c] = mx;
+    out[3 * cols + c] = s / rows;
+  }
+}
+
+/**
+ * validate-ranges and aggregate-counters at AGENT_ROWS x d: { rounds, kernels: [{ kernel, dim,
+ * rows, simdNs, scalarNs, jsNs, vsScalar, vsJs }] }: ns per row, each a summary (median, min-max)
+ * of the `rounds` rounds' medians, the three timed in turn; ratios: median of each round's ratio.
+ */
+function agentKernels(engine, next, quick, progress) {
+  const rt = engine.runtime;
+  const ex = rt.exports;
+  const rounds = quick ? 3 : 7;
+  const rows = AGENT_ROWS;
+  const out = [];
+  for (const d of AGENT_DIMS) {
+    const lower = Float32Array.from({ length: d }, () => next() * 0.5 - 1);
+    const upper = Float32Array.from({ length: d }, (_, i) => lower[i] + 0.5 + next());
+    const values = Float32Array.from({ length: rows * d }, () => next() * 3 - 1.5);
+    const bounds = ex.stagingReserve(0, d * 8) >>> 0;
+    const at = ex.stagingReserve(1, rows * d * 4) >>> 0;
+    const dst = ex.stagingReserve(2, rows * 4 + 16 * d) >>> 0;
+    const cases = [
+      {
+        kernel: 'validate-ranges',
+        stage: () => {
+          rt.f32().set(lower, bounds >>> 2);
+          rt.f32().set(upper, (bounds >>> 2) + d);
+          rt.f32().set(values, at >>> 2);
+        },
+        call: (scalar) => () => ex.kernelRanges(at, rows, d, bounds, bounds + d * 4, dst, scalar ? 2 : 0),
+        js: (() => { const o = new Uint32Array(rows); return () => jsRanges(values, lower, upper, rows, d, o); })(),
+      },
+      {
+        kernel: 'aggregate-counters',
+        stage: () => rt.f32().set(values, at >>> 2),
+        call: (scalar) => () => ex.kernelCounters(at, rows, d, rows, dst, scalar ? 1 : 0),
+        js: (() => { const o = new Float32Array(4 * d); return () => jsCounters(values, rows, d, o); })(),
+      },
+    ];
+    for (const c of cases) {
+      c.stage();
+      const ns = { simd: [], scalar: [], js: [], vsScalar: [], vsJs: [] };
+      for (let round = 0; round < rounds; round++) {
+        progress.step(`${c.kernel} ${rows} x ${d}: round ${round + 1}/${rounds}`);
+        const simd = perDistance(c.call(false), rows, quick).median;
+        const scalar = perDistance(c.call(true), rows, quick).median;
+        const js = perDistance(c.js, rows, quick).median;
+        ns.simd.push(simd);
+        ns.scalar.push(scalar);
+        ns.js.push(js);
+        ns.vsScalar.push(scalar / simd);
+        ns.vsJs.push(js / simd);
+      }
+      out.push({
+        kernel: c.kernel, dim: d, rows, simdNs: summary(ns.simd), scalarNs: summary(ns.scalar), jsNs: summary(ns.js),
+        vsScalar: median(ns.vsScalar), vsJs: median(ns.vsJs),
+      });
+    }
+  }
+  return { rounds, kernels: out };
+}
+
 /** Runs the suite: { suite, params, results, table }. */
 async function run({ quick = false, progress = silent } = {}) {
   if (!simdSupported()) throw new Error('this Node does not run WebAssembly SIMD');
@@ -149,14 +246,17 @@ async function run({ quick = false, progress = silent } = {}) {
     });
   }
   const quant = QUANT_DIMS.map((n) => quantized(engine, n, next, quick, progress));
+  const agent = agentKernels(engine, next, quick, progress);
+  for (const k of agent.kernels) results.push(k);
   engine.dispose();
-  const rows = results.map((r) => [
+  const distances = results.filter((r) => r.rows === undefined);
+  const rows = distances.map((r) => [
     r.kernel, r.dim, spread(r.simdNs, 2), spread(r.scalarNs, 2), spread(r.jsNs, 2),
     `${(r.scalarNs.median / r.simdNs.median).toFixed(2)}x`, `${(r.jsNs.median / r.simdNs.median).toFixed(2)}x`,
   ]);
-  const samples = results.flatMap((r) => [r.simdNs.runs, r.scalarNs.runs, r.jsNs.runs]);
+  const samples = distances.flatMap((r) => [r.simdNs.runs, r.scalarNs.runs, r.jsNs.runs]);
   return {
-    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quantDims: QUANT_DIMS, quick }, results, quantized: quant,
+    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quantDims: QUANT_DIMS, agentRows: AGENT_ROWS, agentDims: AGENT_DIMS, quick }, results, quantized: quant,
     table: [
       table(['kernel', 'dim', 'f32x4 ns', 'scalar ns', 'JS ns', 'f32x4 vs scalar', 'f32x4 vs JS'], rows),
       `\nns per distance: median (min-max) of the benchmark.js samples of each cell (${Math.min(...samples)}-${Math.max(...samples)} samples a cell; a sample is the mean over one timed cycle of many calls). Ratios are of the medians.`,
@@ -166,6 +266,11 @@ async function run({ quick = false, progress = silent } = {}) {
         ...q.kernels.map((k) => [k.kernel, k.dim, k.ns.toFixed(2), k.scalarNs.toFixed(2), `${k.vsF32Dot.toFixed(2)}x`, `${k.vsScalar.toFixed(2)}x`]),
       ])),
       `\nns per distance, median over ${quant[0].rounds} rounds of the f32x4 dot and each kernel timed in turn (benchmark.js medians); "vs f32x4 dot" is the median of each round's ratio. Rows: int8 codes with a scale per vector, f16 codes of the same floats.`,
+      '',
+      table(['agent kernel', 'rows x d', 'f32x4 ns/row', 'scalar ns/row', 'JS ns/row', 'f32x4 vs scalar', 'f32x4 vs JS'], agent.kernels.map((k) => [
+        k.kernel, `${k.rows} x ${k.dim}`, spread(k.simdNs, 2), spread(k.scalarNs, 2), spread(k.jsNs, 2), `${k.vsScalar.toFixed(2)}x`, `${k.vsJs.toFixed(2)}x`,
+      ])),
+      `\nns per row of a ${AGENT_ROWS}-row call on staged data (the raw kernels; engine.validateRanges / aggregateCounters add the copy in and out), median (min-max) over ${agent.rounds} rounds of the three timed in turn; ratios are medians of each round's ratio. validate-ranges counts the components outside [lower, upper] a row (about two thirds are, at random); aggregate-counters gives sum, min, max and mean a column; the plain-JS twins do the same work on the same Float32Arrays (JS sums in float64 with one running sum).`,
     ].join('\n'),
   };
 }

@@ -100,6 +100,23 @@ export interface ElexExports {
    */
   engineEnd(mark: number, ok: number): number;
   /**
+   * Counts, for each of `rows` rows of d floats at values, the components outside [lower, upper]
+   * (d floats each at lower and upper), writing one u32 a row to out; returns the total.
+   * flags: bit 0 clamps the rows in place, bit 1 runs the scalar twin (in the SIMD build).
+   * Nothing here allocates or fails. Cost: rows * d comparisons.
+   *
+   * `kernelRanges(values: usize, rows: i32, d: i32, lower: usize, upper: usize, out: usize, flags: i32): i32` (assembly/kernels/ranges/kernelRanges)
+   */
+  kernelRanges(values: number, rows: number, d: number, lower: number, upper: number, out: number, flags: number): number;
+  /**
+   * Aggregates `rows` rows of `cols` floats at src, per window of `window` rows (window >= 1), into
+   * out (4 * ceil(rows / window) * cols floats: the layout above). scalar != 0 runs the scalar twin
+   * (in the SIMD build). Nothing here allocates or fails. Cost: rows * cols steps.
+   *
+   * `kernelCounters(src: usize, rows: i32, cols: i32, window: i32, out: usize, scalar: i32): void` (assembly/kernels/counters/kernelCounters)
+   */
+  kernelCounters(src: number, rows: number, cols: number, window: number, out: number, scalar: number): void;
+  /**
    * Keeps the last `keep` samples (1..4096) and drops all held. Cost: O(1).
    *
    * `monitorConfigure(keep: i32): void` (assembly/monitor/monitorConfigure)
