@@ -7,7 +7,8 @@
 // moves away (hnswlib's updatePoint repairs the same way, over two hops instead of one).
 //
 //   around   u32[3 * M0 + 1]   the node's old list (M0), then one neighbour's candidate set:
-//                              its list, the node, the node's old list, sorted and deduplicated
+//                              its list, the node, the node's old list, sorted and deduplicated;
+//                              then the scratch of indegree.ts's path check (walkScratchWords)
 //
 // Cost per layer: |list| * (2 |list| + 1) distances plus the heuristic, so a replacement costs
 // about two inserts; an add of a new id into a fresh slot never comes here.
@@ -17,11 +18,12 @@ import { heapPush, heapPop, heapDrainAscending } from "../heap";
 import { Index, levelOf, linksAt, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
 import { selectNeighbours, writePruned } from "./insert";
+import { walkScratchWords } from "./indegree";
 import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
-/** Words the repair scratch takes. */
+/** Words the repair scratch takes, with the layer-0 walk's scratch after them (indegree.ts). */
 @inline function aroundWords(idx: Index): u64 {
-  return 3 * <u64>idx.M0 + 1;
+  return 3 * <u64>idx.M0 + 1 + walkScratchWords(idx);
 }
 
 /** Makes the candidate-set scratch fit; false over budget (nothing changed). Cost: O(1), or one growth. */
