@@ -26,13 +26,15 @@ import { rowDistance } from "./codes";
 import { nextEpoch } from "./search";
 
 /**
- * Words of relist's scratch (the old list, then the walk's queue), after the repair's candidate
- * sets. The queue bounds a walk at 16,384 + M0^2 nodes (64 KiB + 4 M0^2 bytes): SIFT 10K at M 16
- * builds the same graph as with an unbounded walk (with 1,024 + M0^2, 18 lists of 10,000 differed).
+ * Words of relist's scratch for an index of `nodes` slots (the old list, then the walk's queue),
+ * after the repair's candidate sets. The queue bounds a walk at min(nodes, 16,384 + M0^2) nodes
+ * (at most 64 KiB + 4 M0^2 bytes): SIFT 10K at M 16 builds the same graph as with an unbounded
+ * walk (with 1,024 + M0^2, 18 lists of 10,000 differed).
  */
-export function walkScratchWords(idx: Index): u64 {
+export function walkScratchWords(idx: Index, nodes: u32): u64 {
   const m0 = <u64>idx.M0;
-  return m0 + m0 * m0 + 16384;
+  const most = m0 * m0 + 16384;
+  return m0 + (<u64>nodes < most ? <u64>nodes : most);
 }
 
 /** Address of relist's scratch (the old list, then the queue). */
@@ -126,7 +128,7 @@ function walkFinds(idx: Index, links: usize, targets: usize, count: u32): u16 {
   const epoch = <u16>nextEpoch(idx);
   for (let j: u32 = 0; j < count; j++) store<u16>(visitTagAt(idx, load<u32>(targets + (<usize>j << 2))), <u16>mark);
   const queue = walkScratch(idx) + (<usize>idx.M0 << 2);
-  const cap = <u32>(walkScratchWords(idx) - <u64>idx.M0);
+  const cap = idx.aroundCap - <u32>(4 * idx.M0 + 1);
   let left = count;
   let tail: u32 = 0;
   const members = load<u32>(links);

@@ -21,14 +21,14 @@ import { selectNeighbours, writePruned } from "./insert";
 import { walkScratchWords } from "./indegree";
 import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
-/** Words the repair scratch takes, with the layer-0 walk's scratch after them (indegree.ts). */
-@inline function aroundWords(idx: Index): u64 {
-  return 3 * <u64>idx.M0 + 1 + walkScratchWords(idx);
+/** Words the repair scratch takes for an index of `nodes` slots, with the layer-0 walk's scratch after them (indegree.ts). */
+@inline function aroundWords(idx: Index, nodes: u32): u64 {
+  return 3 * <u64>idx.M0 + 1 + walkScratchWords(idx, nodes);
 }
 
-/** Makes the candidate-set scratch fit; false over budget (nothing changed). Cost: O(1), or one growth. */
-export function ensureRepairScratch(idx: Index): bool {
-  const words = aroundWords(idx);
+/** Makes the candidate-set scratch fit an index of `nodes` slots; false over budget (nothing changed). Cost: O(1), or one growth. */
+export function ensureRepairScratch(idx: Index, nodes: u32): bool {
+  const words = aroundWords(idx, nodes);
   if (words <= <u64>idx.aroundCap) return true;
   const p = arenaGrow(idx.around, words << 2);
   if (p == 0) return false;
