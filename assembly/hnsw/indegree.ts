@@ -2,7 +2,9 @@
 // ones included, as searches walk through them), is strongly connected, so every live node is
 // reachable from wherever the upper-layer descent lands. It holds by construction:
 // - a new node links to at least one node (the heuristic keeps its nearest) and, if no reverse
-//   link took, is linked from one of its neighbours (linkIn), so it joins the component;
+//   link took, is linked from one of its neighbours (linkIn), or else from the first list with
+//   room a walk from it meets, so it joins the component (the one case left open: every list
+//   that walk meets full, and no neighbour able to spare a member; never seen);
 // - a layer-0 list only loses a member x when a path from the list's owner to x remains without
 //   that link: relist() walks breadth-first from the new list (a bounded walk) and, for each
 //   dropped member it does not reach, appends x back to the list when it has room, else to the
@@ -221,6 +223,40 @@ export function linkIn(idx: Index, x: u32): void {
   heapDrainAscending(idx.results, size, idx.sorted);
   for (let i: u32 = 0; i < size; i++) {
     if (adoptInto(idx, load<u32>(idx.sorted + (<usize>i << 3), 4), x)) return;
+  }
+  linkFromRoom(idx, x);
+}
+
+/**
+ * linkIn's last resort: appends x to the first list with room a breadth-first walk from x's own
+ * list meets (any node of the component leads to x then). Leaves x as it is only when every list
+ * the walk meets is full (never seen). Cost: the lists it reads.
+ */
+function linkFromRoom(idx: Index, x: u32): void {
+  const epoch = <u16>nextEpoch(idx);
+  const queue = walkScratch(idx) + (<usize>idx.M0 << 2);
+  const cap = idx.aroundCap - <u32>(4 * idx.M0 + 1);
+  store<u16>(visitTagAt(idx, x), epoch);
+  store<u32>(queue, x);
+  let tail: u32 = 1;
+  for (let head: u32 = 0; head < tail; head++) {
+    const list = linksAt(idx, load<u32>(queue + (<usize>head << 2)), 0);
+    const n = load<u32>(list);
+    for (let j: u32 = 1; j <= n; j++) {
+      const y = load<u32>(list + (<usize>j << 2));
+      const tag = visitTagAt(idx, y);
+      if (load<u16>(tag) == epoch) continue;
+      store<u16>(tag, epoch);
+      const links = linksAt(idx, y, 0);
+      if (load<u32>(links) < <u32>idx.M0) {
+        appendLink(idx, links, x);
+        return;
+      }
+      if (tail < cap) {
+        store<u32>(queue + (<usize>tail << 2), y);
+        tail++;
+      }
+    }
   }
 }
 

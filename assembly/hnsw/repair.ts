@@ -26,7 +26,7 @@ import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
   return 3 * <u64>idx.M0 + 1 + walkScratchWords(idx, nodes);
 }
 
-/** Makes the candidate-set scratch fit an index of `nodes` slots; false over budget (nothing changed). Cost: O(1), or one growth. */
+/** Makes the candidate-set scratch fit an index of `nodes` slots (its capacity: the scratch grows with the segments, not with each add); false over budget (nothing changed). Cost: O(1), or one growth. */
 export function ensureRepairScratch(idx: Index, nodes: u32): bool {
   const words = aroundWords(idx, nodes);
   if (words <= <u64>idx.aroundCap) return true;
