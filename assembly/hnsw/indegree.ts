@@ -15,8 +15,9 @@
 //
 //   indeg    u32 per node       how many layer-0 lists name the node (graph.ts; recounted on load)
 //   dropped  u32[M0]            the members relist() dropped
-//   walk     after the repair scratch in idx.around (repair.ts): the old list (M0 words), then
-//            the walk's queue (walkScratchWords - M0 words)
+//   saved    u32[M0] after the repair scratch in idx.around (repair.ts): the list relist replaces
+//   queue    a walk's queue: the candidate heap's slices in the segments (candidates.ts), which
+//            hold a word for every node and are free between searches
 //
 // Cost: O(M0) per list change, plus, when it drops members, a walk that ends as soon as it has
 // found them (usually in the first lists it reads; at most the queue's length lists). An orphan
@@ -26,22 +27,25 @@ import { heapPush, heapDrainAscending } from "../heap";
 import { Index, inDegreeAt, linksAt, vectorAt, visitTagAt } from "./graph";
 import { rowDistance } from "./codes";
 import { nextEpoch } from "./search";
+import { candWordAt } from "./candidates";
 
 /**
- * Words of relist's scratch for an index of `nodes` slots (the old list, then the walk's queue),
- * after the repair's candidate sets. The queue bounds a walk at min(nodes, 16,384 + M0^2) nodes
- * (at most 64 KiB + 4 M0^2 bytes): SIFT 10K at M 16 builds the same graph as with an unbounded
- * walk (with 1,024 + M0^2, 18 lists of 10,000 differed).
+ * Nodes a walk meets at most: SIFT 10K at M 16 builds the same graph as with an unbounded walk
+ * (with 1,024 + M0^2, 18 lists of 10,000 differed). It bounds the cost of a walk that finds no
+ * path (its fallbacks are safe whatever the bound), not memory.
  */
-export function walkScratchWords(idx: Index, nodes: u32): u64 {
-  const m0 = <u64>idx.M0;
-  const most = m0 * m0 + 16384;
-  return m0 + (<u64>nodes < most ? <u64>nodes : most);
+@inline function walkBound(idx: Index): u32 {
+  return <u32>idx.M0 * <u32>idx.M0 + 16384;
 }
 
-/** Address of relist's scratch (the old list, then the queue). */
-@inline function walkScratch(idx: Index): usize {
+/** Address of relist's copy of the list it replaces (M0 words after the repair's scratch). */
+@inline function savedList(idx: Index): usize {
   return idx.around + (<usize>(3 * idx.M0 + 1) << 2);
+}
+
+/** Address of queue entry i of a walk: the candidate heap's slices (candidates.ts), free between searches, with room for every node. */
+@inline function queueAt(idx: Index, i: u32): usize {
+  return candWordAt(idx.segments, idx.segShift, i);
 }
 
 /** Recounts every node's in-degree from the layer-0 lists (after a load). Cost: O(n * M0). */
@@ -65,7 +69,7 @@ export function countInDegrees(idx: Index): void {
  */
 export function relist(idx: Index, links: usize, src: usize, step: usize, count: u32): void {
   const old = load<u32>(links);
-  const saved = walkScratch(idx);
+  const saved = savedList(idx);
   memory.copy(saved, links + 4, <usize>old << 2);
   for (let i: u32 = 0; i < count; i++) {
     const x = load<u32>(src + <usize>i * step);
@@ -129,8 +133,7 @@ function walkFinds(idx: Index, links: usize, targets: usize, count: u32): u16 {
   if (mark == 0xFFFF) mark = nextEpoch(idx);
   const epoch = <u16>nextEpoch(idx);
   for (let j: u32 = 0; j < count; j++) store<u16>(visitTagAt(idx, load<u32>(targets + (<usize>j << 2))), <u16>mark);
-  const queue = walkScratch(idx) + (<usize>idx.M0 << 2);
-  const cap = idx.aroundCap - <u32>(4 * idx.M0 + 1);
+  const cap = walkBound(idx);
   let left = count;
   let tail: u32 = 0;
   const members = load<u32>(links);
@@ -140,11 +143,11 @@ function walkFinds(idx: Index, links: usize, targets: usize, count: u32): u16 {
     if (load<u16>(tag) == epoch) continue;
     if (load<u16>(tag) == <u16>mark) left--;
     store<u16>(tag, epoch);
-    store<u32>(queue + (<usize>tail << 2), y);
+    store<u32>(queueAt(idx, tail), y);
     tail++;
   }
   for (let head: u32 = 0; head < tail && left > 0; head++) {
-    const list = linksAt(idx, load<u32>(queue + (<usize>head << 2)), 0);
+    const list = linksAt(idx, load<u32>(queueAt(idx, head)), 0);
     const n = load<u32>(list);
     for (let j: u32 = 1; j <= n; j++) {
       const y = load<u32>(list + (<usize>j << 2));
@@ -153,7 +156,7 @@ function walkFinds(idx: Index, links: usize, targets: usize, count: u32): u16 {
       if (load<u16>(tag) == <u16>mark) left--;
       store<u16>(tag, epoch);
       if (tail < cap) {
-        store<u32>(queue + (<usize>tail << 2), y);
+        store<u32>(queueAt(idx, tail), y);
         tail++;
       }
     }
@@ -164,7 +167,7 @@ function walkFinds(idx: Index, links: usize, targets: usize, count: u32): u16 {
 /** Whether a walk from the members of the list at `links` meets x (see walkFinds). */
 function walkMeets(idx: Index, links: usize, x: u32): bool {
   // The target is read before the queue is written over it.
-  const target = walkScratch(idx) + (<usize>idx.M0 << 2);
+  const target = queueAt(idx, 0);
   store<u32>(target, x);
   const epoch = walkFinds(idx, links, target, 1);
   return load<u16>(visitTagAt(idx, x)) == epoch;
@@ -234,13 +237,12 @@ export function linkIn(idx: Index, x: u32): void {
  */
 function linkFromRoom(idx: Index, x: u32): void {
   const epoch = <u16>nextEpoch(idx);
-  const queue = walkScratch(idx) + (<usize>idx.M0 << 2);
-  const cap = idx.aroundCap - <u32>(4 * idx.M0 + 1);
+  const cap = walkBound(idx);
   store<u16>(visitTagAt(idx, x), epoch);
-  store<u32>(queue, x);
+  store<u32>(queueAt(idx, 0), x);
   let tail: u32 = 1;
   for (let head: u32 = 0; head < tail; head++) {
-    const list = linksAt(idx, load<u32>(queue + (<usize>head << 2)), 0);
+    const list = linksAt(idx, load<u32>(queueAt(idx, head)), 0);
     const n = load<u32>(list);
     for (let j: u32 = 1; j <= n; j++) {
       const y = load<u32>(list + (<usize>j << 2));
@@ -253,7 +255,7 @@ function linkFromRoom(idx: Index, x: u32): void {
         return;
       }
       if (tail < cap) {
-        store<u32>(queue + (<usize>tail << 2), y);
+        store<u32>(queueAt(idx, tail), y);
         tail++;
       }
     }

@@ -62,7 +62,7 @@ function reserveDrawn(idx: Index, idsPtr: usize, n: u32, traceRows: u32): bool {
   }
   const appends = takers > idx.deleted ? takers - idx.deleted : 0;
   return ensureCapacity(idx, idx.count + appends) && ensureMap(idx, idx.count + appends) &&
-    ensureUpper(idx, words) && ensureRepairScratch(idx, idx.capacity) && (traceRows == 0 || beginTrace(idx, <u64>traceRows * traceWordsFor(idx, top)));
+    ensureUpper(idx, words) && ensureRepairScratch(idx) && (traceRows == 0 || beginTrace(idx, <u64>traceRows * traceWordsFor(idx, top)));
 }
 
 /** Address of id i in an id array (u32 each). */

@@ -8,7 +8,7 @@
 //
 //   around   u32[3 * M0 + 1]   the node's old list (M0), then one neighbour's candidate set:
 //                              its list, the node, the node's old list, sorted and deduplicated;
-//                              then the scratch of indegree.ts's path check (walkScratchWords)
+//                              then relist's copy of the list it replaces (M0, indegree.ts)
 //
 // Cost per layer: |list| * (2 |list| + 1) distances plus the heuristic, so a replacement costs
 // about two inserts; an add of a new id into a fresh slot never comes here.
@@ -18,17 +18,16 @@ import { heapPush, heapPop, heapDrainAscending } from "../heap";
 import { Index, levelOf, linksAt, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
 import { selectNeighbours, writePruned } from "./insert";
-import { walkScratchWords } from "./indegree";
 import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
-/** Words the repair scratch takes for an index of `nodes` slots, with the layer-0 walk's scratch after them (indegree.ts). */
-@inline function aroundWords(idx: Index, nodes: u32): u64 {
-  return 3 * <u64>idx.M0 + 1 + walkScratchWords(idx, nodes);
+/** Words the repair scratch takes, with relist's copy of the old list after them (indegree.ts). */
+@inline function aroundWords(idx: Index): u64 {
+  return 4 * <u64>idx.M0 + 1;
 }
 
-/** Makes the candidate-set scratch fit an index of `nodes` slots (its capacity: the scratch grows with the segments, not with each add); false over budget (nothing changed). Cost: O(1), or one growth. */
-export function ensureRepairScratch(idx: Index, nodes: u32): bool {
-  const words = aroundWords(idx, nodes);
+/** Makes the candidate-set scratch fit; false over budget (nothing changed). Cost: O(1), or one growth. */
+export function ensureRepairScratch(idx: Index): bool {
+  const words = aroundWords(idx);
   if (words <= <u64>idx.aroundCap) return true;
   const p = arenaGrow(idx.around, words << 2);
   if (p == 0) return false;
