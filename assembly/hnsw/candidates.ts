@@ -27,6 +27,11 @@ import { CANDIDATES_AT } from "./graph";
   return <usize>load<u32>(table) + (<usize>CANDIDATES_AT << shift);
 }
 
+/** Address of entry i's u32 word (its node's place): relist's layer-0 walk uses the slices as its queue between searches (indegree.ts). */
+@inline export function candWordAt(table: usize, shift: u32, i: u32): usize {
+  return entryAt(table, shift, <usize>load<u32>(table) + (<usize>8 << shift), i) + 4;
+}
+
 @inline function put(p: usize, dist: f32, node: u32): void {
   store<f32>(p, dist);
   store<u32>(p, node, 4);

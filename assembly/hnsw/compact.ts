@@ -29,6 +29,9 @@
 //    permutation's cycles, tombstones, id map and in-degrees rebuilt, slots past the live ones
 //    given back and their side words zeroed (as a new segment's: an appended node there must
 //    start as it would on this index loaded from its snapshot).
+// 5. every live node made to reach the entry on layer 0 too (step 3 made the entry reach every
+//    one), so layer 0 is strongly connected and every live node is reachable from wherever the
+//    descent lands (docs/vector-index.md, "Reachability"): see leadBackToEntry.
 // Cost: O(count * M0^2) distances for the relinking (plus rare searches), O(count * record)
 // bytes moved; scratch 4 bytes a slot plus the upper block.
 
@@ -90,6 +93,7 @@ export function compactIndex(idx: Index): bool {
   appendRemoved(idx, live);
   permuteNodes(idx);
   rebuild(idx, live);
+  leadBackToEntry(idx, live);
   arenaFree(perm);
   arenaFree(set);
   arenaFree(spare);
@@ -418,4 +422,112 @@ function rebuild(idx: Index, live: u32): void {
   clearVisitTags(idx);
   idx.epoch = 0;
   idx.decodedAt = 0;   // the f16 row cache names an address whose record may have moved
+}
+
+/**
+ * Step 5: marks the nodes that reach the entry (node 0 now) on layer 0 and, while some do not,
+ * links one of those, x, to the nearest marked node r a search finds: appended when x's list has
+ * room, else in place of a member whose removal still leaves every node reached from the entry
+ * (a full walk checks it). Each link marks x and everything that reaches it, so this ends.
+ * Marks live in the in-degree words (recounted after), the walk's queue in perm. Cost: a few
+ * sweeps of O(live * M0) list reads when nothing needs linking (the usual case), plus a search
+ * and up to M0 walks for each link.
+ */
+function leadBackToEntry(idx: Index, live: u32): void {
+  for (let n: u32 = 0; n < live; n++) store<u32>(inDegreeAt(idx, n), 0);
+  store<u32>(inDegreeAt(idx, 0), 1);
+  let marked = markReaching(idx, live, 1);
+  while (marked < live) {
+    if (!linkOneBack(idx, live)) break;   // not seen: every unmarked list full of links it cannot spare
+    marked = markReaching(idx, live, marked);
+  }
+  countInDegrees(idx);
+  clearVisitTags(idx);
+  idx.epoch = 0;
+}
+
+@inline function isMarked(idx: Index, n: u32): bool {
+  return load<u32>(inDegreeAt(idx, n)) != 0;
+}
+
+/** Marks every node whose layer-0 list names a marked node, until none is left (sweeps both ways); returns how many are marked. */
+function markReaching(idx: Index, live: u32, marked: u32): u32 {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let i: u32 = 0; i < 2 * live; i++) {
+      const n = i < live ? i : 2 * live - 1 - i;
+      if (isMarked(idx, n)) continue;
+      const links = linksAt(idx, n, 0);
+      const count = load<u32>(links);
+      for (let j: u32 = 1; j <= count; j++) {
+        if (isMarked(idx, load<u32>(links + (<usize>j << 2)))) {
+          store<u32>(inDegreeAt(idx, n), 1);
+          marked++;
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  return marked;
+}
+
+/** Links one unmarked node to a marked one (see leadBackToEntry); false when no unmarked node can take a link. */
+function linkOneBack(idx: Index, live: u32): bool {
+  // An unmarked node with room first, else any whose list can spare a member.
+  for (let pass = 0; pass < 2; pass++) {
+    for (let x: u32 = 0; x < live; x++) {
+      if (isMarked(idx, x)) continue;
+      const links = linksAt(idx, x, 0);
+      const full = load<u32>(links) >= <u32>idx.M0;
+      if (pass == 0 && full) continue;
+      const r = nearestMarked(idx, x);
+      if (!full) {
+        append(links, r);
+        return true;
+      }
+      const count = load<u32>(links);
+      for (let j: u32 = 1; j <= count; j++) {
+        const at = links + (<usize>j << 2);
+        const z = load<u32>(at);
+        store<u32>(at, r);
+        if (reachedFromEntry(idx, live) == live) return true;
+        store<u32>(at, z);
+      }
+    }
+  }
+  return false;
+}
+
+/** The marked node nearest to x among those a layer-0 search from the entry finds (the entry when none). */
+function nearestMarked(idx: Index, x: u32): u32 {
+  const q = prepareNodeQuery(idx, x);
+  const found = searchLayer(idx, q, 0, queryDistance(idx, q, vectorAt(idx, 0)), <u32>idx.efConstruction, 0, MODE_QUERY, x);
+  heapDrainAscending(idx.results, found, idx.sorted);
+  for (let i: u32 = 0; i < found; i++) {
+    const r = load<u32>(idx.sorted + (<usize>i << 3), 4);
+    if (r != x && isMarked(idx, r)) return r;
+  }
+  return 0;
+}
+
+/** How many nodes a breadth-first walk of layer 0 from the entry reaches (queue in perm). */
+function reachedFromEntry(idx: Index, live: u32): u32 {
+  const epoch = <u16>nextEpoch(idx);
+  store<u16>(visitTagAt(idx, 0), epoch);
+  store<u32>(permAt(0), 0);
+  let tail: u32 = 1;
+  for (let head: u32 = 0; head < tail; head++) {
+    const links = linksAt(idx, load<u32>(permAt(head)), 0);
+    const count = load<u32>(links);
+    for (let j: u32 = 1; j <= count; j++) {
+      const y = load<u32>(links + (<usize>j << 2));
+      const tag = visitTagAt(idx, y);
+      if (load<u16>(tag) == epoch) continue;
+      store<u16>(tag, epoch);
+      store<u32>(permAt(tail++), y);
+    }
+  }
+  return tail;
 }

@@ -21,12 +21,12 @@ import { heapPush, heapDrainAscending } from "../heap";
 import {
   Index, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
-  beginIndexChange, setLabel, setUpperAt,
+  beginIndexChange, setLabel, setUpperAt, inDegreeAt,
 } from "./graph";
 import { descendTo, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
 import { ensureRepairScratch, repairFromTrace, repairNeighbours } from "./repair";
-import { appendLink, relist } from "./indegree";
+import { appendLink, linkIn, relist } from "./indegree";
 import { prepareNodeQuery, rowDistance, storeRow } from "./codes";
 
 /**
@@ -182,7 +182,13 @@ function connect(idx: Index, n: u32, record: usize): void {
     if (record != 0) traceLayer(idx, record, idx.chosen, kept);
     linkLayer(idx, n, l, kept);
   }
+  joinIn(idx, n);
   raiseEntry(idx, n, level);
+}
+
+/** Links n from a neighbour when no layer-0 list names it (no reverse link took): see indegree.ts. */
+@inline function joinIn(idx: Index, n: u32): void {
+  if (load<u32>(inDegreeAt(idx, n)) == 0) linkIn(idx, n);
 }
 
 /** connect with the `lists` layer lists recorded from tp on (see insertTracedItem). */
@@ -202,6 +208,7 @@ function connectTraced(idx: Index, n: u32, lists: u32, tp: usize, end: usize): u
     linkLayer(idx, n, l, <u32>kept);
     tp += (<usize>kept + 1) << 2;
   }
+  joinIn(idx, n);
   raiseEntry(idx, n, level);
   return tp;
 }

@@ -7,7 +7,8 @@
 // moves away (hnswlib's updatePoint repairs the same way, over two hops instead of one).
 //
 //   around   u32[3 * M0 + 1]   the node's old list (M0), then one neighbour's candidate set:
-//                              its list, the node, the node's old list, sorted and deduplicated
+//                              its list, the node, the node's old list, sorted and deduplicated;
+//                              then relist's copy of the list it replaces (M0, indegree.ts)
 //
 // Cost per layer: |list| * (2 |list| + 1) distances plus the heuristic, so a replacement costs
 // about two inserts; an add of a new id into a fresh slot never comes here.
@@ -19,9 +20,9 @@ import { rowDistance } from "./codes";
 import { selectNeighbours, writePruned } from "./insert";
 import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
-/** Words the repair scratch takes. */
+/** Words the repair scratch takes, with relist's copy of the old list after them (indegree.ts). */
 @inline function aroundWords(idx: Index): u64 {
-  return 3 * <u64>idx.M0 + 1;
+  return 4 * <u64>idx.M0 + 1;
 }
 
 /** Makes the candidate-set scratch fit; false over budget (nothing changed). Cost: O(1), or one growth. */

@@ -57,3 +57,54 @@ export function expectAllReachable(index: VectorIndex, live: Set<number>): void 
     expect(Array.from(found.ids)).toEqual([id]);
   }
 }
+
+/** Layer 0 and the nodes a search can start its layer-0 walk from, read from a snapshot (docs/format.md). */
+export function readLayer0(index: VectorIndex): { lists: number[][]; live: boolean[]; landing: number[] } {
+  const bytes = index.serialize();
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [M, n, entry, upperUsed] = [dv.getUint32(20, true), dv.getUint32(36, true), dv.getInt32(44, true), dv.getUint32(52, true)];
+  const row = 1 + 2 * M;
+  const T = Math.ceil(n / 32);
+  const rest = 84 + 4 * (n * (row + 2) + upperUsed - 1 + T);
+  const links0 = 80 + (bytes.length - rest);
+  const upperAt = links0 + 4 * n * row;
+  const tombs = bytes.length - 4 - 4 * T;
+  const lists: number[][] = [];
+  const live: boolean[] = [];
+  const landing: number[] = [];
+  for (let x = 0; x < n; x++) {
+    const count = dv.getUint32(links0 + x * row * 4, true);
+    lists.push(Array.from({ length: count }, (_, j) => dv.getUint32(links0 + (x * row + j + 1) * 4, true)));
+    live.push(((dv.getUint32(tombs + 4 * (x >> 5), true) >>> (x & 31)) & 1) === 0);
+    // The descent through the upper layers ends on a node of level >= 1, or at the entry.
+    if (x === entry || dv.getUint32(upperAt + 4 * x, true) !== 0) landing.push(x);
+  }
+  return { lists, live, landing };
+}
+
+/**
+ * The invariant of README "Reachability": on layer 0, every live node is reachable from every
+ * node the upper-layer descent can land on (the entry, and every node of level >= 1). Returns
+ * the [from, to] slot pairs that break it (at most `limit`), from a plain-JS walk of serialize()'s bytes.
+ */
+export function unreachedPairs(index: VectorIndex, limit = 10): Array<[number, number]> {
+  const { lists, live, landing } = readLayer0(index);
+  const out: Array<[number, number]> = [];
+  for (const from of landing) {
+    const seen = new Uint8Array(lists.length);
+    seen[from] = 1;
+    const stack = [from];
+    while (stack.length > 0) {
+      for (const t of lists[stack.pop()!]) {
+        if (!seen[t]) {
+          seen[t] = 1;
+          stack.push(t);
+        }
+      }
+    }
+    for (let x = 0; x < lists.length; x++) {
+      if (live[x] && !seen[x] && out.length < limit) out.push([from, x]);
+    }
+  }
+  return out;
+}
