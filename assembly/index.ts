@@ -3,19 +3,19 @@
 //
 //   0 ok   -1 over budget (arenaFailedRequest() tells how many bytes were asked for)
 
-import { arenaInit } from "./alloc";
+import { arenaInit } from "./runtime/arena";
 import {
   dotScalar, l2sqScalar, cosineDistance, cosineDistanceScalar, dot, l2sq, norm, normalize,
-} from "./simd";
+} from "./kernels/f32";
 
 export { arenaUsed as engineUsedBytes, arenaTop as engineReservedBytes,
          arenaFailedRequest as engineFailedRequest, arenaPeak as enginePeakUsedBytes,
-         arenaResetPeak as engineResetPeak } from "./alloc";
-export { stagingReserve, stagingRelease } from "./staging";
-export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./alloc";
+         arenaResetPeak as engineResetPeak } from "./runtime/arena";
+export { stagingReserve, stagingRelease } from "./runtime/staging";
+export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./runtime/arena";
 export * from "./hnsw/api";
 export * from "./qlearn/api";
-export * from "./quant/api";
+export * from "./kernels/api";
 
 /** Sets up the arena under a budget of budgetBytes. Call once, before anything else. */
 export function engineInit(budgetBytes: u32): void {
@@ -75,7 +75,7 @@ export function kernelBatch(kind: i32, q: usize, rows: usize, n: i32, count: i32
 export {
   monitorConfigure, monitorRecord, monitorRecordLevel, monitorCount, monitorLevel, monitorSlope,
   monitorTrend, monitorPressure, evictionShare,
-} from "./monitor";
+} from "./runtime/pressure";
 export {
   cacheCreate, cacheDispose, cacheReserve, cacheTouch, cacheRemove, cachePin, cacheResident, cacheNextVictim,
-} from "./cache";
+} from "./agents/recency";

@@ -1,6 +1,6 @@
 /**
  * CRC-32 (IEEE 802.3, the zlib/PNG polynomial), the checksum every snapshot and stored record
- * ends with; the same function as the engine's assembly/crc32.ts, for bytes the host writes or
+ * ends with; the same function as the engine's assembly/util/crc32.ts, for bytes the host writes or
  * checks itself. Incremental: feed chunks in order, starting from CRC32_INIT, and finish with
  * crc32Final.
  */

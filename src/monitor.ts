@@ -1,6 +1,6 @@
 /**
  * The memory-pressure monitor of an engine: a ring of usage samples (usedBytes / budgetBytes)
- * kept in WebAssembly memory (assembly/monitor.ts). The engine records a sample after every
+ * kept in WebAssembly memory (assembly/runtime/pressure.ts). The engine records a sample after every
  * call that changed its bytes in use; `record()` takes one by hand.
  */
 import type { Runtime } from './runtime.js';

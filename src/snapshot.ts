@@ -1,7 +1,7 @@
 /**
  * Staging Q-table and trajectory snapshots into the engine to load them (their writers are in
  * src/qlearn-encode.ts, the index's path in src/index-snapshot.ts). The engine checks the bytes
- * itself (format, CRC-32: assembly/crc32.ts); this checks their length against their header
+ * itself (format, CRC-32: assembly/util/crc32.ts); this checks their length against their header
  * first, so bytes of the wrong length are refused before anything their size is allocated.
  */
 import { crc32 } from './crc32.js';

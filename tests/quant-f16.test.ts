@@ -1,5 +1,5 @@
 /**
- * The f16 kernels (assembly/quant/f16.ts) on both builds: the decoder against the definition for
+ * The f16 kernels (assembly/kernels/f16.ts) on both builds: the decoder against the definition for
  * all 65,536 codes, the encoder against a nearest-value search (ties to even, clamped at 65504,
  * magnitudes below 2^-14 to 0 or 2^-14: no subnormal codes),
  * and f32 . f16 / |f32 - f16|^2 against float64 on the decoded values, each kernel equal to its

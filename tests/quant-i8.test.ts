@@ -1,5 +1,5 @@
 /**
- * The int8 kernels (assembly/quant/i8.ts) on both builds: i8 x i8 dot and squared L2, for a pair
+ * The int8 kernels (assembly/kernels/i8.ts) on both builds: i8 x i8 dot and squared L2, for a pair
  * and for a prepared query, are exact integers (compared for equality with a plain-JS sum), the
  * kernel and its scalar twin alike; the encoders against a plain-JS encoder of the documented
  * rule (round to nearest even in float32, clamp). The prepared-query kernels also score rows by

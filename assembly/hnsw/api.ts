@@ -9,9 +9,9 @@ import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
 import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
-import { mapGet } from "../idmap";
-import { arenaBegin, arenaEnd } from "../alloc";
-import { stagingReserve, SLOT_OUT } from "../staging";
+import { mapGet } from "../util/idmap";
+import { arenaBegin, arenaEnd } from "../runtime/arena";
+import { stagingReserve, SLOT_OUT } from "../runtime/staging";
 import { decodedRow, prepareInputQuery } from "./codes";
 
 const STATUS_OK: i32 = 0;

@@ -10,7 +10,7 @@
 //
 // Cost: O(M0) per list change, plus a rescue's O(M0^2) distances in the rare case it is needed.
 
-import { heapPush, heapDrainAscending } from "../heap";
+import { heapPush, heapDrainAscending } from "../util/heap";
 import { Index, inDegreeAt, linksAt, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
 

@@ -15,9 +15,9 @@
 // A traced batch also records the lists each item chose (trace.ts); insertTracedItem links an
 // item from such a record instead of searching, with the same result.
 
-import { arenaEnd, arenaFree } from "../alloc";
-import { mapGet, mapSet, mapDelete } from "../idmap";
-import { heapPush, heapDrainAscending } from "../heap";
+import { arenaEnd, arenaFree } from "../runtime/arena";
+import { mapGet, mapSet, mapDelete } from "../util/idmap";
+import { heapPush, heapDrainAscending } from "../util/heap";
 import {
   Index, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,

@@ -44,7 +44,7 @@
 // invariant the search and insert paths rely on (bounds, levels, tiling, tombstone count, label
 // uniqueness) in place; a failure frees everything.
 
-import { mapSet } from "../idmap";
+import { mapSet } from "../util/idmap";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../qlearn/snapshot";
 import {
   Index, indexAlloc, indexFree, reserveCapacity, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,

@@ -20,7 +20,7 @@
 // every item links every layer up to the batch's top level and keeps M on each), so recording
 // cannot fail; each call starts it afresh, and the host copies it out after each call.
 
-import { arenaFree, arenaGrow } from "../alloc";
+import { arenaFree, arenaGrow } from "../runtime/arena";
 import { Index, levelOf, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
 

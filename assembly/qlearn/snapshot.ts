@@ -22,7 +22,7 @@
 // loadSnapshot checks the length, magic, version, sizes, checksum and every parameter before
 // it allocates anything, and frees what it built if a key turns out to repeat.
 
-import { crc32 } from "../crc32";
+import { crc32 } from "../util/crc32";
 import { qtableAlloc, qtableFree, ensureRows, ensureMap, appendRow, rowValues, rowVisits, findRow } from "./qtable";
 
 const MAGIC: u32 = 0x54515845;

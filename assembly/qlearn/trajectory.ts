@@ -14,8 +14,8 @@
 //   32     size records as above, oldest first (rewards finite)
 //   end-4  u32 CRC-32 of every byte before it
 
-import { arenaAlloc, arenaBlockBytes, arenaFree } from "../alloc";
-import { crc32 } from "../crc32";
+import { arenaAlloc, arenaBlockBytes, arenaFree } from "../runtime/arena";
+import { crc32 } from "../util/crc32";
 import { prngSeed, prngNext, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "./snapshot";

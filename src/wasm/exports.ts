@@ -113,7 +113,7 @@ export const STATUS_BUDGET = -1;
 export const LOAD_BUDGET = 0;
 export const LOAD_CORRUPT = 1;
 
-/** Staging slots (assembly/staging.ts). */
+/** Staging slots (assembly/runtime/staging.ts). */
 export const SLOT_IDS = 0;
 export const SLOT_ROWS = 1;
 export const SLOT_OUT = 2;

@@ -20,7 +20,7 @@
 // scalar tail. The scalar twins keep sixteen sums (the f32x4 lanes) and add them in the same
 // order, so a kernel and its twin return the same bits and both builds rank the same.
 
-import { sumLanes } from "../simd";
+import { sumLanes } from "./f32";
 
 /** 2^112 = 2^(127 - 15): rescales a shifted f16 pattern to its value. */
 const F16_RESCALE: f32 = reinterpret<f32>(<u32>(127 + 112) << 23);

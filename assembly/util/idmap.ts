@@ -7,7 +7,7 @@
 // are no tombstones and probes stay short. The owner keeps the count and grows (rehashes) the
 // map before it would pass MAP_MAX_LOAD.
 
-import { arenaGrow, arenaRetire } from "./alloc";
+import { arenaGrow, arenaRetire } from "../runtime/arena";
 
 export const MAP_MAX_LOAD: f64 = 0.7;
 export const MAP_NOT_FOUND: i32 = -1;

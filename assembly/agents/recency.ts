@@ -10,7 +10,7 @@
 //
 // Touch, pin and removal are O(1); victims are walked from the oldest end, skipping pins.
 
-import { arenaAlloc, arenaFree, arenaRealloc } from "./alloc";
+import { arenaAlloc, arenaFree, arenaRealloc } from "../runtime/arena";
 
 const NONE: u32 = 0xFFFFFFFF;
 const RESIDENT: u32 = 0x80000000;

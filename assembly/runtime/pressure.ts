@@ -8,7 +8,7 @@
 //
 // Eviction share by pressure: 10% below 0.70, 20% below 0.85, 30% below 0.95, 50% above.
 
-import { arenaLimit, arenaUsed } from "./alloc";
+import { arenaLimit, arenaUsed } from "./arena";
 
 const MAX_SAMPLES: i32 = 4096;
 const TREND_WINDOW: i32 = 10;

@@ -4,7 +4,7 @@
 //
 //   slot 0: ids / first input    slot 1: vectors / queries    slot 2: outputs
 
-import { arenaAlloc, arenaBegin, arenaCapacity, arenaEnd, arenaFree, arenaSave } from "./alloc";
+import { arenaAlloc, arenaBegin, arenaCapacity, arenaEnd, arenaFree, arenaSave } from "./arena";
 
 const SLOTS: i32 = 3;
 /** The output slot (the host's SLOT_OUT). */
