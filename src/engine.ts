@@ -4,17 +4,17 @@
  * its memory, so `usedBytes` never passes `budgetBytes`.
  */
 import { InvalidArgumentError } from './errors.js';
-import { Runtime } from './runtime.js';
-import { checkInt, checkOneOf, checkOptionNames, optionNames } from './validate.js';
-import { VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './vector-index.js';
-import { openIndex } from './persist/open.js';
-import type { ByteStore } from './stores/agent-store.js';
-import { QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
-import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
-import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
-import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './monitor.js';
-import { engineModule } from './wasm/module.js';
-import type { WasmBuilds, WasmSource } from './wasm/source.js';
+import { Runtime } from './runtime/runtime.js';
+import { checkInt, checkOneOf, checkOptionNames, optionNames } from './util/validate.js';
+import { VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './hnsw/vector-index.js';
+import { openIndex } from './hnsw/store/open.js';
+import type { ByteStore } from './stores/byte-store.js';
+import { QTable, createQTable, loadQTable, type QTableOptions } from './qlearn/qtable.js';
+import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './qlearn/trajectory.js';
+import { AgentCache, type AgentCacheOptions } from './agents/cache.js';
+import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './runtime/monitor.js';
+import { engineModule } from './runtime/wasm/module.js';
+import type { WasmBuilds, WasmSource } from './runtime/wasm/source.js';
 
 /** 500 MiB, the default budget. */
 export const DEFAULT_BUDGET_BYTES = 500 * 1024 * 1024;

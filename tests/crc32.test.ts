@@ -1,5 +1,5 @@
 /** The host's CRC-32 against an independent bitwise one, the standard check value, and chunked use. */
-import { crc32, crc32Final, crc32Update, CRC32_INIT } from '../src/crc32';
+import { crc32, crc32Final, crc32Update, CRC32_INIT } from '../src/util/crc32';
 import { crc32 as bitwiseCrc32 } from './helpers/index-snapshot';
 import { rng } from './helpers/random';
 

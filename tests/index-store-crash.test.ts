@@ -11,8 +11,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, FileStore, StoreError, type VectorIndex } from '../src/index';
-import { decodeManifest } from '../src/persist/manifest';
-import { partKeys } from '../src/persist/store-io';
+import { decodeManifest } from '../src/hnsw/store/manifest';
+import { partKeys } from '../src/hnsw/store/store-io';
 import { BUILDS } from './helpers/engines';
 import { cleanTempDirs, digest, tempDir } from './helpers/index-store';
 import { runAndKill } from './helpers/kill-child';

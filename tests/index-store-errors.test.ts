@@ -11,9 +11,9 @@ import {
   CorruptSnapshotError, DisposedError, Engine, IndexedDBStore, InvalidArgumentError, MemoryStore, StoreError,
   StoreQuotaError, type ByteStore, type VectorIndex,
 } from '../src/index';
-import { decodeManifest, encodeManifest, type Manifest } from '../src/persist/manifest';
-import { decodeLog, encodeLog } from '../src/persist/oplog';
-import { crc32 } from '../src/crc32';
+import { decodeManifest, encodeManifest, type Manifest } from '../src/hnsw/store/manifest';
+import { decodeLog, encodeLog } from '../src/hnsw/store/oplog';
+import { crc32 } from '../src/util/crc32';
 import { FailingStore, digest } from './helpers/index-store';
 
 const MANIFEST = '@index/docs/manifest';

@@ -10,7 +10,7 @@
 import {
   BudgetExceededError, MemoryStore, type Engine, type SaveResult, type VectorIndex,
 } from '../src/index';
-import { decodeManifest, partBytes } from '../src/persist/manifest';
+import { decodeManifest, partBytes } from '../src/hnsw/store/manifest';
 import { BUILDS, engine } from './helpers/engines';
 import { readFvecs } from './helpers/data';
 import { CountingStore, digest, expectModel, randomOps, type Model } from './helpers/index-store';

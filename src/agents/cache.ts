@@ -1,0 +1,527 @@
+/**
+ * AgentCache: many agents (a Q-table and a trajectory buffer each) sharing one engine, backed
+ * by a store. `get` returns a lease; a leased agent is never evicted.
+ *
+ * When it evicts (least recently used unpinned agents first, a batch of
+ * `ceil(evictionPercent * resident)` at least, each written to the store before it is freed):
+ *   - a miss at `maxAgents` (concurrent misses wait for room, so the count never passes it
+ *     unless every resident agent stays pinned through a turn of the event loop);
+ *   - the cache's own bytes past `maxBytes` (checked at each get);
+ *   - an agent that does not fit the budget (evict, retry, until it fits or nothing is left);
+ *   - other components' memory reaching a new high while the engine is past `evictAt`: one
+ *     batch per rise, so an index that holds most of the budget does not make every miss evict.
+ *
+ * Store writes are ordered per agent (src/agents/writes.ts) and an agent is freed only once
+ * its newest state is durable; `close()` refuses new work at once, waits for what is in
+ * flight, then in one synchronous step snapshots every agent that may have changed, frees
+ * everything and makes every lease inert, and resolves once those snapshots are durable.
+ */
+import { Agent, Resident } from './agent.js';
+import { decodeAgent, encodeAgent } from './codec.js';
+import { checkAgentId } from './id.js';
+import { AgentWrites } from './writes.js';
+import { BudgetExceededError, DisposedError, InvalidArgumentError } from '../errors.js';
+import type { MemoryMonitor } from '../runtime/monitor.js';
+import { QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from '../qlearn/qtable.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkByteStore, type AgentStore } from '../stores/byte-store.js';
+import { MemoryStore } from '../stores/memory-store.js';
+import { createTrajectoryBuffer, loadTrajectoryBuffer } from '../qlearn/trajectory.js';
+import { checkInt, checkNumber, checkOptionNames, optionNames } from '../util/validate.js';
+
+/** Options of {@link Engine.createAgentCache}. */
+export interface AgentCacheOptions {
+  /** Where agents are written; default a new MemoryStore. */
+  store?: AgentStore;
+  /** Resident agents at most, 1..1,000,000; default 50. */
+  maxAgents?: number;
+  /** Engine bytes the cache's agents may hold (its own share of the budget), >= 1; default no limit but the budget. */
+  maxBytes?: number;
+  /** Engine usage (usedBytes / budgetBytes) past which other components' growth shrinks the cache, (0, 1]; default 0.8. */
+  evictAt?: number;
+  /** Options of every agent's Q-table; `seed` is mixed with a hash of the agent id. */
+  qtable: QTableOptions;
+  /** Transitions each agent's trajectory buffer keeps, 1..2^26; default 1000. */
+  trajectoryCapacity?: number;
+}
+
+/** The names AgentCacheOptions has: anything else given to createAgentCache is E_ARGUMENT. */
+const AGENT_CACHE_OPTIONS = optionNames<AgentCacheOptions>({
+  store: true, maxAgents: true, maxBytes: true, evictAt: true, qtable: true, trajectoryCapacity: true,
+});
+
+/** Counters of an AgentCache since it was created, and its state now. */
+export interface AgentCacheStats {
+  /** Gets served by a resident agent or by a load another get had started. */
+  hits: number;
+  /** Gets that started a load (from the store, or a new agent). */
+  misses: number;
+  evictions: number;
+  /** Bytes the store completed writing (evictions, flushes, close). */
+  persistedBytes: number;
+  /** hits / (hits + misses), 0 before any get. */
+  hitRate: number;
+  /** Agents held by at least one lease now. */
+  pinned: number;
+  /** Leases held now. */
+  leases: number;
+  /** Engine bytes the resident agents hold (as of their last lease's end). */
+  residentBytes: number;
+}
+
+/** A load in flight: the gets waiting for it, each of which gets a lease when it lands. */
+interface Load {
+  waiters: number;
+  done: Promise<Resident>;
+}
+
+const NO_SLOT = 0xffffffff;
+/** Other components' usage counts as a new high once it passes the last one by this share of the budget. */
+const GROWTH_STEP = 0.01;
+
+/** FNV-1a of a string: the per-agent part of its generators' seeds. */
+function hashId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Throws the first rejection's reason, if any. */
+function throwFirst(results: PromiseSettledResult<unknown>[]): void {
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export class AgentCache {
+  /** The store agents are written to. */
+  readonly store: AgentStore;
+  /** Resident agents at most (unless every one is pinned). */
+  readonly maxAgents: number;
+  /** Engine bytes the resident agents may hold (Infinity: no limit but the budget). */
+  readonly maxBytes: number;
+  /** Engine usage fraction past which other components' growth shrinks the cache. */
+  readonly evictAt: number;
+  private readonly rt: Runtime;
+  private readonly monitor: MemoryMonitor;
+  private readonly qtable: QTableParams;
+  private readonly trajectoryCapacity: number;
+  private readonly writes: AgentWrites;
+  /** The recency order in the engine; 0 once closed. */
+  private handle: number;
+  private closing: Promise<void> | null = null;
+  private readonly residents = new Map<string, Resident>();
+  private readonly bySlot = new Map<number, Resident>();
+  private readonly loads = new Map<string, Load>();
+  private readonly evictions = new Set<Promise<void>>();
+  /** Snapshots close() took whose store writes have not succeeded yet. */
+  private readonly unwritten = new Map<string, Uint8Array>();
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+  private counters = { hits: 0, misses: 0, evictions: 0, persistedBytes: 0 };
+  private leases = 0;
+  private pinned = 0;
+  private evicting = 0;
+  private admitting = 0;
+  private ownBytes = 0;
+  /** Other components' usage at its last high (or now, while the engine is under evictAt). */
+  private othersHigh: number;
+
+  /** @internal Use {@link Engine.createAgentCache}. */
+  constructor(rt: Runtime, monitor: MemoryMonitor, options: AgentCacheOptions) {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('agent cache options must be an object');
+    checkOptionNames('createAgentCache', options, AGENT_CACHE_OPTIONS);
+    this.store = checkByteStore(options.store ?? new MemoryStore());
+    this.maxAgents = checkInt('maxAgents', options.maxAgents ?? 50, 1, 1_000_000);
+    this.maxBytes = options.maxBytes === undefined ? Infinity : checkInt('maxBytes', options.maxBytes, 1, Number.MAX_SAFE_INTEGER);
+    this.evictAt = checkNumber('evictAt', options.evictAt ?? 0.8, Number.MIN_VALUE, 1);
+    this.qtable = resolveQTableOptions(options.qtable);
+    this.trajectoryCapacity = checkInt('trajectoryCapacity', options.trajectoryCapacity ?? 1000, 1, 1 << 26);
+    this.rt = rt;
+    this.monitor = monitor;
+    this.writes = new AgentWrites(this.store, (bytes) => { this.counters.persistedBytes += bytes; });
+    this.handle = rt.run('createAgentCache', () => {
+      const h = rt.exports.cacheCreate();
+      if (h === 0) throw rt.budgetError('createAgentCache');
+      return h;
+    });
+    this.othersHigh = rt.usedBytes;
+  }
+
+  /**
+   * A new lease on agent `id`: resident (a hit), else read back from the store (or from a write
+   * still on its way there), else new. A miss may evict first (see the class doc). Throws
+   * InvalidArgumentError for a bad id (see checkAgentId), DisposedError once close() was called,
+   * BudgetExceededError when the agent cannot fit with every unpinned agent evicted,
+   * CorruptSnapshotError for stored bytes that are not this agent's, or the store's error.
+   * Cost: a hit is O(1); a miss reads the store.
+   */
+  async get(id: string): Promise<Agent> {
+    checkAgentId(id);
+    this.checkOpen();
+    const resident = this.residents.get(id);
+    let lease: Agent;
+    if (resident !== undefined) {
+      this.counters.hits++;
+      this.pin(resident, 1);
+      lease = new Agent(resident, this.endLease);
+    } else {
+      let load = this.loads.get(id);
+      if (load !== undefined) {
+        this.counters.hits++;
+        load.waiters++;
+      } else {
+        this.counters.misses++;
+        load = this.startLoad(id);
+      }
+      const agent = await load.done; // its lease is counted already
+      if (agent.freed) throw new DisposedError('agent cache'); // closed as it arrived
+      lease = new Agent(agent, this.endLease);
+    }
+    if (this.overLimits()) {
+      try {
+        await this.trim();
+      } catch (error) {
+        lease.release();
+        throw error;
+      }
+    }
+    return lease;
+  }
+
+  /** Runs fn with a lease on agent `id`, releasing it afterwards (also when fn throws). */
+  async use<T>(id: string, fn: (agent: Agent) => T | Promise<T>): Promise<T> {
+    const agent = await this.get(id);
+    try {
+      return await fn(agent);
+    } finally {
+      agent.release();
+    }
+  }
+
+  /** Whether `id` is resident now. */
+  has(id: string): boolean {
+    return this.residents.has(id);
+  }
+
+  /** Ids of the resident agents. */
+  get resident(): string[] {
+    return Array.from(this.residents.keys());
+  }
+
+  /** Resident agents. */
+  get size(): number {
+    return this.residents.size;
+  }
+
+  /** Counters since creation, and leases and bytes now. */
+  get stats(): AgentCacheStats {
+    const { hits, misses } = this.counters;
+    return {
+      ...this.counters, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+      pinned: this.pinned, leases: this.leases, residentBytes: this.ownBytes,
+    };
+  }
+
+  /**
+   * Writes every resident agent that may have changed since its last write (they stay
+   * resident), each after any earlier write of it. When it resolves the store holds every
+   * agent as it was when flush was called, or newer. Throws the first store error once every
+   * write is done. Cost: one store write per changed agent.
+   */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    const dirty = Array.from(this.residents.values()).filter((agent) => agent.dirty);
+    throwFirst(await Promise.allSettled(dirty.map((agent) => this.persist(agent))));
+  }
+
+  /**
+   * Evicts up to `count` unpinned agents, least recently used first (default: the monitor's
+   * share of the resident ones, at least one). Returns how many were freed: an agent leased
+   * again while it was being written stays. An agent whose write fails stays resident and the
+   * error is thrown once the others are done.
+   */
+  async evict(count?: number): Promise<number> {
+    this.checkOpen();
+    const n = count === undefined ? this.batch() : checkInt('count', count, 0, 1_000_000);
+    return this.evictAll(this.victims(n));
+  }
+
+  /**
+   * Closes the cache. From the call on, get, flush and evict throw DisposedError. It waits for
+   * the loads, evictions and writes in flight, then in one synchronous step snapshots every
+   * agent that may have changed (leased ones too), frees every agent and the recency order, and
+   * makes every lease inert (release does nothing, q and trajectory throw DisposedError). It
+   * resolves once every snapshot is durable. If a write fails it rejects with the store's
+   * error and keeps that snapshot: calling close() again retries it. Later calls resolve at once.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing.then(() => this.writeBack());
+  }
+
+  private async shutDown(): Promise<void> {
+    while (this.loads.size > 0) await Promise.allSettled(Array.from(this.loads.values(), (load) => load.done));
+    while (this.evictions.size > 0) await Promise.allSettled(Array.from(this.evictions));
+    await this.writes.idle();
+    const agents = Array.from(this.residents.values());
+    try {
+      this.rt.check('close');
+      for (const agent of agents) if (agent.dirty) this.unwritten.set(agent.id, this.encode(agent));
+    } catch (error) {
+      // The engine was disposed or broke: nothing can be saved or freed; every lease goes inert.
+      for (const agent of agents) agent.freed = true;
+      this.residents.clear();
+      this.bySlot.clear();
+      this.leases = this.pinned = this.ownBytes = this.handle = 0;
+      throw error;
+    }
+    for (const agent of agents) this.free(agent);
+    this.rt.run('close', () => this.rt.exports.cacheDispose(this.handle));
+    this.handle = 0;
+  }
+
+  private async writeBack(): Promise<void> {
+    throwFirst(await Promise.allSettled(Array.from(this.unwritten, async ([id, bytes]) => {
+      await this.writes.write(id, bytes);
+      if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
+    })));
+  }
+
+  /** Starts loading `id` for the get that missed (its first waiter). */
+  private startLoad(id: string): Load {
+    const load: Load = { waiters: 1, done: Promise.resolve(undefined as unknown as Resident) };
+    load.done = this.admit(id, load).finally(() => this.loads.delete(id));
+    this.loads.set(id, load);
+    return load;
+  }
+
+  /**
+   * Reads agent `id` (newest bytes on their way to the store first) and makes it resident
+   * within maxAgents and the budget, leased once per waiting get.
+   */
+  private async admit(id: string, load: Load): Promise<Resident> {
+    const queued = this.writes.latest(id);
+    const stored = queued ?? (await this.store.read(id));
+    const sections = stored === undefined ? undefined : decodeAgent(id, stored);
+    const saved = stored !== undefined && queued === undefined;
+    await this.yieldToPressure();
+    this.admitting++;
+    try {
+      for (let waited = false; ;) {
+        this.rt.check('agent cache');
+        let failure: BudgetExceededError | undefined;
+        if (this.residents.size < this.maxAgents) {
+          try {
+            return this.build(id, sections, saved, load.waiters);
+          } catch (error) {
+            if (!(error instanceof BudgetExceededError)) throw error;
+            failure = error;
+          }
+        }
+        const wanted = failure !== undefined ? 1 : this.residents.size + this.admitting - this.maxAgents;
+        if (await this.makeRoom(wanted)) continue;
+        if (!waited) {
+          waited = true; // let leases about to end end, then look again
+          await nextTurn();
+          continue;
+        }
+        if (failure === undefined) {
+          try {
+            return this.build(id, sections, saved, load.waiters); // every agent stays pinned: past maxAgents
+          } catch (error) {
+            if (!(error instanceof BudgetExceededError)) throw error;
+            failure = error;
+          }
+        }
+        throw this.pinnedError(id, failure);
+      }
+    } finally {
+      this.admitting--;
+    }
+  }
+
+  /** The budget error of an agent that cannot fit with nothing left to evict, saying why. */
+  private pinnedError(id: string, cause: BudgetExceededError): BudgetExceededError {
+    const hint = this.residents.size === 0
+      ? 'the cache holds no agent to evict: other components fill the engine'
+      : `every resident agent is pinned (${this.pinned} agents, ${this.leases} leases): release some`;
+    const rt = this.rt;
+    return new BudgetExceededError(cause.requestedBytes, rt.usedBytes, rt.budgetBytes, `agent '${id}'`, rt.reservedBytes, hint);
+  }
+
+  /** Creates or loads the agent's objects, registers it and leases it `leases` times; all or nothing. */
+  private build(id: string, sections: { qtable: Uint8Array; trajectory: Uint8Array } | undefined, saved: boolean, leases: number): Resident {
+    const rt = this.rt;
+    const slot = this.freeSlots.length > 0 ? this.freeSlots[this.freeSlots.length - 1] : this.nextSlot;
+    rt.run('agent slot', () => {
+      if (rt.exports.cacheReserve(this.handle, slot + 1) === 0) throw rt.budgetError('agent cache');
+    });
+    let q: QTable | undefined;
+    try {
+      const seed = (this.qtable.seed ^ hashId(id)) >>> 0;
+      q = sections ? loadQTable(rt, sections.qtable) : createQTable(rt, { ...this.qtable, seed });
+      const trajectory = sections
+        ? loadTrajectoryBuffer(rt, sections.trajectory)
+        : createTrajectoryBuffer(rt, { capacity: this.trajectoryCapacity, seed });
+      if (slot === this.nextSlot) this.nextSlot++;
+      else this.freeSlots.pop();
+      const agent = new Resident(id, q, trajectory, slot, saved, trajectory.usedBytes);
+      agent.bytes = q.usedBytes + agent.ringBytes;
+      this.ownBytes += agent.bytes;
+      this.residents.set(id, agent);
+      this.bySlot.set(slot, agent);
+      this.pin(agent, leases);
+      return agent;
+    } catch (error) {
+      q?.dispose();
+      throw error;
+    }
+  }
+
+  /** Marks `agent` the most recently used (resident, for a new one) and counts `n` new leases on it. */
+  private pin(agent: Resident, n: number): void {
+    const ex = this.rt.exports;
+    ex.cacheTouch(this.handle, agent.slot);
+    if (agent.leases === 0) {
+      ex.cachePin(this.handle, agent.slot, 1);
+      this.pinned++;
+    }
+    agent.leases += n;
+    agent.version++;
+    this.leases += n;
+  }
+
+  /** Ends one lease (Agent.release): nothing once the agent is freed or the engine disposed. */
+  private readonly endLease = (agent: Resident): void => {
+    if (agent.freed || this.rt.isDisposed) return;
+    const bytes = agent.q.usedBytes + agent.ringBytes; // first: it may throw (inside a search filter)
+    this.ownBytes += bytes - agent.bytes;
+    agent.bytes = bytes;
+    agent.leases--;
+    agent.version++;
+    this.leases--;
+    if (agent.leases === 0) {
+      this.rt.exports.cachePin(this.handle, agent.slot, -1);
+      this.pinned--;
+    }
+  };
+
+  private overLimits(): boolean {
+    return this.residents.size > this.maxAgents || this.ownBytes > this.maxBytes;
+  }
+
+  /** Evicts until the cache is within maxAgents and maxBytes, or only pinned agents are left. */
+  private async trim(): Promise<void> {
+    while (this.overLimits() && (await this.makeRoom(Math.max(1, this.residents.size - this.maxAgents)))) { /* again */ }
+  }
+
+  /** One eviction batch: the monitor's share of the resident agents, at least one. */
+  private batch(): number {
+    return Math.max(1, Math.ceil(this.monitor.evictionPercent() * this.residents.size));
+  }
+
+  /**
+   * Makes room for `wanted` more agents beyond the evictions under way: evicts a batch (at
+   * least the shortfall), or waits for an eviction already running. False when there is
+   * nothing to evict or wait for (every resident agent is pinned).
+   */
+  private async makeRoom(wanted: number): Promise<boolean> {
+    const needed = wanted - this.evicting;
+    const victims = this.victims(needed > 0 ? Math.max(needed, this.batch()) : 0);
+    if (victims.length > 0) {
+      await this.evictAll(victims);
+      return true;
+    }
+    if (this.evictions.size === 0) return false;
+    await Promise.race(this.evictions);
+    return true;
+  }
+
+  /** One batch when other components' usage reached a new high with the engine past evictAt. */
+  private async yieldToPressure(): Promise<void> {
+    const budget = this.rt.budgetBytes;
+    const used = this.rt.usedBytes;
+    const others = used - this.ownBytes;
+    if (used < this.evictAt * budget) {
+      this.othersHigh = others;
+    } else if (others >= this.othersHigh + GROWTH_STEP * budget) {
+      this.othersHigh = others;
+      await this.evictAll(this.victims(this.batch()));
+    }
+  }
+
+  /** Up to n unpinned agents not already being evicted, least recently used first, marked as being evicted. */
+  private victims(n: number): Resident[] {
+    const ex = this.rt.exports;
+    const picked: Resident[] = [];
+    for (let s = ex.cacheNextVictim(this.handle, NO_SLOT) >>> 0; s !== NO_SLOT && picked.length < n; s = ex.cacheNextVictim(this.handle, s) >>> 0) {
+      const agent = this.bySlot.get(s)!;
+      if (!agent.evicting) picked.push(agent);
+    }
+    for (const agent of picked) agent.evicting = true;
+    this.evicting += picked.length;
+    return picked;
+  }
+
+  /** Evicts `victims` in parallel; how many were freed. Throws the first store error once all are done. */
+  private async evictAll(victims: Resident[]): Promise<number> {
+    const results = await Promise.allSettled(victims.map((agent) => {
+      const eviction = this.writeOut(agent).finally(() => {
+        agent.evicting = false;
+        this.evicting--;
+        this.evictions.delete(settled);
+      });
+      const settled = eviction.then(() => undefined, () => undefined);
+      this.evictions.add(settled);
+      return eviction;
+    }));
+    throwFirst(results);
+    return results.filter((r) => r.status === 'fulfilled' && r.value).length;
+  }
+
+  /** Writes the agent out (unless the store has its state already), then frees it unless it was leased meanwhile. */
+  private async writeOut(agent: Resident): Promise<boolean> {
+    const version = agent.version;
+    if (agent.dirty) await this.persist(agent);
+    if (agent.freed || agent.leases > 0 || agent.version !== version) return false;
+    this.free(agent);
+    this.counters.evictions++;
+    return true;
+  }
+
+  /** Writes the agent's current state, after any earlier write of it; records it as saved once durable. */
+  private persist(agent: Resident): Promise<void> {
+    const version = agent.version;
+    return this.writes.write(agent.id, this.encode(agent)).then(() => {
+      if (version > agent.savedVersion) agent.savedVersion = version;
+    });
+  }
+
+  /** The agent's EXAG bytes, copied out of the engine (no engine memory needed). Cost: O(agent bytes). */
+  private encode(agent: Resident): Uint8Array {
+    return encodeAgent(agent.id, agent.q.serialize(), agent.trajectory.serialize());
+  }
+
+  /** Frees the agent's objects and slot; its leases (only close frees a leased agent) become inert. */
+  private free(agent: Resident): void {
+    agent.freed = true;
+    agent.q.dispose();
+    agent.trajectory.dispose();
+    this.rt.exports.cacheRemove(this.handle, agent.slot);
+    this.residents.delete(agent.id);
+    this.bySlot.delete(agent.slot);
+    this.freeSlots.push(agent.slot);
+    this.ownBytes -= agent.bytes;
+    if (agent.leases > 0) {
+      this.leases -= agent.leases;
+      this.pinned--;
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== null) throw new DisposedError('agent cache');
+    this.rt.check('agent cache');
+  }
+}
