@@ -1,0 +1,176 @@
+/**
+ * Snapshots of QTable and TrajectoryBuffer: exact round trips (values, visits, epsilon, the
+ * generators' states), across builds, and refusal of corrupt, truncated or foreign bytes with
+ * CorruptSnapshotError (E_CORRUPT) and nothing allocated. Both builds.
+ */
+import { InvalidArgumentError, type Engine, type QTable } from '../../src/index';
+import { BUILDS, engine } from '../helpers/engines';
+import { expectCorrupt } from '../helpers/errors';
+import { rng } from '../helpers/random';
+
+/** A table trained on a random stream over sparse keys, with decayed epsilon. */
+function trained(eng: Engine, seed: number): QTable {
+  const q = eng.createQTable({ actions: 7, alpha: 0.3, gamma: 0.8, epsilon: 0.9, epsilonDecay: 0.9, epsilonMin: 0.05, initial: 0.5, seed });
+  const next = rng(seed);
+  const keys = Array.from({ length: 60 }, () => Math.floor(next() * 2 ** 32));
+  for (let i = 0; i < 2000; i++) {
+    const s = keys[Math.floor(next() * keys.length)];
+    q.update(s, Math.floor(next() * 7), next() * 2 - 1, keys[Math.floor(next() * keys.length)], next() < 0.1);
+  }
+  for (let i = 0; i < 5; i++) q.decayEpsilon();
+  return q;
+}
+
+describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
+  let eng: Engine;
+  beforeAll(async () => {
+    eng = await engine(simd);
+  });
+  afterAll(() => eng.dispose());
+
+  test('a Q-table round trip keeps parameters, values, visits, epsilon and the generator', () => {
+    const q = trained(eng, 5);
+    const bytes = q.serialize();
+    expect(bytes.length).toBe(80 + q.size * (4 + 8 * 7) + 4);
+    const copy = eng.loadQTable(bytes);
+    expect([copy.actions, copy.alpha, copy.gamma, copy.initial, copy.epsilonDecay, copy.epsilonMin, copy.epsilon])
+      .toEqual([7, 0.3, 0.8, 0.5, 0.9, 0.05, q.epsilon]);
+    expect(copy.size).toBe(q.size);
+    expect(Buffer.compare(copy.serialize(), bytes)).toBe(0);
+    // The same generator state: the same epsilon-greedy draws from here on.
+    const states = Array.from({ length: 300 }, (_, i) => i % 17);
+    expect(states.map((s) => copy.selectAction(s))).toEqual(states.map((s) => q.selectAction(s)));
+    // And the same learning from here on.
+    q.update(3, 1, 1, 4);
+    copy.update(3, 1, 1, 4);
+    expect(Buffer.compare(copy.serialize(), q.serialize())).toBe(0);
+    q.dispose();
+    copy.dispose();
+  });
+
+  test('an empty table round trips', () => {
+    const q = eng.createQTable({ actions: 1 });
+    const copy = eng.loadQTable(q.serialize());
+    expect(copy.size).toBe(0);
+    expect(copy.get(9, 0)).toBe(0);
+    q.dispose();
+    copy.dispose();
+  });
+
+  test('snapshots load in the other build', async () => {
+    const other = await engine(simd === 'on' ? 'off' : 'on').catch(() => null);
+    if (other === null) return;
+    const q = trained(eng, 8);
+    const copy = other.loadQTable(q.serialize());
+    expect(Buffer.compare(copy.serialize(), q.serialize())).toBe(0);
+    other.dispose();
+    q.dispose();
+  });
+
+  test('every flipped byte, every truncation and extension is E_CORRUPT with nothing allocated', () => {
+    const q = trained(eng, 9);
+    const bytes = q.serialize();
+    // Stage once so the staging block is in place; usedBytes must then stay put.
+    eng.loadQTable(bytes).dispose();
+    const used = eng.usedBytes;
+    for (let i = 0; i < bytes.length; i += i < 100 ? 1 : 7) {
+      for (const mask of [0x01, 0x80, 0xff]) {
+        const bad = bytes.slice();
+        bad[i] ^= mask;
+        expectCorrupt(() => eng.loadQTable(bad));
+      }
+    }
+    for (const len of [0, 3, 4, 20, 83, 84, bytes.length - 4, bytes.length - 1]) expectCorrupt(() => eng.loadQTable(bytes.slice(0, len)));
+    const longer = new Uint8Array(bytes.length + 4);
+    longer.set(bytes);
+    expectCorrupt(() => eng.loadQTable(longer));
+    expect(eng.usedBytes).toBe(used);
+    q.dispose();
+  });
+
+  test('foreign bytes are E_CORRUPT: another kind of snapshot, random bytes, a valid checksum over bad contents', () => {
+    const traj = eng.createTrajectoryBuffer({ capacity: 4 });
+    expectCorrupt(() => eng.loadQTable(traj.serialize()));
+    const q = eng.createQTable({ actions: 3 });
+    expectCorrupt(() => eng.loadTrajectoryBuffer(q.serialize()));
+    const next = rng(4);
+    const random = Uint8Array.from({ length: 500 }, () => Math.floor(next() * 256));
+    expectCorrupt(() => eng.loadQTable(random));
+    random.set([0x45, 0x58, 0x51, 0x54]);
+    expectCorrupt(() => eng.loadQTable(random));
+    // Two rows with the same key, re-checksummed: structurally valid, semantically not.
+    q.update(1, 0, 1, 2);
+    q.update(2, 0, 1, 2);
+    const dup = q.serialize();
+    new DataView(dup.buffer).setUint32(84, 1, true);
+    new DataView(dup.buffer).setUint32(dup.length - 4, crc32(dup.subarray(0, dup.length - 4)), true);
+    expectCorrupt(() => eng.loadQTable(dup));
+    // An alpha outside [0, 1], re-checksummed.
+    const badAlpha = q.serialize();
+    new DataView(badAlpha.buffer).setFloat64(16, 1.5, true);
+    new DataView(badAlpha.buffer).setUint32(badAlpha.length - 4, crc32(badAlpha.subarray(0, badAlpha.length - 4)), true);
+    expectCorrupt(() => eng.loadQTable(badAlpha));
+    expect(() => eng.loadQTable([1, 2, 3] as never)).toThrow(InvalidArgumentError);
+    q.dispose();
+    traj.dispose();
+  });
+
+  test('the checksum is the standard CRC-32', () => {
+    const q = trained(eng, 2);
+    const bytes = q.serialize();
+    const stored = new DataView(bytes.buffer).getUint32(bytes.length - 4, true);
+    expect(stored).toBe(crc32(bytes.subarray(0, bytes.length - 4)));
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    q.dispose();
+  });
+
+  test('a trajectory buffer round trips its transitions, order, capacity and sampling generator', () => {
+    const traj = eng.createTrajectoryBuffer({ capacity: 16, seed: 6 });
+    for (let i = 0; i < 40; i++) traj.push(i * 1000, i % 3, -i / 4, i * 1000 + 1, i % 5 === 0);
+    traj.sample(7);
+    const bytes = traj.serialize();
+    expect(bytes.length).toBe(32 + 16 * 16 + 4);
+    const copy = eng.loadTrajectoryBuffer(bytes);
+    expect(copy.capacity).toBe(16);
+    expect(copy.size).toBe(16);
+    expect(copy.toBatch()).toEqual(traj.toBatch());
+    expect(copy.sample(50)).toEqual(traj.sample(50));
+    copy.push(1, 1, 1, 1, true);
+    traj.push(1, 1, 1, 1, true);
+    expect(copy.toBatch()).toEqual(traj.toBatch());
+    const partial = eng.createTrajectoryBuffer({ capacity: 10 });
+    partial.push(5, 0, 1, 6);
+    const partialCopy = eng.loadTrajectoryBuffer(partial.serialize());
+    partialCopy.push(6, 1, 2, 7);
+    expect(Array.from(partialCopy.toBatch().states)).toEqual([5, 6]);
+    for (const t of [traj, copy, partial, partialCopy]) t.dispose();
+  });
+
+  test('corrupt trajectory bytes are E_CORRUPT', () => {
+    const traj = eng.createTrajectoryBuffer({ capacity: 8 });
+    for (let i = 0; i < 5; i++) traj.push(i, i, i, i, false);
+    const bytes = traj.serialize();
+    for (let i = 0; i < bytes.length; i++) {
+      const bad = bytes.slice();
+      bad[i] ^= 0x10;
+      expectCorrupt(() => eng.loadTrajectoryBuffer(bad));
+    }
+    for (let len = 0; len < bytes.length; len += 5) expectCorrupt(() => eng.loadTrajectoryBuffer(bytes.slice(0, len)));
+    // size > capacity, re-checksummed.
+    const big = bytes.slice();
+    new DataView(big.buffer).setUint32(8, 2, true);
+    new DataView(big.buffer).setUint32(big.length - 4, crc32(big.subarray(0, big.length - 4)), true);
+    expectCorrupt(() => eng.loadTrajectoryBuffer(big));
+    traj.dispose();
+  });
+});
+
+/** CRC-32 (IEEE), bit by bit: an independent check of the engine's table-driven one. */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
