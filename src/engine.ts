@@ -6,7 +6,9 @@
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime/runtime.js';
 import { checkInt, checkOneOf, checkOptionNames, optionNames } from './util/validate.js';
-import { VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './hnsw/vector-index.js';
+import { VectorIndex, createIndex } from './hnsw/vector-index.js';
+import { loadIndex, type SnapshotSource } from './hnsw/load.js';
+import type { IndexOptions } from './hnsw/options.js';
 import { openIndex } from './hnsw/store/open.js';
 import type { ByteStore } from './stores/byte-store.js';
 import { QTable, createQTable, loadQTable, type QTableOptions } from './qlearn/qtable.js';

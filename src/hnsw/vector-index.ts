@@ -5,119 +5,24 @@
 import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
-import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
+import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
 import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from '../runtime/wasm/exports.js';
-import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from '../util/validate.js';
+import { checkArrayLike, checkId, checkInt, checkOptionNames, checkRows } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
 import type { ByteStore } from '../stores/byte-store.js';
+import {
+  checkStorableId, MAX_EF, METRICS, MISSING_ID, QUANTIZATIONS, resolveIndexOptions, SEARCH_OPTIONS,
+  type BatchSearchResult, type IndexOptions, type IndexParams, type Metric, type Quantization, type SearchOptions, type SearchResult,
+} from './options.js';
 
-/** Distance functions. cosine = 1 - cos(a, b); l2 = squared Euclidean; dot = 1 - a.b. */
-export type Metric = 'cosine' | 'l2' | 'dot';
-
-const METRICS: readonly Metric[] = ['cosine', 'l2', 'dot'];
-
-/**
- * How an index stores its vectors: 'f32' as given; 'f16' half precision (2 bytes a dim); 'i8'
- * int8 codes with one scale per vector (1 byte a dim, plus 8 bytes). The graph is built and
- * searched on the stored form; queries stay float32.
- */
-export type Quantization = 'f32' | 'f16' | 'i8';
-
-/** In the order of the engine's codes (assembly/hnsw/vector-form.ts) and of the snapshot header. */
-export const QUANTIZATIONS: readonly Quantization[] = ['f32', 'f16', 'i8'];
-const MAX_DIM = 65536;
-const MAX_EF = 100000;
 /** Rows a batch streams through staging memory at a time. */
 const CHUNK_ROWS = 1024;
 /** Rows at a time when the batch is traced (each row's trace reserves up to ~5 KB at M 16). */
 const TRACED_CHUNK_ROWS = 128;
 /** Slots {@link VectorIndex.ids} reads per call into the engine. */
 const IDS_CHUNK = 16384;
-
-/**
- * The id searchBatch puts where a row has fewer than k results (its distance is Infinity). It is
- * never an id of the index: add and addBatch refuse it. `counts` says how many results a row has.
- */
-export const MISSING_ID = 0xffffffff;
-
-/** Throws unless `value` is an id an index can store: a uint32 other than MISSING_ID. */
-function checkStorableId(value: unknown, name = 'id'): number {
-  if (value === MISSING_ID) throw new InvalidArgumentError(`${name} must not be 0xFFFFFFFF (MISSING_ID, searchBatch's padding)`);
-  return checkId(value, name);
-}
-
-/** Options of {@link Engine.createIndex}. */
-export interface IndexOptions {
-  /** Vector dimension, 1..65536. */
-  dim: number;
-  /** Distance, default 'cosine' (vectors are stored normalised). */
-  metric?: Metric;
-  /** Links per node on upper layers (2M on layer 0), 2..128, default 16. More: better recall, more memory, slower build. */
-  M?: number;
-  /** Candidate list size while building, 1..100000, default 200. More: better graph, slower build. */
-  efConstruction?: number;
-  /** Default candidate list size of a search, 1..100000, default 64. More: better recall, slower search. */
-  efSearch?: number;
-  /** Seed of the level generator, uint32, default 42: the same seed and inserts give the same graph. */
-  seed?: number;
-  /**
-   * Stored form of the vectors, default 'f32'. 'f16' halves and 'i8' about quarters the bytes of
-   * a vector; distances are then between the stored forms (the query encoded the same way under
-   * 'i8'), and get() returns the stored vector decoded.
-   */
-  quantization?: Quantization;
-}
-
-/** Options of {@link VectorIndex.search}. */
-export interface SearchOptions {
-  /** Candidate list size for this search (default: the index's efSearch); max(ef, k) is used. */
-  ef?: number;
-  /** Only ids for which this returns true are returned; applied during the graph walk. */
-  filter?: (id: number) => boolean;
-}
-
-const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true });
-const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
-
-/** k nearest neighbours, nearest first. */
-export interface SearchResult {
-  ids: Uint32Array;
-  distances: Float32Array;
-}
-
-/** searchBatch's answer: rows of k, and how many results each row has (the rest is padding). */
-export interface BatchSearchResult extends SearchResult {
-  /** Results in row r: ids and distances r*k .. r*k + counts[r] - 1; the rest are MISSING_ID / Infinity. */
-  counts: Uint32Array;
-}
-
-/** Resolved index parameters. */
-export interface IndexParams {
-  dim: number;
-  metric: Metric;
-  M: number;
-  efConstruction: number;
-  efSearch: number;
-  seed: number;
-  quantization: Quantization;
-}
-
-/** Checks IndexOptions and fills in defaults. */
-function resolveIndexOptions(options: IndexOptions): IndexParams {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('index options must be an object');
-  checkOptionNames('createIndex', options, INDEX_OPTIONS);
-  return {
-    dim: checkInt('dim', options.dim, 1, MAX_DIM),
-    metric: checkOneOf('metric', options.metric ?? 'cosine', METRICS),
-    M: checkInt('M', options.M ?? 16, 2, 128),
-    efConstruction: checkInt('efConstruction', options.efConstruction ?? 200, 1, MAX_EF),
-    efSearch: checkInt('efSearch', options.efSearch ?? 64, 1, MAX_EF),
-    seed: checkInt('seed', options.seed ?? 42, 0, 0xffffffff),
-    quantization: checkOneOf('quantization', options.quantization ?? 'f32', QUANTIZATIONS),
-  };
-}
 
 /** The four ASCII letters an index snapshot starts with (docs/format.md). */
 /** Creates an empty index in `rt` (one call); BudgetExceededError if even that does not fit. */
@@ -129,72 +34,6 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
     if (handle === 0) throw rt.budgetError('createIndex');
     return new VectorIndex(rt, handle, params);
   });
-}
-
-/** What {@link loadIndex} reads: snapshot bytes whole, or in chunks (any sizes, in order). */
-export type SnapshotSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
-
-function checkChunk(chunk: unknown): Uint8Array {
-  if (!(chunk instanceof Uint8Array)) {
-    throw new InvalidArgumentError(`loadIndex expects Uint8Array chunks, got ${chunk === null ? 'null' : typeof chunk}`);
-  }
-  return chunk;
-}
-
-/** The index a finished loader built, with the parameters its header holds. */
-function loadedIndex(rt: Runtime, loader: SnapshotLoader): VectorIndex {
-  const handle = loader.finish();
-  const header = loader.headerView();
-  const u32 = (offset: number): number => header.getUint32(offset, true);
-  return new VectorIndex(rt, handle, {
-    dim: u32(12), metric: METRICS[u32(16)], M: u32(20), efConstruction: u32(24), efSearch: u32(28), seed: u32(32),
-    quantization: QUANTIZATIONS[u32(60)],
-  });
-}
-
-/**
- * Rebuilds an index from {@link VectorIndex.serialize} bytes, or from the chunks of
- * {@link VectorIndex.serializeChunks} (an iterable, or an async iterable: then it returns a
- * promise), copied straight into the index's final blocks: a load needs no more budget than
- * the index itself. CorruptSnapshotError or BudgetExceededError, with nothing left allocated,
- * for anything else. Cost: O(bytes).
- */
-export function loadIndex(rt: Runtime, source: Uint8Array | Iterable<Uint8Array>): VectorIndex;
-export function loadIndex(rt: Runtime, source: AsyncIterable<Uint8Array>): Promise<VectorIndex>;
-export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Promise<VectorIndex>;
-export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Promise<VectorIndex> {
-  // A length known up front (bytes, or an array of chunks) lets a header that announces another
-  // length be refused before anything is allocated; a stream's is known only at its end.
-  const known = source instanceof Uint8Array ? source.length
-    : Array.isArray(source) && source.every((c) => c instanceof Uint8Array) ? source.reduce((n, c) => n + c.length, 0) : undefined;
-  const loader = new SnapshotLoader(rt, 'loadIndex', known);
-  if (isAsyncIterable(source)) return loadAsync(rt, loader, source);
-  if (!(source instanceof Uint8Array) && (typeof source !== 'object' || source === null || typeof (source as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
-    throw new InvalidArgumentError(`loadIndex expects a Uint8Array or an iterable of them, got ${source === null ? 'null' : typeof source}`);
-  }
-  // Each chunk is fed in its own call, so the source may itself read the engine between them
-  // (as serializeChunks of another index does).
-  try {
-    for (const chunk of source instanceof Uint8Array ? [source] : source) rt.run('loadIndex', () => loader.feed(checkChunk(chunk)));
-  } catch (error) {
-    loader.abort();
-    throw error;
-  }
-  return rt.run('loadIndex', () => loadedIndex(rt, loader));
-}
-
-async function loadAsync(rt: Runtime, loader: SnapshotLoader, source: AsyncIterable<Uint8Array>): Promise<VectorIndex> {
-  try {
-    for await (const chunk of source) rt.run('loadIndex', () => loader.feed(checkChunk(chunk)));
-  } catch (error) {
-    loader.abort();
-    throw error;
-  }
-  return rt.run('loadIndex', () => loadedIndex(rt, loader));
 }
 
 export class VectorIndex extends EngineObject {

@@ -8,7 +8,8 @@ import {
 } from '../../errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { checkByteStore, type ByteStore } from '../../stores/byte-store.js';
-import { loadIndex, type VectorIndex } from '../vector-index.js';
+import { loadIndex } from '../load.js';
+import type { VectorIndex } from '../vector-index.js';
 import { checkIndexName, manifestKey, sameStamp } from './keys.js';
 import type { Manifest } from './manifest.js';
 import { decodeLog, type Op } from './oplog.js';
