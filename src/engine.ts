@@ -15,7 +15,7 @@ import { QTable, createQTable, loadQTable, type QTableOptions } from './qlearn/q
 import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './qlearn/trajectory.js';
 import { AgentCache, type AgentCacheOptions } from './agents/cache.js';
 import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './runtime/monitor.js';
-import { engineModule } from './runtime/wasm/module.js';
+import { engineModule, type SimdMode } from './runtime/wasm/module.js';
 import type { WasmBuilds, WasmSource } from './runtime/wasm/source.js';
 
 /** 500 MiB, the default budget. */
@@ -25,8 +25,7 @@ export const MIN_BUDGET_BYTES = 1024 * 1024;
 /** Largest budget accepted: 4 GiB less one 64 KiB page (the wasm32 limit). */
 export const MAX_BUDGET_BYTES = 4 * 1024 * 1024 * 1024 - 65536;
 
-/** Which build to run: 'auto' picks SIMD where the probe passes, 'on' demands it, 'off' forces scalar. */
-export type SimdMode = 'auto' | 'on' | 'off';
+export type { SimdMode } from './runtime/wasm/module.js';
 
 /** Options of {@link Engine.create}. */
 export interface EngineOptions {

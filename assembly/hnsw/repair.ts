@@ -16,7 +16,7 @@ import { arenaGrow } from "../runtime/arena";
 import { heapPush, heapPop, heapDrainAscending } from "../util/heap";
 import { Index, levelOf, linksAt, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
-import { selectNeighbours, writePruned } from "./insert";
+import { selectNeighbours, writePruned } from "./select";
 import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
 /** Words the repair scratch takes. */

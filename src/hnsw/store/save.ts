@@ -8,13 +8,21 @@
 import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../../errors.js';
 import { checkByteStore, type ByteStore } from '../../stores/byte-store.js';
 import { checkOptionNames, optionNames } from '../../util/validate.js';
-import type { VectorIndex } from '../vector-index.js';
 import { checkIndexName, manifestKey, sameStamp, type Stamp } from './keys.js';
 import { encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
-import { DEFAULT_LOG_SHARE } from './changes.js';
+import { DEFAULT_LOG_SHARE, type IndexJournal } from './changes.js';
 import { encodeLog } from './oplog.js';
 import { serialised } from './queue.js';
 import { deleteKeys, partKeys, readManifest, removeLeftovers, storeCall, writePart } from './store-io.js';
+
+/** What a save reads of an index (a VectorIndex): its sizes, its journal of changes and its snapshot. */
+export interface SavedIndex {
+  readonly dim: number;
+  readonly size: number;
+  readonly efSearch: number;
+  readonly journal: IndexJournal;
+  serializeChunks(): Iterable<Uint8Array>;
+}
 
 /** Options of {@link VectorIndex.save}. */
 export interface SaveOptions {
@@ -72,7 +80,7 @@ function resolveSaveOptions(options: SaveOptions): Resolved {
  * (what openIndex's loadCheckpoint reads). The one place a streaming form is swapped in.
  * Cost: O(size), one copy of the index in host memory.
  */
-function checkpointPieces(index: VectorIndex): Uint8Array[] {
+function checkpointPieces(index: SavedIndex): Uint8Array[] {
   return [...index.serializeChunks()];
 }
 
@@ -86,14 +94,14 @@ function checkpointPieces(index: VectorIndex): Uint8Array[] {
  * checkpoint serialises and writes the index (O(size)); a log segment writes the operations
  * since the last save (O(their vectors)); both write the manifest (O(chunks)).
  */
-export async function saveIndex(index: VectorIndex, store: ByteStore, name: string, options: SaveOptions = {}): Promise<SaveResult> {
+export async function saveIndex(index: SavedIndex, store: ByteStore, name: string, options: SaveOptions = {}): Promise<SaveResult> {
   checkByteStore(store);
   checkIndexName(name);
   const o = resolveSaveOptions(options);
   return serialised(store, name, () => save(index, store, name, o));
 }
 
-async function save(index: VectorIndex, store: ByteStore, name: string, o: Resolved): Promise<SaveResult> {
+async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolved): Promise<SaveResult> {
   // Everything up to the first await runs at once: the state saved is the index's now.
   const size = index.size;
   const efSearch = index.efSearch;

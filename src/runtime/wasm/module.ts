@@ -3,10 +3,12 @@
  * the caller's `{ simd, scalar }` sources picked the same way, or the caller's single source as is.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import type { SimdMode } from '../../engine.js';
 import { builtinWasm } from './bytes.js';
 import { simdSupported } from './probe.js';
 import { compileWasm, isWasmBuilds, type WasmBuilds, type WasmSource } from './source.js';
+
+/** Which build to run: 'auto' picks SIMD where the probe passes, 'on' demands it, 'off' forces scalar. */
+export type SimdMode = 'auto' | 'on' | 'off';
 
 /**
  * The compiled module for `wasm` (undefined: the embedded builds) under `mode`. Throws
