@@ -1,5 +1,5 @@
 // Q-table snapshots: the bytes `serialize()` returns and `loadQTable` takes. Little-endian.
-// The host writes them (src/qlearn/encode.ts, straight out of the table's blocks); this file reads them.
+// The host writes them (src/qlearn/snapshot.ts, straight out of the table's blocks); this file reads them.
 //
 //   off  size  field
 //   0    4     magic "EXQT" (45 58 51 54)

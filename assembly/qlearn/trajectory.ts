@@ -7,7 +7,7 @@
 // A push into a full ring overwrites the oldest record. Samples and in-order reads are written
 // as transition batches (batch.ts).
 //
-// Snapshot (little-endian; the host writes it, src/qlearn/encode.ts, and trajLoad reads it):
+// Snapshot (little-endian; the host writes it, src/qlearn/snapshot.ts, and trajLoad reads it):
 //   0   4  magic "EXTB" (45 58 54 42)      4   4  u32 format version (1)
 //   8   4  u32 capacity                    12  4  u32 size (<= capacity)
 //   16  8  u64 PRNG state (non-zero)       24  8  reserved, zero

@@ -6,8 +6,7 @@
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
-import { encodeQTable } from './encode.js';
-import { loadSnapshot } from './snapshot.js';
+import { encodeQTable, loadSnapshot } from './snapshot.js';
 import {
   checkAction, checkBatch, checkDone, checkReward, writeBatch, TRANSITION_BYTES, type TransitionBatch,
 } from './transitions.js';

@@ -6,8 +6,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
-import { encodeTrajectory } from './encode.js';
-import { loadSnapshot } from './snapshot.js';
+import { encodeTrajectory, loadSnapshot } from './snapshot.js';
 import { checkDone, checkReward, readBatch, TRANSITION_BYTES, type Transitions } from './transitions.js';
 import { checkId, checkInt, checkOptionNames, optionNames } from '../util/validate.js';
 import { SLOT_OUT } from '../runtime/wasm/exports.js';

@@ -1,5 +1,5 @@
 /**
- * The host's EXQT / EXTB writer (src/qlearn/encode.ts): the same bytes the engine's own writer
+ * The host's EXQT / EXTB writer (src/qlearn/snapshot.ts): the same bytes the engine's own writer
  * produced (SHA-256 of snapshots taken with the last build that serialised inside WebAssembly,
  * same workload), and no engine memory taken, so a full engine can still serialise.
  */
