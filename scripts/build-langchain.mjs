@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 /** Modules of src/ outside langchain/ that hold no class and no state: safe to inline. */
-const INLINED = new Set(['concat.ts', 'crc32.ts', 'validate.ts', 'persist/keys.ts', 'persist/store-io.ts', 'persist/manifest.ts']);
+const INLINED = new Set(['util/concat.ts', 'util/crc32.ts', 'util/validate.ts', 'hnsw/store/keys.ts', 'hnsw/store/store-io.ts', 'hnsw/store/manifest.ts']);
 /** Modules that are the package's public API: imported by name, never inlined. */
 const PUBLIC = new Set(['index.ts', 'errors.ts']);
 

@@ -4,19 +4,21 @@
  * its memory, so `usedBytes` never passes `budgetBytes`.
  */
 import { InvalidArgumentError } from './errors.js';
-import { Runtime } from './runtime.js';
-import { checkInt, checkOneOf, checkOptionNames, optionNames } from './validate.js';
-import { type VectorIndex, createIndex, loadIndex, type IndexOptions, type SnapshotSource } from './vector-index.js';
-import { openIndex } from './persist/open.js';
-import type { ByteStore } from './stores/agent-store.js';
-import { type QTable, createQTable, loadQTable, type QTableOptions } from './qtable.js';
-import { type TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './trajectory.js';
-import { AgentCache, type AgentCacheOptions } from './agent-cache.js';
-import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './monitor.js';
-import { engineModule } from './wasm/module.js';
+import { Runtime } from './runtime/runtime.js';
+import { checkInt, checkOneOf, checkOptionNames, optionNames } from './util/validate.js';
+import { VectorIndex, createIndex } from './hnsw/vector-index.js';
+import { loadIndex, type SnapshotSource } from './hnsw/load.js';
+import type { IndexOptions } from './hnsw/options.js';
+import { openIndex } from './hnsw/store/open.js';
+import type { ByteStore } from './stores/byte-store.js';
+import { QTable, createQTable, loadQTable, type QTableOptions } from './qlearn/qtable.js';
+import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './qlearn/trajectory.js';
+import { AgentCache, type AgentCacheOptions } from './agents/cache.js';
+import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './runtime/monitor.js';
+import { engineModule, type SimdMode } from './runtime/wasm/module.js';
 import { validateRanges, type ValidateRangesOptions } from './kernels/ranges.js';
 import { aggregateCounters, type AggregateOptions, type CounterAggregates } from './kernels/counters.js';
-import type { WasmBuilds, WasmSource } from './wasm/source.js';
+import type { WasmBuilds, WasmSource } from './runtime/wasm/source.js';
 
 /** 500 MiB, the default budget. */
 export const DEFAULT_BUDGET_BYTES = 500 * 1024 * 1024;
@@ -25,8 +27,7 @@ export const MIN_BUDGET_BYTES = 1024 * 1024;
 /** Largest budget accepted: 4 GiB less one 64 KiB page (the wasm32 limit). */
 export const MAX_BUDGET_BYTES = 4 * 1024 * 1024 * 1024 - 65536;
 
-/** Which build to run: 'auto' picks SIMD where the probe passes, 'on' demands it, 'off' forces scalar. */
-export type SimdMode = 'auto' | 'on' | 'off';
+export type { SimdMode } from './runtime/wasm/module.js';
 
 /** Options of {@link Engine.create}. */
 export interface EngineOptions {

@@ -19,9 +19,9 @@
 // distance, and a traced replay recomputes exactly the distances the search gave. Every kernel is
 // exact or sums in a fixed order, so both builds give the same bits.
 
-import { dot, l2sq, normalize } from "../simd";
-import { dotI8, dotI8Prepared, encodeI8AbsMax, decodeI8, prepareI8Query, prepareF32Query, preparedSquareSum } from "../quant/i8";
-import { dotF32F16, l2sqF32F16, encodeF16, decodeF16 } from "../quant/f16";
+import { dot, l2sq, normalize } from "../kernels/f32";
+import { dotI8, dotI8Prepared, encodeI8AbsMax, decodeI8, prepareI8Query, prepareF32Query, preparedSquareSum } from "../kernels/i8";
+import { dotF32F16, l2sqF32F16, encodeF16, decodeF16 } from "../kernels/f16";
 import { Index, METRIC_COSINE, METRIC_L2, vectorAt } from "./graph";
 import { QUANT_F32, QUANT_F16, QUANT_I8, I8_PARAM_BYTES } from "./vector-form";
 

@@ -35,9 +35,9 @@
 // Cost: O(count * M0^2) distances for the relinking (plus rare searches), O(count * record)
 // bytes moved; scratch 4 bytes a slot plus the upper block.
 
-import { arenaAlloc, arenaBegin, arenaEnd, arenaFree } from "../alloc";
-import { mapCapacityFor, mapSet } from "../idmap";
-import { heapDrainAscending } from "../heap";
+import { arenaAlloc, arenaBegin, arenaEnd, arenaFree } from "../runtime/arena";
+import { mapCapacityFor, mapSet } from "../util/idmap";
+import { heapDrainAscending } from "../util/heap";
 import {
   Index, isTombstoned, levelOf, linksAt, vectorAt, labelAt, setLabel, upperAtOf, setUpperAt, upperWords,
   inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, resetSlotsFrom, indexClear,

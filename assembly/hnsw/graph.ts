@@ -44,10 +44,10 @@
 // 4 MiB) while the table stays under a thousand words for a 500 MiB engine. A node's links
 // and vector share a record: a search step touches one place per neighbour (plus its visit tag).
 
-import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave, arenaShrink } from "../alloc";
-import { mapCapacityFor, mapRehashed } from "../idmap";
+import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave, arenaShrink } from "../runtime/arena";
+import { mapCapacityFor, mapRehashed } from "../util/idmap";
 import { QUANT_F16, QUANT_I8, I8_PARAM_BYTES, codeDimsFor, vectorBytesFor } from "./vector-form";
-import { preparedI8Bytes } from "../quant/i8";
+import { preparedI8Bytes } from "../kernels/i8";
 
 /** Candidates a query expands together in one step (search.ts): fresh holds EXPAND_WIDTH * M0 pairs, then those candidates. */
 export const EXPAND_WIDTH: u32 = 3;

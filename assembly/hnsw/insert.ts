@@ -15,9 +15,9 @@
 // A traced batch also records the lists each item chose (trace.ts); insertTracedItem links an
 // item from such a record instead of searching, with the same result.
 
-import { arenaEnd, arenaFree } from "../alloc";
-import { mapGet, mapSet, mapDelete } from "../idmap";
-import { heapPush, heapDrainAscending } from "../heap";
+import { arenaEnd, arenaFree } from "../runtime/arena";
+import { mapGet, mapSet, mapDelete } from "../util/idmap";
+import { heapPush, heapDrainAscending } from "../util/heap";
 import {
   Index, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
@@ -28,6 +28,7 @@ import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } fro
 import { ensureRepairScratch, repairFromTrace, repairNeighbours } from "./repair";
 import { appendLink, linkIn, relist } from "./indegree";
 import { prepareNodeQuery, rowDistance, storeRow } from "./codes";
+import { selectNeighbours, writePruned } from "./select";
 
 /**
  * Draws levels for the n ids at idsPtr and reserves room for all of them, and, when traceRows
@@ -236,37 +237,6 @@ function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
   }
 }
 
-/**
- * The neighbour-selection heuristic: walks `count` (distance, node) pairs in ascending order and
- * keeps a node only if it is closer to the base than to every node kept so far, up to `max`.
- * Writes the kept pairs to out after the `already` kept there before, and returns how many are
- * kept in all. Cost: O(count * max) distances.
- */
-export function selectNeighbours(idx: Index, sorted: usize, count: u32, max: u32, out: usize, already: u32 = 0): u32 {
-  let kept = already;
-  for (let i: u32 = 0; i < count && kept < max; i++) {
-    const e = sorted + (<usize>i << 3);
-    const de = load<f32>(e);
-    const node = load<u32>(e, 4);
-    const v = vectorAt(idx, node);
-    let good = true;
-    for (let j: u32 = 0; j < kept; j++) {
-      const r = load<u32>(out + (<usize>j << 3), 4);
-      if (rowDistance(idx, v, vectorAt(idx, r)) < de) {
-        good = false;
-        break;
-      }
-    }
-    if (good) {
-      const o = out + (<usize>kept << 3);
-      store<f32>(o, de);
-      store<u32>(o, node, 4);
-      kept++;
-    }
-  }
-  return kept;
-}
-
 /** Adds n to c's list on `level` (dist = their distance), pruning a full list by the heuristic. */
 function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void {
   const links = linksAt(idx, c, level);
@@ -293,18 +263,6 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
   heapDrainAscending(idx.results, size, idx.sorted);
   const kept = selectNeighbours(idx, idx.sorted, size, max, idx.pruned);
   writePruned(idx, links, level, kept);
-}
-
-/** Sets the list at `links` on `level` to the `kept` nodes in idx.pruned (layer 0 through relist, which keeps in-degrees). */
-export function writePruned(idx: Index, links: usize, level: i32, kept: u32): void {
-  if (level == 0) {
-    relist(idx, links, idx.pruned + 4, 8, kept);
-    return;
-  }
-  store<u32>(links, kept);
-  for (let i: u32 = 0; i < kept; i++) {
-    store<u32>(links + (<usize>(i + 1) << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));
-  }
 }
 
 /** Tombstones the node of `id`; returns whether a live node had it. Cost: O(1). */

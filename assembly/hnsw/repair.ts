@@ -13,11 +13,11 @@
 // Cost per layer: |list| * (2 |list| + 1) distances plus the heuristic, so a replacement costs
 // about two inserts; an add of a new id into a fresh slot never comes here.
 
-import { arenaGrow } from "../alloc";
-import { heapPush, heapPop, heapDrainAscending } from "../heap";
+import { arenaGrow } from "../runtime/arena";
+import { heapPush, heapPop, heapDrainAscending } from "../util/heap";
 import { Index, levelOf, linksAt, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
-import { selectNeighbours, writePruned } from "./insert";
+import { selectNeighbours, writePruned } from "./select";
 import { lastTracedKept, readTracedRepair, traceRepair } from "./trace";
 
 /** Words the repair scratch takes, with relist's copy of the old list after them (indegree.ts). */

@@ -10,7 +10,7 @@
 // being linked; for a query, live nodes only, and with a filter, only ids the host's predicate
 // accepts (checked during the walk, so rejected nodes still guide it). Nothing here allocates.
 
-import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../heap";
+import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../util/heap";
 import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
 import { candPush, candPop, candTop } from "./candidates";
 import { queryDistance, scoreRow } from "./codes";

@@ -6,7 +6,7 @@
 // A traced batch writes, per item, those choices; replaying them (repairFromTrace, then
 // connectTraced) makes the same lists in the same order, so it rebuilds the very graph the
 // insert made, at a fraction of the cost (the index store's log segments keep traces,
-// src/persist/oplog.ts).
+// src/hnsw/store/oplog.ts).
 //
 //   per item:  u32 lists        layers linked: min(level, maxLevel) + 1, or 0 (first node, or
 //                               the only node replaced)
@@ -20,7 +20,7 @@
 // every item links every layer up to the batch's top level and keeps M on each), so recording
 // cannot fail; each call starts it afresh, and the host copies it out after each call.
 
-import { arenaFree, arenaGrow } from "../alloc";
+import { arenaFree, arenaGrow } from "../runtime/arena";
 import { Index, levelOf, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
 

@@ -119,7 +119,7 @@ export function qtableMerge(h: usize, other: usize, weight: f64): i32 {
   return mergeTables(asTable(h), asTable(other), weight) ? STATUS_OK : STATUS_BUDGET;
 }
 
-// What the host's snapshot writer (src/qlearn-encode.ts) reads a table's blocks through.
+// What the host's snapshot writer (src/qlearn/snapshot.ts) reads a table's blocks through.
 
 /** Address of row 0 (rows are qtableStride(h) * 8 bytes: stride f32 values, then stride u32 visits). */
 export function qtableRows(h: usize): usize {

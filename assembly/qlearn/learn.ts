@@ -21,7 +21,7 @@
 // lookups in their own loops lets their cache misses overlap.
 
 import { QTable, rowValues, rowVisits, findRow, reserveRow, beginTableChange, forgetRowsFrom } from "./qtable";
-import { arenaEnd } from "../alloc";
+import { arenaEnd } from "../runtime/arena";
 import { prngNext, prngUnit, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
 

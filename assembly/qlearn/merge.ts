@@ -15,7 +15,7 @@
 // 1 - w). Rows are created only for states the other has visited; the other is not changed.
 
 import { QTable, rowValues, rowVisits, rowKey, findRow, reserveRow, beginTableChange, forgetRowsFrom } from "./qtable";
-import { arenaEnd } from "../alloc";
+import { arenaEnd } from "../runtime/arena";
 
 /** Whether row r of `other` has any visited action. */
 function rowVisited(other: QTable, r: u32): bool {

@@ -18,11 +18,11 @@
 //
 // Growth is reserve-before-mutate: ensureRows / ensureMap either grow a block or leave it as it
 // was, `capacity` and `mapCap` move only when a grow succeeded. An operation that adds many rows
-// runs in a transaction (alloc.ts): if it runs out of budget it takes the keys it added out of
+// runs in a transaction (runtime/arena.ts): if it runs out of budget it takes the keys it added out of
 // the map (forgetRowsFrom) and undoes, which gives back every byte and restores the header.
 
-import { arenaAlloc, arenaBegin, arenaBlockBytes, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../alloc";
-import { mapCapacityFor, mapRehashed, mapGet, mapSet, mapDelete } from "../idmap";
+import { arenaAlloc, arenaBegin, arenaBlockBytes, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
+import { mapCapacityFor, mapRehashed, mapGet, mapSet, mapDelete } from "../util/idmap";
 import { prngSeed } from "./prng";
 
 const MIN_CAPACITY: u32 = 16;

@@ -7,15 +7,15 @@
 // A push into a full ring overwrites the oldest record. Samples and in-order reads are written
 // as transition batches (batch.ts).
 //
-// Snapshot (little-endian; the host writes it, src/qlearn-encode.ts, and trajLoad reads it):
+// Snapshot (little-endian; the host writes it, src/qlearn/snapshot.ts, and trajLoad reads it):
 //   0   4  magic "EXTB" (45 58 54 42)      4   4  u32 format version (1)
 //   8   4  u32 capacity                    12  4  u32 size (<= capacity)
 //   16  8  u64 PRNG state (non-zero)       24  8  reserved, zero
 //   32     size records as above, oldest first (rewards finite)
 //   end-4  u32 CRC-32 of every byte before it
 
-import { arenaAlloc, arenaBlockBytes, arenaFree } from "../alloc";
-import { crc32 } from "../crc32";
+import { arenaAlloc, arenaBlockBytes, arenaFree } from "../runtime/arena";
+import { crc32 } from "../util/crc32";
 import { prngSeed, prngNext, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";

@@ -3,7 +3,7 @@
 // query against a block of rows in one call (kernelBatch), so the JS->WASM crossing (~5 ns)
 // is spread over the block; benchmark.js samples, median (min-max).
 // Then the quantized kernels at 100 and 128 dims (int8 codes, f16) beside the f32x4 dot (the
-// index's kernel, assembly/simd.ts), timed in alternation over several rounds: each round's
+// index's kernel, assembly/kernels/f32.ts), timed in alternation over several rounds: each round's
 // ratio is of that round's medians, and the table gives the median over rounds (the machine may
 // be shared). The listed-rows int8 kernel scores rows by a list of (node, address) pairs, the
 // form the index's search gathers a node's unvisited neighbours in.
@@ -22,7 +22,7 @@ const DIMS = [32, 128, 384, 768];
 const KINDS = ['dot', 'l2sq', 'cosine'];
 const QUANT_DIMS = [100, 128];
 /**
- * kernelQuantBatch kinds (assembly/quant/api.ts; + 5 is the scalar twin), the query and row
+ * kernelQuantBatch kinds (assembly/kernels/api.ts; + 5 is the scalar twin), the query and row
  * forms; kind 'listed' is kernelQuantPreparedRows over the rows' address list.
  */
 const QUANT_KERNELS = [

@@ -7,7 +7,7 @@
  *
  * JSON: {"generation":G,"nextKey":K,"docs":[[key,"id","pageContent",metadata],...]}
  */
-import { crc32 } from '../crc32.js';
+import { crc32 } from '../util/crc32.js';
 import { CorruptSnapshotError, MISSING_ID } from '../index.js';
 import type { DocumentTable, StoredDocument } from './document-table.js';
 

@@ -16,8 +16,8 @@
 import {
   CorruptSnapshotError, ElexError, StoreError, type ByteStore, type Engine, type SaveOptions, type SaveResult, type VectorIndex,
 } from '../index.js';
-import { INDEX_KEY_PREFIX, manifestKey, namePrefix, sameStamp } from '../persist/keys.js';
-import { readManifest, storeCall } from '../persist/store-io.js';
+import { INDEX_KEY_PREFIX, manifestKey, namePrefix, sameStamp } from '../hnsw/store/keys.js';
+import { readManifest, storeCall } from '../hnsw/store/store-io.js';
 import { decodeDocumentRecord, encodeDocumentRecord, type DocumentRecord } from './document-record.js';
 import type { DocumentTable } from './document-table.js';
 

@@ -12,7 +12,7 @@ import {
   DimensionMismatchError, Engine, FileStore, InvalidArgumentError,
   type ByteStore, type IndexOptions, type SaveOptions, type SaveResult, type VectorIndex,
 } from '../index.js';
-import { checkOptionNames, optionNames } from '../validate.js';
+import { checkOptionNames, optionNames } from '../util/validate.js';
 import { DocumentTable, type StoredDocument } from './document-table.js';
 import { metadataJson } from './metadata.js';
 import { loadStore, saveStore } from './store-persistence.js';

@@ -4,7 +4,7 @@
  * worker has no directory to write to; use IndexedDBStore there.
  */
 import { StoreError } from '../errors.js';
-import type { AgentStore } from './agent-store.js';
+import type { AgentStore } from './byte-store.js';
 
 export class FileStore implements AgentStore {
   /** The directory agents would be written to. */

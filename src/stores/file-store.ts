@@ -8,7 +8,7 @@
  * use, so the class can ship in browser bundles unused.
  */
 import { StoreError, InvalidArgumentError } from '../errors.js';
-import type { AgentStore } from './agent-store.js';
+import type { AgentStore } from './byte-store.js';
 import { fileNameOf, keyOfFileName } from './file-names.js';
 
 type Fs = typeof import('node:fs/promises');

@@ -1,5 +1,5 @@
 /** An AgentStore in a Map, holding copies: for tests and short-lived caches. */
-import type { AgentStore } from './agent-store.js';
+import type { AgentStore } from './byte-store.js';
 
 /**
  * A {@link ByteStore} in a Map, holding copies of the bytes: for tests and short-lived caches.

@@ -1,4 +1,4 @@
-// Builds the bundler-test project (tests/browser-bundlers.test.ts) with Vite or webpack. Run as
+// Builds the bundler-test project (tests/package/browser-bundlers.test.ts) with Vite or webpack. Run as
 // a child process: Vite 8 is ES-module-only, which jest's CommonJS module runtime cannot load.
 //
 //   node tests/helpers/bundle.mjs <vite|webpack> <projectDir> <outDir>

@@ -1,7 +1,7 @@
-/** Plain-JS references and staging for the quantized kernels (assembly/quant/). */
+/** Plain-JS references and staging for the quantized kernels (assembly/kernels/). */
 import type { Engine } from '../../src/index';
 
-/** kernelQuantBatch kinds (assembly/quant/api.ts); the scalar twin of kind k is k + TWIN. */
+/** kernelQuantBatch kinds (assembly/kernels/api.ts); the scalar twin of kind k is k + TWIN. */
 export const KIND = { dotI8: 0, l2sqI8: 1, dotI8Prepared: 2, dotF32F16: 3, l2sqF32F16: 4 } as const;
 export const TWIN = 5;
 

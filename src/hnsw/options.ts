@@ -1,0 +1,138 @@
+/**
+ * An index's options and results: the metric and quantization names, IndexOptions and
+ * SearchOptions with their checks, the resolved IndexParams, and MISSING_ID.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { checkId, checkInt, checkOneOf, checkOptionNames, optionNames } from '../util/validate.js';
+
+/** Distance functions. cosine = 1 - cos(a, b); l2 = squared Euclidean; dot = 1 - a.b. */
+export type Metric = 'cosine' | 'l2' | 'dot';
+
+export const METRICS: readonly Metric[] = ['cosine', 'l2', 'dot'];
+
+/**
+ * How an index stores its vectors: 'f32' as given; 'f16' half precision (2 bytes a dim); 'i8'
+ * int8 codes with one scale per vector (1 byte a dim, plus 8 bytes). The graph is built and
+ * searched on the stored form; queries stay float32.
+ */
+export type Quantization = 'f32' | 'f16' | 'i8';
+
+/** In the order of the engine's codes (assembly/hnsw/vector-form.ts) and of the snapshot header. */
+export const QUANTIZATIONS: readonly Quantization[] = ['f32', 'f16', 'i8'];
+export const MAX_DIM = 65536;
+export const MAX_EF = 100000;
+
+/**
+ * The id searchBatch puts where a row has fewer than k results (its distance is Infinity). It is
+ * never an id of the index: add and addBatch refuse it. `counts` says how many results a row has.
+ */
+export const MISSING_ID = 0xffffffff;
+
+/** Throws unless `value` is an id an index can store: a uint32 other than MISSING_ID. */
+export function checkStorableId(value: unknown, name = 'id'): number {
+  if (value === MISSING_ID) throw new InvalidArgumentError(`${name} must not be 0xFFFFFFFF (MISSING_ID, searchBatch's padding)`);
+  return checkId(value, name);
+}
+
+/** Options of {@link Engine.createIndex}. */
+export interface IndexOptions {
+  /** Vector dimension, 1..65536. */
+  dim: number;
+  /**
+   * Distance. Under `'cosine'` vectors are stored normalised.
+   *
+   * @defaultValue `'cosine'`
+   */
+  metric?: Metric;
+  /**
+   * Links per node on upper layers (2M on layer 0), 2..128. More: better recall, more memory, slower build.
+   *
+   * @defaultValue `16`
+   */
+  M?: number;
+  /**
+   * Candidate list size while building, 1..100000. More: better graph, slower build.
+   *
+   * @defaultValue `200`
+   */
+  efConstruction?: number;
+  /**
+   * Default candidate list size of a search, 1..100000. More: better recall, slower search.
+   *
+   * @defaultValue `64`
+   */
+  efSearch?: number;
+  /**
+   * Seed of the level generator, uint32: the same seed and inserts give the same graph.
+   *
+   * @defaultValue `42`
+   */
+  seed?: number;
+  /**
+   * Stored form of the vectors. 'f16' halves and 'i8' about quarters the bytes of a vector;
+   * distances are then between the stored forms (the query encoded the same way under 'i8'), and
+   * get() returns the stored vector decoded.
+   *
+   * @defaultValue `'f32'`
+   */
+  quantization?: Quantization;
+}
+
+/** Options of {@link VectorIndex.search}. */
+export interface SearchOptions {
+  /**
+   * Candidate list size for this search; max(ef, k) is used.
+   *
+   * @defaultValue the index's {@link VectorIndex.efSearch}
+   */
+  ef?: number;
+  /**
+   * Only ids for which this returns true are returned; applied during the graph walk. It must
+   * answer synchronously: an async function, or one returning a promise, is InvalidArgumentError
+   * (E_ARGUMENT). What it throws is thrown by the search as it is (the index is unchanged).
+   */
+  filter?: (id: number) => boolean;
+}
+
+export const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true });
+export const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
+
+/** k nearest neighbours, nearest first. */
+export interface SearchResult {
+  /** The ids found, nearest first. */
+  ids: Uint32Array;
+  /** Their distances to the query, ascending (the metric's; smaller is nearer). */
+  distances: Float32Array;
+}
+
+/** searchBatch's answer: rows of k, and how many results each row has (the rest is padding). */
+export interface BatchSearchResult extends SearchResult {
+  /** Results in row r: ids and distances r*k .. r*k + counts[r] - 1; the rest are MISSING_ID / Infinity. */
+  counts: Uint32Array;
+}
+
+/** Resolved index parameters. */
+export interface IndexParams {
+  dim: number;
+  metric: Metric;
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+  seed: number;
+  quantization: Quantization;
+}
+
+/** Checks IndexOptions and fills in defaults. */
+export function resolveIndexOptions(options: IndexOptions): IndexParams {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('index options must be an object');
+  checkOptionNames('createIndex', options, INDEX_OPTIONS);
+  return {
+    dim: checkInt('dim', options.dim, 1, MAX_DIM),
+    metric: checkOneOf('metric', options.metric ?? 'cosine', METRICS),
+    M: checkInt('M', options.M ?? 16, 2, 128),
+    efConstruction: checkInt('efConstruction', options.efConstruction ?? 200, 1, MAX_EF),
+    efSearch: checkInt('efSearch', options.efSearch ?? 64, 1, MAX_EF),
+    seed: checkInt('seed', options.seed ?? 42, 0, 0xffffffff),
+    quantization: checkOneOf('quantization', options.quantization ?? 'f32', QUANTIZATIONS),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Where a saved index lives in a byte store (docs/format.md, "Index stores"):
+ *
+ *   @index/<name>/manifest          the manifest: which parts make up the index (EXIM)
+ *   @index/<name>/<stamp>/<i>       chunk i of the part written by the save stamped <stamp>
+ *
+ * <name> is the caller's name with '%' and '/' percent-encoded, so one name's keys never
+ * start with another name's prefix; <stamp> is `<generation>-<token as 8 hex digits>`, unique
+ * to each save. Agent caches write keys equal to agent ids, which must not start with '@index/'.
+ */
+import { InvalidArgumentError } from '../../errors.js';
+
+/** Every index key starts with this; agent ids must not. */
+export const INDEX_KEY_PREFIX = '@index/';
+/** Longest index name accepted, in UTF-16 code units. */
+export const MAX_INDEX_NAME = 100;
+
+/** Throws InvalidArgumentError unless `name` is a string of 1..MAX_INDEX_NAME characters. Cost: O(1). */
+export function checkIndexName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_INDEX_NAME) {
+    throw new InvalidArgumentError(`an index name must be a string of 1..${MAX_INDEX_NAME} characters, got ${typeof name === 'string' ? `'${name}'` : String(name)}`);
+  }
+  return name;
+}
+
+/** The prefix every key of index `name` starts with. Cost: O(name). */
+export function namePrefix(name: string): string {
+  return `${INDEX_KEY_PREFIX}${name.replace(/%/g, '%25').replace(/\//g, '%2F')}/`;
+}
+
+/** The key of index `name`'s manifest. */
+export function manifestKey(name: string): string {
+  return `${namePrefix(name)}manifest`;
+}
+
+/** Identifies one save: its generation (1, 2, ...) and a random token. */
+export interface Stamp {
+  generation: number;
+  token: number;
+}
+
+/** Whether two stamps (or their absence) are the same save. */
+export function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.generation === b.generation && a.token === b.token);
+}
+
+/** The key of chunk `i` of the part written by the save `stamp` of index `name`. */
+export function chunkKey(name: string, stamp: Stamp, i: number): string {
+  return `${namePrefix(name)}${stamp.generation}-${stamp.token.toString(16).padStart(8, '0')}/${i}`;
+}

@@ -1,0 +1,216 @@
+/**
+ * VectorIndex.save: writes the index to a byte store under a name, atomically. A save writes
+ * one new part under keys no earlier save used, either a checkpoint (the whole index) or a log
+ * segment (the operations since the last save), then the manifest naming every part in one
+ * atomic write, then deletes what the manifest no longer names. A crash at any point leaves
+ * the previous manifest, so the previous state, and leftovers the next save removes.
+ */
+import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../../errors.js';
+import { checkByteStore, type ByteStore } from '../../stores/byte-store.js';
+import { checkOptionNames, optionNames } from '../../util/validate.js';
+import { checkIndexName, manifestKey, sameStamp, type Stamp } from './keys.js';
+import { encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
+import { DEFAULT_LOG_SHARE, type IndexJournal } from './changes.js';
+import { encodeLog } from './oplog.js';
+import { serialised } from './queue.js';
+import { deleteKeys, partKeys, readManifest, removeLeftovers, storeCall, writePart } from './store-io.js';
+
+/** What a save reads of an index (a VectorIndex): its sizes, its journal of changes and its snapshot. */
+export interface SavedIndex {
+  readonly dim: number;
+  readonly size: number;
+  readonly efSearch: number;
+  readonly journal: IndexJournal;
+  serializeChunks(): Iterable<Uint8Array>;
+}
+
+/** Options of {@link VectorIndex.save}. */
+export interface SaveOptions {
+  /**
+   * Largest chunk (store value) written, in bytes, 1 KiB..1 GiB.
+   *
+   * @defaultValue `4 MiB`
+   */
+  chunkBytes?: number;
+  /**
+   * Log bytes, as a share of the checkpoint's bytes, past which a save writes a new checkpoint
+   * instead of another log segment; 0..16, default 0.25. 0: every save writes a checkpoint.
+   */
+  logShare?: number;
+  /**
+   * Replace whatever the store holds under the name with a checkpoint of this index, instead of
+   * refusing (StoreError) when it is not the state this index was opened from or last saved.
+   * Default false.
+   */
+  overwrite?: boolean;
+}
+
+/** What a save did. */
+export interface SaveResult {
+  /** The generation the store holds now: 1 after the first save under a name, then one more per save that wrote. */
+  generation: number;
+  /** What it wrote: a checkpoint, a log segment, or nothing (no change since the last save). */
+  kind: 'checkpoint' | 'log' | 'none';
+  /** Bytes written to the store: chunks and manifest. */
+  bytesWritten: number;
+}
+
+/** Default chunk size: 4 MiB. */
+export const DEFAULT_CHUNK_BYTES = 4 << 20;
+
+const SAVE_OPTIONS = optionNames<SaveOptions>({ chunkBytes: true, logShare: true, overwrite: true });
+
+interface Resolved {
+  chunkBytes: number;
+  logShare: number;
+  overwrite: boolean;
+}
+
+function resolveSaveOptions(options: SaveOptions): Resolved {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('save options must be an object');
+  checkOptionNames('save', options, SAVE_OPTIONS);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const logShare = options.logShare ?? DEFAULT_LOG_SHARE;
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > 1 << 30) {
+    throw new InvalidArgumentError(`chunkBytes must be an integer in 1024..${1 << 30}, got ${String(chunkBytes)}`);
+  }
+  if (typeof logShare !== 'number' || !(logShare >= 0 && logShare <= 16)) throw new InvalidArgumentError(`logShare must be a number in 0..16, got ${String(logShare)}`);
+  if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new InvalidArgumentError('overwrite must be a boolean');
+  return { chunkBytes, logShare, overwrite: options.overwrite ?? false };
+}
+
+/**
+ * The checkpoint of `index` as byte pieces, in order; their concatenation is an EXIX snapshot
+ * (what openIndex's loadCheckpoint reads). The one place a streaming form is swapped in.
+ * Cost: O(size), one copy of the index in host memory.
+ */
+function checkpointPieces(index: SavedIndex): Uint8Array[] {
+  return [...index.serializeChunks()];
+}
+
+/**
+ * Saves `index` to `store` under `name` (see the file comment), as it is when the save starts:
+ * at the call, or after the saves of that name queued before it. Throws InvalidArgumentError
+ * (bad store, name, options), StoreError E_STORE when the store holds another state than the
+ * one this index was opened from or last saved there (unless `overwrite`), the store's error
+ * (StoreQuotaError stays typed), CorruptSnapshotError for a stored manifest that is not valid
+ * (unless `overwrite`); after any failure the store still holds the previous save. Cost: a
+ * checkpoint serialises and writes the index (O(size)); a log segment writes the operations
+ * since the last save (O(their vectors)); both write the manifest (O(chunks)).
+ */
+export async function saveIndex(index: SavedIndex, store: ByteStore, name: string, options: SaveOptions = {}): Promise<SaveResult> {
+  checkByteStore(store);
+  checkIndexName(name);
+  const o = resolveSaveOptions(options);
+  return serialised(store, name, () => save(index, store, name, o));
+}
+
+async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolved): Promise<SaveResult> {
+  // Everything up to the first await runs at once: the state saved is the index's now.
+  const size = index.size;
+  const efSearch = index.efSearch;
+  const existing = index.journal.binding(store, name);
+  const checkpoint = o.overwrite || existing === undefined || existing.needsCheckpoint(o.logShare);
+  if (!checkpoint && existing.idle && existing.doubt === undefined && efSearch === existing.manifest?.efSearch) {
+    await current(store, name, existing.manifest, false);
+    return { generation: existing.manifest!.stamp.generation, kind: 'none', bytesWritten: 0 };
+  }
+  const snapshot = checkpoint ? checkpointPieces(index) : undefined;
+  // Through a store this index has not saved `name` to yet (or only in saves that failed), what
+  // it saved or opened there through another store object (a copy) is no conflict.
+  const known = existing?.manifest === undefined ? index.journal.stamps(name) : [];
+  const binding = existing ?? index.journal.binding(store, name, true);
+  const doubt = binding.doubt;
+  const pending = snapshot ? binding.takeCheckpoint(snapshot.reduce((n, p) => n + p.length, 0), o.logShare) : binding.takeLog();
+  let manifest: Manifest;
+  let manifestBytes: number;
+  let pieces: Uint8Array[];
+  try {
+    const stored = await current(store, name, binding.manifest, o.overwrite, doubt ? [...known, doubt.manifest.stamp] : known);
+    if (doubt !== undefined) {
+      // The last save could not tell whether its manifest landed: the store says now.
+      binding.doubt = undefined;
+      if (stored !== undefined && sameStamp(stored.stamp, doubt.manifest.stamp)) binding.landed(doubt, pending, o.logShare);
+    }
+    const base = binding.manifest;
+    pieces = snapshot ?? [encodeLog(pending.ops, index.dim)];
+    const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
+    const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
+    // Checked again last thing before the commit: another process may have saved meanwhile.
+    await current(store, name, stored, o.overwrite).catch(async (error: unknown) => {
+      await deleteKeys(store, partKeys(name, part));
+      throw error;
+    });
+    manifest = { stamp, efSearch, dim: index.dim, size, parts: checkpoint ? [part] : [...base!.parts, part] };
+    const written = manifest;
+    manifestBytes = await writeManifest(store, name, manifest, part, () => {
+      binding.doubt = { manifest: written, pending };
+    });
+  } catch (error) {
+    binding.failed(pending);
+    throw error;
+  }
+  binding.committed(pending, manifest, o.logShare);
+  await removeLeftovers(store, name, manifest);
+  const bytesWritten = pieces.reduce((n, p) => n + p.length, manifestBytes);
+  return { generation: manifest.stamp.generation, kind: checkpoint ? 'checkpoint' : 'log', bytesWritten };
+}
+
+/**
+ * The stored manifest, checked to be `expected` (what this index last wrote or read there, or
+ * what this save read at its start) or to carry one of the `known` stamps: StoreError naming
+ * the conflict otherwise. With `overwrite` anything goes, and a manifest that is not valid
+ * counts as none.
+ */
+async function current(
+  store: ByteStore, name: string, expected: Manifest | undefined, overwrite: boolean, known: Stamp[] = [],
+): Promise<Manifest | undefined> {
+  let stored: Manifest | undefined;
+  try {
+    stored = await readManifest(store, name);
+  } catch (error) {
+    if (overwrite && error instanceof CorruptSnapshotError) return undefined;
+    throw error;
+  }
+  if (overwrite || sameStamp(stored?.stamp, expected?.stamp) || known.some((s) => sameStamp(s, stored?.stamp))) return stored;
+  const fix = 'open it again, or save with { overwrite: true } to replace it';
+  const key = manifestKey(name);
+  if (stored === undefined) {
+    throw new StoreError(`index '${name}': the store no longer holds '${key}' (generation ${expected!.stamp.generation}, which this index was opened from or last saved); save with { overwrite: true } to write it anew`, undefined);
+  }
+  if (expected === undefined) {
+    throw new StoreError(`index '${name}': the store already holds an index under this name (generation ${stored.stamp.generation}) that this index was not opened from; ${fix}`, undefined);
+  }
+  throw new StoreError(
+    `index '${name}': conflicting saves: the store holds generation ${stored.stamp.generation}, written by another index since this one opened or saved generation ${expected.stamp.generation}; ${fix}`,
+    undefined,
+  );
+}
+
+/**
+ * Writes the manifest and returns its size. If the write fails, finds out whether it landed
+ * anyway: if so the save stands; if the store still holds the previous manifest, this save's
+ * chunks are deleted and the error thrown; if that cannot be told (the read-back fails too),
+ * `unsure` runs (the next save reads which manifest the store holds and carries on from it)
+ * and the chunks stay for a later save to remove.
+ */
+async function writeManifest(store: ByteStore, name: string, manifest: Manifest, part: Part, unsure: () => void): Promise<number> {
+  const key = manifestKey(name);
+  const bytes = encodeManifest(manifest);
+  try {
+    await storeCall(`writing '${key}' failed`, () => store.write(key, bytes));
+  } catch (error) {
+    const now = await readManifest(store, name).then((m) => m ?? null, () => undefined);
+    if (now !== undefined && now !== null && sameStamp(now.stamp, manifest.stamp)) return bytes.length;
+    if (now !== undefined) await deleteKeys(store, partKeys(name, part));
+    else unsure();
+    throw error;
+  }
+  return bytes.length;
+}
+
+/** A random u32, unique to a save with near certainty. */
+function randomToken(): number {
+  const crypto = (globalThis as { crypto?: { getRandomValues(a: Uint32Array): Uint32Array } }).crypto;
+  return crypto ? crypto.getRandomValues(new Uint32Array(1))[0] : Math.floor(Math.random() * 0x100000000);
+}

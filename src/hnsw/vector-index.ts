@@ -1,0 +1,491 @@
+/**
+ * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
+ * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
+ */
+import { liveIds } from './ids.js';
+import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { EngineObject } from '../runtime/engine-object.js';
+import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
+import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from '../runtime/wasm/exports.js';
+import { checkArrayLike, checkId, checkInt, checkOptionNames, checkRows } from '../util/validate.js';
+import { IndexJournal } from './store/changes.js';
+import { concatArrays } from '../util/concat.js';
+import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
+import type { ByteStore } from '../stores/byte-store.js';
+import {
+  checkStorableId, MAX_EF, METRICS, MISSING_ID, QUANTIZATIONS, resolveIndexOptions, SEARCH_OPTIONS,
+  type BatchSearchResult, type IndexOptions, type IndexParams, type Metric, type Quantization, type SearchOptions, type SearchResult,
+} from './options.js';
+
+/** Rows a batch streams through staging memory at a time. */
+const CHUNK_ROWS = 1024;
+/** Rows at a time when the batch is traced (each row's trace reserves up to ~5 KB at M 16). */
+const TRACED_CHUNK_ROWS = 128;
+
+/** The four ASCII letters an index snapshot starts with (docs/format.md). */
+/** Creates an empty index in `rt` (one call); BudgetExceededError if even that does not fit. */
+export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
+  const params = resolveIndexOptions(options);
+  return rt.run('createIndex', () => {
+    const handle = rt.exports.indexCreate(params.dim, METRICS.indexOf(params.metric), params.M, params.efConstruction, params.seed,
+      QUANTIZATIONS.indexOf(params.quantization));
+    if (handle === 0) throw rt.budgetError('createIndex');
+    return new VectorIndex(rt, handle, params);
+  });
+}
+
+/**
+ * An HNSW index of float vectors under uint32 ids, living in the engine's linear memory (create
+ * one with {@link Engine.createIndex}). Every method validates its arguments first, then copies
+ * its inputs into WebAssembly memory and makes one call; a call that throws leaves the index as
+ * it was.
+ *
+ * @example
+ * ```ts
+ * const index = engine.createIndex({ dim: 4, metric: 'l2', M: 16 });
+ * index.addBatch([1, 2], new Float32Array([0, 0, 0, 1, 0, 0, 1, 0]));
+ * const { ids, distances } = index.search([0, 0, 0, 0.9], 1, { ef: 32 }); // ids[0] === 1
+ * const copy = engine.loadIndex(index.serialize());
+ * ```
+ */
+export class VectorIndex extends EngineObject {
+  /** Vector dimension. */
+  readonly dim: number;
+  /** Distance function. */
+  readonly metric: Metric;
+  /** Links per node on upper layers. */
+  readonly M: number;
+  /** Candidate list size used while building. */
+  readonly efConstruction: number;
+  /** Seed of the level generator. */
+  readonly seed: number;
+  /** Stored form of the vectors ('f32', 'f16' or 'i8'). */
+  readonly quantization: Quantization;
+  /** @internal The operations since each save, for the next one's log (src/hnsw/store/changes.ts). */
+  readonly journal = new IndexJournal();
+  private ef: number;
+  /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
+  private changes = 0;
+
+  /** @internal Use {@link Engine.createIndex}. */
+  constructor(rt: Runtime, handle: number, params: IndexParams) {
+    super(rt, handle, 'index');
+    this.dim = params.dim;
+    this.metric = params.metric;
+    this.M = params.M;
+    this.efConstruction = params.efConstruction;
+    this.seed = params.seed;
+    this.quantization = params.quantization;
+    this.ef = params.efSearch;
+  }
+
+  /** Default candidate list size of a search (1..100000); settable. */
+  get efSearch(): number {
+    return this.ef;
+  }
+
+  /** Sets the default candidate list size of a search (1..100000). */
+  set efSearch(value: number) {
+    this.ef = checkInt('efSearch', value, 1, MAX_EF);
+    this.changes++;
+  }
+
+  /** Number of live ids. Cost: O(1). */
+  get size(): number {
+    return this.call('size', () => this.rt.exports.indexSize(this.handle));
+  }
+
+  /**
+   * The live ids, in slot order (the order they took their slots; a removed id's slot goes to a
+   * later add). Read straight out of the engine's memory: needs no budget, so it works with the
+   * engine full. Cost: O(slots).
+   */
+  ids(): Uint32Array {
+    return this.call('ids', () => liveIds(this.rt, this.handle, this.rt.exports.indexSize(this.handle)));
+  }
+
+  /**
+   * Removes every id and gives the index's node memory back to the engine; keeps the
+   * parameters (dim, metric, M, efConstruction, seed, efSearch), and the level generator starts
+   * again from the seed, so the index then behaves exactly as a new one created with them.
+   * Stores it was saved to get a full checkpoint at the next save. Cost: O(segments).
+   */
+  clear(): void {
+    this.call('clear', () => {
+      this.rt.exports.indexClearAll(this.handle, this.seed);
+      this.changes++;
+    });
+    this.journal.unlogged();
+  }
+
+  /**
+   * Drops the removed ids' nodes for good: their live neighbours are relinked around them (so
+   * every live id stays reachable), the live nodes are renumbered breadth-first from the entry
+   * point (graph neighbours then sit near each other in memory), and the freed node memory goes
+   * back to the engine. Ids, vectors and the answers' quality stay; removed ids are forgotten
+   * (adding one again is a new add). Needs about 4 bytes a slot of scratch while it runs:
+   * BudgetExceededError, changing nothing, when that does not fit. Stores it was saved to get a
+   * full checkpoint at the next save. Cost: O(slots * M0^2) distances, one pass over the records.
+   */
+  compact(): void {
+    this.call('compact', () => {
+      if (this.rt.exports.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
+      this.changes++;
+    });
+    this.journal.unlogged();
+  }
+
+  /**
+   * Adds `vector` under `id` (uint32 but MISSING_ID, chosen by the caller), or replaces the vector of an id
+   * that exists. Throws DimensionMismatchError, InvalidVectorError, InvalidArgumentError or
+   * BudgetExceededError, changing nothing. Cost: O(efConstruction * M * log n) distances.
+   *
+   * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
+   * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
+   * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
+   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
+   */
+  add(id: number, vector: ArrayLike<number>): void {
+    checkStorableId(id);
+    checkArrayLike('vector', vector);
+    if (vector.length !== this.dim) throw new DimensionMismatchError(this.dim, vector.length);
+    this.insertRows([id], vector, 'add');
+  }
+
+  /**
+   * Adds (or replaces) ids.length vectors given row-major in `vectors`. All or nothing: any bad
+   * row or a budget shortfall throws before the index changes. Later rows win over earlier ones
+   * with the same id. Cost: ids.length adds, in one call per 1024 rows.
+   *
+   * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
+   * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
+   * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
+   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
+   */
+  addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>): void {
+    checkArrayLike('ids', ids);
+    checkArrayLike('vectors', vectors);
+    for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
+    if (vectors.length !== ids.length * this.dim) {
+      throw new DimensionMismatchError(
+        ids.length * this.dim, vectors.length, `vectors (${ids.length} ids x dim ${this.dim})`,
+      );
+    }
+    this.insertRows(ids, vectors, 'addBatch');
+  }
+
+  /**
+   * @internal Replays an addBatch of `ids` and `vectors` (checked as addBatch checks them) on
+   * the state it was recorded on, linking each item to the neighbours `trace` says it chose
+   * (src/hnsw/store/oplog.ts) instead of searching: the same graph as the original call, several
+   * times faster. Throws CorruptSnapshotError when the trace does not fit the index (which
+   * must then be disposed: the rows before it are linked). Cost: ids.length links.
+   */
+  replayAdd(ids: Uint32Array, vectors: Float32Array, trace: Uint32Array): void {
+    if (vectors.length !== ids.length * this.dim) {
+      throw new DimensionMismatchError(ids.length * this.dim, vectors.length, `vectors (${ids.length} ids x dim ${this.dim})`);
+    }
+    for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
+    this.insertRows(ids, vectors, 'openIndex', trace);
+  }
+
+  private insertRows(ids: ArrayLike<number>, vectors: ArrayLike<number>, what: string, replay?: Uint32Array): void {
+    const n = ids.length;
+    checkRows(vectors, 0, n, this.dim, this.metric === 'cosine', n === 1 && what === 'add' ? 'vector' : 'vectors');
+    if (n === 0) return;
+    const traced = replay === undefined && this.journal.recording;
+    const traces: Uint32Array[] = [];
+    this.atomic(what, () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      const rowFloats = this.dim;
+      const chunk = Math.min(n, traced ? TRACED_CHUNK_ROWS : CHUNK_ROWS);
+      const tracePtr = replay === undefined ? 0 : rt.stage(SLOT_OUT, replay.byteLength, what);
+      const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
+      const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
+      rt.u32().set(ids, idsPtr >>> 2);
+      if (replay !== undefined) rt.u32().set(replay, tracePtr >>> 2);
+      if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
+        throw rt.budgetError(what);
+      }
+      let traceAt = 0;
+      for (let first = 0; first < n; first += chunk) {
+        const rows = Math.min(chunk, n - first);
+        const f32 = rt.f32();
+        const at = rowsPtr >>> 2;
+        if (ArrayBuffer.isView(vectors)) {
+          f32.set((vectors as Float32Array).subarray(first * rowFloats, (first + rows) * rowFloats), at);
+        } else {
+          for (let i = 0; i < rows * rowFloats; i++) f32[at + i] = vectors[first * rowFloats + i];
+        }
+        if (replay === undefined) {
+          ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
+          if (traced) {
+            const at = ex.indexTrace(this.handle) >>> 2;
+            traces.push(rt.u32().slice(at, at + (ex.indexTraceWords(this.handle) >>> 0)));
+          }
+          continue;
+        }
+        const used = ex.indexInsertTraced(this.handle, idsPtr, first, rowsPtr, rows, tracePtr + traceAt * 4, replay.length - traceAt);
+        if (used === TRACE_MISMATCH) throw new CorruptSnapshotError(`the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`);
+        traceAt += used;
+      }
+      if (replay !== undefined && traceAt !== replay.length) {
+        throw new CorruptSnapshotError(`the recorded neighbours have ${replay.length - traceAt} words past the last row`);
+      }
+      ex.indexEndBatch(this.handle);
+      if (n > CHUNK_ROWS) ex.stagingRelease();
+      this.changes++;
+    });
+    if (traced) this.journal.added(ids, vectors, traces.length === 1 ? traces[0] : concatArrays(traces, (n) => new Uint32Array(n)));
+  }
+
+  /** Vectors the index holds before it must grow (live and removed ids share the slots). */
+  get capacity(): number {
+    return this.call('capacity', () => this.rt.exports.indexCapacity(this.handle) >>> 0);
+  }
+
+  /**
+   * Makes room for `capacity` vectors in all (live plus removed) at once: allocates the node
+   * segments up front (capacity rounds up to whole segments, a few hundred to 4096 nodes each)
+   * and sizes the id map. A hint: growing step by step copies no segment either, so it fits
+   * about as much. Never shrinks. Throws BudgetExceededError (index unchanged). Cost: one
+   * allocation, plus one rehash of the id map.
+   *
+   * @throws {@link BudgetExceededError} if the segments do not fit (the index is unchanged).
+   */
+  reserve(capacity: number): void {
+    checkInt('capacity', capacity, 0, 0xffffffff);
+    this.call('reserve', () => {
+      this.changes++;
+      if (this.rt.exports.indexReserveCapacity(this.handle, capacity) !== STATUS_OK) throw this.rt.budgetError('reserve');
+    });
+  }
+
+  /**
+   * The k nearest live ids to `query`, nearest first (fewer if the index holds fewer, or the
+   * filter accepts fewer). Cost: one HNSW query, O(ef * M * log n) distances.
+   *
+   * @param k - How many neighbours to return, >= 1.
+   * @throws {@link DimensionMismatchError} when the query's length is not `dim`.
+   * @throws {@link InvalidVectorError} for a query with NaN or Infinity (or zero under cosine).
+   * @throws {@link InvalidArgumentError} for a bad `k` or bad options.
+   * @example
+   * ```ts
+   * const { ids, distances } = index.search(query, 10, { ef: 128, filter: (id) => id % 2 === 0 });
+   * ```
+   */
+  search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
+    checkArrayLike('query', query);
+    checkInt('k', k, 1, MAX_EF);
+    const { ef, filter } = this.searchOptions('search', options);
+    if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
+    checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
+    return this.call('search', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      // Scratch and output, sized by what the index can return (min(k, size), not k), in one
+      // call that undoes itself over budget.
+      const out = ex.indexPrepareQuery(this.handle, k, ef) >>> 0;
+      if (out === 0) throw rt.budgetError('search');
+      rt.f32().set(query, ex.indexInput(this.handle) >>> 2);
+      rt.filter = filter ?? null;
+      let found: number;
+      try {
+        found = ex.indexSearch(this.handle, k, ef, filter ? 1 : 0, out);
+      } finally {
+        rt.filter = null;
+      }
+      return readPairs(rt, out, found);
+    });
+  }
+
+  /**
+   * Searches every row of `queries` (row-major, a multiple of dim) for k neighbours each.
+   * Returns rows of k, row-major, and `counts`, the results in each row: a row with fewer than
+   * k results is padded with id MISSING_ID (0xFFFFFFFF, never an id of the index) and distance
+   * Infinity. `filter` applies to every row, as in {@link search}. Cost: one HNSW query per
+   * row, one call per 1024 rows.
+   *
+   * @param k - Neighbours per query row, >= 1: the row length of `ids` and `distances`.
+   * @throws {@link DimensionMismatchError} when `queries.length` is not a multiple of `dim`.
+   * @throws {@link InvalidVectorError} for a query with NaN or Infinity (or zero under cosine).
+   * @throws {@link InvalidArgumentError} for a bad `k` or bad options.
+   */
+  searchBatch(queries: ArrayLike<number>, k: number, options: SearchOptions = {}): BatchSearchResult {
+    checkArrayLike('queries', queries);
+    checkInt('k', k, 1, MAX_EF);
+    const { ef, filter } = this.searchOptions('searchBatch', options);
+    if (queries.length % this.dim !== 0) {
+      throw new DimensionMismatchError(this.dim, queries.length % this.dim, `queries (length ${queries.length}) last row`);
+    }
+    const n = queries.length / this.dim;
+    checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
+    const ids = new Uint32Array(n * k).fill(MISSING_ID);
+    const distances = new Float32Array(n * k).fill(Infinity);
+    const counts = new Uint32Array(n);
+    if (n === 0) return { ids, distances, counts };
+    return this.atomic('searchBatch', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      // Each row's output holds min(k, size) results: staging is sized by what the index can return.
+      const stride = ex.indexPrepareSearch(this.handle, k, ef);
+      if (stride < 0) throw rt.budgetError('searchBatch');
+      if (stride === 0) return { ids, distances, counts };
+      const chunk = Math.min(n, CHUNK_ROWS);
+      const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
+      const out = rt.stage(SLOT_OUT, chunk * stride * 8, 'searchBatch');
+      const countsPtr = rt.stage(SLOT_IDS, chunk * 4, 'searchBatch');
+      rt.filter = filter ?? null;
+      try {
+        for (let first = 0; first < n; first += chunk) {
+          const rows = Math.min(chunk, n - first);
+          const f32 = rt.f32();
+          for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
+          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, stride, out, countsPtr);
+          readRows(rt, out, stride, countsPtr, rows, { ids, distances, counts }, first, k);
+        }
+      } finally {
+        rt.filter = null;
+      }
+      if (n > CHUNK_ROWS) ex.stagingRelease();
+      return { ids, distances, counts };
+    });
+  }
+
+  /** Checks the options of a search: known names, ef (default efSearch), filter. */
+  private searchOptions(what: string, options: SearchOptions): { ef: number; filter: ((id: number) => boolean) | undefined } {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object`);
+    checkOptionNames(what, options, SEARCH_OPTIONS);
+    const filter = options.filter;
+    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
+    if (filter !== undefined && isAsyncFunction(filter)) {
+      throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
+    }
+    return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
+  }
+
+  /** Removes `id`; returns whether it was present. Its slot is reused by later adds. Cost: O(1). */
+  remove(id: number): boolean {
+    checkId(id);
+    const removed = this.call('remove', () => this.rt.exports.indexRemove(this.handle, id) === 1);
+    if (removed) this.changes++;
+    if (removed) this.journal.removed(id);
+    return removed;
+  }
+
+  /** Whether `id` is present (added and not removed). Cost: O(1). */
+  has(id: number): boolean {
+    checkId(id);
+    return this.call('has', () => this.rt.exports.indexVector(this.handle, id) !== 0);
+  }
+
+  /**
+   * A copy of the stored vector of `id` (unit length under cosine), or undefined. Under 'f16'
+   * and 'i8' that is the stored form decoded: within half an f16 step, or half the vector's
+   * int8 step (max|x| / 254), of each value given (normalized first under cosine). Cost: O(dim).
+   */
+  get(id: number): Float32Array | undefined {
+    checkId(id);
+    return this.call('get', () => {
+      const ptr = this.rt.exports.indexVector(this.handle, id);
+      if (ptr === 0) return undefined;
+      return this.rt.f32().slice(ptr >>> 2, (ptr >>> 2) + this.dim);
+    });
+  }
+
+  /**
+   * The index as self-describing bytes for {@link Engine.loadIndex}: parameters (efSearch and
+   * the level generator's state included), vectors, links, ids, tombstones and a CRC-32
+   * (format in docs/format.md). A loaded index answers every query exactly as this one and
+   * grows the same graph from the same adds. Cost: O(size), about (dim + 2M + 4) * 4 bytes per
+   * slot under 'f32' (EXIX version 1), 2 dim (f16) or dim + 8 (i8) for the vector (version 2).
+   */
+  serialize(): Uint8Array {
+    return this.call('serialize', () => {
+      const [bytes] = snapshotChunks(this.rt, this.handle, this.ef, this.seed, Infinity, () => {});
+      return bytes;
+    });
+  }
+
+  /**
+   * The same bytes as {@link serialize} as chunks of `chunkBytes` (a multiple of 4, default
+   * 4 MiB), each copied out of linear memory when the iteration asks for it: a large index
+   * never needs one large ArrayBuffer. Every step checks the index first: changing it after
+   * this call (before the last chunk) makes the next step throw InvalidArgumentError, disposing
+   * it (or its engine) DisposedError; a step never reads memory the index no longer owns.
+   * Cost: O(size) in all.
+   */
+  serializeChunks(chunkBytes: number = SNAPSHOT_CHUNK_BYTES): IterableIterator<Uint8Array> {
+    checkInt('chunkBytes', chunkBytes, 4, 2 ** 30);
+    if (chunkBytes % 4 !== 0) throw new InvalidArgumentError(`chunkBytes must be a multiple of 4, got ${chunkBytes}`);
+    const start = this.changes;
+    const check = (): void => this.call('serializeChunks', () => {
+      if (this.changes !== start) throw new InvalidArgumentError('the index changed while serializeChunks was reading it: start again');
+    });
+    check();
+    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check);
+  }
+
+  /**
+   * Saves the index to `store` under `name`, atomically: a crash or a failing store leaves the
+   * previous save. The first save writes a checkpoint; later ones write the operations since
+   * (a log segment) until the log passes `logShare` of the checkpoint. E_STORE if the store
+   * holds another state under `name` than the one this index opened or last saved (unless
+   * `overwrite`). See src/persist/save.ts. Cost: O(size) for a checkpoint, else O(changes).
+   *
+   * @throws {@link StoreError} when the store fails, or holds another state under `name`.
+   * @example
+   * ```ts
+   * await index.save(new FileStore('./data'), 'docs');
+   * const again = await engine.openIndex(new FileStore('./data'), 'docs');
+   * ```
+   */
+  save(store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult> {
+    return saveIndex(this, store, name, options);
+  }
+
+  /** Frees this object's blocks in the engine. */
+  protected free(handle: number): void {
+    this.rt.exports.indexDispose(handle);
+  }
+}
+
+/**
+ * Copies the results of `rows` batch rows out of linear memory into rows first.. of `into` (k
+ * wide): row r's counts[r] pairs at out + r * stride pairs. Cost: O(results).
+ */
+function readRows(
+  rt: Runtime, out: number, stride: number, countsPtr: number, rows: number, into: BatchSearchResult, first: number, k: number,
+): void {
+  const f32 = rt.f32();
+  const u32 = rt.u32();
+  for (let r = 0; r < rows; r++) {
+    const count = u32[(countsPtr >>> 2) + r];
+    into.counts[first + r] = count;
+    for (let j = 0, at = (out >>> 2) + r * stride * 2, to = (first + r) * k; j < count; j++, at += 2) {
+      into.distances[to + j] = f32[at];
+      into.ids[to + j] = u32[at + 1];
+    }
+  }
+}
+
+/** Copies `count` (f32 distance, u32 id) pairs at `ptr` out of linear memory. */
+function readPairs(rt: Runtime, ptr: number, count: number): SearchResult {
+  const ids = new Uint32Array(count);
+  const distances = new Float32Array(count);
+  const f32 = rt.f32();
+  const u32 = rt.u32();
+  for (let i = 0, at = ptr >>> 2; i < count; i++, at += 2) {
+    distances[i] = f32[at];
+    ids[i] = u32[at + 1];
+  }
+  return { ids, distances };
+}
+
+/** Whether `fn` is an async function (or async generator): its answer would be a promise. Cost: O(1). */
+function isAsyncFunction(fn: Function): boolean {
+  const tag = Object.prototype.toString.call(fn);
+  return tag === '[object AsyncFunction]' || tag === '[object AsyncGeneratorFunction]';
+}

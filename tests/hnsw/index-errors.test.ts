@@ -1,0 +1,125 @@
+/** Every error path of the index: a typed error, a clear message, and the index unchanged. */
+import {
+  DimensionMismatchError, DisposedError, type ElexError, Engine, EngineBrokenError, InvalidArgumentError,
+  InvalidVectorError, type VectorIndex,
+} from '../../src/index';
+import { BUILDS, engine } from '../helpers/engines';
+import { expectElexError } from '../helpers/errors';
+import { randomVectors } from '../helpers/random';
+import { fingerprint } from '../helpers/snapshot';
+
+const dim = 8;
+const data = randomVectors(50, dim, 5);
+const row = (i: number) => data.subarray(i * dim, (i + 1) * dim);
+
+describe.each(BUILDS)('index errors (simd %s)', (simd) => {
+  let e: Engine;
+  let index: VectorIndex;
+  let before: string;
+  const probe = () => fingerprint(index, [0, 1, 2, 49, 1000], [row(3), row(7)]);
+
+  beforeEach(async () => {
+    e = await engine(simd);
+    index = e.createIndex({ dim });
+    index.addBatch(Uint32Array.from({ length: 50 }, (_, i) => i), data);
+    index.remove(2);
+    before = probe();
+  });
+
+  function expectUnchanged(call: () => unknown, type: new (...args: never[]) => ElexError, code: string, text?: RegExp) {
+    expectElexError(call, type, code, text);
+    expect(probe()).toBe(before);
+  }
+
+  test('wrong dimension', () => {
+    expectUnchanged(() => index.add(60, new Float32Array(dim + 1)), DimensionMismatchError, 'E_DIMENSION', /9 components; the index expects 8/);
+    expectUnchanged(() => index.add(60, []), DimensionMismatchError, 'E_DIMENSION');
+    expectUnchanged(() => index.addBatch([60, 61], new Float32Array(dim * 2 - 1)), DimensionMismatchError, 'E_DIMENSION');
+    expectUnchanged(() => index.search(new Float32Array(dim - 1), 3), DimensionMismatchError, 'E_DIMENSION', /query/);
+    expectUnchanged(() => index.searchBatch(new Float32Array(dim * 2 + 3), 3), DimensionMismatchError, 'E_DIMENSION');
+  });
+
+  test('NaN, Infinity, float32 overflow', () => {
+    for (const bad of [NaN, Infinity, -Infinity, 1e39]) {
+      const v = Array.from(row(0));
+      v[5] = bad;
+      expectUnchanged(() => index.add(60, v), InvalidVectorError, 'E_INVALID_VECTOR', /component at 5/);
+      expectUnchanged(() => index.search(v, 3), InvalidVectorError, 'E_INVALID_VECTOR');
+      const batch = new Float64Array(dim * 3).fill(0.5);
+      batch[dim * 2 + 1] = bad;
+      expectUnchanged(() => index.addBatch([60, 61, 62], batch), InvalidVectorError, 'E_INVALID_VECTOR', /row 2/);
+    }
+    expectUnchanged(() => index.add(60, new Array(dim).fill(1e20)), InvalidVectorError, 'E_INVALID_VECTOR', /beyond float32/);
+    expectUnchanged(() => index.add(60, ['1', 2, 3, 4, 5, 6, 7, 8] as unknown as number[]), InvalidVectorError, 'E_INVALID_VECTOR');
+  });
+
+  test('zero vector under cosine (and allowed under l2)', () => {
+    expectUnchanged(() => index.add(60, new Float32Array(dim)), InvalidVectorError, 'E_INVALID_VECTOR', /zero vector/);
+    expectUnchanged(() => index.search(new Float32Array(dim), 3), InvalidVectorError, 'E_INVALID_VECTOR');
+    const l2 = e.createIndex({ dim, metric: 'l2' });
+    l2.add(1, new Float32Array(dim));
+    expect(l2.search(new Float32Array(dim), 1).ids[0]).toBe(1);
+  });
+
+  test('bad ids', () => {
+    for (const id of [-1, 1.5, 2 ** 32, NaN, '3' as unknown as number, undefined as unknown as number]) {
+      expectUnchanged(() => index.add(id, row(0)), InvalidArgumentError, 'E_ARGUMENT', /id must be an integer/);
+      expectUnchanged(() => index.remove(id), InvalidArgumentError, 'E_ARGUMENT');
+      expectUnchanged(() => index.has(id), InvalidArgumentError, 'E_ARGUMENT');
+      expectUnchanged(() => index.get(id), InvalidArgumentError, 'E_ARGUMENT');
+    }
+    expectUnchanged(() => index.addBatch([1, -5], new Float32Array(dim * 2).fill(1)), InvalidArgumentError, 'E_ARGUMENT', /ids\[1\]/);
+  });
+
+  test('bad k, ef, filter, options', () => {
+    for (const k of [0, -1, 2.5, NaN]) {
+      expectUnchanged(() => index.search(row(1), k), InvalidArgumentError, 'E_ARGUMENT', /k must be/);
+      expectUnchanged(() => index.searchBatch(row(1), k), InvalidArgumentError, 'E_ARGUMENT');
+    }
+    expectUnchanged(() => index.search(row(1), 3, { ef: 0 }), InvalidArgumentError, 'E_ARGUMENT', /ef must be/);
+    expectUnchanged(() => index.search(row(1), 3, { filter: 5 as unknown as () => boolean }), InvalidArgumentError, 'E_ARGUMENT');
+    expectUnchanged(() => { index.efSearch = 0; }, InvalidArgumentError, 'E_ARGUMENT');
+    expect(index.efSearch).toBe(64);
+    expect(() => e.createIndex({ dim: 0 })).toThrow(InvalidArgumentError);
+    expect(() => e.createIndex({ dim, M: 1 })).toThrow(/M must be an integer in \[2, 128\]/);
+    expect(() => e.createIndex({ dim, metric: 'hamming' as 'l2' })).toThrow(/metric must be one of/);
+    expect(() => e.createIndex({ dim, efConstruction: 0 })).toThrow(InvalidArgumentError);
+    expect(() => e.createIndex(null as unknown as { dim: number })).toThrow(InvalidArgumentError);
+  });
+
+  test('a filter that throws or re-enters leaves the index usable', () => {
+    expect(() => index.search(row(1), 3, { filter: () => { throw new Error('boom'); } })).toThrow('boom');
+    expect(probe()).toBe(before);
+    expect(() => index.search(row(1), 3, { filter: (id) => index.has(id) })).toThrow(/inside a search filter/);
+    expect(probe()).toBe(before);
+  });
+
+  test('disposed index and disposed engine', () => {
+    const other = e.createIndex({ dim });
+    other.add(1, row(0));
+    other.dispose();
+    other.dispose();
+    expect(() => other.add(2, row(1))).toThrow(DisposedError);
+    expect(() => other.search(row(1), 1)).toThrow(DisposedError);
+    expect(() => other.size).toThrow(DisposedError);
+    expect(probe()).toBe(before);
+    e.dispose();
+    for (const call of [() => index.search(row(1), 3), () => index.add(1, row(1)), () => e.createIndex({ dim })]) {
+      expect(call).toThrow(DisposedError);
+    }
+  });
+
+  test('a trap marks the engine broken for good', () => {
+    const rt = e.runtime;
+    expect(() => rt.run('probe', () => rt.exports.indexVector(0xfffffff0, 1))).toThrow(EngineBrokenError);
+    expect(() => index.size).toThrow(EngineBrokenError);
+    expect(() => index.search(row(1), 3)).toThrow(/create a new Engine/);
+  });
+});
+
+test('engine options are checked', async () => {
+  await expect(Engine.create({ budgetBytes: 1000 })).rejects.toThrow(/budgetBytes must be an integer/);
+  await expect(Engine.create({ budgetBytes: 2 ** 33 })).rejects.toThrow(InvalidArgumentError);
+  await expect(Engine.create({ simd: 'yes' as 'on' })).rejects.toThrow(/simd must be one of/);
+  await expect(Engine.create({ wasm: 'abc' as unknown as Uint8Array })).rejects.toThrow(InvalidArgumentError);
+});

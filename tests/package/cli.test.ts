@@ -1,0 +1,250 @@
+/**
+ * The elex-bench CLI (bench/cli.js): --version, progress on stderr with stdout left clean, the
+ * tables' captions, the persist suite's measurements, --data (named sets, folders with their
+ * ground truth, errors before anything runs), and a clear message (no stack trace) when the
+ * optional 'benchmark' package is missing, checked in a copy of the package installed into a
+ * temp dir without it.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'bench', 'cli.js');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const env = { ...process.env, NODE_PATH: '' };
+
+function run(script: string, args: string[], cwd = root): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [script, ...args], { cwd, env, encoding: 'utf8', timeout: 60000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'elex-cli-'));
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('--version prints the package version; --help mentions it', () => {
+  for (const flag of ['--version', '-v']) {
+    const r = run(cli, [flag]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, `${version}\n`, '']);
+  }
+  const help = run(cli, ['--help']);
+  expect(help.status).toBe(0);
+  expect(help.stdout).toContain('--version');
+  expect(help.stdout).toContain('npm install benchmark');
+});
+
+test('a quick suite reports progress on stderr, at most a line a second, and keeps --json on stdout clean', () => {
+  const out = join(tmp, 'results');
+  const r = run(cli, ['cycle', '--quick', '--json', '--out', out]);
+  expect(r.status).toBe(0);
+  const json = JSON.parse(r.stdout);
+  expect(Object.keys(json.suites)).toEqual(['cycle']);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('[cycle] '));
+  expect(lines.length).toBeGreaterThanOrEqual(2);
+  for (const line of lines) expect(line).toMatch(/^\[cycle\] .+ \(\d+\.\d s\)$/);
+  const stamps = lines.map((l) => Number(/\((\d+\.\d) s\)$/.exec(l)![1]));
+  for (let i = 1; i < stamps.length; i++) expect(stamps[i] - stamps[i - 1]).toBeGreaterThanOrEqual(0.9);
+  expect(r.stderr).toContain('elex-bench: cycle done in');
+  // The Markdown says what the bracketed range is.
+  expect(readFileSync(join(out, 'cycle.md'), 'utf8')).toMatch(/median \(min-max\) over 2 passes/);
+
+  const quiet = run(cli, ['cycle', '--quick', '--json', '--quiet', '--out', out]);
+  expect(quiet.status).toBe(0);
+  expect(quiet.stderr).not.toContain('[cycle]');
+});
+
+test('persist --quick measures both stores on the vendored 10K: bytes written and the engine peaks', () => {
+  const r = run(cli, ['persist', '--quick', '--json', '--quiet', '--out', join(tmp, 'results')]);
+  expect(r.status).toBe(0);
+  const [size] = JSON.parse(r.stdout).suites.persist.results;
+  expect(size.count).toBe(10000);
+  expect(size.rows.map((row: { kind: string }) => row.kind)).toEqual(['FileStore', 'MemoryStore']);
+  for (const { m } of size.rows) {
+    expect(m.fullBytes).toBeGreaterThanOrEqual(size.checkpointBytes);
+    expect(m.incBytes).toBeLessThan(0.02 * m.fullBytes);
+    expect(m.open.length).toBe(3);
+    // Saving copies out of linear memory: its peak is scratch; loading allocates the index once.
+    for (const peak of [...m.fullPeak, ...m.incPeak]) expect(peak).toBeLessThan(64 * 1024);
+    for (const peak of m.loadPeak) expect(peak).toBeLessThan(size.indexBytes * 1.05);
+  }
+});
+
+/** Writes rows (arrays of numbers) as .fvecs (float32) or .ivecs (int32) records. */
+function writeVecs(path: string, rows: ArrayLike<number>[], kind: 'f' | 'i') {
+  const dim = rows[0].length;
+  const buf = Buffer.alloc(rows.length * (4 + 4 * dim));
+  rows.forEach((row, r) => {
+    const at = r * (4 + 4 * dim);
+    buf.writeInt32LE(dim, at);
+    for (let j = 0; j < dim; j++) {
+      if (kind === 'f') buf.writeFloatLE(row[j], at + 4 + 4 * j);
+      else buf.writeInt32LE(row[j], at + 4 + 4 * j);
+    }
+  });
+  writeFileSync(path, buf);
+}
+
+/** Exact top-k ids by squared L2 (plain JS, float64), ties to the lower id. */
+function bruteL2(base: Float32Array[], query: Float32Array, k: number): number[] {
+  const d = base.map((b, i) => [b.reduce((s, x, j) => s + (x - query[j]) ** 2, 0), i]);
+  return d.sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, k).map(([, i]) => i);
+}
+
+describe('--data', () => {
+  let dir: string;
+  beforeAll(() => {
+    // A small set laid out like data/sift128: the first 600 SIFT rows, 30 SIFT queries, an exact
+    // L2 ground truth computed here, and no cosine ground truth.
+    const read = (file: string, rows: number) => {
+      const bytes = readFileSync(join(root, 'data', 'sift128', file));
+      return Array.from({ length: rows }, (_, r) => new Float32Array(bytes.buffer.slice(bytes.byteOffset + r * 516 + 4, bytes.byteOffset + (r + 1) * 516)));
+    };
+    const base = read('sift128_base.fvecs', 600);
+    const queries = read('sift128_query.fvecs', 30);
+    dir = join(tmp, 'tiny');
+    mkdirSync(dir);
+    writeVecs(join(dir, 'tiny_base.fvecs'), base, 'f');
+    writeVecs(join(dir, 'tiny_query.fvecs'), queries, 'f');
+    writeVecs(join(dir, 'tiny_groundtruth_l2.ivecs'), queries.map((q) => bruteL2(base, q, 10)), 'i');
+  });
+
+  test('an unknown dataset, metric or --runs exits 2 with the reason before any suite runs', () => {
+    for (const [args, message] of [
+      [['hnsw', '--data', 'nope'], "unknown dataset 'nope': name one of sift, glove, a folder of .fvecs/.ivecs files or an .fvecs file"],
+      [['hnsw', '--data', 'glove', '--metric', 'dot'], "unknown metric 'dot' (l2, cosine)"],
+      [['peers', '--data=glove', '--metric=l2,manhattan'], "unknown metric 'manhattan' (l2, cosine)"],
+      [['peers', '--runs', '0'], "--runs takes a whole number >= 1, not '0'"],
+      [['peers', '--runs=2.5'], "--runs takes a whole number >= 1, not '2.5'"],
+    ] as Array<[string[], string]>) {
+      const r = run(cli, args);
+      expect([r.status, r.stdout]).toEqual([2, '']);
+      expect(r.stderr).toContain(`elex-bench: ${message}\n`);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.stderr).not.toMatch(/^elex-bench: (hnsw|peers)\.\.\./m);
+    }
+  });
+
+  test('a folder must hold the ground truth of every metric asked for', () => {
+    const r = run(cli, ['hnsw', '--data', dir, '--metric', 'l2,cosine']);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toBe('elex-bench: tiny has no *_groundtruth_cosine.ivecs (ground truth for cosine)\n');
+    const bare = join(tmp, 'bare');
+    mkdirSync(bare);
+    cpSync(join(dir, 'tiny_base.fvecs'), join(bare, 'x_base.fvecs'));
+    cpSync(join(dir, 'tiny_query.fvecs'), join(bare, 'x_query.fvecs'));
+    const none = run(cli, ['peers', '--data', bare]);
+    expect([none.status, none.stderr]).toEqual([2, `elex-bench: ${bare} holds no ground truth (*_groundtruth_l2.ivecs or *_groundtruth_cosine.ivecs)\n`]);
+    const empty = run(cli, ['peers', '--data', tmp]);
+    expect([empty.status, empty.stderr]).toEqual([2, `elex-bench: ${tmp} holds no single *_base.fvecs and *_query.fvecs\n`]);
+  });
+
+  test('the named sets resolve to their vendored files; glove measures cosine unless told', () => {
+    const r = spawnSync(process.execPath, ['-e', `
+      const { resolveDataset, datasetMetrics } = require(${JSON.stringify(join(root, 'bench', 'lib', 'dataset.js'))});
+      const out = {};
+      for (const name of ['sift', 'glove']) {
+        const s = resolveDataset(name);
+        out[name] = { base: s.base, query: s.query, truth: s.truth, metrics: s.metrics, l2: datasetMetrics(s, ['l2']).metrics };
+      }
+      console.log(JSON.stringify(out));`], { cwd: root, env, encoding: 'utf8' });
+    const at = (set: string, file: string) => join(root, 'data', set, file);
+    expect(JSON.parse(r.stdout)).toEqual({
+      sift: {
+        base: at('sift128', 'sift128_base.fvecs'), query: at('sift128', 'sift128_query.fvecs'), metrics: ['l2', 'cosine'], l2: ['l2'],
+        truth: { l2: at('sift128', 'sift128_groundtruth_l2.ivecs'), cosine: at('sift128', 'sift128_groundtruth_cosine.ivecs') },
+      },
+      glove: {
+        base: at('glove100', 'glove100k_base.fvecs'), query: at('glove100', 'glove100k_query.fvecs'), metrics: ['cosine'], l2: ['l2'],
+        truth: { l2: at('glove100', 'glove100k_groundtruth_l2.ivecs'), cosine: at('glove100', 'glove100k_groundtruth_cosine.ivecs') },
+      },
+    });
+  });
+
+  test('a folder runs with its own queries and ground truth', () => {
+    const out = join(tmp, 'tiny-results');
+    const r = run(cli, ['hnsw', '--quick', '--data', dir, '--metric', 'l2', '--json', '--quiet', '--out', out]);
+    expect(r.status).toBe(0);
+    const runs = JSON.parse(r.stdout).suites.hnsw.results.runs;
+    expect(runs.map((x: { dataset: string; metric: string; vectors: number; queries: number }) => [x.dataset, x.metric, x.vectors, x.queries]))
+      .toEqual(runs.map(() => ['tiny', 'l2', 600, 30]));
+    // Against the truth computed above: at ef 128 over 600 vectors the walk finds the exact top 10.
+    for (const x of runs) expect(x.sweep.find((s: { ef: number }) => s.ef === 128).recall).toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+describe('without the benchmark package', () => {
+  let pkg: string;
+  beforeAll(() => {
+    // node_modules/elex-wasm as npm would install it (package.json, the CLI, dist, build) and
+    // no benchmark anywhere on the resolution path.
+    pkg = join(tmp, 'app', 'node_modules', 'elex-wasm');
+    mkdirSync(join(pkg, 'bench'), { recursive: true });
+    cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+    for (const dir of ['lib', 'suites']) cpSync(join(root, 'bench', dir), join(pkg, 'bench', dir), { recursive: true });
+    cpSync(cli, join(pkg, 'bench', 'cli.js'));
+    for (const dir of ['dist', 'build']) symlinkSync(join(root, dir), join(pkg, dir), 'dir');
+    writeFileSync(join(tmp, 'app', 'package.json'), '{ "name": "app", "private": true }\n');
+  });
+
+  test('benchmark really cannot be resolved from the copy', () => {
+    expect(() => require.resolve('benchmark', { paths: [join(pkg, 'bench', 'lib')] })).toThrow();
+    expect(() => require.resolve('benchmark', { paths: [join(tmp, 'app')] })).toThrow();
+  });
+
+  test('a suite that needs it exits 1 with the package and the install command, no stack trace', () => {
+    for (const suite of ['simd', 'qlearning']) {
+      const r = run(join(pkg, 'bench', 'cli.js'), ['cache', suite, '--quick'], join(tmp, 'app'));
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`the ${suite} suite needs the 'benchmark' package, which is not installed`);
+      expect(r.stderr).toContain('npm install benchmark');
+      expect(r.stderr).toContain(`npx -p elex-wasm -p benchmark elex-bench cache ${suite} --quick`);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.stderr).not.toContain('elex-bench: cache');   // checked before any suite ran
+    }
+  });
+
+  test('the timing helper itself raises the same error when called directly', () => {
+    const r = spawnSync(process.execPath, ['-e', `
+      try { require(${JSON.stringify(join(pkg, 'bench', 'lib', 'timing.js'))}).micro(() => {}); }
+      catch (e) { console.log(JSON.stringify({ name: e.name, packageName: e.packageName, install: e.install })); }`],
+    { cwd: join(tmp, 'app'), env, encoding: 'utf8' });
+    expect(JSON.parse(r.stdout)).toEqual({ name: 'MissingDependencyError', packageName: 'benchmark', install: 'npm install benchmark' });
+  });
+
+  test('a named set that is not there (data/ is not in the package) says where it lives', () => {
+    const r = run(join(pkg, 'bench', 'cli.js'), ['hnsw', '--data', 'glove'], join(tmp, 'app'));
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toBe(`elex-bench: dataset 'glove' needs ${join(pkg, 'data', 'glove100')}, which is in a clone of the repository (not in the npm package)\n`);
+  });
+
+  test('--version and the suites that do not need it still run', () => {
+    const v = run(join(pkg, 'bench', 'cli.js'), ['--version'], join(tmp, 'app'));
+    expect([v.status, v.stdout]).toEqual([0, `${version}\n`]);
+    const r = run(join(pkg, 'bench', 'cli.js'), ['cache', '--quick', '--json', '--out', join(tmp, 'app-results')], join(tmp, 'app'));
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).suites.cache.results.latencies.hit.median).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/^\[cache\] /m);
+  });
+});
+
+test('compact --quick: half the vectors removed, compact gives back about half the bytes and keeps recall', () => {
+  const r = run(cli, ['compact', '--quick', '--json', '--quiet', '--out', join(tmp, 'results')]);
+  expect(r.status).toBe(0);
+  const results = JSON.parse(r.stdout).suites.compact.results;
+  expect(results.map((x: { share: number }) => x.share)).toEqual([0, 0.5]);
+  const [none, half] = results;
+  expect(none.live).toBe(10000);
+  expect(half.live).toBeGreaterThan(4500);
+  expect(half.live).toBeLessThan(5500);
+  expect(half.bytesAfter).toBeLessThan(half.bytesBefore * 0.6);
+  for (const x of results) {
+    for (let i = 0; i < x.compacted.length; i++) expect(x.compacted[i].recall).toBeGreaterThanOrEqual(x.tombstoned[i].recall - 0.03);
+  }
+});

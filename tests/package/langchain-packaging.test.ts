@@ -1,0 +1,164 @@
+/**
+ * elex-wasm/langchain as a user gets it: the packed tarball installed into a fresh project,
+ * first without @langchain/core (a clear error naming it), then with it (the real package of
+ * the devDependencies, linked in): the LangChain example (docs/langchain.md) runs as written, the ES
+ * module and CommonJS forms each extend their own @langchain/core's VectorStore and share one
+ * elex-wasm implementation, and the declarations type-check from .mts and .cts.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+let work: string;
+let app: string;
+
+function run(file: string, args: string[], cwd: string): string {
+  return execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** What a failing node run printed on stderr. */
+function failure(args: string[]): string {
+  try {
+    run(process.execPath, args, app);
+  } catch (error) {
+    return String((error as { stderr?: string }).stderr);
+  }
+  throw new Error(`node ${args.join(' ')} did not fail`);
+}
+
+/** The LangChain example: the first js block of docs/langchain.md's "Example" section (examples/langchain/example.mjs). */
+function readmeExample(): string {
+  const page = readFileSync(join(root, 'docs', 'langchain.md'), 'utf8');
+  const start = page.indexOf('## Example');
+  expect(start).toBeGreaterThan(0);
+  const example = page.slice(start).match(/```js\n([\s\S]*?)```/)![1];
+  expect(example).toBe(readFileSync(join(root, 'examples', 'langchain', 'example.mjs'), 'utf8'));
+  return example;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'elex-lcpack-'));
+  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root));
+  app = join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+  run('npm', ['install', join(work, packed[0].filename), '--strict-allow-scripts', '--no-audit', '--no-fund', '--prefer-offline'], app);
+}, 180_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('without @langchain/core: require throws E_PEER naming it, import fails naming it', () => {
+  const cjs = failure(['-e', "try { require('elex-wasm/langchain') } catch (e) { console.error(e.code, e.message); process.exit(1) }"]);
+  expect(cjs).toMatch(/^E_PEER elex-wasm\/langchain needs the optional peer dependency '@langchain\/core'.*npm install @langchain\/core/);
+  const esm = failure(['--input-type=module', '-e', "import 'elex-wasm/langchain';"]);
+  expect(esm).toMatch(/Cannot find package '@langchain\/core'/);
+  // The main entry never needs it.
+  expect(run(process.execPath, ['-e', "require('elex-wasm'); console.log('ok')"], app).trim()).toBe('ok');
+});
+
+test('the browser bundle of the main entry holds nothing of LangChain', () => {
+  const bundle = readFileSync(join(root, 'dist/browser/elex.js'), 'utf8');
+  expect(bundle).not.toMatch(/@langchain|ElexVectorStore|EXLC/);
+});
+
+describe('with @langchain/core installed', () => {
+  beforeAll(() => {
+    mkdirSync(join(app, 'node_modules/@langchain'), { recursive: true });
+    symlinkSync(realpathSync(join(root, 'node_modules/@langchain/core')), join(app, 'node_modules/@langchain/core'), 'dir');
+  });
+
+  test('the LangChain example of docs/langchain.md runs as written', () => {
+    writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
+    const lines = run(process.execPath, ['langchain-example.mjs'], app).trim().split('\n');
+    expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
+    expect(lines.slice(1)).toEqual(['pets,pets', '2', 'dogs bark at the mail carrier', '4 cats purr and sleep all day']);
+  });
+
+  const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+  test.each([
+    ['bun', ['run', 'langchain-example.mjs']],
+    ['deno', ['run', '--no-prompt', '--allow-read', '--allow-write', '--allow-env', 'langchain-example.mjs']],
+  ])('and under %s (from the devDependencies)', (name, args) => {
+    const bin = join(root, 'node_modules/.bin', name);
+    if (!existsSync(bin)) {
+      if (inCi) throw new Error(`CI=true and ${bin} is missing (npm install)`);
+      process.stdout.write(`langchain-packaging: skipping ${name}: ${bin} missing\n`);
+      return;
+    }
+    writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
+    const lines = run(bin, args, app).trim().split('\n');
+    expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
+    expect(lines.slice(1)).toEqual(['pets,pets', '2', 'dogs bark at the mail carrier', '4 cats purr and sleep all day']);
+  });
+
+  test('ESM and CJS each extend their own @langchain/core VectorStore, over one elex-wasm', () => {
+    writeFileSync(join(app, 'dual.mjs'), `
+      import { createRequire } from 'node:module';
+      import { ElexVectorStore } from 'elex-wasm/langchain';
+      import { VectorStore } from '@langchain/core/vectorstores';
+      import { Document } from '@langchain/core/documents';
+      import * as elex from 'elex-wasm';
+      const require = createRequire(import.meta.url);
+      const cjs = require('elex-wasm/langchain');
+      const cjsCore = require('@langchain/core/vectorstores');
+      const embeddings = { embedDocuments: async (t) => t.map((s) => [s.length, 1]), embedQuery: async (s) => [s.length, 1] };
+      const vs = new ElexVectorStore(embeddings, { budgetBytes: 4 << 20 });
+      await vs.addDocuments([new Document({ pageContent: 'abc', metadata: {} })], { ids: ['x'] });
+      let error;
+      try { await vs.addVectors([[1, 2, 3]], [new Document({ pageContent: 'd', metadata: {} })]); } catch (e) { error = e; }
+      console.log(JSON.stringify({
+        esm: vs instanceof VectorStore,
+        cjs: new cjs.ElexVectorStore(embeddings) instanceof cjsCore.VectorStore,
+        oneEngine: vs.engine instanceof elex.Engine && vs.engine instanceof require('elex-wasm').Engine,
+        errors: error instanceof elex.DimensionMismatchError,
+        found: (await vs.similaritySearch('abc', 1))[0].id,
+      }));
+      vs.dispose();
+    `);
+    expect(JSON.parse(run(process.execPath, ['dual.mjs'], app))).toEqual({ esm: true, cjs: true, oneEngine: true, errors: true, found: 'x' });
+  });
+
+  test('the declarations type-check from .mts and .cts (module nodenext)', () => {
+    const body = `
+      const embeddings: EmbeddingsInterface = { embedDocuments: async (t) => t.map(() => [1, 0]), embedQuery: async () => [1, 0] };
+      export async function demo(): Promise<number> {
+        const vs = await ElexVectorStore.fromTexts(['a'], {}, embeddings, { metric: 'cosine', M: 8, budgetBytes: 4 << 20 });
+        const asStore: VectorStore = vs;
+        const retriever: VectorStoreRetriever<ElexVectorStore> = vs.asRetriever({ k: 1, filter: (d) => d.metadata.x !== 1 });
+        const hits: [DocumentInterface, number][] = await vs.similaritySearchWithScore('a', 1, (d) => d.pageContent === 'a');
+        const saved = await vs.save(new MemoryStore(), 'kb');
+        void asStore; void retriever;
+        return hits.length + saved.generation;
+      }
+    `;
+    const files = {
+      'lc.mts': `import { ElexVectorStore } from 'elex-wasm/langchain';\nimport { MemoryStore } from 'elex-wasm';\n` +
+        `import { VectorStore, VectorStoreRetriever } from '@langchain/core/vectorstores';\nimport type { DocumentInterface } from '@langchain/core/documents';\n` +
+        `import type { EmbeddingsInterface } from '@langchain/core/embeddings';\n${body}`,
+      'lc.cts': `import lc = require('elex-wasm/langchain');\nimport elex = require('elex-wasm');\nimport ElexVectorStore = lc.ElexVectorStore;\nimport MemoryStore = elex.MemoryStore;\n` +
+        `import { VectorStore, VectorStoreRetriever } from '@langchain/core/vectorstores';\nimport type { DocumentInterface } from '@langchain/core/documents';\n` +
+        `import type { EmbeddingsInterface } from '@langchain/core/embeddings';\n${body}`,
+    };
+    const project = join(app, 'types-langchain');
+    mkdirSync(project, { recursive: true });
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text);
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        lib: ['es2023'], module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true,
+        skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files: Object.keys(files),
+    }));
+    let out = '';
+    try {
+      run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], project);
+    } catch (error) {
+      out = String((error as { stdout?: string }).stdout);
+    }
+    expect(out).toBe('');
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * Release size budget: each built .wasm (build/, written by `npm run build`) must stay under
+ * 25 KB (25,000 bytes) Brotli, the project's bar for a module a page downloads before it can
+ * search. The sizes of the current build are printed by `npm run build` and listed in
+ * docs/benchmarks.md; this test only holds the bar.
+ */
+import { sync as brotliSize } from 'brotli-size';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const BROTLI_BUDGET_BYTES = 25_000;
+
+describe.each(['simd', 'scalar'])('build/elex.%s.wasm', (target) => {
+  const bytes = readFileSync(join(__dirname, '..', '..', 'build', `elex.${target}.wasm`));
+
+  it('is a WebAssembly module', () => {
+    expect(WebAssembly.validate(bytes)).toBe(true);
+  });
+
+  it(`stays under ${BROTLI_BUDGET_BYTES} bytes Brotli`, () => {
+    expect(brotliSize(bytes)).toBeLessThanOrEqual(BROTLI_BUDGET_BYTES);
+  });
+});
