@@ -2,21 +2,21 @@
 // AssemblyScript never throws here, it returns status codes the host maps to typed errors
 // (runtime/status.ts: STATUS_OK 0, STATUS_BUDGET -1, after which engineFailedRequest() tells how
 // many bytes were asked for). scripts/build-wasm.mjs generates the host's type of these exports
-// (src/wasm/exports.generated.ts) and its copy of the status table from the build.
+// (src/runtime/wasm/exports.generated.ts) and its copy of the status table from the build.
 
-import { arenaInit } from "./alloc";
+import { arenaInit } from "./runtime/arena";
 import {
   dotScalar, l2sqScalar, cosineDistance, cosineDistanceScalar, dot, l2sq, norm, normalize,
-} from "./simd";
+} from "./kernels/f32";
 
 export { arenaUsed as engineUsedBytes, arenaTop as engineReservedBytes,
          arenaFailedRequest as engineFailedRequest, arenaPeak as enginePeakUsedBytes,
-         arenaResetPeak as engineResetPeak } from "./alloc";
-export { stagingReserve, stagingRelease } from "./staging";
-export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./alloc";
+         arenaResetPeak as engineResetPeak } from "./runtime/arena";
+export { stagingReserve, stagingRelease } from "./runtime/staging";
+export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./runtime/arena";
 export * from "./hnsw/api";
 export * from "./qlearn/api";
-export * from "./quant/api";
+export * from "./kernels/api";
 export { kernelRanges } from "./kernels/ranges";
 export { kernelCounters } from "./kernels/counters";
 
@@ -78,7 +78,7 @@ export function kernelBatch(kind: i32, q: usize, rows: usize, n: i32, count: i32
 export {
   monitorConfigure, monitorRecord, monitorRecordLevel, monitorCount, monitorLevel, monitorSlope,
   monitorTrend, monitorPressure, evictionShare,
-} from "./monitor";
+} from "./runtime/pressure";
 export {
   cacheCreate, cacheDispose, cacheReserve, cacheTouch, cacheRemove, cachePin, cacheResident, cacheNextVictim,
-} from "./cache";
+} from "./agents/recency";

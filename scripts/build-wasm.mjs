@@ -1,9 +1,9 @@
 // Compiles assembly/ into build/elex.simd.wasm and build/elex.scalar.wasm (asc -O3 --converge,
 // binaryen inside), embeds each as base64 in src/generated/ for the host, and prints raw and
 // Brotli sizes. It also writes the ABI contract from the build (scripts/abi.mjs):
-// src/wasm/exports.generated.ts (the host's type of the exports, from asc's bindings, which must
+// src/runtime/wasm/exports.generated.ts (the host's type of the exports, from asc's bindings, which must
 // be the same for both targets and name every function the module exports) and
-// src/wasm/status.generated.ts (from assembly/runtime/status.ts). A further wasm-opt pass (-O3 --converge, -O4, -Oz) was measured on top and left
+// src/runtime/wasm/status.generated.ts (from assembly/runtime/status.ts). A further wasm-opt pass (-O3 --converge, -O4, -Oz) was measured on top and left
 // out: it moved the Brotli size by under 1% (up, mostly) and search/build speed within noise.
 import asc from 'assemblyscript/asc';
 import { sync as brotliSize } from 'brotli-size';
@@ -59,7 +59,7 @@ for (const target of rest) {
     process.exit(1);
   }
 }
-writeFileSync(join(root, 'src/wasm/exports.generated.ts'), renderExports(root, abi[first]));
+writeFileSync(join(root, 'src/runtime/wasm/exports.generated.ts'), renderExports(root, abi[first]));
 const status = parseStatus(readFileSync(join(root, 'assembly/runtime/status.ts'), 'utf8'));
-writeFileSync(join(root, 'src/wasm/status.generated.ts'), renderStatus(status));
-console.log(`src/wasm/exports.generated.ts (${abi[first].length} functions), src/wasm/status.generated.ts (${status.length} constants) written`);
+writeFileSync(join(root, 'src/runtime/wasm/status.generated.ts'), renderStatus(status));
+console.log(`src/runtime/wasm/exports.generated.ts (${abi[first].length} functions), src/runtime/wasm/status.generated.ts (${status.length} constants) written`);

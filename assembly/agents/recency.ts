@@ -10,8 +10,8 @@
 //
 // Touch, pin and removal are O(1); victims are walked from the oldest end, skipping pins.
 
-import { arenaAlloc, arenaFree, arenaRealloc } from "./alloc";
-import { NONE } from "./runtime/status";
+import { arenaAlloc, arenaFree, arenaRealloc } from "../runtime/arena";
+import { NONE } from "../runtime/status";
 
 const RESIDENT: u32 = 0x80000000;
 const ENTRY: u32 = 12;

@@ -9,9 +9,9 @@ import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
 import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
-import { mapGet } from "../idmap";
-import { arenaBegin, arenaEnd } from "../alloc";
-import { stagingReserve } from "../staging";
+import { mapGet } from "../util/idmap";
+import { arenaBegin, arenaEnd } from "../runtime/arena";
+import { stagingReserve } from "../runtime/staging";
 import { STATUS_OK, STATUS_BUDGET, TRACE_MISMATCH, SLOT_OUT } from "../runtime/status";
 import { decodedRow, prepareInputQuery } from "./codes";
 

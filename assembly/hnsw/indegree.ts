@@ -23,7 +23,7 @@
 // found them (usually in the first lists it reads; at most the queue's length lists). An orphan
 // (in-degree 0) is first linked from its nearest neighbour that can take it, as before.
 
-import { heapPush, heapDrainAscending } from "../heap";
+import { heapPush, heapDrainAscending } from "../util/heap";
 import { Index, inDegreeAt, linksAt, vectorAt, visitTagAt } from "./graph";
 import { rowDistance } from "./codes";
 import { nextEpoch } from "./search";

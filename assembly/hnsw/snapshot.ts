@@ -36,7 +36,7 @@
 // The layout in memory (segments of node records, graph.ts) is not the layout of the bytes: the
 // vectors and links0 sections gather each node's record parts, labels and upperAt each
 // segment's side array, in node order.
-// The host moves the bytes (src/index-snapshot.ts): the engine never stages a snapshot. To save,
+// The host moves the bytes (src/hnsw/snapshot.ts): the engine never stages a snapshot. To save,
 // snapshotInfo writes the header and the memory layout (LAYOUT_WORDS below) into a small static
 // area and the host copies the sections out of linear memory. To load, the host puts the header there,
 // loadBegin checks it and allocates the index's final blocks (nothing else), the host copies the
@@ -44,7 +44,7 @@
 // invariant the search and insert paths rely on (bounds, levels, tiling, tombstone count, label
 // uniqueness) in place; a failure frees everything.
 
-import { mapSet } from "../idmap";
+import { mapSet } from "../util/idmap";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
 import {
   Index, indexAlloc, indexFree, reserveCapacity, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,

@@ -1,5 +1,5 @@
 // Q-table snapshots: the bytes `serialize()` returns and `loadQTable` takes. Little-endian.
-// The host writes them (src/qlearn-encode.ts, straight out of the table's blocks); this file reads them.
+// The host writes them (src/qlearn/snapshot.ts, straight out of the table's blocks); this file reads them.
 //
 //   off  size  field
 //   0    4     magic "EXQT" (45 58 51 54)
@@ -22,7 +22,7 @@
 // loadSnapshot checks the length, magic, version, sizes, checksum and every parameter before
 // it allocates anything, and frees what it built if a key turns out to repeat.
 
-import { crc32 } from "../crc32";
+import { crc32 } from "../util/crc32";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
 import { qtableAlloc, qtableFree, ensureRows, ensureMap, appendRow, rowValues, rowVisits, findRow } from "./qtable";
 

@@ -1,6 +1,6 @@
 // Every number the ABI returns or takes that both sides must agree on: status codes, the
 // loaders' non-handle results, the "no slot" sentinel and the staging slots. The host gets the
-// same table from scripts/build-wasm.mjs, which generates src/wasm/status.generated.ts from this
+// same table from scripts/build-wasm.mjs, which generates src/runtime/wasm/status.generated.ts from this
 // file (its `export const` lines with a number literal, each with the doc comment above it).
 //
 // Conventions (one per kind of export):
@@ -26,7 +26,7 @@ export const LOAD_CORRUPT: usize = 1;
 /** No slot or node: the end of a recency list, or "start from the oldest" for cacheNextVictim. */
 export const NONE: u32 = 0xffffffff;
 
-/** Staging slot of ids / the first input (assembly/staging.ts). */
+/** Staging slot of ids / the first input (assembly/runtime/staging.ts). */
 export const SLOT_IDS: i32 = 0;
 /** Staging slot of vectors / queries. */
 export const SLOT_ROWS: i32 = 1;

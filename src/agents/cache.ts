@@ -11,24 +11,24 @@
  *   - other components' memory reaching a new high while the engine is past `evictAt`: one
  *     batch per rise, so an index that holds most of the budget does not make every miss evict.
  *
- * Store writes are ordered per agent (src/agent-writes.ts) and an agent is freed only once
+ * Store writes are ordered per agent (src/agents/writes.ts) and an agent is freed only once
  * its newest state is durable; `close()` refuses new work at once, waits for what is in
  * flight, then in one synchronous step snapshots every agent that may have changed, frees
  * everything and makes every lease inert, and resolves once those snapshots are durable.
  */
 import { Agent, Resident } from './agent.js';
-import { decodeAgent, encodeAgent } from './agent-codec.js';
-import { checkAgentId } from './agent-id.js';
-import { AgentWrites, storeError } from './agent-writes.js';
-import { BudgetExceededError, DisposedError, InvalidArgumentError } from './errors.js';
-import type { MemoryMonitor } from './monitor.js';
-import { type QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from './qtable.js';
-import type { Runtime } from './runtime.js';
-import { checkByteStore, type AgentStore } from './stores/agent-store.js';
-import { MemoryStore } from './stores/memory-store.js';
-import { createTrajectoryBuffer, loadTrajectoryBuffer } from './trajectory.js';
-import { checkInt, checkNumber, checkOptionNames, optionNames } from './validate.js';
-import { NONE } from './wasm/exports.js';
+import { decodeAgent, encodeAgent } from './codec.js';
+import { checkAgentId } from './id.js';
+import { AgentWrites, storeError } from './writes.js';
+import { BudgetExceededError, DisposedError, InvalidArgumentError } from '../errors.js';
+import type { MemoryMonitor } from '../runtime/monitor.js';
+import { type QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from '../qlearn/qtable.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkByteStore, type AgentStore } from '../stores/byte-store.js';
+import { MemoryStore } from '../stores/memory-store.js';
+import { createTrajectoryBuffer, loadTrajectoryBuffer } from '../qlearn/trajectory.js';
+import { checkInt, checkNumber, checkOptionNames, optionNames } from '../util/validate.js';
+import { NONE } from '../runtime/wasm/exports.js';
 
 /** Options of {@link Engine.createAgentCache}. */
 export interface AgentCacheOptions {

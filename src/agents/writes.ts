@@ -6,8 +6,8 @@
  * of both are answered when the newer bytes are durable. A get of an id with a write on its way
  * reads the newest bytes from here (`latest`), not the store, which may not have them yet.
  */
-import { ElexError, StoreError } from './errors.js';
-import type { AgentStore } from './stores/agent-store.js';
+import { ElexError, StoreError } from '../errors.js';
+import type { AgentStore } from '../stores/byte-store.js';
 
 /**
  * A store's error as the agent cache throws it: an ElexError (the built-in stores' StoreError,

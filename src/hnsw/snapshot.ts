@@ -5,11 +5,11 @@
  * large index never needs one large ArrayBuffer. Every address is read unsigned, so blocks
  * above 2 GiB work.
  */
-import { crc32Final, crc32Update, CRC32_INIT } from './crc32.js';
-import { CorruptSnapshotError } from './errors.js';
-import { EXIX_HEADER, sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './index-layout.js';
-import type { Runtime } from './runtime.js';
-import { LOAD_BUDGET, LOAD_CORRUPT } from './wasm/exports.js';
+import { crc32Final, crc32Update, CRC32_INIT } from '../util/crc32.js';
+import { CorruptSnapshotError } from '../errors.js';
+import { EXIX_HEADER, sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './layout.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { LOAD_BUDGET, LOAD_CORRUPT } from '../runtime/wasm/exports.js';
 
 /** The default chunk size of {@link snapshotChunks}: bounded IndexedDB and file writes. */
 export const SNAPSHOT_CHUNK_BYTES = 4 << 20;

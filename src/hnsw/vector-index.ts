@@ -433,7 +433,7 @@ export class VectorIndex extends EngineObject {
    * previous save. The first save writes a checkpoint; later ones write the operations since
    * (a log segment) until the log passes `logShare` of the checkpoint. E_STORE if the store
    * holds another state under `name` than the one this index opened or last saved (unless
-   * `overwrite`). See src/persist/save.ts. Cost: O(size) for a checkpoint, else O(changes).
+   * `overwrite`). See src/hnsw/store/save.ts. Cost: O(size) for a checkpoint, else O(changes).
    *
    * @throws {@link StoreError} when the store fails, or holds another state under `name`.
    * @example

@@ -4,9 +4,9 @@
  * scalar twin in the scalar build; both sum in the same order, so both give the same bits).
  */
 import { InvalidArgumentError, InvalidVectorError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
-import { checkArrayLike, checkInt, checkOptionNames, optionNames } from '../validate.js';
-import { SLOT_OUT, SLOT_ROWS } from '../wasm/exports.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { checkArrayLike, checkInt, checkOptionNames, optionNames } from '../util/validate.js';
+import { SLOT_OUT, SLOT_ROWS } from '../runtime/wasm/exports.js';
 
 /** Options of {@link Engine.aggregateCounters}. */
 export interface AggregateOptions {

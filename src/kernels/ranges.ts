@@ -5,9 +5,9 @@
  * engine's staging memory in chunks, so a call needs at most ~256 KiB of budget.
  */
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
-import { F32_MAX, checkArrayLike, checkOptionNames, optionNames } from '../validate.js';
-import { SLOT_IDS, SLOT_OUT, SLOT_ROWS } from '../wasm/exports.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { F32_MAX, checkArrayLike, checkOptionNames, optionNames } from '../util/validate.js';
+import { SLOT_IDS, SLOT_OUT, SLOT_ROWS } from '../runtime/wasm/exports.js';
 
 /** Options of {@link Engine.validateRanges}. */
 export interface ValidateRangesOptions {

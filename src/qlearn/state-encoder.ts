@@ -21,7 +21,7 @@
  * so search it with metric 'l2' (cosine ignores magnitude).
  */
 import { InvalidArgumentError, InvalidVectorError } from '../errors.js';
-import { checkArrayLike, checkInt, checkOptionNames, optionNames } from '../validate.js';
+import { checkArrayLike, checkInt, checkOptionNames, optionNames } from '../util/validate.js';
 
 /** Most bins a field may have. */
 export const MAX_STATE_BINS = 65536;

@@ -5,7 +5,7 @@
  * StoreQuotaError (E_QUOTA), any other failure as StoreError (E_STORE).
  */
 import { InvalidArgumentError, StoreError, StoreQuotaError } from '../errors.js';
-import type { ByteStore } from './agent-store.js';
+import type { ByteStore } from './byte-store.js';
 
 declare global {
   // Named by the options below: merges with the DOM lib's IDBFactory, and needs no DOM lib in Node.

@@ -4,11 +4,11 @@
  * and a vector that is zero once converted to float32 ([1e-50, 0]) is refused with
  * E_INVALID_VECTOR by add, addBatch, search and searchBatch. Both builds store the same bits.
  */
-import { InvalidVectorError, type Engine, type VectorIndex } from '../src/index';
-import { BUILDS, bothBuildsTest, engine } from './helpers/engines';
-import { expectElexError } from './helpers/errors';
-import { fingerprint } from './helpers/snapshot';
-import { randomVectors } from './helpers/random';
+import { InvalidVectorError, type Engine, type VectorIndex } from '../../src/index';
+import { BUILDS, bothBuildsTest, engine } from '../helpers/engines';
+import { expectElexError } from '../helpers/errors';
+import { fingerprint } from '../helpers/snapshot';
+import { randomVectors } from '../helpers/random';
 
 const unitLength = (v: Float32Array) => Math.hypot(...Array.from(v));
 

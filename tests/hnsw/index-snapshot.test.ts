@@ -6,13 +6,13 @@
  */
 import {
   BudgetExceededError, DisposedError, InvalidArgumentError, type Engine, type Metric, type VectorIndex,
-} from '../src/index';
-import { BUILDS, bothBuildsTest, engine, otherBuild } from './helpers/engines';
-import { readFvecs } from './helpers/data';
-import { randomVectors } from './helpers/random';
-import { recall } from './helpers/reference';
-import { HEADER, layout } from './helpers/index-snapshot';
-import { thrownBy as thrown } from './helpers/errors';
+} from '../../src/index';
+import { BUILDS, bothBuildsTest, engine, otherBuild } from '../helpers/engines';
+import { readFvecs } from '../helpers/data';
+import { randomVectors } from '../helpers/random';
+import { recall } from '../helpers/reference';
+import { HEADER, layout } from '../helpers/index-snapshot';
+import { thrownBy as thrown } from '../helpers/errors';
 
 const DIM = 128;
 const base = readFvecs('sift128_base.fvecs');

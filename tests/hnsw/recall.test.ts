@@ -1,9 +1,9 @@
 /** Recall@10 against exact ground truth: SIFT-128 (cosine, l2) and seeded random data (dot). */
-import { BUILDS, bothBuildsTest, engine } from './helpers/engines';
-import { readFvecs, readIvecs } from './helpers/data';
-import { randomVectors } from './helpers/random';
-import { bruteForce, recall } from './helpers/reference';
-import type { Engine, VectorIndex } from '../src/index';
+import { BUILDS, bothBuildsTest, engine } from '../helpers/engines';
+import { readFvecs, readIvecs } from '../helpers/data';
+import { randomVectors } from '../helpers/random';
+import { bruteForce, recall } from '../helpers/reference';
+import type { Engine, VectorIndex } from '../../src/index';
 
 const base = readFvecs('sift128_base.fvecs');
 const queries = readFvecs('sift128_query.fvecs');

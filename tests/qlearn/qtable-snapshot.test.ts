@@ -3,10 +3,10 @@
  * generators' states), across builds, and refusal of corrupt, truncated or foreign bytes with
  * CorruptSnapshotError (E_CORRUPT) and nothing allocated. Both builds.
  */
-import { InvalidArgumentError, type Engine, type QTable } from '../src/index';
-import { BUILDS, bothBuildsTest, engine, otherBuild } from './helpers/engines';
-import { expectCorrupt } from './helpers/errors';
-import { rng } from './helpers/random';
+import { InvalidArgumentError, type Engine, type QTable } from '../../src/index';
+import { BUILDS, bothBuildsTest, engine, otherBuild } from '../helpers/engines';
+import { expectCorrupt } from '../helpers/errors';
+import { rng } from '../helpers/random';
 
 /** A table trained on a random stream over sparse keys, with decayed epsilon. */
 function trained(eng: Engine, seed: number): QTable {

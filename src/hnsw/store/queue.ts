@@ -4,8 +4,8 @@
  * each starting when the previous one has settled. An idle name runs its task at once
  * (synchronously up to the task's first await), so a save takes the index's state at the call.
  */
-import type { ByteStore } from '../stores/agent-store.js';
-import { storeTarget } from './journal.js';
+import type { ByteStore } from '../../stores/byte-store.js';
+import { storeTarget } from './changes.js';
 
 const queues = new WeakMap<object, Map<string, Promise<void>>>();
 const identityQueues = new Map<string, Map<string, Promise<void>>>();

@@ -6,7 +6,7 @@
  * - the status codes, loader results, sentinel and staging slots, from
  *   assembly/runtime/status.ts (status.generated.ts).
  *
- * tests/abi.test.ts checks the type against the built modules' export signatures.
+ * tests/runtime/abi.test.ts checks the type against the built modules' export signatures.
  */
 export type { ElexExports } from './exports.generated.js';
 export {

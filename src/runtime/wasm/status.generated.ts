@@ -13,7 +13,7 @@ export const LOAD_BUDGET = 0;
 export const LOAD_CORRUPT = 1;
 /** No slot or node: the end of a recency list, or "start from the oldest" for cacheNextVictim. (`u32`) */
 export const NONE = 0xffffffff;
-/** Staging slot of ids / the first input (assembly/staging.ts). (`i32`) */
+/** Staging slot of ids / the first input (assembly/runtime/staging.ts). (`i32`) */
 export const SLOT_IDS = 0;
 /** Staging slot of vectors / queries. (`i32`) */
 export const SLOT_ROWS = 1;

@@ -13,9 +13,9 @@
  * nodes: compact, add, and the index and its snapshot (or its reopened store copy) must grow the
  * same graph.
  */
-import { MemoryStore, type Engine, type Quantization, type VectorIndex } from '../src/index';
-import { BUILDS, engine } from './helpers/engines';
-import { rng } from './helpers/random';
+import { MemoryStore, type Engine, type Quantization, type VectorIndex } from '../../src/index';
+import { BUILDS, engine } from '../helpers/engines';
+import { rng } from '../helpers/random';
 
 type Metric = 'l2' | 'cosine';
 

@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CorruptSnapshotError, FileStore, MemoryStore } from '../src/index';
-import { DOCUMENTS_KEY_PREFIX, ElexVectorStore } from '../src/langchain/index';
-import { decodeManifest } from '../src/persist/manifest';
-import { contents, siftCorpus } from './helpers/langchain';
+import { CorruptSnapshotError, FileStore, MemoryStore } from '../../src/index';
+import { DOCUMENTS_KEY_PREFIX, ElexVectorStore } from '../../src/langchain/index';
+import { decodeManifest } from '../../src/hnsw/store/manifest';
+import { contents, siftCorpus } from '../helpers/langchain';
 
 const corpus = siftCorpus(300, 3);
 const OPTIONS = { budgetBytes: 32 << 20, M: 8, efConstruction: 64 };

@@ -1,10 +1,10 @@
 /**
  * The live ids of an index read straight out of linear memory, like a snapshot (the engine only
- * describes where its labels and tombstones lie, src/index-layout.ts), so listing them needs no
+ * describes where its labels and tombstones lie, src/hnsw/layout.ts), so listing them needs no
  * engine memory: ids() works with the budget full.
  */
-import { sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './index-layout.js';
-import type { Runtime } from './runtime.js';
+import { sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './layout.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** The bytes of `section` copied out of linear memory. Cost: O(section bytes). */
 function readSection(rt: Runtime, section: Section): Uint8Array {

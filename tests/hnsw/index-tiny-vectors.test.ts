@@ -6,10 +6,10 @@
  * scale unless it is zero, and the index's own snapshot (serialize, save) loads back with the
  * same vectors and the same search results.
  */
-import { Engine, MemoryStore, type Metric, type Quantization } from '../src/index';
-import { BUILDS } from './helpers/engines';
-import { roundEven, stageBytes } from './helpers/quant';
-import { rng } from './helpers/random';
+import { Engine, MemoryStore, type Metric, type Quantization } from '../../src/index';
+import { BUILDS } from '../helpers/engines';
+import { roundEven, stageBytes } from '../helpers/quant';
+import { rng } from '../helpers/random';
 
 const f = Math.fround;
 const UNIT = 2 ** -149;           // the smallest subnormal float32

@@ -3,9 +3,9 @@
  * EXQT, EXTB), and real snapshots with one byte flipped, at sizes from below a header to twice
  * the budget, leave engine.usedBytes exactly where it was, in a small engine, both builds.
  */
-import { BudgetExceededError, CorruptSnapshotError, Engine } from '../src/index';
-import { BUILDS } from './helpers/engines';
-import { rng } from './helpers/random';
+import { BudgetExceededError, CorruptSnapshotError, Engine } from '../../src/index';
+import { BUILDS } from '../helpers/engines';
+import { rng } from '../helpers/random';
 
 const BUDGET = 1 << 20;
 const SIZES = [3, 40, 100, 4096, 300_000, 2 << 20];

@@ -12,12 +12,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   DisposedError, FileStore, InvalidArgumentError, MemoryStore, type ByteStore, type Engine, type VectorIndex,
-} from '../src/index';
-import { MAX_LOGGED_TARGETS } from '../src/persist/journal';
-import { decodeManifest } from '../src/persist/manifest';
-import { BUILDS, engine } from './helpers/engines';
-import { cleanTempDirs, digest, tempDir } from './helpers/index-store';
-import { rng } from './helpers/random';
+} from '../../src/index';
+import { MAX_LOGGED_TARGETS } from '../../src/hnsw/store/changes';
+import { decodeManifest } from '../../src/hnsw/store/manifest';
+import { BUILDS, engine } from '../helpers/engines';
+import { cleanTempDirs, digest, tempDir } from '../helpers/index-store';
+import { rng } from '../helpers/random';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

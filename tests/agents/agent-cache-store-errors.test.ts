@@ -4,7 +4,7 @@
  * whether the store rejects or throws synchronously; a store's own StoreQuotaError stays as it
  * is. After the store recovers the cache carries on and nothing was lost.
  */
-import { Engine, MemoryStore, StoreError, StoreQuotaError, type AgentStore } from '../src/index';
+import { Engine, MemoryStore, StoreError, StoreQuotaError, type AgentStore } from '../../src/index';
 
 const QT = { actions: 4 };
 

@@ -6,10 +6,10 @@
  * (tests/helpers/graph-walk.ts) and through the API: search(q, size) returns every live id and
  * a filter accepting one id finds it. Both builds.
  */
-import type { Engine, VectorIndex } from '../src/index';
-import { BUILDS, engine } from './helpers/engines';
-import { rng } from './helpers/random';
-import { unreachedPairs } from './helpers/graph-walk';
+import type { Engine, VectorIndex } from '../../src/index';
+import { BUILDS, engine } from '../helpers/engines';
+import { rng } from '../helpers/random';
+import { unreachedPairs } from '../helpers/graph-walk';
 
 /** The ids search(q, size) misses, and those a one-id filter does not find (from their own vector). */
 function missed(index: VectorIndex, live: Set<number>): { search: number[]; filter: number[] } {

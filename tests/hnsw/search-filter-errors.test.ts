@@ -5,9 +5,9 @@
  * or another thenable, is InvalidArgumentError (E_ARGUMENT) and changes nothing. And ids() needs
  * no budget: it works in an engine filled to the last byte.
  */
-import { BudgetExceededError, Engine, InvalidArgumentError, type VectorIndex } from '../src/index';
-import { BUILDS } from './helpers/engines';
-import { randomVectors } from './helpers/random';
+import { BudgetExceededError, Engine, InvalidArgumentError, type VectorIndex } from '../../src/index';
+import { BUILDS } from '../helpers/engines';
+import { randomVectors } from '../helpers/random';
 
 const DIM = 16;
 const N = 300;
