@@ -302,7 +302,7 @@ function bytesOf(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) {
     // A small Buffer may sit in Node's shared pool: copy it, so `.buffer` holds only these bytes.
     const whole = value.byteOffset === 0 && value.buffer.byteLength === value.byteLength;
-    return whole ? new Uint8Array(value.buffer, 0, value.byteLength) : Uint8Array.prototype.slice.call(value);
+    return whole ? new Uint8Array(value.buffer, 0, value.byteLength) : new Uint8Array(value);
   }
   throw new StoreError('PostgresStore read a value that is not bytea', value);
 }

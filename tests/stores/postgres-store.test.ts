@@ -57,6 +57,14 @@ withServer('PostgresStore (real server)', () => {
     cleanTempDirs();
   });
 
+  test('reads are plain Uint8Arrays holding only their bytes', async () => {
+    const store = pgStore();
+    await store.write('small', new Uint8Array([1, 2, 3]));
+    const got = (await store.read('small'))!;
+    expect(Object.getPrototypeOf(got)).toBe(Uint8Array.prototype);
+    expect([got.byteOffset, got.buffer.byteLength]).toEqual([0, 3]);
+  });
+
   test('round trips: keys of any shape, empty and multi-chunk values, overwrite, delete, keys(); tables apart', async () => {
     const store = pgStore({ chunkBytes: 1000 });
     const next = rng(5);
@@ -255,11 +263,15 @@ withServer('PostgresStore (real server)', () => {
     await expect(store.read('x')).rejects.toBeInstanceOf(DisposedError);
     const { Pool } = require('pg');
     const pool = new Pool({ connectionString: server.connectionString });
-    const mine = new PostgresStore({ pool }, { table: store.table.slice(1, -1) });
-    expect(await mine.read('x')).toEqual(new Uint8Array([1]));
-    await mine.close();
-    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
-    await pool.end();
+    pool.on('error', () => undefined); // the server stops at the end
+    try {
+      const mine = new PostgresStore({ pool }, { table: store.table.slice(1, -1) });
+      expect(await mine.read('x')).toEqual(new Uint8Array([1]));
+      await mine.close();
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
   });
 });
 
