@@ -22,4 +22,11 @@ writeFileSync(
     `import elex from '../cjs/index.js';\n\nexport const {\n${names.map((n) => `  ${n},`).join('\n')}\n} = elex;\n`,
 );
 writeFileSync(join(root, 'dist/esm/index.d.mts'), `export * from '../cjs/index.js';\n`);
+// elex-wasm/postgres: the same thin ES module over its CommonJS entry (which requires `pg`).
+writeFileSync(
+  join(root, 'dist/esm/postgres.mjs'),
+  `// elex-wasm/postgres for ES modules: re-exports the CommonJS implementation.\n` +
+    `import postgres from '../cjs/postgres.js';\n\nexport const { PostgresStore } = postgres;\n`,
+);
+writeFileSync(join(root, 'dist/esm/postgres.d.mts'), `export * from '../cjs/postgres.js';\n`);
 console.log(`dist/cjs (implementation, ${names.length} exports) and dist/esm (re-export) written`);

@@ -134,3 +134,32 @@ export class StoreQuotaError extends StoreError {
     super(message, cause, 'E_QUOTA');
   }
 }
+
+/** Who holds a {@link FileStore} directory's write lock, as its lock file says. */
+export interface LockOwner {
+  /** The owning process's id. */
+  readonly pid: number;
+  /** The host it runs on. */
+  readonly host: string;
+  /** When it took the lock (ISO 8601). */
+  readonly since: string;
+}
+
+/**
+ * Another process holds the store's write lock (`E_LOCKED`): a FileStore directory is written by
+ * one process at a time. `owner` names that process; `dir` is the directory. The lock is taken
+ * over once its owner no longer runs.
+ */
+export class StoreLockedError extends StoreError {
+  /** The locked directory. */
+  readonly dir: string;
+  /** The process holding the lock (undefined if its lock file could not be read). */
+  readonly owner: LockOwner | undefined;
+
+  constructor(dir: string, owner: LockOwner | undefined) {
+    const who = owner === undefined ? 'another process' : `process ${owner.pid} on ${owner.host} (since ${owner.since})`;
+    super(`FileStore directory '${dir}' is locked for writing by ${who}`, undefined, 'E_LOCKED');
+    this.dir = dir;
+    this.owner = owner;
+  }
+}

@@ -17,8 +17,9 @@ export type { TrajectoryOptions } from './qlearn/trajectory.js';
 export type { TransitionBatch, Transitions } from './qlearn/transitions.js';
 export {
   ElexError, DimensionMismatchError, InvalidVectorError, BudgetExceededError, CorruptSnapshotError,
-  InvalidArgumentError, DisposedError, EngineBrokenError, StoreError, StoreQuotaError, WasmLoadError,
+  InvalidArgumentError, DisposedError, EngineBrokenError, StoreError, StoreQuotaError, StoreLockedError, WasmLoadError,
 } from './errors.js';
+export type { LockOwner } from './errors.js';
 export { simdSupported } from './runtime/wasm/probe.js';
 export { parseFvecs, parseIvecs } from './util/vecs-format.js';
 export type { VecsFile } from './util/vecs-format.js';

@@ -32,6 +32,16 @@ export class FileStore implements AgentStore {
   }
 
   /** Unreachable: the constructor throws. */
+  lock(): Promise<void> {
+    return this.write();
+  }
+
+  /** Unreachable: the constructor throws. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Unreachable: the constructor throws. */
   keys(): Promise<string[]> {
     return this.read().then(() => []);
   }

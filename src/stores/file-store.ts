@@ -6,16 +6,25 @@
  * On first use the store removes the temporary files a crashed writer left (those of processes
  * no longer running). Files it did not write are ignored. Node built-ins are imported on first
  * use, so the class can ship in browser bundles unused.
+ *
+ * One process at a time writes a directory: the first write or delete (or `lock()`) takes the
+ * directory's lock file `.elex-lock` (owner's pid, host, start time); another process's write
+ * then throws StoreLockedError (`E_LOCKED`) until the owner calls `close()` or exits (a lock whose
+ * process no longer runs is taken over). Reads and keys() take no lock. FileStores of one process
+ * over one directory share its lock (src/stores/file-lock.ts).
  */
 import { StoreError, InvalidArgumentError } from '../errors.js';
 import type { AgentStore } from './byte-store.js';
 import { fileNameOf, keyOfFileName } from './file-names.js';
+import { lockDirectory, unlockDirectory } from './file-lock.js';
 
 type Fs = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
 
 /** A temporary file: the target's name, the writing process's pid, a counter. */
 const TEMP = /^(.+)\.(\d+)\.(\d+)\.tmp$/;
+/** A lock file's temporary (src/stores/file-lock.ts): the writing process's pid. */
+const LOCK_TEMP = /^\.elex-lock\.(\d+)\.\d+\.locktmp$/;
 /** Errors of fsync on a directory where the platform cannot do it (Windows, some file systems). */
 const NO_DIR_SYNC = new Set(['EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP', 'EBADF']);
 
@@ -78,6 +87,8 @@ export class FileStore implements AgentStore {
    */
   readonly identity: string;
   private modules: Promise<[Fs, Path]> | null = null;
+  /** The directory's real path while this object holds its lock; taking it, the promise. */
+  private locked: Promise<string> | null = null;
 
   constructor(dir: string) {
     if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('FileStore needs a directory path');
@@ -94,12 +105,48 @@ export class FileStore implements AgentStore {
     return this.modules;
   }
 
+  /**
+   * Takes the directory's write lock for this process now (writes and deletes take it on their
+   * own; creates the directory). Throws StoreLockedError (E_LOCKED) if another running process
+   * holds it, StoreError if the file system fails. Cost: a few small file operations, once.
+   */
+  async lock(): Promise<void> {
+    const [fs, path] = await this.open();
+    this.locked ??= lockDirectory(fs, path, this.dir, this);
+    try {
+      await this.locked;
+    } catch (error) {
+      this.locked = null;
+      throw error;
+    }
+  }
+
+  /**
+   * Ends this object's hold on the directory's lock: when no other FileStore of the process over
+   * the directory holds it, the lock file is removed and another process may write. A later
+   * write takes the lock again. Call it once writes through this object are done.
+   */
+  async close(): Promise<void> {
+    const locked = this.locked;
+    if (locked === null) return;
+    this.locked = null;
+    const real = await locked.catch(() => undefined);
+    if (real === undefined) return;
+    const [fs] = await this.open();
+    await unlockDirectory(fs, real, this);
+  }
+
   /** Removes `<key name>.<pid>.<n>.tmp` files of processes that are not running. Cost: one directory listing. */
   private async removeStaleTemps(fs: Fs, path: Path): Promise<void> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
     await Promise.all(names.map(async (name) => {
-      const temp = TEMP.exec(name);
       const file = path.join(this.dir, name);
+      const lockTemp = LOCK_TEMP.exec(name);
+      if (lockTemp !== null && Number(lockTemp[1]) !== process.pid && !running(Number(lockTemp[1]))) {
+        await fs.rm(file, { force: true }).catch(() => undefined);
+        return;
+      }
+      const temp = TEMP.exec(name);
       if (temp === null || keyOfFileName(temp[1]) === undefined || writing.has(file)) return;
       const pid = Number(temp[2]);
       if (pid !== process.pid && running(pid)) return;
@@ -127,6 +174,7 @@ export class FileStore implements AgentStore {
   async write(key: string, bytes: Uint8Array): Promise<void> {
     const name = fileNameOf(key);
     const [fs, path] = await this.open();
+    await this.lock();
     const target = path.join(this.dir, name);
     const temp = `${target}.${process.pid}.${(tempCounter = (tempCounter + 1) % 1e9)}.tmp`;
     writing.add(temp);
@@ -166,6 +214,7 @@ export class FileStore implements AgentStore {
   async delete(key: string): Promise<void> {
     const name = fileNameOf(key);
     const [fs, path] = await this.open();
+    await this.lock();
     try {
       await fs.rm(path.join(this.dir, name), { force: true });
     } catch (error) {

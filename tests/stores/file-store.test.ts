@@ -56,7 +56,7 @@ test('FileStore names: no two ids collide case-insensitively, no reserved device
     '..', '.', 'x/y', 'x\\y', 'ü', 'u\u0308', '%41', '%', 'a:b*c?"<>|', '😀', '~x', '\uFEFFbom', 'é'.repeat(64), 'Q'.repeat(128), 'q'.repeat(128),
   ];
   for (const [i, id] of ids.entries()) await store.write(id, new Uint8Array([i]));
-  const names = readdirSync(dir);
+  const names = readdirSync(dir).filter((n) => n !== '.elex-lock'); // the directory's write lock, this process's
   expect(names.length).toBe(ids.length);
   expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(ids.length);
   for (const name of names) {
@@ -93,7 +93,7 @@ test('FileStore removes the temp files a crashed writer left, on first use', asy
   for (const name of stray) writeFileSync(join(dir, name), 'half a write');
   const reopened = new FileStore(dir);
   expect(await reopened.read('kept')).toEqual(new Uint8Array([7]));
-  expect(readdirSync(dir).sort()).toEqual(['kept.agent']);
+  expect(readdirSync(dir).sort()).toEqual(['.elex-lock', 'kept.agent']); // the lock: this process writes the directory
   expect(await reopened.keys()).toEqual(['kept']);
 });
 

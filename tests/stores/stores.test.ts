@@ -64,12 +64,12 @@ test('FileStore writes atomically: no temp files left, a failed write keeps the 
   const dir = tempDir();
   const store = new FileStore(dir);
   await store.write('a', new Uint8Array([1, 2, 3]));
-  expect(readdirSync(dir)).toEqual(['a.agent']);
+  expect(readdirSync(dir).sort()).toEqual(['.elex-lock', 'a.agent']); // the write lock this process holds
   // A write that cannot complete (the target is a directory) fails typed and leaves nothing behind.
   const blocked = new FileStore(join(dir, 'a.agent'));
   await expect(blocked.write('b', new Uint8Array([1]))).rejects.toThrow(StoreError);
   expect(Array.from((await store.read('a'))!)).toEqual([1, 2, 3]);
-  expect(readdirSync(dir)).toEqual(['a.agent']);
+  expect(readdirSync(dir).sort()).toEqual(['.elex-lock', 'a.agent']); // the write lock this process holds
   expect(() => new FileStore('')).toThrow(InvalidArgumentError);
   await expect(store.write('y'.repeat(300), new Uint8Array(1))).rejects.toThrow(/too long/);
 });

@@ -1,0 +1,308 @@
+/**
+ * A byte store in a PostgreSQL table, shared by every process and machine that reaches the
+ * server (Node, through the `pg` package, an optional peer dependency: entry `elex-wasm/postgres`).
+ *
+ * Table (created on first use, `CREATE TABLE IF NOT EXISTS`):
+ *
+ *   key bytea, chunk integer, value bytea, PRIMARY KEY (key, chunk)
+ *
+ * A key is its UTF-8 bytes (any store key fits, U+0000 included). A value is one row per
+ * `chunkBytes` (8 MiB unless told; an empty value is one empty chunk), so values past bytea's
+ * 1 GiB limit and the server's message size still fit. A write is one transaction: a transaction
+ * advisory lock on (table, key) orders writers of one key, then the key's rows are deleted and the
+ * new chunks inserted; readers see the old value or the new one, never a mix (one SELECT, one
+ * snapshot). A write resolves once PostgreSQL committed it (durable as the server's settings say;
+ * `synchronous_commit` on by default). Deletes are transactions too.
+ *
+ * Every call is bounded: after `timeoutMs` (10 s unless told) it rejects with StoreError (E_STORE)
+ * and the connection it used is destroyed (the server rolls its transaction back), so an outage
+ * (connection reset, server killed, unreachable) gives a typed error, never a hang. Connection
+ * failures become StoreError with the driver's error as `cause`. pg's pool opens new connections
+ * on the next call, so writes work again once the server is back.
+ */
+import { DisposedError, ElexError, InvalidArgumentError, StoreError } from '../errors.js';
+import type { ByteStore } from './byte-store.js';
+import { checkStoreKey } from './store-key.js';
+
+/** What PostgresStore needs of a pg `Pool` (or anything like one). */
+export interface PgPoolLike {
+  connect(): Promise<PgClientLike>;
+  end(): Promise<void>;
+}
+
+/** What PostgresStore needs of a pooled pg client. */
+export interface PgClientLike {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  /** Returns the client to its pool; with an error (or true), destroys it. */
+  release(error?: Error | boolean): void;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** Where PostgresStore connects: a connection string (it creates and owns a pg Pool), or a pool the caller owns. */
+export type PostgresTarget =
+  | { connectionString: string; pool?: undefined; max?: number }
+  | { pool: PgPoolLike; connectionString?: undefined };
+
+/** Options of {@link PostgresStore}. */
+export interface PostgresStoreOptions {
+  /** The table, optionally schema-qualified (`schema.table`); letters, digits, `_`. Default 'elex_store'. */
+  table?: string;
+  /** Bytes per row of a value; larger values span several rows. Default 8 MiB; at least 1. */
+  chunkBytes?: number;
+  /** Longest a call may take before it rejects with StoreError. Default 10000 ms. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TABLE = 'elex_store';
+const DEFAULT_CHUNK = 8 << 20;
+const DEFAULT_TIMEOUT = 10_000;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** 32-bit FNV-1a of `bytes`, as a signed int (an advisory lock's half). */
+function hash32(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return h | 0;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The `pg` module, or ElexError E_PEER when it is not installed. */
+export function loadPg(): { Pool: new (config: object) => PgPoolLike & { on(event: string, listener: (e: Error) => void): void } } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('pg');
+  } catch (error) {
+    throw peerMissing(error);
+  }
+}
+
+/** The error for a missing `pg` package (E_PEER). */
+export function peerMissing(cause: unknown): Error {
+  const missing = new ElexError('E_PEER', "elex-wasm/postgres needs the optional peer dependency 'pg' (8.x), which is not installed: npm install pg");
+  (missing as { cause?: unknown }).cause = cause;
+  return missing;
+}
+
+/** Ignores a checked-out client's 'error' event: the failing query rejects with it already. */
+const ignore = (): void => undefined;
+
+/** Clients given the `ignore` listener (once each). */
+const listening = new WeakSet<object>();
+
+/**
+ * A checked-out client, released exactly once. Every client this store uses gets an 'error'
+ * listener (kept for its life): pg emits a connection's death as an event besides rejecting the
+ * query, and an event without a listener would be an uncaught exception.
+ */
+class Session {
+  private done = false;
+  constructor(readonly client: PgClientLike) {
+    if (!listening.has(client)) {
+      listening.add(client);
+      client.on?.('error', ignore);
+    }
+  }
+  release(error?: Error | boolean): void {
+    if (this.done) return;
+    this.done = true;
+    this.client.release(error);
+  }
+}
+
+export class PostgresStore implements ByteStore {
+  /** The table's quoted name, as used in SQL. */
+  readonly table: string;
+  private readonly pool: PgPoolLike;
+  private readonly ownsPool: boolean;
+  private readonly chunkBytes: number;
+  private readonly timeoutMs: number;
+  /** The advisory lock class of this table (first half of every lock key). */
+  private readonly tableLock: number;
+  private ready: Promise<void> | null = null;
+  private closed = false;
+
+  /**
+   * A store over the table `options.table` reached through `target`: `{ connectionString }`
+   * (this store creates a pg Pool and ends it on close()) or `{ pool }` (yours: close() leaves it
+   * open). Nothing connects until the first call. Throws InvalidArgumentError (a bad target or
+   * option), ElexError E_PEER (a connection string without `pg` installed).
+   */
+  constructor(target: PostgresTarget, options: PostgresStoreOptions = {}) {
+    const table = options.table ?? DEFAULT_TABLE;
+    const parts = typeof table === 'string' ? table.split('.') : [];
+    if (parts.length < 1 || parts.length > 2 || !parts.every((p) => NAME.test(p))) {
+      throw new InvalidArgumentError(`PostgresStore table must be a name or schema.name of letters, digits and _, got ${String(table)}`);
+    }
+    this.table = parts.map((p) => `"${p}"`).join('.');
+    this.tableLock = hash32(utf8.encode(parts.join('.')));
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
+    if (!Number.isInteger(this.chunkBytes) || this.chunkBytes < 1 || this.chunkBytes > 512 << 20) {
+      throw new InvalidArgumentError(`PostgresStore chunkBytes must be an integer in [1, 512 MiB], got ${String(options.chunkBytes)}`);
+    }
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT;
+    if (!(this.timeoutMs > 0) || !Number.isFinite(this.timeoutMs)) {
+      throw new InvalidArgumentError(`PostgresStore timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    }
+    if (target !== null && typeof target === 'object' && target.pool !== undefined) {
+      if (typeof target.pool.connect !== 'function') throw new InvalidArgumentError('PostgresStore pool must be a pg Pool');
+      this.pool = target.pool;
+      this.ownsPool = false;
+    } else if (target !== null && typeof target === 'object' && typeof target.connectionString === 'string') {
+      const { Pool } = loadPg();
+      const pool = new Pool({
+        connectionString: target.connectionString,
+        max: target.max ?? 10,
+        connectionTimeoutMillis: this.timeoutMs,
+        keepAlive: true,
+        idleTimeoutMillis: 30_000,
+      });
+      // An idle connection dying (the server restarted) is not an error of any call: the pool drops it.
+      pool.on('error', () => undefined);
+      this.pool = pool;
+      this.ownsPool = true;
+    } else {
+      throw new InvalidArgumentError('PostgresStore needs { connectionString } or { pool }');
+    }
+  }
+
+  /** The bytes last written under `key`, or undefined. Throws StoreError. Cost: one query. */
+  async read(key: string): Promise<Uint8Array | undefined> {
+    checkStoreKey(key);
+    const rows = await this.session(`read '${key}'`, false, (c) =>
+      c.query(`SELECT value FROM ${this.table} WHERE key = $1 ORDER BY chunk`, [Buffer.from(utf8.encode(key))]).then((r) => r.rows));
+    if (rows.length === 0) return undefined;
+    if (rows.length === 1) return bytesOf(rows[0].value);
+    const parts = rows.map((r) => bytesOf(r.value));
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * Stores `bytes` under `key`, replacing what was there, in one transaction; resolves once
+   * committed. Throws StoreError (the server failed or did not answer within timeoutMs: the
+   * write may or may not have committed), InvalidArgumentError. Cost: one transaction, one row per chunk.
+   */
+  async write(key: string, bytes: Uint8Array): Promise<void> {
+    checkStoreKey(key);
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('PostgresStore.write needs a Uint8Array');
+    const k = Buffer.from(utf8.encode(key));
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    await this.session(`write '${key}'`, true, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
+      await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
+      for (let at = 0, chunk = 0; at < view.length || chunk === 0; at += this.chunkBytes, chunk++) {
+        await c.query(`INSERT INTO ${this.table} (key, chunk, value) VALUES ($1, $2, $3)`, [k, chunk, view.subarray(at, at + this.chunkBytes)]);
+      }
+    });
+  }
+
+  /** Removes `key` if present, in one transaction. Throws StoreError. */
+  async delete(key: string): Promise<void> {
+    checkStoreKey(key);
+    const k = Buffer.from(utf8.encode(key));
+    await this.session(`delete '${key}'`, true, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
+      await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
+    });
+  }
+
+  /** Every key stored (in byte order). Throws StoreError. Cost: one query over the table's keys. */
+  async keys(): Promise<string[]> {
+    const rows = await this.session('list keys', false, (c) =>
+      c.query(`SELECT key FROM ${this.table} WHERE chunk = 0 ORDER BY key`).then((r) => r.rows));
+    return rows.map((r) => fromUtf8.decode(bytesOf(r.key)));
+  }
+
+  /**
+   * Ends the pool this store created (a pool you gave stays open); later calls throw
+   * DisposedError. Waits for calls in flight to release their connections.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsPool) {
+      await this.pool.end().catch((error) => {
+        throw new StoreError('PostgresStore could not close its pool', error);
+      });
+    }
+  }
+
+  /** Creates the table if missing (once per store; retried after a failure). */
+  private ensureTable(): Promise<void> {
+    this.ready ??= this.run('create its table', true, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1::int4, 0)', [this.tableLock]);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, PRIMARY KEY (key, chunk))`);
+    }).catch((error) => {
+      this.ready = null;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  /** Runs `fn` on a pooled connection (in a transaction if `tx`) once the table exists. */
+  private async session<T>(what: string, tx: boolean, fn: (c: PgClientLike) => Promise<T>): Promise<T> {
+    if (this.closed) throw new DisposedError('PostgresStore');
+    await this.ensureTable();
+    return this.run(what, tx, fn);
+  }
+
+  /**
+   * Runs `fn` on a pooled connection within timeoutMs. On a timeout the connection is destroyed
+   * (its transaction rolls back on the server) and StoreError rejects at once.
+   */
+  private run<T>(what: string, tx: boolean, fn: (c: PgClientLike) => Promise<T>): Promise<T> {
+    let session: Session | undefined;
+    let timedOut = false;
+    const work = (async () => {
+      const client = await this.pool.connect();
+      session = new Session(client);
+      if (timedOut) {
+        session.release(true);
+        throw new Error('timed out');
+      }
+      try {
+        if (tx) await client.query('BEGIN');
+        const result = await fn(client);
+        if (tx) await client.query('COMMIT');
+        session.release();
+        return result;
+      } catch (error) {
+        if (tx && !timedOut) await client.query('ROLLBACK').catch(() => undefined);
+        session.release(error instanceof Error ? error : true);
+        throw error;
+      }
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        session?.release(new Error('PostgresStore call timed out'));
+        reject(new StoreError(`PostgresStore could not ${what}`, new Error(`no answer within ${this.timeoutMs} ms`)));
+      }, this.timeoutMs);
+    });
+    work.catch(() => undefined); // a late failure after the deadline is not unhandled
+    return Promise.race([work, deadline])
+      .catch((error) => {
+        if (error instanceof StoreError || error instanceof InvalidArgumentError) throw error;
+        throw new StoreError(`PostgresStore could not ${what}`, error);
+      })
+      .finally(() => clearTimeout(timer));
+  }
+}
+
+/** A bytea column's value (a Buffer from pg) as a Uint8Array. */
+function bytesOf(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) {
+    // A small Buffer may sit in Node's shared pool: copy it, so `.buffer` holds only these bytes.
+    const whole = value.byteOffset === 0 && value.buffer.byteLength === value.byteLength;
+    return whole ? new Uint8Array(value.buffer, 0, value.byteLength) : new Uint8Array(value);
+  }
+  throw new StoreError('PostgresStore read a value that is not bytea', value);
+}
