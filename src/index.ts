@@ -3,7 +3,9 @@ export { Engine, DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES } from
 export type { EngineOptions, SimdMode } from './engine.js';
 export type { WasmSource, WasmBuilds } from './runtime/wasm/source.js';
 export { VectorIndex, MISSING_ID } from './hnsw/vector-index.js';
-export type { IndexOptions, SearchOptions, SearchResult, BatchSearchResult, Metric, Quantization, SnapshotSource } from './hnsw/vector-index.js';
+export type { IndexOptions, SearchOptions, SearchResult, BatchSearchResult, SearchFilter, Metric, Quantization, SnapshotSource } from './hnsw/vector-index.js';
+export { IdSet } from './hnsw/filter.js';
+export type { SearchPlan } from './hnsw/filter.js';
 export { QTable, MAX_ACTIONS } from './qlearn/qtable.js';
 export type { QTableOptions } from './qlearn/qtable.js';
 export { TrajectoryBuffer, MAX_TRAJECTORY_CAPACITY } from './qlearn/trajectory.js';

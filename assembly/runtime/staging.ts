@@ -3,10 +3,11 @@
 // for the next call, so a hot path allocates nothing once warm.
 //
 //   slot 0: ids / first input    slot 1: vectors / queries    slot 2: outputs
+//   slot 3: a search's allow-list (hnsw/filter.ts)
 
 import { arenaAlloc, arenaBegin, arenaCapacity, arenaEnd, arenaFree, arenaSave } from "./arena";
 
-const SLOTS: i32 = 3;
+const SLOTS: i32 = 4;
 /** The output slot (the host's SLOT_OUT). */
 export const SLOT_OUT: i32 = 2;
 const slots = memory.data(SLOTS * 4);
@@ -16,7 +17,7 @@ const slots = memory.data(SLOTS * 4);
 }
 
 /**
- * Address of a staging block of at least `bytes` for `slot` (0..2), or 0 over budget with the
+ * Address of a staging block of at least `bytes` for `slot` (0..3), or 0 over budget with the
  * slot's block as it was. Contents are not kept. Cost: O(1) when the block is large enough.
  */
 export function stagingReserve(slot: i32, bytes: u32): usize {

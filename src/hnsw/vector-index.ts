@@ -6,7 +6,8 @@ import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } fr
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
-import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from '../runtime/wasm/exports.js';
+import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from '../runtime/wasm/exports.js';
+import { IdSet, PLAN_CODES, checkAllowList, planOfCode, planSearch, type Plan, type SearchPlan } from './filter.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
 import { concatArrays } from '../util/concat.js';
@@ -70,12 +71,26 @@ export interface IndexOptions {
   quantization?: Quantization;
 }
 
+/**
+ * A search filter: a predicate on ids (called from WebAssembly for each node the walk reaches),
+ * or an allow-list, the ids that may be returned, in any order (unknown, removed and repeated
+ * ids are ignored), evaluated inside WebAssembly with no call per node: a Uint32Array, an
+ * array of uint32 integers, or an {@link IdSet} of this index for one reused across searches.
+ */
+export type SearchFilter = ((id: number) => boolean) | Uint32Array | readonly number[] | IdSet;
+
 /** Options of {@link VectorIndex.search}. */
 export interface SearchOptions {
   /** Candidate list size for this search (default: the index's efSearch); max(ef, k) is used. */
   ef?: number;
-  /** Only ids for which this returns true are returned; applied during the graph walk. */
-  filter?: (id: number) => boolean;
+  /**
+   * Only ids the filter allows are returned. A predicate is applied during the graph walk. An
+   * allow-list goes through the planner (src/hnsw/filter.ts): an exact scan of the allowed
+   * ids when they are few, a walk over allowed nodes only (two hops through rejected ones)
+   * when they are a moderate share, the plain walk when most ids pass; min(k, allowed live
+   * ids) results in every case (a walk that finds fewer falls back to the exact scan).
+   */
+  filter?: SearchFilter;
 }
 
 const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true });
@@ -85,6 +100,13 @@ const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
 export interface SearchResult {
   ids: Uint32Array;
   distances: Float32Array;
+  /**
+   * With an allow-list filter only: the plan that ran ('exact', 'filtered-walk' or 'walk';
+   * searchBatch: the plan the planner chose for every row, a row may still fall back to 'exact').
+   */
+  plan?: SearchPlan;
+  /** With an allow-list filter only: how many live ids it allows. */
+  allowed?: number;
 }
 
 /** searchBatch's answer: rows of k, and how many results each row has (the rest is padding). */
@@ -196,6 +218,9 @@ async function loadAsync(rt: Runtime, loader: SnapshotLoader, source: AsyncItera
   }
   return rt.run('loadIndex', () => loadedIndex(rt, loader));
 }
+
+/** A search's checked filter: a predicate, or an allow-list (checked ids, or an IdSet). */
+type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet };
 
 export class VectorIndex extends EngineObject {
   /** Vector dimension. */
@@ -422,23 +447,75 @@ export class VectorIndex extends EngineObject {
     const { ef, filter } = this.searchOptions('search', options);
     if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
     checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
-    return this.call('search', () => {
+    const run = (plan: Plan | null): SearchResult => {
       const rt = this.rt;
       const ex = rt.exports;
+      const runEf = plan === null ? ef : plan.ef;
       // Scratch and output, sized by what the index can return (min(k, size), not k), in one
       // call that undoes itself over budget.
-      const out = ex.indexPrepareQuery(this.handle, k, ef) >>> 0;
+      const out = ex.indexPrepareQuery(this.handle, k, runEf) >>> 0;
       if (out === 0) throw rt.budgetError('search');
       rt.f32().set(query, ex.indexInput(this.handle) >>> 2);
-      rt.filter = filter ?? null;
+      if (plan !== null) {
+        const found = ex.indexSearch(this.handle, k, runEf, PLAN_CODES[plan.plan], out);
+        return readPairs(rt, out, found);
+      }
+      rt.filter = filter.predicate ?? null;
       let found: number;
       try {
-        found = ex.indexSearch(this.handle, k, ef, filter ? 1 : 0, out);
+        found = ex.indexSearch(this.handle, k, ef, filter.predicate ? 1 : 0, out);
       } finally {
         rt.filter = null;
       }
       return readPairs(rt, out, found);
-    });
+    };
+    if (filter.allow === undefined) return this.call('search', () => run(null));
+    const allow = filter.allow;
+    return this.atomic('search', () => this.withAllowList('search', allow, k, ef, (plan, allowed) => {
+      const result = run(plan);
+      result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
+      result.allowed = allowed;
+      return result;
+    }));
+  }
+
+  /**
+   * Returns an {@link IdSet} of `ids` (a Uint32Array or an array of uint32 integers; checked
+   * now, InvalidArgumentError naming the first bad entry) for the `filter` of later searches of
+   * this index: it skips the checks, and the id-map lookups while the index does not change.
+   * Cost: O(ids) (a copy).
+   */
+  idSet(ids: Uint32Array | readonly number[]): IdSet {
+    const checked = checkAllowList(ids, 'ids');
+    return new IdSet(this, checked === ids ? checked.slice() : checked);
+  }
+
+  /**
+   * Stages `allow` into the engine and marks its nodes (one call), plans the search from how
+   * many live ids it allows, runs `body`, and clears the marks whatever happens. Runs inside
+   * the caller's transaction: over budget (the list, the bitset, the search scratch) nothing
+   * stays changed. Cost: O(ids) staging and map lookups.
+   */
+  private withAllowList<T>(what: string, allow: Uint32Array | IdSet, k: number, ef: number,
+                           body: (plan: Plan, allowed: number) => T): T {
+    const rt = this.rt;
+    const ex = rt.exports;
+    const set = allow instanceof IdSet ? allow : null;
+    const mapped = set !== null && set.nodes !== null && set.version === this.changes;
+    const list = set === null ? allow as Uint32Array : mapped ? set.nodes as Uint32Array : set.ids;
+    const ptr = rt.stage(SLOT_FILTER, Math.max(4, list.length * 4), what);
+    rt.u32().set(list, ptr >>> 2);
+    const allowed = ex.indexAllowBegin(this.handle, ptr, list.length, mapped ? 1 : 0);
+    if (allowed < 0) throw rt.budgetError(what);
+    try {
+      if (set !== null && !mapped) {
+        set.nodes = rt.u32().slice(ptr >>> 2, (ptr >>> 2) + allowed);
+        set.version = this.changes;
+      }
+      return body(planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF), allowed);
+    } finally {
+      ex.indexAllowEnd(this.handle);
+    }
   }
 
   /**
@@ -461,40 +538,62 @@ export class VectorIndex extends EngineObject {
     const distances = new Float32Array(n * k).fill(Infinity);
     const counts = new Uint32Array(n);
     if (n === 0) return { ids, distances, counts };
-    return this.atomic('searchBatch', () => {
+    const run = (plan: Plan | null): BatchSearchResult => {
       const rt = this.rt;
       const ex = rt.exports;
+      const runEf = plan === null ? ef : plan.ef;
+      const code = plan !== null ? PLAN_CODES[plan.plan] : filter.predicate ? 1 : 0;
       // Each row's output holds min(k, size) results: staging is sized by what the index can return.
-      const stride = ex.indexPrepareSearch(this.handle, k, ef);
+      const stride = ex.indexPrepareSearch(this.handle, k, runEf);
       if (stride < 0) throw rt.budgetError('searchBatch');
       if (stride === 0) return { ids, distances, counts };
       const chunk = Math.min(n, CHUNK_ROWS);
       const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
       const out = rt.stage(SLOT_OUT, chunk * stride * 8, 'searchBatch');
       const countsPtr = rt.stage(SLOT_IDS, chunk * 4, 'searchBatch');
-      rt.filter = filter ?? null;
+      rt.filter = filter.predicate ?? null;
       try {
         for (let first = 0; first < n; first += chunk) {
           const rows = Math.min(chunk, n - first);
           const f32 = rt.f32();
           for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
-          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, stride, out, countsPtr);
+          ex.indexSearchBatch(this.handle, qPtr, rows, k, runEf, code, stride, out, countsPtr);
           readRows(rt, out, stride, countsPtr, rows, { ids, distances, counts }, first, k);
         }
       } finally {
         rt.filter = null;
       }
-      if (n > CHUNK_ROWS) ex.stagingRelease();
       return { ids, distances, counts };
+    };
+    const release = (): void => {
+      if (n > CHUNK_ROWS) this.rt.exports.stagingRelease();
+    };
+    if (filter.allow === undefined) {
+      return this.atomic('searchBatch', () => {
+        const result = run(null);
+        release();
+        return result;
+      });
+    }
+    const allow = filter.allow;
+    return this.atomic('searchBatch', () => {
+      const result = this.withAllowList('searchBatch', allow, k, ef, (plan, allowed) => ({ ...run(plan), plan: plan.plan, allowed }));
+      release();
+      return result;
     });
   }
 
-  /** Checks the options of a search: known names, ef (default efSearch), filter. */
-  private searchOptions(what: string, options: SearchOptions): { ef: number; filter: ((id: number) => boolean) | undefined } {
+  /** Checks the options of a search: known names, ef (default efSearch), filter (checkAllowList for an allow-list). */
+  private searchOptions(what: string, options: SearchOptions): { ef: number; filter: CheckedFilter } {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object`);
     checkOptionNames(what, options, SEARCH_OPTIONS);
-    const filter = options.filter;
-    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
+    const given: unknown = options.filter;
+    let filter: CheckedFilter = {};
+    if (typeof given === 'function') filter = { predicate: given as (id: number) => boolean };
+    else if (given instanceof IdSet) {
+      if (given.owner !== this) throw new InvalidArgumentError('filter is an IdSet of another index');
+      filter = { allow: given };
+    } else if (given !== undefined) filter = { allow: checkAllowList(given) };
     return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 

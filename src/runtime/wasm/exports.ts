@@ -54,8 +54,11 @@ export interface ElexExports {
   indexCapacity(h: number): number;
   indexPrepareSearch(h: number, k: number, ef: number): number;
   indexPrepareQuery(h: number, k: number, ef: number): number;
-  indexSearch(h: number, k: number, ef: number, filtered: number, out: number): number;
-  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, stride: number, out: number, counts: number): void;
+  indexSearch(h: number, k: number, ef: number, plan: number, out: number): number;
+  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, plan: number, stride: number, out: number, counts: number): void;
+  indexAllowBegin(h: number, list: number, n: number, mapped: number): number;
+  indexAllowEnd(h: number): void;
+  indexLastPlan(h: number): number;
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
   indexSize(h: number): number;
@@ -117,3 +120,4 @@ export const LOAD_CORRUPT = 1;
 export const SLOT_IDS = 0;
 export const SLOT_ROWS = 1;
 export const SLOT_OUT = 2;
+export const SLOT_FILTER = 3;

@@ -1,0 +1,143 @@
+// Allow-list filters: the set of ids a search may return, marked in a per-index bitset.
+//
+//   allow        1 bit per node (graph.ts), all clear between calls. indexAllowBegin maps the
+//                staged ids to nodes through the id map, drops unknown and removed ids and
+//                duplicates, sets their bits and rewrites the staged list in place as the
+//                allowed nodes (never longer than the ids); indexAllowEnd clears exactly those
+//                bits again, so no call pays for clearing the whole set.
+//   allowNodes   that node list, allowCount nodes: what the exact scan scores, and where the
+//                filtered walk takes its extra entry points.
+//
+// The host's planner (src/hnsw/filter.ts) picks one of three plans from allowCount:
+//   PLAN_EXACT    score every allowed node (the SIMD kernels of the walk), keep the k best
+//   PLAN_ACORN    the walk sees only allowed nodes: a rejected neighbour is not scored but its
+//                 own neighbours are (two hops, ACORN-1), so the walk crosses rejected regions
+//   PLAN_WALK     the plain walk, rejected nodes scored and expanded, results from allowed only
+// A walk that returns fewer than min(k, allowed) results falls back to the exact scan, so a
+// search returns k results whenever k live ids are allowed.
+
+import { Index, isTombstoned, vectorAt, labelAt } from "./graph";
+import { mapGet } from "../util/idmap";
+import { arenaGrow, arenaSave } from "../runtime/arena";
+import { heapPush, heapPop, heapTopKey, heapDrainAscending } from "../util/heap";
+import { queryDistance } from "./codes";
+
+/** Bits an allow set needs: one per slot. */
+@inline function wordsFor(idx: Index): u32 {
+  return (idx.capacity + 31) >> 5;
+}
+
+/** Whether node n is in the allow set being searched. */
+@inline export function isAllowed(allow: usize, n: u32): bool {
+  return (load<u32>(allow + (<usize>(n >> 5) << 2)) & (<u32>1 << (n & 31))) != 0;
+}
+
+/**
+ * Makes the allow bitset cover every slot (grown, new words cleared). False over budget, with
+ * the bitset as it was. Cost: O(1), or one copy when it grows.
+ */
+function ensureAllow(idx: Index): bool {
+  const words = wordsFor(idx);
+  if (words <= idx.allowWords) return true;
+  const p = arenaGrow(idx.allow, <u64>words << 2);
+  if (p == 0) return false;
+  // The host's transaction puts the header back with the blocks if the search then fails.
+  arenaSave(changetype<usize>(idx), offsetof<Index>());
+  memory.fill(p + (<usize>idx.allowWords << 2), 0, <usize>(words - idx.allowWords) << 2);
+  idx.allow = p;
+  idx.allowWords = words;
+  return true;
+}
+
+/**
+ * Marks the n entries at list as the allow set: ids (mapped: false) through the id map, or
+ * nodes this index mapped before (mapped: true, no removal since). Unknown and removed ids and
+ * repeats are dropped; the list is rewritten in place as the allowed nodes. Returns how many,
+ * or -1 over budget (nothing marked). Cost: O(n) map lookups.
+ */
+export function allowBegin(idx: Index, list: usize, n: u32, mapped: bool): i32 {
+  if (!ensureAllow(idx)) return -1;
+  const allow = idx.allow;
+  let count: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let node: u32;
+    const v = load<u32>(list + (<usize>i << 2));
+    if (mapped) {
+      if (v >= idx.count) continue;
+      node = v;
+    } else {
+      const found = mapGet(idx.map, idx.mapCap, v);
+      if (found < 0) continue;
+      node = <u32>found;
+    }
+    if (isTombstoned(idx, node)) continue;
+    const w = allow + (<usize>(node >> 5) << 2);
+    const bit: u32 = 1 << (node & 31);
+    const word = load<u32>(w);
+    if ((word & bit) != 0) continue;
+    store<u32>(w, word | bit);
+    store<u32>(list + (<usize>count << 2), node);
+    count++;
+  }
+  idx.allowNodes = list;
+  idx.allowCount = count;
+  return <i32>count;
+}
+
+/** Clears the bits allowBegin set (the allowed nodes at allowNodes). Cost: O(allowed). */
+export function allowEnd(idx: Index): void {
+  const allow = idx.allow;
+  const list = idx.allowNodes;
+  for (let i: u32 = 0; i < idx.allowCount; i++) {
+    const node = load<u32>(list + (<usize>i << 2));
+    store<u32>(allow + (<usize>(node >> 5) << 2), 0);
+  }
+  idx.allowCount = 0;
+  idx.allowNodes = 0;
+}
+
+/** queryDistance to node n's vector, one copy of the kernels for the scan and the walk's seeds. */
+export function nodeDistance(idx: Index, q: usize, n: u32): f32 {
+  return queryDistance(idx, q, vectorAt(idx, n));
+}
+
+/** Nodes the exact scan touches ahead of scoring them (wasm has no prefetch; see searchLayer). */
+const SCAN_GROUP: u32 = 8;
+let scanSink: u32 = 0;
+
+/**
+ * The k nearest allowed nodes to q (prepared as codes.ts says), by scoring every one: writes
+ * min(k, allowed) (f32 distance, u32 label) pairs, nearest first, to out; returns how many.
+ * Needs the results heap sized for k + 1 entries. Cost: allowed kernel calls + O(allowed log k).
+ */
+export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
+  const res = idx.results;
+  const list = idx.allowNodes;
+  const total = idx.allowCount;
+  const vectorBytes = <usize>idx.vectorBytes;
+  let touched: u32 = 0;
+  let size: u32 = 0;
+  for (let g: u32 = 0; g < total; g += SCAN_GROUP) {
+    const end = g + SCAN_GROUP < total ? g + SCAN_GROUP : total;
+    // Touch the group's vectors first, so their cache misses overlap.
+    for (let i = g; i < end; i++) {
+      const v = vectorAt(idx, load<u32>(list + (<usize>i << 2)));
+      for (let line = v & ~63; line < v + vectorBytes; line += 64) touched ^= load<u32>(line);
+    }
+    for (let i = g; i < end; i++) {
+      const node = load<u32>(list + (<usize>i << 2));
+      const d = nodeDistance(idx, q, node);
+      if (size < k || d < heapTopKey(res)) {
+        size = heapPush(res, size, d, node);
+        if (size > k) size = heapPop(res, size);
+      }
+    }
+  }
+  scanSink = touched;
+  heapDrainAscending(res, size, out);
+  for (let i: u32 = 0; i < size; i++) {
+    const p = out + (<usize>i << 3) + 4;
+    store<u32>(p, labelAt(idx, load<u32>(p)));
+  }
+  return size;
+}
