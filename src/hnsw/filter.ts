@@ -47,17 +47,25 @@ export interface Plan {
   ef: number;
 }
 
+/** The plans SearchOptions.plan takes: 'auto' (the planner) or one to force. */
+export const PLAN_OPTIONS: readonly ('auto' | SearchPlan)[] = ['auto', 'exact', 'filtered-walk', 'walk'];
+
 /**
  * The planner: 'exact' when `allowed` (live ids that pass) is at most max(EXACT_ROWS,
- * EXACT_PER_EF * max(ef, k)), 'walk' (ef / share) when they are at least WALK_SHARE of the
- * `size` live ids, else 'filtered-walk'. Cost: O(1).
+ * EXACT_PER_EF * max(ef, k)), 'walk' when they are at least WALK_SHARE of the `size` live ids,
+ * else 'filtered-walk'; `forced` (not 'auto') skips the choice. A 'walk' runs with
+ * ef / max(share, WALK_SHARE) (at most 2 ef): about ef of its candidates then pass. Cost: O(1).
  */
-export function planSearch(allowed: number, size: number, k: number, ef: number, maxEf: number): Plan {
-  const width = Math.max(ef, k);
-  if (allowed <= Math.max(EXACT_ROWS, EXACT_PER_EF * width)) return { plan: 'exact', ef };
-  const share = allowed / size;
-  if (share >= WALK_SHARE) return { plan: 'walk', ef: Math.min(maxEf, Math.ceil(ef / share)) };
-  return { plan: 'filtered-walk', ef };
+export function planSearch(allowed: number, size: number, k: number, ef: number, maxEf: number,
+                           forced: 'auto' | SearchPlan = 'auto'): Plan {
+  const share = size === 0 ? 0 : allowed / size;
+  let plan = forced;
+  if (plan === 'auto') {
+    plan = allowed <= Math.max(EXACT_ROWS, EXACT_PER_EF * Math.max(ef, k)) ? 'exact'
+      : share >= WALK_SHARE ? 'walk' : 'filtered-walk';
+  }
+  if (plan === 'walk') return { plan, ef: Math.min(maxEf, Math.ceil(ef / Math.max(share, WALK_SHARE))) };
+  return { plan, ef };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
 import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from '../runtime/wasm/exports.js';
-import { IdSet, PLAN_CODES, checkAllowList, planOfCode, planSearch, type Plan, type SearchPlan } from './filter.js';
+import { IdSet, PLAN_CODES, PLAN_OPTIONS, checkAllowList, planOfCode, planSearch, type Plan, type SearchPlan } from './filter.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows, optionNames } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
 import { concatArrays } from '../util/concat.js';
@@ -91,10 +91,16 @@ export interface SearchOptions {
    * ids) results in every case (a walk that finds fewer falls back to the exact scan).
    */
   filter?: SearchFilter;
+  /**
+   * With an allow-list filter: 'auto' (default) lets the planner choose; 'exact',
+   * 'filtered-walk' or 'walk' forces that plan (for measuring them; a walk that finds fewer
+   * than min(k, allowed) results still falls back to the exact scan).
+   */
+  plan?: 'auto' | SearchPlan;
 }
 
 const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true });
-const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
+const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true, plan: true });
 
 /** k nearest neighbours, nearest first. */
 export interface SearchResult {
@@ -220,7 +226,7 @@ async function loadAsync(rt: Runtime, loader: SnapshotLoader, source: AsyncItera
 }
 
 /** A search's checked filter: a predicate, or an allow-list (checked ids, or an IdSet). */
-type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet };
+type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet; plan: 'auto' | SearchPlan };
 
 export class VectorIndex extends EngineObject {
   /** Vector dimension. */
@@ -471,7 +477,7 @@ export class VectorIndex extends EngineObject {
     };
     if (filter.allow === undefined) return this.call('search', () => run(null));
     const allow = filter.allow;
-    return this.atomic('search', () => this.withAllowList('search', allow, k, ef, (plan, allowed) => {
+    return this.atomic('search', () => this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
       const result = run(plan);
       result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
       result.allowed = allowed;
@@ -496,7 +502,7 @@ export class VectorIndex extends EngineObject {
    * the caller's transaction: over budget (the list, the bitset, the search scratch) nothing
    * stays changed. Cost: O(ids) staging and map lookups.
    */
-  private withAllowList<T>(what: string, allow: Uint32Array | IdSet, k: number, ef: number,
+  private withAllowList<T>(what: string, allow: Uint32Array | IdSet, forced: 'auto' | SearchPlan, k: number, ef: number,
                            body: (plan: Plan, allowed: number) => T): T {
     const rt = this.rt;
     const ex = rt.exports;
@@ -512,7 +518,7 @@ export class VectorIndex extends EngineObject {
         set.nodes = rt.u32().slice(ptr >>> 2, (ptr >>> 2) + allowed);
         set.version = this.changes;
       }
-      return body(planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF), allowed);
+      return body(planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced), allowed);
     } finally {
       ex.indexAllowEnd(this.handle);
     }
@@ -577,7 +583,7 @@ export class VectorIndex extends EngineObject {
     }
     const allow = filter.allow;
     return this.atomic('searchBatch', () => {
-      const result = this.withAllowList('searchBatch', allow, k, ef, (plan, allowed) => ({ ...run(plan), plan: plan.plan, allowed }));
+      const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({ ...run(plan), plan: plan.plan, allowed }));
       release();
       return result;
     });
@@ -588,12 +594,14 @@ export class VectorIndex extends EngineObject {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object`);
     checkOptionNames(what, options, SEARCH_OPTIONS);
     const given: unknown = options.filter;
-    let filter: CheckedFilter = {};
-    if (typeof given === 'function') filter = { predicate: given as (id: number) => boolean };
+    const plan = checkOneOf('plan', options.plan ?? 'auto', PLAN_OPTIONS);
+    let filter: CheckedFilter = { plan };
+    if (typeof given === 'function') filter = { predicate: given as (id: number) => boolean, plan };
     else if (given instanceof IdSet) {
       if (given.owner !== this) throw new InvalidArgumentError('filter is an IdSet of another index');
-      filter = { allow: given };
-    } else if (given !== undefined) filter = { allow: checkAllowList(given) };
+      filter = { allow: given, plan };
+    } else if (given !== undefined) filter = { allow: checkAllowList(given), plan };
+    if (plan !== 'auto' && filter.allow === undefined) throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter`);
     return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 
