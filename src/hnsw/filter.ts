@@ -25,21 +25,40 @@ export function planOfCode(code: number): SearchPlan {
   return code === 4 ? 'exact' : code === 3 ? 'filtered-walk' : 'walk';
 }
 
+// The planner's thresholds, measured (bench/suites/filter.js and side-by-side probes, GloVe-100
+// 100K cosine and SIFT 10K l2, M 16, efConstruction 100, ef 64, on a loaded 2-core machine):
+//   - the exact scan costs ~0.15-0.25 us an allowed row (the SIMD kernel, rows read once, list
+//     order), so 5.5K rows ~0.9 ms and 10K ~2.4 ms on GloVe; SIFT 3K rows ~0.4 ms;
+//   - the filtered walk (ACORN-1) costs ~3-5 unfiltered searches at ef 64 whatever the share
+//     (GloVe 1.3-2.4 ms against 0.48 ms unfiltered), with recall@10 0.986-0.988 from 5% to 50%,
+//     but 0.93 at 2% and 0.85 at 1% (the allowed subgraph falls apart; ef 256 gets 0.985 / 0.97
+//     at 3x the cost), and its two-hop expansion grows as the share falls;
+//   - the plain walk at 50% costs ~2x an unfiltered search (half of what it reaches is rejected)
+//     with recall 0.996 at ef 64 (raising ef to 128 gained 0.002), and collapses below that:
+//     at 1% it visits most of the graph (GloVe: 146 ms).
+// So: exact while the scan costs no more than the walk it replaces, and always where the
+// filtered walk's recall fails; the plain walk from half the ids up; the filtered walk between.
+
 /**
- * At most this many allowed ids are always scanned exactly. A walk scores a few thousand
- * vectors whatever the filter (about ef * 25 at ef 64, M 16 on SIFT 10K and GloVe 100K), and
- * the scan is the SIMD kernel over rows it reads once, so below this it costs no more than a
- * walk and is exact.
+ * Below WALK_SHARE, scan exactly up to this many allowed ids per unit of max(ef, k) (8192 at
+ * ef 64): about where the scan costs what a filtered walk does (GloVe 100K: 10K rows 2.4 ms
+ * against a 1.7 ms walk, 5.5K rows 0.9 ms against 2.4 ms).
  */
-export const EXACT_ROWS = 2048;
-/** Also scanned exactly: allowed ids up to this many times max(ef, k) (a walk scores ~25x ef). */
-export const EXACT_PER_EF = 24;
+export const EXACT_PER_EF = 128;
+/**
+ * From WALK_SHARE up, scan exactly up to this many allowed ids per unit of max(ef, k) (4096 at
+ * ef 64): the plain walk there costs about 2 unfiltered searches, half a filtered walk.
+ */
+export const WALK_EXACT_PER_EF = 64;
 /**
  * From this share of the live ids up, the plain walk: most neighbours pass, so it stalls
- * nowhere, and its ef is raised to ef / share (at most 2x) so it keeps about ef allowed
- * candidates. Below it, the filtered walk, which scores allowed nodes only.
+ * nowhere and needs no more ef. Below it, the filtered walk, which scores allowed nodes only.
  */
 export const WALK_SHARE = 0.5;
+/** Below this share, always the exact scan: the filtered walk's recall falls under 0.95 there. */
+export const ACORN_MIN_SHARE = 0.02;
+/** Below this share, the filtered walk's ef is raised by ACORN_BOOST_SHARE / share (at most 2.5x). */
+export const ACORN_BOOST_SHARE = 0.05;
 
 /** What {@link planSearch} decided: the plan and the ef to run it with. */
 export interface Plan {
@@ -51,20 +70,24 @@ export interface Plan {
 export const PLAN_OPTIONS: readonly ('auto' | SearchPlan)[] = ['auto', 'exact', 'filtered-walk', 'walk'];
 
 /**
- * The planner: 'exact' when `allowed` (live ids that pass) is at most max(EXACT_ROWS,
- * EXACT_PER_EF * max(ef, k)), 'walk' when they are at least WALK_SHARE of the `size` live ids,
- * else 'filtered-walk'; `forced` (not 'auto') skips the choice. A 'walk' runs with
- * ef / max(share, WALK_SHARE) (at most 2 ef): about ef of its candidates then pass. Cost: O(1).
+ * The planner, from `allowed` (live ids that pass) of `size` live ids, for k results at `ef`:
+ * with share = allowed / size, 'walk' when share >= WALK_SHARE and allowed >
+ * WALK_EXACT_PER_EF * max(ef, k); 'filtered-walk' when ACORN_MIN_SHARE <= share < WALK_SHARE
+ * and allowed > EXACT_PER_EF * max(ef, k), its ef raised below ACORN_BOOST_SHARE; 'exact'
+ * otherwise. `forced` (not 'auto') skips the choice, not the ef. Cost: O(1).
  */
 export function planSearch(allowed: number, size: number, k: number, ef: number, maxEf: number,
                            forced: 'auto' | SearchPlan = 'auto'): Plan {
   const share = size === 0 ? 0 : allowed / size;
+  const width = Math.max(ef, k);
   let plan = forced;
   if (plan === 'auto') {
-    plan = allowed <= Math.max(EXACT_ROWS, EXACT_PER_EF * Math.max(ef, k)) ? 'exact'
-      : share >= WALK_SHARE ? 'walk' : 'filtered-walk';
+    if (share >= WALK_SHARE) plan = allowed > WALK_EXACT_PER_EF * width ? 'walk' : 'exact';
+    else plan = share >= ACORN_MIN_SHARE && allowed > EXACT_PER_EF * width ? 'filtered-walk' : 'exact';
   }
-  if (plan === 'walk') return { plan, ef: Math.min(maxEf, Math.ceil(ef / Math.max(share, WALK_SHARE))) };
+  if (plan === 'filtered-walk' && share < ACORN_BOOST_SHARE) {
+    return { plan, ef: Math.min(maxEf, Math.ceil(ef * Math.min(2.5, ACORN_BOOST_SHARE / Math.max(share, 1e-9)))) };
+  }
   return { plan, ef };
 }
 

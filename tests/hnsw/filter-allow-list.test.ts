@@ -9,7 +9,7 @@ import { readFvecs } from '../helpers/data';
 import { randomVectors, rng } from '../helpers/random';
 import { bruteForce, recall } from '../helpers/reference';
 import type { Engine, Metric, Quantization, SearchResult, VectorIndex } from '../../src/index';
-import { EXACT_PER_EF, EXACT_ROWS, WALK_SHARE, planSearch } from '../../src/hnsw/filter';
+import { ACORN_BOOST_SHARE, ACORN_MIN_SHARE, EXACT_PER_EF, WALK_EXACT_PER_EF, WALK_SHARE, planSearch } from '../../src/hnsw/filter';
 
 const K = 10;
 
@@ -68,7 +68,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
     afterAll(() => e.dispose());
 
     test.each([
-      [0.5, 'walk'], [0.3, 'filtered-walk'], [0.1, 'exact'], [0.01, 'exact'], [0.001, 'exact'],
+      [0.5, 'walk'], [0.3, 'exact'], [0.1, 'exact'], [0.01, 'exact'], [0.001, 'exact'],
     ] as const)('planner at %p selectivity picks %s; exact answers, or recall@10 >= 0.95', (share, plan) => {
       const allowed = allowList(sift.count, share, Math.round(share * 1e4));
       let sum = 0;
@@ -111,10 +111,10 @@ describe.each(BUILDS)('simd %s', (simd) => {
     test('searchBatch applies the list to every row, as search does', () => {
       const allowed = allowList(sift.count, 0.3, 5);
       const queries = siftQueries.data.subarray(0, 6 * 128);
-      const batch = index.searchBatch(queries, K, { filter: allowed });
+      const batch = index.searchBatch(queries, K, { filter: allowed, plan: 'filtered-walk' });
       expect(batch.plan).toBe('filtered-walk');
       for (let r = 0; r < 6; r++) {
-        const single = index.search(queries.subarray(r * 128, (r + 1) * 128), K, { filter: allowed });
+        const single = index.search(queries.subarray(r * 128, (r + 1) * 128), K, { filter: allowed, plan: 'filtered-walk' });
         expect(batch.counts[r]).toBe(K);
         expect(Array.from(batch.ids.subarray(r * K, (r + 1) * K))).toEqual(Array.from(single.ids));
       }
@@ -135,14 +135,17 @@ describe.each(BUILDS)('simd %s', (simd) => {
       });
       afterAll(() => e.dispose());
 
-      test.each([0.5, 0.1, 0.01])('every plan at %p: min(k, allowed) allowed results, recall@10 >= 0.95', (share) => {
+      test.each([0.5, 0.1, 0.01])('plans at %p: min(k, allowed) allowed results, recall@10 >= 0.95', (share) => {
         const allowed = allowList(count, share, 1000 + share * 100);
         const queries = randomVectors(QUERIES, dim, 21);
-        for (const plan of ['exact', 'filtered-walk', 'walk'] as const) {
+        // Below ACORN_MIN_SHARE the planner scans exactly; the walks are forced only where it would use them.
+        const plans = share < ACORN_MIN_SHARE ? ['auto'] as const : ['auto', 'exact', 'filtered-walk', 'walk'] as const;
+        for (const plan of plans) {
           let sum = 0;
           for (let q = 0; q < QUERIES; q++) {
             const query = queries.subarray(q * dim, (q + 1) * dim);
             const result = index.search(query, K, { filter: allowed, plan });
+            if (plan === 'auto') expect(result.plan).toBe('exact');
             // Quantized vectors: distances are between stored forms, so only f32 is compared exactly.
             sum += check(result, metric, base, allowed, query, quantization === 'f32' && result.plan === 'exact');
           }
@@ -214,32 +217,47 @@ describe.each(BUILDS)('simd %s', (simd) => {
 });
 
 describe('planner thresholds', () => {
-  test('exact up to max(EXACT_ROWS, EXACT_PER_EF * max(ef, k)); walk from WALK_SHARE; filtered-walk between', () => {
+  test('exact, filtered-walk and walk just below and above each threshold', () => {
     const size = 100000;
-    expect(planSearch(EXACT_ROWS, size, 10, 64, 1e5).plan).toBe('exact');
-    expect(planSearch(EXACT_ROWS + 1, size, 10, 64, 1e5).plan).toBe('filtered-walk');
-    expect(planSearch(EXACT_PER_EF * 200, size, 10, 200, 1e5).plan).toBe('exact');
-    expect(planSearch(EXACT_PER_EF * 200 + 1, size, 10, 200, 1e5).plan).toBe('filtered-walk');
-    expect(planSearch(size * WALK_SHARE - 1, size, 10, 64, 1e5).plan).toBe('filtered-walk');
-    expect(planSearch(size * WALK_SHARE, size, 10, 64, 1e5)).toEqual({ plan: 'walk', ef: 128 });
-    expect(planSearch(size, size, 10, 64, 1e5)).toEqual({ plan: 'walk', ef: 64 });
-    expect(planSearch(10, size, 10, 64, 1e5, 'walk')).toEqual({ plan: 'walk', ef: 128 });
+    const at = (allowed: number, ef = 64, k = 10) => planSearch(allowed, size, k, ef, 1e5);
+    // Below WALK_SHARE: exact up to EXACT_PER_EF * max(ef, k).
+    expect(at(EXACT_PER_EF * 64).plan).toBe('exact');
+    expect(at(EXACT_PER_EF * 64 + 1)).toEqual({ plan: 'filtered-walk', ef: 64 });
+    expect(at(EXACT_PER_EF * 100, 20, 100).plan).toBe('exact');
+    expect(at(EXACT_PER_EF * 100 + 1, 20, 100).plan).toBe('filtered-walk');
+    // From WALK_SHARE: the plain walk, at the ef given.
+    expect(at(size * WALK_SHARE - 1).plan).toBe('filtered-walk');
+    expect(at(size * WALK_SHARE)).toEqual({ plan: 'walk', ef: 64 });
+    expect(planSearch(WALK_EXACT_PER_EF * 64, WALK_EXACT_PER_EF * 64, 10, 64, 1e5).plan).toBe('exact');
+    expect(planSearch(WALK_EXACT_PER_EF * 64 + 1, WALK_EXACT_PER_EF * 64 + 1, 10, 64, 1e5).plan).toBe('walk');
+    // Below ACORN_MIN_SHARE: exact however many; below ACORN_BOOST_SHARE a raised ef.
+    const big = 10 ** 7;
+    expect(planSearch(big * ACORN_MIN_SHARE - 1, big, 10, 64, 1e5).plan).toBe('exact');
+    expect(planSearch(big * ACORN_MIN_SHARE, big, 10, 64, 1e5)).toEqual({ plan: 'filtered-walk', ef: 160 });
+    expect(planSearch(big * ACORN_BOOST_SHARE, big, 10, 64, 1e5)).toEqual({ plan: 'filtered-walk', ef: 64 });
+    // Forced plans.
+    expect(at(10, 64, 10)).toEqual({ plan: 'exact', ef: 64 });
+    expect(planSearch(10, size, 10, 64, 1e5, 'walk')).toEqual({ plan: 'walk', ef: 64 });
   });
 
-  test.each(BUILDS)('the index runs the plan the counts call for (simd %s)', async (simd) => {
+  test.each(BUILDS)('the index runs the plan the live counts call for (simd %s)', async (simd) => {
     const e = await engine(simd);
     const n = 5000;
-    const index = e.createIndex({ dim: 4, metric: 'l2', efSearch: 64 });
+    const ef = 16;
+    const index = e.createIndex({ dim: 4, metric: 'l2', efSearch: ef });
     index.addBatch(Uint32Array.from({ length: n }, (_, i) => i), randomVectors(n, 4, 3));
     const q = randomVectors(1, 4, 9);
     const first = (m: number) => Uint32Array.from({ length: m }, (_, i) => i);
-    expect(index.search(q, K, { filter: first(EXACT_ROWS) }).plan).toBe('exact');
-    expect(index.search(q, K, { filter: first(EXACT_ROWS + 1) }).plan).toBe('filtered-walk');
+    expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef) }).plan).toBe('exact');
+    expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef + 1) }).plan).toBe('filtered-walk');
     expect(index.search(q, K, { filter: first(n * WALK_SHARE - 1) }).plan).toBe('filtered-walk');
     expect(index.search(q, K, { filter: first(n * WALK_SHARE) }).plan).toBe('walk');
-    // Removed ids do not count.
+    // Removed and unknown ids do not count.
     for (let i = 0; i < 10; i++) index.remove(i);
-    expect(index.search(q, K, { filter: first(EXACT_ROWS + 10) }).plan).toBe('exact');
+    const list = [...first(EXACT_PER_EF * ef + 10), n + 1, n + 2];
+    const r = index.search(q, K, { filter: list });
+    expect(r.allowed).toBe(EXACT_PER_EF * ef);
+    expect(r.plan).toBe('exact');
     e.dispose();
   });
 });
