@@ -7,8 +7,8 @@
 // Each query hands its allowed ids over as a Uint32Array, to the engine (search with
 // { filter }) and to the JS scan (score every allowed row in float64, keep the best 10),
 // side by side over interleaved passes. The JS scan is also the ground truth of recall@10.
-// Reports the plan the planner chose, recall, QPS of both and their ratio, and, at the top, the
-// unfiltered search (the cost of a 50% filter is against it).
+// Reports the plan the planner chose, recall, QPS of both and their ratio, the cost against an
+// unfiltered search timed in the same passes, and (random filters) the QPS with an IdSet.
 'use strict';
 const { Engine } = require('elex-wasm');
 const { K, buildInChunks } = require('../lib/ann.js');
@@ -142,25 +142,37 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
         wanted += t.size;
         for (const id of r.ids) if (t.has(id)) hits++;
       }
+      // A random filter is the same list for every query: also searched as an IdSet.
+      const set = kind === 'random' ? index.idSet(lists[0]) : null;
+      const setMs = [];
+      const plainMs = [];
       for (let p = 0; p < passes; p++) {
         jsMs.push(timePerQuery(nq, (q) => jsScan(data, norms, metric, q, lists[q])));
         engineMs.push(timePerQuery(nq, (q) => index.search(query(q), K, { filter: lists[q] })));
+        if (set !== null) setMs.push(timePerQuery(nq, (q) => index.search(query(q), K, { filter: set })));
+        plainMs.push(timePerQuery(nq, (q) => index.search(query(q), K)));
       }
       const engineQps = 1000 / median(engineMs);
       const jsQps = 1000 / median(jsMs);
+      const setQps = set === null ? null : 1000 / median(setMs);
+      const plainQps = 1000 / median(plainMs);
       const allowed = lists[0].length;
-      const result = { kind, share, allowed, plans: Object.fromEntries(plans), recall: hits / wanted, engineQps, jsQps, ratio: engineQps / jsQps, vsUnfiltered: unfilteredQps / engineQps };
+      const result = {
+        kind, share, allowed, plans: Object.fromEntries(plans), recall: hits / wanted, engineQps, setQps, jsQps, ratio: engineQps / jsQps,
+        vsUnfiltered: plainQps / engineQps, setVsUnfiltered: setQps === null ? null : plainQps / setQps,
+      };
       results.push(result);
       rows.push([kind, `${share * 100}%`, allowed, [...plans.keys()].join('+'), result.recall.toFixed(3), engineQps.toFixed(0), jsQps.toFixed(0),
-        `${result.ratio.toFixed(1)}x`, `${result.vsUnfiltered.toFixed(2)}x`]);
+        `${result.ratio.toFixed(1)}x`, `${result.vsUnfiltered.toFixed(2)}x`, setQps === null ? '' : setQps.toFixed(0),
+        setQps === null ? '' : `${result.setVsUnfiltered.toFixed(2)}x`]);
     }
   }
   engine.dispose();
   const text = [
     `${data.name}, ${count} vectors, ${metric}, M ${M}, efConstruction ${EF_CONSTRUCTION}, ef ${EF}, k ${K}, ${nq} queries; unfiltered search ${unfilteredQps.toFixed(0)} QPS.`,
     'Allow-list filters handed over per query as a Uint32Array; JS scan: plain-JS exact scan of the allowed rows (float64, row norms precomputed).\n',
-    table(['filter', 'selectivity', 'allowed', 'plan', 'recall@10', 'QPS engine', 'QPS JS scan', 'engine / JS', 'cost vs unfiltered'], rows),
-    `\nQPS: medians of ${passes} interleaved passes (engine and JS scan side by side, each at least ${MIN_MS} ms). Recall@10 against the JS scan's exact top 10.`,
+    table(['filter', 'selectivity', 'allowed', 'plan', 'recall@10', 'QPS engine', 'QPS JS scan', 'engine / JS', 'cost vs unfiltered', 'QPS IdSet', 'IdSet cost vs unfiltered'], rows),
+    `\nQPS: medians of ${passes} interleaved passes (engine, JS scan, IdSet and unfiltered search side by side, each at least ${MIN_MS} ms). Cost vs unfiltered: unfiltered QPS / filtered QPS. IdSet: the random list made once with index.idSet. Recall@10 against the JS scan's exact top 10.`,
   ].join('\n');
   return {
     suite: 'filter', params: { M, efConstruction: EF_CONSTRUCTION, ef: EF, shares, passes, queries: nq, vectors: count, dataset: data.name, metric, quick },
