@@ -103,12 +103,16 @@ export function nodeDistance(idx: Index, q: usize, n: u32): f32 {
 
 let scanSink: u32 = 0;
 
+/** Rows the exact scan touches ahead of scoring them (wasm has no prefetch; see searchLayer). */
+const SCAN_GROUP: u32 = 8;
+
 /**
  * The k nearest allowed nodes to q (prepared as codes.ts says), by scoring every one: writes
  * min(k, allowed) (f32 distance, u32 label) pairs, nearest first, to out; returns how many.
  * When the set is dense enough (a bitset word per 4 allowed nodes or fewer) it walks the bitset,
- * so the rows are read in memory order; else the list, touching each group of 8 rows' cache
- * lines before scoring them so their misses overlap. Needs the results heap sized for k + 1
+ * so the rows come in memory order; else the list. Either way it takes SCAN_GROUP nodes at a
+ * time (into the fresh scratch, unused outside a walk) and touches their rows' cache lines
+ * before scoring them, so their misses overlap. Needs the results heap sized for k + 1
  * entries. Cost: allowed kernel calls + O(allowed log k) (+ O(slots / 32) for the bitset).
  */
 export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
@@ -116,42 +120,45 @@ export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   const list = idx.allowNodes;
   const total = idx.allowCount;
   const allow = idx.allow;
+  const group = idx.fresh;
   const words = (idx.count + 31) >> 5;
   const vectorBytes = <usize>idx.vectorBytes;
+  const dense = words <= total << 2;
   let touched: u32 = 0;
   let size: u32 = 0;
   let i: u32 = 0;
   let word: u32 = 0;
   let bits: u32 = 0;
-  const dense = words <= total << 2;
-  let group: u32 = 0;
   while (true) {
-    let node: u32;
-    if (dense) {
-      while (bits == 0 && word < words) {
-        bits = load<u32>(allow + (<usize>word << 2));
-        word++;
-      }
-      if (bits == 0) break;
-      node = ((word - 1) << 5) + <u32>ctz(bits);
-      bits &= bits - 1;
-    } else {
-      if (i >= total) break;
-      if (i >= group) {
-        // Touch the next group's vectors first, so their cache misses overlap.
-        group = i + 8 < total ? i + 8 : total;
-        for (let j = i; j < group; j++) {
-          const v = vectorAt(idx, load<u32>(list + (<usize>j << 2)));
-          for (let line = v & ~63; line < v + vectorBytes; line += 64) touched ^= load<u32>(line);
+    let n: u32 = 0;
+    while (n < SCAN_GROUP) {
+      let node: u32;
+      if (dense) {
+        while (bits == 0 && word < words) {
+          bits = load<u32>(allow + (<usize>word << 2));
+          word++;
         }
+        if (bits == 0) break;
+        node = ((word - 1) << 5) + <u32>ctz(bits);
+        bits &= bits - 1;
+      } else {
+        if (i >= total) break;
+        node = load<u32>(list + (<usize>i << 2));
+        i++;
       }
-      node = load<u32>(list + (<usize>i << 2));
-      i++;
+      store<u32>(group + (<usize>n << 2), node);
+      n++;
+      const v = vectorAt(idx, node);
+      for (let line = v & ~63; line < v + vectorBytes; line += 64) touched ^= load<u32>(line);
     }
-    const d = nodeDistance(idx, q, node);
-    if (size < k || d < heapTopKey(res)) {
-      size = heapPush(res, size, d, node);
-      if (size > k) size = heapPop(res, size);
+    if (n == 0) break;
+    for (let j: u32 = 0; j < n; j++) {
+      const node = load<u32>(group + (<usize>j << 2));
+      const d = nodeDistance(idx, q, node);
+      if (size < k || d < heapTopKey(res)) {
+        size = heapPush(res, size, d, node);
+        if (size > k) size = heapPop(res, size);
+      }
     }
   }
   scanSink = touched;
