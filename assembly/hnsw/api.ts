@@ -7,11 +7,11 @@ import {
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER, MODE_ALLOW } from "./search";
-import { allowBegin, allowEnd } from "./filter";
+import { allowBegin, allowEnd, setCreate, setUse } from "./filter";
 import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../util/idmap";
-import { arenaBegin, arenaEnd } from "../runtime/arena";
+import { arenaBegin, arenaEnd, arenaFree } from "../runtime/arena";
 import { stagingReserve, SLOT_OUT } from "../runtime/staging";
 import { decodedRow, prepareInputQuery } from "./codes";
 
@@ -161,14 +161,32 @@ export function indexSearch(h: usize, k: u32, ef: u32, plan: i32, out: usize): u
 }
 
 /**
- * Marks the allow set of the next searches: the n ids (mapped = 0) or nodes of an earlier
- * indexAllowBegin with no change to the index since (mapped = 1) at list, rewritten in place as
- * the allowed nodes (hnsw/filter.ts). Returns how many live ids it allows, or -1 over budget
- * with nothing changed (the bitset, 1 bit a slot, is grown on first use). Pair with
- * indexAllowEnd. Cost: O(n) map lookups.
+ * Marks the allow set of the next searches: the n ids at list, rewritten in place as the
+ * allowed nodes (hnsw/filter.ts). Returns how many live ids it allows, or -1 over budget with
+ * nothing changed (the bitset, 1 bit a slot, is grown on first use). Pair with indexAllowEnd.
+ * Cost: O(n) map lookups.
  */
-export function indexAllowBegin(h: usize, list: usize, n: u32, mapped: i32): i32 {
-  return allowBegin(asIndex(h), list, n, mapped != 0);
+export function indexAllowBegin(h: usize, list: usize, n: u32): i32 {
+  return allowBegin(asIndex(h), list, n);
+}
+
+/**
+ * Builds a resident allow set of the n ids at list (hnsw/filter.ts setCreate): its block (free
+ * it with indexSetFree), or 0 over budget with nothing allocated. Valid until the index changes.
+ * Cost: O(n) map lookups + O(slots / 32).
+ */
+export function indexSetCreate(h: usize, list: usize, n: u32): usize {
+  return setCreate(asIndex(h), list, n);
+}
+
+/** Makes a resident set the allow set of the next searches (until indexAllowEnd); returns how many live ids it allows. */
+export function indexSetUse(h: usize, set: usize): u32 {
+  return setUse(asIndex(h), set);
+}
+
+/** Frees a resident set's block. */
+export function indexSetFree(set: usize): void {
+  arenaFree(set);
 }
 
 /** Clears the allow set (the bits indexAllowBegin set). Cost: O(allowed). */

@@ -5,14 +5,17 @@
 //                duplicates, sets their bits and rewrites the staged list in place as the
 //                allowed nodes (never longer than the ids); indexAllowEnd clears exactly those
 //                bits again, so no call pays for clearing the whole set.
-//   allowNodes   that node list, allowCount nodes: what the exact scan scores, and where the
-//                filtered walk takes its extra entry points.
+//   set          a resident allow set (an IdSet's engine side, setCreate): its own bitset and
+//                node list in one block, built once and used by searches as it is (setUse).
+//   allowBits    the bitset the search reads (allow or a set's), allowNodes its node list,
+//                allowCount nodes: what the exact scan scores, and where the filtered walk
+//                takes its extra entry points.
 //
 // The host's planner (src/hnsw/filter.ts) picks one of three plans from allowCount:
-//   PLAN_EXACT    score every allowed node (the SIMD kernels of the walk), keep the k best
-//   PLAN_ACORN    the walk sees only allowed nodes: a rejected neighbour is not scored but its
+//   MODE_EXACT    score every allowed node (the SIMD kernels of the walk), keep the k best
+//   MODE_ACORN    the walk sees only allowed nodes: a rejected neighbour is not scored but its
 //                 own neighbours are (two hops, ACORN-1), so the walk crosses rejected regions
-//   PLAN_WALK     the plain walk, rejected nodes scored and expanded, results from allowed only
+//   MODE_ALLOW    the plain walk, rejected nodes scored and expanded, results from allowed only
 // A walk that returns fewer than min(k, allowed) results falls back to the exact scan, so a
 // search returns k results whenever k live ids are allowed.
 
@@ -50,50 +53,80 @@ function ensureAllow(idx: Index): bool {
 }
 
 /**
- * Marks the n entries at list as the allow set: ids (mapped: false) through the id map, or
- * nodes this index mapped before (mapped: true, no removal since). Unknown and removed ids and
- * repeats are dropped; the list is rewritten in place as the allowed nodes. Returns how many,
- * or -1 over budget (nothing marked). Cost: O(n) map lookups.
+ * Sets the bits in `bits` of the nodes the n ids at list map to, dropping unknown and removed
+ * ids and repeats, and writes those nodes to `nodes` (which may be `list`: never longer).
+ * Returns how many. Cost: O(n) map lookups.
  */
-export function allowBegin(idx: Index, list: usize, n: u32, mapped: bool): i32 {
-  if (!ensureAllow(idx)) return -1;
-  const allow = idx.allow;
+function markIds(idx: Index, bits: usize, list: usize, n: u32, nodes: usize): u32 {
   let count: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    let node: u32;
-    const v = load<u32>(list + (<usize>i << 2));
-    if (mapped) {
-      if (v >= idx.count) continue;
-      node = v;
-    } else {
-      const found = mapGet(idx.map, idx.mapCap, v);
-      if (found < 0) continue;
-      node = <u32>found;
-    }
-    if (isTombstoned(idx, node)) continue;
-    const w = allow + (<usize>(node >> 5) << 2);
+    const found = mapGet(idx.map, idx.mapCap, load<u32>(list + (<usize>i << 2)));
+    if (found < 0 || isTombstoned(idx, <u32>found)) continue;
+    const node = <u32>found;
+    const w = bits + (<usize>(node >> 5) << 2);
     const bit: u32 = 1 << (node & 31);
     const word = load<u32>(w);
     if ((word & bit) != 0) continue;
     store<u32>(w, word | bit);
-    store<u32>(list + (<usize>count << 2), node);
+    store<u32>(nodes + (<usize>count << 2), node);
     count++;
   }
-  idx.allowNodes = list;
-  idx.allowCount = count;
-  return <i32>count;
+  return count;
 }
 
-/** Clears the bits allowBegin set (the allowed nodes at allowNodes). Cost: O(allowed). */
+/**
+ * Marks the n ids at list as the allow set in the index's own bitset, rewriting the list in
+ * place as the allowed nodes (markIds). Returns how many, or -1 over budget (nothing marked).
+ * Pair with allowEnd. Cost: O(n) map lookups.
+ */
+export function allowBegin(idx: Index, list: usize, n: u32): i32 {
+  if (!ensureAllow(idx)) return -1;
+  idx.allowCount = markIds(idx, idx.allow, list, n, list);
+  idx.allowNodes = list;
+  idx.allowBits = idx.allow;
+  return <i32>idx.allowCount;
+}
+
+/** Clears the bits allowBegin set (the allowed nodes at allowNodes); a resident set's stay. Cost: O(allowed). */
 export function allowEnd(idx: Index): void {
   const allow = idx.allow;
   const list = idx.allowNodes;
-  for (let i: u32 = 0; i < idx.allowCount; i++) {
-    const node = load<u32>(list + (<usize>i << 2));
-    store<u32>(allow + (<usize>(node >> 5) << 2), 0);
+  if (idx.allowBits == allow) {
+    for (let i: u32 = 0; i < idx.allowCount; i++) {
+      const node = load<u32>(list + (<usize>i << 2));
+      store<u32>(allow + (<usize>(node >> 5) << 2), 0);
+    }
   }
   idx.allowCount = 0;
   idx.allowNodes = 0;
+  idx.allowBits = 0;
+}
+
+/**
+ * A resident allow set (an IdSet's engine side), one block: [u32 count, u32 words][bitset of
+ * `words` words over the slots][count u32 nodes]. Built from the n ids at list as allowBegin
+ * maps them; valid while the index does not change (the host rebuilds it then). Returns the
+ * block, or 0 over budget with nothing allocated. Cost: O(n) map lookups + O(slots / 32).
+ */
+export function setCreate(idx: Index, list: usize, n: u32): usize {
+  const words = wordsFor(idx);
+  const block = arenaGrow(0, 8 + (<u64>words << 2) + (<u64>n << 2));
+  if (block == 0) return 0;
+  const bits = block + 8;
+  memory.fill(bits, 0, <usize>words << 2);
+  const count = markIds(idx, bits, list, n, bits + (<usize>words << 2));
+  store<u32>(block, count);
+  store<u32>(block, words, 4);
+  return block;
+}
+
+/** Makes the resident set at `block` the allow set of the next searches; returns its count. Pair with allowEnd. */
+export function setUse(idx: Index, block: usize): u32 {
+  const words = load<u32>(block, 4);
+  idx.allowBits = block + 8;
+  idx.allowNodes = block + 8 + (<usize>words << 2);
+  idx.allowCount = load<u32>(block);
+  return idx.allowCount;
 }
 
 /** queryDistance to node n's vector, one copy of the kernels for the scan and the walk's seeds. */
@@ -119,7 +152,7 @@ export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   const res = idx.results;
   const list = idx.allowNodes;
   const total = idx.allowCount;
-  const allow = idx.allow;
+  const allow = idx.allowBits;
   const group = idx.fresh;
   const words = (idx.count + 31) >> 5;
   const vectorBytes = <usize>idx.vectorBytes;

@@ -47,7 +47,7 @@ export function nextEpoch(idx: Index): u32 {
 
 @inline function accepts(idx: Index, n: u32, mode: i32, exclude: u32): bool {
   if (mode == MODE_BUILD) return n != exclude;
-  if (mode >= MODE_ALLOW) return isAllowed(idx.allow, n);
+  if (mode >= MODE_ALLOW) return isAllowed(idx.allowBits, n);
   if (isTombstoned(idx, n)) return false;
   return mode == MODE_QUERY || filterAccept(labelAt(idx, n));
 }
@@ -208,7 +208,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const qn = idx.queryNorm;
   const vectorBytes = <usize>idx.vectorBytes;
   const width = mode != MODE_BUILD && mode != MODE_ACORN ? EXPAND_WIDTH : 1;
-  const allow = idx.allow;
+  const allow = idx.allowBits;
   const acornCap = <u32>idx.M0;
   const listBytes = <usize>(1 + (level == 0 ? idx.M0 : idx.M)) << 2;
   const expanding = fresh + (<usize>idx.M0 * EXPAND_WIDTH << 3);

@@ -9,6 +9,7 @@
  * the planner picks one of three plans ({@link planSearch}, thresholds there).
  */
 import { InvalidArgumentError } from '../errors.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /**
  * How a filtered search ran: 'exact' scored every allowed id (exact answer); 'filtered-walk'
@@ -120,29 +121,43 @@ function describe(value: unknown): string {
 
 /**
  * A reusable allow-list for one index, from {@link VectorIndex.idSet}: the ids are checked
- * once, and the nodes they map to are kept (on the host) from the first search that uses the
- * set until the index changes (add, remove, compact, clear, reserve), when the next search maps
- * them again. So a set reused across queries skips the checks and the id-map lookups. It holds
- * no engine memory and needs no dispose.
+ * once, and the first search that uses the set builds its engine side, resident in the
+ * engine's memory (inside the budget): a bitset of one bit per slot and the allowed nodes,
+ * 4 bytes each. Later searches use it as it is, with no staging, mapping or clearing per
+ * search. When the index changes (add, remove, compact, clear, reserve) the next search builds
+ * it again. {@link release} gives the memory back (a later search builds it again); the
+ * engine's disposal frees it too.
  */
 export class IdSet {
   /** @internal The checked ids (a private copy). */
   readonly ids: Uint32Array;
   /** @internal The index whose set it is. */
   readonly owner: object;
-  /** @internal The allowed nodes as the owner mapped them, and its change count then. */
-  nodes: Uint32Array | null = null;
-  /** @internal */
+  /** @internal The engine block (assembly/hnsw/filter.ts setCreate), 0 when not built. */
+  handle = 0;
+  /** @internal The owner's change count when the block was built. */
   version = -1;
+  private readonly rt: Runtime;
 
   /** @internal Use {@link VectorIndex.idSet}. */
-  constructor(owner: object, ids: Uint32Array) {
+  constructor(owner: object, rt: Runtime, ids: Uint32Array) {
     this.owner = owner;
+    this.rt = rt;
     this.ids = ids;
   }
 
   /** Ids given (repeats, unknown and removed ids included). */
   get length(): number {
     return this.ids.length;
+  }
+
+  /** Gives the set's engine memory back; the set stays usable (its next search builds it again). Cost: O(1). */
+  release(): void {
+    if (this.handle !== 0 && !this.rt.isDisposed) {
+      const handle = this.handle;
+      this.rt.run('IdSet.release', () => this.rt.exports.indexSetFree(handle));
+    }
+    this.handle = 0;
+    this.version = -1;
   }
 }

@@ -2,7 +2,7 @@
  * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
-import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
+import { BudgetExceededError, CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { SnapshotLoader, snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
@@ -488,40 +488,64 @@ export class VectorIndex extends EngineObject {
   /**
    * Returns an {@link IdSet} of `ids` (a Uint32Array or an array of uint32 integers; checked
    * now, InvalidArgumentError naming the first bad entry) for the `filter` of later searches of
-   * this index: it skips the checks, and the id-map lookups while the index does not change.
+   * this index: its first search builds it in the engine (a bitset and the allowed nodes, in
+   * the budget), and later ones use it with no per-search cost until the index changes.
    * Cost: O(ids) (a copy).
    */
   idSet(ids: Uint32Array | readonly number[]): IdSet {
     const checked = checkAllowList(ids, 'ids');
-    return new IdSet(this, checked === ids ? checked.slice() : checked);
+    return new IdSet(this, this.rt, checked === ids ? checked.slice() : checked);
   }
 
   /**
-   * Stages `allow` into the engine and marks its nodes (one call), plans the search from how
-   * many live ids it allows, runs `body`, and clears the marks whatever happens. Runs inside
-   * the caller's transaction: over budget (the list, the bitset, the search scratch) nothing
-   * stays changed. Cost: O(ids) staging and map lookups.
+   * Marks `allow` as the allow set (a list: staged into the engine and mapped, one call; an
+   * IdSet: its resident block, built first if the index changed since), plans the search from
+   * how many live ids it allows, runs `body`, and unmarks whatever happens. Runs inside the
+   * caller's transaction: over budget (the list, the bitset, the set, the search scratch)
+   * nothing stays changed (an IdSet keeps its previous block). Cost: O(ids) staging and map
+   * lookups for a list or a set being built, O(1) for a built set.
    */
   private withAllowList<T>(what: string, allow: Uint32Array | IdSet, forced: 'auto' | SearchPlan, k: number, ef: number,
                            body: (plan: Plan, allowed: number) => T): T {
     const rt = this.rt;
     const ex = rt.exports;
     const set = allow instanceof IdSet ? allow : null;
-    const mapped = set !== null && set.nodes !== null && set.version === this.changes;
-    const list = set === null ? allow as Uint32Array : mapped ? set.nodes as Uint32Array : set.ids;
-    const ptr = rt.stage(SLOT_FILTER, Math.max(4, list.length * 4), what);
-    rt.u32().set(list, ptr >>> 2);
-    const allowed = ex.indexAllowBegin(this.handle, ptr, list.length, mapped ? 1 : 0);
-    if (allowed < 0) throw rt.budgetError(what);
-    try {
-      if (set !== null && !mapped) {
-        set.nodes = rt.u32().slice(ptr >>> 2, (ptr >>> 2) + allowed);
+    const list = set === null ? allow as Uint32Array : set.ids;
+    let old: { handle: number; version: number } | null = null;
+    let allowed: number;
+    if (set !== null && set.handle !== 0 && set.version === this.changes) {
+      allowed = ex.indexSetUse(this.handle, set.handle);
+    } else {
+      const ptr = rt.stage(SLOT_FILTER, Math.max(4, list.length * 4), what);
+      rt.u32().set(list, ptr >>> 2);
+      if (set !== null) {
+        const block = ex.indexSetCreate(this.handle, ptr, list.length) >>> 0;
+        if (block === 0) throw rt.budgetError(what);
+        old = { handle: set.handle, version: set.version };
+        set.handle = block;
         set.version = this.changes;
+        allowed = ex.indexSetUse(this.handle, block);
+      } else {
+        allowed = ex.indexAllowBegin(this.handle, ptr, list.length);
+        if (allowed < 0) throw rt.budgetError(what);
       }
-      return body(planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced), allowed);
+    }
+    let result: T;
+    try {
+      result = body(planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced), allowed);
+    } catch (error) {
+      // The transaction frees the new block: the set keeps the one it had.
+      if (set !== null && old !== null && error instanceof BudgetExceededError) {
+        set.handle = old.handle;
+        set.version = old.version;
+        old = null;
+      }
+      throw error;
     } finally {
       ex.indexAllowEnd(this.handle);
+      if (old !== null && old.handle !== 0) ex.indexSetFree(old.handle);
     }
+    return result;
   }
 
   /**

@@ -213,6 +213,28 @@ describe.each(BUILDS)('simd %s', (simd) => {
       const other = e.createIndex({ dim, metric: 'l2' });
       expect(() => other.search(query, K, { filter: set })).toThrow(/IdSet of another index/);
     });
+
+    test('IdSet: built in the engine by its first search, reused as it is, released on request', () => {
+      const ids = Array.from(allowList(count, 0.3, 13));
+      index.search(query, K, { filter: ids });   // the list's own staging and bitset, for a fair baseline
+      const base = e.usedBytes;
+      const set = index.idSet(ids);
+      expect(e.usedBytes).toBe(base);
+      const first = index.search(query, K, { filter: set });
+      const built = e.usedBytes;
+      expect(built).toBeGreaterThan(base);
+      for (let i = 0; i < 3; i++) {
+        expect(Array.from(index.search(query, K, { filter: set }).ids)).toEqual(Array.from(first.ids));
+        expect(index.searchBatch(query, K, { filter: set }).plan).toBe(first.plan);
+        expect(e.usedBytes).toBe(built);
+      }
+      index.remove(first.ids[0]);   // a change: the next search builds it again, in the same room
+      expect(Array.from(index.search(query, K, { filter: set }).ids)).not.toContain(first.ids[0]);
+      expect(e.usedBytes).toBe(built);
+      set.release();
+      expect(e.usedBytes).toBe(base);
+      expect(index.search(query, K, { filter: set }).ids.length).toBe(K);
+    });
   });
 });
 

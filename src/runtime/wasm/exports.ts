@@ -56,8 +56,11 @@ export interface ElexExports {
   indexPrepareQuery(h: number, k: number, ef: number): number;
   indexSearch(h: number, k: number, ef: number, plan: number, out: number): number;
   indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, plan: number, stride: number, out: number, counts: number): void;
-  indexAllowBegin(h: number, list: number, n: number, mapped: number): number;
+  indexAllowBegin(h: number, list: number, n: number): number;
   indexAllowEnd(h: number): void;
+  indexSetCreate(h: number, list: number, n: number): number;
+  indexSetUse(h: number, set: number): number;
+  indexSetFree(set: number): void;
   indexLastPlan(h: number): number;
   indexRemove(h: number, id: number): number;
   indexVector(h: number, id: number): number;
