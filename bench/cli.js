@@ -15,7 +15,7 @@ const { MissingDependencyError, requireOptional } = require('./lib/optional.js')
 const { reporter } = require('./lib/progress.js');
 const { writeResults } = require('./lib/report.js');
 
-const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'persist', 'compact', 'peers'];
+const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'persist', 'compact', 'filter', 'peers'];
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
 const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine]
                   [--quantization f32,f16,i8] [--runs n] [--out dir] [--quick] [--json] [--quiet]

@@ -6,11 +6,12 @@ import {
 } from "./graph";
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
-import { searchKnn, MODE_QUERY, MODE_FILTER } from "./search";
+import { searchKnn, MODE_QUERY, MODE_FILTER, MODE_ALLOW } from "./search";
+import { allowBegin, allowEnd, setCreate, setUse } from "./filter";
 import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../util/idmap";
-import { arenaBegin, arenaEnd } from "../runtime/arena";
+import { arenaBegin, arenaEnd, arenaFree } from "../runtime/arena";
 import { stagingReserve } from "../runtime/staging";
 import { STATUS_OK, STATUS_BUDGET, TRACE_MISMATCH, SLOT_OUT } from "../runtime/status";
 import { decodedRow, prepareInputQuery } from "./codes";
@@ -143,28 +144,73 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
   return out;
 }
 
+/** search.ts's mode for a plan code of the ABI: 0 plain, 1 the host's predicate, 2 allow-list walk, 3 filtered walk, 4 exact scan. */
+@inline function modeOf(plan: i32): i32 {
+  return plan == 0 ? MODE_QUERY : plan == 1 ? MODE_FILTER : plan + 1;
+}
+
 /**
  * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out, at
- * most what indexPrepareSearch(k, ef) returned, and returns how many. Cost: one HNSW query.
+ * most what indexPrepareSearch(k, ef) returned, and returns how many. plan: modeOf's codes
+ * (2..4 need indexAllowBegin). Cost: one HNSW query, or the exact scan of the allow set.
  */
-export function indexSearch(h: usize, k: u32, ef: u32, filtered: bool, out: usize): u32 {
+export function indexSearch(h: usize, k: u32, ef: u32, plan: i32, out: usize): u32 {
   const idx = asIndex(h);
-  return searchKnn(idx, prepareInputQuery(idx), k, ef, filtered ? MODE_FILTER : MODE_QUERY, out);
+  return searchKnn(idx, prepareInputQuery(idx), k, ef, modeOf(plan), out);
+}
+
+/**
+ * Marks the allow set of the next searches: the n ids at list, rewritten in place as the
+ * allowed nodes (hnsw/filter.ts). Returns how many live ids it allows, or -1 over budget with
+ * nothing changed (the bitset, 1 bit a slot, is grown on first use). Pair with indexAllowEnd.
+ * Cost: O(n) map lookups.
+ */
+export function indexAllowBegin(h: usize, list: usize, n: u32): i32 {
+  return allowBegin(asIndex(h), list, n);
+}
+
+/**
+ * Builds a resident allow set of the n ids at list (hnsw/filter.ts setCreate): its block (free
+ * it with indexSetFree), or 0 over budget with nothing allocated. Valid until the index changes.
+ * Cost: O(n) map lookups + O(slots / 32).
+ */
+export function indexSetCreate(h: usize, list: usize, n: u32): usize {
+  return setCreate(asIndex(h), list, n);
+}
+
+/** Makes a resident set the allow set of the next searches (until indexAllowEnd); returns how many live ids it allows. */
+export function indexSetUse(h: usize, set: usize): u32 {
+  return setUse(asIndex(h), set);
+}
+
+/** Frees a resident set's block. */
+export function indexSetFree(set: usize): void {
+  arenaFree(set);
+}
+
+/** Clears the allow set (the bits indexAllowBegin set). Cost: O(allowed). */
+export function indexAllowEnd(h: usize): void {
+  allowEnd(asIndex(h));
+}
+
+/** The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4. */
+export function indexLastPlan(h: usize): i32 {
+  const mode = asIndex(h).lastPlan;
+  return mode >= MODE_ALLOW ? mode - 1 : mode == MODE_FILTER ? 1 : 0;
 }
 
 /**
  * Searches n queries (rows of dim floats at qPtr), k each: row i's results, nearest first, go to
  * out + i * stride pairs of (f32 distance, u32 id) (stride = what indexPrepareSearch returned,
- * min(k, live ids)) and their count to counts[i]; with `filtered`, only ids the host's
- * predicate accepts. Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
+ * min(k, live ids)) and their count to counts[i]; plan as indexSearch's, for every row. Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
  */
-export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, filtered: bool,
+export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, plan: i32,
                                  stride: u32, out: usize, counts: usize): void {
   const idx = asIndex(h);
   const rowBytes = <usize>idx.dim << 2;
   for (let i: u32 = 0; i < n; i++) {
     memory.copy(idx.input, qPtr + <usize>i * rowBytes, rowBytes);
-    store<u32>(counts + (<usize>i << 2), indexSearch(h, k, ef, filtered, out + ((<usize>i * <usize>stride) << 3)));
+    store<u32>(counts + (<usize>i << 2), indexSearch(h, k, ef, plan, out + ((<usize>i * <usize>stride) << 3)));
   }
 }
 

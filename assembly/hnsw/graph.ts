@@ -35,6 +35,10 @@
 //   trace     u32 words: the neighbours each item of a traced batch chose (trace.ts)
 //   around    u32 words: the candidate sets of a replaced node's repair (repair.ts)
 //   dropped   u32[M0]: the layer-0 list being replaced (indegree.ts)
+//   allow     1 bit per node, flat, all clear between calls: the nodes of the allow-list being
+//             searched (filter.ts), set by indexAllowBegin and cleared by indexAllowEnd; grown
+//             (never shrunk) to cover the capacity the first time an allow-list is searched;
+//             allowBits is the bitset a search reads: this one, or a resident set's (filter.ts)
 //
 // Growth allocates one more segment and copies nothing, so the budget fills to the last segment
 // (only the lone first segment grows by copying, 1.5x, until it is whole). A segment's records
@@ -119,6 +123,12 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   queryNorm: f32;
   decoded: usize;
   decodedAt: usize;
+  allow: usize;
+  allowWords: u32;
+  allowBits: usize;
+  allowNodes: usize;
+  allowCount: u32;
+  lastPlan: i32;
 }
 
 /** Address of segment s (s < segCount). */
@@ -304,6 +314,7 @@ export function indexFree(idx: Index): void {
   arenaFree(idx.dropped);
   arenaFree(idx.query);
   arenaFree(idx.decoded);
+  arenaFree(idx.allow);
   arenaFree(changetype<usize>(idx));
 }
 

@@ -8,16 +8,27 @@
 //
 // Which nodes may enter `results` depends on the mode: while building, any node but the one
 // being linked; for a query, live nodes only, and with a filter, only ids the host's predicate
-// accepts (checked during the walk, so rejected nodes still guide it). Nothing here allocates.
+// accepts (checked during the walk, so rejected nodes still guide it); with an allow-list
+// (filter.ts), only nodes in its bitset: MODE_ALLOW walks as a query does, MODE_ACORN walks the
+// allowed nodes only, two hops through rejected ones. Nothing here allocates.
 
 import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../util/heap";
 import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
 import { candPush, candPop, candTop } from "./candidates";
 import { queryDistance, scoreRow } from "./codes";
+import { isAllowed, exactScan, nodeDistance } from "./filter";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
 export const MODE_FILTER: i32 = 2;
+/** Results from the allow set only; the walk as MODE_QUERY's (the planner's 'walk'). */
+export const MODE_ALLOW: i32 = 3;
+/** Results and scored candidates from the allow set only, two hops through rejected nodes ('filtered-walk'). */
+export const MODE_ACORN: i32 = 4;
+/** No walk: the exact scan of the allow set ('exact'). */
+export const MODE_EXACT: i32 = 5;
+/** Allowed nodes a filtered walk also starts from (spread over the allow list), besides the entry point. */
+const ACORN_SEEDS: u32 = 8;
 
 /** The host's predicate on ids, called only in MODE_FILTER. */
 @external("env", "filterAccept")
@@ -36,6 +47,7 @@ export function nextEpoch(idx: Index): u32 {
 
 @inline function accepts(idx: Index, n: u32, mode: i32, exclude: u32): bool {
   if (mode == MODE_BUILD) return n != exclude;
+  if (mode >= MODE_ALLOW) return isAllowed(idx.allowBits, n);
   if (isTombstoned(idx, n)) return false;
   return mode == MODE_QUERY || filterAccept(labelAt(idx, n));
 }
@@ -118,6 +130,53 @@ let touchSink: u32 = 0;
 }
 
 /**
+ * gatherUnvisited for a filtered walk (ACORN-1), layer 0: appends c's unvisited allowed
+ * neighbours, then the unvisited allowed neighbours of its rejected neighbours (two hops), at
+ * most `cap` in all, tagging what it appends (a node left out stays reachable). Rejected nodes
+ * are never scored. Returns the new length. Cost: O(M0^2) link reads.
+ */
+@inline function gatherAllowed(idx: Index, c: u32, epoch: u16, fresh: usize, cap: u32, allow: usize,
+                               table: usize, shift: u32, mask: u32, tagAt: usize,
+                               recordBytes: usize, vectorOffset: usize): u32 {
+  const links = linksAt(idx, c, 0);
+  const count = load<u32>(links);
+  let n: u32 = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j: u32 = 1; j <= count && n < cap; j++) {
+      const nb = load<u32>(links + (<usize>j << 2));
+      const allowed = isAllowed(allow, nb);
+      if (pass == 0) {
+        if (!allowed) continue;
+        n = appendUnvisited(nb, epoch, fresh, n, table, shift, mask, tagAt, recordBytes, vectorOffset);
+        continue;
+      }
+      if (allowed) continue;
+      const second = linksAt(idx, nb, 0);
+      const count2 = load<u32>(second);
+      for (let i: u32 = 1; i <= count2 && n < cap; i++) {
+        const nb2 = load<u32>(second + (<usize>i << 2));
+        if (isAllowed(allow, nb2)) n = appendUnvisited(nb2, epoch, fresh, n, table, shift, mask, tagAt, recordBytes, vectorOffset);
+      }
+    }
+  }
+  return n;
+}
+
+/** Appends nb to the fresh list (as gatherUnvisited does) unless its tag is `epoch`; returns the new length. */
+@inline function appendUnvisited(nb: u32, epoch: u16, fresh: usize, n: u32, table: usize, shift: u32, mask: u32,
+                                 tagAt: usize, recordBytes: usize, vectorOffset: usize): u32 {
+  const segment = <usize>load<u32>(table + (<usize>(nb >> shift) << 2));
+  const slot = <usize>(nb & mask);
+  const tag = segment + tagAt + (slot << 1);
+  if (load<u16>(tag) == epoch) return n;
+  store<u16>(tag, epoch);
+  const e = fresh + (<usize>n << 3);
+  store<u32>(e, nb);
+  store<u32>(e, <u32>(segment + vectorOffset + slot * recordBytes), 4);
+  return n + 1;
+}
+
+/**
  * Best-first search of one layer from ep, keeping the ef best accepted nodes in idx.results.
  * Returns how many it holds. Cost: O(visited * (links + log ef)) distance evaluations.
  *
@@ -148,7 +207,9 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const qs = idx.queryScale;
   const qn = idx.queryNorm;
   const vectorBytes = <usize>idx.vectorBytes;
-  const width = mode != MODE_BUILD ? EXPAND_WIDTH : 1;
+  const width = mode != MODE_BUILD && mode != MODE_ACORN ? EXPAND_WIDTH : 1;
+  const allow = idx.allowBits;
+  const acornCap = <u32>idx.M0;
   const listBytes = <usize>(1 + (level == 0 ? idx.M0 : idx.M)) << 2;
   const expanding = fresh + (<usize>idx.M0 * EXPAND_WIDTH << 3);
   const top = candTop(table, shift);
@@ -157,6 +218,22 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   let candSize = candPush(table, shift, top, 0, epDist, ep);
   let resSize: u32 = 0;
   if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
+  if (mode == MODE_ACORN) {
+    // A few allowed nodes spread over the list as extra starts: an allowed region the entry
+    // point's neighbourhood does not reach is still searched.
+    const total = idx.allowCount;
+    const step = total > ACORN_SEEDS ? total / ACORN_SEEDS : 1;
+    for (let i: u32 = 0; i < total && i < step * ACORN_SEEDS; i += step) {
+      const s = load<u32>(idx.allowNodes + (<usize>i << 2));
+      const tag = visitTagAt(idx, s);
+      if (load<u16>(tag) == epoch) continue;
+      store<u16>(tag, epoch);
+      const ds = nodeDistance(idx, q, s);
+      candSize = candPush(table, shift, top, candSize, ds, s);
+      resSize = heapPush(res, resSize, ds, s);
+      if (resSize > ef) resSize = heapPop(res, resSize);
+    }
+  }
   while (candSize > 0) {
     const d = load<f32>(top);
     if (resSize >= ef && d > heapTopKey(res)) break;
@@ -175,7 +252,8 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       w++;
     }
     let n: u32 = 0;
-    for (let i: u32 = 0; i < w; i++) {
+    if (mode == MODE_ACORN) n = gatherAllowed(idx, c, epoch, fresh, acornCap, allow, table, shift, mask, tagAt, recordBytes, vectorOffset);
+    else for (let i: u32 = 0; i < w; i++) {
       n = gatherUnvisited(idx, load<u32>(expanding + (<usize>i << 2)), level, epoch, fresh, n, table, shift, mask, tagAt, recordBytes, vectorOffset);
     }
     // Touch every cache line of the vectors about to be scored first: wasm has no prefetch,
@@ -209,7 +287,22 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
  * out. Returns how many it wrote. The caller has sized the scratch for max(ef, k).
  */
 export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out: usize): u32 {
+  idx.lastPlan = mode;
   if (idx.entry < 0 || k == 0) return 0;
+  if (mode >= MODE_ALLOW) {
+    if (mode == MODE_EXACT) return exactScan(idx, q, k, out);
+    // A walk that finds fewer than min(k, allowed) falls back to the exact scan.
+    const size = walkKnn(idx, q, k, ef, mode, out);
+    const want = k < idx.allowCount ? k : idx.allowCount;
+    if (size >= want) return size;
+    idx.lastPlan = MODE_EXACT;
+    return exactScan(idx, q, k, out);
+  }
+  return walkKnn(idx, q, k, ef, mode, out);
+}
+
+/** searchKnn by the walk alone. */
+function walkKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out: usize): u32 {
   const ep = descendTo(idx, q, 0);
   let size = searchLayer(idx, q, ep, greedyDist, ef > k ? ef : k, 0, mode, 0xFFFFFFFF);
   while (size > k) size = heapPop(idx.results, size);

@@ -3,10 +3,12 @@
 // for the next call, so a hot path allocates nothing once warm.
 //
 //   slot 0: ids / first input    slot 1: vectors / queries    slot 2: outputs
+//   slot 3: a search's allow-list (hnsw/filter.ts)
 
 import { arenaAlloc, arenaBegin, arenaCapacity, arenaEnd, arenaFree, arenaSave } from "./arena";
+import { STAGING_SLOTS } from "./status";
 
-const SLOTS: i32 = 3;
+const SLOTS: i32 = STAGING_SLOTS;
 const slots = memory.data(SLOTS * 4);
 
 @inline function slotAddr(slot: i32): usize {
@@ -14,7 +16,7 @@ const slots = memory.data(SLOTS * 4);
 }
 
 /**
- * Address of a staging block of at least `bytes` for `slot` (0..2), or 0 over budget with the
+ * Address of a staging block of at least `bytes` for `slot` (0..3), or 0 over budget with the
  * slot's block as it was. Contents are not kept. Cost: O(1) when the block is large enough.
  */
 export function stagingReserve(slot: i32, bytes: u32): usize {

@@ -32,3 +32,7 @@ export const SLOT_IDS: i32 = 0;
 export const SLOT_ROWS: i32 = 1;
 /** Staging slot of outputs. */
 export const SLOT_OUT: i32 = 2;
+/** Staging slot of a search's allow-list (the allowed ids). */
+export const SLOT_FILTER: i32 = 3;
+/** How many staging slots there are. */
+export const STAGING_SLOTS: i32 = 4;

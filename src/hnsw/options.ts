@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { checkId, checkInt, checkOneOf, checkOptionNames, optionNames } from '../util/validate.js';
+import type { IdSet, SearchPlan } from './filter.js';
 
 /** Distance functions. cosine = 1 - cos(a, b); l2 = squared Euclidean; dot = 1 - a.b. */
 export type Metric = 'cosine' | 'l2' | 'dot';
@@ -78,6 +79,14 @@ export interface IndexOptions {
   quantization?: Quantization;
 }
 
+/**
+ * A search filter: a predicate on ids (called from WebAssembly for each node the walk reaches),
+ * or an allow-list, the ids that may be returned, in any order (unknown, removed and repeated
+ * ids are ignored), evaluated inside WebAssembly with no call per node: a Uint32Array, an
+ * array of uint32 integers, or an {@link IdSet} of this index for one reused across searches.
+ */
+export type SearchFilter = ((id: number) => boolean) | Uint32Array | readonly number[] | IdSet;
+
 /** Options of {@link VectorIndex.search}. */
 export interface SearchOptions {
   /**
@@ -87,15 +96,25 @@ export interface SearchOptions {
    */
   ef?: number;
   /**
-   * Only ids for which this returns true are returned; applied during the graph walk. It must
-   * answer synchronously: an async function, or one returning a promise, is InvalidArgumentError
-   * (E_ARGUMENT). What it throws is thrown by the search as it is (the index is unchanged).
+   * Only ids the filter allows are returned. A predicate is applied during the graph walk; it
+   * must answer synchronously (an async function, or one returning a promise, is
+   * InvalidArgumentError, E_ARGUMENT), and what it throws is thrown by the search as it is (the
+   * index is unchanged). An allow-list goes through the planner (src/hnsw/filter.ts): an exact
+   * scan of the allowed ids when they are few, a walk over allowed nodes only (two hops through
+   * rejected ones) when they are a moderate share, the plain walk when most ids pass; min(k,
+   * allowed live ids) results in every case (a walk that finds fewer falls back to the exact scan).
    */
-  filter?: (id: number) => boolean;
+  filter?: SearchFilter;
+  /**
+   * With an allow-list filter: 'auto' (default) lets the planner choose; 'exact',
+   * 'filtered-walk' or 'walk' forces that plan (for measuring them; a walk that finds fewer
+   * than min(k, allowed) results still falls back to the exact scan).
+   */
+  plan?: 'auto' | SearchPlan;
 }
 
 export const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true });
-export const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true });
+export const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true, plan: true });
 
 /** k nearest neighbours, nearest first. */
 export interface SearchResult {
@@ -103,6 +122,13 @@ export interface SearchResult {
   ids: Uint32Array;
   /** Their distances to the query, ascending (the metric's; smaller is nearer). */
   distances: Float32Array;
+  /**
+   * With an allow-list filter only: the plan that ran ('exact', 'filtered-walk' or 'walk';
+   * searchBatch: the plan the planner chose for every row, a row may still fall back to 'exact').
+   */
+  plan?: SearchPlan;
+  /** With an allow-list filter only: how many live ids it allows. */
+  allowed?: number;
 }
 
 /** searchBatch's answer: rows of k, and how many results each row has (the rest is padding). */

@@ -3,12 +3,13 @@
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
 import { liveIds } from './ids.js';
-import { CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
+import { BudgetExceededError, CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
-import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from '../runtime/wasm/exports.js';
-import { checkArrayLike, checkId, checkInt, checkOptionNames, checkRows } from '../util/validate.js';
+import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from '../runtime/wasm/exports.js';
+import { IdSet, PLAN_CODES, PLAN_OPTIONS, checkAllowList, planOfCode, planSearch, type Plan, type SearchPlan } from './filter.js';
+import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
@@ -49,6 +50,9 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
  * const copy = engine.loadIndex(index.serialize());
  * ```
  */
+/** A search's checked filter: a predicate, or an allow-list (checked ids, or an IdSet). */
+type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet; plan: 'auto' | SearchPlan };
+
 export class VectorIndex extends EngineObject {
   /** Vector dimension. */
   readonly dim: number;
@@ -282,23 +286,99 @@ export class VectorIndex extends EngineObject {
     const { ef, filter } = this.searchOptions('search', options);
     if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
     checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
-    return this.call('search', () => {
+    const run = (plan: Plan | null): SearchResult => {
       const rt = this.rt;
       const ex = rt.exports;
+      const runEf = plan === null ? ef : plan.ef;
       // Scratch and output, sized by what the index can return (min(k, size), not k), in one
       // call that undoes itself over budget.
-      const out = ex.indexPrepareQuery(this.handle, k, ef) >>> 0;
+      const out = ex.indexPrepareQuery(this.handle, k, runEf) >>> 0;
       if (out === 0) throw rt.budgetError('search');
       rt.f32().set(query, ex.indexInput(this.handle) >>> 2);
-      rt.filter = filter ?? null;
+      if (plan !== null) {
+        const found = ex.indexSearch(this.handle, k, runEf, PLAN_CODES[plan.plan], out);
+        return readPairs(rt, out, found);
+      }
+      rt.filter = filter.predicate ?? null;
       let found: number;
       try {
-        found = ex.indexSearch(this.handle, k, ef, filter ? 1 : 0, out);
+        found = ex.indexSearch(this.handle, k, ef, filter.predicate ? 1 : 0, out);
       } finally {
         rt.filter = null;
       }
       return readPairs(rt, out, found);
-    });
+    };
+    if (filter.allow === undefined) return this.call('search', () => run(null));
+    const allow = filter.allow;
+    return this.atomic('search', () => this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
+      const result = run(plan);
+      result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
+      result.allowed = allowed;
+      return result;
+    }));
+  }
+
+  /**
+   * Returns an {@link IdSet} of `ids` (a Uint32Array or an array of uint32 integers; checked
+   * now, InvalidArgumentError naming the first bad entry) for the `filter` of later searches of
+   * this index: its first search builds it in the engine (a bitset and the allowed nodes, in
+   * the budget), and later ones use it with no per-search cost until the index changes.
+   * Cost: O(ids) (a copy).
+   */
+  idSet(ids: Uint32Array | readonly number[]): IdSet {
+    const checked = checkAllowList(ids, 'ids');
+    return new IdSet(this, this.rt, checked === ids ? checked.slice() : checked);
+  }
+
+  /**
+   * Marks `allow` as the allow set (a list: staged into the engine and mapped, one call; an
+   * IdSet: its resident block, built first if the index changed since), plans the search from
+   * how many live ids it allows, runs `body`, and unmarks whatever happens. Runs inside the
+   * caller's transaction: over budget (the list, the bitset, the set, the search scratch)
+   * nothing stays changed (an IdSet keeps its previous block). Cost: O(ids) staging and map
+   * lookups for a list or a set being built, O(1) for a built set.
+   */
+  private withAllowList<T>(what: string, allow: Uint32Array | IdSet, forced: 'auto' | SearchPlan, k: number, ef: number,
+                           body: (plan: Plan, allowed: number) => T): T {
+    const rt = this.rt;
+    const ex = rt.exports;
+    const set = allow instanceof IdSet ? allow : null;
+    const list = set === null ? allow as Uint32Array : set.ids;
+    let old: { handle: number; version: number } | null = null;
+    let allowed: number;
+    if (set !== null && set.handle !== 0 && set.version === this.changes) {
+      allowed = ex.indexSetUse(this.handle, set.handle);
+    } else {
+      const ptr = rt.stage(SLOT_FILTER, Math.max(4, list.length * 4), what);
+      rt.u32().set(list, ptr >>> 2);
+      if (set !== null) {
+        const block = ex.indexSetCreate(this.handle, ptr, list.length) >>> 0;
+        if (block === 0) throw rt.budgetError(what);
+        old = { handle: set.handle, version: set.version };
+        set.handle = block;
+        set.version = this.changes;
+        allowed = ex.indexSetUse(this.handle, block);
+      } else {
+        allowed = ex.indexAllowBegin(this.handle, ptr, list.length);
+        if (allowed < 0) throw rt.budgetError(what);
+      }
+    }
+    let result: T;
+    try {
+      result = body(planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced), allowed);
+    } catch (error) {
+      // The transaction frees the new block: the set keeps the one it had.
+      if (set !== null && old !== null && error instanceof BudgetExceededError) {
+        set.handle = old.handle;
+        set.version = old.version;
+        old = null;
+      }
+      throw error;
+    } finally {
+      ex.indexAllowEnd(this.handle);
+      if (old !== null && old.handle !== 0) ex.indexSetFree(old.handle);
+    }
+    return result;
   }
 
   /**
@@ -326,43 +406,69 @@ export class VectorIndex extends EngineObject {
     const distances = new Float32Array(n * k).fill(Infinity);
     const counts = new Uint32Array(n);
     if (n === 0) return { ids, distances, counts };
-    return this.atomic('searchBatch', () => {
+    const run = (plan: Plan | null): BatchSearchResult => {
       const rt = this.rt;
       const ex = rt.exports;
+      const runEf = plan === null ? ef : plan.ef;
+      const code = plan !== null ? PLAN_CODES[plan.plan] : filter.predicate ? 1 : 0;
       // Each row's output holds min(k, size) results: staging is sized by what the index can return.
-      const stride = ex.indexPrepareSearch(this.handle, k, ef);
+      const stride = ex.indexPrepareSearch(this.handle, k, runEf);
       if (stride < 0) throw rt.budgetError('searchBatch');
       if (stride === 0) return { ids, distances, counts };
       const chunk = Math.min(n, CHUNK_ROWS);
       const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
       const out = rt.stage(SLOT_OUT, chunk * stride * 8, 'searchBatch');
       const countsPtr = rt.stage(SLOT_IDS, chunk * 4, 'searchBatch');
-      rt.filter = filter ?? null;
+      rt.filter = filter.predicate ?? null;
       try {
         for (let first = 0; first < n; first += chunk) {
           const rows = Math.min(chunk, n - first);
           const f32 = rt.f32();
           for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
-          ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, filter ? 1 : 0, stride, out, countsPtr);
+          ex.indexSearchBatch(this.handle, qPtr, rows, k, runEf, code, stride, out, countsPtr);
           readRows(rt, out, stride, countsPtr, rows, { ids, distances, counts }, first, k);
         }
       } finally {
         rt.filter = null;
       }
-      if (n > CHUNK_ROWS) ex.stagingRelease();
       return { ids, distances, counts };
+    };
+    const release = (): void => {
+      if (n > CHUNK_ROWS) this.rt.exports.stagingRelease();
+    };
+    if (filter.allow === undefined) {
+      return this.atomic('searchBatch', () => {
+        const result = run(null);
+        release();
+        return result;
+      });
+    }
+    const allow = filter.allow;
+    return this.atomic('searchBatch', () => {
+      const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({ ...run(plan), plan: plan.plan, allowed }));
+      release();
+      return result;
     });
   }
 
-  /** Checks the options of a search: known names, ef (default efSearch), filter. */
-  private searchOptions(what: string, options: SearchOptions): { ef: number; filter: ((id: number) => boolean) | undefined } {
+  /** Checks the options of a search: known names, ef (default efSearch), filter (checkAllowList for an allow-list). */
+  private searchOptions(what: string, options: SearchOptions): { ef: number; filter: CheckedFilter } {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object`);
     checkOptionNames(what, options, SEARCH_OPTIONS);
-    const filter = options.filter;
-    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
-    if (filter !== undefined && isAsyncFunction(filter)) {
-      throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
+    const given: unknown = options.filter;
+    const plan = checkOneOf('plan', options.plan ?? 'auto', PLAN_OPTIONS);
+    let filter: CheckedFilter = { plan };
+    if (typeof given === 'function') {
+      if (isAsyncFunction(given as (...args: never) => unknown)) {
+        throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
+      }
+      filter = { predicate: given as (id: number) => boolean, plan };
     }
+    else if (given instanceof IdSet) {
+      if (given.owner !== this) throw new InvalidArgumentError('filter is an IdSet of another index');
+      filter = { allow: given, plan };
+    } else if (given !== undefined) filter = { allow: checkAllowList(given), plan };
+    if (plan !== 'auto' && filter.allow === undefined) throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter`);
     return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 
@@ -485,7 +591,7 @@ function readPairs(rt: Runtime, ptr: number, count: number): SearchResult {
 }
 
 /** Whether `fn` is an async function (or async generator): its answer would be a promise. Cost: O(1). */
-function isAsyncFunction(fn: Function): boolean {
+function isAsyncFunction(fn: (...args: never) => unknown): boolean {
   const tag = Object.prototype.toString.call(fn);
   return tag === '[object AsyncFunction]' || tag === '[object AsyncGeneratorFunction]';
 }

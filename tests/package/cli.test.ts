@@ -248,3 +248,17 @@ test('compact --quick: half the vectors removed, compact gives back about half t
     for (let i = 0; i < x.compacted.length; i++) expect(x.compacted[i].recall).toBeGreaterThanOrEqual(x.tombstoned[i].recall - 0.03);
   }
 });
+
+test('filter --quick: every selectivity and filter kind, recall@10 >= 0.95 against the JS scan, a plan per row', () => {
+  const r = run(cli, ['filter', '--quick', '--json', '--quiet', '--out', join(tmp, 'results')]);
+  expect(r.status).toBe(0);
+  const results = JSON.parse(r.stdout).suites.filter.results;
+  expect(results.map((x: { kind: string; share: number }) => `${x.kind} ${x.share}`)).toEqual(
+    ['random 0.5', 'random 0.1', 'random 0.01', 'random 0.001', 'correlated 0.5', 'correlated 0.1', 'correlated 0.01', 'correlated 0.001']);
+  for (const x of results) {
+    expect(x.recall).toBeGreaterThanOrEqual(0.95);
+    expect(x.engineQps).toBeGreaterThan(0);
+    expect(x.jsQps).toBeGreaterThan(0);
+    expect(Object.keys(x.plans).every((p) => ['exact', 'filtered-walk', 'walk'].includes(p))).toBe(true);
+  }
+});

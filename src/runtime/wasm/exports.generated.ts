@@ -72,7 +72,7 @@ export interface ElexExports {
    */
   engineResetPeak(): void;
   /**
-   * Address of a staging block of at least `bytes` for `slot` (0..2), or 0 over budget with the
+   * Address of a staging block of at least `bytes` for `slot` (0..3), or 0 over budget with the
    * slot's block as it was. Contents are not kept. Cost: O(1) when the block is large enough.
    *
    * `stagingReserve(slot: i32, bytes: u32): usize` (assembly/runtime/staging/stagingReserve)
@@ -312,20 +312,61 @@ export interface ElexExports {
   indexPrepareQuery(h: number, k: number, ef: number): number;
   /**
    * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out, at
-   * most what indexPrepareSearch(k, ef) returned, and returns how many. Cost: one HNSW query.
+   * most what indexPrepareSearch(k, ef) returned, and returns how many. plan: modeOf's codes
+   * (2..4 need indexAllowBegin). Cost: one HNSW query, or the exact scan of the allow set.
    *
-   * `indexSearch(h: usize, k: u32, ef: u32, filtered: bool, out: usize): u32` (assembly/hnsw/api/indexSearch)
+   * `indexSearch(h: usize, k: u32, ef: u32, plan: i32, out: usize): u32` (assembly/hnsw/api/indexSearch)
    */
-  indexSearch(h: number, k: number, ef: number, filtered: number, out: number): number;
+  indexSearch(h: number, k: number, ef: number, plan: number, out: number): number;
+  /**
+   * Marks the allow set of the next searches: the n ids at list, rewritten in place as the
+   * allowed nodes (hnsw/filter.ts). Returns how many live ids it allows, or -1 over budget with
+   * nothing changed (the bitset, 1 bit a slot, is grown on first use). Pair with indexAllowEnd.
+   * Cost: O(n) map lookups.
+   *
+   * `indexAllowBegin(h: usize, list: usize, n: u32): i32` (assembly/hnsw/api/indexAllowBegin)
+   */
+  indexAllowBegin(h: number, list: number, n: number): number;
+  /**
+   * Builds a resident allow set of the n ids at list (hnsw/filter.ts setCreate): its block (free
+   * it with indexSetFree), or 0 over budget with nothing allocated. Valid until the index changes.
+   * Cost: O(n) map lookups + O(slots / 32).
+   *
+   * `indexSetCreate(h: usize, list: usize, n: u32): usize` (assembly/hnsw/api/indexSetCreate)
+   */
+  indexSetCreate(h: number, list: number, n: number): number;
+  /**
+   * Makes a resident set the allow set of the next searches (until indexAllowEnd); returns how many live ids it allows.
+   *
+   * `indexSetUse(h: usize, set: usize): u32` (assembly/hnsw/api/indexSetUse)
+   */
+  indexSetUse(h: number, set: number): number;
+  /**
+   * Frees a resident set's block.
+   *
+   * `indexSetFree(set: usize): void` (assembly/hnsw/api/indexSetFree)
+   */
+  indexSetFree(set: number): void;
+  /**
+   * Clears the allow set (the bits indexAllowBegin set). Cost: O(allowed).
+   *
+   * `indexAllowEnd(h: usize): void` (assembly/hnsw/api/indexAllowEnd)
+   */
+  indexAllowEnd(h: number): void;
+  /**
+   * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4.
+   *
+   * `indexLastPlan(h: usize): i32` (assembly/hnsw/api/indexLastPlan)
+   */
+  indexLastPlan(h: number): number;
   /**
    * Searches n queries (rows of dim floats at qPtr), k each: row i's results, nearest first, go to
    * out + i * stride pairs of (f32 distance, u32 id) (stride = what indexPrepareSearch returned,
-   * min(k, live ids)) and their count to counts[i]; with `filtered`, only ids the host's
-   * predicate accepts. Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
+   * min(k, live ids)) and their count to counts[i]; plan as indexSearch's, for every row. Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
    *
-   * `indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, filtered: bool, stride: u32, out: usize, counts: usize): void` (assembly/hnsw/api/indexSearchBatch)
+   * `indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, plan: i32, stride: u32, out: usize, counts: usize): void` (assembly/hnsw/api/indexSearchBatch)
    */
-  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, filtered: number, stride: number, out: number, counts: number): void;
+  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, plan: number, stride: number, out: number, counts: number): void;
   /**
    * Removes id; 1 if it was live, else 0. Cost: O(1).
    *

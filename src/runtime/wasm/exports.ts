@@ -13,10 +13,12 @@ export {
   LOAD_BUDGET,
   LOAD_CORRUPT,
   NONE,
+  SLOT_FILTER,
   SLOT_IDS,
   SLOT_OUT,
   SLOT_ROWS,
   STATUS_BUDGET,
+  STAGING_SLOTS,
   STATUS_OK,
   TRACE_MISMATCH,
 } from './status.generated.js';

@@ -19,3 +19,7 @@ export const SLOT_IDS = 0;
 export const SLOT_ROWS = 1;
 /** Staging slot of outputs. (`i32`) */
 export const SLOT_OUT = 2;
+/** Staging slot of a search's allow-list (the allowed ids). (`i32`) */
+export const SLOT_FILTER = 3;
+/** How many staging slots there are. (`i32`) */
+export const STAGING_SLOTS = 4;

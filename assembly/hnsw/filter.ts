@@ -1,0 +1,204 @@
+// Allow-list filters: the set of ids a search may return, marked in a per-index bitset.
+//
+//   allow        1 bit per node (graph.ts), all clear between calls. indexAllowBegin maps the
+//                staged ids to nodes through the id map, drops unknown and removed ids and
+//                duplicates, sets their bits and rewrites the staged list in place as the
+//                allowed nodes (never longer than the ids); indexAllowEnd clears exactly those
+//                bits again, so no call pays for clearing the whole set.
+//   set          a resident allow set (an IdSet's engine side, setCreate): its own bitset and
+//                node list in one block, built once and used by searches as it is (setUse).
+//   allowBits    the bitset the search reads (allow or a set's), allowNodes its node list,
+//                allowCount nodes: what the exact scan scores, and where the filtered walk
+//                takes its extra entry points.
+//
+// The host's planner (src/hnsw/filter.ts) picks one of three plans from allowCount:
+//   MODE_EXACT    score every allowed node (the SIMD kernels of the walk), keep the k best
+//   MODE_ACORN    the walk sees only allowed nodes: a rejected neighbour is not scored but its
+//                 own neighbours are (two hops, ACORN-1), so the walk crosses rejected regions
+//   MODE_ALLOW    the plain walk, rejected nodes scored and expanded, results from allowed only
+// A walk that returns fewer than min(k, allowed) results falls back to the exact scan, so a
+// search returns k results whenever k live ids are allowed.
+
+import { Index, isTombstoned, vectorAt, labelAt } from "./graph";
+import { mapGet } from "../util/idmap";
+import { arenaGrow, arenaSave } from "../runtime/arena";
+import { heapPush, heapPop, heapTopKey, heapDrainAscending } from "../util/heap";
+import { queryDistance } from "./codes";
+
+/** Bits an allow set needs: one per slot. */
+@inline function wordsFor(idx: Index): u32 {
+  return (idx.capacity + 31) >> 5;
+}
+
+/** Whether node n is in the allow set being searched. */
+@inline export function isAllowed(allow: usize, n: u32): bool {
+  return (load<u32>(allow + (<usize>(n >> 5) << 2)) & (<u32>1 << (n & 31))) != 0;
+}
+
+/**
+ * Makes the allow bitset cover every slot (grown, new words cleared). False over budget, with
+ * the bitset as it was. Cost: O(1), or one copy when it grows.
+ */
+function ensureAllow(idx: Index): bool {
+  const words = wordsFor(idx);
+  if (words <= idx.allowWords) return true;
+  const p = arenaGrow(idx.allow, <u64>words << 2);
+  if (p == 0) return false;
+  // The host's transaction puts the header back with the blocks if the search then fails.
+  arenaSave(changetype<usize>(idx), offsetof<Index>());
+  memory.fill(p + (<usize>idx.allowWords << 2), 0, <usize>(words - idx.allowWords) << 2);
+  idx.allow = p;
+  idx.allowWords = words;
+  return true;
+}
+
+/**
+ * Sets the bits in `bits` of the nodes the n ids at list map to, dropping unknown and removed
+ * ids and repeats, and writes those nodes to `nodes` (which may be `list`: never longer).
+ * Returns how many. Cost: O(n) map lookups.
+ */
+function markIds(idx: Index, bits: usize, list: usize, n: u32, nodes: usize): u32 {
+  let count: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const found = mapGet(idx.map, idx.mapCap, load<u32>(list + (<usize>i << 2)));
+    if (found < 0 || isTombstoned(idx, <u32>found)) continue;
+    const node = <u32>found;
+    const w = bits + (<usize>(node >> 5) << 2);
+    const bit: u32 = 1 << (node & 31);
+    const word = load<u32>(w);
+    if ((word & bit) != 0) continue;
+    store<u32>(w, word | bit);
+    store<u32>(nodes + (<usize>count << 2), node);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Marks the n ids at list as the allow set in the index's own bitset, rewriting the list in
+ * place as the allowed nodes (markIds). Returns how many, or -1 over budget (nothing marked).
+ * Pair with allowEnd. Cost: O(n) map lookups.
+ */
+export function allowBegin(idx: Index, list: usize, n: u32): i32 {
+  if (!ensureAllow(idx)) return -1;
+  idx.allowCount = markIds(idx, idx.allow, list, n, list);
+  idx.allowNodes = list;
+  idx.allowBits = idx.allow;
+  return <i32>idx.allowCount;
+}
+
+/** Clears the bits allowBegin set (the allowed nodes at allowNodes); a resident set's stay. Cost: O(allowed). */
+export function allowEnd(idx: Index): void {
+  const allow = idx.allow;
+  const list = idx.allowNodes;
+  if (idx.allowBits == allow) {
+    for (let i: u32 = 0; i < idx.allowCount; i++) {
+      const node = load<u32>(list + (<usize>i << 2));
+      store<u32>(allow + (<usize>(node >> 5) << 2), 0);
+    }
+  }
+  idx.allowCount = 0;
+  idx.allowNodes = 0;
+  idx.allowBits = 0;
+}
+
+/**
+ * A resident allow set (an IdSet's engine side), one block: [u32 count, u32 words][bitset of
+ * `words` words over the slots][count u32 nodes]. Built from the n ids at list as allowBegin
+ * maps them; valid while the index does not change (the host rebuilds it then). Returns the
+ * block, or 0 over budget with nothing allocated. Cost: O(n) map lookups + O(slots / 32).
+ */
+export function setCreate(idx: Index, list: usize, n: u32): usize {
+  const words = wordsFor(idx);
+  const block = arenaGrow(0, 8 + (<u64>words << 2) + (<u64>n << 2));
+  if (block == 0) return 0;
+  const bits = block + 8;
+  memory.fill(bits, 0, <usize>words << 2);
+  const count = markIds(idx, bits, list, n, bits + (<usize>words << 2));
+  store<u32>(block, count);
+  store<u32>(block, words, 4);
+  return block;
+}
+
+/** Makes the resident set at `block` the allow set of the next searches; returns its count. Pair with allowEnd. */
+export function setUse(idx: Index, block: usize): u32 {
+  const words = load<u32>(block, 4);
+  idx.allowBits = block + 8;
+  idx.allowNodes = block + 8 + (<usize>words << 2);
+  idx.allowCount = load<u32>(block);
+  return idx.allowCount;
+}
+
+/** queryDistance to node n's vector, one copy of the kernels for the scan and the walk's seeds. */
+export function nodeDistance(idx: Index, q: usize, n: u32): f32 {
+  return queryDistance(idx, q, vectorAt(idx, n));
+}
+
+let scanSink: u32 = 0;
+
+/** Rows the exact scan touches ahead of scoring them (wasm has no prefetch; see searchLayer). */
+const SCAN_GROUP: u32 = 8;
+
+/**
+ * The k nearest allowed nodes to q (prepared as codes.ts says), by scoring every one: writes
+ * min(k, allowed) (f32 distance, u32 label) pairs, nearest first, to out; returns how many.
+ * When the set is dense enough (a bitset word per 4 allowed nodes or fewer) it walks the bitset,
+ * so the rows come in memory order; else the list. Either way it takes SCAN_GROUP nodes at a
+ * time (into the fresh scratch, unused outside a walk) and touches their rows' cache lines
+ * before scoring them, so their misses overlap. Needs the results heap sized for k + 1
+ * entries. Cost: allowed kernel calls + O(allowed log k) (+ O(slots / 32) for the bitset).
+ */
+export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
+  const res = idx.results;
+  const list = idx.allowNodes;
+  const total = idx.allowCount;
+  const allow = idx.allowBits;
+  const group = idx.fresh;
+  const words = (idx.count + 31) >> 5;
+  const vectorBytes = <usize>idx.vectorBytes;
+  const dense = words <= total << 2;
+  let touched: u32 = 0;
+  let size: u32 = 0;
+  let i: u32 = 0;
+  let word: u32 = 0;
+  let bits: u32 = 0;
+  while (true) {
+    let n: u32 = 0;
+    while (n < SCAN_GROUP) {
+      let node: u32;
+      if (dense) {
+        while (bits == 0 && word < words) {
+          bits = load<u32>(allow + (<usize>word << 2));
+          word++;
+        }
+        if (bits == 0) break;
+        node = ((word - 1) << 5) + <u32>ctz(bits);
+        bits &= bits - 1;
+      } else {
+        if (i >= total) break;
+        node = load<u32>(list + (<usize>i << 2));
+        i++;
+      }
+      store<u32>(group + (<usize>n << 2), node);
+      n++;
+      const v = vectorAt(idx, node);
+      for (let line = v & ~63; line < v + vectorBytes; line += 64) touched ^= load<u32>(line);
+    }
+    if (n == 0) break;
+    for (let j: u32 = 0; j < n; j++) {
+      const node = load<u32>(group + (<usize>j << 2));
+      const d = nodeDistance(idx, q, node);
+      if (size < k || d < heapTopKey(res)) {
+        size = heapPush(res, size, d, node);
+        if (size > k) size = heapPop(res, size);
+      }
+    }
+  }
+  scanSink = touched;
+  heapDrainAscending(res, size, out);
+  for (let i: u32 = 0; i < size; i++) {
+    const p = out + (<usize>i << 3) + 4;
+    store<u32>(p, labelAt(idx, load<u32>(p)));
+  }
+  return size;
+}

@@ -1,0 +1,163 @@
+/**
+ * Search filters: the predicate (a JavaScript function WebAssembly calls per visited node) and
+ * the allow-list (the ids a search may return, evaluated inside WebAssembly), the planner that
+ * picks how an allow-list is searched, and {@link IdSet}, an allow-list checked once and reused.
+ *
+ * An allow-list is staged into the engine (4 bytes an id), mapped to nodes through the id map
+ * and marked in a bitset of one bit per slot (assembly/hnsw/filter.ts): unknown, removed and
+ * repeated ids drop out, and the engine knows exactly how many live ids pass. From that count
+ * the planner picks one of three plans ({@link planSearch}, thresholds there).
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+
+/**
+ * How a filtered search ran: 'exact' scored every allowed id (exact answer); 'filtered-walk'
+ * walked the graph over allowed nodes only, crossing rejected ones two hops at a time
+ * (ACORN-1); 'walk' is the plain graph walk, returning allowed ids only.
+ */
+export type SearchPlan = 'exact' | 'filtered-walk' | 'walk';
+
+/** The plan codes of the engine's ABI (assembly/hnsw/api.ts modeOf), by plan. */
+export const PLAN_CODES: Readonly<Record<SearchPlan, number>> = { walk: 2, 'filtered-walk': 3, exact: 4 };
+
+/** The plan of an engine plan code (2..4); a predicate or unfiltered search (0, 1) is a 'walk'. */
+export function planOfCode(code: number): SearchPlan {
+  return code === 4 ? 'exact' : code === 3 ? 'filtered-walk' : 'walk';
+}
+
+// The planner's thresholds, measured (bench/suites/filter.js and side-by-side probes, GloVe-100
+// 100K cosine and SIFT 10K l2, M 16, efConstruction 100, ef 64, on a loaded 2-core machine):
+//   - the exact scan costs ~0.15-0.25 us an allowed row (the SIMD kernel, rows read once, list
+//     order), so 5.5K rows ~0.9 ms and 10K ~2.4 ms on GloVe; SIFT 3K rows ~0.4 ms;
+//   - the filtered walk (ACORN-1) costs ~3-5 unfiltered searches at ef 64 whatever the share
+//     (GloVe 1.3-2.4 ms against 0.48 ms unfiltered), with recall@10 0.986-0.988 from 5% to 50%,
+//     but 0.93 at 2% and 0.85 at 1% (the allowed subgraph falls apart; ef 256 gets 0.985 / 0.97
+//     at 3x the cost), and its two-hop expansion grows as the share falls;
+//   - the plain walk at 50% costs ~2x an unfiltered search (half of what it reaches is rejected)
+//     with recall 0.996 at ef 64 (raising ef to 128 gained 0.002), and collapses below that:
+//     at 1% it visits most of the graph (GloVe: 146 ms).
+// So: exact while the scan costs no more than the walk it replaces, and always where the
+// filtered walk's recall fails; the plain walk from half the ids up; the filtered walk between.
+
+/**
+ * Below WALK_SHARE, scan exactly up to this many allowed ids per unit of max(ef, k) (8192 at
+ * ef 64): about where the scan costs what a filtered walk does (GloVe 100K: 10K rows 2.4 ms
+ * against a 1.7 ms walk, 5.5K rows 0.9 ms against 2.4 ms).
+ */
+export const EXACT_PER_EF = 128;
+/**
+ * From WALK_SHARE up, scan exactly up to this many allowed ids per unit of max(ef, k) (4096 at
+ * ef 64): the plain walk there costs about 2 unfiltered searches, half a filtered walk.
+ */
+export const WALK_EXACT_PER_EF = 64;
+/**
+ * From this share of the live ids up, the plain walk: most neighbours pass, so it stalls
+ * nowhere and needs no more ef. Below it, the filtered walk, which scores allowed nodes only.
+ */
+export const WALK_SHARE = 0.5;
+/** Below this share, always the exact scan: the filtered walk's recall falls under 0.95 there. */
+export const ACORN_MIN_SHARE = 0.02;
+/** Below this share, the filtered walk's ef is raised by ACORN_BOOST_SHARE / share (at most 2.5x). */
+export const ACORN_BOOST_SHARE = 0.05;
+
+/** What {@link planSearch} decided: the plan and the ef to run it with. */
+export interface Plan {
+  plan: SearchPlan;
+  ef: number;
+}
+
+/** The plans SearchOptions.plan takes: 'auto' (the planner) or one to force. */
+export const PLAN_OPTIONS: readonly ('auto' | SearchPlan)[] = ['auto', 'exact', 'filtered-walk', 'walk'];
+
+/**
+ * The planner, from `allowed` (live ids that pass) of `size` live ids, for k results at `ef`:
+ * with share = allowed / size, 'walk' when share >= WALK_SHARE and allowed >
+ * WALK_EXACT_PER_EF * max(ef, k); 'filtered-walk' when ACORN_MIN_SHARE <= share < WALK_SHARE
+ * and allowed > EXACT_PER_EF * max(ef, k), its ef raised below ACORN_BOOST_SHARE; 'exact'
+ * otherwise. `forced` (not 'auto') skips the choice, not the ef. Cost: O(1).
+ */
+export function planSearch(allowed: number, size: number, k: number, ef: number, maxEf: number,
+                           forced: 'auto' | SearchPlan = 'auto'): Plan {
+  const share = size === 0 ? 0 : allowed / size;
+  const width = Math.max(ef, k);
+  let plan = forced;
+  if (plan === 'auto') {
+    if (share >= WALK_SHARE) plan = allowed > WALK_EXACT_PER_EF * width ? 'walk' : 'exact';
+    else plan = share >= ACORN_MIN_SHARE && allowed > EXACT_PER_EF * width ? 'filtered-walk' : 'exact';
+  }
+  if (plan === 'filtered-walk' && share < ACORN_BOOST_SHARE) {
+    return { plan, ef: Math.min(maxEf, Math.ceil(ef * Math.min(2.5, ACORN_BOOST_SHARE / Math.max(share, 1e-9)))) };
+  }
+  return { plan, ef };
+}
+
+/**
+ * Checks an allow-list: a Uint32Array (taken as it is) or an array of integers in
+ * [0, 2^32 - 1]. Returns it as a Uint32Array (a copy for an array). InvalidArgumentError naming
+ * the first bad entry, e.g. `filter[3]`. Cost: O(n).
+ */
+export function checkAllowList(list: unknown, name = 'filter'): Uint32Array {
+  if (list instanceof Uint32Array) return list;
+  if (!Array.isArray(list)) {
+    throw new InvalidArgumentError(`${name} must be a function, an IdSet, a Uint32Array or an array of ids, got ${describe(list)}`);
+  }
+  const out = new Uint32Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const v: unknown = list[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new InvalidArgumentError(`${name}[${i}] must be an integer in [0, 4294967295], got ${describe(v)}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value === 'number' ? String(value) : typeof value;
+}
+
+/**
+ * A reusable allow-list for one index, from {@link VectorIndex.idSet}: the ids are checked
+ * once, and the first search that uses the set builds its engine side, resident in the
+ * engine's memory (inside the budget): a bitset of one bit per slot and the allowed nodes,
+ * 4 bytes each. Later searches use it as it is, with no staging, mapping or clearing per
+ * search. When the index changes (add, remove, compact, clear, reserve) the next search builds
+ * it again. {@link release} gives the memory back (a later search builds it again); the
+ * engine's disposal frees it too.
+ */
+export class IdSet {
+  /** @internal The checked ids (a private copy). */
+  readonly ids: Uint32Array;
+  /** @internal The index whose set it is. */
+  readonly owner: object;
+  /** @internal The engine block (assembly/hnsw/filter.ts setCreate), 0 when not built. */
+  handle = 0;
+  /** @internal The owner's change count when the block was built. */
+  version = -1;
+  private readonly rt: Runtime;
+
+  /** @internal Use {@link VectorIndex.idSet}. */
+  constructor(owner: object, rt: Runtime, ids: Uint32Array) {
+    this.owner = owner;
+    this.rt = rt;
+    this.ids = ids;
+  }
+
+  /** Ids given (repeats, unknown and removed ids included). */
+  get length(): number {
+    return this.ids.length;
+  }
+
+  /** Gives the set's engine memory back; the set stays usable (its next search builds it again). Cost: O(1). */
+  release(): void {
+    if (this.handle !== 0 && !this.rt.isDisposed) {
+      const handle = this.handle;
+      this.rt.run('IdSet.release', () => this.rt.exports.indexSetFree(handle));
+    }
+    this.handle = 0;
+    this.version = -1;
+  }
+}

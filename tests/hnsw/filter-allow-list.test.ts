@@ -1,0 +1,285 @@
+/**
+ * Allow-list filters (issue 22): ids evaluated inside WebAssembly, the planner ('exact',
+ * 'filtered-walk', 'walk'), IdSet. Checked against brute force in plain JS: exact plans give the
+ * exact answer (distances equal, ids up to ties), walks recall@10 >= 0.95; always
+ * min(k, allowed live ids) results, only allowed live ids.
+ */
+import { BUILDS, engine } from '../helpers/engines';
+import { readFvecs } from '../helpers/data';
+import { randomVectors, rng } from '../helpers/random';
+import { bruteForce, recall } from '../helpers/reference';
+import type { Engine, Metric, Quantization, SearchResult, VectorIndex } from '../../src/index';
+import { ACORN_BOOST_SHARE, ACORN_MIN_SHARE, EXACT_PER_EF, WALK_EXACT_PER_EF, WALK_SHARE, planSearch } from '../../src/hnsw/filter';
+
+const K = 10;
+
+/** Ids 0..n-1 kept with probability `share` (seeded), at least one. */
+function allowList(n: number, share: number, seed: number): Uint32Array {
+  const next = rng(seed);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (next() < share) out.push(i);
+  if (out.length === 0) out.push(Math.floor(next() * n));
+  // Any order: shuffle.
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return Uint32Array.from(out);
+}
+
+interface Data {
+  data: Float32Array;
+  dim: number;
+  count: number;
+}
+
+/** Checks one filtered answer against brute force over the allowed live ids; returns its recall. */
+function check(result: SearchResult, metric: Metric, base: Data, allowed: ArrayLike<number>, query: Float32Array, exact: boolean): number {
+  const truth = bruteForce(metric, base.data, allowed, (id) => id, base.dim, query, K);
+  expect(result.ids.length).toBe(Math.min(K, allowed.length));
+  const ok = new Set(Array.from(allowed));
+  for (const id of result.ids) expect(ok.has(id)).toBe(true);
+  if (exact) {
+    // Exact: the same distances as brute force (ids may differ only among equal distances).
+    for (let i = 0; i < truth.length; i++) {
+      expect(result.distances[i]).toBeCloseTo(truth[i].distance, metric === 'l2' ? -1 : 4);
+    }
+    const own = bruteForce(metric, base.data, result.ids, (id) => id, base.dim, query, K);
+    for (let i = 0; i < own.length; i++) expect(own[i].distance).toBeCloseTo(truth[i].distance, metric === 'l2' ? -1 : 4);
+  }
+  return recall(result.ids, truth.map((t) => t.id));
+}
+
+const sift = readFvecs('sift128_base.fvecs');
+const siftQueries = readFvecs('sift128_query.fvecs');
+const QUERIES = 20;
+
+describe.each(BUILDS)('simd %s', (simd) => {
+  // Cosine and dot on SIFT are covered by the random data below (one SIFT build per engine keeps this file fast).
+  describe.each(['l2'] as const)('SIFT 10K %s, f32', (metric) => {
+    let e: Engine;
+    let index: VectorIndex;
+    const base: Data = { data: sift.data, dim: 128, count: sift.count };
+    beforeAll(async () => {
+      e = await engine(simd, { budgetBytes: 64 * 2 ** 20 });
+      index = e.createIndex({ dim: 128, metric, seed: 3, efConstruction: 100 });
+      index.addBatch(Uint32Array.from({ length: sift.count }, (_, i) => i), sift.data);
+    });
+    afterAll(() => e.dispose());
+
+    test.each([
+      [0.5, 'walk'], [0.3, 'exact'], [0.1, 'exact'], [0.01, 'exact'], [0.001, 'exact'],
+    ] as const)('planner at %p selectivity picks %s; exact answers, or recall@10 >= 0.95', (share, plan) => {
+      const allowed = allowList(sift.count, share, Math.round(share * 1e4));
+      let sum = 0;
+      for (let q = 0; q < QUERIES; q++) {
+        const query = siftQueries.data.subarray(q * 128, (q + 1) * 128);
+        const result = index.search(query, K, { filter: allowed });
+        expect(result.plan).toBe(plan);
+        expect(result.allowed).toBe(allowed.length);
+        sum += check(result, metric, base, allowed, query, plan === 'exact');
+      }
+      expect(sum / QUERIES).toBeGreaterThanOrEqual(0.95);
+    });
+
+    test.each([0.5, 0.25, 0.1])('forced filtered-walk and walk at %p: recall@10 >= 0.95', (share) => {
+      const allowed = allowList(sift.count, share, 99);
+      for (const plan of ['filtered-walk', 'walk'] as const) {
+        let sum = 0;
+        for (let q = 0; q < QUERIES; q++) {
+          const query = siftQueries.data.subarray(q * 128, (q + 1) * 128);
+          const result = index.search(query, K, { filter: Array.from(allowed), plan });
+          // Walks this wide find k allowed ids without the exact fallback.
+          if (share >= 0.25) expect(result.plan).toBe(plan);
+          sum += check(result, metric, base, allowed, query, result.plan === 'exact');
+        }
+        expect(sum / QUERIES).toBeGreaterThanOrEqual(0.95);
+      }
+    });
+
+    test('tiny lists (1..10 ids) give exactly those ids, nearest first', () => {
+      for (let size = 1; size <= 10; size++) {
+        const allowed = allowList(sift.count, size / sift.count, size).slice(0, size);
+        const query = siftQueries.data.subarray(size * 128, (size + 1) * 128);
+        const result = index.search(query, K, { filter: allowed });
+        expect(result.plan).toBe('exact');
+        check(result, metric, base, allowed, query, true);
+        expect(new Set(result.ids)).toEqual(new Set(allowed));
+      }
+    });
+
+    test('searchBatch applies the list to every row, as search does', () => {
+      const allowed = allowList(sift.count, 0.3, 5);
+      const queries = siftQueries.data.subarray(0, 6 * 128);
+      const batch = index.searchBatch(queries, K, { filter: allowed, plan: 'filtered-walk' });
+      expect(batch.plan).toBe('filtered-walk');
+      for (let r = 0; r < 6; r++) {
+        const single = index.search(queries.subarray(r * 128, (r + 1) * 128), K, { filter: allowed, plan: 'filtered-walk' });
+        expect(batch.counts[r]).toBe(K);
+        expect(Array.from(batch.ids.subarray(r * K, (r + 1) * K))).toEqual(Array.from(single.ids));
+      }
+    });
+  });
+
+  describe.each(['cosine', 'l2', 'dot'] as const)('random 1500 x 24 %s', (metric) => {
+    describe.each(['f32', 'f16', 'i8'] as const)('%s', (quantization: Quantization) => {
+      const count = 1500;
+      const dim = 24;
+      const base: Data = { data: randomVectors(count, dim, 11), dim, count };
+      let e: Engine;
+      let index: VectorIndex;
+      beforeAll(async () => {
+        e = await engine(simd);
+        index = e.createIndex({ dim, metric, quantization, seed: 5, efConstruction: 100 });
+        index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), base.data);
+      });
+      afterAll(() => e.dispose());
+
+      test.each([0.5, 0.1, 0.01])('plans at %p: min(k, allowed) allowed results, recall@10 >= 0.95', (share) => {
+        const allowed = allowList(count, share, 1000 + share * 100);
+        const queries = randomVectors(QUERIES, dim, 21);
+        // Below ACORN_MIN_SHARE the planner scans exactly; the walks are forced only where it would use them.
+        const plans = share < ACORN_MIN_SHARE ? ['auto'] as const : ['auto', 'exact', 'filtered-walk', 'walk'] as const;
+        for (const plan of plans) {
+          let sum = 0;
+          for (let q = 0; q < QUERIES; q++) {
+            const query = queries.subarray(q * dim, (q + 1) * dim);
+            const result = index.search(query, K, { filter: allowed, plan });
+            if (plan === 'auto') expect(result.plan).toBe('exact');
+            // Quantized vectors: distances are between stored forms, so only f32 is compared exactly.
+            sum += check(result, metric, base, allowed, query, quantization === 'f32' && result.plan === 'exact');
+          }
+          expect(sum / QUERIES).toBeGreaterThanOrEqual(0.95);
+        }
+      });
+    });
+  });
+
+  describe('membership', () => {
+    let e: Engine;
+    let index: VectorIndex;
+    const dim = 8;
+    const count = 600;
+    const base: Data = { data: randomVectors(count, dim, 31), dim, count };
+    beforeEach(async () => {
+      e = await engine(simd);
+      index = e.createIndex({ dim, metric: 'l2', seed: 2 });
+      index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), base.data);
+    });
+    afterEach(() => e.dispose());
+    const query = randomVectors(1, dim, 4);
+
+    test('unknown ids and repeats are ignored; removed ids never come back', () => {
+      const result = index.search(query, K, { filter: [5, 5, 7, 7, 7, 100000, 0xffffffff, 9, 5] });
+      expect(result.allowed).toBe(3);
+      expect(new Set(result.ids)).toEqual(new Set([5, 7, 9]));
+      expect(index.remove(7)).toBe(true);
+      const after = index.search(query, K, { filter: [5, 7, 9] });
+      expect(after.allowed).toBe(2);
+      expect(new Set(after.ids)).toEqual(new Set([5, 9]));
+      for (const plan of ['exact', 'filtered-walk', 'walk'] as const) {
+        const all = Array.from({ length: count }, (_, i) => i);
+        const r = index.search(query, count, { filter: all, plan, ef: 10 });
+        expect(r.ids.length).toBe(count - 1);
+        expect(Array.from(r.ids)).not.toContain(7);
+      }
+    });
+
+    test('an empty list returns nothing; k above the allowed count returns them all', () => {
+      expect(index.search(query, K, { filter: [] }).ids.length).toBe(0);
+      expect(index.searchBatch(query, K, { filter: new Uint32Array(0) }).counts[0]).toBe(0);
+      const allowed = allowList(count, 0.02, 8);
+      const r = index.search(query, 100, { filter: allowed });
+      expect(r.ids.length).toBe(allowed.length);
+      check({ ids: r.ids.subarray(0, K), distances: r.distances.subarray(0, K) }, 'l2', base, allowed, query, true);
+    });
+
+    test('IdSet: same answers as the list; follows adds, removes and compaction', () => {
+      const ids = Array.from(allowList(count, 0.2, 12));
+      const set = index.idSet([...ids, 5000]);
+      expect(set.length).toBe(ids.length + 1);
+      const byList = index.search(query, K, { filter: ids });
+      const bySet = index.search(query, K, { filter: set });
+      expect(Array.from(bySet.ids)).toEqual(Array.from(byList.ids));
+      expect(Array.from(index.search(query, K, { filter: set }).ids)).toEqual(Array.from(byList.ids));
+      // A removed id leaves the set's answers; an added one it names joins them.
+      index.remove(byList.ids[0]);
+      expect(Array.from(index.search(query, K, { filter: set }).ids)).not.toContain(byList.ids[0]);
+      index.add(5000, query);
+      const withNew = index.search(query, K, { filter: set });
+      expect(withNew.ids[0]).toBe(5000);
+      index.compact();
+      expect(Array.from(index.search(query, K, { filter: set }).ids)).toEqual(Array.from(index.search(query, K, { filter: [...ids, 5000] }).ids));
+      const other = e.createIndex({ dim, metric: 'l2' });
+      expect(() => other.search(query, K, { filter: set })).toThrow(/IdSet of another index/);
+    });
+
+    test('IdSet: built in the engine by its first search, reused as it is, released on request', () => {
+      const ids = Array.from(allowList(count, 0.3, 13));
+      index.search(query, K, { filter: ids });   // the list's own staging and bitset, for a fair baseline
+      const base = e.usedBytes;
+      const set = index.idSet(ids);
+      expect(e.usedBytes).toBe(base);
+      const first = index.search(query, K, { filter: set });
+      const built = e.usedBytes;
+      expect(built).toBeGreaterThan(base);
+      for (let i = 0; i < 3; i++) {
+        expect(Array.from(index.search(query, K, { filter: set }).ids)).toEqual(Array.from(first.ids));
+        expect(index.searchBatch(query, K, { filter: set }).plan).toBe(first.plan);
+        expect(e.usedBytes).toBe(built);
+      }
+      index.remove(first.ids[0]);   // a change: the next search builds it again, in the same room
+      expect(Array.from(index.search(query, K, { filter: set }).ids)).not.toContain(first.ids[0]);
+      expect(e.usedBytes).toBe(built);
+      set.release();
+      expect(e.usedBytes).toBe(base);
+      expect(index.search(query, K, { filter: set }).ids.length).toBe(K);
+    });
+  });
+});
+
+describe('planner thresholds', () => {
+  test('exact, filtered-walk and walk just below and above each threshold', () => {
+    const size = 100000;
+    const at = (allowed: number, ef = 64, k = 10) => planSearch(allowed, size, k, ef, 1e5);
+    // Below WALK_SHARE: exact up to EXACT_PER_EF * max(ef, k).
+    expect(at(EXACT_PER_EF * 64).plan).toBe('exact');
+    expect(at(EXACT_PER_EF * 64 + 1)).toEqual({ plan: 'filtered-walk', ef: 64 });
+    expect(at(EXACT_PER_EF * 100, 20, 100).plan).toBe('exact');
+    expect(at(EXACT_PER_EF * 100 + 1, 20, 100).plan).toBe('filtered-walk');
+    // From WALK_SHARE: the plain walk, at the ef given.
+    expect(at(size * WALK_SHARE - 1).plan).toBe('filtered-walk');
+    expect(at(size * WALK_SHARE)).toEqual({ plan: 'walk', ef: 64 });
+    expect(planSearch(WALK_EXACT_PER_EF * 64, WALK_EXACT_PER_EF * 64, 10, 64, 1e5).plan).toBe('exact');
+    expect(planSearch(WALK_EXACT_PER_EF * 64 + 1, WALK_EXACT_PER_EF * 64 + 1, 10, 64, 1e5).plan).toBe('walk');
+    // Below ACORN_MIN_SHARE: exact however many; below ACORN_BOOST_SHARE a raised ef.
+    const big = 10 ** 7;
+    expect(planSearch(big * ACORN_MIN_SHARE - 1, big, 10, 64, 1e5).plan).toBe('exact');
+    expect(planSearch(big * ACORN_MIN_SHARE, big, 10, 64, 1e5)).toEqual({ plan: 'filtered-walk', ef: 160 });
+    expect(planSearch(big * ACORN_BOOST_SHARE, big, 10, 64, 1e5)).toEqual({ plan: 'filtered-walk', ef: 64 });
+    // Forced plans.
+    expect(at(10, 64, 10)).toEqual({ plan: 'exact', ef: 64 });
+    expect(planSearch(10, size, 10, 64, 1e5, 'walk')).toEqual({ plan: 'walk', ef: 64 });
+  });
+
+  test.each(BUILDS)('the index runs the plan the live counts call for (simd %s)', async (simd) => {
+    const e = await engine(simd);
+    const n = 5000;
+    const ef = 16;
+    const index = e.createIndex({ dim: 4, metric: 'l2', efSearch: ef });
+    index.addBatch(Uint32Array.from({ length: n }, (_, i) => i), randomVectors(n, 4, 3));
+    const q = randomVectors(1, 4, 9);
+    const first = (m: number) => Uint32Array.from({ length: m }, (_, i) => i);
+    expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef) }).plan).toBe('exact');
+    expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef + 1) }).plan).toBe('filtered-walk');
+    expect(index.search(q, K, { filter: first(n * WALK_SHARE - 1) }).plan).toBe('filtered-walk');
+    expect(index.search(q, K, { filter: first(n * WALK_SHARE) }).plan).toBe('walk');
+    // Removed and unknown ids do not count.
+    for (let i = 0; i < 10; i++) index.remove(i);
+    const list = [...first(EXACT_PER_EF * ef + 10), n + 1, n + 2];
+    const r = index.search(q, K, { filter: list });
+    expect(r.allowed).toBe(EXACT_PER_EF * ef);
+    expect(r.plan).toBe('exact');
+    e.dispose();
+  });
+});
