@@ -304,7 +304,7 @@ export class StateEncoder {
         const within = lo === undefined || hi === undefined || !(hi > lo) ? 0.5 : (v - lo) / (hi - lo);
         t = (b + Math.min(1, Math.max(0, within))) / x.bins;
       }
-      out[outOffset + i] = t < 0 ? 0 : t > 1 ? 1 : t;
+      out[outOffset + i] = Math.min(1, Math.max(0, t));
     }
     return out;
   }
@@ -313,7 +313,12 @@ export class StateEncoder {
    * Keys and vectors of `count` rows of dim values (row-major): { keys, vectors } with
    * vectors count x dim. Cost: O(count * fields).
    */
-  encode(rows: ArrayLike<number>, count = Math.floor(rows.length / this.dim)): { keys: Uint32Array; vectors: Float32Array } {
+  encode(rows: ArrayLike<number>, count = Math.floor(rows.length / this.dim)): {
+    /** The state key of each row. */
+    keys: Uint32Array;
+    /** Each row's vector, row-major. */
+    vectors: Float32Array;
+  } {
     checkInt('count', count, 0, Math.floor(rows.length / this.dim));
     const keys = new Uint32Array(count);
     const vectors = new Float32Array(count * this.dim);

@@ -23,7 +23,7 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 /** WeakRef (ES2021; the project's TypeScript lib is older). */
 interface Ref<T> { deref(): T | undefined }
-const WeakRef = (globalThis as unknown as { WeakRef: new <T extends object>(target: T) => Ref<T> }).WeakRef;
+const WeakRefCtor = (globalThis as unknown as { WeakRef: new <T extends object>(target: T) => Ref<T> }).WeakRef;
 
 const DIM = 16;
 let e: Engine;
@@ -89,7 +89,7 @@ describe('save targets', () => {
     const saveOnce = async (): Promise<Ref<MemoryStore>> => {
       const store = new MemoryStore();
       await index.save(store, 'x');
-      return new WeakRef(store);
+      return new WeakRefCtor(store);
     };
     const refs: Ref<MemoryStore>[] = [];
     for (let i = 0; i < 100; i++) refs.push(await saveOnce());

@@ -36,6 +36,7 @@ test('save(directory) twice: the second save writes a log segment; the directory
     await vs.addDocuments([corpus.documents[260 + i]]);
     await vs.save(target);
   }
+  // biome-ignore lint/complexity/useLiteralKeys: a private field, read by the test
   expect(vs['vectorIndex']!.journal.loggedTargets).toBe(1);
   const loaded = await ElexVectorStore.load(target, corpus.embeddings);
   expect(loaded.size).toBe(270);
