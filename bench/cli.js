@@ -45,7 +45,17 @@ function version() {
 
 /** Parses argv into { suites, data, metrics, quantizations, runs, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
 function parseArgs(argv) {
-  const out = { suites: [], data: undefined, metrics: undefined, quantizations: undefined, runs: 1, outDir: undefined, quick: false, json: false, quiet: false };
+  const out = {
+    suites: [],
+    data: undefined,
+    metrics: undefined,
+    quantizations: undefined,
+    runs: 1,
+    outDir: undefined,
+    quick: false,
+    json: false,
+    quiet: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
@@ -98,17 +108,30 @@ async function main(argv) {
   }
   // Every optional package the chosen suites need, before any of them runs.
   const suites = args.suites.map((name) => ({ name, module: require(join(__dirname, 'suites', `${name}.js`)) }));
-  for (const { name, module } of suites) for (const dep of module.requires ?? []) requireOptional(dep, `the ${name} suite`);
+  for (const { name, module } of suites)
+    for (const dep of module.requires ?? []) requireOptional(dep, `the ${name} suite`);
   const where = machine();
   const all = {};
   for (const { name, module } of suites) {
     process.stderr.write(`elex-bench: ${name}${args.quick ? ' (quick)' : ''}...\n`);
     const t0 = performance.now();
-    const outcome = await module.run({ quick: args.quick, data: args.data, metrics: args.metrics, quantizations: args.quantizations, runs: args.runs, progress: reporter(name, { quiet: args.quiet }) });
+    const outcome = await module.run({
+      quick: args.quick,
+      data: args.data,
+      metrics: args.metrics,
+      quantizations: args.quantizations,
+      runs: args.runs,
+      progress: reporter(name, { quiet: args.quiet }),
+    });
     const paths = writeResults(outcome, where, args.outDir);
-    process.stderr.write(`elex-bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${paths.join(', ')}\n`);
+    process.stderr.write(
+      `elex-bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${paths.join(', ')}\n`,
+    );
     all[name] = { params: outcome.params, results: outcome.results, notes: outcome.notes ?? [] };
-    if (!args.json) process.stdout.write(`\n## ${name}\n\n${outcome.table}\n${(outcome.notes ?? []).map((n) => `\n${n}`).join('')}\n`);
+    if (!args.json)
+      process.stdout.write(
+        `\n## ${name}\n\n${outcome.table}\n${(outcome.notes ?? []).map((n) => `\n${n}`).join('')}\n`,
+      );
   }
   if (args.json) process.stdout.write(`${JSON.stringify({ machine: where, suites: all }, null, 2)}\n`);
   else process.stdout.write(`\n${where.cpu} (${where.cores} cores), Node ${where.node}\n`);
@@ -118,7 +141,9 @@ async function main(argv) {
 /** The message for a missing optional package: which one, what needs it, how to install it. */
 function missingMessage(error, argv) {
   const args = argv.join(' ');
-  const without = SUITES.filter((name) => !(require(join(__dirname, 'suites', `${name}.js`)).requires ?? []).includes(error.packageName));
+  const without = SUITES.filter(
+    (name) => !(require(join(__dirname, 'suites', `${name}.js`)).requires ?? []).includes(error.packageName),
+  );
   return [
     `elex-bench: ${error.neededFor} needs the '${error.packageName}' package, which is not installed.`,
     `Install it in your project:  ${error.install}`,
@@ -127,10 +152,14 @@ function missingMessage(error, argv) {
   ].join('\n');
 }
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-}, (error) => {
-  if (error instanceof MissingDependencyError) process.stderr.write(`${missingMessage(error, process.argv.slice(2))}\n`);
-  else process.stderr.write(`elex-bench: ${error?.stack ? error.stack : error}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    if (error instanceof MissingDependencyError)
+      process.stderr.write(`${missingMessage(error, process.argv.slice(2))}\n`);
+    else process.stderr.write(`elex-bench: ${error?.stack ? error.stack : error}\n`);
+    process.exitCode = 1;
+  },
+);

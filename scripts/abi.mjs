@@ -24,7 +24,10 @@ export function parseBindings(dts) {
   const re = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export function (\w+)\(([^)]*)\)/g;
   for (let m; (m = re.exec(dts)) !== null; ) {
     const [, doc, name, paramList] = m;
-    const lines = doc.split('\n').map((l) => l.replace(/^\s*\*\s?/, '').trim()).filter(Boolean);
+    const lines = doc
+      .split('\n')
+      .map((l) => l.replace(/^\s*\*\s?/, '').trim())
+      .filter(Boolean);
     const source = lines[0];
     const types = new Map();
     let result = null;
@@ -76,7 +79,11 @@ export function renderExports(root, fns) {
   const members = fns.map((f) => {
     const params = f.params.map((p) => `${p.name}: ${tsType(p.type)}`).join(', ');
     const asSig = `${f.name}(${f.params.map((p) => `${p.name}: ${p.type}`).join(', ')}): ${f.result ?? 'void'}`;
-    const doc = [...sourceDoc(root, f.source), ...(sourceDoc(root, f.source).length ? [''] : []), `\`${asSig}\` (${f.source})`];
+    const doc = [
+      ...sourceDoc(root, f.source),
+      ...(sourceDoc(root, f.source).length ? [''] : []),
+      `\`${asSig}\` (${f.source})`,
+    ];
     return `  /**\n${doc.map((l) => (l === '' ? '   *' : `   * ${l.replace(/\*\//g, '*\\/')}`)).join('\n')}\n   */\n  ${f.name}(${params}): ${f.result === null ? 'void' : tsType(f.result)};`;
   });
   return (

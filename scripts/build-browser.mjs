@@ -10,13 +10,15 @@ import { brotliCompressSync, constants } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/browser');
-rmSync(out, { recursive: true, force: true });   // no stale chunks from an earlier build ship
+rmSync(out, { recursive: true, force: true }); // no stale chunks from an earlier build ship
 
 /** Resolves the Node FileStore to its browser twin. */
 const browserFileStore = {
   name: 'browser-file-store',
   setup(b) {
-    b.onResolve({ filter: /^\.{1,2}\/(stores\/)?file-store\.js$/ }, () => ({ path: join(root, 'src/stores/file-store-browser.ts') }));
+    b.onResolve({ filter: /^\.{1,2}\/(stores\/)?file-store\.js$/ }, () => ({
+      path: join(root, 'src/stores/file-store-browser.ts'),
+    }));
   },
 };
 

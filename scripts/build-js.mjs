@@ -14,7 +14,9 @@ for (const dir of ['dist/cjs', 'dist/esm', 'dist/types']) rmSync(join(root, dir)
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 
-const names = Object.keys(createRequire(import.meta.url)(join(root, 'dist/cjs/index.js'))).filter((n) => n !== '__esModule');
+const names = Object.keys(createRequire(import.meta.url)(join(root, 'dist/cjs/index.js'))).filter(
+  (n) => n !== '__esModule',
+);
 mkdirSync(join(root, 'dist/esm'), { recursive: true });
 writeFileSync(
   join(root, 'dist/esm/index.mjs'),

@@ -16,7 +16,14 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 /** Modules of src/ outside langchain/ that hold no class and no state: safe to inline. */
-const INLINED = new Set(['util/concat.ts', 'util/crc32.ts', 'util/validate.ts', 'hnsw/store/keys.ts', 'hnsw/store/store-io.ts', 'hnsw/store/manifest.ts']);
+const INLINED = new Set([
+  'util/concat.ts',
+  'util/crc32.ts',
+  'util/validate.ts',
+  'hnsw/store/keys.ts',
+  'hnsw/store/store-io.ts',
+  'hnsw/store/manifest.ts',
+]);
 /** Modules that are the package's public API: imported by name, never inlined. */
 const PUBLIC = new Set(['index.ts', 'errors.ts']);
 
@@ -28,7 +35,11 @@ const packageApi = {
       if (file === 'langchain/peer-check.ts') return { path: file, namespace: 'empty' };
       if (file.startsWith('langchain/') || INLINED.has(file)) return undefined;
       if (PUBLIC.has(file)) return { path: 'elex-wasm', external: true };
-      return { errors: [{ text: `src/langchain may import ${file} only through ../index.js (the ES module would copy its classes)` }] };
+      return {
+        errors: [
+          { text: `src/langchain may import ${file} only through ../index.js (the ES module would copy its classes)` },
+        ],
+      };
     });
     b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: '', loader: 'js' }));
   },

@@ -38,7 +38,9 @@ for (const target of targets) {
   }
   const bytes = readFileSync(join(root, `build/elex.${target}.wasm`));
   abi[target] = parseBindings(dts);
-  const inModule = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).filter((e) => e.kind === 'function').map((e) => e.name);
+  const inModule = WebAssembly.Module.exports(new WebAssembly.Module(bytes))
+    .filter((e) => e.kind === 'function')
+    .map((e) => e.name);
   const inBindings = abi[target].map((f) => f.name);
   if (inModule.join() !== inBindings.join()) {
     console.error(`build/elex.${target}.wasm exports [${inModule}] but its bindings declare [${inBindings}]`);
@@ -62,4 +64,6 @@ for (const target of rest) {
 writeFileSync(join(root, 'src/runtime/wasm/exports.generated.ts'), renderExports(root, abi[first]));
 const status = parseStatus(readFileSync(join(root, 'assembly/runtime/status.ts'), 'utf8'));
 writeFileSync(join(root, 'src/runtime/wasm/status.generated.ts'), renderStatus(status));
-console.log(`src/runtime/wasm/exports.generated.ts (${abi[first].length} functions), src/runtime/wasm/status.generated.ts (${status.length} constants) written`);
+console.log(
+  `src/runtime/wasm/exports.generated.ts (${abi[first].length} functions), src/runtime/wasm/status.generated.ts (${status.length} constants) written`,
+);

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
-const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'assembly'), '--noEmit', '--pretty', 'false'], { encoding: 'utf8' });
+const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'assembly'), '--noEmit', '--pretty', 'false'], {
+  encoding: 'utf8',
+});
 const lines = run.stdout.split('\n').filter((l) => l.trim() !== '');
 const errors = lines.filter((l) => !l.includes('error TS1206'));
 if (errors.length > 0 || (run.status !== 0 && lines.length === 0)) {

@@ -6,13 +6,18 @@
 import { InvalidArgumentError } from './errors.js';
 import { Runtime } from './runtime/runtime.js';
 import { checkInt, checkOneOf, checkOptionNames, optionNames } from './util/validate.js';
-import { VectorIndex, createIndex } from './hnsw/vector-index.js';
+import { type VectorIndex, createIndex } from './hnsw/vector-index.js';
 import { loadIndex, type SnapshotSource } from './hnsw/load.js';
 import type { IndexOptions } from './hnsw/options.js';
 import { openIndex } from './hnsw/store/open.js';
 import type { ByteStore } from './stores/byte-store.js';
-import { QTable, createQTable, loadQTable, type QTableOptions } from './qlearn/qtable.js';
-import { TrajectoryBuffer, createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryOptions } from './qlearn/trajectory.js';
+import { type QTable, createQTable, loadQTable, type QTableOptions } from './qlearn/qtable.js';
+import {
+  type TrajectoryBuffer,
+  createTrajectoryBuffer,
+  loadTrajectoryBuffer,
+  type TrajectoryOptions,
+} from './qlearn/trajectory.js';
 import { AgentCache, type AgentCacheOptions } from './agents/cache.js';
 import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './runtime/monitor.js';
 import { engineModule, type SimdMode } from './runtime/wasm/module.js';
@@ -97,9 +102,15 @@ export class Engine {
    * @throws {@link WasmLoadError} for a `wasm` that cannot be fetched, compiled or instantiated.
    */
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('engine options must be an object');
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('engine options must be an object');
     checkOptionNames('Engine.create', options, ENGINE_OPTIONS);
-    const budgetBytes = checkInt('budgetBytes', options.budgetBytes ?? DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES);
+    const budgetBytes = checkInt(
+      'budgetBytes',
+      options.budgetBytes ?? DEFAULT_BUDGET_BYTES,
+      MIN_BUDGET_BYTES,
+      MAX_BUDGET_BYTES,
+    );
     const mode = checkOneOf<SimdMode>('simd', options.simd ?? 'auto', ['auto', 'on', 'off']);
     const monitorSamples = checkInt('monitorSamples', options.monitorSamples ?? DEFAULT_MONITOR_SAMPLES, 1, 4096);
     const module = await engineModule(options.wasm, mode);
@@ -245,7 +256,12 @@ export class Engine {
    * const bad = engine.validateRanges(proposed, lower, upper);   // Uint32Array, one count a row
    * if (bad[0] > 0) engine.validateRanges(proposed, lower, upper, { clamp: true });
    */
-  validateRanges(values: Float32Array, lower: ArrayLike<number>, upper: ArrayLike<number>, options?: ValidateRangesOptions): Uint32Array {
+  validateRanges(
+    values: Float32Array,
+    lower: ArrayLike<number>,
+    upper: ArrayLike<number>,
+    options?: ValidateRangesOptions,
+  ): Uint32Array {
     return validateRanges(this.rt, values, lower, upper, options);
   }
 

@@ -55,7 +55,12 @@ export class BudgetExceededError extends ElexError {
   readonly budgetBytes: number;
 
   constructor(
-    requestedBytes: number, usedBytes: number, budgetBytes: number, what = 'operation', reservedBytes = usedBytes, hint?: string,
+    requestedBytes: number,
+    usedBytes: number,
+    budgetBytes: number,
+    what = 'operation',
+    reservedBytes = usedBytes,
+    hint?: string,
   ) {
     super(
       'E_BUDGET',
@@ -157,7 +162,8 @@ export class StoreLockedError extends StoreError {
   readonly owner: LockOwner | undefined;
 
   constructor(dir: string, owner: LockOwner | undefined) {
-    const who = owner === undefined ? 'another process' : `process ${owner.pid} on ${owner.host} (since ${owner.since})`;
+    const who =
+      owner === undefined ? 'another process' : `process ${owner.pid} on ${owner.host} (since ${owner.since})`;
     super(`FileStore directory '${dir}' is locked for writing by ${who}`, undefined, 'E_LOCKED');
     this.dir = dir;
     this.owner = owner;

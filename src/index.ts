@@ -8,7 +8,15 @@ export { StateEncoder, MAX_STATE_BINS } from './qlearn/state-encoder.js';
 export type { StateField, RangeField, EdgesField, LearnFieldsOptions } from './qlearn/state-encoder.js';
 export { VectorIndex } from './hnsw/vector-index.js';
 export { MISSING_ID } from './hnsw/options.js';
-export type { IndexOptions, SearchOptions, SearchResult, BatchSearchResult, SearchFilter, Metric, Quantization } from './hnsw/options.js';
+export type {
+  IndexOptions,
+  SearchOptions,
+  SearchResult,
+  BatchSearchResult,
+  SearchFilter,
+  Metric,
+  Quantization,
+} from './hnsw/options.js';
 export type { SnapshotSource } from './hnsw/load.js';
 export { IdSet } from './hnsw/filter.js';
 export type { SearchPlan } from './hnsw/filter.js';
@@ -18,8 +26,18 @@ export { TrajectoryBuffer, MAX_TRAJECTORY_CAPACITY } from './qlearn/trajectory.j
 export type { TrajectoryOptions } from './qlearn/trajectory.js';
 export type { TransitionBatch, Transitions } from './qlearn/transitions.js';
 export {
-  ElexError, DimensionMismatchError, InvalidVectorError, BudgetExceededError, CorruptSnapshotError,
-  InvalidArgumentError, DisposedError, EngineBrokenError, StoreError, StoreQuotaError, StoreLockedError, WasmLoadError,
+  ElexError,
+  DimensionMismatchError,
+  InvalidVectorError,
+  BudgetExceededError,
+  CorruptSnapshotError,
+  InvalidArgumentError,
+  DisposedError,
+  EngineBrokenError,
+  StoreError,
+  StoreQuotaError,
+  StoreLockedError,
+  WasmLoadError,
 } from './errors.js';
 export type { LockOwner } from './errors.js';
 export { simdSupported } from './runtime/wasm/probe.js';

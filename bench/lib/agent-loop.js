@@ -29,8 +29,8 @@ const FLEETS = [50, 500];
 const COUNTERS = 16;
 const WINDOW = 16;
 const PARAMS = 8;
-const ACTIONS = 2 * PARAMS + 1;   // raise parameter i, lower parameter i, or keep all
-const FIELDS = 6;                  // means of counters 0..3, max of counters 4 and 5
+const ACTIONS = 2 * PARAMS + 1; // raise parameter i, lower parameter i, or keep all
+const FIELDS = 6; // means of counters 0..3, max of counters 4 and 5
 const BINS = 4;
 const K = 5;
 const EF = 32;
@@ -109,7 +109,10 @@ async function runFleet(agents, { quick = false, progress = silent, seed = 7 } =
   const encoder = StateEncoder.learn(samples, FIELDS, { bins: BINS });
 
   const cache = engine.createAgentCache({
-    store: new MemoryStore(), maxAgents: agents, qtable: { actions: ACTIONS, epsilon: 0.1, seed }, trajectoryCapacity: 1000,
+    store: new MemoryStore(),
+    maxAgents: agents,
+    qtable: { actions: ACTIONS, epsilon: 0.1, seed },
+    trajectoryCapacity: 1000,
   });
   const index = engine.createIndex({ dim: FIELDS, metric: 'l2', seed });
   const pastKeys = new Uint32Array(INDEX_STATES);
@@ -164,7 +167,8 @@ async function runFleet(agents, { quick = false, progress = silent, seed = 7 } =
       w.last = { state: key, action, reward };
       mark(7);
       // Every UPDATE_EVERY-th step of an agent, staggered: a tenth of the fleet updates each tick.
-      if ((++w.steps + a) % UPDATE_EVERY === 0 && agent.trajectory.size > 0) agent.q.batchUpdate(agent.trajectory.sample(SAMPLE));
+      if ((++w.steps + a) % UPDATE_EVERY === 0 && agent.trajectory.size > 0)
+        agent.q.batchUpdate(agent.trajectory.sample(SAMPLE));
       mark(8);
     } finally {
       agent.release();
@@ -174,7 +178,10 @@ async function runFleet(agents, { quick = false, progress = silent, seed = 7 } =
 
   progress.step(`${agents} agents: warm-up (${INDEX_STATES} past states into the index)`);
   for (let n = 0; past < INDEX_STATES; n++) await step(n % agents);
-  index.addBatch(Uint32Array.from({ length: INDEX_STATES }, (_, i) => i), pastVectors);
+  index.addBatch(
+    Uint32Array.from({ length: INDEX_STATES }, (_, i) => i),
+    pastVectors,
+  );
 
   const per = Object.fromEntries([...STEPS, 'whole step'].map((s) => [s, { p50: [], p95: [] }]));
   const tickMs = [];
@@ -199,11 +206,28 @@ async function runFleet(agents, { quick = false, progress = silent, seed = 7 } =
   const stats = cache.stats;
   await cache.close();
   engine.dispose();
-  const steps = Object.fromEntries(Object.entries(per).map(([s, v]) => [s, { p50: summary(v.p50), p95: summary(v.p95) }]));
+  const steps = Object.fromEntries(
+    Object.entries(per).map(([s, v]) => [s, { p50: summary(v.p50), p95: summary(v.p95) }]),
+  );
   return {
-    agents, ticks, passes, steps, tick: summary(tickMs), hitRate: stats.hitRate,
-    counterRows: WINDOW, counterColumns: COUNTERS, fields: FIELDS, bins: BINS, states: encoder.states,
-    indexStates: INDEX_STATES, k: K, ef: EF, params: PARAMS, actions: ACTIONS, updateEvery: UPDATE_EVERY, sample: SAMPLE,
+    agents,
+    ticks,
+    passes,
+    steps,
+    tick: summary(tickMs),
+    hitRate: stats.hitRate,
+    counterRows: WINDOW,
+    counterColumns: COUNTERS,
+    fields: FIELDS,
+    bins: BINS,
+    states: encoder.states,
+    indexStates: INDEX_STATES,
+    k: K,
+    ef: EF,
+    params: PARAMS,
+    actions: ACTIONS,
+    updateEvery: UPDATE_EVERY,
+    sample: SAMPLE,
   };
 }
 

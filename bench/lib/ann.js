@@ -28,7 +28,8 @@ function buildInChunks(label, count, add, { progress = silent, chunk = 1000 } = 
 /** The queries of `data` as row views, made once before timing. */
 function queryRows(data) {
   const rows = [];
-  for (let q = 0; q < data.queries.length / data.dim; q++) rows.push(data.queries.subarray(q * data.dim, (q + 1) * data.dim));
+  for (let q = 0; q < data.queries.length / data.dim; q++)
+    rows.push(data.queries.subarray(q * data.dim, (q + 1) * data.dim));
   return rows;
 }
 
@@ -53,10 +54,12 @@ function efSweepSideBySide(data, efs, passes, searches) {
   const rows = queryRows(data);
   const ids = new Uint32Array(rows.length * K);
   const lat = new Float64Array(rows.length);
-  const out = searches.map((search) => efs.map((ef) => {
-    for (let q = 0; q < rows.length; q++) ids.set(search(rows[q], ef, q), q * K);
-    return { ef, recall: recallAt(ids, data.truth, rows.length, K, data.k), qps: [], p50: [], p95: [], p99: [] };
-  }));
+  const out = searches.map((search) =>
+    efs.map((ef) => {
+      for (let q = 0; q < rows.length; q++) ids.set(search(rows[q], ef, q), q * K);
+      return { ef, recall: recallAt(ids, data.truth, rows.length, K, data.k), qps: [], p50: [], p95: [], p99: [] };
+    }),
+  );
   for (let pass = 0; pass < passes; pass++) {
     for (const [i, search] of searches.entries()) {
       for (const row of out[i]) {
@@ -73,7 +76,16 @@ function efSweepSideBySide(data, efs, passes, searches) {
       }
     }
   }
-  return out.map((sweep) => sweep.map((r) => ({ ef: r.ef, recall: r.recall, qps: summary(r.qps), p50: summary(r.p50), p95: summary(r.p95), p99: summary(r.p99) })));
+  return out.map((sweep) =>
+    sweep.map((r) => ({
+      ef: r.ef,
+      recall: r.recall,
+      qps: summary(r.qps),
+      p50: summary(r.p50),
+      p95: summary(r.p95),
+      p99: summary(r.p99),
+    })),
+  );
 }
 
 /** The first sweep row with recall >= `target` (the cheapest ef reaching it), or undefined. */

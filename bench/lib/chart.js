@@ -41,23 +41,36 @@ function recallQpsChart(title, series) {
     `<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#444"/>`,
   ];
   for (let r = xLo; r <= 1.0001; r += 0.05) {
-    out.push(`<line x1="${x(r)}" y1="${PAD.top}" x2="${x(r)}" y2="${PAD.top + plotH}" stroke="#eee"/>`,
-      `<text x="${x(r)}" y="${PAD.top + plotH + 16}" text-anchor="middle">${r.toFixed(2)}</text>`);
+    out.push(
+      `<line x1="${x(r)}" y1="${PAD.top}" x2="${x(r)}" y2="${PAD.top + plotH}" stroke="#eee"/>`,
+      `<text x="${x(r)}" y="${PAD.top + plotH + 16}" text-anchor="middle">${r.toFixed(2)}</text>`,
+    );
   }
   for (const q of logTicks(yLo, yHi)) {
-    out.push(`<line x1="${PAD.left}" y1="${y(q)}" x2="${PAD.left + plotW}" y2="${y(q)}" stroke="#eee"/>`,
-      `<text x="${PAD.left - 6}" y="${y(q) + 4}" text-anchor="end">${q >= 1000 ? `${q / 1000}k` : q}</text>`);
+    out.push(
+      `<line x1="${PAD.left}" y1="${y(q)}" x2="${PAD.left + plotW}" y2="${y(q)}" stroke="#eee"/>`,
+      `<text x="${PAD.left - 6}" y="${y(q) + 4}" text-anchor="end">${q >= 1000 ? `${q / 1000}k` : q}</text>`,
+    );
   }
-  out.push(`<text x="${PAD.left + plotW / 2}" y="${H - 12}" text-anchor="middle">recall@10</text>`,
-    `<text transform="translate(16 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle">queries per second (log)</text>`);
+  out.push(
+    `<text x="${PAD.left + plotW / 2}" y="${H - 12}" text-anchor="middle">recall@10</text>`,
+    `<text transform="translate(16 ${PAD.top + plotH / 2}) rotate(-90)" text-anchor="middle">queries per second (log)</text>`,
+  );
   series.forEach((s, i) => {
     const c = COLOURS[i % COLOURS.length];
     const sorted = [...s.points].sort((a, b) => a.recall - b.recall);
-    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((p) => `${x(p.recall).toFixed(1)},${y(p.qps).toFixed(1)}`).join(' ')}"/>`);
-    for (const p of sorted) out.push(`<circle cx="${x(p.recall).toFixed(1)}" cy="${y(p.qps).toFixed(1)}" r="3" fill="${c}"><title>${esc(s.name)} ef ${p.ef}: recall ${p.recall.toFixed(4)}, ${Math.round(p.qps)} QPS</title></circle>`);
+    out.push(
+      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((p) => `${x(p.recall).toFixed(1)},${y(p.qps).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const p of sorted)
+      out.push(
+        `<circle cx="${x(p.recall).toFixed(1)}" cy="${y(p.qps).toFixed(1)}" r="3" fill="${c}"><title>${esc(s.name)} ef ${p.ef}: recall ${p.recall.toFixed(4)}, ${Math.round(p.qps)} QPS</title></circle>`,
+      );
     const ly = PAD.top + 10 + i * 18;
-    out.push(`<line x1="${W - PAD.right + 12}" y1="${ly}" x2="${W - PAD.right + 32}" y2="${ly}" stroke="${c}" stroke-width="2"/>`,
-      `<text x="${W - PAD.right + 38}" y="${ly + 4}">${esc(s.name)}</text>`);
+    out.push(
+      `<line x1="${W - PAD.right + 12}" y1="${ly}" x2="${W - PAD.right + 32}" y2="${ly}" stroke="${c}" stroke-width="2"/>`,
+      `<text x="${W - PAD.right + 38}" y="${ly + 4}">${esc(s.name)}</text>`,
+    );
   });
   out.push('</svg>\n');
   return out.join('\n');

@@ -18,7 +18,9 @@ const METRICS = ['l2', 'cosine'];
 const NAMED = {
   sift: { dir: join(DATA_DIR, 'sift128'), name: 'SIFT-128 10K (data/sift128)', metrics: ['l2', 'cosine'] },
   glove: {
-    dir: join(DATA_DIR, 'glove100'), name: 'GloVe-100 100K (data/glove100)', metrics: ['cosine'],
+    dir: join(DATA_DIR, 'glove100'),
+    name: 'GloVe-100 100K (data/glove100)',
+    metrics: ['cosine'],
     efs: { quick: [32, 64, 128, 200], full: [16, 32, 64, 96, 128, 160, 200, 300, 400] },
   },
 };
@@ -80,7 +82,14 @@ function synthetic(count, queryCount, dim, seed, metric) {
   };
   const base = make(count);
   const queries = make(queryCount);
-  return { name: `synthetic ${count} x ${dim}`, dim, base, queries, truth: bruteForce(base, queries, dim, 10, metric), k: 10 };
+  return {
+    name: `synthetic ${count} x ${dim}`,
+    dim,
+    base,
+    queries,
+    truth: bruteForce(base, queries, dim, 10, metric),
+    k: 10,
+  };
 }
 
 /** The one file in `dir` whose name ends with `suffix`, or undefined (none, or more than one). */
@@ -99,7 +108,8 @@ function folderSpec(dir, name, metrics, efs) {
     const file = fileEndingWith(dir, `_groundtruth_${metric}.ivecs`);
     if (file) truth[metric] = file;
   }
-  if (Object.keys(truth).length === 0) return { error: `${dir} holds no ground truth (*_groundtruth_l2.ivecs or *_groundtruth_cosine.ivecs)` };
+  if (Object.keys(truth).length === 0)
+    return { error: `${dir} holds no ground truth (*_groundtruth_l2.ivecs or *_groundtruth_cosine.ivecs)` };
   return { kind: 'folder', name, base, query, truth, metrics: metrics.filter((m) => truth[m]), efs };
 }
 
@@ -111,15 +121,22 @@ function folderSpec(dir, name, metrics, efs) {
 function resolveDataset(what) {
   if (what === undefined) {
     const sift = NAMED.sift;
-    if (!existsSync(join(sift.dir, 'sift128_base.fvecs'))) return { kind: 'synthetic', name: 'synthetic 10000 x 128', metrics: METRICS };
+    if (!existsSync(join(sift.dir, 'sift128_base.fvecs')))
+      return { kind: 'synthetic', name: 'synthetic 10000 x 128', metrics: METRICS };
     return folderSpec(sift.dir, sift.name, sift.metrics);
   }
   const named = NAMED[what];
   if (named) {
-    if (!existsSync(named.dir)) return { error: `dataset '${what}' needs ${named.dir}, which is in a clone of the repository (not in the npm package)` };
+    if (!existsSync(named.dir))
+      return {
+        error: `dataset '${what}' needs ${named.dir}, which is in a clone of the repository (not in the npm package)`,
+      };
     return folderSpec(named.dir, named.name, named.metrics, named.efs);
   }
-  if (!existsSync(what)) return { error: `unknown dataset '${what}': name one of ${Object.keys(NAMED).join(', ')}, a folder of .fvecs/.ivecs files or an .fvecs file` };
+  if (!existsSync(what))
+    return {
+      error: `unknown dataset '${what}': name one of ${Object.keys(NAMED).join(', ')}, a folder of .fvecs/.ivecs files or an .fvecs file`,
+    };
   if (statSync(what).isDirectory()) return folderSpec(what, basename(what), METRICS);
   return { kind: 'file', name: what, path: what, metrics: METRICS };
 }
@@ -132,7 +149,10 @@ function datasetMetrics(spec, wanted) {
   if (!wanted) return { metrics: spec.metrics };
   if (spec.kind === 'folder') {
     const missing = wanted.filter((m) => !spec.truth[m]);
-    if (missing.length) return { error: `${spec.name} has no ${missing.map((m) => `*_groundtruth_${m}.ivecs`).join(' or ')} (ground truth for ${missing.join(', ')})` };
+    if (missing.length)
+      return {
+        error: `${spec.name} has no ${missing.map((m) => `*_groundtruth_${m}.ivecs`).join(' or ')} (ground truth for ${missing.join(', ')})`,
+      };
   }
   return { metrics: wanted };
 }
@@ -150,7 +170,14 @@ function loadDataset(metric = 'cosine', what) {
   if (spec.kind === 'file') {
     const base = parseFvecs(readFileSync(spec.path));
     const queries = base.data.slice(0, 100 * base.dim);
-    return { name: spec.name, dim: base.dim, base: base.data, queries, truth: bruteForce(base.data, queries, base.dim, 10, metric), k: 10 };
+    return {
+      name: spec.name,
+      dim: base.dim,
+      base: base.data,
+      queries,
+      truth: bruteForce(base.data, queries, base.dim, 10, metric),
+      k: 10,
+    };
   }
   if (!spec.truth[metric]) throw new Error(`${spec.name} has no ground truth for ${metric}`);
   const base = parseFvecs(readFileSync(spec.base));

@@ -6,8 +6,11 @@ const os = require('node:os');
 function machine() {
   const cpus = os.cpus();
   return {
-    cpu: cpus.length > 0 ? cpus[0].model : 'unknown', cores: cpus.length,
-    os: `${os.platform()} ${os.release()} ${os.arch()}`, node: process.version, date: new Date().toISOString(),
+    cpu: cpus.length > 0 ? cpus[0].model : 'unknown',
+    cores: cpus.length,
+    os: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    date: new Date().toISOString(),
   };
 }
 

@@ -21,10 +21,16 @@ function ensureInstalled() {
   process.stderr.write(`peers: npm install --prefix bench/peers (${PEER_NAMES.join(', ')})...\n`);
   try {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    execFileSync(npm, ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-package-lock'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(npm, ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-package-lock'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     return undefined;
   } catch (error) {
-    return `npm install failed: ${String(error.stderr || error.message).trim().split('\n').slice(-3).join(' ')}`;
+    return `npm install failed: ${String(error.stderr || error.message)
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' ')}`;
   }
 }
 
@@ -40,9 +46,15 @@ function hnswlibAdapter(name, make, { toPoint, init, setEf, memory }) {
       const index = make(space(metric), data.dim);
       const before = memory();
       init(index, count, M, efConstruction);
-      const buildMs = buildInChunks(`peers ${name} ${metric}`, count, (from, to) => {
-        for (let i = from; i < to; i++) index.addPoint(toPoint(data.base.subarray(i * data.dim, (i + 1) * data.dim)), i, false);
-      }, { progress });
+      const buildMs = buildInChunks(
+        `peers ${name} ${metric}`,
+        count,
+        (from, to) => {
+          for (let i = from; i < to; i++)
+            index.addPoint(toPoint(data.base.subarray(i * data.dim, (i + 1) * data.dim)), i, false);
+        },
+        { progress },
+      );
       const points = queryRows(data).map(toPoint);
       let ef = -1;
       return {
@@ -81,8 +93,10 @@ async function loadHnswlibWasm() {
   let lib;
   const log = console.log;
   try {
-    console.log = () => {};   // it logs its file-system set-up
-    const { loadHnswlib } = await import(pathToFileURL(join(PEERS, 'node_modules', 'hnswlib-wasm', 'dist', 'hnswlib.js')).href);
+    console.log = () => {}; // it logs its file-system set-up
+    const { loadHnswlib } = await import(
+      pathToFileURL(join(PEERS, 'node_modules', 'hnswlib-wasm', 'dist', 'hnswlib.js')).href
+    );
     lib = await loadHnswlib();
   } finally {
     console.log = log;
@@ -109,11 +123,25 @@ function loadUsearch() {
     name: 'usearch',
     build(data, metric, { M, efConstruction, progress }) {
       const count = data.base.length / data.dim;
-      const make = (ef) => new Index({ dimensions: data.dim, metric: metric === 'l2' ? 'l2sq' : 'cos', quantization: 'f32', connectivity: M, expansion_add: efConstruction, expansion_search: ef, multi: false });
+      const make = (ef) =>
+        new Index({
+          dimensions: data.dim,
+          metric: metric === 'l2' ? 'l2sq' : 'cos',
+          quantization: 'f32',
+          connectivity: M,
+          expansion_add: efConstruction,
+          expansion_search: ef,
+          multi: false,
+        });
       const before = process.memoryUsage().rss;
       const built = make(64);
       const keys = BigUint64Array.from({ length: count }, (_, i) => BigInt(i));
-      const buildMs = buildInChunks(`peers usearch ${metric}`, count, (from, to) => built.add(keys.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim), 1), { progress });
+      const buildMs = buildInChunks(
+        `peers usearch ${metric}`,
+        count,
+        (from, to) => built.add(keys.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim), 1),
+        { progress },
+      );
       const memoryBytes = process.memoryUsage().rss - before;
       const dir = mkdtempSync(join(tmpdir(), 'elex-bench-usearch-'));
       const file = join(dir, 'index.usearch');

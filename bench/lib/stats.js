@@ -17,7 +17,9 @@ function table(headers, rows) {
   const cells = [headers, ...rows].map((r) => r.map(String));
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   const line = (r) => `| ${r.map((v, c) => v.padEnd(widths[c])).join(' | ')} |`;
-  return [line(cells[0]), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
+  return [line(cells[0]), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.slice(1).map(line)].join(
+    '\n',
+  );
 }
 
 /** Mean recall@k of result rows against truth rows (truthK ids per query, first k counted). */

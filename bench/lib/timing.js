@@ -7,8 +7,12 @@ const { percentile } = require('./stats.js');
 /** { median, min, max, p25, p75, runs } of numbers: a figure with its spread. */
 function summary(values) {
   return {
-    median: percentile(values, 50), min: Math.min(...values), max: Math.max(...values),
-    p25: percentile(values, 25), p75: percentile(values, 75), runs: values.length,
+    median: percentile(values, 50),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    p25: percentile(values, 25),
+    p75: percentile(values, 75),
+    runs: values.length,
   };
 }
 
@@ -32,7 +36,12 @@ async function repeatAsync(runs, body) {
  */
 function micro(fn, { quick = false } = {}) {
   const Benchmark = loadBenchmark('timing micro operations');
-  const bench = new Benchmark({ fn, minTime: quick ? 0.05 : 0.1, maxTime: quick ? 0.5 : 1, minSamples: quick ? 5 : 20 });
+  const bench = new Benchmark({
+    fn,
+    minTime: quick ? 0.05 : 0.1,
+    maxTime: quick ? 0.5 : 1,
+    minSamples: quick ? 5 : 20,
+  });
   bench.run({ async: false });
   if (bench.error) throw bench.error;
   return { ...summary(bench.stats.sample.map((s) => s * 1e9)), rme: bench.stats.rme };

@@ -122,8 +122,17 @@ async function zipfRun(s, population, accesses) {
   const { hitRate, evictions: evicted } = agents.stats;
   await agents.close();
   engine.dispose();
-  return { s, population, accesses, hitRate, lruHitRate: lruHitRate(trace, MAX_AGENTS), evictions: evicted,
-    p50Us: percentile(lat, 50), p95Us: percentile(lat, 95), p99Us: percentile(lat, 99) };
+  return {
+    s,
+    population,
+    accesses,
+    hitRate,
+    lruHitRate: lruHitRate(trace, MAX_AGENTS),
+    evictions: evicted,
+    p50Us: percentile(lat, 50),
+    p95Us: percentile(lat, 95),
+    p99Us: percentile(lat, 99),
+  };
 }
 
 /** Runs the suite: { suite, params, results, table }. */
@@ -141,19 +150,43 @@ async function run({ quick = false, progress = silent } = {}) {
   }
   const text = [
     `AgentCache (${AGENT.qtable.actions} actions, trajectory ${AGENT.trajectoryCapacity}, MemoryStore), us per op:\n`,
-    table(['operation', 'us'], [['get, hit (resident) + release', spread(lat.hit, 2)], ['get, new agent (insert) + release', spread(lat.insert, 2)],
-      ['get, evicted agent (reload from store) + release', spread(lat.miss, 2)]]),
+    table(
+      ['operation', 'us'],
+      [
+        ['get, hit (resident) + release', spread(lat.hit, 2)],
+        ['get, new agent (insert) + release', spread(lat.insert, 2)],
+        ['get, evicted agent (reload from store) + release', spread(lat.miss, 2)],
+      ],
+    ),
     `\nus: median (min-max) over ${runs} runs of the run's median; a run is ${ops} awaited calls, each timed alone.`,
     `\nevict() with ${MAX_AGENTS} resident agents and the monitor held at a level (10 samples, stable trend):\n`,
-    table(['pressure', 'evictionPercent', 'agents evicted', 'us per evict()', 'us per agent'],
-      evict.map((e) => [e.level, e.evictionPercent, e.evicted, spread(e.callUs, 0), e.perAgentUs.toFixed(1)])),
+    table(
+      ['pressure', 'evictionPercent', 'agents evicted', 'us per evict()', 'us per agent'],
+      evict.map((e) => [e.level, e.evictionPercent, e.evicted, spread(e.callUs, 0), e.perAgentUs.toFixed(1)]),
+    ),
     `\nus per evict(): median (min-max) over ${runs} calls, each after refilling to ${MAX_AGENTS} resident; us per agent: the median call / agents evicted.`,
     `\nZipf access to 500 agents, maxAgents ${MAX_AGENTS} (each access: get, one Q update, release):\n`,
-    table(['zipf s', 'accesses', 'hit rate', 'plain-JS LRU hit rate', 'evictions', 'P50 us', 'P95 us', 'P99 us'],
-      zipfs.map((z) => [z.s, z.accesses, z.hitRate.toFixed(3), z.lruHitRate.toFixed(3), z.evictions, z.p50Us.toFixed(1), z.p95Us.toFixed(1), z.p99Us.toFixed(1)])),
+    table(
+      ['zipf s', 'accesses', 'hit rate', 'plain-JS LRU hit rate', 'evictions', 'P50 us', 'P95 us', 'P99 us'],
+      zipfs.map((z) => [
+        z.s,
+        z.accesses,
+        z.hitRate.toFixed(3),
+        z.lruHitRate.toFixed(3),
+        z.evictions,
+        z.p50Us.toFixed(1),
+        z.p95Us.toFixed(1),
+        z.p99Us.toFixed(1),
+      ]),
+    ),
     `\nOne run per row (no range): hit rates over all ${accesses} accesses, P50/P95/P99 over the latencies of those accesses.`,
   ].join('\n');
-  return { suite: 'cache', params: { ...AGENT, maxAgents: MAX_AGENTS, runs, ops, bands: BANDS, quick }, results: { latencies: lat, evictions: evict, zipf: zipfs }, table: text };
+  return {
+    suite: 'cache',
+    params: { ...AGENT, maxAgents: MAX_AGENTS, runs, ops, bands: BANDS, quick },
+    results: { latencies: lat, evictions: evict, zipf: zipfs },
+    table: text,
+  };
 }
 
 module.exports = { run };

@@ -25,7 +25,9 @@ function truthAfter(data, metric, live) {
   const out = new Int32Array(nq * K);
   let survivors;
   for (let q = 0; q < nq; q++) {
-    const kept = Array.from(data.truth.subarray(q * data.k, (q + 1) * data.k)).filter((id) => live[id]).slice(0, K);
+    const kept = Array.from(data.truth.subarray(q * data.k, (q + 1) * data.k))
+      .filter((id) => live[id])
+      .slice(0, K);
     if (kept.length === K) {
       out.set(kept, q * K);
       continue;
@@ -34,7 +36,10 @@ function truthAfter(data, metric, live) {
     const base = new Float32Array(survivors.length * data.dim);
     survivors.forEach((id, i) => base.set(data.base.subarray(id * data.dim, (id + 1) * data.dim), i * data.dim));
     const top = bruteForce(base, data.queries.subarray(q * data.dim, (q + 1) * data.dim), data.dim, K, metric);
-    out.set(Array.from(top, (i) => survivors[i]), q * K);
+    out.set(
+      Array.from(top, (i) => survivors[i]),
+      q * K,
+    );
   }
   return out;
 }
@@ -59,7 +64,12 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
   const built = engine.createIndex({ dim: data.dim, metric, M, efConstruction: EF_CONSTRUCTION, seed: 1 });
   const ids = Uint32Array.from({ length: count }, (_, i) => i);
   progress.step(`building the index (${count} vectors)`);
-  buildInChunks('compact index', count, (from, to) => built.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
+  buildInChunks(
+    'compact index',
+    count,
+    (from, to) => built.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)),
+    { progress },
+  );
   const snapshot = built.serialize();
   built.dispose();
   const rows = [];
@@ -83,13 +93,31 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
     const left = { ...data, truth: truthAfter(data, metric, live), k: K };
     const search = (index) => (query, ef) => index.search(query, K, { ef }).ids;
     const [tombstoned, compacted] = efSweepSideBySide(left, efs, passes, [search(before.value), search(after.value)]);
-    const result = { share, live: after.value.size, compactMs, bytesBefore: before.bytes, bytesAfter: before.bytes - freed, tombstoned, compacted };
+    const result = {
+      share,
+      live: after.value.size,
+      compactMs,
+      bytesBefore: before.bytes,
+      bytesAfter: before.bytes - freed,
+      tombstoned,
+      compacted,
+    };
     results.push(result);
     for (let i = 0; i < efs.length; i++) {
       const a = tombstoned[i];
       const b = compacted[i];
-      rows.push([`${Math.round(share * 100)}%`, result.live, efs[i], a.recall.toFixed(3), b.recall.toFixed(3), spread(a.p50), spread(b.p50),
-        `${(b.qps.median / a.qps.median).toFixed(2)}x`, i === 0 ? compactMs.toFixed(0) : '', i === 0 ? `${(before.bytes / 1048576).toFixed(1)} -> ${(result.bytesAfter / 1048576).toFixed(1)}` : '']);
+      rows.push([
+        `${Math.round(share * 100)}%`,
+        result.live,
+        efs[i],
+        a.recall.toFixed(3),
+        b.recall.toFixed(3),
+        spread(a.p50),
+        spread(b.p50),
+        `${(b.qps.median / a.qps.median).toFixed(2)}x`,
+        i === 0 ? compactMs.toFixed(0) : '',
+        i === 0 ? `${(before.bytes / 1048576).toFixed(1)} -> ${(result.bytesAfter / 1048576).toFixed(1)}` : '',
+      ]);
     }
     before.value.dispose();
     after.value.dispose();
@@ -98,12 +126,39 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
   const text = [
     `${data.name}, ${count} vectors, ${metric}, M ${M}, efConstruction ${EF_CONSTRUCTION}; a share of the vectors removed, then compact().`,
     'Before / after: the same index searched with the removed nodes in place and after compact(), side by side.\n',
-    table(['removed', 'left', 'ef', 'recall before', 'recall after', 'P50 us before', 'P50 us after', 'QPS after / before', 'compact ms', 'MiB before -> after'], rows),
+    table(
+      [
+        'removed',
+        'left',
+        'ef',
+        'recall before',
+        'recall after',
+        'P50 us before',
+        'P50 us after',
+        'QPS after / before',
+        'compact ms',
+        'MiB before -> after',
+      ],
+      rows,
+    ),
     `\nP50: median (min-max) over ${passes} interleaved passes; QPS ratio of the medians. Recall@10 against the exact top 10 of the vectors left.`,
   ].join('\n');
   return {
-    suite: 'compact', params: { M, efConstruction: EF_CONSTRUCTION, shares, efs, passes, vectors: count, dataset: data.name, metric, quick },
-    results, table: text, notes: [],
+    suite: 'compact',
+    params: {
+      M,
+      efConstruction: EF_CONSTRUCTION,
+      shares,
+      efs,
+      passes,
+      vectors: count,
+      dataset: data.name,
+      metric,
+      quick,
+    },
+    results,
+    table: text,
+    notes: [],
   };
 }
 

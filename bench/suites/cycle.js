@@ -68,11 +68,21 @@ async function run({ quick = false, data: dataPath, progress = silent } = {}) {
   const count = data.base.length / data.dim;
   const ids = Uint32Array.from({ length: count }, (_, i) => i);
   progress.step(`building the index (${count} vectors)`);
-  buildInChunks('cycle index', count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
-  const agents = engine.createAgentCache({ store: new MemoryStore(), maxAgents: AGENTS, qtable: { actions: ACTIONS, epsilon: 0.1 }, trajectoryCapacity: 1000 });
+  buildInChunks(
+    'cycle index',
+    count,
+    (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)),
+    { progress },
+  );
+  const agents = engine.createAgentCache({
+    store: new MemoryStore(),
+    maxAgents: AGENTS,
+    qtable: { actions: ACTIONS, epsilon: 0.1 },
+    trajectoryCapacity: 1000,
+  });
   const rows = queryRows(data);
   progress.step(`warm-up cycle over ${rows.length} queries`);
-  for (let q = 0; q < rows.length; q++) await cycleOnce(index, agents, rows[q], q);   // warm-up: every agent created
+  for (let q = 0; q < rows.length; q++) await cycleOnce(index, agents, rows[q], q); // warm-up: every agent created
   progress.step(`search alone, ${passes} passes`);
   const search = await timePasses(rows, passes, (query) => index.search(query, K, { ef: EF }));
   progress.step(`full cycle, ${passes} passes`);
@@ -86,21 +96,45 @@ async function run({ quick = false, data: dataPath, progress = silent } = {}) {
   const text = [
     `${data.name}, ${count} vectors, cosine, ef ${EF}; ${AGENTS} agents (${ACTIONS} actions), batchUpdate of ${SAMPLE} sampled transitions every ${UPDATE_EVERY} queries.`,
     'us per query:\n',
-    table(['per query', 'P50 us', 'P95 us', 'P99 us', 'mean us'], [row('search alone', search), row('full cycle', cycle)]),
+    table(
+      ['per query', 'P50 us', 'P95 us', 'P99 us', 'mean us'],
+      [row('search alone', search), row('full cycle', cycle)],
+    ),
     `\nmedian (min-max) over ${passes} passes${passes % 2 === 0 ? ` (nearest-rank median: the lower middle one of ${passes})` : ''}; a pass times each of the ${rows.length} queries alone, and its P50/P95/P99/mean are over those queries.`,
     `\nThe cycle adds ${(cycle.p50.median - search.p50.median).toFixed(1)} us at P50 and ${(cycle.p95.median - search.p95.median).toFixed(1)} us at P95 to the search. Agent cache hit rate ${stats.hitRate.toFixed(3)}.`,
     '',
     `Agent loop (one agent's step; ${fleets[0].counterRows} x ${fleets[0].counterColumns} counters a step, ${fleets[0].fields}-field state, ${fleets[0].indexStates} past states in an l2 index searched k ${fleets[0].k}, ${fleets[0].params} parameters, ${fleets[0].actions} actions), us per step:\n`,
-    table(['step', ...fleets.flatMap((f) => [`P50 us (${f.agents} agents)`, `P95 us (${f.agents} agents)`])],
-      [...STEPS, 'whole step'].map((step) => [step, ...fleets.flatMap((f) => [spread(f.steps[step].p50, 2), spread(f.steps[step].p95, 2)])])),
+    table(
+      ['step', ...fleets.flatMap((f) => [`P50 us (${f.agents} agents)`, `P95 us (${f.agents} agents)`])],
+      [...STEPS, 'whole step'].map((step) => [
+        step,
+        ...fleets.flatMap((f) => [spread(f.steps[step].p50, 2), spread(f.steps[step].p95, 2)]),
+      ]),
+    ),
     `\nmedian (min-max) over ${fleets[0].passes} passes; a pass runs ${fleets.map((f) => `${f.ticks} ticks of all ${f.agents} agents`).join(' and ')} (${fleets.map((f) => f.ticks * f.agents).join(' and ')} agent steps), each step timed alone (performance.now() around each step; the whole step is timed around all of them). A fleet tick (every agent once, the untimed generation of its counters included) took ${fleets.map((f) => `${f.tick.median.toFixed(2)} ms at ${f.agents}`).join(', ')} (median).`,
   ].join('\n');
   return {
-    suite: 'cycle', params: { agents: AGENTS, actions: ACTIONS, ef: EF, k: K, updateEvery: UPDATE_EVERY, sample: SAMPLE, passes, vectors: count, dataset: data.name, quick },
-    results: { search, cycle, cacheStats: stats, agentLoop: fleets }, table: text,
+    suite: 'cycle',
+    params: {
+      agents: AGENTS,
+      actions: ACTIONS,
+      ef: EF,
+      k: K,
+      updateEvery: UPDATE_EVERY,
+      sample: SAMPLE,
+      passes,
+      vectors: count,
+      dataset: data.name,
+      quick,
+    },
+    results: { search, cycle, cacheStats: stats, agentLoop: fleets },
+    table: text,
     notes: [
       `Cycle P95 ${cycle.p95.median.toFixed(1)} us (bar: < 1 ms, aim < 1 ms at 10K vectors and 50 agents).`,
-      ...fleets.map((f) => `Agent loop P95 ${f.steps['whole step'].p95.median.toFixed(1)} us a step at ${f.agents} agents (bar: < 1 ms).`),
+      ...fleets.map(
+        (f) =>
+          `Agent loop P95 ${f.steps['whole step'].p95.median.toFixed(1)} us a step at ${f.agents} agents (bar: < 1 ms).`,
+      ),
     ],
   };
 }

@@ -105,10 +105,22 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
     norms[i] = Math.sqrt(s);
   }
   const engine = await Engine.create({ budgetBytes: 2000 << 20 });
-  const index = engine.createIndex({ dim: data.dim, metric, M, efConstruction: EF_CONSTRUCTION, efSearch: EF, seed: 1 });
+  const index = engine.createIndex({
+    dim: data.dim,
+    metric,
+    M,
+    efConstruction: EF_CONSTRUCTION,
+    efSearch: EF,
+    seed: 1,
+  });
   const ids = Uint32Array.from({ length: count }, (_, i) => i);
   progress.step(`building the index (${count} vectors)`);
-  buildInChunks('filter index', count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
+  buildInChunks(
+    'filter index',
+    count,
+    (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)),
+    { progress },
+  );
   const query = (q) => data.queries.subarray(q * data.dim, (q + 1) * data.dim);
 
   const unfilteredMs = [];
@@ -158,25 +170,73 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
       const plainQps = 1000 / median(plainMs);
       const allowed = lists[0].length;
       const result = {
-        kind, share, allowed, plans: Object.fromEntries(plans), recall: hits / wanted, engineQps, setQps, jsQps, ratio: engineQps / jsQps,
-        vsUnfiltered: plainQps / engineQps, setVsUnfiltered: setQps === null ? null : plainQps / setQps,
+        kind,
+        share,
+        allowed,
+        plans: Object.fromEntries(plans),
+        recall: hits / wanted,
+        engineQps,
+        setQps,
+        jsQps,
+        ratio: engineQps / jsQps,
+        vsUnfiltered: plainQps / engineQps,
+        setVsUnfiltered: setQps === null ? null : plainQps / setQps,
       };
       results.push(result);
-      rows.push([kind, `${share * 100}%`, allowed, [...plans.keys()].join('+'), result.recall.toFixed(3), engineQps.toFixed(0), jsQps.toFixed(0),
-        `${result.ratio.toFixed(1)}x`, `${result.vsUnfiltered.toFixed(2)}x`, setQps === null ? '' : setQps.toFixed(0),
-        setQps === null ? '' : `${result.setVsUnfiltered.toFixed(2)}x`]);
+      rows.push([
+        kind,
+        `${share * 100}%`,
+        allowed,
+        [...plans.keys()].join('+'),
+        result.recall.toFixed(3),
+        engineQps.toFixed(0),
+        jsQps.toFixed(0),
+        `${result.ratio.toFixed(1)}x`,
+        `${result.vsUnfiltered.toFixed(2)}x`,
+        setQps === null ? '' : setQps.toFixed(0),
+        setQps === null ? '' : `${result.setVsUnfiltered.toFixed(2)}x`,
+      ]);
     }
   }
   engine.dispose();
   const text = [
     `${data.name}, ${count} vectors, ${metric}, M ${M}, efConstruction ${EF_CONSTRUCTION}, ef ${EF}, k ${K}, ${nq} queries; unfiltered search ${unfilteredQps.toFixed(0)} QPS.`,
     'Allow-list filters handed over per query as a Uint32Array; JS scan: plain-JS exact scan of the allowed rows (float64, row norms precomputed).\n',
-    table(['filter', 'selectivity', 'allowed', 'plan', 'recall@10', 'QPS engine', 'QPS JS scan', 'engine / JS', 'cost vs unfiltered', 'QPS IdSet', 'IdSet cost vs unfiltered'], rows),
+    table(
+      [
+        'filter',
+        'selectivity',
+        'allowed',
+        'plan',
+        'recall@10',
+        'QPS engine',
+        'QPS JS scan',
+        'engine / JS',
+        'cost vs unfiltered',
+        'QPS IdSet',
+        'IdSet cost vs unfiltered',
+      ],
+      rows,
+    ),
     `\nQPS: medians of ${passes} interleaved passes (engine, JS scan, IdSet and unfiltered search side by side, each at least ${MIN_MS} ms). Cost vs unfiltered: unfiltered QPS / filtered QPS. IdSet: the random list made once with index.idSet. Recall@10 against the JS scan's exact top 10.`,
   ].join('\n');
   return {
-    suite: 'filter', params: { M, efConstruction: EF_CONSTRUCTION, ef: EF, shares, passes, queries: nq, vectors: count, dataset: data.name, metric, quick },
-    results, table: text, notes: [],
+    suite: 'filter',
+    params: {
+      M,
+      efConstruction: EF_CONSTRUCTION,
+      ef: EF,
+      shares,
+      passes,
+      queries: nq,
+      vectors: count,
+      dataset: data.name,
+      metric,
+      quick,
+    },
+    results,
+    table: text,
+    notes: [],
   };
 }
 

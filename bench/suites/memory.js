@@ -34,7 +34,10 @@ async function bytesPerVector(count, quantization) {
   const engine = await Engine.create({ budgetBytes: 256 * MIB });
   const before = engine.usedBytes;
   const index = engine.createIndex({ dim: DIM, metric: 'l2', quantization });
-  index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), vectors(count, rng(1)));
+  index.addBatch(
+    Uint32Array.from({ length: count }, (_, i) => i),
+    vectors(count, rng(1)),
+  );
   const out = { count, bytes: (engine.usedBytes - before) / count, vectorBytes: STORED_BYTES[quantization] };
   engine.dispose();
   return out;
@@ -43,7 +46,12 @@ async function bytesPerVector(count, quantization) {
 /** usedBytes growth per agent (8 actions, trajectory 1000), empty and after 100 states each. */
 async function bytesPerAgent(count) {
   const engine = await Engine.create({ budgetBytes: 256 * MIB });
-  const agents = engine.createAgentCache({ qtable: { actions: 8 }, trajectoryCapacity: 1000, maxAgents: count, store: new MemoryStore() });
+  const agents = engine.createAgentCache({
+    qtable: { actions: 8 },
+    trajectoryCapacity: 1000,
+    maxAgents: count,
+    store: new MemoryStore(),
+  });
   const before = engine.usedBytes;
   const held = [];
   for (let i = 0; i < count; i++) held.push(await agents.get(`a${i}`));
@@ -61,17 +69,31 @@ async function churn(rounds, progress) {
   const engine = await Engine.create({ budgetBytes: 256 * MIB });
   const next = rng(2);
   const index = engine.createIndex({ dim: DIM, metric: 'l2', efConstruction: 64 });
-  const agents = engine.createAgentCache({ qtable: { actions: 8 }, trajectoryCapacity: 500, maxAgents: 40, store: new MemoryStore() });
+  const agents = engine.createAgentCache({
+    qtable: { actions: 8 },
+    trajectoryCapacity: 500,
+    maxAgents: 40,
+    store: new MemoryStore(),
+  });
   let live = Array.from({ length: 10000 }, (_, i) => i);
   let nextId = live.length;
   index.addBatch(Uint32Array.from(live), vectors(live.length, next));
   const out = [];
-  const sample = (round) => out.push({ round, live: index.size, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ratio: engine.reservedBytes / engine.usedBytes });
+  const sample = (round) =>
+    out.push({
+      round,
+      live: index.size,
+      usedBytes: engine.usedBytes,
+      reservedBytes: engine.reservedBytes,
+      ratio: engine.reservedBytes / engine.usedBytes,
+    });
   sample(0);
   for (let r = 1; r <= rounds; r++) {
     progress.step(`churn round ${r}/${rounds}`);
     const keep = [];
-    for (const id of live) if (next() < 0.3) index.remove(id); else keep.push(id);
+    for (const id of live)
+      if (next() < 0.3) index.remove(id);
+      else keep.push(id);
     const fresh = Array.from({ length: live.length - keep.length }, () => nextId++);
     index.addBatch(Uint32Array.from(fresh), vectors(fresh.length, next));
     live = keep.concat(fresh);
@@ -106,9 +128,12 @@ async function fill(budgetMiB, { reserve = 0, batch: first = 10000, firstFailure
   const bar = progressBar(`memory fill ${budgetMiB} MiB ${quantization}${reserve ? ' after reserve' : ''}`, guess);
   const t0 = performance.now();
   let count = 0;
-  for (let batch = first; batch >= 1;) {
+  for (let batch = first; batch >= 1; ) {
     try {
-      index.addBatch(Uint32Array.from({ length: batch }, (_, i) => count + i), block.subarray(0, batch * DIM));
+      index.addBatch(
+        Uint32Array.from({ length: batch }, (_, i) => count + i),
+        block.subarray(0, batch * DIM),
+      );
       count += batch;
       bar.tick(Math.min(count, guess));
     } catch (error) {
@@ -117,7 +142,16 @@ async function fill(budgetMiB, { reserve = 0, batch: first = 10000, firstFailure
     }
   }
   bar.done();
-  const out = { quantization, budgetBytes: budgetMiB * MIB, reserve, batch: first, count, usedBytes: engine.usedBytes, reservedBytes: engine.reservedBytes, ms: performance.now() - t0 };
+  const out = {
+    quantization,
+    budgetBytes: budgetMiB * MIB,
+    reserve,
+    batch: first,
+    count,
+    usedBytes: engine.usedBytes,
+    reservedBytes: engine.reservedBytes,
+    ms: performance.now() - t0,
+  };
   engine.dispose();
   return out;
 }
@@ -158,35 +192,93 @@ async function run({ quick = false, quantizations = ['f32'], progress = silent }
   const fits500 = scale(fills[0].count);
   const firstRows = [
     ['48 MiB filled in batches of 1,000: vectors at the first E_BUDGET', first.count],
-    ['48 MiB filled in batches of 1,000: usedBytes / budget at the first E_BUDGET', (first.usedBytes / first.budgetBytes).toFixed(4)],
-    ['48 MiB filled in batches of 1,000: reservedBytes / budget then', (first.reservedBytes / first.budgetBytes).toFixed(4)],
+    [
+      '48 MiB filled in batches of 1,000: usedBytes / budget at the first E_BUDGET',
+      (first.usedBytes / first.budgetBytes).toFixed(4),
+    ],
+    [
+      '48 MiB filled in batches of 1,000: reservedBytes / budget then',
+      (first.reservedBytes / first.budgetBytes).toFixed(4),
+    ],
   ];
   const text = [
     `Index figures with quantization ${lead}${modes.length > 1 ? ' (the others in the last table)' : ''}:\n`,
-    table(['figure', 'value'], [
-      [`bytes per 128-d vector (usedBytes growth / ${perVector.count}; the stored vector alone is ${perVector.vectorBytes})`, perVector.bytes.toFixed(1)],
-      ['bytes per agent, empty (8 actions, trajectory 1000)', perAgent.empty.toFixed(0)],
-      ['bytes per agent with 100 states', perAgent.with100States.toFixed(0)],
-      ...firstRows,
-      ...fillRows,
-    ]),
+    table(
+      ['figure', 'value'],
+      [
+        [
+          `bytes per 128-d vector (usedBytes growth / ${perVector.count}; the stored vector alone is ${perVector.vectorBytes})`,
+          perVector.bytes.toFixed(1),
+        ],
+        ['bytes per agent, empty (8 actions, trajectory 1000)', perAgent.empty.toFixed(0)],
+        ['bytes per agent with 100 states', perAgent.with100States.toFixed(0)],
+        ...firstRows,
+        ...fillRows,
+      ],
+    ),
     '\nFragmentation under churn (10K vectors; each round removes ~30% and adds as many new ids, and 60 agent gets over 100 ids with 40 resident):\n',
-    table(['round', 'live vectors', 'usedBytes', 'reservedBytes', 'reserved / used'],
-      rounds.map((r) => [r.round, r.live, r.usedBytes, r.reservedBytes, r.ratio.toFixed(4)])),
+    table(
+      ['round', 'live vectors', 'usedBytes', 'reservedBytes', 'reserved / used'],
+      rounds.map((r) => [r.round, r.live, r.usedBytes, r.reservedBytes, r.ratio.toFixed(4)]),
+    ),
     '\nOne run, no range: the byte and vector counts come out the same on every run (same seeds, same allocations); fill times are single timings.',
-    ...(modes.length > 1 || lead !== 'f32' ? [
-      '\nPer quantization (128-d, l2, M 16):\n',
-      table(['quantization', 'stored vector bytes', 'bytes per vector (all in)', '48 MiB: used / budget at the first E_BUDGET', `vectors in 500 MiB, step by step${quick ? ' (extrapolated)' : ''}`],
-        modes.map((m) => [m.quantization, m.perVector.vectorBytes, m.perVector.bytes.toFixed(1), (m.first.usedBytes / m.first.budgetBytes).toFixed(4), scale(m.grown.count)])),
-    ] : []),
+    ...(modes.length > 1 || lead !== 'f32'
+      ? [
+          '\nPer quantization (128-d, l2, M 16):\n',
+          table(
+            [
+              'quantization',
+              'stored vector bytes',
+              'bytes per vector (all in)',
+              '48 MiB: used / budget at the first E_BUDGET',
+              `vectors in 500 MiB, step by step${quick ? ' (extrapolated)' : ''}`,
+            ],
+            modes.map((m) => [
+              m.quantization,
+              m.perVector.vectorBytes,
+              m.perVector.bytes.toFixed(1),
+              (m.first.usedBytes / m.first.budgetBytes).toFixed(4),
+              scale(m.grown.count),
+            ]),
+          ),
+        ]
+      : []),
   ].join('\n');
   const notes = [
-    `A 48 MiB engine filled step by step has ${(100 * first.usedBytes / first.budgetBytes).toFixed(1)}% of its budget in use at the first E_BUDGET (issue 12's bar: >= 95%).`,
+    `A 48 MiB engine filled step by step has ${((100 * first.usedBytes) / first.budgetBytes).toFixed(1)}% of its budget in use at the first E_BUDGET (issue 12's bar: >= 95%).`,
     `Vectors that fit in 500 MiB: ${fits500} growing step by step, ${scale(fills[1].count)} after reserve (${quick ? 'extrapolated from 32 MiB fills' : 'measured by filling'}; issue 12's bar: >= 700,000 without reserve).`,
   ];
-  notes.push(...modes.slice(1).map((m) => `${m.quantization}: ${m.perVector.bytes.toFixed(1)} bytes per vector; ${scale(m.grown.count)} vectors fit in 500 MiB step by step${quick ? ' (extrapolated)' : ''}.`));
-  const perMode = modes.map((m) => ({ quantization: m.quantization, perVector: m.perVector, firstBudget48: m.first, grown: m.grown, fits500: scale(m.grown.count) }));
-  return { suite: 'memory', params: { dim: DIM, quick, quantizations }, results: { perVector, perAgent, churn: rounds, firstBudget48: first, fills, fits500, fits500Measured: !quick, perMode }, table: text, notes };
+  notes.push(
+    ...modes
+      .slice(1)
+      .map(
+        (m) =>
+          `${m.quantization}: ${m.perVector.bytes.toFixed(1)} bytes per vector; ${scale(m.grown.count)} vectors fit in 500 MiB step by step${quick ? ' (extrapolated)' : ''}.`,
+      ),
+  );
+  const perMode = modes.map((m) => ({
+    quantization: m.quantization,
+    perVector: m.perVector,
+    firstBudget48: m.first,
+    grown: m.grown,
+    fits500: scale(m.grown.count),
+  }));
+  return {
+    suite: 'memory',
+    params: { dim: DIM, quick, quantizations },
+    results: {
+      perVector,
+      perAgent,
+      churn: rounds,
+      firstBudget48: first,
+      fills,
+      fits500,
+      fits500Measured: !quick,
+      perMode,
+    },
+    table: text,
+    notes,
+  };
 }
 
 module.exports = { run };

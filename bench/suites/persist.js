@@ -97,18 +97,41 @@ async function measureSize(data, runs, progress) {
   const ids = Uint32Array.from({ length: data.count }, (_, i) => i);
   const before = engine.usedBytes;
   progress.step(`${data.name}: building ${data.count} vectors`);
-  buildInChunks(`persist ${data.name}`, data.count, (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)), { progress });
+  buildInChunks(
+    `persist ${data.name}`,
+    data.count,
+    (from, to) => index.addBatch(ids.subarray(from, to), data.base.subarray(from * data.dim, to * data.dim)),
+    { progress },
+  );
   const indexBytes = engine.usedBytes - before;
   const snapshot = index.serialize();
   index.dispose();
   const rows = [];
   for (const kind of ['FileStore', 'MemoryStore']) {
-    const m = { full: [], fullPeak: [], inc: [], incPeak: [], open: [], openPeak: [], open10: [], open10Peak: [], load: [], loadPeak: [] };
+    const m = {
+      full: [],
+      fullPeak: [],
+      inc: [],
+      incPeak: [],
+      open: [],
+      openPeak: [],
+      open10: [],
+      open10Peak: [],
+      load: [],
+      loadPeak: [],
+    };
     for (let run = 0; run < runs; run++) {
       progress.step(`${data.name}: ${kind}, run ${run + 1}/${runs}`);
       const dir = mkdtempSync(join(tmpdir(), 'elex-persist-bench-'));
       try {
-        await runOnce(engine, snapshot, data, counting(kind === 'FileStore' ? new FileStore(dir) : new MemoryStore()), m, run);
+        await runOnce(
+          engine,
+          snapshot,
+          data,
+          counting(kind === 'FileStore' ? new FileStore(dir) : new MemoryStore()),
+          m,
+          run,
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -116,7 +139,14 @@ async function measureSize(data, runs, progress) {
     rows.push({ kind, m });
   }
   engine.dispose();
-  return { name: data.name, metric: data.metric, count: data.count, indexBytes, checkpointBytes: snapshot.length, rows };
+  return {
+    name: data.name,
+    metric: data.metric,
+    count: data.count,
+    indexBytes,
+    checkpointBytes: snapshot.length,
+    rows,
+  };
 }
 
 /** A loaded dataset as this suite uses it. */
@@ -136,19 +166,42 @@ async function run({ quick = false, data: dataPath, progress = silent } = {}) {
   const lines = [];
   for (const s of sizes) {
     const rows = s.rows.map(({ kind, m }) => [
-      kind, ms(m.full), kib(m.fullBytes), ms(m.inc), `${kib(m.incBytes)} (${((100 * m.incBytes) / m.fullBytes).toFixed(2)}%)`,
-      ms(m.open), `${ms(m.open10)} (${(median(m.open10) / median(m.open)).toFixed(2)}x)`, kib(m.logBytes), ms(m.load),
+      kind,
+      ms(m.full),
+      kib(m.fullBytes),
+      ms(m.inc),
+      `${kib(m.incBytes)} (${((100 * m.incBytes) / m.fullBytes).toFixed(2)}%)`,
+      ms(m.open),
+      `${ms(m.open10)} (${(median(m.open10) / median(m.open)).toFixed(2)}x)`,
+      kib(m.logBytes),
+      ms(m.load),
       `${kib(Math.max(median(m.fullPeak), median(m.incPeak)))}`,
       `${(median(m.openPeak) / s.indexBytes).toFixed(3)}x / ${(median(m.open10Peak) / s.indexBytes).toFixed(3)}x / ${(median(m.loadPeak) / s.indexBytes).toFixed(3)}x`,
     ]);
     lines.push(
       `${s.name} (${s.metric}), ${s.count} vectors, M 16, efConstruction 200: the index holds ${kib(s.indexBytes)} of engine memory, its checkpoint is ${kib(s.checkpointBytes)}; medians of ${s.runs} runs.\n`,
-      table(['store', 'full save', 'bytes', 'save after 1% changed', 'bytes (of full)', 'open checkpoint', 'open + 10% log (vs checkpoint)', '10% log bytes', 'loadIndex(bytes)',
-        'peak above before, saves', 'peak / index bytes: open, open + log, loadIndex'], rows),
+      table(
+        [
+          'store',
+          'full save',
+          'bytes',
+          'save after 1% changed',
+          'bytes (of full)',
+          'open checkpoint',
+          'open + 10% log (vs checkpoint)',
+          '10% log bytes',
+          'loadIndex(bytes)',
+          'peak above before, saves',
+          'peak / index bytes: open, open + log, loadIndex',
+        ],
+        rows,
+      ),
       '',
     );
   }
-  lines.push('Peak: the engine\'s peakUsedBytes during the call minus usedBytes before it. Saves copy out of linear memory (no engine memory but scratch); opens and loads allocate the index\'s final blocks and copy into them, so their peak is the index itself (about 1.0x) plus scratch.');
+  lines.push(
+    "Peak: the engine's peakUsedBytes during the call minus usedBytes before it. Saves copy out of linear memory (no engine memory but scratch); opens and loads allocate the index's final blocks and copy into them, so their peak is the index itself (about 1.0x) plus scratch.",
+  );
   return {
     suite: 'persist',
     params: { quick, sizes: sizes.map((s) => ({ name: s.name, count: s.count, runs: s.runs })) },

@@ -11,16 +11,22 @@ const { micro, summary, spread } = require('../lib/timing.js');
 
 const ACTIONS = [8, 32];
 const BATCHES = [1, 10, 100, 1000];
-const STATE_COUNTS = [500, 5000];   // sparse uint32 keys, all with rows before timing (steady state):
-                                    // 500 rows stay in cache, 5000 rows of 32 actions do not
-const STREAM = 1 << 17;       // transitions cycled through, so each batch is fresh data
-const GROUP_NS = 200000;      // each timed group runs enough calls to take ~0.2 ms
+const STATE_COUNTS = [500, 5000]; // sparse uint32 keys, all with rows before timing (steady state):
+// 500 rows stay in cache, 5000 rows of 32 actions do not
+const STREAM = 1 << 17; // transitions cycled through, so each batch is fresh data
+const GROUP_NS = 200000; // each timed group runs enough calls to take ~0.2 ms
 
 function makeStream(actions, STATES) {
   const next = rng(actions);
   const keys = Uint32Array.from({ length: STATES }, () => Math.floor(next() * 2 ** 32));
-  const s = { states: new Uint32Array(STREAM), actions: new Uint32Array(STREAM), rewards: new Float32Array(STREAM),
-    nextStates: new Uint32Array(STREAM), dones: new Uint8Array(STREAM), keys };
+  const s = {
+    states: new Uint32Array(STREAM),
+    actions: new Uint32Array(STREAM),
+    rewards: new Float32Array(STREAM),
+    nextStates: new Uint32Array(STREAM),
+    dones: new Uint8Array(STREAM),
+    keys,
+  };
   for (let i = 0; i < STREAM; i++) {
     s.states[i] = keys[Math.floor(next() * STATES)];
     s.actions[i] = Math.floor(next() * actions);
@@ -36,9 +42,13 @@ function batchesOf(stream, n) {
   const out = [];
   for (let at = 0; at + n <= STREAM; at += n) {
     const end = at + n;
-    out.push({ states: stream.states.subarray(at, end), actions: stream.actions.subarray(at, end),
-      rewards: stream.rewards.subarray(at, end), nextStates: stream.nextStates.subarray(at, end),
-      dones: stream.dones.subarray(at, end) });
+    out.push({
+      states: stream.states.subarray(at, end),
+      actions: stream.actions.subarray(at, end),
+      rewards: stream.rewards.subarray(at, end),
+      nextStates: stream.nextStates.subarray(at, end),
+      dones: stream.dones.subarray(at, end),
+    });
   }
   return out;
 }
@@ -121,11 +131,19 @@ function policyOps(tables, js, keys, quick, step) {
   };
   for (const [build, q] of Object.entries(tables)) {
     if (q === undefined) continue;
-    time(`argmax ${build}`, () => { sink += q.bestAction(keys[i++ & 255]); });
-    time(`epsilon-greedy ${build}`, () => { sink += q.selectAction(keys[i++ & 255]); });
+    time(`argmax ${build}`, () => {
+      sink += q.bestAction(keys[i++ & 255]);
+    });
+    time(`epsilon-greedy ${build}`, () => {
+      sink += q.selectAction(keys[i++ & 255]);
+    });
   }
-  time('argmax js', () => { sink += js.bestAction(keys[i++ & 255]); });
-  time('epsilon-greedy js', () => { sink += js.selectAction(keys[i++ & 255], 0.1, next); });
+  time('argmax js', () => {
+    sink += js.bestAction(keys[i++ & 255]);
+  });
+  time('epsilon-greedy js', () => {
+    sink += js.selectAction(keys[i++ & 255], 0.1, next);
+  });
   if (Number.isNaN(sink)) throw new Error('NaN');
   return out;
 }
@@ -138,12 +156,20 @@ async function run({ quick = false, progress = silent } = {}) {
   for (const simd of builds) engines[simd] = await Engine.create({ simd });
   const rows = [];
   const policy = [];
-  const shapes = (quick ? STATE_COUNTS.slice(0, 1) : STATE_COUNTS).flatMap((states) => ACTIONS.map((actions) => [states, actions]));
+  const shapes = (quick ? STATE_COUNTS.slice(0, 1) : STATE_COUNTS).flatMap((states) =>
+    ACTIONS.map((actions) => [states, actions]),
+  );
   for (const [i, [STATES, actions]] of shapes.entries()) {
     const shape = `${STATES} states x ${actions} actions (${i + 1}/${shapes.length})`;
     progress.step(`${shape}: batchUpdate, batches of ${BATCHES.join('/')}`);
     const stream = makeStream(actions, STATES);
-    const warm = { states: stream.keys, actions: new Uint32Array(STATES), rewards: new Float32Array(STATES), nextStates: stream.keys, dones: new Uint8Array(STATES) };
+    const warm = {
+      states: stream.keys,
+      actions: new Uint32Array(STATES),
+      rewards: new Float32Array(STATES),
+      nextStates: stream.keys,
+      dones: new Uint8Array(STATES),
+    };
     const tables = {};
     for (const simd of builds) {
       tables[simd] = engines[simd].createQTable({ actions, alpha: 0.1, gamma: 0.95, epsilon: 0.1 });
@@ -159,11 +185,20 @@ async function run({ quick = false, progress = silent } = {}) {
       rows.push(r);
     }
     const step = (op) => progress.step(`${shape}: ${op} (benchmark.js)`);
-    policy.push({ states: STATES, actions, ns: policyOps({ simd: tables.on, scalar: tables.off }, js, stream.keys, quick, step) });
+    policy.push({
+      states: STATES,
+      actions,
+      ns: policyOps({ simd: tables.on, scalar: tables.off }, js, stream.keys, quick, step),
+    });
     for (const simd of builds) tables[simd].dispose();
   }
   for (const simd of builds) engines[simd].dispose();
-  return { suite: 'qlearning', params: { batches: BATCHES, actions: ACTIONS, groups, groupNs: GROUP_NS, quick }, results: { batchUpdate: rows, policy }, table: render(rows, policy, groups) };
+  return {
+    suite: 'qlearning',
+    params: { batches: BATCHES, actions: ACTIONS, groups, groupNs: GROUP_NS, quick },
+    results: { batchUpdate: rows, policy },
+    table: render(rows, policy, groups),
+  };
 }
 
 /** The batch-update table and the policy table. */
@@ -172,17 +207,49 @@ function render(rows, policy, groups) {
   const cell = (s) => (s === undefined ? 'n/a' : `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})`);
   const batchRows = rows.map((r) => {
     const simd = r.on ?? r.off;
-    return [r.states, r.actions, r.n, cell(r.on), cell(r.off), cell(r.js), r.on === undefined ? 'n/a' : `${(r.off.median / r.on.median).toFixed(2)}x`,
-      `${(r.js.median / simd.median).toFixed(1)}x`, ((simd.median * 1000) / r.n).toFixed(1)];
+    return [
+      r.states,
+      r.actions,
+      r.n,
+      cell(r.on),
+      cell(r.off),
+      cell(r.js),
+      r.on === undefined ? 'n/a' : `${(r.off.median / r.on.median).toFixed(2)}x`,
+      `${(r.js.median / simd.median).toFixed(1)}x`,
+      ((simd.median * 1000) / r.n).toFixed(1),
+    ];
   });
-  const policyRows = policy.flatMap((p) => ['argmax', 'epsilon-greedy'].map((op) => {
-    const simd = p.ns[`${op} simd`];
-    return [op, p.states, p.actions, simd ? spread(simd) : 'n/a', spread(p.ns[`${op} scalar`]), spread(p.ns[`${op} js`]), `${(p.ns[`${op} js`].median / (simd ?? p.ns[`${op} scalar`]).median).toFixed(2)}x`];
-  }));
+  const policyRows = policy.flatMap((p) =>
+    ['argmax', 'epsilon-greedy'].map((op) => {
+      const simd = p.ns[`${op} simd`];
+      return [
+        op,
+        p.states,
+        p.actions,
+        simd ? spread(simd) : 'n/a',
+        spread(p.ns[`${op} scalar`]),
+        spread(p.ns[`${op} js`]),
+        `${(p.ns[`${op} js`].median / (simd ?? p.ns[`${op} scalar`]).median).toFixed(2)}x`,
+      ];
+    }),
+  );
   const samples = policy.flatMap((p) => Object.values(p.ns).map((s) => s.runs));
   return [
     'QTable.batchUpdate, us per call, on a random stream on sparse uint32 keys whose rows exist:\n',
-    table(['states', 'actions', 'batch', 'SIMD us', 'scalar us', 'plain JS us', 'SIMD vs scalar', 'SIMD vs JS', 'ns/transition (SIMD)'], batchRows),
+    table(
+      [
+        'states',
+        'actions',
+        'batch',
+        'SIMD us',
+        'scalar us',
+        'plain JS us',
+        'SIMD vs scalar',
+        'SIMD vs JS',
+        'ns/transition (SIMD)',
+      ],
+      batchRows,
+    ),
     `\nus per call: median (min-max) over ${groups} timed groups, each enough consecutive calls to take ~0.2 ms (the group's mean per call). Ratios and ns/transition are of the medians.`,
     '\nPolicy, ns per call: bestAction (argmax) and selectAction (epsilon 0.1):\n',
     table(['op', 'states', 'actions', 'SIMD ns', 'scalar ns', 'plain JS ns', 'JS / SIMD'], policyRows),

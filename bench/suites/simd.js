@@ -56,7 +56,15 @@ function jsDistance(kind, q, rows, n, r) {
 function perDistance(body, count, quick) {
   const s = micro(body, { quick });
   const per = (x) => x / count;
-  return { median: per(s.median), min: per(s.min), max: per(s.max), p25: per(s.p25), p75: per(s.p75), runs: s.runs, rme: s.rme };
+  return {
+    median: per(s.median),
+    min: per(s.min),
+    max: per(s.max),
+    p25: per(s.p25),
+    p75: per(s.p75),
+    runs: s.runs,
+    rme: s.rme,
+  };
 }
 
 /** Median of numbers. */
@@ -102,9 +110,10 @@ function quantized(engine, n, next, quick, progress) {
     const base = perDistance(() => ex.kernelBatch(0, pq, at.f32, n, count, out), count, quick).median;
     f32Ns.push(base);
     QUANT_KERNELS.forEach((k, i) => {
-      const call = k.kind === 'listed'
-        ? (twin) => () => ex.kernelQuantPreparedRows(twin, query[k.query], at.list + 4, 8, count, n, out)
-        : (twin) => () => ex.kernelQuantBatch(k.kind + 5 * twin, query[k.query], at[k.rows], n, count, out);
+      const call =
+        k.kind === 'listed'
+          ? (twin) => () => ex.kernelQuantPreparedRows(twin, query[k.query], at.list + 4, 8, count, n, out)
+          : (twin) => () => ex.kernelQuantBatch(k.kind + 5 * twin, query[k.query], at[k.rows], n, count, out);
       const simd = perDistance(call(0), count, quick).median;
       const scalar = perDistance(call(1), count, quick).median;
       ns[i].simd.push(simd);
@@ -116,8 +125,12 @@ function quantized(engine, n, next, quick, progress) {
     f32DotNs: median(f32Ns),
     rounds,
     kernels: QUANT_KERNELS.map((k, i) => ({
-      kernel: k.kernel, dim: n, ns: median(ns[i].simd), scalarNs: median(ns[i].scalar),
-      vsF32Dot: median(ns[i].ratio), vsScalar: median(ns[i].scalar) / median(ns[i].simd),
+      kernel: k.kernel,
+      dim: n,
+      ns: median(ns[i].simd),
+      scalarNs: median(ns[i].scalar),
+      vsF32Dot: median(ns[i].ratio),
+      vsScalar: median(ns[i].scalar) / median(ns[i].simd),
     })),
   };
 }
@@ -183,13 +196,19 @@ function agentKernels(engine, next, quick, progress) {
           rt.f32().set(values, at >>> 2);
         },
         call: (scalar) => () => ex.kernelRanges(at, rows, d, bounds, bounds + d * 4, dst, scalar ? 2 : 0),
-        js: (() => { const o = new Uint32Array(rows); return () => jsRanges(values, lower, upper, rows, d, o); })(),
+        js: (() => {
+          const o = new Uint32Array(rows);
+          return () => jsRanges(values, lower, upper, rows, d, o);
+        })(),
       },
       {
         kernel: 'aggregate-counters',
         stage: () => rt.f32().set(values, at >>> 2),
         call: (scalar) => () => ex.kernelCounters(at, rows, d, rows, dst, scalar ? 1 : 0),
-        js: (() => { const o = new Float32Array(4 * d); return () => jsCounters(values, rows, d, o); })(),
+        js: (() => {
+          const o = new Float32Array(4 * d);
+          return () => jsCounters(values, rows, d, o);
+        })(),
       },
     ];
     for (const c of cases) {
@@ -207,8 +226,14 @@ function agentKernels(engine, next, quick, progress) {
         ns.vsJs.push(js / simd);
       }
       out.push({
-        kernel: c.kernel, dim: d, rows, simdNs: summary(ns.simd), scalarNs: summary(ns.scalar), jsNs: summary(ns.js),
-        vsScalar: median(ns.vsScalar), vsJs: median(ns.vsJs),
+        kernel: c.kernel,
+        dim: d,
+        rows,
+        simdNs: summary(ns.simd),
+        scalarNs: summary(ns.scalar),
+        jsNs: summary(ns.js),
+        vsScalar: median(ns.vsScalar),
+        vsJs: median(ns.vsJs),
       });
     }
   }
@@ -238,9 +263,13 @@ async function run({ quick = false, progress = silent } = {}) {
       const simdNs = perDistance(() => ex.kernelBatch(k, pq, pr, n, count, out), count, quick);
       const scalarNs = perDistance(() => ex.kernelBatch(k + 3, pq, pr, n, count, out), count, quick);
       let sink = 0;
-      const jsNs = perDistance(() => {
-        for (let r = 0; r < count; r++) sink += jsDistance(kind, q, rows, n, r);
-      }, count, quick);
+      const jsNs = perDistance(
+        () => {
+          for (let r = 0; r < count; r++) sink += jsDistance(kind, q, rows, n, r);
+        },
+        count,
+        quick,
+      );
       if (Number.isNaN(sink)) throw new Error('NaN');
       results.push({ kernel: kind, dim: n, simdNs, scalarNs, jsNs });
     });
@@ -251,25 +280,52 @@ async function run({ quick = false, progress = silent } = {}) {
   engine.dispose();
   const distances = results.filter((r) => r.rows === undefined);
   const rows = distances.map((r) => [
-    r.kernel, r.dim, spread(r.simdNs, 2), spread(r.scalarNs, 2), spread(r.jsNs, 2),
-    `${(r.scalarNs.median / r.simdNs.median).toFixed(2)}x`, `${(r.jsNs.median / r.simdNs.median).toFixed(2)}x`,
+    r.kernel,
+    r.dim,
+    spread(r.simdNs, 2),
+    spread(r.scalarNs, 2),
+    spread(r.jsNs, 2),
+    `${(r.scalarNs.median / r.simdNs.median).toFixed(2)}x`,
+    `${(r.jsNs.median / r.simdNs.median).toFixed(2)}x`,
   ]);
   const samples = distances.flatMap((r) => [r.simdNs.runs, r.scalarNs.runs, r.jsNs.runs]);
   return {
-    suite: 'simd', params: { dims: DIMS, kernels: KINDS, quantDims: QUANT_DIMS, agentRows: AGENT_ROWS, agentDims: AGENT_DIMS, quick }, results, quantized: quant,
+    suite: 'simd',
+    params: { dims: DIMS, kernels: KINDS, quantDims: QUANT_DIMS, agentRows: AGENT_ROWS, agentDims: AGENT_DIMS, quick },
+    results,
+    quantized: quant,
     table: [
       table(['kernel', 'dim', 'f32x4 ns', 'scalar ns', 'JS ns', 'f32x4 vs scalar', 'f32x4 vs JS'], rows),
       `\nns per distance: median (min-max) of the benchmark.js samples of each cell (${Math.min(...samples)}-${Math.max(...samples)} samples a cell; a sample is the mean over one timed cycle of many calls). Ratios are of the medians.`,
       '',
-      table(['quantized kernel', 'dim', 'SIMD ns', 'scalar ns', 'throughput vs f32x4 dot', 'SIMD vs scalar'], quant.flatMap((q, d) => [
-        ['f32x4 dot (baseline)', QUANT_DIMS[d], q.f32DotNs.toFixed(2), '', '1.00x', ''],
-        ...q.kernels.map((k) => [k.kernel, k.dim, k.ns.toFixed(2), k.scalarNs.toFixed(2), `${k.vsF32Dot.toFixed(2)}x`, `${k.vsScalar.toFixed(2)}x`]),
-      ])),
+      table(
+        ['quantized kernel', 'dim', 'SIMD ns', 'scalar ns', 'throughput vs f32x4 dot', 'SIMD vs scalar'],
+        quant.flatMap((q, d) => [
+          ['f32x4 dot (baseline)', QUANT_DIMS[d], q.f32DotNs.toFixed(2), '', '1.00x', ''],
+          ...q.kernels.map((k) => [
+            k.kernel,
+            k.dim,
+            k.ns.toFixed(2),
+            k.scalarNs.toFixed(2),
+            `${k.vsF32Dot.toFixed(2)}x`,
+            `${k.vsScalar.toFixed(2)}x`,
+          ]),
+        ]),
+      ),
       `\nns per distance, median over ${quant[0].rounds} rounds of the f32x4 dot and each kernel timed in turn (benchmark.js medians); "vs f32x4 dot" is the median of each round's ratio. Rows: int8 codes with a scale per vector, f16 codes of the same floats.`,
       '',
-      table(['agent kernel', 'rows x d', 'f32x4 ns/row', 'scalar ns/row', 'JS ns/row', 'f32x4 vs scalar', 'f32x4 vs JS'], agent.kernels.map((k) => [
-        k.kernel, `${k.rows} x ${k.dim}`, spread(k.simdNs, 2), spread(k.scalarNs, 2), spread(k.jsNs, 2), `${k.vsScalar.toFixed(2)}x`, `${k.vsJs.toFixed(2)}x`,
-      ])),
+      table(
+        ['agent kernel', 'rows x d', 'f32x4 ns/row', 'scalar ns/row', 'JS ns/row', 'f32x4 vs scalar', 'f32x4 vs JS'],
+        agent.kernels.map((k) => [
+          k.kernel,
+          `${k.rows} x ${k.dim}`,
+          spread(k.simdNs, 2),
+          spread(k.scalarNs, 2),
+          spread(k.jsNs, 2),
+          `${k.vsScalar.toFixed(2)}x`,
+          `${k.vsJs.toFixed(2)}x`,
+        ]),
+      ),
       `\nns per row of a ${AGENT_ROWS}-row call on staged data (the raw kernels; engine.validateRanges / aggregateCounters add the copy in and out), median (min-max) over ${agent.rounds} rounds of the three timed in turn; ratios are medians of each round's ratio. validate-ranges counts the components outside [lower, upper] a row (about two thirds are, at random); aggregate-counters gives sum, min, max and mean a column; the plain-JS twins do the same work on the same Float32Arrays (JS sums in float64 with one running sum).`,
     ].join('\n'),
   };

@@ -24,7 +24,11 @@ export class Resident {
 
   /** `ringBytes`: what its trajectory buffer holds, fixed at creation (a ring never grows). */
   constructor(
-    readonly id: string, readonly q: QTable, readonly trajectory: TrajectoryBuffer, readonly slot: number, saved: boolean,
+    readonly id: string,
+    readonly q: QTable,
+    readonly trajectory: TrajectoryBuffer,
+    readonly slot: number,
+    saved: boolean,
     readonly ringBytes: number,
   ) {
     this.savedVersion = saved ? 0 : -1;

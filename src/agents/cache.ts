@@ -22,7 +22,14 @@ import { checkAgentId } from './id.js';
 import { AgentWrites, storeError } from './writes.js';
 import { BudgetExceededError, DisposedError, InvalidArgumentError } from '../errors.js';
 import type { MemoryMonitor } from '../runtime/monitor.js';
-import { type QTable, createQTable, loadQTable, resolveQTableOptions, type QTableOptions, type QTableParams } from '../qlearn/qtable.js';
+import {
+  type QTable,
+  createQTable,
+  loadQTable,
+  resolveQTableOptions,
+  type QTableOptions,
+  type QTableParams,
+} from '../qlearn/qtable.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { checkByteStore, type AgentStore } from '../stores/byte-store.js';
 import { MemoryStore } from '../stores/memory-store.js';
@@ -68,7 +75,12 @@ export interface AgentCacheOptions {
 
 /** The names AgentCacheOptions has: anything else given to createAgentCache is E_ARGUMENT. */
 const AGENT_CACHE_OPTIONS = optionNames<AgentCacheOptions>({
-  store: true, maxAgents: true, maxBytes: true, evictAt: true, qtable: true, trajectoryCapacity: true,
+  store: true,
+  maxAgents: true,
+  maxBytes: true,
+  evictAt: true,
+  qtable: true,
+  trajectoryCapacity: true,
 });
 
 /** Counters of an AgentCache since it was created, and its state now. */
@@ -166,17 +178,21 @@ export class AgentCache {
 
   /** @internal Use {@link Engine.createAgentCache}. */
   constructor(rt: Runtime, monitor: MemoryMonitor, options: AgentCacheOptions) {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('agent cache options must be an object');
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('agent cache options must be an object');
     checkOptionNames('createAgentCache', options, AGENT_CACHE_OPTIONS);
     this.store = checkByteStore(options.store ?? new MemoryStore());
     this.maxAgents = checkInt('maxAgents', options.maxAgents ?? 50, 1, 1_000_000);
-    this.maxBytes = options.maxBytes === undefined ? Infinity : checkInt('maxBytes', options.maxBytes, 1, Number.MAX_SAFE_INTEGER);
+    this.maxBytes =
+      options.maxBytes === undefined ? Infinity : checkInt('maxBytes', options.maxBytes, 1, Number.MAX_SAFE_INTEGER);
     this.evictAt = checkNumber('evictAt', options.evictAt ?? 0.8, Number.MIN_VALUE, 1);
     this.qtable = resolveQTableOptions(options.qtable);
     this.trajectoryCapacity = checkInt('trajectoryCapacity', options.trajectoryCapacity ?? 1000, 1, 1 << 26);
     this.rt = rt;
     this.monitor = monitor;
-    this.writes = new AgentWrites(this.store, (bytes) => { this.counters.persistedBytes += bytes; });
+    this.writes = new AgentWrites(this.store, (bytes) => {
+      this.counters.persistedBytes += bytes;
+    });
     this.handle = rt.run('createAgentCache', () => {
       const h = rt.exports.cacheCreate();
       if (h === 0) throw rt.budgetError('createAgentCache');
@@ -262,8 +278,11 @@ export class AgentCache {
   get stats(): AgentCacheStats {
     const { hits, misses } = this.counters;
     return {
-      ...this.counters, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
-      pinned: this.pinned, leases: this.leases, residentBytes: this.ownBytes,
+      ...this.counters,
+      hitRate: hits + misses === 0 ? 0 : hits / (hits + misses),
+      pinned: this.pinned,
+      leases: this.leases,
+      residentBytes: this.ownBytes,
     };
   }
 
@@ -328,10 +347,14 @@ export class AgentCache {
   }
 
   private async writeBack(): Promise<void> {
-    throwFirst(await Promise.allSettled(Array.from(this.unwritten, async ([id, bytes]) => {
-      await this.writes.write(id, bytes);
-      if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
-    })));
+    throwFirst(
+      await Promise.allSettled(
+        Array.from(this.unwritten, async ([id, bytes]) => {
+          await this.writes.write(id, bytes);
+          if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
+        }),
+      ),
+    );
   }
 
   /** Starts loading `id` for the get that missed (its first waiter). */
@@ -361,7 +384,7 @@ export class AgentCache {
     await this.yieldToPressure();
     this.admitting++;
     try {
-      for (let waited = false; ;) {
+      for (let waited = false; ; ) {
         this.rt.check('agent cache');
         let failure: BudgetExceededError | undefined;
         if (this.residents.size < this.maxAgents) {
@@ -396,15 +419,28 @@ export class AgentCache {
 
   /** The budget error of an agent that cannot fit with nothing left to evict, saying why. */
   private pinnedError(id: string, cause: BudgetExceededError): BudgetExceededError {
-    const hint = this.residents.size === 0
-      ? 'the cache holds no agent to evict: other components fill the engine'
-      : `every resident agent is pinned (${this.pinned} agents, ${this.leases} leases): release some`;
+    const hint =
+      this.residents.size === 0
+        ? 'the cache holds no agent to evict: other components fill the engine'
+        : `every resident agent is pinned (${this.pinned} agents, ${this.leases} leases): release some`;
     const rt = this.rt;
-    return new BudgetExceededError(cause.requestedBytes, rt.usedBytes, rt.budgetBytes, `agent '${id}'`, rt.reservedBytes, hint);
+    return new BudgetExceededError(
+      cause.requestedBytes,
+      rt.usedBytes,
+      rt.budgetBytes,
+      `agent '${id}'`,
+      rt.reservedBytes,
+      hint,
+    );
   }
 
   /** Creates or loads the agent's objects, registers it and leases it `leases` times; all or nothing. */
-  private build(id: string, sections: { qtable: Uint8Array; trajectory: Uint8Array } | undefined, saved: boolean, leases: number): Resident {
+  private build(
+    id: string,
+    sections: { qtable: Uint8Array; trajectory: Uint8Array } | undefined,
+    saved: boolean,
+    leases: number,
+  ): Resident {
     const rt = this.rt;
     const slot = this.freeSlots.length > 0 ? this.freeSlots[this.freeSlots.length - 1] : this.nextSlot;
     rt.run('agent slot', () => {
@@ -466,7 +502,9 @@ export class AgentCache {
 
   /** Evicts until the cache is within maxAgents and maxBytes, or only pinned agents are left. */
   private async trim(): Promise<void> {
-    while (this.overLimits() && (await this.makeRoom(Math.max(1, this.residents.size - this.maxAgents)))) { /* again */ }
+    while (this.overLimits() && (await this.makeRoom(Math.max(1, this.residents.size - this.maxAgents)))) {
+      /* again */
+    }
   }
 
   /** One eviction batch: the monitor's share of the resident agents, at least one. */
@@ -508,7 +546,11 @@ export class AgentCache {
   private victims(n: number): Resident[] {
     const ex = this.rt.exports;
     const picked: Resident[] = [];
-    for (let s = ex.cacheNextVictim(this.handle, NONE) >>> 0; s !== NONE && picked.length < n; s = ex.cacheNextVictim(this.handle, s) >>> 0) {
+    for (
+      let s = ex.cacheNextVictim(this.handle, NONE) >>> 0;
+      s !== NONE && picked.length < n;
+      s = ex.cacheNextVictim(this.handle, s) >>> 0
+    ) {
       const agent = this.bySlot.get(s)!;
       if (!agent.evicting) picked.push(agent);
     }
@@ -519,16 +561,21 @@ export class AgentCache {
 
   /** Evicts `victims` in parallel; how many were freed. Throws the first store error once all are done. */
   private async evictAll(victims: Resident[]): Promise<number> {
-    const results = await Promise.allSettled(victims.map((agent) => {
-      const eviction = this.writeOut(agent).finally(() => {
-        agent.evicting = false;
-        this.evicting--;
-        this.evictions.delete(settled);
-      });
-      const settled = eviction.then(() => undefined, () => undefined);
-      this.evictions.add(settled);
-      return eviction;
-    }));
+    const results = await Promise.allSettled(
+      victims.map((agent) => {
+        const eviction = this.writeOut(agent).finally(() => {
+          agent.evicting = false;
+          this.evicting--;
+          this.evictions.delete(settled);
+        });
+        const settled = eviction.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.evictions.add(settled);
+        return eviction;
+      }),
+    );
     throwFirst(results);
     return results.filter((r) => r.status === 'fulfilled' && r.value).length;
   }

@@ -38,10 +38,12 @@ export function encodeAgent(id: string, qtable: Uint8Array, trajectory: Uint8Arr
 /** Splits stored bytes into the agent's sections; CorruptSnapshotError unless they are `id`'s. */
 export function decodeAgent(id: string, bytes: Uint8Array): { qtable: Uint8Array; trajectory: Uint8Array } {
   const what = `stored agent '${id}'`;
-  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER) throw new CorruptSnapshotError(`${what} is ${bytes?.length ?? 0} bytes, shorter than a header`);
+  if (!(bytes instanceof Uint8Array) || bytes.length < HEADER)
+    throw new CorruptSnapshotError(`${what} is ${bytes?.length ?? 0} bytes, shorter than a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new CorruptSnapshotError(`${what} does not start with 'EXAG'`);
-  if (view.getUint32(4, true) !== VERSION) throw new CorruptSnapshotError(`${what} has format version ${view.getUint32(4, true)}, not ${VERSION}`);
+  if (view.getUint32(4, true) !== VERSION)
+    throw new CorruptSnapshotError(`${what} has format version ${view.getUint32(4, true)}, not ${VERSION}`);
   const idLength = view.getUint32(8, true);
   const qLength = view.getUint32(12, true);
   const tLength = view.getUint32(16, true);

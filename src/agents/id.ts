@@ -17,7 +17,9 @@ export function checkAgentId(id: unknown): string {
     throw new InvalidArgumentError(`agent id is ${bytes} bytes in UTF-8; at most ${MAX_AGENT_ID_BYTES} are allowed`);
   }
   if ((id as string).startsWith(INDEX_KEY_PREFIX)) {
-    throw new InvalidArgumentError(`agent id '${id as string}' starts with '${INDEX_KEY_PREFIX}', which is reserved for saved indexes`);
+    throw new InvalidArgumentError(
+      `agent id '${id as string}' starts with '${INDEX_KEY_PREFIX}', which is reserved for saved indexes`,
+    );
   }
   return id as string;
 }

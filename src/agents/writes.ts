@@ -46,7 +46,10 @@ export class AgentWrites {
   private idleWaiters: Array<() => void> = [];
 
   /** `durable(bytes)` is told the size of every write the store completed. */
-  constructor(private readonly store: AgentStore, private readonly durable: (bytes: number) => void) {}
+  constructor(
+    private readonly store: AgentStore,
+    private readonly durable: (bytes: number) => void,
+  ) {}
 
   /**
    * Writes `bytes` for `id` after every earlier write of `id`. Resolves once these bytes (or
@@ -89,10 +92,13 @@ export class AgentWrites {
       landing = Promise.reject(error); // a store that throws instead of rejecting
     }
     landing
-      .then(() => {
-        this.durable(write.bytes.length);
-        write.resolve();
-      }, (error) => write.reject(storeError(error, `agent store could not write '${id}'`)))
+      .then(
+        () => {
+          this.durable(write.bytes.length);
+          write.resolve();
+        },
+        (error) => write.reject(storeError(error, `agent store could not write '${id}'`)),
+      )
       .then(() => this.advance(id));
   }
 

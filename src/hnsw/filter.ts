@@ -77,8 +77,14 @@ export const PLAN_OPTIONS: readonly ('auto' | SearchPlan)[] = ['auto', 'exact', 
  * and allowed > EXACT_PER_EF * max(ef, k), its ef raised below ACORN_BOOST_SHARE; 'exact'
  * otherwise. `forced` (not 'auto') skips the choice, not the ef. Cost: O(1).
  */
-export function planSearch(allowed: number, size: number, k: number, ef: number, maxEf: number,
-                           forced: 'auto' | SearchPlan = 'auto'): Plan {
+export function planSearch(
+  allowed: number,
+  size: number,
+  k: number,
+  ef: number,
+  maxEf: number,
+  forced: 'auto' | SearchPlan = 'auto',
+): Plan {
   const share = size === 0 ? 0 : allowed / size;
   const width = Math.max(ef, k);
   let plan = forced;
@@ -100,7 +106,9 @@ export function planSearch(allowed: number, size: number, k: number, ef: number,
 export function checkAllowList(list: unknown, name = 'filter'): Uint32Array {
   if (list instanceof Uint32Array) return list;
   if (!Array.isArray(list)) {
-    throw new InvalidArgumentError(`${name} must be a function, an IdSet, a Uint32Array or an array of ids, got ${describe(list)}`);
+    throw new InvalidArgumentError(
+      `${name} must be a function, an IdSet, a Uint32Array or an array of ids, got ${describe(list)}`,
+    );
   }
   const out = new Uint32Array(list.length);
   for (let i = 0; i < list.length; i++) {

@@ -80,13 +80,27 @@ export function sectionSizes(header: Uint8Array): number[] {
   const n = view.getUint32(EXIX_HEADER.count, true);
   const upperUsed = view.getUint32(EXIX_HEADER.upperUsed, true);
   // Version 1 keeps its reserved quantization word zero (f32); version 2 holds the code there.
-  return [n * vectorBytesFor(dim, view.getUint32(EXIX_HEADER.quantization, true)), n * (1 + 2 * M) * 4, n * 4, Math.max(0, upperUsed - 1) * 4, n * 4, Math.ceil(n / 32) * 4];
+  return [
+    n * vectorBytesFor(dim, view.getUint32(EXIX_HEADER.quantization, true)),
+    n * (1 + 2 * M) * 4,
+    n * 4,
+    Math.max(0, upperUsed - 1) * 4,
+    n * 4,
+    Math.ceil(n / 32) * 4,
+  ];
 }
 
 function readMemoryLayout(rt: Runtime, info: number): MemoryLayout {
   const w = Array.from(new Uint32Array(rt.memory.buffer, info + SNAPSHOT_HEADER, LAYOUT_WORDS), (x) => x >>> 0);
   return {
-    table: w[0], segments: w[1], shift: w[2], sideBytes: w[3], recordBytes: w[4], linkBytes: w[5], upper: w[6], tombs: w[7],
+    table: w[0],
+    segments: w[1],
+    shift: w[2],
+    sideBytes: w[3],
+    recordBytes: w[4],
+    linkBytes: w[5],
+    upper: w[6],
+    tombs: w[7],
   };
 }
 
@@ -100,7 +114,8 @@ export function snapshotSections(rt: Runtime, info: number, sizes: number[]): Se
   const segNodes = 2 ** layout.shift;
   let tableView = new Uint32Array(0);
   const segmentAddr = (s: number): number => {
-    if (tableView.buffer !== rt.memory.buffer) tableView = new Uint32Array(rt.memory.buffer, layout.table, layout.segments);
+    if (tableView.buffer !== rt.memory.buffer)
+      tableView = new Uint32Array(rt.memory.buffer, layout.table, layout.segments);
     return tableView[s] >>> 0;
   };
   const recordPart = (len: number, offset: number, unit: number, listSlots?: number): Section => ({
@@ -120,7 +135,10 @@ export function snapshotSections(rt: Runtime, info: number, sizes: number[]): Se
       const node = Math.floor(o / 4);
       const slot = node % segNodes;
       const within = o - node * 4;
-      return [segmentAddr((node - slot) / segNodes) + offset + slot * 4 + within, Math.min((segNodes - slot) * 4, len - node * 4) - within];
+      return [
+        segmentAddr((node - slot) / segNodes) + offset + slot * 4 + within,
+        Math.min((segNodes - slot) * 4, len - node * 4) - within,
+      ];
     },
   });
   const flat = (len: number, addr: number): Section => ({ len, locate: (o) => [addr + o, len - o] });

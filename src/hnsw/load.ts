@@ -12,12 +12,18 @@ import { VectorIndex } from './vector-index.js';
 export type SnapshotSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
 }
 
 function checkChunk(chunk: unknown): Uint8Array {
   if (!(chunk instanceof Uint8Array)) {
-    throw new InvalidArgumentError(`loadIndex expects Uint8Array chunks, got ${chunk === null ? 'null' : typeof chunk}`);
+    throw new InvalidArgumentError(
+      `loadIndex expects Uint8Array chunks, got ${chunk === null ? 'null' : typeof chunk}`,
+    );
   }
   return chunk;
 }
@@ -28,8 +34,13 @@ function loadedIndex(rt: Runtime, loader: SnapshotLoader): VectorIndex {
   const header = loader.headerView();
   const u32 = (field: keyof typeof EXIX_HEADER): number => header.getUint32(EXIX_HEADER[field], true);
   return new VectorIndex(rt, handle, {
-    dim: u32('dim'), metric: METRICS[u32('metric')], M: u32('M'), efConstruction: u32('efConstruction'),
-    efSearch: u32('efSearch'), seed: u32('seed'), quantization: QUANTIZATIONS[u32('quantization')],
+    dim: u32('dim'),
+    metric: METRICS[u32('metric')],
+    M: u32('M'),
+    efConstruction: u32('efConstruction'),
+    efSearch: u32('efSearch'),
+    seed: u32('seed'),
+    quantization: QUANTIZATIONS[u32('quantization')],
   });
 }
 
@@ -46,17 +57,29 @@ export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Pr
 export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Promise<VectorIndex> {
   // A length known up front (bytes, or an array of chunks) lets a header that announces another
   // length be refused before anything is allocated; a stream's is known only at its end.
-  const known = source instanceof Uint8Array ? source.length
-    : Array.isArray(source) && source.every((c) => c instanceof Uint8Array) ? source.reduce((n, c) => n + c.length, 0) : undefined;
+  const known =
+    source instanceof Uint8Array
+      ? source.length
+      : Array.isArray(source) && source.every((c) => c instanceof Uint8Array)
+        ? source.reduce((n, c) => n + c.length, 0)
+        : undefined;
   const loader = new SnapshotLoader(rt, 'loadIndex', known);
   if (isAsyncIterable(source)) return loadAsync(rt, loader, source);
-  if (!(source instanceof Uint8Array) && (typeof source !== 'object' || source === null || typeof (source as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
-    throw new InvalidArgumentError(`loadIndex expects a Uint8Array or an iterable of them, got ${source === null ? 'null' : typeof source}`);
+  if (
+    !(source instanceof Uint8Array) &&
+    (typeof source !== 'object' ||
+      source === null ||
+      typeof (source as Iterable<unknown>)[Symbol.iterator] !== 'function')
+  ) {
+    throw new InvalidArgumentError(
+      `loadIndex expects a Uint8Array or an iterable of them, got ${source === null ? 'null' : typeof source}`,
+    );
   }
   // Each chunk is fed in its own call, so the source may itself read the engine between them
   // (as serializeChunks of another index does).
   try {
-    for (const chunk of source instanceof Uint8Array ? [source] : source) rt.run('loadIndex', () => loader.feed(checkChunk(chunk)));
+    for (const chunk of source instanceof Uint8Array ? [source] : source)
+      rt.run('loadIndex', () => loader.feed(checkChunk(chunk)));
   } catch (error) {
     loader.abort();
     throw error;

@@ -31,7 +31,8 @@ export const MISSING_ID = 0xffffffff;
 
 /** Throws unless `value` is an id an index can store: a uint32 other than MISSING_ID. */
 export function checkStorableId(value: unknown, name = 'id'): number {
-  if (value === MISSING_ID) throw new InvalidArgumentError(`${name} must not be 0xFFFFFFFF (MISSING_ID, searchBatch's padding)`);
+  if (value === MISSING_ID)
+    throw new InvalidArgumentError(`${name} must not be 0xFFFFFFFF (MISSING_ID, searchBatch's padding)`);
   return checkId(value, name);
 }
 
@@ -113,7 +114,15 @@ export interface SearchOptions {
   plan?: 'auto' | SearchPlan;
 }
 
-export const INDEX_OPTIONS = optionNames<IndexOptions>({ dim: true, metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true });
+export const INDEX_OPTIONS = optionNames<IndexOptions>({
+  dim: true,
+  metric: true,
+  M: true,
+  efConstruction: true,
+  efSearch: true,
+  seed: true,
+  quantization: true,
+});
 export const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true, plan: true });
 
 /** k nearest neighbours, nearest first. */
@@ -150,7 +159,8 @@ export interface IndexParams {
 
 /** Checks IndexOptions and fills in defaults. */
 export function resolveIndexOptions(options: IndexOptions): IndexParams {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('index options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('index options must be an object');
   checkOptionNames('createIndex', options, INDEX_OPTIONS);
   return {
     dim: checkInt('dim', options.dim, 1, MAX_DIM),

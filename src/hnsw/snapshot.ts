@@ -55,7 +55,7 @@ function upperRecords(rt: Runtime, upper: number, upperUsed: number, M: number):
   for (let w = 1; w < upperUsed; ) {
     const level = out[w - 1];
     for (let l = 0; l < level; l++) {
-      const at = w + l * (1 + M);   // out[k] is block word k + 1, so this is the list's count
+      const at = w + l * (1 + M); // out[k] is block word k + 1, so this is the list's count
       out.fill(0, at + 1 + out[at], at + 1 + M);
     }
     w += 1 + level * (1 + M);
@@ -70,7 +70,8 @@ function upperRecords(rt: Runtime, upper: number, upperUsed: number, M: number):
 function copyList(mem: Uint8Array, chunk: Uint8Array, at: number, addr: number, within: number, take: number): void {
   chunk.set(mem.subarray(addr, addr + take), at);
   const listAddr = addr - within;
-  const count = (mem[listAddr] | (mem[listAddr + 1] << 8) | (mem[listAddr + 2] << 16) | (mem[listAddr + 3] << 24)) >>> 0;
+  const count =
+    (mem[listAddr] | (mem[listAddr + 1] << 8) | (mem[listAddr + 2] << 16) | (mem[listAddr + 3] << 24)) >>> 0;
   const usedEnd = 4 * (count + 1);
   if (usedEnd < within + take) chunk.fill(0, at + Math.max(0, usedEnd - within), at + take);
 }
@@ -83,7 +84,12 @@ function copyList(mem: Uint8Array, chunk: Uint8Array, at: number, addr: number, 
  * memory another index may hold now, is never read). Cost: O(snapshot bytes) in all, no engine memory.
  */
 export function* snapshotChunks(
-  rt: Runtime, handle: number, efSearch: number, seed: number, chunkBytes: number, check: () => void,
+  rt: Runtime,
+  handle: number,
+  efSearch: number,
+  seed: number,
+  chunkBytes: number,
+  check: () => void,
 ): Generator<Uint8Array, void, undefined> {
   check();
   const layout = readLayout(rt, handle, efSearch, seed);
@@ -109,7 +115,8 @@ export function* snapshotChunks(
         const [addr, contiguous] = piece.section.locate(done);
         take = Math.min(take, contiguous);
         const mem = new Uint8Array(rt.memory.buffer);
-        if (piece.section.listSlots !== undefined) copyList(mem, chunk, fill, addr, done % ((piece.section.listSlots + 1) * 4), take);
+        if (piece.section.listSlots !== undefined)
+          copyList(mem, chunk, fill, addr, done % ((piece.section.listSlots + 1) * 4), take);
         else chunk.set(mem.subarray(addr, addr + take), fill);
       }
       fill += take;
@@ -143,7 +150,11 @@ export class SnapshotLoader {
   private sections: Section[] = [];
 
   /** `expectedBytes`: the whole snapshot's length when known (checked against the header before anything is allocated). */
-  constructor(private readonly rt: Runtime, private readonly what: string, private readonly expectedBytes?: number) {}
+  constructor(
+    private readonly rt: Runtime,
+    private readonly what: string,
+    private readonly expectedBytes?: number,
+  ) {}
 
   /** Takes the next chunk. Throws CorruptSnapshotError (all freed). Cost: O(chunk). */
   feed(chunk: Uint8Array): void {
@@ -161,13 +172,15 @@ export class SnapshotLoader {
    */
   finish(): number {
     try {
-      if (this.fed < HEADER || this.fed !== this.total) throw this.corrupt(`the bytes end after ${this.fed} of ${this.fed < HEADER ? 'the header' : this.total}`);
+      if (this.fed < HEADER || this.fed !== this.total)
+        throw this.corrupt(`the bytes end after ${this.fed} of ${this.fed < HEADER ? 'the header' : this.total}`);
       const stored = new DataView(this.trailer.buffer).getUint32(0, true);
       if (stored !== crc32Final(this.crc)) throw this.corrupt('the checksum does not match');
       if (this.overBudget) throw this.overBudget;
       const handle = this.handle;
       this.handle = 0;
-      if (this.rt.exports.indexLoadFinish(handle) !== 1) throw this.corrupt('the links, levels, tombstones or ids are not consistent');
+      if (this.rt.exports.indexLoadFinish(handle) !== 1)
+        throw this.corrupt('the links, levels, tombstones or ids are not consistent');
       return handle;
     } catch (error) {
       this.abort();
@@ -229,7 +242,8 @@ export class SnapshotLoader {
 
   /** Header complete: the engine checks it and allocates the blocks. */
   private begin(): void {
-    if (String.fromCharCode(...this.header.subarray(0, 4)) !== 'EXIX') throw this.corrupt("the bytes do not start with the magic 'EXIX'");
+    if (String.fromCharCode(...this.header.subarray(0, 4)) !== 'EXIX')
+      throw this.corrupt("the bytes do not start with the magic 'EXIX'");
     const sizes = sectionSizes(this.header);
     const total = HEADER + sizes.reduce((a, b) => a + b, 0) + 4;
     if (this.expectedBytes !== undefined && total !== this.expectedBytes) {

@@ -8,15 +8,36 @@ import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
 import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from '../runtime/wasm/exports.js';
-import { IdSet, PLAN_CODES, PLAN_OPTIONS, checkAllowList, planOfCode, planSearch, type Plan, type SearchPlan } from './filter.js';
+import {
+  IdSet,
+  PLAN_CODES,
+  PLAN_OPTIONS,
+  checkAllowList,
+  planOfCode,
+  planSearch,
+  type Plan,
+  type SearchPlan,
+} from './filter.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
 import type { ByteStore } from '../stores/byte-store.js';
 import {
-  checkStorableId, MAX_EF, METRICS, MISSING_ID, QUANTIZATIONS, resolveIndexOptions, SEARCH_OPTIONS,
-  type BatchSearchResult, type IndexOptions, type IndexParams, type Metric, type Quantization, type SearchOptions, type SearchResult,
+  checkStorableId,
+  MAX_EF,
+  METRICS,
+  MISSING_ID,
+  QUANTIZATIONS,
+  resolveIndexOptions,
+  SEARCH_OPTIONS,
+  type BatchSearchResult,
+  type IndexOptions,
+  type IndexParams,
+  type Metric,
+  type Quantization,
+  type SearchOptions,
+  type SearchResult,
 } from './options.js';
 
 /** Rows a batch streams through staging memory at a time. */
@@ -29,8 +50,14 @@ const TRACED_CHUNK_ROWS = 128;
 export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   const params = resolveIndexOptions(options);
   return rt.run('createIndex', () => {
-    const handle = rt.exports.indexCreate(params.dim, METRICS.indexOf(params.metric), params.M, params.efConstruction, params.seed,
-      QUANTIZATIONS.indexOf(params.quantization));
+    const handle = rt.exports.indexCreate(
+      params.dim,
+      METRICS.indexOf(params.metric),
+      params.M,
+      params.efConstruction,
+      params.seed,
+      QUANTIZATIONS.indexOf(params.quantization),
+    );
     if (handle === 0) throw rt.budgetError('createIndex');
     return new VectorIndex(rt, handle, params);
   });
@@ -173,7 +200,9 @@ export class VectorIndex extends EngineObject {
     for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
     if (vectors.length !== ids.length * this.dim) {
       throw new DimensionMismatchError(
-        ids.length * this.dim, vectors.length, `vectors (${ids.length} ids x dim ${this.dim})`,
+        ids.length * this.dim,
+        vectors.length,
+        `vectors (${ids.length} ids x dim ${this.dim})`,
       );
     }
     this.insertRows(ids, vectors, 'addBatch');
@@ -188,7 +217,11 @@ export class VectorIndex extends EngineObject {
    */
   replayAdd(ids: Uint32Array, vectors: Float32Array, trace: Uint32Array): void {
     if (vectors.length !== ids.length * this.dim) {
-      throw new DimensionMismatchError(ids.length * this.dim, vectors.length, `vectors (${ids.length} ids x dim ${this.dim})`);
+      throw new DimensionMismatchError(
+        ids.length * this.dim,
+        vectors.length,
+        `vectors (${ids.length} ids x dim ${this.dim})`,
+      );
     }
     for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
     this.insertRows(ids, vectors, 'openIndex', trace);
@@ -231,18 +264,36 @@ export class VectorIndex extends EngineObject {
           }
           continue;
         }
-        const used = ex.indexInsertTraced(this.handle, idsPtr, first, rowsPtr, rows, tracePtr + traceAt * 4, replay.length - traceAt);
-        if (used === TRACE_MISMATCH) throw new CorruptSnapshotError(`the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`);
+        const used = ex.indexInsertTraced(
+          this.handle,
+          idsPtr,
+          first,
+          rowsPtr,
+          rows,
+          tracePtr + traceAt * 4,
+          replay.length - traceAt,
+        );
+        if (used === TRACE_MISMATCH)
+          throw new CorruptSnapshotError(
+            `the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`,
+          );
         traceAt += used;
       }
       if (replay !== undefined && traceAt !== replay.length) {
-        throw new CorruptSnapshotError(`the recorded neighbours have ${replay.length - traceAt} words past the last row`);
+        throw new CorruptSnapshotError(
+          `the recorded neighbours have ${replay.length - traceAt} words past the last row`,
+        );
       }
       ex.indexEndBatch(this.handle);
       if (n > CHUNK_ROWS) ex.stagingRelease();
       this.changes++;
     });
-    if (traced) this.journal.added(ids, vectors, traces.length === 1 ? traces[0] : concatArrays(traces, (n) => new Uint32Array(n)));
+    if (traced)
+      this.journal.added(
+        ids,
+        vectors,
+        traces.length === 1 ? traces[0] : concatArrays(traces, (n) => new Uint32Array(n)),
+      );
   }
 
   /** Vectors the index holds before it must grow (live and removed ids share the slots). */
@@ -263,7 +314,8 @@ export class VectorIndex extends EngineObject {
     checkInt('capacity', capacity, 0, 0xffffffff);
     this.call('reserve', () => {
       this.changes++;
-      if (this.rt.exports.indexReserveCapacity(this.handle, capacity) !== STATUS_OK) throw this.rt.budgetError('reserve');
+      if (this.rt.exports.indexReserveCapacity(this.handle, capacity) !== STATUS_OK)
+        throw this.rt.budgetError('reserve');
     });
   }
 
@@ -310,12 +362,14 @@ export class VectorIndex extends EngineObject {
     };
     if (filter.allow === undefined) return this.call('search', () => run(null));
     const allow = filter.allow;
-    return this.atomic('search', () => this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
-      const result = run(plan);
-      result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
-      result.allowed = allowed;
-      return result;
-    }));
+    return this.atomic('search', () =>
+      this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
+        const result = run(plan);
+        result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
+        result.allowed = allowed;
+        return result;
+      }),
+    );
   }
 
   /**
@@ -338,12 +392,18 @@ export class VectorIndex extends EngineObject {
    * nothing stays changed (an IdSet keeps its previous block). Cost: O(ids) staging and map
    * lookups for a list or a set being built, O(1) for a built set.
    */
-  private withAllowList<T>(what: string, allow: Uint32Array | IdSet, forced: 'auto' | SearchPlan, k: number, ef: number,
-                           body: (plan: Plan, allowed: number) => T): T {
+  private withAllowList<T>(
+    what: string,
+    allow: Uint32Array | IdSet,
+    forced: 'auto' | SearchPlan,
+    k: number,
+    ef: number,
+    body: (plan: Plan, allowed: number) => T,
+  ): T {
     const rt = this.rt;
     const ex = rt.exports;
     const set = allow instanceof IdSet ? allow : null;
-    const list = set === null ? allow as Uint32Array : set.ids;
+    const list = set === null ? (allow as Uint32Array) : set.ids;
     let old: { handle: number; version: number } | null = null;
     let allowed: number;
     if (set !== null && set.handle !== 0 && set.version === this.changes) {
@@ -398,7 +458,11 @@ export class VectorIndex extends EngineObject {
     checkInt('k', k, 1, MAX_EF);
     const { ef, filter } = this.searchOptions('searchBatch', options);
     if (queries.length % this.dim !== 0) {
-      throw new DimensionMismatchError(this.dim, queries.length % this.dim, `queries (length ${queries.length}) last row`);
+      throw new DimensionMismatchError(
+        this.dim,
+        queries.length % this.dim,
+        `queries (length ${queries.length}) last row`,
+      );
     }
     const n = queries.length / this.dim;
     checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
@@ -424,7 +488,8 @@ export class VectorIndex extends EngineObject {
         for (let first = 0; first < n; first += chunk) {
           const rows = Math.min(chunk, n - first);
           const f32 = rt.f32();
-          for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++) f32[at + i] = queries[from + i];
+          for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++)
+            f32[at + i] = queries[from + i];
           ex.indexSearchBatch(this.handle, qPtr, rows, k, runEf, code, stride, out, countsPtr);
           readRows(rt, out, stride, countsPtr, rows, { ids, distances, counts }, first, k);
         }
@@ -445,7 +510,11 @@ export class VectorIndex extends EngineObject {
     }
     const allow = filter.allow;
     return this.atomic('searchBatch', () => {
-      const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({ ...run(plan), plan: plan.plan, allowed }));
+      const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({
+        ...run(plan),
+        plan: plan.plan,
+        allowed,
+      }));
       release();
       return result;
     });
@@ -453,7 +522,8 @@ export class VectorIndex extends EngineObject {
 
   /** Checks the options of a search: known names, ef (default efSearch), filter (checkAllowList for an allow-list). */
   private searchOptions(what: string, options: SearchOptions): { ef: number; filter: CheckedFilter } {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object`);
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`${what} options must be an object`);
     checkOptionNames(what, options, SEARCH_OPTIONS);
     const given: unknown = options.filter;
     const plan = checkOneOf('plan', options.plan ?? 'auto', PLAN_OPTIONS);
@@ -463,12 +533,12 @@ export class VectorIndex extends EngineObject {
         throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
       }
       filter = { predicate: given as (id: number) => boolean, plan };
-    }
-    else if (given instanceof IdSet) {
+    } else if (given instanceof IdSet) {
       if (given.owner !== this) throw new InvalidArgumentError('filter is an IdSet of another index');
       filter = { allow: given, plan };
     } else if (given !== undefined) filter = { allow: checkAllowList(given), plan };
-    if (plan !== 'auto' && filter.allow === undefined) throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter`);
+    if (plan !== 'auto' && filter.allow === undefined)
+      throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter`);
     return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 
@@ -527,9 +597,11 @@ export class VectorIndex extends EngineObject {
     checkInt('chunkBytes', chunkBytes, 4, 2 ** 30);
     if (chunkBytes % 4 !== 0) throw new InvalidArgumentError(`chunkBytes must be a multiple of 4, got ${chunkBytes}`);
     const start = this.changes;
-    const check = (): void => this.call('serializeChunks', () => {
-      if (this.changes !== start) throw new InvalidArgumentError('the index changed while serializeChunks was reading it: start again');
-    });
+    const check = (): void =>
+      this.call('serializeChunks', () => {
+        if (this.changes !== start)
+          throw new InvalidArgumentError('the index changed while serializeChunks was reading it: start again');
+      });
     check();
     return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check);
   }
@@ -563,7 +635,14 @@ export class VectorIndex extends EngineObject {
  * wide): row r's counts[r] pairs at out + r * stride pairs. Cost: O(results).
  */
 function readRows(
-  rt: Runtime, out: number, stride: number, countsPtr: number, rows: number, into: BatchSearchResult, first: number, k: number,
+  rt: Runtime,
+  out: number,
+  stride: number,
+  countsPtr: number,
+  rows: number,
+  into: BatchSearchResult,
+  first: number,
+  k: number,
 ): void {
   const f32 = rt.f32();
   const u32 = rt.u32();

@@ -43,15 +43,22 @@ const MAX_ROWS = 0x7fffffff;
  * pass over the counters, plus copying them into linear memory.
  */
 export function aggregateCounters(
-  rt: Runtime, counters: ArrayLike<number>, columns: number, options: AggregateOptions = {},
+  rt: Runtime,
+  counters: ArrayLike<number>,
+  columns: number,
+  options: AggregateOptions = {},
 ): CounterAggregates {
   checkArrayLike('counters', counters);
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('aggregateCounters options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('aggregateCounters options must be an object');
   checkOptionNames('aggregateCounters', options, AGGREGATE_OPTIONS);
   const cols = checkInt('columns', columns, 1, MAX_ROWS);
-  if (counters.length === 0) throw new InvalidArgumentError('aggregateCounters: counters is empty (no rows to aggregate)');
+  if (counters.length === 0)
+    throw new InvalidArgumentError('aggregateCounters: counters is empty (no rows to aggregate)');
   if (counters.length % cols !== 0) {
-    throw new InvalidArgumentError(`aggregateCounters: counters has ${counters.length} values, not a multiple of columns (${cols})`);
+    throw new InvalidArgumentError(
+      `aggregateCounters: counters has ${counters.length} values, not a multiple of columns (${cols})`,
+    );
   }
   const rows = counters.length / cols;
   const window = options.window === undefined ? rows : checkInt('window', options.window, 1, MAX_ROWS);
@@ -82,7 +89,7 @@ export function aggregateCounters(
     const w = Math.floor(bad / cols);
     throw new InvalidVectorError(
       `aggregateCounters: column ${bad % cols}${windows > 1 ? ` of window ${w} (rows ${w * window}..${Math.min(rows, (w + 1) * window) - 1})` : ''} ` +
-      'holds NaN (or infinities of both signs)',
+        'holds NaN (or infinities of both signs)',
     );
   }
   return result;

@@ -31,16 +31,21 @@ function checkBounds(lower: ArrayLike<number>, upper: ArrayLike<number>): { lo: 
   checkArrayLike('lower', lower);
   checkArrayLike('upper', upper);
   if (upper.length !== lower.length) throw new DimensionMismatchError(lower.length, upper.length, 'upper');
-  if (lower.length === 0) throw new InvalidArgumentError('validateRanges: lower and upper are empty (no parameters to check)');
+  if (lower.length === 0)
+    throw new InvalidArgumentError('validateRanges: lower and upper are empty (no parameters to check)');
   const lo = Float32Array.from(lower);
   const hi = Float32Array.from(upper);
   for (let i = 0; i < lo.length; i++) {
-    for (const [name, given, f] of [['lower', lower[i], lo[i]], ['upper', upper[i], hi[i]]] as const) {
+    for (const [name, given, f] of [
+      ['lower', lower[i], lo[i]],
+      ['upper', upper[i], hi[i]],
+    ] as const) {
       if (typeof given !== 'number' || !Number.isFinite(f) || Math.abs(given) > F32_MAX) {
         throw new InvalidArgumentError(`validateRanges: ${name}[${i}] must be a finite float32, got ${String(given)}`);
       }
     }
-    if (lo[i] > hi[i]) throw new InvalidArgumentError(`validateRanges: lower[${i}] (${lower[i]}) is above upper[${i}] (${upper[i]})`);
+    if (lo[i] > hi[i])
+      throw new InvalidArgumentError(`validateRanges: lower[${i}] (${lower[i]}) is above upper[${i}] (${upper[i]})`);
   }
   return { lo, hi };
 }
@@ -51,18 +56,29 @@ function checkBounds(lower: ArrayLike<number>, upper: ArrayLike<number>): { lo: 
  * into linear memory (and back when clamping).
  */
 export function validateRanges(
-  rt: Runtime, values: Float32Array, lower: ArrayLike<number>, upper: ArrayLike<number>, options: ValidateRangesOptions = {},
+  rt: Runtime,
+  values: Float32Array,
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  options: ValidateRangesOptions = {},
 ): Uint32Array {
-  if (!(values instanceof Float32Array)) throw new InvalidArgumentError('validateRanges: values must be a Float32Array (rows x d)');
+  if (!(values instanceof Float32Array))
+    throw new InvalidArgumentError('validateRanges: values must be a Float32Array (rows x d)');
   const { lo, hi } = checkBounds(lower, upper);
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('validateRanges options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('validateRanges options must be an object');
   checkOptionNames('validateRanges', options, RANGE_OPTIONS);
   const clamp = options.clamp ?? false;
-  if (typeof clamp !== 'boolean') throw new InvalidArgumentError(`validateRanges: clamp must be a boolean, got ${String(clamp)}`);
+  if (typeof clamp !== 'boolean')
+    throw new InvalidArgumentError(`validateRanges: clamp must be a boolean, got ${String(clamp)}`);
   const d = lo.length;
   if (values.length === 0) throw new InvalidArgumentError('validateRanges: values is empty (no rows to check)');
   if (values.length % d !== 0) {
-    throw new DimensionMismatchError(d, values.length % d, `the last row of values (${values.length} floats, not a multiple of ${d})`);
+    throw new DimensionMismatchError(
+      d,
+      values.length % d,
+      `the last row of values (${values.length} floats, not a multiple of ${d})`,
+    );
   }
   const rows = values.length / d;
   return rt.atomic('validateRanges', () => {

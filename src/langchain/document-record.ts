@@ -27,8 +27,11 @@ export interface DocumentRecord {
 /** The record of every document of `table`, for the index save `generation`. Cost: O(documents' bytes). */
 export function encodeDocumentRecord(table: DocumentTable, generation: number): Uint8Array {
   const rows: string[] = [];
-  for (const d of table.values()) rows.push(`[${d.key},${JSON.stringify(d.id)},${JSON.stringify(d.pageContent)},${d.metadataJson}]`);
-  const json = new TextEncoder().encode(`{"generation":${generation},"nextKey":${table.nextKey},"docs":[${rows.join(',')}]}`);
+  for (const d of table.values())
+    rows.push(`[${d.key},${JSON.stringify(d.id)},${JSON.stringify(d.pageContent)},${d.metadataJson}]`);
+  const json = new TextEncoder().encode(
+    `{"generation":${generation},"nextKey":${table.nextKey},"docs":[${rows.join(',')}]}`,
+  );
   const bytes = new Uint8Array(HEADER + json.length + 4);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
@@ -52,8 +55,10 @@ export function decodeDocumentRecord(bytes: Uint8Array, key: string): DocumentRe
   const version = view.getUint32(4, true);
   if (version !== VERSION) throw corrupt(`version ${version} is not supported (this release reads version ${VERSION})`);
   const length = view.getUint32(8, true);
-  if (bytes.length !== HEADER + length + 4) throw corrupt(`says ${length} bytes of JSON, holds ${bytes.length - HEADER - 4}`);
-  if (crc32(bytes.subarray(0, HEADER + length)) !== view.getUint32(HEADER + length, true)) throw corrupt('CRC-32 mismatch');
+  if (bytes.length !== HEADER + length + 4)
+    throw corrupt(`says ${length} bytes of JSON, holds ${bytes.length - HEADER - 4}`);
+  if (crc32(bytes.subarray(0, HEADER + length)) !== view.getUint32(HEADER + length, true))
+    throw corrupt('CRC-32 mismatch');
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER, HEADER + length)));
@@ -65,7 +70,14 @@ export function decodeDocumentRecord(bytes: Uint8Array, key: string): DocumentRe
 
 function checkShape(parsed: unknown, corrupt: (why: string) => CorruptSnapshotError): DocumentRecord {
   const r = parsed as { generation?: unknown; nextKey?: unknown; docs?: unknown };
-  if (r === null || typeof r !== 'object' || !isCount(r.generation) || !isCount(r.nextKey) || (r.nextKey as number) > MISSING_ID || !Array.isArray(r.docs)) {
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    !isCount(r.generation) ||
+    !isCount(r.nextKey) ||
+    (r.nextKey as number) > MISSING_ID ||
+    !Array.isArray(r.docs)
+  ) {
     throw corrupt('its JSON is not {generation, nextKey, docs}');
   }
   const nextKey = r.nextKey as number;
@@ -74,7 +86,15 @@ function checkShape(parsed: unknown, corrupt: (why: string) => CorruptSnapshotEr
   const docs = r.docs.map((row: unknown, i: number): StoredDocument => {
     const [key, id, pageContent, metadata] = Array.isArray(row) ? row : [];
     const plain = metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata);
-    if (!Array.isArray(row) || row.length !== 4 || !isCount(key) || key >= nextKey || typeof id !== 'string' || typeof pageContent !== 'string' || !plain) {
+    if (
+      !Array.isArray(row) ||
+      row.length !== 4 ||
+      !isCount(key) ||
+      key >= nextKey ||
+      typeof id !== 'string' ||
+      typeof pageContent !== 'string' ||
+      !plain
+    ) {
       throw corrupt(`docs[${i}] is not [key below nextKey, id, pageContent, metadata object]`);
     }
     if (keys.has(key) || ids.has(id)) throw corrupt(`docs[${i}] repeats key ${key} or id ${JSON.stringify(id)}`);

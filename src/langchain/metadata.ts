@@ -16,7 +16,8 @@ const MAX_DEPTH = 64;
  */
 export function metadataJson(metadata: unknown, what: string): string {
   if (metadata === undefined) return '{}';
-  if (!isPlainObject(metadata)) throw new InvalidArgumentError(`${what} must be a plain object, got ${describe(metadata)}`);
+  if (!isPlainObject(metadata))
+    throw new InvalidArgumentError(`${what} must be a plain object, got ${describe(metadata)}`);
   checkValue(metadata, what, new Set(), 0);
   return JSON.stringify(metadata);
 }
@@ -28,7 +29,8 @@ function checkValue(value: unknown, path: string, open: Set<object>, depth: numb
     return;
   }
   const array = Array.isArray(value);
-  if (!array && !isPlainObject(value)) throw new InvalidArgumentError(`${path} is ${describe(value)}, which JSON cannot carry unchanged`);
+  if (!array && !isPlainObject(value))
+    throw new InvalidArgumentError(`${path} is ${describe(value)}, which JSON cannot carry unchanged`);
   if (depth >= MAX_DEPTH) throw new InvalidArgumentError(`${path} nests deeper than ${MAX_DEPTH} levels`);
   const object = value as object;
   if (open.has(object)) throw new InvalidArgumentError(`${path} refers back to itself (a cycle)`);
@@ -37,7 +39,8 @@ function checkValue(value: unknown, path: string, open: Set<object>, depth: numb
     const items = value as unknown[];
     for (let i = 0; i < items.length; i++) checkValue(items[i], `${path}[${i}]`, open, depth + 1);
   } else {
-    for (const key of Object.keys(object)) checkValue((object as Record<string, unknown>)[key], `${path}.${key}`, open, depth + 1);
+    for (const key of Object.keys(object))
+      checkValue((object as Record<string, unknown>)[key], `${path}.${key}`, open, depth + 1);
   }
   open.delete(object);
 }

@@ -14,7 +14,14 @@
  * generation's record, checked against the index's ids: never documents of another state.
  */
 import {
-  CorruptSnapshotError, ElexError, StoreError, type ByteStore, type Engine, type SaveOptions, type SaveResult, type VectorIndex,
+  CorruptSnapshotError,
+  ElexError,
+  StoreError,
+  type ByteStore,
+  type Engine,
+  type SaveOptions,
+  type SaveResult,
+  type VectorIndex,
 } from '../index.js';
 import { INDEX_KEY_PREFIX, manifestKey, namePrefix, sameStamp } from '../hnsw/store/keys.js';
 import { readManifest, storeCall } from '../hnsw/store/store-io.js';
@@ -40,12 +47,20 @@ export function documentsPrefix(name: string): string {
  * index save plus one write of every document's bytes, and one keys() listing. With
  * `options.overwrite`, a stored manifest that is not valid is replaced, as index.save does.
  */
-export async function saveStore(index: VectorIndex, table: DocumentTable, store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult> {
+export async function saveStore(
+  index: VectorIndex,
+  table: DocumentTable,
+  store: ByteStore,
+  name: string,
+  options?: SaveOptions,
+): Promise<SaveResult> {
   // With overwrite, a manifest that is not valid counts as none, as index.save has it.
-  const before = (await readManifest(store, name).catch((error: unknown) => {
-    if (options?.overwrite === true && error instanceof CorruptSnapshotError) return undefined;
-    throw error;
-  }))?.stamp;
+  const before = (
+    await readManifest(store, name).catch((error: unknown) => {
+      if (options?.overwrite === true && error instanceof CorruptSnapshotError) return undefined;
+      throw error;
+    })
+  )?.stamp;
   const generation = (before?.generation ?? 0) + 1;
   const key = await writeRecord(store, name, table, generation);
   let result: SaveResult;
@@ -58,10 +73,13 @@ export async function saveStore(index: VectorIndex, table: DocumentTable, store:
   }
   let kept = key;
   // A save that found nothing to write keeps the previous generation, whose record stands.
-  if (result.generation !== generation) kept = result.kind === 'none' ? '' : await writeRecord(store, name, table, result.generation);
+  if (result.generation !== generation)
+    kept = result.kind === 'none' ? '' : await writeRecord(store, name, table, result.generation);
   const prefix = documentsPrefix(name);
   const current = kept === '' ? `${prefix}${result.generation}-` : kept;
-  const stale = (await storeCall('listing keys failed', () => store.keys())).filter((k) => k.startsWith(prefix) && !k.startsWith(current));
+  const stale = (await storeCall('listing keys failed', () => store.keys())).filter(
+    (k) => k.startsWith(prefix) && !k.startsWith(current),
+  );
   await Promise.all(stale.map((k) => store.delete(k).catch(() => undefined)));
   return result;
 }
@@ -84,10 +102,15 @@ async function writeRecord(store: ByteStore, name: string, table: DocumentTable,
  * generation's documents record is not valid or they do not match, BudgetExceededError; after a
  * failure nothing stays allocated. Cost: openIndex, plus reading and parsing the record.
  */
-export async function loadStore(engine: Engine, store: ByteStore, name: string): Promise<{ index: VectorIndex; record: DocumentRecord }> {
+export async function loadStore(
+  engine: Engine,
+  store: ByteStore,
+  name: string,
+): Promise<{ index: VectorIndex; record: DocumentRecord }> {
   for (let attempt = 1; ; attempt++) {
     const before = (await readManifest(store, name))?.stamp;
-    if (before === undefined) throw new StoreError(`no vector store named '${name}' in the store (no key '${manifestKey(name)}')`, undefined);
+    if (before === undefined)
+      throw new StoreError(`no vector store named '${name}' in the store (no key '${manifestKey(name)}')`, undefined);
     const index = await engine.openIndex(store, name);
     try {
       const after = (await readManifest(store, name))?.stamp;
@@ -107,9 +130,16 @@ export async function loadStore(engine: Engine, store: ByteStore, name: string):
 }
 
 /** The documents record of `generation` whose keys are exactly the index's live ids. */
-async function matchingRecord(store: ByteStore, name: string, generation: number, index: VectorIndex): Promise<DocumentRecord> {
+async function matchingRecord(
+  store: ByteStore,
+  name: string,
+  generation: number,
+  index: VectorIndex,
+): Promise<DocumentRecord> {
   const prefix = `${documentsPrefix(name)}${generation}-`;
-  const candidates = (await storeCall('listing keys failed', () => store.keys())).filter((k) => k.startsWith(prefix)).sort();
+  const candidates = (await storeCall('listing keys failed', () => store.keys()))
+    .filter((k) => k.startsWith(prefix))
+    .sort();
   const problems: string[] = [];
   for (const key of candidates) {
     const bytes = await storeCall(`reading '${key}' failed`, () => store.read(key));
@@ -122,11 +152,14 @@ async function matchingRecord(store: ByteStore, name: string, generation: number
       continue;
     }
     if (record.generation !== generation) problems.push(`'${key}' says generation ${record.generation}`);
-    else if (record.docs.length !== index.size || !record.docs.every((d) => index.has(d.key))) problems.push(`'${key}' holds other ids than the index`);
+    else if (record.docs.length !== index.size || !record.docs.every((d) => index.has(d.key)))
+      problems.push(`'${key}' holds other ids than the index`);
     else return record;
   }
   const found = problems.length > 0 ? `: ${problems.join('; ')}` : '';
-  throw new CorruptSnapshotError(`vector store '${name}': no valid documents record for index generation ${generation} (keys '${prefix}*')${found}`);
+  throw new CorruptSnapshotError(
+    `vector store '${name}': no valid documents record for index generation ${generation} (keys '${prefix}*')${found}`,
+  );
 }
 
 /** A random u32. */

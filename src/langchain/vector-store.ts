@@ -9,8 +9,15 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { SaveableVectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
 import {
-  DimensionMismatchError, Engine, FileStore, InvalidArgumentError,
-  type ByteStore, type IndexOptions, type SaveOptions, type SaveResult, type VectorIndex,
+  DimensionMismatchError,
+  Engine,
+  FileStore,
+  InvalidArgumentError,
+  type ByteStore,
+  type IndexOptions,
+  type SaveOptions,
+  type SaveResult,
+  type VectorIndex,
 } from '../index.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
 import { DocumentTable, type StoredDocument } from './document-table.js';
@@ -51,7 +58,12 @@ export interface ElexAddOptions {
 export const DIRECTORY_STORE_NAME = 'langchain';
 
 const INDEX_OPTION_NAMES = optionNames<Omit<IndexOptions, 'dim'>>({
-  metric: true, M: true, efConstruction: true, efSearch: true, seed: true, quantization: true,
+  metric: true,
+  M: true,
+  efConstruction: true,
+  efSearch: true,
+  seed: true,
+  quantization: true,
 });
 const STORE_OPTIONS = [...INDEX_OPTION_NAMES, 'dim', 'engine', 'budgetBytes'];
 const ENGINE_OPTIONS = optionNames<ElexEngineOptions>({ engine: true, budgetBytes: true });
@@ -93,8 +105,10 @@ export class ElexVectorStore extends SaveableVectorStore {
   constructor(embeddings: EmbeddingsInterface, options: ElexVectorStoreOptions = {}) {
     const { engine, budgetBytes, dim, ...index } = checkOptions('ElexVectorStore', options, STORE_OPTIONS);
     super(embeddings, { ...index, ...(dim === undefined ? {} : { dim }) });
-    if (engine !== undefined && !(engine instanceof Engine)) throw new InvalidArgumentError('engine must be an Engine of elex-wasm');
-    if (engine !== undefined && budgetBytes !== undefined) throw new InvalidArgumentError('give engine or budgetBytes, not both');
+    if (engine !== undefined && !(engine instanceof Engine))
+      throw new InvalidArgumentError('engine must be an Engine of elex-wasm');
+    if (engine !== undefined && budgetBytes !== undefined)
+      throw new InvalidArgumentError('give engine or budgetBytes, not both');
     this.indexOptions = { ...index, dim };
     this.engineOptions = { engine, budgetBytes };
     if (engine) this.enginePromise = Promise.resolve(engine);
@@ -142,15 +156,24 @@ export class ElexVectorStore extends SaveableVectorStore {
    * carry, bad ids (InvalidArgumentError) or the budget (BudgetExceededError) throw with nothing
    * of the batch added. Cost: one index addBatch, O(n * efConstruction * M * log size) distances.
    */
-  async addVectors(vectors: number[][], documents: DocumentInterface[], options: ElexAddOptions = {}): Promise<string[]> {
+  async addVectors(
+    vectors: number[][],
+    documents: DocumentInterface[],
+    options: ElexAddOptions = {},
+  ): Promise<string[]> {
     checkDocuments(documents);
     checkOptions('addVectors', options, ADD_OPTIONS);
     if (!Array.isArray(vectors) || vectors.length !== documents.length) {
-      throw new InvalidArgumentError(`addVectors: ${documents.length} documents need as many vectors, got ${Array.isArray(vectors) ? vectors.length : String(vectors)}`);
+      throw new InvalidArgumentError(
+        `addVectors: ${documents.length} documents need as many vectors, got ${Array.isArray(vectors) ? vectors.length : String(vectors)}`,
+      );
     }
     const ids = documentIds(documents, options.ids);
     const rows: StoredDocument[] = documents.map((d, i) => ({
-      key: 0, id: ids[i], pageContent: d.pageContent, metadataJson: metadataJson(d.metadata, `documents[${i}].metadata`),
+      key: 0,
+      id: ids[i],
+      pageContent: d.pageContent,
+      metadataJson: metadataJson(d.metadata, `documents[${i}].metadata`),
     }));
     return this.exclusive(async () => {
       if (rows.length === 0) return [];
@@ -178,7 +201,8 @@ export class ElexVectorStore extends SaveableVectorStore {
   /** Removes the documents of `ids`; an id not stored is skipped. Cost: O(ids), one index remove each. */
   override async delete(params: { ids: string[] }): Promise<void> {
     const ids = params?.ids;
-    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new InvalidArgumentError('delete takes { ids: string[] }');
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+      throw new InvalidArgumentError('delete takes { ids: string[] }');
     await this.exclusive(async () => {
       for (const id of ids) {
         const key = this.table.remove(id);
@@ -194,8 +218,13 @@ export class ElexVectorStore extends SaveableVectorStore {
    * when k documents pass it. Throws DimensionMismatchError, InvalidVectorError or
    * InvalidArgumentError (k, filter). Cost: one HNSW search, plus a Document per filtered candidate.
    */
-  async similaritySearchVectorWithScore(query: number[], k: number, filter?: DocumentFilter): Promise<[DocumentInterface, number][]> {
-    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function (doc: Document) => boolean');
+  async similaritySearchVectorWithScore(
+    query: number[],
+    k: number,
+    filter?: DocumentFilter,
+  ): Promise<[DocumentInterface, number][]> {
+    if (filter !== undefined && typeof filter !== 'function')
+      throw new InvalidArgumentError('filter must be a function (doc: Document) => boolean');
     return this.nearest(query, k, filter).map(([d, distance]) => [toDocument(d), distance]);
   }
 
@@ -205,9 +234,13 @@ export class ElexVectorStore extends SaveableVectorStore {
    * scored by cosine similarity of the stored vectors (unit length under cosine) as in
    * LangChain's other stores. Cost: one embedding, one search of fetchK, O(fetchK * k * dim).
    */
-  override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<this['FilterType']>): Promise<DocumentInterface[]> {
+  override async maxMarginalRelevanceSearch(
+    query: string,
+    options: MaxMarginalRelevanceSearchOptions<this['FilterType']>,
+  ): Promise<DocumentInterface[]> {
     const { k, fetchK = 20, lambda = 0.5, filter } = options;
-    if (!Number.isInteger(fetchK) || fetchK < 1) throw new InvalidArgumentError(`fetchK must be a positive integer, got ${String(fetchK)}`);
+    if (!Number.isInteger(fetchK) || fetchK < 1)
+      throw new InvalidArgumentError(`fetchK must be a positive integer, got ${String(fetchK)}`);
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
     const embedded = await this.embeddings.embedQuery(query);
     const found = this.nearest(embedded, Math.max(fetchK, k), filter);
@@ -219,13 +252,17 @@ export class ElexVectorStore extends SaveableVectorStore {
   private nearest(query: number[], k: number, filter: DocumentFilter | undefined): [StoredDocument, number][] {
     const index = this.vectorIndex;
     if (index === undefined || index.size === 0) {
-      if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
+      if (!Number.isInteger(k) || k < 1)
+        throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
       return [];
     }
-    const accept = filter === undefined ? undefined : (key: number) => {
-      const d = this.table.get(key);
-      return d !== undefined && filter(filterView(d)) === true;
-    };
+    const accept =
+      filter === undefined
+        ? undefined
+        : (key: number) => {
+            const d = this.table.get(key);
+            return d !== undefined && filter(filterView(d)) === true;
+          };
     const { ids, distances } = index.search(query, Math.min(k, index.size), accept ? { filter: accept } : {});
     return Array.from(ids, (key, i) => [this.table.get(key)!, distances[i]]);
   }
@@ -242,7 +279,8 @@ export class ElexVectorStore extends SaveableVectorStore {
   save(store: ByteStore, name: string, options?: SaveOptions): Promise<SaveResult>;
   // biome-ignore lint/suspicious/noConfusingVoidType: overrides SaveableVectorStore.save(directory): Promise<void>
   async save(target: string | ByteStore, name?: string, options?: SaveOptions): Promise<SaveResult | void> {
-    const [store, storeName] = typeof target === 'string' ? [new FileStore(target), DIRECTORY_STORE_NAME] : [target, name];
+    const [store, storeName] =
+      typeof target === 'string' ? [new FileStore(target), DIRECTORY_STORE_NAME] : [target, name];
     if (typeof storeName !== 'string') throw new InvalidArgumentError('save takes (directory) or (store, name)');
     return this.exclusive(async () => {
       const dim = this.vectorIndex?.dim ?? this.indexOptions.dim;
@@ -258,18 +296,34 @@ export class ElexVectorStore extends SaveableVectorStore {
    * a failing store), CorruptSnapshotError (bytes that are not a valid save, documents that do
    * not match the index), BudgetExceededError. Cost: see loadStore.
    */
-  static override load(directory: string, embeddings: EmbeddingsInterface, options?: ElexEngineOptions): Promise<ElexVectorStore>;
-  static override load(store: ByteStore, name: string, embeddings: EmbeddingsInterface, options?: ElexEngineOptions): Promise<ElexVectorStore>;
+  static override load(
+    directory: string,
+    embeddings: EmbeddingsInterface,
+    options?: ElexEngineOptions,
+  ): Promise<ElexVectorStore>;
+  static override load(
+    store: ByteStore,
+    name: string,
+    embeddings: EmbeddingsInterface,
+    options?: ElexEngineOptions,
+  ): Promise<ElexVectorStore>;
   static override async load(
-    target: string | ByteStore, nameOrEmbeddings: string | EmbeddingsInterface,
-    embeddingsOrOptions?: EmbeddingsInterface | ElexEngineOptions, maybeOptions?: ElexEngineOptions,
+    target: string | ByteStore,
+    nameOrEmbeddings: string | EmbeddingsInterface,
+    embeddingsOrOptions?: EmbeddingsInterface | ElexEngineOptions,
+    maybeOptions?: ElexEngineOptions,
   ): Promise<ElexVectorStore> {
     const directory = typeof target === 'string';
     const store = directory ? new FileStore(target) : target;
     const name = directory ? DIRECTORY_STORE_NAME : nameOrEmbeddings;
     const embeddings = (directory ? nameOrEmbeddings : embeddingsOrOptions) as EmbeddingsInterface;
-    const options = checkOptions('load', (directory ? embeddingsOrOptions : maybeOptions) ?? {}, ENGINE_OPTIONS) as ElexEngineOptions;
-    if (typeof name !== 'string') throw new InvalidArgumentError('load takes (directory, embeddings) or (store, name, embeddings)');
+    const options = checkOptions(
+      'load',
+      (directory ? embeddingsOrOptions : maybeOptions) ?? {},
+      ENGINE_OPTIONS,
+    ) as ElexEngineOptions;
+    if (typeof name !== 'string')
+      throw new InvalidArgumentError('load takes (directory, embeddings) or (store, name, embeddings)');
     const vs = new ElexVectorStore(embeddings, options);
     const engine = await vs.engineReady();
     try {
@@ -285,14 +339,29 @@ export class ElexVectorStore extends SaveableVectorStore {
   }
 
   /** A store of `texts` with `metadatas` (one object for all, or one per text). Cost: see addDocuments. */
-  static override async fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface, options?: ElexVectorStoreOptions): Promise<ElexVectorStore> {
+  static override async fromTexts(
+    texts: string[],
+    metadatas: object[] | object,
+    embeddings: EmbeddingsInterface,
+    options?: ElexVectorStoreOptions,
+  ): Promise<ElexVectorStore> {
     if (!Array.isArray(texts)) throw new InvalidArgumentError('fromTexts: texts must be an array of strings');
-    const docs = texts.map((pageContent, i) => new Document({ pageContent, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) as Record<string, unknown> }));
+    const docs = texts.map(
+      (pageContent, i) =>
+        new Document({
+          pageContent,
+          metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) as Record<string, unknown>,
+        }),
+    );
     return ElexVectorStore.fromDocuments(docs, embeddings, options);
   }
 
   /** A store of `docs`. Cost: see addDocuments. */
-  static override async fromDocuments(docs: DocumentInterface[], embeddings: EmbeddingsInterface, options?: ElexVectorStoreOptions): Promise<ElexVectorStore> {
+  static override async fromDocuments(
+    docs: DocumentInterface[],
+    embeddings: EmbeddingsInterface,
+    options?: ElexVectorStoreOptions,
+  ): Promise<ElexVectorStore> {
     const vs = new ElexVectorStore(embeddings, options);
     await vs.addDocuments(docs);
     return vs;
@@ -313,7 +382,9 @@ export class ElexVectorStore extends SaveableVectorStore {
   private engineReady(): Promise<Engine> {
     if (this.enginePromise === undefined) {
       const budget = this.engineOptions.budgetBytes;
-      this.enginePromise = Engine.create(budget === undefined ? {} : { budgetBytes: budget }).then((engine) => (this.ownEngine = engine));
+      this.enginePromise = Engine.create(budget === undefined ? {} : { budgetBytes: budget }).then(
+        (engine) => (this.ownEngine = engine),
+      );
       // A failed creation is retried by the next call.
       this.enginePromise.catch(() => (this.enginePromise = undefined));
     }
@@ -337,7 +408,8 @@ export class ElexVectorStore extends SaveableVectorStore {
 }
 
 function checkOptions<T extends object>(what: string, options: T, known: readonly string[]): T {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what} options must be an object`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`${what} options must be an object`);
   checkOptionNames(what, options, known);
   return options;
 }
@@ -345,7 +417,8 @@ function checkOptions<T extends object>(what: string, options: T, known: readonl
 function checkDocuments(documents: unknown): asserts documents is DocumentInterface[] {
   if (!Array.isArray(documents)) throw new InvalidArgumentError('documents must be an array of Documents');
   documents.forEach((d: DocumentInterface, i) => {
-    if (d === null || typeof d !== 'object' || typeof d.pageContent !== 'string') throw new InvalidArgumentError(`documents[${i}] must be a Document with a string pageContent`);
+    if (d === null || typeof d !== 'object' || typeof d.pageContent !== 'string')
+      throw new InvalidArgumentError(`documents[${i}] must be a Document with a string pageContent`);
   });
 }
 
@@ -355,19 +428,25 @@ function documentIds(documents: DocumentInterface[], given: unknown): string[] {
     throw new InvalidArgumentError(`ids must be an array of ${documents.length} strings, one per document`);
   }
   return documents.map((d, i) => {
-    const id = given === undefined ? d.id ?? randomUuid() : (given as unknown[])[i];
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`ids[${i}] must be a non-empty string, got ${String(id)}`);
+    const id = given === undefined ? (d.id ?? randomUuid()) : (given as unknown[])[i];
+    if (typeof id !== 'string' || id.length === 0)
+      throw new InvalidArgumentError(`ids[${i}] must be a non-empty string, got ${String(id)}`);
     return id;
   });
 }
 
 function vectorLength(v: unknown, i: number): number {
-  if (!Array.isArray(v) && !(v instanceof Float32Array) && !(v instanceof Float64Array)) throw new InvalidArgumentError(`vectors[${i}] must be an array of numbers`);
+  if (!Array.isArray(v) && !(v instanceof Float32Array) && !(v instanceof Float64Array))
+    throw new InvalidArgumentError(`vectors[${i}] must be an array of numbers`);
   return (v as ArrayLike<number>).length;
 }
 
 function toDocument(d: StoredDocument): Document {
-  return new Document({ pageContent: d.pageContent, metadata: JSON.parse(d.metadataJson) as Record<string, unknown>, id: d.id });
+  return new Document({
+    pageContent: d.pageContent,
+    metadata: JSON.parse(d.metadataJson) as Record<string, unknown>,
+    id: d.id,
+  });
 }
 
 /**
@@ -375,7 +454,10 @@ function toDocument(d: StoredDocument): Document {
  * what is stored (results are fresh copies, see toDocument). Cost: O(metadata) the first time.
  */
 function filterView(d: StoredDocument): DocumentInterface {
-  if (d.filterView === undefined) d.filterView = Object.freeze(new Document({ pageContent: d.pageContent, metadata: deepFreeze(JSON.parse(d.metadataJson)), id: d.id }));
+  if (d.filterView === undefined)
+    d.filterView = Object.freeze(
+      new Document({ pageContent: d.pageContent, metadata: deepFreeze(JSON.parse(d.metadataJson)), id: d.id }),
+    );
   return d.filterView as DocumentInterface;
 }
 

@@ -8,7 +8,13 @@ import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { encodeQTable, loadSnapshot } from './snapshot.js';
 import {
-  checkAction, checkBatch, checkDone, checkReward, writeBatch, TRANSITION_BYTES, type TransitionBatch,
+  checkAction,
+  checkBatch,
+  checkDone,
+  checkReward,
+  writeBatch,
+  TRANSITION_BYTES,
+  type TransitionBatch,
 } from './transitions.js';
 import { F32_MAX, checkId, checkInt, checkNumber, checkOptionNames, optionNames } from '../util/validate.js';
 import { SLOT_IDS, STATUS_OK } from '../runtime/wasm/exports.js';
@@ -67,7 +73,14 @@ export interface QTableOptions {
 }
 
 const QTABLE_OPTIONS = optionNames<QTableOptions>({
-  actions: true, alpha: true, gamma: true, epsilon: true, epsilonDecay: true, epsilonMin: true, initial: true, seed: true,
+  actions: true,
+  alpha: true,
+  gamma: true,
+  epsilon: true,
+  epsilonDecay: true,
+  epsilonMin: true,
+  initial: true,
+  seed: true,
 });
 
 /** Options with their defaults filled in, checked. */
@@ -75,7 +88,8 @@ export type QTableParams = Required<QTableOptions>;
 
 /** Checks QTableOptions and fills in defaults. */
 export function resolveQTableOptions(options: QTableOptions): QTableParams {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Q-table options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('Q-table options must be an object');
   checkOptionNames('createQTable', options, QTABLE_OPTIONS);
   return {
     actions: checkInt('actions', options.actions, 1, MAX_ACTIONS),
@@ -93,7 +107,16 @@ export function resolveQTableOptions(options: QTableOptions): QTableParams {
 export function createQTable(rt: Runtime, options: QTableOptions): QTable {
   const p = resolveQTableOptions(options);
   return rt.run('createQTable', () => {
-    const handle = rt.exports.qtableCreate(p.actions, p.alpha, p.gamma, p.epsilon, p.epsilonDecay, p.epsilonMin, p.initial, p.seed);
+    const handle = rt.exports.qtableCreate(
+      p.actions,
+      p.alpha,
+      p.gamma,
+      p.epsilon,
+      p.epsilonDecay,
+      p.epsilonMin,
+      p.initial,
+      p.seed,
+    );
     if (handle === 0) throw rt.budgetError('createQTable');
     return new QTable(rt, handle);
   });
@@ -102,7 +125,10 @@ export function createQTable(rt: Runtime, options: QTableOptions): QTable {
 /** Rebuilds a table from {@link QTable.serialize} bytes; CorruptSnapshotError for anything else. */
 export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
   const format = {
-    magic: 'EXQT', headerBytes: 80, length: (p: number) => rt.exports.qtableSnapshotLength(p), load: (p: number, n: number) => rt.exports.qtableLoad(p, n),
+    magic: 'EXQT',
+    headerBytes: 80,
+    length: (p: number) => rt.exports.qtableSnapshotLength(p),
+    load: (p: number, n: number) => rt.exports.qtableLoad(p, n),
   };
   return rt.atomicLoad('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, format, 'loadQTable')));
 }
@@ -266,13 +292,17 @@ export class QTable extends EngineObject {
   merge(other: QTable, weight: number): void {
     if (!(other instanceof QTable)) throw new InvalidArgumentError('merge expects a QTable');
     checkNumber('weight', weight, 0, 1);
-    if (other.rt !== this.rt) throw new InvalidArgumentError('merge expects a QTable of the same engine (load other.serialize() into this engine first)');
+    if (other.rt !== this.rt)
+      throw new InvalidArgumentError(
+        'merge expects a QTable of the same engine (load other.serialize() into this engine first)',
+      );
     if (other.actions !== this.actions) {
       throw new InvalidArgumentError(`merge expects a QTable of ${this.actions} actions, got one of ${other.actions}`);
     }
     if (other.handle === 0) throw new DisposedError('the other Q-table');
     this.call('merge', () => {
-      if (this.rt.exports.qtableMerge(this.handle, other.handle, weight) !== STATUS_OK) throw this.rt.budgetError('merge');
+      if (this.rt.exports.qtableMerge(this.handle, other.handle, weight) !== STATUS_OK)
+        throw this.rt.budgetError('merge');
     });
   }
 

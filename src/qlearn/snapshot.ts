@@ -111,21 +111,28 @@ export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat
     throw new CorruptSnapshotError(`${what}: the bytes do not start with the magic '${magic}'`);
   }
   if (bytes.length < headerBytes + 4) {
-    throw new CorruptSnapshotError(`${what}: ${bytes.length} bytes cannot hold the ${headerBytes}-byte header and the checksum`);
+    throw new CorruptSnapshotError(
+      `${what}: ${bytes.length} bytes cannot hold the ${headerBytes}-byte header and the checksum`,
+    );
   }
   const head = rt.stage(SLOT_IDS, headerBytes, what);
   new Uint8Array(rt.memory.buffer, head, headerBytes).set(bytes.subarray(0, headerBytes));
   const announced = format.length(head);
   if (announced !== bytes.length) {
-    throw new CorruptSnapshotError(announced === 0
-      ? `${what}: the header's version, sizes or parameters are out of range`
-      : `${what}: the header announces ${announced} bytes, but ${bytes.length} were given`);
+    throw new CorruptSnapshotError(
+      announced === 0
+        ? `${what}: the header's version, sizes or parameters are out of range`
+        : `${what}: the header announces ${announced} bytes, but ${bytes.length} were given`,
+    );
   }
   const ptr = stageWhole(rt, bytes, what);
   new Uint8Array(rt.memory.buffer, ptr, bytes.length).set(bytes);
   const handle = format.load(ptr, bytes.length) >>> 0;
   if (bytes.length > LARGE_BYTES) rt.exports.stagingRelease();
-  if (handle === LOAD_CORRUPT) throw new CorruptSnapshotError(`${what}: the bytes are not a valid snapshot (bad magic, version, length, checksum or parameters)`);
+  if (handle === LOAD_CORRUPT)
+    throw new CorruptSnapshotError(
+      `${what}: the bytes are not a valid snapshot (bad magic, version, length, checksum or parameters)`,
+    );
   if (handle === LOAD_BUDGET) throw rt.budgetError(what);
   return handle;
 }

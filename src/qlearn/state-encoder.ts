@@ -83,16 +83,21 @@ function checkField(field: StateField, i: number): Field {
   const name = field.name ?? `field${i}`;
   if (typeof name !== 'string') throw new InvalidArgumentError(`fields[${i}].name must be a string`);
   const finite = (what: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidArgumentError(`${name}: ${what} must be a finite number, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new InvalidArgumentError(`${name}: ${what} must be a finite number, got ${String(v)}`);
     return v;
   };
   if ('edges' in field) {
     checkOptionNames(`fields[${i}]`, field, EDGES_KEYS);
     checkArrayLike(`${name}.edges`, field.edges);
-    if (field.edges.length >= MAX_STATE_BINS) throw new InvalidArgumentError(`${name}: at most ${MAX_STATE_BINS - 1} edges, got ${field.edges.length}`);
+    if (field.edges.length >= MAX_STATE_BINS)
+      throw new InvalidArgumentError(`${name}: at most ${MAX_STATE_BINS - 1} edges, got ${field.edges.length}`);
     const edges = Float64Array.from(field.edges, (e, k) => finite(`edges[${k}]`, e));
     for (let k = 1; k < edges.length; k++) {
-      if (!(edges[k] > edges[k - 1])) throw new InvalidArgumentError(`${name}: edges must be strictly ascending (edges[${k}] = ${edges[k]} <= ${edges[k - 1]})`);
+      if (!(edges[k] > edges[k - 1]))
+        throw new InvalidArgumentError(
+          `${name}: edges must be strictly ascending (edges[${k}] = ${edges[k]} <= ${edges[k - 1]})`,
+        );
     }
     if (field.min !== undefined && edges.length > 0 && finite('min', field.min) > edges[0]) {
       throw new InvalidArgumentError(`${name}: min (${field.min}) is above the first edge (${edges[0]})`);
@@ -108,7 +113,8 @@ function checkField(field: StateField, i: number): Field {
   if (!(max > min)) throw new InvalidArgumentError(`${name}: max (${max}) must be above min (${min})`);
   const bins = checkInt(`${name}.bins`, field.bins, 1, MAX_STATE_BINS);
   const scale = 1 / (max - min);
-  if (!Number.isFinite(scale)) throw new InvalidArgumentError(`${name}: max - min is too small (or too large) to scale by`);
+  if (!Number.isFinite(scale))
+    throw new InvalidArgumentError(`${name}: max - min is too small (or too large) to scale by`);
   return { spec: field, name, bins, min, scale, edges: null };
 }
 
@@ -165,7 +171,8 @@ export class StateEncoder {
    * ascending, unknown keys).
    */
   constructor(fields: readonly StateField[]) {
-    if (!Array.isArray(fields) || fields.length === 0) throw new InvalidArgumentError('StateEncoder: fields must be a non-empty array');
+    if (!Array.isArray(fields) || fields.length === 0)
+      throw new InvalidArgumentError('StateEncoder: fields must be a non-empty array');
     this.f = fields.map(checkField);
     this.dim = this.f.length;
     this.states = this.f.reduce((p, x) => p * x.bins, 1);
@@ -184,14 +191,18 @@ export class StateEncoder {
   static learn(samples: ArrayLike<number>, fields: number, options: LearnFieldsOptions): StateEncoder {
     checkArrayLike('samples', samples);
     const dim = checkInt('fields', fields, 1, 0x7fffffff);
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('StateEncoder.learn options must be an object');
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('StateEncoder.learn options must be an object');
     checkOptionNames('StateEncoder.learn', options, LEARN_KEYS);
     if (samples.length === 0 || samples.length % dim !== 0) {
-      throw new InvalidArgumentError(`StateEncoder.learn: samples has ${samples.length} values; need a non-zero multiple of ${dim}`);
+      throw new InvalidArgumentError(
+        `StateEncoder.learn: samples has ${samples.length} values; need a non-zero multiple of ${dim}`,
+      );
     }
     const bins = typeof options.bins === 'number' ? new Array<number>(dim).fill(options.bins) : options.bins;
     checkArrayLike('bins', bins);
-    if (bins.length !== dim) throw new InvalidArgumentError(`StateEncoder.learn: bins has ${bins.length} entries for ${dim} fields`);
+    if (bins.length !== dim)
+      throw new InvalidArgumentError(`StateEncoder.learn: bins has ${bins.length} entries for ${dim} fields`);
     if (options.names !== undefined && (!Array.isArray(options.names) || options.names.length !== dim)) {
       throw new InvalidArgumentError(`StateEncoder.learn: names must be an array of ${dim} strings`);
     }
@@ -202,7 +213,8 @@ export class StateEncoder {
       const n = checkInt(`bins[${i}]`, bins[i], 1, MAX_STATE_BINS);
       for (let r = 0; r < rows; r++) {
         const v = samples[r * dim + i];
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidVectorError(`StateEncoder.learn: sample row ${r}, field ${i} is ${String(v)}`);
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new InvalidVectorError(`StateEncoder.learn: sample row ${r}, field ${i} is ${String(v)}`);
         column[r] = v;
       }
       column.sort();
@@ -231,11 +243,14 @@ export class StateEncoder {
     checkArrayLike('row', row);
     if (offset !== 0) checkInt('offset', offset, 0, Number.MAX_SAFE_INTEGER);
     if (row.length < offset + this.dim) {
-      throw new InvalidArgumentError(`StateEncoder: a row needs ${this.dim} values from offset ${offset}; got ${Math.max(0, row.length - offset)}`);
+      throw new InvalidArgumentError(
+        `StateEncoder: a row needs ${this.dim} values from offset ${offset}; got ${Math.max(0, row.length - offset)}`,
+      );
     }
     for (let i = 0; i < this.dim; i++) {
       const v = row[offset + i];
-      if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidVectorError(`StateEncoder: ${this.f[i].name} is ${String(v)}`);
+      if (typeof v !== 'number' || Number.isNaN(v))
+        throw new InvalidVectorError(`StateEncoder: ${this.f[i].name} is ${String(v)}`);
     }
   }
 
@@ -262,7 +277,8 @@ export class StateEncoder {
 
   /** The state key of bin indices, one a field (each below its field's bins). */
   keyOfBins(bins: ArrayLike<number>): number {
-    if (bins.length !== this.dim) throw new InvalidArgumentError(`StateEncoder: ${bins.length} bins for ${this.dim} fields`);
+    if (bins.length !== this.dim)
+      throw new InvalidArgumentError(`StateEncoder: ${bins.length} bins for ${this.dim} fields`);
     for (let i = 0; i < this.dim; i++) checkInt(`bins[${i}]`, bins[i], 0, this.f[i].bins - 1);
     if (!this.exact) return hashBins(bins);
     let key = 0;
@@ -275,7 +291,8 @@ export class StateEncoder {
    * key >= states). Cost: O(fields).
    */
   decode(key: number): Uint32Array {
-    if (!this.exact) throw new InvalidArgumentError('StateEncoder.decode: keys of this encoder are hashes (more than 2^32 states)');
+    if (!this.exact)
+      throw new InvalidArgumentError('StateEncoder.decode: keys of this encoder are hashes (more than 2^32 states)');
     checkInt('key', key, 0, this.states - 1);
     const out = new Uint32Array(this.dim);
     for (let i = 0; i < this.dim; i++) {
@@ -289,7 +306,12 @@ export class StateEncoder {
    * The row's vector for a VectorIndex (dim components in [0, 1]), written to out at outOffset.
    * Cost: O(fields).
    */
-  vector(row: ArrayLike<number>, offset = 0, out: Float32Array = new Float32Array(this.dim), outOffset = 0): Float32Array {
+  vector(
+    row: ArrayLike<number>,
+    offset = 0,
+    out: Float32Array = new Float32Array(this.dim),
+    outOffset = 0,
+  ): Float32Array {
     this.checkRow(row, offset);
     for (let i = 0; i < this.dim; i++) {
       const x = this.f[i];
@@ -313,7 +335,10 @@ export class StateEncoder {
    * Keys and vectors of `count` rows of dim values (row-major): { keys, vectors } with
    * vectors count x dim. Cost: O(count * fields).
    */
-  encode(rows: ArrayLike<number>, count = Math.floor(rows.length / this.dim)): {
+  encode(
+    rows: ArrayLike<number>,
+    count = Math.floor(rows.length / this.dim),
+  ): {
     /** The state key of each row. */
     keys: Uint32Array;
     /** Each row's vector, row-major. */

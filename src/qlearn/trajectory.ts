@@ -34,7 +34,8 @@ const TRAJECTORY_OPTIONS = optionNames<TrajectoryOptions>({ capacity: true, seed
 
 /** Creates a buffer in `rt` (one call); throws BudgetExceededError if its ring does not fit. */
 export function createTrajectoryBuffer(rt: Runtime, options: TrajectoryOptions): TrajectoryBuffer {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('trajectory options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('trajectory options must be an object');
   checkOptionNames('createTrajectoryBuffer', options, TRAJECTORY_OPTIONS);
   const capacity = checkInt('capacity', options.capacity, 1, MAX_TRAJECTORY_CAPACITY);
   const seed = checkInt('seed', options.seed ?? 42, 0, 0xffffffff);
@@ -48,9 +49,15 @@ export function createTrajectoryBuffer(rt: Runtime, options: TrajectoryOptions):
 /** Rebuilds a buffer from {@link TrajectoryBuffer.serialize} bytes; CorruptSnapshotError for anything else. */
 export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): TrajectoryBuffer {
   const format = {
-    magic: 'EXTB', headerBytes: 32, length: (p: number) => rt.exports.trajectorySnapshotLength(p), load: (p: number, n: number) => rt.exports.trajectoryLoad(p, n),
+    magic: 'EXTB',
+    headerBytes: 32,
+    length: (p: number) => rt.exports.trajectorySnapshotLength(p),
+    load: (p: number, n: number) => rt.exports.trajectoryLoad(p, n),
   };
-  return rt.atomicLoad('loadTrajectoryBuffer', () => new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, format, 'loadTrajectoryBuffer')));
+  return rt.atomicLoad(
+    'loadTrajectoryBuffer',
+    () => new TrajectoryBuffer(rt, loadSnapshot(rt, bytes, format, 'loadTrajectoryBuffer')),
+  );
 }
 
 /**
@@ -94,7 +101,9 @@ export class TrajectoryBuffer extends EngineObject {
     checkReward(reward);
     checkId(nextState, 'nextState');
     const terminal = checkDone(done);
-    this.call('push', () => this.rt.exports.trajectoryPush(this.handle, state, action, reward, nextState, terminal ? 1 : 0));
+    this.call('push', () =>
+      this.rt.exports.trajectoryPush(this.handle, state, action, reward, nextState, terminal ? 1 : 0),
+    );
   }
 
   /**
@@ -106,7 +115,8 @@ export class TrajectoryBuffer extends EngineObject {
     checkInt('n', n, 0, MAX_SAMPLE);
     return this.call('sample', () => {
       const rt = this.rt;
-      if (n > 0 && rt.exports.trajectorySize(this.handle) === 0) throw new InvalidArgumentError('cannot sample from an empty trajectory buffer');
+      if (n > 0 && rt.exports.trajectorySize(this.handle) === 0)
+        throw new InvalidArgumentError('cannot sample from an empty trajectory buffer');
       const out = rt.stage(SLOT_OUT, n * TRANSITION_BYTES, 'sample');
       rt.exports.trajectorySample(this.handle, n, out);
       return readBatch(rt, out, n);

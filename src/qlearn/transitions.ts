@@ -66,11 +66,15 @@ export function checkBatch(batch: TransitionBatch, actions: number): number {
   const n = checkArrayLike('states', batch.states).length;
   for (const name of ['actions', 'rewards', 'nextStates'] as const) {
     if (checkArrayLike(name, batch[name]).length !== n) {
-      throw new InvalidArgumentError(`batch arrays must have equal lengths: states has ${n}, ${name} has ${batch[name].length}`);
+      throw new InvalidArgumentError(
+        `batch arrays must have equal lengths: states has ${n}, ${name} has ${batch[name].length}`,
+      );
     }
   }
   if (batch.dones !== undefined && checkArrayLike('dones', batch.dones).length !== n) {
-    throw new InvalidArgumentError(`batch arrays must have equal lengths: states has ${n}, dones has ${batch.dones.length}`);
+    throw new InvalidArgumentError(
+      `batch arrays must have equal lengths: states has ${n}, dones has ${batch.dones.length}`,
+    );
   }
   checkKeys(batch.states, 'states');
   checkKeys(batch.nextStates, 'nextStates');

@@ -3,7 +3,13 @@
  * growth, the guard every call goes through (disposed, broken, re-entered), and the filter
  * slot the module's `filterAccept` import reads.
  */
-import { BudgetExceededError, DisposedError, EngineBrokenError, InvalidArgumentError, WasmLoadError } from '../errors.js';
+import {
+  BudgetExceededError,
+  DisposedError,
+  EngineBrokenError,
+  InvalidArgumentError,
+  WasmLoadError,
+} from '../errors.js';
 import type { ElexExports } from './wasm/exports.js';
 
 const PAGE = 65536;
@@ -65,11 +71,15 @@ export class Runtime {
     try {
       instance = await WebAssembly.instantiate(module, imports);
     } catch (error) {
-      throw new WasmLoadError('wasm: the module is not an elex build (it does not link to the engine\'s imports)', error);
+      throw new WasmLoadError(
+        "wasm: the module is not an elex build (it does not link to the engine's imports)",
+        error,
+      );
     }
     const exports = instance.exports as unknown as ElexExports;
     for (const name of ['engineInit', 'engineSimd', 'engineBegin'] as const) {
-      if (typeof exports[name] !== 'function') throw new WasmLoadError(`wasm: the module is not an elex build of this version (no ${name} export)`);
+      if (typeof exports[name] !== 'function')
+        throw new WasmLoadError(`wasm: the module is not an elex build of this version (no ${name} export)`);
     }
     runtime = new Runtime(exports, memory, budgetBytes);
     runtime.exports.engineInit(budgetBytes);
@@ -98,8 +108,12 @@ export class Runtime {
       if (answer !== null && typeof (answer as { then?: unknown }).then === 'function') {
         try {
           (answer as PromiseLike<unknown>).then(undefined, () => undefined); // its rejection is not unhandled
-        } catch { /* a thenable whose then throws: nothing to silence */ }
-        const error = new InvalidArgumentError('filter returned a promise (an async filter?); it must return true or false synchronously');
+        } catch {
+          /* a thenable whose then throws: nothing to silence */
+        }
+        const error = new InvalidArgumentError(
+          'filter returned a promise (an async filter?); it must return true or false synchronously',
+        );
         this.filterThrew = { error };
         throw error;
       }
@@ -173,7 +187,8 @@ export class Runtime {
         this.brokenBy = error;
         throw new EngineBrokenError(error);
       }
-      if (transaction !== false) this.exports.engineEnd(mark, transaction === 'any' || error instanceof BudgetExceededError ? 0 : 1);
+      if (transaction !== false)
+        this.exports.engineEnd(mark, transaction === 'any' || error instanceof BudgetExceededError ? 0 : 1);
       throw error;
     } finally {
       this.busy = false;
@@ -209,13 +224,18 @@ export class Runtime {
   /** A BudgetExceededError for the allocation that just failed inside the module, with an optional hint. */
   budgetError(what: string, hint?: string): BudgetExceededError {
     return new BudgetExceededError(
-      this.exports.engineFailedRequest() >>> 0, this.usedBytes, this.budgetBytes, what, this.reservedBytes, hint,
+      this.exports.engineFailedRequest() >>> 0,
+      this.usedBytes,
+      this.budgetBytes,
+      what,
+      this.reservedBytes,
+      hint,
     );
   }
 
   /** Reserves staging `slot` for `bytes`; throws BudgetExceededError if it cannot. Returns its address. */
   stage(slot: number, bytes: number, what: string): number {
-    const ptr = this.exports.stagingReserve(slot, bytes) >>> 0;   // unsigned: blocks may lie above 2 GiB
+    const ptr = this.exports.stagingReserve(slot, bytes) >>> 0; // unsigned: blocks may lie above 2 GiB
     if (ptr === 0) throw this.budgetError(what);
     return ptr;
   }

@@ -53,8 +53,13 @@ interface Registry {
 }
 
 const REGISTRY_KEY = Symbol.for('elex-wasm.file-store-locks');
-const registry: Registry = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Registry | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = { held: new Map(), fsSync: undefined, exitHook: false } as Registry);
+const registry: Registry =
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Registry | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = {
+    held: new Map(),
+    fsSync: undefined,
+    exitHook: false,
+  } as Registry);
 
 let tempCounter = 0;
 
@@ -149,13 +154,17 @@ async function takeOver(fs: Fs, file: string, stale: LockRecord | 'unreadable'):
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const stat = await fs.stat(marker).catch(() => undefined);
-    if (stat !== undefined && Date.now() - stat.mtimeMs > MARKER_STALE_MS) await fs.rmdir(marker).catch(() => undefined);
+    if (stat !== undefined && Date.now() - stat.mtimeMs > MARKER_STALE_MS)
+      await fs.rmdir(marker).catch(() => undefined);
     else await sleep(10); // another process is taking over: look again
     return;
   }
   try {
     const now = await readLock(fs, file);
-    const same = now === 'unreadable' ? stale === 'unreadable' : now !== undefined && stale !== 'unreadable' && now.token === stale.token;
+    const same =
+      now === 'unreadable'
+        ? stale === 'unreadable'
+        : now !== undefined && stale !== 'unreadable' && now.token === stale.token;
     if (same) await fs.rm(file, { force: true });
   } finally {
     await fs.rmdir(marker).catch(() => undefined);
@@ -166,7 +175,10 @@ async function takeOver(fs: Fs, file: string, stale: LockRecord | 'unreadable'):
 async function acquire(fs: Fs, held: Held): Promise<void> {
   const host = await hostName();
   const mine: LockRecord = {
-    pid: process.pid, host, since: new Date().toISOString(), start: await startTime(fs, process.pid),
+    pid: process.pid,
+    host,
+    since: new Date().toISOString(),
+    start: await startTime(fs, process.pid),
     token: `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`,
   };
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -181,7 +193,12 @@ async function acquire(fs: Fs, held: Held): Promise<void> {
         held.token = other.token; // this process's own lock (another copy of elex-wasm in it)
         return;
       }
-      if (await alive(fs, other, host)) throw new StoreLockedError(held.file.slice(0, -LOCK_NAME.length - 1), { pid: other.pid, host: other.host, since: other.since });
+      if (await alive(fs, other, host))
+        throw new StoreLockedError(held.file.slice(0, -LOCK_NAME.length - 1), {
+          pid: other.pid,
+          host: other.host,
+          since: other.since,
+        });
     } else {
       // Not a lock record: from a file system without hard links, a lock being written now. Give it time.
       const stat = await fs.stat(held.file).catch(() => undefined);

@@ -60,7 +60,9 @@ export function fileNameOf(key: unknown): string {
   if (name.length + SUFFIX.length <= MAX_NAME) return name + SUFFIX;
   const compact = `~${base32(bytes)}${SUFFIX}`;
   if (compact.length > MAX_NAME) {
-    throw new InvalidArgumentError(`key of ${bytes.length} UTF-8 bytes is too long for a file name (${compact.length} > ${MAX_NAME} bytes encoded)`);
+    throw new InvalidArgumentError(
+      `key of ${bytes.length} UTF-8 bytes is too long for a file name (${compact.length} > ${MAX_NAME} bytes encoded)`,
+    );
   }
   return compact;
 }

@@ -13,7 +13,10 @@ export class FileStore implements AgentStore {
   /** Always throws StoreError: files need Node. */
   constructor(dir: string) {
     this.dir = dir;
-    throw new StoreError(`FileStore('${String(dir)}') needs Node's file system; in a browser or worker use IndexedDBStore`, undefined);
+    throw new StoreError(
+      `FileStore('${String(dir)}') needs Node's file system; in a browser or worker use IndexedDBStore`,
+      undefined,
+    );
   }
 
   /** Unreachable: the constructor throws. */

@@ -54,7 +54,7 @@ function absoluteDir(dir: string): string {
   let p = slashes(dir);
   const absolute = windows ? /^([a-zA-Z]:)?\//.test(p) : p.startsWith('/');
   if (!absolute && typeof proc?.cwd === 'function') p = `${slashes(proc.cwd())}/${p}`;
-  const drive = windows ? /^[a-zA-Z]:/.exec(p)?.[0] ?? '' : '';
+  const drive = windows ? (/^[a-zA-Z]:/.exec(p)?.[0] ?? '') : '';
   const out: string[] = [];
   for (const segment of p.slice(drive.length).split('/')) {
     if (segment === '' || segment === '.') continue;
@@ -139,19 +139,21 @@ export class FileStore implements AgentStore {
   /** Removes `<key name>.<pid>.<n>.tmp` files of processes that are not running. Cost: one directory listing. */
   private async removeStaleTemps(fs: Fs, path: Path): Promise<void> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
-    await Promise.all(names.map(async (name) => {
-      const file = path.join(this.dir, name);
-      const lockTemp = LOCK_TEMP.exec(name);
-      if (lockTemp !== null && Number(lockTemp[1]) !== process.pid && !running(Number(lockTemp[1]))) {
+    await Promise.all(
+      names.map(async (name) => {
+        const file = path.join(this.dir, name);
+        const lockTemp = LOCK_TEMP.exec(name);
+        if (lockTemp !== null && Number(lockTemp[1]) !== process.pid && !running(Number(lockTemp[1]))) {
+          await fs.rm(file, { force: true }).catch(() => undefined);
+          return;
+        }
+        const temp = TEMP.exec(name);
+        if (temp === null || keyOfFileName(temp[1]) === undefined || writing.has(file)) return;
+        const pid = Number(temp[2]);
+        if (pid !== process.pid && running(pid)) return;
         await fs.rm(file, { force: true }).catch(() => undefined);
-        return;
-      }
-      const temp = TEMP.exec(name);
-      if (temp === null || keyOfFileName(temp[1]) === undefined || writing.has(file)) return;
-      const pid = Number(temp[2]);
-      if (pid !== process.pid && running(pid)) return;
-      await fs.rm(file, { force: true }).catch(() => undefined);
-    }));
+      }),
+    );
   }
 
   /** The bytes of `key`'s file, or undefined if there is none. Cost: one file read. */

@@ -67,7 +67,8 @@ export class IndexedDBStore implements ByteStore {
   private db: Promise<IDBDatabase> | null = null;
 
   constructor(name: string, options: IndexedDBStoreOptions = {}) {
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('IndexedDBStore needs a database name');
+    if (typeof name !== 'string' || name.length === 0)
+      throw new InvalidArgumentError('IndexedDBStore needs a database name');
     this.name = name;
     this.storeName = options.storeName ?? 'agents';
     this.factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
@@ -111,7 +112,12 @@ export class IndexedDBStore implements ByteStore {
   }
 
   /** Runs one request in its own transaction; every failure (a closed connection too) is a StoreError. */
-  private async request<T>(mode: IDBTransactionMode, what: string, key: string | undefined, run: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  private async request<T>(
+    mode: IDBTransactionMode,
+    what: string,
+    key: string | undefined,
+    run: (store: IDBObjectStore) => IDBRequest<T>,
+  ): Promise<T> {
     const db = await this.open();
     const subject = key === undefined ? `'${this.name}'` : `key '${key}'`;
     try {
@@ -154,6 +160,9 @@ export class IndexedDBStore implements ByteStore {
   close(): void {
     const db = this.db;
     this.db = null;
-    void db?.then((d) => d.close(), () => undefined);
+    void db?.then(
+      (d) => d.close(),
+      () => undefined,
+    );
   }
 }

@@ -69,7 +69,9 @@ const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The `pg` module, or ElexError E_PEER when it is not installed. */
-export function loadPg(): { Pool: new (config: object) => PgPoolLike & { on(event: string, listener: (e: Error) => void): void } } {
+export function loadPg(): {
+  Pool: new (config: object) => PgPoolLike & { on(event: string, listener: (e: Error) => void): void };
+} {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('pg');
@@ -80,7 +82,10 @@ export function loadPg(): { Pool: new (config: object) => PgPoolLike & { on(even
 
 /** The error for a missing `pg` package (E_PEER). */
 export function peerMissing(cause: unknown): Error {
-  const missing = new ElexError('E_PEER', "elex-wasm/postgres needs the optional peer dependency 'pg' (8.x), which is not installed: npm install pg");
+  const missing = new ElexError(
+    'E_PEER',
+    "elex-wasm/postgres needs the optional peer dependency 'pg' (8.x), which is not installed: npm install pg",
+  );
   (missing as { cause?: unknown }).cause = cause;
   return missing;
 }
@@ -133,20 +138,27 @@ export class PostgresStore implements ByteStore {
     const table = options.table ?? DEFAULT_TABLE;
     const parts = typeof table === 'string' ? table.split('.') : [];
     if (parts.length < 1 || parts.length > 2 || !parts.every((p) => NAME.test(p))) {
-      throw new InvalidArgumentError(`PostgresStore table must be a name or schema.name of letters, digits and _, got ${String(table)}`);
+      throw new InvalidArgumentError(
+        `PostgresStore table must be a name or schema.name of letters, digits and _, got ${String(table)}`,
+      );
     }
     this.table = parts.map((p) => `"${p}"`).join('.');
     this.tableLock = hash32(utf8.encode(parts.join('.')));
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
     if (!Number.isInteger(this.chunkBytes) || this.chunkBytes < 1 || this.chunkBytes > 512 << 20) {
-      throw new InvalidArgumentError(`PostgresStore chunkBytes must be an integer in [1, 512 MiB], got ${String(options.chunkBytes)}`);
+      throw new InvalidArgumentError(
+        `PostgresStore chunkBytes must be an integer in [1, 512 MiB], got ${String(options.chunkBytes)}`,
+      );
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT;
     if (!(this.timeoutMs > 0) || !Number.isFinite(this.timeoutMs)) {
-      throw new InvalidArgumentError(`PostgresStore timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+      throw new InvalidArgumentError(
+        `PostgresStore timeoutMs must be a positive number, got ${String(options.timeoutMs)}`,
+      );
     }
     if (target !== null && typeof target === 'object' && target.pool !== undefined) {
-      if (typeof target.pool.connect !== 'function') throw new InvalidArgumentError('PostgresStore pool must be a pg Pool');
+      if (typeof target.pool.connect !== 'function')
+        throw new InvalidArgumentError('PostgresStore pool must be a pg Pool');
       this.pool = target.pool;
       this.ownsPool = false;
     } else if (target !== null && typeof target === 'object' && typeof target.connectionString === 'string') {
@@ -171,7 +183,10 @@ export class PostgresStore implements ByteStore {
   async read(key: string): Promise<Uint8Array | undefined> {
     checkStoreKey(key);
     const rows = await this.session(`read '${key}'`, false, (c) =>
-      c.query(`SELECT value FROM ${this.table} WHERE key = $1 ORDER BY chunk`, [Buffer.from(utf8.encode(key))]).then((r) => r.rows));
+      c
+        .query(`SELECT value FROM ${this.table} WHERE key = $1 ORDER BY chunk`, [Buffer.from(utf8.encode(key))])
+        .then((r) => r.rows),
+    );
     if (rows.length === 0) return undefined;
     if (rows.length === 1) return bytesOf(rows[0].value);
     const parts = rows.map((r) => bytesOf(r.value));
@@ -198,7 +213,11 @@ export class PostgresStore implements ByteStore {
       await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
       await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
       for (let at = 0, chunk = 0; at < view.length || chunk === 0; at += this.chunkBytes, chunk++) {
-        await c.query(`INSERT INTO ${this.table} (key, chunk, value) VALUES ($1, $2, $3)`, [k, chunk, view.subarray(at, at + this.chunkBytes)]);
+        await c.query(`INSERT INTO ${this.table} (key, chunk, value) VALUES ($1, $2, $3)`, [
+          k,
+          chunk,
+          view.subarray(at, at + this.chunkBytes),
+        ]);
       }
     });
   }
@@ -216,7 +235,8 @@ export class PostgresStore implements ByteStore {
   /** Every key stored (in byte order). Throws StoreError. Cost: one query over the table's keys. */
   async keys(): Promise<string[]> {
     const rows = await this.session('list keys', false, (c) =>
-      c.query(`SELECT key FROM ${this.table} WHERE chunk = 0 ORDER BY key`).then((r) => r.rows));
+      c.query(`SELECT key FROM ${this.table} WHERE chunk = 0 ORDER BY key`).then((r) => r.rows),
+    );
     return rows.map((r) => fromUtf8.decode(bytesOf(r.key)));
   }
 
@@ -238,7 +258,9 @@ export class PostgresStore implements ByteStore {
   private ensureTable(): Promise<void> {
     this.ready ??= this.run('create its table', true, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1::int4, 0)', [this.tableLock]);
-      await c.query(`CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, PRIMARY KEY (key, chunk))`);
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, PRIMARY KEY (key, chunk))`,
+      );
     }).catch((error) => {
       this.ready = null;
       throw error;

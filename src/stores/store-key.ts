@@ -29,9 +29,12 @@ function utf8Length(s: string): number {
  */
 export function checkStoreKey(key: unknown, what = 'key'): number {
   if (typeof key !== 'string' || key.length === 0) {
-    throw new InvalidArgumentError(`${what} must be a non-empty string, got ${typeof key === 'string' ? "''" : String(key)}`);
+    throw new InvalidArgumentError(
+      `${what} must be a non-empty string, got ${typeof key === 'string' ? "''" : String(key)}`,
+    );
   }
   const bytes = utf8Length(key);
-  if (bytes < 0) throw new InvalidArgumentError(`${what} ${JSON.stringify(key)} holds a lone surrogate, which no store can keep`);
+  if (bytes < 0)
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(key)} holds a lone surrogate, which no store can keep`);
   return bytes;
 }

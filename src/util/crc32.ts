@@ -36,12 +36,19 @@ export function crc32Update(crc: number, bytes: Uint8Array): number {
   // Byte at a time up to a word boundary, then two words a step (slicing-by-8), then the tail.
   for (; i < bytes.length && (bytes.byteOffset + i) % 4 !== 0; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   if (LITTLE_ENDIAN && bytes.length - i >= 8) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, (bytes.length - i) >>> 3 << 1);
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, ((bytes.length - i) >>> 3) << 1);
     for (let w = 0; w < words.length; w += 2) {
       const lo = c ^ words[w];
       const hi = words[w + 1];
-      c = t[1792 + (lo & 0xff)] ^ t[1536 + ((lo >>> 8) & 0xff)] ^ t[1280 + ((lo >>> 16) & 0xff)] ^ t[1024 + (lo >>> 24)] ^
-        t[768 + (hi & 0xff)] ^ t[512 + ((hi >>> 8) & 0xff)] ^ t[256 + ((hi >>> 16) & 0xff)] ^ t[hi >>> 24];
+      c =
+        t[1792 + (lo & 0xff)] ^
+        t[1536 + ((lo >>> 8) & 0xff)] ^
+        t[1280 + ((lo >>> 16) & 0xff)] ^
+        t[1024 + (lo >>> 24)] ^
+        t[768 + (hi & 0xff)] ^
+        t[512 + ((hi >>> 8) & 0xff)] ^
+        t[256 + ((hi >>> 16) & 0xff)] ^
+        t[hi >>> 24];
     }
     i += words.length * 4;
   }

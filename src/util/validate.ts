@@ -29,7 +29,9 @@ export function checkId(value: unknown, name = 'id'): number {
 /** Throws unless `value` is one of `allowed`. */
 export function checkOneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) {
-    throw new InvalidArgumentError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`);
+    throw new InvalidArgumentError(
+      `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`,
+    );
   }
   return value as T;
 }
@@ -93,7 +95,9 @@ function editDistance(a: string, b: string): number {
 /** Throws unless `value` is array-like (an array or typed array). */
 export function checkArrayLike(name: string, value: unknown): ArrayLike<number> {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') {
-    throw new InvalidArgumentError(`${name} must be an array or typed array, got ${value === null ? 'null' : typeof value}`);
+    throw new InvalidArgumentError(
+      `${name} must be an array or typed array, got ${value === null ? 'null' : typeof value}`,
+    );
   }
   return value as ArrayLike<number>;
 }
@@ -105,7 +109,12 @@ export function checkArrayLike(name: string, value: unknown): ArrayLike<number> 
  * Cost: one pass over the data.
  */
 export function checkRows(
-  values: ArrayLike<number>, offset: number, count: number, dim: number, nonZero: boolean, what: string,
+  values: ArrayLike<number>,
+  offset: number,
+  count: number,
+  dim: number,
+  nonZero: boolean,
+  what: string,
 ): void {
   for (let r = 0; r < count; r++) {
     let sumSq = 0;
@@ -123,7 +132,9 @@ export function checkRows(
       throw new InvalidVectorError(`${rowName(what, r, count)} has a squared norm (${sumSq}) beyond float32`);
     }
     if (zero) {
-      throw new InvalidVectorError(`${rowName(what, r, count)} is a zero vector as float32, which has no direction under cosine`);
+      throw new InvalidVectorError(
+        `${rowName(what, r, count)} is a zero vector as float32, which has no direction under cosine`,
+      );
     }
   }
 }

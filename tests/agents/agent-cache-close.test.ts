@@ -76,11 +76,13 @@ test('300 concurrent use() with close() 0-3 ms in: every update a task completed
     const tasks = Array.from({ length: 300 }, async (_, i) => {
       const id = `c${i % 120}`;
       if (i % 2 === 1) await sleep(Math.random() * 3);
-      await agents.use(id, async (agent) => {
-        await sleep(Math.random() * 2);
-        agent.q.update(0, 0, 1, 0, true);
-        done.set(id, (done.get(id) ?? 0) + 1);
-      }).catch((error) => expect(error).toBeInstanceOf(DisposedError));
+      await agents
+        .use(id, async (agent) => {
+          await sleep(Math.random() * 2);
+          agent.q.update(0, 0, 1, 0, true);
+          done.set(id, (done.get(id) ?? 0) + 1);
+        })
+        .catch((error) => expect(error).toBeInstanceOf(DisposedError));
     });
     await sleep(round);
     await agents.close();

@@ -40,10 +40,10 @@ test('learning fills the engine to its budget: a miss, evict(), flush() and clos
   await fillWithLearning(agents, ids, states);
   expect(engine.reservedBytes).toBeGreaterThan(0.97 * engine.budgetBytes);
 
-  await agents.flush();                                   // needs no engine memory
-  expect(await agents.evict(3)).toBe(3);                  // nor does writing victims out
-  await fillWithLearning(agents, ids, states);            // fill the freed memory again (reloading the victims)
-  const lease = await agents.get('newcomer');             // a miss evicts what it needs
+  await agents.flush(); // needs no engine memory
+  expect(await agents.evict(3)).toBe(3); // nor does writing victims out
+  await fillWithLearning(agents, ids, states); // fill the freed memory again (reloading the victims)
+  const lease = await agents.get('newcomer'); // a miss evicts what it needs
   lease.release();
   await fillWithLearning(agents, ids.slice(0, 6), states);
   const expected = new Map<string, string>();
@@ -52,7 +52,8 @@ test('learning fills the engine to its budget: a miss, evict(), flush() and clos
 
   const engine2 = await Engine.create({ budgetBytes: 16 << 20 });
   const agents2 = engine2.createAgentCache({ store, ...OPTIONS });
-  for (const id of ids) expect([id, await agents2.use(id, (a) => fingerprint(a, states.get(id)!))]).toEqual([id, expected.get(id)]);
+  for (const id of ids)
+    expect([id, await agents2.use(id, (a) => fingerprint(a, states.get(id)!))]).toEqual([id, expected.get(id)]);
   engine.dispose();
   engine2.dispose();
 });

@@ -8,10 +8,14 @@ test('200 concurrent misses with maxAgents 10: never more than 10 resident, ever
   const engine = await Engine.create();
   const agents = engine.createAgentCache({ store, maxAgents: 10, qtable: QTABLE, trajectoryCapacity: 8 });
   let most = 0;
-  await Promise.all(Array.from({ length: 200 }, (_, i) => agents.use(`m${i}`, (agent) => {
-    most = Math.max(most, agents.size);
-    agent.q.update(0, 0, 1, 0, true);
-  })));
+  await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      agents.use(`m${i}`, (agent) => {
+        most = Math.max(most, agents.size);
+        agent.q.update(0, 0, 1, 0, true);
+      }),
+    ),
+  );
   expect(most).toBeLessThanOrEqual(10);
   expect(agents.size).toBeLessThanOrEqual(10);
   expect(agents.stats.misses).toBe(200);
@@ -39,13 +43,13 @@ test('each get is its own lease: a double release ends only that lease, and a re
   const second = await agents.get('x');
   expect(first).not.toBe(second);
   first.release();
-  first.release();                                   // a no-op: second still holds x
+  first.release(); // a no-op: second still holds x
   expect(first.released).toBe(true);
   expect(() => first.q).toThrow(DisposedError);
   expect(() => first.trajectory).toThrow(DisposedError);
   expect(agents.stats).toMatchObject({ pinned: 1, leases: 1 });
   expect(await agents.evict(100)).toBe(0);
-  second.q.update(0, 0, 1, 0, true);                 // still resident and usable
+  second.q.update(0, 0, 1, 0, true); // still resident and usable
   expect(second.q.visits(0, 0)).toBe(1);
   second.release();
   expect(agents.stats).toMatchObject({ pinned: 0, leases: 0 });
@@ -56,16 +60,28 @@ test('each get is its own lease: a double release ends only that lease, and a re
 
 test('a budget error while every resident agent is pinned says so', async () => {
   const engine = await Engine.create({ budgetBytes: 2 << 20 });
-  const agents = engine.createAgentCache({ maxAgents: 1000, evictAt: 1, qtable: { actions: 16 }, trajectoryCapacity: 2000 });
+  const agents = engine.createAgentCache({
+    maxAgents: 1000,
+    evictAt: 1,
+    qtable: { actions: 16 },
+    trajectoryCapacity: 2000,
+  });
   const held: Agent[] = [];
   let failure: unknown;
   for (let i = 0; i < 200 && failure === undefined; i++) {
-    await agents.get(`big-${i}`).then((lease) => held.push(lease), (error) => { failure = error; });
+    await agents.get(`big-${i}`).then(
+      (lease) => held.push(lease),
+      (error) => {
+        failure = error;
+      },
+    );
   }
   expect(failure).toBeInstanceOf(BudgetExceededError);
-  expect((failure as Error).message).toMatch(new RegExp(`every resident agent is pinned \\(${held.length} agents, ${held.length} leases\\)`));
+  expect((failure as Error).message).toMatch(
+    new RegExp(`every resident agent is pinned \\(${held.length} agents, ${held.length} leases\\)`),
+  );
   expect((failure as Error).message).not.toMatch(/createTrajectoryBuffer|loadQTable|createQTable/);
   for (const lease of held) lease.release();
-  (await agents.get('big-again')).release();          // released: evictable again
+  (await agents.get('big-again')).release(); // released: evictable again
   engine.dispose();
 });

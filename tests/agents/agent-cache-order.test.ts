@@ -12,9 +12,10 @@ async function storedVisits(store: AgentStore, id: string): Promise<number> {
   return visits;
 }
 
-const bump = (times: number) => (agent: { q: { update(s: number, a: number, r: number, s2: number, d: boolean): number } }) => {
-  for (let i = 0; i < times; i++) agent.q.update(0, 0, 1, 0, true);
-};
+const bump =
+  (times: number) => (agent: { q: { update(s: number, a: number, r: number, s2: number, d: boolean): number } }) => {
+    for (let i = 0; i < times; i++) agent.q.update(0, 0, 1, 0, true);
+  };
 
 test('a slow flush write and a fast eviction write of one agent: the newer value stays', async () => {
   // The first write of x takes 60 ms, every later one lands at once.
@@ -22,11 +23,11 @@ test('a slow flush write and a fast eviction write of one agent: the newer value
   const engine = await Engine.create();
   const agents = engine.createAgentCache({ store, qtable: QTABLE });
   await agents.use('x', bump(1));
-  const flushed = agents.flush();          // writes visits 1, slowly
-  await agents.use('x', bump(6));          // visits 7
-  expect(await agents.evict(1)).toBe(1);   // writes visits 7, then frees x
+  const flushed = agents.flush(); // writes visits 1, slowly
+  await agents.use('x', bump(6)); // visits 7
+  expect(await agents.evict(1)).toBe(1); // writes visits 7, then frees x
   await flushed;
-  await sleep(80);                         // whatever was still on its way has landed
+  await sleep(80); // whatever was still on its way has landed
   expect(await agents.use('x', (a) => a.q.visits(0, 0))).toBe(7);
   expect(await storedVisits(store, 'x')).toBe(7);
   engine.dispose();
@@ -37,9 +38,9 @@ test('a slow eviction write and close(): close writes after it, so the newer val
   const engine = await Engine.create();
   const agents = engine.createAgentCache({ store, qtable: QTABLE });
   await agents.use('y', bump(1));
-  const evicting = agents.evict(1);        // writes visits 1, slowly
-  await agents.use('y', bump(6));          // a hit during the eviction: y stays, visits 7
-  const closing = agents.close();         // while the eviction is still writing
+  const evicting = agents.evict(1); // writes visits 1, slowly
+  await agents.use('y', bump(6)); // a hit during the eviction: y stays, visits 7
+  const closing = agents.close(); // while the eviction is still writing
   expect(await evicting).toBe(0);
   await closing;
   await sleep(80);

@@ -33,19 +33,20 @@ test('other components growing past evictAt shrink the cache by a batch; staying
   const next = rng(6);
   for (let i = 0; i < 20; i++) await agents.use(`g${i}`, (a) => work(a, next));
   expect(agents.size).toBe(20);
-  indexHolding(engine, 0.9);                             // another index takes the engine past evictAt (0.8)
+  indexHolding(engine, 0.9); // another index takes the engine past evictAt (0.8)
   await agents.use('newcomer', (a) => work(a, next));
   const shrunk = agents.size;
   expect(shrunk).toBeLessThan(20);
   const evictions = agents.stats.evictions;
-  for (let i = 0; i < 200; i++) await agents.use(agents.resident[Math.floor(next() * agents.size)], (a) => work(a, next));
+  for (let i = 0; i < 200; i++)
+    await agents.use(agents.resident[Math.floor(next() * agents.size)], (a) => work(a, next));
   for (let i = 0; i < 3; i++) await agents.use(`late${i}`, (a) => work(a, next));
-  expect(agents.stats.evictions).toBe(evictions);        // no new high of the index: no more pressure evictions
+  expect(agents.stats.evictions).toBe(evictions); // no new high of the index: no more pressure evictions
   expect(agents.size).toBe(shrunk + 3);
   engine.dispose();
 });
 
-test('maxBytes caps the cache\'s own bytes, which stats.residentBytes reports', async () => {
+test("maxBytes caps the cache's own bytes, which stats.residentBytes reports", async () => {
   const engine = await Engine.create({ budgetBytes: 64 << 20 });
   const store = new MemoryStore();
   const probe = engine.createAgentCache({ qtable: QTABLE, trajectoryCapacity: 200 });
@@ -53,11 +54,17 @@ test('maxBytes caps the cache\'s own bytes, which stats.residentBytes reports', 
   const one = probe.stats.residentBytes;
   expect(one).toBeGreaterThan(200 * 16);
   await probe.close();
-  const agents = engine.createAgentCache({ store, maxAgents: 1000, maxBytes: 8 * one, qtable: QTABLE, trajectoryCapacity: 200 });
+  const agents = engine.createAgentCache({
+    store,
+    maxAgents: 1000,
+    maxBytes: 8 * one,
+    qtable: QTABLE,
+    trajectoryCapacity: 200,
+  });
   const next = rng(8);
   for (let i = 0; i < 300; i++) {
     await agents.use(`b${Math.floor(next() * 40)}`, (a) => work(a, next));
-    expect(agents.stats.residentBytes).toBeLessThanOrEqual(8 * one * 1.2);   // learning grows a resident agent a little
+    expect(agents.stats.residentBytes).toBeLessThanOrEqual(8 * one * 1.2); // learning grows a resident agent a little
   }
   expect(agents.size).toBeLessThanOrEqual(8);
   expect(agents.size).toBeGreaterThanOrEqual(6);

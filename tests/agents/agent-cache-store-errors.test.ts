@@ -75,7 +75,12 @@ describe.each([false, true])('agent cache store errors (synchronous throw: %s)',
     expect(cache.has('a')).toBe(false);
     expect(cache.stats.leases).toBe(0);
     store.failing.clear();
-    expect(await cache.use('a', (agent) => { agent.q.update(0, 0, 1, 1); return agent.q.get(0, 0); })).toBeGreaterThan(0);
+    expect(
+      await cache.use('a', (agent) => {
+        agent.q.update(0, 0, 1, 1);
+        return agent.q.get(0, 0);
+      }),
+    ).toBeGreaterThan(0);
     await cache.close();
   });
 
@@ -84,7 +89,12 @@ describe.each([false, true])('agent cache store errors (synchronous throw: %s)',
     const cache = e.createAgentCache({ store, maxAgents: 2, qtable: QT });
     const values: number[] = [];
     for (const id of ['a', 'b']) {
-      values.push(await cache.use(id, (agent) => { agent.q.update(1, 1, id === 'a' ? 2 : 3, 0); return agent.q.get(1, 1); }));
+      values.push(
+        await cache.use(id, (agent) => {
+          agent.q.update(1, 1, id === 'a' ? 2 : 3, 0);
+          return agent.q.get(1, 1);
+        }),
+      );
     }
     expectStoreError(await rejection(cache.flush()), store.error);
     expectStoreError(await rejection(cache.evict(1)), store.error);
@@ -97,7 +107,8 @@ describe.each([false, true])('agent cache store errors (synchronous throw: %s)',
     store.failing.clear();
     await cache.close();
     const again = e.createAgentCache({ store, qtable: QT });
-    for (const [i, id] of ['a', 'b'].entries()) expect(await again.use(id, (agent) => agent.q.get(1, 1))).toBe(values[i]);
+    for (const [i, id] of ['a', 'b'].entries())
+      expect(await again.use(id, (agent) => agent.q.get(1, 1))).toBe(values[i]);
     await again.close();
   });
 

@@ -3,7 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BudgetExceededError, CorruptSnapshotError, DisposedError, Engine, FileStore, InvalidArgumentError, MemoryStore,
+  BudgetExceededError,
+  CorruptSnapshotError,
+  DisposedError,
+  Engine,
+  FileStore,
+  InvalidArgumentError,
+  MemoryStore,
   type AgentStore,
 } from '../../src/index';
 import { QTABLE, agentState, runWorkload, work } from '../helpers/agents';
@@ -39,7 +45,12 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
 
   test('hundreds of agents through maxAgents 10: every agent identical after eviction and reload', async () => {
     const engine = await Engine.create({ simd });
-    const cache = engine.createAgentCache({ store: new FileStore(dir), maxAgents: 10, qtable: QTABLE, trajectoryCapacity: 20 });
+    const cache = engine.createAgentCache({
+      store: new FileStore(dir),
+      maxAgents: 10,
+      qtable: QTABLE,
+      trajectoryCapacity: 20,
+    });
     await runWorkload(cache, AGENTS, STEPS, 1);
     expect(cache.size).toBeLessThanOrEqual(10);
     const stats = cache.stats;
@@ -52,7 +63,12 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
     await cache.close();
     engine.dispose();
     const engine2 = await Engine.create({ simd });
-    const cache2 = engine2.createAgentCache({ store: new FileStore(dir), maxAgents: 10, qtable: QTABLE, trajectoryCapacity: 20 });
+    const cache2 = engine2.createAgentCache({
+      store: new FileStore(dir),
+      maxAgents: 10,
+      qtable: QTABLE,
+      trajectoryCapacity: 20,
+    });
     for (const [id, state] of expected) expect(await cache2.use(id, agentState)).toBe(state);
     expect(cache2.stats.misses).toBe(expected.size);
     engine2.dispose();
@@ -86,7 +102,12 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
 
   test('an agent that does not fit the budget evicts others to make room', async () => {
     const engine = await Engine.create({ simd, budgetBytes: 2 << 20 });
-    const cache = engine.createAgentCache({ maxAgents: 1000, evictAt: 1, qtable: { actions: 16 }, trajectoryCapacity: 2000 });
+    const cache = engine.createAgentCache({
+      maxAgents: 1000,
+      evictAt: 1,
+      qtable: { actions: 16 },
+      trajectoryCapacity: 2000,
+    });
     for (let i = 0; i < 200; i++) (await cache.get(`big-${i}`)).release();
     // 200 agents of ~40 KB do not fit 2 MiB at once: every one not resident was evicted.
     expect(cache.size).toBeLessThan(200);
@@ -97,7 +118,9 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
     const held = await Promise.all(cache.resident.map((id) => cache.get(id)));
     let failure: unknown;
     for (let i = 0; i < 100 && failure === undefined; i++) {
-      await cache.get(`more-${i}`).catch((error) => { failure = error; });
+      await cache.get(`more-${i}`).catch((error) => {
+        failure = error;
+      });
     }
     expect(failure).toBeInstanceOf(BudgetExceededError);
     for (const agent of held) agent.release();
@@ -174,22 +197,30 @@ describe.each(BUILDS)('agent cache (simd %s)', (simd) => {
     const inner = new MemoryStore();
     const pause = () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 3)));
     const store: AgentStore = {
-      read: async (id) => { await pause(); return inner.read(id); },
-      write: async (id, bytes) => { await pause(); await inner.write(id, bytes); },
+      read: async (id) => {
+        await pause();
+        return inner.read(id);
+      },
+      write: async (id, bytes) => {
+        await pause();
+        await inner.write(id, bytes);
+      },
       delete: (id) => inner.delete(id),
       keys: () => inner.keys(),
     };
     const cache = engine.createAgentCache({ store, maxAgents: 10, qtable: QTABLE });
     const updates = new Map<string, number>();
     for (let round = 0; round < 15; round++) {
-      await Promise.all(Array.from({ length: 60 }, async (_, i) => {
-        const id = `c${(i * 7 + round * 3) % 40}`;
-        await cache.use(id, async (agent) => {
-          agent.q.update(0, 0, 1, 1, true);
-          updates.set(id, (updates.get(id) ?? 0) + 1);
-          await pause();
-        });
-      }));
+      await Promise.all(
+        Array.from({ length: 60 }, async (_, i) => {
+          const id = `c${(i * 7 + round * 3) % 40}`;
+          await cache.use(id, async (agent) => {
+            agent.q.update(0, 0, 1, 1, true);
+            updates.set(id, (updates.get(id) ?? 0) + 1);
+            await pause();
+          });
+        }),
+      );
     }
     // Everything was pinned at once, so the cache went over maxAgents; the next gets bring it back.
     for (const [id, count] of updates) expect(await cache.use(id, (a) => a.q.visits(0, 0))).toBe(count);

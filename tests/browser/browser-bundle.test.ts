@@ -23,6 +23,8 @@ test("esbuild (platform 'browser') bundles the package's browser entry with no N
   expect(result.errors).toEqual([]);
   const inputs = Object.keys(result.metafile.inputs);
   expect(inputs).toContain('dist/browser/elex.js');
-  expect(inputs.filter((path) => path.startsWith('node:') || path.includes('dist/esm') || path.includes('dist/cjs'))).toEqual([]);
+  expect(
+    inputs.filter((path) => path.startsWith('node:') || path.includes('dist/esm') || path.includes('dist/cjs')),
+  ).toEqual([]);
   for (const file of result.outputFiles) expect(file.text).not.toMatch(/["']node:/);
 });

@@ -45,7 +45,14 @@ describeEngines('typed errors', (engine) => {
         withinBudget: engine.usedBytes <= engine.budgetBytes,
       };
     });
-    expect(out).toMatchObject({ name: 'BudgetExceededError', code: 'E_BUDGET', typed: true, missing: false, nearest: 0, withinBudget: true });
+    expect(out).toMatchObject({
+      name: 'BudgetExceededError',
+      code: 'E_BUDGET',
+      typed: true,
+      missing: false,
+      nearest: 0,
+      withinBudget: true,
+    });
     expect(out.added).toBeGreaterThan(100);
     expect(out.size).toBe(out.added);
     await page.close();

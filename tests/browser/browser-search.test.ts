@@ -14,7 +14,9 @@ function meanRecall(ids: number[]): number {
   const all = Array.from({ length: BASE }, (_, i) => i);
   let sum = 0;
   for (let q = 0; q < QUERIES; q++) {
-    const truth = bruteForce('l2', base, all, (id) => id, 128, queries.subarray(q * 128, (q + 1) * 128), K).map((t) => t.id);
+    const truth = bruteForce('l2', base, all, (id) => id, 128, queries.subarray(q * 128, (q + 1) * 128), K).map(
+      (t) => t.id,
+    );
     sum += recall(ids.slice(q * K, (q + 1) * K), truth);
   }
   return sum / QUERIES;
@@ -92,7 +94,10 @@ describeEngines('search', (engine) => {
     expect(run.ids).toEqual(scalarNode.ids);
     const onRejected = await page.evaluate(async () => {
       const E = (window as unknown as { elex: Elex }).elex;
-      return E.Engine.create({ simd: 'on' }).then(() => 'created', (e) => (e as { code: string }).code);
+      return E.Engine.create({ simd: 'on' }).then(
+        () => 'created',
+        (e) => (e as { code: string }).code,
+      );
     });
     expect(onRejected).toBe('E_ARGUMENT');
     await page.close();
@@ -100,21 +105,30 @@ describeEngines('search', (engine) => {
 
   test('an index kept in a Web Worker (examples/browser/worker.js) answers the same', async () => {
     const page = await browser.open();
-    const run = await page.evaluate(async ({ BASE, QUERIES, INDEX, K }) => {
-      const E = (window as unknown as { elex: Elex }).elex;
-      // A native import() (ts-jest would compile a literal one to require()).
-      const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<{ IndexWorker: new (url: string) => IndexWorkerClient }>;
-      const { IndexWorker } = await importModule('/examples/browser/index-worker.js');
-      const load = async (file: string) => E.parseFvecs(new Uint8Array(await (await fetch(`/data/${file}`)).arrayBuffer())).data;
-      const base = (await load('sift128_base.fvecs')).slice(0, BASE * 128);
-      const queries = (await load('sift128_query.fvecs')).slice(0, QUERIES * 128);
-      const worker = new IndexWorker('/examples/browser/worker.js');
-      const created = await worker.create({ budgetBytes: 64 << 20 }, INDEX);
-      await worker.addBatch(Uint32Array.from({ length: BASE }, (_, i) => i), base);
-      const result = await worker.searchBatch(queries, K);
-      worker.terminate();
-      return { simd: created.simd, ids: Array.from(result.ids) };
-    }, { BASE, QUERIES, INDEX, K });
+    const run = await page.evaluate(
+      async ({ BASE, QUERIES, INDEX, K }) => {
+        const E = (window as unknown as { elex: Elex }).elex;
+        // A native import() (ts-jest would compile a literal one to require()).
+        const importModule = new Function('url', 'return import(url)') as (
+          url: string,
+        ) => Promise<{ IndexWorker: new (url: string) => IndexWorkerClient }>;
+        const { IndexWorker } = await importModule('/examples/browser/index-worker.js');
+        const load = async (file: string) =>
+          E.parseFvecs(new Uint8Array(await (await fetch(`/data/${file}`)).arrayBuffer())).data;
+        const base = (await load('sift128_base.fvecs')).slice(0, BASE * 128);
+        const queries = (await load('sift128_query.fvecs')).slice(0, QUERIES * 128);
+        const worker = new IndexWorker('/examples/browser/worker.js');
+        const created = await worker.create({ budgetBytes: 64 << 20 }, INDEX);
+        await worker.addBatch(
+          Uint32Array.from({ length: BASE }, (_, i) => i),
+          base,
+        );
+        const result = await worker.searchBatch(queries, K);
+        worker.terminate();
+        return { simd: created.simd, ids: Array.from(result.ids) };
+      },
+      { BASE, QUERIES, INDEX, K },
+    );
     expect(run.simd).toBe(true);
     expect(run.ids).toEqual(simdNode.ids);
     await page.close();

@@ -9,20 +9,27 @@ const AGENTS = 40;
 
 /** Every agent's Q rows (states 0..7), epsilon and trajectory size, read through a fresh cache over database `db`. */
 function readAgents(page: BrowserPage, db: string, count: number) {
-  return page.evaluate(async ({ db, count }) => {
-    const E = (window as unknown as { elex: Elex }).elex;
-    const engine = await E.Engine.create({ budgetBytes: 32 << 20 });
-    const cache = engine.createAgentCache({ store: new E.IndexedDBStore(db), maxAgents: 8, qtable: { actions: 4, seed: 5 } });
-    const agents: Record<string, { rows: number[][]; epsilon: number; steps: number }> = {};
-    for (let i = 0; i < count; i++) {
-      agents[`agent-${i}`] = await cache.use(`agent-${i}`, (a) => ({
-        rows: Array.from({ length: 8 }, (_, s) => Array.from(a.q.values(s))),
-        epsilon: a.q.epsilon,
-        steps: a.trajectory.size,
-      }));
-    }
-    return { agents, misses: cache.stats.misses };
-  }, { db, count });
+  return page.evaluate(
+    async ({ db, count }) => {
+      const E = (window as unknown as { elex: Elex }).elex;
+      const engine = await E.Engine.create({ budgetBytes: 32 << 20 });
+      const cache = engine.createAgentCache({
+        store: new E.IndexedDBStore(db),
+        maxAgents: 8,
+        qtable: { actions: 4, seed: 5 },
+      });
+      const agents: Record<string, { rows: number[][]; epsilon: number; steps: number }> = {};
+      for (let i = 0; i < count; i++) {
+        agents[`agent-${i}`] = await cache.use(`agent-${i}`, (a) => ({
+          rows: Array.from({ length: 8 }, (_, s) => Array.from(a.q.values(s))),
+          epsilon: a.q.epsilon,
+          steps: a.trajectory.size,
+        }));
+      }
+      return { agents, misses: cache.stats.misses };
+    },
+    { db, count },
+  );
 }
 
 describeEngines('IndexedDBStore', (engine) => {
@@ -42,7 +49,12 @@ describeEngines('IndexedDBStore', (engine) => {
       const E = (window as unknown as { elex: Elex }).elex;
       const engine = await E.Engine.create({ budgetBytes: 32 << 20 });
       const store = new E.IndexedDBStore('elex-reload');
-      const cache = engine.createAgentCache({ store, maxAgents: 8, qtable: { actions: 4, seed: 5 }, trajectoryCapacity: 32 });
+      const cache = engine.createAgentCache({
+        store,
+        maxAgents: 8,
+        qtable: { actions: 4, seed: 5 },
+        trajectoryCapacity: 32,
+      });
       const agents: Record<string, { rows: number[][]; epsilon: number; steps: number }> = {};
       for (let i = 0; i < count; i++) {
         agents[`agent-${i}`] = await cache.use(`agent-${i}`, (a) => {
@@ -54,7 +66,11 @@ describeEngines('IndexedDBStore', (engine) => {
             a.trajectory.push(s, action, reward, (s + 1) % 8, t % 5 === 4);
           }
           a.q.decayEpsilon();
-          return { rows: Array.from({ length: 8 }, (_, s) => Array.from(a.q.values(s))), epsilon: a.q.epsilon, steps: a.trajectory.size };
+          return {
+            rows: Array.from({ length: 8 }, (_, s) => Array.from(a.q.values(s))),
+            epsilon: a.q.epsilon,
+            steps: a.trajectory.size,
+          };
         });
       }
       const evictions = cache.stats.evictions;
@@ -80,7 +96,8 @@ describeEngines('IndexedDBStore', (engine) => {
       const engine = await E.Engine.create({ budgetBytes: 32 << 20 });
       const store = new E.IndexedDBStore('elex-quota');
       const cache = engine.createAgentCache({ store, maxAgents: 4, qtable: { actions: 3, seed: 9 } });
-      const rowsOf = (id: string) => cache.use(id, (a) => Array.from({ length: 4 }, (_, s) => Array.from(a.q.values(s))));
+      const rowsOf = (id: string) =>
+        cache.use(id, (a) => Array.from({ length: 4 }, (_, s) => Array.from(a.q.values(s))));
       const values: Record<string, number[][]> = {};
       for (let i = 0; i < 4; i++) {
         await cache.use(`agent-${i}`, (a) => {
@@ -123,9 +140,16 @@ describeEngines('IndexedDBStore', (engine) => {
     const after = await page.evaluate(async () => {
       const E = (window as unknown as { elex: Elex }).elex;
       const engine = await E.Engine.create({ budgetBytes: 32 << 20 });
-      const cache = engine.createAgentCache({ store: new E.IndexedDBStore('elex-quota'), maxAgents: 4, qtable: { actions: 3, seed: 9 } });
+      const cache = engine.createAgentCache({
+        store: new E.IndexedDBStore('elex-quota'),
+        maxAgents: 4,
+        qtable: { actions: 3, seed: 9 },
+      });
       const rows: Record<string, number[][]> = {};
-      for (let i = 0; i < 4; i++) rows[`agent-${i}`] = await cache.use(`agent-${i}`, (a) => Array.from({ length: 4 }, (_, s) => Array.from(a.q.values(s))));
+      for (let i = 0; i < 4; i++)
+        rows[`agent-${i}`] = await cache.use(`agent-${i}`, (a) =>
+          Array.from({ length: 4 }, (_, s) => Array.from(a.q.values(s))),
+        );
       return rows;
     });
     expect(after).toEqual(outcome.values);

@@ -24,12 +24,20 @@ const OPTIONS = { M: 8, efConstruction: 60, budgetBytes: 16 << 20 };
 let root: string;
 
 type Hits = [string, string, number, number][];
-interface Work { vectors: number[][]; texts: string[]; metadatas: { i: number; group: number }[]; n: number; options: typeof OPTIONS }
+interface Work {
+  vectors: number[][];
+  texts: string[];
+  metadatas: { i: number; group: number }[];
+  n: number;
+  options: typeof OPTIONS;
+}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'elex-lc-browser-'));
   const repo = join(__dirname, '..', '..');
-  writeFileSync(join(root, 'entry.mjs'), `
+  writeFileSync(
+    join(root, 'entry.mjs'),
+    `
     import { ElexVectorStore } from 'elex-wasm/langchain';
     import { Embeddings } from '@langchain/core/embeddings';
     import { Document } from '@langchain/core/documents';
@@ -40,7 +48,8 @@ beforeAll(async () => {
       async embedQuery(t) { return this.table.get(t); }
     }
     window.lc = { ElexVectorStore, Document, IndexedDBStore, TableEmbeddings };
-  `);
+  `,
+  );
   await build({
     entryPoints: [join(root, 'entry.mjs')],
     outdir: join(root, 'out'),
@@ -49,11 +58,17 @@ beforeAll(async () => {
     format: 'esm',
     platform: 'browser',
     conditions: ['browser'],
-    alias: { 'elex-wasm/langchain': join(repo, 'dist/esm/langchain.mjs'), 'elex-wasm': join(repo, 'dist/browser/elex.js') },
+    alias: {
+      'elex-wasm/langchain': join(repo, 'dist/esm/langchain.mjs'),
+      'elex-wasm': join(repo, 'dist/browser/elex.js'),
+    },
     nodePaths: [join(repo, 'node_modules')],
     logLevel: 'error',
   });
-  writeFileSync(join(root, 'index.html'), '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./out/entry.js"></script>\n');
+  writeFileSync(
+    join(root, 'index.html'),
+    '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./out/entry.js"></script>\n',
+  );
 }, 60_000);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -61,9 +76,21 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** What Node answers for the same store: every query t<N..N+4> with a filter, as [id, text, group, score]. */
 async function inNode(): Promise<Hits[]> {
   const table = new Map(texts.map((t, i) => [t, vectors[i]]));
-  const vs = await ElexVectorStore.fromDocuments(texts.slice(0, N).map((t, i) => new Document({ pageContent: t, metadata: metadatas[i], id: `id${i}` })), new TableEmbeddings(table), OPTIONS);
+  const vs = await ElexVectorStore.fromDocuments(
+    texts.slice(0, N).map((t, i) => new Document({ pageContent: t, metadata: metadatas[i], id: `id${i}` })),
+    new TableEmbeddings(table),
+    OPTIONS,
+  );
   const out: Hits[] = [];
-  for (let q = N; q < N + 5; q++) out.push((await vs.similaritySearchWithScore(texts[q], 5, (d) => d.metadata.group !== 1)).map(([d, s]) => [d.id!, d.pageContent, d.metadata.group, s]));
+  for (let q = N; q < N + 5; q++)
+    out.push(
+      (await vs.similaritySearchWithScore(texts[q], 5, (d) => d.metadata.group !== 1)).map(([d, s]) => [
+        d.id!,
+        d.pageContent,
+        d.metadata.group,
+        s,
+      ]),
+    );
   vs.dispose();
   return out;
 }
@@ -83,36 +110,61 @@ describeEngines('ElexVectorStore over IndexedDB', (engine) => {
     const ready = () => (window as unknown as { lc?: unknown }).lc !== undefined;
     const page = await browser.open({ path: '/index.html', ready });
     const w: Work = { vectors, texts, metadatas, n: N, options: OPTIONS };
-    type Lc = { ElexVectorStore: typeof ElexVectorStore; Document: typeof Document; IndexedDBStore: new (name: string) => never; TableEmbeddings: new (t: Map<string, number[]>) => never };
+    type Lc = {
+      ElexVectorStore: typeof ElexVectorStore;
+      Document: typeof Document;
+      IndexedDBStore: new (name: string) => never;
+      TableEmbeddings: new (t: Map<string, number[]>) => never;
+    };
     const search = async (vs: ElexVectorStore, w: Work): Promise<Hits[]> => {
       const out: Hits[] = [];
-      for (let q = w.n; q < w.n + 5; q++) out.push((await vs.similaritySearchWithScore(w.texts[q], 5, (d) => d.metadata.group !== 1)).map(([d, s]) => [d.id!, d.pageContent, d.metadata.group, s]));
+      for (let q = w.n; q < w.n + 5; q++)
+        out.push(
+          (await vs.similaritySearchWithScore(w.texts[q], 5, (d) => d.metadata.group !== 1)).map(([d, s]) => [
+            d.id!,
+            d.pageContent,
+            d.metadata.group,
+            s,
+          ]),
+        );
       return out;
     };
-    const saved = await page.evaluate(async ({ w, search }) => {
-      const lc = (window as unknown as { lc: Lc }).lc;
-      const find = new Function(`return (${search})`)() as (vs: unknown, w: Work) => Promise<Hits[]>;
-      const embeddings = new lc.TableEmbeddings(new Map(w.texts.map((t, i) => [t, w.vectors[i]])));
-      const docs = w.texts.slice(0, w.n).map((t, i) => new lc.Document({ pageContent: t, metadata: w.metadatas[i], id: `id${i}` }));
-      const vs = await lc.ElexVectorStore.fromDocuments(docs, embeddings, w.options);
-      const result = await vs.save(new lc.IndexedDBStore('elex-langchain'), 'kb');
-      return { kind: result.kind, hits: await find(vs, w), simd: vs.engine!.simd };
-    }, { w, search: search.toString() });
+    const saved = await page.evaluate(
+      async ({ w, search }) => {
+        const lc = (window as unknown as { lc: Lc }).lc;
+        const find = new Function(`return (${search})`)() as (vs: unknown, w: Work) => Promise<Hits[]>;
+        const embeddings = new lc.TableEmbeddings(new Map(w.texts.map((t, i) => [t, w.vectors[i]])));
+        const docs = w.texts
+          .slice(0, w.n)
+          .map((t, i) => new lc.Document({ pageContent: t, metadata: w.metadatas[i], id: `id${i}` }));
+        const vs = await lc.ElexVectorStore.fromDocuments(docs, embeddings, w.options);
+        const result = await vs.save(new lc.IndexedDBStore('elex-langchain'), 'kb');
+        return { kind: result.kind, hits: await find(vs, w), simd: vs.engine!.simd };
+      },
+      { w, search: search.toString() },
+    );
     expect(saved.kind).toBe('checkpoint');
 
     await page.reload();
-    const loaded = await page.evaluate(async ({ w, search }) => {
-      const lc = (window as unknown as { lc: Lc }).lc;
-      const find = new Function(`return (${search})`)() as (vs: unknown, w: Work) => Promise<Hits[]>;
-      const embeddings = new lc.TableEmbeddings(new Map(w.texts.map((t, i) => [t, w.vectors[i]])));
-      const vs = await lc.ElexVectorStore.load(new lc.IndexedDBStore('elex-langchain'), 'kb', embeddings, { budgetBytes: 16 << 20 });
-      return { size: vs.size, hits: await find(vs, w) };
-    }, { w, search: search.toString() });
+    const loaded = await page.evaluate(
+      async ({ w, search }) => {
+        const lc = (window as unknown as { lc: Lc }).lc;
+        const find = new Function(`return (${search})`)() as (vs: unknown, w: Work) => Promise<Hits[]>;
+        const embeddings = new lc.TableEmbeddings(new Map(w.texts.map((t, i) => [t, w.vectors[i]])));
+        const vs = await lc.ElexVectorStore.load(new lc.IndexedDBStore('elex-langchain'), 'kb', embeddings, {
+          budgetBytes: 16 << 20,
+        });
+        return { size: vs.size, hits: await find(vs, w) };
+      },
+      { w, search: search.toString() },
+    );
     expect(loaded.size).toBe(N);
     expect(loaded.hits).toEqual(saved.hits);
     // Node, same vectors and build options: same documents, and distances within float32 rounding.
     const node = await inNode();
-    expect(loaded.hits.map((h) => h.map(([id, text, group]) => [id, text, group]))).toEqual(node.map((h) => h.map(([id, text, group]) => [id, text, group])));
+    expect(loaded.hits.map((h) => h.map(([id, text, group]) => [id, text, group]))).toEqual(
+      node.map((h) => h.map(([id, text, group]) => [id, text, group])),
+    );
     loaded.hits.forEach((h, q) => h.forEach(([, , , s], r) => expect(Math.abs(s - node[q][r][3])).toBeLessThan(1e-5)));
     for (const h of loaded.hits) for (const [, , group] of h) expect(group).not.toBe(1);
     await page.close();

@@ -6,8 +6,13 @@ import puppeteer, { type Browser as PuppeteerBrowser, type Page } from 'puppetee
 import { CHROMIUM, FIREFOX, withTimeout, type Driver, type DriverTab } from './browser';
 
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--no-first-run', '--disable-quic', '--disable-sync',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-sync',
 ];
 
 /** Page errors are printed (the test then fails on its own assertion instead of hanging). */
@@ -38,8 +43,21 @@ export async function launchPuppeteer(name: 'chromium' | 'firefox'): Promise<Dri
   const label = name === 'chromium' ? 'Chromium' : 'Firefox';
   const browser: PuppeteerBrowser =
     name === 'chromium'
-      ? await puppeteer.launch({ browser: 'chrome', executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000, protocolTimeout: 180_000 })
-      : await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: 60_000, protocolTimeout: 180_000 });
+      ? await puppeteer.launch({
+          browser: 'chrome',
+          executablePath: CHROMIUM,
+          headless: true,
+          args: CHROMIUM_ARGS,
+          timeout: 60_000,
+          protocolTimeout: 180_000,
+        })
+      : await puppeteer.launch({
+          browser: 'firefox',
+          executablePath: FIREFOX,
+          headless: true,
+          timeout: 60_000,
+          protocolTimeout: 180_000,
+        });
   return {
     version: await browser.version(),
     newTab: async () => tabOn(await browser.newPage(), label),

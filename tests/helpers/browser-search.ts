@@ -31,7 +31,10 @@ export async function runInNode(options: EngineOptions): Promise<SearchRun> {
   const { base, queries } = nodeData();
   const engine = await Engine.create(options);
   const index = engine.createIndex(INDEX);
-  index.addBatch(Uint32Array.from({ length: BASE }, (_, i) => i), base);
+  index.addBatch(
+    Uint32Array.from({ length: BASE }, (_, i) => i),
+    base,
+  );
   const ids = Array.from(index.searchBatch(queries, K).ids);
   const simd = engine.simd;
   engine.dispose();
@@ -40,24 +43,31 @@ export async function runInNode(options: EngineOptions): Promise<SearchRun> {
 
 /** The workload in `page` (fixture loaded) with `options`; data fetched from /data/. */
 export function runInPage(page: BrowserPage, options: EngineOptions): Promise<SearchRun> {
-  return page.evaluate(async ({ options, BASE, QUERIES, K, INDEX }) => {
-    const E = (window as unknown as { elex: Elex }).elex;
-    const streaming = WebAssembly.compileStreaming;
-    let streamed = 0;
-    WebAssembly.compileStreaming = (source) => {
-      streamed++;
-      return streaming(source);
-    };
-    const load = async (file: string) => E.parseFvecs(new Uint8Array(await (await fetch(`/data/${file}`)).arrayBuffer())).data;
-    const base = (await load('sift128_base.fvecs')).subarray(0, BASE * 128);
-    const queries = (await load('sift128_query.fvecs')).subarray(0, QUERIES * 128);
-    const engine = await E.Engine.create(options);
-    const index = engine.createIndex(INDEX);
-    index.addBatch(Uint32Array.from({ length: BASE }, (_, i) => i), base);
-    const ids = Array.from(index.searchBatch(queries, K).ids);
-    const simd = engine.simd;
-    engine.dispose();
-    WebAssembly.compileStreaming = streaming;
-    return { simd, ids, streamed };
-  }, { options, BASE, QUERIES, K, INDEX });
+  return page.evaluate(
+    async ({ options, BASE, QUERIES, K, INDEX }) => {
+      const E = (window as unknown as { elex: Elex }).elex;
+      const streaming = WebAssembly.compileStreaming;
+      let streamed = 0;
+      WebAssembly.compileStreaming = (source) => {
+        streamed++;
+        return streaming(source);
+      };
+      const load = async (file: string) =>
+        E.parseFvecs(new Uint8Array(await (await fetch(`/data/${file}`)).arrayBuffer())).data;
+      const base = (await load('sift128_base.fvecs')).subarray(0, BASE * 128);
+      const queries = (await load('sift128_query.fvecs')).subarray(0, QUERIES * 128);
+      const engine = await E.Engine.create(options);
+      const index = engine.createIndex(INDEX);
+      index.addBatch(
+        Uint32Array.from({ length: BASE }, (_, i) => i),
+        base,
+      );
+      const ids = Array.from(index.searchBatch(queries, K).ids);
+      const simd = engine.simd;
+      engine.dispose();
+      WebAssembly.compileStreaming = streaming;
+      return { simd, ids, streamed };
+    },
+    { options, BASE, QUERIES, K, INDEX },
+  );
 }

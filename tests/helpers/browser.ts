@@ -46,7 +46,9 @@ const ALL: BrowserEngine[] = [
   },
 ];
 
-const selected = process.env.ELEX_BROWSERS?.split(',').map((s) => s.trim()).filter(Boolean);
+const selected = process.env.ELEX_BROWSERS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 /** The engines the browser suites run in (all three unless ELEX_BROWSERS picks some). */
 export const ENGINES: BrowserEngine[] = selected ? ALL.filter((e) => selected.includes(e.name)) : ALL;

@@ -10,7 +10,10 @@ export function fillToBudget(e: Engine, index: VectorIndex): void {
   const dim = index.dim;
   for (let next = 0; ; next += 200) {
     try {
-      index.addBatch(Uint32Array.from({ length: 200 }, (_, i) => next + i), randomVectors(200, dim, next));
+      index.addBatch(
+        Uint32Array.from({ length: 200 }, (_, i) => next + i),
+        randomVectors(200, dim, next),
+      );
       if (next === 0) index.search(randomVectors(1, dim, 77), 5);
     } catch (error) {
       expect(error).toBeInstanceOf(BudgetExceededError);

@@ -34,18 +34,35 @@ async function webpack() {
     mode: 'production',
     context: project,
     entry: './main.js',
-    output: { path: outDir, filename: 'main.[contenthash:8].js', chunkFilename: '[id].[contenthash:8].js', clean: true },
+    output: {
+      path: outDir,
+      filename: 'main.[contenthash:8].js',
+      chunkFilename: '[id].[contenthash:8].js',
+      clean: true,
+    },
     devtool: false,
     performance: { hints: false },
     infrastructureLogging: { level: 'error' },
   });
-  const stats = await new Promise((resolve, reject) => compiler.run((error, result) => (error ? reject(error) : resolve(result))));
+  const stats = await new Promise((resolve, reject) =>
+    compiler.run((error, result) => (error ? reject(error) : resolve(result))),
+  );
   await new Promise((resolve) => compiler.close(resolve));
-  const json = stats.toJson({ all: false, errors: true, warnings: true, entrypoints: true, modules: true, nestedModules: true });
+  const json = stats.toJson({
+    all: false,
+    errors: true,
+    warnings: true,
+    entrypoints: true,
+    modules: true,
+    nestedModules: true,
+  });
   if (stats.hasErrors()) throw new Error(json.errors.map((e) => e.message).join('\n'));
   const entry = json.entrypoints.main.assets.map((a) => a.name).find((name) => name.endsWith('.js'));
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'index.html'), `<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script src="./${entry}"></script>\n`);
+  writeFileSync(
+    join(outDir, 'index.html'),
+    `<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script src="./${entry}"></script>\n`,
+  );
   const paths = (m) => [m.nameForCondition, ...(m.modules ?? []).flatMap(paths)].filter(Boolean);
   return { entry, modules: json.modules.flatMap(paths) };
 }

@@ -13,7 +13,10 @@ export function thrownBy(body: () => unknown): unknown {
 
 /** Asserts that `body` throws an ElexError of `type` with `code` (and a message matching `text`); returns it. */
 export function expectElexError<T extends ElexError>(
-  body: () => unknown, type: new (...args: never[]) => T, code: string, text?: RegExp,
+  body: () => unknown,
+  type: new (...args: never[]) => T,
+  code: string,
+  text?: RegExp,
 ): T {
   const error = thrownBy(body);
   expect(error).toBeInstanceOf(type);

@@ -6,7 +6,12 @@ import { rng } from './random';
 export function unreachedSlots(index: VectorIndex): number[] {
   const bytes = index.serialize();
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [M, n, entry, upperUsed] = [dv.getUint32(20, true), dv.getUint32(36, true), dv.getInt32(44, true), dv.getUint32(52, true)];
+  const [M, n, entry, upperUsed] = [
+    dv.getUint32(20, true),
+    dv.getUint32(36, true),
+    dv.getInt32(44, true),
+    dv.getUint32(52, true),
+  ];
   const row = 1 + 2 * M;
   // The vectors section's row size, whatever the quantization: the rest of the bytes is known
   // (docs/format.md: 80 + n V + 4 (n (M0 + 3) + U - 1 + T) + 4).
@@ -30,8 +35,14 @@ export function unreachedSlots(index: VectorIndex): number[] {
 }
 
 /** Applies `ops` seeded operations over ids 0..idSpace-1 (adds, replaces, removes with `removeShare`) to an index holding `live`; returns the live ids (`live`, updated). */
-export function churn(index: VectorIndex, seed: number, ops: number, idSpace: number, removeShare: number,
-  live = new Set<number>()): Set<number> {
+export function churn(
+  index: VectorIndex,
+  seed: number,
+  ops: number,
+  idSpace: number,
+  removeShare: number,
+  live = new Set<number>(),
+): Set<number> {
   const next = rng(seed);
   for (let i = 0; i < ops; i++) {
     if (next() < removeShare) {
@@ -40,7 +51,10 @@ export function churn(index: VectorIndex, seed: number, ops: number, idSpace: nu
       continue;
     }
     const id = Math.floor(next() * idSpace);
-    index.add(id, Float32Array.from({ length: index.dim }, () => next()));
+    index.add(
+      id,
+      Float32Array.from({ length: index.dim }, () => next()),
+    );
     live.add(id);
   }
   return live;
@@ -62,7 +76,12 @@ export function expectAllReachable(index: VectorIndex, live: Set<number>): void 
 export function readLayer0(index: VectorIndex): { lists: number[][]; live: boolean[]; landing: number[] } {
   const bytes = index.serialize();
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [M, n, entry, upperUsed] = [dv.getUint32(20, true), dv.getUint32(36, true), dv.getInt32(44, true), dv.getUint32(52, true)];
+  const [M, n, entry, upperUsed] = [
+    dv.getUint32(20, true),
+    dv.getUint32(36, true),
+    dv.getInt32(44, true),
+    dv.getUint32(52, true),
+  ];
   const row = 1 + 2 * M;
   const T = Math.ceil(n / 32);
   const rest = 84 + 4 * (n * (row + 2) + upperUsed - 1 + T);

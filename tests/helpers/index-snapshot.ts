@@ -12,15 +12,32 @@ export function crc32(bytes: Uint8Array): number {
 
 /** Rewrites the trailing CRC so the bytes pass the checksum; returns them. */
 export function fixCrc(bytes: Uint8Array): Uint8Array {
-  new DataView(bytes.buffer, bytes.byteOffset).setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(
+    bytes.length - 4,
+    crc32(bytes.subarray(0, bytes.length - 4)),
+    true,
+  );
   return bytes;
 }
 
 /** Header fields and section offsets of a well-formed index snapshot. */
 export interface Layout {
-  dim: number; stride: number; M: number; M0: number; count: number; deleted: number;
-  entry: number; maxLevel: number; upperUsed: number;
-  vectors: number; links0: number; upperAt: number; upper: number; labels: number; tombs: number; crc: number;
+  dim: number;
+  stride: number;
+  M: number;
+  M0: number;
+  count: number;
+  deleted: number;
+  entry: number;
+  maxLevel: number;
+  upperUsed: number;
+  vectors: number;
+  links0: number;
+  upperAt: number;
+  upper: number;
+  labels: number;
+  tombs: number;
+  crc: number;
 }
 
 export const HEADER = 80;
@@ -40,8 +57,22 @@ export function layout(bytes: Uint8Array): Layout {
   const tombs = labels + count * 4;
   const crc = tombs + Math.ceil(count / 32) * 4;
   return {
-    dim, stride, M, M0: 2 * M, count, deleted: v.getUint32(40, true), entry: v.getInt32(44, true),
-    maxLevel: v.getUint32(48, true), upperUsed, vectors, links0, upperAt, upper, labels, tombs, crc,
+    dim,
+    stride,
+    M,
+    M0: 2 * M,
+    count,
+    deleted: v.getUint32(40, true),
+    entry: v.getInt32(44, true),
+    maxLevel: v.getUint32(48, true),
+    upperUsed,
+    vectors,
+    links0,
+    upperAt,
+    upper,
+    labels,
+    tombs,
+    crc,
   };
 }
 
@@ -51,4 +82,3 @@ export function edited(bytes: Uint8Array, edit: (v: DataView, l: Layout) => void
   edit(new DataView(copy.buffer), layout(bytes));
   return fixCrc(copy);
 }
-

@@ -22,28 +22,43 @@ export class CountingStore implements ByteStore {
   bytesWritten = 0;
   writes = 0;
   constructor(readonly inner: ByteStore) {}
-  read(key: string) { return this.inner.read(key); }
+  read(key: string) {
+    return this.inner.read(key);
+  }
   write(key: string, bytes: Uint8Array) {
     this.bytesWritten += bytes.length;
     this.writes++;
     return this.inner.write(key, bytes);
   }
-  delete(key: string) { return this.inner.delete(key); }
-  keys() { return this.inner.keys(); }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  keys() {
+    return this.inner.keys();
+  }
 }
 
 /** A store whose writes start failing with `error()` after `okWrites` succeed (Infinity: never). */
 export class FailingStore implements ByteStore {
   okWrites = Infinity;
   writes = 0;
-  constructor(readonly inner: ByteStore, readonly error: () => unknown = () => new Error('disk on fire')) {}
-  read(key: string) { return this.inner.read(key); }
+  constructor(
+    readonly inner: ByteStore,
+    readonly error: () => unknown = () => new Error('disk on fire'),
+  ) {}
+  read(key: string) {
+    return this.inner.read(key);
+  }
   async write(key: string, bytes: Uint8Array) {
     if (this.writes++ >= this.okWrites) throw this.error();
     return this.inner.write(key, bytes);
   }
-  delete(key: string) { return this.inner.delete(key); }
-  keys() { return this.inner.keys(); }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  keys() {
+    return this.inner.keys();
+  }
 }
 
 /** sha256 of `index.serialize()` in hex: equal digests, equal indexes (ids, vectors, graph, generator). */

@@ -35,7 +35,8 @@ export function siftCorpus(docs: number, queries: number) {
   const base = readFvecs('sift128_base.fvecs');
   const query = readFvecs('sift128_query.fvecs');
   const table = new Map<string, number[]>();
-  const row = (f: { dim: number; data: Float32Array }, i: number) => Array.from(f.data.subarray(i * f.dim, (i + 1) * f.dim));
+  const row = (f: { dim: number; data: Float32Array }, i: number) =>
+    Array.from(f.data.subarray(i * f.dim, (i + 1) * f.dim));
   const texts: string[] = [];
   const metadatas: { i: number; parity: string; tags: string[] }[] = [];
   for (let i = 0; i < docs; i++) {

@@ -22,12 +22,18 @@ export function findPostgres(): { bin: string } | { reason: string } {
     for (const v of readdirSync(debian).sort((a, b) => Number(b) - Number(a))) candidates.push(join(debian, v, 'bin'));
   }
   const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
-  if (!process.env.ELEX_PG_BIN && which.status === 0 && which.stdout.trim()) candidates.push(join(which.stdout.trim(), '..'));
+  if (!process.env.ELEX_PG_BIN && which.status === 0 && which.stdout.trim())
+    candidates.push(join(which.stdout.trim(), '..'));
   const bin = candidates.find((d) => ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(join(d, b))));
-  if (bin === undefined) return { reason: `no PostgreSQL server binaries (initdb, pg_ctl) ${process.env.ELEX_PG_BIN ? `in ELEX_PG_BIN=${process.env.ELEX_PG_BIN}` : 'found: apt-get install postgresql, or set ELEX_PG_BIN'}` };
+  if (bin === undefined)
+    return {
+      reason: `no PostgreSQL server binaries (initdb, pg_ctl) ${process.env.ELEX_PG_BIN ? `in ELEX_PG_BIN=${process.env.ELEX_PG_BIN}` : 'found: apt-get install postgresql, or set ELEX_PG_BIN'}`,
+    };
   if (process.getuid?.() === 0) {
-    if (spawnSync('id', ['-u', 'postgres']).status !== 0) return { reason: "running as root and there is no 'postgres' user for initdb" };
-    if (spawnSync('sh', ['-c', 'command -v runuser']).status !== 0) return { reason: 'running as root without runuser' };
+    if (spawnSync('id', ['-u', 'postgres']).status !== 0)
+      return { reason: "running as root and there is no 'postgres' user for initdb" };
+    if (spawnSync('sh', ['-c', 'command -v runuser']).status !== 0)
+      return { reason: 'running as root without runuser' };
   }
   return { bin };
 }
@@ -103,7 +109,8 @@ export class PostgresServer {
   /** Stops the server at once and removes its folder. */
   stop(): void {
     try {
-      if (existsSync(join(this.data, 'postmaster.pid'))) this.run('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', 'stop']);
+      if (existsSync(join(this.data, 'postmaster.pid')))
+        this.run('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', 'stop']);
     } finally {
       rmSync(this.dir, { recursive: true, force: true });
     }
@@ -142,7 +149,7 @@ function childrenOf(pid: number): number[] {
 export function postgresOrSkip(): { describe: jest.Describe; bin: string } {
   const found = findPostgres();
   if ('bin' in found) return { describe, bin: found.bin };
-  if (!!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') {
+  if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0') {
     test('a PostgreSQL server can be started (CI is set)', () => {
       throw new Error(`CI is set but ${found.reason}`);
     });

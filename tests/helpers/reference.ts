@@ -8,7 +8,14 @@ export function dot64(a: ArrayLike<number>, b: ArrayLike<number>, offA = 0, offB
 }
 
 /** Distance under `metric` as the engine defines it (cosine 1 - cos, l2 squared, dot 1 - a.b). */
-export function distance64(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>, offA = 0, offB = 0, n = a.length): number {
+export function distance64(
+  metric: Metric,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  offA = 0,
+  offB = 0,
+  n = a.length,
+): number {
   if (metric === 'l2') {
     let s = 0;
     for (let i = 0; i < n; i++) {
@@ -24,8 +31,13 @@ export function distance64(metric: Metric, a: ArrayLike<number>, b: ArrayLike<nu
 
 /** Exact k nearest ids to `query` among `ids` (rows of `data`), ties to the lower id. */
 export function bruteForce(
-  metric: Metric, data: Float32Array, ids: ArrayLike<number>, rowOf: (id: number) => number,
-  dim: number, query: ArrayLike<number>, k: number,
+  metric: Metric,
+  data: Float32Array,
+  ids: ArrayLike<number>,
+  rowOf: (id: number) => number,
+  dim: number,
+  query: ArrayLike<number>,
+  k: number,
 ): Array<{ id: number; distance: number }> {
   const all: Array<{ id: number; distance: number }> = [];
   for (let i = 0; i < ids.length; i++) {

@@ -7,7 +7,15 @@ export interface WasmSignature {
   results: string[];
 }
 
-const VALUE_TYPES: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
+const VALUE_TYPES: Record<number, string> = {
+  0x7f: 'i32',
+  0x7e: 'i64',
+  0x7d: 'f32',
+  0x7c: 'f64',
+  0x7b: 'v128',
+  0x70: 'funcref',
+  0x6f: 'externref',
+};
 
 export function exportedFunctions(bytes: Uint8Array): Map<string, WasmSignature> {
   let at = 8; // magic and version
@@ -57,9 +65,9 @@ export function exportedFunctions(bytes: Uint8Array): Map<string, WasmSignature>
         else if (kind === 1) {
           u8();
           limits();
-        }
-        else if (kind === 2) limits();
-        else if (kind === 3) at += 2; // value type, mutability
+        } else if (kind === 2) limits();
+        else if (kind === 3)
+          at += 2; // value type, mutability
         else throw new Error(`unsupported import kind ${kind}`);
       }
     } else if (id === 3) {

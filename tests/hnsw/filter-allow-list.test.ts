@@ -9,7 +9,14 @@ import { readFvecs } from '../helpers/data';
 import { randomVectors, rng } from '../helpers/random';
 import { bruteForce, recall } from '../helpers/reference';
 import type { Engine, Metric, Quantization, SearchResult, VectorIndex } from '../../src/index';
-import { ACORN_BOOST_SHARE, ACORN_MIN_SHARE, EXACT_PER_EF, WALK_EXACT_PER_EF, WALK_SHARE, planSearch } from '../../src/hnsw/filter';
+import {
+  ACORN_BOOST_SHARE,
+  ACORN_MIN_SHARE,
+  EXACT_PER_EF,
+  WALK_EXACT_PER_EF,
+  WALK_SHARE,
+  planSearch,
+} from '../../src/hnsw/filter';
 
 const K = 10;
 
@@ -34,7 +41,14 @@ interface Data {
 }
 
 /** Checks one filtered answer against brute force over the allowed live ids; returns its recall. */
-function check(result: SearchResult, metric: Metric, base: Data, allowed: ArrayLike<number>, query: Float32Array, exact: boolean): number {
+function check(
+  result: SearchResult,
+  metric: Metric,
+  base: Data,
+  allowed: ArrayLike<number>,
+  query: Float32Array,
+  exact: boolean,
+): number {
   const truth = bruteForce(metric, base.data, allowed, (id) => id, base.dim, query, K);
   expect(result.ids.length).toBe(Math.min(K, allowed.length));
   const ok = new Set(Array.from(allowed));
@@ -45,9 +59,13 @@ function check(result: SearchResult, metric: Metric, base: Data, allowed: ArrayL
       expect(result.distances[i]).toBeCloseTo(truth[i].distance, metric === 'l2' ? -1 : 4);
     }
     const own = bruteForce(metric, base.data, result.ids, (id) => id, base.dim, query, K);
-    for (let i = 0; i < own.length; i++) expect(own[i].distance).toBeCloseTo(truth[i].distance, metric === 'l2' ? -1 : 4);
+    for (let i = 0; i < own.length; i++)
+      expect(own[i].distance).toBeCloseTo(truth[i].distance, metric === 'l2' ? -1 : 4);
   }
-  return recall(result.ids, truth.map((t) => t.id));
+  return recall(
+    result.ids,
+    truth.map((t) => t.id),
+  );
 }
 
 const sift = readFvecs('sift128_base.fvecs');
@@ -63,12 +81,19 @@ describe.each(BUILDS)('simd %s', (simd) => {
     beforeAll(async () => {
       e = await engine(simd, { budgetBytes: 64 * 2 ** 20 });
       index = e.createIndex({ dim: 128, metric, seed: 3, efConstruction: 100 });
-      index.addBatch(Uint32Array.from({ length: sift.count }, (_, i) => i), sift.data);
+      index.addBatch(
+        Uint32Array.from({ length: sift.count }, (_, i) => i),
+        sift.data,
+      );
     });
     afterAll(() => e.dispose());
 
     test.each([
-      [0.5, 'walk'], [0.3, 'exact'], [0.1, 'exact'], [0.01, 'exact'], [0.001, 'exact'],
+      [0.5, 'walk'],
+      [0.3, 'exact'],
+      [0.1, 'exact'],
+      [0.01, 'exact'],
+      [0.001, 'exact'],
     ] as const)('planner at %p selectivity picks %s; exact answers, or recall@10 >= 0.95', (share, plan) => {
       const allowed = allowList(sift.count, share, Math.round(share * 1e4));
       let sum = 0;
@@ -114,7 +139,10 @@ describe.each(BUILDS)('simd %s', (simd) => {
       const batch = index.searchBatch(queries, K, { filter: allowed, plan: 'filtered-walk' });
       expect(batch.plan).toBe('filtered-walk');
       for (let r = 0; r < 6; r++) {
-        const single = index.search(queries.subarray(r * 128, (r + 1) * 128), K, { filter: allowed, plan: 'filtered-walk' });
+        const single = index.search(queries.subarray(r * 128, (r + 1) * 128), K, {
+          filter: allowed,
+          plan: 'filtered-walk',
+        });
         expect(batch.counts[r]).toBe(K);
         expect(Array.from(batch.ids.subarray(r * K, (r + 1) * K))).toEqual(Array.from(single.ids));
       }
@@ -131,7 +159,10 @@ describe.each(BUILDS)('simd %s', (simd) => {
       beforeAll(async () => {
         e = await engine(simd);
         index = e.createIndex({ dim, metric, quantization, seed: 5, efConstruction: 100 });
-        index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), base.data);
+        index.addBatch(
+          Uint32Array.from({ length: count }, (_, i) => i),
+          base.data,
+        );
       });
       afterAll(() => e.dispose());
 
@@ -139,7 +170,8 @@ describe.each(BUILDS)('simd %s', (simd) => {
         const allowed = allowList(count, share, 1000 + share * 100);
         const queries = randomVectors(QUERIES, dim, 21);
         // Below ACORN_MIN_SHARE the planner scans exactly; the walks are forced only where it would use them.
-        const plans = share < ACORN_MIN_SHARE ? ['auto'] as const : ['auto', 'exact', 'filtered-walk', 'walk'] as const;
+        const plans =
+          share < ACORN_MIN_SHARE ? (['auto'] as const) : (['auto', 'exact', 'filtered-walk', 'walk'] as const);
         for (const plan of plans) {
           let sum = 0;
           for (let q = 0; q < QUERIES; q++) {
@@ -164,7 +196,10 @@ describe.each(BUILDS)('simd %s', (simd) => {
     beforeEach(async () => {
       e = await engine(simd);
       index = e.createIndex({ dim, metric: 'l2', seed: 2 });
-      index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), base.data);
+      index.addBatch(
+        Uint32Array.from({ length: count }, (_, i) => i),
+        base.data,
+      );
     });
     afterEach(() => e.dispose());
     const query = randomVectors(1, dim, 4);
@@ -209,14 +244,16 @@ describe.each(BUILDS)('simd %s', (simd) => {
       const withNew = index.search(query, K, { filter: set });
       expect(withNew.ids[0]).toBe(5000);
       index.compact();
-      expect(Array.from(index.search(query, K, { filter: set }).ids)).toEqual(Array.from(index.search(query, K, { filter: [...ids, 5000] }).ids));
+      expect(Array.from(index.search(query, K, { filter: set }).ids)).toEqual(
+        Array.from(index.search(query, K, { filter: [...ids, 5000] }).ids),
+      );
       const other = e.createIndex({ dim, metric: 'l2' });
       expect(() => other.search(query, K, { filter: set })).toThrow(/IdSet of another index/);
     });
 
     test('IdSet: built in the engine by its first search, reused as it is, released on request', () => {
       const ids = Array.from(allowList(count, 0.3, 13));
-      index.search(query, K, { filter: ids });   // the list's own staging and bitset, for a fair baseline
+      index.search(query, K, { filter: ids }); // the list's own staging and bitset, for a fair baseline
       const base = e.usedBytes;
       const set = index.idSet(ids);
       expect(e.usedBytes).toBe(base);
@@ -228,7 +265,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
         expect(index.searchBatch(query, K, { filter: set }).plan).toBe(first.plan);
         expect(e.usedBytes).toBe(built);
       }
-      index.remove(first.ids[0]);   // a change: the next search builds it again, in the same room
+      index.remove(first.ids[0]); // a change: the next search builds it again, in the same room
       expect(Array.from(index.search(query, K, { filter: set }).ids)).not.toContain(first.ids[0]);
       expect(e.usedBytes).toBe(built);
       set.release();
@@ -267,7 +304,10 @@ describe('planner thresholds', () => {
     const n = 5000;
     const ef = 16;
     const index = e.createIndex({ dim: 4, metric: 'l2', efSearch: ef });
-    index.addBatch(Uint32Array.from({ length: n }, (_, i) => i), randomVectors(n, 4, 3));
+    index.addBatch(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      randomVectors(n, 4, 3),
+    );
     const q = randomVectors(1, 4, 9);
     const first = (m: number) => Uint32Array.from({ length: m }, (_, i) => i);
     expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef) }).plan).toBe('exact');

@@ -15,11 +15,15 @@ describe.each(BUILDS)('simd %s', (simd) => {
   let e: Engine;
   let index: VectorIndex;
   const query = randomVectors(1, dim, 2);
-  const probe = () => JSON.stringify([e.usedBytes, e.reservedBytes, index.size, Array.from(index.search(query, 5).ids)]);
+  const probe = () =>
+    JSON.stringify([e.usedBytes, e.reservedBytes, index.size, Array.from(index.search(query, 5).ids)]);
   beforeEach(async () => {
     e = await engine(simd, { budgetBytes: 2 * 2 ** 20 });
     index = e.createIndex({ dim, metric: 'l2', seed: 1 });
-    index.addBatch(Uint32Array.from({ length: 300 }, (_, i) => i), randomVectors(300, dim, 1));
+    index.addBatch(
+      Uint32Array.from({ length: 300 }, (_, i) => i),
+      randomVectors(300, dim, 1),
+    );
     // Warm: the allow bitset and the filter's staging exist, so a failed call has nothing to free.
     index.search(query, 5, { filter: [1, 2, 3] });
   });
@@ -50,16 +54,31 @@ describe.each(BUILDS)('simd %s', (simd) => {
   test('wrong types: InvalidArgumentError, nothing changed', () => {
     const before = probe();
     for (const bad of [5, 'ids', {}, null, new Int32Array([1]), new Float64Array([1]), new Set([1])]) {
-      expectElexError(() => index.search(query, 5, { filter: bad as never }), InvalidArgumentError, 'E_ARGUMENT', /filter must be a function, an IdSet/);
+      expectElexError(
+        () => index.search(query, 5, { filter: bad as never }),
+        InvalidArgumentError,
+        'E_ARGUMENT',
+        /filter must be a function, an IdSet/,
+      );
     }
-    expectElexError(() => index.search(query, 5, { plan: 'exact' }), InvalidArgumentError, 'E_ARGUMENT', /needs an allow-list/);
-    expectElexError(() => index.search(query, 5, { filter: [1], plan: 'fast' as never }), InvalidArgumentError, 'E_ARGUMENT', /plan must be one of/);
+    expectElexError(
+      () => index.search(query, 5, { plan: 'exact' }),
+      InvalidArgumentError,
+      'E_ARGUMENT',
+      /needs an allow-list/,
+    );
+    expectElexError(
+      () => index.search(query, 5, { filter: [1], plan: 'fast' as never }),
+      InvalidArgumentError,
+      'E_ARGUMENT',
+      /plan must be one of/,
+    );
     expect(probe()).toBe(before);
   });
 
   test('a list that does not fit the budget: BudgetExceededError, nothing changed', () => {
     const before = probe();
-    const huge = new Uint32Array(1 << 20).map((_, i) => i);   // 4 MiB staged, in a 2 MiB engine
+    const huge = new Uint32Array(1 << 20).map((_, i) => i); // 4 MiB staged, in a 2 MiB engine
     expectElexError(() => index.search(query, 5, { filter: huge }), BudgetExceededError, 'E_BUDGET');
     expectElexError(() => index.searchBatch(query, 5, { filter: huge }), BudgetExceededError, 'E_BUDGET');
     expectElexError(() => index.search(query, 5, { filter: index.idSet(huge) }), BudgetExceededError, 'E_BUDGET');
@@ -72,7 +91,8 @@ describe.each(BUILDS)('simd %s', (simd) => {
     const full = await engine(simd, { budgetBytes: 2 * 2 ** 20 });
     const big = full.createIndex({ dim, metric: 'l2', seed: 1 });
     fillToBudget(full, big);
-    const state = () => JSON.stringify([full.usedBytes, full.reservedBytes, big.size, Array.from(big.search(query, 5).ids)]);
+    const state = () =>
+      JSON.stringify([full.usedBytes, full.reservedBytes, big.size, Array.from(big.search(query, 5).ids)]);
     const before = state();
     const list = Uint32Array.from({ length: 1000 }, (_, i) => i);
     expectElexError(() => big.search(query, 5, { filter: list }), BudgetExceededError, 'E_BUDGET');

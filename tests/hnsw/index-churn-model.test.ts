@@ -239,32 +239,35 @@ describe.each(BUILDS)('compact leaves the slots past the live nodes as new ones 
   });
   afterAll(() => e.dispose());
 
-  test.each(['f32', 'f16', 'i8'] as const)('%s: compact, add, and the index and its snapshot grow the same graph', async (quantization) => {
-    for (const seed of [1, 2, 3, 4]) {
-      const next = rng(seed);
-      const dim = 13;
-      const vector = () => Float32Array.from({ length: dim }, () => next() * 2 - 1);
-      const index = e.createIndex({ dim, metric: 'l2', M: 4, efConstruction: 24, seed, quantization });
-      for (let i = 0; i < 200; i++) index.add(i, vector());
-      for (let i = 0; i < 200; i += 2) index.remove(i);
-      index.compact();
-      const store = new MemoryStore();
-      await index.save(store, 'c');
-      const loaded = e.loadIndex(index.serialize());
-      const reopened = await e.openIndex(store, 'c');
-      // Appended nodes take the slots the compaction left behind.
-      for (let i = 0; i < 150; i++) {
-        const v = vector();
-        for (const x of [index, loaded, reopened]) x.add(1000 + i, v);
+  test.each(['f32', 'f16', 'i8'] as const)(
+    '%s: compact, add, and the index and its snapshot grow the same graph',
+    async (quantization) => {
+      for (const seed of [1, 2, 3, 4]) {
+        const next = rng(seed);
+        const dim = 13;
+        const vector = () => Float32Array.from({ length: dim }, () => next() * 2 - 1);
+        const index = e.createIndex({ dim, metric: 'l2', M: 4, efConstruction: 24, seed, quantization });
+        for (let i = 0; i < 200; i++) index.add(i, vector());
+        for (let i = 0; i < 200; i += 2) index.remove(i);
+        index.compact();
+        const store = new MemoryStore();
+        await index.save(store, 'c');
+        const loaded = e.loadIndex(index.serialize());
+        const reopened = await e.openIndex(store, 'c');
+        // Appended nodes take the slots the compaction left behind.
+        for (let i = 0; i < 150; i++) {
+          const v = vector();
+          for (const x of [index, loaded, reopened]) x.add(1000 + i, v);
+        }
+        const bytes = index.serialize();
+        expectSameBytes(loaded.serialize(), bytes, `${quantization} seed ${seed}: loaded snapshot`);
+        expectSameBytes(reopened.serialize(), bytes, `${quantization} seed ${seed}: reopened store`);
+        // The saved log of those adds opens to the same index.
+        await index.save(store, 'c');
+        const again = await e.openIndex(store, 'c');
+        expectSameBytes(again.serialize(), bytes, `${quantization} seed ${seed}: reopened after a log save`);
+        for (const x of [index, loaded, reopened, again]) x.dispose();
       }
-      const bytes = index.serialize();
-      expectSameBytes(loaded.serialize(), bytes, `${quantization} seed ${seed}: loaded snapshot`);
-      expectSameBytes(reopened.serialize(), bytes, `${quantization} seed ${seed}: reopened store`);
-      // The saved log of those adds opens to the same index.
-      await index.save(store, 'c');
-      const again = await e.openIndex(store, 'c');
-      expectSameBytes(again.serialize(), bytes, `${quantization} seed ${seed}: reopened after a log save`);
-      for (const x of [index, loaded, reopened, again]) x.dispose();
-    }
-  });
+    },
+  );
 });

@@ -51,40 +51,46 @@ describe.each(BUILDS)('index.compact() (simd %s)', (simd) => {
     ['2-d, 5,000 adds and 40% removes over 300 ids', 2, 5000, 300, 0.4, [1, 2, 3]],
     ['8-d, 3,000 adds and 30% removes over 750 ids', 8, 3000, 750, 0.3, [1, 2]],
     ['16-d, 4,000 adds and 60% removes over 2,000 ids', 16, 4000, 2000, 0.6, [1, 2]],
-  ])('%s: the same ids and vectors, no removed slot left, every live id reachable', (_name, dim, ops, idSpace, share, seeds) => {
-    for (const seed of seeds as number[]) {
-      const index = e.createIndex({ dim: dim as number, metric: 'l2', seed });
-      const live = churn(index, seed * 31, ops as number, idSpace as number, share as number);
+  ])(
+    '%s: the same ids and vectors, no removed slot left, every live id reachable',
+    (_name, dim, ops, idSpace, share, seeds) => {
+      for (const seed of seeds as number[]) {
+        const index = e.createIndex({ dim: dim as number, metric: 'l2', seed });
+        const live = churn(index, seed * 31, ops as number, idSpace as number, share as number);
+        const vectors = vectorsOf(index);
+        const slots = index.capacity;
+        index.compact();
+        expect(vectorsOf(index)).toEqual(vectors);
+        expect(index.size).toBe(live.size);
+        expect(index.capacity).toBeLessThanOrEqual(slots);
+        expect(unreachedSlots(index)).toEqual([]);
+        expectAllReachable(index, live);
+        // And it keeps working: more churn, a second compaction.
+        churn(index, seed * 37, 500, idSpace as number, share as number, live);
+        expectAllReachable(index, live);
+        index.compact();
+        expectAllReachable(index, live);
+        index.dispose();
+      }
+    },
+  );
+
+  test.each(['f16', 'i8'] as const)(
+    'quantization %s: the same ids and decoded vectors, every live id reachable, snapshots equal',
+    (quantization) => {
+      const index = e.createIndex({ dim: 12, metric: 'l2', quantization, seed: 3 });
+      const live = churn(index, 71, 3000, 900, 0.4);
       const vectors = vectorsOf(index);
-      const slots = index.capacity;
       index.compact();
+      expect(index.quantization).toBe(quantization);
       expect(vectorsOf(index)).toEqual(vectors);
-      expect(index.size).toBe(live.size);
-      expect(index.capacity).toBeLessThanOrEqual(slots);
-      expect(unreachedSlots(index)).toEqual([]);
       expectAllReachable(index, live);
-      // And it keeps working: more churn, a second compaction.
-      churn(index, seed * 37, 500, idSpace as number, share as number, live);
-      expectAllReachable(index, live);
-      index.compact();
+      expect(digest(e.loadIndex(index.serialize()))).toBe(digest(index));
+      churn(index, 72, 300, 900, 0.4, live);
       expectAllReachable(index, live);
       index.dispose();
-    }
-  });
-
-  test.each(['f16', 'i8'] as const)('quantization %s: the same ids and decoded vectors, every live id reachable, snapshots equal', (quantization) => {
-    const index = e.createIndex({ dim: 12, metric: 'l2', quantization, seed: 3 });
-    const live = churn(index, 71, 3000, 900, 0.4);
-    const vectors = vectorsOf(index);
-    index.compact();
-    expect(index.quantization).toBe(quantization);
-    expect(vectorsOf(index)).toEqual(vectors);
-    expectAllReachable(index, live);
-    expect(digest(e.loadIndex(index.serialize()))).toBe(digest(index));
-    churn(index, 72, 300, 900, 0.4, live);
-    expectAllReachable(index, live);
-    index.dispose();
-  });
+    },
+  );
 
   test('98% of 5,000 SIFT vectors removed: the memory comes back to what the 100 left need, and answers stay exact', async () => {
     /** Bytes an index of `ids` takes in an engine of its own (after a search, so its scratch exists), and the index. */
@@ -105,7 +111,9 @@ describe.each(BUILDS)('index.compact() (simd %s)', (simd) => {
     const before = churned.bytes();
     churned.index.compact();
     const after = churned.bytes();
-    process.stdout.write(`compact: 98% of 5,000 removed: ${before} -> ${after} bytes; the 100 alone ${alone.bytes()}\n`);
+    process.stdout.write(
+      `compact: 98% of 5,000 removed: ${before} -> ${after} bytes; the 100 alone ${alone.bytes()}\n`,
+    );
     expect(after).toBeLessThanOrEqual(alone.bytes() * 1.1);
     expect(churned.index.capacity).toBeLessThan(200);
     const query = queries.data.subarray(0, DIM);
@@ -130,7 +138,9 @@ describe.each(BUILDS)('index.compact() (simd %s)', (simd) => {
     const vectors = vectorsOf(index);
     index.compact();
     const [fresh, after] = [anew, index].map((x) => [siftRecall(x, live, 10), siftRecall(x, live, 64)]);
-    process.stdout.write(`compact: recall@10 at ef 10 / 64, half removed then compacted ${after.map((r) => r.toFixed(3))}, built anew ${fresh.map((r) => r.toFixed(3))}\n`);
+    process.stdout.write(
+      `compact: recall@10 at ef 10 / 64, half removed then compacted ${after.map((r) => r.toFixed(3))}, built anew ${fresh.map((r) => r.toFixed(3))}\n`,
+    );
     expect(after[0]).toBeGreaterThanOrEqual(fresh[0] - 0.02);
     expect(after[1]).toBeGreaterThanOrEqual(0.95);
     expect(vectorsOf(index)).toEqual(vectors);
@@ -186,8 +196,14 @@ describe.each(BUILDS)('index.compact() (simd %s)', (simd) => {
     const index = small.createIndex({ dim: 16, metric: 'l2' });
     fillToBudget(small, index);
     for (let id = 0; id < index.size; id += 3) index.remove(id);
-    const probe = () => JSON.stringify([small.usedBytes, small.reservedBytes, index.capacity, digest(index),
-      fingerprint(index, [0, 1, 2, 999999], [randomVectors(1, 16, 77)])]);
+    const probe = () =>
+      JSON.stringify([
+        small.usedBytes,
+        small.reservedBytes,
+        index.capacity,
+        digest(index),
+        fingerprint(index, [0, 1, 2, 999999], [randomVectors(1, 16, 77)]),
+      ]);
     const before = probe();
     expectElexError(() => index.compact(), BudgetExceededError, 'E_BUDGET');
     expect(probe()).toBe(before);

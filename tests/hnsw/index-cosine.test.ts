@@ -48,9 +48,19 @@ describe.each(BUILDS)('cosine normalisation (simd %s)', (simd) => {
     const before = fingerprint(index, [1, 2], [new Float32Array([1, 0])]);
     const zero = /zero vector as float32/;
     expectElexError(() => index.add(2, [1e-50, 0]), InvalidVectorError, 'E_INVALID_VECTOR', zero);
-    expectElexError(() => index.addBatch([2, 3], [1, 1, 0, -1e-46]), InvalidVectorError, 'E_INVALID_VECTOR', /row 1 is a zero vector/);
+    expectElexError(
+      () => index.addBatch([2, 3], [1, 1, 0, -1e-46]),
+      InvalidVectorError,
+      'E_INVALID_VECTOR',
+      /row 1 is a zero vector/,
+    );
     expectElexError(() => index.search([1e-50, 1e-60], 1), InvalidVectorError, 'E_INVALID_VECTOR', zero);
-    expectElexError(() => index.searchBatch([1, 0, 1e-50, 0], 1), InvalidVectorError, 'E_INVALID_VECTOR', /row 1 is a zero vector/);
+    expectElexError(
+      () => index.searchBatch([1, 0, 1e-50, 0], 1),
+      InvalidVectorError,
+      'E_INVALID_VECTOR',
+      /row 1 is a zero vector/,
+    );
     expect(fingerprint(index, [1, 2], [new Float32Array([1, 0])])).toBe(before);
     // Under l2 and dot such rows are ordinary vectors.
     const l2 = e.createIndex({ dim: 2, metric: 'l2' });
@@ -62,13 +72,18 @@ describe.each(BUILDS)('cosine normalisation (simd %s)', (simd) => {
 bothBuildsTest('both builds store a cosine row with the same bits', async () => {
   const dim = 37;
   const data = randomVectors(200, dim, 9).map((x, i) => x * 10 ** ((i % 7) - 3));
-  const rows = await Promise.all(BUILDS.map(async (simd) => {
-    const e = await engine(simd);
-    const index = e.createIndex({ dim });
-    index.addBatch(Uint32Array.from({ length: 200 }, (_, i) => i), data);
-    const all = Array.from({ length: 200 }, (_, i) => Array.from(index.get(i)!));
-    e.dispose();
-    return all;
-  }));
+  const rows = await Promise.all(
+    BUILDS.map(async (simd) => {
+      const e = await engine(simd);
+      const index = e.createIndex({ dim });
+      index.addBatch(
+        Uint32Array.from({ length: 200 }, (_, i) => i),
+        data,
+      );
+      const all = Array.from({ length: 200 }, (_, i) => Array.from(index.get(i)!));
+      e.dispose();
+      return all;
+    }),
+  );
   expect(rows[1]).toEqual(rows[0]);
 });

@@ -1,7 +1,13 @@
 /** Every error path of the index: a typed error, a clear message, and the index unchanged. */
 import {
-  DimensionMismatchError, DisposedError, type ElexError, Engine, EngineBrokenError, InvalidArgumentError,
-  InvalidVectorError, type VectorIndex,
+  DimensionMismatchError,
+  DisposedError,
+  type ElexError,
+  Engine,
+  EngineBrokenError,
+  InvalidArgumentError,
+  InvalidVectorError,
+  type VectorIndex,
 } from '../../src/index';
 import { BUILDS, engine } from '../helpers/engines';
 import { expectElexError } from '../helpers/errors';
@@ -21,20 +27,37 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
   beforeEach(async () => {
     e = await engine(simd);
     index = e.createIndex({ dim });
-    index.addBatch(Uint32Array.from({ length: 50 }, (_, i) => i), data);
+    index.addBatch(
+      Uint32Array.from({ length: 50 }, (_, i) => i),
+      data,
+    );
     index.remove(2);
     before = probe();
   });
 
-  function expectUnchanged(call: () => unknown, type: new (...args: never[]) => ElexError, code: string, text?: RegExp) {
+  function expectUnchanged(
+    call: () => unknown,
+    type: new (...args: never[]) => ElexError,
+    code: string,
+    text?: RegExp,
+  ) {
     expectElexError(call, type, code, text);
     expect(probe()).toBe(before);
   }
 
   test('wrong dimension', () => {
-    expectUnchanged(() => index.add(60, new Float32Array(dim + 1)), DimensionMismatchError, 'E_DIMENSION', /9 components; the index expects 8/);
+    expectUnchanged(
+      () => index.add(60, new Float32Array(dim + 1)),
+      DimensionMismatchError,
+      'E_DIMENSION',
+      /9 components; the index expects 8/,
+    );
     expectUnchanged(() => index.add(60, []), DimensionMismatchError, 'E_DIMENSION');
-    expectUnchanged(() => index.addBatch([60, 61], new Float32Array(dim * 2 - 1)), DimensionMismatchError, 'E_DIMENSION');
+    expectUnchanged(
+      () => index.addBatch([60, 61], new Float32Array(dim * 2 - 1)),
+      DimensionMismatchError,
+      'E_DIMENSION',
+    );
     expectUnchanged(() => index.search(new Float32Array(dim - 1), 3), DimensionMismatchError, 'E_DIMENSION', /query/);
     expectUnchanged(() => index.searchBatch(new Float32Array(dim * 2 + 3), 3), DimensionMismatchError, 'E_DIMENSION');
   });
@@ -49,8 +72,17 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
       batch[dim * 2 + 1] = bad;
       expectUnchanged(() => index.addBatch([60, 61, 62], batch), InvalidVectorError, 'E_INVALID_VECTOR', /row 2/);
     }
-    expectUnchanged(() => index.add(60, new Array(dim).fill(1e20)), InvalidVectorError, 'E_INVALID_VECTOR', /beyond float32/);
-    expectUnchanged(() => index.add(60, ['1', 2, 3, 4, 5, 6, 7, 8] as unknown as number[]), InvalidVectorError, 'E_INVALID_VECTOR');
+    expectUnchanged(
+      () => index.add(60, new Array(dim).fill(1e20)),
+      InvalidVectorError,
+      'E_INVALID_VECTOR',
+      /beyond float32/,
+    );
+    expectUnchanged(
+      () => index.add(60, ['1', 2, 3, 4, 5, 6, 7, 8] as unknown as number[]),
+      InvalidVectorError,
+      'E_INVALID_VECTOR',
+    );
   });
 
   test('zero vector under cosine (and allowed under l2)', () => {
@@ -68,7 +100,12 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
       expectUnchanged(() => index.has(id), InvalidArgumentError, 'E_ARGUMENT');
       expectUnchanged(() => index.get(id), InvalidArgumentError, 'E_ARGUMENT');
     }
-    expectUnchanged(() => index.addBatch([1, -5], new Float32Array(dim * 2).fill(1)), InvalidArgumentError, 'E_ARGUMENT', /ids\[1\]/);
+    expectUnchanged(
+      () => index.addBatch([1, -5], new Float32Array(dim * 2).fill(1)),
+      InvalidArgumentError,
+      'E_ARGUMENT',
+      /ids\[1\]/,
+    );
   });
 
   test('bad k, ef, filter, options', () => {
@@ -77,8 +114,18 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
       expectUnchanged(() => index.searchBatch(row(1), k), InvalidArgumentError, 'E_ARGUMENT');
     }
     expectUnchanged(() => index.search(row(1), 3, { ef: 0 }), InvalidArgumentError, 'E_ARGUMENT', /ef must be/);
-    expectUnchanged(() => index.search(row(1), 3, { filter: 5 as unknown as () => boolean }), InvalidArgumentError, 'E_ARGUMENT');
-    expectUnchanged(() => { index.efSearch = 0; }, InvalidArgumentError, 'E_ARGUMENT');
+    expectUnchanged(
+      () => index.search(row(1), 3, { filter: 5 as unknown as () => boolean }),
+      InvalidArgumentError,
+      'E_ARGUMENT',
+    );
+    expectUnchanged(
+      () => {
+        index.efSearch = 0;
+      },
+      InvalidArgumentError,
+      'E_ARGUMENT',
+    );
     expect(index.efSearch).toBe(64);
     expect(() => e.createIndex({ dim: 0 })).toThrow(InvalidArgumentError);
     expect(() => e.createIndex({ dim, M: 1 })).toThrow(/M must be an integer in \[2, 128\]/);
@@ -88,7 +135,13 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
   });
 
   test('a filter that throws or re-enters leaves the index usable', () => {
-    expect(() => index.search(row(1), 3, { filter: () => { throw new Error('boom'); } })).toThrow('boom');
+    expect(() =>
+      index.search(row(1), 3, {
+        filter: () => {
+          throw new Error('boom');
+        },
+      }),
+    ).toThrow('boom');
     expect(probe()).toBe(before);
     expect(() => index.search(row(1), 3, { filter: (id) => index.has(id) })).toThrow(/inside a search filter/);
     expect(probe()).toBe(before);

@@ -41,55 +41,67 @@ function embedded(rows: number, seed: number): Float32Array {
 }
 
 describe.each(BUILDS)('an engine filled step by step (simd %s)', (simd) => {
-  test.each(MODES)('%s: reaches >= 95%% of the budget at the first E_BUDGET, and every id is stored and found', async (quantization, budgetBytes, bytesBar, recallBar) => {
-    const e = await engine(simd, { budgetBytes });
-    const index = e.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 32, quantization });
-    const data = embedded(MAX_ROWS + 40, 12);   // the last 40 rows are never added: the queries
-    let count = 0;
-    let failure: unknown;
-    while (failure === undefined && count + BATCH <= MAX_ROWS) {
-      try {
-        index.addBatch(Uint32Array.from({ length: BATCH }, (_, i) => count + i), data.subarray(count * DIM, (count + BATCH) * DIM));
-        count += BATCH;
-      } catch (error) {
-        failure = error;
+  test.each(MODES)(
+    '%s: reaches >= 95%% of the budget at the first E_BUDGET, and every id is stored and found',
+    async (quantization, budgetBytes, bytesBar, recallBar) => {
+      const e = await engine(simd, { budgetBytes });
+      const index = e.createIndex({ dim: DIM, metric: 'l2', M: 16, efConstruction: 32, quantization });
+      const data = embedded(MAX_ROWS + 40, 12); // the last 40 rows are never added: the queries
+      let count = 0;
+      let failure: unknown;
+      while (failure === undefined && count + BATCH <= MAX_ROWS) {
+        try {
+          index.addBatch(
+            Uint32Array.from({ length: BATCH }, (_, i) => count + i),
+            data.subarray(count * DIM, (count + BATCH) * DIM),
+          );
+          count += BATCH;
+        } catch (error) {
+          failure = error;
+        }
       }
-    }
-    expect(failure).toBeInstanceOf(BudgetExceededError);
-    expect(e.usedBytes / budgetBytes).toBeGreaterThanOrEqual(0.95);
-    expect(index.size).toBe(count);
-    expect(e.usedBytes / count).toBeLessThanOrEqual(bytesBar);
+      expect(failure).toBeInstanceOf(BudgetExceededError);
+      expect(e.usedBytes / budgetBytes).toBeGreaterThanOrEqual(0.95);
+      expect(index.size).toBe(count);
+      expect(e.usedBytes / count).toBeLessThanOrEqual(bytesBar);
 
-    // Every id holds its vector (decoded: within half an f16 step, or half the vector's int8 step
-    // plus float32 rounding of the scale and of x * 127 / max|x|) and is its own nearest neighbour.
-    for (let id = 0; id < count; id++) {
-      const stored = index.get(id)!;
-      let m = 0;
-      for (let d = 0; d < DIM; d++) m = Math.max(m, Math.abs(data[id * DIM + d]));
-      for (let d = 0; d < DIM; d++) {
-        const x = data[id * DIM + d];
-        const bound = quantization === 'f32' ? 0 : quantization === 'f16' ? Math.max(Math.abs(x) * 2 ** -11, 2 ** -15) : m / 254 + m * 2 ** -20;
-        if (!(Math.abs(stored[d] - x) <= bound)) throw new Error(`id ${id} holds another vector`);
+      // Every id holds its vector (decoded: within half an f16 step, or half the vector's int8 step
+      // plus float32 rounding of the scale and of x * 127 / max|x|) and is its own nearest neighbour.
+      for (let id = 0; id < count; id++) {
+        const stored = index.get(id)!;
+        let m = 0;
+        for (let d = 0; d < DIM; d++) m = Math.max(m, Math.abs(data[id * DIM + d]));
+        for (let d = 0; d < DIM; d++) {
+          const x = data[id * DIM + d];
+          const bound =
+            quantization === 'f32'
+              ? 0
+              : quantization === 'f16'
+                ? Math.max(Math.abs(x) * 2 ** -11, 2 ** -15)
+                : m / 254 + m * 2 ** -20;
+          if (!(Math.abs(stored[d] - x) <= bound)) throw new Error(`id ${id} holds another vector`);
+        }
       }
-    }
-    // In batches of 100 rows: the staging of a 1,024-row batch need not fit a full engine.
-    const lost = [];
-    for (let from = 0; from < count; from += 100) {
-      const self = index.searchBatch(data.subarray(from * DIM, Math.min(count, from + 100) * DIM), 1, { ef: 64 });
-      for (let i = 0; i < self.ids.length; i++) if (self.ids[i] !== from + i) lost.push(from + i);
-    }
-    expect(lost).toEqual([]);
+      // In batches of 100 rows: the staging of a 1,024-row batch need not fit a full engine.
+      const lost = [];
+      for (let from = 0; from < count; from += 100) {
+        const self = index.searchBatch(data.subarray(from * DIM, Math.min(count, from + 100) * DIM), 1, { ef: 64 });
+        for (let i = 0; i < self.ids.length; i++) if (self.ids[i] !== from + i) lost.push(from + i);
+      }
+      expect(lost).toEqual([]);
 
-    // Queries off the data answer as brute force does.
-    const queries = data.subarray(MAX_ROWS * DIM);
-    const ids = Array.from({ length: count }, (_, i) => i);
-    let sum = 0;
-    for (let q = 0; q < 40; q++) {
-      const query = queries.subarray(q * DIM, (q + 1) * DIM);
-      const truth = bruteForce('l2', data, ids, (id) => id, DIM, query, 10).map((r) => r.id);
-      sum += recall(index.search(query, 10, { ef: 100 }).ids, truth);
-    }
-    expect(sum / 40).toBeGreaterThanOrEqual(recallBar);
-    e.dispose();
-  }, 300_000);
+      // Queries off the data answer as brute force does.
+      const queries = data.subarray(MAX_ROWS * DIM);
+      const ids = Array.from({ length: count }, (_, i) => i);
+      let sum = 0;
+      for (let q = 0; q < 40; q++) {
+        const query = queries.subarray(q * DIM, (q + 1) * DIM);
+        const truth = bruteForce('l2', data, ids, (id) => id, DIM, query, 10).map((r) => r.id);
+        sum += recall(index.search(query, 10, { ef: 100 }).ids, truth);
+      }
+      expect(sum / 40).toBeGreaterThanOrEqual(recallBar);
+      e.dispose();
+    },
+    300_000,
+  );
 });

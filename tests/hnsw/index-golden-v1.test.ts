@@ -15,7 +15,9 @@ import { bruteForce } from '../helpers/reference';
 const DIR = join(__dirname, '..', 'fixtures', 'index-v1');
 const bytes = new Uint8Array(readFileSync(join(DIR, 'golden.exix')));
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {
-  afterAddsWithPaths: Record<'on' | 'off', string>; sha256_on: string; sha256_off: string;
+  afterAddsWithPaths: Record<'on' | 'off', string>;
+  sha256_on: string;
+  sha256_off: string;
 };
 const DIM = 16;
 const data = randomVectors(2000, DIM, 1);
@@ -30,7 +32,8 @@ describe.each(BUILDS)('golden EXIX v1 (simd %s)', (simd) => {
     expect(index.capacity).toBe(budgetBytes === undefined ? 2000 : 2048);
     expect(index.size).toBe(live.length);
     expect(Array.from(index.ids()).sort((a, b) => a - b)).toEqual(live);
-    for (const id of live) expect(Array.from(index.get(id)!)).toEqual(Array.from(data.subarray(id * DIM, (id + 1) * DIM)));
+    for (const id of live)
+      expect(Array.from(index.get(id)!)).toEqual(Array.from(data.subarray(id * DIM, (id + 1) * DIM)));
     expect(index.has(3)).toBe(false);
     const queries = randomVectors(5, DIM, 9);
     for (let q = 0; q < 5; q++) {
@@ -39,8 +42,14 @@ describe.each(BUILDS)('golden EXIX v1 (simd %s)', (simd) => {
       expect(Array.from(index.search(query, 10, { ef: 2000 }).ids)).toEqual(truth);
     }
     expect(sha256(index.serialize())).toBe(simd === 'on' ? expected.sha256_on : expected.sha256_off);
-    index.addBatch(Uint32Array.from({ length: 300 }, (_, i) => 5000 + i), randomVectors(300, DIM, 2));
-    index.addBatch(Uint32Array.from({ length: 10 }, (_, i) => 10 + i), randomVectors(10, DIM, 3));
+    index.addBatch(
+      Uint32Array.from({ length: 300 }, (_, i) => 5000 + i),
+      randomVectors(300, DIM, 2),
+    );
+    index.addBatch(
+      Uint32Array.from({ length: 10 }, (_, i) => 10 + i),
+      randomVectors(10, DIM, 3),
+    );
     expect(sha256(index.serialize())).toBe(expected.afterAddsWithPaths[simd]);
     e.dispose();
   });

@@ -36,7 +36,10 @@ describe.each(BUILDS)('ids and clear (simd %s)', (simd) => {
     const e = await engine(simd);
     const index = e.createIndex({ dim: 2, metric: 'l2', efConstruction: 8 });
     const n = 40_000;
-    index.addBatch(Uint32Array.from({ length: n }, (_, i) => i * 7 + 1), randomVectors(n, 2, 5));
+    index.addBatch(
+      Uint32Array.from({ length: n }, (_, i) => i * 7 + 1),
+      randomVectors(n, 2, 5),
+    );
     const live = new Set(Array.from({ length: n }, (_, i) => i * 7 + 1));
     for (let i = 0; i < n; i += 3) {
       index.remove(i * 7 + 1);

@@ -16,7 +16,10 @@ describe.each(BUILDS)('index mutations (simd %s)', (simd) => {
   beforeEach(async () => {
     e = await engine(simd);
     index = e.createIndex({ dim, metric: 'l2', seed: 1 });
-    index.addBatch(Uint32Array.from({ length: n }, (_, i) => i), data.subarray(0, n * dim));
+    index.addBatch(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      data.subarray(0, n * dim),
+    );
   });
   afterEach(() => e.dispose());
 
@@ -64,7 +67,10 @@ describe.each(BUILDS)('index mutations (simd %s)', (simd) => {
       const query = row(n + q);
       const res = index.search(query, 10, { ef: 100 });
       for (const id of res.ids) expect(removed.has(id)).toBe(false);
-      sum += recall(res.ids, bruteForce('l2', data, live, (id) => id, dim, query, 10).map((r) => r.id));
+      sum += recall(
+        res.ids,
+        bruteForce('l2', data, live, (id) => id, dim, query, 10).map((r) => r.id),
+      );
     }
     expect(sum / 50).toBeGreaterThanOrEqual(0.95);
   });
@@ -106,7 +112,10 @@ describe.each(BUILDS)('index mutations (simd %s)', (simd) => {
       const res = index.search(query, 10, { filter: allowed, ef: 100 });
       expect(res.ids.length).toBe(10);
       for (const id of res.ids) expect(allowed(id)).toBe(true);
-      sum += recall(res.ids, bruteForce('l2', data, allowedIds, (id) => id, dim, query, 10).map((r) => r.id));
+      sum += recall(
+        res.ids,
+        bruteForce('l2', data, allowedIds, (id) => id, dim, query, 10).map((r) => r.id),
+      );
     }
     expect(sum / 30).toBeGreaterThanOrEqual(0.95);
     const none = index.search(row(0), 5, { filter: () => false });

@@ -13,7 +13,7 @@ import { fixCrc, HEADER } from '../helpers/index-snapshot';
 import { expectSameAnswers, randomOps, type Model } from '../helpers/index-store';
 import { randomVectors } from '../helpers/random';
 
-const DIM = 21;                 // pads to 24 (f16) and 32 (i8): the padding is checked on load
+const DIM = 21; // pads to 24 (f16) and 32 (i8): the padding is checked on load
 const ROWS = 1500;
 const data = randomVectors(ROWS + 50, DIM, 3);
 const queries = data.subarray(ROWS * DIM);
@@ -50,7 +50,13 @@ describe.each(BUILDS)('quantized snapshots (simd %s)', (simd) => {
   });
   afterAll(() => e.dispose());
 
-  describe.each([['f16', 'l2'], ['f16', 'cosine'], ['i8', 'l2'], ['i8', 'cosine'], ['i8', 'dot']] as const)('%s %s', (quantization, metric) => {
+  describe.each([
+    ['f16', 'l2'],
+    ['f16', 'cosine'],
+    ['i8', 'l2'],
+    ['i8', 'cosine'],
+    ['i8', 'dot'],
+  ] as const)('%s %s', (quantization, metric) => {
     let index: VectorIndex;
     let bytes: Uint8Array;
     beforeAll(() => {
@@ -66,7 +72,9 @@ describe.each(BUILDS)('quantized snapshots (simd %s)', (simd) => {
       const vectorBytes = quantization === 'f16' ? 2 * 24 : 8 + 32;
       const n = v.getUint32(36, true);
       const upperUsed = v.getUint32(52, true);
-      expect(bytes.length).toBe(HEADER + n * (vectorBytes + 4 * (1 + 16) + 4 + 4) + 4 * (upperUsed - 1) + 4 * Math.ceil(n / 32) + 4);
+      expect(bytes.length).toBe(
+        HEADER + n * (vectorBytes + 4 * (1 + 16) + 4 + 4) + 4 * (upperUsed - 1) + 4 * Math.ceil(n / 32) + 4,
+      );
     });
 
     test('loadIndex and serializeChunks round trip: same bytes, same answers, same later growth', () => {
@@ -89,19 +97,20 @@ describe.each(BUILDS)('quantized snapshots (simd %s)', (simd) => {
 
     test('corrupt vector parts are E_CORRUPT with nothing allocated', () => {
       const used = e.usedBytes;
-      const edits: Array<(v: DataView) => void> = quantization === 'f16'
-        ? [
-          (v) => v.setUint16(HEADER + 2 * 3, 0x7c00, true),           // Inf
-          (v) => v.setUint16(HEADER + 2 * 3, 0x0001, true),           // a subnormal code
-          (v) => v.setUint16(HEADER + 2 * DIM, 0x3c00, true),         // padding past dim
-        ]
-        : [
-          (v) => v.setFloat32(HEADER, NaN, true),                     // scale
-          (v) => v.setFloat32(HEADER, -1, true),
-          (v) => v.setFloat32(HEADER + 4, v.getFloat32(HEADER + 4, true) * 1.0001, true),   // squared norm
-          (v) => v.setInt8(HEADER + 8 + 2, -128),                      // a code absmax never writes
-          (v) => v.setInt8(HEADER + 8 + DIM, 1),                      // padding past dim
-        ];
+      const edits: Array<(v: DataView) => void> =
+        quantization === 'f16'
+          ? [
+              (v) => v.setUint16(HEADER + 2 * 3, 0x7c00, true), // Inf
+              (v) => v.setUint16(HEADER + 2 * 3, 0x0001, true), // a subnormal code
+              (v) => v.setUint16(HEADER + 2 * DIM, 0x3c00, true), // padding past dim
+            ]
+          : [
+              (v) => v.setFloat32(HEADER, NaN, true), // scale
+              (v) => v.setFloat32(HEADER, -1, true),
+              (v) => v.setFloat32(HEADER + 4, v.getFloat32(HEADER + 4, true) * 1.0001, true), // squared norm
+              (v) => v.setInt8(HEADER + 8 + 2, -128), // a code absmax never writes
+              (v) => v.setInt8(HEADER + 8 + DIM, 1), // padding past dim
+            ];
       for (const edit of edits) {
         const copy = bytes.slice();
         edit(new DataView(copy.buffer));
@@ -129,26 +138,29 @@ describe.each(BUILDS)('quantized snapshots (simd %s)', (simd) => {
     loaded.dispose();
   });
 
-  test.each(['f16', 'i8'] as const)('%s: save / openIndex with log segments opens to the index the same calls build unsaved', async (quantization) => {
-    const store = new MemoryStore();
-    const saved = e.createIndex({ dim: DIM, metric: 'l2', quantization, M: 8, efConstruction: 48, seed: 4 });
-    const unsaved = e.createIndex({ dim: DIM, metric: 'l2', quantization, M: 8, efConstruction: 48, seed: 4 });
-    const models: Model[] = [new Map(), new Map()];
-    const kinds: string[] = [];
-    for (let cycle = 0; cycle < 5; cycle++) {
-      randomOps(saved, models[0], 100 + cycle, cycle === 0 ? 300 : 40, 400);
-      randomOps(unsaved, models[1], 100 + cycle, cycle === 0 ? 300 : 40, 400);
-      kinds.push((await saved.save(store, 'q', { logShare: 2 })).kind);
-    }
-    expect(kinds[0]).toBe('checkpoint');
-    expect(kinds.slice(1)).toContain('log');
-    const opened = await e.openIndex(store, 'q');
-    expect(opened.quantization).toBe(quantization);
-    expectSameBytes(opened.serialize(), unsaved.serialize());
-    expectSameBytes(saved.serialize(), unsaved.serialize());
-    expectSameAnswers(unsaved, opened, queries, 10);
-    for (const x of [saved, unsaved, opened]) x.dispose();
-  });
+  test.each(['f16', 'i8'] as const)(
+    '%s: save / openIndex with log segments opens to the index the same calls build unsaved',
+    async (quantization) => {
+      const store = new MemoryStore();
+      const saved = e.createIndex({ dim: DIM, metric: 'l2', quantization, M: 8, efConstruction: 48, seed: 4 });
+      const unsaved = e.createIndex({ dim: DIM, metric: 'l2', quantization, M: 8, efConstruction: 48, seed: 4 });
+      const models: Model[] = [new Map(), new Map()];
+      const kinds: string[] = [];
+      for (let cycle = 0; cycle < 5; cycle++) {
+        randomOps(saved, models[0], 100 + cycle, cycle === 0 ? 300 : 40, 400);
+        randomOps(unsaved, models[1], 100 + cycle, cycle === 0 ? 300 : 40, 400);
+        kinds.push((await saved.save(store, 'q', { logShare: 2 })).kind);
+      }
+      expect(kinds[0]).toBe('checkpoint');
+      expect(kinds.slice(1)).toContain('log');
+      const opened = await e.openIndex(store, 'q');
+      expect(opened.quantization).toBe(quantization);
+      expectSameBytes(opened.serialize(), unsaved.serialize());
+      expectSameBytes(saved.serialize(), unsaved.serialize());
+      expectSameAnswers(unsaved, opened, queries, 10);
+      for (const x of [saved, unsaved, opened]) x.dispose();
+    },
+  );
 
   test('a failed add under i8 changes nothing, memory included', async () => {
     const small = await engine(simd, { budgetBytes: 2 << 20 });

@@ -6,7 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, parseFvecs, type Engine, type Metric, type Quantization, type VectorIndex } from '../../src/index';
+import {
+  InvalidArgumentError,
+  parseFvecs,
+  type Engine,
+  type Metric,
+  type Quantization,
+  type VectorIndex,
+} from '../../src/index';
 import { BUILDS, engine } from '../helpers/engines';
 import { readFvecs, readIvecs } from '../helpers/data';
 import { expectElexError } from '../helpers/errors';
@@ -27,7 +34,10 @@ const GLOVE_N = 10_000;
 const GLOVE_Q = 100;
 const GLOVE_DIM = 100;
 const glove = parseFvecs(readFileSync(join(GLOVE_DIR, 'glove100k_base.fvecs'))).data.slice(0, GLOVE_N * GLOVE_DIM);
-const gloveQueries = parseFvecs(readFileSync(join(GLOVE_DIR, 'glove100k_query.fvecs'))).data.slice(0, GLOVE_Q * GLOVE_DIM);
+const gloveQueries = parseFvecs(readFileSync(join(GLOVE_DIR, 'glove100k_query.fvecs'))).data.slice(
+  0,
+  GLOVE_Q * GLOVE_DIM,
+);
 const gloveTruth = cosineTruth(glove, gloveQueries, GLOVE_DIM, 10);
 
 function cosineTruth(base: Float32Array, queries: Float32Array, dim: number, k: number): Int32Array {
@@ -36,7 +46,10 @@ function cosineTruth(base: Float32Array, queries: Float32Array, dim: number, k: 
   const out = new Int32Array((queries.length / dim) * k);
   for (let q = 0; q < queries.length / dim; q++) {
     const qn = Math.sqrt(dot64(queries, queries, q * dim, q * dim, dim));
-    const d = Array.from({ length: n }, (_, i) => ({ i, d: 1 - dot64(queries, base, q * dim, i * dim, dim) / (qn * norms[i]) }));
+    const d = Array.from({ length: n }, (_, i) => ({
+      i,
+      d: 1 - dot64(queries, base, q * dim, i * dim, dim) / (qn * norms[i]),
+    }));
     d.sort((a, b) => a.d - b.d || a.i - b.i);
     for (let j = 0; j < k; j++) out[q * k + j] = d[j].i;
   }
@@ -49,11 +62,16 @@ function meanRecall(index: VectorIndex, queries: Float32Array, truth: Int32Array
   const rows = queries.length / dim;
   const res = index.searchBatch(queries, 10, { ef });
   let sum = 0;
-  for (let q = 0; q < rows; q++) sum += recall(res.ids.subarray(q * 10, q * 10 + 10), truth.subarray(q * k, q * k + 10));
+  for (let q = 0; q < rows; q++)
+    sum += recall(res.ids.subarray(q * 10, q * 10 + 10), truth.subarray(q * k, q * k + 10));
   return { recall: sum / rows, res };
 }
 
-interface Run { recall: number[]; ids: Uint32Array; distances: Float32Array }
+interface Run {
+  recall: number[];
+  ids: Uint32Array;
+  distances: Float32Array;
+}
 
 describe.each([
   ['SIFT-128 10K, l2', 'l2' as Metric, sift.data, siftQueries.data, siftTruth.data, siftTruth.k, 128],
@@ -67,10 +85,17 @@ describe.each([
       e = await engine(simd);
       for (const quantization of MODES) {
         const index = e.createIndex({ dim, metric, quantization, seed: 7 });
-        index.addBatch(Uint32Array.from({ length: base.length / dim }, (_, i) => i), base);
+        index.addBatch(
+          Uint32Array.from({ length: base.length / dim }, (_, i) => i),
+          base,
+        );
         const recalls = EFS.map((ef) => meanRecall(index, queries, truth, k, ef));
         const last = recalls[recalls.length - 1].res;
-        runs.set(`${simd} ${quantization}`, { recall: recalls.map((r) => r.recall), ids: last.ids, distances: last.distances });
+        runs.set(`${simd} ${quantization}`, {
+          recall: recalls.map((r) => r.recall),
+          ids: last.ids,
+          distances: last.distances,
+        });
         index.dispose();
       }
     }, 120_000);
@@ -89,13 +114,16 @@ describe.each([
 
   if (BUILDS.length === 2) {
     // (f32's dot kernels sum in another order in the two builds: its distances differ in the last bits.)
-    test.each(['f16', 'i8'] as const)('%s: the SIMD and scalar builds return the same ids and distances', (quantization) => {
-      const on = runs.get(`on ${quantization}`)!;
-      const off = runs.get(`off ${quantization}`)!;
-      expect(Array.from(off.ids)).toEqual(Array.from(on.ids));
-      // i8 distances come from exact integer dots, f16 from kernels that sum in the same order.
-      expect(Array.from(off.distances)).toEqual(Array.from(on.distances));
-    });
+    test.each(['f16', 'i8'] as const)(
+      '%s: the SIMD and scalar builds return the same ids and distances',
+      (quantization) => {
+        const on = runs.get(`on ${quantization}`)!;
+        const off = runs.get(`off ${quantization}`)!;
+        expect(Array.from(off.ids)).toEqual(Array.from(on.ids));
+        // i8 distances come from exact integer dots, f16 from kernels that sum in the same order.
+        expect(Array.from(off.distances)).toEqual(Array.from(on.distances));
+      },
+    );
   }
 });
 
@@ -130,29 +158,38 @@ describe.each(BUILDS)('get() under quantization (simd %s)', (simd) => {
   });
   afterAll(() => e.dispose());
 
-  test.each(['f16', 'i8'] as const)('%s, l2: the encoder\'s values exactly, within half a step of the input', (quantization) => {
-    const dim = 37;
-    const next = rng(5);
-    const index = e.createIndex({ dim, metric: 'l2', quantization });
-    const rows = Float32Array.from({ length: 50 * dim }, () => (next() * 2 - 1) * 10 ** Math.floor(next() * 6 - 3));
-    index.addBatch(Uint32Array.from({ length: 50 }, (_, i) => i), rows);
-    for (let id = 0; id < 50; id++) {
-      const x = rows.subarray(id * dim, (id + 1) * dim);
-      const got = index.get(id)!;
-      expect(Array.from(got)).toEqual(Array.from(decodedReference(quantization, x)));
-      const m = Math.max(...Array.from(x, Math.abs));
-      for (let d = 0; d < dim; d++) {
-        const bound = quantization === 'i8' ? m / 254 + m * 2 ** -20 : Math.max(Math.abs(x[d]) * 2 ** -11, 2 ** -15);
-        expect(Math.abs(got[d] - x[d])).toBeLessThanOrEqual(bound);
+  test.each(['f16', 'i8'] as const)(
+    "%s, l2: the encoder's values exactly, within half a step of the input",
+    (quantization) => {
+      const dim = 37;
+      const next = rng(5);
+      const index = e.createIndex({ dim, metric: 'l2', quantization });
+      const rows = Float32Array.from({ length: 50 * dim }, () => (next() * 2 - 1) * 10 ** Math.floor(next() * 6 - 3));
+      index.addBatch(
+        Uint32Array.from({ length: 50 }, (_, i) => i),
+        rows,
+      );
+      for (let id = 0; id < 50; id++) {
+        const x = rows.subarray(id * dim, (id + 1) * dim);
+        const got = index.get(id)!;
+        expect(Array.from(got)).toEqual(Array.from(decodedReference(quantization, x)));
+        const m = Math.max(...Array.from(x, Math.abs));
+        for (let d = 0; d < dim; d++) {
+          const bound = quantization === 'i8' ? m / 254 + m * 2 ** -20 : Math.max(Math.abs(x[d]) * 2 ** -11, 2 ** -15);
+          expect(Math.abs(got[d] - x[d])).toBeLessThanOrEqual(bound);
+        }
       }
-    }
-    index.dispose();
-  });
+      index.dispose();
+    },
+  );
 
   test.each(['f16', 'i8'] as const)('%s, cosine: the normalized vector, within half a step', (quantization) => {
     const dim = 100;
     const index = e.createIndex({ dim, metric: 'cosine', quantization });
-    index.addBatch(Uint32Array.from({ length: 20 }, (_, i) => i), glove.subarray(0, 20 * dim));
+    index.addBatch(
+      Uint32Array.from({ length: 20 }, (_, i) => i),
+      glove.subarray(0, 20 * dim),
+    );
     for (let id = 0; id < 20; id++) {
       const x = glove.subarray(id * dim, (id + 1) * dim);
       const norm = Math.sqrt(dot64(x, x));
@@ -173,7 +210,10 @@ describe.each(BUILDS)('get() under quantization (simd %s)', (simd) => {
     const next = rng(9);
     const index = e.createIndex({ dim, metric: 'l2', quantization: 'i8' });
     const rows = Float32Array.from({ length: 300 * dim }, () => next() * 2 - 1);
-    index.addBatch(Uint32Array.from({ length: 300 }, (_, i) => i), rows);
+    index.addBatch(
+      Uint32Array.from({ length: 300 }, (_, i) => i),
+      rows,
+    );
     for (let q = 0; q < 20; q++) {
       const query = Float32Array.from({ length: dim }, () => next() * 4 - 2);
       const cq = absMaxCodes(query, 2047);
@@ -200,7 +240,12 @@ describe.each(BUILDS)('get() under quantization (simd %s)', (simd) => {
     plain.dispose();
     const used = e.usedBytes;
     for (const bad of ['i4', 'F16', 8, {}]) {
-      expectElexError(() => e.createIndex({ dim: 4, quantization: bad as Quantization }), InvalidArgumentError, 'E_ARGUMENT', /quantization/);
+      expectElexError(
+        () => e.createIndex({ dim: 4, quantization: bad as Quantization }),
+        InvalidArgumentError,
+        'E_ARGUMENT',
+        /quantization/,
+      );
     }
     expect(e.usedBytes).toBe(used);
   });
@@ -218,9 +263,15 @@ describe.each(BUILDS)('mutations under quantization (simd %s)', (simd) => {
     const rows = sift.data.subarray(0, 2000 * dim);
     const index = e.createIndex({ dim, metric: 'l2', quantization, seed: 3 });
     const fresh = e.createIndex({ dim, metric: 'l2', quantization, seed: 3 });
-    fresh.addBatch(Uint32Array.from({ length: 2000 }, (_, i) => i), rows);
+    fresh.addBatch(
+      Uint32Array.from({ length: 2000 }, (_, i) => i),
+      rows,
+    );
     const empty = fresh.serialize();
-    index.addBatch(Uint32Array.from({ length: 2000 }, (_, i) => i), rows);
+    index.addBatch(
+      Uint32Array.from({ length: 2000 }, (_, i) => i),
+      rows,
+    );
     for (let id = 0; id < 2000; id += 10) index.remove(id);
     // Replace ids 1, 11, 21, ... with SIFT rows 5000 + id (not in the index): each then finds itself at that row.
     const other = (id: number) => sift.data.subarray((5000 + id) * dim, (5001 + id) * dim);
@@ -242,7 +293,10 @@ describe.each(BUILDS)('mutations under quantization (simd %s)', (simd) => {
     }
     index.clear();
     expect(index.size).toBe(0);
-    index.addBatch(Uint32Array.from({ length: 2000 }, (_, i) => i), rows);
+    index.addBatch(
+      Uint32Array.from({ length: 2000 }, (_, i) => i),
+      rows,
+    );
     const again = index.serialize();
     expect(again.length).toBe(empty.length);
     expect(Buffer.compare(again, empty)).toBe(0);

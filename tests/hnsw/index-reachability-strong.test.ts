@@ -41,8 +41,15 @@ describe.each(BUILDS)('simd %s', (simd) => {
         for (let replaced = 0; replaced < 4; replaced++) {
           const next = rng(seed * 31 + M);
           const index = e.createIndex({ dim: 4, metric: 'l2', M, seed });
-          for (let id = 0; id < 4; id++) index.add(id, Float32Array.from({ length: 4 }, () => next()));
-          index.add(replaced, Float32Array.from({ length: 4 }, () => next()));
+          for (let id = 0; id < 4; id++)
+            index.add(
+              id,
+              Float32Array.from({ length: 4 }, () => next()),
+            );
+          index.add(
+            replaced,
+            Float32Array.from({ length: 4 }, () => next()),
+          );
           expectReachable(index, new Set([0, 1, 2, 3]), `M ${M} seed ${seed} replaced ${replaced}`);
           index.dispose();
         }
@@ -83,7 +90,12 @@ describe.each(BUILDS)('simd %s', (simd) => {
       const n = 20 + (seed % 5) * 40;
       const index = e.createIndex({ dim, metric: 'l2', M: 2, seed });
       for (let round = 0; round < 3; round++) {
-        for (let id = 0; id < n; id++) if (next() < 0.7) index.add(id, Float32Array.from({ length: dim }, () => next()));
+        for (let id = 0; id < n; id++)
+          if (next() < 0.7)
+            index.add(
+              id,
+              Float32Array.from({ length: dim }, () => next()),
+            );
         for (let id = 0; id < n; id++) if (next() < 0.3) index.remove(id);
         index.compact();
         expect({ seed, round, pairs: unreachedPairs(index, 3) }).toEqual({ seed, round, pairs: [] });

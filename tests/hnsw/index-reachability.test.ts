@@ -39,7 +39,10 @@ describe.each(BUILDS)('simd %s', (simd) => {
     const next = rng(7);
     const index = e.createIndex({ dim: 8, metric: 'l2', M: 4, efConstruction: 100 });
     const n = 20000;
-    index.addBatch(Uint32Array.from({ length: n }, (_, i) => i), Float32Array.from({ length: n * 8 }, () => next()));
+    index.addBatch(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      Float32Array.from({ length: n * 8 }, () => next()),
+    );
     expect(unreachedSlots(index)).toEqual([]);
     index.dispose();
   });

@@ -15,7 +15,12 @@ describe.each(BUILDS)('searchBatch counts (simd %s)', (simd) => {
     index.addBatch([1, 2], [0, 0, 1, 1]);
     const before = fingerprint(index, [1, 2, MISSING_ID], [new Float32Array([0, 0])]);
     expectElexError(() => index.add(MISSING_ID, [3, 3]), InvalidArgumentError, 'E_ARGUMENT', /0xFFFFFFFF \(MISSING_ID/);
-    expectElexError(() => index.addBatch([5, MISSING_ID], [3, 3, 4, 4]), InvalidArgumentError, 'E_ARGUMENT', /ids\[1\]/);
+    expectElexError(
+      () => index.addBatch([5, MISSING_ID], [3, 3, 4, 4]),
+      InvalidArgumentError,
+      'E_ARGUMENT',
+      /ids\[1\]/,
+    );
     expect(fingerprint(index, [1, 2, MISSING_ID], [new Float32Array([0, 0])])).toBe(before);
     expect(index.has(MISSING_ID)).toBe(false);
     expect(index.remove(MISSING_ID)).toBe(false);

@@ -26,10 +26,20 @@ function compare(a: SearchResult, b: SearchResult, scale: (d: number, i: number)
 
 const sift = readFvecs('sift128_base.fvecs');
 const siftQueries = readFvecs('sift128_query.fvecs');
-const random = { dim: 96, data: randomVectors(4000, 96, 3).map((x) => x * 4 - 2), queries: randomVectors(300, 96, 4).map((x) => x * 4 - 2) };
+const random = {
+  dim: 96,
+  data: randomVectors(4000, 96, 3).map((x) => x * 4 - 2),
+  queries: randomVectors(300, 96, 4).map((x) => x * 4 - 2),
+};
 
 const cases: Array<{ name: string; metric: Metric; dim: number; data: Float32Array; queries: Float32Array }> = [
-  { name: 'SIFT-128 10K', metric: 'cosine', dim: 128, data: sift.data, queries: siftQueries.data.subarray(0, 300 * 128) },
+  {
+    name: 'SIFT-128 10K',
+    metric: 'cosine',
+    dim: 128,
+    data: sift.data,
+    queries: siftQueries.data.subarray(0, 300 * 128),
+  },
   { name: 'SIFT-128 10K', metric: 'l2', dim: 128, data: sift.data, queries: siftQueries.data.subarray(0, 300 * 128) },
   { name: 'random 4K x 96', metric: 'l2', ...random },
   { name: 'random 4K x 96', metric: 'dot', ...random },
@@ -43,7 +53,10 @@ describe.each(cases)('$name $metric snapshot in the other build', ({ metric, dim
     const scalar = await engine('off');
     const n = data.length / dim;
     const original = simd.createIndex({ dim, metric, efConstruction: 100, seed: 5 });
-    original.addBatch(Uint32Array.from({ length: n }, (_, i) => i), data);
+    original.addBatch(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      data,
+    );
     const bytes = original.serialize();
     const there = scalar.loadIndex(bytes);
     const here = simd.loadIndex(bytes);
@@ -57,8 +70,12 @@ describe.each(cases)('$name $metric snapshot in the other build', ({ metric, dim
       expect(same.ids).toEqual(a.ids);
       expect(same.distances).toEqual(a.distances);
       const qn = norm(q(r));
-      worst = Math.max(worst, compare(a, b, (d, id) =>
-        metric === 'l2' ? Math.max(d, Number.MIN_VALUE) : metric === 'cosine' ? 1 : qn * norm(original.get(id)!)));
+      worst = Math.max(
+        worst,
+        compare(a, b, (d, id) =>
+          metric === 'l2' ? Math.max(d, Number.MIN_VALUE) : metric === 'cosine' ? 1 : qn * norm(original.get(id)!),
+        ),
+      );
     }
     expect(worst).toBeLessThanOrEqual(dim * EPS);
     simd.dispose();

@@ -21,7 +21,10 @@ const checkedIds = [0, 1, 5, 10, 17, 150, 299, 1000, 1001];
 /** A small index with several levels (M 4), removed slots and replaced ids. */
 function small(eng: Engine): VectorIndex {
   const index = eng.createIndex({ dim: DIM, M: 4, efConstruction: 32, seed: 77 });
-  index.addBatch(Uint32Array.from({ length: N }, (_, i) => i), data.subarray(0, N * DIM));
+  index.addBatch(
+    Uint32Array.from({ length: N }, (_, i) => i),
+    data.subarray(0, N * DIM),
+  );
   for (let i = 0; i < N; i += 10) index.remove(i);
   index.add(10, data.subarray(N * DIM, (N + 1) * DIM));
   index.add(1000, data.subarray((N + 1) * DIM, (N + 2) * DIM));
@@ -49,8 +52,20 @@ function firstNode(l: Layout, test: (i: number) => boolean): number {
 const badEdits: Array<[string, (v: DataView, l: Layout) => void]> = [
   ['version 3', (v) => v.setUint32(4, 3, true)],
   // Version 2 sizes the vectors by the quantization at offset 60: an f32 snapshot relabelled i8 announces other lengths.
-  ['version 2 relabelled i8', (v) => { v.setUint32(4, 2, true); v.setUint32(60, 2, true); }],
-  ['version 2, unknown quantization', (v) => { v.setUint32(4, 2, true); v.setUint32(60, 3, true); }],
+  [
+    'version 2 relabelled i8',
+    (v) => {
+      v.setUint32(4, 2, true);
+      v.setUint32(60, 2, true);
+    },
+  ],
+  [
+    'version 2, unknown quantization',
+    (v) => {
+      v.setUint32(4, 2, true);
+      v.setUint32(60, 3, true);
+    },
+  ],
   ['kind 2', (v) => v.setUint32(8, 2, true)],
   ['dim 0', (v) => v.setUint32(12, 0, true)],
   ['dim 13 (a padding float is then data)', (v) => v.setUint32(12, 13, true)],
@@ -65,7 +80,15 @@ const badEdits: Array<[string, (v: DataView, l: Layout) => void]> = [
   ['deleted above count', (v, l) => v.setUint32(40, l.count + 1, true)],
   ['entry = count', (v, l) => v.setInt32(44, l.count, true)],
   ['entry -1 with nodes', (v) => v.setInt32(44, -1, true)],
-  ['entry on a lower level', (v, l) => v.setInt32(44, firstNode(l, (i) => levelOf(v, l, i) < l.maxLevel), true)],
+  [
+    'entry on a lower level',
+    (v, l) =>
+      v.setInt32(
+        44,
+        firstNode(l, (i) => levelOf(v, l, i) < l.maxLevel),
+        true,
+      ),
+  ],
   ['maxLevel one more', (v, l) => v.setUint32(48, l.maxLevel + 1, true)],
   ['maxLevel one less', (v, l) => v.setUint32(48, l.maxLevel - 1, true)],
   ['maxLevel 32', (v) => v.setUint32(48, 32, true)],
@@ -76,40 +99,68 @@ const badEdits: Array<[string, (v: DataView, l: Layout) => void]> = [
   ['reserved tail set', (v) => v.setUint8(79, 1)],
   ['a NaN component', (v, l) => v.setFloat32(l.vectors + 4 * 3, NaN, true)],
   ['an infinite component', (v, l) => v.setFloat32(l.vectors + 4 * l.stride * 7, -Infinity, true)],
-  ['a squared norm past float32', (v, l) => {
-    v.setFloat32(l.vectors, 3e38, true);
-    v.setFloat32(l.vectors + 4, 3e38, true);
-  }],
+  [
+    'a squared norm past float32',
+    (v, l) => {
+      v.setFloat32(l.vectors, 3e38, true);
+      v.setFloat32(l.vectors + 4, 3e38, true);
+    },
+  ],
   ['a non-zero padding float', (v, l) => v.setFloat32(l.vectors + 4 * (l.stride * 2 + DIM), 1, true)],
   ['a layer-0 link target = count', (v, l) => v.setUint32(l.links0 + 4, l.count, true)],
   ['a layer-0 link target 0xFFFFFFFF', (v, l) => v.setUint32(l.links0 + 4 * (1 + l.M0) * 9 + 4, 0xffffffff, true)],
   ['a layer-0 link count past 2M', (v, l) => v.setUint32(l.links0 + 4 * (1 + l.M0) * 3, l.M0 + 1, true)],
-  ['a stale layer-0 tail', (v, l) => {
-    const i = firstNode(l, (n) => v.getUint32(l.links0 + 4 * (1 + l.M0) * n, true) < l.M0);
-    v.setUint32(l.links0 + 4 * (1 + l.M0) * i + 4 * l.M0, 1, true);
-  }],
-  ['an upperAt past the end', (v, l) => v.setUint32(l.upperAt + 4 * firstNode(l, (i) => levelOf(v, l, i) > 0), l.upperUsed + 5, true)],
-  ['an upperAt on a level-0 node', (v, l) => v.setUint32(l.upperAt + 4 * firstNode(l, (i) => levelOf(v, l, i) === 0), 1, true)],
-  ['an upperAt of 0xFFFFFFFF', (v, l) => v.setUint32(l.upperAt + 4 * firstNode(l, (i) => levelOf(v, l, i) > 0), 0xffffffff, true)],
+  [
+    'a stale layer-0 tail',
+    (v, l) => {
+      const i = firstNode(l, (n) => v.getUint32(l.links0 + 4 * (1 + l.M0) * n, true) < l.M0);
+      v.setUint32(l.links0 + 4 * (1 + l.M0) * i + 4 * l.M0, 1, true);
+    },
+  ],
+  [
+    'an upperAt past the end',
+    (v, l) => v.setUint32(l.upperAt + 4 * firstNode(l, (i) => levelOf(v, l, i) > 0), l.upperUsed + 5, true),
+  ],
+  [
+    'an upperAt on a level-0 node',
+    (v, l) => v.setUint32(l.upperAt + 4 * firstNode(l, (i) => levelOf(v, l, i) === 0), 1, true),
+  ],
+  [
+    'an upperAt of 0xFFFFFFFF',
+    (v, l) => v.setUint32(l.upperAt + 4 * firstNode(l, (i) => levelOf(v, l, i) > 0), 0xffffffff, true),
+  ],
   ['an upper record of level 0', (v, l) => v.setUint32(l.upper, 0, true)],
   ['an upper record of level 32', (v, l) => v.setUint32(l.upper, 32, true)],
   ['an upper record one level higher', (v, l) => v.setUint32(l.upper, v.getUint32(l.upper, true) + 1, true)],
   ['an upper link count past M', (v, l) => v.setUint32(l.upper + 4, l.M + 1, true)],
-  ['an upper link target = count', (v, l) => {
-    const i = firstNode(l, (n) => levelOf(v, l, n) > 0 && v.getUint32(upperList(v, l, n, 1), true) > 0);
-    v.setUint32(upperList(v, l, i, 1) + 4, l.count, true);
-  }],
-  ['an upper link to a node below that layer', (v, l) => {
-    const i = firstNode(l, (n) => levelOf(v, l, n) > 0 && v.getUint32(upperList(v, l, n, 1), true) > 0);
-    v.setUint32(upperList(v, l, i, 1) + 4, firstNode(l, (n) => levelOf(v, l, n) === 0), true);
-  }],
+  [
+    'an upper link target = count',
+    (v, l) => {
+      const i = firstNode(l, (n) => levelOf(v, l, n) > 0 && v.getUint32(upperList(v, l, n, 1), true) > 0);
+      v.setUint32(upperList(v, l, i, 1) + 4, l.count, true);
+    },
+  ],
+  [
+    'an upper link to a node below that layer',
+    (v, l) => {
+      const i = firstNode(l, (n) => levelOf(v, l, n) > 0 && v.getUint32(upperList(v, l, n, 1), true) > 0);
+      v.setUint32(
+        upperList(v, l, i, 1) + 4,
+        firstNode(l, (n) => levelOf(v, l, n) === 0),
+        true,
+      );
+    },
+  ],
   ['duplicate labels', (v, l) => v.setUint32(l.labels + 4 * 7, v.getUint32(l.labels + 4 * 8, true), true)],
   ['a removed slot sharing a live label', (v, l) => v.setUint32(l.labels + 4 * 20, 21, true)],
-  ['a tombstone bit past count', (v, l) => {
-    const last = l.tombs + 4 * (Math.ceil(l.count / 32) - 1);
-    v.setUint32(last, (v.getUint32(last, true) | 0x80000000) >>> 0, true);
-    v.setUint32(40, l.deleted + 1, true);
-  }],
+  [
+    'a tombstone bit past count',
+    (v, l) => {
+      const last = l.tombs + 4 * (Math.ceil(l.count / 32) - 1);
+      v.setUint32(last, (v.getUint32(last, true) | 0x80000000) >>> 0, true);
+      v.setUint32(40, l.deleted + 1, true);
+    },
+  ],
 ];
 
 describe.each(BUILDS)('index snapshot fuzz (simd %s)', (simd) => {
@@ -171,7 +222,10 @@ describe.each(BUILDS)('index snapshot fuzz (simd %s)', (simd) => {
   test('every header byte and 3,000 random bytes flipped: E_CORRUPT, nothing allocated', () => {
     const used = eng.usedBytes;
     const next = rng(31);
-    const at = [...Array.from({ length: HEADER }, (_, i) => i), ...Array.from({ length: 3000 }, () => Math.floor(next() * bytes.length))];
+    const at = [
+      ...Array.from({ length: HEADER }, (_, i) => i),
+      ...Array.from({ length: 3000 }, () => Math.floor(next() * bytes.length)),
+    ];
     for (const i of at) {
       for (const mask of i < HEADER ? [0x01, 0x10, 0x80, 0xff] : [1 << Math.floor(next() * 8)]) {
         const bad = bytes.slice();
@@ -228,10 +282,12 @@ describe.each(BUILDS)('index snapshot fuzz (simd %s)', (simd) => {
   });
 
   test('valid checksum over harmless edits: seed and efSearch load as written', () => {
-    const copy = eng.loadIndex(edited(bytes, (v) => {
-      v.setUint32(28, 99, true);
-      v.setUint32(32, 12345, true);
-    }));
+    const copy = eng.loadIndex(
+      edited(bytes, (v) => {
+        v.setUint32(28, 99, true);
+        v.setUint32(32, 12345, true);
+      }),
+    );
     expect([copy.efSearch, copy.seed]).toEqual([99, 12345]);
     copy.efSearch = original.efSearch;
     expect(fingerprint(copy, checkedIds, probes)).toBe(print);
@@ -248,7 +304,8 @@ describe.each(BUILDS)('index snapshot fuzz (simd %s)', (simd) => {
       const flips = 1 + Math.floor(next() * 3);
       for (let f = 0; f < flips; f++) {
         // Half the edits land in the graph sections, where structure lives.
-        const i = next() < 0.5 ? Math.floor(next() * (bytes.length - 4)) : l.links0 + Math.floor(next() * (l.crc - l.links0));
+        const i =
+          next() < 0.5 ? Math.floor(next() * (bytes.length - 4)) : l.links0 + Math.floor(next() * (l.crc - l.links0));
         bad[i] ^= next() < 0.5 ? 1 << Math.floor(next() * 8) : Math.floor(next() * 256);
       }
       fixCrc(bad);

@@ -45,7 +45,12 @@ function randomPieces(bytes: Uint8Array, next: () => number): Uint8Array[] {
 /** Asserts byte equality (jest's toEqual walks typed arrays element by element: seconds here). */
 function expectSame(actual: Uint8Array, expected: Uint8Array): void {
   expect(actual.length).toBe(expected.length);
-  expect(Buffer.compare(Buffer.from(actual.buffer, actual.byteOffset, actual.length), Buffer.from(expected.buffer, expected.byteOffset, expected.length))).toBe(0);
+  expect(
+    Buffer.compare(
+      Buffer.from(actual.buffer, actual.byteOffset, actual.length),
+      Buffer.from(expected.buffer, expected.byteOffset, expected.length),
+    ),
+  ).toBe(0);
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {
@@ -60,7 +65,10 @@ describe.each(BUILDS)('streamed index snapshots (simd %s)', (simd) => {
   /** A small index (4-byte chunks of the big one would take seconds). */
   function build4(): VectorIndex {
     const small = eng.createIndex({ dim: 3, metric: 'cosine', M: 4, seed: 2 });
-    small.addBatch([1, 2, 3, 4, 5, 6, 7], data.subarray(0, 21).map((x) => x + 0.5));
+    small.addBatch(
+      [1, 2, 3, 4, 5, 6, 7],
+      data.subarray(0, 21).map((x) => x + 0.5),
+    );
     small.remove(3);
     return small;
   }
@@ -72,18 +80,21 @@ describe.each(BUILDS)('streamed index snapshots (simd %s)', (simd) => {
   });
   afterAll(() => eng.dispose());
 
-  test.each([4, 1000, 4096, 1 << 20])('serializeChunks(%i) concatenates to serialize(), full chunks but the last', (size) => {
-    const source = size === 4 ? build4() : index;
-    const chunks = [...source.serializeChunks(size)];
-    if (size === 4) {
-      expectSame(concat(chunks), source.serialize());
-      return;
-    }
-    expectSame(concat(chunks), bytes);
-    for (const c of chunks.slice(0, -1)) expect(c.length).toBe(size);
-    expect(chunks[chunks.length - 1].length).toBeGreaterThan(0);
-    expect(chunks[chunks.length - 1].length).toBeLessThanOrEqual(size);
-  });
+  test.each([4, 1000, 4096, 1 << 20])(
+    'serializeChunks(%i) concatenates to serialize(), full chunks but the last',
+    (size) => {
+      const source = size === 4 ? build4() : index;
+      const chunks = [...source.serializeChunks(size)];
+      if (size === 4) {
+        expectSame(concat(chunks), source.serialize());
+        return;
+      }
+      expectSame(concat(chunks), bytes);
+      for (const c of chunks.slice(0, -1)) expect(c.length).toBe(size);
+      expect(chunks[chunks.length - 1].length).toBeGreaterThan(0);
+      expect(chunks[chunks.length - 1].length).toBeLessThanOrEqual(size);
+    },
+  );
 
   test('loads from bytes, an array, a generator and an async generator of random pieces: same bytes and answers', async () => {
     const next = rng(8);
@@ -91,7 +102,12 @@ describe.each(BUILDS)('streamed index snapshots (simd %s)', (simd) => {
     const sources = [
       () => eng.loadIndex(bytes),
       () => eng.loadIndex(randomPieces(bytes, next)),
-      () => eng.loadIndex((function* () { yield* randomPieces(bytes, next); })()),
+      () =>
+        eng.loadIndex(
+          (function* () {
+            yield* randomPieces(bytes, next);
+          })(),
+        ),
       () => eng.loadIndex(index.serializeChunks(1024)),
     ];
     for (const load of sources) {
@@ -100,15 +116,22 @@ describe.each(BUILDS)('streamed index snapshots (simd %s)', (simd) => {
       expect(answers(copy)).toBe(expected);
       copy.dispose();
     }
-    const streamed = await eng.loadIndex((async function* () {
-      for (const piece of randomPieces(bytes, next)) {
-        await new Promise((resolve) => setImmediate(resolve));
-        yield piece;
-      }
-    })());
+    const streamed = await eng.loadIndex(
+      (async function* () {
+        for (const piece of randomPieces(bytes, next)) {
+          await new Promise((resolve) => setImmediate(resolve));
+          yield piece;
+        }
+      })(),
+    );
     expectSame(streamed.serialize(), bytes);
     expect(answers(streamed)).toBe(expected);
-    expect([streamed.efSearch, streamed.seed, streamed.M, streamed.metric]).toEqual([index.efSearch, index.seed, index.M, index.metric]);
+    expect([streamed.efSearch, streamed.seed, streamed.M, streamed.metric]).toEqual([
+      index.efSearch,
+      index.seed,
+      index.M,
+      index.metric,
+    ]);
     streamed.dispose();
   });
 
@@ -139,16 +162,41 @@ describe.each(BUILDS)('streamed index snapshots (simd %s)', (simd) => {
     const next = rng(3);
     for (const cut of [0, 3, 79, 80, 81, 500, bytes.length - 5, bytes.length - 1]) {
       expectCorrupt(() => eng.loadIndex(randomPieces(bytes.subarray(0, cut), next)));
-      expectCorrupt(() => eng.loadIndex((function* () { yield bytes.subarray(0, cut); })()));
-      await expect(eng.loadIndex((async function* () { yield bytes.subarray(0, cut); })())).rejects.toBeInstanceOf(CorruptSnapshotError);
+      expectCorrupt(() =>
+        eng.loadIndex(
+          (function* () {
+            yield bytes.subarray(0, cut);
+          })(),
+        ),
+      );
+      await expect(
+        eng.loadIndex(
+          (async function* () {
+            yield bytes.subarray(0, cut);
+          })(),
+        ),
+      ).rejects.toBeInstanceOf(CorruptSnapshotError);
     }
     const padded = concat([bytes, new Uint8Array([0])]);
     expectCorrupt(() => eng.loadIndex(padded));
-    expectCorrupt(() => eng.loadIndex((function* () { yield bytes; yield new Uint8Array(1); })()));
+    expectCorrupt(() =>
+      eng.loadIndex(
+        (function* () {
+          yield bytes;
+          yield new Uint8Array(1);
+        })(),
+      ),
+    );
     for (let round = 0; round < 50; round++) {
       const bad = bytes.slice();
       bad[Math.floor(next() * bad.length)] ^= 1 << Math.floor(next() * 8);
-      expectCorrupt(() => eng.loadIndex((function* () { yield* randomPieces(bad, next); })()));
+      expectCorrupt(() =>
+        eng.loadIndex(
+          (function* () {
+            yield* randomPieces(bad, next);
+          })(),
+        ),
+      );
     }
     expect(eng.usedBytes).toBe(used);
     const q = eng.createQTable({ actions: 2 });
@@ -160,13 +208,31 @@ describe.each(BUILDS)('streamed index snapshots (simd %s)', (simd) => {
 
   test('a bad chunk or a failing stream is its own error, with nothing allocated', async () => {
     const used = eng.usedBytes;
-    expectElexError(() => eng.loadIndex([bytes.subarray(0, 500), 'x' as unknown as Uint8Array]), InvalidArgumentError, 'E_ARGUMENT');
+    expectElexError(
+      () => eng.loadIndex([bytes.subarray(0, 500), 'x' as unknown as Uint8Array]),
+      InvalidArgumentError,
+      'E_ARGUMENT',
+    );
     expectElexError(() => eng.loadIndex(42 as unknown as Uint8Array), InvalidArgumentError, 'E_ARGUMENT');
     const failure = new Error('disk gone');
-    expect(() => eng.loadIndex((function* () { yield bytes.subarray(0, 2000); throw failure; })())).toThrow(failure);
-    await expect(eng.loadIndex((async function* () { yield bytes.subarray(0, 2000); throw failure; })())).rejects.toBe(failure);
+    expect(() =>
+      eng.loadIndex(
+        (function* () {
+          yield bytes.subarray(0, 2000);
+          throw failure;
+        })(),
+      ),
+    ).toThrow(failure);
+    await expect(
+      eng.loadIndex(
+        (async function* () {
+          yield bytes.subarray(0, 2000);
+          throw failure;
+        })(),
+      ),
+    ).rejects.toBe(failure);
     expect(eng.usedBytes).toBe(used);
-    const copy = eng.loadIndex(bytes);   // the engine is fine afterwards
+    const copy = eng.loadIndex(bytes); // the engine is fine afterwards
     expect(answers(copy)).toBe(answers(index));
     copy.dispose();
   });
@@ -207,7 +273,10 @@ describe('snapshots cost no budget', () => {
     const rows = randomVectors(batch, dim, 9);
     let next = 0;
     while (next + batch <= slots) {
-      index.addBatch(Uint32Array.from({ length: batch }, (_, i) => next + i), rows.map((x, i) => x + ((next + i) % 97) * 1e-3));
+      index.addBatch(
+        Uint32Array.from({ length: batch }, (_, i) => next + i),
+        rows.map((x, i) => x + ((next + i) % 97) * 1e-3),
+      );
       next += batch;
     }
     const used = full.usedBytes;
@@ -218,7 +287,7 @@ describe('snapshots cost no budget', () => {
       chunks.push(chunk);
     }
     const total = chunks.reduce((n, c) => n + c.length, 0);
-    expect(total).toBeGreaterThan(0.6 * budgetBytes);   // the snapshot alone would not fit beside the index
+    expect(total).toBeGreaterThan(0.6 * budgetBytes); // the snapshot alone would not fit beside the index
     const probe = index.search(rows.subarray(0, dim), 5, { ef: 40 });
     full.dispose();
 

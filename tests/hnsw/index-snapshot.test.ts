@@ -5,7 +5,12 @@
  * byte. Also: loading in the other build, the empty index, budget failures, argument errors.
  */
 import {
-  BudgetExceededError, DisposedError, InvalidArgumentError, type Engine, type Metric, type VectorIndex,
+  BudgetExceededError,
+  DisposedError,
+  InvalidArgumentError,
+  type Engine,
+  type Metric,
+  type VectorIndex,
 } from '../../src/index';
 import { BUILDS, bothBuildsTest, engine, otherBuild } from '../helpers/engines';
 import { readFvecs } from '../helpers/data';
@@ -61,7 +66,10 @@ describe.each(['cosine', 'l2'] as Metric[])('SIFT-128 %s snapshots', (metric) =>
     beforeAll(async () => {
       eng = await engine(simd);
       original = eng.createIndex({ dim: DIM, metric, seed: 11, efSearch: 48, M: 12, efConstruction: 120 });
-      original.addBatch(Uint32Array.from({ length: FIRST }, (_, i) => i), base.data.subarray(0, FIRST * DIM));
+      original.addBatch(
+        Uint32Array.from({ length: FIRST }, (_, i) => i),
+        base.data.subarray(0, FIRST * DIM),
+      );
       for (const id of removed) original.remove(id);
       for (let i = 0; i < replaced.length; i++) original.add(replaced[i], row(FIRST + i));
       bytes = original.serialize();
@@ -73,9 +81,17 @@ describe.each(['cosine', 'l2'] as Metric[])('SIFT-128 %s snapshots', (metric) =>
       const l = layout(bytes);
       expect(String.fromCharCode(...bytes.subarray(0, 4))).toBe('EXIX');
       expect([l.dim, l.M, l.count, l.deleted]).toEqual([DIM, 12, FIRST, removed.length]);
-      expect(bytes.length).toBe(HEADER + FIRST * (DIM + 1 + 24 + 1 + 1) * 4 + (l.upperUsed - 1) * 4 + Math.ceil(FIRST / 32) * 4 + 4);
-      expect([loaded.dim, loaded.metric, loaded.M, loaded.efConstruction, loaded.efSearch, loaded.seed])
-        .toEqual([DIM, metric, 12, 120, 48, 11]);
+      expect(bytes.length).toBe(
+        HEADER + FIRST * (DIM + 1 + 24 + 1 + 1) * 4 + (l.upperUsed - 1) * 4 + Math.ceil(FIRST / 32) * 4 + 4,
+      );
+      expect([loaded.dim, loaded.metric, loaded.M, loaded.efConstruction, loaded.efSearch, loaded.seed]).toEqual([
+        DIM,
+        metric,
+        12,
+        120,
+        48,
+        11,
+      ]);
     });
 
     test('all 1,000 queries give the same ids and distances (default ef, ef 100, searchBatch)', () => {
@@ -120,7 +136,8 @@ describe.each(['cosine', 'l2'] as Metric[])('SIFT-128 %s snapshots', (metric) =>
       expect(Buffer.compare(there.serialize(), bytes)).toBe(0);
       const fresh = eng.loadIndex(bytes);
       let sum = 0;
-      for (let q = 0; q < queries.count; q++) sum += recall(there.search(query(q), 10).ids, fresh.search(query(q), 10).ids);
+      for (let q = 0; q < queries.count; q++)
+        sum += recall(there.search(query(q), 10).ids, fresh.search(query(q), 10).ids);
       expect(sum / queries.count).toBeGreaterThanOrEqual(0.99);
       fresh.dispose();
       other.dispose();
@@ -135,19 +152,26 @@ describe.each(BUILDS)('index snapshot edges (simd %s)', (simd) => {
   });
   afterAll(() => eng.dispose());
 
-  test.each(['cosine', 'l2', 'dot'] as Metric[])('an empty %s index round trips and then grows like the original', (metric) => {
-    const index = eng.createIndex({ dim: 5, metric, seed: 3 });
-    const bytes = index.serialize();
-    expect(bytes.length).toBe(HEADER + 4);
-    const copy = eng.loadIndex(bytes);
-    expect(copy.size).toBe(0);
-    expect(copy.search([1, 2, 3, 4, 5], 3).ids.length).toBe(0);
-    const data = randomVectors(40, 5, 9);
-    for (const x of [index, copy]) x.addBatch(Uint32Array.from({ length: 40 }, (_, i) => i * 3), data);
-    expect(Buffer.compare(copy.serialize(), index.serialize())).toBe(0);
-    index.dispose();
-    copy.dispose();
-  });
+  test.each(['cosine', 'l2', 'dot'] as Metric[])(
+    'an empty %s index round trips and then grows like the original',
+    (metric) => {
+      const index = eng.createIndex({ dim: 5, metric, seed: 3 });
+      const bytes = index.serialize();
+      expect(bytes.length).toBe(HEADER + 4);
+      const copy = eng.loadIndex(bytes);
+      expect(copy.size).toBe(0);
+      expect(copy.search([1, 2, 3, 4, 5], 3).ids.length).toBe(0);
+      const data = randomVectors(40, 5, 9);
+      for (const x of [index, copy])
+        x.addBatch(
+          Uint32Array.from({ length: 40 }, (_, i) => i * 3),
+          data,
+        );
+      expect(Buffer.compare(copy.serialize(), index.serialize())).toBe(0);
+      index.dispose();
+      copy.dispose();
+    },
+  );
 
   test('serialize of a disposed index is DisposedError; loadIndex takes only a Uint8Array', () => {
     const index = eng.createIndex({ dim: 4 });
@@ -175,7 +199,10 @@ describe.each(BUILDS)('index snapshot edges (simd %s)', (simd) => {
     const big = await engine(simd, { budgetBytes: 64 * 1024 * 1024 });
     const index = big.createIndex({ dim: 64, metric: 'l2', M: 8, efConstruction: 16 });
     const n = 16000;
-    index.addBatch(Uint32Array.from({ length: n }, (_, i) => i), randomVectors(n, 64, 5));
+    index.addBatch(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      randomVectors(n, 64, 5),
+    );
     const bytes = index.serialize();
     expect(bytes.length).toBeGreaterThan(5 * 1024 * 1024);
     const probe = index.search(randomVectors(1, 64, 6), 10);

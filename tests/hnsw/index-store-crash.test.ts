@@ -19,7 +19,8 @@ import { runAndKill } from '../helpers/kill-child';
 import { rng } from '../helpers/random';
 
 const { OPTIONS, applyStep } = require('./crash/index-store-workload.cjs') as {
-  OPTIONS: { dim: number; metric: 'l2' }; applyStep: (index: VectorIndex, step: number) => void;
+  OPTIONS: { dim: number; metric: 'l2' };
+  applyStep: (index: VectorIndex, step: number) => void;
 };
 
 const root = join(__dirname, '..', '..');
@@ -29,15 +30,21 @@ const simd = BUILDS[0];
 
 afterAll(cleanTempDirs);
 
-interface Run { committed: Array<{ step: number; generation: number; digest: string }>; stderr: string }
+interface Run {
+  committed: Array<{ step: number; generation: number; digest: string }>;
+  stderr: string;
+}
 
 /** Runs the child from step `from` and SIGKILLs it `delayMs` after it is ready: the saves it committed. */
 async function runChild(dir: string, from: number, delayMs: number): Promise<Run> {
   const { out, stderr } = await runAndKill([child, dir, String(from), simd], delayMs);
-  const committed = out.split('\n').filter((l) => l.startsWith('committed ')).map((l) => {
-    const [, step, generation, hash] = l.split(' ');
-    return { step: Number(step), generation: Number(generation), digest: hash };
-  });
+  const committed = out
+    .split('\n')
+    .filter((l) => l.startsWith('committed '))
+    .map((l) => {
+      const [, step, generation, hash] = l.split(' ');
+      return { step: Number(step), generation: Number(generation), digest: hash };
+    });
   return { committed, stderr };
 }
 

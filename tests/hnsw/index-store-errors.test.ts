@@ -8,8 +8,16 @@
  */
 import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import {
-  CorruptSnapshotError, DisposedError, Engine, IndexedDBStore, InvalidArgumentError, MemoryStore, StoreError,
-  StoreQuotaError, type ByteStore, type VectorIndex,
+  CorruptSnapshotError,
+  DisposedError,
+  Engine,
+  IndexedDBStore,
+  InvalidArgumentError,
+  MemoryStore,
+  StoreError,
+  StoreQuotaError,
+  type ByteStore,
+  type VectorIndex,
 } from '../../src/index';
 import { decodeManifest, encodeManifest, type Manifest } from '../../src/hnsw/store/manifest';
 import { decodeLog, encodeLog } from '../../src/hnsw/store/oplog';
@@ -25,7 +33,10 @@ let saved: MemoryStore;
 beforeAll(async () => {
   e = await Engine.create();
   index = e.createIndex({ dim: 6, metric: 'l2', efConstruction: 30, seed: 5 });
-  index.addBatch(Array.from({ length: 120 }, (_, i) => i), Float32Array.from({ length: 720 }, (_, i) => Math.sin(i)));
+  index.addBatch(
+    Array.from({ length: 120 }, (_, i) => i),
+    Float32Array.from({ length: 720 }, (_, i) => Math.sin(i)),
+  );
   saved = new MemoryStore();
   await index.save(saved, 'docs', { chunkBytes: 5000 });
   index.add(500, [1, 2, 3, 4, 5, 6]);
@@ -86,16 +97,76 @@ test('a manifest cut short, flipped anywhere or padded is E_CORRUPT naming its k
 test('manifests with a valid checksum but impossible content are E_CORRUPT', async () => {
   const good = await manifestOf(saved);
   const cases: Array<[string, (m: Manifest) => void, RegExp]> = [
-    ['a log first', (m) => { m.parts[0].kind = 2; }, /part 0 has kind 2/],
-    ['a checkpoint later', (m) => { m.parts[1].kind = 1; }, /part 1 has kind 1/],
-    ['parts out of order', (m) => { m.parts.reverse(); }, /kind|newer/],
-    ['the last part not the last save', (m) => { m.stamp.token ^= 1; }, /last part is not the last save/],
-    ['an empty chunk', (m) => { m.parts[0].chunks[1].length = 0; }, /chunk 1 is empty/],
-    ['a wrong dim', (m) => { m.dim = 7; }, /says dim 7/],
-    ['a wrong size', (m) => { m.size = 999; }, /says 999 ids/],
-    ['efSearch 0', (m) => { m.efSearch = 0; }, /efSearch 0/],
-    ['a chunk length', (m) => { m.parts[0].chunks[0].length += 4; }, /holds 5000 bytes, the manifest says 5004/],
-    ['a chunk CRC', (m) => { m.parts[2].chunks[0].crc ^= 1; }, /chunk '@index\/docs\/3-[0-9a-f]{8}\/0' does not match its checksum/],
+    [
+      'a log first',
+      (m) => {
+        m.parts[0].kind = 2;
+      },
+      /part 0 has kind 2/,
+    ],
+    [
+      'a checkpoint later',
+      (m) => {
+        m.parts[1].kind = 1;
+      },
+      /part 1 has kind 1/,
+    ],
+    [
+      'parts out of order',
+      (m) => {
+        m.parts.reverse();
+      },
+      /kind|newer/,
+    ],
+    [
+      'the last part not the last save',
+      (m) => {
+        m.stamp.token ^= 1;
+      },
+      /last part is not the last save/,
+    ],
+    [
+      'an empty chunk',
+      (m) => {
+        m.parts[0].chunks[1].length = 0;
+      },
+      /chunk 1 is empty/,
+    ],
+    [
+      'a wrong dim',
+      (m) => {
+        m.dim = 7;
+      },
+      /says dim 7/,
+    ],
+    [
+      'a wrong size',
+      (m) => {
+        m.size = 999;
+      },
+      /says 999 ids/,
+    ],
+    [
+      'efSearch 0',
+      (m) => {
+        m.efSearch = 0;
+      },
+      /efSearch 0/,
+    ],
+    [
+      'a chunk length',
+      (m) => {
+        m.parts[0].chunks[0].length += 4;
+      },
+      /holds 5000 bytes, the manifest says 5004/,
+    ],
+    [
+      'a chunk CRC',
+      (m) => {
+        m.parts[2].chunks[0].crc ^= 1;
+      },
+      /chunk '@index\/docs\/3-[0-9a-f]{8}\/0' does not match its checksum/,
+    ],
   ];
   for (const [what, edit, text] of cases) {
     const m = structuredClone(good);
@@ -152,13 +223,24 @@ test('checksummed parts that do not load or replay are E_CORRUPT naming the part
   };
   // The stored checkpoint itself (so the engine stages as many bytes as before), with dim 0.
   const stamp = good.parts[0].stamp;
-  const chunks = await Promise.all(good.parts[0].chunks.map((_, i) => saved.read(`@index/docs/1-${stamp.token.toString(16).padStart(8, '0')}/${i}`)));
+  const chunks = await Promise.all(
+    good.parts[0].chunks.map((_, i) => saved.read(`@index/docs/1-${stamp.token.toString(16).padStart(8, '0')}/${i}`)),
+  );
   const snapshot = new Uint8Array(Buffer.concat(chunks.map((c) => c!)));
   snapshot[12] = 0; // the engine refuses the snapshot
-  await expectCorruptOpen(await withPart(0, snapshot), /the checkpoint '@index\/docs\/1-[0-9a-f]{8}\/0' is not valid: loadIndex/);
-  await expectCorruptOpen(await withPart(1, encodeLog([{ kind: 'remove', id: 77777 }], 6)), /log segment '@index\/docs\/2-.*removes id 77777, which is not there/);
+  await expectCorruptOpen(
+    await withPart(0, snapshot),
+    /the checkpoint '@index\/docs\/1-[0-9a-f]{8}\/0' is not valid: loadIndex/,
+  );
+  await expectCorruptOpen(
+    await withPart(1, encodeLog([{ kind: 'remove', id: 77777 }], 6)),
+    /log segment '@index\/docs\/2-.*removes id 77777, which is not there/,
+  );
   const nan = Float32Array.from([1, 2, NaN, 4, 5, 6]);
-  await expectCorruptOpen(await withPart(2, encodeLog([{ kind: 'add', ids: Uint32Array.of(9), vectors: nan }], 6)), /log segment '@index\/docs\/3-.*does not replay/);
+  await expectCorruptOpen(
+    await withPart(2, encodeLog([{ kind: 'add', ids: Uint32Array.of(9), vectors: nan }], 6)),
+    /log segment '@index\/docs\/3-.*does not replay/,
+  );
   await expectCorruptOpen(await withPart(2, encodeLog([], 5)), /dim 5, the index has 6/);
   const log = encodeLog([{ kind: 'remove', id: 1 }], 6);
   log[16] = 9; // an unknown record tag
@@ -197,12 +279,18 @@ test('recorded neighbours that do not fit the index are E_CORRUPT naming the seg
     ['a repair record on a row that repairs nothing', [links[0], 2, 0, 0, ...links.slice(2)]],
     ['a word past the last row', [...links, 0]],
     ['cut short', links.slice(0, last)],
-    ['more than M neighbours', [links[0], ...links.slice(1, last - links[last]), 17, ...Array.from({ length: 17 }, (_, i) => i)]],
+    [
+      'more than M neighbours',
+      [links[0], ...links.slice(1, last - links[last]), 17, ...Array.from({ length: 17 }, (_, i) => i)],
+    ],
   ];
   for (const [, bad] of cases) {
     // The first open may grow the engine's staging blocks (kept for later calls, as any call's are).
     await expect(e.openIndex(await withLinks(bad), 'docs')).rejects.toThrow(CorruptSnapshotError);
-    await expectCorruptOpen(await withLinks(bad), /log segment '@index\/docs\/2-.*does not replay: the (neighbours recorded|recorded neighbours)/);
+    await expectCorruptOpen(
+      await withLinks(bad),
+      /log segment '@index\/docs\/2-.*does not replay: the (neighbours recorded|recorded neighbours)/,
+    );
   }
 });
 
@@ -226,7 +314,9 @@ describe('a store write failing at any point of a save leaves the previous save'
         const opened = await e.openIndex(store, 'docs');
         opened.add(9000, [0, 0, 1, 0, 0, 0]);
         store.okWrites = ok;
-        const failure = await opened.save(store, 'docs', { chunkBytes: 1024, logShare: kind === 'log' ? 0.25 : 0 }).catch((err: unknown) => err);
+        const failure = await opened
+          .save(store, 'docs', { chunkBytes: 1024, logShare: kind === 'log' ? 0.25 : 0 })
+          .catch((err: unknown) => err);
         expect(failure).toBeInstanceOf(type);
         expect((failure as StoreError).code).toBe(code);
         // The store holds exactly what it held: same keys, and it opens to the previous state.
@@ -247,10 +337,16 @@ describe('a store write failing at any point of a save leaves the previous save'
   test('IndexedDB quota during a save: StoreQuotaError, the previous save opens', async () => {
     const store = new IndexedDBStore('index-quota', { indexedDB: new IDBFactory() });
     const ix = e.createIndex({ dim: 6, metric: 'l2' });
-    ix.addBatch([1, 2, 3], Float32Array.from({ length: 18 }, (_, i) => i));
+    ix.addBatch(
+      [1, 2, 3],
+      Float32Array.from({ length: 18 }, (_, i) => i),
+    );
     await ix.save(store, 'docs');
     const before = digest(ix);
-    ix.addBatch([4, 5], Float32Array.from({ length: 12 }, (_, i) => -i));
+    ix.addBatch(
+      [4, 5],
+      Float32Array.from({ length: 12 }, (_, i) => -i),
+    );
     const put = jest.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
       throw new DOMException('quota', 'QuotaExceededError');
     });
@@ -314,8 +410,19 @@ describe('a store write failing at any point of a save leaves the previous save'
 test('leftovers of an interrupted save are never read and the next save removes them; failing deletes do not fail a save', async () => {
   const inner = await copyOf(saved);
   let deletesFail = true;
-  const store: ByteStore = { ...bind(inner), delete: async (k) => { if (deletesFail) throw new Error('busy'); await inner.delete(k); } };
-  const junk = ['@index/docs/4-deadbeef/0', '@index/docs/4-deadbeef/1', '@index/docs/manifest.tmp', '@index/docs/1-00000000/0'];
+  const store: ByteStore = {
+    ...bind(inner),
+    delete: async (k) => {
+      if (deletesFail) throw new Error('busy');
+      await inner.delete(k);
+    },
+  };
+  const junk = [
+    '@index/docs/4-deadbeef/0',
+    '@index/docs/4-deadbeef/1',
+    '@index/docs/manifest.tmp',
+    '@index/docs/1-00000000/0',
+  ];
   for (const k of junk) await store.write(k, new Uint8Array([1, 2, 3]));
   await store.write('@index/docsmore/manifest', new Uint8Array([9])); // another name's key: never touched
   const ix = await e.openIndex(store, 'docs');
@@ -330,11 +437,18 @@ test('leftovers of an interrupted save are never read and the next save removes 
   expect(keys.filter((k) => junk.includes(k))).toEqual([]);
   expect(keys).toContain('@index/docsmore/manifest');
   const m = await manifestOf(store);
-  expect(keys.filter((k) => k.startsWith('@index/docs/')).length).toBe(1 + m.parts.reduce((n, p) => n + p.chunks.length, 0));
+  expect(keys.filter((k) => k.startsWith('@index/docs/')).length).toBe(
+    1 + m.parts.reduce((n, p) => n + p.chunks.length, 0),
+  );
 });
 
 function bind(store: MemoryStore): ByteStore {
-  return { read: (k) => store.read(k), write: (k, b) => store.write(k, b), delete: (k) => store.delete(k), keys: () => store.keys() };
+  return {
+    read: (k) => store.read(k),
+    write: (k, b) => store.write(k, b),
+    delete: (k) => store.delete(k),
+    keys: () => store.keys(),
+  };
 }
 
 test('bad arguments are E_ARGUMENT, a disposed index E_DISPOSED, a failing read E_STORE', async () => {
@@ -349,14 +463,32 @@ test('bad arguments are E_ARGUMENT, a disposed index E_DISPOSED, a failing read 
     await expect(ix.save(store, name as string)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(e.openIndex(store, name as string)).rejects.toBeInstanceOf(InvalidArgumentError);
   }
-  for (const options of [{ chunkBytes: 100 }, { chunkBytes: 1024.5 }, { logShare: -1 }, { logShare: NaN }, { overwrite: 1 }, { logshare: 0.1 }, null]) {
+  for (const options of [
+    { chunkBytes: 100 },
+    { chunkBytes: 1024.5 },
+    { logShare: -1 },
+    { logShare: NaN },
+    { overwrite: 1 },
+    { logshare: 0.1 },
+    null,
+  ]) {
     await expect(ix.save(store, 'x', options as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   }
-  await expect(ix.save(store, 'x', { logshare: 0.1 } as never)).rejects.toThrow(/save: unknown option 'logshare' \(did you mean 'logShare'\?\)/);
+  await expect(ix.save(store, 'x', { logshare: 0.1 } as never)).rejects.toThrow(
+    /save: unknown option 'logshare' \(did you mean 'logShare'\?\)/,
+  );
   expect(await store.keys()).toEqual([]);
   await ix.save(store, 'x');
-  const failing: ByteStore = { ...bind(store), read: async () => { throw new Error('io'); } };
-  await expect(e.openIndex(failing, 'x')).rejects.toMatchObject({ code: 'E_STORE', message: expect.stringMatching(/reading '@index\/x\/manifest' failed: Error: io/) });
+  const failing: ByteStore = {
+    ...bind(store),
+    read: async () => {
+      throw new Error('io');
+    },
+  };
+  await expect(e.openIndex(failing, 'x')).rejects.toMatchObject({
+    code: 'E_STORE',
+    message: expect.stringMatching(/reading '@index\/x\/manifest' failed: Error: io/),
+  });
   ix.dispose();
   await expect(ix.save(store, 'x')).rejects.toBeInstanceOf(DisposedError);
 });
@@ -386,5 +518,12 @@ test('another process saving while a save writes its chunks: the later manifest 
   const opened = await e.openIndex(inner, 'docs');
   expect(digest(opened)).toBe(digest(b));
   const m = await manifestOf(inner);
-  expect((await inner.keys()).sort()).toEqual([MANIFEST, ...m.parts.flatMap((p) => p.chunks.map((_, i) => `@index/docs/${p.stamp.generation}-${p.stamp.token.toString(16).padStart(8, '0')}/${i}`))].sort());
+  expect((await inner.keys()).sort()).toEqual(
+    [
+      MANIFEST,
+      ...m.parts.flatMap((p) =>
+        p.chunks.map((_, i) => `@index/docs/${p.stamp.generation}-${p.stamp.token.toString(16).padStart(8, '0')}/${i}`),
+      ),
+    ].sort(),
+  );
 });

@@ -22,9 +22,14 @@ const K = 5;
 const EF = 400;
 
 interface Expected {
-  name: string; dim: number; metric: 'l2'; efSearch: number; size: number;
+  name: string;
+  dim: number;
+  metric: 'l2';
+  efSearch: number;
+  size: number;
   /** Live ids, ascending, and their vectors (float32, little-endian, base64), in the same order. */
-  ids: number[]; vectors: string;
+  ids: number[];
+  vectors: string;
   queries: number[][];
   answers: Array<{ ids: number[]; distances: number[] }>;
 }
@@ -42,7 +47,10 @@ if (process.env.ELEX_WRITE_GOLDEN === 'index-store-v1') {
     const store = new FileStore(DIR);
     const rows = randomVectors(300, DIM, 7);
     const row = (i: number) => rows.subarray(i * DIM, (i + 1) * DIM);
-    index.addBatch(Array.from({ length: 200 }, (_, i) => i), rows.subarray(0, 200 * DIM));
+    index.addBatch(
+      Array.from({ length: 200 }, (_, i) => i),
+      rows.subarray(0, 200 * DIM),
+    );
     expect((await index.save(store, NAME, { chunkBytes: 4096 })).kind).toBe('checkpoint');
     for (let i = 200; i < 220; i++) index.add(i, row(i));
     for (let i = 0; i < 10; i++) index.remove(i * 7);
@@ -61,8 +69,15 @@ if (process.env.ELEX_WRITE_GOLDEN === 'index-store-v1') {
       return { ids: Array.from(r.ids), distances: Array.from(r.distances) };
     });
     const expected: Expected = {
-      name: NAME, dim: DIM, metric: 'l2', efSearch: 77, size: index.size,
-      ids, vectors: Buffer.from(vectors.buffer).toString('base64'), queries, answers,
+      name: NAME,
+      dim: DIM,
+      metric: 'l2',
+      efSearch: 77,
+      size: index.size,
+      ids,
+      vectors: Buffer.from(vectors.buffer).toString('base64'),
+      queries,
+      answers,
     };
     writeFileSync(join(DIR, 'expected.json'), `${JSON.stringify(expected, null, 1)}\n`);
     e.dispose();
@@ -97,12 +112,22 @@ test('the golden v1 store opens to the ids, vectors, efSearch and answers it was
     cpSync(DIR, copy, { recursive: true });
     const store = new FileStore(copy);
     const grown = await e.openIndex(store, expected.name);
-    grown.addBatch([1000, 1001], Float32Array.from({ length: 2 * DIM }, (_, i) => i));
+    grown.addBatch(
+      [1000, 1001],
+      Float32Array.from({ length: 2 * DIM }, (_, i) => i),
+    );
     grown.remove(expected.ids[0]);
     expect((await grown.save(store, expected.name)).kind).toBe('log');
     const again = await e.openIndex(store, expected.name);
     expect(digest(again)).toBe(digest(grown));
-    expect(Array.from(again.search(Float32Array.from({ length: DIM }, (_, i) => i), 1).ids)).toEqual([1000]);
+    expect(
+      Array.from(
+        again.search(
+          Float32Array.from({ length: DIM }, (_, i) => i),
+          1,
+        ).ids,
+      ),
+    ).toEqual([1000]);
     e.dispose();
   }
 });

@@ -7,9 +7,7 @@
  * same operations build without any saving, byte for byte (both builds); calls that fail
  * (budget included) are not logged.
  */
-import {
-  BudgetExceededError, MemoryStore, type Engine, type SaveResult, type VectorIndex,
-} from '../../src/index';
+import { BudgetExceededError, MemoryStore, type Engine, type SaveResult, type VectorIndex } from '../../src/index';
 import { decodeManifest, partBytes } from '../../src/hnsw/store/manifest';
 import { BUILDS, engine } from '../helpers/engines';
 import { readFvecs } from '../helpers/data';
@@ -38,7 +36,11 @@ function pendingLinkWords(index: VectorIndex, store: MemoryStore, name: string):
 async function stored(store: MemoryStore, name: string): Promise<{ checkpoint: number; log: number; parts: number }> {
   const key = `@index/${name}/manifest`;
   const m = decodeManifest((await store.read(key))!, key);
-  return { checkpoint: partBytes(m.parts[0]), log: m.parts.slice(1).reduce((n, p) => n + partBytes(p), 0), parts: m.parts.length };
+  return {
+    checkpoint: partBytes(m.parts[0]),
+    log: m.parts.slice(1).reduce((n, p) => n + partBytes(p), 0),
+    parts: m.parts.length,
+  };
 }
 
 let e: Engine;
@@ -64,7 +66,9 @@ test('after 1% of 5,000 SIFT vectors changed, a save writes under 2% of the firs
   expect(incremental.kind).toBe('log');
   expect(store.bytesWritten - before).toBe(incremental.bytesWritten);
   const share = incremental.bytesWritten / full.bytesWritten;
-  process.stdout.write(`index-store: 1% changed -> ${incremental.bytesWritten} of ${full.bytesWritten} bytes (${(100 * share).toFixed(2)}%)\n`);
+  process.stdout.write(
+    `index-store: 1% changed -> ${incremental.bytesWritten} of ${full.bytesWritten} bytes (${(100 * share).toFixed(2)}%)\n`,
+  );
   expect(share).toBeLessThan(0.02);
   expect(digest(await e.openIndex(store, 'sift'))).toBe(digest(index));
 });
@@ -154,7 +158,8 @@ describe.each(BUILDS)('simd %s', (simd) => {
     // The reference replays the same seeded streams, unsaved.
     const refModel: Model = new Map();
     const fresh = eng.createIndex(options);
-    for (let cycle = 0; cycle < 40; cycle++) randomOps(fresh, refModel, 1000 + cycle, cycle === 0 ? 300 : 5 + ((cycle * 13) % 40), IDS);
+    for (let cycle = 0; cycle < 40; cycle++)
+      randomOps(fresh, refModel, 1000 + cycle, cycle === 0 ? 300 : 5 + ((cycle * 13) % 40), IDS);
     const opened = await eng.openIndex(store, 'cycles');
     expectModel(opened, refModel, IDS);
     expect(digest(opened)).toBe(digest(fresh));

@@ -11,7 +11,13 @@ import { relative } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  DisposedError, FileStore, InvalidArgumentError, MemoryStore, type ByteStore, type Engine, type VectorIndex,
+  DisposedError,
+  FileStore,
+  InvalidArgumentError,
+  MemoryStore,
+  type ByteStore,
+  type Engine,
+  type VectorIndex,
 } from '../../src/index';
 import { MAX_LOGGED_TARGETS } from '../../src/hnsw/store/changes';
 import { decodeManifest } from '../../src/hnsw/store/manifest';
@@ -22,7 +28,9 @@ import { rng } from '../helpers/random';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 /** WeakRef (ES2021; the project's TypeScript lib is older). */
-interface Ref<T> { deref(): T | undefined }
+interface Ref<T> {
+  deref(): T | undefined;
+}
 const WeakRefCtor = (globalThis as unknown as { WeakRef: new <T extends object>(target: T) => Ref<T> }).WeakRef;
 
 const DIM = 16;
@@ -44,7 +52,10 @@ function filled(seed: number, n: number, from = 0): VectorIndex {
 
 function addRandom(index: VectorIndex, seed: number, n: number, from: number): void {
   const next = rng(seed);
-  index.addBatch(Array.from({ length: n }, (_, i) => from + i), Float32Array.from({ length: n * DIM }, () => next() * 2 - 1));
+  index.addBatch(
+    Array.from({ length: n }, (_, i) => from + i),
+    Float32Array.from({ length: n * DIM }, () => next() * 2 - 1),
+  );
 }
 
 async function manifestOf(store: ByteStore, name: string) {
@@ -122,7 +133,7 @@ describe('save targets', () => {
   test('one index saving through two FileStore objects over one directory (A, B, A) continues one log', async () => {
     const dir = tempDir();
     const a = new FileStore(dir);
-    const b = new FileStore(`${relative(process.cwd(), dir)}/./`);   // the same directory, named relatively
+    const b = new FileStore(`${relative(process.cwd(), dir)}/./`); // the same directory, named relatively
     const index = filled(20, 500);
     expect(await index.save(a, 'x')).toMatchObject({ kind: 'checkpoint', generation: 1 });
     addRandom(index, 21, 5, 1000);
@@ -164,43 +175,54 @@ class UnsureStore implements ByteStore {
     }
     return this.inner.write(key, bytes);
   }
-  delete(key: string) { return this.inner.delete(key); }
-  keys() { return this.inner.keys(); }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  keys() {
+    return this.inner.keys();
+  }
 }
 
 describe('a manifest write of unknown outcome', () => {
   // first: the unsure save is the first one; log: a log segment; checkpoint: a later checkpoint.
-  const cases = (['first', 'log', 'checkpoint'] as const).flatMap((when) => (['lands', 'lost'] as const).map((how) => [when, how] as const));
-  test.each(cases)('unsure %s save whose manifest %s: the next saves go through and open to the index', async (when, how) => {
-    const store = new UnsureStore(new MemoryStore());
-    const index = filled(30, 800);
-    if (when !== 'first') await index.save(store, 'x');
-    addRandom(index, 31, 10, 1000);
-    index.remove(5);
-    store.armed = how;
-    await expect(index.save(store, 'x', { logShare: when === 'checkpoint' ? 0 : 0.25 })).rejects.toThrow('no acknowledgement');
-    const landed = when === 'first' ? (how === 'lands' ? 1 : 0) : (how === 'lands' ? 2 : 1);
-    if (landed > 0) expect((await manifestOf(store, 'x')).stamp.generation).toBe(landed);
-    addRandom(index, 32, 10, 2000);
-    index.remove(6);
-    const next = await index.save(store, 'x');
-    expect(next.generation).toBe(landed + 1);
-    // After an unsure checkpoint the next save writes a checkpoint again; after an unsure log, a log.
-    expect(next.kind).toBe(when === 'log' ? 'log' : 'checkpoint');
-    let opened = await e.openIndex(store, 'x');
-    expect(digest(opened)).toBe(digest(index));
-    opened.dispose();
-    addRandom(index, 33, 10, 3000);
-    expect(await index.save(store, 'x')).toMatchObject({ kind: 'log', generation: landed + 2 });
-    opened = await e.openIndex(store, 'x');
-    expect(digest(opened)).toBe(digest(index));
-    // Only the parts the manifest names are left.
-    const m = await manifestOf(store, 'x');
-    expect((await store.keys()).length).toBe(1 + m.parts.reduce((n, p) => n + p.chunks.length, 0));
-    for (const i of [index, opened]) i.dispose();
-  });
+  const cases = (['first', 'log', 'checkpoint'] as const).flatMap((when) =>
+    (['lands', 'lost'] as const).map((how) => [when, how] as const),
+  );
+  test.each(cases)(
+    'unsure %s save whose manifest %s: the next saves go through and open to the index',
+    async (when, how) => {
+      const store = new UnsureStore(new MemoryStore());
+      const index = filled(30, 800);
+      if (when !== 'first') await index.save(store, 'x');
+      addRandom(index, 31, 10, 1000);
+      index.remove(5);
+      store.armed = how;
+      await expect(index.save(store, 'x', { logShare: when === 'checkpoint' ? 0 : 0.25 })).rejects.toThrow(
+        'no acknowledgement',
+      );
+      const landed = when === 'first' ? (how === 'lands' ? 1 : 0) : how === 'lands' ? 2 : 1;
+      if (landed > 0) expect((await manifestOf(store, 'x')).stamp.generation).toBe(landed);
+      addRandom(index, 32, 10, 2000);
+      index.remove(6);
+      const next = await index.save(store, 'x');
+      expect(next.generation).toBe(landed + 1);
+      // After an unsure checkpoint the next save writes a checkpoint again; after an unsure log, a log.
+      expect(next.kind).toBe(when === 'log' ? 'log' : 'checkpoint');
+      let opened = await e.openIndex(store, 'x');
+      expect(digest(opened)).toBe(digest(index));
+      opened.dispose();
+      addRandom(index, 33, 10, 3000);
+      expect(await index.save(store, 'x')).toMatchObject({ kind: 'log', generation: landed + 2 });
+      opened = await e.openIndex(store, 'x');
+      expect(digest(opened)).toBe(digest(index));
+      // Only the parts the manifest names are left.
+      const m = await manifestOf(store, 'x');
+      expect((await store.keys()).length).toBe(1 + m.parts.reduce((n, p) => n + p.chunks.length, 0));
+      for (const i of [index, opened]) i.dispose();
+    },
+  );
 
-  test('an unsure save followed by another writer\'s save is still a conflict', async () => {
+  test("an unsure save followed by another writer's save is still a conflict", async () => {
     const store = new UnsureStore(new MemoryStore());
     const index = filled(40, 500);
     await index.save(store, 'x');

@@ -13,7 +13,14 @@ import { readFvecs } from '../helpers/data';
 import { QTABLE, agentState, work } from '../helpers/agents';
 import { rng } from '../helpers/random';
 import {
-  CountingStore, cleanTempDirs, digest, expectModel, expectSameAnswers, randomOps, tempDir, type Model,
+  CountingStore,
+  cleanTempDirs,
+  digest,
+  expectModel,
+  expectSameAnswers,
+  randomOps,
+  tempDir,
+  type Model,
 } from '../helpers/index-store';
 
 afterAll(cleanTempDirs);
@@ -98,13 +105,16 @@ describe.each(BUILDS)('simd %s', (simd) => {
   });
 });
 
-test('names of any shape round-trip through FileStore and never see each other\'s keys', async () => {
+test("names of any shape round-trip through FileStore and never see each other's keys", async () => {
   const e = await Engine.create();
   const store = new FileStore(join(tempDir(), 'names'));
   const names = ['a', 'a/b', 'a%2Fb', 'x:y', '100%', 'ünï cödé', '..', '@index/a', 'manifest', 'n'.repeat(40)];
   const indexes = names.map((_, i) => {
     const ix = e.createIndex({ dim: 4, metric: 'l2', seed: i });
-    ix.addBatch(range(0, 20 + i), Float32Array.from({ length: (20 + i) * 4 }, (_, j) => Math.sin(j + i)));
+    ix.addBatch(
+      range(0, 20 + i),
+      Float32Array.from({ length: (20 + i) * 4 }, (_, j) => Math.sin(j + i)),
+    );
     return ix;
   });
   for (const [i, name] of names.entries()) await indexes[i].save(store, name);
@@ -133,8 +143,14 @@ test('indexes and an agent cache share one store: no key of one is touched by th
       await cache.use(id, (ag) => work(ag, next));
       states.set(id, await cache.use(id, agentState));
     }
-    a.addBatch(range(round * 50, round * 50 + 50), Float32Array.from({ length: 400 }, () => next() - 0.5));
-    b.addBatch(range(round * 30, round * 30 + 30), Float32Array.from({ length: 240 }, () => next() - 0.5));
+    a.addBatch(
+      range(round * 50, round * 50 + 50),
+      Float32Array.from({ length: 400 }, () => next() - 0.5),
+    );
+    b.addBatch(
+      range(round * 30, round * 30 + 30),
+      Float32Array.from({ length: 240 }, () => next() - 0.5),
+    );
     await a.save(store, 'a');
     await b.save(store, 'b');
   }
@@ -150,7 +166,10 @@ test('two indexes opened from one name, both saved: the second save is E_STORE n
   const e = await Engine.create();
   const store = new MemoryStore();
   const original = e.createIndex({ dim: 4, metric: 'l2' });
-  original.addBatch(range(0, 50), Float32Array.from({ length: 200 }, (_, i) => Math.cos(i)));
+  original.addBatch(
+    range(0, 50),
+    Float32Array.from({ length: 200 }, (_, i) => Math.cos(i)),
+  );
   await original.save(store, 'docs');
   const x = await e.openIndex(store, 'docs');
   const y = await e.openIndex(store, 'docs');
@@ -160,7 +179,9 @@ test('two indexes opened from one name, both saved: the second save is E_STORE n
   const conflict = await y.save(store, 'docs').catch((error: unknown) => error);
   expect(conflict).toBeInstanceOf(StoreError);
   expect((conflict as StoreError).code).toBe('E_STORE');
-  expect((conflict as Error).message).toMatch(/index 'docs': conflicting saves: the store holds generation 2.*generation 1/);
+  expect((conflict as Error).message).toMatch(
+    /index 'docs': conflicting saves: the store holds generation 2.*generation 1/,
+  );
   // The original saved at generation 1 too: also refused. The store still holds x's state.
   await expect(original.save(store, 'docs')).rejects.toMatchObject({ code: 'E_STORE' });
   expect(digest(await e.openIndex(store, 'docs'))).toBe(digest(x));
@@ -205,7 +226,10 @@ test('concurrent saves of one index run one at a time, in call order, and the la
   const index = e.createIndex({ dim: 8, metric: 'l2' });
   const model: Model = new Map();
   const saves: Promise<{ generation: number; kind: string }>[] = [];
-  index.addBatch(range(0, 300), Float32Array.from({ length: 2400 }, (_, i) => Math.sin(i)));
+  index.addBatch(
+    range(0, 300),
+    Float32Array.from({ length: 2400 }, (_, i) => Math.sin(i)),
+  );
   for (let i = 0; i < 300; i++) model.set(i, index.get(i)!);
   for (let round = 0; round < 6; round++) {
     randomOps(index, model, 100 + round, 20, 300);

@@ -12,12 +12,28 @@ import { roundEven, stageBytes } from '../helpers/quant';
 import { rng } from '../helpers/random';
 
 const f = Math.fround;
-const UNIT = 2 ** -149;           // the smallest subnormal float32
-const NORMAL = 2 ** -126;         // the smallest normal float32
+const UNIT = 2 ** -149; // the smallest subnormal float32
+const NORMAL = 2 ** -126; // the smallest normal float32
 const DIM = 20;
 
 /** Maxima of the test vectors, in units of 2^-149 (then a few ordinary ones). */
-const MAX_UNITS = [1, 2, 5, 63, 64, 100, 127, 128, 190, 254, 1000, 2 ** 23, 127 * 2 ** 23 - 1, 127 * 2 ** 23, 127 * 2 ** 23 + 1];
+const MAX_UNITS = [
+  1,
+  2,
+  5,
+  63,
+  64,
+  100,
+  127,
+  128,
+  190,
+  254,
+  1000,
+  2 ** 23,
+  127 * 2 ** 23 - 1,
+  127 * 2 ** 23,
+  127 * 2 ** 23 + 1,
+];
 
 /** A float32 vector whose max|x| is `max` (at a seeded position, with a seeded sign). */
 function vectorWithMax(max: number, seed: number): Float32Array {
@@ -68,7 +84,7 @@ describe.each(BUILDS)('tiny vectors (simd %s)', (simd) => {
         const scale = ex.quantEncodeI8AbsMax(ps, n, pd);
         const codes = Array.from(new Int8Array(e.runtime.memory.buffer, pd, n));
         const units = u;
-        const expected = units < 127 * 2 ** 23 ? Math.ceil(units / 127) * UNIT : f(u * UNIT / 127);
+        const expected = units < 127 * 2 ** 23 ? Math.ceil(units / 127) * UNIT : f((u * UNIT) / 127);
         expect(scale).toBe(expected);
         expect(scale).toBeGreaterThan(0);
         expect(codes.every((c) => c >= -127 && c <= 127)).toBe(true);
@@ -82,45 +98,49 @@ describe.each(BUILDS)('tiny vectors (simd %s)', (simd) => {
   });
 
   const cases: Array<[Metric, Quantization]> = [];
-  for (const metric of ['l2', 'dot', 'cosine'] as Metric[]) for (const q of ['i8', 'f16', 'f32'] as Quantization[]) cases.push([metric, q]);
+  for (const metric of ['l2', 'dot', 'cosine'] as Metric[])
+    for (const q of ['i8', 'f16', 'f32'] as Quantization[]) cases.push([metric, q]);
 
-  test.each(cases)('%s %s: stored as the encoder says, and the snapshot and a save load back the same', async (metric, quantization) => {
-    const e = await Engine.create({ simd });
-    const index = e.createIndex({ dim: DIM, metric, quantization, M: 8, efConstruction: 40 });
-    const data = rows(metric);
-    data.forEach((v, id) => index.add(id, v));
-    for (const [id, v] of data.entries()) {
-      const got = index.get(id)!;
-      if (metric === 'cosine') {
-        expect(got.some((g) => g !== 0)).toBe(true);   // a direction, never zeros
-        continue;
+  test.each(cases)(
+    '%s %s: stored as the encoder says, and the snapshot and a save load back the same',
+    async (metric, quantization) => {
+      const e = await Engine.create({ simd });
+      const index = e.createIndex({ dim: DIM, metric, quantization, M: 8, efConstruction: 40 });
+      const data = rows(metric);
+      data.forEach((v, id) => index.add(id, v));
+      for (const [id, v] of data.entries()) {
+        const got = index.get(id)!;
+        if (metric === 'cosine') {
+          expect(got.some((g) => g !== 0)).toBe(true); // a direction, never zeros
+          continue;
+        }
+        if (quantization === 'i8') expect(plain(got)).toEqual(i8Decoded(v));
+        if (quantization === 'f32') expect(plain(got)).toEqual(plain(v));
+        if (quantization === 'f16') {
+          v.forEach((x, j) => {
+            const tiny = f16Tiny(x);
+            if (!Number.isNaN(tiny)) expect(got[j] + 0).toBe(tiny);
+          });
+        }
       }
-      if (quantization === 'i8') expect(plain(got)).toEqual(i8Decoded(v));
-      if (quantization === 'f32') expect(plain(got)).toEqual(plain(v));
-      if (quantization === 'f16') {
-        v.forEach((x, j) => {
-          const tiny = f16Tiny(x);
-          if (!Number.isNaN(tiny)) expect(got[j] + 0).toBe(tiny);
+      const queries = [data[0], data[5], data[data.length - 3], vectorWithMax(3 * UNIT, 5)];
+      const results = queries.map((q) => index.search(q, 10));
+
+      const bytes = index.serialize();
+      const copy = e.loadIndex(bytes);
+      const store = new MemoryStore();
+      await index.save(store, 'tiny');
+      const opened = await e.openIndex(store, 'tiny');
+      for (const other of [copy, opened]) {
+        expect(other.size).toBe(data.length);
+        for (let id = 0; id < data.length; id++) expect(plain(other.get(id)!)).toEqual(plain(index.get(id)!));
+        queries.forEach((q, i) => {
+          const r = other.search(q, 10);
+          expect(Array.from(r.ids)).toEqual(Array.from(results[i].ids));
+          expect(Array.from(r.distances)).toEqual(Array.from(results[i].distances));
         });
       }
-    }
-    const queries = [data[0], data[5], data[data.length - 3], vectorWithMax(3 * UNIT, 5)];
-    const results = queries.map((q) => index.search(q, 10));
-
-    const bytes = index.serialize();
-    const copy = e.loadIndex(bytes);
-    const store = new MemoryStore();
-    await index.save(store, 'tiny');
-    const opened = await e.openIndex(store, 'tiny');
-    for (const other of [copy, opened]) {
-      expect(other.size).toBe(data.length);
-      for (let id = 0; id < data.length; id++) expect(plain(other.get(id)!)).toEqual(plain(index.get(id)!));
-      queries.forEach((q, i) => {
-        const r = other.search(q, 10);
-        expect(Array.from(r.ids)).toEqual(Array.from(results[i].ids));
-        expect(Array.from(r.distances)).toEqual(Array.from(results[i].distances));
-      });
-    }
-    e.dispose();
-  });
+      e.dispose();
+    },
+  );
 });

@@ -13,13 +13,44 @@ const DIM = 16;
 const N = 300;
 
 /** A module whose export `f` traps (unreachable): another wasm library failing inside a filter. */
-const TRAPPING = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,   // magic, version
-  0x01, 0x04, 0x01, 0x60, 0x00, 0x00,               // type: () -> ()
-  0x03, 0x02, 0x01, 0x00,                           // one function of type 0
-  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,         // export "f"
-  0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b,         // body: unreachable, end
-]))).exports.f as () => void;
+const TRAPPING = new WebAssembly.Instance(
+  new WebAssembly.Module(
+    Uint8Array.from([
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      0x01,
+      0x00,
+      0x00,
+      0x00, // magic, version
+      0x01,
+      0x04,
+      0x01,
+      0x60,
+      0x00,
+      0x00, // type: () -> ()
+      0x03,
+      0x02,
+      0x01,
+      0x00, // one function of type 0
+      0x07,
+      0x05,
+      0x01,
+      0x01,
+      0x66,
+      0x00,
+      0x00, // export "f"
+      0x0a,
+      0x05,
+      0x01,
+      0x03,
+      0x00,
+      0x00,
+      0x0b, // body: unreachable, end
+    ]),
+  ),
+).exports.f as () => void;
 
 /** Everything a search can see of the index: its ids and the answers to a few queries. */
 function state(index: VectorIndex, queries: Float32Array): string {
@@ -38,7 +69,10 @@ describe.each(BUILDS)('search filter errors (simd %s)', (simd) => {
   beforeEach(async () => {
     e = await Engine.create({ simd });
     index = e.createIndex({ dim: DIM, metric: 'l2', M: 8 });
-    index.addBatch(Uint32Array.from({ length: N }, (_, i) => i), randomVectors(N, DIM, 1));
+    index.addBatch(
+      Uint32Array.from({ length: N }, (_, i) => i),
+      randomVectors(N, DIM, 1),
+    );
   });
   afterEach(() => e.dispose());
 
@@ -46,11 +80,26 @@ describe.each(BUILDS)('search filter errors (simd %s)', (simd) => {
     const before = state(index, queries);
     const own = new WebAssembly.RuntimeError('another library failed');
     const filters: Array<[(id: number) => boolean, (error: unknown) => void]> = [
-      [() => { TRAPPING(); return true; }, (error) => expect(error).toBeInstanceOf(WebAssembly.RuntimeError)],
-      [(id) => { if (id > 10) throw own; return true; }, (error) => expect(error).toBe(own)],
+      [
+        () => {
+          TRAPPING();
+          return true;
+        },
+        (error) => expect(error).toBeInstanceOf(WebAssembly.RuntimeError),
+      ],
+      [
+        (id) => {
+          if (id > 10) throw own;
+          return true;
+        },
+        (error) => expect(error).toBe(own),
+      ],
     ];
     for (const [filter, check] of filters) {
-      for (const run of [() => index.search(queries.subarray(0, DIM), 5, { filter }), () => index.searchBatch(queries, 5, { filter })]) {
+      for (const run of [
+        () => index.search(queries.subarray(0, DIM), 5, { filter }),
+        () => index.searchBatch(queries, 5, { filter }),
+      ]) {
         let error: unknown;
         try {
           run();
@@ -58,7 +107,7 @@ describe.each(BUILDS)('search filter errors (simd %s)', (simd) => {
           error = err;
         }
         check(error);
-        expect((error as { code?: string }).code).toBeUndefined();   // not E_BROKEN
+        expect((error as { code?: string }).code).toBeUndefined(); // not E_BROKEN
         expect(state(index, queries)).toBe(before);
       }
     }
@@ -69,14 +118,26 @@ describe.each(BUILDS)('search filter errors (simd %s)', (simd) => {
 
   test('an async filter, or one returning a promise or a thenable, is E_ARGUMENT and changes nothing', () => {
     const before = state(index, queries);
-    index.searchBatch(queries, 5, { filter: () => true });   // staging, kept from call to call
+    index.searchBatch(queries, 5, { filter: () => true }); // staging, kept from call to call
     const used = e.usedBytes;
     let calls = 0;
     const filters: Array<(id: number) => boolean> = [
-      (async (id: number) => { calls++; return id % 2 === 0; }) as never,
-      (async function* gen() { calls++; yield true; }) as never,
-      ((id: number) => { calls++; return Promise.resolve(id % 2 === 0); }) as never,
-      (() => { calls++; return Promise.reject(new Error('late')); }) as never,
+      (async (id: number) => {
+        calls++;
+        return id % 2 === 0;
+      }) as never,
+      async function* gen() {
+        calls++;
+        yield true;
+      } as never,
+      ((id: number) => {
+        calls++;
+        return Promise.resolve(id % 2 === 0);
+      }) as never,
+      (() => {
+        calls++;
+        return Promise.reject(new Error('late'));
+      }) as never,
       (() => {
         calls++;
         // biome-ignore lint/suspicious/noThenProperty: a thenable is what this case feeds the search
@@ -84,7 +145,10 @@ describe.each(BUILDS)('search filter errors (simd %s)', (simd) => {
       }) as never,
     ];
     for (const [i, filter] of filters.entries()) {
-      for (const run of [() => index.search(queries.subarray(0, DIM), 5, { filter }), () => index.searchBatch(queries, 5, { filter })]) {
+      for (const run of [
+        () => index.search(queries.subarray(0, DIM), 5, { filter }),
+        () => index.searchBatch(queries, 5, { filter }),
+      ]) {
         calls = 0;
         let error: unknown;
         try {

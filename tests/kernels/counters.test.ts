@@ -27,7 +27,15 @@ function orderedSum(x: Float32Array, first: number, m: number, cols: number, c: 
   return sum;
 }
 
-interface Ref { sum: number[]; min: number[]; max: number[]; mean: number[]; sum64: number[]; abs64: number[]; m: number[] }
+interface Ref {
+  sum: number[];
+  min: number[];
+  max: number[];
+  mean: number[];
+  sum64: number[];
+  abs64: number[];
+  m: number[];
+}
 
 function reference(x: Float32Array, cols: number, window: number): Ref {
   const rows = x.length / cols;
@@ -35,7 +43,10 @@ function reference(x: Float32Array, cols: number, window: number): Ref {
   for (let first = 0; first < rows; first += window) {
     const m = Math.min(window, rows - first);
     for (let c = 0; c < cols; c++) {
-      let mn = Infinity, mx = -Infinity, s64 = 0, a64 = 0;
+      let mn = Infinity,
+        mx = -Infinity,
+        s64 = 0,
+        a64 = 0;
       for (let r = first; r < first + m; r++) {
         const v = x[r * cols + c];
         mn = Math.min(mn, v);
@@ -59,7 +70,15 @@ function reference(x: Float32Array, cols: number, window: number): Ref {
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 const SHAPES: Array<[number, number, number | undefined]> = [
-  [1, 1, undefined], [3, 5, undefined], [4, 4, undefined], [7, 3, 2], [50, 17, 7], [64, 16, 4], [100, 64, 30], [1000, 64, undefined], [257, 130, 64],
+  [1, 1, undefined],
+  [3, 5, undefined],
+  [4, 4, undefined],
+  [7, 3, 2],
+  [50, 17, 7],
+  [64, 16, 4],
+  [100, 64, 30],
+  [1000, 64, undefined],
+  [257, 130, 64],
 ];
 
 describe.each(BUILDS)('aggregateCounters (simd %s)', (simd) => {
@@ -69,20 +88,23 @@ describe.each(BUILDS)('aggregateCounters (simd %s)', (simd) => {
   });
   afterAll(() => e.dispose());
 
-  test.each(SHAPES)('%i rows x %i columns, window %s: sums in the documented order, exact min/max, mean = sum / rows', (rows, cols, window) => {
-    const x = randomCounters(rows, cols, rows * 31 + cols);
-    const got = e.aggregateCounters(x, cols, window === undefined ? {} : { window });
-    const ref = reference(x, cols, window ?? rows);
-    expect(got.sum.length).toBe(Math.ceil(rows / (window ?? rows)) * cols);
-    expect(Array.from(got.sum)).toEqual(ref.sum);
-    expect(Array.from(got.min)).toEqual(ref.min);
-    expect(Array.from(got.max)).toEqual(ref.max);
-    expect(Array.from(got.mean)).toEqual(ref.mean);
-    ref.sum64.forEach((s64, i) => {
-      // Float32 rounding of a sum of m terms in this order: at most ~(m/4 + 3) roundings of partial sums.
-      expect(Math.abs(got.sum[i] - s64)).toBeLessThanOrEqual((ref.m[i] / 4 + 4) * U * ref.abs64[i]);
-    });
-  });
+  test.each(SHAPES)(
+    '%i rows x %i columns, window %s: sums in the documented order, exact min/max, mean = sum / rows',
+    (rows, cols, window) => {
+      const x = randomCounters(rows, cols, rows * 31 + cols);
+      const got = e.aggregateCounters(x, cols, window === undefined ? {} : { window });
+      const ref = reference(x, cols, window ?? rows);
+      expect(got.sum.length).toBe(Math.ceil(rows / (window ?? rows)) * cols);
+      expect(Array.from(got.sum)).toEqual(ref.sum);
+      expect(Array.from(got.min)).toEqual(ref.min);
+      expect(Array.from(got.max)).toEqual(ref.max);
+      expect(Array.from(got.mean)).toEqual(ref.mean);
+      ref.sum64.forEach((s64, i) => {
+        // Float32 rounding of a sum of m terms in this order: at most ~(m/4 + 3) roundings of partial sums.
+        expect(Math.abs(got.sum[i] - s64)).toBeLessThanOrEqual((ref.m[i] / 4 + 4) * U * ref.abs64[i]);
+      });
+    },
+  );
 
   test('min and max order -0 below +0, as Math.min and Math.max do, in every row position', () => {
     const next = rng(21);
@@ -109,7 +131,11 @@ describe.each(BUILDS)('aggregateCounters (simd %s)', (simd) => {
   test('the build kernel and its scalar twin give the same bits (raw export)', () => {
     const rt = e.runtime;
     const ex = rt.exports;
-    for (const [rows, cols, window] of [[1000, 64, 1000], [99, 7, 10], [13, 12, 5]]) {
+    for (const [rows, cols, window] of [
+      [1000, 64, 1000],
+      [99, 7, 10],
+      [13, 12, 5],
+    ]) {
       const x = randomCounters(rows, cols, rows + cols);
       const planes = 4 * Math.ceil(rows / window) * cols;
       const outs = [0, 1].map((scalar) => {

@@ -42,7 +42,9 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
 
   test('encoding a decoded finite code gives the code back, for all 61,442 normal and zero codes', () => {
     const exponent = (h: number) => (h >>> 10) & 0x1f;
-    const codes = Array.from({ length: 65536 }, (_, h) => h).filter((h) => exponent(h) !== 31 && (exponent(h) !== 0 || (h & 0x3ff) === 0));
+    const codes = Array.from({ length: 65536 }, (_, h) => h).filter(
+      (h) => exponent(h) !== 31 && (exponent(h) !== 0 || (h & 0x3ff) === 0),
+    );
     expect(codes.length).toBe(61442);
     expect(encode(e, Float32Array.from(codes, f16Value))).toEqual(codes);
   });
@@ -55,15 +57,37 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
       const mid = (f16Value(h) + f16Value(h + 1)) / 2;
       values.push(mid, -mid, f(mid * (1 + 2 ** -20)), f(mid * (1 - 2 ** -20)));
     }
-    for (let i = 0; i < 2000; i++) values.push((next() * 2 - 1) * 2 ** (next() * 60 - 35));   // 2^-35 .. 2^25
-    const special = [2 ** -15, -(2 ** -15), f(2 ** -15 * 0.999), 1.5 * 2 ** -15, 2 ** -24, 1e-40, -1e-40, 0, -0, 65504, 65519.99, 65520, 1e10, -1e10, 3.4e38, -Infinity, Infinity];
+    for (let i = 0; i < 2000; i++) values.push((next() * 2 - 1) * 2 ** (next() * 60 - 35)); // 2^-35 .. 2^25
+    const special = [
+      2 ** -15,
+      -(2 ** -15),
+      f(2 ** -15 * 0.999),
+      1.5 * 2 ** -15,
+      2 ** -24,
+      1e-40,
+      -1e-40,
+      0,
+      -0,
+      65504,
+      65519.99,
+      65520,
+      1e10,
+      -1e10,
+      3.4e38,
+      -Infinity,
+      Infinity,
+    ];
     values.push(...special);
     const src = Float32Array.from(values);
     const got = encode(e, src);
     expect(got).toEqual(Array.from(src, f16Nearest));
-    expect(got.filter((h) => ((h >>> 10) & 0x1f) === 31 || (((h >>> 10) & 0x1f) === 0 && (h & 0x3ff) !== 0))).toEqual([]);
+    expect(got.filter((h) => ((h >>> 10) & 0x1f) === 31 || (((h >>> 10) & 0x1f) === 0 && (h & 0x3ff) !== 0))).toEqual(
+      [],
+    );
     // 2^-15 (halfway between 0 and 2^-14) to 2^-14, just below it to 0; f16's subnormal 2^-24 and float32 subnormals to signed zeros; +-65504 and beyond clamp
-    expect(got.slice(-special.length)).toEqual([0x400, 0x8400, 0, 0x400, 0, 0, 0x8000, 0, 0x8000, 0x7bff, 0x7bff, 0x7bff, 0x7bff, 0xfbff, 0x7bff, 0xfbff, 0x7bff]);
+    expect(got.slice(-special.length)).toEqual([
+      0x400, 0x8400, 0, 0x400, 0, 0, 0x8000, 0, 0x8000, 0x7bff, 0x7bff, 0x7bff, 0x7bff, 0xfbff, 0x7bff, 0xfbff, 0x7bff,
+    ]);
   });
 
   test('f32 . f16 and |f32 - f16|^2 match float64 on the decoded values within 1e-6 of the summed magnitudes, twin equal to the bit, dims 1..300', () => {
@@ -78,11 +102,17 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
         if (((c >>> 10) & 0x1f) === 31) c ^= 0x4000;
         h[i] = i % 7 === 0 ? [0x7bff, 0xfbff, 0x0001, 0x83ff][i % 4] : c;
       }
-      const rest = encode(e, randomVectors(rows - 1, n, 1900 + n).map((x) => x * 4));
+      const rest = encode(
+        e,
+        randomVectors(rows - 1, n, 1900 + n).map((x) => x * 4),
+      );
       h.set(rest, n);
-      if (n % 3 === 0) for (let i = 0; i < n; i++) q[i] = f(q[i] * 1e-3);   // small queries against large codes
+      if (n % 3 === 0) for (let i = 0; i < n; i++) q[i] = f(q[i] * 1e-3); // small queries against large codes
       const [pq, ph] = stageBytes(e, q, h);
-      for (const [kind, metric] of [[KIND.dotF32F16, 'dot'], [KIND.l2sqF32F16, 'l2']] as const) {
+      for (const [kind, metric] of [
+        [KIND.dotF32F16, 'dot'],
+        [KIND.l2sqF32F16, 'l2'],
+      ] as const) {
         const got = quantBatch(e, kind, pq, ph, n, rows);
         expect(Array.from(quantBatch(e, kind + TWIN, pq, ph, n, rows))).toEqual(Array.from(got));
         const values = new Float32Array(got.buffer);

@@ -106,10 +106,10 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
       for (let k = 0; k < rows; k++) r.set(codes(next, n, n % 4 === 0 || k < 2), k * n);
       const size = ex.quantPreparedI8Bytes(n);
       expect(size).toBe(16 + 32 * Math.ceil(n / 16));
-      const [pq, pr, pp] = stageBytes(e, q, r, new Uint8Array(size).fill(0xee));   // garbage the prepare must overwrite
+      const [pq, pr, pp] = stageBytes(e, q, r, new Uint8Array(size).fill(0xee)); // garbage the prepare must overwrite
       ex.quantPrepareI8(pq, n, pp);
       const dots = Array.from({ length: rows }, (_, k) => intDot(q, r, k * n));
-      const out = ex.stagingReserve(0, rows * 4) >>> 0;   // slot 0 (the raw query) is no longer needed
+      const out = ex.stagingReserve(0, rows * 4) >>> 0; // slot 0 (the raw query) is no longer needed
       for (const twin of [0, TWIN]) {
         ex.kernelQuantBatch(KIND.dotI8Prepared + twin, pp, pr, n, rows, out);
         expect(Array.from(new Int32Array(e.runtime.memory.buffer, out, rows))).toEqual(dots);
@@ -141,7 +141,12 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
       const size = ex.quantPreparedI8Bytes(n);
       const rows = [codes(next, n, false), codes(next, n, true), new Int8Array(n).fill(-128)];
       // quantBatch's output takes slot 2: the query, no longer needed once prepared.
-      const [pr, pp, px] = stageBytes(e, new Int8Array(rows.flatMap((r) => Array.from(r))), new Uint8Array(size).fill(0xee), x);
+      const [pr, pp, px] = stageBytes(
+        e,
+        new Int8Array(rows.flatMap((r) => Array.from(r))),
+        new Uint8Array(size).fill(0xee),
+        x,
+      );
       const scale = ex.quantPrepareF32(px, n, pp);
       let m = 0;
       for (const v of x) m = Math.max(m, Math.abs(v));
@@ -163,11 +168,23 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
   test('a float32 query of 65536 extremes scores extreme rows exactly (|q . c| = 255 * 128 * 65536 < 2^31)', () => {
     const ex = e.runtime.exports;
     const n = 65536;
-    for (const [xv, cv] of [[1, -128], [-1, -128], [1, 127], [-2.5, 127]]) {
-      const [pr, pp, px] = stageBytes(e, new Int8Array(n).fill(cv), new Uint8Array(ex.quantPreparedI8Bytes(n)), new Float32Array(n).fill(xv));
+    for (const [xv, cv] of [
+      [1, -128],
+      [-1, -128],
+      [1, 127],
+      [-2.5, 127],
+    ]) {
+      const [pr, pp, px] = stageBytes(
+        e,
+        new Int8Array(n).fill(cv),
+        new Uint8Array(ex.quantPreparedI8Bytes(n)),
+        new Float32Array(n).fill(xv),
+      );
       ex.quantPrepareF32(px, n, pp);
       for (const twin of [0, TWIN]) {
-        expect(new Int32Array(quantBatch(e, KIND.dotI8Prepared + twin, pp, pr, n, 1).buffer)[0]).toBe(Math.sign(xv) * 255 * cv * n);
+        expect(new Int32Array(quantBatch(e, KIND.dotI8Prepared + twin, pp, pr, n, 1).buffer)[0]).toBe(
+          Math.sign(xv) * 255 * cv * n,
+        );
       }
     }
   });
@@ -184,19 +201,31 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
   test('a prepared query of 65536 extreme codes stays exact (|q . c| = 2^30), one row a call and listed', () => {
     const ex = e.runtime.exports;
     const n = 65536;
-    for (const [qv, cv] of [[-128, -128], [127, 127], [-128, 127], [127, -128]]) {
-      const [pq, pr, pp] = stageBytes(e, new Int8Array(n).fill(qv), new Int8Array(n).fill(cv), new Uint8Array(ex.quantPreparedI8Bytes(n)));
+    for (const [qv, cv] of [
+      [-128, -128],
+      [127, 127],
+      [-128, 127],
+      [127, -128],
+    ]) {
+      const [pq, pr, pp] = stageBytes(
+        e,
+        new Int8Array(n).fill(qv),
+        new Int8Array(n).fill(cv),
+        new Uint8Array(ex.quantPreparedI8Bytes(n)),
+      );
       ex.quantPrepareI8(pq, n, pp);
       const out = ex.stagingReserve(0, 16) >>> 0;
       for (const twin of [0, TWIN]) {
         ex.kernelQuantBatch(KIND.dotI8Prepared + twin, pp, pr, n, 1, out);
         expect(new Int32Array(e.runtime.memory.buffer, out, 1)[0]).toBe(qv * cv * n);
       }
-      const list = ex.stagingReserve(0, 64) >>> 0;   // slot 0 (the raw query) is no longer needed
+      const list = ex.stagingReserve(0, 64) >>> 0; // slot 0 (the raw query) is no longer needed
       new Uint32Array(e.runtime.memory.buffer, list, 4).fill(pr);
       for (const scalar of [0, 1]) {
         ex.kernelQuantPreparedRows(scalar, pp, list, 4, 4, n, list + 16);
-        expect(Array.from(new Int32Array(e.runtime.memory.buffer, list + 16, 4))).toEqual([1, 2, 3, 4].map(() => qv * cv * n));
+        expect(Array.from(new Int32Array(e.runtime.memory.buffer, list + 16, 4))).toEqual(
+          [1, 2, 3, 4].map(() => qv * cv * n),
+        );
       }
     }
   });
@@ -205,11 +234,14 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
     const ex = e.runtime.exports;
     const next = rng(31);
     for (const n of [...DIMS, 511, 512, 1031, 4108]) {
-      const count = 1 + (n % 9);   // 1..9 rows: whole groups of four and every remainder
+      const count = 1 + (n % 9); // 1..9 rows: whole groups of four and every remainder
       const extreme = n % 4 === 0;
       const q = codes(next, n, extreme);
       const rows = Array.from({ length: count }, (_, k) => codes(next, n, extreme || k === 0));
-      for (const [stride, at] of [[8, 4], [4, 0]]) {
+      for (const [stride, at] of [
+        [8, 4],
+        [4, 0],
+      ]) {
         const { pp, addrs, out, listed } = stageListed(e, q, rows, stride, at);
         const dots = listed.map((r) => intDot(q, r));
         for (const scalar of [0, 1]) {
@@ -235,7 +267,7 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
       bytes.set(new Uint8Array(q.buffer), base);
       ex.quantPrepareI8(base, n, pp);
       const end = bytes.length;
-      const saved = bytes.slice(end - n);   // memory's last n bytes, put back after
+      const saved = bytes.slice(end - n); // memory's last n bytes, put back after
       bytes.set(new Uint8Array(row.buffer), end - n);
       try {
         new Uint32Array(e.runtime.memory.buffer, list, 4).fill(end - n);
@@ -245,7 +277,9 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
         }
         for (const scalar of [0, 1]) {
           ex.kernelQuantPreparedRows(scalar, pp, list, 4, 4, n, list + 16);
-          expect(Array.from(new Int32Array(e.runtime.memory.buffer, list + 16, 4))).toEqual([0, 1, 2, 3].map(() => intDot(q, row)));
+          expect(Array.from(new Int32Array(e.runtime.memory.buffer, list + 16, 4))).toEqual(
+            [0, 1, 2, 3].map(() => intDot(q, row)),
+          );
         }
       } finally {
         bytes.set(saved, end - n);
@@ -257,8 +291,8 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
     const ex = e.runtime.exports;
     const f = Math.fround;
     const cases: Array<[number, number, number[]]> = [
-      [0, 1, [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, 127.5, -127.5, -128.5, 127.49, -128.49]],   // ties and the ends
-      [f(0.1), f(0.25), [1e30, -1e30, 3.4e38, -3.4e38, 31.9, -32.1, 0.225, f(0.1) + f(0.125)]],     // far outside: clamp, never wrap
+      [0, 1, [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, 127.5, -127.5, -128.5, 127.49, -128.49]], // ties and the ends
+      [f(0.1), f(0.25), [1e30, -1e30, 3.4e38, -3.4e38, 31.9, -32.1, 0.225, f(0.1) + f(0.125)]], // far outside: clamp, never wrap
       [f(-3.7), f(0.0123), Array.from(randomVectors(1, 297, 9)).map((x) => x * 2)],
     ];
     for (const [offset, scale, values] of cases) {
@@ -272,7 +306,9 @@ describe.each(BUILDS)('int8 kernels (simd %s)', (simd) => {
       // decodeI8 gives offset + scale * c in float32
       const [pc, po] = stageBytes(e, Int8Array.from(got), new Float32Array(src.length));
       ex.quantDecodeI8(pc, src.length, offset, scale, po);
-      expect(Array.from(new Float32Array(e.runtime.memory.buffer, po, src.length))).toEqual(got.map((c) => f(offset + f(scale * c))));
+      expect(Array.from(new Float32Array(e.runtime.memory.buffer, po, src.length))).toEqual(
+        got.map((c) => f(offset + f(scale * c))),
+      );
     }
   });
 

@@ -11,13 +11,17 @@ import { BudgetExceededError, type Engine } from '../../src/index';
 const DIMS = [1, 3, 4, 5, 8, 16, 17, 64, 130];
 
 /** rows x d values uniform in [-2, 2], with NaN, +-Infinity and exact bounds sprinkled in; bounds with lower <= upper. */
-function randomCase(rows: number, d: number, seed: number): { values: Float32Array; lower: Float32Array; upper: Float32Array } {
+function randomCase(
+  rows: number,
+  d: number,
+  seed: number,
+): { values: Float32Array; lower: Float32Array; upper: Float32Array } {
   const next = rng(seed);
   const lower = new Float32Array(d);
   const upper = new Float32Array(d);
   for (let i = 0; i < d; i++) {
     const a = next() * 3 - 1.5;
-    const b = next() < 0.1 ? a : next() * 3 - 1.5;   // some empty-width ranges
+    const b = next() < 0.1 ? a : next() * 3 - 1.5; // some empty-width ranges
     lower[i] = Math.min(a, b);
     upper[i] = Math.max(a, b);
   }
@@ -25,13 +29,30 @@ function randomCase(rows: number, d: number, seed: number): { values: Float32Arr
   for (let k = 0; k < values.length; k++) {
     const u = next();
     const i = k % d;
-    values[k] = u < 0.03 ? NaN : u < 0.05 ? (u < 0.04 ? Infinity : -Infinity) : u < 0.1 ? lower[i] : u < 0.15 ? upper[i] : u < 0.17 ? -0 : next() * 4 - 2;
+    values[k] =
+      u < 0.03
+        ? NaN
+        : u < 0.05
+          ? u < 0.04
+            ? Infinity
+            : -Infinity
+          : u < 0.1
+            ? lower[i]
+            : u < 0.15
+              ? upper[i]
+              : u < 0.17
+                ? -0
+                : next() * 4 - 2;
   }
   return { values, lower, upper };
 }
 
 /** Plain-JS reference: counts and the clamped rows. */
-function reference(values: Float32Array, lower: Float32Array, upper: Float32Array): { counts: Uint32Array; clamped: Float32Array } {
+function reference(
+  values: Float32Array,
+  lower: Float32Array,
+  upper: Float32Array,
+): { counts: Uint32Array; clamped: Float32Array } {
   const d = lower.length;
   const counts = new Uint32Array(values.length / d);
   const clamped = values.slice();
@@ -62,8 +83,10 @@ describe.each(BUILDS)('validateRanges (simd %s)', (simd) => {
         const ref = reference(values, lower, upper);
         const given = values.slice();
         expect(Array.from(e.validateRanges(given, lower, upper))).toEqual(Array.from(ref.counts));
-        expect(bits(given)).toEqual(bits(values));   // not clamped without the option
-        expect(Array.from(e.validateRanges(given, Array.from(lower), Array.from(upper), { clamp: true }))).toEqual(Array.from(ref.counts));
+        expect(bits(given)).toEqual(bits(values)); // not clamped without the option
+        expect(Array.from(e.validateRanges(given, Array.from(lower), Array.from(upper), { clamp: true }))).toEqual(
+          Array.from(ref.counts),
+        );
         expect(bits(given)).toEqual(bits(ref.clamped));
         expect(Array.from(e.validateRanges(given, lower, upper))).toEqual(new Array(rows).fill(0));
       }
@@ -136,7 +159,9 @@ describe.each(BUILDS)('validateRanges (simd %s)', (simd) => {
     expect([small.usedBytes, small.reservedBytes]).toEqual([used, reserved]);
     index.clear();
     const free = small.usedBytes;
-    expect(Array.from(small.validateRanges(values, lower, upper, { clamp: true }))).toEqual(Array.from(reference(copy, lower, upper).counts));
+    expect(Array.from(small.validateRanges(values, lower, upper, { clamp: true }))).toEqual(
+      Array.from(reference(copy, lower, upper).counts),
+    );
     expect(small.usedBytes).toBeLessThanOrEqual(free);
     small.dispose();
   });

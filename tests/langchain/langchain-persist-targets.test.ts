@@ -30,7 +30,7 @@ test('save(directory) twice: the second save writes a log segment; the directory
   const key = '@index/langchain/manifest';
   const manifest = decodeManifest((await new FileStore(target).read(key))!, key);
   expect(manifest.stamp.generation).toBe(2);
-  expect(manifest.parts.map((p) => p.kind)).toEqual([1, 2]);   // a checkpoint and one log segment
+  expect(manifest.parts.map((p) => p.kind)).toEqual([1, 2]); // a checkpoint and one log segment
   // Ten more saves to the directory: its FileStores are one save target, one log kept.
   for (let i = 0; i < 10; i++) {
     await vs.addDocuments([corpus.documents[260 + i]]);
@@ -60,6 +60,8 @@ test('save(store, name, { overwrite: true }) replaces a store whose manifest is 
   expect(loaded.size).toBe(40);
   expect(contents(await loaded.similaritySearch('doc 120', 1))).toEqual(['doc 120']);
   // One documents record is left, the new save's.
-  expect((await store.keys()).filter((k) => k.startsWith(DOCUMENTS_KEY_PREFIX))).toEqual([expect.stringMatching(/^@langchain\/kb\/1-/)]);
+  expect((await store.keys()).filter((k) => k.startsWith(DOCUMENTS_KEY_PREFIX))).toEqual([
+    expect.stringMatching(/^@langchain\/kb\/1-/),
+  ]);
   for (const s of [first, vs, loaded]) s.dispose();
 });

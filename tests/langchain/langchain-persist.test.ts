@@ -26,7 +26,8 @@ async function view(vs: ElexVectorStore) {
   const all = await vs.similaritySearch('query 0', Math.max(vs.size, 1));
   const docs = Object.fromEntries(all.map((d) => [d.id, [d.pageContent, d.metadata]]));
   const answers = [];
-  for (const q of corpus.queryTexts) answers.push((await vs.similaritySearchWithScore(q, 5, (d) => d.metadata.i % 3 !== 0)).map(([d, s]) => [d.id, s]));
+  for (const q of corpus.queryTexts)
+    answers.push((await vs.similaritySearchWithScore(q, 5, (d) => d.metadata.i % 3 !== 0)).map(([d, s]) => [d.id, s]));
   return { size: vs.size, docs, answers };
 }
 
@@ -38,7 +39,12 @@ async function toB(vs: ElexVectorStore): Promise<void> {
   const ids = (await vs.similaritySearch('query 1', 400)).map((d) => d.id!).sort();
   await vs.addDocuments(corpus.documents.slice(400, 500));
   await vs.delete({ ids: ids.slice(0, 30) });
-  await vs.addDocuments(corpus.documents.slice(500, 510).map((d) => new Document({ pageContent: d.pageContent, metadata: { ...d.metadata, upserted: true } })), { ids: ids.slice(30, 40) });
+  await vs.addDocuments(
+    corpus.documents
+      .slice(500, 510)
+      .map((d) => new Document({ pageContent: d.pageContent, metadata: { ...d.metadata, upserted: true } })),
+    { ids: ids.slice(30, 40) },
+  );
 }
 
 test('save(store, name) and load(store, name, embeddings) round trip; a second save writes a log segment', async () => {
@@ -58,7 +64,9 @@ test('save(store, name) and load(store, name, embeddings) round trip; a second s
   const loadedB = await ElexVectorStore.load(store, 'kb', corpus.embeddings);
   expect(await view(loadedB)).toEqual(b);
   // One documents record is left, the current generation's.
-  expect((await store.keys()).filter((k) => k.startsWith(DOCUMENTS_KEY_PREFIX))).toEqual([expect.stringMatching(/^@langchain\/kb\/2-[0-9a-f]{8}$/)]);
+  expect((await store.keys()).filter((k) => k.startsWith(DOCUMENTS_KEY_PREFIX))).toEqual([
+    expect.stringMatching(/^@langchain\/kb\/2-[0-9a-f]{8}$/),
+  ]);
   // A loaded store keeps working: adds take new keys, and saves continue where it was loaded from.
   await loadedB.addDocuments(corpus.documents.slice(510, 520));
   expect(loadedB.size).toBe(b.size + 10);
@@ -95,13 +103,26 @@ test('FileStore and the directory form save(directory) / load(directory, embeddi
 class FailingStore implements ByteStore {
   writes = 0;
   down = false;
-  constructor(readonly inner: MemoryStore, private readonly failAt: number, private readonly crash: boolean) {}
+  constructor(
+    readonly inner: MemoryStore,
+    private readonly failAt: number,
+    private readonly crash: boolean,
+  ) {}
   private check(): void {
     if (this.down) throw new Error('store is down');
   }
-  async read(key: string) { this.check(); return this.inner.read(key); }
-  async keys() { this.check(); return this.inner.keys(); }
-  async delete(key: string) { this.check(); return this.inner.delete(key); }
+  async read(key: string) {
+    this.check();
+    return this.inner.read(key);
+  }
+  async keys() {
+    this.check();
+    return this.inner.keys();
+  }
+  async delete(key: string) {
+    this.check();
+    return this.inner.delete(key);
+  }
   async write(key: string, bytes: Uint8Array) {
     this.check();
     if (this.writes++ === this.failAt) {
@@ -124,34 +145,37 @@ async function writesOfSecondSave(): Promise<number> {
   return store.writes - before;
 }
 
-test.each([false, true])('a save that fails (crash %s) at any write leaves the previous save loadable and whole', async (crash) => {
-  const writes = await writesOfSecondSave();
-  expect(writes).toBeGreaterThanOrEqual(3);   // documents record, checkpoint chunks, manifest
-  const vs = await stateA();
-  const a = await view(vs);
-  await toB(vs);
-  const b = await view(vs);
-  vs.dispose();
-  for (let n = 0; n < writes; n++) {
-    const inner = new MemoryStore();
-    const saver = await stateA();
-    await saver.save(inner, 'kb', { chunkBytes: 16384 });
-    await toB(saver);
-    const failing = new FailingStore(inner, n, crash);
-    await expect(saver.save(failing, 'kb', { chunkBytes: 16384, logShare: 0 })).rejects.toThrow();
-    const loaded = await ElexVectorStore.load(inner, 'kb', corpus.embeddings);
-    const got = await view(loaded);
-    // Before the index manifest (the last write) lands: A; the manifest write failing: A too.
-    expect(got).toEqual(a);
-    loaded.dispose();
-    // Retried through the store object of the first save, the save lands and B loads.
-    if (!crash) {
+test.each([false, true])(
+  'a save that fails (crash %s) at any write leaves the previous save loadable and whole',
+  async (crash) => {
+    const writes = await writesOfSecondSave();
+    expect(writes).toBeGreaterThanOrEqual(3); // documents record, checkpoint chunks, manifest
+    const vs = await stateA();
+    const a = await view(vs);
+    await toB(vs);
+    const b = await view(vs);
+    vs.dispose();
+    for (let n = 0; n < writes; n++) {
+      const inner = new MemoryStore();
+      const saver = await stateA();
       await saver.save(inner, 'kb', { chunkBytes: 16384 });
-      expect(await view(await ElexVectorStore.load(inner, 'kb', corpus.embeddings))).toEqual(b);
+      await toB(saver);
+      const failing = new FailingStore(inner, n, crash);
+      await expect(saver.save(failing, 'kb', { chunkBytes: 16384, logShare: 0 })).rejects.toThrow();
+      const loaded = await ElexVectorStore.load(inner, 'kb', corpus.embeddings);
+      const got = await view(loaded);
+      // Before the index manifest (the last write) lands: A; the manifest write failing: A too.
+      expect(got).toEqual(a);
+      loaded.dispose();
+      // Retried through the store object of the first save, the save lands and B loads.
+      if (!crash) {
+        await saver.save(inner, 'kb', { chunkBytes: 16384 });
+        expect(await view(await ElexVectorStore.load(inner, 'kb', corpus.embeddings))).toEqual(b);
+      }
+      saver.dispose();
     }
-    saver.dispose();
-  }
-});
+  },
+);
 
 test('adds and deletes issued during a save wait for it: the save holds the state at its call', async () => {
   const store = new MemoryStore();
@@ -174,7 +198,7 @@ test('a crash after the index commits, before the old records are deleted, loads
   const oldBytes = (await store.read(oldRecord))!;
   await toB(vs);
   await vs.save(store, 'kb');
-  await store.write(oldRecord, oldBytes);   // as if the clean-up never ran
+  await store.write(oldRecord, oldBytes); // as if the clean-up never ran
   expect(await view(await ElexVectorStore.load(store, 'kb', corpus.embeddings))).toEqual(await view(vs));
   vs.dispose();
 });

@@ -17,7 +17,9 @@ let memory: MemoryVectorStore;
 
 /** Float64 cosine similarity. */
 function cosine(a: number[], b: number[]): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
@@ -29,8 +31,12 @@ function cosine(a: number[], b: number[]): number {
 /** The k texts nearest to `query` by float64 cosine among the texts accepted by `keep`. */
 function bruteForce(query: string, k: number, keep: (i: number) => boolean = () => true): string[] {
   const q = corpus.table.get(query)!;
-  return corpus.texts.filter((_, i) => keep(i)).map((t) => ({ t, s: cosine(q, corpus.table.get(t)!) }))
-    .sort((a, b) => b.s - a.s).slice(0, k).map((x) => x.t);
+  return corpus.texts
+    .filter((_, i) => keep(i))
+    .map((t) => ({ t, s: cosine(q, corpus.table.get(t)!) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, k)
+    .map((x) => x.t);
 }
 
 beforeAll(async () => {
@@ -41,18 +47,19 @@ beforeAll(async () => {
 afterAll(() => elex?.dispose());
 
 test('fromTexts + similaritySearch: the documents exact search returns, with their metadata and ids', async () => {
-  let found = 0, total = 0;
+  let found = 0,
+    total = 0;
   for (const query of corpus.queryTexts) {
     const ours = await elex.similaritySearch(query, K);
     const theirs = await memory.similaritySearch(query, K);
     expect(ours).toHaveLength(K);
-    expect(contents(theirs)).toEqual(bruteForce(query, K));   // the reference is exact
+    expect(contents(theirs)).toEqual(bruteForce(query, K)); // the reference is exact
     found += overlap(contents(ours), contents(theirs)) * K;
     total += K;
     for (const d of ours) {
       const i = Number(d.pageContent.slice(4));
       expect(d.metadata).toEqual(corpus.metadatas[i]);
-      expect(d.id).toMatch(/^[0-9a-f-]{36}$/);   // fromTexts: random UUIDs
+      expect(d.id).toMatch(/^[0-9a-f-]{36}$/); // fromTexts: random UUIDs
     }
   }
   expect(found / total).toBeGreaterThanOrEqual(0.98);
@@ -72,7 +79,7 @@ test('scores are cosine distances, 1 - the similarity MemoryVectorStore reports,
 });
 
 test('a filter is a predicate on the Document applied during the walk: k results when k pass', async () => {
-  const filter = (d: Document) => d.metadata.parity === 'odd' && d.metadata.tags[0] === 'm3';   // 1 in 14
+  const filter = (d: Document) => d.metadata.parity === 'odd' && d.metadata.tags[0] === 'm3'; // 1 in 14
   const keep = (i: number) => i % 2 === 1 && i % 7 === 3;
   let found = 0;
   for (const query of corpus.queryTexts) {
@@ -96,7 +103,9 @@ test('asRetriever works as for any store: similarity and mmr, with k and a filte
   const got = await retriever.invoke('query 3');
   expect(contents(got)).toEqual(contents(await elex.similaritySearch('query 3', 4, filter)));
   const mmr = elex.asRetriever({ k: 4, searchType: 'mmr', searchKwargs: { fetchK: 30, lambda: 0.3 } });
-  expect(contents(await mmr.invoke('query 3'))).toEqual(contents(await elex.maxMarginalRelevanceSearch('query 3', { k: 4, fetchK: 30, lambda: 0.3 })));
+  expect(contents(await mmr.invoke('query 3'))).toEqual(
+    contents(await elex.maxMarginalRelevanceSearch('query 3', { k: 4, fetchK: 30, lambda: 0.3 })),
+  );
 });
 
 test('maxMarginalRelevanceSearch matches MemoryVectorStore and trades relevance for diversity', async () => {
@@ -113,9 +122,16 @@ test('maxMarginalRelevanceSearch matches MemoryVectorStore and trades relevance 
   // Three near-copies of one vector and two other relevant ones: plain search returns the
   // copies, MMR (lambda 0.3) one copy and the other two.
   const table = new Map<string, number[]>([
-    ['a1', [1, 0, 0]], ['a2', [1, 0.01, 0]], ['a3', [1, 0, 0.01]], ['b', [0.6, 0.8, 0]], ['c', [0.6, 0, 0.8]], ['q', [1, 0.2, 0.2]],
+    ['a1', [1, 0, 0]],
+    ['a2', [1, 0.01, 0]],
+    ['a3', [1, 0, 0.01]],
+    ['b', [0.6, 0.8, 0]],
+    ['c', [0.6, 0, 0.8]],
+    ['q', [1, 0.2, 0.2]],
   ]);
-  const embeddings = new (corpus.embeddings.constructor as new (t: Map<string, number[]>) => typeof corpus.embeddings)(table);
+  const embeddings = new (corpus.embeddings.constructor as new (t: Map<string, number[]>) => typeof corpus.embeddings)(
+    table,
+  );
   const small = await ElexVectorStore.fromTexts(['a1', 'a2', 'a3', 'b', 'c'], {}, embeddings, { budgetBytes: 8 << 20 });
   expect(contents(await small.similaritySearch('q', 3)).sort()).toEqual(['a1', 'a2', 'a3']);
   const diverse = contents(await small.maxMarginalRelevanceSearch('q', { k: 3, fetchK: 5, lambda: 0.3 }));
@@ -125,7 +141,12 @@ test('maxMarginalRelevanceSearch matches MemoryVectorStore and trades relevance 
 });
 
 test('delete({ ids }) removes documents for good; an unknown id is a no-op', async () => {
-  const vs = await ElexVectorStore.fromTexts(corpus.texts.slice(0, 300), corpus.metadatas.slice(0, 300), corpus.embeddings, { budgetBytes: 16 << 20 });
+  const vs = await ElexVectorStore.fromTexts(
+    corpus.texts.slice(0, 300),
+    corpus.metadatas.slice(0, 300),
+    corpus.embeddings,
+    { budgetBytes: 16 << 20 },
+  );
   const top = await vs.similaritySearch('query 5', 5);
   const bytes = vs.documentBytes;
   await vs.delete({ ids: [top[0].id!, top[1].id!, 'no-such-id'] });
@@ -155,14 +176,17 @@ test('addDocuments honours options.ids and document ids, returns them, and upser
   expect(vs.size).toBe(52);
   const [[hit, score]] = await vs.similaritySearchWithScore('doc 70', 1);
   expect(hit).toMatchObject({ id: 'id-0', pageContent: 'doc 70', metadata: { replaced: true } });
-  expect(score).toBe(0);   // l2: squared distance, 0 for the same vector
+  expect(score).toBe(0); // l2: squared distance, 0 for the same vector
   const [nearOld] = await vs.similaritySearch('doc 0', 1);
   expect(nearOld.pageContent).not.toBe('doc 0');
   vs.dispose();
 });
 
 test('l2 scores are squared Euclidean distances', async () => {
-  const vs = await ElexVectorStore.fromTexts(corpus.texts.slice(0, 200), {}, corpus.embeddings, { budgetBytes: 16 << 20, metric: 'l2' });
+  const vs = await ElexVectorStore.fromTexts(corpus.texts.slice(0, 200), {}, corpus.embeddings, {
+    budgetBytes: 16 << 20,
+    metric: 'l2',
+  });
   const q = corpus.table.get('query 1')!;
   for (const [doc, score] of await vs.similaritySearchWithScore('query 1', 5)) {
     const v = corpus.table.get(doc.pageContent)!;
@@ -196,7 +220,10 @@ test('documentBytes reports the host memory the documents hold', async () => {
 });
 
 test('the quantization option reaches the index, and an i8 store still finds what brute force finds', async () => {
-  const vs = await ElexVectorStore.fromTexts(corpus.texts, corpus.metadatas, corpus.embeddings, { budgetBytes: 32 << 20, quantization: 'i8' });
+  const vs = await ElexVectorStore.fromTexts(corpus.texts, corpus.metadatas, corpus.embeddings, {
+    budgetBytes: 32 << 20,
+    quantization: 'i8',
+  });
   expect(vs.index!.quantization).toBe('i8');
   let sum = 0;
   for (let q = 0; q < Q; q++) {

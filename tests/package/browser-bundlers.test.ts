@@ -20,7 +20,12 @@ const BUNDLERS = ['vite', 'webpack'] as const;
 type Bundler = (typeof BUNDLERS)[number];
 
 /** The page's workload: the first `base` SIFT vectors under l2, `queries` queries, top `k`. */
-const WORKLOAD = { base: 400, queries: 25, k: 10, index: { dim: 128, metric: 'l2', M: 12, efConstruction: 64, efSearch: 48, seed: 7 } } as const;
+const WORKLOAD = {
+  base: 400,
+  queries: 25,
+  k: 10,
+  index: { dim: 128, metric: 'l2', M: 12, efConstruction: 64, efSearch: 48, seed: 7 },
+} as const;
 
 /** The application page: runs the workload with ?simd=<mode> (default auto) and sets window.result. */
 const MAIN_JS = `import { Engine, parseFvecs } from 'elex-wasm';
@@ -45,7 +50,8 @@ run().then(
   (error) => { window.result = { error: String(error && error.stack || error) }; },
 );
 `;
-const INDEX_HTML = '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./main.js"></script>\n';
+const INDEX_HTML =
+  '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./main.js"></script>\n';
 
 /** The workload in Node (src/) with `options`. */
 async function runInNode(options: EngineOptions): Promise<{ simd: boolean; ids: number[] }> {
@@ -53,7 +59,10 @@ async function runInNode(options: EngineOptions): Promise<{ simd: boolean; ids: 
   const queries = readFvecs('sift128_query.fvecs').data.subarray(0, WORKLOAD.queries * 128);
   const engine = await Engine.create(options);
   const index = engine.createIndex(WORKLOAD.index);
-  index.addBatch(Uint32Array.from({ length: WORKLOAD.base }, (_, i) => i), base);
+  index.addBatch(
+    Uint32Array.from({ length: WORKLOAD.base }, (_, i) => i),
+    base,
+  );
   const ids = Array.from(index.searchBatch(queries, WORKLOAD.k).ids);
   const simd = engine.simd;
   engine.dispose();
@@ -93,10 +102,14 @@ beforeAll(async () => {
   const scalarBase64 = readFileSync(join(ROOT, 'build/elex.scalar.wasm')).toString('base64');
   for (const bundler of BUNDLERS) {
     const dir = join(work, 'out', bundler);
-    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../helpers/bundle.mjs'), bundler, project, dir], {
-      cwd: project,
-      timeout: 60_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(__dirname, '../helpers/bundle.mjs'), bundler, project, dir],
+      {
+        cwd: project,
+        timeout: 60_000,
+      },
+    );
     const built = JSON.parse(stdout.trim().split('\n').pop()!) as Pick<Output, 'ms' | 'entry' | 'modules'>;
     const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
     out[bundler] = {
@@ -156,17 +169,20 @@ describeEngines('bundled pages', (engine) => {
     return { ...run, simdLoaded: fetched(simdChunk[0]), scalarLoaded: fetched(scalarChunk[0]) };
   }
 
-  test.each(BUNDLERS)('%s: auto picks SIMD, downloads only its chunk, and returns Node\'s ids', async (bundler) => {
+  test.each(BUNDLERS)("%s: auto picks SIMD, downloads only its chunk, and returns Node's ids", async (bundler) => {
     const run = await runPage(bundler, 'auto');
     expect(run.error).toBeUndefined();
     expect(run).toMatchObject({ simd: true, simdLoaded: true, scalarLoaded: false });
     expect(run.ids).toEqual(simdNode.ids);
   });
 
-  test.each(BUNDLERS)("%s: simd 'off' downloads only the scalar chunk and returns Node's scalar ids", async (bundler) => {
-    const run = await runPage(bundler, 'off');
-    expect(run.error).toBeUndefined();
-    expect(run).toMatchObject({ simd: false, simdLoaded: false, scalarLoaded: true });
-    expect(run.ids).toEqual(scalarNode.ids);
-  });
+  test.each(BUNDLERS)(
+    "%s: simd 'off' downloads only the scalar chunk and returns Node's scalar ids",
+    async (bundler) => {
+      const run = await runPage(bundler, 'off');
+      expect(run.error).toBeUndefined();
+      expect(run).toMatchObject({ simd: false, simdLoaded: false, scalarLoaded: true });
+      expect(run.ids).toEqual(scalarNode.ids);
+    },
+  );
 });

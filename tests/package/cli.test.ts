@@ -93,7 +93,10 @@ function writeVecs(path: string, rows: ArrayLike<number>[], kind: 'f' | 'i') {
 /** Exact top-k ids by squared L2 (plain JS, float64), ties to the lower id. */
 function bruteL2(base: Float32Array[], query: Float32Array, k: number): number[] {
   const d = base.map((b, i) => [b.reduce((s, x, j) => s + (x - query[j]) ** 2, 0), i]);
-  return d.sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, k).map(([, i]) => i);
+  return d
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .slice(0, k)
+    .map(([, i]) => i);
 }
 
 describe('--data', () => {
@@ -103,7 +106,11 @@ describe('--data', () => {
     // L2 ground truth computed here, and no cosine ground truth.
     const read = (file: string, rows: number) => {
       const bytes = readFileSync(join(root, 'data', 'sift128', file));
-      return Array.from({ length: rows }, (_, r) => new Float32Array(bytes.buffer.slice(bytes.byteOffset + r * 516 + 4, bytes.byteOffset + (r + 1) * 516)));
+      return Array.from(
+        { length: rows },
+        (_, r) =>
+          new Float32Array(bytes.buffer.slice(bytes.byteOffset + r * 516 + 4, bytes.byteOffset + (r + 1) * 516)),
+      );
     };
     const base = read('sift128_base.fvecs', 600);
     const queries = read('sift128_query.fvecs', 30);
@@ -111,12 +118,19 @@ describe('--data', () => {
     mkdirSync(dir);
     writeVecs(join(dir, 'tiny_base.fvecs'), base, 'f');
     writeVecs(join(dir, 'tiny_query.fvecs'), queries, 'f');
-    writeVecs(join(dir, 'tiny_groundtruth_l2.ivecs'), queries.map((q) => bruteL2(base, q, 10)), 'i');
+    writeVecs(
+      join(dir, 'tiny_groundtruth_l2.ivecs'),
+      queries.map((q) => bruteL2(base, q, 10)),
+      'i',
+    );
   });
 
   test('an unknown dataset, metric or --runs exits 2 with the reason before any suite runs', () => {
     for (const [args, message] of [
-      [['hnsw', '--data', 'nope'], "unknown dataset 'nope': name one of sift, glove, a folder of .fvecs/.ivecs files or an .fvecs file"],
+      [
+        ['hnsw', '--data', 'nope'],
+        "unknown dataset 'nope': name one of sift, glove, a folder of .fvecs/.ivecs files or an .fvecs file",
+      ],
       [['hnsw', '--data', 'glove', '--metric', 'dot'], "unknown metric 'dot' (l2, cosine)"],
       [['peers', '--data=glove', '--metric=l2,manhattan'], "unknown metric 'manhattan' (l2, cosine)"],
       [['peers', '--runs', '0'], "--runs takes a whole number >= 1, not '0'"],
@@ -139,29 +153,54 @@ describe('--data', () => {
     cpSync(join(dir, 'tiny_base.fvecs'), join(bare, 'x_base.fvecs'));
     cpSync(join(dir, 'tiny_query.fvecs'), join(bare, 'x_query.fvecs'));
     const none = run(cli, ['peers', '--data', bare]);
-    expect([none.status, none.stderr]).toEqual([2, `elex-bench: ${bare} holds no ground truth (*_groundtruth_l2.ivecs or *_groundtruth_cosine.ivecs)\n`]);
+    expect([none.status, none.stderr]).toEqual([
+      2,
+      `elex-bench: ${bare} holds no ground truth (*_groundtruth_l2.ivecs or *_groundtruth_cosine.ivecs)\n`,
+    ]);
     const empty = run(cli, ['peers', '--data', tmp]);
-    expect([empty.status, empty.stderr]).toEqual([2, `elex-bench: ${tmp} holds no single *_base.fvecs and *_query.fvecs\n`]);
+    expect([empty.status, empty.stderr]).toEqual([
+      2,
+      `elex-bench: ${tmp} holds no single *_base.fvecs and *_query.fvecs\n`,
+    ]);
   });
 
   test('the named sets resolve to their vendored files; glove measures cosine unless told', () => {
-    const r = spawnSync(process.execPath, ['-e', `
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `
       const { resolveDataset, datasetMetrics } = require(${JSON.stringify(join(root, 'bench', 'lib', 'dataset.js'))});
       const out = {};
       for (const name of ['sift', 'glove']) {
         const s = resolveDataset(name);
         out[name] = { base: s.base, query: s.query, truth: s.truth, metrics: s.metrics, l2: datasetMetrics(s, ['l2']).metrics };
       }
-      console.log(JSON.stringify(out));`], { cwd: root, env, encoding: 'utf8' });
+      console.log(JSON.stringify(out));`,
+      ],
+      { cwd: root, env, encoding: 'utf8' },
+    );
     const at = (set: string, file: string) => join(root, 'data', set, file);
     expect(JSON.parse(r.stdout)).toEqual({
       sift: {
-        base: at('sift128', 'sift128_base.fvecs'), query: at('sift128', 'sift128_query.fvecs'), metrics: ['l2', 'cosine'], l2: ['l2'],
-        truth: { l2: at('sift128', 'sift128_groundtruth_l2.ivecs'), cosine: at('sift128', 'sift128_groundtruth_cosine.ivecs') },
+        base: at('sift128', 'sift128_base.fvecs'),
+        query: at('sift128', 'sift128_query.fvecs'),
+        metrics: ['l2', 'cosine'],
+        l2: ['l2'],
+        truth: {
+          l2: at('sift128', 'sift128_groundtruth_l2.ivecs'),
+          cosine: at('sift128', 'sift128_groundtruth_cosine.ivecs'),
+        },
       },
       glove: {
-        base: at('glove100', 'glove100k_base.fvecs'), query: at('glove100', 'glove100k_query.fvecs'), metrics: ['cosine'], l2: ['l2'],
-        truth: { l2: at('glove100', 'glove100k_groundtruth_l2.ivecs'), cosine: at('glove100', 'glove100k_groundtruth_cosine.ivecs') },
+        base: at('glove100', 'glove100k_base.fvecs'),
+        query: at('glove100', 'glove100k_query.fvecs'),
+        metrics: ['cosine'],
+        l2: ['l2'],
+        truth: {
+          l2: at('glove100', 'glove100k_groundtruth_l2.ivecs'),
+          cosine: at('glove100', 'glove100k_groundtruth_cosine.ivecs'),
+        },
       },
     });
   });
@@ -171,8 +210,14 @@ describe('--data', () => {
     const r = run(cli, ['hnsw', '--quick', '--data', dir, '--metric', 'l2', '--json', '--quiet', '--out', out]);
     expect(r.status).toBe(0);
     const runs = JSON.parse(r.stdout).suites.hnsw.results.runs;
-    expect(runs.map((x: { dataset: string; metric: string; vectors: number; queries: number }) => [x.dataset, x.metric, x.vectors, x.queries]))
-      .toEqual(runs.map(() => ['tiny', 'l2', 600, 30]));
+    expect(
+      runs.map((x: { dataset: string; metric: string; vectors: number; queries: number }) => [
+        x.dataset,
+        x.metric,
+        x.vectors,
+        x.queries,
+      ]),
+    ).toEqual(runs.map(() => ['tiny', 'l2', 600, 30]));
     // Against the truth computed above: at ef 128 over 600 vectors the walk finds the exact top 10.
     for (const x of runs) expect(x.sweep.find((s: { ef: number }) => s.ef === 128).recall).toBeGreaterThanOrEqual(0.99);
   });
@@ -206,28 +251,44 @@ describe('without the benchmark package', () => {
       expect(r.stderr).toContain('npm install benchmark');
       expect(r.stderr).toContain(`npx -p elex-wasm -p benchmark elex-bench cache ${suite} --quick`);
       expect(r.stderr).not.toMatch(/^\s+at /m);
-      expect(r.stderr).not.toContain('elex-bench: cache');   // checked before any suite ran
+      expect(r.stderr).not.toContain('elex-bench: cache'); // checked before any suite ran
     }
   });
 
   test('the timing helper itself raises the same error when called directly', () => {
-    const r = spawnSync(process.execPath, ['-e', `
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `
       try { require(${JSON.stringify(join(pkg, 'bench', 'lib', 'timing.js'))}).micro(() => {}); }
-      catch (e) { console.log(JSON.stringify({ name: e.name, packageName: e.packageName, install: e.install })); }`],
-    { cwd: join(tmp, 'app'), env, encoding: 'utf8' });
-    expect(JSON.parse(r.stdout)).toEqual({ name: 'MissingDependencyError', packageName: 'benchmark', install: 'npm install benchmark' });
+      catch (e) { console.log(JSON.stringify({ name: e.name, packageName: e.packageName, install: e.install })); }`,
+      ],
+      { cwd: join(tmp, 'app'), env, encoding: 'utf8' },
+    );
+    expect(JSON.parse(r.stdout)).toEqual({
+      name: 'MissingDependencyError',
+      packageName: 'benchmark',
+      install: 'npm install benchmark',
+    });
   });
 
   test('a named set that is not there (data/ is not in the package) says where it lives', () => {
     const r = run(join(pkg, 'bench', 'cli.js'), ['hnsw', '--data', 'glove'], join(tmp, 'app'));
     expect([r.status, r.stdout]).toEqual([2, '']);
-    expect(r.stderr).toBe(`elex-bench: dataset 'glove' needs ${join(pkg, 'data', 'glove100')}, which is in a clone of the repository (not in the npm package)\n`);
+    expect(r.stderr).toBe(
+      `elex-bench: dataset 'glove' needs ${join(pkg, 'data', 'glove100')}, which is in a clone of the repository (not in the npm package)\n`,
+    );
   });
 
   test('--version and the suites that do not need it still run', () => {
     const v = run(join(pkg, 'bench', 'cli.js'), ['--version'], join(tmp, 'app'));
     expect([v.status, v.stdout]).toEqual([0, `${version}\n`]);
-    const r = run(join(pkg, 'bench', 'cli.js'), ['cache', '--quick', '--json', '--out', join(tmp, 'app-results')], join(tmp, 'app'));
+    const r = run(
+      join(pkg, 'bench', 'cli.js'),
+      ['cache', '--quick', '--json', '--out', join(tmp, 'app-results')],
+      join(tmp, 'app'),
+    );
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).suites.cache.results.latencies.hit.median).toBeGreaterThan(0);
     expect(r.stderr).toMatch(/^\[cache\] /m);
@@ -245,7 +306,8 @@ test('compact --quick: half the vectors removed, compact gives back about half t
   expect(half.live).toBeLessThan(5500);
   expect(half.bytesAfter).toBeLessThan(half.bytesBefore * 0.6);
   for (const x of results) {
-    for (let i = 0; i < x.compacted.length; i++) expect(x.compacted[i].recall).toBeGreaterThanOrEqual(x.tombstoned[i].recall - 0.03);
+    for (let i = 0; i < x.compacted.length; i++)
+      expect(x.compacted[i].recall).toBeGreaterThanOrEqual(x.tombstoned[i].recall - 0.03);
   }
 });
 
@@ -253,8 +315,16 @@ test('filter --quick: every selectivity and filter kind, recall@10 >= 0.95 again
   const r = run(cli, ['filter', '--quick', '--json', '--quiet', '--out', join(tmp, 'results')]);
   expect(r.status).toBe(0);
   const results = JSON.parse(r.stdout).suites.filter.results;
-  expect(results.map((x: { kind: string; share: number }) => `${x.kind} ${x.share}`)).toEqual(
-    ['random 0.5', 'random 0.1', 'random 0.01', 'random 0.001', 'correlated 0.5', 'correlated 0.1', 'correlated 0.01', 'correlated 0.001']);
+  expect(results.map((x: { kind: string; share: number }) => `${x.kind} ${x.share}`)).toEqual([
+    'random 0.5',
+    'random 0.1',
+    'random 0.01',
+    'random 0.001',
+    'correlated 0.5',
+    'correlated 0.1',
+    'correlated 0.01',
+    'correlated 0.001',
+  ]);
   for (const x of results) {
     expect(x.recall).toBeGreaterThanOrEqual(0.95);
     expect(x.engineQps).toBeGreaterThan(0);

@@ -6,7 +6,16 @@
  * elex-wasm implementation, and the declarations type-check from .mts and .cts.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,7 +53,18 @@ beforeAll(() => {
   app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  run('npm', ['install', join(work, packed[0].filename), '--strict-allow-scripts', '--no-audit', '--no-fund', '--prefer-offline'], app);
+  run(
+    'npm',
+    [
+      'install',
+      join(work, packed[0].filename),
+      '--strict-allow-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+    ],
+    app,
+  );
 }, 180_000);
 
 afterAll(() => {
@@ -52,8 +72,13 @@ afterAll(() => {
 });
 
 test('without @langchain/core: require throws E_PEER naming it, import fails naming it', () => {
-  const cjs = failure(['-e', "try { require('elex-wasm/langchain') } catch (e) { console.error(e.code, e.message); process.exit(1) }"]);
-  expect(cjs).toMatch(/^E_PEER elex-wasm\/langchain needs the optional peer dependency '@langchain\/core'.*npm install @langchain\/core/);
+  const cjs = failure([
+    '-e',
+    "try { require('elex-wasm/langchain') } catch (e) { console.error(e.code, e.message); process.exit(1) }",
+  ]);
+  expect(cjs).toMatch(
+    /^E_PEER elex-wasm\/langchain needs the optional peer dependency '@langchain\/core'.*npm install @langchain\/core/,
+  );
   const esm = failure(['--input-type=module', '-e', "import 'elex-wasm/langchain';"]);
   expect(esm).toMatch(/Cannot find package '@langchain\/core'/);
   // The main entry never needs it.
@@ -68,14 +93,23 @@ test('the browser bundle of the main entry holds nothing of LangChain', () => {
 describe('with @langchain/core installed', () => {
   beforeAll(() => {
     mkdirSync(join(app, 'node_modules/@langchain'), { recursive: true });
-    symlinkSync(realpathSync(join(root, 'node_modules/@langchain/core')), join(app, 'node_modules/@langchain/core'), 'dir');
+    symlinkSync(
+      realpathSync(join(root, 'node_modules/@langchain/core')),
+      join(app, 'node_modules/@langchain/core'),
+      'dir',
+    );
   });
 
   test('the LangChain example of docs/langchain.md runs as written', () => {
     writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
     const lines = run(process.execPath, ['langchain-example.mjs'], app).trim().split('\n');
     expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
-    expect(lines.slice(1)).toEqual(['pets,pets', '2', 'dogs bark at the mail carrier', '4 cats purr and sleep all day']);
+    expect(lines.slice(1)).toEqual([
+      'pets,pets',
+      '2',
+      'dogs bark at the mail carrier',
+      '4 cats purr and sleep all day',
+    ]);
   });
 
   const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
@@ -92,11 +126,18 @@ describe('with @langchain/core installed', () => {
     writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
     const lines = run(bin, args, app).trim().split('\n');
     expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
-    expect(lines.slice(1)).toEqual(['pets,pets', '2', 'dogs bark at the mail carrier', '4 cats purr and sleep all day']);
+    expect(lines.slice(1)).toEqual([
+      'pets,pets',
+      '2',
+      'dogs bark at the mail carrier',
+      '4 cats purr and sleep all day',
+    ]);
   });
 
   test('ESM and CJS each extend their own @langchain/core VectorStore, over one elex-wasm', () => {
-    writeFileSync(join(app, 'dual.mjs'), `
+    writeFileSync(
+      join(app, 'dual.mjs'),
+      `
       import { createRequire } from 'node:module';
       import { ElexVectorStore } from 'elex-wasm/langchain';
       import { VectorStore } from '@langchain/core/vectorstores';
@@ -118,8 +159,15 @@ describe('with @langchain/core installed', () => {
         found: (await vs.similaritySearch('abc', 1))[0].id,
       }));
       vs.dispose();
-    `);
-    expect(JSON.parse(run(process.execPath, ['dual.mjs'], app))).toEqual({ esm: true, cjs: true, oneEngine: true, errors: true, found: 'x' });
+    `,
+    );
+    expect(JSON.parse(run(process.execPath, ['dual.mjs'], app))).toEqual({
+      esm: true,
+      cjs: true,
+      oneEngine: true,
+      errors: true,
+      found: 'x',
+    });
   });
 
   test('the declarations type-check from .mts and .cts (module nodenext)', () => {
@@ -136,23 +184,35 @@ describe('with @langchain/core installed', () => {
       }
     `;
     const files = {
-      'lc.mts': `import { ElexVectorStore } from 'elex-wasm/langchain';\nimport { MemoryStore } from 'elex-wasm';\n` +
+      'lc.mts':
+        `import { ElexVectorStore } from 'elex-wasm/langchain';\nimport { MemoryStore } from 'elex-wasm';\n` +
         `import { VectorStore, VectorStoreRetriever } from '@langchain/core/vectorstores';\nimport type { DocumentInterface } from '@langchain/core/documents';\n` +
         `import type { EmbeddingsInterface } from '@langchain/core/embeddings';\n${body}`,
-      'lc.cts': `import lc = require('elex-wasm/langchain');\nimport elex = require('elex-wasm');\nimport ElexVectorStore = lc.ElexVectorStore;\nimport MemoryStore = elex.MemoryStore;\n` +
+      'lc.cts':
+        `import lc = require('elex-wasm/langchain');\nimport elex = require('elex-wasm');\nimport ElexVectorStore = lc.ElexVectorStore;\nimport MemoryStore = elex.MemoryStore;\n` +
         `import { VectorStore, VectorStoreRetriever } from '@langchain/core/vectorstores';\nimport type { DocumentInterface } from '@langchain/core/documents';\n` +
         `import type { EmbeddingsInterface } from '@langchain/core/embeddings';\n${body}`,
     };
     const project = join(app, 'types-langchain');
     mkdirSync(project, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text);
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        lib: ['es2023'], module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true,
-        skipLibCheck: true, types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
-      },
-      files: Object.keys(files),
-    }));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          lib: ['es2023'],
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules/@types')],
+        },
+        files: Object.keys(files),
+      }),
+    );
     let out = '';
     try {
       run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], project);

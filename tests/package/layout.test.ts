@@ -33,7 +33,7 @@ function importsOf(file: string, files: Set<string>): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(SPECIFIER)) {
     const base = relative(root, join(root, dirname(file), m[1])).replace(/\\/g, '/');
-    if (base.startsWith('src/generated/')) continue;   // written by the wasm build
+    if (base.startsWith('src/generated/')) continue; // written by the wasm build
     const found = [base, base.replace(/\.js$/, '.ts'), `${base}.ts`, `${base}/index.ts`].find((c) => files.has(c));
     if (found === undefined) throw new Error(`${file}: '${m[1]}' names no source file`);
     out.push(found);
@@ -70,10 +70,20 @@ function floorOf(file: string): { floor: number; feature: string } {
   const path = file.slice('src/'.length);
   const top = path.includes('/') ? path.slice(0, path.indexOf('/')) : path;
   const floors: Record<string, number> = {
-    'errors.ts': 0, util: 1, stores: 1, runtime: 2, hnsw: 3, qlearn: 3, kernels: 3, agents: 4,
-    'engine.ts': 5, 'index.ts': 6, langchain: 7,
+    'errors.ts': 0,
+    util: 1,
+    stores: 1,
+    runtime: 2,
+    hnsw: 3,
+    qlearn: 3,
+    kernels: 3,
+    agents: 4,
+    'engine.ts': 5,
+    'index.ts': 6,
+    langchain: 7,
   };
-  if (!(top in floors)) throw new Error(`${file}: src/${top} is on no floor of the layering (add it to tests/package/layout.test.ts)`);
+  if (!(top in floors))
+    throw new Error(`${file}: src/${top} is on no floor of the layering (add it to tests/package/layout.test.ts)`);
   return { floor: floors[top], feature: top };
 }
 
@@ -84,8 +94,18 @@ function floorOf(file: string): { floor: number; feature: string } {
 function assemblyFloorOf(file: string): { floor: number; feature: string } {
   const path = file.slice('assembly/'.length);
   const top = path.includes('/') ? path.slice(0, path.indexOf('/')) : path;
-  const floors: Record<string, number> = { 'status.ts': 0, runtime: 1, util: 2, kernels: 2, hnsw: 3, qlearn: 3, agents: 4, 'index.ts': 5 };
-  if (!(top in floors)) throw new Error(`${file}: assembly/${top} is on no floor of the layering (add it to tests/package/layout.test.ts)`);
+  const floors: Record<string, number> = {
+    'status.ts': 0,
+    runtime: 1,
+    util: 2,
+    kernels: 2,
+    hnsw: 3,
+    qlearn: 3,
+    agents: 4,
+    'index.ts': 5,
+  };
+  if (!(top in floors))
+    throw new Error(`${file}: assembly/${top} is on no floor of the layering (add it to tests/package/layout.test.ts)`);
   return { floor: floors[top], feature: top };
 }
 
@@ -136,7 +156,8 @@ describe('source layout', () => {
   });
 
   test('src/ and tests/ have a folder for every feature folder of assembly/', () => {
-    const folders = (dir: string) => readdirSync(join(root, dir)).filter((n) => statSync(join(root, dir, n)).isDirectory());
+    const folders = (dir: string) =>
+      readdirSync(join(root, dir)).filter((n) => statSync(join(root, dir, n)).isDirectory());
     for (const feature of folders('assembly')) {
       if (feature !== 'kernels' || existsSync(join(root, 'src', 'kernels'))) expect(folders('src')).toContain(feature);
       expect(folders('tests')).toContain(feature);

@@ -22,7 +22,10 @@ function run(file: string, args: string[], cwd: string): string {
 /** The fenced code blocks of the README's "Quick example" section, in order. */
 function quickExamples(): string[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Quick example'), readme.indexOf('\n## ', readme.indexOf('## Quick example') + 3));
+  const section = readme.slice(
+    readme.indexOf('## Quick example'),
+    readme.indexOf('\n## ', readme.indexOf('## Quick example') + 3),
+  );
   return [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
 
@@ -81,16 +84,21 @@ test("the README's quick examples run as written, as an ES module and in CommonJ
   expect(esmLines[0]).toMatch(/^\[ 1, 3 \] \[ [\d.e-]+, [\d.e-]+ \]$/);
   // cosine distance of [0.2, 0.8, 0] to id 1 ([0.1, 0.9, 0]) and id 3 ([0.7, 0.7, 0]), in float64
   const cos = (a: number[], b: number[]) => 1 - (a[0] * b[0] + a[1] * b[1]) / (Math.hypot(...a) * Math.hypot(...b));
-  const distances = esmLines[0].match(/\] \[ (.*) \]$/)![1].split(', ').map(Number);
+  const distances = esmLines[0]
+    .match(/\] \[ (.*) \]$/)![1]
+    .split(', ')
+    .map(Number);
   expect(distances[0]).toBeCloseTo(cos([0.2, 0.8], [0.1, 0.9]), 5);
   expect(distances[1]).toBeCloseTo(cos([0.2, 0.8], [0.7, 0.7]), 5);
-  expect(esmLines[1]).toMatch(/^Uint32Array\(2\) \[ 3, 1 \]$/);   // id 2 filtered out
+  expect(esmLines[1]).toMatch(/^Uint32Array\(2\) \[ 3, 1 \]$/); // id 2 filtered out
   expect(Number(esmLines[2])).toBeGreaterThan(0);
   expect(run(process.execPath, ['example.cjs'], app).trim()).toBe('[ 1, 3 ]');
 });
 
 test('import and require share one implementation: errors are instanceof across both', () => {
-  writeFileSync(join(app, 'hazard.mjs'), `
+  writeFileSync(
+    join(app, 'hazard.mjs'),
+    `
     import { createRequire } from 'node:module';
     import * as esm from 'elex-wasm';
     const cjs = createRequire(import.meta.url)('elex-wasm');
@@ -103,8 +111,14 @@ test('import and require share one implementation: errors are instanceof across 
       cjsInstance: error instanceof cjs.ElexError && error instanceof cjs.InvalidArgumentError,
       names: Object.keys(esm).sort().join() === Object.keys(cjs).filter((k) => k !== '__esModule').sort().join(),
     }));
-  `);
-  expect(JSON.parse(run(process.execPath, ['hazard.mjs'], app))).toEqual({ sameClass: true, esmInstance: true, cjsInstance: true, names: true });
+  `,
+  );
+  expect(JSON.parse(run(process.execPath, ['hazard.mjs'], app))).toEqual({
+    sameClass: true,
+    esmInstance: true,
+    cjsInstance: true,
+    names: true,
+  });
 });
 
 describe('the declarations type-check in a Node-only project (lib es2023, @types/node, skipLibCheck false)', () => {
@@ -128,13 +142,23 @@ describe('the declarations type-check in a Node-only project (lib es2023, @types
     const project = join(app, dir);
     mkdirSync(project, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text);
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        lib, module, moduleResolution: module, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false,
-        types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
-      },
-      files: Object.keys(files),
-    }));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          lib,
+          module,
+          moduleResolution: module,
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules/@types')],
+        },
+        files: Object.keys(files),
+      }),
+    );
     try {
       return run(process.execPath, [tsc, '-p', project], project);
     } catch (error) {
@@ -143,11 +167,14 @@ describe('the declarations type-check in a Node-only project (lib es2023, @types
   }
 
   const imports = "import { Engine, ElexError, MemoryStore, IndexedDBStore, type AgentStore } from 'elex-wasm';";
-  const requires = "import elex = require('elex-wasm');\nimport Engine = elex.Engine; import ElexError = elex.ElexError;\n" +
-    "import MemoryStore = elex.MemoryStore; import IndexedDBStore = elex.IndexedDBStore; type AgentStore = elex.AgentStore;";
+  const requires =
+    "import elex = require('elex-wasm');\nimport Engine = elex.Engine; import ElexError = elex.ElexError;\n" +
+    'import MemoryStore = elex.MemoryStore; import IndexedDBStore = elex.IndexedDBStore; type AgentStore = elex.AgentStore;';
 
   test('from an ES module (.mts) and from CommonJS (.cts), without the DOM lib', () => {
-    expect(typecheck('types-node', 'nodenext', { 'esm.mts': source(imports), 'cjs.cts': source(requires) }, ['es2023'])).toBe('');
+    expect(
+      typecheck('types-node', 'nodenext', { 'esm.mts': source(imports), 'cjs.cts': source(requires) }, ['es2023']),
+    ).toBe('');
   });
 
   test('and with the DOM lib loaded too (the WebAssembly and IDB declarations merge)', () => {
@@ -155,7 +182,12 @@ describe('the declarations type-check in a Node-only project (lib es2023, @types
   });
 
   test("a default import, which does not exist at run time, is a type error (no 'masquerading as CJS')", () => {
-    const out = typecheck('types-default', 'nodenext', { 'bad.mts': "import elex from 'elex-wasm';\nexport const e = elex;\n" }, ['es2023']);
+    const out = typecheck(
+      'types-default',
+      'nodenext',
+      { 'bad.mts': "import elex from 'elex-wasm';\nexport const e = elex;\n" },
+      ['es2023'],
+    );
     expect(out).toMatch(/has no default export/);
   });
 });

@@ -18,17 +18,32 @@ const root = join(__dirname, '..', '..');
 const script = join('tests', 'package', 'runtimes', 'smoke.mjs');
 const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
-interface Runtime { name: string; bin: string; version?: string; missing?: string; args: (work: string, dir: string) => string[] }
+interface Runtime {
+  name: string;
+  bin: string;
+  version?: string;
+  missing?: string;
+  args: (work: string, dir: string) => string[];
+}
 
 /** The runtime's binary in node_modules/.bin (or on PATH) and its version, or why it is missing. */
 function probe(name: string, args: Runtime['args']): Runtime {
   const local = join(root, 'node_modules', '.bin', name);
   const bin = existsSync(local) ? local : name;
   try {
-    const version = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0];
+    const version = execFileSync(bin, ['--version'], {
+      encoding: 'utf8',
+      timeout: 10000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .trim()
+      .split('\n')[0];
     return { name, bin, version, args };
   } catch (error) {
-    const why = (error as { code?: string }).code === 'ENOENT' ? 'not installed' : String((error as Error).message).split('\n')[0];
+    const why =
+      (error as { code?: string }).code === 'ENOENT'
+        ? 'not installed'
+        : String((error as Error).message).split('\n')[0];
     return { name, bin, args, missing: `${name} (${bin}): ${why}` };
   }
 }
@@ -37,7 +52,14 @@ const RUNTIMES = [
   probe('bun', (work) => ['run', script, work]),
   // Deno finds 'elex-wasm' through the repo's package.json (self-reference) and node_modules;
   // it may read the repo (the package, node_modules) and the test's temp dir, and write only there.
-  probe('deno', (work, dir) => ['run', '--no-prompt', `--allow-read=${root},${dir}`, `--allow-write=${dir}`, script, work]),
+  probe('deno', (work, dir) => [
+    'run',
+    '--no-prompt',
+    `--allow-read=${root},${dir}`,
+    `--allow-write=${dir}`,
+    script,
+    work,
+  ]),
 ];
 
 for (const rt of RUNTIMES) {
@@ -49,10 +71,23 @@ const f = Math.fround;
 const DIM = 16;
 const K = 10;
 const next = rng(2024);
-const transition = (states: number, actions: number): [number, number, number, number, boolean] =>
-  [Math.floor(next() * states), Math.floor(next() * actions), f(next() * 2 - 1), Math.floor(next() * states), next() < 0.1];
+const transition = (states: number, actions: number): [number, number, number, number, boolean] => [
+  Math.floor(next() * states),
+  Math.floor(next() * actions),
+  f(next() * 2 - 1),
+  Math.floor(next() * states),
+  next() < 0.1,
+];
 const workload = {
-  hnsw: { dim: DIM, metric: 'l2' as const, vectors: Array.from(randomVectors(300, DIM, 7)), queries: Array.from(randomVectors(20, DIM, 8)), k: K, ef: 64, seed: 3 },
+  hnsw: {
+    dim: DIM,
+    metric: 'l2' as const,
+    vectors: Array.from(randomVectors(300, DIM, 7)),
+    queries: Array.from(randomVectors(20, DIM, 8)),
+    k: K,
+    ef: 64,
+    seed: 3,
+  },
   qtable: {
     options: { actions: 4, alpha: 0.25, gamma: 0.9, epsilon: 0 },
     updates: Array.from({ length: 200 }, () => transition(30, 4)),
@@ -61,7 +96,9 @@ const workload = {
   cache: {
     dir: '',
     options: { maxAgents: 3, qtable: { actions: 3, alpha: 0.5, gamma: 0.8, epsilon: 0.2 }, trajectoryCapacity: 32 },
-    agents: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`agent/${i}`, Array.from({ length: 12 + i }, () => transition(10, 3))])),
+    agents: Object.fromEntries(
+      Array.from({ length: 8 }, (_, i) => [`agent/${i}`, Array.from({ length: 12 + i }, () => transition(10, 3))]),
+    ),
   },
 };
 
@@ -73,11 +110,17 @@ function bruteForce(vectors: number[], query: number[], k: number): number[] {
     for (let j = 0; j < DIM; j++) s += (vectors[i * DIM + j] - query[j]) ** 2;
     return { i, s };
   });
-  return d.sort((a, b) => a.s - b.s || a.i - b.i).slice(0, k).map((x) => x.i);
+  return d
+    .sort((a, b) => a.s - b.s || a.i - b.i)
+    .slice(0, k)
+    .map((x) => x.i);
 }
 
 /** Q values of the plain formula (float32, one rounding per operation) after `transitions`. */
-function reference(options: { actions: number; alpha: number; gamma: number }, transitions: Array<[number, number, number, number, boolean]>): ReferenceQLearner {
+function reference(
+  options: { actions: number; alpha: number; gamma: number },
+  transitions: Array<[number, number, number, number, boolean]>,
+): ReferenceQLearner {
   const ref = new ReferenceQLearner(options);
   for (const [s, a, r, s2, done] of transitions) ref.update(s, a, r, s2, done);
   return ref;
@@ -88,7 +131,10 @@ async function hnswHere(simd: boolean): Promise<{ size: number; ids: number[][];
   const engine = await Engine.create({ budgetBytes: 64 << 20, simd: simd ? 'on' : 'off' });
   const w = workload.hnsw;
   const index = engine.createIndex({ dim: w.dim, metric: w.metric, seed: w.seed });
-  index.addBatch(Uint32Array.from({ length: w.vectors.length / DIM }, (_, i) => i), Float32Array.from(w.vectors));
+  index.addBatch(
+    Uint32Array.from({ length: w.vectors.length / DIM }, (_, i) => i),
+    Float32Array.from(w.vectors),
+  );
   const ids: number[][] = [];
   const distances: number[][] = [];
   for (let q = 0; q < w.queries.length / DIM; q++) {
@@ -114,13 +160,20 @@ describe.each(RUNTIMES)('$name', (rt) => {
       const t0 = Date.now();
       let stdout: string;
       try {
-        stdout = execFileSync(rt.bin, rt.args(work, dir), { cwd: root, encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] });
+        stdout = execFileSync(rt.bin, rt.args(work, dir), {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 30000,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
       } catch (error) {
         const e = error as { stderr?: string; message: string };
         throw new Error(`${rt.name} failed: ${e.message}\n${e.stderr ?? ''}`);
       }
       const out = JSON.parse(stdout.trim().split('\n').pop()!);
-      process.stdout.write(`runtimes.test: ${out.runtime} (${out.simd ? 'SIMD' : 'scalar'}) in ${Date.now() - t0} ms\n`);
+      process.stdout.write(
+        `runtimes.test: ${out.runtime} (${out.simd ? 'SIMD' : 'scalar'}) in ${Date.now() - t0} ms\n`,
+      );
       expect(out.runtime.startsWith(rt.name)).toBe(true);
 
       // HNSW: the same graph as this process builds (same seed, same adds, same build), so the
@@ -149,7 +202,7 @@ describe.each(RUNTIMES)('$name', (rt) => {
         const c = out.caches[kind];
         expect(c.evictionsAfterWrites).toBeGreaterThanOrEqual(5);
         expect(c.stored.length).toBeGreaterThanOrEqual(5);
-        expect(c.stats.misses).toBeGreaterThanOrEqual(5 + 8);   // 8 new agents, then every evicted one reloaded
+        expect(c.stats.misses).toBeGreaterThanOrEqual(5 + 8); // 8 new agents, then every evicted one reloaded
         for (const [id, transitions] of Object.entries(workload.cache.agents)) {
           expect([kind, id, c.restored[id]]).toEqual([kind, id, true]);
           const agentRef = reference(workload.cache.options.qtable, transitions);
@@ -159,7 +212,11 @@ describe.each(RUNTIMES)('$name', (rt) => {
         }
       }
       // The FileStore wrote its files into the temp dir: every agent once close() flushed.
-      expect(readdirSync(agentsDir).sort()).toEqual(Object.keys(workload.cache.agents).map((id) => `${encodeURIComponent(id)}.agent`).sort());
+      expect(readdirSync(agentsDir).sort()).toEqual(
+        Object.keys(workload.cache.agents)
+          .map((id) => `${encodeURIComponent(id)}.agent`)
+          .sort(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,9 +27,23 @@ const GOLDEN = [
 /** Tables with and without padding lanes and empty ones; rings empty, full, wrapped and not. */
 function workload(engine: Engine): string[] {
   const out: string[] = [];
-  for (const [actions, states, steps] of [[3, 1, 0], [1, 5, 20], [4, 50, 400], [6, 300, 3000], [17, 40, 500]]) {
+  for (const [actions, states, steps] of [
+    [3, 1, 0],
+    [1, 5, 20],
+    [4, 50, 400],
+    [6, 300, 3000],
+    [17, 40, 500],
+  ]) {
     const next = rng(actions * 7 + 1);
-    const q = engine.createQTable({ actions, alpha: 0.3, gamma: 0.9, epsilon: 0.5, epsilonDecay: 0.99, initial: -0.25, seed: actions });
+    const q = engine.createQTable({
+      actions,
+      alpha: 0.3,
+      gamma: 0.9,
+      epsilon: 0.5,
+      epsilonDecay: 0.99,
+      initial: -0.25,
+      seed: actions,
+    });
     for (let i = 0; i < steps; i++) {
       const s = (Math.floor(next() * states) * 2654435761) >>> 0;
       const a = q.selectAction(s);
@@ -38,7 +52,13 @@ function workload(engine: Engine): string[] {
     }
     out.push(`qtable ${actions} ${sha(q.serialize())}`);
   }
-  for (const [capacity, pushes, samples] of [[5, 0, 0], [1, 3, 2], [10, 25, 7], [100, 30, 0], [64, 64, 5]]) {
+  for (const [capacity, pushes, samples] of [
+    [5, 0, 0],
+    [1, 3, 2],
+    [10, 25, 7],
+    [100, 30, 0],
+    [64, 64, 5],
+  ]) {
     const next = rng(capacity);
     const t = engine.createTrajectoryBuffer({ capacity, seed: capacity + 3 });
     for (let i = 0; i < pushes; i++) {

@@ -13,8 +13,11 @@ const ACTIONS = 64;
 function batchOf(first: number, count: number) {
   const states = new Uint32Array(count).map((_, i) => first + i);
   return {
-    states, actions: states.map((s) => s % ACTIONS), rewards: new Float32Array(count).fill(1),
-    nextStates: states.map((s) => s + 1), dones: new Uint8Array(count),
+    states,
+    actions: states.map((s) => s % ACTIONS),
+    rewards: new Float32Array(count).fill(1),
+    nextStates: states.map((s) => s + 1),
+    dones: new Uint8Array(count),
   };
 }
 
@@ -79,7 +82,7 @@ describe.each(BUILDS)('Q-learning under a 1 MiB budget (simd %s)', (simd) => {
     const q = eng.createQTable({ actions: ACTIONS });
     let s = 0;
     let error: unknown;
-    for (;; s++) {
+    for (; ; s++) {
       try {
         q.update(s, 3, 1, s + 1);
       } catch (e) {

@@ -28,12 +28,24 @@ describe.each(BUILDS)('QTable errors (simd %s)', (simd) => {
   const argumentError = (body: () => unknown) => expectElexError(body, InvalidArgumentError, 'E_ARGUMENT');
 
   test.each([
-    [{ actions: 0 }], [{ actions: 1.5 }], [{ actions: 65537 }], [{ actions: '4' }], [{}],
-    [{ actions: 2, alpha: -0.1 }], [{ actions: 2, alpha: 1.01 }], [{ actions: 2, alpha: NaN }],
-    [{ actions: 2, gamma: 2 }], [{ actions: 2, epsilon: -1 }], [{ actions: 2, epsilon: 1.5 }],
-    [{ actions: 2, epsilonDecay: 1.1 }], [{ actions: 2, epsilonMin: -0.5 }],
-    [{ actions: 2, initial: Infinity }], [{ actions: 2, initial: 1e39 }], [{ actions: 2, seed: -1 }],
-    [{ actions: 2, seed: 2 ** 32 }], [null],
+    [{ actions: 0 }],
+    [{ actions: 1.5 }],
+    [{ actions: 65537 }],
+    [{ actions: '4' }],
+    [{}],
+    [{ actions: 2, alpha: -0.1 }],
+    [{ actions: 2, alpha: 1.01 }],
+    [{ actions: 2, alpha: NaN }],
+    [{ actions: 2, gamma: 2 }],
+    [{ actions: 2, epsilon: -1 }],
+    [{ actions: 2, epsilon: 1.5 }],
+    [{ actions: 2, epsilonDecay: 1.1 }],
+    [{ actions: 2, epsilonMin: -0.5 }],
+    [{ actions: 2, initial: Infinity }],
+    [{ actions: 2, initial: 1e39 }],
+    [{ actions: 2, seed: -1 }],
+    [{ actions: 2, seed: 2 ** 32 }],
+    [null],
   ])('createQTable(%j) is refused', (options) => {
     const used = eng.usedBytes;
     argumentError(() => eng.createQTable(options as never));
@@ -102,9 +114,17 @@ describe.each(BUILDS)('QTable disposal (simd %s)', (simd) => {
     q.dispose();
     q.dispose();
     const calls: Array<() => unknown> = [
-      () => q.size, () => q.epsilon, () => q.get(1, 0), () => q.values(1), () => q.visits(1, 0),
-      () => q.update(1, 0, 1, 2), () => q.batchUpdate({ states: [1], actions: [0], rewards: [0], nextStates: [1] }),
-      () => q.bestAction(1), () => q.selectAction(1), () => q.decayEpsilon(), () => q.merge(other, 0.5),
+      () => q.size,
+      () => q.epsilon,
+      () => q.get(1, 0),
+      () => q.values(1),
+      () => q.visits(1, 0),
+      () => q.update(1, 0, 1, 2),
+      () => q.batchUpdate({ states: [1], actions: [0], rewards: [0], nextStates: [1] }),
+      () => q.bestAction(1),
+      () => q.selectAction(1),
+      () => q.decayEpsilon(),
+      () => q.merge(other, 0.5),
       () => q.serialize(),
     ];
     for (const call of calls) expect(call).toThrow(DisposedError);

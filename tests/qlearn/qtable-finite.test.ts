@@ -20,13 +20,19 @@ function overflowingStream(seed: number, n: number) {
   const next = rng(seed);
   const rewards = [1e38, -1e38, 3e38, -3e38, F32_MAX, -F32_MAX, 1];
   return Array.from({ length: n }, () => ({
-    s: Math.floor(next() * 5), a: Math.floor(next() * 5), r: rewards[Math.floor(next() * rewards.length)],
-    s2: Math.floor(next() * 5), done: next() < 0.05,
+    s: Math.floor(next() * 5),
+    a: Math.floor(next() * 5),
+    r: rewards[Math.floor(next() * rewards.length)],
+    s2: Math.floor(next() * 5),
+    done: next() < 0.05,
   }));
 }
 
 const params = [
-  { alpha: 0.1, gamma: 0.95 }, { alpha: 1, gamma: 1 }, { alpha: 0, gamma: 1 }, { alpha: 0.5, gamma: 0 },
+  { alpha: 0.1, gamma: 0.95 },
+  { alpha: 1, gamma: 1 },
+  { alpha: 0, gamma: 1 },
+  { alpha: 0.5, gamma: 0 },
 ];
 
 describe.each(params)('saturating updates (alpha $alpha, gamma $gamma)', ({ alpha, gamma }) => {
@@ -57,8 +63,11 @@ describe.each(params)('saturating updates (alpha $alpha, gamma $gamma)', ({ alph
         ref.update(t.s, t.a, t.r, t.s2, t.done);
       }
       viaBatch.batchUpdate({
-        states: stream.map((t) => t.s), actions: stream.map((t) => t.a), rewards: stream.map((t) => t.r),
-        nextStates: stream.map((t) => t.s2), dones: stream.map((t) => t.done),
+        states: stream.map((t) => t.s),
+        actions: stream.map((t) => t.a),
+        rewards: stream.map((t) => t.r),
+        nextStates: stream.map((t) => t.s2),
+        dones: stream.map((t) => t.done),
       });
       const values = [0, 1, 2, 3, 4].map((s) => Array.from(q.values(s)));
       for (let s = 0; s < 5; s++) {

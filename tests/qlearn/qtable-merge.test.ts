@@ -72,7 +72,8 @@ describe.each(BUILDS)('QTable.merge (simd %s)', (simd) => {
     for (const s of keys) {
       for (let act = 0; act < ACTIONS; act++) {
         const otherVisits = bNow[s][1][act];
-        const [wantQ, wantV] = otherVisits > 0 ? [bNow[s][0][act], otherVisits] : [aBefore[s][0][act], aBefore[s][1][act]];
+        const [wantQ, wantV] =
+          otherVisits > 0 ? [bNow[s][0][act], otherVisits] : [aBefore[s][0][act], aBefore[s][1][act]];
         expect([aNow[s][0][act], aNow[s][1][act]]).toEqual([wantQ, wantV]);
       }
     }
@@ -94,16 +95,19 @@ describe.each(BUILDS)('QTable.merge (simd %s)', (simd) => {
     }
   });
 
-  test.each([0.5, 0.25])('a.merge(b, %f) equals b.merge(a, 1 - w); merging a table into itself changes nothing', (w) => {
-    const copyA = eng.loadQTable(a.serialize());
-    const copyB = eng.loadQTable(b.serialize());
-    copyA.merge(b, w);
-    copyB.merge(a, 1 - w);
-    expect(dump(copyA, keys)).toEqual(dump(copyB, keys));
-    const before = dump(a, keys);
-    a.merge(a, 0.5);
-    expect(dump(a, keys)).toEqual(before);
-  });
+  test.each([0.5, 0.25])(
+    'a.merge(b, %f) equals b.merge(a, 1 - w); merging a table into itself changes nothing',
+    (w) => {
+      const copyA = eng.loadQTable(a.serialize());
+      const copyB = eng.loadQTable(b.serialize());
+      copyA.merge(b, w);
+      copyB.merge(a, 1 - w);
+      expect(dump(copyA, keys)).toEqual(dump(copyB, keys));
+      const before = dump(a, keys);
+      a.merge(a, 0.5);
+      expect(dump(a, keys)).toEqual(before);
+    },
+  );
 
   test('rows are only created for states where the other has visits', () => {
     const empty = eng.createQTable({ actions: ACTIONS });

@@ -20,14 +20,17 @@ describe.each(BUILDS)('QTable policy (simd %s)', (simd) => {
     return q;
   }
 
-  test.each([1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33])('bestAction is the argmax of %i actions, wherever it lies', (actions) => {
-    for (let best = 0; best < actions; best++) {
-      const values = Array.from({ length: actions }, (_, a) => (a === best ? 2 : -1 - a));
-      const q = tableWithRow(values);
-      expect(q.bestAction(1)).toBe(best);
-      q.dispose();
-    }
-  });
+  test.each([1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33])(
+    'bestAction is the argmax of %i actions, wherever it lies',
+    (actions) => {
+      for (let best = 0; best < actions; best++) {
+        const values = Array.from({ length: actions }, (_, a) => (a === best ? 2 : -1 - a));
+        const q = tableWithRow(values);
+        expect(q.bestAction(1)).toBe(best);
+        q.dispose();
+      }
+    },
+  );
 
   test('ties go to the lowest action, also across f32x4 lanes and when every value is negative', () => {
     expect(withRow([0, 5, 5, 1, 5], (q) => q.bestAction(1))).toBe(1);
@@ -108,7 +111,9 @@ describe.each(BUILDS)('QTable policy (simd %s)', (simd) => {
     expect(zero.epsilon).toBe(0);
     zero.dispose();
     const q = eng.createQTable({ actions: 2 });
-    expect([q.epsilon, q.epsilonDecay, q.epsilonMin, q.alpha, q.gamma, q.initial]).toEqual([0.1, 0.995, 0.01, 0.1, 0.95, 0]);
+    expect([q.epsilon, q.epsilonDecay, q.epsilonMin, q.alpha, q.gamma, q.initial]).toEqual([
+      0.1, 0.995, 0.01, 0.1, 0.95, 0,
+    ]);
     let expected = 0.1;
     for (let i = 0; i < 1000; i++) {
       q.decayEpsilon();

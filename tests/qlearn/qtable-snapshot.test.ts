@@ -10,7 +10,16 @@ import { rng } from '../helpers/random';
 
 /** A table trained on a random stream over sparse keys, with decayed epsilon. */
 function trained(eng: Engine, seed: number): QTable {
-  const q = eng.createQTable({ actions: 7, alpha: 0.3, gamma: 0.8, epsilon: 0.9, epsilonDecay: 0.9, epsilonMin: 0.05, initial: 0.5, seed });
+  const q = eng.createQTable({
+    actions: 7,
+    alpha: 0.3,
+    gamma: 0.8,
+    epsilon: 0.9,
+    epsilonDecay: 0.9,
+    epsilonMin: 0.05,
+    initial: 0.5,
+    seed,
+  });
   const next = rng(seed);
   const keys = Array.from({ length: 60 }, () => Math.floor(next() * 2 ** 32));
   for (let i = 0; i < 2000; i++) {
@@ -33,8 +42,15 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
     const bytes = q.serialize();
     expect(bytes.length).toBe(80 + q.size * (4 + 8 * 7) + 4);
     const copy = eng.loadQTable(bytes);
-    expect([copy.actions, copy.alpha, copy.gamma, copy.initial, copy.epsilonDecay, copy.epsilonMin, copy.epsilon])
-      .toEqual([7, 0.3, 0.8, 0.5, 0.9, 0.05, q.epsilon]);
+    expect([
+      copy.actions,
+      copy.alpha,
+      copy.gamma,
+      copy.initial,
+      copy.epsilonDecay,
+      copy.epsilonMin,
+      copy.epsilon,
+    ]).toEqual([7, 0.3, 0.8, 0.5, 0.9, 0.05, q.epsilon]);
     expect(copy.size).toBe(q.size);
     expect(Buffer.compare(copy.serialize(), bytes)).toBe(0);
     // The same generator state: the same epsilon-greedy draws from here on.
@@ -79,7 +95,8 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
         expectCorrupt(() => eng.loadQTable(bad));
       }
     }
-    for (const len of [0, 3, 4, 20, 83, 84, bytes.length - 4, bytes.length - 1]) expectCorrupt(() => eng.loadQTable(bytes.slice(0, len)));
+    for (const len of [0, 3, 4, 20, 83, 84, bytes.length - 4, bytes.length - 1])
+      expectCorrupt(() => eng.loadQTable(bytes.slice(0, len)));
     const longer = new Uint8Array(bytes.length + 4);
     longer.set(bytes);
     expectCorrupt(() => eng.loadQTable(longer));
@@ -107,7 +124,11 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
     // An alpha outside [0, 1], re-checksummed.
     const badAlpha = q.serialize();
     new DataView(badAlpha.buffer).setFloat64(16, 1.5, true);
-    new DataView(badAlpha.buffer).setUint32(badAlpha.length - 4, crc32(badAlpha.subarray(0, badAlpha.length - 4)), true);
+    new DataView(badAlpha.buffer).setUint32(
+      badAlpha.length - 4,
+      crc32(badAlpha.subarray(0, badAlpha.length - 4)),
+      true,
+    );
     expectCorrupt(() => eng.loadQTable(badAlpha));
     expect(() => eng.loadQTable([1, 2, 3] as never)).toThrow(InvalidArgumentError);
     q.dispose();

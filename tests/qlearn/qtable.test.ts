@@ -25,7 +25,7 @@ function randomStream(n: number, keys: number, actions: number, seed: number, te
     acts[i] = Math.floor(next() * actions);
     rewards[i] = (next() * 2 - 1) * 10;
     // Mostly keys seen before, sometimes one never updated (its row stays missing).
-    nextStates[i] = next() < 0.1 ? (Math.floor(next() * 0x100000000) >>> 0) : pool[Math.floor(next() * keys)];
+    nextStates[i] = next() < 0.1 ? Math.floor(next() * 0x100000000) >>> 0 : pool[Math.floor(next() * keys)];
     dones[i] = next() < terminalRate ? 1 : 0;
   }
   return { states, actions: acts, rewards, nextStates, dones };
@@ -40,7 +40,8 @@ function expectMatches(q: QTable, ref: ReferenceQLearner): void {
       if (Math.abs(got[a] - want) > 1e-5 * Math.max(1, Math.abs(want))) {
         throw new Error(`Q(${s}, ${a}) = ${got[a]}, reference ${want}`);
       }
-      if (q.visits(s, a) !== ref.visits(s, a)) throw new Error(`visits(${s}, ${a}) = ${q.visits(s, a)}, reference ${ref.visits(s, a)}`);
+      if (q.visits(s, a) !== ref.visits(s, a))
+        throw new Error(`visits(${s}, ${a}) = ${q.visits(s, a)}, reference ${ref.visits(s, a)}`);
     }
   }
 }
@@ -58,55 +59,68 @@ describe.each(BUILDS)('QTable learning (simd %s)', (simd) => {
     [8, 0.1, 0.99, 0, 0.2],
     [13, 1, 1, 2, 0],
     [32, 0.05, 0.5, 0, 0.1],
-  ])('update() matches the reference: %i actions, alpha %f, gamma %f, initial %f, terminal %f', (actions, alpha, gamma, initial, terminal) => {
-    const q = eng.createQTable({ actions, alpha, gamma, initial });
-    const ref = new ReferenceQLearner({ actions, alpha, gamma, initial });
-    const t = randomStream(20000, 500, actions, actions * 7 + 1, terminal);
-    for (let i = 0; i < t.states.length; i++) {
-      const done = t.dones[i] === 1;
-      const got = q.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], done);
-      const want = ref.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], done);
-      if (got !== want) throw new Error(`transition ${i}: update returned ${got}, reference ${want}`);
-    }
-    expectMatches(q, ref);
-    q.dispose();
-  });
+  ])(
+    'update() matches the reference: %i actions, alpha %f, gamma %f, initial %f, terminal %f',
+    (actions, alpha, gamma, initial, terminal) => {
+      const q = eng.createQTable({ actions, alpha, gamma, initial });
+      const ref = new ReferenceQLearner({ actions, alpha, gamma, initial });
+      const t = randomStream(20000, 500, actions, actions * 7 + 1, terminal);
+      for (let i = 0; i < t.states.length; i++) {
+        const done = t.dones[i] === 1;
+        const got = q.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], done);
+        const want = ref.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], done);
+        if (got !== want) throw new Error(`transition ${i}: update returned ${got}, reference ${want}`);
+      }
+      expectMatches(q, ref);
+      q.dispose();
+    },
+  );
 
-  test.each([4, 8, 16, 17, 32])('batchUpdate of %i actions equals update() in order, in batches of many sizes', (actions) => {
-    const t = randomStream(30000, 2000, actions, 99 + actions, 0.05);
-    const batched = eng.createQTable({ actions, alpha: 0.2, gamma: 0.9 });
-    const single = eng.createQTable({ actions, alpha: 0.2, gamma: 0.9 });
-    const ref = new ReferenceQLearner({ actions, alpha: 0.2, gamma: 0.9 });
-    const sizes = [1, 7, 100, 1000, 4096];
-    let at = 0;
-    for (let k = 0; at < t.states.length; k++) {
-      const end = Math.min(t.states.length, at + sizes[k % sizes.length]);
-      batched.batchUpdate({
-        states: t.states.subarray(at, end), actions: t.actions.subarray(at, end), rewards: t.rewards.subarray(at, end),
-        nextStates: t.nextStates.subarray(at, end), dones: t.dones.subarray(at, end),
-      });
-      at = end;
-    }
-    for (let i = 0; i < t.states.length; i++) {
-      single.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], t.dones[i] === 1);
-      ref.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], t.dones[i] === 1);
-    }
-    expectMatches(batched, ref);
-    expect(Buffer.compare(batched.serialize(), single.serialize())).toBe(0);
-    batched.dispose();
-    single.dispose();
-  });
+  test.each([4, 8, 16, 17, 32])(
+    'batchUpdate of %i actions equals update() in order, in batches of many sizes',
+    (actions) => {
+      const t = randomStream(30000, 2000, actions, 99 + actions, 0.05);
+      const batched = eng.createQTable({ actions, alpha: 0.2, gamma: 0.9 });
+      const single = eng.createQTable({ actions, alpha: 0.2, gamma: 0.9 });
+      const ref = new ReferenceQLearner({ actions, alpha: 0.2, gamma: 0.9 });
+      const sizes = [1, 7, 100, 1000, 4096];
+      let at = 0;
+      for (let k = 0; at < t.states.length; k++) {
+        const end = Math.min(t.states.length, at + sizes[k % sizes.length]);
+        batched.batchUpdate({
+          states: t.states.subarray(at, end),
+          actions: t.actions.subarray(at, end),
+          rewards: t.rewards.subarray(at, end),
+          nextStates: t.nextStates.subarray(at, end),
+          dones: t.dones.subarray(at, end),
+        });
+        at = end;
+      }
+      for (let i = 0; i < t.states.length; i++) {
+        single.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], t.dones[i] === 1);
+        ref.update(t.states[i], t.actions[i], t.rewards[i], t.nextStates[i], t.dones[i] === 1);
+      }
+      expectMatches(batched, ref);
+      expect(Buffer.compare(batched.serialize(), single.serialize())).toBe(0);
+      batched.dispose();
+      single.dispose();
+    },
+  );
 
   test('a batch whose states repeat and chain into each other equals update() in order', () => {
     // s -> s2 where s2 is first updated later in the same batch, self loops, and repeats.
     const batch = {
-      states: [5, 6, 5, 5, 7, 6], actions: [0, 1, 1, 0, 2, 1], rewards: [1, 2, -3, 4, 0.5, 1],
-      nextStates: [6, 5, 5, 7, 5, 6], dones: [false, false, false, false, true, false],
+      states: [5, 6, 5, 5, 7, 6],
+      actions: [0, 1, 1, 0, 2, 1],
+      rewards: [1, 2, -3, 4, 0.5, 1],
+      nextStates: [6, 5, 5, 7, 5, 6],
+      dones: [false, false, false, false, true, false],
     };
     const a = eng.createQTable({ actions: 3, alpha: 0.5, gamma: 0.9, initial: 0.25 });
     const ref = new ReferenceQLearner({ actions: 3, alpha: 0.5, gamma: 0.9, initial: 0.25 });
     a.batchUpdate(batch);
-    for (let i = 0; i < 6; i++) ref.update(batch.states[i], batch.actions[i], batch.rewards[i], batch.nextStates[i], batch.dones[i]);
+    for (let i = 0; i < 6; i++)
+      ref.update(batch.states[i], batch.actions[i], batch.rewards[i], batch.nextStates[i], batch.dones[i]);
     expectMatches(a, ref);
     a.dispose();
   });
@@ -121,7 +135,7 @@ describe.each(BUILDS)('QTable learning (simd %s)', (simd) => {
     q.dispose();
   });
 
-  test('rows: get and values of an unseen state give initial without creating a row; update creates only the state\'s row', () => {
+  test("rows: get and values of an unseen state give initial without creating a row; update creates only the state's row", () => {
     const q = eng.createQTable({ actions: 6, initial: 1.5 });
     expect(q.get(42, 3)).toBe(1.5);
     expect(Array.from(q.values(42))).toEqual([1.5, 1.5, 1.5, 1.5, 1.5, 1.5]);
@@ -165,14 +179,28 @@ describe.each(BUILDS)('QTable learning (simd %s)', (simd) => {
     // 5x5 grid, start (0,0), goal (4,4), walls; each step costs -0.04, the goal pays 1.
     const W = 5;
     const walls = new Set([6, 7, 8, 16, 17, 18]);
-    const moves = [[0, -1], [1, 0], [0, 1], [-1, 0]];
+    const moves = [
+      [0, -1],
+      [1, 0],
+      [0, 1],
+      [-1, 0],
+    ];
     const step = (s: number, a: number): number => {
-      const x = s % W + moves[a][0], y = Math.floor(s / W) + moves[a][1];
+      const x = (s % W) + moves[a][0],
+        y = Math.floor(s / W) + moves[a][1];
       if (x < 0 || y < 0 || x >= W || y >= W || walls.has(y * W + x)) return s;
       return y * W + x;
     };
     const goal = 24;
-    const q = eng.createQTable({ actions: 4, alpha: 0.3, gamma: 0.95, epsilon: 1, epsilonDecay: 0.99, epsilonMin: 0.1, seed: 11 });
+    const q = eng.createQTable({
+      actions: 4,
+      alpha: 0.3,
+      gamma: 0.95,
+      epsilon: 1,
+      epsilonDecay: 0.99,
+      epsilonMin: 0.1,
+      seed: 11,
+    });
     for (let episode = 0; episode < 600; episode++) {
       let s = 0;
       for (let t = 0; t < 200 && s !== goal; t++) {

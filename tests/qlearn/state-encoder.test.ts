@@ -85,17 +85,21 @@ test('more than 2^32 states: hashed keys, the same bins give the same key, few c
 test('learned quantile edges hold floor((k+1)n/b) - floor(kn/b) samples a bin; ties give fewer bins, none empty', () => {
   const next = rng(3);
   const n = 10007;
-  const samples = Float64Array.from({ length: n * 2 }, (_, k) => (k % 2 === 0 ? next() ** 3 * 1000 : Math.floor(next() * 3)));
+  const samples = Float64Array.from({ length: n * 2 }, (_, k) =>
+    k % 2 === 0 ? next() ** 3 * 1000 : Math.floor(next() * 3),
+  );
   const enc = StateEncoder.learn(samples, 2, { bins: [8, 6], names: ['bytes', 'state'] });
   expect(enc.fields.map((f) => f.name)).toEqual(['bytes', 'state']);
-  expect(enc.binCounts).toEqual([8, 3]);   // the second column has 3 distinct values
+  expect(enc.binCounts).toEqual([8, 3]); // the second column has 3 distinct values
   const counts = [new Array(8).fill(0), new Array(3).fill(0)];
   for (let r = 0; r < n; r++) {
     const b = enc.bins(samples, r * 2);
     counts[0][b[0]]++;
     counts[1][b[1]]++;
   }
-  expect(counts[0]).toEqual(Array.from({ length: 8 }, (_, k) => Math.floor(((k + 1) * n) / 8) - Math.floor((k * n) / 8)));
+  expect(counts[0]).toEqual(
+    Array.from({ length: 8 }, (_, k) => Math.floor(((k + 1) * n) / 8) - Math.floor((k * n) / 8)),
+  );
   for (const c of counts[1]) expect(c).toBeGreaterThan(0);
   // Vectors: the learned CDF, in [0, 1], monotone in the value.
   let last = -1;
@@ -138,19 +142,34 @@ test('vectors: clamped (v - min) / (max - min) for range fields; an index over t
 
 test('bad fields and rows are typed errors', () => {
   const bad: unknown[] = [
-    [], [{ min: 0, max: 0, bins: 2 }], [{ min: 1, max: 0, bins: 2 }], [{ min: 0, max: NaN, bins: 2 }], [{ min: 0, max: 1, bins: 0 }],
-    [{ min: 0, max: 1, bins: 65537 }], [{ min: 0, max: 1, bins: 1.5 }], [{ edges: [1, 1] }], [{ edges: [2, 1] }], [{ edges: [0, Infinity] }],
-    [{ min: 0, max: 1, bins: 2, bnis: 3 }], [{ edges: [1, 2], min: 3 }], [null],
+    [],
+    [{ min: 0, max: 0, bins: 2 }],
+    [{ min: 1, max: 0, bins: 2 }],
+    [{ min: 0, max: NaN, bins: 2 }],
+    [{ min: 0, max: 1, bins: 0 }],
+    [{ min: 0, max: 1, bins: 65537 }],
+    [{ min: 0, max: 1, bins: 1.5 }],
+    [{ edges: [1, 1] }],
+    [{ edges: [2, 1] }],
+    [{ edges: [0, Infinity] }],
+    [{ min: 0, max: 1, bins: 2, bnis: 3 }],
+    [{ edges: [1, 2], min: 3 }],
+    [null],
   ];
-  for (const fields of bad) expect(() => new StateEncoder(fields as StateField[])).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+  for (const fields of bad)
+    expect(() => new StateEncoder(fields as StateField[])).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   const enc = new StateEncoder(FIELDS);
   expect(() => enc.key([1, 2])).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   expect(() => enc.key([1, NaN, 0])).toThrow(expect.objectContaining({ code: 'E_INVALID_VECTOR' }));
-  expect(() => enc.vector([1, 2, '3' as unknown as number])).toThrow(expect.objectContaining({ code: 'E_INVALID_VECTOR' }));
+  expect(() => enc.vector([1, 2, '3' as unknown as number])).toThrow(
+    expect.objectContaining({ code: 'E_INVALID_VECTOR' }),
+  );
   expect(() => enc.keyOfBins([10, 0, 0])).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   expect(() => enc.decode(enc.states)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   expect(() => StateEncoder.learn([], 2, { bins: 4 })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   expect(() => StateEncoder.learn([1, 2, 3], 2, { bins: 4 })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
-  expect(() => StateEncoder.learn([1, NaN], 2, { bins: 4 })).toThrow(expect.objectContaining({ code: 'E_INVALID_VECTOR' }));
+  expect(() => StateEncoder.learn([1, NaN], 2, { bins: 4 })).toThrow(
+    expect.objectContaining({ code: 'E_INVALID_VECTOR' }),
+  );
   expect(() => StateEncoder.learn([1, 2], 2, { bins: [4] })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
 });

@@ -50,8 +50,12 @@ describe.each(BUILDS)('TrajectoryBuffer (simd %s)', (simd) => {
     for (let i = 0; i < n; i++) {
       const s = batch.states[i];
       expect(s >= 30 && s < 80).toBe(true);
-      if (batch.actions[i] !== s % 5 || batch.rewards[i] !== s / 2 || batch.nextStates[i] !== s + 1 ||
-          batch.dones[i] !== (s % 7 === 6 ? 1 : 0)) {
+      if (
+        batch.actions[i] !== s % 5 ||
+        batch.rewards[i] !== s / 2 ||
+        batch.nextStates[i] !== s + 1 ||
+        batch.dones[i] !== (s % 7 === 6 ? 1 : 0)
+      ) {
         throw new Error(`sample ${i} mixes transitions: ${s}`);
       }
       counts.set(s, (counts.get(s) ?? 0) + 1);
@@ -104,16 +108,29 @@ describe.each(BUILDS)('TrajectoryBuffer (simd %s)', (simd) => {
   });
 
   test('bad input throws InvalidArgumentError and changes nothing', () => {
-    for (const options of [{ capacity: 0 }, { capacity: 1.5 }, { capacity: 2 ** 26 + 1 }, { capacity: 4, seed: -1 }, null]) {
+    for (const options of [
+      { capacity: 0 },
+      { capacity: 1.5 },
+      { capacity: 2 ** 26 + 1 },
+      { capacity: 4, seed: -1 },
+      null,
+    ]) {
       expect(() => eng.createTrajectoryBuffer(options as never)).toThrow(InvalidArgumentError);
     }
     const traj = eng.createTrajectoryBuffer({ capacity: 4 });
     pushRange(traj, 0, 2);
     const bad: Array<[number, number, number, number, unknown]> = [
-      [-1, 0, 0, 0, false], [0, -1, 0, 0, false], [0, 2 ** 31, 0, 0, false], [0, 0.5, 0, 0, false],
-      [0, 0, NaN, 0, false], [0, 0, Infinity, 0, false], [0, 0, 0, 2 ** 32, false], [0, 0, 0, 0, 'no'],
+      [-1, 0, 0, 0, false],
+      [0, -1, 0, 0, false],
+      [0, 2 ** 31, 0, 0, false],
+      [0, 0.5, 0, 0, false],
+      [0, 0, NaN, 0, false],
+      [0, 0, Infinity, 0, false],
+      [0, 0, 0, 2 ** 32, false],
+      [0, 0, 0, 0, 'no'],
     ];
-    for (const [s, a, r, s2, done] of bad) expect(() => traj.push(s, a, r, s2, done as boolean)).toThrow(InvalidArgumentError);
+    for (const [s, a, r, s2, done] of bad)
+      expect(() => traj.push(s, a, r, s2, done as boolean)).toThrow(InvalidArgumentError);
     expect(() => traj.sample(-1)).toThrow(InvalidArgumentError);
     expect(() => traj.sample(1.5)).toThrow(InvalidArgumentError);
     expect(traj.size).toBe(2);
@@ -125,8 +142,14 @@ describe.each(BUILDS)('TrajectoryBuffer (simd %s)', (simd) => {
     const traj = eng.createTrajectoryBuffer({ capacity: 4 });
     traj.dispose();
     traj.dispose();
-    for (const call of [() => traj.size, () => traj.push(0, 0, 0, 0), () => traj.sample(1), () => traj.toBatch(),
-      () => traj.clear(), () => traj.serialize()]) {
+    for (const call of [
+      () => traj.size,
+      () => traj.push(0, 0, 0, 0),
+      () => traj.sample(1),
+      () => traj.toBatch(),
+      () => traj.clear(),
+      () => traj.serialize(),
+    ]) {
       expect(call).toThrow(DisposedError);
     }
   });

@@ -63,7 +63,8 @@ describe.each(['simd', 'scalar'])('the %s build', (target) => {
   });
 
   test('every export has the arity and JS types ElexExports gives it', () => {
-    const differ = [...module].filter(([n, sig]) => host.has(n) && host.get(n) !== wasmAsHost(sig))
+    const differ = [...module]
+      .filter(([n, sig]) => host.has(n) && host.get(n) !== wasmAsHost(sig))
       .map(([n, sig]) => `${n}: module ${wasmAsHost(sig)}, host ${host.get(n)}`);
     expect(differ).toEqual([]);
   });
@@ -71,7 +72,9 @@ describe.each(['simd', 'scalar'])('the %s build', (target) => {
 
 test('the host status table equals assembly/runtime/status.ts', () => {
   const text = readFileSync(join(root, 'assembly/runtime/status.ts'), 'utf8');
-  const assembly = Object.fromEntries([...text.matchAll(/^export const (\w+): \w+ = ([^;]+);/gm)].map((m) => [m[1], Number(m[2])]));
+  const assembly = Object.fromEntries(
+    [...text.matchAll(/^export const (\w+): \w+ = ([^;]+);/gm)].map((m) => [m[1], Number(m[2])]),
+  );
   const hostTable = Object.fromEntries(Object.entries(status).filter(([, v]) => typeof v === 'number'));
   expect(Object.keys(assembly).length).toBeGreaterThanOrEqual(5);
   expect(hostTable).toEqual(assembly);

@@ -31,7 +31,10 @@ afterAll(() => eng?.dispose());
 
 test('an index: serialize, serializeChunks and loadIndex, here and into a small engine', async () => {
   const index = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 60, seed: 4 });
-  index.addBatch(Array.from({ length: N }, (_, i) => i + 1), data.subarray(0, N * DIM));
+  index.addBatch(
+    Array.from({ length: N }, (_, i) => i + 1),
+    data.subarray(0, N * DIM),
+  );
   index.remove(7);
   expect(index.get(2)).toEqual(data.subarray(DIM, 2 * DIM));
   const bytes = index.serialize();
@@ -82,7 +85,9 @@ test('an agent cache: eviction, flush, close, and a reload from the store', asyn
   await cache.close();
   const again = eng.createAgentCache(options);
   for (let a = 0; a < 12; a++) {
-    const back = await again.use(`a${a}`, (agent) => Array.from({ length: 5 }, (_, s) => Array.from(agent.q.values(s))).flat());
+    const back = await again.use(`a${a}`, (agent) =>
+      Array.from({ length: 5 }, (_, s) => Array.from(agent.q.values(s))).flat(),
+    );
     expect(back).toEqual(seen[`a${a}`]);
   }
   await again.close();

@@ -56,7 +56,10 @@ describe.each(BUILDS)('budget (simd %s)', (simd) => {
       let n = 0;
       for (;;) {
         try {
-          index.addBatch(Uint32Array.from({ length: 100 }, (_, i) => n + i), randomVectors(100, dim, n));
+          index.addBatch(
+            Uint32Array.from({ length: 100 }, (_, i) => n + i),
+            randomVectors(100, dim, n),
+          );
           n += 100;
         } catch (error) {
           expect(error).toBeInstanceOf(BudgetExceededError);

@@ -27,13 +27,16 @@ async function collect(): Promise<void> {
 }
 
 describe.each(BUILDS)('engine.dispose (simd %s)', (simd) => {
-  test('frees the memory while the engine\'s objects are still referenced (the issue: five engines held 301 MiB)', async () => {
+  test("frees the memory while the engine's objects are still referenced (the issue: five engines held 301 MiB)", async () => {
     const kept: unknown[] = [];
     const memories: Array<{ deref(): object | undefined }> = [];
     for (let i = 0; i < 5; i++) {
       const e = await engine(simd, { budgetBytes: 64 << 20 });
       const index = e.createIndex({ dim: 64, metric: 'l2' });
-      index.addBatch(Uint32Array.from({ length: 2000 }, (_, j) => j), randomVectors(2000, 64, i));
+      index.addBatch(
+        Uint32Array.from({ length: 2000 }, (_, j) => j),
+        randomVectors(2000, 64, i),
+      );
       const q = e.createQTable({ actions: 4 });
       q.update(1, 2, 3, 4);
       memories.push(new WeakRef(e.runtime.memory));
@@ -45,7 +48,7 @@ describe.each(BUILDS)('engine.dispose (simd %s)', (simd) => {
     expect(kept.length).toBe(25);
   });
 
-  test('afterwards every object and the engine\'s counters throw DisposedError', async () => {
+  test("afterwards every object and the engine's counters throw DisposedError", async () => {
     const e: Engine = await engine(simd, { budgetBytes: 3 << 20 });
     const index = e.createIndex({ dim: 2 });
     index.add(1, [1, 0]);
@@ -54,8 +57,16 @@ describe.each(BUILDS)('engine.dispose (simd %s)', (simd) => {
     const agents = e.createAgentCache({ qtable: { actions: 2 } });
     e.dispose();
     for (const call of [
-      () => index.search([1, 0], 1), () => index.size, () => index.serialize(), () => q.get(1, 0), () => q.update(1, 0, 1, 2),
-      () => traj.push(1, 0, 1, 2), () => e.usedBytes, () => e.reservedBytes, () => e.pressure, () => e.createIndex({ dim: 2 }),
+      () => index.search([1, 0], 1),
+      () => index.size,
+      () => index.serialize(),
+      () => q.get(1, 0),
+      () => q.update(1, 0, 1, 2),
+      () => traj.push(1, 0, 1, 2),
+      () => e.usedBytes,
+      () => e.reservedBytes,
+      () => e.pressure,
+      () => e.createIndex({ dim: 2 }),
       () => e.monitor.record(),
     ]) {
       expectElexError(call, DisposedError, 'E_DISPOSED');

@@ -18,9 +18,14 @@ const dim = 16;
 
 /** Asserts that `call` throws E_BUDGET and leaves the engine's bytes, the index and `extra` as they were. */
 function expectGivesBack(e: Engine, index: VectorIndex, call: () => unknown, extra: () => unknown = () => null): void {
-  const probe = () => JSON.stringify([
-    e.usedBytes, e.reservedBytes, index.capacity, extra(), fingerprint(index, [0, 1, 2, 999999], [randomVectors(1, dim, 77)]),
-  ]);
+  const probe = () =>
+    JSON.stringify([
+      e.usedBytes,
+      e.reservedBytes,
+      index.capacity,
+      extra(),
+      fingerprint(index, [0, 1, 2, 999999], [randomVectors(1, dim, 77)]),
+    ]);
   const before = probe();
   expectElexError(call, BudgetExceededError, 'E_BUDGET');
   expect(probe()).toBe(before);
@@ -30,7 +35,10 @@ describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) 
   test('a reserve that fails keeps no block it grew, and capacity stays (the issue: reserve(20M) kept 320 MB)', async () => {
     const e = await engine(simd, { budgetBytes: 500 * MIB });
     const index = e.createIndex({ dim: 4, metric: 'l2' });
-    index.addBatch(Uint32Array.from({ length: 1000 }, (_, i) => i), randomVectors(1000, 4, 1));
+    index.addBatch(
+      Uint32Array.from({ length: 1000 }, (_, i) => i),
+      randomVectors(1000, 4, 1),
+    );
     for (const n of [20_000_000, 8_000_000, 3_500_000, 3_200_000, 3_000_000, 2_999_000]) {
       const before = [e.usedBytes, e.reservedBytes, index.capacity];
       try {
@@ -69,7 +77,12 @@ describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) 
     expect(size).toBeGreaterThan(2000);
     const q = randomVectors(1, dim, 5);
     expectGivesBack(e, index, () => index.reserve(size * 2));
-    expectGivesBack(e, index, () => index.addBatch(Uint32Array.from({ length: 3000 }, (_, i) => size + i), randomVectors(3000, dim, 9)));
+    expectGivesBack(e, index, () =>
+      index.addBatch(
+        Uint32Array.from({ length: 3000 }, (_, i) => size + i),
+        randomVectors(3000, dim, 9),
+      ),
+    );
     // Single adds fill the slots the last growth left; the first that needs a new one fails.
     let id = size;
     while (index.capacity > index.size) index.add(id++, randomVectors(1, dim, id));
@@ -88,8 +101,10 @@ describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) 
     const q = e.createQTable({ actions: 4 });
     const other = e.createQTable({ actions: 4 });
     const batch = (first: number, n: number) => ({
-      states: Uint32Array.from({ length: n }, (_, i) => first + i), actions: new Uint32Array(n).fill(1),
-      rewards: new Float32Array(n).fill(1), nextStates: new Uint32Array(n).fill(5),
+      states: Uint32Array.from({ length: n }, (_, i) => first + i),
+      actions: new Uint32Array(n).fill(1),
+      rewards: new Float32Array(n).fill(1),
+      nextStates: new Uint32Array(n).fill(5),
     });
     other.batchUpdate(batch(1_000_000, 5000));
     const bytes = other.serialize();
@@ -102,9 +117,24 @@ describe.each(BUILDS)('failed calls give back what they took (simd %s)', (simd) 
       }
     }
     fillToBudget(e, index);
-    expectGivesBack(e, index, () => q.batchUpdate(batch(2_000_000, 20000)), () => rows(q));
-    expectGivesBack(e, index, () => q.merge(other, 0.5), () => rows(q));
-    expectGivesBack(e, index, () => e.loadQTable(bytes), () => rows(q));
+    expectGivesBack(
+      e,
+      index,
+      () => q.batchUpdate(batch(2_000_000, 20000)),
+      () => rows(q),
+    );
+    expectGivesBack(
+      e,
+      index,
+      () => q.merge(other, 0.5),
+      () => rows(q),
+    );
+    expectGivesBack(
+      e,
+      index,
+      () => e.loadQTable(bytes),
+      () => rows(q),
+    );
     let state = 3_000_000;
     for (;;) {
       const before = JSON.stringify([e.usedBytes, e.reservedBytes, rows(q)]);
@@ -139,7 +169,13 @@ describe.each(BUILDS)('random calls near the budget (simd %s)', (simd) => {
           expect(error).toBeInstanceOf(BudgetExceededError);
         }
       }
-      const before = JSON.stringify([e.usedBytes, e.reservedBytes, index.capacity, index.size, tables.map((t) => t.size)]);
+      const before = JSON.stringify([
+        e.usedBytes,
+        e.reservedBytes,
+        index.capacity,
+        index.size,
+        tables.map((t) => t.size),
+      ]);
       try {
         if (kind === 0 || kind === 1) {
           const n = 1 + Math.floor(next() * 400);
@@ -167,7 +203,8 @@ describe.each(BUILDS)('random calls near the budget (simd %s)', (simd) => {
             nextStates: Uint32Array.from({ length: n }, () => Math.floor(next() * 50000)),
           };
           tables[t].batchUpdate(batch);
-          for (let i = 0; i < n; i++) reference[t].update(batch.states[i], batch.actions[i], batch.rewards[i], batch.nextStates[i]);
+          for (let i = 0; i < n; i++)
+            reference[t].update(batch.states[i], batch.actions[i], batch.rewards[i], batch.nextStates[i]);
         } else if (tables.length >= 2) {
           const a = Math.floor(next() * tables.length);
           const b = (a + 1) % tables.length;
@@ -176,7 +213,9 @@ describe.each(BUILDS)('random calls near the budget (simd %s)', (simd) => {
         }
       } catch (error) {
         expect(error).toBeInstanceOf(BudgetExceededError);
-        expect(JSON.stringify([e.usedBytes, e.reservedBytes, index.capacity, index.size, tables.map((t) => t.size)])).toBe(before);
+        expect(
+          JSON.stringify([e.usedBytes, e.reservedBytes, index.capacity, index.size, tables.map((t) => t.size)]),
+        ).toBe(before);
         failures++;
       }
       expect(e.reservedBytes).toBeLessThanOrEqual(3 * MIB);

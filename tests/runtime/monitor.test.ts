@@ -13,7 +13,17 @@ async function monitorOf(samples?: number) {
 
 test('eviction percent follows the pressure bands 0.70 / 0.85 / 0.95', async () => {
   const { monitor } = await monitorOf();
-  const cases: Array<[number, number]> = [[0, 0.1], [0.5, 0.1], [0.69, 0.1], [0.7, 0.2], [0.84, 0.2], [0.85, 0.3], [0.94, 0.3], [0.95, 0.5], [1, 0.5]];
+  const cases: Array<[number, number]> = [
+    [0, 0.1],
+    [0.5, 0.1],
+    [0.69, 0.1],
+    [0.7, 0.2],
+    [0.84, 0.2],
+    [0.85, 0.3],
+    [0.94, 0.3],
+    [0.95, 0.5],
+    [1, 0.5],
+  ];
   for (const [level, share] of cases) {
     // A flat history: pressure is the level itself.
     for (let i = 0; i < 12; i++) monitor.recordLevel(level);
@@ -35,7 +45,7 @@ test('trend and pressure read the slope of the newest samples', async () => {
   for (let i = 0; i < 10; i++) monitor.recordLevel(0.6 - i * 0.05);
   expect(monitor.trend).toBe('shrinking');
   expect(monitor.pressure).toBe(0);
-  for (let i = 0; i < 10; i++) monitor.recordLevel(Math.min(0.9 + i * 0.05 , 1));
+  for (let i = 0; i < 10; i++) monitor.recordLevel(Math.min(0.9 + i * 0.05, 1));
   expect(monitor.pressure).toBe(1);
 });
 
@@ -51,7 +61,10 @@ test('the engine samples itself after every call that changes usedBytes', async 
   const { engine, monitor } = await monitorOf();
   const before = monitor.samples;
   const index = engine.createIndex({ dim: 32 });
-  index.addBatch(Uint32Array.from({ length: 500 }, (_, i) => i), randomVectors(500, 32, 1));
+  index.addBatch(
+    Uint32Array.from({ length: 500 }, (_, i) => i),
+    randomVectors(500, 32, 1),
+  );
   expect(monitor.samples).toBe(before + 2); // one sample per call that changed usedBytes: createIndex, addBatch
   expect(monitor.level).toBeCloseTo(engine.usedBytes / engine.budgetBytes, 5);
   index.search(randomVectors(1, 32, 2), 5);

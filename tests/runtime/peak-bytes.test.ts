@@ -54,14 +54,24 @@ describe.each(BUILDS)('simd %s', (simd) => {
     expect(indexBytes).toBeGreaterThan(N * DIM * 4);
 
     let bytes: Uint8Array = new Uint8Array(0);
-    expect(await peakRise(e, () => { bytes = index.serialize(); })).toBeLessThan(SCRATCH);
-    expect(await peakRise(e, () => { for (const piece of index.serializeChunks(4096)) expect(piece.length).toBeLessThanOrEqual(4096); })).toBeLessThan(SCRATCH);
+    expect(
+      await peakRise(e, () => {
+        bytes = index.serialize();
+      }),
+    ).toBeLessThan(SCRATCH);
+    expect(
+      await peakRise(e, () => {
+        for (const piece of index.serializeChunks(4096)) expect(piece.length).toBeLessThanOrEqual(4096);
+      }),
+    ).toBeLessThan(SCRATCH);
     const store = new MemoryStore();
     expect(await peakRise(e, () => index.save(store, 'peak'))).toBeLessThan(SCRATCH);
     // 10% more rows and some removes, saved as a log segment (traced adds stage one chunk's trace).
     const more = await peakRise(e, () => index.addBatch(ids(N, N + 300), data.subarray(N * DIM)));
     for (let id = 0; id < 100; id++) index.remove(id * 7);
-    expect(await peakRise(e, async () => expect((await index.save(store, 'peak')).kind).toBe('log'))).toBeLessThan(SCRATCH);
+    expect(await peakRise(e, async () => expect((await index.save(store, 'peak')).kind).toBe('log'))).toBeLessThan(
+      SCRATCH,
+    );
 
     const loadRise = await peakRise(e, () => e.loadIndex(bytes).dispose());
     expect(loadRise).toBeGreaterThanOrEqual(indexBytes - SCRATCH);

@@ -30,7 +30,11 @@ async function realSnapshots(simd: 'on' | 'off'): Promise<Record<string, Uint8Ar
   const e = await Engine.create({ simd });
   const index = e.createIndex({ dim: 8, metric: 'l2' });
   const next = rng(7);
-  for (let i = 0; i < 50; i++) index.add(i, Float32Array.from({ length: 8 }, () => next()));
+  for (let i = 0; i < 50; i++)
+    index.add(
+      i,
+      Float32Array.from({ length: 8 }, () => next()),
+    );
   const q = e.createQTable({ actions: 4 });
   q.update(1, 2, 1, 3);
   const t = e.createTrajectoryBuffer({ capacity: 8 });
@@ -53,43 +57,49 @@ describe.each(BUILDS)('refused loads give their bytes back (simd %s)', (simd) =>
     ['EXTB', (e, b) => e.loadTrajectoryBuffer(b)],
   ];
 
-  test.each(loaders.map(([magic, load], i) => [`${magic} #${i}`, magic, load] as const))('%s: junk after the magic, at every size', async (_, magic, load) => {
-    const e = await Engine.create({ simd, budgetBytes: BUDGET });
-    // Leave some staging and an object in place first: the refusal must not free those either.
-    const keep = e.createQTable({ actions: 2 });
-    for (const [i, n] of SIZES.entries()) {
-      const before = e.usedBytes;
-      expect(() => load(e, junk(magic, n, 100 + i))).toThrow(CorruptSnapshotError);
-      expect(e.usedBytes).toBe(before);
-    }
-    expect(keep.get(0, 0)).toBe(0);
-    e.dispose();
-  });
-
-  test.each(loaders.map(([magic, load], i) => [`${magic} #${i}`, magic, load] as const))('%s: a real snapshot with one byte flipped, or cut short', async (_, magic, load) => {
-    const e = await Engine.create({ simd, budgetBytes: BUDGET });
-    const bytes = real[magic];
-    for (const at of [4, 20, bytes.length >> 1, bytes.length - 5, bytes.length - 1]) {
-      const bad = bytes.slice();
-      bad[at] ^= 0x41;
-      const before = e.usedBytes;
-      let error: unknown;
-      try {
-        load(e, bad);
-      } catch (err) {
-        error = err;
+  test.each(loaders.map(([magic, load], i) => [`${magic} #${i}`, magic, load] as const))(
+    '%s: junk after the magic, at every size',
+    async (_, magic, load) => {
+      const e = await Engine.create({ simd, budgetBytes: BUDGET });
+      // Leave some staging and an object in place first: the refusal must not free those either.
+      const keep = e.createQTable({ actions: 2 });
+      for (const [i, n] of SIZES.entries()) {
+        const before = e.usedBytes;
+        expect(() => load(e, junk(magic, n, 100 + i))).toThrow(CorruptSnapshotError);
+        expect(e.usedBytes).toBe(before);
       }
-      // A flipped size field may announce more than the budget: refused over budget instead.
-      expect(error instanceof CorruptSnapshotError || error instanceof BudgetExceededError).toBe(true);
-      expect(e.usedBytes).toBe(before);
-    }
-    for (const cut of [5, bytes.length >> 1, bytes.length - 1]) {
-      const before = e.usedBytes;
-      expect(() => load(e, bytes.subarray(0, cut))).toThrow(CorruptSnapshotError);
-      expect(e.usedBytes).toBe(before);
-    }
-    // The engine still loads the real bytes.
-    expect(() => load(e, bytes)).not.toThrow();
-    e.dispose();
-  });
+      expect(keep.get(0, 0)).toBe(0);
+      e.dispose();
+    },
+  );
+
+  test.each(loaders.map(([magic, load], i) => [`${magic} #${i}`, magic, load] as const))(
+    '%s: a real snapshot with one byte flipped, or cut short',
+    async (_, magic, load) => {
+      const e = await Engine.create({ simd, budgetBytes: BUDGET });
+      const bytes = real[magic];
+      for (const at of [4, 20, bytes.length >> 1, bytes.length - 5, bytes.length - 1]) {
+        const bad = bytes.slice();
+        bad[at] ^= 0x41;
+        const before = e.usedBytes;
+        let error: unknown;
+        try {
+          load(e, bad);
+        } catch (err) {
+          error = err;
+        }
+        // A flipped size field may announce more than the budget: refused over budget instead.
+        expect(error instanceof CorruptSnapshotError || error instanceof BudgetExceededError).toBe(true);
+        expect(e.usedBytes).toBe(before);
+      }
+      for (const cut of [5, bytes.length >> 1, bytes.length - 1]) {
+        const before = e.usedBytes;
+        expect(() => load(e, bytes.subarray(0, cut))).toThrow(CorruptSnapshotError);
+        expect(e.usedBytes).toBe(before);
+      }
+      // The engine still loads the real bytes.
+      expect(() => load(e, bytes)).not.toThrow();
+      e.dispose();
+    },
+  );
 });

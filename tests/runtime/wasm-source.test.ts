@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { ElexError, Engine, InvalidArgumentError, WasmLoadError } from '../../src/index';
 import { BUILDS } from '../helpers/engines';
 
-const bytes = (build: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(join(__dirname, '..', '..', 'build', `elex.${build}.wasm`)));
+const bytes = (build: string): Uint8Array<ArrayBuffer> =>
+  new Uint8Array(readFileSync(join(__dirname, '..', '..', 'build', `elex.${build}.wasm`)));
 const response = (body: Uint8Array<ArrayBuffer>, type: string, status = 200) =>
   new Response(status === 200 ? body : null, { status, headers: { 'content-type': type } });
 
@@ -31,7 +32,9 @@ test('{ simd, scalar } compiles only the build the mode picks', async () => {
   const scalarOnly = { simd: 'http://127.0.0.1:9/never-fetched.wasm', scalar: bytes('scalar') };
   expect((await Engine.create({ wasm: scalarOnly, simd: 'off' })).simd).toBe(false);
   if (BUILDS.includes('on')) {
-    expect((await Engine.create({ wasm: { simd: bytes('simd'), scalar: 'http://127.0.0.1:9/x.wasm' } })).simd).toBe(true);
+    expect((await Engine.create({ wasm: { simd: bytes('simd'), scalar: 'http://127.0.0.1:9/x.wasm' } })).simd).toBe(
+      true,
+    );
   }
 });
 
@@ -42,7 +45,10 @@ test('what is not a source is InvalidArgumentError', async () => {
 
 /** The error Engine.create rejects with for `wasm`. */
 async function loadError(wasm: unknown): Promise<WasmLoadError> {
-  const error = await Engine.create({ wasm: wasm as Uint8Array }).then(() => undefined, (e: unknown) => e);
+  const error = await Engine.create({ wasm: wasm as Uint8Array }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(WasmLoadError);
   expect(error).toBeInstanceOf(ElexError);
   expect((error as WasmLoadError).code).toBe('E_WASM');
@@ -60,7 +66,9 @@ test('a source that cannot be fetched, compiled or instantiated is WasmLoadError
   }
   const file = await loadError(new URL('../../build/elex.simd.wasm', `file://${__filename}`));
   expect(file.message).toMatch(/file: URLs in Node.*pass the bytes/);
-  expect((await loadError('http://127.0.0.1:9/unreachable.wasm')).message).toMatch(/fetching http:\/\/127\.0\.0\.1:9\/unreachable\.wasm failed/);
+  expect((await loadError('http://127.0.0.1:9/unreachable.wasm')).message).toMatch(
+    /fetching http:\/\/127\.0\.0\.1:9\/unreachable\.wasm failed/,
+  );
   expect((await loadError(Promise.reject(new TypeError('network down')))).cause).toBeInstanceOf(TypeError);
   // Valid WebAssembly that is not an elex build: the 8-byte empty module.
   expect((await loadError(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]))).message).toMatch(/not an elex build/);

@@ -28,7 +28,11 @@ interface Seen {
 }
 
 /** Runs the child with values from `base` and SIGKILLs it `delayMs` after it is ready; what it printed, per agent. */
-async function runChild(dir: string, base: number, delayMs: number): Promise<{ seen: Map<string, Seen>; flushes: number; writes: number }> {
+async function runChild(
+  dir: string,
+  base: number,
+  delayMs: number,
+): Promise<{ seen: Map<string, Seen>; flushes: number; writes: number }> {
   const { out } = await runAndKill([child, dir, String(base)], delayMs);
   const seen = new Map<string, Seen>();
   let flushes = 0;
@@ -67,7 +71,12 @@ test(`SIGKILLed ${KILLS} times while writing agents, every agent loads to its la
       flushes += run.flushes;
       if (readdirSync(dir).some((name) => name.endsWith('.tmp'))) tempsLeft++;
       const engine = await Engine.create({ budgetBytes: 64 << 20 });
-      const agents = engine.createAgentCache({ store: new FileStore(dir), maxAgents: AGENTS, qtable: { actions: 4, alpha: 1 }, trajectoryCapacity: 64 });
+      const agents = engine.createAgentCache({
+        store: new FileStore(dir),
+        maxAgents: AGENTS,
+        qtable: { actions: 4, alpha: 1 },
+        trajectoryCapacity: 64,
+      });
       for (let i = 0; i < AGENTS; i++) {
         const id = `agent-${i}`;
         const loaded = await agents.use(id, (a) => (a.q.visits(0, 0) > 0 ? a.q.get(0, 0) : undefined));

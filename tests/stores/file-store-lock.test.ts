@@ -47,18 +47,21 @@ function start(args: string[]): Child {
     waiting.splice(0).forEach((w) => w());
   });
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.on('exit', () => {
-    waiting.splice(0).forEach((w) => w());
-    resolve();
-  }));
-  const next = (): Promise<string> => new Promise((resolve, reject) => {
-    const check = () => {
-      if (read < lines.length) resolve(lines[read++]);
-      else if (proc.exitCode !== null || proc.signalCode !== null) reject(new Error(`child exited: ${stderr}`));
-      else waiting.push(check);
-    };
-    check();
-  });
+  const exited = new Promise<void>((resolve) =>
+    proc.on('exit', () => {
+      waiting.splice(0).forEach((w) => w());
+      resolve();
+    }),
+  );
+  const next = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        if (read < lines.length) resolve(lines[read++]);
+        else if (proc.exitCode !== null || proc.signalCode !== null) reject(new Error(`child exited: ${stderr}`));
+        else waiting.push(check);
+      };
+      check();
+    });
   return { proc, lines, next, exited };
 }
 
@@ -141,14 +144,16 @@ test('stale locks are taken over (dead pid, reused pid, unreadable old file); a 
   await dead.exited;
   const sleeper = start(['write', join(tempDir('elex-lock-'), 'other'), 'k', 'v']);
   expect(await sleeper.next()).toBe('ready');
-  const record = (pid: number, host: string, start: string) => JSON.stringify({ pid, host, since: '2026-01-01T00:00:00.000Z', start, token: `t${pid}${start}` });
+  const record = (pid: number, host: string, start: string) =>
+    JSON.stringify({ pid, host, since: '2026-01-01T00:00:00.000Z', start, token: `t${pid}${start}` });
   const cases: [string, string, boolean][] = [
     ['dead pid', record(dead.proc.pid!, hostname(), ''), true],
     ['unreadable', 'garbage', true],
     ['another host', record(dead.proc.pid!, `not-${hostname()}`, ''), false],
     ['running pid', record(sleeper.proc.pid!, hostname(), ''), false],
   ];
-  if (existsSync('/proc/self/stat')) cases.push(['reused pid (another start time)', record(sleeper.proc.pid!, hostname(), '1'), true]);
+  if (existsSync('/proc/self/stat'))
+    cases.push(['reused pid (another start time)', record(sleeper.proc.pid!, hostname(), '1'), true]);
   for (const [name, contents, stale] of cases) {
     const dir = join(tempDir('elex-lock-'), 'store');
     const store = new FileStore(dir);
@@ -157,7 +162,10 @@ test('stale locks are taken over (dead pid, reused pid, unreadable old file); a 
     writeFileSync(join(dir, LOCK), contents);
     const old = new Date(Date.now() - 60_000);
     utimesSync(join(dir, LOCK), old, old);
-    const result = await store.write('k', bytes(name)).then(() => 'ok', (e) => e.code);
+    const result = await store.write('k', bytes(name)).then(
+      () => 'ok',
+      (e) => e.code,
+    );
     expect({ name, result }).toEqual({ name, result: stale ? 'ok' : 'E_LOCKED' });
     expect(text(await store.read('k'))).toBe(stale ? name : undefined);
     await store.close();
@@ -170,11 +178,16 @@ test('four processes taking over one stale lock at once: exactly one gets it', a
   const dead = start(['try', join(tempDir('elex-lock-'), 'unused'), 'k', 'v']);
   await dead.exited;
   require('node:fs').mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, LOCK), JSON.stringify({ pid: dead.proc.pid, host: hostname(), since: '', start: '', token: 'stale' }));
+  writeFileSync(
+    join(dir, LOCK),
+    JSON.stringify({ pid: dead.proc.pid, host: hostname(), since: '', start: '', token: 'stale' }),
+  );
   const children = Array.from({ length: 4 }, () => start(['race', dir]));
   for (const c of children) expect(await c.next()).toBe('ready');
   for (const c of children) c.proc.stdin.write('go\n');
-  const results = await Promise.all(children.map(async (c) => JSON.parse(await c.next()) as { code: string; owner?: number }));
+  const results = await Promise.all(
+    children.map(async (c) => JSON.parse(await c.next()) as { code: string; owner?: number }),
+  );
   const winners = children.filter((_, i) => results[i].code === 'ok');
   expect(winners.length).toBe(1);
   const winner = winners[0].proc.pid;
@@ -189,7 +202,10 @@ test('LangChain save(directory) from two processes: the second is refused, nothi
   const dir = join(tempDir('elex-lock-'), 'kb');
   const owner = start(['langchain', dir, 'owner doc']);
   expect(await owner.next()).toBe('ready');
-  const embeddings = { embedDocuments: async (t: string[]) => t.map(() => [1, 2, 3, 4]), embedQuery: async () => [1, 2, 3, 4] };
+  const embeddings = {
+    embedDocuments: async (t: string[]) => t.map(() => [1, 2, 3, 4]),
+    embedQuery: async () => [1, 2, 3, 4],
+  };
   const vs = new ElexVectorStore(embeddings as never, {});
   await vs.addDocuments([{ pageContent: 'second doc', metadata: {} }]);
   await expect(vs.save(dir)).rejects.toMatchObject({ code: 'E_LOCKED', owner: { pid: owner.proc.pid } });

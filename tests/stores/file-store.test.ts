@@ -26,7 +26,8 @@ test('the cache refuses ids that cannot be stored and read back: lone surrogates
       await expect(agents.get(id)).rejects.toThrow(InvalidArgumentError);
     }
     expect(agents.size).toBe(0);
-    for (const id of ['é'.repeat(64), 'Y'.repeat(128)]) {       // 128 UTF-8 bytes: accepted, stored, read back
+    for (const id of ['é'.repeat(64), 'Y'.repeat(128)]) {
+      // 128 UTF-8 bytes: accepted, stored, read back
       await agents.use(id, (a) => a.q.update(0, 0, 1, 0, true));
       await agents.evict(10);
       expect(agents.has(id)).toBe(false);
@@ -52,8 +53,35 @@ test('FileStore names: no two ids collide case-insensitively, no reserved device
   const dir = tempDir();
   const store = new FileStore(dir);
   const ids = [
-    'agent', 'Agent', 'AGENT', 'con', 'CON', 'Aux', 'nul', 'com1', 'LPT9', 'con.txt', 'prn.agent', 'a b', 'a.', ' ',
-    '..', '.', 'x/y', 'x\\y', 'ü', 'u\u0308', '%41', '%', 'a:b*c?"<>|', '😀', '~x', '\uFEFFbom', 'é'.repeat(64), 'Q'.repeat(128), 'q'.repeat(128),
+    'agent',
+    'Agent',
+    'AGENT',
+    'con',
+    'CON',
+    'Aux',
+    'nul',
+    'com1',
+    'LPT9',
+    'con.txt',
+    'prn.agent',
+    'a b',
+    'a.',
+    ' ',
+    '..',
+    '.',
+    'x/y',
+    'x\\y',
+    'ü',
+    'u\u0308',
+    '%41',
+    '%',
+    'a:b*c?"<>|',
+    '😀',
+    '~x',
+    '\uFEFFbom',
+    'é'.repeat(64),
+    'Q'.repeat(128),
+    'q'.repeat(128),
   ];
   for (const [i, id] of ids.entries()) await store.write(id, new Uint8Array([i]));
   const names = readdirSync(dir).filter((n) => n !== '.elex-lock'); // the directory's write lock, this process's
@@ -73,8 +101,19 @@ test('FileStore.keys() ignores files and folders it did not write', async () => 
   const store = new FileStore(dir);
   await store.write('real', new Uint8Array([1]));
   const foreign = [
-    'notes.txt', 'README', '%zz.agent', '%E0%A4%A.agent', '%ED%A0%80.agent', 'Upper.agent', '%61.agent', '.agent',
-    'x.agent.bak', '~.agent', '~1.agent', '~mfrgg.agent', '~nb.agent',
+    'notes.txt',
+    'README',
+    '%zz.agent',
+    '%E0%A4%A.agent',
+    '%ED%A0%80.agent',
+    'Upper.agent',
+    '%61.agent',
+    '.agent',
+    'x.agent.bak',
+    '~.agent',
+    '~1.agent',
+    '~mfrgg.agent',
+    '~nb.agent',
   ];
   for (const name of foreign) {
     writeFileSync(join(dir, name), 'foreign');

@@ -24,7 +24,18 @@ beforeAll(() => {
   app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  run('npm', ['install', join(work, packed[0].filename), '--strict-allow-scripts', '--no-audit', '--no-fund', '--prefer-offline'], app);
+  run(
+    'npm',
+    [
+      'install',
+      join(work, packed[0].filename),
+      '--strict-allow-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+    ],
+    app,
+  );
 }, 180_000);
 
 afterAll(() => {
@@ -34,7 +45,10 @@ afterAll(() => {
 test("without pg: require and import of elex-wasm/postgres throw E_PEER naming 'pg'; the root loads", () => {
   const probe = (code: string, module: boolean) =>
     JSON.parse(run(process.execPath, [...(module ? ['--input-type=module'] : []), '-e', code], app));
-  const cjs = probe("try { require('elex-wasm/postgres'); console.log('{}') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }", false);
+  const cjs = probe(
+    "try { require('elex-wasm/postgres'); console.log('{}') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }",
+    false,
+  );
   expect(cjs.code).toBe('E_PEER');
   expect(cjs.message).toMatch(/elex-wasm\/postgres needs the optional peer dependency 'pg'.*npm install pg/);
   // import: the ES module entry loads the CommonJS one, so the same error ends the process.
@@ -46,7 +60,9 @@ test("without pg: require and import of elex-wasm/postgres throw E_PEER naming '
   }
   expect(stderr).toMatch(/ElexError: elex-wasm\/postgres needs the optional peer dependency 'pg'/);
   expect(stderr).toMatch(/code: 'E_PEER'/);
-  expect(probe("const { FileStore } = require('elex-wasm'); console.log(JSON.stringify({ ok: typeof FileStore }))", false)).toEqual({ ok: 'function' });
+  expect(
+    probe("const { FileStore } = require('elex-wasm'); console.log(JSON.stringify({ ok: typeof FileStore }))", false),
+  ).toEqual({ ok: 'function' });
 });
 
 describe('with pg installed', () => {
@@ -55,8 +71,10 @@ describe('with pg installed', () => {
     symlinkSync(realpathSync(join(root, 'node_modules', 'pg')), join(app, 'node_modules', 'pg'), 'dir');
   });
 
-  test('import and require share one PostgresStore over one elex-wasm; its errors are the root\'s', () => {
-    writeFileSync(join(app, 'pg.mjs'), `
+  test("import and require share one PostgresStore over one elex-wasm; its errors are the root's", () => {
+    writeFileSync(
+      join(app, 'pg.mjs'),
+      `
       import { createRequire } from 'node:module';
       import { PostgresStore } from 'elex-wasm/postgres';
       import * as elex from 'elex-wasm';
@@ -74,8 +92,14 @@ describe('with pg installed', () => {
         store: failed instanceof elex.StoreError && failed.code,
         names: Object.keys(cjs).filter((k) => k !== '__esModule'),
       }));
-    `);
-    expect(JSON.parse(run(process.execPath, ['pg.mjs'], app))).toEqual({ same: true, invalid: true, store: 'E_STORE', names: ['PostgresStore'] });
+    `,
+    );
+    expect(JSON.parse(run(process.execPath, ['pg.mjs'], app))).toEqual({
+      same: true,
+      invalid: true,
+      store: 'E_STORE',
+      names: ['PostgresStore'],
+    });
   });
 
   test('the declarations type-check from .mts and .cts without @types/pg', () => {
@@ -96,13 +120,23 @@ describe('with pg installed', () => {
     mkdirSync(project, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text);
     symlinkSync(join(app, 'node_modules'), join(project, 'node_modules'), 'dir');
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2023'], strict: true, noEmit: true, skipLibCheck: false,
-        typeRoots: [join(root, 'node_modules/@types')], types: ['node'], // not 'pg': the declarations must not need @types/pg
-      },
-      files: Object.keys(files),
-    }));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          lib: ['es2023'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [join(root, 'node_modules/@types')],
+          types: ['node'], // not 'pg': the declarations must not need @types/pg
+        },
+        files: Object.keys(files),
+      }),
+    );
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     expect(() => run(process.execPath, [tsc, '-p', project], project)).not.toThrow();
   });

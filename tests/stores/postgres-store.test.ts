@@ -40,12 +40,18 @@ async function contents(store: ByteStore): Promise<[string, string][]> {
 /** Every key with its save's random run id masked (`<generation>-********`) and the length of its bytes. */
 async function shape(store: ByteStore): Promise<[string, number][]> {
   const keys = (await store.keys()).sort();
-  return Promise.all(keys.map(async (k) => [k.replace(/\/(\d+)-[0-9a-f]{8}/, '/$1-********'), (await store.read(k))!.length] as [string, number]));
+  return Promise.all(
+    keys.map(
+      async (k) =>
+        [k.replace(/\/(\d+)-[0-9a-f]{8}/, '/$1-********'), (await store.read(k))!.length] as [string, number],
+    ),
+  );
 }
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 /** Byte equality without jest's slow element-by-element diff. */
-const same = (a: Uint8Array | undefined, b: Uint8Array) => expect(a === undefined ? 'undefined' : `${a.length}:${sha(a)}`).toBe(`${b.length}:${sha(b)}`);
+const same = (a: Uint8Array | undefined, b: Uint8Array) =>
+  expect(a === undefined ? 'undefined' : `${a.length}:${sha(a)}`).toBe(`${b.length}:${sha(b)}`);
 
 withServer('PostgresStore (real server)', () => {
   beforeAll(() => {
@@ -120,9 +126,11 @@ withServer('PostgresStore (real server)', () => {
         seen.add(String(got[0]));
       }
     })();
-    await Promise.all(writers.map(async (s, w) => {
-      for (let n = 0; n < 10; n++) await s.write('k', value(w, n));
-    }));
+    await Promise.all(
+      writers.map(async (s, w) => {
+        for (let n = 0; n < 10; n++) await s.write('k', value(w, n));
+      }),
+    );
     await reads;
     const last = (await writers[1].read('k'))!;
     expect([0, 1, 2, 3].map((w) => value(w, 9)[0])).toContain(last[0]);
@@ -135,12 +143,19 @@ withServer('PostgresStore (real server)', () => {
     const index = engine.createIndex({ dim: 16, metric: 'l2', seed: 3 });
     const batch = (from: number, to: number) => {
       const ids = Array.from({ length: to - from }, (_, i) => from + i);
-      index.addBatch(ids, Float32Array.from({ length: ids.length * 16 }, () => next() * 2 - 1));
+      index.addBatch(
+        ids,
+        Float32Array.from({ length: ids.length * 16 }, () => next() * 2 - 1),
+      );
     };
     const pg = pgStore({ chunkBytes: 4096 });
     const files = new FileStore(join(tempDir('elex-pg-index-'), 'files'));
     batch(0, 800);
-    for (const s of [pg, files]) expect(await index.save(s, 'docs', { chunkBytes: 16 * 1024 })).toMatchObject({ generation: 1, kind: 'checkpoint' });
+    for (const s of [pg, files])
+      expect(await index.save(s, 'docs', { chunkBytes: 16 * 1024 })).toMatchObject({
+        generation: 1,
+        kind: 'checkpoint',
+      });
     batch(800, 900);
     for (let i = 0; i < 900; i += 13) index.remove(i);
     for (const s of [pg, files]) expect(await index.save(s, 'docs')).toMatchObject({ generation: 2, kind: 'log' });
@@ -164,7 +179,9 @@ withServer('PostgresStore (real server)', () => {
       embedQuery: async (s: string) => [s.length, s.charCodeAt(0), s.charCodeAt(s.length - 1), 1],
     };
     const vs = new ElexVectorStore(embeddings as never, {});
-    await vs.addDocuments(Array.from({ length: 50 }, (_, i) => ({ pageContent: `doc ${i} ${'z'.repeat(i % 7)}`, metadata: { i } })));
+    await vs.addDocuments(
+      Array.from({ length: 50 }, (_, i) => ({ pageContent: `doc ${i} ${'z'.repeat(i % 7)}`, metadata: { i } })),
+    );
     const pg = pgStore({ chunkBytes: 2048 });
     const files = new FileStore(join(tempDir('elex-pg-lc-'), 'files'));
     await vs.save(pg, 'kb');
@@ -183,12 +200,22 @@ withServer('PostgresStore (real server)', () => {
   test('an agent cache over PostgresStore: evictions and flushes persist, a fresh engine loads every agent', async () => {
     const store = pgStore();
     const engine = await Engine.create();
-    const agents = engine.createAgentCache({ store, maxAgents: 5, qtable: { actions: 4, alpha: 1 }, trajectoryCapacity: 8 });
+    const agents = engine.createAgentCache({
+      store,
+      maxAgents: 5,
+      qtable: { actions: 4, alpha: 1 },
+      trajectoryCapacity: 8,
+    });
     for (let i = 0; i < 20; i++) await agents.use(`agent-${i}`, (a) => void a.q.update(0, 1, i + 0.5, 0, true));
     await agents.flush();
     await agents.close();
     expect((await store.keys()).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `agent-${i}`).sort());
-    const fresh = (await Engine.create()).createAgentCache({ store, maxAgents: 5, qtable: { actions: 4, alpha: 1 }, trajectoryCapacity: 8 });
+    const fresh = (await Engine.create()).createAgentCache({
+      store,
+      maxAgents: 5,
+      qtable: { actions: 4, alpha: 1 },
+      trajectoryCapacity: 8,
+    });
     for (let i = 0; i < 20; i++) expect(await fresh.use(`agent-${i}`, (a) => a.q.get(0, 1))).toBe(i + 0.5);
     await fresh.close();
     engine.dispose();
@@ -242,7 +269,13 @@ withServer('PostgresStore (real server)', () => {
   test('a server that stops answering (SIGSTOP): StoreError after timeoutMs, then writes work again', async () => {
     const store = pgStore({ timeoutMs: 1500 });
     await store.write('a', new Uint8Array([1]));
-    const pids = [server.pid, ...spawnSync('pgrep', ['-P', String(server.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)];
+    const pids = [
+      server.pid,
+      ...spawnSync('pgrep', ['-P', String(server.pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number),
+    ];
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
       const error = await store.write('a', new Uint8Array([2])).catch((e) => e);

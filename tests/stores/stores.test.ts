@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import {
-  Engine, FileStore, IndexedDBStore, InvalidArgumentError, MemoryStore, StoreError, StoreQuotaError, type AgentStore,
+  Engine,
+  FileStore,
+  IndexedDBStore,
+  InvalidArgumentError,
+  MemoryStore,
+  StoreError,
+  StoreQuotaError,
+  type AgentStore,
 } from '../../src/index';
 import { QTABLE, agentState, work } from '../helpers/agents';
 import { rng } from '../helpers/random';
@@ -144,7 +151,10 @@ describe('IndexedDBStore, several object stores and closed connections', () => {
     for (const [name, call] of calls) {
       const db = await (store as unknown as { db: Promise<{ close(): void }> }).db;
       db.close(); // as a browser does when the database is deleted or the tab is closing
-      const error = await call().then(() => undefined, (e: unknown) => e);
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect({ name, error }).toEqual({ name, error: expect.any(StoreError) });
       expect((error as StoreError).code).toBe('E_STORE');
       expect((error as StoreError).cause).toBeInstanceOf(DOMException);

@@ -13,7 +13,12 @@ function fvecs(rows: number[][]): Uint8Array {
 }
 
 test('parses what it was given', () => {
-  const parsed = parseFvecs(fvecs([[1, 2.5, -3], [4, 5, 6]]));
+  const parsed = parseFvecs(
+    fvecs([
+      [1, 2.5, -3],
+      [4, 5, 6],
+    ]),
+  );
   expect(parsed.count).toBe(2);
   expect(parsed.dim).toBe(3);
   expect(Array.from(parsed.data)).toEqual([1, 2.5, -3, 4, 5, 6]);

@@ -193,7 +193,8 @@ type Target = Map<string, Binding>;
 
 /** FinalizationRegistry where the runtime has one (ES2021). */
 type Registry = { register(target: object, held: Target): void };
-const Registry = (globalThis as unknown as { FinalizationRegistry?: new (cleanup: (held: Target) => void) => Registry }).FinalizationRegistry;
+const Registry = (globalThis as unknown as { FinalizationRegistry?: new (cleanup: (held: Target) => void) => Registry })
+  .FinalizationRegistry;
 
 /**
  * An index's bindings, fed by its add, addBatch and remove (only the bindings that keep a log
@@ -256,9 +257,16 @@ export class IndexJournal {
    */
   added(ids: ArrayLike<number>, vectors: ArrayLike<number>, links: Uint32Array): void {
     let op: Op | undefined;
-    this.each(addBytes(ids.length, vectors.length, links.length), () => (op ??= {
-      kind: 'add', ids: Uint32Array.from(ids), vectors: Float32Array.from(vectors), links,
-    }));
+    this.each(
+      addBytes(ids.length, vectors.length, links.length),
+      () =>
+        (op ??= {
+          kind: 'add',
+          ids: Uint32Array.from(ids),
+          vectors: Float32Array.from(vectors),
+          links,
+        }),
+    );
   }
 
   /** Records a remove that returned true. Cost: O(logging bindings). */

@@ -18,7 +18,9 @@ export const MAX_INDEX_NAME = 100;
 /** Throws InvalidArgumentError unless `name` is a string of 1..MAX_INDEX_NAME characters. Cost: O(1). */
 export function checkIndexName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_INDEX_NAME) {
-    throw new InvalidArgumentError(`an index name must be a string of 1..${MAX_INDEX_NAME} characters, got ${typeof name === 'string' ? `'${name}'` : String(name)}`);
+    throw new InvalidArgumentError(
+      `an index name must be a string of 1..${MAX_INDEX_NAME} characters, got ${typeof name === 'string' ? `'${name}'` : String(name)}`,
+    );
   }
   return name;
 }

@@ -123,8 +123,10 @@ export function decodeManifest(bytes: Uint8Array, key: string): Manifest {
     const kind = view.getUint32(at + 12, true);
     const chunkCount = view.getUint32(at + 16, true);
     if (kind !== (p === 0 ? PART_CHECKPOINT : PART_LOG)) fail(`part ${p} has kind ${kind}`);
-    if (partStamp.generation < 1 || partStamp.generation > generation) fail(`part ${p} has generation ${partStamp.generation}`);
-    if (p > 0 && partStamp.generation <= parts[p - 1].stamp.generation) fail(`part ${p} is not newer than part ${p - 1}`);
+    if (partStamp.generation < 1 || partStamp.generation > generation)
+      fail(`part ${p} has generation ${partStamp.generation}`);
+    if (p > 0 && partStamp.generation <= parts[p - 1].stamp.generation)
+      fail(`part ${p} is not newer than part ${p - 1}`);
     if (chunkCount < 1 || view.getUint32(at + 20, true) !== 0) fail(`part ${p} header`);
     at += PART_HEADER;
     if (at + chunkCount * 8 > bytes.length - 4) fail('cut short');

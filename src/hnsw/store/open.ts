@@ -4,7 +4,11 @@
  * Keys the manifest does not name (an interrupted save's chunks) are never read.
  */
 import {
-  CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError, InvalidVectorError, StoreError,
+  CorruptSnapshotError,
+  DimensionMismatchError,
+  InvalidArgumentError,
+  InvalidVectorError,
+  StoreError,
 } from '../../errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { checkByteStore, type ByteStore } from '../../stores/byte-store.js';
@@ -43,7 +47,8 @@ export async function openIndex(rt: Runtime, store: ByteStore, name: string): Pr
   return serialised(store, name, async () => {
     for (let attempt = 1; ; attempt++) {
       const manifest = await readManifest(store, name);
-      if (manifest === undefined) throw new StoreError(`no index named '${name}' in the store (no key '${manifestKey(name)}')`, undefined);
+      if (manifest === undefined)
+        throw new StoreError(`no index named '${name}' in the store (no key '${manifestKey(name)}')`, undefined);
       const parts: Uint8Array[] = [];
       for (const part of manifest.parts) {
         const bytes = await readPart(store, name, part);
@@ -52,7 +57,9 @@ export async function openIndex(rt: Runtime, store: ByteStore, name: string): Pr
           const now = await readManifest(store, name).catch(() => undefined);
           const moved = now !== undefined && !sameStamp(now.stamp, manifest.stamp);
           if (moved && attempt < ATTEMPTS) break;
-          throw new CorruptSnapshotError(`index store: chunk '${bytes.missing}' named by '${manifestKey(name)}' is missing`);
+          throw new CorruptSnapshotError(
+            `index store: chunk '${bytes.missing}' named by '${manifestKey(name)}' is missing`,
+          );
         }
         parts.push(bytes);
       }
@@ -75,17 +82,22 @@ function rebuild(rt: Runtime, name: string, manifest: Manifest, parts: Uint8Arra
   try {
     index = loadCheckpoint(rt, parts[0]);
   } catch (error) {
-    throw error instanceof CorruptSnapshotError ? corrupt(`the checkpoint ${what(0)} is not valid: ${error.message}`) : error;
+    throw error instanceof CorruptSnapshotError
+      ? corrupt(`the checkpoint ${what(0)} is not valid: ${error.message}`)
+      : error;
   }
   try {
     const key = manifestKey(name);
-    if (index.dim !== manifest.dim) throw corrupt(`'${key}' says dim ${manifest.dim}, the checkpoint ${what(0)} has ${index.dim}`);
+    if (index.dim !== manifest.dim)
+      throw corrupt(`'${key}' says dim ${manifest.dim}, the checkpoint ${what(0)} has ${index.dim}`);
     for (let p = 1; p < parts.length; p++) {
       const ops = decodeLog(parts[p], index.dim, what(p));
       try {
         replay(index, ops);
       } catch (error) {
-        throw isInvalidInput(error) ? corrupt(`the log segment ${what(p)} does not replay: ${(error as Error).message}`) : error;
+        throw isInvalidInput(error)
+          ? corrupt(`the log segment ${what(p)} does not replay: ${(error as Error).message}`)
+          : error;
       }
     }
     if (index.size !== manifest.size) throw corrupt(`'${key}' says ${manifest.size} ids, its parts hold ${index.size}`);
@@ -103,8 +115,12 @@ function rebuild(rt: Runtime, name: string, manifest: Manifest, parts: Uint8Arra
 
 /** Whether `error` says an operation's input was bad (which, replaying checked bytes, means they are corrupt). */
 function isInvalidInput(error: unknown): boolean {
-  return error instanceof InvalidVectorError || error instanceof DimensionMismatchError ||
-    error instanceof InvalidArgumentError || error instanceof CorruptSnapshotError;
+  return (
+    error instanceof InvalidVectorError ||
+    error instanceof DimensionMismatchError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof CorruptSnapshotError
+  );
 }
 
 /**
@@ -117,7 +133,6 @@ function replay(index: VectorIndex, ops: Op[]): void {
     if (op.kind === 'add') {
       if (op.links === undefined) index.addBatch(op.ids, op.vectors);
       else index.replayAdd(op.ids, op.vectors, op.links);
-    }
-    else if (!index.remove(op.id)) throw new CorruptSnapshotError(`it removes id ${op.id}, which is not there`);
+    } else if (!index.remove(op.id)) throw new CorruptSnapshotError(`it removes id ${op.id}, which is not there`);
   }
 }

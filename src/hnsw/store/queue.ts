@@ -21,7 +21,10 @@ export function serialised<T>(store: ByteStore, name: string, task: () => Promis
   }
   const tail = names.get(name);
   const run = tail === undefined ? task() : tail.then(task);
-  const settled = run.then(() => undefined, () => undefined);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
   names.set(name, settled);
   void settled.then(() => {
     if (names.get(name) !== settled) return;

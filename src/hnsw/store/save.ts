@@ -74,8 +74,10 @@ function resolveSaveOptions(options: SaveOptions): Resolved {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > 1 << 30) {
     throw new InvalidArgumentError(`chunkBytes must be an integer in 1024..${1 << 30}, got ${String(chunkBytes)}`);
   }
-  if (typeof logShare !== 'number' || !(logShare >= 0 && logShare <= 16)) throw new InvalidArgumentError(`logShare must be a number in 0..16, got ${String(logShare)}`);
-  if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw new InvalidArgumentError('overwrite must be a boolean');
+  if (typeof logShare !== 'number' || !(logShare >= 0 && logShare <= 16))
+    throw new InvalidArgumentError(`logShare must be a number in 0..16, got ${String(logShare)}`);
+  if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean')
+    throw new InvalidArgumentError('overwrite must be a boolean');
   return { chunkBytes, logShare, overwrite: options.overwrite ?? false };
 }
 
@@ -98,7 +100,12 @@ function checkpointPieces(index: SavedIndex): Uint8Array[] {
  * checkpoint serialises and writes the index (O(size)); a log segment writes the operations
  * since the last save (O(their vectors)); both write the manifest (O(chunks)).
  */
-export async function saveIndex(index: SavedIndex, store: ByteStore, name: string, options: SaveOptions = {}): Promise<SaveResult> {
+export async function saveIndex(
+  index: SavedIndex,
+  store: ByteStore,
+  name: string,
+  options: SaveOptions = {},
+): Promise<SaveResult> {
   checkByteStore(store);
   checkIndexName(name);
   const o = resolveSaveOptions(options);
@@ -121,16 +128,28 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
   const known = existing?.manifest === undefined ? index.journal.stamps(name) : [];
   const binding = existing ?? index.journal.binding(store, name, true);
   const doubt = binding.doubt;
-  const pending = snapshot ? binding.takeCheckpoint(snapshot.reduce((n, p) => n + p.length, 0), o.logShare) : binding.takeLog();
+  const pending = snapshot
+    ? binding.takeCheckpoint(
+        snapshot.reduce((n, p) => n + p.length, 0),
+        o.logShare,
+      )
+    : binding.takeLog();
   let manifest: Manifest;
   let manifestBytes: number;
   let pieces: Uint8Array[];
   try {
-    const stored = await current(store, name, binding.manifest, o.overwrite, doubt ? [...known, doubt.manifest.stamp] : known);
+    const stored = await current(
+      store,
+      name,
+      binding.manifest,
+      o.overwrite,
+      doubt ? [...known, doubt.manifest.stamp] : known,
+    );
     if (doubt !== undefined) {
       // The last save could not tell whether its manifest landed: the store says now.
       binding.doubt = undefined;
-      if (stored !== undefined && sameStamp(stored.stamp, doubt.manifest.stamp)) binding.landed(doubt, pending, o.logShare);
+      if (stored !== undefined && sameStamp(stored.stamp, doubt.manifest.stamp))
+        binding.landed(doubt, pending, o.logShare);
     }
     const base = binding.manifest;
     pieces = snapshot ?? [encodeLog(pending.ops, index.dim)];
@@ -163,7 +182,11 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
  * counts as none.
  */
 async function current(
-  store: ByteStore, name: string, expected: Manifest | undefined, overwrite: boolean, known: Stamp[] = [],
+  store: ByteStore,
+  name: string,
+  expected: Manifest | undefined,
+  overwrite: boolean,
+  known: Stamp[] = [],
 ): Promise<Manifest | undefined> {
   let stored: Manifest | undefined;
   try {
@@ -172,14 +195,21 @@ async function current(
     if (overwrite && error instanceof CorruptSnapshotError) return undefined;
     throw error;
   }
-  if (overwrite || sameStamp(stored?.stamp, expected?.stamp) || known.some((s) => sameStamp(s, stored?.stamp))) return stored;
+  if (overwrite || sameStamp(stored?.stamp, expected?.stamp) || known.some((s) => sameStamp(s, stored?.stamp)))
+    return stored;
   const fix = 'open it again, or save with { overwrite: true } to replace it';
   const key = manifestKey(name);
   if (stored === undefined) {
-    throw new StoreError(`index '${name}': the store no longer holds '${key}' (generation ${expected!.stamp.generation}, which this index was opened from or last saved); save with { overwrite: true } to write it anew`, undefined);
+    throw new StoreError(
+      `index '${name}': the store no longer holds '${key}' (generation ${expected!.stamp.generation}, which this index was opened from or last saved); save with { overwrite: true } to write it anew`,
+      undefined,
+    );
   }
   if (expected === undefined) {
-    throw new StoreError(`index '${name}': the store already holds an index under this name (generation ${stored.stamp.generation}) that this index was not opened from; ${fix}`, undefined);
+    throw new StoreError(
+      `index '${name}': the store already holds an index under this name (generation ${stored.stamp.generation}) that this index was not opened from; ${fix}`,
+      undefined,
+    );
   }
   throw new StoreError(
     `index '${name}': conflicting saves: the store holds generation ${stored.stamp.generation}, written by another index since this one opened or saved generation ${expected.stamp.generation}; ${fix}`,
@@ -194,13 +224,22 @@ async function current(
  * `unsure` runs (the next save reads which manifest the store holds and carries on from it)
  * and the chunks stay for a later save to remove.
  */
-async function writeManifest(store: ByteStore, name: string, manifest: Manifest, part: Part, unsure: () => void): Promise<number> {
+async function writeManifest(
+  store: ByteStore,
+  name: string,
+  manifest: Manifest,
+  part: Part,
+  unsure: () => void,
+): Promise<number> {
   const key = manifestKey(name);
   const bytes = encodeManifest(manifest);
   try {
     await storeCall(`writing '${key}' failed`, () => store.write(key, bytes));
   } catch (error) {
-    const now = await readManifest(store, name).then((m) => m ?? null, () => undefined);
+    const now = await readManifest(store, name).then(
+      (m) => m ?? null,
+      () => undefined,
+    );
     if (now !== undefined && now !== null && sameStamp(now.stamp, manifest.stamp)) return bytes.length;
     if (now !== undefined) await deleteKeys(store, partKeys(name, part));
     else unsure();

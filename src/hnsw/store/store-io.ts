@@ -37,7 +37,12 @@ export function partKeys(name: string, part: Part): string[] {
  * it) and throws the store's error. Cost: one store write per chunk.
  */
 export async function writePart(
-  store: ByteStore, name: string, stamp: Stamp, kind: Part['kind'], pieces: readonly Uint8Array[], chunkBytes: number,
+  store: ByteStore,
+  name: string,
+  stamp: Stamp,
+  kind: Part['kind'],
+  pieces: readonly Uint8Array[],
+  chunkBytes: number,
 ): Promise<Part> {
   const part: Part = { stamp, kind, chunks: [] };
   try {
@@ -70,8 +75,12 @@ export async function readPart(store: ByteStore, name: string, part: Part): Prom
     const bytes = await storeCall(`reading '${key}' failed`, () => store.read(key));
     if (bytes === undefined) return { missing: key };
     const ref = part.chunks[i];
-    if (bytes.length !== ref.length) throw new CorruptSnapshotError(`index store: chunk '${key}' holds ${bytes.length} bytes, the manifest says ${ref.length}`);
-    if (crc32(bytes) !== ref.crc) throw new CorruptSnapshotError(`index store: chunk '${key}' does not match its checksum`);
+    if (bytes.length !== ref.length)
+      throw new CorruptSnapshotError(
+        `index store: chunk '${key}' holds ${bytes.length} bytes, the manifest says ${ref.length}`,
+      );
+    if (crc32(bytes) !== ref.crc)
+      throw new CorruptSnapshotError(`index store: chunk '${key}' does not match its checksum`);
     chunks.push(bytes);
   }
   return concatArrays(chunks, (n) => new Uint8Array(n));
@@ -94,5 +103,8 @@ export async function removeLeftovers(store: ByteStore, name: string, manifest: 
   const prefix = namePrefix(name);
   const named = new Set([manifestKey(name), ...manifest.parts.flatMap((p) => partKeys(name, p))]);
   const all = await storeCall('', () => store.keys()).catch(() => [] as string[]);
-  await deleteKeys(store, all.filter((k) => k.startsWith(prefix) && !named.has(k)));
+  await deleteKeys(
+    store,
+    all.filter((k) => k.startsWith(prefix) && !named.has(k)),
+  );
 }

@@ -16,10 +16,14 @@ export type SimdMode = 'auto' | 'on' | 'off';
  * WasmLoadError for a source that cannot be fetched or compiled.
  * Cost: the probe (~0.1 ms), then one fetch and/or compile.
  */
-export async function engineModule(wasm: WasmSource | WasmBuilds | undefined, mode: SimdMode): Promise<WebAssembly.Module> {
+export async function engineModule(
+  wasm: WasmSource | WasmBuilds | undefined,
+  mode: SimdMode,
+): Promise<WebAssembly.Module> {
   if (wasm !== undefined && !isWasmBuilds(wasm)) return compileWasm(wasm);
   const supported = simdSupported();
-  if (mode === 'on' && !supported) throw new InvalidArgumentError("simd: 'on' was asked for, but this engine does not run WebAssembly SIMD");
+  if (mode === 'on' && !supported)
+    throw new InvalidArgumentError("simd: 'on' was asked for, but this engine does not run WebAssembly SIMD");
   const simd = mode !== 'off' && supported;
   if (wasm === undefined) return compileWasm(await builtinWasm(simd));
   return compileWasm(simd ? wasm.simd : wasm.scalar);

@@ -19,7 +19,14 @@ declare global {
 }
 
 /** Module bytes, a compiled WebAssembly.Module, a URL (URL or string, fetched), or a fetch Response or promise of one. */
-export type WasmSource = Uint8Array | ArrayBuffer | WebAssembly.Module | URL | string | Response | PromiseLike<Response>;
+export type WasmSource =
+  | Uint8Array
+  | ArrayBuffer
+  | WebAssembly.Module
+  | URL
+  | string
+  | Response
+  | PromiseLike<Response>;
 
 /** One source per build: the SIMD probe (and the `simd` option) picks which one is fetched and compiled. */
 export interface WasmBuilds {
@@ -35,8 +42,12 @@ export function isWasmBuilds(value: unknown): value is WasmBuilds {
 }
 
 function isResponse(value: unknown): value is Response {
-  return typeof value === 'object' && value !== null && typeof (value as Response).arrayBuffer === 'function' &&
-    typeof (value as Response).headers === 'object';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Response).arrayBuffer === 'function' &&
+    typeof (value as Response).headers === 'object'
+  );
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -49,7 +60,9 @@ function toUrl(source: string | URL): URL {
   try {
     return new URL(String(source), base);
   } catch {
-    throw new InvalidArgumentError(`wasm: expected bytes, a WebAssembly.Module, a URL or a Response, got the string '${String(source)}' that is not a URL`);
+    throw new InvalidArgumentError(
+      `wasm: expected bytes, a WebAssembly.Module, a URL or a Response, got the string '${String(source)}' that is not a URL`,
+    );
   }
 }
 
@@ -67,14 +80,16 @@ async function fetchModule(url: URL): Promise<Response> {
   try {
     return await fetch(url);
   } catch (error) {
-    const hint = url.protocol === 'file:' ? '; fetch() reads no file: URLs in Node, so pass the bytes (readFileSync)' : '';
+    const hint =
+      url.protocol === 'file:' ? '; fetch() reads no file: URLs in Node, so pass the bytes (readFileSync)' : '';
     throw new WasmLoadError(`wasm: fetching ${url.href} failed${hint}`, error);
   }
 }
 
 /** Compiles a fetched module, streaming when the response says application/wasm; WasmLoadError if it cannot. */
 async function compileResponse(response: Response): Promise<WebAssembly.Module> {
-  if (!response.ok) throw new WasmLoadError(`wasm: fetching ${response.url || 'the module'} answered HTTP ${response.status}`);
+  if (!response.ok)
+    throw new WasmLoadError(`wasm: fetching ${response.url || 'the module'} answered HTTP ${response.status}`);
   const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
     try {
@@ -104,7 +119,8 @@ export async function compileWasm(source: WasmSource): Promise<WebAssembly.Modul
   if (source instanceof ArrayBuffer) return compileBytes(source);
   if (typeof source === 'string' || source instanceof URL) {
     const url = toUrl(source);
-    if (typeof fetch !== 'function') throw new InvalidArgumentError('wasm: a URL needs fetch(), which this runtime lacks; pass the bytes');
+    if (typeof fetch !== 'function')
+      throw new InvalidArgumentError('wasm: a URL needs fetch(), which this runtime lacks; pass the bytes');
     return compileResponse(await fetchModule(url));
   }
   if (isResponse(source)) return compileResponse(source);
@@ -117,5 +133,7 @@ export async function compileWasm(source: WasmSource): Promise<WebAssembly.Modul
     }
     if (isResponse(response)) return compileResponse(response);
   }
-  throw new InvalidArgumentError(`wasm: expected bytes, a WebAssembly.Module, a URL or a Response, got ${Object.prototype.toString.call(source)}`);
+  throw new InvalidArgumentError(
+    `wasm: expected bytes, a WebAssembly.Module, a URL or a Response, got ${Object.prototype.toString.call(source)}`,
+  );
 }

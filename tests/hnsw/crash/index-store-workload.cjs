@@ -26,7 +26,10 @@ function applyStep(index, step) {
   const next = rng(step * 7919);
   const vector = (n) => Float32Array.from({ length: n * OPTIONS.dim }, () => next() * 2 - 1);
   if (step === 1) {
-    index.addBatch(Array.from({ length: 1500 }, (_, i) => i), vector(1500));
+    index.addBatch(
+      Array.from({ length: 1500 }, (_, i) => i),
+      vector(1500),
+    );
     return;
   }
   for (let i = 0; i < 30; i++) {

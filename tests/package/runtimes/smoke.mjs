@@ -7,18 +7,25 @@
 import { readFile } from 'node:fs/promises';
 import { Engine, FileStore, MemoryStore } from 'elex-wasm';
 
-const runtime = typeof globalThis.Bun !== 'undefined' ? `bun ${globalThis.Bun.version}`
-  : typeof globalThis.Deno !== 'undefined' ? `deno ${globalThis.Deno.version.deno}` : `node ${process.version}`;
+const runtime =
+  typeof globalThis.Bun !== 'undefined'
+    ? `bun ${globalThis.Bun.version}`
+    : typeof globalThis.Deno !== 'undefined'
+      ? `deno ${globalThis.Deno.version.deno}`
+      : `node ${process.version}`;
 
 const work = JSON.parse(await readFile(process.argv[2], 'utf8'));
-const engine = await Engine.create({ budgetBytes: 64 << 20 });            // 'auto': SIMD where it runs correctly
+const engine = await Engine.create({ budgetBytes: 64 << 20 }); // 'auto': SIMD where it runs correctly
 const scalar = await Engine.create({ budgetBytes: 16 << 20, simd: 'off' });
 
 /** HNSW in engine `e`: build over work.vectors, then search every query. */
 function hnsw(e, { dim, metric, vectors, queries, k, ef, seed }) {
   const index = e.createIndex({ dim, metric, seed });
   const count = vectors.length / dim;
-  index.addBatch(Uint32Array.from({ length: count }, (_, i) => i), Float32Array.from(vectors));
+  index.addBatch(
+    Uint32Array.from({ length: count }, (_, i) => i),
+    Float32Array.from(vectors),
+  );
   const ids = [];
   const distances = [];
   for (let q = 0; q < queries.length / dim; q++) {
@@ -36,8 +43,10 @@ function qtable({ options, updates, batch }) {
   const q = engine.createQTable(options);
   for (const [s, a, r, s2, done] of updates) q.update(s, a, r, s2, done);
   q.batchUpdate({
-    states: Uint32Array.from(batch.map((t) => t[0])), actions: Uint32Array.from(batch.map((t) => t[1])),
-    rewards: Float32Array.from(batch.map((t) => t[2])), nextStates: Uint32Array.from(batch.map((t) => t[3])),
+    states: Uint32Array.from(batch.map((t) => t[0])),
+    actions: Uint32Array.from(batch.map((t) => t[1])),
+    rewards: Float32Array.from(batch.map((t) => t[2])),
+    nextStates: Uint32Array.from(batch.map((t) => t[3])),
     dones: Uint8Array.from(batch.map((t) => (t[4] ? 1 : 0))),
   });
   const states = [...new Set([...updates, ...batch].map((t) => t[0]))].sort((x, y) => x - y);
@@ -71,8 +80,11 @@ async function cache(store, { options, agents }) {
   const values = {};
   for (const [id, transitions] of Object.entries(agents)) {
     const agent = await cacheOf.get(id);
-    restored[id] = sameBytes(agent.q.serialize(), before[id].q) && sameBytes(agent.trajectory.serialize(), before[id].trajectory);
-    values[id] = Object.fromEntries([...new Set(transitions.map((t) => t[0]))].map((s) => [s, Array.from(agent.q.values(s))]));
+    restored[id] =
+      sameBytes(agent.q.serialize(), before[id].q) && sameBytes(agent.trajectory.serialize(), before[id].trajectory);
+    values[id] = Object.fromEntries(
+      [...new Set(transitions.map((t) => t[0]))].map((s) => [s, Array.from(agent.q.values(s))]),
+    );
     values[id].trajectorySize = agent.trajectory.size;
     agent.release();
   }

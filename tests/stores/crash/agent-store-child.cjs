@@ -40,7 +40,12 @@ async function main() {
     },
   };
   const engine = await Engine.create({ budgetBytes: 32 << 20 });
-  const agents = engine.createAgentCache({ store, maxAgents: MAX_AGENTS, qtable: { actions: 4, alpha: 1 }, trajectoryCapacity: 64 });
+  const agents = engine.createAgentCache({
+    store,
+    maxAgents: MAX_AGENTS,
+    qtable: { actions: 4, alpha: 1 },
+    trajectoryCapacity: 64,
+  });
   print('ready');
   for (let r = 1; ; r++) {
     const value = base + r;

@@ -42,7 +42,10 @@ async function main() {
   } else if (mode === 'langchain') {
     const { ElexVectorStore } = require('elex-wasm/langchain');
     const { Document } = require('@langchain/core/documents');
-    const embeddings = { embedDocuments: async (texts) => texts.map(() => [1, 2, 3, 4]), embedQuery: async () => [1, 2, 3, 4] };
+    const embeddings = {
+      embedDocuments: async (texts) => texts.map(() => [1, 2, 3, 4]),
+      embedQuery: async () => [1, 2, 3, 4],
+    };
     const vs = new ElexVectorStore(embeddings, {});
     await vs.addDocuments([new Document({ pageContent: a })]);
     try {
