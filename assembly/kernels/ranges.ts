@@ -37,7 +37,7 @@
     const l = load<f32>(lo + o);
     const h = load<f32>(hi + o);
     // Both compares as ints, and'ed without a branch (random data would mispredict one).
-    const inside = <i32>(v >= l) & <i32>(v <= h);
+    const inside = i32(v >= l) & i32(v <= h);
     outside += inside ^ 1;
     if (clamp && !inside) store<f32>(p + o, v > h ? h : l);
   }

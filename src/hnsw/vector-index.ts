@@ -63,6 +63,9 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   });
 }
 
+/** A search's checked filter: a predicate, or an allow-list (checked ids, or an IdSet). */
+type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet; plan: 'auto' | SearchPlan };
+
 /**
  * An HNSW index of float vectors under uint32 ids, living in the engine's linear memory (create
  * one with {@link Engine.createIndex}). Every method validates its arguments first, then copies
@@ -77,9 +80,6 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
  * const copy = engine.loadIndex(index.serialize());
  * ```
  */
-/** A search's checked filter: a predicate, or an allow-list (checked ids, or an IdSet). */
-type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet; plan: 'auto' | SearchPlan };
-
 export class VectorIndex extends EngineObject {
   /** Vector dimension. */
   readonly dim: number;

@@ -39,7 +39,7 @@ function start(args: string[]): Child {
   const waiting: (() => void)[] = [];
   proc.stdout.on('data', (d: Buffer) => {
     buffer += d.toString();
-    let nl;
+    let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
       lines.push(buffer.slice(0, nl));
       buffer = buffer.slice(nl + 1);

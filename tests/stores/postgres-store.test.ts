@@ -226,7 +226,7 @@ withServer('PostgresStore (real server)', () => {
     // Three writers, each over its own five keys (the writes of one key are ordered).
     const acked = new Map<string, number>(); // key -> the value of its last write that resolved
     const failed = new Map<string, number[]>(); // key -> values of its writes that rejected since (each may have landed)
-    const valueOf = (n: number) => new Uint8Array(4096 + (n % 3) * 3000).fill(n % 251);
+    const bytesOf = (n: number) => new Uint8Array(4096 + (n % 3) * 3000).fill(n % 251);
     const errors: unknown[] = [];
     let n = 0;
     let killed = false;
@@ -235,7 +235,7 @@ withServer('PostgresStore (real server)', () => {
         const key = `w${w}-${i % 5}`;
         const value = ++n;
         try {
-          await store.write(key, valueOf(value)); // acknowledged once it resolves
+          await store.write(key, bytesOf(value)); // acknowledged once it resolves
           acked.set(key, value);
           failed.delete(key);
         } catch (error) {
@@ -260,7 +260,7 @@ withServer('PostgresStore (real server)', () => {
     // Every acknowledged write is there, or a later write of that key that rejected (it may have committed).
     for (const [key, value] of acked) {
       const got = sha((await store.read(key))!);
-      expect([value, ...(failed.get(key) ?? [])].map((v) => sha(valueOf(v)))).toContain(got);
+      expect([value, ...(failed.get(key) ?? [])].map((v) => sha(bytesOf(v)))).toContain(got);
     }
     await store.write('after', new Uint8Array([1, 2, 3]));
     expect(await store.read('after')).toEqual(new Uint8Array([1, 2, 3]));

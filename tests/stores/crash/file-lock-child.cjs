@@ -59,6 +59,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`${error && error.stack}\n`);
+  process.stderr.write(`${error?.stack}\n`);
   process.exit(1);
 });
