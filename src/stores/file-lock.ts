@@ -83,7 +83,7 @@ async function startTime(fs: Fs, pid: number): Promise<string> {
 }
 
 /** Whether process `pid` is running (a process of another user counts). */
-function running(pid: number): boolean {
+export function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

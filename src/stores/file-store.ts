@@ -16,7 +16,7 @@
 import { StoreError, InvalidArgumentError } from '../errors.js';
 import type { AgentStore } from './byte-store.js';
 import { fileNameOf, keyOfFileName } from './file-names.js';
-import { lockDirectory, unlockDirectory } from './file-lock.js';
+import { lockDirectory, running, unlockDirectory } from './file-lock.js';
 
 type Fs = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
@@ -31,16 +31,6 @@ const NO_DIR_SYNC = new Set(['EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP', 'EBADF']);
 let tempCounter = 0;
 /** Temporary files this process is writing now: never cleaned up from under a write. */
 const writing = new Set<string>();
-
-/** Whether process `pid` is running (a process of another user counts). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * `dir` as an absolute, normalised path (against the working directory now; '.' and '..'
