@@ -2,7 +2,7 @@
 // engine's (runtime/status.ts); the host validates every argument before it calls in.
 
 import {
-  Index, indexAlloc, reserveCapacity, indexFree, indexClear, vectorAt, labelAt, isTombstoned, ensureSearchScratch,
+  Index, indexAlloc, reserveCapacity, indexFree, indexClear, vectorAt, isTombstoned, ensureSearchScratch,
 } from "./graph";
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
@@ -228,22 +228,6 @@ export function indexVector(h: usize, id: u32): usize {
   const node = mapGet(idx.map, idx.mapCap, id);
   if (node < 0 || isTombstoned(idx, <u32>node)) return 0;
   return decodedRow(idx, vectorAt(idx, <u32>node));
-}
-
-/**
- * Writes the live ids among slots [from, from + slots) (in slot order) to out, u32 each;
- * returns how many. Cost: O(slots).
- */
-export function indexIds(h: usize, from: u32, slots: u32, out: usize): u32 {
-  const idx = asIndex(h);
-  const end = <u64>from + <u64>slots < <u64>idx.count ? from + slots : idx.count;
-  let k: u32 = 0;
-  for (let n = from; n < end; n++) {
-    if (isTombstoned(idx, n)) continue;
-    store<u32>(out + (<usize>k << 2), labelAt(idx, n));
-    k++;
-  }
-  return k;
 }
 
 /**

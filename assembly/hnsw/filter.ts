@@ -24,6 +24,7 @@ import { mapGet } from "../util/idmap";
 import { arenaGrow, arenaSave } from "../runtime/arena";
 import { heapPush, heapPop, heapTopKey, heapDrainAscending } from "../util/heap";
 import { queryDistance } from "./codes";
+import { STATUS_BUDGET } from "../runtime/status";
 
 /** Bits an allow set needs: one per slot. */
 @inline function wordsFor(idx: Index): u32 {
@@ -76,11 +77,11 @@ function markIds(idx: Index, bits: usize, list: usize, n: u32, nodes: usize): u3
 
 /**
  * Marks the n ids at list as the allow set in the index's own bitset, rewriting the list in
- * place as the allowed nodes (markIds). Returns how many, or -1 over budget (nothing marked).
+ * place as the allowed nodes (markIds). Returns how many, or STATUS_BUDGET over budget (nothing marked).
  * Pair with allowEnd. Cost: O(n) map lookups.
  */
 export function allowBegin(idx: Index, list: usize, n: u32): i32 {
-  if (!ensureAllow(idx)) return -1;
+  if (!ensureAllow(idx)) return STATUS_BUDGET;
   idx.allowCount = markIds(idx, idx.allow, list, n, list);
   idx.allowNodes = list;
   idx.allowBits = idx.allow;

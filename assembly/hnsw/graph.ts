@@ -506,10 +506,10 @@ export function resetSlotsFrom(idx: Index, from: u32): void {
     const start = from > first ? from - first : 0;
     const p = segmentAt(idx, s);
     const n = <usize>(seg - start);
-    memory.fill(p + (<usize>start << 2), 0, n << 2);
-    memory.fill(p + (<usize>4 << shift) + (<usize>start << 2), 0, n << 2);
-    memory.fill(p + (<usize>8 << shift) + (<usize>start << 3), 0, n << 3);
-    memory.fill(p + (<usize>16 << shift) + (<usize>start << 2), 0, n << 2);
+    memory.fill(p + (<usize>LABELS_AT << shift) + (<usize>start << 2), 0, n << 2);
+    memory.fill(p + (<usize>UPPER_AT_AT << shift) + (<usize>start << 2), 0, n << 2);
+    memory.fill(p + (<usize>CANDIDATES_AT << shift) + (<usize>start << 3), 0, n << 3);
+    memory.fill(p + (<usize>IN_DEGREE_AT << shift) + (<usize>start << 2), 0, n << 2);
     memory.fill(p + (<usize>VISIT_TAGS_AT << shift) + (<usize>start << 1), 0, n << 1);
   }
 }

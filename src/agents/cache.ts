@@ -317,8 +317,9 @@ export class AgentCache {
    * the loads, evictions and writes in flight, then in one synchronous step snapshots every
    * agent that may have changed (leased ones too), frees every agent and the recency order, and
    * makes every lease inert (release does nothing, q and trajectory throw DisposedError). It
-   * resolves once every snapshot is durable. If a write fails it rejects with the store's
-   * error and keeps that snapshot: calling close() again retries it. Later calls resolve at once.
+   * resolves once every snapshot is durable. If a write fails it rejects with StoreError (the
+   * store's own error as `cause`; a store's ElexError as it is) and keeps that snapshot: calling
+   * close() again retries it. Later calls resolve at once.
    */
   close(): Promise<void> {
     this.closing ??= this.shutDown();

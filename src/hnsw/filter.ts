@@ -107,7 +107,9 @@ export function checkAllowList(list: unknown, name = 'filter'): Uint32Array {
   if (list instanceof Uint32Array) return list;
   if (!Array.isArray(list)) {
     throw new InvalidArgumentError(
-      `${name} must be a function, an IdSet, a Uint32Array or an array of ids, got ${describe(list)}`,
+      name === 'filter'
+        ? `filter must be a function, an IdSet, a Uint32Array or an array of ids, got ${describe(list)}`
+        : `${name} must be a Uint32Array or an array of ids, got ${describe(list)}`,
     );
   }
   const out = new Uint32Array(list.length);
@@ -132,8 +134,8 @@ function describe(value: unknown): string {
  * once, and the first search that uses the set builds its engine side, resident in the
  * engine's memory (inside the budget): a bitset of one bit per slot and the allowed nodes,
  * 4 bytes each. Later searches use it as it is, with no staging, mapping or clearing per
- * search. When the index changes (add, remove, compact, clear, reserve) the next search builds
- * it again. {@link release} gives the memory back (a later search builds it again); the
+ * search. When the index changes (add, remove, compact, clear, reserve, a new efSearch) the
+ * next search builds it again. {@link release} gives the memory back (a later search builds it again); the
  * engine's disposal frees it too.
  */
 export class IdSet {

@@ -3,7 +3,7 @@
  * describes where its labels and tombstones lie, src/hnsw/layout.ts), so listing them needs no
  * engine memory: ids() works with the budget full.
  */
-import { sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './layout.js';
+import { EXIX_HEADER, sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './layout.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /** The bytes of `section` copied out of linear memory. Cost: O(section bytes). */
@@ -26,7 +26,7 @@ function readSection(rt: Runtime, section: Section): Uint8Array {
 export function liveIds(rt: Runtime, handle: number, size: number): Uint32Array {
   const info = rt.exports.indexSnapshotInfo(handle, 0, 0) >>> 0;
   const header = new Uint8Array(rt.memory.buffer, info, HEADER).slice();
-  const slots = new DataView(header.buffer).getUint32(36, true);
+  const slots = new DataView(header.buffer).getUint32(EXIX_HEADER.count, true);
   const sections = snapshotSections(rt, info, sectionSizes(header));
   const labels = new Uint32Array(readSection(rt, sections[4]).buffer);
   const tombs = new Uint32Array(readSection(rt, sections[5]).buffer);

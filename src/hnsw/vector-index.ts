@@ -45,7 +45,6 @@ const CHUNK_ROWS = 1024;
 /** Rows at a time when the batch is traced (each row's trace reserves up to ~5 KB at M 16). */
 const TRACED_CHUNK_ROWS = 128;
 
-/** The four ASCII letters an index snapshot starts with (docs/format.md). */
 /** Creates an empty index in `rt` (one call); BudgetExceededError if even that does not fit. */
 export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   const params = resolveIndexOptions(options);

@@ -57,6 +57,21 @@ export interface ElexAddOptions {
 /** Name the directory forms of save and load use inside the directory's FileStore. */
 export const DIRECTORY_STORE_NAME = 'langchain';
 
+/**
+ * One FileStore per directory for `save(directory)`: its saves then share one object, so the
+ * directory's write lock has one holder in this process (held until the process exits, as
+ * docs/postgres.md says), and a store is not kept alive per call. Keyed by the store's identity.
+ */
+const directoryStores = new Map<string, FileStore>();
+
+function directoryStore(directory: string): FileStore {
+  const fresh = new FileStore(directory);
+  const known = directoryStores.get(fresh.identity);
+  if (known !== undefined) return known;
+  directoryStores.set(fresh.identity, fresh);
+  return fresh;
+}
+
 const INDEX_OPTION_NAMES = optionNames<Omit<IndexOptions, 'dim'>>({
   metric: true,
   M: true,
@@ -256,12 +271,21 @@ export class ElexVectorStore extends SaveableVectorStore {
         throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
       return [];
     }
+    if (filter !== undefined && Object.prototype.toString.call(filter) === '[object AsyncFunction]') {
+      throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
+    }
     const accept =
       filter === undefined
         ? undefined
         : (key: number) => {
             const d = this.table.get(key);
-            return d !== undefined && filter(filterView(d)) === true;
+            if (d === undefined) return false;
+            const verdict: unknown = filter(filterView(d));
+            if (typeof (verdict as { then?: unknown } | null)?.then === 'function') {
+              (verdict as Promise<unknown>).then(undefined, () => undefined); // its rejection is not ours to report
+              throw new InvalidArgumentError('filter returned a promise; it must return true or false synchronously');
+            }
+            return verdict === true;
           };
     const { ids, distances } = index.search(query, Math.min(k, index.size), accept ? { filter: accept } : {});
     return Array.from(ids, (key, i) => [this.table.get(key)!, distances[i]]);
@@ -280,7 +304,7 @@ export class ElexVectorStore extends SaveableVectorStore {
   // biome-ignore lint/suspicious/noConfusingVoidType: overrides SaveableVectorStore.save(directory): Promise<void>
   async save(target: string | ByteStore, name?: string, options?: SaveOptions): Promise<SaveResult | void> {
     const [store, storeName] =
-      typeof target === 'string' ? [new FileStore(target), DIRECTORY_STORE_NAME] : [target, name];
+      typeof target === 'string' ? [directoryStore(target), DIRECTORY_STORE_NAME] : [target, name];
     if (typeof storeName !== 'string') throw new InvalidArgumentError('save takes (directory) or (store, name)');
     return this.exclusive(async () => {
       const dim = this.vectorIndex?.dim ?? this.indexOptions.dim;

@@ -1,14 +1,14 @@
 /**
  * The byte store agents and indexes persist to: a key-value store of string key -> bytes.
- * Implementations: MemoryStore (tests), FileStore (Node), IndexedDBStore (browsers); any
- * object with these four methods works. Agent caches write one key per agent id; indexes
+ * Implementations: MemoryStore (tests), FileStore (Node), IndexedDBStore (browsers), PostgresStore
+ * (elex-wasm/postgres); any object with these four methods works. Agent caches write one key per agent id; indexes
  * write keys beginning with '@index/' (docs/format.md, "Index stores").
  */
 import { InvalidArgumentError } from '../errors.js';
 
 /**
  * A key-value store of string key to bytes that agent caches and indexes persist to:
- * {@link MemoryStore}, {@link FileStore}, {@link IndexedDBStore}, or any object with these four
+ * `MemoryStore`, `FileStore`, `IndexedDBStore`, `PostgresStore`, or any object with these four
  * methods. Agent caches write one key per agent id; indexes write keys beginning with
  * `'@index/'` (docs/format.md, "Index stores").
  */

@@ -34,8 +34,8 @@ const writing = new Set<string>();
 
 /**
  * `dir` as an absolute, normalised path (against the working directory now; '.' and '..'
- * segments and repeated separators resolved; on Windows '\\' as '/' and case folded), without
- * Node's path module (imported lazily). Symbolic links are not followed. Cost: O(path).
+ * segments and repeated separators resolved; on Windows '\\' as '/'), without Node's path
+ * module (imported lazily). Symbolic links are not followed. Cost: O(path).
  */
 function absoluteDir(dir: string): string {
   const proc = (globalThis as { process?: { platform?: string; cwd?: () => string } }).process;
@@ -51,8 +51,12 @@ function absoluteDir(dir: string): string {
     if (segment === '..') out.pop();
     else out.push(segment);
   }
-  const resolved = `${drive}/${out.join('/')}`;
-  return windows ? resolved.toLowerCase() : resolved;
+  return `${drive}/${out.join('/')}`;
+}
+
+/** Whether this process runs on Windows (paths compare without case there). */
+function onWindows(): boolean {
+  return (globalThis as { process?: { platform?: string } }).process?.platform === 'win32';
 }
 
 /**
@@ -76,6 +80,11 @@ export class FileStore implements AgentStore {
    * save target (one log, one queue). See ByteStore.identity.
    */
   readonly identity: string;
+  /**
+   * `dir` made absolute once, when constructed: every file operation, the lock and the identity
+   * name the same directory, whatever the working directory or a symbolic link before a '..'.
+   */
+  private readonly path: string;
   private modules: Promise<[Fs, Path]> | null = null;
   /** The directory's real path while this object holds its lock; taking it, the promise. */
   private locked: Promise<string> | null = null;
@@ -83,7 +92,8 @@ export class FileStore implements AgentStore {
   constructor(dir: string) {
     if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('FileStore needs a directory path');
     this.dir = dir;
-    this.identity = `file:${absoluteDir(dir)}`;
+    this.path = absoluteDir(dir);
+    this.identity = `file:${onWindows() ? this.path.toLowerCase() : this.path}`;
   }
 
   /** Node's fs and path, and on first use the removal of stale temporary files. */
@@ -102,11 +112,11 @@ export class FileStore implements AgentStore {
    */
   async lock(): Promise<void> {
     const [fs, path] = await this.open();
-    this.locked ??= lockDirectory(fs, path, this.dir, this);
+    const taking = (this.locked ??= lockDirectory(fs, path, this.path, this));
     try {
-      await this.locked;
+      await taking;
     } catch (error) {
-      this.locked = null;
+      if (this.locked === taking) this.locked = null; // not a newer attempt started since
       throw error;
     }
   }
@@ -128,10 +138,10 @@ export class FileStore implements AgentStore {
 
   /** Removes `<key name>.<pid>.<n>.tmp` files of processes that are not running. Cost: one directory listing. */
   private async removeStaleTemps(fs: Fs, path: Path): Promise<void> {
-    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const names = await fs.readdir(this.path).catch(() => [] as string[]);
     await Promise.all(
       names.map(async (name) => {
-        const file = path.join(this.dir, name);
+        const file = path.join(this.path, name);
         const lockTemp = LOCK_TEMP.exec(name);
         if (lockTemp !== null && Number(lockTemp[1]) !== process.pid && !running(Number(lockTemp[1]))) {
           await fs.rm(file, { force: true }).catch(() => undefined);
@@ -151,7 +161,7 @@ export class FileStore implements AgentStore {
     const name = fileNameOf(key);
     const [fs, path] = await this.open();
     try {
-      const data = await fs.readFile(path.join(this.dir, name));
+      const data = await fs.readFile(path.join(this.path, name));
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -167,11 +177,11 @@ export class FileStore implements AgentStore {
     const name = fileNameOf(key);
     const [fs, path] = await this.open();
     await this.lock();
-    const target = path.join(this.dir, name);
+    const target = path.join(this.path, name);
     const temp = `${target}.${process.pid}.${(tempCounter = (tempCounter + 1) % 1e9)}.tmp`;
     writing.add(temp);
     try {
-      await fs.mkdir(this.dir, { recursive: true });
+      await fs.mkdir(this.path, { recursive: true });
       const handle = await fs.open(temp, 'w');
       try {
         await handle.writeFile(bytes);
@@ -193,7 +203,7 @@ export class FileStore implements AgentStore {
   private async syncDir(fs: Fs): Promise<void> {
     let dir: Awaited<ReturnType<Fs['open']>> | undefined;
     try {
-      dir = await fs.open(this.dir, 'r');
+      dir = await fs.open(this.path, 'r');
       await dir.sync();
     } catch (error) {
       if (!NO_DIR_SYNC.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
@@ -208,7 +218,7 @@ export class FileStore implements AgentStore {
     const [fs, path] = await this.open();
     await this.lock();
     try {
-      await fs.rm(path.join(this.dir, name), { force: true });
+      await fs.rm(path.join(this.path, name), { force: true });
     } catch (error) {
       throw new StoreError(`FileStore could not delete '${key}'`, error);
     }
@@ -219,7 +229,7 @@ export class FileStore implements AgentStore {
     const [fs] = await this.open();
     let entries: import('node:fs').Dirent[];
     try {
-      entries = await fs.readdir(this.dir, { withFileTypes: true });
+      entries = await fs.readdir(this.path, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new StoreError('FileStore could not list its directory', error);

@@ -65,6 +65,12 @@ export class IndexedDBStore implements ByteStore {
   private readonly storeName: string;
   private readonly factory: IDBFactory | undefined;
   private db: Promise<IDBDatabase> | null = null;
+  /**
+   * 'indexeddb:' with the database and object store names, when the store uses the global
+   * `indexedDB`: every IndexedDBStore over one object store is then one save target (see
+   * ByteStore.identity). A store given its own factory has none.
+   */
+  readonly identity: string | undefined;
 
   constructor(name: string, options: IndexedDBStoreOptions = {}) {
     if (typeof name !== 'string' || name.length === 0)
@@ -72,6 +78,10 @@ export class IndexedDBStore implements ByteStore {
     this.name = name;
     this.storeName = options.storeName ?? 'agents';
     this.factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    this.identity =
+      options.indexedDB === undefined && this.factory !== undefined
+        ? `indexeddb:${encodeURIComponent(name)}/${encodeURIComponent(this.storeName)}`
+        : undefined;
   }
 
   /**
@@ -118,7 +128,8 @@ export class IndexedDBStore implements ByteStore {
     key: string | undefined,
     run: (store: IDBObjectStore) => IDBRequest<T>,
   ): Promise<T> {
-    const db = await this.open();
+    const opening = this.open();
+    const db = await opening;
     const subject = key === undefined ? `'${this.name}'` : `key '${key}'`;
     try {
       const tx = db.transaction(this.storeName, mode);
@@ -128,7 +139,8 @@ export class IndexedDBStore implements ByteStore {
       return await result;
     } catch (error) {
       // A connection closed under us (by the browser, or a version change) is reopened next call.
-      if ((error as { name?: string } | null)?.name === 'InvalidStateError') this.db = null;
+      // (Only if it is still the current one: a newer connection is not dropped.)
+      if ((error as { name?: string } | null)?.name === 'InvalidStateError' && this.db === opening) this.db = null;
       throw wrap(error, `IndexedDBStore could not ${what} ${subject}`);
     }
   }

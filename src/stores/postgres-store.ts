@@ -14,7 +14,8 @@
  * snapshot). A write resolves once PostgreSQL committed it (durable as the server's settings say;
  * `synchronous_commit` on by default). Deletes are transactions too.
  *
- * Every call is bounded: after `timeoutMs` (10 s unless told) it rejects with StoreError (E_STORE)
+ * Every call is bounded: after `timeoutMs` (10 s unless told; the first call of a store can take
+ * twice that, as creating the table has a deadline of its own) it rejects with StoreError (E_STORE)
  * and the connection it used is destroyed (the server rolls its transaction back), so an outage
  * (connection reset, server killed, unreachable) gives a typed error, never a hang. Connection
  * failures become StoreError with the driver's error as `cause`. pg's pool opens new connections
@@ -26,22 +27,44 @@ import { checkStoreKey } from './store-key.js';
 
 /** What PostgresStore needs of a pg `Pool` (or anything like one). */
 export interface PgPoolLike {
+  /** A pooled client, connected. */
   connect(): Promise<PgClientLike>;
+  /** Closes every connection of the pool. */
   end(): Promise<void>;
 }
 
 /** What PostgresStore needs of a pooled pg client. */
 export interface PgClientLike {
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  /** Runs one statement with `$1`-style parameters. */
+  query(
+    text: string,
+    values?: unknown[],
+  ): Promise<{
+    /** The result rows, by column name. */
+    rows: Record<string, unknown>[];
+  }>;
   /** Returns the client to its pool; with an error (or true), destroys it. */
   release(error?: Error | boolean): void;
+  /** Listens for the client's errors (a connection lost while idle). */
   on?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** Where PostgresStore connects: a connection string (it creates and owns a pg Pool), or a pool the caller owns. */
 export type PostgresTarget =
-  | { connectionString: string; pool?: undefined; max?: number }
-  | { pool: PgPoolLike; connectionString?: undefined };
+  | {
+      /** A libpq connection string or URL (`postgres://user@host/db`). */
+      connectionString: string;
+      /** Not with a connection string. */
+      pool?: undefined;
+      /** Connections of the pool the store creates. Default 10. */
+      max?: number;
+    }
+  | {
+      /** A pg Pool of yours: the store never ends it. */
+      pool: PgPoolLike;
+      /** Not with a pool. */
+      connectionString?: undefined;
+    };
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -49,7 +72,10 @@ export interface PostgresStoreOptions {
   table?: string;
   /** Bytes per row of a value; larger values span several rows. Default 8 MiB; at least 1. */
   chunkBytes?: number;
-  /** Longest a call may take before it rejects with StoreError. Default 10000 ms. */
+  /**
+   * Longest a call may take before it rejects with StoreError (the first call of a store: twice
+   * that, creating the table first). Default 10000 ms.
+   */
   timeoutMs?: number;
 }
 
@@ -116,9 +142,20 @@ class Session {
   }
 }
 
+/** A connection string without its password (`postgres://user:secret@host` -> `postgres://user@host`; `password=` terms dropped). */
+function withoutPassword(connection: string): string {
+  return connection.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, '$1@').replace(/(^|[\s?&])password=[^\s&]*/gi, '$1');
+}
+
 export class PostgresStore implements ByteStore {
   /** The table's quoted name, as used in SQL. */
   readonly table: string;
+  /**
+   * With `{ connectionString }`: 'postgres:' with the connection string (its password left out)
+   * and the table, so every PostgresStore over one table of one database is one save target
+   * (see ByteStore.identity). With a `{ pool }` of yours: none.
+   */
+  readonly identity: string | undefined;
   private readonly pool: PgPoolLike;
   private readonly ownsPool: boolean;
   private readonly chunkBytes: number;
@@ -127,6 +164,8 @@ export class PostgresStore implements ByteStore {
   private readonly tableLock: number;
   private ready: Promise<void> | null = null;
   private closed = false;
+  /** Calls started and not yet settled: close() waits for them. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   /**
    * A store over the table `options.table` reached through `target`: `{ connectionString }`
@@ -161,6 +200,7 @@ export class PostgresStore implements ByteStore {
         throw new InvalidArgumentError('PostgresStore pool must be a pg Pool');
       this.pool = target.pool;
       this.ownsPool = false;
+      this.identity = undefined;
     } else if (target !== null && typeof target === 'object' && typeof target.connectionString === 'string') {
       const { Pool } = loadPg();
       const pool = new Pool({
@@ -174,6 +214,7 @@ export class PostgresStore implements ByteStore {
       pool.on('error', () => undefined);
       this.pool = pool;
       this.ownsPool = true;
+      this.identity = `postgres:${withoutPassword(target.connectionString)}#${this.table}`;
     } else {
       throw new InvalidArgumentError('PostgresStore needs { connectionString } or { pool }');
     }
@@ -247,6 +288,8 @@ export class PostgresStore implements ByteStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Calls already started (each bounded by timeoutMs) settle first, whoever owns the pool.
+    await Promise.allSettled([...this.inFlight]);
     if (this.ownsPool) {
       await this.pool.end().catch((error) => {
         throw new StoreError('PostgresStore could not close its pool', error);
@@ -269,10 +312,19 @@ export class PostgresStore implements ByteStore {
   }
 
   /** Runs `fn` on a pooled connection (in a transaction if `tx`) once the table exists. */
-  private async session<T>(what: string, tx: boolean, fn: (c: PgClientLike) => Promise<T>): Promise<T> {
-    if (this.closed) throw new DisposedError('PostgresStore');
-    await this.ensureTable();
-    return this.run(what, tx, fn);
+  private session<T>(what: string, tx: boolean, fn: (c: PgClientLike) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new DisposedError('PostgresStore'));
+    const call = (async () => {
+      await this.ensureTable();
+      return this.run(what, tx, fn);
+    })();
+    const tracked = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(tracked);
+    void tracked.then(() => this.inFlight.delete(tracked));
+    return call;
   }
 
   /**

@@ -134,6 +134,13 @@ test('bad ids, counts, options, k and filters are InvalidArgumentError', async (
   await expect(vs.delete({} as never)).rejects.toThrow(/delete takes \{ ids: string\[\] \}/);
   await expect(vs.similaritySearch('q', 0)).rejects.toThrow(InvalidArgumentError);
   await expect(vs.similaritySearch('q', 1, 'parity = odd' as never)).rejects.toThrow(/filter must be a function/);
+  // A filter must answer synchronously: a promise is truthy, so it would have passed everything.
+  await expect(vs.similaritySearch('q', 1, (async () => true) as never)).rejects.toThrow(/async function/);
+  await expect(vs.similaritySearch('q', 1, (() => Promise.resolve(true)) as never)).rejects.toThrow(
+    /returned a promise/,
+  );
+  // The store and its engine still answer afterwards.
+  expect(contents(await vs.similaritySearch('q', 1, (d) => d.pageContent === 'b'))).toEqual(['b']);
   await expect(vs.similaritySearchVectorWithScore([1, 0], 1)).rejects.toThrow(DimensionMismatchError);
   await expect(vs.maxMarginalRelevanceSearch('q', { k: 2, fetchK: 0 })).rejects.toThrow(
     /fetchK must be a positive integer/,

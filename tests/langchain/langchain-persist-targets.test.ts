@@ -4,7 +4,7 @@
  * save(store, name, { overwrite: true }) replaces a store whose manifest is not valid, as
  * index.save with overwrite does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CorruptSnapshotError, FileStore, MemoryStore } from '../../src/index';
@@ -38,6 +38,12 @@ test('save(directory) twice: the second save writes a log segment; the directory
   }
   // biome-ignore lint/complexity/useLiteralKeys: a private field, read by the test
   expect(vs['vectorIndex']!.journal.loggedTargets).toBe(1);
+  // Twelve directory saves, one FileStore: the directory's write lock has one holder in this
+  // process (a FileStore per save kept every one of them alive in the lock registry).
+  const locks = (globalThis as Record<symbol, { held: Map<string, { holders: Set<object> }> }>)[
+    Symbol.for('elex-wasm.file-store-locks')
+  ];
+  expect(locks.held.get(realpathSync(target))?.holders.size).toBe(1);
   const loaded = await ElexVectorStore.load(target, corpus.embeddings);
   expect(loaded.size).toBe(270);
   expect(contents(await loaded.similaritySearch('doc 255', 1))).toEqual(['doc 255']);

@@ -1,6 +1,6 @@
 /** Agent ids and FileStore names: what is refused, how files are named, stray files, temp files, directory fsync. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,27 @@ test('FileStore.keys() ignores files and folders it did not write', async () => 
   mkdirSync(join(dir, 'folder.agent'));
   expect(await store.keys()).toEqual(['real']);
   expect(await new FileStore(dir).keys()).toEqual(['real']);
+});
+
+test('FileStore names one directory for its files, its lock and its identity, whatever link precedes a ..', async () => {
+  const base = tempDir();
+  mkdirSync(join(base, 'x'));
+  mkdirSync(join(base, 'real'));
+  symlinkSync(join(base, 'real'), join(base, 'x', 'lnk'));
+  // The OS resolves x/lnk/../sub to real/../sub = base/sub; the identity (lexical) says base/x/sub.
+  const store = new FileStore(`${base}/x/lnk/../sub`); // not join(): it would drop the .. itself
+  await store.write('k', new Uint8Array([7]));
+  expect(readdirSync(join(base, 'x', 'sub')).sort()).toEqual(['.elex-lock', 'k.agent']);
+  expect(existsSync(join(base, 'sub'))).toBe(false);
+  expect(await store.keys()).toEqual(['k']);
+  const same = new FileStore(join(base, 'x', 'sub'));
+  expect(same.identity).toBe(store.identity);
+  expect(Array.from((await same.read('k'))!)).toEqual([7]);
+  await same.write('k2', new Uint8Array([8])); // one lock in this process, shared
+  expect((await store.keys()).sort()).toEqual(['k', 'k2']);
+  await store.close();
+  await same.close();
+  expect(readdirSync(join(base, 'x', 'sub')).sort()).toEqual(['k.agent', 'k2.agent']);
 });
 
 test('FileStore removes the temp files a crashed writer left, on first use', async () => {

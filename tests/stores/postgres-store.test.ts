@@ -289,6 +289,28 @@ withServer('PostgresStore (real server)', () => {
     expect(await store.read('a')).toEqual(new Uint8Array([3]));
   }, 60_000);
 
+  test('stores over one table of one database are one save target; the identity holds no password', async () => {
+    const a = pgStore();
+    const b = pgStore({ table: a.table.slice(1, -1) });
+    expect(b.identity).toBe(a.identity);
+    expect(pgStore().identity).not.toBe(a.identity);
+    const secret = new PostgresStore({ connectionString: 'postgres://u:s3cret@h/db?password=s3cret' }, { table: 'x' });
+    expect(secret.identity).toContain('postgres://u@h/db');
+    expect(secret.identity).not.toContain('s3cret');
+    await secret.close();
+    const engine = await Engine.create({ budgetBytes: 8 << 20 });
+    const index = engine.createIndex({ dim: 4, metric: 'l2' });
+    index.addBatch(
+      [1, 2, 3],
+      new Float32Array(12).map((_, i) => i),
+    );
+    expect((await index.save(a, 'x')).kind).toBe('checkpoint');
+    index.add(4, [1, 2, 3, 4]);
+    expect((await index.save(b, 'x')).kind).toBe('log'); // through the other object: one log
+    expect(Buffer.compare((await engine.openIndex(a, 'x')).serialize(), index.serialize())).toBe(0);
+    engine.dispose();
+  });
+
   test('close(): later calls are DisposedError; a pool you pass stays yours', async () => {
     const store = pgStore();
     await store.write('x', new Uint8Array([1]));
@@ -300,7 +322,13 @@ withServer('PostgresStore (real server)', () => {
     try {
       const mine = new PostgresStore({ pool }, { table: store.table.slice(1, -1) });
       expect(await mine.read('x')).toEqual(new Uint8Array([1]));
-      await mine.close();
+      // close() waits for the calls in flight, so ending your pool after it breaks none of them.
+      const order: string[] = [];
+      const writing = mine.write('big', new Uint8Array(4 << 20).fill(9)).then(() => order.push('write'));
+      await mine.close().then(() => order.push('close'));
+      await writing;
+      expect(order).toEqual(['write', 'close']);
+      await expect(mine.write('late', new Uint8Array([1]))).rejects.toBeInstanceOf(DisposedError);
       expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await pool.end();

@@ -163,3 +163,34 @@ describe('IndexedDBStore, several object stores and closed connections', () => {
     store.close();
   });
 });
+
+test('IndexedDBStores over one object store of the global indexedDB are one save target', async () => {
+  expect(new IndexedDBStore('given', { indexedDB: new IDBFactory() }).identity).toBeUndefined();
+  const global = globalThis as { indexedDB?: unknown };
+  global.indexedDB = new IDBFactory();
+  try {
+    const a = new IndexedDBStore('kb');
+    const b = new IndexedDBStore('kb');
+    expect(a.identity).toBe('indexeddb:kb/agents');
+    expect(b.identity).toBe(a.identity);
+    expect(new IndexedDBStore('kb', { storeName: 'other' }).identity).not.toBe(a.identity);
+    const engine = await Engine.create({ budgetBytes: 8 << 20 });
+    const index = engine.createIndex({ dim: 4, metric: 'l2' });
+    index.addBatch(
+      [1, 2, 3],
+      new Float32Array(12).map((_, i) => i),
+    );
+    expect((await index.save(a, 'x')).kind).toBe('checkpoint');
+    index.add(4, [1, 2, 3, 4]);
+    // Through another object over the same object store: the log continues (a store object
+    // without an identity would be a new place, and get a checkpoint).
+    expect((await index.save(b, 'x')).kind).toBe('log');
+    const again = await engine.openIndex(a, 'x');
+    expect(Buffer.compare(again.serialize(), index.serialize())).toBe(0);
+    a.close();
+    b.close();
+    engine.dispose();
+  } finally {
+    delete global.indexedDB;
+  }
+});

@@ -381,13 +381,6 @@ export interface ElexExports {
    */
   indexVector(h: number, id: number): number;
   /**
-   * Writes the live ids among slots [from, from + slots) (in slot order) to out, u32 each;
-   * returns how many. Cost: O(slots).
-   *
-   * `indexIds(h: usize, from: u32, slots: u32, out: usize): u32` (assembly/hnsw/api/indexIds)
-   */
-  indexIds(h: number, from: number, slots: number, out: number): number;
-  /**
    * Drops every node and gives their memory back; keeps the parameters, and restarts the level
    * generator from `seed` (the creation seed), so the index is as it was created. Cannot fail.
    * Cost: O(segments).
