@@ -4,34 +4,25 @@ import { rng } from './random';
 
 /** Nodes (slots) a walk over layer 0 from the entry does not reach, read from a snapshot. */
 export function unreachedSlots(index: VectorIndex): number[] {
-  const bytes = index.serialize();
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [M, n, entry, upperUsed] = [
-    dv.getUint32(20, true),
-    dv.getUint32(36, true),
-    dv.getInt32(44, true),
-    dv.getUint32(52, true),
-  ];
-  const row = 1 + 2 * M;
-  // The vectors section's row size, whatever the quantization: the rest of the bytes is known
-  // (docs/format.md: 80 + n V + 4 (n (M0 + 3) + U - 1 + T) + 4).
-  const rest = 84 + 4 * (n * (row + 2) + upperUsed - 1 + Math.ceil(n / 32));
-  const links0 = 80 + (bytes.length - rest);
-  const seen = new Uint8Array(n);
-  const queue = entry >= 0 ? [entry] : [];
-  if (entry >= 0) seen[entry] = 1;
-  while (queue.length > 0) {
-    const x = queue.pop()!;
-    const count = dv.getUint32(links0 + x * row * 4, true);
-    for (let j = 1; j <= count; j++) {
-      const t = dv.getUint32(links0 + (x * row + j) * 4, true);
+  const { lists, entry } = readLayer0(index);
+  const seen = entry >= 0 ? walkFrom(lists, entry) : new Uint8Array(lists.length);
+  return Array.from(seen.keys()).filter((i) => !seen[i]);
+}
+
+/** The slots a walk over `lists` from `from` reaches (1 each), `from` included. */
+function walkFrom(lists: number[][], from: number): Uint8Array {
+  const seen = new Uint8Array(lists.length);
+  seen[from] = 1;
+  const stack = [from];
+  while (stack.length > 0) {
+    for (const t of lists[stack.pop()!]) {
       if (!seen[t]) {
         seen[t] = 1;
-        queue.push(t);
+        stack.push(t);
       }
     }
   }
-  return Array.from(seen.keys()).filter((i) => !seen[i]);
+  return seen;
 }
 
 /** Applies `ops` seeded operations over ids 0..idSpace-1 (adds, replaces, removes with `removeShare`) to an index holding `live`; returns the live ids (`live`, updated). */
@@ -73,7 +64,12 @@ export function expectAllReachable(index: VectorIndex, live: Set<number>): void 
 }
 
 /** Layer 0 and the nodes a search can start its layer-0 walk from, read from a snapshot (docs/format.md). */
-export function readLayer0(index: VectorIndex): { lists: number[][]; live: boolean[]; landing: number[] } {
+export function readLayer0(index: VectorIndex): {
+  lists: number[][];
+  live: boolean[];
+  landing: number[];
+  entry: number;
+} {
   const bytes = index.serialize();
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [M, n, entry, upperUsed] = [
@@ -84,6 +80,8 @@ export function readLayer0(index: VectorIndex): { lists: number[][]; live: boole
   ];
   const row = 1 + 2 * M;
   const T = Math.ceil(n / 32);
+  // The vectors section's row size, whatever the quantization: the rest of the bytes is known
+  // (docs/format.md: 80 + n V + 4 (n (M0 + 3) + U - 1 + T) + 4).
   const rest = 84 + 4 * (n * (row + 2) + upperUsed - 1 + T);
   const links0 = 80 + (bytes.length - rest);
   const upperAt = links0 + 4 * n * row;
@@ -98,7 +96,7 @@ export function readLayer0(index: VectorIndex): { lists: number[][]; live: boole
     // The descent through the upper layers ends on a node of level >= 1, or at the entry.
     if (x === entry || dv.getUint32(upperAt + 4 * x, true) !== 0) landing.push(x);
   }
-  return { lists, live, landing };
+  return { lists, live, landing, entry };
 }
 
 /**
@@ -110,17 +108,7 @@ export function unreachedPairs(index: VectorIndex, limit = 10): Array<[number, n
   const { lists, live, landing } = readLayer0(index);
   const out: Array<[number, number]> = [];
   for (const from of landing) {
-    const seen = new Uint8Array(lists.length);
-    seen[from] = 1;
-    const stack = [from];
-    while (stack.length > 0) {
-      for (const t of lists[stack.pop()!]) {
-        if (!seen[t]) {
-          seen[t] = 1;
-          stack.push(t);
-        }
-      }
-    }
+    const seen = walkFrom(lists, from);
     for (let x = 0; x < lists.length; x++) {
       if (live[x] && !seen[x] && out.length < limit) out.push([from, x]);
     }

@@ -1,31 +1,10 @@
-/**
- * elex-wasm/langchain as a user gets it: the packed tarball installed into a fresh project,
- * first without @langchain/core (a clear error naming it), then with it (the real package of
- * the devDependencies, linked in): the LangChain example (docs/langchain.md) runs as written, the ES
- * module and CommonJS forms each extend their own @langchain/core's VectorStore and share one
- * elex-wasm implementation, and the declarations type-check from .mts and .cts.
- */
-import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Packed, packAndInstall, ROOT, removePacked, run } from '../helpers/packed';
 
-const root = join(__dirname, '..', '..');
-let work: string;
+const root = ROOT;
+let packed: Packed | undefined;
 let app: string;
-
-function run(file: string, args: string[], cwd: string): string {
-  return execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 /** What a failing node run printed on stderr. */
 function failure(args: string[]): string {
@@ -48,28 +27,11 @@ function readmeExample(): string {
 }
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'elex-lcpack-'));
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root));
-  app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  run(
-    'npm',
-    [
-      'install',
-      join(work, packed[0].filename),
-      '--strict-allow-scripts',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-    ],
-    app,
-  );
+  packed = packAndInstall('elex-lcpack-');
+  app = packed.app;
 }, 180_000);
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => removePacked(packed));
 
 test('without @langchain/core: require throws E_PEER naming it, import fails naming it', () => {
   const cjs = failure([

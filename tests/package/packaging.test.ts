@@ -3,21 +3,16 @@
  * builds first) installed into a fresh project with install scripts forbidden, then used from
  * ES modules, CommonJS and TypeScript. Also attw and publint over the same tarball.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Packed, packAndInstall, ROOT, removePacked, run } from '../helpers/packed';
 
-const root = join(__dirname, '..', '..');
+const root = ROOT;
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
-let work: string;
+let packed: Packed | undefined;
 let tarball: string;
 let app: string;
 let packedFiles: string[];
-
-function run(file: string, args: string[], cwd: string): string {
-  return execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 /** The fenced code blocks of the README's "Quick example" section, in order. */
 function quickExamples(): string[] {
@@ -30,19 +25,11 @@ function quickExamples(): string[] {
 }
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'elex-pack-'));
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root));
-  tarball = join(work, packed[0].filename);
-  packedFiles = packed[0].files.map((f: { path: string }) => f.path);
-  app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  run('npm', ['install', tarball, '--strict-allow-scripts', '--no-audit', '--no-fund', '--prefer-offline'], app);
+  packed = packAndInstall('elex-pack-');
+  ({ tarball, app, files: packedFiles } = packed);
 }, 180_000);
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => removePacked(packed));
 
 test('the tarball installs with install scripts forbidden, and brings no dependency', () => {
   const installed = readdirSync(join(app, 'node_modules')).filter((n) => !n.startsWith('.'));
@@ -63,14 +50,14 @@ test('every link in the README points at a file that ships, and no URL points of
 
 test('attw finds no problem in the tarball', () => {
   // attw exits non-zero (so run throws) when it finds a problem; the report lists none.
-  const { analysis } = JSON.parse(run(bin('attw'), [tarball, '--format', 'json'], work));
+  const { analysis } = JSON.parse(run(bin('attw'), [tarball, '--format', 'json'], packed!.work));
   expect(analysis.types.kind).toBe('included');
   expect(Object.keys(analysis.entrypoints)).toEqual(expect.arrayContaining(['.', './package.json']));
   expect(analysis.problems).toEqual([]);
 });
 
 test('publint reports nothing, warnings included', () => {
-  const out = run(bin('publint'), ['run', tarball, '--strict', '--level', 'suggestion'], work);
+  const out = run(bin('publint'), ['run', tarball, '--strict', '--level', 'suggestion'], packed!.work);
   expect(out).toMatch(/All good/);
 });
 

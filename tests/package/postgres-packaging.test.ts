@@ -1,46 +1,17 @@
-/**
- * elex-wasm/postgres as a user gets it: the packed tarball installed into a fresh project, first
- * without `pg` (require and import both throw ElexError E_PEER naming it), then with the real
- * `pg` of the devDependencies linked in: import and require give one PostgresStore class over one
- * elex-wasm (its errors are the root's), and the declarations type-check from .mts and .cts
- * without @types/pg. No server is needed: nothing connects.
- */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Packed, packAndInstall, ROOT, removePacked, run } from '../helpers/packed';
 
-const root = join(__dirname, '..', '..');
-let work: string;
+const root = ROOT;
+let packed: Packed | undefined;
 let app: string;
 
-function run(file: string, args: string[], cwd: string): string {
-  return execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'elex-pgpack-'));
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root));
-  app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  run(
-    'npm',
-    [
-      'install',
-      join(work, packed[0].filename),
-      '--strict-allow-scripts',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-    ],
-    app,
-  );
+  packed = packAndInstall('elex-pgpack-');
+  app = packed.app;
 }, 180_000);
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => removePacked(packed));
 
 test("without pg: require and import of elex-wasm/postgres throw E_PEER naming 'pg'; the root loads", () => {
   const probe = (code: string, module: boolean) =>
@@ -116,7 +87,7 @@ describe('with pg installed', () => {
       'a.mts': `import { PostgresStore } from 'elex-wasm/postgres';\nimport type { ByteStore } from 'elex-wasm';\n${body}`,
       'b.cts': `import pgm = require('elex-wasm/postgres');\nimport type { ByteStore } from 'elex-wasm';\nconst PostgresStore = pgm.PostgresStore;\n${body}`,
     };
-    const project = join(work, 'types');
+    const project = join(packed!.work, 'types');
     mkdirSync(project, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text);
     symlinkSync(join(app, 'node_modules'), join(project, 'node_modules'), 'dir');
