@@ -11,7 +11,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, StoreError, StoreLockedError } from '../../src/index';
+import { Engine, FileStore, StoreError, StoreLockedError } from '../../src/index';
 import { ElexVectorStore } from '../../src/langchain/index';
 import { cleanTempDirs, tempDir } from '../helpers/index-store';
 
@@ -121,6 +121,37 @@ test('a second process gets E_LOCKED naming the owner, nothing is overwritten; a
   expect(existsSync(join(dir, LOCK))).toBe(false);
   await store.write('b', bytes('again'));
   await store.close();
+});
+
+test('E_LOCKED reaches agent caches and index saves as it is, and nothing is lost: the flush succeeds once the owner is gone', async () => {
+  const dir = join(tempDir('elex-lock-'), 'store');
+  const owner = start(['write', dir, 'a', 'from owner']);
+  expect(await owner.next()).toBe('ready');
+  const engine = await Engine.create({ budgetBytes: 8 << 20 });
+  try {
+    const store = new FileStore(dir);
+    const agents = engine.createAgentCache({ store, qtable: { actions: 2 } });
+    await agents.use('agent-1', (agent) => agent.q.update(0, 1, 5, 1, true));
+    const refused = await agents.flush().catch((e) => e);
+    expect(refused).toBeInstanceOf(StoreLockedError); // not rewrapped as a plain E_STORE
+    expect(refused.code).toBe('E_LOCKED');
+    expect(agents.has('agent-1')).toBe(true); // kept resident, its update with it
+    const index = engine.createIndex({ dim: 2, metric: 'l2' });
+    index.add(1, [1, 2]);
+    await expect(index.save(store, 'kb')).rejects.toMatchObject({ code: 'E_LOCKED' });
+    expect(await store.keys()).toEqual(['a']); // nothing of ours written
+    await kill(owner);
+    await agents.flush();
+    expect((await index.save(store, 'kb')).kind).toBe('checkpoint');
+    await agents.close();
+    const again = engine.createAgentCache({ store, qtable: { actions: 2 } });
+    expect(await again.use('agent-1', (agent) => agent.q.get(0, 1))).toBeCloseTo(0.5, 6); // alpha 0.1 x reward 5
+    await again.close();
+    await store.close();
+  } finally {
+    engine.dispose();
+    if (owner.proc.exitCode === null && owner.proc.signalCode === null) await kill(owner);
+  }
 });
 
 test('FileStores of one process share the lock; the last close() removes it', async () => {
