@@ -7,7 +7,15 @@ import { BudgetExceededError, CorruptSnapshotError, DimensionMismatchError, Inva
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
-import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from '../runtime/wasm/exports.js';
+import {
+  SLOT_FILTER,
+  SLOT_IDS,
+  SLOT_OUT,
+  SLOT_ROWS,
+  STATUS_BUDGET,
+  STATUS_OK,
+  TRACE_MISMATCH,
+} from '../runtime/wasm/exports.js';
 import {
   IdSet,
   PLAN_CODES,
@@ -20,6 +28,8 @@ import {
 } from './filter.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
+import { MAX_FIELDS, Schema, SchemaDraft, type Attributes, type AttributeValue, type FieldKind } from './attributes.js';
+import { compileWhere, type Where } from './where.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
 import type { ByteStore } from '../stores/byte-store.js';
@@ -62,8 +72,17 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   });
 }
 
-/** A search's checked filter: a predicate, or an allow-list (checked ids, or an IdSet). */
-type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet; plan: 'auto' | SearchPlan };
+/** A search's checked filter: a predicate, an allow-list (checked ids, or an IdSet), or a compiled `where`. */
+type CheckedFilter = {
+  predicate?: (id: number) => boolean;
+  allow?: Uint32Array | IdSet | WhereProgram;
+  plan: 'auto' | SearchPlan;
+};
+
+/** A compiled `where` (src/hnsw/where.ts), as an allow set's source. */
+class WhereProgram {
+  constructor(readonly words: Float64Array) {}
+}
 
 /**
  * An HNSW index of float vectors under uint32 ids, living in the engine's linear memory (create
@@ -95,6 +114,10 @@ export class VectorIndex extends EngineObject {
   /** @internal The operations since each save, for the next one's log (src/hnsw/store/changes.ts). */
   readonly journal = new IndexJournal();
   private ef: number;
+  /** The metadata fields and string dictionary (src/hnsw/attributes.ts). */
+  private readonly schema: Schema;
+  /** The engine's attribute table (assembly/hnsw/attributes.ts), 0 until an attribute is set. */
+  private table = 0;
   /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
   private changes = 0;
 
@@ -108,6 +131,15 @@ export class VectorIndex extends EngineObject {
     this.seed = params.seed;
     this.quantization = params.quantization;
     this.ef = params.efSearch;
+    this.schema = params.fields === undefined ? new Schema(false) : Schema.declare(params.fields);
+  }
+
+  /**
+   * The metadata fields, name to kind: the declared ones (createIndex's `fields`), or those
+   * inferred so far, each with the kind of its first value. Cost: O(fields).
+   */
+  get fields(): Record<string, FieldKind> {
+    return this.schema.kinds();
   }
 
   /** Default candidate list size of a search (1..100000); settable. */
@@ -144,6 +176,7 @@ export class VectorIndex extends EngineObject {
   clear(): void {
     this.call('clear', () => {
       this.rt.exports.indexClearAll(this.handle, this.seed);
+      if (this.table !== 0) this.rt.exports.attrClear(this.table);
       this.changes++;
     });
     this.journal.unlogged();
@@ -159,8 +192,18 @@ export class VectorIndex extends EngineObject {
    * full checkpoint at the next save. Cost: O(slots * M0^2) distances, one pass over the records.
    */
   compact(): void {
+    // Not one transaction: compaction gives memory back, which a transaction cannot.
     this.call('compact', () => {
-      if (this.rt.exports.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
+      const ex = this.rt.exports;
+      // The columns are by slot, and compaction renumbers the slots: read every live id's
+      // attributes, compact, then write them back under the new slots (the columns cover the
+      // capacity, see attrCover, so writing back needs no memory and cannot fail).
+      const kept = this.table === 0 ? null : this.readAllAttributes();
+      if (ex.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
+      if (kept !== null) {
+        ex.attrReset(this.table);
+        for (const [id, pairs] of kept) this.writeAttributes(id, pairs, 'compact');
+      }
       this.changes++;
     });
     this.journal.unlogged();
@@ -174,13 +217,18 @@ export class VectorIndex extends EngineObject {
    * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
    * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
    * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
-   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
+   * @throws {@link BudgetExceededError} if the rows (or their attributes) do not fit (the index is unchanged).
+   * @param attributes - The id's metadata ({@link Attributes}: field name to a number, string or
+   *   boolean), for `where` filters; they replace a replaced id's. Left out, a new id has none
+   *   and a replaced id keeps its own.
    */
-  add(id: number, vector: ArrayLike<number>): void {
+  add(id: number, vector: ArrayLike<number>, attributes?: Attributes): void {
     checkStorableId(id);
     checkArrayLike('vector', vector);
     if (vector.length !== this.dim) throw new DimensionMismatchError(this.dim, vector.length);
-    this.insertRows([id], vector, 'add');
+    const draft = new SchemaDraft(this.schema);
+    const encoded = attributes === undefined ? undefined : [draft.encode(attributes, 'attributes')];
+    this.insertRows([id], vector, 'add', undefined, encoded, draft);
   }
 
   /**
@@ -191,9 +239,11 @@ export class VectorIndex extends EngineObject {
    * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
    * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
    * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
-   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
+   * @throws {@link BudgetExceededError} if the rows (or their attributes) do not fit (the index is unchanged).
+   * @param attributes - Each row's metadata, as {@link add} takes it (an undefined entry: none
+   *   given), one per id.
    */
-  addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>): void {
+  addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>, attributes?: readonly (Attributes | undefined)[]): void {
     checkArrayLike('ids', ids);
     checkArrayLike('vectors', vectors);
     for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
@@ -204,7 +254,137 @@ export class VectorIndex extends EngineObject {
         `vectors (${ids.length} ids x dim ${this.dim})`,
       );
     }
-    this.insertRows(ids, vectors, 'addBatch');
+    const draft = new SchemaDraft(this.schema);
+    let encoded: (Float64Array | undefined)[] | undefined;
+    if (attributes !== undefined) {
+      if (!Array.isArray(attributes) || attributes.length !== ids.length)
+        throw new InvalidArgumentError(`attributes must be an array of ${ids.length} entries (one per id)`);
+      encoded = attributes.map((a, i) => (a === undefined ? undefined : draft.encode(a, `attributes[${i}]`)));
+    }
+    this.insertRows(ids, vectors, 'addBatch', undefined, encoded, draft);
+  }
+
+  /**
+   * The metadata of `id` (field name to value; `{}` when it has none), or undefined when the
+   * id is not in the index. Cost: O(fields).
+   */
+  attributes(id: number): Record<string, AttributeValue> | undefined {
+    checkId(id);
+    return this.call('attributes', () => {
+      if (this.rt.exports.indexVector(this.handle, id) === 0) return undefined;
+      return this.table === 0 ? {} : this.schema.decode(this.readAttributes(id)!);
+    });
+  }
+
+  /**
+   * Replaces the metadata of `id` with `attributes` (fields left out become absent); returns
+   * whether the id is in the index (false: nothing changed). Throws as {@link add} does for bad
+   * attributes, changing nothing. Cost: O(fields).
+   *
+   * @throws {@link InvalidArgumentError} for a value that is not a finite number, string or
+   *   boolean, of another kind than its field's, or a field the index does not declare.
+   * @throws {@link BudgetExceededError} if the attributes do not fit (nothing changed).
+   */
+  setAttributes(id: number, attributes: Attributes): boolean {
+    checkId(id);
+    const draft = new SchemaDraft(this.schema);
+    const pairs = draft.encode(attributes, 'attributes');
+    const present = this.attrAtomic('setAttributes', () => {
+      if (this.rt.exports.indexVector(this.handle, id) === 0) return false;
+      this.addFields(draft, 'setAttributes');
+      this.writeAttributes(id, pairs, 'setAttributes');
+      this.changes++;
+      return true;
+    });
+    if (present) draft.commit();
+    return present;
+  }
+
+  /**
+   * The live ids whose attributes pass `where` (see {@link Where}), in slot order, evaluated
+   * inside WebAssembly. Throws InvalidArgumentError naming the path of a bad condition
+   * (`where.ts.$gte`). Cost: O(slots * size of where).
+   */
+  idsWhere(where: Where): Uint32Array {
+    const words = compileWhere(where, this.schema);
+    return this.atomic('idsWhere', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      const slots = ex.indexCapacity(this.handle) >>> 0;
+      const list = rt.stage(SLOT_FILTER, Math.max(4, slots * 4), 'idsWhere');
+      const count = ex.attrWhere(this.handle, this.table, this.stageProgram(words), words.length, list, 1);
+      return rt.u32().slice(list >>> 2, (list >>> 2) + count);
+    });
+  }
+
+  /** Stages a compiled `where` (SLOT_OUT, free until the search's output is staged); returns its address. */
+  private stageProgram(words: Float64Array): number {
+    const ptr = this.rt.stage(SLOT_OUT, Math.max(8, words.length * 8), 'where');
+    new Float64Array(this.rt.memory.buffer, ptr, words.length).set(words);
+    return ptr;
+  }
+
+  /** atomic() for a call that may create the attribute table: a failure forgets a table it created. */
+  private attrAtomic<T>(what: string, body: () => T): T {
+    const had = this.table;
+    try {
+      return this.atomic(what, body);
+    } catch (error) {
+      this.table = had;
+      throw error;
+    }
+  }
+
+  /** The engine's attribute table, created on first use (inside the caller's transaction). */
+  private ensureTable(what: string): number {
+    if (this.table === 0) {
+      const t = this.rt.exports.attrCreate() >>> 0;
+      if (t === 0) throw this.rt.budgetError(what);
+      this.table = t;
+      for (let i = 0; i < this.schema.fields.length; i++) {
+        if (this.rt.exports.attrAddField(t) !== STATUS_OK) throw this.rt.budgetError(what);
+      }
+    }
+    return this.table;
+  }
+
+  /** Adds a draft's new fields to the engine's table (inside the caller's transaction). */
+  private addFields(draft: SchemaDraft, what: string): void {
+    const t = this.ensureTable(what);
+    for (let i = 0; i < draft.newFields.length; i++) {
+      if (this.rt.exports.attrAddField(t) !== STATUS_OK) throw this.rt.budgetError(what);
+    }
+  }
+
+  /** Writes (present, value) pairs (fewer than the fields: the rest absent) as id's attributes. */
+  private writeAttributes(id: number, pairs: Float64Array, what: string): void {
+    const rt = this.rt;
+    const ptr = rt.stage(SLOT_OUT, MAX_FIELDS * 16, what);
+    const view = new Float64Array(rt.memory.buffer, ptr, 2 * MAX_FIELDS);
+    view.fill(0);
+    view.set(pairs);
+    const status = rt.exports.attrSet(this.handle, this.table, id, ptr);
+    if (status === STATUS_BUDGET) throw rt.budgetError(what);
+  }
+
+  /** id's (present, value) pairs, one per field, or undefined when it is not live. */
+  private readAttributes(id: number): Float64Array | undefined {
+    const rt = this.rt;
+    const n = this.schema.fields.length;
+    // Sized as writeAttributes stages it, so writing back after a compaction needs no memory.
+    const ptr = rt.stage(SLOT_OUT, MAX_FIELDS * 16, 'attributes');
+    if (!rt.exports.attrGet(this.handle, this.table, id, ptr)) return undefined;
+    return new Float64Array(rt.memory.buffer, ptr, 2 * n).slice();
+  }
+
+  /** Every live id's (present, value) pairs, for ids with at least one attribute. */
+  private readAllAttributes(): Map<number, Float64Array> {
+    const out = new Map<number, Float64Array>();
+    for (const id of liveIds(this.rt, this.handle, this.rt.exports.indexSize(this.handle))) {
+      const pairs = this.readAttributes(id)!;
+      if (pairs.some((v, i) => i % 2 === 0 && v !== 0)) out.set(id, pairs);
+    }
+    return out;
   }
 
   /**
@@ -226,13 +406,20 @@ export class VectorIndex extends EngineObject {
     this.insertRows(ids, vectors, 'openIndex', trace);
   }
 
-  private insertRows(ids: ArrayLike<number>, vectors: ArrayLike<number>, what: string, replay?: Uint32Array): void {
+  private insertRows(
+    ids: ArrayLike<number>,
+    vectors: ArrayLike<number>,
+    what: string,
+    replay?: Uint32Array,
+    attributes?: readonly (Float64Array | undefined)[],
+    draft?: SchemaDraft,
+  ): void {
     const n = ids.length;
     checkRows(vectors, 0, n, this.dim, this.metric === 'cosine', n === 1 && what === 'add' ? 'vector' : 'vectors');
     if (n === 0) return;
     const traced = replay === undefined && this.journal.recording;
     const traces: Uint32Array[] = [];
-    this.atomic(what, () => {
+    this.attrAtomic(what, () => {
       const rt = this.rt;
       const ex = rt.exports;
       const rowFloats = this.dim;
@@ -245,6 +432,7 @@ export class VectorIndex extends EngineObject {
       if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
         throw rt.budgetError(what);
       }
+      if (this.table !== 0 && ex.attrCover(this.handle, this.table) !== STATUS_OK) throw rt.budgetError(what);
       let traceAt = 0;
       for (let first = 0; first < n; first += chunk) {
         const rows = Math.min(chunk, n - first);
@@ -284,9 +472,18 @@ export class VectorIndex extends EngineObject {
         );
       }
       ex.indexEndBatch(this.handle);
+      if (attributes?.some((a) => a !== undefined)) {
+        if (draft !== undefined) this.addFields(draft, what);
+        else this.ensureTable(what);
+        for (let i = 0; i < n; i++) {
+          const pairs = attributes[i];
+          if (pairs !== undefined) this.writeAttributes(ids[i], pairs, what);
+        }
+      }
       if (n > CHUNK_ROWS) ex.stagingRelease();
       this.changes++;
     });
+    draft?.commit();
     if (traced)
       this.journal.added(
         ids,
@@ -393,7 +590,7 @@ export class VectorIndex extends EngineObject {
    */
   private withAllowList<T>(
     what: string,
-    allow: Uint32Array | IdSet,
+    allow: Uint32Array | IdSet | WhereProgram,
     forced: 'auto' | SearchPlan,
     k: number,
     ef: number,
@@ -405,7 +602,13 @@ export class VectorIndex extends EngineObject {
     const list = set === null ? (allow as Uint32Array) : set.ids;
     let old: { handle: number; version: number } | null = null;
     let allowed: number;
-    if (set !== null && set.handle !== 0 && set.version === this.changes) {
+    if (allow instanceof WhereProgram) {
+      const slots = ex.indexCapacity(this.handle) >>> 0;
+      const nodes = rt.stage(SLOT_FILTER, Math.max(4, slots * 4), what);
+      const prog = this.stageProgram(allow.words);
+      allowed = ex.attrWhere(this.handle, this.table, prog, allow.words.length, nodes, 0);
+      if (allowed < 0) throw rt.budgetError(what);
+    } else if (set !== null && set.handle !== 0 && set.version === this.changes) {
       allowed = ex.indexSetUse(this.handle, set.handle);
     } else {
       const ptr = rt.stage(SLOT_FILTER, Math.max(4, list.length * 4), what);
@@ -536,15 +739,23 @@ export class VectorIndex extends EngineObject {
       if (given.owner !== this) throw new InvalidArgumentError('filter is an IdSet of another index');
       filter = { allow: given, plan };
     } else if (given !== undefined) filter = { allow: checkAllowList(given), plan };
+    if (options.where !== undefined) {
+      if (given !== undefined)
+        throw new InvalidArgumentError(`${what}: give filter or where, not both (put the condition in the attributes)`);
+      filter = { allow: new WhereProgram(compileWhere(options.where, this.schema)), plan };
+    }
     if (plan !== 'auto' && filter.allow === undefined)
-      throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter`);
+      throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter or a where`);
     return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 
   /** Removes `id`; returns whether it was present. Its slot is reused by later adds. Cost: O(1). */
   remove(id: number): boolean {
     checkId(id);
-    const removed = this.call('remove', () => this.rt.exports.indexRemove(this.handle, id) === 1);
+    const removed = this.call('remove', () => {
+      if (this.table !== 0) this.rt.exports.attrForget(this.handle, this.table, id);
+      return this.rt.exports.indexRemove(this.handle, id) === 1;
+    });
     if (removed) this.changes++;
     if (removed) this.journal.removed(id);
     return removed;
@@ -626,6 +837,8 @@ export class VectorIndex extends EngineObject {
   /** Frees this object's blocks in the engine. */
   protected free(handle: number): void {
     this.rt.exports.indexDispose(handle);
+    if (this.table !== 0) this.rt.exports.attrFree(this.table);
+    this.table = 0;
   }
 }
 

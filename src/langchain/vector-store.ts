@@ -72,7 +72,7 @@ function directoryStore(directory: string): FileStore {
   return fresh;
 }
 
-const INDEX_OPTION_NAMES = optionNames<Omit<IndexOptions, 'dim'>>({
+const INDEX_OPTION_NAMES = optionNames<Omit<IndexOptions, 'dim' | 'fields'>>({
   metric: true,
   M: true,
   efConstruction: true,
