@@ -114,7 +114,7 @@ export class Schema {
   decode(pairs: Float64Array): Record<string, AttributeValue> {
     const out: Record<string, AttributeValue> = {};
     for (const f of this.fields) {
-      if (pairs[2 * f.column] === 0) continue;
+      if (pairs[2 * f.column] !== 1) continue;
       const v = pairs[2 * f.column + 1];
       out[f.name] = f.kind === 'number' ? v : f.kind === 'boolean' ? v !== 0 : this.strings[v];
     }
@@ -212,4 +212,139 @@ export class SchemaDraft {
     for (const f of this.newFields) this.schema.add(f.name, f.kind);
     for (const s of this.newStrings.keys()) this.schema.intern(s);
   }
+}
+
+/**
+ * The attributes section of an EXIX version 3 snapshot (docs/format.md), little-endian:
+ * u32 flags (bit 0: fields declared), u32 fields, per field u8 kind (FIELD_KINDS), u16 name
+ * bytes, the UTF-8 name; u32 strings, per string u32 bytes, UTF-8; u32 rows, per row u32 id, u64
+ * presence mask (bit c: field c present), then one f64 per present field, in field order.
+ */
+export function encodeAttributeSection(schema: Schema, rows: ReadonlyMap<number, Float64Array>): Uint8Array {
+  const utf8 = new TextEncoder();
+  const names = schema.fields.map((f) => utf8.encode(f.name));
+  const strings = schema.strings.map((s) => utf8.encode(s));
+  let bytes = 12 + names.reduce((n, b) => n + 3 + b.length, 0) + strings.reduce((n, b) => n + 4 + b.length, 0) + 4;
+  for (const pairs of rows.values()) {
+    bytes += 12;
+    for (let c = 0; c < pairs.length / 2; c++) if (pairs[2 * c] !== 0) bytes += 8;
+  }
+  const out = new Uint8Array(bytes);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const u32 = (v: number): void => {
+    view.setUint32(at, v, true);
+    at += 4;
+  };
+  u32(schema.declared ? 1 : 0);
+  u32(schema.fields.length);
+  schema.fields.forEach((f, i) => {
+    view.setUint8(at, FIELD_KINDS.indexOf(f.kind));
+    view.setUint16(at + 1, names[i].length, true);
+    out.set(names[i], at + 3);
+    at += 3 + names[i].length;
+  });
+  u32(strings.length);
+  for (const s of strings) {
+    u32(s.length);
+    out.set(s, at);
+    at += s.length;
+  }
+  u32(rows.size);
+  for (const [id, pairs] of rows) {
+    u32(id);
+    let mask = 0n;
+    for (let c = 0; c < pairs.length / 2; c++) if (pairs[2 * c] !== 0) mask |= 1n << BigInt(c);
+    view.setBigUint64(at, mask, true);
+    at += 8;
+    for (let c = 0; c < pairs.length / 2; c++) {
+      if (pairs[2 * c] === 0) continue;
+      view.setFloat64(at, pairs[2 * c + 1], true);
+      at += 8;
+    }
+  }
+  return out;
+}
+
+/** What {@link decodeAttributeSection} read: the schema and each id's (present, value) pairs. */
+export interface AttributeSection {
+  schema: Schema;
+  rows: Map<number, Float64Array>;
+}
+
+/**
+ * Reads an attributes section, checking everything: kinds, names (valid, distinct), strings
+ * (distinct), ids (distinct), values (finite numbers, 0 / 1 booleans, string ids in the
+ * dictionary), the exact length. Throws `corrupt(why)`. Cost: O(bytes).
+ */
+export function decodeAttributeSection(bytes: Uint8Array, corrupt: (why: string) => Error): AttributeSection {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  let at = 0;
+  const need = (n: number): void => {
+    if (at + n > bytes.length) throw corrupt('the attributes section ends early');
+  };
+  const u32 = (): number => {
+    need(4);
+    at += 4;
+    return view.getUint32(at - 4, true);
+  };
+  const text = (n: number): string => {
+    need(n);
+    at += n;
+    try {
+      return utf8.decode(bytes.subarray(at - n, at));
+    } catch {
+      throw corrupt('an attribute name or string is not UTF-8');
+    }
+  };
+  const flags = u32();
+  if (flags > 1) throw corrupt('the attributes flags are out of range');
+  const schema = new Schema(flags === 1);
+  const fields = u32();
+  if (fields > MAX_FIELDS) throw corrupt('too many attribute fields');
+  for (let f = 0; f < fields; f++) {
+    need(3);
+    const kind = FIELD_KINDS[view.getUint8(at)];
+    const len = view.getUint16(at + 1, true);
+    at += 3;
+    const name = text(len);
+    if (kind === undefined || name.length === 0 || name.startsWith('$') || schema.byName.has(name))
+      throw corrupt('an attribute field is not valid');
+    schema.add(name, kind);
+  }
+  const strings = u32();
+  for (let s = 0; s < strings; s++) {
+    const value = text(u32());
+    if (schema.dictionary.has(value)) throw corrupt('an attribute string appears twice');
+    schema.intern(value);
+  }
+  const rows = new Map<number, Float64Array>();
+  const count = u32();
+  for (let r = 0; r < count; r++) {
+    const id = u32();
+    need(8);
+    const mask = view.getBigUint64(at, true);
+    at += 8;
+    if (rows.has(id) || mask >> BigInt(fields) !== 0n) throw corrupt('an attributes row is not valid');
+    const pairs = new Float64Array(2 * fields);
+    for (const f of schema.fields) {
+      if (((mask >> BigInt(f.column)) & 1n) === 0n) continue;
+      need(8);
+      const v = view.getFloat64(at, true);
+      at += 8;
+      const ok =
+        f.kind === 'number'
+          ? Number.isFinite(v)
+          : f.kind === 'boolean'
+            ? v === 0 || v === 1
+            : Number.isInteger(v) && v >= 0 && v < strings;
+      if (!ok) throw corrupt(`an attribute value of field '${f.name}' is out of range`);
+      pairs[2 * f.column] = 1;
+      pairs[2 * f.column + 1] = v;
+    }
+    rows.set(id, pairs);
+  }
+  if (at !== bytes.length) throw corrupt('the attributes section is longer than its content');
+  return { schema, rows };
 }

@@ -2,7 +2,7 @@
  * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
-import { liveIds } from './ids.js';
+import { liveIds, liveSlots } from './ids.js';
 import { BudgetExceededError, CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
@@ -28,7 +28,16 @@ import {
 } from './filter.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
-import { MAX_FIELDS, Schema, SchemaDraft, type Attributes, type AttributeValue, type FieldKind } from './attributes.js';
+import {
+  MAX_FIELDS,
+  Schema,
+  SchemaDraft,
+  decodeAttributeSection,
+  encodeAttributeSection,
+  type Attributes,
+  type AttributeValue,
+  type FieldKind,
+} from './attributes.js';
 import { compileWhere, type Where } from './where.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
@@ -115,7 +124,7 @@ export class VectorIndex extends EngineObject {
   readonly journal = new IndexJournal();
   private ef: number;
   /** The metadata fields and string dictionary (src/hnsw/attributes.ts). */
-  private readonly schema: Schema;
+  private schema: Schema;
   /** The engine's attribute table (assembly/hnsw/attributes.ts), 0 until an attribute is set. */
   private table = 0;
   /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
@@ -199,6 +208,7 @@ export class VectorIndex extends EngineObject {
       // attributes, compact, then write them back under the new slots (the columns cover the
       // capacity, see attrCover, so writing back needs no memory and cannot fail).
       const kept = this.table === 0 ? null : this.readAllAttributes();
+      if (kept !== null) this.rt.stage(SLOT_OUT, MAX_FIELDS * 16, 'compact');
       if (ex.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
       if (kept !== null) {
         ex.attrReset(this.table);
@@ -296,7 +306,10 @@ export class VectorIndex extends EngineObject {
       this.changes++;
       return true;
     });
-    if (present) draft.commit();
+    if (present) {
+      draft.commit();
+      this.journal.attributed(id, this.schema.decode(pairs));
+    }
     return present;
   }
 
@@ -324,13 +337,17 @@ export class VectorIndex extends EngineObject {
     return ptr;
   }
 
-  /** atomic() for a call that may create the attribute table: a failure forgets a table it created. */
+  /**
+   * atomic() for a call that may create the attribute table: a budget failure (which undoes the
+   * transaction) forgets a table it created. The body must allocate everything (the table, its
+   * fields, the columns' growth) before it changes any contents, as Runtime.run requires.
+   */
   private attrAtomic<T>(what: string, body: () => T): T {
     const had = this.table;
     try {
       return this.atomic(what, body);
     } catch (error) {
-      this.table = had;
+      if (error instanceof BudgetExceededError) this.table = had;
       throw error;
     }
   }
@@ -356,8 +373,8 @@ export class VectorIndex extends EngineObject {
     }
   }
 
-  /** Writes (present, value) pairs (fewer than the fields: the rest absent) as id's attributes. */
-  private writeAttributes(id: number, pairs: Float64Array, what: string): void {
+  /** Writes (present, value) pairs (fewer than the fields: the rest absent) as id's attributes; false if id is not live. */
+  private writeAttributes(id: number, pairs: Float64Array, what: string): boolean {
     const rt = this.rt;
     const ptr = rt.stage(SLOT_OUT, MAX_FIELDS * 16, what);
     const view = new Float64Array(rt.memory.buffer, ptr, 2 * MAX_FIELDS);
@@ -365,6 +382,7 @@ export class VectorIndex extends EngineObject {
     view.set(pairs);
     const status = rt.exports.attrSet(this.handle, this.table, id, ptr);
     if (status === STATUS_BUDGET) throw rt.budgetError(what);
+    return status === STATUS_OK;
   }
 
   /** id's (present, value) pairs, one per field, or undefined when it is not live. */
@@ -377,14 +395,68 @@ export class VectorIndex extends EngineObject {
     return new Float64Array(rt.memory.buffer, ptr, 2 * n).slice();
   }
 
-  /** Every live id's (present, value) pairs, for ids with at least one attribute. */
+  /**
+   * Every live id's (present, value) pairs, for ids with at least one attribute, in slot order,
+   * read straight out of the table's columns (assembly/hnsw/attributes.ts): allocates nothing
+   * in the engine, so it works with the budget full. Cost: O(slots * fields).
+   */
   private readAllAttributes(): Map<number, Float64Array> {
     const out = new Map<number, Float64Array>();
-    for (const id of liveIds(this.rt, this.handle, this.rt.exports.indexSize(this.handle))) {
-      const pairs = this.readAttributes(id)!;
-      if (pairs.some((v, i) => i % 2 === 0 && v !== 0)) out.set(id, pairs);
+    if (this.table === 0) return out;
+    const mem = this.rt.memory.buffer;
+    const head = new Uint32Array(mem, this.table, 2 + MAX_FIELDS);
+    const fields = head[0];
+    const cap = head[1];
+    if (cap === 0) return out;
+    const { ids, slots } = liveSlots(this.rt, this.handle, this.rt.exports.indexSize(this.handle));
+    const columns = Array.from({ length: fields }, (_, f) => ({
+      values: new Float64Array(mem, head[2 + f] >>> 0, cap),
+      bits: new Uint32Array(mem, (head[2 + f] >>> 0) + cap * 8, (cap + 31) >>> 5),
+    }));
+    for (let i = 0; i < ids.length; i++) {
+      const s = slots[i];
+      if (s >= cap) continue;
+      let pairs: Float64Array | undefined;
+      columns.forEach((c, f) => {
+        if ((c.bits[s >>> 5] & (1 << (s & 31))) === 0) return;
+        pairs ??= new Float64Array(2 * fields);
+        pairs[2 * f] = 1;
+        pairs[2 * f + 1] = c.values[s];
+      });
+      if (pairs !== undefined) out.set(ids[i], pairs);
     }
     return out;
+  }
+
+  /** The attributes section of a version 3 snapshot, or undefined when the index has no fields (then version 1 or 2). */
+  private attributeSection(): Uint8Array | undefined {
+    if (this.schema.fields.length === 0) return undefined;
+    return encodeAttributeSection(this.schema, this.readAllAttributes());
+  }
+
+  /**
+   * @internal Restores the attributes section of a version 3 snapshot into this index, just
+   * loaded (src/hnsw/load.ts). CorruptSnapshotError for a section that does not check out
+   * (decodeAttributeSection) or names an id the index lacks, BudgetExceededError when the
+   * values do not fit; either way the engine memory it took is given back (the caller then
+   * disposes the index). Cost: O(section bytes).
+   */
+  restoreAttributes(bytes: Uint8Array, what: string): void {
+    const corrupt = (why: string): CorruptSnapshotError =>
+      new CorruptSnapshotError(`${what}: not a valid index snapshot (${why})`);
+    const { schema, rows } = decodeAttributeSection(bytes, corrupt);
+    for (const id of rows.keys()) if (!this.has(id)) throw corrupt(`attributes of id ${id}, which is not in the index`);
+    const old = this.schema;
+    this.schema = schema;
+    try {
+      this.attrAtomic(what, () => {
+        this.ensureTable(what);
+        for (const [id, pairs] of rows) this.writeAttributes(id, pairs, what);
+      });
+    } catch (error) {
+      this.schema = old;
+      throw error;
+    }
   }
 
   /**
@@ -432,7 +504,15 @@ export class VectorIndex extends EngineObject {
       if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
         throw rt.budgetError(what);
       }
+      // The attributes' memory too, before anything is written (a budget failure after that
+      // would leave contents the transaction cannot undo).
+      const attributed = attributes?.some((a) => a !== undefined) === true;
+      if (attributed) {
+        if (draft !== undefined) this.addFields(draft, what);
+        else this.ensureTable(what);
+      }
       if (this.table !== 0 && ex.attrCover(this.handle, this.table) !== STATUS_OK) throw rt.budgetError(what);
+      if (attributed) rt.stage(SLOT_OUT, MAX_FIELDS * 16, what); // writeAttributes' staging
       let traceAt = 0;
       for (let first = 0; first < n; first += chunk) {
         const rows = Math.min(chunk, n - first);
@@ -472,11 +552,9 @@ export class VectorIndex extends EngineObject {
         );
       }
       ex.indexEndBatch(this.handle);
-      if (attributes?.some((a) => a !== undefined)) {
-        if (draft !== undefined) this.addFields(draft, what);
-        else this.ensureTable(what);
+      if (attributed) {
         for (let i = 0; i < n; i++) {
-          const pairs = attributes[i];
+          const pairs = attributes![i];
           if (pairs !== undefined) this.writeAttributes(ids[i], pairs, what);
         }
       }
@@ -490,6 +568,13 @@ export class VectorIndex extends EngineObject {
         vectors,
         traces.length === 1 ? traces[0] : concatArrays(traces, (n) => new Uint32Array(n)),
       );
+    // Logged after the add they belong to (replayed as setAttributes, which needs the id there).
+    if (attributes !== undefined && this.journal.recording) {
+      for (let i = 0; i < n; i++) {
+        const pairs = attributes[i];
+        if (pairs !== undefined) this.journal.attributed(ids[i], this.schema.decode(pairs));
+      }
+    }
   }
 
   /** Vectors the index holds before it must grow (live and removed ids share the slots). */
@@ -790,7 +875,15 @@ export class VectorIndex extends EngineObject {
    */
   serialize(): Uint8Array {
     return this.call('serialize', () => {
-      const [bytes] = snapshotChunks(this.rt, this.handle, this.ef, this.seed, Infinity, () => {});
+      const [bytes] = snapshotChunks(
+        this.rt,
+        this.handle,
+        this.ef,
+        this.seed,
+        Infinity,
+        () => {},
+        this.attributeSection(),
+      );
       return bytes;
     });
   }
@@ -813,7 +906,7 @@ export class VectorIndex extends EngineObject {
           throw new InvalidArgumentError('the index changed while serializeChunks was reading it: start again');
       });
     check();
-    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check);
+    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check, this.attributeSection());
   }
 
   /**
