@@ -151,6 +151,11 @@ export class VectorIndex extends EngineObject {
     return this.schema.kinds();
   }
 
+  /** Whether the fields were declared (createIndex's `fields`): then no other field is accepted. */
+  get fieldsDeclared(): boolean {
+    return this.schema.declared;
+  }
+
   /** Default candidate list size of a search (1..100000); settable. */
   get efSearch(): number {
     return this.ef;
