@@ -11,14 +11,14 @@
 //   id around a compaction (which renumbers the slots). A field past `fields`, or a slot past
 //   `cap`, is absent.
 //
-//   program   f64 words, postfix, evaluated per live slot on a stack of booleans:
+//   program   f64 words, postfix, evaluated on a stack of bitsets over the slots (attrWhere):
 //               OP_EQ f v, OP_GT f v, OP_GTE f v, OP_LT f v, OP_LTE f v   push (present && x op v)
 //               OP_EXISTS f                                               push present
 //               OP_IN f n v[n] (ascending)                                push (present && x in v)
-//               OP_AND, OP_OR   pop two, push the result; OP_NOT  negate the top; OP_TRUE push true
+//               OP_AND, OP_OR   pop two, push the result; OP_NOT  negate the top; OP_TRUE push all
 //             An absent field fails every comparison (Mongo's semantics: $ne and $nin are NOT
 //             of $eq and $in, so they pass it). The host (src/hnsw/where.ts) folds $and / $or
-//             two at a time, so the stack is as deep as the nesting, at most MAX_DEPTH.
+//             two at a time, so the stack is about as deep as the nesting.
 
 import { Index, isTombstoned, labelAt } from "./graph";
 import { ensureAllow } from "./filter";
@@ -28,8 +28,6 @@ import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
 /** Fields a table holds at most. */
 export const MAX_FIELDS: u32 = 64;
-/** The deepest stack a program may need. */
-const MAX_DEPTH: u32 = 64;
 const TABLE_BYTES: u32 = 8 + (MAX_FIELDS << 2);
 
 const OP_EQ: i32 = 0;
@@ -42,8 +40,9 @@ const OP_IN: i32 = 6;
 const OP_AND: i32 = 7;
 const OP_OR: i32 = 8;
 const OP_NOT: i32 = 9;
+/** $in lists up to this long are compared one by one (no branches), longer ones by binary search. */
+const SHORT_IN: u32 = 8;
 
-const stack = memory.data(MAX_DEPTH);
 
 @inline function fieldsOf(t: usize): u32 {
   return load<u32>(t);
@@ -223,90 +222,174 @@ function lowerBound(p: usize, n: u32, x: f64): u32 {
   return lo;
 }
 
-/** Whether the program (words f64 at prog) passes slot s. */
-function evaluate(t: usize, prog: usize, words: u32, s: u32): bool {
-  const fields: u32 = t == 0 ? 0 : fieldsOf(t);
+/** The deepest stack the program (words f64 at prog) reaches. */
+function stackDepth(prog: usize, words: u32): u32 {
+  let sp: u32 = 0;
+  let deepest: u32 = 0;
+  let i: u32 = 0;
+  while (i < words) {
+    const op = <i32>load<f64>(prog + (<usize>i << 3));
+    if (op == OP_AND || op == OP_OR) {
+      sp--;
+      i++;
+      continue;
+    }
+    if (op == OP_NOT) {
+      i++;
+      continue;
+    }
+    sp++;
+    if (sp > deepest) deepest = sp;
+    i += op > OP_NOT ? 1 : op == OP_EXISTS ? 2 : op == OP_IN ? 3 + <u32>load<f64>(prog + (<usize>(i + 2) << 3)) : 3;
+  }
+  return deepest;
+}
+
+/** Whether x passes comparison op (OP_EQ .. OP_LTE) with v, or is one of the n ascending values at vs (OP_IN). */
+@inline function passes(op: i32, x: f64, v: f64, vs: usize, n: u32): bool {
+  if (op == OP_IN) {
+    if (n <= SHORT_IN) {
+      let hit: u32 = 0;
+      for (let k: u32 = 0; k < n; k++) hit |= select<u32>(1, 0, load<f64>(vs + (<usize>k << 3)) == x);
+      return hit != 0;
+    }
+    const at = lowerBound(vs, n, x);
+    return at < n && load<f64>(vs + (<usize>at << 3)) == x;
+  }
+  return op == OP_EQ ? x == v : op == OP_GT ? x > v : op == OP_GTE ? x >= v : op == OP_LT ? x < v : x <= v;
+}
+
+/**
+ * conditionBits' loop for one op (a constant where it is inlined, so the comparison's switch
+ * folds away): a word whose 32 slots all have the field compares them in a straight run;
+ * others only their present slots.
+ */
+@inline function scanColumn(op: i32, col: usize, bits: usize, have: u32, v: f64, vs: usize, n: u32, dst: usize, W: u32): void {
+  for (let w: u32 = 0; w < W; w++) {
+    const present: u32 = w < have ? load<u32>(bits + (<usize>w << 2)) : 0;
+    let out: u32 = 0;
+    const row = col + (<usize>w << 8);
+    if (present == 0xffffffff) {
+      for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, vs, n) << j;
+    } else {
+      let m = present;
+      while (m != 0) {
+        const j = <u32>ctz(m);
+        m &= m - 1;
+        if (passes(op, load<f64>(row + (<usize>j << 3)), v, vs, n)) out |= <u32>1 << j;
+      }
+    }
+    store<u32>(dst + (<usize>w << 2), out);
+  }
+}
+
+/**
+ * Writes to dst (W words) the bitset of the slots whose field f passes one condition (op with
+ * operand v, or OP_IN with the n ascending values at vs; OP_EXISTS: present): present and
+ * comparing true. Cost: O(W + slots with the field).
+ */
+function conditionBits(t: usize, op: i32, f: u32, v: f64, vs: usize, n: u32, dst: usize, W: u32): void {
   const cap: u32 = t == 0 ? 0 : capOf(t);
+  if (t == 0 || f >= fieldsOf(t) || cap == 0) {
+    memory.fill(dst, 0, <usize>W << 2);
+    return;
+  }
+  const col = columnOf(t, f);
+  const bits = bitsAt(col, cap);
+  const have = (cap + 31) >> 5;
+  switch (op) {
+    case OP_EXISTS: {
+      const copy = min(have, W);
+      memory.copy(dst, bits, <usize>copy << 2);
+      memory.fill(dst + (<usize>copy << 2), 0, <usize>(W - copy) << 2);
+      break;
+    }
+    case OP_EQ: scanColumn(OP_EQ, col, bits, have, v, vs, n, dst, W); break;
+    case OP_GT: scanColumn(OP_GT, col, bits, have, v, vs, n, dst, W); break;
+    case OP_GTE: scanColumn(OP_GTE, col, bits, have, v, vs, n, dst, W); break;
+    case OP_LT: scanColumn(OP_LT, col, bits, have, v, vs, n, dst, W); break;
+    case OP_LTE: scanColumn(OP_LTE, col, bits, have, v, vs, n, dst, W); break;
+    default: scanColumn(OP_IN, col, bits, have, v, vs, n, dst, W);
+  }
+}
+
+/**
+ * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
+ * live slots of index h, condition by condition: each condition makes a bitset over the slots
+ * in one pass over its column's present values, and $and / $or / $not combine bitsets word by
+ * word (a scratch block of one bitset per stack level, in the budget, freed before returning).
+ * labels 0: marks the passing nodes as the allow set of the next searches, as indexAllowBegin
+ * does, writing them to list (room for every slot); pair with indexAllowEnd. labels 1: writes
+ * the passing ids to list instead (slot order), marking nothing. Returns how many pass, or
+ * STATUS_BUDGET (the allow bitset or the scratch could not be had; nothing marked).
+ * Cost: O(slots / 32 * program + present values the conditions read).
+ */
+export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usize, labels: i32): i32 {
+  const idx = changetype<Index>(h);
+  if (labels == 0 && !ensureAllow(idx)) return STATUS_BUDGET;
+  const W = (idx.count + 31) >> 5;
+  if (W == 0) return 0;
+  const rowBytes = <usize>W << 2;
+  const scratch = arenaGrow(0, <u64>stackDepth(prog, words) * <u64>rowBytes);
+  if (scratch == 0) return STATUS_BUDGET;
   let sp: u32 = 0;
   let i: u32 = 0;
   while (i < words) {
     const op = <i32>load<f64>(prog + (<usize>i << 3));
     if (op == OP_AND || op == OP_OR) {
       sp--;
-      const b = load<u8>(stack + sp);
-      const a = load<u8>(stack + sp - 1);
-      store<u8>(stack + sp - 1, op == OP_AND ? a & b : a | b);
+      const b = scratch + <usize>sp * rowBytes;
+      const a = b - rowBytes;
+      for (let w: usize = 0; w < rowBytes; w += 4) {
+        const x = load<u32>(a + w);
+        const y = load<u32>(b + w);
+        store<u32>(a + w, op == OP_AND ? x & y : x | y);
+      }
       i++;
       continue;
     }
+    const top = scratch + <usize>sp * rowBytes;
     if (op == OP_NOT) {
-      store<u8>(stack + sp - 1, load<u8>(stack + sp - 1) ^ 1);
+      const a = top - rowBytes;
+      for (let w: usize = 0; w < rowBytes; w += 4) store<u32>(a + w, ~load<u32>(a + w));
       i++;
       continue;
     }
     if (op > OP_NOT) {
-      store<u8>(stack + sp, 1);
-      sp++;
+      memory.fill(top, 0xff, rowBytes);
       i++;
-      continue;
-    }
-    const f = <u32>load<f64>(prog + (<usize>(i + 1) << 3));
-    let col: usize = 0;
-    let has: bool = false;
-    if (f < fields && s < cap) {
-      col = columnOf(t, f);
-      has = present(col, cap, s);
-    }
-    const x = has ? load<f64>(col + (<usize>s << 3)) : 0;
-    let r: bool = false;
-    if (op == OP_EXISTS) {
-      r = has;
-      i += 2;
-    } else if (op == OP_IN) {
-      const n = <u32>load<f64>(prog + (<usize>(i + 2) << 3));
-      const vs = prog + (<usize>(i + 3) << 3);
-      if (has) {
-        const at = lowerBound(vs, n, x);
-        r = at < n && load<f64>(vs + (<usize>at << 3)) == x;
-      }
-      i += 3 + n;
     } else {
-      const v = load<f64>(prog + (<usize>(i + 2) << 3));
-      if (has) {
-        r = op == OP_EQ ? x == v : op == OP_GT ? x > v : op == OP_GTE ? x >= v : op == OP_LT ? x < v : x <= v;
+      const f = <u32>load<f64>(prog + (<usize>(i + 1) << 3));
+      if (op == OP_IN) {
+        const n = <u32>load<f64>(prog + (<usize>(i + 2) << 3));
+        conditionBits(t, op, f, 0, prog + (<usize>(i + 3) << 3), n, top, W);
+        i += 3 + n;
+      } else if (op == OP_EXISTS) {
+        conditionBits(t, op, f, 0, 0, 0, top, W);
+        i += 2;
+      } else {
+        conditionBits(t, op, f, load<f64>(prog + (<usize>(i + 2) << 3)), 0, 0, top, W);
+        i += 3;
       }
-      i += 3;
     }
-    store<u8>(stack + sp, r ? 1 : 0);
     sp++;
   }
-  return sp > 0 && load<u8>(stack + sp - 1) != 0;
-}
-
-/**
- * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
- * live slots of index h. labels 0: marks the passing nodes as the allow set of the next
- * searches, as indexAllowBegin does, writing them to list (room for every slot); pair with
- * indexAllowEnd. labels 1: writes the passing ids to list instead (slot order), marking
- * nothing. Returns how many pass, or STATUS_BUDGET (the allow bitset could not grow; nothing
- * marked). Cost: O(slots * program).
- */
-export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usize, labels: i32): i32 {
-  const idx = changetype<Index>(h);
-  if (labels == 0 && !ensureAllow(idx)) return STATUS_BUDGET;
-  const allow = idx.allow;
+  // Live slots only, none past count.
+  const tail = idx.count & 31;
   let count: u32 = 0;
-  for (let n: u32 = 0; n < idx.count; n++) {
-    if (isTombstoned(idx, n) || !evaluate(t, prog, words, n)) continue;
-    if (labels != 0) {
-      store<u32>(list + (<usize>count << 2), labelAt(idx, n));
-    } else {
-      const w = allow + (<usize>(n >> 5) << 2);
-      store<u32>(w, load<u32>(w) | (<u32>1 << (n & 31)));
-      store<u32>(list + (<usize>count << 2), n);
+  const allow = idx.allow;
+  for (let w: u32 = 0; w < W; w++) {
+    let bits = load<u32>(scratch + (<usize>w << 2)) & ~load<u32>(idx.tombs + (<usize>w << 2));
+    if (w == W - 1 && tail != 0) bits &= (<u32>1 << tail) - 1;
+    if (labels == 0) store<u32>(allow + (<usize>w << 2), bits);
+    while (bits != 0) {
+      const n = (w << 5) + <u32>ctz(bits);
+      bits &= bits - 1;
+      store<u32>(list + (<usize>count << 2), labels != 0 ? labelAt(idx, n) : n);
+      count++;
     }
-    count++;
   }
+  arenaFree(scratch);
   if (labels == 0) {
     idx.allowCount = count;
     idx.allowNodes = list;

@@ -80,6 +80,16 @@ describe.each(BUILDS)('where filters (simd %s)', (simd) => {
     expect(noN.length).toBeGreaterThan(0);
     expect(sorted(index.idsWhere({ n: { $not: { $gte: 0 } } }))).toEqual(noN);
     expect(sorted(index.idsWhere({ n: { $in: [] } }))).toEqual([]);
+    // Long $in lists (binary search in the engine), and deep nesting (a bitset per stack level).
+    const long: Where[] = [
+      { n: { $in: [0, 2, 3, 5, 7, 9, 11, 13, 17, 19, 23] } },
+      { kind: { $nin: [...KINDS.slice(1), 'a', 'b', 'c', 'd', 'e', 'f', 'g'] } },
+    ];
+    let deep: Where = { n: { $gt: 3 } };
+    for (let d = 0; d < 29; d++)
+      deep = d % 2 ? { $or: [{ kind: KINDS[d % 4] }, deep] } : { $and: [deep, { $not: { n: d } }] };
+    for (const where of [...long, deep]) expect(sorted(index.idsWhere(where))).toEqual(expected(model, where));
+    expect(() => index.idsWhere({ $not: deep })).toThrow(/nested deeper than 30/);
   });
 
   test('search with where: the exact plan is brute force over the passing ids; every plan returns passing ids only', () => {

@@ -155,11 +155,14 @@ export interface ElexExports {
   attrCover(h: number, t: number): number;
   /**
    * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
-   * live slots of index h. labels 0: marks the passing nodes as the allow set of the next
-   * searches, as indexAllowBegin does, writing them to list (room for every slot); pair with
-   * indexAllowEnd. labels 1: writes the passing ids to list instead (slot order), marking
-   * nothing. Returns how many pass, or STATUS_BUDGET (the allow bitset could not grow; nothing
-   * marked). Cost: O(slots * program).
+   * live slots of index h, condition by condition: each condition makes a bitset over the slots
+   * in one pass over its column's present values, and $and / $or / $not combine bitsets word by
+   * word (a scratch block of one bitset per stack level, in the budget, freed before returning).
+   * labels 0: marks the passing nodes as the allow set of the next searches, as indexAllowBegin
+   * does, writing them to list (room for every slot); pair with indexAllowEnd. labels 1: writes
+   * the passing ids to list instead (slot order), marking nothing. Returns how many pass, or
+   * STATUS_BUDGET (the allow bitset or the scratch could not be had; nothing marked).
+   * Cost: O(slots / 32 * program + present values the conditions read).
    *
    * `attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usize, labels: i32): i32` (assembly/hnsw/attributes/attrWhere)
    */
