@@ -2,20 +2,12 @@
  * VectorIndex: an HNSW index living in the engine's linear memory. Every method validates its
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
-import { liveIds, liveSlots } from './ids.js';
+import { liveIds } from './ids.js';
 import { BudgetExceededError, CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
-import {
-  SLOT_FILTER,
-  SLOT_IDS,
-  SLOT_OUT,
-  SLOT_ROWS,
-  STATUS_BUDGET,
-  STATUS_OK,
-  TRACE_MISMATCH,
-} from '../runtime/wasm/exports.js';
+import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from '../runtime/wasm/exports.js';
 import {
   IdSet,
   PLAN_CODES,
@@ -28,16 +20,8 @@ import {
 } from './filter.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
-import {
-  MAX_FIELDS,
-  Schema,
-  SchemaDraft,
-  decodeAttributeSection,
-  encodeAttributeSection,
-  type Attributes,
-  type AttributeValue,
-  type FieldKind,
-} from './attributes.js';
+import { Schema, SchemaDraft, type Attributes, type AttributeValue, type FieldKind } from './attributes.js';
+import { AttributeTable } from './attribute-table.js';
 import { compileWhere, type Where } from './where.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
@@ -123,10 +107,8 @@ export class VectorIndex extends EngineObject {
   /** @internal The operations since each save, for the next one's log (src/hnsw/store/changes.ts). */
   readonly journal = new IndexJournal();
   private ef: number;
-  /** The metadata fields and string dictionary (src/hnsw/attributes.ts). */
-  private schema: Schema;
-  /** The engine's attribute table (assembly/hnsw/attributes.ts), 0 until an attribute is set. */
-  private table = 0;
+  /** The ids' metadata attributes: their schema, and their table in the engine (src/hnsw/attribute-table.ts). */
+  private readonly attrs: AttributeTable;
   /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
   private changes = 0;
 
@@ -140,7 +122,10 @@ export class VectorIndex extends EngineObject {
     this.seed = params.seed;
     this.quantization = params.quantization;
     this.ef = params.efSearch;
-    this.schema = params.fields === undefined ? new Schema(false) : Schema.declare(params.fields);
+    this.attrs = new AttributeTable(
+      rt,
+      params.fields === undefined ? new Schema(false) : Schema.declare(params.fields),
+    );
   }
 
   /**
@@ -148,12 +133,12 @@ export class VectorIndex extends EngineObject {
    * inferred so far, each with the kind of its first value. Cost: O(fields).
    */
   get fields(): Record<string, FieldKind> {
-    return this.schema.kinds();
+    return this.attrs.schema.kinds();
   }
 
   /** Whether the fields were declared (createIndex's `fields`): then no other field is accepted. */
   get fieldsDeclared(): boolean {
-    return this.schema.declared;
+    return this.attrs.schema.declared;
   }
 
   /** Default candidate list size of a search (1..100000); settable. */
@@ -190,7 +175,7 @@ export class VectorIndex extends EngineObject {
   clear(): void {
     this.call('clear', () => {
       this.rt.exports.indexClearAll(this.handle, this.seed);
-      if (this.table !== 0) this.rt.exports.attrClear(this.table);
+      this.attrs.clear();
       this.changes++;
     });
     this.journal.unlogged();
@@ -208,17 +193,10 @@ export class VectorIndex extends EngineObject {
   compact(): void {
     // Not one transaction: compaction gives memory back, which a transaction cannot.
     this.call('compact', () => {
-      const ex = this.rt.exports;
-      // The columns are by slot, and compaction renumbers the slots: read every live id's
-      // attributes, compact, then write them back under the new slots (the columns cover the
-      // capacity, see attrCover, so writing back needs no memory and cannot fail).
-      const kept = this.table === 0 ? null : this.readAllAttributes();
-      if (kept !== null) this.rt.stage(SLOT_OUT, MAX_FIELDS * 16, 'compact');
-      if (ex.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
-      if (kept !== null) {
-        ex.attrReset(this.table);
-        for (const [id, pairs] of kept) this.writeAttributes(id, pairs, 'compact');
-      }
+      // The attribute columns are by slot, and compaction renumbers the slots.
+      const writeBack = this.attrs.keepThrough(this.handle, 'compact');
+      if (this.rt.exports.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
+      writeBack();
       this.changes++;
     });
     this.journal.unlogged();
@@ -241,7 +219,7 @@ export class VectorIndex extends EngineObject {
     checkStorableId(id);
     checkArrayLike('vector', vector);
     if (vector.length !== this.dim) throw new DimensionMismatchError(this.dim, vector.length);
-    const draft = new SchemaDraft(this.schema);
+    const draft = new SchemaDraft(this.attrs.schema);
     const encoded = attributes === undefined ? undefined : [draft.encode(attributes, 'attributes')];
     this.insertRows([id], vector, 'add', undefined, encoded, draft);
   }
@@ -269,7 +247,7 @@ export class VectorIndex extends EngineObject {
         `vectors (${ids.length} ids x dim ${this.dim})`,
       );
     }
-    const draft = new SchemaDraft(this.schema);
+    const draft = new SchemaDraft(this.attrs.schema);
     let encoded: (Float64Array | undefined)[] | undefined;
     if (attributes !== undefined) {
       if (!Array.isArray(attributes) || attributes.length !== ids.length)
@@ -287,7 +265,7 @@ export class VectorIndex extends EngineObject {
     checkId(id);
     return this.call('attributes', () => {
       if (this.rt.exports.indexVector(this.handle, id) === 0) return undefined;
-      return this.table === 0 ? {} : this.schema.decode(this.readAttributes(id)!);
+      return this.attrs.read(this.handle, id);
     });
   }
 
@@ -302,18 +280,20 @@ export class VectorIndex extends EngineObject {
    */
   setAttributes(id: number, attributes: Attributes): boolean {
     checkId(id);
-    const draft = new SchemaDraft(this.schema);
+    const draft = new SchemaDraft(this.attrs.schema);
     const pairs = draft.encode(attributes, 'attributes');
-    const present = this.attrAtomic('setAttributes', () => {
-      if (this.rt.exports.indexVector(this.handle, id) === 0) return false;
-      this.addFields(draft, 'setAttributes');
-      this.writeAttributes(id, pairs, 'setAttributes');
-      this.changes++;
-      return true;
-    });
+    const present = this.attrs.atomic(() =>
+      this.atomic('setAttributes', () => {
+        if (this.rt.exports.indexVector(this.handle, id) === 0) return false;
+        this.attrs.prepare(draft, 'setAttributes');
+        this.attrs.write(this.handle, id, pairs, 'setAttributes');
+        this.changes++;
+        return true;
+      }),
+    );
     if (present) {
       draft.commit();
-      this.journal.attributed(id, this.schema.decode(pairs));
+      this.journal.attributed(id, this.attrs.schema.decode(pairs));
     }
     return present;
   }
@@ -324,119 +304,14 @@ export class VectorIndex extends EngineObject {
    * (`where.ts.$gte`). Cost: O(slots * size of where).
    */
   idsWhere(where: Where): Uint32Array {
-    const words = compileWhere(where, this.schema);
+    const words = compileWhere(where, this.attrs.schema);
     return this.atomic('idsWhere', () => {
       const rt = this.rt;
-      const ex = rt.exports;
-      const slots = ex.indexCapacity(this.handle) >>> 0;
+      const slots = rt.exports.indexCapacity(this.handle) >>> 0;
       const list = rt.stage(SLOT_FILTER, Math.max(4, slots * 4), 'idsWhere');
-      const count = ex.attrWhere(this.handle, this.table, this.stageProgram(words), words.length, list, 1);
+      const count = this.attrs.where(this.handle, words, list, true, 'idsWhere');
       return rt.u32().slice(list >>> 2, (list >>> 2) + count);
     });
-  }
-
-  /** Stages a compiled `where` (SLOT_OUT, free until the search's output is staged); returns its address. */
-  private stageProgram(words: Float64Array): number {
-    const ptr = this.rt.stage(SLOT_OUT, Math.max(8, words.length * 8), 'where');
-    new Float64Array(this.rt.memory.buffer, ptr, words.length).set(words);
-    return ptr;
-  }
-
-  /**
-   * atomic() for a call that may create the attribute table: a budget failure (which undoes the
-   * transaction) forgets a table it created. The body must allocate everything (the table, its
-   * fields, the columns' growth) before it changes any contents, as Runtime.run requires.
-   */
-  private attrAtomic<T>(what: string, body: () => T): T {
-    const had = this.table;
-    try {
-      return this.atomic(what, body);
-    } catch (error) {
-      if (error instanceof BudgetExceededError) this.table = had;
-      throw error;
-    }
-  }
-
-  /** The engine's attribute table, created on first use (inside the caller's transaction). */
-  private ensureTable(what: string): number {
-    if (this.table === 0) {
-      const t = this.rt.exports.attrCreate() >>> 0;
-      if (t === 0) throw this.rt.budgetError(what);
-      this.table = t;
-      for (let i = 0; i < this.schema.fields.length; i++) {
-        if (this.rt.exports.attrAddField(t) !== STATUS_OK) throw this.rt.budgetError(what);
-      }
-    }
-    return this.table;
-  }
-
-  /** Adds a draft's new fields to the engine's table (inside the caller's transaction). */
-  private addFields(draft: SchemaDraft, what: string): void {
-    const t = this.ensureTable(what);
-    for (let i = 0; i < draft.newFields.length; i++) {
-      if (this.rt.exports.attrAddField(t) !== STATUS_OK) throw this.rt.budgetError(what);
-    }
-  }
-
-  /** Writes (present, value) pairs (fewer than the fields: the rest absent) as id's attributes; false if id is not live. */
-  private writeAttributes(id: number, pairs: Float64Array, what: string): boolean {
-    const rt = this.rt;
-    const ptr = rt.stage(SLOT_OUT, MAX_FIELDS * 16, what);
-    const view = new Float64Array(rt.memory.buffer, ptr, 2 * MAX_FIELDS);
-    view.fill(0);
-    view.set(pairs);
-    const status = rt.exports.attrSet(this.handle, this.table, id, ptr);
-    if (status === STATUS_BUDGET) throw rt.budgetError(what);
-    return status === STATUS_OK;
-  }
-
-  /** id's (present, value) pairs, one per field, or undefined when it is not live. */
-  private readAttributes(id: number): Float64Array | undefined {
-    const rt = this.rt;
-    const n = this.schema.fields.length;
-    // Sized as writeAttributes stages it, so writing back after a compaction needs no memory.
-    const ptr = rt.stage(SLOT_OUT, MAX_FIELDS * 16, 'attributes');
-    if (!rt.exports.attrGet(this.handle, this.table, id, ptr)) return undefined;
-    return new Float64Array(rt.memory.buffer, ptr, 2 * n).slice();
-  }
-
-  /**
-   * Every live id's (present, value) pairs, for ids with at least one attribute, in slot order,
-   * read straight out of the table's columns (assembly/hnsw/attributes.ts): allocates nothing
-   * in the engine, so it works with the budget full. Cost: O(slots * fields).
-   */
-  private readAllAttributes(): Map<number, Float64Array> {
-    const out = new Map<number, Float64Array>();
-    if (this.table === 0) return out;
-    const mem = this.rt.memory.buffer;
-    const head = new Uint32Array(mem, this.table, 2 + MAX_FIELDS);
-    const fields = head[0];
-    const cap = head[1];
-    if (cap === 0) return out;
-    const { ids, slots } = liveSlots(this.rt, this.handle, this.rt.exports.indexSize(this.handle));
-    const columns = Array.from({ length: fields }, (_, f) => ({
-      values: new Float64Array(mem, head[2 + f] >>> 0, cap),
-      bits: new Uint32Array(mem, (head[2 + f] >>> 0) + cap * 8, (cap + 31) >>> 5),
-    }));
-    for (let i = 0; i < ids.length; i++) {
-      const s = slots[i];
-      if (s >= cap) continue;
-      let pairs: Float64Array | undefined;
-      columns.forEach((c, f) => {
-        if ((c.bits[s >>> 5] & (1 << (s & 31))) === 0) return;
-        pairs ??= new Float64Array(2 * fields);
-        pairs[2 * f] = 1;
-        pairs[2 * f + 1] = c.values[s];
-      });
-      if (pairs !== undefined) out.set(ids[i], pairs);
-    }
-    return out;
-  }
-
-  /** The attributes section of a version 3 snapshot, or undefined when the index has no fields (then version 1 or 2). */
-  private attributeSection(): Uint8Array | undefined {
-    if (this.schema.fields.length === 0) return undefined;
-    return encodeAttributeSection(this.schema, this.readAllAttributes());
   }
 
   /**
@@ -447,21 +322,13 @@ export class VectorIndex extends EngineObject {
    * disposes the index). Cost: O(section bytes).
    */
   restoreAttributes(bytes: Uint8Array, what: string): void {
-    const corrupt = (why: string): CorruptSnapshotError =>
-      new CorruptSnapshotError(`${what}: not a valid index snapshot (${why})`);
-    const { schema, rows } = decodeAttributeSection(bytes, corrupt);
-    for (const id of rows.keys()) if (!this.has(id)) throw corrupt(`attributes of id ${id}, which is not in the index`);
-    const old = this.schema;
-    this.schema = schema;
-    try {
-      this.attrAtomic(what, () => {
-        this.ensureTable(what);
-        for (const [id, pairs] of rows) this.writeAttributes(id, pairs, what);
-      });
-    } catch (error) {
-      this.schema = old;
-      throw error;
-    }
+    this.attrs.restore(
+      this.handle,
+      bytes,
+      (id) => this.has(id),
+      (body) => this.atomic(what, body),
+      what,
+    );
   }
 
   /**
@@ -496,76 +363,74 @@ export class VectorIndex extends EngineObject {
     if (n === 0) return;
     const traced = replay === undefined && this.journal.recording;
     const traces: Uint32Array[] = [];
-    this.attrAtomic(what, () => {
-      const rt = this.rt;
-      const ex = rt.exports;
-      const rowFloats = this.dim;
-      const chunk = Math.min(n, traced ? TRACED_CHUNK_ROWS : CHUNK_ROWS);
-      const tracePtr = replay === undefined ? 0 : rt.stage(SLOT_OUT, replay.byteLength, what);
-      const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
-      const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
-      rt.u32().set(ids, idsPtr >>> 2);
-      if (replay !== undefined) rt.u32().set(replay, tracePtr >>> 2);
-      if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
-        throw rt.budgetError(what);
-      }
-      // The attributes' memory too, before anything is written (a budget failure after that
-      // would leave contents the transaction cannot undo).
-      const attributed = attributes?.some((a) => a !== undefined) === true;
-      if (attributed) {
-        if (draft !== undefined) this.addFields(draft, what);
-        else this.ensureTable(what);
-      }
-      if (this.table !== 0 && ex.attrCover(this.handle, this.table) !== STATUS_OK) throw rt.budgetError(what);
-      if (attributed) rt.stage(SLOT_OUT, MAX_FIELDS * 16, what); // writeAttributes' staging
-      let traceAt = 0;
-      for (let first = 0; first < n; first += chunk) {
-        const rows = Math.min(chunk, n - first);
-        const f32 = rt.f32();
-        const at = rowsPtr >>> 2;
-        if (ArrayBuffer.isView(vectors)) {
-          f32.set((vectors as Float32Array).subarray(first * rowFloats, (first + rows) * rowFloats), at);
-        } else {
-          for (let i = 0; i < rows * rowFloats; i++) f32[at + i] = vectors[first * rowFloats + i];
+    this.attrs.atomic(() =>
+      this.atomic(what, () => {
+        const rt = this.rt;
+        const ex = rt.exports;
+        const rowFloats = this.dim;
+        const chunk = Math.min(n, traced ? TRACED_CHUNK_ROWS : CHUNK_ROWS);
+        const tracePtr = replay === undefined ? 0 : rt.stage(SLOT_OUT, replay.byteLength, what);
+        const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
+        const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
+        rt.u32().set(ids, idsPtr >>> 2);
+        if (replay !== undefined) rt.u32().set(replay, tracePtr >>> 2);
+        if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
+          throw rt.budgetError(what);
         }
-        if (replay === undefined) {
-          ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
-          if (traced) {
-            const at = ex.indexTrace(this.handle) >>> 2;
-            traces.push(rt.u32().slice(at, at + (ex.indexTraceWords(this.handle) >>> 0)));
+        // The attributes' memory too, before anything is written (a budget failure after that
+        // would leave contents the transaction cannot undo).
+        const attributed = attributes?.some((a) => a !== undefined) === true;
+        if (attributed) this.attrs.prepare(draft!, what);
+        this.attrs.cover(this.handle, what);
+        let traceAt = 0;
+        for (let first = 0; first < n; first += chunk) {
+          const rows = Math.min(chunk, n - first);
+          const f32 = rt.f32();
+          const at = rowsPtr >>> 2;
+          if (ArrayBuffer.isView(vectors)) {
+            f32.set((vectors as Float32Array).subarray(first * rowFloats, (first + rows) * rowFloats), at);
+          } else {
+            for (let i = 0; i < rows * rowFloats; i++) f32[at + i] = vectors[first * rowFloats + i];
           }
-          continue;
-        }
-        const used = ex.indexInsertTraced(
-          this.handle,
-          idsPtr,
-          first,
-          rowsPtr,
-          rows,
-          tracePtr + traceAt * 4,
-          replay.length - traceAt,
-        );
-        if (used === TRACE_MISMATCH)
-          throw new CorruptSnapshotError(
-            `the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`,
+          if (replay === undefined) {
+            ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
+            if (traced) {
+              const at = ex.indexTrace(this.handle) >>> 2;
+              traces.push(rt.u32().slice(at, at + (ex.indexTraceWords(this.handle) >>> 0)));
+            }
+            continue;
+          }
+          const used = ex.indexInsertTraced(
+            this.handle,
+            idsPtr,
+            first,
+            rowsPtr,
+            rows,
+            tracePtr + traceAt * 4,
+            replay.length - traceAt,
           );
-        traceAt += used;
-      }
-      if (replay !== undefined && traceAt !== replay.length) {
-        throw new CorruptSnapshotError(
-          `the recorded neighbours have ${replay.length - traceAt} words past the last row`,
-        );
-      }
-      ex.indexEndBatch(this.handle);
-      if (attributed) {
-        for (let i = 0; i < n; i++) {
-          const pairs = attributes![i];
-          if (pairs !== undefined) this.writeAttributes(ids[i], pairs, what);
+          if (used === TRACE_MISMATCH)
+            throw new CorruptSnapshotError(
+              `the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`,
+            );
+          traceAt += used;
         }
-      }
-      if (n > CHUNK_ROWS) ex.stagingRelease();
-      this.changes++;
-    });
+        if (replay !== undefined && traceAt !== replay.length) {
+          throw new CorruptSnapshotError(
+            `the recorded neighbours have ${replay.length - traceAt} words past the last row`,
+          );
+        }
+        ex.indexEndBatch(this.handle);
+        if (attributed) {
+          for (let i = 0; i < n; i++) {
+            const pairs = attributes![i];
+            if (pairs !== undefined) this.attrs.write(this.handle, ids[i], pairs, what);
+          }
+        }
+        if (n > CHUNK_ROWS) ex.stagingRelease();
+        this.changes++;
+      }),
+    );
     draft?.commit();
     if (traced)
       this.journal.added(
@@ -577,7 +442,7 @@ export class VectorIndex extends EngineObject {
     if (attributes !== undefined && this.journal.recording) {
       for (let i = 0; i < n; i++) {
         const pairs = attributes[i];
-        if (pairs !== undefined) this.journal.attributed(ids[i], this.schema.decode(pairs));
+        if (pairs !== undefined) this.journal.attributed(ids[i], this.attrs.schema.decode(pairs));
       }
     }
   }
@@ -695,9 +560,7 @@ export class VectorIndex extends EngineObject {
     if (allow instanceof WhereProgram) {
       const slots = ex.indexCapacity(this.handle) >>> 0;
       const nodes = rt.stage(SLOT_FILTER, Math.max(4, slots * 4), what);
-      const prog = this.stageProgram(allow.words);
-      allowed = ex.attrWhere(this.handle, this.table, prog, allow.words.length, nodes, 0);
-      if (allowed < 0) throw rt.budgetError(what);
+      allowed = this.attrs.where(this.handle, allow.words, nodes, false, what);
     } else if (set !== null && set.handle !== 0 && set.version === this.changes) {
       allowed = ex.indexSetUse(this.handle, set.handle);
     } else {
@@ -832,7 +695,7 @@ export class VectorIndex extends EngineObject {
     if (options.where !== undefined) {
       if (given !== undefined)
         throw new InvalidArgumentError(`${what}: give filter or where, not both (put the condition in the attributes)`);
-      filter = { allow: new WhereProgram(compileWhere(options.where, this.schema)), plan };
+      filter = { allow: new WhereProgram(compileWhere(options.where, this.attrs.schema)), plan };
     }
     if (plan !== 'auto' && filter.allow === undefined)
       throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter or a where`);
@@ -843,7 +706,7 @@ export class VectorIndex extends EngineObject {
   remove(id: number): boolean {
     checkId(id);
     const removed = this.call('remove', () => {
-      if (this.table !== 0) this.rt.exports.attrForget(this.handle, this.table, id);
+      this.attrs.forget(this.handle, id);
       return this.rt.exports.indexRemove(this.handle, id) === 1;
     });
     if (removed) this.changes++;
@@ -887,7 +750,7 @@ export class VectorIndex extends EngineObject {
         this.seed,
         Infinity,
         () => {},
-        this.attributeSection(),
+        this.attrs.section(this.handle),
       );
       return bytes;
     });
@@ -911,7 +774,7 @@ export class VectorIndex extends EngineObject {
           throw new InvalidArgumentError('the index changed while serializeChunks was reading it: start again');
       });
     check();
-    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check, this.attributeSection());
+    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check, this.attrs.section(this.handle));
   }
 
   /**
@@ -935,8 +798,7 @@ export class VectorIndex extends EngineObject {
   /** Frees this object's blocks in the engine. */
   protected free(handle: number): void {
     this.rt.exports.indexDispose(handle);
-    if (this.table !== 0) this.rt.exports.attrFree(this.table);
-    this.table = 0;
+    this.attrs.free();
   }
 }
 
