@@ -17,6 +17,7 @@ export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./runtime/aren
 export * from "./hnsw/api";
 export {
   attrCreate, attrFree, attrClear, attrReset, attrAddField, attrSet, attrGet, attrCover, attrWhere, attrForget,
+  attrDictReserve,
 } from "./hnsw/attributes";
 export * from "./qlearn/api";
 export * from "./kernels/api";

@@ -3,7 +3,11 @@
 // planner gets the exact count of live ids that pass.
 //
 //   table     one block per index (the host's handle), made on first use:
-//               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 column[MAX_FIELDS]
+//               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 column[MAX_FIELDS],
+//               +DICT_AT u32 dictionary block (0: none yet)
+//   dictionary the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts), one
+//             block grown as strings are added: kept here so they count in the budget (the host
+//             keeps the lookup map and writes the bytes)
 //   column    one block per field: f64 values[cap] (numbers; booleans 0 / 1; strings: the
 //             host's dictionary id), then the presence bitset, 1 bit a slot, (cap + 31) / 32 words
 //   The columns are indexed by slot (node number): the host clears a slot's bits before it
@@ -23,12 +27,13 @@
 import { Index, isTombstoned, labelAt } from "./graph";
 import { ensureAllow } from "./filter";
 import { mapGet } from "../util/idmap";
-import { arenaAlloc, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
+import { arenaAlloc, arenaCapacity, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
 import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
 /** Fields a table holds at most. */
 export const MAX_FIELDS: u32 = 64;
-const TABLE_BYTES: u32 = 8 + (MAX_FIELDS << 2);
+const DICT_AT: u32 = 8 + (MAX_FIELDS << 2);
+const TABLE_BYTES: u32 = DICT_AT + 4;
 
 const OP_EQ: i32 = 0;
 const OP_GT: i32 = 1;
@@ -80,10 +85,29 @@ export function attrCreate(): usize {
   return t;
 }
 
-/** Frees a table and its columns. */
+/** Frees a table, its columns and its dictionary. */
 export function attrFree(t: usize): void {
   attrClear(t);
+  arenaFree(<usize>load<u32>(t + DICT_AT));
   arenaFree(t);
+}
+
+/**
+ * Grows the dictionary block to hold at least `bytes` (its contents kept); returns its address,
+ * or 0 over budget (the caller's transaction undoes it). Cost: amortized O(1) a byte.
+ */
+export function attrDictReserve(t: usize, bytes: u32): usize {
+  const old = <usize>load<u32>(t + DICT_AT);
+  const have: u32 = old == 0 ? 0 : arenaCapacity(old);
+  if (bytes <= have) return old;
+  // 1.5x, so adding strings one at a time copies O(bytes) in all; exactly `bytes` near the budget.
+  const roomy = max<u64>(<u64>bytes, max<u64>(64, <u64>have + (have >> 1)));
+  let block = arenaGrow(old, roomy);
+  if (block == 0 && roomy > <u64>bytes) block = arenaGrow(old, <u64>bytes);
+  if (block == 0) return 0;
+  arenaSave(t + DICT_AT, 4);
+  store<u32>(t + DICT_AT, <u32>block);
+  return block;
 }
 
 /** Frees every column (the fields stay, with no values): cap 0. Cannot fail. */

@@ -12,6 +12,7 @@ import {
   MAX_FIELDS,
   decodeAttributeSection,
   encodeAttributeSection,
+  utf8Concat,
   type Schema,
   type SchemaDraft,
 } from './attributes.js';
@@ -62,11 +63,27 @@ export class AttributeTable {
     return this.table;
   }
 
-  /** Adds a draft's new fields to the engine's table, and stages the pairs' room (inside the caller's transaction). */
+  /**
+   * Adds a draft's new fields to the engine's table, stages the pairs' room and copies its new
+   * strings into the engine's dictionary (inside the caller's transaction).
+   */
   prepare(draft: SchemaDraft, what: string): void {
     this.ensure(what);
     this.addColumns(draft.newFields.length, what);
     this.rt.stage(SLOT_OUT, PAIRS_BYTES, what);
+    this.storeStrings(draft.newStringBytes(), this.schema.stringBytes, what);
+  }
+
+  /**
+   * Writes `bytes` of strings into the engine's dictionary at `at` (growing it first), so the
+   * strings count in the budget. Past the bytes in use, so an undone transaction leaves the
+   * dictionary as it was.
+   */
+  private storeStrings(bytes: Uint8Array, at: number, what: string): void {
+    if (bytes.length === 0) return;
+    const block = this.rt.exports.attrDictReserve(this.table, at + bytes.length) >>> 0;
+    if (block === 0) throw this.rt.budgetError(what);
+    new Uint8Array(this.rt.memory.buffer, block + at, bytes.length).set(bytes);
   }
 
   private addColumns(n: number, what: string): void {
@@ -208,6 +225,7 @@ export class AttributeTable {
         transaction(() => {
           this.ensure(what);
           this.rt.stage(SLOT_OUT, PAIRS_BYTES, what);
+          this.storeStrings(utf8Concat(schema.strings), 0, what);
           for (const [id, pairs] of rows) this.write(index, id, pairs, what);
         }),
       );

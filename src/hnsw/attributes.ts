@@ -18,6 +18,20 @@ export type Attributes = Readonly<Record<string, AttributeValue | undefined>>;
 /** Field declarations of {@link IndexOptions.fields}: field name to kind. */
 export type FieldDeclarations = Readonly<Record<string, FieldKind>>;
 
+const UTF8 = new TextEncoder();
+
+/** The UTF-8 bytes of `strings`, one after another (each encoded alone, as Schema counts them). */
+export function utf8Concat(strings: readonly string[]): Uint8Array {
+  const parts = strings.map((s) => UTF8.encode(s));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** The kinds, by code (the snapshot's attributes section). */
 export const FIELD_KINDS: readonly FieldKind[] = ['number', 'string', 'boolean'];
 /** Fields an index holds at most (assembly/hnsw/attributes.ts MAX_FIELDS). */
@@ -60,6 +74,8 @@ export class Schema {
   readonly byName = new Map<string, Field>();
   readonly strings: string[] = [];
   readonly dictionary = new Map<string, number>();
+  /** UTF-8 bytes of the strings, in order: what the engine's copy of the dictionary holds. */
+  stringBytes = 0;
 
   constructor(declared: boolean) {
     this.declared = declared;
@@ -99,6 +115,7 @@ export class Schema {
       id = this.strings.length;
       this.strings.push(value);
       this.dictionary.set(value, id);
+      this.stringBytes += UTF8.encode(value).length;
     }
     return id;
   }
@@ -205,6 +222,11 @@ export class SchemaDraft {
     const id = this.schema.strings.length + this.newStrings.size;
     this.newStrings.set(value, id);
     return id;
+  }
+
+  /** The UTF-8 bytes of the drafted strings, in id order (empty when none). */
+  newStringBytes(): Uint8Array {
+    return utf8Concat([...this.newStrings.keys()]);
   }
 
   /** Keeps the drafted fields and strings in the schema. */

@@ -291,3 +291,32 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
     eng.dispose();
   });
 });
+
+describe.each(BUILDS)('the string dictionary counts in the budget (simd %s)', (simd) => {
+  test('new strings take engine memory; a string that does not fit is BudgetExceededError with nothing changed', async () => {
+    const eng = await engine(simd, { budgetBytes: 2 * 1024 * 1024 });
+    const index = eng.createIndex({ dim: 2 });
+    index.add(1, [1, 0], { note: 'a' });
+    index.add(2, [0, 1]);
+    const before = eng.usedBytes;
+    const big = 'x'.repeat(300_000);
+    index.setAttributes(2, { note: big });
+    expect(eng.usedBytes - before).toBeGreaterThan(299_000); // less the dictionary block it had
+    // The same string again takes nothing more.
+    const after = eng.usedBytes;
+    index.setAttributes(1, { note: big });
+    expect(eng.usedBytes).toBe(after);
+    expect(sorted(index.idsWhere({ note: big }))).toEqual([1, 2]);
+    const staged = eng.usedBytes; // idsWhere's staging stays
+    // A string past the budget: refused, nothing changed (the dictionary either: the string matches nothing).
+    const huge = 'y'.repeat(3_000_000);
+    expect(() => index.setAttributes(1, { note: huge })).toThrow(BudgetExceededError);
+    expect(eng.usedBytes).toBe(staged);
+    expect(index.attributes(1)).toEqual({ note: big });
+    expect(sorted(index.idsWhere({ note: huge }))).toEqual([]);
+    // Loaded, the dictionary is in the engine again.
+    const copy = eng.loadIndex(index.serialize());
+    expect(copy.attributes(2)).toEqual({ note: big });
+    eng.dispose();
+  });
+});

@@ -106,7 +106,7 @@ export interface ElexExports {
    */
   attrCreate(): number;
   /**
-   * Frees a table and its columns.
+   * Frees a table, its columns and its dictionary.
    *
    * `attrFree(t: usize): void` (assembly/hnsw/attributes/attrFree)
    */
@@ -173,6 +173,13 @@ export interface ElexExports {
    * `attrForget(h: usize, t: usize, id: u32): void` (assembly/hnsw/attributes/attrForget)
    */
   attrForget(h: number, t: number, id: number): void;
+  /**
+   * Grows the dictionary block to hold at least `bytes` (its contents kept); returns its address,
+   * or 0 over budget (the caller's transaction undoes it). Cost: amortized O(1) a byte.
+   *
+   * `attrDictReserve(t: usize, bytes: u32): usize` (assembly/hnsw/attributes/attrDictReserve)
+   */
+  attrDictReserve(t: number, bytes: number): number;
   /**
    * Counts, for each of `rows` rows of d floats at values, the components outside [lower, upper]
    * (d floats each at lower and upper), writing one u32 a row to out; returns the total.
