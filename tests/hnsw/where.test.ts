@@ -292,6 +292,25 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
   });
 });
 
+describe.each(BUILDS)('an index without attributes (simd %s)', (simd) => {
+  test('every field is absent: where filters run, and no attribute memory is taken', async () => {
+    const eng = await engine(simd);
+    const index = eng.createIndex({ dim: 2, metric: 'l2' });
+    index.addBatch([1, 2, 3], [0, 0, 1, 0, 2, 0]);
+    const used = eng.usedBytes;
+    expect(index.attributes(2)).toEqual({});
+    expect(sorted(index.idsWhere({ x: { $exists: false } }))).toEqual([1, 2, 3]);
+    expect(sorted(index.idsWhere({ x: 1 }))).toEqual([]);
+    const hits = index.search([0.9, 0], 2, { where: { x: { $ne: 1 } } });
+    expect(Array.from(hits.ids)).toEqual([2, 1]);
+    expect(hits.plan).toBe('exact');
+    expect(index.fields).toEqual({});
+    expect(new DataView(index.serialize().buffer).getUint32(4, true)).toBe(1);
+    expect(eng.usedBytes - used).toBeLessThan(1024); // staging only
+    eng.dispose();
+  });
+});
+
 describe.each(BUILDS)('the string dictionary counts in the budget (simd %s)', (simd) => {
   test('new strings take engine memory; a string that does not fit is BudgetExceededError with nothing changed', async () => {
     const eng = await engine(simd, { budgetBytes: 2 * 1024 * 1024 });

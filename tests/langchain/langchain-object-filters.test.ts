@@ -128,6 +128,15 @@ test('metadata that is not a scalar of the field kind is not filterable, and doe
   vs.dispose();
 });
 
+test('a store with declared fields keeps only those as attributes', async () => {
+  const vs = await ElexVectorStore.fromDocuments(corpus.documents.slice(0, 50), corpus.embeddings, {
+    fields: { parity: 'string' },
+  });
+  expect(contents(await vs.similaritySearch('query 0', 50, { parity: 'odd' })).length).toBe(25);
+  await expect(vs.similaritySearch('query 0', 5, { i: 3 })).rejects.toThrow(/declares no field 'i'/);
+  vs.dispose();
+});
+
 test('delete({ filter }) removes the documents an object filter or a predicate passes', async () => {
   const vs = await ElexVectorStore.fromDocuments(corpus.documents.slice(0, 200), corpus.embeddings);
   await vs.delete({ filter: { i: { $lt: 50 } } });
