@@ -2,9 +2,19 @@
  * A byte store in a PostgreSQL table, shared by every process and machine that reaches the
  * server (Node, through the `pg` package, an optional peer dependency: entry `elex-wasm/postgres`).
  *
- * Table (created on first use, `CREATE TABLE IF NOT EXISTS`):
+ * Table (created on first use, `CREATE TABLE IF NOT EXISTS`; a table of an earlier release gets
+ * the version column added, `ALTER TABLE ... ADD COLUMN`, once):
  *
- *   key bytea, chunk integer, value bytea, PRIMARY KEY (key, chunk)
+ *   key bytea, chunk integer, value bytea, version bigint DEFAULT txid_current(), PRIMARY KEY (key, chunk)
+ *
+ * Every row a transaction writes carries its transaction id as the key's version, which no later
+ * write has again (also a writer of an earlier release, through the default): readVersioned and
+ * writeIfVersion make the store versioned (ByteStore), and agent caches of many processes over
+ * one table detect each other's writes (ConflictError) instead of overwriting them. A conditional
+ * write takes the key's advisory lock, compares the version and writes in one transaction. When
+ * its COMMIT goes unanswered (connection lost, timeout), it asks the server what became of its
+ * transaction (txid_status, ending the old backend first if it still runs) and resolves ok only
+ * if it committed; when that cannot be known either it rejects with StoreError.
  *
  * A key is its UTF-8 bytes (any store key fits, U+0000 included). A value is one row per
  * `chunkBytes` (8 MiB unless told; an empty value is one empty chunk), so values past bytea's
@@ -22,7 +32,7 @@
  * on the next call, so writes work again once the server is back.
  */
 import { DisposedError, ElexError, InvalidArgumentError, StoreError } from '../errors.js';
-import type { ByteStore } from './byte-store.js';
+import type { ByteStore, ConditionalWrite, StoreVersion, VersionedBytes } from './byte-store.js';
 import { checkStoreKey } from './store-key.js';
 
 /** What PostgresStore needs of a pg `Pool` (or anything like one). */
@@ -222,14 +232,25 @@ export class PostgresStore implements ByteStore {
 
   /** The bytes last written under `key`, or undefined. Throws StoreError. Cost: one query. */
   async read(key: string): Promise<Uint8Array | undefined> {
+    return (await this.readVersioned(key)).bytes;
+  }
+
+  /**
+   * The bytes last written under `key` and their version (one SELECT, one snapshot), or
+   * `{ bytes: undefined, version: null }`. Throws StoreError. Cost: one query.
+   */
+  async readVersioned(key: string): Promise<VersionedBytes> {
     checkStoreKey(key);
     const rows = await this.session(`read '${key}'`, false, (c) =>
       c
-        .query(`SELECT value FROM ${this.table} WHERE key = $1 ORDER BY chunk`, [Buffer.from(utf8.encode(key))])
+        .query(`SELECT value, version::text AS version FROM ${this.table} WHERE key = $1 ORDER BY chunk`, [
+          Buffer.from(utf8.encode(key)),
+        ])
         .then((r) => r.rows),
     );
-    if (rows.length === 0) return undefined;
-    if (rows.length === 1) return bytesOf(rows[0].value);
+    if (rows.length === 0) return { bytes: undefined, version: null };
+    const version = String(rows[0].version);
+    if (rows.length === 1) return { bytes: bytesOf(rows[0].value), version };
     const parts = rows.map((r) => bytesOf(r.value));
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
@@ -237,7 +258,7 @@ export class PostgresStore implements ByteStore {
       out.set(p, at);
       at += p.length;
     }
-    return out;
+    return { bytes: out, version };
   }
 
   /**
@@ -246,21 +267,79 @@ export class PostgresStore implements ByteStore {
    * write may or may not have committed), InvalidArgumentError. Cost: one transaction, one row per chunk.
    */
   async write(key: string, bytes: Uint8Array): Promise<void> {
-    checkStoreKey(key);
-    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('PostgresStore.write needs a Uint8Array');
-    const k = Buffer.from(utf8.encode(key));
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const [k, view] = this.args(key, bytes, 'write');
     await this.session(`write '${key}'`, true, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
-      await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
-      for (let at = 0, chunk = 0; at < view.length || chunk === 0; at += this.chunkBytes, chunk++) {
-        await c.query(`INSERT INTO ${this.table} (key, chunk, value) VALUES ($1, $2, $3)`, [
-          k,
-          chunk,
-          view.subarray(at, at + this.chunkBytes),
-        ]);
-      }
+      await this.lockKey(c, k);
+      await this.replace(c, k, view);
     });
+  }
+
+  /**
+   * Stores `bytes` under `key` only if its version is still `expectedVersion` (null: only if
+   * absent), in one transaction (the key's advisory lock, the version compared, the rows
+   * replaced). Resolves `{ ok: true, version }` once committed, or `{ ok: false, version }` with
+   * the current version and nothing written. A COMMIT that goes unanswered is looked up
+   * (txid_status) before it counts: committed resolves ok; rolled back, or not knowable (the
+   * server unreachable), rejects with StoreError. Throws StoreError, InvalidArgumentError.
+   * Cost: one transaction, one row per chunk; a lookup after a lost answer.
+   */
+  async writeIfVersion(
+    key: string,
+    bytes: Uint8Array,
+    expectedVersion: StoreVersion | null,
+  ): Promise<ConditionalWrite> {
+    const [k, view] = this.args(key, bytes, 'writeIfVersion');
+    if (expectedVersion !== null && (typeof expectedVersion !== 'string' || !/^\d+$/.test(expectedVersion)))
+      throw new InvalidArgumentError(
+        `PostgresStore.writeIfVersion needs a version it gave, or null, got ${String(expectedVersion)}`,
+      );
+    let mine: { txid: string; pid: number } | undefined;
+    try {
+      return await this.session(`write '${key}'`, true, async (c) => {
+        await this.lockKey(c, k);
+        const current = await c.query(
+          `SELECT version::text AS version FROM ${this.table} WHERE key = $1 AND chunk = 0`,
+          [k],
+        );
+        const version = current.rows.length === 0 ? null : String(current.rows[0].version);
+        if (version !== expectedVersion) return { ok: false, version };
+        const me = await c.query('SELECT txid_current()::text AS txid, pg_backend_pid() AS pid');
+        mine = { txid: String(me.rows[0].txid), pid: Number(me.rows[0].pid) };
+        await this.replace(c, k, view);
+        return { ok: true, version: mine.txid };
+      });
+    } catch (error) {
+      if (mine === undefined || this.closed) throw error;
+      if (await this.committed(mine, key, error)) return { ok: true, version: mine.txid };
+      throw error;
+    }
+  }
+
+  /**
+   * Whether transaction `mine` committed, asked on another connection after its own failed:
+   * false when it rolled back; StoreError when that cannot be known. A transaction still running
+   * (the server has not noticed its connection is gone) has its backend ended first.
+   */
+  private async committed(mine: { txid: string; pid: number }, key: string, cause: unknown): Promise<boolean> {
+    const unknown = (why: unknown) =>
+      new StoreError(`PostgresStore could not learn whether its write of '${key}' committed (${String(cause)})`, why);
+    for (let attempt = 0; ; attempt++) {
+      let status: string | null;
+      try {
+        status = await this.run(`look up the write of '${key}'`, false, async (c) => {
+          const r = await c.query('SELECT txid_status($1::bigint) AS status', [mine.txid]);
+          const s = r.rows[0].status;
+          if (s === 'in progress') await c.query('SELECT pg_terminate_backend($1::int4)', [mine.pid]);
+          return s === null ? null : String(s);
+        });
+      } catch (error) {
+        throw unknown(error);
+      }
+      if (status === 'committed') return true;
+      if (status === 'aborted') return false;
+      if (status !== 'in progress' || attempt >= 50) throw unknown(new Error(`transaction status ${String(status)}`));
+      await new Promise((resolve) => setTimeout(resolve, 20)); // its backend is ending
+    }
   }
 
   /** Removes `key` if present, in one transaction. Throws StoreError. */
@@ -268,7 +347,7 @@ export class PostgresStore implements ByteStore {
     checkStoreKey(key);
     const k = Buffer.from(utf8.encode(key));
     await this.session(`delete '${key}'`, true, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
+      await this.lockKey(c, k);
       await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
     });
   }
@@ -279,6 +358,30 @@ export class PostgresStore implements ByteStore {
       c.query(`SELECT key FROM ${this.table} WHERE chunk = 0 ORDER BY key`).then((r) => r.rows),
     );
     return rows.map((r) => fromUtf8.decode(bytesOf(r.key)));
+  }
+
+  /** The key's bytes and a Buffer view of `bytes`; InvalidArgumentError for a bad key or bytes. */
+  private args(key: string, bytes: Uint8Array, method: string): [Buffer, Buffer] {
+    checkStoreKey(key);
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`PostgresStore.${method} needs a Uint8Array`);
+    return [Buffer.from(utf8.encode(key)), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+  }
+
+  /** Takes the transaction advisory lock on (table, key): writers of one key run one at a time. */
+  private async lockKey(c: PgClientLike, k: Buffer): Promise<void> {
+    await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
+  }
+
+  /** Replaces the key's rows by `view`'s chunks (in the caller's transaction; the rows' version is its id). */
+  private async replace(c: PgClientLike, k: Buffer, view: Buffer): Promise<void> {
+    await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
+    for (let at = 0, chunk = 0; at < view.length || chunk === 0; at += this.chunkBytes, chunk++) {
+      await c.query(`INSERT INTO ${this.table} (key, chunk, value) VALUES ($1, $2, $3)`, [
+        k,
+        chunk,
+        view.subarray(at, at + this.chunkBytes),
+      ]);
+    }
   }
 
   /**
@@ -302,8 +405,15 @@ export class PostgresStore implements ByteStore {
     this.ready ??= this.run('create its table', true, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1::int4, 0)', [this.tableLock]);
       await c.query(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, PRIMARY KEY (key, chunk))`,
+        `CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, version bigint NOT NULL DEFAULT txid_current(), PRIMARY KEY (key, chunk))`,
       );
+      // A table of an earlier release: add the version column (once; its rows get this transaction's id).
+      const found = await c.query(
+        "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'version' AND NOT attisdropped",
+        [this.table],
+      );
+      if (found.rows.length === 0)
+        await c.query(`ALTER TABLE ${this.table} ADD COLUMN version bigint NOT NULL DEFAULT txid_current()`);
     }).catch((error) => {
       this.ready = null;
       throw error;
