@@ -359,10 +359,10 @@ export class AgentCache {
     while (this.loads.size > 0) await Promise.allSettled(Array.from(this.loads.values(), (load) => load.done));
     while (this.evictions.size > 0) await Promise.allSettled(Array.from(this.evictions));
     await this.writes.idle();
-    const agents = Array.from(this.residents.values());
+    const agents = Array.from(this.bySlot.values()); // the resident ones, and dropped ones still leased
     try {
       this.rt.check('close');
-      for (const agent of agents) if (agent.dirty) this.unwritten.set(agent.id, this.encode(agent));
+      for (const agent of agents) if (agent.dirty && !agent.dropped) this.unwritten.set(agent.id, this.encode(agent));
     } catch (error) {
       // The engine was disposed or broke: nothing can be saved or freed; every lease goes inert.
       for (const agent of agents) agent.freed = true;

@@ -177,6 +177,23 @@ describe.each(BUILDS)('agent cache conflicts over a versioned store (simd %s)', 
     expect(await stored('x')).toEqual([1, 2, 4]);
   });
 
+  test('close() frees a dropped agent still leased: the lease goes inert, nothing of it is written', async () => {
+    await append(a, 'x', 1);
+    await a.flush();
+    await append(b, 'x', 2);
+    await b.flush();
+    const held = await a.get('x');
+    held.trajectory.push(3, 0, 0, 0);
+    expectConflict(await rejection(a.flush()), ['x']);
+    const used = e1.usedBytes;
+    await a.close();
+    expect(held.released).toBe(true);
+    expect(() => held.q).toThrow(expect.objectContaining({ code: 'E_DISPOSED' }));
+    expect(e1.usedBytes).toBeLessThan(used); // its objects were freed
+    expect(a.stats).toMatchObject({ leases: 0, pinned: 0, residentBytes: 0 });
+    expect(await stored('x')).toEqual([1, 2]);
+  });
+
   test('close() rejects with ConflictError for a stale agent and writes the others', async () => {
     await append(a, 'x', 1);
     await a.flush();
