@@ -174,6 +174,11 @@ export class PostgresStore implements ByteStore {
   private readonly tableLock: number;
   private ready: Promise<void> | null = null;
   private closed = false;
+  /**
+   * Conditional writes whose outcome could not be learned, by key: the version each expected and
+   * its transaction. The key's next conditional write from that version looks it up first.
+   */
+  private readonly inDoubt = new Map<string, { expected: StoreVersion | null; txid: string; pid: number }>();
   /** Calls started and not yet settled: close() waits for them. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -280,8 +285,10 @@ export class PostgresStore implements ByteStore {
    * replaced). Resolves `{ ok: true, version }` once committed, or `{ ok: false, version }` with
    * the current version and nothing written. A COMMIT that goes unanswered is looked up
    * (txid_status) before it counts: committed resolves ok; rolled back, or not knowable (the
-   * server unreachable), rejects with StoreError. Throws StoreError, InvalidArgumentError.
-   * Cost: one transaction, one row per chunk; a lookup after a lost answer.
+   * server unreachable), rejects with StoreError. A write whose outcome was not knowable is looked
+   * up again by the key's next conditional write from the same version: if it committed, that
+   * write continues from it (as the caller's own lineage) instead of conflicting with it. Throws
+   * StoreError, InvalidArgumentError. Cost: one transaction, one row per chunk; a lookup after a lost answer.
    */
   async writeIfVersion(
     key: string,
@@ -293,6 +300,13 @@ export class PostgresStore implements ByteStore {
       throw new InvalidArgumentError(
         `PostgresStore.writeIfVersion needs a version it gave, or null, got ${String(expectedVersion)}`,
       );
+    const doubt = this.inDoubt.get(key);
+    if (doubt !== undefined) {
+      // Still unknowable: rejects, keeping the doubt. Known: committed, this write continues from it.
+      if (doubt.expected === expectedVersion && (await this.committed(doubt, key, 'lost earlier', false)))
+        expectedVersion = doubt.txid;
+      this.inDoubt.delete(key);
+    }
     let mine: { txid: string; pid: number } | undefined;
     try {
       return await this.session(`write '${key}'`, true, async (c) => {
@@ -310,7 +324,14 @@ export class PostgresStore implements ByteStore {
       });
     } catch (error) {
       if (mine === undefined || this.closed) throw error;
-      if (await this.committed(mine, key, error)) return { ok: true, version: mine.txid };
+      let committed: boolean;
+      try {
+        committed = await this.committed(mine, key, error, true);
+      } catch (unknown) {
+        this.inDoubt.set(key, { expected: expectedVersion, ...mine });
+        throw unknown;
+      }
+      if (committed) return { ok: true, version: mine.txid };
       throw error;
     }
   }
@@ -318,9 +339,15 @@ export class PostgresStore implements ByteStore {
   /**
    * Whether transaction `mine` committed, asked on another connection after its own failed:
    * false when it rolled back; StoreError when that cannot be known. A transaction still running
-   * (the server has not noticed its connection is gone) has its backend ended first.
+   * (the server has not noticed its connection is gone) has its backend ended first if
+   * `terminate` (only right after the loss: later its pid may be another backend's).
    */
-  private async committed(mine: { txid: string; pid: number }, key: string, cause: unknown): Promise<boolean> {
+  private async committed(
+    mine: { txid: string; pid: number },
+    key: string,
+    cause: unknown,
+    terminate: boolean,
+  ): Promise<boolean> {
     const unknown = (why: unknown) =>
       new StoreError(`PostgresStore could not learn whether its write of '${key}' committed (${String(cause)})`, why);
     for (let attempt = 0; ; attempt++) {
@@ -329,7 +356,7 @@ export class PostgresStore implements ByteStore {
         status = await this.run(`look up the write of '${key}'`, false, async (c) => {
           const r = await c.query('SELECT txid_status($1::bigint) AS status', [mine.txid]);
           const s = r.rows[0].status;
-          if (s === 'in progress') await c.query('SELECT pg_terminate_backend($1::int4)', [mine.pid]);
+          if (s === 'in progress' && terminate) await c.query('SELECT pg_terminate_backend($1::int4)', [mine.pid]);
           return s === null ? null : String(s);
         });
       } catch (error) {

@@ -5,9 +5,12 @@
  * plain writes and deletes move the version, multi-chunk values), a table of an earlier release
  * (no version column) migrated on first use, read-modify-write by four pools of their own with
  * retries counting every increment once, and a COMMIT whose answer is lost: looked up
- * (txid_status), ok when it committed, StoreError with nothing written when it did not.
+ * (txid_status), ok when it committed, StoreError with nothing written when it did not; when the
+ * lookup fails too, the next conditional write from the same version looks it up again and
+ * continues from it, so an agent cache's next flush writes the agent once (no conflict with its
+ * own write, no update applied twice).
  */
-import { StoreError } from '../../src/index';
+import { ConflictError, Engine, StoreError } from '../../src/index';
 import { type PgClientLike, type PgPoolLike, PostgresStore } from '../../src/postgres';
 import { PostgresServer, postgresOrSkip } from '../helpers/postgres';
 
@@ -119,9 +122,11 @@ withServer('PostgresStore versions (real server)', () => {
 
   describe('a COMMIT whose answer is lost', () => {
     /** A pool whose next COMMIT is sent and its answer lost, not sent, or never answered. */
-    function faultyPool(): { pool: PgPoolLike; fault: { next: 'answer lost' | 'not sent' | 'no answer' | null } } {
+    type Fault = { next: 'answer lost' | 'not sent' | 'no answer' | null; lookups: number };
+    /** ... and whose next `lookups` transaction status lookups fail. */
+    function faultyPool(): { pool: PgPoolLike; fault: Fault } {
       const inner = pool();
-      const fault: { next: 'answer lost' | 'not sent' | 'no answer' | null } = { next: null };
+      const fault: Fault = { next: null, lookups: 0 };
       return {
         fault,
         pool: {
@@ -132,6 +137,10 @@ withServer('PostgresStore versions (real server)', () => {
               on: (event, listener) => client.on(event, listener),
               release: (error) => client.release(error),
               async query(text, values) {
+                if (text.includes('txid_status') && fault.lookups > 0) {
+                  fault.lookups--;
+                  throw new Error('connection lost (lookup)');
+                }
                 if (text === 'COMMIT' && fault.next !== null) {
                   const kind = fault.next;
                   fault.next = null;
@@ -156,6 +165,52 @@ withServer('PostgresStore versions (real server)', () => {
       const second = await store.writeIfVersion('k', bytes(2), first.version);
       expect(second.ok).toBe(true);
       expect(await store.readVersioned('k')).toEqual({ bytes: bytes(2), version: second.version });
+    });
+
+    test('committed, the lookup failing too: StoreError; the next write from the same version continues from it', async () => {
+      const { pool: p, fault } = faultyPool();
+      const store = new PostgresStore({ pool: p }, { table: `lost${++tables}` });
+      stores.push(store);
+      const first = await store.writeIfVersion('k', bytes(1), null);
+      Object.assign(fault, { next: 'answer lost', lookups: 1 });
+      await expect(store.writeIfVersion('k', bytes(2), first.version)).rejects.toThrow(/could not learn whether/);
+      const landed = await store.readVersioned('k');
+      expect(landed.bytes).toEqual(bytes(2)); // it did commit
+      const third = await store.writeIfVersion('k', bytes(3), first.version); // the caller's lineage did not move
+      expect(third.ok).toBe(true);
+      expect(await store.readVersioned('k')).toEqual({ bytes: bytes(3), version: third.version });
+      // Another writer's change since is still a conflict.
+      await pgStore(store.table.slice(1, -1)).write('k', bytes(4));
+      expect((await store.writeIfVersion('k', bytes(5), third.version!)).ok).toBe(false);
+    });
+
+    test('an agent cache: a flush whose outcome was not learned, then a flush: the agent written once, no conflict', async () => {
+      const { pool: p, fault } = faultyPool();
+      const store = new PostgresStore({ pool: p }, { table: `lost${++tables}` });
+      stores.push(store);
+      const engine = await Engine.create();
+      try {
+        const cache = engine.createAgentCache({ store, qtable: { actions: 2 } });
+        const append = (op: number) => cache.use('x', (agent) => agent.trajectory.push(op, 0, 0, 0));
+        await append(1);
+        await cache.flush();
+        await append(2);
+        Object.assign(fault, { next: 'answer lost', lookups: 1 });
+        const failed = await cache.flush().catch((error) => error);
+        expect(failed).toBeInstanceOf(StoreError);
+        expect(failed).not.toBeInstanceOf(ConflictError);
+        await cache.flush(); // op 2 is not redone: the cache still holds it
+        expect(cache.stats.conflicts).toBe(0);
+        const fresh = await Engine.create();
+        try {
+          const reader = fresh.createAgentCache({ store, qtable: { actions: 2 } });
+          expect(await reader.use('x', (agent) => Array.from(agent.trajectory.toBatch().states))).toEqual([1, 2]);
+        } finally {
+          fresh.dispose();
+        }
+      } finally {
+        engine.dispose();
+      }
     });
 
     test.each(['not sent', 'no answer'] as const)(
