@@ -120,13 +120,7 @@ export class AgentWrites {
   }
 
   private start(id: string, write: Write): void {
-    let landing: Promise<boolean>;
-    try {
-      landing = Promise.resolve(this.land(id, write.bytes));
-    } catch (error) {
-      landing = Promise.reject(error); // a store that throws instead of rejecting
-    }
-    landing
+    this.land(id, write.bytes)
       .then(
         (ok) => {
           if (ok) {
@@ -145,7 +139,10 @@ export class AgentWrites {
       .then(() => this.advance(id));
   }
 
-  /** One store write of `id`: conditional on its lineage over a versioned store. False: refused (a conflict). */
+  /**
+   * One store write of `id`: conditional on its lineage over a versioned store. False: refused (a
+   * conflict). Async, so a store that throws instead of rejecting rejects too.
+   */
   private async land(id: string, bytes: Uint8Array): Promise<boolean> {
     if (!this.versioned) {
       await this.store.write(id, bytes);
