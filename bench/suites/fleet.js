@@ -4,7 +4,8 @@
 // processes, conflicts per second, P50/P95 of one op (use + flush, retries included). Beside it the
 // same workload in one process over a FileStore (a FileStore directory takes one writing process),
 // and over PostgresStore in one process. PostgreSQL: --pg <connectionString>, else a throw-away
-// cluster (bench/lib/postgres.js: the server binaries, apt-get install postgresql). Medians of runs.
+// cluster (bench/lib/postgres.js: the server binaries, apt-get install postgresql). Each run's
+// table is dropped after it. Medians of runs.
 'use strict';
 const { spawn } = require('node:child_process');
 const { mkdtempSync, rmSync } = require('node:fs');
@@ -63,6 +64,9 @@ async function run({ quick = false, pg, progress = silent } = {}) {
   const agentCounts = quick ? [12] : [12, 120];
   const processCounts = quick ? [1, 4] : [1, 2, 4];
   const server = pg ? { connectionString: pg, stop() {} } : startPostgres();
+  const { Pool } = require('pg');
+  const admin = new Pool({ connectionString: server.connectionString, max: 1 });
+  admin.on('error', () => undefined);
   const rows = [];
   let tables = 0;
   try {
@@ -76,19 +80,20 @@ async function run({ quick = false, pg, progress = silent } = {}) {
         for (let r = 0; r < runs; r++) {
           progress.step(`${config.store} x ${config.processes} processes, ${agents} agents, run ${r + 1}/${runs}`);
           const dir = mkdtempSync(join(tmpdir(), 'elex-fleet-bench-'));
+          const spec = {
+            store: config.store,
+            connectionString: server.connectionString,
+            table: `elex_fleet_bench_${process.pid}_${++tables}`,
+            dir,
+            ops,
+            agents,
+            seed: r + 1,
+          };
           try {
-            const spec = {
-              store: config.store,
-              connectionString: server.connectionString,
-              table: `elex_fleet_bench_${process.pid}_${++tables}`,
-              dir,
-              ops,
-              agents,
-              seed: r + 1,
-            };
             measured.push(await runOnce(spec, config.processes));
           } finally {
             rmSync(dir, { recursive: true, force: true });
+            if (config.store === 'pg') await admin.query(`DROP TABLE IF EXISTS "${spec.table}"`);
           }
         }
         const med = (key) => median(measured.map((m) => m[key]));
@@ -105,6 +110,7 @@ async function run({ quick = false, pg, progress = silent } = {}) {
       }
     }
   } finally {
+    await admin.end();
     server.stop();
   }
   const lines = [];
