@@ -18,6 +18,7 @@ import {
   type Engine,
 } from '../../src/index';
 import { BUILDS, engine } from '../helpers/engines';
+import { rejection } from '../helpers/errors';
 
 const QT = { actions: 4 };
 
@@ -41,16 +42,6 @@ function ops(cache: AgentCache, id: string): Promise<number[]> {
   return cache.use(id, (agent) => Array.from(agent.trajectory.toBatch().states));
 }
 
-/** The error `promise` rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 function expectConflict(error: unknown, agents: string[]): void {
   expect(error).toBeInstanceOf(ConflictError);
   expect(error).toBeInstanceOf(ElexError);
@@ -72,6 +63,14 @@ describe.each(BUILDS)('agent cache conflicts over a versioned store (simd %s)', 
     } finally {
       e.dispose();
     }
+  };
+
+  /** a writes op 1 to x, then b loads x and writes op 2: a's x is stale. */
+  const staleX = async () => {
+    await append(a, 'x', 1);
+    await a.flush();
+    await append(b, 'x', 2);
+    await b.flush();
   };
 
   beforeEach(async () => {
@@ -157,10 +156,7 @@ describe.each(BUILDS)('agent cache conflicts over a versioned store (simd %s)', 
   });
 
   test('a lease held across the conflict stays usable until released; a get meanwhile loads the newest', async () => {
-    await append(a, 'x', 1);
-    await a.flush();
-    await append(b, 'x', 2);
-    await b.flush();
+    await staleX();
     const held = await a.get('x');
     held.trajectory.push(3, 0, 0, 0);
     expectConflict(await rejection(a.flush()), ['x']);
@@ -178,10 +174,7 @@ describe.each(BUILDS)('agent cache conflicts over a versioned store (simd %s)', 
   });
 
   test('close() frees a dropped agent still leased: the lease goes inert, nothing of it is written', async () => {
-    await append(a, 'x', 1);
-    await a.flush();
-    await append(b, 'x', 2);
-    await b.flush();
+    await staleX();
     const held = await a.get('x');
     held.trajectory.push(3, 0, 0, 0);
     expectConflict(await rejection(a.flush()), ['x']);
@@ -195,10 +188,7 @@ describe.each(BUILDS)('agent cache conflicts over a versioned store (simd %s)', 
   });
 
   test('close() rejects with ConflictError for a stale agent and writes the others', async () => {
-    await append(a, 'x', 1);
-    await a.flush();
-    await append(b, 'x', 2);
-    await b.flush();
+    await staleX();
     await append(a, 'x', 3);
     await append(a, 'w', 3);
     expectConflict(await rejection(a.close()), ['x']);
