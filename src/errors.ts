@@ -151,13 +151,20 @@ export class StoreQuotaError extends StoreError {
 export class ConflictError extends ElexError {
   /** Ids of the agents whose writes were refused and which were dropped. */
   readonly agents: string[];
+  /**
+   * The agents of `agents` whose changes may be in the store nonetheless: a write of theirs lost
+   * its answer (an outage) and the store could not learn whether it landed before others wrote.
+   * Check before redoing their work (e.g. for an operation id in the reloaded agent). Usually empty.
+   */
+  readonly uncertain: string[];
 
-  constructor(agents: string[]) {
+  constructor(agents: string[], uncertain: string[] = []) {
     super(
       'E_CONFLICT',
       `${agents.length === 1 ? 'agent' : 'agents'} ${agents.map((a) => `'${a}'`).join(', ')} changed in the store since this cache loaded ${agents.length === 1 ? 'it' : 'them'}: ${agents.length === 1 ? 'its' : 'their'} changes here were dropped; get ${agents.length === 1 ? 'it' : 'them'} again for the newest state`,
     );
     this.agents = agents;
+    this.uncertain = uncertain;
   }
 }
 

@@ -181,6 +181,8 @@ export class AgentCache {
   private counters = { hits: 0, misses: 0, evictions: 0, persistedBytes: 0, conflicts: 0 };
   /** Agents dropped after a refused write since the last flush reported them. */
   private readonly conflicted = new Set<string>();
+  /** Those of them whose refused write may have landed after all (ConflictError.uncertain). */
+  private readonly uncertain = new Set<string>();
   private leases = 0;
   private pinned = 0;
   private evicting = 0;
@@ -324,8 +326,10 @@ export class AgentCache {
   private throwConflicts(): void {
     if (this.conflicted.size === 0) return;
     const agents = Array.from(this.conflicted);
+    const uncertain = agents.filter((id) => this.uncertain.has(id));
     this.conflicted.clear();
-    throw new ConflictError(agents);
+    this.uncertain.clear();
+    throw new ConflictError(agents, uncertain);
   }
 
   /**
@@ -385,6 +389,7 @@ export class AgentCache {
           if (!(error instanceof ConflictError)) throw error;
           this.counters.conflicts++;
           this.conflicted.add(id);
+          if (error.uncertain.includes(id)) this.uncertain.add(id);
         }
         if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
       }),
@@ -661,7 +666,7 @@ export class AgentCache {
         if (version > agent.savedVersion) agent.savedVersion = version;
       },
       (error) => {
-        if (error instanceof ConflictError) this.drop(agent);
+        if (error instanceof ConflictError) this.drop(agent, error.uncertain.includes(agent.id));
         throw error;
       },
     );
@@ -671,11 +676,12 @@ export class AgentCache {
    * Drops an agent whose write a versioned store refused: counted, reported by the next flush,
    * out of the cache at once (the next get reads the store), its objects freed once no lease holds it.
    */
-  private drop(agent: Resident): void {
+  private drop(agent: Resident, uncertain: boolean): void {
     if (agent.freed || agent.dropped) return;
     agent.dropped = true;
     this.counters.conflicts++;
     this.conflicted.add(agent.id);
+    if (uncertain) this.uncertain.add(agent.id);
     if (agent.leases === 0) this.free(agent);
     else if (this.residents.get(agent.id) === agent) this.residents.delete(agent.id);
   }

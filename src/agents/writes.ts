@@ -122,13 +122,13 @@ export class AgentWrites {
   private start(id: string, write: Write): void {
     this.land(id, write.bytes)
       .then(
-        (ok) => {
-          if (ok) {
+        (landed) => {
+          if (landed === true) {
             this.durable(write.bytes.length);
             write.resolve();
             return;
           }
-          const conflict = new ConflictError([id]);
+          const conflict = new ConflictError([id], landed === 'uncertain' ? [id] : []);
           write.reject(conflict);
           const line = this.lines.get(id)!;
           line.next?.reject(conflict); // the same stale lineage: refused too
@@ -141,9 +141,10 @@ export class AgentWrites {
 
   /**
    * One store write of `id`: conditional on its lineage over a versioned store. False: refused (a
-   * conflict). Async, so a store that throws instead of rejecting rejects too.
+   * conflict); 'uncertain': refused, and an earlier attempt whose answer was lost may have landed.
+   * Async, so a store that throws instead of rejecting rejects too.
    */
-  private async land(id: string, bytes: Uint8Array): Promise<boolean> {
+  private async land(id: string, bytes: Uint8Array): Promise<boolean | 'uncertain'> {
     if (!this.versioned) {
       await this.store.write(id, bytes);
       return true;
@@ -153,7 +154,7 @@ export class AgentWrites {
     const result = await this.store.writeIfVersion!(id, bytes, expected);
     if (result.ok) this.lineage.set(id, result.version);
     else this.lineage.delete(id);
-    return result.ok;
+    return result.ok || (result.uncertain === true ? 'uncertain' : false);
   }
 
   /** Starts the write waiting behind the one that just settled, or closes the line. */

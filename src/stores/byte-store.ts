@@ -38,7 +38,9 @@ export interface ByteStore {
    * is still `expectedVersion` (`null`: only if the key is absent), atomically. Resolves
    * `{ ok: true, version }` with the new version once durable, or `{ ok: false, version }` with
    * the current one (nothing written). Every write (conditional or not) gives the key a version
-   * it never had before, so an equal version means nobody wrote in between.
+   * it never had before, so an equal version means nobody wrote in between. A write whose outcome
+   * the store cannot learn rejects (StoreError): the store must not report it as written unless it
+   * was, nor let a retry of it land twice.
    */
   writeIfVersion?(key: string, bytes: Uint8Array, expectedVersion: StoreVersion | null): Promise<ConditionalWrite>;
 }
@@ -63,6 +65,13 @@ export interface ConditionalWrite {
   ok: boolean;
   /** With ok: the version just written. Without: the key's current version (null: absent). */
   version: StoreVersion | null;
+  /**
+   * Set (with ok false) when an earlier attempt of this write, whose answer was lost, may or may
+   * not have landed before the current version, and the store cannot tell (PostgresStore: two or
+   * more writes of others since, after a lost COMMIT). The caller must treat what it wrote as
+   * possibly stored.
+   */
+  uncertain?: boolean;
 }
 
 /** A store with both optional versioned methods. */

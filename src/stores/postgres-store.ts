@@ -3,18 +3,10 @@
  * server (Node, through the `pg` package, an optional peer dependency: entry `elex-wasm/postgres`).
  *
  * Table (created on first use, `CREATE TABLE IF NOT EXISTS`; a table of an earlier release gets
- * the version column added, `ALTER TABLE ... ADD COLUMN`, once):
+ * the version columns added, `ALTER TABLE ... ADD COLUMN`, once):
  *
- *   key bytea, chunk integer, value bytea, version bigint DEFAULT txid_current(), PRIMARY KEY (key, chunk)
- *
- * Every row a transaction writes carries its transaction id as the key's version, which no later
- * write has again (also a writer of an earlier release, through the default): readVersioned and
- * writeIfVersion make the store versioned (ByteStore), and agent caches of many processes over
- * one table detect each other's writes (ConflictError) instead of overwriting them. A conditional
- * write takes the key's advisory lock, compares the version and writes in one transaction. When
- * its COMMIT goes unanswered (connection lost, timeout), it asks the server what became of its
- * transaction (txid_status, ending the old backend first if it still runs) and resolves ok only
- * if it committed; when that cannot be known either it rejects with StoreError.
+ *   key bytea, chunk integer, value bytea, version bigint DEFAULT txid_current(), prior bigint,
+ *   PRIMARY KEY (key, chunk)
  *
  * A key is its UTF-8 bytes (any store key fits, U+0000 included). A value is one row per
  * `chunkBytes` (8 MiB unless told; an empty value is one empty chunk), so values past bytea's
@@ -24,6 +16,18 @@
  * snapshot). A write resolves once PostgreSQL committed it (durable as the server's settings say;
  * `synchronous_commit` on by default). Deletes are transactions too.
  *
+ * Versions (readVersioned, writeIfVersion: a versioned ByteStore, so agent caches of many
+ * processes detect each other's writes): every write gives the key's rows a new random 63-bit
+ * version and records the version it replaced (`prior`); a writer of an earlier release gets one
+ * from the default. A conditional write compares the version under the key's lock and writes in
+ * the same transaction. When its COMMIT goes unanswered (connection lost, timeout, server
+ * killed), the store settles what happened before answering: on another connection it ends the
+ * old transaction if it still runs (matched by pid and transaction id), takes the key's lock and
+ * reads the version: its own means committed; the one it expected, or a version whose prior is
+ * that one, means not. Server unreachable: StoreError, and the key's next conditional write
+ * settles it first. Two or more writes of others since: unknowable, answered as a refusal marked
+ * `uncertain`.
+ *
  * Every call is bounded: after `timeoutMs` (10 s unless told; the first call of a store can take
  * twice that, as creating the table has a deadline of its own) it rejects with StoreError (E_STORE)
  * and the connection it used is destroyed (the server rolls its transaction back), so an outage
@@ -31,6 +35,7 @@
  * failures become StoreError with the driver's error as `cause`. pg's pool opens new connections
  * on the next call, so writes work again once the server is back.
  */
+import { randomBytes } from 'node:crypto';
 import { DisposedError, ElexError, InvalidArgumentError, StoreError } from '../errors.js';
 import type { ByteStore, ConditionalWrite, StoreVersion, VersionedBytes } from './byte-store.js';
 import { checkStoreKey } from './store-key.js';
@@ -87,6 +92,27 @@ export interface PostgresStoreOptions {
    * that, creating the table first). Default 10000 ms.
    */
   timeoutMs?: number;
+}
+
+/**
+ * The version columns: a key's version (a writer of an earlier release, which does not set it,
+ * gets its transaction's id) and the version the write replaced.
+ */
+const COLUMNS = { version: 'version bigint NOT NULL DEFAULT txid_current()', prior: 'prior bigint' };
+
+/** A new version: 63 random bits (never 0), as a decimal string. */
+function newVersion(): StoreVersion {
+  const v = randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;
+  return v === 0n ? newVersion() : v.toString();
+}
+
+/** A conditional write: what it expected, the version it writes, its bytes, and its transaction once started. */
+interface Attempt {
+  expected: StoreVersion | null;
+  version: StoreVersion;
+  bytes: Buffer;
+  txid?: string;
+  pid?: number;
 }
 
 const DEFAULT_TABLE = 'elex_store';
@@ -178,7 +204,7 @@ export class PostgresStore implements ByteStore {
    * Conditional writes whose outcome could not be learned, by key: the version each expected and
    * its transaction. The key's next conditional write from that version looks it up first.
    */
-  private readonly inDoubt = new Map<string, { expected: StoreVersion | null; txid: string; pid: number }>();
+  private readonly inDoubt = new Map<string, Attempt>();
   /** Calls started and not yet settled: close() waits for them. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -275,7 +301,7 @@ export class PostgresStore implements ByteStore {
     const [k, view] = this.args(key, bytes, 'write');
     await this.session(`write '${key}'`, true, async (c) => {
       await this.lockKey(c, k);
-      await this.replace(c, k, view);
+      await this.replace(c, k, view, newVersion(), await this.versionOf(c, k));
     });
   }
 
@@ -283,12 +309,13 @@ export class PostgresStore implements ByteStore {
    * Stores `bytes` under `key` only if its version is still `expectedVersion` (null: only if
    * absent), in one transaction (the key's advisory lock, the version compared, the rows
    * replaced). Resolves `{ ok: true, version }` once committed, or `{ ok: false, version }` with
-   * the current version and nothing written. A COMMIT that goes unanswered is looked up
-   * (txid_status) before it counts: committed resolves ok; rolled back, or not knowable (the
-   * server unreachable), rejects with StoreError. A write whose outcome was not knowable is looked
-   * up again by the key's next conditional write from the same version: if it committed, that
-   * write continues from it (as the caller's own lineage) instead of conflicting with it. Throws
-   * StoreError, InvalidArgumentError. Cost: one transaction, one row per chunk; a lookup after a lost answer.
+   * the current version and nothing written. A COMMIT that goes unanswered is settled before it
+   * counts (see the module doc): committed resolves ok; not committed rejects with StoreError;
+   * server unreachable rejects with StoreError and the key's next conditional write from the same
+   * version settles it first (committed: the same bytes again resolve ok without a second write,
+   * other bytes continue from it); unknowable resolves `{ ok: false, version, uncertain: true }`.
+   * Throws StoreError, InvalidArgumentError. Cost: one transaction, one row per chunk; a lookup
+   * after a lost answer.
    */
   async writeIfVersion(
     key: string,
@@ -301,71 +328,77 @@ export class PostgresStore implements ByteStore {
         `PostgresStore.writeIfVersion needs a version it gave, or null, got ${String(expectedVersion)}`,
       );
     const doubt = this.inDoubt.get(key);
-    if (doubt !== undefined) {
-      // Still unknowable: rejects, keeping the doubt. Known: committed, this write continues from it.
-      if (doubt.expected === expectedVersion && (await this.committed(doubt, key, 'lost earlier', false)))
-        expectedVersion = doubt.txid;
+    if (doubt !== undefined && doubt.expected === expectedVersion) {
+      const outcome = await this.settle(doubt, k, key); // unreachable still: rejects, keeping the doubt
       this.inDoubt.delete(key);
-    }
-    let mine: { txid: string; pid: number } | undefined;
+      if (outcome.committed === true && doubt.bytes.equals(view)) return { ok: true, version: doubt.version }; // a retry of the write that landed
+      if (outcome.committed === true) expectedVersion = doubt.version;
+      if (outcome.committed === undefined) return { ok: false, version: outcome.version, uncertain: true };
+    } else this.inDoubt.delete(key); // the caller moved on: that write no longer matters to it
+    const attempt: Attempt = { expected: expectedVersion, version: newVersion(), bytes: Buffer.from(view) };
+    let started = false;
     try {
       return await this.session(`write '${key}'`, true, async (c) => {
         await this.lockKey(c, k);
-        const current = await c.query(
-          `SELECT version::text AS version FROM ${this.table} WHERE key = $1 AND chunk = 0`,
-          [k],
-        );
-        const version = current.rows.length === 0 ? null : String(current.rows[0].version);
+        const version = await this.versionOf(c, k);
         if (version !== expectedVersion) return { ok: false, version };
         const me = await c.query('SELECT txid_current()::text AS txid, pg_backend_pid() AS pid');
-        mine = { txid: String(me.rows[0].txid), pid: Number(me.rows[0].pid) };
-        await this.replace(c, k, view);
-        return { ok: true, version: mine.txid };
+        attempt.txid = String(me.rows[0].txid);
+        attempt.pid = Number(me.rows[0].pid);
+        started = true;
+        await this.replace(c, k, view, attempt.version, version);
+        return { ok: true, version: attempt.version };
       });
     } catch (error) {
-      if (mine === undefined || this.closed) throw error;
-      let committed: boolean;
+      if (!started || this.closed) throw error;
+      let outcome: { committed: boolean | undefined; version: StoreVersion | null };
       try {
-        committed = await this.committed(mine, key, error, true);
+        outcome = await this.settle(attempt, k, key);
       } catch (unknown) {
-        this.inDoubt.set(key, { expected: expectedVersion, ...mine });
+        this.inDoubt.set(key, attempt);
         throw unknown;
       }
-      if (committed) return { ok: true, version: mine.txid };
+      if (outcome.committed === true) return { ok: true, version: attempt.version };
+      if (outcome.committed === undefined) return { ok: false, version: outcome.version, uncertain: true };
       throw error;
     }
   }
 
   /**
-   * Whether transaction `mine` committed, asked on another connection after its own failed:
-   * false when it rolled back; StoreError when that cannot be known. A transaction still running
-   * (the server has not noticed its connection is gone) has its backend ended first if
-   * `terminate` (only right after the loss: later its pid may be another backend's).
+   * What became of `attempt`, a conditional write whose answer was lost, asked on another
+   * connection: its transaction ended first if it still runs (matched by pid and transaction id,
+   * so never another's), then under the key's lock the current version: its own, or one whose
+   * prior is its own, is committed (true); the expected one, or one whose prior is that, is not
+   * (false); anything else is unknowable (undefined). Throws StoreError when the server cannot be
+   * asked.
    */
-  private async committed(
-    mine: { txid: string; pid: number },
+  private async settle(
+    attempt: Attempt,
+    k: Buffer,
     key: string,
-    cause: unknown,
-    terminate: boolean,
-  ): Promise<boolean> {
-    const unknown = (why: unknown) =>
-      new StoreError(`PostgresStore could not learn whether its write of '${key}' committed (${String(cause)})`, why);
-    for (let attempt = 0; ; attempt++) {
-      let status: string | null;
-      try {
-        status = await this.run(`look up the write of '${key}'`, false, async (c) => {
-          const r = await c.query('SELECT txid_status($1::bigint) AS status', [mine.txid]);
-          const s = r.rows[0].status;
-          if (s === 'in progress' && terminate) await c.query('SELECT pg_terminate_backend($1::int4)', [mine.pid]);
-          return s === null ? null : String(s);
-        });
-      } catch (error) {
-        throw unknown(error);
-      }
-      if (status === 'committed') return true;
-      if (status === 'aborted') return false;
-      if (status !== 'in progress' || attempt >= 50) throw unknown(new Error(`transaction status ${String(status)}`));
-      await new Promise((resolve) => setTimeout(resolve, 20)); // its backend is ending
+  ): Promise<{ committed: boolean | undefined; version: StoreVersion | null }> {
+    try {
+      return await this.run(`settle its write of '${key}'`, true, async (c) => {
+        if (attempt.txid !== undefined)
+          await c.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1::int4 AND backend_xid::text = ($2::bigint % 4294967296)::text',
+            [attempt.pid, attempt.txid],
+          );
+        await this.lockKey(c, k); // waits for that transaction's end
+        const r = await c.query(
+          `SELECT version::text AS version, prior::text AS prior FROM ${this.table} WHERE key = $1 AND chunk = 0`,
+          [k],
+        );
+        if (r.rows.length === 0) return { committed: attempt.expected === null ? false : undefined, version: null };
+        const version = String(r.rows[0].version);
+        const prior = r.rows[0].prior === null ? null : String(r.rows[0].prior);
+        if (version === attempt.version || prior === attempt.version) return { committed: true, version };
+        // A write on top of the expected version (prior null: on an absent key) means this one never landed.
+        if (version === attempt.expected || prior === attempt.expected) return { committed: false, version };
+        return { committed: undefined, version };
+      });
+    } catch (error) {
+      throw new StoreError(`PostgresStore could not learn whether its write of '${key}' committed`, error);
     }
   }
 
@@ -399,15 +432,26 @@ export class PostgresStore implements ByteStore {
     await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
   }
 
-  /** Replaces the key's rows by `view`'s chunks (in the caller's transaction; the rows' version is its id). */
-  private async replace(c: PgClientLike, k: Buffer, view: Buffer): Promise<void> {
+  /** The key's version (null: absent), read in the caller's transaction. */
+  private async versionOf(c: PgClientLike, k: Buffer): Promise<StoreVersion | null> {
+    const r = await c.query(`SELECT version::text AS version FROM ${this.table} WHERE key = $1 AND chunk = 0`, [k]);
+    return r.rows.length === 0 ? null : String(r.rows[0].version);
+  }
+
+  /** Replaces the key's rows by `view`'s chunks, at `version`, recording `prior` (in the caller's transaction). */
+  private async replace(
+    c: PgClientLike,
+    k: Buffer,
+    view: Buffer,
+    version: StoreVersion,
+    prior: StoreVersion | null,
+  ): Promise<void> {
     await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
     for (let at = 0, chunk = 0; at < view.length || chunk === 0; at += this.chunkBytes, chunk++) {
-      await c.query(`INSERT INTO ${this.table} (key, chunk, value) VALUES ($1, $2, $3)`, [
-        k,
-        chunk,
-        view.subarray(at, at + this.chunkBytes),
-      ]);
+      await c.query(
+        `INSERT INTO ${this.table} (key, chunk, value, version, prior) VALUES ($1, $2, $3, $4::bigint, $5::bigint)`,
+        [k, chunk, view.subarray(at, at + this.chunkBytes), version, prior],
+      );
     }
   }
 
@@ -432,15 +476,16 @@ export class PostgresStore implements ByteStore {
     this.ready ??= this.run('create its table', true, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1::int4, 0)', [this.tableLock]);
       await c.query(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, version bigint NOT NULL DEFAULT txid_current(), PRIMARY KEY (key, chunk))`,
+        `CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, ${COLUMNS.version}, ${COLUMNS.prior}, PRIMARY KEY (key, chunk))`,
       );
-      // A table of an earlier release: add the version column (once; its rows get this transaction's id).
+      // A table of an earlier release: add the version columns (once; its rows get this transaction's id).
       const found = await c.query(
-        "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'version' AND NOT attisdropped",
-        [this.table],
+        'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = ANY($2) AND NOT attisdropped',
+        [this.table, Object.keys(COLUMNS)],
       );
-      if (found.rows.length === 0)
-        await c.query(`ALTER TABLE ${this.table} ADD COLUMN version bigint NOT NULL DEFAULT txid_current()`);
+      const have = new Set(found.rows.map((r) => String(r.attname)));
+      for (const [name, definition] of Object.entries(COLUMNS))
+        if (!have.has(name)) await c.query(`ALTER TABLE ${this.table} ADD COLUMN ${definition}`);
     }).catch((error) => {
       this.ready = null;
       throw error;

@@ -4,7 +4,8 @@
  * package, each its own engine and agent cache) x 150 ops over 12 shared agents, each op `use`
  * (append its unique id to the agent) + `flush`, redone on ConflictError; two workers SIGKILLed
  * mid-run (after a seeded number of acknowledged ops) and replaced by workers doing the rest;
- * several seeds, a fresh table each, against a real PostgreSQL (tests/helpers/postgres.ts:
+ * several seeds, a fresh table each, and once with the server itself SIGKILLed mid-run and
+ * restarted (the workers wait out the StoreErrors: flush again, never redo), against a real PostgreSQL (tests/helpers/postgres.ts:
  * skipped with the reason when no server can be started, a failure under CI=true). Afterwards
  * every acknowledged op is in its agent exactly once, no op is anywhere twice, and the only
  * unacknowledged ops present are the killed workers' ops in flight. The same workload in one
@@ -122,13 +123,28 @@ function startWorker(connection: string, table: string, id: number, ops: number,
  * flight, and the conflicts the surviving workers counted.
  */
 async function fleetRun(
-  connection: string,
+  server: PostgresServer,
   table: string,
   seed: number,
+  restartServerAfter?: number,
 ): Promise<{ acks: Map<number, string>; inFlight: Set<number>; conflicts: number }> {
+  const connection = server.connectionString;
   const next = rng(seed);
   const killAfter = [0, 1].map(() => 20 + Math.floor(next() * (OPS - 40)));
   const workers = Array.from({ length: WORKERS }, (_, id) => startWorker(connection, table, id, OPS, seed));
+  if (restartServerAfter !== undefined) {
+    // The server SIGKILLed once the workers acknowledged this many ops in all, then restarted (crash recovery).
+    let acked = 0;
+    let restarted = false;
+    for (const w of workers.slice(2)) {
+      w.onAck = () => {
+        if (++acked < restartServerAfter || restarted) return;
+        restarted = true;
+        server.kill();
+        server.restart();
+      };
+    }
+  }
   const inFlight = new Set<number>();
   const replacements = killAfter.map(async (after, id) => {
     const victim = workers[id];
@@ -174,7 +190,7 @@ withServer('fleet: worker processes sharing agents through PostgresStore (real s
     let conflicts = 0;
     for (const seed of [1, 2, 3]) {
       const table = `fleet_${seed}`;
-      const { acks, inFlight, conflicts: seen } = await fleetRun(server.connectionString, table, seed);
+      const { acks, inFlight, conflicts: seen } = await fleetRun(server, table, seed);
       conflicts += seen;
       expect(acks.size).toBe(WORKERS * OPS);
       const store = new PostgresStore({ connectionString: server.connectionString }, { table });
@@ -185,6 +201,18 @@ withServer('fleet: worker processes sharing agents through PostgresStore (real s
       }
     }
     expect(conflicts).toBeGreaterThan(0); // the workers did write the same agents at once
+  }, 120_000);
+
+  test('the same with the server SIGKILLed mid-run and restarted: every acknowledged op exactly once', async () => {
+    const table = 'fleet_restart';
+    const { acks, inFlight } = await fleetRun(server, table, 4, 150);
+    expect(acks.size).toBe(WORKERS * OPS);
+    const store = new PostgresStore({ connectionString: server.connectionString }, { table });
+    try {
+      expect(await audit(store, acks, inFlight)).toEqual({ lost: [], twice: [], stray: [] });
+    } finally {
+      await store.close();
+    }
   }, 120_000);
 });
 

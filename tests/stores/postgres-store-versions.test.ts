@@ -5,10 +5,12 @@
  * plain writes and deletes move the version, multi-chunk values), a table of an earlier release
  * (no version column) migrated on first use, read-modify-write by four pools of their own with
  * retries counting every increment once, and a COMMIT whose answer is lost: looked up
- * (txid_status), ok when it committed, StoreError with nothing written when it did not; when the
- * lookup fails too, the next conditional write from the same version looks it up again and
- * continues from it, so an agent cache's next flush writes the agent once (no conflict with its
- * own write, no update applied twice).
+ * (settled on another connection), ok when it committed, StoreError with nothing written when it
+ * did not; when that lookup fails too, the next conditional write from the same version settles it
+ * first: a retry of the same bytes is not written twice (also with another write on top), other
+ * bytes continue from it, a write of others on top of the expected version is a plain conflict,
+ * two on top are `uncertain`; an agent cache's next flush writes the agent once (no conflict with
+ * its own write, no update applied twice).
  */
 import { ConflictError, Engine, StoreError } from '../../src/index';
 import { type PgClientLike, type PgPoolLike, PostgresStore } from '../../src/postgres';
@@ -137,7 +139,7 @@ withServer('PostgresStore versions (real server)', () => {
               on: (event, listener) => client.on(event, listener),
               release: (error) => client.release(error),
               async query(text, values) {
-                if (text.includes('txid_status') && fault.lookups > 0) {
+                if (text.includes('pg_stat_activity') && fault.lookups > 0) {
                   fault.lookups--;
                   throw new Error('connection lost (lookup)');
                 }
@@ -182,6 +184,29 @@ withServer('PostgresStore versions (real server)', () => {
       // Another writer's change since is still a conflict.
       await pgStore(store.table.slice(1, -1)).write('k', bytes(4));
       expect((await store.writeIfVersion('k', bytes(5), third.version!)).ok).toBe(false);
+    });
+
+    test.each([
+      ['landed, one write on top: the same bytes again are that write', 'answer lost', 1, { ok: true }],
+      ['not landed, one write on top: a plain conflict', 'not sent', 1, { ok: false }],
+      ['landed, two writes on top: uncertain', 'answer lost', 2, { ok: false, uncertain: true }],
+    ] as const)('lookup failing, then %s', async (_, kind, others, expected) => {
+      const { pool: p, fault } = faultyPool();
+      const store = new PostgresStore({ pool: p }, { table: `lost${++tables}` });
+      stores.push(store);
+      const other = pgStore(store.table.slice(1, -1));
+      const first = await store.writeIfVersion('k', bytes(1), null);
+      Object.assign(fault, { next: kind, lookups: 1 });
+      await expect(store.writeIfVersion('k', bytes(2), first.version)).rejects.toBeInstanceOf(StoreError);
+      for (let n = 0; n < others; n++) {
+        const now = await other.readVersioned('k');
+        expect((await other.writeIfVersion('k', bytes(10 + n), now.version)).ok).toBe(true);
+      }
+      const current = await other.readVersioned('k');
+      const retry = await store.writeIfVersion('k', bytes(2), first.version);
+      expect(retry).toMatchObject(expected);
+      if (!retry.ok) expect(retry.version).toBe(current.version);
+      expect(await store.readVersioned('k')).toEqual(current); // nothing written twice, nothing over the others
     });
 
     test('an agent cache: a flush whose outcome was not learned, then a flush: the agent written once, no conflict', async () => {

@@ -6,6 +6,10 @@
  * rejecting with ConflictError (E_CONFLICT) that names the op's agent means the op was refused
  * and dropped with the stale copy: the op is done again on a fresh lease, same id. Once a flush
  * resolves for it (or names only other agents) the op is acknowledged: `onAck(op, agent)`.
+ * A ConflictError marking the agent `uncertain` (an outage the store could not settle) means the
+ * op may be stored already: the reloaded agent is looked at before the op is done again.
+ * A StoreError (the server away) is waited out: a failed `use` is tried again (its get applied
+ * nothing), a failed `flush` is flushed again, never the op redone (the cache still holds it).
  * `between()`, if given, is awaited between the use and the flush.
  */
 'use strict';
@@ -22,20 +26,38 @@ function rng(seed) {
   };
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `call` until it does not reject with StoreError (E_STORE: the server away), 20 ms apart. */
+async function untilStored(call) {
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error?.code !== 'E_STORE') throw error;
+      await sleep(20);
+    }
+  }
+}
+
 async function fleetOps({ cache, worker, ops, seed, agents, onAck, between }) {
   const next = rng(seed * 7919 + worker);
   for (let n = 0; n < ops; n++) {
     const op = worker * 100000 + n;
     const agent = `agent-${Math.floor(next() * agents)}`;
-    for (;;) {
-      await cache.use(agent, (lease) => lease.trajectory.push(op, 0, 0, 0));
+    for (let done = false; !done; ) {
+      // A get that fails applies nothing; a flush that fails keeps the op in the cache: flush again, never redo.
+      await untilStored(() => cache.use(agent, (lease) => lease.trajectory.push(op, 0, 0, 0)));
       if (between) await between();
       try {
-        await cache.flush();
-        break;
+        await untilStored(() => cache.flush());
+        done = true;
       } catch (error) {
         if (error?.code !== 'E_CONFLICT') throw error;
-        if (!error.agents.includes(agent)) break; // this op's agent was written; another was dropped
+        done = !error.agents.includes(agent); // named: refused and dropped, do it again; else written
+        // Uncertain (a lost answer the store could not settle): the op may be in the store already.
+        if (!done && error.uncertain.includes(agent))
+          done = await untilStored(() => cache.use(agent, (lease) => lease.trajectory.toBatch().states.includes(op)));
       }
     }
     onAck(op, agent);
