@@ -197,6 +197,36 @@ describe.each(BUILDS)('agent cache conflicts over a versioned store (simd %s)', 
     expect(await stored('w')).toEqual([3]);
   });
 
+  test('a refusal the store marks uncertain is in ConflictError.uncertain as well as agents', async () => {
+    // A versioned store of one's own whose next refusal says an earlier attempt may have landed.
+    let mark = false;
+    const marking: AgentStore = {
+      ...plain(store),
+      readVersioned: (k) => store.readVersioned(k),
+      writeIfVersion: async (k, bytes, expected) => {
+        const result = await store.writeIfVersion(k, bytes, expected);
+        return !result.ok && mark ? { ...result, uncertain: true } : result;
+      },
+    };
+    const c = e1.createAgentCache({ qtable: QT, store: marking });
+    await append(c, 'x', 1);
+    await append(c, 'y', 1);
+    await c.flush();
+    await append(b, 'x', 2);
+    await append(b, 'y', 2);
+    await b.flush();
+    await append(c, 'x', 3);
+    mark = true;
+    const first = await rejection(c.flush());
+    expectConflict(first, ['x']);
+    expect((first as ConflictError).uncertain).toEqual(['x']);
+    mark = false;
+    await append(c, 'y', 3);
+    const second = await rejection(c.flush());
+    expectConflict(second, ['y']);
+    expect((second as ConflictError).uncertain).toEqual([]);
+  });
+
   test('without versions the same interleaving loses the other cache update (last writer wins)', async () => {
     const unversioned = plain(store);
     const p = e1.createAgentCache({ qtable: QT, store: unversioned });
