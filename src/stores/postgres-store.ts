@@ -106,11 +106,10 @@ function newVersion(): StoreVersion {
   return v === 0n ? newVersion() : v.toString();
 }
 
-/** A conditional write: what it expected, the version it writes, its bytes, and its transaction once started. */
+/** A conditional write: what it expected, the version it writes, and its transaction once started. */
 interface Attempt {
   expected: StoreVersion | null;
   version: StoreVersion;
-  bytes: Buffer;
   txid?: string;
   pid?: number;
 }
@@ -204,7 +203,7 @@ export class PostgresStore implements ByteStore {
    * Conditional writes whose outcome could not be learned, by key: the version each expected and
    * its transaction. The key's next conditional write from that version looks it up first.
    */
-  private readonly inDoubt = new Map<string, Attempt>();
+  private readonly inDoubt = new Map<string, Attempt & { bytes: Buffer }>();
   /** Calls started and not yet settled: close() waits for them. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -313,7 +312,8 @@ export class PostgresStore implements ByteStore {
    * counts (see the module doc): committed resolves ok; not committed rejects with StoreError;
    * server unreachable rejects with StoreError and the key's next conditional write from the same
    * version settles it first (committed: the same bytes again resolve ok without a second write,
-   * other bytes continue from it); unknowable resolves `{ ok: false, version, uncertain: true }`.
+   * other bytes continue from it, and are refused `uncertain` if another writer came between);
+   * unknowable resolves `{ ok: false, version, uncertain: true }`.
    * Throws StoreError, InvalidArgumentError. Cost: one transaction, one row per chunk; a lookup
    * after a lost answer.
    */
@@ -327,21 +327,26 @@ export class PostgresStore implements ByteStore {
       throw new InvalidArgumentError(
         `PostgresStore.writeIfVersion needs a version it gave, or null, got ${String(expectedVersion)}`,
       );
+    // An earlier attempt from this version whose outcome was not learned is settled first (the
+    // server still unreachable: rejects, keeping it). If it landed, the same bytes again are that
+    // write, and other bytes continue from it, a refusal then saying it landed (uncertain).
+    let landedEarlier = false;
     const doubt = this.inDoubt.get(key);
     if (doubt !== undefined && doubt.expected === expectedVersion) {
-      const outcome = await this.settle(doubt, k, key); // unreachable still: rejects, keeping the doubt
+      const outcome = await this.settle(doubt, k, key);
       this.inDoubt.delete(key);
-      if (outcome.committed === true && doubt.bytes.equals(view)) return { ok: true, version: doubt.version }; // a retry of the write that landed
-      if (outcome.committed === true) expectedVersion = doubt.version;
       if (outcome.committed === undefined) return { ok: false, version: outcome.version, uncertain: true };
-    } else this.inDoubt.delete(key); // the caller moved on: that write no longer matters to it
-    const attempt: Attempt = { expected: expectedVersion, version: newVersion(), bytes: Buffer.from(view) };
+      if (outcome.committed && doubt.bytes.equals(view)) return { ok: true, version: doubt.version };
+      if (outcome.committed) [expectedVersion, landedEarlier] = [doubt.version, true];
+    } else this.inDoubt.delete(key); // the caller moved on: that attempt no longer matters to it
+    const attempt: Attempt = { expected: expectedVersion, version: newVersion() };
     let started = false;
     try {
       return await this.session(`write '${key}'`, true, async (c) => {
         await this.lockKey(c, k);
         const version = await this.versionOf(c, k);
-        if (version !== expectedVersion) return { ok: false, version };
+        if (version !== expectedVersion)
+          return landedEarlier ? { ok: false, version, uncertain: true } : { ok: false, version };
         const me = await c.query('SELECT txid_current()::text AS txid, pg_backend_pid() AS pid');
         attempt.txid = String(me.rows[0].txid);
         attempt.pid = Number(me.rows[0].pid);
@@ -355,7 +360,7 @@ export class PostgresStore implements ByteStore {
       try {
         outcome = await this.settle(attempt, k, key);
       } catch (unknown) {
-        this.inDoubt.set(key, attempt);
+        this.inDoubt.set(key, { ...attempt, bytes: Buffer.from(view) });
         throw unknown;
       }
       if (outcome.committed === true) return { ok: true, version: attempt.version };
