@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // elex-bench: runs benchmark suites, writes <out>/<suite>.{json,md,svg}, prints the tables.
 //   elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine] [--quantization f32,f16,i8] [--runs n]
-//              [--out dir] [--quick] [--json] [--quiet]
+//              [--pg connectionString] [--out dir] [--quick] [--json] [--quiet]
 //   elex-bench --version | --help
 // Tables (or --json) go to stdout; progress and status lines to stderr.
 'use strict';
@@ -15,12 +15,25 @@ const { MissingDependencyError, requireOptional } = require('./lib/optional.js')
 const { reporter } = require('./lib/progress.js');
 const { writeResults } = require('./lib/report.js');
 
-const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'persist', 'compact', 'filter', 'peers'];
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
+const SUITES = [
+  'simd',
+  'hnsw',
+  'qlearning',
+  'cache',
+  'memory',
+  'cycle',
+  'persist',
+  'compact',
+  'filter',
+  'peers',
+  'fleet',
+];
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers' && s !== 'fleet');
 const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine]
-                  [--quantization f32,f16,i8] [--runs n] [--out dir] [--quick] [--json] [--quiet]
+                  [--quantization f32,f16,i8] [--runs n] [--pg connectionString] [--out dir] [--quick]
+                  [--json] [--quiet]
        elex-bench --version | --help
-  suites: ${SUITES.join(', ')} (default: all but peers)
+  suites: ${SUITES.join(', ')} (default: all but peers and fleet)
   --data     the data to index: sift (data/sift128, 10K x 128, the default), glove (data/glove100,
              100K x 100 GloVe, cosine by default), a folder holding *_base.fvecs, *_query.fvecs and
              *_groundtruth_<metric>.ivecs, or one .fvecs file (its first 100 rows are the queries)
@@ -29,6 +42,8 @@ const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [
   --quantization  f32, f16, i8 or a list: the stored forms hnsw, peers and memory measure
              elex-wasm's indexes with (default f32)
   --runs     peers: build and sweep every library n times (default 1), report the medians
+  --pg       fleet: the PostgreSQL server to use (a libpq connection string; default: a throw-away
+             cluster started from the server binaries, apt-get install postgresql)
   --out      where results go (default: bench/results under the current directory)
   --quick    fewer sizes, passes and repeats (what npm start runs)
   --json     print the results as JSON on stdout instead of the tables
@@ -43,7 +58,7 @@ function version() {
   return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
 }
 
-/** Parses argv into { suites, data, metrics, quantizations, runs, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
+/** Parses argv into { suites, data, metrics, quantizations, runs, pg, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
 function parseArgs(argv) {
   const out = {
     suites: [],
@@ -51,6 +66,7 @@ function parseArgs(argv) {
     metrics: undefined,
     quantizations: undefined,
     runs: 1,
+    pg: undefined,
     outDir: undefined,
     quick: false,
     json: false,
@@ -79,7 +95,9 @@ function parseArgs(argv) {
       const value = a === '--runs' ? argv[++i] : a.slice(7);
       out.runs = Number(value);
       if (!/^[1-9][0-9]*$/.test(value)) return { error: `--runs takes a whole number >= 1, not '${value}'` };
-    } else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
+    } else if (a === '--pg' && i + 1 < argv.length) out.pg = argv[++i];
+    else if (a.startsWith('--pg=')) out.pg = a.slice(5);
+    else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
     else if (a.startsWith('--out=')) out.outDir = a.slice(6);
     else if (SUITES.includes(a)) out.suites.push(a);
     else return { error: `unknown ${a.startsWith('-') ? 'option' : 'suite'} '${a}'` };
@@ -121,6 +139,7 @@ async function main(argv) {
       metrics: args.metrics,
       quantizations: args.quantizations,
       runs: args.runs,
+      pg: args.pg,
       progress: reporter(name, { quiet: args.quiet }),
     });
     const paths = writeResults(outcome, where, args.outDir);
