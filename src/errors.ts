@@ -145,8 +145,9 @@ export class StoreQuotaError extends StoreError {
  * (`E_CONFLICT`): their writes were refused (the store kept the other writer's state) and the
  * cache dropped them, unsaved changes included, so the next `get` reloads the newest. `agents`
  * names them. Redo the work those agents lost, on a fresh lease. Thrown by `AgentCache.flush`
- * (and `close`), which still wrote every other agent; conflicts found by evictions are reported by
- * the next flush.
+ * (and `close`) once every other agent is written (a store error takes precedence and the conflicts
+ * wait for a later flush), so every agent it does not name was written; conflicts found by
+ * evictions are reported by the next flush.
  */
 export class ConflictError extends ElexError {
   /** Ids of the agents whose writes were refused and which were dropped. */

@@ -306,10 +306,11 @@ export class AgentCache {
    * resident), each after any earlier write of it. When it resolves the store holds every
    * agent as it was when flush was called, or newer. Over a versioned store an agent another
    * writer changed since it was loaded is not written but dropped (see ConflictError); the others
-   * are still written. Once every write is done it throws ConflictError naming every agent dropped
-   * since the last flush (by this flush or by evictions), else the first store error. An agent
-   * whose write failed otherwise stays resident and changed: the next flush writes it (do not
-   * redo its work). Cost: one store write per changed agent.
+   * are still written. Once every write is done it throws the first store error, if any (an agent
+   * whose write failed so stays resident and changed: the next flush writes it, do not redo its
+   * work; conflicts are then reported by a later flush), else ConflictError naming every agent
+   * dropped since the last report (by this flush or by evictions). So when it throws
+   * ConflictError, every agent it does not name was written. Cost: one store write per changed agent.
    *
    * @throws {@link ConflictError} naming the agents another writer changed, once every write is done.
    * @throws {@link StoreError} the first store error, once every write is done.
@@ -318,8 +319,8 @@ export class AgentCache {
     this.checkOpen();
     const dirty = Array.from(this.residents.values()).filter((agent) => agent.dirty);
     const results = await Promise.allSettled(dirty.map((agent) => this.persist(agent)));
+    throwFirst(results.filter((r) => r.status === 'fulfilled' || !(r.reason instanceof ConflictError)));
     this.throwConflicts();
-    throwFirst(results);
   }
 
   /** Throws ConflictError naming the agents dropped since the last report, if any. */
@@ -351,8 +352,9 @@ export class AgentCache {
    * makes every lease inert (release does nothing, q and trajectory throw DisposedError). It
    * resolves once every snapshot is durable. If a write fails it rejects with StoreError (the
    * store's own error as `cause`; a store's ElexError as it is) and keeps that snapshot: calling
-   * close() again retries it. A snapshot a versioned store refuses is dropped, and close rejects
-   * with ConflictError naming it (and any agent dropped since the last flush). Later calls resolve at once.
+   * close() again retries it. A snapshot a versioned store refuses is dropped, and once the others
+   * are written close rejects with ConflictError naming it (and any agent dropped since the last
+   * report). Later calls resolve at once.
    */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -394,8 +396,8 @@ export class AgentCache {
         if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
       }),
     );
+    throwFirst(results); // conflicts are caught above: reported once the rest is written
     this.throwConflicts();
-    throwFirst(results);
   }
 
   /** Starts loading `id` for the get that missed (its first waiter). */

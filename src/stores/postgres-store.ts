@@ -315,7 +315,7 @@ export class PostgresStore implements ByteStore {
    * other bytes continue from it, and are refused `uncertain` if another writer came between);
    * unknowable resolves `{ ok: false, version, uncertain: true }`.
    * Throws StoreError, InvalidArgumentError. Cost: one transaction, one row per chunk; a lookup
-   * after a lost answer.
+   * after a lost answer (each bounded by timeoutMs, so up to three times that in all).
    */
   async writeIfVersion(
     key: string,

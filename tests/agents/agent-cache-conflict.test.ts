@@ -197,6 +197,32 @@ describe.each(BUILDS)('agent cache conflicts over a versioned store (simd %s)', 
     expect(await stored('w')).toEqual([3]);
   });
 
+  test('a store error takes precedence: the conflict is reported by the next flush, once the other agent is written', async () => {
+    let failY = true;
+    const failing: AgentStore = {
+      ...plain(store),
+      readVersioned: (k) => store.readVersioned(k),
+      writeIfVersion: async (k, bytes, expected) => {
+        if (k === 'y' && failY) throw new Error('disk on fire');
+        return store.writeIfVersion(k, bytes, expected);
+      },
+    };
+    const c = e1.createAgentCache({ qtable: QT, store: failing });
+    await append(c, 'x', 1);
+    await c.flush();
+    await append(b, 'x', 2);
+    await b.flush();
+    await append(c, 'x', 3);
+    await append(c, 'y', 3);
+    const first = await rejection(c.flush());
+    expect(first).toMatchObject({ code: 'E_STORE' }); // y not written: not a ConflictError that leaves y out
+    expect(c.has('x')).toBe(false);
+    failY = false;
+    expectConflict(await rejection(c.flush()), ['x']); // y written now
+    expect(await stored('y')).toEqual([3]);
+    await c.flush();
+  });
+
   test('a refusal the store marks uncertain is in ConflictError.uncertain as well as agents', async () => {
     // A versioned store of one's own whose next refusal says an earlier attempt may have landed.
     let mark = false;
