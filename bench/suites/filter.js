@@ -386,6 +386,7 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
               ),
             ]
           : []),
+        '',
       ].join('\n'),
     );
   }
