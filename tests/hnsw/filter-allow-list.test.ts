@@ -328,8 +328,9 @@ describe('planner thresholds', () => {
 
   test.each(BUILDS)('the index runs the plan the live counts call for (simd %s)', async (simd) => {
     const e = await engine(simd);
-    const n = 5000;
     const ef = 16;
+    // Enough ids that the filtered walk's range (EXACT_PER_EF * ef .. n * WALK_SHARE) is not empty.
+    const n = Math.ceil((2 * EXACT_PER_EF * ef) / WALK_SHARE);
     const index = e.createIndex({ dim: 4, metric: 'l2', efSearch: ef });
     index.addBatch(
       Uint32Array.from({ length: n }, (_, i) => i),
