@@ -140,6 +140,35 @@ export class StoreQuotaError extends StoreError {
   }
 }
 
+/**
+ * Agents another writer changed in a versioned store since this agent cache loaded them
+ * (`E_CONFLICT`): their writes were refused (the store kept the other writer's state) and the
+ * cache dropped them, unsaved changes included, so the next `get` reloads the newest. `agents`
+ * names them. Redo the work those agents lost, on a fresh lease. Thrown by `AgentCache.flush`
+ * (and `close`) once every other agent is written (a store error takes precedence and the conflicts
+ * wait for a later flush), so every agent it does not name was written; conflicts found by
+ * evictions are reported by the next flush.
+ */
+export class ConflictError extends ElexError {
+  /** Ids of the agents whose writes were refused and which were dropped. */
+  readonly agents: string[];
+  /**
+   * The agents of `agents` whose changes may be in the store nonetheless: a write of theirs lost
+   * its answer (an outage) and the store could not learn whether it landed before others wrote.
+   * Check before redoing their work (e.g. for an operation id in the reloaded agent). Usually empty.
+   */
+  readonly uncertain: string[];
+
+  constructor(agents: string[], uncertain: string[] = []) {
+    super(
+      'E_CONFLICT',
+      `${agents.length === 1 ? 'agent' : 'agents'} ${agents.map((a) => `'${a}'`).join(', ')} changed in the store since this cache loaded ${agents.length === 1 ? 'it' : 'them'}: ${agents.length === 1 ? 'its' : 'their'} changes here were dropped; get ${agents.length === 1 ? 'it' : 'them'} again for the newest state`,
+    );
+    this.agents = agents;
+    this.uncertain = uncertain;
+  }
+}
+
 /** Who holds a {@link FileStore} directory's write lock, as its lock file says. */
 export interface LockOwner {
   /** The owning process's id. */

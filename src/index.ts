@@ -40,6 +40,7 @@ export {
   StoreError,
   StoreQuotaError,
   StoreLockedError,
+  ConflictError,
   WasmLoadError,
 } from './errors.js';
 export type { LockOwner } from './errors.js';
@@ -51,7 +52,15 @@ export type { Trend } from './runtime/monitor.js';
 export { AgentCache } from './agents/cache.js';
 export type { AgentCacheOptions, AgentCacheStats } from './agents/cache.js';
 export { Agent } from './agents/agent.js';
-export type { AgentStore, ByteStore } from './stores/byte-store.js';
+export type {
+  AgentStore,
+  ByteStore,
+  ConditionalWrite,
+  StoreVersion,
+  VersionedBytes,
+  VersionedStore,
+} from './stores/byte-store.js';
+export { isVersioned } from './stores/byte-store.js';
 export type { SaveOptions, SaveResult } from './hnsw/store/save.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { FileStore } from './stores/file-store.js';
