@@ -292,6 +292,44 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
   });
 });
 
+describe.each(BUILDS)('a where repeated across searches (simd %s)', (simd) => {
+  test('runs as a resident set with the same answers, dropped when the where or the index changes', async () => {
+    const eng = await engine(simd);
+    const index = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 32 });
+    const next = rng(9);
+    index.addBatch(
+      Array.from({ length: N }, (_, i) => i),
+      randomVectors(N, DIM, 2),
+      Array.from({ length: N }, () => randomAttributes(next)),
+    );
+    const where: Where = { kind: 'note', n: { $lt: 15 } };
+    const query = randomVectors(1, DIM, 3);
+    const first = index.search(query, 10, { where });
+    const used = eng.usedBytes;
+    const second = index.search(query, 10, { where });
+    const kept = eng.usedBytes;
+    expect(kept).toBeGreaterThan(used); // the set of the repeated where
+    for (const r of [second, index.search(query, 10, { where }), index.searchBatch(query, 10, { where })]) {
+      expect(Array.from(r.ids)).toEqual(Array.from(first.ids));
+      expect([r.plan, r.allowed]).toEqual([first.plan, first.allowed]);
+    }
+    expect(eng.usedBytes).toBe(kept);
+    // Another where drops it.
+    index.search(query, 10, { where: { kind: 'task' } });
+    expect(eng.usedBytes).toBe(used);
+    // So does a change of the index: the removed id is not returned.
+    index.search(query, 10, { where });
+    index.search(query, 10, { where });
+    index.remove(first.ids[0]);
+    const after = index.search(query, 10, { where });
+    expect(eng.usedBytes).toBe(used);
+    expect(Array.from(after.ids)).not.toContain(first.ids[0]);
+    expect(after.allowed).toBe(first.allowed! - 1);
+    index.dispose();
+    eng.dispose();
+  });
+});
+
 describe.each(BUILDS)('an index without attributes (simd %s)', (simd) => {
   test('every field is absent: where filters run, and no attribute memory is taken', async () => {
     const eng = await engine(simd);
