@@ -521,14 +521,15 @@ export class VectorIndex extends EngineObject {
       return readPairs(rt, out, found);
     };
     if (filter.allow === undefined) return this.call('search', () => run(null));
-    const allow = this.whereSource(filter.allow);
-    return this.atomic('search', () =>
-      this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
-        const result = run(plan);
-        result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
-        result.allowed = allowed;
-        return result;
-      }),
+    return this.withWhereSet(filter.allow, (allow) =>
+      this.atomic('search', () =>
+        this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
+          const result = run(plan);
+          result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
+          result.allowed = allowed;
+          return result;
+        }),
+      ),
     );
   }
 
@@ -672,16 +673,37 @@ export class VectorIndex extends EngineObject {
         return result;
       });
     }
-    const allow = this.whereSource(filter.allow);
-    return this.atomic('searchBatch', () => {
-      const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({
-        ...run(plan),
-        plan: plan.plan,
-        allowed,
-      }));
-      release();
-      return result;
-    });
+    return this.withWhereSet(filter.allow, (allow) =>
+      this.atomic('searchBatch', () => {
+        const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({
+          ...run(plan),
+          plan: plan.plan,
+          allowed,
+        }));
+        release();
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * Runs `search` on whereSource(allow); when the resident set of a repeated `where` is made
+   * by this search and does not fit the budget, runs it again on the `where` itself (evaluated
+   * directly, as the first search did) and forgets the `where` (a later repeat tries again).
+   */
+  private withWhereSet<T>(
+    allow: Uint32Array | IdSet | WhereProgram,
+    search: (allow: Uint32Array | IdSet | WhereProgram) => T,
+  ): T {
+    const source = this.whereSource(allow);
+    if (source === allow || !(source instanceof IdSet) || source.handle !== 0) return search(source);
+    try {
+      return search(source);
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      this.lastWhere = { key: '', version: -1 };
+      return search(allow);
+    }
   }
 
   /**

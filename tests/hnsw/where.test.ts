@@ -328,6 +328,49 @@ describe.each(BUILDS)('a where repeated across searches (simd %s)', (simd) => {
     index.dispose();
     eng.dispose();
   });
+
+  test('with no room for the set, the repeated where is evaluated directly again', async () => {
+    const eng = await engine(simd, { budgetBytes: 4 * 1024 * 1024 });
+    const index = eng.createIndex({ dim: 4, metric: 'l2', M: 4, efConstruction: 16 });
+    index.addBatch(
+      Array.from({ length: 4000 }, (_, i) => i),
+      randomVectors(4000, 4, 5),
+      Array.from({ length: 4000 }, (_, i) => ({ a: i % 2 })),
+    );
+    const query = [0.1, 0.2, 0.3, 0.4];
+    const first = index.search(query, 10, { where: { a: 1 } });
+    // Fill the engine with another index, to the last few hundred bytes.
+    const filler = eng.createIndex({ dim: 64, metric: 'l2', M: 4, efConstruction: 8 });
+    const next = rng(6);
+    let id = 0;
+    for (const rows of [64, 1]) {
+      try {
+        for (;;) {
+          filler.addBatch(
+            Array.from({ length: rows }, (_, i) => id + i),
+            Float32Array.from({ length: rows * 64 }, () => next()),
+          );
+          id += rows;
+        }
+      } catch (e) {
+        expect(e).toBeInstanceOf(BudgetExceededError);
+      }
+    }
+    // And the holes left, with small indexes.
+    try {
+      for (;;) eng.createIndex({ dim: 4 });
+    } catch (e) {
+      expect(e).toBeInstanceOf(BudgetExceededError);
+    }
+    const used = eng.usedBytes;
+    const again = index.search(query, 10, { where: { a: 1 } });
+    expect(Array.from(again.ids)).toEqual(Array.from(first.ids));
+    expect(eng.usedBytes).toBe(used);
+    // The set indeed does not fit: as an IdSet it is refused.
+    const ids = index.idsWhere({ a: 1 });
+    expect(() => index.search(query, 10, { filter: index.idSet(ids) })).toThrow(BudgetExceededError);
+    eng.dispose();
+  });
 });
 
 describe.each(BUILDS)('an index without attributes (simd %s)', (simd) => {
