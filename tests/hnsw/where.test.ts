@@ -18,6 +18,9 @@ import {
   type Where,
 } from '../../src/index';
 
+import { compileWhere } from '../../src/hnsw/where';
+import { Schema } from '../../src/hnsw/attributes';
+
 const DIM = 8;
 const N = 600;
 
@@ -88,7 +91,20 @@ describe.each(BUILDS)('where filters (simd %s)', (simd) => {
     let deep: Where = { n: { $gt: 3 } };
     for (let d = 0; d < 29; d++)
       deep = d % 2 ? { $or: [{ kind: KINDS[d % 4] }, deep] } : { $and: [deep, { $not: { n: d } }] };
-    for (const where of [...long, deep]) expect(sorted(index.idsWhere(where))).toEqual(expected(model, where));
+    // Ranges (one pass when a lower and an upper bound meet on a field), every kind of bound, either order.
+    const ranges: Where[] = [
+      { n: { $gt: 3, $lt: 9 } },
+      { n: { $gte: 3, $lt: 9 } },
+      { n: { $gt: 3, $lte: 9 } },
+      { n: { $gte: 3, $lte: 9 } },
+      { n: { $lte: 9, $gte: 3 } },
+      { n: { $lt: 3, $gt: 9 } },
+      { n: { $gte: 5, $lte: 5 } },
+      { score: { $gt: 0.25, $lte: 0.5 }, n: { $not: { $gte: 2, $lt: 18 } } },
+      { other: { $gte: 1, $lt: 2 } },
+    ];
+    for (const where of [...long, deep, ...ranges])
+      expect(sorted(index.idsWhere(where))).toEqual(expected(model, where));
     expect(() => index.idsWhere({ $not: deep })).toThrow(/nested deeper than 30/);
   });
 
@@ -120,6 +136,13 @@ describe.each(BUILDS)('where filters (simd %s)', (simd) => {
     }
     expect(batch.allowed).toBe(expected(model, where).length);
   });
+});
+
+test('a lower and an upper bound on one field compile to one range condition', () => {
+  const schema = new Schema(false);
+  expect(compileWhere({ n: { $gte: 1, $lt: 2 } }, schema)).toHaveLength(4);
+  expect(compileWhere({ n: { $lt: 2, $gt: 1 } }, schema)).toHaveLength(4);
+  expect(compileWhere({ n: { $gt: 1, $gte: 2 } }, schema)).toHaveLength(7); // two lower bounds: not a range
 });
 
 describe.each(BUILDS)('attributes through the index lifecycle (simd %s)', (simd) => {
