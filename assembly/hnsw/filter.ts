@@ -40,7 +40,7 @@ import { STATUS_BUDGET } from "../runtime/status";
  * Makes the allow bitset cover every slot (grown, new words cleared). False over budget, with
  * the bitset as it was. Cost: O(1), or one copy when it grows.
  */
-function ensureAllow(idx: Index): bool {
+export function ensureAllow(idx: Index): bool {
   const words = wordsFor(idx);
   if (words <= idx.allowWords) return true;
   const p = arenaGrow(idx.allow, <u64>words << 2);
