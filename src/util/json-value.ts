@@ -1,11 +1,12 @@
 /**
- * Document metadata as the store keeps it: JSON text. Only values JSON carries unchanged are
+ * A JSON value as the host-side stores keep it (a LangChain document's metadata, a LangGraph
+ * item's value): JSON text. Only values JSON carries unchanged are
  * accepted (null, booleans, finite numbers, strings, arrays and plain objects of them, without
  * cycles), so what a search or a load gives back equals what was added; anything else (a
  * function, undefined, a Date, a Map, a BigInt, NaN, a cycle) is an InvalidArgumentError naming
  * where it is, before anything of the batch is added.
  */
-import { InvalidArgumentError } from '../index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Deepest nesting accepted: deeper metadata is refused rather than overflowing the stack. */
 const MAX_DEPTH = 64;

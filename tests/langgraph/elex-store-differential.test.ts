@@ -1,0 +1,179 @@
+/**
+ * ElexStore against LangGraph's InMemoryStore (tests/helpers/langgraph.ts): thousands of seeded
+ * random operations over nested namespaces, single and batched, each run on both stores. Every
+ * get, listNamespaces and filter-only search must be equal (timestamps included: both read one
+ * fake Date); a query search must find the reference's items (recall@k over the run >= 0.95, counted on scores:
+ * texts repeat, so items tie)
+ * with equal scores for the items both return.
+ */
+import type { Operation, SearchItem } from '@langchain/langgraph-checkpoint';
+import { ElexStore } from '../../src/langgraph/index';
+import { BUILDS, engine } from '../helpers/engines';
+import { HashEmbeddings, ReferenceStore, snapshot } from '../helpers/langgraph';
+import { rng } from '../helpers/random';
+
+const DIMS = 24;
+const WORDS = 'tea coffee green blue walk run paris rome code test memo plan user agent fact note'.split(' ');
+
+function randomOps(seed: number, steps: number) {
+  const next = rng(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
+  const namespace = () => {
+    const ns = [pick(['u1', 'u2', 'u3'])];
+    if (next() < 0.8) ns.push(pick(['mem', 'prefs', 'notes']));
+    if (next() < 0.4) ns.push(pick(['a', 'b']));
+    return ns;
+  };
+  const prefix = () => namespace().slice(0, Math.floor(next() * 4));
+  const text = () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(WORDS)).join(' ');
+  const value = () => ({
+    text: text(),
+    kind: pick(['fact', 'pref', 'episode']),
+    n: Math.floor(next() * 10),
+    ...(next() < 0.5 ? { notes: Array.from({ length: Math.floor(next() * 3) }, text) } : {}),
+    ...(next() < 0.3 ? { meta: { source: pick(['chat', 'tool']) } } : {}),
+  });
+  const filter = () =>
+    pick<Record<string, unknown> | undefined>([
+      undefined,
+      { kind: pick(['fact', 'pref', 'episode']) },
+      { n: { $gte: Math.floor(next() * 10) } },
+      { n: { $lt: 5 }, kind: { $ne: 'fact' } },
+      { kind: { $in: ['fact', 'pref'] } },
+      { kind: { $nin: ['episode'] }, n: { $gt: 2, $lte: 8 } },
+      { n: { $eq: 3 } },
+      { missing: 'x' },
+    ]);
+  const one = (): Operation => {
+    const r = next();
+    if (r < 0.4) {
+      const index = pick<undefined | false | string[]>([
+        undefined,
+        undefined,
+        false,
+        ['kind'],
+        ['notes[*]', 'meta.source'],
+      ]);
+      return { namespace: namespace(), key: `k${Math.floor(next() * 25)}`, value: value(), index };
+    }
+    if (r < 0.48) return { namespace: namespace(), key: `k${Math.floor(next() * 25)}`, value: null };
+    if (r < 0.62) return { namespace: namespace(), key: `k${Math.floor(next() * 25)}` };
+    if (r < 0.78)
+      return {
+        namespacePrefix: prefix(),
+        filter: filter(),
+        limit: 1 + Math.floor(next() * 12),
+        offset: pick([0, 0, 2, 5]),
+      };
+    if (r < 0.9)
+      return {
+        namespacePrefix: prefix(),
+        filter: pick([undefined, undefined, filter()]),
+        query: text(),
+        limit: 1 + Math.floor(next() * 10),
+        offset: pick([0, 0, 0, 3]),
+      };
+    const matchConditions = [];
+    if (next() < 0.5) matchConditions.push({ matchType: 'prefix' as const, path: prefix() });
+    if (next() < 0.3) matchConditions.push({ matchType: 'suffix' as const, path: [pick(['mem', 'a', 'b', '*'])] });
+    return {
+      matchConditions: matchConditions.length ? matchConditions : undefined,
+      maxDepth: pick([undefined, 1, 2]),
+      limit: pick([100, 3]),
+      offset: pick([0, 1]),
+    };
+  };
+  return Array.from({ length: steps }, () =>
+    next() < 0.8 ? [one()] : Array.from({ length: 2 + Math.floor(next() * 3) }, one),
+  );
+}
+
+const itemId = (i: { namespace: string[]; key: string }) => `${i.namespace.join('/')}#${i.key}`;
+
+beforeEach(() => {
+  jest.useFakeTimers({
+    now: 1_750_000_000_000,
+    doNotFake: [
+      'nextTick',
+      'setImmediate',
+      'clearImmediate',
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'queueMicrotask',
+      'hrtime',
+      'performance',
+    ],
+  });
+});
+afterEach(() => jest.useRealTimers());
+
+describe.each(BUILDS)('ElexStore = InMemoryStore (simd %s)', (simd) => {
+  test.each([
+    ['with an index', true],
+    ['without one', false],
+  ])(
+    '3000 random operations %s',
+    async (_, indexed) => {
+      const embeddings = new HashEmbeddings(DIMS);
+      const index = { dims: DIMS, embeddings, fields: ['text', 'notes[*]'] };
+      const reference = new ReferenceStore(indexed ? { index } : undefined);
+      const store = new ElexStore({
+        ...(indexed ? { index } : {}),
+        engine: await engine(simd),
+        now: () => Date.now(),
+      });
+      let queries = 0;
+      let expected = 0;
+      let found = 0;
+      let shared = 0;
+      for (const batch of randomOps(indexed ? 1 : 2, 3000)) {
+        jest.setSystemTime(Date.now() + 1000);
+        const want = snapshot(await reference.batch(batch));
+        const got = await store.batch(batch);
+        batch.forEach((op, i) => {
+          if (!('query' in op) || !op.query || !indexed) {
+            expect({ op, result: got[i] }).toEqual({ op, result: want[i] });
+            return;
+          }
+          queries++;
+          const theirs = want[i] as SearchItem[];
+          const ours = new Map((got[i] as SearchItem[]).map((item) => [itemId(item), item]));
+          expect(ours.size).toBe(theirs.length);
+          // Recall over scores (texts repeat, so equal scores tie and either item is right).
+          expected += theirs.length;
+          const mineScores = [...ours.values()].map((item) => item.score ?? -2).sort((a, b) => b - a);
+          for (const score of theirs.map((item) => item.score ?? -2).sort((a, b) => b - a)) {
+            const at = mineScores.findIndex((s) => Math.abs(s - score) < 1e-5);
+            if (at >= 0) {
+              found++;
+              mineScores.splice(at, 1);
+            }
+          }
+          for (const item of theirs) {
+            const mine = ours.get(itemId(item));
+            if (mine === undefined) continue;
+            if (item.score === undefined) expect(mine.score).toBeUndefined();
+            else {
+              expect(mine.score).toBeCloseTo(item.score, 4);
+              shared++;
+            }
+            expect({ ...mine, score: 0 }).toEqual({ ...item, score: 0 });
+          }
+        });
+      }
+      if (indexed) {
+        expect(queries).toBeGreaterThan(200);
+        expect(shared).toBeGreaterThan(500);
+        expect(found / expected).toBeGreaterThanOrEqual(0.95);
+      }
+      // The final state, item by item.
+      const all = await reference.search([], { limit: 10000 });
+      expect(await store.search([], { limit: 10000 })).toEqual(snapshot(all));
+      expect(store.size).toBe(all.length);
+      store.dispose();
+    },
+    60_000,
+  );
+});
