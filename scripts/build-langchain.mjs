@@ -25,6 +25,7 @@ const INLINED = new Set([
   'hnsw/store/keys.ts',
   'hnsw/store/store-io.ts',
   'hnsw/store/manifest.ts',
+  'hnsw/store/sidecar.ts',
 ]);
 /** Modules that are the package's public API: imported by name, never inlined. */
 const PUBLIC = new Set(['index.ts', 'errors.ts']);
