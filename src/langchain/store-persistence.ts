@@ -39,7 +39,7 @@ export function saveStore(
   name: string,
   options?: SaveOptions,
 ): Promise<SaveResult> {
-  return saveWithSidecar(index, documents(table), store, name, options);
+  return saveWithSidecar(index, documents(table), store, name, options).then(({ result }) => result);
 }
 
 /**

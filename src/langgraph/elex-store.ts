@@ -23,15 +23,22 @@ import {
 import {
   BudgetExceededError,
   DimensionMismatchError,
+  EmbeddingModelMismatchError,
   Engine,
   InvalidArgumentError,
+  type ByteStore,
+  type EmbeddingProvenance,
   type IdSet,
   type IndexOptions,
+  type SaveResult,
   type VectorIndex,
 } from '../index.js';
+import { loadWithSidecar, saveWithSidecar, type Sidecar } from '../hnsw/store/sidecar.js';
+import { readManifest } from '../hnsw/store/store-io.js';
 import { metadataJson } from '../util/json-value.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
 import { ItemTable, itemBytes, namespaceKey, type StoredItem } from './item-table.js';
+import { decodeItemRecord, encodeItemRecord, opJson, resolveItemRecord, type ItemRecord } from './item-record.js';
 import { matchesFilter, textsAtPath, tokenizePath } from './paths.js';
 
 /** How an ElexStore embeds items for semantic search (LangGraph's IndexConfig, plus the model's name). */
@@ -92,6 +99,64 @@ export interface ElexStoreOptions {
    * @defaultValue `Date.now`
    */
   now?: () => number;
+  /**
+   * Where the store persists (any ByteStore: FileStore, IndexedDBStore, MemoryStore,
+   * PostgresStore): {@link ElexStore.flush} writes the changes since the last flush there. To
+   * continue a store saved there, use {@link ElexStore.open}.
+   */
+  store?: ByteStore;
+  /**
+   * Name of the store's save inside `store` (1..100 characters).
+   *
+   * @defaultValue `'langgraph'`
+   */
+  name?: string;
+  /**
+   * Flush after every batch that changed items, before it resolves: each put is durable once
+   * its promise resolves (a write per batch). Default false: a put is durable once a later
+   * {@link ElexStore.flush} (or {@link ElexStore.stop}) resolves.
+   *
+   * @defaultValue `false`
+   */
+  autoFlush?: boolean;
+}
+
+/** Options of {@link ElexStore.open}. */
+export interface ElexStoreOpenOptions extends ElexStoreOptions {
+  /** Where the store was saved (required). */
+  store: ByteStore;
+  /**
+   * When the save was written with another embedding model than `index` names (or with none):
+   * re-embed every item's fields with `index.embeddings` instead of throwing
+   * EmbeddingModelMismatchError.
+   *
+   * @defaultValue `false`
+   */
+  reembed?: boolean;
+}
+
+/** Every key of an ElexStore's items records starts with this (docs/format.md, "LangGraph stores"). */
+export const ITEMS_KEY_PREFIX = '@langgraph/';
+/** Name of a store's save inside its ByteStore when `name` is not given. */
+export const DEFAULT_STORE_NAME = 'langgraph';
+/** Deltas since the last full items record, as a share of its bytes, past which a flush writes a full record. */
+const DELTA_SHARE = 0.5;
+
+/** The persistence state of a store with a `store`. */
+interface Persisted {
+  store: ByteStore;
+  name: string;
+  autoFlush: boolean;
+  /** The records the stored generation is made of, full record first. */
+  chain: string[];
+  baseBytes: number;
+  chainBytes: number;
+  /** Ops (JSON texts) since the last flush, and where each key's last put is among them. */
+  ops: string[];
+  opBytes: number;
+  lastPut: Map<string, number>;
+  /** The next flush writes a full record and replaces what is stored (after a re-embed). */
+  overwrite: boolean;
 }
 
 /** A put of {@link ElexStore.batch}: LangGraph's PutOperation with a time to live. */
@@ -113,7 +178,11 @@ const STORE_OPTIONS = optionNames<ElexStoreOptions>({
   budgetBytes: true,
   ttl: true,
   now: true,
+  store: true,
+  name: true,
+  autoFlush: true,
 });
+const OPEN_OPTIONS = [...STORE_OPTIONS, 'reembed'];
 const INDEX_OPTIONS = optionNames<ElexStoreIndexConfig>({ dims: true, embeddings: true, fields: true, model: true });
 const TTL_OPTIONS = optionNames<ElexStoreTtlConfig>({
   defaultTtl: true,
@@ -124,7 +193,14 @@ const MINUTE_MS = 60_000;
 /** Prefix allow-lists kept built at once (each holds engine memory: a bit a slot plus 4 bytes an id). */
 const PREFIX_SETS = 64;
 
-type Put = { namespace: string[]; key: string; json: string | null; texts: string[]; ttl: number | undefined };
+type Put = {
+  namespace: string[];
+  key: string;
+  json: string | null;
+  texts: string[];
+  ttl: number | undefined;
+  fields: false | string[] | undefined;
+};
 
 /**
  * A LangGraph.js store (`BaseStore` of `@langchain/langgraph-checkpoint`) on an elex-wasm HNSW
@@ -140,8 +216,9 @@ type Put = { namespace: string[]; key: string; json: string | null; texts: strin
  * ```
  */
 export class ElexStore extends BaseStore {
-  private readonly config: ElexStoreIndexConfig | undefined;
-  private readonly fieldTokens: [string, string[]][];
+  private config: ElexStoreIndexConfig | undefined;
+  private fieldTokens: [string, string[]][];
+  private readonly persisted: Persisted | undefined;
   private readonly hnsw: Omit<IndexOptions, 'dim' | 'metric'>;
   private readonly budgetBytes: number | undefined;
   private readonly ttlConfig: Required<Pick<ElexStoreTtlConfig, 'refreshOnRead'>> & ElexStoreTtlConfig;
@@ -164,25 +241,42 @@ export class ElexStore extends BaseStore {
   constructor(options: ElexStoreOptions = {}) {
     super();
     checkObject('ElexStore options', options, STORE_OPTIONS);
-    const { index, hnsw = {}, engine, budgetBytes, ttl = {}, now = Date.now } = options;
+    const { index, hnsw = {}, engine, budgetBytes, ttl = {}, now = Date.now, store, name, autoFlush } = options;
+    if (
+      store !== undefined &&
+      (store === null || typeof store.write !== 'function' || typeof store.keys !== 'function')
+    )
+      throw new InvalidArgumentError('store must be a ByteStore (read, write, delete, keys)');
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 100))
+      throw new InvalidArgumentError(`name must be a string of 1..100 characters, got ${String(name)}`);
+    if (autoFlush !== undefined && typeof autoFlush !== 'boolean')
+      throw new InvalidArgumentError('autoFlush must be a boolean');
+    if (store === undefined && (name !== undefined || autoFlush !== undefined))
+      throw new InvalidArgumentError('name and autoFlush need a store');
     if (engine !== undefined && !(engine instanceof Engine))
       throw new InvalidArgumentError('engine must be an Engine of elex-wasm');
     if (engine !== undefined && budgetBytes !== undefined)
       throw new InvalidArgumentError('give engine or budgetBytes, not both');
     if (typeof now !== 'function') throw new InvalidArgumentError('now must be a function returning milliseconds');
-    if (index !== undefined) {
-      checkObject('index', index, INDEX_OPTIONS);
-      if (!Number.isInteger(index.dims) || index.dims < 1 || index.dims > 65536)
-        throw new InvalidArgumentError(`index.dims must be an integer in [1, 65536], got ${String(index.dims)}`);
-      if (typeof index.embeddings?.embedDocuments !== 'function' || typeof index.embeddings.embedQuery !== 'function')
-        throw new InvalidArgumentError('index.embeddings must be a LangChain Embeddings (embedDocuments, embedQuery)');
-      if (index.fields !== undefined) checkFields(index.fields, 'index.fields');
-    }
+    if (index !== undefined) checkIndexConfig(index);
     checkObject('ttl', ttl, TTL_OPTIONS);
     if (ttl.defaultTtl !== undefined) checkMinutes(ttl.defaultTtl, 'ttl.defaultTtl');
     if (ttl.sweepIntervalMinutes !== undefined) checkMinutes(ttl.sweepIntervalMinutes, 'ttl.sweepIntervalMinutes');
     this.config = index;
-    this.fieldTokens = (index?.fields ?? ['$']).map((p) => [p, tokenizePath(p)]);
+    this.fieldTokens = tokenizeFields(index);
+    if (store !== undefined)
+      this.persisted = {
+        store,
+        name: name ?? DEFAULT_STORE_NAME,
+        autoFlush: autoFlush ?? false,
+        chain: [],
+        baseBytes: 0,
+        chainBytes: 0,
+        ops: [],
+        opBytes: 0,
+        lastPut: new Map(),
+        overwrite: false,
+      };
     this.hnsw = hnsw;
     this.budgetBytes = budgetBytes;
     this.ttlConfig = { ...ttl, refreshOnRead: ttl.refreshOnRead ?? true };
@@ -216,6 +310,79 @@ export class ElexStore extends BaseStore {
   /** The index of the items' vectors, once created (on the first indexed put). */
   get index(): VectorIndex | undefined {
     return this.vectorIndex;
+  }
+
+  /** The embedding model the store's vectors are of: its name and dimension (null for both without `index`). */
+  get provenance(): EmbeddingProvenance {
+    const c = this.config;
+    if (c === undefined) return { model: null, dims: null };
+    const e = c.embeddings as { model?: unknown; modelName?: unknown };
+    const named = [c.model, e.model, e.modelName].find((m) => typeof m === 'string' && m.length > 0) as
+      | string
+      | undefined;
+    return { model: named ?? c.embeddings.constructor?.name ?? 'unknown', dims: c.dims };
+  }
+
+  /**
+   * The store saved in `options.store` under `options.name`, or a new empty one there if none
+   * is saved yet; later flushes continue that save. Throws EmbeddingModelMismatchError when the
+   * save was written with another embedding model (name or dimension) than `options.index`
+   * names, unless `reembed`; StoreError (a failing store), CorruptSnapshotError (bytes that are
+   * not a valid save), BudgetExceededError (it does not fit the budget), with nothing kept
+   * allocated. Cost: opening the index and reading the items records.
+   *
+   * @example
+   * ```ts
+   * const memory = await ElexStore.open({ store: new FileStore('./memory'), index: { dims: 256, embeddings } });
+   * ```
+   */
+  static async open(options: ElexStoreOpenOptions): Promise<ElexStore> {
+    checkObject('open options', options, OPEN_OPTIONS);
+    const { reembed = false, ...rest } = options;
+    if (rest.store === undefined) throw new InvalidArgumentError('open needs options.store');
+    if (typeof reembed !== 'boolean') throw new InvalidArgumentError('reembed must be a boolean');
+    const opened = new ElexStore(rest);
+    try {
+      await opened.exclusive(() => opened.load(reembed));
+    } catch (error) {
+      opened.dispose();
+      throw error;
+    }
+    return opened;
+  }
+
+  /**
+   * Writes the changes since the last flush to the store (`options.store`), atomically: a crash
+   * or failure leaves the previous flush's state, which {@link ElexStore.open} reads. Items go
+   * in an items record (a delta of the changes, or all items once the deltas pass half of the
+   * last full record), the vectors in the index's save (a log segment or a checkpoint). Returns
+   * what the index save did, or undefined when nothing changed. Throws InvalidArgumentError
+   * without a store, StoreError (a failing store, or another writer's save under the name),
+   * StoreQuotaError. Cost: the changes' bytes (or all items' for a full record).
+   */
+  flush(): Promise<SaveResult | undefined> {
+    if (this.persisted === undefined) throw new InvalidArgumentError('flush needs a store: give options.store');
+    return this.exclusive(() => this.save());
+  }
+
+  /**
+   * Re-embeds every item's fields with `embeddings` (dimension `options.dims`, default the
+   * store's) into a new index that replaces the old one when all of it is built: a failure
+   * (the embedding call, InvalidArgumentError, DimensionMismatchError, BudgetExceededError)
+   * changes nothing. The next flush writes a full save with the new provenance. Cost: one
+   * embedding call for every distinct text, one index build.
+   */
+  reembed(embeddings: EmbeddingsInterface, options: { dims?: number; model?: string } = {}): Promise<void> {
+    checkObject('reembed options', options, ['dims', 'model']);
+    const config: ElexStoreIndexConfig = {
+      ...this.config,
+      embeddings,
+      dims: (options.dims ?? this.config?.dims) as number,
+    };
+    if (options.model !== undefined) config.model = options.model;
+    else delete config.model;
+    checkIndexConfig(config);
+    return this.exclusive(() => this.rebuild(config));
   }
 
   /**
@@ -266,7 +433,9 @@ export class ElexStore extends BaseStore {
           ),
         ];
         const vectors = await Promise.all(texts.map((t) => this.config!.embeddings.embedQuery(t)));
-        texts.forEach((t, i) => queries.set(t, this.checkVector(vectors[i], `the embedding of query '${t}'`)));
+        texts.forEach((t, i) =>
+          queries.set(t, checkVector(vectors[i], this.config!.dims, `the embedding of query '${t}'`)),
+        );
       }
       const embedded = await this.embedPuts([...puts.values()]);
       const now = this.clock();
@@ -288,8 +457,11 @@ export class ElexStore extends BaseStore {
       if (puts.size > 0) await this.applyPuts([...puts.values()], embedded, now);
       if (this.ttlConfig.refreshOnRead)
         for (const item of touched)
-          if (item.ttl !== undefined && this.table.get(item.namespace, item.key) === item)
+          if (item.ttl !== undefined && this.table.get(item.namespace, item.key) === item) {
             this.table.setExpiry(item, now + item.ttl * MINUTE_MS);
+            this.journalPut(item, true);
+          }
+      if (puts.size > 0 && this.persisted?.autoFlush) await this.save();
       return results as OperationResults<Op>;
     });
   }
@@ -310,11 +482,12 @@ export class ElexStore extends BaseStore {
     });
   }
 
-  /** Stops the sweep timer. The store stays usable. */
+  /** Stops the sweep timer and, with a store, flushes (see {@link ElexStore.flush}). The store stays usable. */
   override async stop(): Promise<void> {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
-    await this.queue;
+    if (this.persisted !== undefined) await this.flush();
+    else await this.queue;
   }
 
   /** Stops the store, frees the index, and the engine if the store created it; the store is unusable afterwards. */
@@ -381,27 +554,27 @@ export class ElexStore extends BaseStore {
       texts = paths.flatMap(([path, tokens]) => textsAtPath(op.value, path, tokens));
     }
     const ttl = op.ttl === null ? undefined : (op.ttl ?? this.ttlConfig.defaultTtl);
-    return { namespace: op.namespace, key: op.key, json, texts, ttl };
+    const fields =
+      op.index === null || op.index === undefined || op.index === false ? (op.index ?? undefined) : op.index.slice();
+    return { namespace: op.namespace, key: op.key, json, texts, ttl, fields };
   }
 
   /** The vectors of the puts' texts, each distinct text embedded once. */
-  private async embedPuts(puts: Put[]): Promise<Map<string, number[]>> {
-    const texts = [...new Set(puts.flatMap((p) => p.texts))];
+  private embedPuts(puts: Put[]): Promise<Map<string, number[]>> {
+    return this.embedTexts(this.config, [...new Set(puts.flatMap((p) => p.texts))]);
+  }
+
+  /** `texts` embedded with `config`'s embeddings (one call), each checked to be `config.dims` numbers. */
+  private async embedTexts(config: ElexStoreIndexConfig | undefined, texts: string[]): Promise<Map<string, number[]>> {
     const out = new Map<string, number[]>();
-    if (texts.length === 0) return out;
-    const vectors = await this.config!.embeddings.embedDocuments(texts);
+    if (texts.length === 0 || config === undefined) return out;
+    const vectors = await config.embeddings.embedDocuments(texts);
     if (!Array.isArray(vectors) || vectors.length !== texts.length)
       throw new InvalidArgumentError(
         `embedDocuments returned ${Array.isArray(vectors) ? vectors.length : String(vectors)} vectors for ${texts.length} texts`,
       );
-    texts.forEach((t, i) => out.set(t, this.checkVector(vectors[i], `the embedding of '${t.slice(0, 40)}'`)));
+    texts.forEach((t, i) => out.set(t, checkVector(vectors[i], config.dims, `the embedding of '${t.slice(0, 40)}'`)));
     return out;
-  }
-
-  private checkVector(v: unknown, what: string): number[] {
-    if (!Array.isArray(v)) throw new InvalidArgumentError(`${what} is not an array of numbers`);
-    if (v.length !== this.config!.dims) throw new DimensionMismatchError(this.config!.dims, v.length, what);
-    return v;
   }
 
   /**
@@ -423,6 +596,7 @@ export class ElexStore extends BaseStore {
         createdAt: kept ? old.createdAt : now,
         updatedAt: now,
         ...(p.ttl === undefined ? {} : { ttl: p.ttl, expiresAt: now + p.ttl * MINUTE_MS }),
+        ...(p.fields === undefined ? {} : { fields: p.fields }),
         vectors: keys.slice(next, (next += p.texts.length)),
       };
     });
@@ -447,16 +621,22 @@ export class ElexStore extends BaseStore {
     puts.forEach((p, i) => {
       const old = this.table.get(p.namespace, p.key);
       if (old !== undefined) for (const v of old.vectors) this.vectorIndex!.remove(v);
-      if (items[i])
-        this.table.put(items[i]!); // an update keeps the item's place
-      else if (old !== undefined) this.table.remove(p.namespace, p.key);
-      if (items[i] || old !== undefined) this.invalidate(p.namespace);
+      const item = items[i];
+      if (item) {
+        this.table.put(item); // an update keeps the item's place
+        this.journalPut(item, old !== undefined);
+      } else if (old !== undefined) {
+        this.table.remove(p.namespace, p.key);
+        this.journalDelete(old);
+      }
+      if (item || old !== undefined) this.invalidate(p.namespace);
     });
   }
 
   /** Removes `item` and its vectors. */
   private removeItem(item: StoredItem): void {
     this.table.remove(item.namespace, item.key);
+    this.journalDelete(item);
     for (const v of item.vectors) this.vectorIndex!.remove(v);
     this.invalidate(item.namespace);
   }
@@ -642,11 +822,180 @@ export class ElexStore extends BaseStore {
     return this.enginePromise;
   }
 
-  /** The index (the engine is known by now: applyPuts waited for it). */
+  /**
+   * The index (the engine is known by now). A store without `index` has one of dimension 1 and
+   * no vectors: the commit point of its saves.
+   */
   private indexReady(): VectorIndex {
     if (this.vectorIndex === undefined)
-      this.vectorIndex = this.engine!.createIndex({ ...this.hnsw, dim: this.config!.dims, metric: 'cosine' });
+      this.vectorIndex = this.engine!.createIndex({ ...this.hnsw, dim: this.config?.dims ?? 1, metric: 'cosine' });
     return this.vectorIndex;
+  }
+
+  /** Notes a put of `item` for the next flush: an update replaces the key's last put since then, in its place. */
+  private journalPut(item: StoredItem, update: boolean): void {
+    const p = this.persisted;
+    if (p === undefined) return;
+    const text = opJson({ put: item });
+    const full = `${namespaceKey(item.namespace)}\u0000${item.key}`;
+    const at = update ? p.lastPut.get(full) : undefined;
+    if (at === undefined) {
+      p.lastPut.set(full, p.ops.length);
+      p.ops.push(text);
+    } else {
+      p.opBytes -= p.ops[at].length;
+      p.ops[at] = text;
+    }
+    p.opBytes += text.length;
+  }
+
+  /** Notes a delete of `item` for the next flush. */
+  private journalDelete(item: StoredItem): void {
+    const p = this.persisted;
+    if (p === undefined) return;
+    const text = opJson({ delete: item });
+    p.lastPut.delete(`${namespaceKey(item.namespace)}\u0000${item.key}`);
+    p.ops.push(text);
+    p.opBytes += text.length;
+  }
+
+  /**
+   * The items record as a sidecar of the index: a full record of every item (`ops` undefined)
+   * or a delta of `ops` continuing the stored chain. `written` learns the record's size.
+   */
+  private itemSidecar(ops?: string[], written?: (bytes: number) => void): Sidecar<ItemRecord> {
+    const p = this.persisted!;
+    return {
+      keyPrefix: ITEMS_KEY_PREFIX,
+      kind: 'memory store',
+      encode: (generation) => {
+        const all = ops ?? [...this.table.values()].map((put) => opJson({ put }));
+        const prev = ops === undefined ? null : p.chain[p.chain.length - 1];
+        const bytes = encodeItemRecord(this.provenance, generation, this.table.nextVectorKey, prev, all);
+        written?.(bytes.length);
+        return bytes;
+      },
+      decode: decodeItemRecord,
+      mismatch: (record, index) => {
+        let vectors = 0;
+        for (const op of record.ops) {
+          if (!('put' in op)) continue;
+          vectors += op.put.vectors.length;
+          if (!op.put.vectors.every((v) => index.has(v))) return 'holds vectors the index does not';
+        }
+        return vectors === index.size ? undefined : 'holds other vectors than the index';
+      },
+      keep: () => (ops === undefined ? [] : p.chain),
+      resolve: resolveItemRecord,
+    };
+  }
+
+  /** Writes the changes since the last flush (see flush); runs alone (inside exclusive). */
+  private async save(): Promise<SaveResult | undefined> {
+    const p = this.persisted!;
+    if (p.chain.length > 0 && p.ops.length === 0 && !p.overwrite) return undefined;
+    await this.engineReady();
+    const full =
+      p.chain.length === 0 || p.overwrite || p.chainBytes - p.baseBytes + p.opBytes > DELTA_SHARE * p.baseBytes;
+    let bytes = 0;
+    const sidecar = this.itemSidecar(full ? undefined : p.ops, (n) => (bytes = n));
+    const { result, recordKey } = await saveWithSidecar(
+      this.indexReady(),
+      sidecar,
+      p.store,
+      p.name,
+      p.overwrite ? { overwrite: true } : {},
+      true,
+    );
+    p.chain = full ? [recordKey] : [...p.chain, recordKey];
+    if (full) p.baseBytes = bytes;
+    p.chainBytes = full ? bytes : p.chainBytes + bytes;
+    p.overwrite = false;
+    p.ops = [];
+    p.opBytes = 0;
+    p.lastPut.clear();
+    return result;
+  }
+
+  /** Loads what `options.store` holds under the name (see open); runs inside exclusive. */
+  private async load(reembed: boolean): Promise<void> {
+    const p = this.persisted!;
+    const engine = await this.engineReady();
+    if ((await readManifest(p.store, p.name)) === undefined) return;
+    const { index, record } = await loadWithSidecar(
+      (s, n) => engine.openIndex(s, n),
+      this.itemSidecar(),
+      p.store,
+      p.name,
+    );
+    const table = new ItemTable();
+    for (const op of record.ops) if ('put' in op) table.put(op.put);
+    table.reserveVectorKeys(record.nextKey);
+    this.vectorIndex = index;
+    this.table = table;
+    p.chain = record.chain ?? [];
+    p.baseBytes = record.baseBytes ?? 0;
+    p.chainBytes = record.chainBytes ?? 0;
+    if (engine.usedBytes + table.itemBytes > engine.budgetBytes)
+      throw new BudgetExceededError(table.itemBytes, engine.usedBytes, engine.budgetBytes, 'open (the items)');
+    const saved = { model: record.model, dims: record.dims };
+    const given = this.provenance;
+    if (saved.model === given.model && saved.dims === given.dims) return;
+    if (!reembed || this.config === undefined) throw new EmbeddingModelMismatchError(saved, given);
+    await this.rebuild(this.config);
+  }
+
+  /** Re-embeds every item with `config` into a new index, swapped in once built (see reembed). */
+  private async rebuild(config: ElexStoreIndexConfig): Promise<void> {
+    const tokens = tokenizeFields(config);
+    const items = [...this.table.values()];
+    const textsOf = items.map((item) => {
+      if (item.fields === false) return [];
+      const paths =
+        item.fields === undefined ? tokens : item.fields.map((f) => [f, tokenizePath(f)] as [string, string[]]);
+      const value = JSON.parse(item.json) as unknown;
+      return paths.flatMap(([path, t]) => textsAtPath(value, path, t));
+    });
+    const unique = [...new Set(textsOf.flat())];
+    const vectors = await this.embedTexts(config, unique);
+    const count = textsOf.reduce((n, t) => n + t.length, 0);
+    const engine = await this.engineReady();
+    const fresh = engine.createIndex({ ...this.hnsw, dim: config.dims, metric: 'cosine' });
+    const table = new ItemTable();
+    try {
+      const flat = new Float32Array(count * config.dims);
+      let next = 0;
+      for (let i = 0; i < items.length; i++) {
+        const keys = textsOf[i].map((t) => {
+          flat.set(vectors.get(t)!, next * config.dims);
+          return next++;
+        });
+        const { view: _, ...item } = items[i];
+        table.put({ ...item, vectors: keys });
+      }
+      if (count > 0)
+        fresh.addBatch(
+          Uint32Array.from({ length: count }, (_, i) => i),
+          flat,
+        );
+      if (engine.usedBytes + table.itemBytes > engine.budgetBytes)
+        throw new BudgetExceededError(table.itemBytes, engine.usedBytes, engine.budgetBytes, 'reembed');
+    } catch (error) {
+      fresh.dispose();
+      throw error;
+    }
+    this.releasePrefixSets();
+    this.vectorIndex?.dispose();
+    this.vectorIndex = fresh;
+    this.table = table;
+    this.config = config;
+    this.fieldTokens = tokens;
+    if (this.persisted !== undefined) {
+      this.persisted.overwrite = true;
+      this.persisted.ops = [];
+      this.persisted.opBytes = 0;
+      this.persisted.lastPut.clear();
+    }
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -689,6 +1038,28 @@ function matches(condition: MatchCondition, namespace: readonly string[]): boole
   if (path.length > namespace.length) return false;
   const start = matchType === 'prefix' ? 0 : namespace.length - path.length;
   return path.every((label, i) => label === '*' || namespace[start + i] === label);
+}
+
+function checkVector(v: unknown, dims: number, what: string): number[] {
+  if (!Array.isArray(v)) throw new InvalidArgumentError(`${what} is not an array of numbers`);
+  if (v.length !== dims) throw new DimensionMismatchError(dims, v.length, what);
+  return v;
+}
+
+function checkIndexConfig(index: ElexStoreIndexConfig): void {
+  checkObject('index', index, INDEX_OPTIONS);
+  if (!Number.isInteger(index.dims) || index.dims < 1 || index.dims > 65536)
+    throw new InvalidArgumentError(`index.dims must be an integer in [1, 65536], got ${String(index.dims)}`);
+  if (typeof index.embeddings?.embedDocuments !== 'function' || typeof index.embeddings.embedQuery !== 'function')
+    throw new InvalidArgumentError('index.embeddings must be a LangChain Embeddings (embedDocuments, embedQuery)');
+  if (index.fields !== undefined) checkFields(index.fields, 'index.fields');
+  if (index.model !== undefined && (typeof index.model !== 'string' || index.model.length === 0))
+    throw new InvalidArgumentError('index.model must be a non-empty string');
+}
+
+/** The field paths of `index` (default `["$"]`), each with its tokens. */
+function tokenizeFields(index: ElexStoreIndexConfig | undefined): [string, string[]][] {
+  return (index?.fields ?? ['$']).map((p) => [p, tokenizePath(p)]);
 }
 
 function checkObject(what: string, options: unknown, known: readonly string[]): void {

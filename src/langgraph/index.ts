@@ -4,9 +4,10 @@
  */
 import './peer-check.js';
 
-export { ElexStore } from './elex-store.js';
+export { ElexStore, ITEMS_KEY_PREFIX, DEFAULT_STORE_NAME } from './elex-store.js';
 export type {
   ElexStoreOptions,
+  ElexStoreOpenOptions,
   ElexStoreIndexConfig,
   ElexStoreTtlConfig,
   ElexPutOperation,

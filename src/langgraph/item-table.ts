@@ -21,6 +21,8 @@ export interface StoredItem {
   expiresAt?: number;
   /** The index keys of its vectors (one per embedded text; none when not indexed). */
   vectors: number[];
+  /** The field paths its put gave (`false`: not indexed); undefined: the store's fields. */
+  fields?: false | string[];
   /** What filters see: the parsed value, deep-frozen, made on first use. */
   view?: Record<string, unknown>;
 }

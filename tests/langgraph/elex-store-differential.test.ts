@@ -6,87 +6,12 @@
  * texts repeat, so items tie)
  * with equal scores for the items both return.
  */
-import type { Operation, SearchItem } from '@langchain/langgraph-checkpoint';
+import type { SearchItem } from '@langchain/langgraph-checkpoint';
 import { ElexStore } from '../../src/langgraph/index';
 import { BUILDS, engine } from '../helpers/engines';
-import { HashEmbeddings, ReferenceStore, snapshot } from '../helpers/langgraph';
-import { rng } from '../helpers/random';
+import { HashEmbeddings, ReferenceStore, randomOps, snapshot } from '../helpers/langgraph';
 
 const DIMS = 24;
-const WORDS = 'tea coffee green blue walk run paris rome code test memo plan user agent fact note'.split(' ');
-
-function randomOps(seed: number, steps: number) {
-  const next = rng(seed);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
-  const namespace = () => {
-    const ns = [pick(['u1', 'u2', 'u3'])];
-    if (next() < 0.8) ns.push(pick(['mem', 'prefs', 'notes']));
-    if (next() < 0.4) ns.push(pick(['a', 'b']));
-    return ns;
-  };
-  const prefix = () => namespace().slice(0, Math.floor(next() * 4));
-  const text = () => Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(WORDS)).join(' ');
-  const value = () => ({
-    text: text(),
-    kind: pick(['fact', 'pref', 'episode']),
-    n: Math.floor(next() * 10),
-    ...(next() < 0.5 ? { notes: Array.from({ length: Math.floor(next() * 3) }, text) } : {}),
-    ...(next() < 0.3 ? { meta: { source: pick(['chat', 'tool']) } } : {}),
-  });
-  const filter = () =>
-    pick<Record<string, unknown> | undefined>([
-      undefined,
-      { kind: pick(['fact', 'pref', 'episode']) },
-      { n: { $gte: Math.floor(next() * 10) } },
-      { n: { $lt: 5 }, kind: { $ne: 'fact' } },
-      { kind: { $in: ['fact', 'pref'] } },
-      { kind: { $nin: ['episode'] }, n: { $gt: 2, $lte: 8 } },
-      { n: { $eq: 3 } },
-      { missing: 'x' },
-    ]);
-  const one = (): Operation => {
-    const r = next();
-    if (r < 0.4) {
-      const index = pick<undefined | false | string[]>([
-        undefined,
-        undefined,
-        false,
-        ['kind'],
-        ['notes[*]', 'meta.source'],
-      ]);
-      return { namespace: namespace(), key: `k${Math.floor(next() * 25)}`, value: value(), index };
-    }
-    if (r < 0.48) return { namespace: namespace(), key: `k${Math.floor(next() * 25)}`, value: null };
-    if (r < 0.62) return { namespace: namespace(), key: `k${Math.floor(next() * 25)}` };
-    if (r < 0.78)
-      return {
-        namespacePrefix: prefix(),
-        filter: filter(),
-        limit: 1 + Math.floor(next() * 12),
-        offset: pick([0, 0, 2, 5]),
-      };
-    if (r < 0.9)
-      return {
-        namespacePrefix: prefix(),
-        filter: pick([undefined, undefined, filter()]),
-        query: text(),
-        limit: 1 + Math.floor(next() * 10),
-        offset: pick([0, 0, 0, 3]),
-      };
-    const matchConditions = [];
-    if (next() < 0.5) matchConditions.push({ matchType: 'prefix' as const, path: prefix() });
-    if (next() < 0.3) matchConditions.push({ matchType: 'suffix' as const, path: [pick(['mem', 'a', 'b', '*'])] });
-    return {
-      matchConditions: matchConditions.length ? matchConditions : undefined,
-      maxDepth: pick([undefined, 1, 2]),
-      limit: pick([100, 3]),
-      offset: pick([0, 1]),
-    };
-  };
-  return Array.from({ length: steps }, () =>
-    next() < 0.8 ? [one()] : Array.from({ length: 2 + Math.floor(next() * 3) }, one),
-  );
-}
 
 const itemId = (i: { namespace: string[]; key: string }) => `${i.namespace.join('/')}#${i.key}`;
 

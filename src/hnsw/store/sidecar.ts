@@ -34,6 +34,13 @@ export interface Sidecar<R> {
   decode(bytes: Uint8Array, key: string): R & { generation: number };
   /** Why `record` does not belong to `index`, or undefined when it does. */
   mismatch(record: R, index: VectorIndex): string | undefined;
+  /** Keys of earlier records the record being saved refers to: a save keeps them (default none). */
+  keep?(): readonly string[];
+  /**
+   * Completes a decoded record (stored under `key`, `bytes` long) that refers to earlier ones (a
+   * delta), reading them with `read`; CorruptSnapshotError when one is missing or not valid.
+   */
+  resolve?(record: R, key: string, bytes: number, read: (key: string) => Promise<Uint8Array | undefined>): Promise<R>;
 }
 
 /** Times a load starts over when another writer saved between its reads. */
@@ -51,7 +58,8 @@ export function sidecarPrefix(keyPrefix: string, name: string): string {
  * index.save throws (StoreError for a conflicting save or a failing store, StoreQuotaError,
  * InvalidArgumentError); after a failure the store still loads its previous save. Cost: the
  * index save plus one write of the record, and one keys() listing. With `options.overwrite`, a
- * stored manifest that is not valid is replaced, as index.save does.
+ * stored manifest that is not valid is replaced, as index.save does. Returns what the index
+ * save did, and the key of the record of the generation the store holds now.
  */
 export async function saveWithSidecar<R>(
   index: VectorIndex,
@@ -60,7 +68,7 @@ export async function saveWithSidecar<R>(
   name: string,
   options: SaveOptions = {},
   changed = false,
-): Promise<SaveResult> {
+): Promise<{ result: SaveResult; recordKey: string }> {
   // With overwrite, a manifest that is not valid counts as none, as index.save has it.
   const before = (
     await readManifest(store, name).catch((error: unknown) => {
@@ -84,11 +92,12 @@ export async function saveWithSidecar<R>(
     kept = result.kind === 'none' ? '' : await writeRecord(store, name, sidecar, result.generation);
   const prefix = sidecarPrefix(sidecar.keyPrefix, name);
   const current = kept === '' ? `${prefix}${result.generation}-` : kept;
+  const keep = new Set(sidecar.keep?.() ?? []);
   const stale = (await storeCall('listing keys failed', () => store.keys())).filter(
-    (k) => k.startsWith(prefix) && !k.startsWith(current),
+    (k) => k.startsWith(prefix) && !k.startsWith(current) && !keep.has(k),
   );
   await Promise.all(stale.map((k) => store.delete(k).catch(() => undefined)));
-  return result;
+  return { result, recordKey: kept };
 }
 
 async function writeRecord<R>(
@@ -164,7 +173,12 @@ async function matchingRecord<R>(
     let record: R & { generation: number };
     try {
       record = sidecar.decode(bytes, key);
+      if (record.generation === generation && sidecar.resolve) {
+        const read = (k: string) => storeCall(`reading '${k}' failed`, () => store.read(k));
+        record = { ...(await sidecar.resolve(record, key, bytes.length, read)), generation };
+      }
     } catch (error) {
+      if (!(error instanceof CorruptSnapshotError)) throw error;
       problems.push((error as Error).message);
       continue;
     }
