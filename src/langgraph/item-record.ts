@@ -1,5 +1,5 @@
 /**
- * The items record of an ElexStore (`EXLG`, docs/format.md "LangGraph stores"), saved beside
+ * The items record of an ElexStore (`EXLM`, docs/format.md "LangGraph stores"), saved beside
  * its index with the index's generation (src/hnsw/store/sidecar.ts). In the framing of
  * util/json-record.ts, version 1, the JSON:
  *
@@ -16,7 +16,7 @@ import { CorruptSnapshotError, MISSING_ID, type EmbeddingProvenance } from '../i
 import { decodeJsonRecord, encodeJsonRecord } from '../util/json-record.js';
 import { ItemTable, type StoredItem } from './item-table.js';
 
-const MAGIC = 'EXLG';
+const MAGIC = 'EXLM';
 const VERSION = 1;
 
 /** One change: a put of an item, or a delete of namespace/key. */

@@ -125,13 +125,13 @@ describe.each(BUILDS)('ElexStore lifecycle (simd %s)', (simd) => {
     const embeddings = new HashEmbeddings(DIMS);
     const store = new ElexStore({ index: { dims: DIMS, embeddings, fields: ['text'] }, engine: e });
     await store.put(['ok'], 'first', { text: 'first' });
-    const before = async () => ({
+    const current = async () => ({
       items: await store.search([], { limit: 1000 }),
       size: store.size,
       bytes: store.itemBytes,
       vectors: store.index!.size,
     });
-    const state = await before();
+    const state = await current();
     const good = { namespace: ['ok'], key: 'second', value: { text: 'second' } };
     const failures: [unknown[], object][] = [
       [[good, { namespace: ['bad.label'], key: 'x', value: { text: 'x' } }], InvalidNamespaceError],
@@ -144,12 +144,12 @@ describe.each(BUILDS)('ElexStore lifecycle (simd %s)', (simd) => {
       const failing = store.batch(ops as never);
       if (typeof error === 'function') await expect(failing).rejects.toBeInstanceOf(error);
       else await expect(failing).rejects.toMatchObject(error);
-      expect(await before()).toEqual(state);
+      expect(await current()).toEqual(state);
     }
     embeddings.failWith = new Error('embedding service down');
     await expect(store.batch([good])).rejects.toThrow('embedding service down');
     embeddings.failWith = undefined;
-    expect(await before()).toEqual(state);
+    expect(await current()).toEqual(state);
     const wrong = new ElexStore({ index: { dims: DIMS + 1, embeddings, fields: ['text'] }, engine: e });
     await expect(wrong.put(['ok'], 'x', { text: 'x' })).rejects.toMatchObject({ code: 'E_DIMENSION' });
     expect(wrong.size).toBe(0);

@@ -7,16 +7,20 @@
 
 const DIMS = 8;
 
-/** Embeds each text as a vector seeded by its characters (never zero). */
+/** Embeds each text as a pseudo-random vector seeded by a hash of its characters. */
 const embeddings = {
   model: 'crash-embeddings',
   vector(text) {
     let h = 2166136261;
     for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-    return Array.from(
-      { length: DIMS },
-      (_, d) => ((Math.imul(h + d * 2654435761, 2246822519) >>> 0) / 2 ** 32) * 2 - 1 + (d === 0 ? 3 : 0),
-    );
+    let a = h; // mulberry32 seeded by the hash
+    const next = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    return Array.from({ length: DIMS }, () => next() * 2 - 1);
   },
   async embedDocuments(texts) {
     return texts.map((t) => this.vector(t));
