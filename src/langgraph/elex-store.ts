@@ -231,6 +231,8 @@ export class ElexStore extends BaseStore {
   /** Built allow-lists of namespace prefixes, least recently used first. */
   private readonly prefixSets = new Map<string, { set: IdSet; count: number }>();
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  /** Vectors removed from the index since it was built, loaded or compacted. */
+  private removedVectors = 0;
   /** Batches, sweeps and flushes, one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -620,7 +622,7 @@ export class ElexStore extends BaseStore {
     }
     puts.forEach((p, i) => {
       const old = this.table.get(p.namespace, p.key);
-      if (old !== undefined) for (const v of old.vectors) this.vectorIndex!.remove(v);
+      if (old !== undefined) this.removeVectors(old);
       const item = items[i];
       if (item) {
         this.table.put(item); // an update keeps the item's place
@@ -637,7 +639,7 @@ export class ElexStore extends BaseStore {
   private removeItem(item: StoredItem): void {
     this.table.remove(item.namespace, item.key);
     this.journalDelete(item);
-    for (const v of item.vectors) this.vectorIndex!.remove(v);
+    this.removeVectors(item);
     this.invalidate(item.namespace);
   }
 
@@ -798,17 +800,25 @@ export class ElexStore extends BaseStore {
   /** Compacts the index when removed vectors are a quarter of its slots or more. */
   private compactIfWorth(): void {
     const index = this.vectorIndex;
-    if (index === undefined) return;
-    const live = index.size;
-    const slots = this.table.nextVectorKey;
-    if (slots > 0 && live < 0.75 * slots) {
-      this.releasePrefixSets();
-      try {
-        index.compact();
-      } catch {
-        // Over budget: the index stays as it is (compacting is an optimisation).
-      }
+    if (
+      index === undefined ||
+      this.removedVectors === 0 ||
+      this.removedVectors < 0.25 * (index.size + this.removedVectors)
+    )
+      return;
+    this.releasePrefixSets();
+    try {
+      index.compact();
+      this.removedVectors = 0;
+    } catch {
+      // Over budget: the index stays as it is (compacting is an optimisation).
     }
+  }
+
+  /** Removes `item`'s vectors from the index (their nodes stay until a compaction). */
+  private removeVectors(item: StoredItem): void {
+    for (const v of item.vectors) this.vectorIndex!.remove(v);
+    this.removedVectors += item.vectors.length;
   }
 
   private engineReady(): Promise<Engine> {
@@ -932,6 +942,7 @@ export class ElexStore extends BaseStore {
     for (const op of record.ops) if ('put' in op) table.put(op.put);
     table.reserveVectorKeys(record.nextKey);
     this.vectorIndex = index;
+    this.removedVectors = 0;
     this.table = table;
     p.chain = record.chain ?? [];
     p.baseBytes = record.baseBytes ?? 0;
@@ -987,6 +998,7 @@ export class ElexStore extends BaseStore {
     this.releasePrefixSets();
     this.vectorIndex?.dispose();
     this.vectorIndex = fresh;
+    this.removedVectors = 0;
     this.table = table;
     this.config = config;
     this.fieldTokens = tokens;

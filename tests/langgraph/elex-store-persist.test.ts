@@ -136,6 +136,28 @@ describe.each(BUILDS)('ElexStore persistence (simd %s)', (simd) => {
     e.dispose();
   });
 
+  test('autoFlush whose write fails: the put rejects, stays in memory, and the next flush writes it', async () => {
+    const e = await engine(simd);
+    const bytes = new FlakyStore();
+    const store = new ElexStore({ engine: e, store: bytes, autoFlush: true });
+    await store.put(['a'], 'one', { n: 1 });
+    bytes.failing = true;
+    await expect(store.put(['a'], 'two', { n: 2 })).rejects.toMatchObject({ code: 'E_STORE' });
+    expect(await store.get(['a'], 'two')).toMatchObject({ value: { n: 2 } });
+    bytes.failing = false;
+    await store.flush();
+    const again = await ElexStore.open({ engine: e, store: bytes });
+    expect((await again.search(['a'])).map((i) => i.key)).toEqual(['one', 'two']);
+    again.dispose();
+    // A new store (not opened from the save) flushing there is another writer: StoreError.
+    const other = new ElexStore({ engine: e, store: bytes });
+    await other.put(['b'], 'x', { n: 3 });
+    await expect(other.flush()).rejects.toMatchObject({ code: 'E_STORE' });
+    other.dispose();
+    store.dispose();
+    e.dispose();
+  });
+
   test('autoFlush: a put is stored when it resolves; a store without index persists too', async () => {
     const e = await engine(simd);
     const bytes = new MemoryStore();
