@@ -8,7 +8,7 @@
  * JSON: {"generation":G,"nextKey":K,"docs":[[key,"id","pageContent",metadata],...]}
  */
 import { CorruptSnapshotError, MISSING_ID } from '../index.js';
-import { decodeJsonRecord, encodeJsonRecord } from '../util/json-record.js';
+import { decodeJsonRecord, encodeJsonRecord, hasRecordHead, isCount } from '../util/json-record.js';
 import type { DocumentTable, StoredDocument } from './document-table.js';
 
 const MAGIC = 'EXLC';
@@ -46,18 +46,10 @@ export function decodeDocumentRecord(bytes: Uint8Array, key: string): DocumentRe
 }
 
 function checkShape(parsed: unknown, corrupt: (why: string) => CorruptSnapshotError): DocumentRecord {
-  const r = parsed as { generation?: unknown; nextKey?: unknown; docs?: unknown };
-  if (
-    r === null ||
-    typeof r !== 'object' ||
-    !isCount(r.generation) ||
-    !isCount(r.nextKey) ||
-    (r.nextKey as number) > MISSING_ID ||
-    !Array.isArray(r.docs)
-  ) {
+  const r = parsed;
+  if (!hasRecordHead(r, MISSING_ID) || !Array.isArray(r.docs))
     throw corrupt('its JSON is not {generation, nextKey, docs}');
-  }
-  const nextKey = r.nextKey as number;
+  const nextKey = r.nextKey;
   const keys = new Set<number>();
   const ids = new Set<string>();
   const docs = r.docs.map((row: unknown, i: number): StoredDocument => {
@@ -79,9 +71,5 @@ function checkShape(parsed: unknown, corrupt: (why: string) => CorruptSnapshotEr
     ids.add(id);
     return { key, id, pageContent, metadataJson: JSON.stringify(metadata) };
   });
-  return { generation: r.generation as number, nextKey, docs };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return { generation: r.generation, nextKey, docs };
 }

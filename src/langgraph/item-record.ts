@@ -13,7 +13,7 @@
  * Replaying the ops gives the items in the order the store held them.
  */
 import { CorruptSnapshotError, MISSING_ID, type EmbeddingProvenance } from '../index.js';
-import { decodeJsonRecord, encodeJsonRecord } from '../util/json-record.js';
+import { decodeJsonRecord, encodeJsonRecord, hasRecordHead, isCount } from '../util/json-record.js';
 import { ItemTable, type StoredItem } from './item-table.js';
 
 const MAGIC = 'EXLM';
@@ -67,13 +67,9 @@ export function encodeItemRecord(
  */
 export function decodeItemRecord(bytes: Uint8Array, key: string): ItemRecord {
   const corrupt = (why: string) => new CorruptSnapshotError(`items record '${key}': ${why}`);
-  const r = decodeJsonRecord(bytes, MAGIC, VERSION, corrupt) as Record<string, unknown> | null;
+  const r = decodeJsonRecord(bytes, MAGIC, VERSION, corrupt);
   if (
-    r === null ||
-    typeof r !== 'object' ||
-    !isCount(r.generation) ||
-    !isCount(r.nextKey) ||
-    (r.nextKey as number) > MISSING_ID ||
+    !hasRecordHead(r, MISSING_ID) ||
     !(r.model === null || typeof r.model === 'string') ||
     !(r.dims === null || isCount(r.dims)) ||
     !(r.prev === null || typeof r.prev === 'string') ||
@@ -81,7 +77,7 @@ export function decodeItemRecord(bytes: Uint8Array, key: string): ItemRecord {
   ) {
     throw corrupt('its JSON is not {generation, model, dims, nextKey, prev, ops}');
   }
-  const nextKey = r.nextKey as number;
+  const nextKey = r.nextKey;
   const ops = r.ops.map((row: unknown, i: number): ItemOp => {
     const op = Array.isArray(row) ? row : [];
     if (op[0] === 'd' && op.length === 3 && isNamespace(op[1]) && typeof op[2] === 'string')
@@ -120,7 +116,7 @@ export function decodeItemRecord(bytes: Uint8Array, key: string): ItemRecord {
     };
   });
   return {
-    generation: r.generation as number,
+    generation: r.generation,
     model: r.model as string | null,
     dims: r.dims as number | null,
     nextKey,
@@ -164,10 +160,6 @@ export async function resolveItemRecord(
     baseBytes: chain[0].size,
     chainBytes: chain.reduce((n, c) => n + c.size, 0),
   };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isNamespace(value: unknown): value is string[] {

@@ -50,3 +50,20 @@ export function decodeJsonRecord(
     throw corrupt(`its JSON does not parse: ${(error as Error).message}`);
   }
 }
+
+/** Whether `value` is a non-negative safe integer. */
+export function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Whether `parsed` is a record's JSON object with a `generation` and a `nextKey` (counts, the
+ * key at most `maxKey`), the fields every record of a store beside an index starts with.
+ */
+export function hasRecordHead(
+  parsed: unknown,
+  maxKey: number,
+): parsed is { generation: number; nextKey: number } & Record<string, unknown> {
+  const r = parsed as { generation?: unknown; nextKey?: unknown } | null;
+  return r !== null && typeof r === 'object' && isCount(r.generation) && isCount(r.nextKey) && r.nextKey <= maxKey;
+}

@@ -6,31 +6,20 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Packed, packAndInstall, ROOT, removePacked, run } from '../helpers/packed';
+import {
+  docsExample,
+  failureOf,
+  type Packed,
+  packAndInstall,
+  ROOT,
+  removePacked,
+  run,
+  typecheckProject,
+} from '../helpers/packed';
 
 const root = ROOT;
 let packed: Packed | undefined;
 let app: string;
-
-/** What a failing node run printed on stderr. */
-function failure(args: string[]): string {
-  try {
-    run(process.execPath, args, app);
-  } catch (error) {
-    return String((error as { stderr?: string }).stderr);
-  }
-  throw new Error(`node ${args.join(' ')} did not fail`);
-}
-
-/** The example: the first js block of docs/memory-store.md's "Example" section (examples/langgraph/example.mjs). */
-function docsExample(): string {
-  const page = readFileSync(join(root, 'docs', 'memory-store.md'), 'utf8');
-  const start = page.indexOf('## Example');
-  expect(start).toBeGreaterThan(0);
-  const example = page.slice(start).match(/```js\n([\s\S]*?)```/)![1];
-  expect(example).toBe(readFileSync(join(root, 'examples', 'langgraph', 'example.mjs'), 'utf8'));
-  return example;
-}
 
 /** What the example prints. */
 function expectExampleOutput(out: string): void {
@@ -52,14 +41,14 @@ beforeAll(() => {
 afterAll(() => removePacked(packed));
 
 test('without its peers: require throws E_PEER naming them, import fails naming one', () => {
-  const cjs = failure([
-    '-e',
-    "try { require('elex-wasm/langgraph') } catch (e) { console.error(e.code, e.message); process.exit(1) }",
-  ]);
+  const cjs = failureOf(
+    ['-e', "try { require('elex-wasm/langgraph') } catch (e) { console.error(e.code, e.message); process.exit(1) }"],
+    app,
+  );
   expect(cjs).toMatch(
     /^E_PEER elex-wasm\/langgraph needs the optional peer dependency '@langchain\/core'.*npm install @langchain\/langgraph-checkpoint @langchain\/core/,
   );
-  const esm = failure(['--input-type=module', '-e', "import 'elex-wasm/langgraph';"]);
+  const esm = failureOf(['--input-type=module', '-e', "import 'elex-wasm/langgraph';"], app);
   expect(esm).toMatch(/Cannot find package '@langchain\/langgraph-checkpoint'/);
   expect(run(process.execPath, ['-e', "require('elex-wasm'); console.log('ok')"], app).trim()).toBe('ok');
 });
@@ -81,7 +70,7 @@ describe('with @langchain/langgraph-checkpoint and @langchain/core installed', (
   });
 
   test('the example of docs/memory-store.md runs as written', () => {
-    writeFileSync(join(app, 'langgraph-example.mjs'), docsExample());
+    writeFileSync(join(app, 'langgraph-example.mjs'), docsExample('memory-store.md', 'examples/langgraph/example.mjs'));
     expectExampleOutput(run(process.execPath, ['langgraph-example.mjs'], app));
   });
 
@@ -96,7 +85,7 @@ describe('with @langchain/langgraph-checkpoint and @langchain/core installed', (
       process.stdout.write(`langgraph-packaging: skipping ${name}: ${bin} missing\n`);
       return;
     }
-    writeFileSync(join(app, 'langgraph-example.mjs'), docsExample());
+    writeFileSync(join(app, 'langgraph-example.mjs'), docsExample('memory-store.md', 'examples/langgraph/example.mjs'));
     expectExampleOutput(run(bin, args, app));
   });
 
@@ -169,31 +158,6 @@ describe('with @langchain/langgraph-checkpoint and @langchain/core installed', (
         `import type { EmbeddingsInterface } from '@langchain/core/embeddings';\n${body}`,
     };
     const project = join(app, 'types-langgraph');
-    mkdirSync(project, { recursive: true });
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text);
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          lib: ['es2023'],
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules/@types')],
-        },
-        files: Object.keys(files),
-      }),
-    );
-    let out = '';
-    try {
-      run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], project);
-    } catch (error) {
-      out = String((error as { stdout?: string }).stdout);
-    }
-    expect(out).toBe('');
+    expect(typecheckProject(project, files)).toBe('');
   });
 });
