@@ -415,14 +415,14 @@ export class ElexStore extends BaseStore {
   async batch<Op extends readonly Operation[]>(operations: Op): Promise<OperationResults<Op>> {
     if (!Array.isArray(operations)) throw new InvalidArgumentError('batch takes an array of operations');
     const kinds = operations.map((op, i) => this.checkOperation(op, i));
-    const puts = new Map<string, Put>();
-    kinds.forEach((kind, i) => {
-      if (kind !== 'put') return;
-      const op = operations[i] as ElexPutOperation;
-      const full = `${namespaceKey(op.namespace)}\u0000${op.key}`;
-      puts.set(full, this.planPut(op)); // the last put of a key wins, at its first put's place
-    });
     return this.exclusive(async () => {
+      const puts = new Map<string, Put>();
+      kinds.forEach((kind, i) => {
+        if (kind !== 'put') return;
+        const op = operations[i] as ElexPutOperation;
+        const full = `${namespaceKey(op.namespace)}\u0000${op.key}`;
+        puts.set(full, this.planPut(op)); // the last put of a key wins, at its first put's place
+      });
       const queries = new Map<string, number[]>();
       if (this.config) {
         const texts = [
