@@ -5,13 +5,11 @@
  * after a page reload with the same items and answers, equal to what Node computes from the
  * same operations.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import type { ByteStore } from '../../src/index';
 import { ElexStore } from '../../src/langgraph/index';
 import { describeEngines, startBrowser, type Browser } from '../helpers/browser';
+import { bundleApp } from '../helpers/browser-app';
 import { randomVectors } from '../helpers/random';
 
 const DIM = 16;
@@ -27,34 +25,13 @@ interface Work {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'elex-lg-browser-'));
-  const repo = join(__dirname, '..', '..');
-  writeFileSync(
-    join(root, 'entry.mjs'),
+  root = await bundleApp(
+    'elex-lg-browser-',
     `
     import { ElexStore } from 'elex-wasm/langgraph';
     import { IndexedDBStore } from 'elex-wasm';
     window.lg = { ElexStore, IndexedDBStore };
   `,
-  );
-  await build({
-    entryPoints: [join(root, 'entry.mjs')],
-    outdir: join(root, 'out'),
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['browser'],
-    alias: {
-      'elex-wasm/langgraph': join(repo, 'dist/esm/langgraph.mjs'),
-      'elex-wasm': join(repo, 'dist/browser/elex.js'),
-    },
-    nodePaths: [join(repo, 'node_modules')],
-    logLevel: 'error',
-  });
-  writeFileSync(
-    join(root, 'index.html'),
-    '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./out/entry.js"></script>\n',
   );
 }, 60_000);
 
