@@ -1,6 +1,6 @@
 /** The package as a user gets it: `npm pack` (of the dist/ that `npm test` builds first) installed into a fresh project, install scripts forbidden. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -95,4 +95,23 @@ export function typecheckProject(dir: string, files: Record<string, string>): st
   } catch (error) {
     return String((error as { stdout?: string }).stdout);
   }
+}
+
+/** Bun and Deno as the packaged-example suites run a script: the devDependency binary's name and its arguments. */
+export const OTHER_RUNTIMES: [string, (script: string) => string[]][] = [
+  ['bun', (script) => ['run', script]],
+  ['deno', (script) => ['run', '--no-prompt', '--allow-read', '--allow-write', '--allow-env', script]],
+];
+
+/**
+ * The path of runtime `name` from the devDependencies, or undefined where it is missing (a
+ * line saying `suite` skips it is printed); under CI=true a missing one throws.
+ */
+export function runtimeBin(name: string, suite: string): string | undefined {
+  const bin = join(ROOT, 'node_modules/.bin', name);
+  if (existsSync(bin)) return bin;
+  if (process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0')
+    throw new Error(`CI=true and ${bin} is missing (npm install)`);
+  process.stdout.write(`${suite}: skipping ${name}: ${bin} missing\n`);
+  return undefined;
 }

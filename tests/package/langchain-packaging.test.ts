@@ -1,13 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   docsExample,
   failureOf,
+  OTHER_RUNTIMES,
   type Packed,
   packAndInstall,
   ROOT,
   removePacked,
   run,
+  runtimeBin,
   typecheckProject,
 } from '../helpers/packed';
 
@@ -63,19 +65,11 @@ describe('with @langchain/core installed', () => {
     ]);
   });
 
-  const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-  test.each([
-    ['bun', ['run', 'langchain-example.mjs']],
-    ['deno', ['run', '--no-prompt', '--allow-read', '--allow-write', '--allow-env', 'langchain-example.mjs']],
-  ])('and under %s (from the devDependencies)', (name, args) => {
-    const bin = join(root, 'node_modules/.bin', name);
-    if (!existsSync(bin)) {
-      if (inCi) throw new Error(`CI=true and ${bin} is missing (npm install)`);
-      process.stdout.write(`langchain-packaging: skipping ${name}: ${bin} missing\n`);
-      return;
-    }
+  test.each(OTHER_RUNTIMES)('and under %s (from the devDependencies)', (name, argsFor) => {
+    const bin = runtimeBin(name, 'langchain-packaging');
+    if (bin === undefined) return;
     writeFileSync(join(app, 'langchain-example.mjs'), docsExample('langchain.md', 'examples/langchain/example.mjs'));
-    const lines = run(bin, args, app).trim().split('\n');
+    const lines = run(bin, argsFor('langchain-example.mjs'), app).trim().split('\n');
     expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
     expect(lines.slice(1)).toEqual([
       'pets,pets',

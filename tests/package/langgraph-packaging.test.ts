@@ -4,16 +4,18 @@
  * across two runs, ESM and CJS each extend their own BaseStore over one elex-wasm, and the
  * declarations type-check from .mts and .cts.
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   docsExample,
   failureOf,
+  OTHER_RUNTIMES,
   type Packed,
   packAndInstall,
   ROOT,
   removePacked,
   run,
+  runtimeBin,
   typecheckProject,
 } from '../helpers/packed';
 
@@ -74,19 +76,11 @@ describe('with @langchain/langgraph-checkpoint and @langchain/core installed', (
     expectExampleOutput(run(process.execPath, ['langgraph-example.mjs'], app));
   });
 
-  const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-  test.each([
-    ['bun', ['run', 'langgraph-example.mjs']],
-    ['deno', ['run', '--no-prompt', '--allow-read', '--allow-write', '--allow-env', 'langgraph-example.mjs']],
-  ])('and under %s (from the devDependencies)', (name, args) => {
-    const bin = join(root, 'node_modules/.bin', name);
-    if (!existsSync(bin)) {
-      if (inCi) throw new Error(`CI=true and ${bin} is missing (npm install)`);
-      process.stdout.write(`langgraph-packaging: skipping ${name}: ${bin} missing\n`);
-      return;
-    }
+  test.each(OTHER_RUNTIMES)('and under %s (from the devDependencies)', (name, argsFor) => {
+    const bin = runtimeBin(name, 'langgraph-packaging');
+    if (bin === undefined) return;
     writeFileSync(join(app, 'langgraph-example.mjs'), docsExample('memory-store.md', 'examples/langgraph/example.mjs'));
-    expectExampleOutput(run(bin, args, app));
+    expectExampleOutput(run(bin, argsFor('langgraph-example.mjs'), app));
   });
 
   test('the agent example writes memories in one run and recalls them in the next', () => {
