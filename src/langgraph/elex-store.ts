@@ -38,6 +38,7 @@ import { readManifest } from '../hnsw/store/store-io.js';
 import { metadataJson } from '../util/json-value.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
 import { ItemTable, itemBytes, namespaceKey, type StoredItem } from './item-table.js';
+import { Journal } from './journal.js';
 import { decodeItemRecord, encodeItemRecord, opJson, resolveItemRecord, type ItemRecord } from './item-record.js';
 import { matchesFilter, textsAtPath, tokenizePath } from './paths.js';
 
@@ -139,25 +140,6 @@ export interface ElexStoreOpenOptions extends ElexStoreOptions {
 export const ITEMS_KEY_PREFIX = '@langgraph/';
 /** Name of a store's save inside its ByteStore when `name` is not given. */
 export const DEFAULT_STORE_NAME = 'langgraph';
-/** Deltas since the last full items record, as a share of its bytes, past which a flush writes a full record. */
-const DELTA_SHARE = 0.5;
-
-/** The persistence state of a store with a `store`. */
-interface Persisted {
-  store: ByteStore;
-  name: string;
-  autoFlush: boolean;
-  /** The records the stored generation is made of, full record first. */
-  chain: string[];
-  baseBytes: number;
-  chainBytes: number;
-  /** Ops (JSON texts) since the last flush, and where each key's last put is among them. */
-  ops: string[];
-  opBytes: number;
-  lastPut: Map<string, number>;
-  /** The next flush writes a full record and replaces what is stored (after a re-embed). */
-  overwrite: boolean;
-}
 
 /** A put of {@link ElexStore.batch}: LangGraph's PutOperation with a time to live. */
 export interface ElexPutOperation extends PutOperation {
@@ -218,7 +200,7 @@ type Put = {
 export class ElexStore extends BaseStore {
   private config: ElexStoreIndexConfig | undefined;
   private fieldTokens: [string, string[]][];
-  private readonly persisted: Persisted | undefined;
+  private readonly journal: Journal | undefined;
   private readonly hnsw: Omit<IndexOptions, 'dim' | 'metric'>;
   private readonly budgetBytes: number | undefined;
   private readonly ttlConfig: Required<Pick<ElexStoreTtlConfig, 'refreshOnRead'>> & ElexStoreTtlConfig;
@@ -266,19 +248,7 @@ export class ElexStore extends BaseStore {
     if (ttl.sweepIntervalMinutes !== undefined) checkMinutes(ttl.sweepIntervalMinutes, 'ttl.sweepIntervalMinutes');
     this.config = index;
     this.fieldTokens = tokenizeFields(index);
-    if (store !== undefined)
-      this.persisted = {
-        store,
-        name: name ?? DEFAULT_STORE_NAME,
-        autoFlush: autoFlush ?? false,
-        chain: [],
-        baseBytes: 0,
-        chainBytes: 0,
-        ops: [],
-        opBytes: 0,
-        lastPut: new Map(),
-        overwrite: false,
-      };
+    if (store !== undefined) this.journal = new Journal(store, name ?? DEFAULT_STORE_NAME, autoFlush ?? false);
     this.hnsw = hnsw;
     this.budgetBytes = budgetBytes;
     this.ttlConfig = { ...ttl, refreshOnRead: ttl.refreshOnRead ?? true };
@@ -363,7 +333,7 @@ export class ElexStore extends BaseStore {
    * StoreQuotaError. Cost: the changes' bytes (or all items' for a full record).
    */
   flush(): Promise<SaveResult | undefined> {
-    if (this.persisted === undefined) throw new InvalidArgumentError('flush needs a store: give options.store');
+    if (this.journal === undefined) throw new InvalidArgumentError('flush needs a store: give options.store');
     return this.exclusive(() => this.save());
   }
 
@@ -461,9 +431,9 @@ export class ElexStore extends BaseStore {
         for (const item of touched)
           if (item.ttl !== undefined && this.table.get(item.namespace, item.key) === item) {
             this.table.setExpiry(item, now + item.ttl * MINUTE_MS);
-            this.journalPut(item, true);
+            this.journal?.put(item, true);
           }
-      if (puts.size > 0 && this.persisted?.autoFlush) await this.save();
+      if (puts.size > 0 && this.journal?.autoFlush) await this.save();
       return results as OperationResults<Op>;
     });
   }
@@ -488,7 +458,7 @@ export class ElexStore extends BaseStore {
   override async stop(): Promise<void> {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
-    if (this.persisted !== undefined) await this.flush();
+    if (this.journal !== undefined) await this.flush();
     else await this.queue;
   }
 
@@ -626,10 +596,10 @@ export class ElexStore extends BaseStore {
       const item = items[i];
       if (item) {
         this.table.put(item); // an update keeps the item's place
-        this.journalPut(item, old !== undefined);
+        this.journal?.put(item, old !== undefined);
       } else if (old !== undefined) {
         this.table.remove(p.namespace, p.key);
-        this.journalDelete(old);
+        this.journal?.delete(old);
       }
       if (item || old !== undefined) this.invalidate(p.namespace);
     });
@@ -638,7 +608,7 @@ export class ElexStore extends BaseStore {
   /** Removes `item` and its vectors. */
   private removeItem(item: StoredItem): void {
     this.table.remove(item.namespace, item.key);
-    this.journalDelete(item);
+    this.journal?.delete(item);
     this.removeVectors(item);
     this.invalidate(item.namespace);
   }
@@ -842,45 +812,18 @@ export class ElexStore extends BaseStore {
     return this.vectorIndex;
   }
 
-  /** Notes a put of `item` for the next flush: an update replaces the key's last put since then, in its place. */
-  private journalPut(item: StoredItem, update: boolean): void {
-    const p = this.persisted;
-    if (p === undefined) return;
-    const text = opJson({ put: item });
-    const full = `${namespaceKey(item.namespace)}\u0000${item.key}`;
-    const at = update ? p.lastPut.get(full) : undefined;
-    if (at === undefined) {
-      p.lastPut.set(full, p.ops.length);
-      p.ops.push(text);
-    } else {
-      p.opBytes -= p.ops[at].length;
-      p.ops[at] = text;
-    }
-    p.opBytes += text.length;
-  }
-
-  /** Notes a delete of `item` for the next flush. */
-  private journalDelete(item: StoredItem): void {
-    const p = this.persisted;
-    if (p === undefined) return;
-    const text = opJson({ delete: item });
-    p.lastPut.delete(`${namespaceKey(item.namespace)}\u0000${item.key}`);
-    p.ops.push(text);
-    p.opBytes += text.length;
-  }
-
   /**
    * The items record as a sidecar of the index: a full record of every item (`ops` undefined)
    * or a delta of `ops` continuing the stored chain. `written` learns the record's size.
    */
-  private itemSidecar(ops?: string[], written?: (bytes: number) => void): Sidecar<ItemRecord> {
-    const p = this.persisted!;
+  private itemSidecar(ops?: readonly string[], written?: (bytes: number) => void): Sidecar<ItemRecord> {
+    const journal = this.journal!;
     return {
       keyPrefix: ITEMS_KEY_PREFIX,
       kind: 'memory store',
       encode: (generation) => {
         const all = ops ?? [...this.table.values()].map((put) => opJson({ put }));
-        const prev = ops === undefined ? null : p.chain[p.chain.length - 1];
+        const prev = ops === undefined ? null : journal.chain[journal.chain.length - 1];
         const bytes = encodeItemRecord(this.provenance, generation, this.table.nextVectorKey, prev, all);
         written?.(bytes.length);
         return bytes;
@@ -895,48 +838,41 @@ export class ElexStore extends BaseStore {
         }
         return vectors === index.size ? undefined : 'holds other vectors than the index';
       },
-      keep: () => (ops === undefined ? [] : p.chain),
+      keep: () => (ops === undefined ? [] : journal.chain),
       resolve: resolveItemRecord,
     };
   }
 
   /** Writes the changes since the last flush (see flush); runs alone (inside exclusive). */
   private async save(): Promise<SaveResult | undefined> {
-    const p = this.persisted!;
-    if (p.chain.length > 0 && p.ops.length === 0 && !p.overwrite) return undefined;
+    const journal = this.journal!;
+    if (!journal.pending) return undefined;
     await this.engineReady();
-    const full =
-      p.chain.length === 0 || p.overwrite || p.chainBytes - p.baseBytes + p.opBytes > DELTA_SHARE * p.baseBytes;
+    const full = journal.full;
     let bytes = 0;
-    const sidecar = this.itemSidecar(full ? undefined : p.ops, (n) => (bytes = n));
+    const sidecar = this.itemSidecar(full ? undefined : journal.ops, (n) => (bytes = n));
     const { result, recordKey } = await saveWithSidecar(
       this.indexReady(),
       sidecar,
-      p.store,
-      p.name,
-      p.overwrite ? { overwrite: true } : {},
+      journal.store,
+      journal.name,
+      journal.overwrite ? { overwrite: true } : {},
       true,
     );
-    p.chain = full ? [recordKey] : [...p.chain, recordKey];
-    if (full) p.baseBytes = bytes;
-    p.chainBytes = full ? bytes : p.chainBytes + bytes;
-    p.overwrite = false;
-    p.ops = [];
-    p.opBytes = 0;
-    p.lastPut.clear();
+    journal.flushed(recordKey, bytes, full);
     return result;
   }
 
   /** Loads what `options.store` holds under the name (see open); runs inside exclusive. */
   private async load(reembed: boolean): Promise<void> {
-    const p = this.persisted!;
+    const journal = this.journal!;
     const engine = await this.engineReady();
-    if ((await readManifest(p.store, p.name)) === undefined) return;
+    if ((await readManifest(journal.store, journal.name)) === undefined) return;
     const { index, record } = await loadWithSidecar(
       (s, n) => engine.openIndex(s, n),
       this.itemSidecar(),
-      p.store,
-      p.name,
+      journal.store,
+      journal.name,
     );
     const table = new ItemTable();
     for (const op of record.ops) if ('put' in op) table.put(op.put);
@@ -944,9 +880,7 @@ export class ElexStore extends BaseStore {
     this.vectorIndex = index;
     this.removedVectors = 0;
     this.table = table;
-    p.chain = record.chain ?? [];
-    p.baseBytes = record.baseBytes ?? 0;
-    p.chainBytes = record.chainBytes ?? 0;
+    journal.loaded(record.chain ?? [], record.baseBytes ?? 0, record.chainBytes ?? 0);
     if (engine.usedBytes + table.itemBytes > engine.budgetBytes)
       throw new BudgetExceededError(table.itemBytes, engine.usedBytes, engine.budgetBytes, 'open (the items)');
     const saved = { model: record.model, dims: record.dims };
@@ -1002,12 +936,7 @@ export class ElexStore extends BaseStore {
     this.table = table;
     this.config = config;
     this.fieldTokens = tokens;
-    if (this.persisted !== undefined) {
-      this.persisted.overwrite = true;
-      this.persisted.ops = [];
-      this.persisted.opBytes = 0;
-      this.persisted.lastPut.clear();
-    }
+    this.journal?.rewrite();
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
