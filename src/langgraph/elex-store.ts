@@ -165,6 +165,13 @@ const STORE_OPTIONS = optionNames<ElexStoreOptions>({
   autoFlush: true,
 });
 const OPEN_OPTIONS = [...STORE_OPTIONS, 'reembed'];
+const HNSW_OPTIONS = optionNames<Omit<IndexOptions, 'dim' | 'metric'>>({
+  M: true,
+  efConstruction: true,
+  efSearch: true,
+  seed: true,
+  quantization: true,
+});
 const INDEX_OPTIONS = optionNames<ElexStoreIndexConfig>({ dims: true, embeddings: true, fields: true, model: true });
 const TTL_OPTIONS = optionNames<ElexStoreTtlConfig>({
   defaultTtl: true,
@@ -243,6 +250,7 @@ export class ElexStore extends BaseStore {
       throw new InvalidArgumentError('give engine or budgetBytes, not both');
     if (typeof now !== 'function') throw new InvalidArgumentError('now must be a function returning milliseconds');
     if (index !== undefined) checkIndexConfig(index);
+    checkObject('hnsw', hnsw, HNSW_OPTIONS);
     checkObject('ttl', ttl, TTL_OPTIONS);
     if (ttl.defaultTtl !== undefined) checkMinutes(ttl.defaultTtl, 'ttl.defaultTtl');
     if (ttl.sweepIntervalMinutes !== undefined) checkMinutes(ttl.sweepIntervalMinutes, 'ttl.sweepIntervalMinutes');

@@ -172,7 +172,8 @@ describe.each(BUILDS)('ElexStore lifecycle (simd %s)', (simd) => {
     }
     expect(refused).toMatchObject({ code: 'E_BUDGET' });
     expect(e.usedBytes + store.itemBytes).toBeLessThanOrEqual(e.budgetBytes);
-    expect(() => new ElexStore({ indx: {} } as never)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+    for (const bad of [{ indx: {} }, { hnsw: { efSerch: 10 } }, { ttl: { defaultTtl: 0 } }, { autoFlush: true }])
+      expect(() => new ElexStore(bad as never)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
     store.dispose();
     e.dispose();
   });
