@@ -181,6 +181,8 @@ const TTL_OPTIONS = optionNames<ElexStoreTtlConfig>({
 const MINUTE_MS = 60_000;
 /** Prefix allow-lists kept built at once (each holds engine memory: a bit a slot plus 4 bytes an id). */
 const PREFIX_SETS = 64;
+/** The most results one index search returns (the index's k limit, MAX_EF). */
+const MAX_K = 100_000;
 
 type Put = {
   namespace: string[];
@@ -704,7 +706,8 @@ export class ElexStore extends BaseStore {
     }
     if (allowed === 0) return [];
     const checkExpiry = this.table.expiringItems > 0;
-    for (let k = Math.min(allowed, need); ; k = Math.min(allowed, k * 2)) {
+    const most = Math.min(allowed, MAX_K);
+    for (let k = Math.min(most, need); ; k = Math.min(most, k * 2)) {
       const { ids, distances } = index.search(query, k, allow === undefined ? {} : { filter: allow });
       const seen = new Set<StoredItem>();
       const found: [StoredItem, number][] = [];
@@ -714,7 +717,7 @@ export class ElexStore extends BaseStore {
         seen.add(item);
         found.push([item, 1 - distances[i]]);
       });
-      if (found.length >= need || k >= allowed) return found;
+      if (found.length >= need || k >= most) return found;
     }
   }
 
