@@ -102,3 +102,23 @@ describe.each(BUILDS)('ElexStore = InMemoryStore (simd %s)', (simd) => {
     60_000,
   );
 });
+
+describe.each(BUILDS)('ElexStore scoping (simd %s)', (simd) => {
+  test("a search under ['user-42'] returns only that user's items, however near the others are", async () => {
+    const store = new ElexStore({
+      index: { dims: DIMS, embeddings: new HashEmbeddings(DIMS), fields: ['text'] },
+      engine: await engine(simd),
+    });
+    const ops = [];
+    for (let i = 0; i < 300; i++)
+      ops.push({ namespace: [`user-${i % 50}`, 'memories'], key: `m${i}`, value: { text: `shared text ${i % 10}` } });
+    await store.batch(ops);
+    for (let t = 0; t < 10; t++) {
+      const hits = await store.search(['user-42'], { query: `shared text ${t}`, limit: 10 });
+      expect(hits.map((h) => h.key).sort()).toEqual(['m142', 'm192', 'm242', 'm292', 'm42', 'm92']);
+      expect(hits.every((h) => h.namespace[0] === 'user-42')).toBe(true);
+      if (t === 2) expect(hits[0].score).toBeCloseTo(1, 5); // the user's own texts are all 'shared text 2'
+    }
+    store.dispose();
+  });
+});
