@@ -42,8 +42,9 @@ export {
   StoreLockedError,
   ConflictError,
   WasmLoadError,
+  EmbeddingModelMismatchError,
 } from './errors.js';
-export type { LockOwner } from './errors.js';
+export type { LockOwner, EmbeddingProvenance } from './errors.js';
 export { simdSupported } from './runtime/wasm/probe.js';
 export { parseFvecs, parseIvecs } from './util/vecs-format.js';
 export type { VecsFile } from './util/vecs-format.js';
