@@ -82,7 +82,7 @@ export interface ElexStoreOptions {
   /** Semantic search: how items are embedded. Without it, search takes filters only. */
   index?: ElexStoreIndexConfig;
   /** HNSW parameters of the index (see IndexOptions); its metric is cosine, its dim `index.dims`. */
-  hnsw?: Omit<IndexOptions, 'dim' | 'metric'>;
+  hnsw?: Omit<IndexOptions, 'dim' | 'metric' | 'fields'>;
   /** The engine to create the index in (not disposed by the store). Default: one the store creates on first use. */
   engine?: Engine;
   /**
@@ -165,7 +165,7 @@ const STORE_OPTIONS = optionNames<ElexStoreOptions>({
   autoFlush: true,
 });
 const OPEN_OPTIONS = [...STORE_OPTIONS, 'reembed'];
-const HNSW_OPTIONS = optionNames<Omit<IndexOptions, 'dim' | 'metric'>>({
+const HNSW_OPTIONS = optionNames<Omit<IndexOptions, 'dim' | 'metric' | 'fields'>>({
   M: true,
   efConstruction: true,
   efSearch: true,
@@ -210,7 +210,7 @@ export class ElexStore extends BaseStore {
   private config: ElexStoreIndexConfig | undefined;
   private fieldTokens: [string, string[]][];
   private readonly journal: Journal | undefined;
-  private readonly hnsw: Omit<IndexOptions, 'dim' | 'metric'>;
+  private readonly hnsw: Omit<IndexOptions, 'dim' | 'metric' | 'fields'>;
   private readonly budgetBytes: number | undefined;
   private readonly ttlConfig: Required<Pick<ElexStoreTtlConfig, 'refreshOnRead'>> & ElexStoreTtlConfig;
   private readonly clock: () => number;
