@@ -15,6 +15,7 @@ export { arenaUsed as engineUsedBytes, arenaTop as engineReservedBytes,
 export { stagingReserve, stagingRelease } from "./runtime/staging";
 export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./runtime/arena";
 export * from "./hnsw/api";
+export * from "./hnsw/parallel";
 export * from "./qlearn/api";
 export * from "./kernels/api";
 export { kernelRanges } from "./kernels/ranges";

@@ -124,7 +124,7 @@ let placedOverOld = false;
  * placedOverOld whether the slot had a vector before (its old neighbours then need the repair
  * of repair.ts). Cost: O(dim).
  */
-function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
+export function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
   let node = mapGet(idx.map, idx.mapCap, id);
   const replaced = node >= 0 || idx.deleted > 0;
   if (node >= 0) {
@@ -159,7 +159,7 @@ function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
  * Links node n (its vector and level already set) into every layer up to its level, recording
  * the lists it chose in the trace item at `record` unless that is 0.
  */
-function connect(idx: Index, n: u32, record: usize): void {
+export function connect(idx: Index, n: u32, record: usize): void {
   const level = levelOf(idx, n);
   if (idx.entry < 0) {
     idx.entry = <i32>n;
@@ -188,7 +188,7 @@ function connect(idx: Index, n: u32, record: usize): void {
 }
 
 /** Links n from a neighbour when no layer-0 list names it (no reverse link took): see indegree.ts. */
-@inline function joinIn(idx: Index, n: u32): void {
+@inline export function joinIn(idx: Index, n: u32): void {
   if (load<u32>(inDegreeAt(idx, n)) == 0) linkIn(idx, n);
 }
 
@@ -223,7 +223,7 @@ function connectTraced(idx: Index, n: u32, lists: u32, tp: usize, end: usize): u
 }
 
 /** Sets n's list on `level` to the `kept` nodes in idx.chosen and links each of them back to n. Cost: kept reverse links. */
-function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
+export function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
   const links = linksAt(idx, n, level);
   if (level == 0) {
     relist(idx, links, idx.chosen + 4, 8, kept);

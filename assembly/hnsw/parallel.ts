@@ -1,0 +1,151 @@
+// The parallel entry points of the threads builds (src/runtime/threads.ts drives them).
+//
+// Batch search: every thread runs indexSearchBatch over its own rows, through its shadow
+// (shadow.ts); the calling thread through the index itself. Nothing here is needed for that.
+//
+// Batch build, one chunk of new items at a time:
+//   1. the calling thread places the chunk's items (slot, label, vector; no links): indexPlaceChunk
+//   2. every thread searches for a share of the chunk's items, against the graph as the chunk
+//      found it (placed items have no links in or out, so no search reaches them), and writes
+//      the neighbours it chose on each layer to the item's link record: indexFindLinks
+//   3. the calling thread links the items in order from their records (the new node's lists,
+//      the reverse links with their pruning, the in-degree join): indexLinkChunk
+// Step 2 is most of an insert's cost, and its result does not depend on the thread that ran
+// it: a chunked build gives the same graph on any number of threads (not addBatch's graph: an
+// item does not see the items of its own chunk). An item whose level is above the graph's top
+// (or an empty graph's first item) is linked by the calling thread as addBatch would.
+//
+//   link record (indexLinkStride words an item): u32 layers (LINK_SERIAL: link it serially), then per
+//   layer, from the item's top down to 0: u32 kept, then M (f32 distance, u32 node) pairs
+
+import { Index, levelOf } from "./graph";
+import { shadowCreate, shadowSync, shadowFree } from "./shadow";
+import { heapDrainAscending } from "../util/heap";
+import { descendTo, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
+import { selectNeighbours } from "./select";
+import { prepareNodeQuery } from "./codes";
+import { placeItem, connect, linkLayer, joinIn } from "./insert";
+import { mapGet } from "../util/idmap";
+
+/** A link record's first word for an item the calling thread links itself. */
+const LINK_SERIAL: u32 = 0xFFFFFFFF;
+
+/** Words of a layer's part of a link record. */
+@inline function layerWords(idx: Index): u32 {
+  return 1 + (<u32>idx.M << 1);
+}
+
+/** Words of one item's link record for the graph as it is now (items above its top link serially). */
+export function indexLinkStride(h: usize): u32 {
+  const idx = changetype<Index>(h);
+  return 1 + <u32>(idx.maxLevel + 1) * layerWords(idx);
+}
+
+/**
+ * Whether a batch of the n ids at idsPtr can be built in parallel: no removed slot to reuse, and
+ * no id already in the index (live or removed): every item then appends a new node and nothing
+ * needs a repair. The host checks the batch has no repeated id. Cost: O(n) map lookups.
+ */
+export function indexParallelEligible(h: usize, idsPtr: usize, n: u32): bool {
+  const idx = changetype<Index>(h);
+  if (idx.deleted > 0) return false;
+  for (let i: u32 = 0; i < n; i++) {
+    if (mapGet(idx.map, idx.mapCap, load<u32>(idsPtr + (<usize>i << 2))) >= 0) return false;
+  }
+  return true;
+}
+
+/** Places items [first, first + n) of a reserved batch (vectors at vecPtr) and writes their nodes to nodes. */
+export function indexPlaceChunk(h: usize, idsPtr: usize, first: u32, vecPtr: usize, n: u32, nodes: usize): void {
+  const idx = changetype<Index>(h);
+  const rowBytes = <usize>idx.dim << 2;
+  for (let i: u32 = 0; i < n; i++) {
+    const item = first + i;
+    const node = placeItem(idx, load<u32>(idsPtr + (<usize>item << 2)), vecPtr + <usize>i * rowBytes, item);
+    store<u32>(nodes + (<usize>i << 2), node);
+  }
+}
+
+/**
+ * Searches neighbours for the placed nodes [from, to) of the list at nodes, through idx (an index
+ * or a shadow synced to it: indexShadowSync), writing each one's link record (stride words) to out + i * stride.
+ * Reads the graph, writes only idx's scratch and the records. Cost: an insert's searches each.
+ */
+export function indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: usize, stride: u32): void {
+  const idx = changetype<Index>(h);
+  const M = <u32>idx.M;
+  const words = layerWords(idx);
+  for (let i = from; i < to; i++) {
+    const n = load<u32>(nodes + (<usize>i << 2));
+    const rec = out + ((<usize>i * <usize>stride) << 2);
+    const level = levelOf(idx, n);
+    if (idx.entry < 0 || level > idx.maxLevel || <u32>(level + 1) * words + 1 > stride) {
+      store<u32>(rec, LINK_SERIAL);
+      continue;
+    }
+    const q = prepareNodeQuery(idx, n);
+    let ep = descendTo(idx, q, level);
+    let d = lastGreedyDist();
+    store<u32>(rec, <u32>(level + 1));
+    let p = rec + 4;
+    for (let l = level; l >= 0; l--) {
+      const found = searchLayer(idx, q, ep, d, <u32>idx.efConstruction, l, MODE_BUILD, n);
+      let kept: u32 = 0;
+      if (found > 0) {
+        heapDrainAscending(idx.results, found, idx.sorted);
+        d = load<f32>(idx.sorted);
+        ep = load<u32>(idx.sorted, 4);
+        kept = selectNeighbours(idx, idx.sorted, found, M, idx.chosen);
+      }
+      store<u32>(p, kept);
+      memory.copy(p + 4, idx.chosen, <usize>kept << 3);
+      p += <usize>words << 2;
+    }
+  }
+}
+
+/**
+ * Links the n placed nodes at nodes, in order, from their link records (findLinks): each one's
+ * lists and the reverse links to it; an item marked serial is connected as addBatch would.
+ * Cannot fail (the batch was reserved). Cost: n * kept reverse links, plus the serial items.
+ */
+export function indexLinkChunk(h: usize, nodes: usize, n: u32, out: usize, stride: u32): void {
+  const idx = changetype<Index>(h);
+  const words = layerWords(idx);
+  for (let i: u32 = 0; i < n; i++) {
+    const node = load<u32>(nodes + (<usize>i << 2));
+    const rec = out + ((<usize>i * <usize>stride) << 2);
+    const layers = load<u32>(rec);
+    if (layers == LINK_SERIAL) {
+      connect(idx, node, 0);
+      continue;
+    }
+    let p = rec + 4;
+    for (let l = <i32>layers - 1; l >= 0; l--) {
+      const kept = load<u32>(p);
+      memory.copy(idx.chosen, p + 4, <usize>kept << 3);
+      linkLayer(idx, node, l, kept);
+      p += <usize>words << 2;
+    }
+    joinIn(idx, node);
+  }
+}
+
+/**
+ * A per-thread shadow of the index (shadow.ts) with search scratch for ef candidates: its handle,
+ * or 0 over budget with nothing allocated. Make it after the call's growth, free it at its end.
+ * Cost: O(slots) to clear its visit tags.
+ */
+export function indexShadowCreate(h: usize, ef: u32): usize {
+  return changetype<usize>(shadowCreate(changetype<Index>(h), ef));
+}
+
+/** Copies the index's header into its shadow s (the graph as it is now); 0 if it grew past what s covers, else 1. */
+export function indexShadowSync(s: usize, h: usize): i32 {
+  return shadowSync(changetype<Index>(s), changetype<Index>(h)) ? 1 : 0;
+}
+
+/** Frees a shadow (its own blocks only). */
+export function indexShadowFree(s: usize): void {
+  shadowFree(changetype<Index>(s));
+}
