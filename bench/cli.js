@@ -15,12 +15,24 @@ const { MissingDependencyError, requireOptional } = require('./lib/optional.js')
 const { reporter } = require('./lib/progress.js');
 const { writeResults } = require('./lib/report.js');
 
-const SUITES = ['simd', 'hnsw', 'qlearning', 'cache', 'memory', 'cycle', 'persist', 'compact', 'filter', 'peers'];
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers');
+const SUITES = [
+  'simd',
+  'hnsw',
+  'qlearning',
+  'cache',
+  'memory',
+  'cycle',
+  'persist',
+  'compact',
+  'filter',
+  'threads',
+  'peers',
+];
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers' && s !== 'threads');
 const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine]
                   [--quantization f32,f16,i8] [--runs n] [--out dir] [--quick] [--json] [--quiet]
        elex-bench --version | --help
-  suites: ${SUITES.join(', ')} (default: all but peers)
+  suites: ${SUITES.join(', ')} (default: all but peers and threads)
   --data     the data to index: sift (data/sift128, 10K x 128, the default), glove (data/glove100,
              100K x 100 GloVe, cosine by default), a folder holding *_base.fvecs, *_query.fvecs and
              *_groundtruth_<metric>.ivecs, or one .fvecs file (its first 100 rows are the queries)

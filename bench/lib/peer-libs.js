@@ -192,4 +192,15 @@ async function loadPeers() {
   return out;
 }
 
-module.exports = { PEER_NAMES, loadPeers };
+/** One peer's module (installing the peers if needed), or { skipped } with the reason. */
+function requirePeer(name) {
+  const installError = ensureInstalled();
+  if (installError) return { skipped: installError };
+  try {
+    return { module: peerRequire(name) };
+  } catch (error) {
+    return { skipped: `failed to load: ${error?.message ? error.message : error}` };
+  }
+}
+
+module.exports = { PEER_NAMES, loadPeers, requirePeer };

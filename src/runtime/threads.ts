@@ -88,7 +88,7 @@ export function availableCores(): number {
 function spawn(onAnswer: (a: Answer) => void, onDeath: (why: unknown) => void): AnyWorker {
   if (typeof Worker === 'function') {
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-    const w = new Worker(url);
+    const w = new Worker(url, { type: 'module' }); // Deno runs module workers only
     URL.revokeObjectURL(url);
     w.onmessage = (e: MessageEvent) => onAnswer(e.data as Answer);
     w.onerror = (e: ErrorEvent) => onDeath(e.error ?? new Error(e.message));
