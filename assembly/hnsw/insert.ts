@@ -222,8 +222,12 @@ function connectTraced(idx: Index, n: u32, lists: u32, tp: usize, end: usize): u
   }
 }
 
-/** Sets n's list on `level` to the `kept` nodes in idx.chosen and links each of them back to n. Cost: kept reverse links. */
-export function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
+/**
+ * Sets n's list on `level` to the `kept` nodes in idx.chosen and links each of them back to n.
+ * `pre` (0: none): layer-0 prunes computed ahead for each of them (parallel.ts), preWords words
+ * apart. Cost: kept reverse links.
+ */
+export function linkLayer(idx: Index, n: u32, level: i32, kept: u32, pre: usize = 0, preWords: u32 = 0): void {
   const links = linksAt(idx, n, level);
   if (level == 0) {
     relist(idx, links, idx.chosen + 4, 8, kept);
@@ -233,12 +237,26 @@ export function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
   }
   for (let i: u32 = 0; i < kept; i++) {
     const e = idx.chosen + (<usize>i << 3);
-    addReverseLink(idx, load<u32>(e, 4), n, load<f32>(e), level);
+    addReverseLink(idx, load<u32>(e, 4), n, load<f32>(e), level, pre == 0 ? 0 : pre + ((<usize>i * <usize>preWords) << 2));
   }
 }
 
-/** Adds n to c's list on `level` (dist = their distance), pruning a full list by the heuristic. */
-function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void {
+/** A prune computed ahead's `kept` word when none was (the list had room). */
+export const PRUNE_NONE: u32 = 0xFFFFFFFF;
+
+/** A 64-bit FNV-1a hash of the `count` members of the list at links: tells a prune computed ahead that the list is still the one it saw. */
+export function listHash(links: usize, count: u32): u64 {
+  let h: u64 = 0xCBF29CE484222325 ^ <u64>count;
+  for (let j: u32 = 1; j <= count; j++) h = (h ^ <u64>load<u32>(links + (<usize>j << 2))) * 0x100000001B3;
+  return h;
+}
+
+/**
+ * Adds n to c's list on `level` (dist = their distance), pruning a full list by the heuristic.
+ * `pre` (layer 0; 0: none): a prune computed ahead (u64 listHash of the list it saw, u32 kept,
+ * kept u32 ids), used when the list is still that one: the same list either way.
+ */
+function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32, pre: usize = 0): void {
   const links = linksAt(idx, c, level);
   const count = load<u32>(links);
   for (let j: u32 = 1; j <= count; j++) {
@@ -254,6 +272,18 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
     }
     return;
   }
+  if (level == 0 && pre != 0 && load<u32>(pre, 8) != PRUNE_NONE && load<u64>(pre) == listHash(links, count)) {
+    relist(idx, links, pre + 12, 4, load<u32>(pre, 8));
+    return;
+  }
+  writePruned(idx, links, level, prunedWith(idx, c, n, dist, links, count, max));
+}
+
+/**
+ * The heuristic's choice among c's list (at links, count members) and n (at dist), at most max:
+ * the kept pairs go to idx.pruned; returns how many. Writes nothing else but scratch.
+ */
+export function prunedWith(idx: Index, c: u32, n: u32, dist: f32, links: usize, count: u32, max: u32): u32 {
   const cv = vectorAt(idx, c);
   let size = heapPush(idx.results, 0, dist, n);
   for (let j: u32 = 1; j <= count; j++) {
@@ -261,8 +291,7 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
     size = heapPush(idx.results, size, rowDistance(idx, cv, vectorAt(idx, other)), other);
   }
   heapDrainAscending(idx.results, size, idx.sorted);
-  const kept = selectNeighbours(idx, idx.sorted, size, max, idx.pruned);
-  writePruned(idx, links, level, kept);
+  return selectNeighbours(idx, idx.sorted, size, max, idx.pruned);
 }
 
 /** Tombstones the node of `id`; returns whether a live node had it. Cost: O(1). */

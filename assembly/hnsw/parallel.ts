@@ -15,30 +15,57 @@
 // item does not see the items of its own chunk). An item whose level is above the graph's top
 // (or an empty graph's first item) is linked by the calling thread as addBatch would.
 //
-//   link record (indexLinkStride words an item): u32 layers (LINK_SERIAL: link it serially), then per
-//   layer, from the item's top down to 0: u32 kept, then M (f32 distance, u32 node) pairs
+//   link record (indexLinkStride words an item): u32 layers (LINK_SERIAL: link it serially), then
+//   layer 0's list (u32 kept, M (f32 distance, u32 node) pairs) and a prune slot per listed
+//   neighbour, then the lists of layers 1, 2 ... (no prune slots: few items have them).
+//
+// A reverse link into a full layer-0 list prunes it by the heuristic (most of step 3's cost).
+// Step 2 also computes that prune for each neighbour it lists, against the list as it stands
+// (with a hash of it); step 3 uses it when the list is still that one (an earlier item of the
+// chunk may have changed it), else prunes again: the same graph either way, with most of the
+// prunes' distances spread over the threads.
 
-import { Index, levelOf } from "./graph";
+import { Index, levelOf, linksAt } from "./graph";
 import { shadowCreate, shadowSync, shadowFree } from "./shadow";
 import { heapDrainAscending } from "../util/heap";
 import { descendTo, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { selectNeighbours } from "./select";
 import { prepareNodeQuery } from "./codes";
-import { placeItem, connect, linkLayer, joinIn } from "./insert";
+import { placeItem, connect, linkLayer, joinIn, prunedWith, listHash, PRUNE_NONE } from "./insert";
 import { mapGet } from "../util/idmap";
 
 /** A link record's first word for an item the calling thread links itself. */
 const LINK_SERIAL: u32 = 0xFFFFFFFF;
 
-/** Words of a layer's part of a link record. */
-@inline function layerWords(idx: Index): u32 {
+/** Words of a layer's list in a link record: kept, then M (f32 distance, u32 node) pairs. */
+@inline function listWords(idx: Index): u32 {
   return 1 + (<u32>idx.M << 1);
 }
 
-/** Words of one item's link record for the graph as it is now (items above its top link serially). */
-export function indexLinkStride(h: usize): u32 {
+/** Words of a layer-0 prune computed ahead: u64 list hash, u32 kept (PRUNE_NONE: none), M0 ids. */
+@inline function pruneWords(idx: Index): u32 {
+  return 3 + <u32>idx.M0;
+}
+
+/** Words of a record's layer-0 part: its list, then a prune slot per listed neighbour. */
+@inline function layer0Words(idx: Index): u32 {
+  return listWords(idx) + <u32>idx.M * pruneWords(idx);
+}
+
+/** Address of layer l's list in the record at rec (layer 0 first, then 1, 2 ...). */
+@inline function listAt(idx: Index, rec: usize, l: i32): usize {
+  return rec + 4 + (l == 0 ? 0 : ((<usize>layer0Words(idx) + <usize>(l - 1) * <usize>listWords(idx)) << 2));
+}
+
+/**
+ * Words of one item's link record with room for max(layers, the graph's) layers (an item
+ * above what its record holds is linked serially).
+ */
+export function indexLinkStride(h: usize, layers: u32): u32 {
   const idx = changetype<Index>(h);
-  return 1 + <u32>(idx.maxLevel + 1) * layerWords(idx);
+  const have = <u32>(idx.maxLevel + 1);
+  const n = layers > have ? layers : have;
+  return 1 + layer0Words(idx) + (n - 1) * listWords(idx);
 }
 
 /**
@@ -74,12 +101,12 @@ export function indexPlaceChunk(h: usize, idsPtr: usize, first: u32, vecPtr: usi
 export function indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: usize, stride: u32): void {
   const idx = changetype<Index>(h);
   const M = <u32>idx.M;
-  const words = layerWords(idx);
+  const room = (stride - 1 - layer0Words(idx)) / listWords(idx) + 1;
   for (let i = from; i < to; i++) {
     const n = load<u32>(nodes + (<usize>i << 2));
     const rec = out + ((<usize>i * <usize>stride) << 2);
     const level = levelOf(idx, n);
-    if (idx.entry < 0 || level > idx.maxLevel || <u32>(level + 1) * words + 1 > stride) {
+    if (idx.entry < 0 || level > idx.maxLevel || <u32>(level + 1) > room) {
       store<u32>(rec, LINK_SERIAL);
       continue;
     }
@@ -87,7 +114,6 @@ export function indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: 
     let ep = descendTo(idx, q, level);
     let d = lastGreedyDist();
     store<u32>(rec, <u32>(level + 1));
-    let p = rec + 4;
     for (let l = level; l >= 0; l--) {
       const found = searchLayer(idx, q, ep, d, <u32>idx.efConstruction, l, MODE_BUILD, n);
       let kept: u32 = 0;
@@ -97,10 +123,35 @@ export function indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: 
         ep = load<u32>(idx.sorted, 4);
         kept = selectNeighbours(idx, idx.sorted, found, M, idx.chosen);
       }
+      const p = listAt(idx, rec, l);
       store<u32>(p, kept);
       memory.copy(p + 4, idx.chosen, <usize>kept << 3);
-      p += <usize>words << 2;
+      if (l == 0) prunesAhead(idx, n, p + 4, kept, p + (<usize>listWords(idx) << 2));
     }
+  }
+}
+
+/**
+ * For each of the `kept` (distance, node) pairs at chosen whose layer-0 list is full, the prune
+ * the reverse link to n will make of it, computed now against the list as it is (linkChunk uses
+ * it when the list has not changed since): slot j of `slots` (pruneWords each). Cost: a prune's
+ * distances per full list.
+ */
+function prunesAhead(idx: Index, n: u32, chosen: usize, kept: u32, slots: usize): void {
+  const max = <u32>idx.M0;
+  for (let j: u32 = 0; j < kept; j++) {
+    const slot = slots + ((<usize>j * <usize>pruneWords(idx)) << 2);
+    const c = load<u32>(chosen + (<usize>j << 3), 4);
+    const links = linksAt(idx, c, 0);
+    const count = load<u32>(links);
+    if (count < max) {
+      store<u32>(slot, PRUNE_NONE, 8);
+      continue;
+    }
+    const pruned = prunedWith(idx, c, n, load<f32>(chosen + (<usize>j << 3)), links, count, max);
+    store<u64>(slot, listHash(links, count));
+    store<u32>(slot, pruned, 8);
+    for (let i: u32 = 0; i < pruned; i++) store<u32>(slot + 12 + (<usize>i << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));
   }
 }
 
@@ -111,7 +162,6 @@ export function indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: 
  */
 export function indexLinkChunk(h: usize, nodes: usize, n: u32, out: usize, stride: u32): void {
   const idx = changetype<Index>(h);
-  const words = layerWords(idx);
   for (let i: u32 = 0; i < n; i++) {
     const node = load<u32>(nodes + (<usize>i << 2));
     const rec = out + ((<usize>i * <usize>stride) << 2);
@@ -120,12 +170,12 @@ export function indexLinkChunk(h: usize, nodes: usize, n: u32, out: usize, strid
       connect(idx, node, 0);
       continue;
     }
-    let p = rec + 4;
     for (let l = <i32>layers - 1; l >= 0; l--) {
+      const p = listAt(idx, rec, l);
       const kept = load<u32>(p);
       memory.copy(idx.chosen, p + 4, <usize>kept << 3);
-      linkLayer(idx, node, l, kept);
-      p += <usize>words << 2;
+      if (l == 0) linkLayer(idx, node, 0, kept, p + (<usize>listWords(idx) << 2), pruneWords(idx));
+      else linkLayer(idx, node, l, kept);
     }
     joinIn(idx, node);
   }

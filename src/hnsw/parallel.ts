@@ -13,7 +13,7 @@ import { SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK } from '../runtime/wasm/export
 export const BUILD_CHUNK = 128;
 /** Items a parallel build inserts one by one first, so the first chunks have a graph to search. */
 export const BUILD_WARMUP = 1024;
-/** Layers (0..5) a link record always has room for; an item above them links serially. */
+/** Layers (0..5) a link record has room for at least; an item above what it holds links serially. */
 const RECORD_LAYERS = 6;
 /** Query rows staged at a time per thread. */
 const SEARCH_ROWS_PER_THREAD = 1024;
@@ -128,7 +128,6 @@ export async function buildParallel(
   rt: Runtime,
   handle: number,
   dim: number,
-  M: number,
   ids: ArrayLike<number>,
   vectors: ArrayLike<number>,
 ): Promise<void> {
@@ -140,11 +139,12 @@ export async function buildParallel(
   rt.u32().set(ids, idsPtr >>> 2);
   if (ex.indexReserve(handle, idsPtr, n, 0) !== STATUS_OK) throw rt.budgetError(what);
   const rowsPtr = rt.stage(SLOT_ROWS, BUILD_CHUNK * dim * 4, what);
-  const stride = Math.max(ex.indexLinkStride(handle) >>> 0, 1 + RECORD_LAYERS * (1 + 2 * M));
-  const nodes = rt.stage(SLOT_OUT, BUILD_CHUNK * 4 * (1 + stride), what);
+  // The index has not changed yet: from here on nothing may fail on budget. Without room for
+  // the link records or the workers' shadows, the batch runs on the calling thread.
+  const stride = ex.indexLinkStride(handle, RECORD_LAYERS) >>> 0;
+  const nodes = ex.stagingReserve(SLOT_OUT, BUILD_CHUNK * 4 * (1 + stride)) >>> 0;
   const records = nodes + BUILD_CHUNK * 4;
-  // The index has not changed yet: from here on nothing may fail on budget.
-  const shadows = makeShadows(rt, handle, pool, 0);
+  const shadows = nodes === 0 ? null : makeShadows(rt, handle, pool, 0);
   const stageRows = (first: number, rows: number): void => {
     const f32 = rt.f32();
     const at = rowsPtr >>> 2;

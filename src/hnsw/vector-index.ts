@@ -683,7 +683,7 @@ export class VectorIndex extends EngineObject {
         this.addBatch(ids, vectors);
         return;
       }
-      await this.rt.owned('addBatchAsync', () => buildParallel(this.rt, this.handle, this.dim, this.M, ids, vectors));
+      await this.rt.owned('addBatchAsync', () => buildParallel(this.rt, this.handle, this.dim, ids, vectors));
       this.changes++;
     });
   }

@@ -431,11 +431,12 @@ export interface ElexExports {
    */
   indexLoadFinish(h: number): number;
   /**
-   * Words of one item's link record for the graph as it is now (items above its top link serially).
+   * Words of one item's link record with room for max(layers, the graph's) layers (an item
+   * above what its record holds is linked serially).
    *
-   * `indexLinkStride(h: usize): u32` (assembly/hnsw/parallel/indexLinkStride)
+   * `indexLinkStride(h: usize, layers: u32): u32` (assembly/hnsw/parallel/indexLinkStride)
    */
-  indexLinkStride(h: number): number;
+  indexLinkStride(h: number, layers: number): number;
   /**
    * Whether a batch of the n ids at idsPtr can be built in parallel: no removed slot to reuse, and
    * no id already in the index (live or removed): every item then appends a new node and nothing
