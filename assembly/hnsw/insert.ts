@@ -273,10 +273,58 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32, pre: 
     return;
   }
   if (level == 0 && pre != 0 && load<u32>(pre, 8) != PRUNE_NONE && load<u64>(pre) == listHash(links, count)) {
-    relist(idx, links, pre + 12, 4, load<u32>(pre, 8));
+    const kept = load<u32>(pre, 8);
+    const walked = pre + 12 + (<usize>idx.M0 << 2);
+    relist(idx, links, pre + 12, 4, kept, load<u32>(walked) == 1 && pathsHold(idx, links, count, pre + 12, kept, walked + 4));
     return;
   }
   writePruned(idx, links, level, prunedWith(idx, c, n, dist, links, count, max));
+}
+
+/** Nodes before the target a path found ahead holds at most (parallel.ts walkAhead). */
+export const PATH_NODES: u32 = 3;
+
+/** Whether the list at links names x. */
+@inline function listNames(links: usize, x: u32): bool {
+  const count = load<u32>(links);
+  for (let j: u32 = 1; j <= count; j++) {
+    if (load<u32>(links + (<usize>j << 2)) == x) return true;
+  }
+  return false;
+}
+
+/** Whether the `kept` ids at ids include x. */
+@inline export function idsHold(ids: usize, kept: u32, x: u32): bool {
+  for (let i: u32 = 0; i < kept; i++) {
+    if (load<u32>(ids + (<usize>i << 2)) == x) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether every member of the list at links (count of them) that the `kept` ids at ids drop is
+ * still reached, on layer 0 as it is now, by the path found ahead for it: paths holds, per
+ * dropped member in list order, PATH_NODES nodes (PRUNE_NONE past the path's end) from one of
+ * the kept ids to the member. Cost: O(dropped * PATH_NODES * M0).
+ */
+function pathsHold(idx: Index, links: usize, count: u32, ids: usize, kept: u32, paths: usize): bool {
+  let d: usize = 0;
+  for (let j: u32 = 1; j <= count; j++) {
+    const x = load<u32>(links + (<usize>j << 2));
+    if (idsHold(ids, kept, x)) continue;
+    const path = paths + ((d * <usize>PATH_NODES) << 2);
+    d++;
+    let v = load<u32>(path);
+    if (v == PRUNE_NONE || !idsHold(ids, kept, v)) return false;
+    for (let i: u32 = 1; i <= PATH_NODES; i++) {
+      const next = i < PATH_NODES ? load<u32>(path + (<usize>i << 2)) : PRUNE_NONE;
+      const to = next == PRUNE_NONE ? x : next;
+      if (!listNames(linksAt(idx, v, 0), to)) return false;
+      if (next == PRUNE_NONE) break;
+      v = next;
+    }
+  }
+  return true;
 }
 
 /**

@@ -25,13 +25,15 @@
 // chunk may have changed it), else prunes again: the same graph either way, with most of the
 // prunes' distances spread over the threads.
 
-import { Index, levelOf, linksAt } from "./graph";
+import { Index, levelOf, linksAt, visitTagAt, sideTableOf } from "./graph";
 import { shadowCreate, shadowSync, shadowFree } from "./shadow";
 import { heapDrainAscending } from "../util/heap";
 import { descendTo, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { selectNeighbours } from "./select";
 import { prepareNodeQuery } from "./codes";
-import { placeItem, connect, linkLayer, joinIn, prunedWith, listHash, PRUNE_NONE } from "./insert";
+import { placeItem, connect, linkLayer, joinIn, prunedWith, listHash, idsHold, PRUNE_NONE, PATH_NODES } from "./insert";
+import { nextEpoch } from "./search";
+import { candWordAt } from "./candidates";
 import { mapGet } from "../util/idmap";
 
 /** A link record's first word for an item the calling thread links itself. */
@@ -42,10 +44,17 @@ const LINK_SERIAL: u32 = 0xFFFFFFFF;
   return 1 + (<u32>idx.M << 1);
 }
 
-/** Words of a layer-0 prune computed ahead: u64 list hash, u32 kept (PRUNE_NONE: none), M0 ids. */
+/**
+ * Words of a layer-0 prune computed ahead: u64 list hash, u32 kept (PRUNE_NONE: none), M0 ids,
+ * u32 walked (1: a path to every member it drops was found), then PATH_NODES words a dropped
+ * member, in list order: the path's nodes from one of the kept ids on (insert.ts pathsHold).
+ */
 @inline function pruneWords(idx: Index): u32 {
-  return 3 + <u32>idx.M0;
+  return 4 + <u32>idx.M0 * (1 + PATH_NODES);
 }
+
+/** Nodes a walk ahead queues at most (it gives up past them: the calling thread then walks). */
+const WALK_CAP: u32 = 2048;
 
 /** Words of a record's layer-0 part: its list, then a prune slot per listed neighbour. */
 @inline function layer0Words(idx: Index): u32 {
@@ -151,8 +160,96 @@ function prunesAhead(idx: Index, n: u32, chosen: usize, kept: u32, slots: usize)
     const pruned = prunedWith(idx, c, n, load<f32>(chosen + (<usize>j << 3)), links, count, max);
     store<u64>(slot, listHash(links, count));
     store<u32>(slot, pruned, 8);
-    for (let i: u32 = 0; i < pruned; i++) store<u32>(slot + 12 + (<usize>i << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));
+    const ids = slot + 12;
+    for (let i: u32 = 0; i < pruned; i++) store<u32>(ids + (<usize>i << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));
+    const walked = ids + (<usize>max << 2);
+    store<u32>(walked, walkAhead(idx, c, links, count, ids, pruned, walked + 4) ? 1 : 0);
   }
+}
+
+/**
+ * The walk relist() makes when c's layer-0 list (at links, count members) becomes the `kept`
+ * ids at ids, made ahead on the graph as it stands: breadth-first from the kept ids, never
+ * through c, until it has met every member they drop, writing for each the path that met it
+ * (PATH_NODES nodes from a kept id; insert.ts pathsHold checks them again when the list is
+ * linked). Returns false when it meets them not all within WALK_CAP nodes and PATH_NODES steps.
+ * Reads the graph, writes only idx's scratch (visit tags, the candidate slices as its queue:
+ * [u32 parent entry, u32 node] each). Cost: the lists it reads.
+ */
+function walkAhead(idx: Index, c: u32, links: usize, count: u32, ids: usize, kept: u32, paths: usize): bool {
+  let mark = nextEpoch(idx);
+  if (mark == 0xFFFF) mark = nextEpoch(idx);
+  const epoch = <u16>nextEpoch(idx);
+  let left: u32 = 0;
+  for (let j: u32 = 1; j <= count; j++) {
+    const x = load<u32>(links + (<usize>j << 2));
+    if (idsHold(ids, kept, x)) continue;
+    store<u16>(visitTagAt(idx, x), <u16>mark);
+    left++;
+  }
+  if (left == 0) return true;
+  store<u16>(visitTagAt(idx, c), epoch);
+  const side = sideTableOf(idx);
+  const shift = idx.segShift;
+  let tail: u32 = 0;
+  for (let i: u32 = 0; i < kept; i++) {
+    const y = load<u32>(ids + (<usize>i << 2));
+    const tag = visitTagAt(idx, y);
+    if (load<u16>(tag) == epoch) continue;
+    store<u16>(tag, epoch);
+    const e = candWordAt(side, shift, tail) - 4;
+    store<u32>(e, PRUNE_NONE);
+    store<u32>(e, y, 4);
+    tail++;
+  }
+  for (let head: u32 = 0; head < tail && left > 0; head++) {
+    const v = load<u32>(candWordAt(side, shift, head));
+    const list = linksAt(idx, v, 0);
+    const n = load<u32>(list);
+    for (let j: u32 = 1; j <= n; j++) {
+      const y = load<u32>(list + (<usize>j << 2));
+      const tag = visitTagAt(idx, y);
+      const seen = load<u16>(tag);
+      if (seen == epoch) continue;
+      store<u16>(tag, epoch);
+      if (seen == <u16>mark) {
+        if (!writePath(idx, side, shift, head, links, count, ids, kept, y, paths)) return false;
+        left--;
+      } else if (tail < WALK_CAP) {
+        const e = candWordAt(side, shift, tail) - 4;
+        store<u32>(e, head);
+        store<u32>(e, y, 4);
+        tail++;
+      }
+    }
+  }
+  return left == 0;
+}
+
+/**
+ * Writes the path to dropped member x (met from queue entry `head`) in x's place among the
+ * dropped members of the list at links: the chain of queue entries up to a kept id, reversed,
+ * PRUNE_NONE after its end. False when it is longer than PATH_NODES.
+ */
+function writePath(idx: Index, side: usize, shift: u32, head: u32, links: usize, count: u32, ids: usize, kept: u32,
+                   x: u32, paths: usize): bool {
+  let d: usize = 0;
+  for (let j: u32 = 1; j <= count; j++) {
+    const y = load<u32>(links + (<usize>j << 2));
+    if (y == x) break;
+    if (!idsHold(ids, kept, y)) d++;
+  }
+  const path = paths + ((d * <usize>PATH_NODES) << 2);
+  let steps: u32 = 0;
+  for (let e = head; e != PRUNE_NONE; e = load<u32>(candWordAt(side, shift, e) - 4)) steps++;
+  if (steps > PATH_NODES) return false;
+  for (let i = steps; i < PATH_NODES; i++) store<u32>(path + (<usize>i << 2), PRUNE_NONE);
+  let i = steps;
+  for (let e = head; e != PRUNE_NONE; e = load<u32>(candWordAt(side, shift, e) - 4)) {
+    i--;
+    store<u32>(path + (<usize>i << 2), load<u32>(candWordAt(side, shift, e)));
+  }
+  return true;
 }
 
 /**
