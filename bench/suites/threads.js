@@ -12,7 +12,7 @@
 'use strict';
 const { Engine } = require('elex-wasm');
 const { availableParallelism } = require('node:os');
-const { loadDataset, resolveDataset } = require('../lib/dataset.js');
+const { bruteForce, loadDataset, resolveDataset } = require('../lib/dataset.js');
 const { requirePeer } = require('../lib/peer-libs.js');
 const { silent } = require('../lib/progress.js');
 const { median, recallAt, table } = require('../lib/stats.js');
@@ -131,9 +131,17 @@ function usearchRows(data, metric, count, counts, passes, progress) {
 async function run({ quick = false, data: dataPath, metrics, progress = silent } = {}) {
   const metric = (metrics ?? resolveDataset(dataPath).metrics)[0];
   progress.step('loading the dataset');
-  const data = loadDataset(metric, dataPath);
-  const count = Math.min(data.base.length / data.dim, quick ? 20000 : Infinity);
-  // A quick run's index is a prefix of the base: its recall is against the full ground truth (lower).
+  const full = loadDataset(metric, dataPath);
+  const count = Math.min(full.base.length / full.dim, quick ? 20000 : Infinity);
+  // A quick run indexes a prefix of the base: its ground truth is recomputed over the prefix.
+  const data =
+    count === full.base.length / full.dim
+      ? full
+      : (() => {
+          const base = full.base.subarray(0, count * full.dim);
+          const queries = full.queries.subarray(0, 100 * full.dim);
+          return { ...full, base, queries, truth: bruteForce(base, queries, full.dim, K, metric), k: K };
+        })();
   const counts = threadCounts();
   const passes = quick ? 3 : 7;
   const elex = await elexRows(data, metric, count, counts, passes, progress);

@@ -87,13 +87,24 @@ export function availableCores(): number {
 /** Starts one worker; onAnswer gets its answers, onDeath its death (an error, an exit, a terminate). */
 function spawn(onAnswer: (a: Answer) => void, onDeath: (why: unknown) => void): AnyWorker {
   if (typeof Worker === 'function') {
-    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    // The URL lives until the worker's first word: Bun reads it after the constructor returns.
+    let url: string | null = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    const revoke = (): void => {
+      if (url !== null) URL.revokeObjectURL(url);
+      url = null;
+    };
     const w = new Worker(url, { type: 'module' }); // Deno runs module workers only
-    URL.revokeObjectURL(url);
-    w.onmessage = (e: MessageEvent) => onAnswer(e.data as Answer);
-    w.onerror = (e: ErrorEvent) => onDeath(e.error ?? new Error(e.message));
+    w.onmessage = (e: MessageEvent) => {
+      revoke();
+      onAnswer(e.data as Answer);
+    };
+    w.onerror = (e: ErrorEvent) => {
+      revoke();
+      onDeath(e.error ?? new Error(e.message));
+    };
     // A Web Worker terminated says nothing: its death is reported here.
     const terminate = () => {
+      revoke();
       w.terminate();
       onDeath(new Error('worker thread terminated'));
     };

@@ -12,7 +12,7 @@ import { randomVectors } from '../helpers/random';
 import { bruteForce, recall } from '../helpers/reference';
 
 const DIM = 16;
-const N = 2500;
+const N = 2000;
 const OPTIONS = { dim: DIM, metric: 'l2' as const, M: 8, efConstruction: 48, seed: 9 };
 const ids = Uint32Array.from({ length: N }, (_, i) => 10 + i * 2);
 const data = randomVectors(N, DIM, 21);
@@ -91,15 +91,15 @@ describe.each(BUILDS)('addBatchAsync, simd %s', (simd) => {
 
   test('async calls queue in call order: a search made after an add sees it', async () => {
     const index = engine.createIndex(OPTIONS);
-    const add1 = index.addBatchAsync(ids.subarray(0, 1200), data.subarray(0, 1200 * DIM));
+    const add1 = index.addBatchAsync(ids.subarray(0, 1100), data.subarray(0, 1100 * DIM));
     const search1 = index.searchBatchAsync(queries, 5);
-    const add2 = index.addBatchAsync(ids.subarray(1200), data.subarray(1200 * DIM));
+    const add2 = index.addBatchAsync(ids.subarray(1100), data.subarray(1100 * DIM));
     const search2 = index.searchBatchAsync(queries, 5);
     await add1;
     const first = await search1;
     await add2;
     const second = await search2;
-    expect(first.ids.every((id) => id < 10 + 2 * 1200)).toBe(true);
+    expect(first.ids.every((id) => id < 10 + 2 * 1100)).toBe(true);
     expect(second).toEqual(index.searchBatch(queries, 5));
     expect(index.size).toBe(N);
     index.dispose();
