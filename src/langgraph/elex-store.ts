@@ -179,7 +179,7 @@ const TTL_OPTIONS = optionNames<ElexStoreTtlConfig>({
   sweepIntervalMinutes: true,
 });
 const MINUTE_MS = 60_000;
-/** Prefix allow-lists kept built at once (each holds engine memory: a bit a slot plus 4 bytes an id). */
+/** Allow-lists (of a prefix, or a prefix and a filter) kept built at once (each holds engine memory: a bit a slot plus 4 bytes an id). */
 const PREFIX_SETS = 64;
 /** The most results one index search returns (the index's k limit, MAX_EF). */
 const MAX_K = 100_000;
@@ -219,8 +219,8 @@ export class ElexStore extends BaseStore {
   private ownEngine: Engine | undefined;
   private vectorIndex: VectorIndex | undefined;
   private table = new ItemTable();
-  /** Built allow-lists of namespace prefixes, least recently used first. */
-  private readonly prefixSets = new Map<string, { set: IdSet; count: number }>();
+  /** Built allow-lists of namespace prefixes (and filters), least recently used first. */
+  private readonly allowLists = new Map<string, AllowList>();
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   /** Vectors removed from the index since it was built, loaded or compacted. */
   private removedVectors = 0;
@@ -475,7 +475,7 @@ export class ElexStore extends BaseStore {
   /** Stops the store, frees the index, and the engine if the store created it; the store is unusable afterwards. */
   dispose(): void {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
-    this.releasePrefixSets();
+    this.releaseAllowLists();
     this.vectorIndex?.dispose();
     this.vectorIndex = undefined;
     this.ownEngine?.dispose();
@@ -690,17 +690,13 @@ export class ElexStore extends BaseStore {
   ): [StoredItem, number][] {
     const index = this.vectorIndex;
     if (index === undefined || need === 0) return [];
-    let allow: IdSet | Uint32Array | undefined;
+    let allow: IdSet | undefined;
     let allowed: number;
-    if (filter !== undefined && Object.keys(filter).length > 0) {
-      const ids: number[] = [];
-      for (const item of this.candidates(prefix, filter, now)) for (const v of item.vectors) ids.push(v);
-      allow = Uint32Array.from(ids);
-      allowed = ids.length;
-    } else if (prefix.length === 0) {
+    const filtered = filter !== undefined && Object.keys(filter).length > 0;
+    if (!filtered && prefix.length === 0) {
       allowed = index.size;
     } else {
-      const built = this.prefixSet(prefix);
+      const built = this.allowList(prefix, filtered ? filter : undefined, now);
       allow = built.set;
       allowed = built.count;
     }
@@ -721,41 +717,46 @@ export class ElexStore extends BaseStore {
     }
   }
 
-  /** The allow-list of every vector under `prefix`, built once and kept until an item under it changes. */
-  private prefixSet(prefix: string[]): { set: IdSet; count: number } {
-    const p = namespaceKey(prefix);
-    let built = this.prefixSets.get(p);
+  /**
+   * The allow-list of the vectors of the live items under `prefix` that pass `filter`, built
+   * once and kept (the last PREFIX_SETS used) until an item under the prefix changes. Items that
+   * expire after it was built stay in it: the search skips them.
+   */
+  private allowList(prefix: string[], filter: Record<string, unknown> | undefined, now: number): AllowList {
+    const prefixKey = namespaceKey(prefix);
+    const key = `${prefixKey}\u0000${filter === undefined ? '' : filterKey(filter)}`;
+    let built = this.allowLists.get(key);
     if (built !== undefined) {
-      this.prefixSets.delete(p); // most recently used last
+      this.allowLists.delete(key); // most recently used last
     } else {
       const ids: number[] = [];
-      for (const item of this.table.under(prefix)) for (const v of item.vectors) ids.push(v);
-      built = { set: this.vectorIndex!.idSet(ids), count: ids.length };
-      if (this.prefixSets.size >= PREFIX_SETS) {
-        const [oldest, entry] = this.prefixSets.entries().next().value as [string, { set: IdSet }];
+      for (const item of this.candidates(prefix, filter, now)) for (const v of item.vectors) ids.push(v);
+      built = { prefix: prefixKey, set: this.vectorIndex!.idSet(ids), count: ids.length };
+      if (this.allowLists.size >= PREFIX_SETS) {
+        const [oldest, entry] = this.allowLists.entries().next().value as [string, AllowList];
         entry.set.release();
-        this.prefixSets.delete(oldest);
+        this.allowLists.delete(oldest);
       }
     }
-    this.prefixSets.set(p, built);
+    this.allowLists.set(key, built);
     return built;
   }
 
-  /** Drops the allow-lists of every prefix of `namespace` (an item under it changed). */
+  /** Drops the allow-lists of every prefix of `namespace` ([] included): an item under it changed. */
   private invalidate(namespace: readonly string[]): void {
-    if (this.prefixSets.size === 0) return;
-    for (let depth = 1; depth <= namespace.length; depth++) {
-      const p = namespaceKey(namespace.slice(0, depth));
-      const built = this.prefixSets.get(p);
-      if (built === undefined) continue;
-      built.set.release();
-      this.prefixSets.delete(p);
+    if (this.allowLists.size === 0) return;
+    const ns = namespaceKey(namespace);
+    for (const [key, built] of this.allowLists) {
+      if (built.prefix === '' || built.prefix === ns || ns.startsWith(`${built.prefix}:`)) {
+        built.set.release();
+        this.allowLists.delete(key);
+      }
     }
   }
 
-  private releasePrefixSets(): void {
-    for (const { set } of this.prefixSets.values()) set.release();
-    this.prefixSets.clear();
+  private releaseAllowLists(): void {
+    for (const { set } of this.allowLists.values()) set.release();
+    this.allowLists.clear();
   }
 
   private listNamespacesOf(op: ListNamespacesOperation, now: number): string[][] {
@@ -787,7 +788,7 @@ export class ElexStore extends BaseStore {
       this.removedVectors < 0.25 * (index.size + this.removedVectors)
     )
       return;
-    this.releasePrefixSets();
+    this.releaseAllowLists();
     try {
       index.compact();
       this.removedVectors = 0;
@@ -940,7 +941,7 @@ export class ElexStore extends BaseStore {
       fresh.dispose();
       throw error;
     }
-    this.releasePrefixSets();
+    this.releaseAllowLists();
     this.vectorIndex?.dispose();
     this.vectorIndex = fresh;
     this.removedVectors = 0;
@@ -955,6 +956,25 @@ export class ElexStore extends BaseStore {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** A built allow-list: the prefix it is of (its namespace key), the IdSet, how many vectors. */
+interface AllowList {
+  prefix: string;
+  set: IdSet;
+  count: number;
+}
+
+/** A search filter as a cache key: JSON, with what JSON would merge (undefined, NaN, ...) kept apart. */
+function filterKey(filter: Record<string, unknown>): string {
+  return JSON.stringify(filter, (_, v: unknown) =>
+    v === undefined ||
+    (typeof v === 'number' && !Number.isFinite(v)) ||
+    typeof v === 'function' ||
+    typeof v === 'bigint'
+      ? `\u0000${typeof v}:${String(v)}`
+      : v,
+  );
 }
 
 function isExpired(item: StoredItem, now: number): boolean {

@@ -6,7 +6,7 @@
  * texts repeat, so items tie)
  * with equal scores for the items both return.
  */
-import type { SearchItem } from '@langchain/langgraph-checkpoint';
+import type { Operation, SearchItem } from '@langchain/langgraph-checkpoint';
 import { ElexStore } from '../../src/langgraph/index';
 import { BUILDS, engine } from '../helpers/engines';
 import { HashEmbeddings, ReferenceStore, randomOps, snapshot } from '../helpers/langgraph';
@@ -119,6 +119,49 @@ describe.each(BUILDS)('ElexStore scoping (simd %s)', (simd) => {
       expect(hits.every((h) => h.namespace[0] === 'user-42')).toBe(true);
       if (t === 2) expect(hits[0].score).toBeCloseTo(1, 5); // the user's own texts are all 'shared text 2'
     }
+    store.dispose();
+  });
+});
+
+describe.each(BUILDS)('ElexStore filter allow-lists (simd %s)', (simd) => {
+  test('a filter reused across searches is rebuilt when an item changes; filters JSON would merge stay apart', async () => {
+    const index = { dims: DIMS, embeddings: new HashEmbeddings(DIMS), fields: ['text'] };
+    const store = new ElexStore({ index, engine: await engine(simd) });
+    const reference = new ReferenceStore({ index });
+    const both = async (ops: Operation[]) => {
+      await reference.batch(ops);
+      await store.batch(ops);
+    };
+    await both(
+      Array.from({ length: 40 }, (_, i) => ({
+        namespace: ['u', `n${i % 4}`],
+        key: `k${i}`,
+        value: { text: `text ${i}`, n: i % 5, ...(i % 2 ? { odd: true } : {}) },
+      })),
+    );
+    const searches: Record<string, unknown>[] = [
+      { n: 2 },
+      { odd: undefined },
+      { text: undefined },
+      { n: Number.NaN },
+      { n: null },
+      { n: { $gte: 3 } },
+    ];
+    const compare = async () => {
+      for (const filter of searches) {
+        const ops: Operation[] = [{ namespacePrefix: ['u'], query: 'text 7', filter, limit: 50 }];
+        const [want] = (await reference.batch(ops)) as SearchItem[][];
+        const [got] = (await store.batch(ops)) as SearchItem[][];
+        expect(got.map((i) => i.key).sort()).toEqual(want.map((i) => i.key).sort());
+      }
+    };
+    await compare();
+    await both([
+      { namespace: ['u', 'n1'], key: 'k5', value: { text: 'changed', n: 2 } },
+      { namespace: ['u', 'n2'], key: 'k2', value: null },
+      { namespace: ['u', 'new'], key: 'x', value: { text: 'new', n: 2, odd: true } },
+    ]);
+    await compare();
     store.dispose();
   });
 });

@@ -146,6 +146,9 @@ describe.each(BUILDS)('ElexStore lifecycle (simd %s)', (simd) => {
       else await expect(failing).rejects.toMatchObject(error);
       expect(await current()).toEqual(state);
     }
+    await expect(store.put(['langgraph'], 'x', { text: 'x' })).rejects.toBeInstanceOf(InvalidNamespaceError);
+    await expect(store.put(['a:b'], 'x', { text: 'x' })).rejects.toBeInstanceOf(InvalidNamespaceError);
+    expect(await current()).toEqual(state);
     embeddings.failWith = new Error('embedding service down');
     await expect(store.batch([good])).rejects.toThrow('embedding service down');
     embeddings.failWith = undefined;

@@ -173,6 +173,23 @@ describe.each(BUILDS)('ElexStore persistence (simd %s)', (simd) => {
     e.dispose();
   });
 
+  test('open over the budget: BudgetExceededError, nothing kept allocated', async () => {
+    const big = await engine(simd);
+    const bytes = new MemoryStore();
+    const index = { dims: DIMS, embeddings: new HashEmbeddings(DIMS), fields: ['text'] };
+    const store = new ElexStore({ index, engine: big, store: bytes });
+    for (let i = 0; i < 200; i++) await store.put(['big'], `k${i}`, { text: `item ${i}`, pad: 'p'.repeat(3000) });
+    await store.stop();
+    expect(store.itemBytes).toBeGreaterThan(1 << 20);
+    store.dispose();
+    big.dispose();
+    const small = await engine(simd, { budgetBytes: 1 << 20 });
+    const used = small.usedBytes;
+    await expect(ElexStore.open({ index, engine: small, store: bytes })).rejects.toMatchObject({ code: 'E_BUDGET' });
+    expect(small.usedBytes).toBe(used);
+    small.dispose();
+  });
+
   test('provenance: another model or dimension is EmbeddingModelMismatchError; reembed re-embeds', async () => {
     const e = await engine(simd);
     const bytes = new MemoryStore();
