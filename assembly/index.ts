@@ -19,6 +19,7 @@ export {
   attrCreate, attrFree, attrClear, attrReset, attrAddField, attrSet, attrGet, attrCover, attrWhere, attrForget,
   attrDictReserve,
 } from "./hnsw/attributes";
+export * from "./hnsw/parallel";
 export * from "./qlearn/api";
 export * from "./kernels/api";
 export { kernelRanges } from "./kernels/ranges";

@@ -27,15 +27,17 @@ const SUITES = [
   'persist',
   'compact',
   'filter',
+  'memory-store',
+  'threads',
   'peers',
   'fleet',
 ];
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers' && s !== 'fleet');
+const DEFAULT_SUITES = SUITES.filter((s) => !['peers', 'fleet', 'memory-store', 'threads'].includes(s));
 const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine]
                   [--quantization f32,f16,i8] [--runs n] [--against langchain,pglite|none]
                   [--pg connectionString] [--out dir] [--quick] [--json] [--quiet]
        elex-bench --version | --help
-  suites: ${SUITES.join(', ')} (default: all but peers and fleet)
+  suites: ${SUITES.join(', ')} (default: all but peers, fleet, memory-store and threads)
   --data     the data to index: sift (data/sift128, 10K x 128, the default), glove (data/glove100,
              100K x 100 GloVe, cosine by default), a folder holding *_base.fvecs, *_query.fvecs and
              *_groundtruth_<metric>.ivecs, or one .fvecs file (its first 100 rows are the queries)

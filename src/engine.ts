@@ -21,6 +21,7 @@ import {
 import { AgentCache, type AgentCacheOptions } from './agents/cache.js';
 import { MemoryMonitor, DEFAULT_MONITOR_SAMPLES } from './runtime/monitor.js';
 import { engineModule, type SimdMode } from './runtime/wasm/module.js';
+import { availableCores, ThreadPool, threadsUnavailable, type ThreadsFallback } from './runtime/threads.js';
 import { validateRanges, type ValidateRangesOptions } from './kernels/ranges.js';
 import { aggregateCounters, type AggregateOptions, type CounterAggregates } from './kernels/counters.js';
 import type { WasmBuilds, WasmSource } from './runtime/wasm/source.js';
@@ -33,6 +34,7 @@ export const MIN_BUDGET_BYTES = 1024 * 1024;
 export const MAX_BUDGET_BYTES = 4 * 1024 * 1024 * 1024 - 65536;
 
 export type { SimdMode } from './runtime/wasm/module.js';
+export type { ThreadsFallback } from './runtime/threads.js';
 
 /** Options of {@link Engine.create}. */
 export interface EngineOptions {
@@ -63,9 +65,35 @@ export interface EngineOptions {
    * @defaultValue `100`
    */
   monitorSamples?: number;
+  /**
+   * Threads for the async batch calls ({@link VectorIndex.addBatchAsync},
+   * {@link VectorIndex.searchBatchAsync}): a count, 1..256, or `'auto'` for the cores this runtime
+   * reports. More than 1 runs the threads build over a shared memory, with threads - 1 workers
+   * (Node's worker_threads, Web Workers where the page is cross-origin isolated) beside the
+   * calling thread. Where threads cannot run, the engine runs one and says why in
+   * {@link Engine.threadsFallback} (or throws, with `strictThreads`). See docs/threads.md.
+   *
+   * @defaultValue `1`
+   */
+  threads?: number | 'auto';
+  /**
+   * Throw InvalidArgumentError instead of falling back to one thread when `threads` > 1 cannot run.
+   *
+   * @defaultValue `false`
+   */
+  strictThreads?: boolean;
 }
 
-const ENGINE_OPTIONS = optionNames<EngineOptions>({ budgetBytes: true, simd: true, wasm: true, monitorSamples: true });
+const ENGINE_OPTIONS = optionNames<EngineOptions>({
+  budgetBytes: true,
+  simd: true,
+  wasm: true,
+  monitorSamples: true,
+  threads: true,
+  strictThreads: true,
+});
+/** Most threads an engine runs. */
+const MAX_THREADS = 256;
 
 /**
  * One WebAssembly instance, one linear memory, one byte budget. Indexes, Q-tables, trajectory
@@ -113,8 +141,47 @@ export class Engine {
     );
     const mode = checkOneOf<SimdMode>('simd', options.simd ?? 'auto', ['auto', 'on', 'off']);
     const monitorSamples = checkInt('monitorSamples', options.monitorSamples ?? DEFAULT_MONITOR_SAMPLES, 1, 4096);
-    const module = await engineModule(options.wasm, mode);
-    return new Engine(await Runtime.instantiate(module, budgetBytes), monitorSamples);
+    const asked =
+      options.threads === 'auto'
+        ? Math.min(availableCores(), MAX_THREADS)
+        : checkInt('threads', options.threads ?? 1, 1, MAX_THREADS);
+    if (options.strictThreads !== undefined && typeof options.strictThreads !== 'boolean')
+      throw new InvalidArgumentError('strictThreads must be a boolean');
+    let fallback: ThreadsFallback | null = asked > 1 ? threadsUnavailable() : null;
+    if (fallback === null && asked > 1 && options.wasm !== undefined) fallback = 'custom-wasm';
+    if (fallback !== null && options.strictThreads === true)
+      throw new InvalidArgumentError(
+        `threads: ${asked} were asked for strictly, but this runtime cannot run them (${fallback})`,
+      );
+    const threaded = asked > 1 && fallback === null;
+    const module = await engineModule(options.wasm, mode, threaded);
+    const rt = await Runtime.instantiate(module, budgetBytes, threaded);
+    if (threaded) {
+      try {
+        rt.pool = await ThreadPool.start(module, rt.memory, asked - 1);
+      } catch (error) {
+        if (options.strictThreads === true)
+          throw new InvalidArgumentError(`threads: the workers did not start (${error})`);
+        fallback = 'worker-start-failed';
+      }
+    }
+    rt.threadsFallback = fallback;
+    return new Engine(rt, monitorSamples);
+  }
+
+  /** Threads the engine's async batch calls run on: 1, or the `threads` it was created with. */
+  get threads(): number {
+    return this.rt.threads;
+  }
+
+  /**
+   * Why the engine runs one thread although `threads` > 1 was asked for, or null:
+   * 'no-shared-array-buffer', 'not-cross-origin-isolated' (a page served without the COOP and
+   * COEP headers), 'no-workers', 'custom-wasm' (a `wasm` option: the threads build is the
+   * embedded one), 'worker-start-failed'.
+   */
+  get threadsFallback(): ThreadsFallback | null {
+    return this.rt.threadsFallback as ThreadsFallback | null;
   }
 
   /** True when the SIMD (f32x4) build is running. */
@@ -290,9 +357,10 @@ export class Engine {
   }
 
   /**
-   * Releases the engine: drops its WebAssembly instance and memory, so they are collected even
-   * while objects created from it are still referenced; those objects, and the engine's own
-   * byte counters, throw DisposedError afterwards. Cost: O(1).
+   * Releases the engine: stops its worker threads and drops its WebAssembly instance and memory, so
+   * they are collected even while objects created from it are still referenced; those objects,
+   * and the engine's own byte counters, throw DisposedError afterwards (an async call in flight
+   * rejects with it). Cost: O(1).
    */
   dispose(): void {
     this.rt.dispose();

@@ -198,3 +198,35 @@ export class StoreLockedError extends StoreError {
     this.owner = owner;
   }
 }
+
+/** Which embedding model a store's vectors are of. */
+export interface EmbeddingProvenance {
+  /** The model's name (null: none, the store has no semantic index). */
+  model: string | null;
+  /** Its dimension (null: none). */
+  dims: number | null;
+}
+
+/**
+ * A persisted store was written with another embedding model than the one it is opened with
+ * (`E_EMBEDDINGS`): another model's name or dimension. Its vectors would not be comparable with
+ * the new model's queries; open it with the model it names, or ask to re-embed (ElexStore:
+ * `reembed: true`). `saved` and `given` name both.
+ */
+export class EmbeddingModelMismatchError extends ElexError {
+  /** The model the store was written with. */
+  readonly saved: EmbeddingProvenance;
+  /** The model it is opened with. */
+  readonly given: EmbeddingProvenance;
+
+  constructor(saved: EmbeddingProvenance, given: EmbeddingProvenance) {
+    const name = (m: EmbeddingProvenance) =>
+      m.model === null ? 'no embedding model' : `model '${m.model}' (${m.dims} dimensions)`;
+    super(
+      'E_EMBEDDINGS',
+      `the store was written with ${name(saved)}, and is opened with ${name(given)}: open it with the model it was written with, or re-embed (reembed: true)`,
+    );
+    this.saved = saved;
+    this.given = given;
+  }
+}

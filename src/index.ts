@@ -1,6 +1,6 @@
 /** elex-wasm: an AI agent's working memory in one WebAssembly module. */
 export { Engine, DEFAULT_BUDGET_BYTES, MIN_BUDGET_BYTES, MAX_BUDGET_BYTES } from './engine.js';
-export type { EngineOptions, SimdMode } from './engine.js';
+export type { EngineOptions, SimdMode, ThreadsFallback } from './engine.js';
 export type { WasmSource, WasmBuilds } from './runtime/wasm/source.js';
 export type { ValidateRangesOptions } from './kernels/ranges.js';
 export type { AggregateOptions, CounterAggregates } from './kernels/counters.js';
@@ -42,8 +42,9 @@ export {
   StoreLockedError,
   ConflictError,
   WasmLoadError,
+  EmbeddingModelMismatchError,
 } from './errors.js';
-export type { LockOwner } from './errors.js';
+export type { LockOwner, EmbeddingProvenance } from './errors.js';
 export { simdSupported } from './runtime/wasm/probe.js';
 export { parseFvecs, parseIvecs } from './util/vecs-format.js';
 export type { VecsFile } from './util/vecs-format.js';

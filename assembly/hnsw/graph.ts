@@ -129,6 +129,11 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   allowNodes: usize;
   allowCount: u32;
   lastPlan: i32;
+  /**
+   * 0 for an index; for a per-thread shadow of one (shadow.ts), its own segment-like table whose
+   * entries hold the visit tags and candidate slices of that thread's searches.
+   */
+  sideTable: usize;
 }
 
 /** Address of segment s (s < segCount). */
@@ -189,7 +194,17 @@ const SIDE_BYTES_PER_NODE: u32 = 22;
 
 /** Address of node n's u16 visit tag. */
 @inline export function visitTagAt(idx: Index, n: u32): usize {
-  return segmentOf(idx, n) + (<usize>VISIT_TAGS_AT << idx.segShift) + (slotOf(idx, n) << 1);
+  return sideOf(idx, n) + (<usize>VISIT_TAGS_AT << idx.segShift) + (slotOf(idx, n) << 1);
+}
+
+/** The table holding idx's visit tags and candidate slices: its segments', or a shadow's own (shadow.ts). */
+@inline export function sideTableOf(idx: Index): usize {
+  return idx.sideTable != 0 ? idx.sideTable : idx.segments;
+}
+
+/** Where node n's visit tag and candidate slice side arrays start (its segment, or a shadow's side block). */
+@inline function sideOf(idx: Index, n: u32): usize {
+  return <usize>load<u32>(sideTableOf(idx) + (<usize>(n >> idx.segShift) << 2));
 }
 
 @inline export function isTombstoned(idx: Index, n: u32): bool {
@@ -595,8 +610,9 @@ export function ensureLevels(idx: Index, n: u32): bool {
 
 /** Clears every visit tag (when the u16 epoch wraps). Cost: O(segments). */
 export function clearVisitTags(idx: Index): void {
+  const side = sideTableOf(idx);
   for (let s: u32 = 0; s < idx.segCount; s++) {
-    memory.fill(segmentAt(idx, s) + (<usize>VISIT_TAGS_AT << idx.segShift), 0, <usize>2 << idx.segShift);
+    memory.fill(<usize>load<u32>(side + (<usize>s << 2)) + (<usize>VISIT_TAGS_AT << idx.segShift), 0, <usize>2 << idx.segShift);
   }
 }
 

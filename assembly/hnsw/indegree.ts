@@ -64,10 +64,11 @@ export function countInDegrees(idx: Index): void {
 /**
  * Makes the layer-0 list at `links` hold the `count` nodes read from `src` (u32s `step` bytes
  * apart: for an (f32, u32) entry array pass its address + 4 and step 8), keeping in-degrees,
- * and keeps a path to every member it drops (see the header). Needs ensureRepairScratch. Cost:
- * O(M0), plus the walk when it drops members.
+ * and keeps a path to every member it drops (see the header); `reachable` says the caller has
+ * checked a path to each of them (parallel.ts), so no walk is needed. Needs ensureRepairScratch.
+ * Cost: O(M0), plus the walk when it drops members.
  */
-export function relist(idx: Index, links: usize, src: usize, step: usize, count: u32): void {
+export function relist(idx: Index, links: usize, src: usize, step: usize, count: u32, reachable: bool = false): void {
   const old = load<u32>(links);
   const saved = savedList(idx);
   memory.copy(saved, links + 4, <usize>old << 2);
@@ -86,7 +87,7 @@ export function relist(idx: Index, links: usize, src: usize, step: usize, count:
       lost++;
     }
   }
-  if (lost == 0) return;
+  if (lost == 0 || reachable) return;
   const epoch = walkFinds(idx, links, idx.dropped, lost);
   for (let j: u32 = 0; j < lost; j++) {
     const x = load<u32>(idx.dropped + (<usize>j << 2));

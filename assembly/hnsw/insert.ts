@@ -124,7 +124,7 @@ let placedOverOld = false;
  * placedOverOld whether the slot had a vector before (its old neighbours then need the repair
  * of repair.ts). Cost: O(dim).
  */
-function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
+export function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
   let node = mapGet(idx.map, idx.mapCap, id);
   const replaced = node >= 0 || idx.deleted > 0;
   if (node >= 0) {
@@ -159,7 +159,7 @@ function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
  * Links node n (its vector and level already set) into every layer up to its level, recording
  * the lists it chose in the trace item at `record` unless that is 0.
  */
-function connect(idx: Index, n: u32, record: usize): void {
+export function connect(idx: Index, n: u32, record: usize): void {
   const level = levelOf(idx, n);
   if (idx.entry < 0) {
     idx.entry = <i32>n;
@@ -188,7 +188,7 @@ function connect(idx: Index, n: u32, record: usize): void {
 }
 
 /** Links n from a neighbour when no layer-0 list names it (no reverse link took): see indegree.ts. */
-@inline function joinIn(idx: Index, n: u32): void {
+@inline export function joinIn(idx: Index, n: u32): void {
   if (load<u32>(inDegreeAt(idx, n)) == 0) linkIn(idx, n);
 }
 
@@ -222,8 +222,12 @@ function connectTraced(idx: Index, n: u32, lists: u32, tp: usize, end: usize): u
   }
 }
 
-/** Sets n's list on `level` to the `kept` nodes in idx.chosen and links each of them back to n. Cost: kept reverse links. */
-function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
+/**
+ * Sets n's list on `level` to the `kept` nodes in idx.chosen and links each of them back to n.
+ * `pre` (0: none): layer-0 prunes computed ahead for each of them (parallel.ts), preWords words
+ * apart. Cost: kept reverse links.
+ */
+export function linkLayer(idx: Index, n: u32, level: i32, kept: u32, pre: usize = 0, preWords: u32 = 0): void {
   const links = linksAt(idx, n, level);
   if (level == 0) {
     relist(idx, links, idx.chosen + 4, 8, kept);
@@ -233,12 +237,26 @@ function linkLayer(idx: Index, n: u32, level: i32, kept: u32): void {
   }
   for (let i: u32 = 0; i < kept; i++) {
     const e = idx.chosen + (<usize>i << 3);
-    addReverseLink(idx, load<u32>(e, 4), n, load<f32>(e), level);
+    addReverseLink(idx, load<u32>(e, 4), n, load<f32>(e), level, pre == 0 ? 0 : pre + ((<usize>i * <usize>preWords) << 2));
   }
 }
 
-/** Adds n to c's list on `level` (dist = their distance), pruning a full list by the heuristic. */
-function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void {
+/** A prune computed ahead's `kept` word when none was (the list had room). */
+export const PRUNE_NONE: u32 = 0xFFFFFFFF;
+
+/** A 64-bit FNV-1a hash of the `count` members of the list at links: tells a prune computed ahead that the list is still the one it saw. */
+export function listHash(links: usize, count: u32): u64 {
+  let h: u64 = 0xCBF29CE484222325 ^ <u64>count;
+  for (let j: u32 = 1; j <= count; j++) h = (h ^ <u64>load<u32>(links + (<usize>j << 2))) * 0x100000001B3;
+  return h;
+}
+
+/**
+ * Adds n to c's list on `level` (dist = their distance), pruning a full list by the heuristic.
+ * `pre` (layer 0; 0: none): a prune computed ahead (u64 listHash of the list it saw, u32 kept,
+ * kept u32 ids), used when the list is still that one: the same list either way.
+ */
+function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32, pre: usize = 0): void {
   const links = linksAt(idx, c, level);
   const count = load<u32>(links);
   for (let j: u32 = 1; j <= count; j++) {
@@ -254,6 +272,66 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
     }
     return;
   }
+  if (level == 0 && pre != 0 && load<u32>(pre, 8) != PRUNE_NONE && load<u64>(pre) == listHash(links, count)) {
+    const kept = load<u32>(pre, 8);
+    const walked = pre + 12 + (<usize>idx.M0 << 2);
+    relist(idx, links, pre + 12, 4, kept, load<u32>(walked) == 1 && pathsHold(idx, links, count, pre + 12, kept, walked + 4));
+    return;
+  }
+  writePruned(idx, links, level, prunedWith(idx, c, n, dist, links, count, max));
+}
+
+/** Nodes before the target a path found ahead holds at most (parallel.ts walkAhead). */
+export const PATH_NODES: u32 = 3;
+
+/** Whether the list at links names x. */
+@inline function listNames(links: usize, x: u32): bool {
+  const count = load<u32>(links);
+  for (let j: u32 = 1; j <= count; j++) {
+    if (load<u32>(links + (<usize>j << 2)) == x) return true;
+  }
+  return false;
+}
+
+/** Whether the `kept` ids at ids include x. */
+@inline export function idsHold(ids: usize, kept: u32, x: u32): bool {
+  for (let i: u32 = 0; i < kept; i++) {
+    if (load<u32>(ids + (<usize>i << 2)) == x) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether every member of the list at links (count of them) that the `kept` ids at ids drop is
+ * still reached, on layer 0 as it is now, by the path found ahead for it: paths holds, per
+ * dropped member in list order, PATH_NODES nodes (PRUNE_NONE past the path's end) from one of
+ * the kept ids to the member. Cost: O(dropped * PATH_NODES * M0).
+ */
+function pathsHold(idx: Index, links: usize, count: u32, ids: usize, kept: u32, paths: usize): bool {
+  let d: usize = 0;
+  for (let j: u32 = 1; j <= count; j++) {
+    const x = load<u32>(links + (<usize>j << 2));
+    if (idsHold(ids, kept, x)) continue;
+    const path = paths + ((d * <usize>PATH_NODES) << 2);
+    d++;
+    let v = load<u32>(path);
+    if (v == PRUNE_NONE || !idsHold(ids, kept, v)) return false;
+    for (let i: u32 = 1; i <= PATH_NODES; i++) {
+      const next = i < PATH_NODES ? load<u32>(path + (<usize>i << 2)) : PRUNE_NONE;
+      const to = next == PRUNE_NONE ? x : next;
+      if (!listNames(linksAt(idx, v, 0), to)) return false;
+      if (next == PRUNE_NONE) break;
+      v = next;
+    }
+  }
+  return true;
+}
+
+/**
+ * The heuristic's choice among c's list (at links, count members) and n (at dist), at most max:
+ * the kept pairs go to idx.pruned; returns how many. Writes nothing else but scratch.
+ */
+export function prunedWith(idx: Index, c: u32, n: u32, dist: f32, links: usize, count: u32, max: u32): u32 {
   const cv = vectorAt(idx, c);
   let size = heapPush(idx.results, 0, dist, n);
   for (let j: u32 = 1; j <= count; j++) {
@@ -261,8 +339,7 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32): void
     size = heapPush(idx.results, size, rowDistance(idx, cv, vectorAt(idx, other)), other);
   }
   heapDrainAscending(idx.results, size, idx.sorted);
-  const kept = selectNeighbours(idx, idx.sorted, size, max, idx.pruned);
-  writePruned(idx, links, level, kept);
+  return selectNeighbours(idx, idx.sorted, size, max, idx.pruned);
 }
 
 /** Tombstones the node of `id`; returns whether a live node had it. Cost: O(1). */

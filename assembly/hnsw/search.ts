@@ -13,7 +13,7 @@
 // allowed nodes only, two hops through rejected ones. Nothing here allocates.
 
 import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../util/heap";
-import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags } from "./graph";
+import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags, sideTableOf } from "./graph";
 import { candPush, candPop, candTop } from "./candidates";
 import { queryDistance, scoreRow } from "./codes";
 import { isAllowed, exactScan, nodeDistance } from "./filter";
@@ -110,7 +110,7 @@ let touchSink: u32 = 0;
  * entry n) as (node, vector address) pairs, tagging them. Returns the new length. Cost: O(links).
  */
 @inline function gatherUnvisited(idx: Index, c: u32, level: i32, epoch: u16, fresh: usize, n: u32,
-                                 table: usize, shift: u32, mask: u32, tagAt: usize,
+                                 table: usize, side: usize, shift: u32, mask: u32, tagAt: usize,
                                  recordBytes: usize, vectorOffset: usize): u32 {
   const links = linksAt(idx, c, level);
   const count = load<u32>(links);
@@ -118,7 +118,7 @@ let touchSink: u32 = 0;
     const nb = load<u32>(links + (<usize>j << 2));
     const segment = <usize>load<u32>(table + (<usize>(nb >> shift) << 2));
     const slot = <usize>(nb & mask);
-    const tag = segment + tagAt + (slot << 1);
+    const tag = <usize>load<u32>(side + (<usize>(nb >> shift) << 2)) + tagAt + (slot << 1);
     if (load<u16>(tag) == epoch) continue;
     store<u16>(tag, epoch);
     const e = fresh + (<usize>n << 3);
@@ -141,7 +141,7 @@ let acornSink: u32 = 0;
  * O(M0^2) link reads.
  */
 @inline function gatherAllowed(idx: Index, c: u32, epoch: u16, fresh: usize, cap: u32, allow: usize,
-                               table: usize, shift: u32, mask: u32, tagAt: usize,
+                               table: usize, side: usize, shift: u32, mask: u32, tagAt: usize,
                                recordBytes: usize, vectorOffset: usize, listBytes: usize): u32 {
   const links = linksAt(idx, c, 0);
   const count = load<u32>(links);
@@ -150,7 +150,7 @@ let acornSink: u32 = 0;
   for (let j: u32 = 1; j <= count && n < cap; j++) {
     const nb = load<u32>(links + (<usize>j << 2));
     if (isAllowed(allow, nb)) {
-      n = appendUnvisited(nb, epoch, fresh, n, table, shift, mask, tagAt, recordBytes, vectorOffset);
+      n = appendUnvisited(nb, epoch, fresh, n, table, side, shift, mask, tagAt, recordBytes, vectorOffset);
     } else {
       const second = linksAt(idx, nb, 0);
       for (let line = second & ~63; line < second + listBytes; line += 64) touched ^= load<u32>(line);
@@ -164,18 +164,18 @@ let acornSink: u32 = 0;
     const count2 = load<u32>(second);
     for (let i: u32 = 1; i <= count2 && n < cap; i++) {
       const nb2 = load<u32>(second + (<usize>i << 2));
-      if (isAllowed(allow, nb2)) n = appendUnvisited(nb2, epoch, fresh, n, table, shift, mask, tagAt, recordBytes, vectorOffset);
+      if (isAllowed(allow, nb2)) n = appendUnvisited(nb2, epoch, fresh, n, table, side, shift, mask, tagAt, recordBytes, vectorOffset);
     }
   }
   return n;
 }
 
 /** Appends nb to the fresh list (as gatherUnvisited does) unless its tag is `epoch`; returns the new length. */
-@inline function appendUnvisited(nb: u32, epoch: u16, fresh: usize, n: u32, table: usize, shift: u32, mask: u32,
+@inline function appendUnvisited(nb: u32, epoch: u16, fresh: usize, n: u32, table: usize, side: usize, shift: u32, mask: u32,
                                  tagAt: usize, recordBytes: usize, vectorOffset: usize): u32 {
   const segment = <usize>load<u32>(table + (<usize>(nb >> shift) << 2));
   const slot = <usize>(nb & mask);
-  const tag = segment + tagAt + (slot << 1);
+  const tag = <usize>load<u32>(side + (<usize>(nb >> shift) << 2)) + tagAt + (slot << 1);
   if (load<u16>(tag) == epoch) return n;
   store<u16>(tag, epoch);
   const e = fresh + (<usize>n << 3);
@@ -204,6 +204,8 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const res = idx.results;
   const fresh = idx.fresh;
   const table = idx.segments;
+  // Visit tags and the candidate heap: in the segments, or a thread's own side arrays (shadow.ts).
+  const side = sideTableOf(idx);
   const shift = idx.segShift;
   const mask: u32 = (<u32>1 << shift) - 1;
   const tagAt: usize = <usize>VISIT_TAGS_AT << shift;
@@ -220,10 +222,10 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const acornCap = <u32>idx.M0;
   const listBytes = <usize>(1 + (level == 0 ? idx.M0 : idx.M)) << 2;
   const expanding = fresh + (<usize>idx.M0 * EXPAND_WIDTH << 3);
-  const top = candTop(table, shift);
+  const top = candTop(side, shift);
   let touched: u32 = 0;
   store<u16>(visitTagAt(idx, ep), epoch);
-  let candSize = candPush(table, shift, top, 0, epDist, ep);
+  let candSize = candPush(side, shift, top, 0, epDist, ep);
   let resSize: u32 = 0;
   if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
   if (mode == MODE_ACORN) {
@@ -237,7 +239,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       if (load<u16>(tag) == epoch) continue;
       store<u16>(tag, epoch);
       const ds = nodeDistance(idx, q, s);
-      candSize = candPush(table, shift, top, candSize, ds, s);
+      candSize = candPush(side, shift, top, candSize, ds, s);
       resSize = heapPush(res, resSize, ds, s);
       if (resSize > ef) resSize = heapPop(res, resSize);
     }
@@ -246,23 +248,23 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
     const d = load<f32>(top);
     if (resSize >= ef && d > heapTopKey(res)) break;
     const c = load<u32>(top, 4);
-    candSize = candPop(table, shift, top, candSize);
+    candSize = candPop(side, shift, top, candSize);
     // Pop every candidate within reach, up to `width`, touching every line of their link lists
     // (never past a list's end: an upper list can end its block, and the block memory).
     store<u32>(expanding, c);
     let w: u32 = 1;
     while (w < width && candSize > 0 && (resSize < ef || load<f32>(top) <= heapTopKey(res))) {
       const cw = load<u32>(top, 4);
-      candSize = candPop(table, shift, top, candSize);
+      candSize = candPop(side, shift, top, candSize);
       const lw = linksAt(idx, cw, level);
       for (let line = lw & ~63; line < lw + listBytes; line += 64) touched ^= load<u32>(line);
       store<u32>(expanding + (<usize>w << 2), cw);
       w++;
     }
     let n: u32 = 0;
-    if (mode == MODE_ACORN) n = gatherAllowed(idx, c, epoch, fresh, acornCap, allow, table, shift, mask, tagAt, recordBytes, vectorOffset, listBytes);
+    if (mode == MODE_ACORN) n = gatherAllowed(idx, c, epoch, fresh, acornCap, allow, table, side, shift, mask, tagAt, recordBytes, vectorOffset, listBytes);
     else for (let i: u32 = 0; i < w; i++) {
-      n = gatherUnvisited(idx, load<u32>(expanding + (<usize>i << 2)), level, epoch, fresh, n, table, shift, mask, tagAt, recordBytes, vectorOffset);
+      n = gatherUnvisited(idx, load<u32>(expanding + (<usize>i << 2)), level, epoch, fresh, n, table, side, shift, mask, tagAt, recordBytes, vectorOffset);
     }
     // Touch every cache line of the vectors about to be scored first: wasm has no prefetch,
     // and these loads overlap the misses that scoring them one by one would wait for in turn.
@@ -277,7 +279,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       const nb = load<u32>(e);
       const dn = scoreRow(quant, metric, dims, q, qs, qn, <usize>load<u32>(e, 4));
       if (resSize < ef || dn < heapTopKey(res)) {
-        candSize = candPush(table, shift, top, candSize, dn, nb);
+        candSize = candPush(side, shift, top, candSize, dn, nb);
         if (accepts(idx, nb, mode, exclude)) {
           resSize = heapPush(res, resSize, dn, nb);
           if (resSize > ef) resSize = heapPop(res, resSize);

@@ -195,4 +195,15 @@ async function loadPeers() {
   return out;
 }
 
-module.exports = { PEER_NAMES, loadPeers, ensureInstalled };
+/** One peer's module (installing the peers if needed), or { skipped } with the reason. */
+function requirePeer(name) {
+  const installError = ensureInstalled([name]);
+  if (installError) return { skipped: installError };
+  try {
+    return { module: peerRequire(name) };
+  } catch (error) {
+    return { skipped: `failed to load: ${error?.message ? error.message : error}` };
+  }
+}
+
+module.exports = { PEER_NAMES, loadPeers, ensureInstalled, requirePeer };

@@ -36,8 +36,12 @@ function resolveFile(urlPath, root) {
 
 function handle(root, req, res) {
   let file;
+  let isolated = true;
   try {
-    file = resolveFile(new URL(req.url, 'http://127.0.0.1').pathname, root);
+    const url = new URL(req.url, 'http://127.0.0.1');
+    file = resolveFile(url.pathname, root);
+    // ?isolation=off serves a page without COOP/COEP: not cross-origin isolated, no SharedArrayBuffer.
+    isolated = url.searchParams.get('isolation') !== 'off';
   } catch {
     file = null;
   }
@@ -50,13 +54,16 @@ function handle(root, req, res) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
+    // Cross-origin isolation: finer performance.now() for the latency numbers the demo shows, and
+    // SharedArrayBuffer for an engine's threads (docs/threads.md).
+    const isolation = isolated
+      ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+      : {};
     res.writeHead(200, {
       'content-type': TYPES[path.extname(file)] || 'application/octet-stream',
       'content-length': stat.size,
       'cache-control': 'no-store',
-      // Cross-origin isolation: finer performance.now() for the latency numbers the demo shows.
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
+      ...isolation,
     });
     if (req.method === 'HEAD') res.end();
     else fs.createReadStream(file).pipe(res);

@@ -3,7 +3,13 @@
  * arguments first, then copies inputs into WebAssembly staging memory and makes one call.
  */
 import { liveIds } from './ids.js';
-import { BudgetExceededError, CorruptSnapshotError, DimensionMismatchError, InvalidArgumentError } from '../errors.js';
+import {
+  BudgetExceededError,
+  CorruptSnapshotError,
+  DimensionMismatchError,
+  DisposedError,
+  InvalidArgumentError,
+} from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
 import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
@@ -23,6 +29,7 @@ import { IndexJournal } from './store/changes.js';
 import { Schema, SchemaDraft, type Attributes, type AttributeValue, type FieldKind } from './attributes.js';
 import { AttributeTable } from './attribute-table.js';
 import { compileWhere, type Where } from './where.js';
+import { BUILD_CHUNK, buildParallel, searchRowsParallel } from './parallel.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
 import type { ByteStore } from '../stores/byte-store.js';
@@ -561,6 +568,29 @@ export class VectorIndex extends EngineObject {
     ef: number,
     body: (plan: Plan, allowed: number) => T,
   ): T {
+    const marked = this.markAllowList(what, allow, forced, k, ef);
+    let result: T;
+    try {
+      result = body(marked.plan, marked.allowed);
+    } catch (error) {
+      marked.unmark(error);
+      throw error;
+    }
+    marked.unmark();
+    return result;
+  }
+
+  /**
+   * withAllowList's first half: marks `allow` and plans the search; the caller runs the search,
+   * then calls `unmark` (with the error, if it failed) whatever happens.
+   */
+  private markAllowList(
+    what: string,
+    allow: Uint32Array | IdSet | WhereProgram,
+    forced: 'auto' | SearchPlan,
+    k: number,
+    ef: number,
+  ): { plan: Plan; allowed: number; unmark: (error?: unknown) => void } {
     const rt = this.rt;
     const ex = rt.exports;
     const set = allow instanceof IdSet ? allow : null;
@@ -588,22 +618,22 @@ export class VectorIndex extends EngineObject {
         if (allowed < 0) throw rt.budgetError(what);
       }
     }
-    let result: T;
-    try {
-      result = body(planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced), allowed);
-    } catch (error) {
+    const unmark = (error?: unknown): void => {
       // The transaction frees the new block: the set keeps the one it had.
       if (set !== null && old !== null && error instanceof BudgetExceededError) {
         set.handle = old.handle;
         set.version = old.version;
         old = null;
       }
-      throw error;
-    } finally {
       ex.indexAllowEnd(this.handle);
       if (old !== null && old.handle !== 0) ex.indexSetFree(old.handle);
+    };
+    try {
+      return { plan: planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced), allowed, unmark };
+    } catch (error) {
+      unmark(error);
+      throw error;
     }
-    return result;
   }
 
   /**
@@ -724,6 +754,157 @@ export class VectorIndex extends EngineObject {
     last?.set?.release();
     this.lastWhere = { key, version: this.changes };
     return allow;
+  }
+
+  /**
+   * {@link searchBatch} on the engine's threads ({@link EngineOptions.threads}): the rows are
+   * split over them, and each row gets exactly the ids and distances searchBatch gives it.
+   * Same arguments, options, result and errors (thrown as rejections). An allow-list or an
+   * {@link IdSet} filter runs on the threads too; a predicate filter (a JavaScript function,
+   * which a worker cannot call) runs the whole call on the calling thread, as does an engine
+   * of one thread. Async calls on one engine run one after another, in call order; while one
+   * runs, the engine's other calls throw InvalidArgumentError (await it first). Without budget
+   * for the threads' search scratch (a few bytes per slot each), the call runs on the calling
+   * thread. Cost: searchBatch's, divided by the threads.
+   *
+   * @param k - Neighbours per query row, >= 1.
+   * @throws {@link DimensionMismatchError} when `queries.length` is not a multiple of `dim`.
+   * @throws {@link InvalidVectorError} for a query with NaN or Infinity (or zero under cosine).
+   * @throws {@link InvalidArgumentError} for a bad `k` or bad options.
+   * @throws {@link EngineBrokenError} when a worker thread dies or traps during the call.
+   * @example
+   * ```ts
+   * const engine = await Engine.create({ threads: 'auto' });
+   * // ... index.addBatch(ids, vectors) ...
+   * const { ids, distances } = await index.searchBatchAsync(queries, 10);
+   * ```
+   */
+  searchBatchAsync(queries: ArrayLike<number>, k: number, options: SearchOptions = {}): Promise<BatchSearchResult> {
+    try {
+      checkArrayLike('queries', queries);
+      checkInt('k', k, 1, MAX_EF);
+      const { filter } = this.searchOptions('searchBatchAsync', options);
+      if (this.rt.pool === null || filter.predicate !== undefined)
+        return this.rt.queued(() => this.searchBatch(queries, k, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.rt.queued(() => this.searchParallel(queries, k, options));
+  }
+
+  /** searchBatchAsync on the threads: searchBatch's checks and plan, the rows split (src/hnsw/parallel.ts). */
+  private async searchParallel(
+    queries: ArrayLike<number>,
+    k: number,
+    options: SearchOptions,
+  ): Promise<BatchSearchResult> {
+    const { ef, filter } = this.searchOptions('searchBatchAsync', options);
+    if (queries.length % this.dim !== 0) {
+      throw new DimensionMismatchError(
+        this.dim,
+        queries.length % this.dim,
+        `queries (length ${queries.length}) last row`,
+      );
+    }
+    const n = queries.length / this.dim;
+    checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
+    const result: BatchSearchResult = {
+      ids: new Uint32Array(n * k).fill(MISSING_ID),
+      distances: new Float32Array(n * k).fill(Infinity),
+      counts: new Uint32Array(n),
+    };
+    if (n === 0) return result;
+    if (this.handle === 0) throw new DisposedError('index');
+    const rt = this.rt;
+    return rt.owned('searchBatchAsync', async () => {
+      const marked =
+        filter.allow === undefined ? null : this.markAllowList('searchBatchAsync', filter.allow, filter.plan, k, ef);
+      try {
+        const runEf = marked === null ? ef : marked.plan.ef;
+        const code = marked === null ? 0 : PLAN_CODES[marked.plan.plan];
+        const stride = rt.exports.indexPrepareSearch(this.handle, k, runEf);
+        if (stride < 0) throw rt.budgetError('searchBatchAsync');
+        if (stride > 0) {
+          await searchRowsParallel(
+            rt,
+            this.handle,
+            this.dim,
+            queries,
+            n,
+            { k, ef: runEf, code, stride },
+            (o, c, r, f) => readRows(rt, o, stride, c, r, result, f, k),
+          );
+        }
+        if (n > CHUNK_ROWS) rt.exports.stagingRelease();
+      } catch (error) {
+        marked?.unmark(error);
+        throw error;
+      }
+      marked?.unmark();
+      return marked === null ? result : { ...result, plan: marked.plan.plan, allowed: marked.allowed };
+    });
+  }
+
+  /**
+   * {@link addBatch} on the engine's threads ({@link EngineOptions.threads}): the neighbour
+   * searches of each chunk of 128 new ids are split over the threads, against the graph as the
+   * chunk found it, and the calling thread then links the chunk. Same arguments, checks, errors
+   * (as rejections) and all-or-nothing budget as addBatch. The graph is not addBatch's (an item
+   * does not see the items of its own chunk), but the same for any number of threads, with
+   * addBatch's recall within 0.01 (docs/threads.md). A batch that replaces or repeats ids, an
+   * index with removed slots to reuse, an index saved to a store, a small batch (under 256
+   * ids) or an engine of one thread runs addBatch on the calling thread; so does a batch
+   * without budget for the threads' scratch. Async calls on one engine run one after another,
+   * in call order; while one runs, the engine's other calls throw InvalidArgumentError.
+   *
+   * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
+   * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
+   * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
+   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
+   * @throws {@link EngineBrokenError} when a worker thread dies or traps during the call.
+   * @example
+   * ```ts
+   * const engine = await Engine.create({ threads: 'auto' });
+   * const index = engine.createIndex({ dim: 100, metric: 'cosine' });
+   * await index.addBatchAsync(ids, vectors);
+   * ```
+   */
+  addBatchAsync(ids: ArrayLike<number>, vectors: ArrayLike<number>): Promise<void> {
+    try {
+      checkArrayLike('ids', ids);
+      checkArrayLike('vectors', vectors);
+      for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
+      if (vectors.length !== ids.length * this.dim) {
+        throw new DimensionMismatchError(
+          ids.length * this.dim,
+          vectors.length,
+          `vectors (${ids.length} ids x dim ${this.dim})`,
+        );
+      }
+      checkRows(vectors, 0, ids.length, this.dim, this.metric === 'cosine', 'vectors');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.rt.queued(async () => {
+      if (!this.buildsInParallel(ids)) {
+        this.addBatch(ids, vectors);
+        return;
+      }
+      await this.rt.owned('addBatchAsync', () => buildParallel(this.rt, this.handle, this.dim, ids, vectors));
+      this.changes++;
+    });
+  }
+
+  /** Whether addBatchAsync of `ids` runs on the threads (see its doc). */
+  private buildsInParallel(ids: ArrayLike<number>): boolean {
+    const n = ids.length;
+    if (this.rt.pool === null || this.journal.recording || n < 2 * BUILD_CHUNK) return false;
+    if (new Set(Array.from(ids)).size !== n) return false;
+    return this.call('addBatchAsync', () => {
+      const idsPtr = this.rt.stage(SLOT_IDS, n * 4, 'addBatchAsync');
+      this.rt.u32().set(ids, idsPtr >>> 2);
+      return this.rt.exports.indexParallelEligible(this.handle, idsPtr, n) === 1;
+    });
   }
 
   /** Checks the options of a search: known names, ef (default efSearch), filter (checkAllowList for an allow-list). */

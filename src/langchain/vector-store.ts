@@ -26,7 +26,8 @@ import {
 } from '../index.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
 import { DocumentTable, type StoredDocument } from './document-table.js';
-import { metadataAttributes, metadataJson } from './metadata.js';
+import { metadataJson } from '../util/json-value.js';
+import { metadataAttributes } from './metadata.js';
 import { loadStore, saveStore } from './store-persistence.js';
 
 /** A filter: called with each candidate Document during the walk; only those it accepts are returned. */

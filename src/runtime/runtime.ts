@@ -11,6 +11,7 @@ import {
   WasmLoadError,
 } from '../errors.js';
 import type { ElexExports } from './wasm/exports.js';
+import type { ThreadPool } from './threads.js';
 
 const PAGE = 65536;
 
@@ -21,9 +22,17 @@ export class Runtime {
   filter: ((id: number) => boolean) | null = null;
   /** What the filter of the call in progress threw (so run() tells it from a trap of the module), or null. */
   private filterThrew: { error: unknown } | null = null;
+  /** The workers of a threaded engine (threads.ts), or null with one thread. */
+  pool: ThreadPool | null = null;
+  /** Why threads were asked for and one runs (threads.ts ThreadsFallback), or null. */
+  threadsFallback: string | null = null;
   private disposed = false;
   private brokenBy: unknown = undefined;
   private busy = false;
+  /** True while an async call (runAsync) owns the engine. */
+  private busyAsync = false;
+  /** The tail of the queue of async calls: each starts when the one before it has settled. */
+  private queue: Promise<unknown> = Promise.resolve();
   private buffer: ArrayBuffer | null = null;
   private lastUsed = -1;
   private f32View = new Float32Array(0);
@@ -55,8 +64,8 @@ export class Runtime {
    * Instantiates `module` over a fresh memory capped at budgetBytes; WasmLoadError for a module
    * that is not an elex build. Cost: ~1 ms.
    */
-  static async instantiate(module: WebAssembly.Module, budgetBytes: number): Promise<Runtime> {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.floor(budgetBytes / PAGE) });
+  static async instantiate(module: WebAssembly.Module, budgetBytes: number, shared = false): Promise<Runtime> {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.floor(budgetBytes / PAGE), shared });
     let runtime: Runtime | null = null;
     const imports = {
       env: {
@@ -158,7 +167,55 @@ export class Runtime {
   check(what: string): void {
     if (this.disposed) throw new DisposedError('engine');
     if (this.brokenBy !== undefined) throw new EngineBrokenError(this.brokenBy);
+    if (this.busyAsync)
+      throw new InvalidArgumentError(
+        `${what} called while an async call (addBatchAsync, searchBatchAsync) runs on the engine's threads; await it first`,
+      );
     if (this.busy) throw new InvalidArgumentError(`${what} called from inside a search filter; the engine is busy`);
+  }
+
+  /** The engine's threads: 1 + its workers. */
+  get threads(): number {
+    return 1 + (this.pool?.size ?? 0);
+  }
+
+  /**
+   * Runs `body` after every call queued before it has settled (async calls on one engine run one
+   * at a time, in the order they were made). Cost: a microtask or two.
+   */
+  queued<T>(body: () => T | Promise<T>): Promise<T> {
+    const call = this.queue.then(body, body);
+    this.queue = call.catch(() => undefined);
+    return call;
+  }
+
+  /**
+   * Runs the async `body` as one transaction of the arena (as run() with `transaction`), with the
+   * engine owned meanwhile: every other call throws InvalidArgumentError until it settles. A
+   * trap, or a worker thread that dies, marks the engine broken (EngineBrokenError); a
+   * BudgetExceededError undoes the transaction (so `body` must throw it before it changes an
+   * object's contents).
+   */
+  async owned<T>(what: string, body: () => Promise<T>): Promise<T> {
+    this.check(what);
+    this.busyAsync = true;
+    const mark = this.exports.engineBegin();
+    try {
+      const result = await body();
+      this.exports.engineEnd(mark, 1);
+      return result;
+    } catch (error) {
+      if (error instanceof EngineBrokenError || error instanceof WebAssembly.RuntimeError) {
+        this.brokenBy = error instanceof EngineBrokenError ? error.cause : error;
+        this.pool?.terminate();
+        throw error instanceof EngineBrokenError ? error : new EngineBrokenError(error);
+      }
+      if (!this.disposed) this.exports.engineEnd(mark, error instanceof BudgetExceededError ? 0 : 1);
+      throw error;
+    } finally {
+      this.busyAsync = false;
+      this.sampleIfChanged();
+    }
   }
 
   /**
@@ -246,6 +303,7 @@ export class Runtime {
    * throws DisposedError. Cost: O(1).
    */
   dispose(): void {
+    this.pool?.terminate();
     this.disposed = true;
     this.ex = null;
     this.mem = null;

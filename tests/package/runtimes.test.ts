@@ -1,7 +1,8 @@
 /**
  * The package under Bun and Deno (the binaries in node_modules/.bin): tests/package/runtimes/smoke.mjs
  * imports 'elex-wasm' by name from the repo root, builds an HNSW index, updates a Q-table and
- * runs an agent cache over a MemoryStore and a FileStore; its JSON is compared here with the
+ * runs an agent cache over a MemoryStore and a FileStore, and the index on a 2-thread engine (its
+ * workers are Web Workers there: addBatchAsync, searchBatchAsync); its JSON is compared here with the
  * same workload run in this process, with an exact brute force, and with the plain Q-learning
  * formula. A runtime that is missing is skipped with the reason, except under CI=true, where it
  * fails.
@@ -182,6 +183,8 @@ describe.each(RUNTIMES)('$name', (rt) => {
       expect(out.hnsw.size).toBe(300);
       expect(out.hnsw).toEqual(await hnswHere(out.simd));
       expect(out.hnswScalar).toEqual(await hnswHere(false));
+      // Threads: two (Web Workers there), searchBatchAsync's ids those of the same graph's searches.
+      expect(out.threads).toEqual({ threads: 2, fallback: null, workerCalls: 2, ids: out.hnsw.ids });
       let hits = 0;
       workload.hnsw.queries.forEach((_, j) => {
         if (j % DIM !== 0) return;

@@ -49,7 +49,7 @@ function wasmAsHost(sig: WasmSignature): string {
 
 const host = hostSignatures();
 
-describe.each(['simd', 'scalar'])('the %s build', (target) => {
+describe.each(['simd', 'scalar', 'simd.threads', 'scalar.threads'])('the %s build', (target) => {
   const bytes = readFileSync(join(root, `build/elex.${target}.wasm`));
   const module = exportedFunctions(bytes);
 

@@ -12,8 +12,14 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-/** The bytes of the SIMD build or the scalar build. Cost: one base64 decode (~20 KB). */
-export async function builtinWasm(simd: boolean): Promise<Uint8Array> {
-  const mod = simd ? await import('../../generated/elex-simd.js') : await import('../../generated/elex-scalar.js');
+/** The bytes of the SIMD build or the scalar build (their threads builds with `threads`). Cost: one base64 decode (~20 KB). */
+export async function builtinWasm(simd: boolean, threads = false): Promise<Uint8Array> {
+  const mod = threads
+    ? simd
+      ? await import('../../generated/elex-simd-threads.js')
+      : await import('../../generated/elex-scalar-threads.js')
+    : simd
+      ? await import('../../generated/elex-simd.js')
+      : await import('../../generated/elex-scalar.js');
   return decodeBase64(mod.wasmBase64);
 }

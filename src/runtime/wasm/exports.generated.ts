@@ -512,6 +512,63 @@ export interface ElexExports {
    */
   indexLoadFinish(h: number): number;
   /**
+   * Words of one item's link record with room for max(layers, the graph's) layers (an item
+   * above what its record holds is linked serially).
+   *
+   * `indexLinkStride(h: usize, layers: u32): u32` (assembly/hnsw/parallel/indexLinkStride)
+   */
+  indexLinkStride(h: number, layers: number): number;
+  /**
+   * Whether a batch of the n ids at idsPtr can be built in parallel: no removed slot to reuse, and
+   * no id already in the index (live or removed): every item then appends a new node and nothing
+   * needs a repair. The host checks the batch has no repeated id. Cost: O(n) map lookups.
+   *
+   * `indexParallelEligible(h: usize, idsPtr: usize, n: u32): bool` (assembly/hnsw/parallel/indexParallelEligible)
+   */
+  indexParallelEligible(h: number, idsPtr: number, n: number): number;
+  /**
+   * Places items [first, first + n) of a reserved batch (vectors at vecPtr) and writes their nodes to nodes.
+   *
+   * `indexPlaceChunk(h: usize, idsPtr: usize, first: u32, vecPtr: usize, n: u32, nodes: usize): void` (assembly/hnsw/parallel/indexPlaceChunk)
+   */
+  indexPlaceChunk(h: number, idsPtr: number, first: number, vecPtr: number, n: number, nodes: number): void;
+  /**
+   * Searches neighbours for the placed nodes [from, to) of the list at nodes, through idx (an index
+   * or a shadow synced to it: indexShadowSync), writing each one's link record (stride words) to out + i * stride.
+   * Reads the graph, writes only idx's scratch and the records. Cost: an insert's searches each.
+   *
+   * `indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: usize, stride: u32): void` (assembly/hnsw/parallel/indexFindLinks)
+   */
+  indexFindLinks(h: number, nodes: number, from: number, to: number, out: number, stride: number): void;
+  /**
+   * Links the n placed nodes at nodes, in order, from their link records (findLinks): each one's
+   * lists and the reverse links to it; an item marked serial is connected as addBatch would.
+   * Cannot fail (the batch was reserved). Cost: n * kept reverse links, plus the serial items.
+   *
+   * `indexLinkChunk(h: usize, nodes: usize, n: u32, out: usize, stride: u32): void` (assembly/hnsw/parallel/indexLinkChunk)
+   */
+  indexLinkChunk(h: number, nodes: number, n: number, out: number, stride: number): void;
+  /**
+   * A per-thread shadow of the index (shadow.ts) with search scratch for ef candidates: its handle,
+   * or 0 over budget with nothing allocated. Make it after the call's growth, free it at its end.
+   * Cost: O(slots) to clear its visit tags.
+   *
+   * `indexShadowCreate(h: usize, ef: u32): usize` (assembly/hnsw/parallel/indexShadowCreate)
+   */
+  indexShadowCreate(h: number, ef: number): number;
+  /**
+   * Copies the index's header into its shadow s (the graph as it is now); 0 if it grew past what s covers, else 1.
+   *
+   * `indexShadowSync(s: usize, h: usize): i32` (assembly/hnsw/parallel/indexShadowSync)
+   */
+  indexShadowSync(s: number, h: number): number;
+  /**
+   * Frees a shadow (its own blocks only).
+   *
+   * `indexShadowFree(s: usize): void` (assembly/hnsw/parallel/indexShadowFree)
+   */
+  indexShadowFree(s: number): void;
+  /**
    * Creates an empty Q-table; returns its handle, or 0 over budget. Cost: O(actions).
    *
    * `qtableCreate(actions: i32, alpha: f64, gamma: f64, epsilon: f64, epsilonDecay: f64, epsilonMin: f64, initial: f64, seed: u32): usize` (assembly/qlearn/api/qtableCreate)

@@ -11,7 +11,7 @@ import { compileWasm, isWasmBuilds, type WasmBuilds, type WasmSource } from './s
 export type SimdMode = 'auto' | 'on' | 'off';
 
 /**
- * The compiled module for `wasm` (undefined: the embedded builds) under `mode`. Throws
+ * The compiled module for `wasm` (undefined: the embedded builds, the threads builds with `threads`) under `mode`. Throws
  * InvalidArgumentError for simd: 'on' where SIMD does not run correctly, or a bad source, and
  * WasmLoadError for a source that cannot be fetched or compiled.
  * Cost: the probe (~0.1 ms), then one fetch and/or compile.
@@ -19,12 +19,13 @@ export type SimdMode = 'auto' | 'on' | 'off';
 export async function engineModule(
   wasm: WasmSource | WasmBuilds | undefined,
   mode: SimdMode,
+  threads = false,
 ): Promise<WebAssembly.Module> {
   if (wasm !== undefined && !isWasmBuilds(wasm)) return compileWasm(wasm);
   const supported = simdSupported();
   if (mode === 'on' && !supported)
     throw new InvalidArgumentError("simd: 'on' was asked for, but this engine does not run WebAssembly SIMD");
   const simd = mode !== 'off' && supported;
-  if (wasm === undefined) return compileWasm(await builtinWasm(simd));
+  if (wasm === undefined) return compileWasm(await builtinWasm(simd, threads));
   return compileWasm(simd ? wasm.simd : wasm.scalar);
 }

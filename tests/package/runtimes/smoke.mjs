@@ -2,7 +2,7 @@
 // tests/package/runtimes.test.ts:   <runtime> tests/package/runtimes/smoke.mjs <workload.json>
 // It imports the package by its name (self-reference through package.json "exports", so run it
 // from inside the repo), runs the workload the test wrote, and prints one line of JSON:
-//   { runtime, simd, hnsw, hnswScalar: { size, ids, distances }, qtable: { size, values }, caches: { memory, file } }
+//   { runtime, threads, simd, hnsw, hnswScalar: { size, ids, distances }, qtable: { size, values }, caches: { memory, file } }
 // for the test to compare with results computed in the jest process.
 import { readFile } from 'node:fs/promises';
 import { Engine, FileStore, MemoryStore } from 'elex-wasm';
@@ -93,8 +93,25 @@ async function cache(store, { options, agents }) {
   return { evictionsAfterWrites: afterWrites.evictions, stored, restored, values, stats };
 }
 
+/** The HNSW workload on a 2-thread engine (its workers: Web Workers in Bun and Deno), rows searched by searchBatchAsync. */
+async function threaded({ dim, metric, vectors, queries, k, ef, seed }) {
+  const e = await Engine.create({ budgetBytes: 64 << 20, threads: 2 });
+  const index = e.createIndex({ dim, metric, seed });
+  await index.addBatchAsync(
+    Uint32Array.from({ length: vectors.length / dim }, (_, i) => i),
+    Float32Array.from(vectors),
+  );
+  const r = await index.searchBatchAsync(Float32Array.from(queries), k, { ef });
+  const ids = [];
+  for (let q = 0; q < queries.length / dim; q++) ids.push(Array.from(r.ids.subarray(q * k, (q + 1) * k)));
+  const result = { threads: e.threads, fallback: e.threadsFallback, workerCalls: e.runtime.pool?.callsRun ?? 0, ids };
+  e.dispose();
+  return result;
+}
+
 const out = {
   runtime,
+  threads: await threaded(work.hnsw),
   simd: engine.simd,
   hnsw: hnsw(engine, work.hnsw),
   hnswScalar: hnsw(scalar, work.hnsw),

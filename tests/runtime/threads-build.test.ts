@@ -1,0 +1,145 @@
+/**
+ * addBatchAsync on a 2-thread engine (docs/threads.md): recall@10 within 0.02 of addBatch's
+ * against exact ground truth, every node reachable, the same graph on 2 and 3 threads, and
+ * addBatch's graph byte for byte where the call runs serially (one thread; replaced ids);
+ * all-or-nothing to E_BUDGET with the index still answering; async calls queue in order; a
+ * worker that dies gives EngineBrokenError.
+ */
+import { BudgetExceededError, Engine, EngineBrokenError, type VectorIndex } from '../../src/index';
+import { BUILDS } from '../helpers/engines';
+import { unreachedSlots } from '../helpers/graph-walk';
+import { randomVectors } from '../helpers/random';
+import { bruteForce, recall } from '../helpers/reference';
+
+const DIM = 16;
+const N = 2000;
+const OPTIONS = { dim: DIM, metric: 'l2' as const, M: 8, efConstruction: 48, seed: 9 };
+const ids = Uint32Array.from({ length: N }, (_, i) => 10 + i * 2);
+const data = randomVectors(N, DIM, 21);
+const queries = randomVectors(100, DIM, 22);
+
+function recallAt10(index: VectorIndex): number {
+  const got = index.searchBatch(queries, 10, { ef: 48 });
+  let sum = 0;
+  for (let q = 0; q < 100; q++) {
+    const truth = bruteForce('l2', data, ids, (id) => (id - 10) / 2, DIM, queries.subarray(q * DIM, (q + 1) * DIM), 10);
+    sum += recall(
+      got.ids.subarray(q * 10, q * 10 + 10),
+      truth.map((t) => t.id),
+    );
+  }
+  return sum / 100;
+}
+
+describe.each(BUILDS)('addBatchAsync, simd %s', (simd) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await Engine.create({ simd, threads: 2, budgetBytes: 64 * 1024 * 1024 });
+    expect(engine.threads).toBe(2);
+  });
+  afterAll(() => engine.dispose());
+
+  test("recall within 0.02 of addBatch's, every node reachable, the same graph on 3 threads", async () => {
+    const serial = engine.createIndex(OPTIONS);
+    serial.addBatch(ids, data);
+    const parallel = engine.createIndex(OPTIONS);
+    const before = engine.runtime.pool!.callsRun;
+    await parallel.addBatchAsync(ids, data);
+    expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before); // the worker searched its share
+    expect(parallel.size).toBe(N);
+    expect(parallel.ids().sort()).toEqual(ids);
+    for (const id of [10, 10 + 2 * 1500, 10 + 2 * (N - 1)]) {
+      const row = (id - 10) / 2;
+      expect(parallel.get(id)).toEqual(data.subarray(row * DIM, (row + 1) * DIM));
+    }
+    expect(unreachedSlots(parallel)).toEqual([]);
+    const want = recallAt10(serial);
+    const got = recallAt10(parallel);
+    expect(got).toBeGreaterThan(0.9);
+    expect(got).toBeGreaterThanOrEqual(want - 0.02);
+
+    const three = await Engine.create({ simd, threads: 3 });
+    const again = three.createIndex(OPTIONS);
+    await again.addBatchAsync(ids, data);
+    expect(again.serialize()).toEqual(parallel.serialize());
+    three.dispose();
+    serial.dispose();
+    parallel.dispose();
+  });
+
+  test("where it runs serially (replaced ids, one thread) it is addBatch's graph byte for byte", async () => {
+    const base = engine.createIndex(OPTIONS);
+    const twin = engine.createIndex(OPTIONS);
+    base.addBatch(ids.subarray(0, 500), data.subarray(0, 500 * DIM));
+    twin.addBatch(ids.subarray(0, 500), data.subarray(0, 500 * DIM));
+    // ids 400..899: 100 of them replace existing ones.
+    const mixed = ids.subarray(400, 900);
+    const rows = data.subarray(1000 * DIM, 1500 * DIM);
+    await base.addBatchAsync(mixed, rows);
+    twin.addBatch(mixed, rows);
+    expect(base.serialize()).toEqual(twin.serialize());
+    const one = await Engine.create({ simd });
+    const a = one.createIndex(OPTIONS);
+    const b = one.createIndex(OPTIONS);
+    await a.addBatchAsync(ids, data);
+    b.addBatch(ids, data);
+    expect(a.serialize()).toEqual(b.serialize());
+    one.dispose();
+    base.dispose();
+    twin.dispose();
+  });
+
+  test('async calls queue in call order: a search made after an add sees it', async () => {
+    const index = engine.createIndex(OPTIONS);
+    const add1 = index.addBatchAsync(ids.subarray(0, 1100), data.subarray(0, 1100 * DIM));
+    const search1 = index.searchBatchAsync(queries, 5);
+    const add2 = index.addBatchAsync(ids.subarray(1100), data.subarray(1100 * DIM));
+    const search2 = index.searchBatchAsync(queries, 5);
+    await add1;
+    const first = await search1;
+    await add2;
+    const second = await search2;
+    expect(first.ids.every((id) => id < 10 + 2 * 1100)).toBe(true);
+    expect(second).toEqual(index.searchBatch(queries, 5));
+    expect(index.size).toBe(N);
+    index.dispose();
+  });
+
+  test('fills to E_BUDGET with the budget held; a refused batch changes nothing and the index answers', async () => {
+    const small = await Engine.create({ simd, threads: 2, budgetBytes: 4 * 1024 * 1024 });
+    const index = small.createIndex({ ...OPTIONS, dim: 64 });
+    const rows = randomVectors(1000, 64, 5);
+    let added = 0;
+    let refused: unknown = null;
+    for (let b = 0; b < 40 && refused === null; b++) {
+      try {
+        await index.addBatchAsync(
+          Uint32Array.from({ length: 1000 }, (_, i) => b * 1000 + i),
+          rows,
+        );
+        added += 1000;
+      } catch (error) {
+        refused = error;
+      }
+      expect(small.usedBytes).toBeLessThanOrEqual(small.budgetBytes);
+    }
+    expect(refused).toBeInstanceOf(BudgetExceededError);
+    expect(added).toBeGreaterThan(0);
+    expect(index.size).toBe(added);
+    const q = rows.subarray(0, 64 * 20);
+    expect(await index.searchBatchAsync(q, 3)).toEqual(index.searchBatch(q, 3));
+    expect(index.search(rows.subarray(0, 64), 1).distances[0]).toBeCloseTo(0, 4);
+    small.dispose();
+  });
+
+  test('a worker that dies during a build: EngineBrokenError', async () => {
+    const doomed = await Engine.create({ simd, threads: 2 });
+    const index = doomed.createIndex(OPTIONS);
+    index.addBatch(ids.subarray(0, 1100), data.subarray(0, 1100 * DIM));
+    const call = index.addBatchAsync(ids.subarray(1100), data.subarray(1100 * DIM));
+    doomed.runtime.pool!.killWorker(0);
+    await expect(call).rejects.toBeInstanceOf(EngineBrokenError);
+    expect(() => index.size).toThrow(EngineBrokenError);
+    doomed.dispose();
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * searchBatchAsync on a 2-thread engine (docs/threads.md): every row's ids and distances equal
+ * searchBatch's on the same index, unfiltered, with allow-lists and IdSets (on the threads) and
+ * with a predicate (on the calling thread); async calls queue and a sync call meanwhile is
+ * refused; the fallback to one thread and its reasons; a worker that dies gives EngineBrokenError.
+ */
+import {
+  DimensionMismatchError,
+  Engine,
+  EngineBrokenError,
+  InvalidArgumentError,
+  type VectorIndex,
+} from '../../src/index';
+import { BUILDS } from '../helpers/engines';
+import { randomVectors } from '../helpers/random';
+
+const DIM = 24;
+const N = 3000;
+const Q = 400;
+
+async function twoThreads(simd: 'on' | 'off'): Promise<Engine> {
+  const engine = await Engine.create({ simd, threads: 2, budgetBytes: 64 * 1024 * 1024 });
+  expect(engine.threads).toBe(2);
+  expect(engine.threadsFallback).toBeNull();
+  return engine;
+}
+
+function filled(engine: Engine, metric: 'cosine' | 'l2' = 'cosine'): VectorIndex {
+  const index = engine.createIndex({ dim: DIM, metric, M: 8, efConstruction: 64, seed: 5 });
+  index.addBatch(
+    Array.from({ length: N }, (_, i) => i * 3 + 1),
+    randomVectors(N, DIM, 11),
+  );
+  return index;
+}
+
+describe.each(BUILDS)('searchBatchAsync, simd %s', (simd) => {
+  let engine: Engine;
+  let index: VectorIndex;
+  const queries = randomVectors(Q, DIM, 99);
+
+  beforeAll(async () => {
+    engine = await twoThreads(simd);
+    index = filled(engine);
+  });
+  afterAll(() => engine.dispose());
+
+  test('every row equals searchBatch, for several k and ef', async () => {
+    for (const [k, ef] of [
+      [1, 16],
+      [10, 40],
+      [25, 25],
+    ]) {
+      const want = index.searchBatch(queries, k, { ef });
+      const before = engine.runtime.pool!.callsRun;
+      const got = await index.searchBatchAsync(queries, k, { ef });
+      expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before); // the worker searched its share
+      expect(got.counts).toEqual(want.counts);
+      expect(got.ids).toEqual(want.ids);
+      expect(got.distances).toEqual(want.distances);
+    }
+  });
+
+  test('allow-lists and IdSets run on the threads with searchBatch results and plan', async () => {
+    const allowed = Array.from({ length: N }, (_, i) => i * 3 + 1).filter((id) => id % 7 < 3);
+    for (const plan of ['auto', 'walk', 'filtered-walk', 'exact'] as const) {
+      const want = index.searchBatch(queries, 10, { filter: allowed, plan });
+      const got = await index.searchBatchAsync(queries, 10, { filter: allowed, plan });
+      expect(got).toEqual(want);
+    }
+    const set = index.idSet(allowed.slice(0, 200));
+    const want = index.searchBatch(queries, 5, { filter: set });
+    expect(await index.searchBatchAsync(queries, 5, { filter: set })).toEqual(want);
+    expect(want.ids.every((id) => id === 0xffffffff || allowed.includes(id))).toBe(true);
+  });
+
+  test('a predicate filter runs on the calling thread with the same result', async () => {
+    const filter = (id: number): boolean => id % 2 === 0;
+    const want = index.searchBatch(queries.subarray(0, 50 * DIM), 10, { filter });
+    expect(await index.searchBatchAsync(queries.subarray(0, 50 * DIM), 10, { filter })).toEqual(want);
+  });
+
+  test('concurrent async calls queue in call order; a sync call meanwhile is refused, changing nothing', async () => {
+    const want = index.searchBatch(queries, 10);
+    const calls = [index.searchBatchAsync(queries, 10), index.searchBatchAsync(queries, 10)];
+    // The first call owns the engine from its first microtask on.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(() => index.search(queries.subarray(0, DIM), 1)).toThrow(InvalidArgumentError);
+    for (const got of await Promise.all(calls)) expect(got).toEqual(want);
+    expect(index.searchBatch(queries, 10)).toEqual(want);
+  });
+
+  test('bad arguments reject with the errors searchBatch throws', async () => {
+    await expect(index.searchBatchAsync(queries.subarray(0, DIM + 1), 1)).rejects.toBeInstanceOf(
+      DimensionMismatchError,
+    );
+    await expect(index.searchBatchAsync(queries, 0)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(index.searchBatchAsync(queries, 1, { plan: 'exact' })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
+
+describe.each(BUILDS)('threads fallback and failures, simd %s', (simd) => {
+  test('one thread asked, or none possible: threads 1 and the reason; strictThreads throws', async () => {
+    const one = await Engine.create({ simd });
+    expect(one.threads).toBe(1);
+    expect(one.threadsFallback).toBeNull();
+    one.dispose();
+    const saved = globalThis.SharedArrayBuffer;
+    // biome-ignore lint/suspicious/noExplicitAny: removing a global to act as a runtime without it
+    delete (globalThis as any).SharedArrayBuffer;
+    try {
+      const fell = await Engine.create({ simd, threads: 4 });
+      expect(fell.threads).toBe(1);
+      expect(fell.threadsFallback).toBe('no-shared-array-buffer');
+      const index = filled(fell);
+      const queries = randomVectors(20, DIM, 3);
+      expect(await index.searchBatchAsync(queries, 5)).toEqual(index.searchBatch(queries, 5));
+      fell.dispose();
+      await expect(Engine.create({ simd, threads: 2, strictThreads: true })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+    } finally {
+      globalThis.SharedArrayBuffer = saved;
+    }
+    await expect(Engine.create({ simd, threads: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(Engine.create({ simd, threads: 'all' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+    const auto = await Engine.create({ simd, threads: 'auto' });
+    expect(auto.threads).toBeGreaterThanOrEqual(1);
+    auto.dispose();
+  });
+
+  test('a worker that dies: the call rejects with EngineBrokenError, and so does every later call', async () => {
+    const engine = await twoThreads(simd);
+    const index = filled(engine);
+    const queries = randomVectors(200, DIM, 4);
+    await index.searchBatchAsync(queries, 5);
+    engine.runtime.pool!.killWorker(0);
+    await expect(index.searchBatchAsync(queries, 5)).rejects.toBeInstanceOf(EngineBrokenError);
+    expect(() => index.search(queries.subarray(0, DIM), 1)).toThrow(EngineBrokenError);
+    engine.dispose();
+  });
+});
