@@ -121,7 +121,9 @@ export async function searchRowsParallel(
  * one while the graph is small (BUILD_WARMUP), then places, searches (split over the threads)
  * and links BUILD_CHUNK items at a time. Everything that can run out of budget is taken before
  * the index changes, so a BudgetExceededError leaves it as it was; without room for the
- * workers' scratch the batch runs on the calling thread. Runs inside the caller's owned
+ * workers' scratch the batch runs on the calling thread. `prepare` runs once the batch is
+ * reserved, before the index changes (it may throw BudgetExceededError: the caller's extra
+ * memory, such as attributes), `finish` once every row is in. Runs inside the caller's owned
  * transaction.
  */
 export async function buildParallel(
@@ -130,6 +132,8 @@ export async function buildParallel(
   dim: number,
   ids: ArrayLike<number>,
   vectors: ArrayLike<number>,
+  prepare: () => void,
+  finish: () => void,
 ): Promise<void> {
   const pool = rt.pool!;
   const ex = rt.exports;
@@ -138,6 +142,7 @@ export async function buildParallel(
   const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
   rt.u32().set(ids, idsPtr >>> 2);
   if (ex.indexReserve(handle, idsPtr, n, 0) !== STATUS_OK) throw rt.budgetError(what);
+  prepare();
   const rowsPtr = rt.stage(SLOT_ROWS, BUILD_CHUNK * dim * 4, what);
   // The index has not changed yet: from here on nothing may fail on budget. Without room for
   // the link records or the workers' shadows, the batch runs on the calling thread.
@@ -179,6 +184,7 @@ export async function buildParallel(
       }
     }
     ex.indexEndBatch(handle);
+    finish();
     if (n > BUILD_CHUNK * 8) ex.stagingRelease();
   } finally {
     if (shadows !== null) freeShadows(rt, shadows);

@@ -259,14 +259,21 @@ export class VectorIndex extends EngineObject {
         `vectors (${ids.length} ids x dim ${this.dim})`,
       );
     }
-    const draft = new SchemaDraft(this.attrs.schema);
-    let encoded: (Float64Array | undefined)[] | undefined;
-    if (attributes !== undefined) {
-      if (!Array.isArray(attributes) || attributes.length !== ids.length)
-        throw new InvalidArgumentError(`attributes must be an array of ${ids.length} entries (one per id)`);
-      encoded = attributes.map((a, i) => (a === undefined ? undefined : draft.encode(a, `attributes[${i}]`)));
-    }
+    const { draft, encoded } = this.encodeRows(ids.length, attributes);
     this.insertRows(ids, vectors, 'addBatch', undefined, encoded, draft);
+  }
+
+  /** addBatch's attributes checked and encoded (InvalidArgumentError naming the first bad one), with the draft of the fields they add. */
+  private encodeRows(
+    n: number,
+    attributes: readonly (Attributes | undefined)[] | undefined,
+  ): { draft: SchemaDraft; encoded: (Float64Array | undefined)[] | undefined } {
+    const draft = new SchemaDraft(this.attrs.schema);
+    if (attributes === undefined) return { draft, encoded: undefined };
+    if (!Array.isArray(attributes) || attributes.length !== n)
+      throw new InvalidArgumentError(`attributes must be an array of ${n} entries (one per id)`);
+    const encoded = attributes.map((a, i) => (a === undefined ? undefined : draft.encode(a, `attributes[${i}]`)));
+    return { draft, encoded };
   }
 
   /**
@@ -848,7 +855,8 @@ export class VectorIndex extends EngineObject {
   /**
    * {@link addBatch} on the engine's threads ({@link EngineOptions.threads}): the neighbour
    * searches of each chunk of 128 new ids are split over the threads, against the graph as the
-   * chunk found it, and the calling thread then links the chunk. Same arguments, checks, errors
+   * chunk found it, and the calling thread then links the chunk. Same arguments (attributes
+   * included), checks, errors
    * (as rejections) and all-or-nothing budget as addBatch. The graph is not addBatch's (an item
    * does not see the items of its own chunk), but the same for any number of threads, with
    * addBatch's recall within 0.01 (docs/threads.md). A batch that replaces or repeats ids, an
@@ -869,7 +877,12 @@ export class VectorIndex extends EngineObject {
    * await index.addBatchAsync(ids, vectors);
    * ```
    */
-  addBatchAsync(ids: ArrayLike<number>, vectors: ArrayLike<number>): Promise<void> {
+  addBatchAsync(
+    ids: ArrayLike<number>,
+    vectors: ArrayLike<number>,
+    attributes?: readonly (Attributes | undefined)[],
+  ): Promise<void> {
+    let rows: { draft: SchemaDraft; encoded: (Float64Array | undefined)[] | undefined };
     try {
       checkArrayLike('ids', ids);
       checkArrayLike('vectors', vectors);
@@ -882,15 +895,34 @@ export class VectorIndex extends EngineObject {
         );
       }
       checkRows(vectors, 0, ids.length, this.dim, this.metric === 'cosine', 'vectors');
+      rows = this.encodeRows(ids.length, attributes);
     } catch (error) {
       return Promise.reject(error);
     }
+    const { draft, encoded } = rows;
+    const attributed = encoded?.some((a) => a !== undefined) === true;
     return this.rt.queued(async () => {
       if (!this.buildsInParallel(ids)) {
-        this.addBatch(ids, vectors);
+        this.insertRows(ids, vectors, 'addBatchAsync', undefined, encoded, draft);
         return;
       }
-      await this.rt.owned('addBatchAsync', () => buildParallel(this.rt, this.handle, this.dim, ids, vectors));
+      // The attributes' memory (and the new slots' share of the columns) before the index
+      // changes, as insertRows does; their contents once the rows are in.
+      const prepare = (): void =>
+        this.attrs.atomic(() => {
+          if (attributed) this.attrs.prepare(draft, 'addBatchAsync');
+          this.attrs.cover(this.handle, 'addBatchAsync');
+        });
+      await this.rt.owned('addBatchAsync', () =>
+        buildParallel(this.rt, this.handle, this.dim, ids, vectors, prepare, () => {
+          if (!attributed) return;
+          for (let i = 0; i < ids.length; i++) {
+            const pairs = encoded![i];
+            if (pairs !== undefined) this.attrs.write(this.handle, ids[i], pairs, 'addBatchAsync');
+          }
+        }),
+      );
+      draft.commit();
       this.changes++;
     });
   }

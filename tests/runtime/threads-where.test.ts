@@ -1,0 +1,102 @@
+/**
+ * Threads and metadata together (docs/threads.md, docs/vector-index.md "Metadata and where"):
+ * searchBatchAsync with a `where` filter gives searchBatch's rows; rows added by a parallel
+ * addBatchAsync to an index with attributes have none, can be given some, and `where` sees them
+ * and the old ones exactly as a plain-JS evaluation does, also after compact(); addBatchAsync with
+ * attributes equals addBatch with them.
+ */
+import { Engine, type VectorIndex } from '../../src/index';
+import { BUILDS } from '../helpers/engines';
+import { randomVectors } from '../helpers/random';
+
+const DIM = 16;
+const FIRST = 600;
+const LATER = 1200;
+const OPTIONS = {
+  dim: DIM,
+  metric: 'cosine' as const,
+  M: 8,
+  efConstruction: 48,
+  seed: 3,
+  fields: { kind: 'string', n: 'number' } as const,
+};
+const kindOf = (id: number): string => ['note', 'fact', 'todo'][id % 3];
+const queries = randomVectors(80, DIM, 41);
+
+/** The ids of `index` whose attributes pass `test`, sorted: the plain-JS side of idsWhere. */
+function passing(index: VectorIndex, test: (a: Record<string, unknown>) => boolean): number[] {
+  return Array.from(index.ids())
+    .filter((id) => test(index.attributes(id)!))
+    .sort((a, b) => a - b);
+}
+
+const sorted = (ids: Uint32Array): number[] => Array.from(ids).sort((a, b) => a - b);
+
+describe.each(BUILDS)('threads with where filters, simd %s', (simd) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await Engine.create({ simd, threads: 2, budgetBytes: 64 * 1024 * 1024 });
+    expect(engine.threads).toBe(2);
+  });
+  afterAll(() => engine.dispose());
+
+  test('rows built on the threads have no attributes until given; where agrees with JS, also after compact', async () => {
+    const index = engine.createIndex(OPTIONS);
+    const first = Array.from({ length: FIRST }, (_, i) => i);
+    index.addBatch(
+      first,
+      randomVectors(FIRST, DIM, 1),
+      first.map((id) => ({ kind: kindOf(id), n: id })),
+    );
+    const later = Array.from({ length: LATER }, (_, i) => FIRST + i);
+    const before = engine.runtime.pool!.callsRun;
+    await index.addBatchAsync(later, randomVectors(LATER, DIM, 2));
+    expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before); // built on the threads
+    expect(index.attributes(FIRST + 5)).toEqual({});
+    expect(sorted(index.idsWhere({ kind: 'note' }))).toEqual(passing(index, (a) => a.kind === 'note'));
+    expect(sorted(index.idsWhere({ n: { $exists: false } }))).toEqual(later);
+
+    for (const id of later.filter((id) => id % 5 === 0)) index.setAttributes(id, { kind: kindOf(id), n: id });
+    const note = (a: Record<string, unknown>) => a.kind === 'note';
+    const range = (a: Record<string, unknown>) => typeof a.n === 'number' && a.n >= 300 && a.n < 1500;
+    expect(sorted(index.idsWhere({ kind: 'note' }))).toEqual(passing(index, note));
+    expect(sorted(index.idsWhere({ n: { $gte: 300, $lt: 1500 } }))).toEqual(passing(index, range));
+
+    for (const id of later.filter((id) => id % 4 === 1)) index.remove(id);
+    index.compact();
+    expect(sorted(index.idsWhere({ kind: 'note' }))).toEqual(passing(index, note));
+    expect(sorted(index.idsWhere({ n: { $gte: 300, $lt: 1500 } }))).toEqual(passing(index, range));
+  });
+
+  test("searchBatchAsync with where gives searchBatch's rows, for every plan", async () => {
+    const index = engine.createIndex(OPTIONS);
+    const ids = Array.from({ length: 3000 }, (_, i) => i);
+    index.addBatch(
+      ids,
+      randomVectors(ids.length, DIM, 5),
+      ids.map((id) => ({ kind: kindOf(id), n: id })),
+    );
+    const allowed = new Set(passing(index, (a) => a.kind === 'fact' && (a.n as number) < 2000));
+    for (const plan of ['auto', 'walk', 'filtered-walk', 'exact'] as const) {
+      const where = { kind: 'fact', n: { $lt: 2000 } };
+      const want = index.searchBatch(queries, 10, { where, plan });
+      const got = await index.searchBatchAsync(queries, 10, { where, plan });
+      expect(got).toEqual(want);
+      expect(Array.from(got.ids).every((id) => id === 0xffffffff || allowed.has(id))).toBe(true);
+      expect(Array.from(got.counts).every((c) => c === 10)).toBe(true);
+    }
+  });
+
+  test('addBatchAsync with attributes equals addBatch with them', async () => {
+    const ids = Array.from({ length: LATER }, (_, i) => i * 2 + 1);
+    const vectors = randomVectors(ids.length, DIM, 8);
+    const attributes = ids.map((id) => (id % 7 === 0 ? undefined : { kind: kindOf(id), n: id }));
+    const serial = engine.createIndex(OPTIONS);
+    serial.addBatch(ids, vectors, attributes);
+    const parallel = engine.createIndex(OPTIONS);
+    await parallel.addBatchAsync(ids, vectors, attributes);
+    for (const id of ids) expect(parallel.attributes(id)).toEqual(serial.attributes(id));
+    for (const where of [{ kind: 'todo' }, { n: { $gt: 999 } }, { n: { $exists: false } }])
+      expect(sorted(parallel.idsWhere(where))).toEqual(sorted(serial.idsWhere(where)));
+  });
+});
