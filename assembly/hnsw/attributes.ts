@@ -19,6 +19,7 @@
 //               OP_EQ f v, OP_GT f v, OP_GTE f v, OP_LT f v, OP_LTE f v   push (present && x op v)
 //               OP_EXISTS f                                               push present
 //               OP_IN f n v[n] (ascending)                                push (present && x in v)
+//               OP_RANGE + k f lo hi (k: bit 0 lo inclusive, bit 1 hi inclusive)  push (present && lo <(=) x <(=) hi)
 //               OP_AND, OP_OR   pop two, push the result; OP_NOT  negate the top; OP_TRUE push all
 //             An absent field fails every comparison (Mongo's semantics: $ne and $nin are NOT
 //             of $eq and $in, so they pass it). The host (src/hnsw/where.ts) folds $and / $or
@@ -45,6 +46,9 @@ const OP_IN: i32 = 6;
 const OP_AND: i32 = 7;
 const OP_OR: i32 = 8;
 const OP_NOT: i32 = 9;
+const OP_TRUE: i32 = 10;
+/** OP_RANGE + 0 (lo < x < hi) .. OP_RANGE + 3 (lo <= x <= hi): a $gt/$gte and a $lt/$lte on one field, in one pass. */
+const OP_RANGE: i32 = 11;
 /** $in lists up to this long are compared one by one (no branches), longer ones by binary search. */
 const SHORT_IN: u32 = 8;
 
@@ -264,13 +268,25 @@ function stackDepth(prog: usize, words: u32): u32 {
     }
     sp++;
     if (sp > deepest) deepest = sp;
-    i += op > OP_NOT ? 1 : op == OP_EXISTS ? 2 : op == OP_IN ? 3 + <u32>load<f64>(prog + (<usize>(i + 2) << 3)) : 3;
+    i +=
+      op == OP_TRUE ? 1
+      : op == OP_EXISTS ? 2
+      : op == OP_IN ? 3 + <u32>load<f64>(prog + (<usize>(i + 2) << 3))
+      : op >= OP_RANGE ? 4
+      : 3;
   }
   return deepest;
 }
 
-/** Whether x passes comparison op (OP_EQ .. OP_LTE) with v, or is one of the n ascending values at vs (OP_IN). */
-@inline function passes(op: i32, x: f64, v: f64, vs: usize, n: u32): bool {
+/**
+ * Whether x passes comparison op (OP_EQ .. OP_LTE) with v, lies between v and hi (OP_RANGE ..),
+ * or is one of the n ascending values at vs (OP_IN).
+ */
+@inline function passes(op: i32, x: f64, v: f64, hi: f64, vs: usize, n: u32): bool {
+  if (op >= OP_RANGE) {
+    const k = op - OP_RANGE;
+    return ((k & 1) != 0 ? x >= v : x > v) && ((k & 2) != 0 ? x <= hi : x < hi);
+  }
   if (op == OP_IN) {
     if (n <= SHORT_IN) {
       let hit: u32 = 0;
@@ -288,19 +304,19 @@ function stackDepth(prog: usize, words: u32): u32 {
  * folds away): a word whose 32 slots all have the field compares them in a straight run;
  * others only their present slots.
  */
-@inline function scanColumn(op: i32, col: usize, bits: usize, have: u32, v: f64, vs: usize, n: u32, dst: usize, W: u32): void {
+@inline function scanColumn(op: i32, col: usize, bits: usize, have: u32, v: f64, hi: f64, vs: usize, n: u32, dst: usize, W: u32): void {
   for (let w: u32 = 0; w < W; w++) {
     const present: u32 = w < have ? load<u32>(bits + (<usize>w << 2)) : 0;
     let out: u32 = 0;
     const row = col + (<usize>w << 8);
     if (present == 0xffffffff) {
-      for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, vs, n) << j;
+      for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, hi, vs, n) << j;
     } else {
       let m = present;
       while (m != 0) {
         const j = <u32>ctz(m);
         m &= m - 1;
-        if (passes(op, load<f64>(row + (<usize>j << 3)), v, vs, n)) out |= <u32>1 << j;
+        if (passes(op, load<f64>(row + (<usize>j << 3)), v, hi, vs, n)) out |= <u32>1 << j;
       }
     }
     store<u32>(dst + (<usize>w << 2), out);
@@ -312,7 +328,7 @@ function stackDepth(prog: usize, words: u32): u32 {
  * operand v, or OP_IN with the n ascending values at vs; OP_EXISTS: present): present and
  * comparing true. Cost: O(W + slots with the field).
  */
-function conditionBits(t: usize, op: i32, f: u32, v: f64, vs: usize, n: u32, dst: usize, W: u32): void {
+function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n: u32, dst: usize, W: u32): void {
   const cap: u32 = t == 0 ? 0 : capOf(t);
   if (t == 0 || f >= fieldsOf(t) || cap == 0) {
     memory.fill(dst, 0, <usize>W << 2);
@@ -328,12 +344,16 @@ function conditionBits(t: usize, op: i32, f: u32, v: f64, vs: usize, n: u32, dst
       memory.fill(dst + (<usize>copy << 2), 0, <usize>(W - copy) << 2);
       break;
     }
-    case OP_EQ: scanColumn(OP_EQ, col, bits, have, v, vs, n, dst, W); break;
-    case OP_GT: scanColumn(OP_GT, col, bits, have, v, vs, n, dst, W); break;
-    case OP_GTE: scanColumn(OP_GTE, col, bits, have, v, vs, n, dst, W); break;
-    case OP_LT: scanColumn(OP_LT, col, bits, have, v, vs, n, dst, W); break;
-    case OP_LTE: scanColumn(OP_LTE, col, bits, have, v, vs, n, dst, W); break;
-    default: scanColumn(OP_IN, col, bits, have, v, vs, n, dst, W);
+    case OP_EQ: scanColumn(OP_EQ, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_GT: scanColumn(OP_GT, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_GTE: scanColumn(OP_GTE, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_LT: scanColumn(OP_LT, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_LTE: scanColumn(OP_LTE, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_RANGE: scanColumn(OP_RANGE, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_RANGE + 1: scanColumn(OP_RANGE + 1, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_RANGE + 2: scanColumn(OP_RANGE + 2, col, bits, have, v, hi, vs, n, dst, W); break;
+    case OP_RANGE + 3: scanColumn(OP_RANGE + 3, col, bits, have, v, hi, vs, n, dst, W); break;
+    default: scanColumn(OP_IN, col, bits, have, v, hi, vs, n, dst, W);
   }
 }
 
@@ -379,20 +399,24 @@ export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usi
       i++;
       continue;
     }
-    if (op > OP_NOT) {
+    if (op == OP_TRUE) {
       memory.fill(top, 0xff, rowBytes);
       i++;
     } else {
       const f = <u32>load<f64>(prog + (<usize>(i + 1) << 3));
       if (op == OP_IN) {
         const n = <u32>load<f64>(prog + (<usize>(i + 2) << 3));
-        conditionBits(t, op, f, 0, prog + (<usize>(i + 3) << 3), n, top, W);
+        conditionBits(t, op, f, 0, 0, prog + (<usize>(i + 3) << 3), n, top, W);
         i += 3 + n;
       } else if (op == OP_EXISTS) {
-        conditionBits(t, op, f, 0, 0, 0, top, W);
+        conditionBits(t, op, f, 0, 0, 0, 0, top, W);
         i += 2;
+      } else if (op >= OP_RANGE) {
+        const lo = load<f64>(prog + (<usize>(i + 2) << 3));
+        conditionBits(t, op, f, lo, load<f64>(prog + (<usize>(i + 3) << 3)), 0, 0, top, W);
+        i += 4;
       } else {
-        conditionBits(t, op, f, load<f64>(prog + (<usize>(i + 2) << 3)), 0, 0, top, W);
+        conditionBits(t, op, f, load<f64>(prog + (<usize>(i + 2) << 3)), 0, 0, 0, top, W);
         i += 3;
       }
     }

@@ -8,7 +8,8 @@
 // with it) and selectivity (50%, 10%, 1%, 0.1%):
 //   elex-wasm   search(q, 10, { filter: ids }), the allowed ids handed over per query as a
 //               Uint32Array (and, for the filters the same for every query, made once with
-//               index.idSet); the plan the planner chose
+//               index.idSet); the plan the planner chose; and search(q, 10, { where }), the same
+//               condition on the index's attributes (rank, lex, u), evaluated in the engine
 //   JS scan     the same ids scored in plain JS (float64, row norms precomputed): the ground truth
 //   LangChain   similaritySearchVectorWithScore(q, 10, doc => condition on doc.metadata)
 //   PGlite      SELECT ... WHERE <condition> ORDER BY embedding <=> q LIMIT 10, HNSW with
@@ -144,7 +145,20 @@ function tally(list) {
   return out;
 }
 
-/** Builds an elex-wasm index over the level's rows (ids = positions). */
+/** `where` (bench/lib/filter-where.js) as the index's `where` on the attributes rank, lex and u. */
+function indexWhere(where) {
+  if (where.u !== undefined) return { u: { $lt: where.u } };
+  const band = { rank: { $gte: where.lo, $lt: where.hi } };
+  if (where.lex === undefined) return band;
+  return where.or ? { $or: [{ lex: where.lex }, band] } : { lex: where.lex, ...band };
+}
+
+/** The attributes of row i of the level: rank, u and lex (NO_CATEGORY too, as the filters compare it). */
+function rowAttributes(level, i) {
+  return { rank: level.meta.rank[i], u: level.meta.u[i], lex: level.meta.lex[i] };
+}
+
+/** Builds an elex-wasm index over the level's rows (ids = positions), with their metadata as attributes. */
 function buildIndex(engine, level, metric, progress) {
   const index = engine.createIndex({
     dim: level.dim,
@@ -159,7 +173,12 @@ function buildIndex(engine, level, metric, progress) {
   buildInChunks(
     `filter index ${level.count}`,
     level.count,
-    (from, to) => index.addBatch(ids.subarray(from, to), level.base.subarray(from * level.dim, to * level.dim)),
+    (from, to) =>
+      index.addBatch(
+        ids.subarray(from, to),
+        level.base.subarray(from * level.dim, to * level.dim),
+        Array.from({ length: to - from }, (_, i) => rowAttributes(level, from + i)),
+      ),
     { progress },
   );
   return index;
@@ -192,8 +211,10 @@ async function measureLevel(level, { index, metric, kinds, shares, passes, store
         ? new Array(nq).fill(allowedIds(wheres[0], level.meta))
         : wheres.map((w) => allowedIds(w, level.meta));
       const truth = lists.map((list, j) => jsScan(level, metric, j, list));
+      const indexWheres = wheres.map(indexWhere);
       let h = 0;
       let wanted = 0;
+      let whereSame = true;
       const plans = [];
       for (let j = 0; j < nq; j++) {
         const r = index.search(level.queryRows[j], K, { filter: lists[j] });
@@ -201,13 +222,16 @@ async function measureLevel(level, { index, metric, kinds, shares, passes, store
         const [a, b] = hits(r.ids, truth[j]);
         h += a;
         wanted += b;
+        const w = index.search(level.queryRows[j], K, { where: indexWheres[j] });
+        if (w.allowed !== r.allowed || w.ids.join() !== r.ids.join()) whereSame = false;
       }
       const set = shared ? index.idSet(lists[0]) : null;
-      const times = { engine: [], js: [], set: [], plain: [] };
+      const times = { engine: [], js: [], set: [], plain: [], where: [] };
       for (let p = 0; p < passes; p++) {
         times.js.push(timePerQuery(nq, (j) => jsScan(level, metric, j, lists[j])));
         times.engine.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: lists[j] })));
         if (set) times.set.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: set })));
+        times.where.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { where: indexWheres[j] })));
         times.plain.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K)));
       }
       set?.release();
@@ -224,6 +248,8 @@ async function measureLevel(level, { index, metric, kinds, shares, passes, store
         qps: qps(times.engine),
         jsQps: qps(times.js),
         setQps: qps(times.set),
+        whereQps: qps(times.where),
+        whereSame,
         unfilteredQps: plainQps,
         unfilteredRecall: plainHits / plainWanted,
         stores: {},
@@ -274,6 +300,8 @@ function levelTable(rows) {
     'cost vs unfiltered',
     'QPS IdSet',
     'IdSet cost vs unfiltered',
+    'QPS where',
+    'where vs list',
   ];
   const body = rows.map((r) => [
     filterText(r),
@@ -287,6 +315,8 @@ function levelTable(rows) {
     ratio(r.unfilteredQps, r.qps),
     r.setQps === null ? '' : r.setQps.toFixed(0),
     r.setQps === null ? '' : ratio(r.unfilteredQps, r.setQps),
+    `${r.whereQps.toFixed(0)}${r.whereSame ? '' : ' (other ids!)'}`,
+    ratio(r.whereQps, r.qps),
   ]);
   return table(headers, body);
 }
@@ -394,7 +424,7 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
   const text = [
     ...tables,
     '',
-    `Filters: random and rank range are the same for every query (independent of it); ${categories ? "rank band and category are the query's own (correlated: its word's frequency rank, its WordNet category)" : "rank band is the query's own (the rows nearest its position; rank is the record number here, and the data has no categories)"}. Allowed: rows a filter allows (median over the queries). The allowed ids go to elex-wasm (search with { filter }) and to the JS scan (plain-JS exact scan of those rows, float64, row norms precomputed) per query as a Uint32Array; IdSet: the filter made once with index.idSet (filters the same for every query). QPS: medians of ${passes} interleaved passes (elex-wasm, JS scan, IdSet, unfiltered search), each at least ${MIN_MS} ms; the stores: their first ${storeQueries} queries, one pass after an untimed one (LangChain: a filter function of the Document's metadata; PGlite: the same condition in SQL, hnsw.iterative_scan = relaxed_order, hnsw.ef_search ${EF}; its plan: EXPLAIN's choice, the HNSW index or a sequential scan). Cost vs unfiltered: unfiltered QPS / filtered QPS. Recall@10 against the JS scan's exact top 10 of the allowed rows.`,
+    `Filters: random and rank range are the same for every query (independent of it); ${categories ? "rank band and category are the query's own (correlated: its word's frequency rank, its WordNet category)" : "rank band is the query's own (the rows nearest its position; rank is the record number here, and the data has no categories)"}. Allowed: rows a filter allows (median over the queries). The allowed ids go to elex-wasm (search with { filter }) and to the JS scan (plain-JS exact scan of those rows, float64, row norms precomputed) per query as a Uint32Array; IdSet: the filter made once with index.idSet (filters the same for every query). where: the same condition as the index's \`where\` on its attributes (rank, lex, u), evaluated in the engine per search (the same ids as the list, checked per query; '(other ids!)' if not). QPS: medians of ${passes} interleaved passes (elex-wasm, JS scan, IdSet, where, unfiltered search), each at least ${MIN_MS} ms; the stores: their first ${storeQueries} queries, one pass after an untimed one (LangChain: a filter function of the Document's metadata; PGlite: the same condition in SQL, hnsw.iterative_scan = relaxed_order, hnsw.ef_search ${EF}; its plan: EXPLAIN's choice, the HNSW index or a sequential scan). Cost vs unfiltered: unfiltered QPS / filtered QPS. Recall@10 against the JS scan's exact top 10 of the allowed rows.`,
   ].join('\n');
   return {
     suite: 'filter',

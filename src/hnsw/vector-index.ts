@@ -116,6 +116,11 @@ export class VectorIndex extends EngineObject {
   private ef: number;
   /** The ids' metadata attributes: their schema, and their table in the engine (src/hnsw/attribute-table.ts). */
   private readonly attrs: AttributeTable;
+  /**
+   * The last `where` searched (its program, and the change count then) and, once it came again
+   * with the index unchanged, its ids as a resident set (see whereSource).
+   */
+  private lastWhere: { key: string; version: number; set?: IdSet } | undefined;
   /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
   private changes = 0;
 
@@ -318,7 +323,11 @@ export class VectorIndex extends EngineObject {
    * (`where.ts.$gte`). Cost: O(slots * size of where).
    */
   idsWhere(where: Where): Uint32Array {
-    const words = compileWhere(where, this.attrs.schema);
+    return this.idsOf(compileWhere(where, this.attrs.schema));
+  }
+
+  /** idsWhere of a compiled `where`. */
+  private idsOf(words: Float64Array): Uint32Array {
     return this.atomic('idsWhere', () => {
       const rt = this.rt;
       const slots = rt.exports.indexCapacity(this.handle) >>> 0;
@@ -526,14 +535,15 @@ export class VectorIndex extends EngineObject {
       return readPairs(rt, out, found);
     };
     if (filter.allow === undefined) return this.call('search', () => run(null));
-    const allow = filter.allow;
-    return this.atomic('search', () =>
-      this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
-        const result = run(plan);
-        result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
-        result.allowed = allowed;
-        return result;
-      }),
+    return this.withWhereSet(filter.allow, (allow) =>
+      this.atomic('search', () =>
+        this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
+          const result = run(plan);
+          result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
+          result.allowed = allowed;
+          return result;
+        }),
+      ),
     );
   }
 
@@ -700,16 +710,57 @@ export class VectorIndex extends EngineObject {
         return result;
       });
     }
-    const allow = filter.allow;
-    return this.atomic('searchBatch', () => {
-      const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({
-        ...run(plan),
-        plan: plan.plan,
-        allowed,
-      }));
-      release();
-      return result;
-    });
+    return this.withWhereSet(filter.allow, (allow) =>
+      this.atomic('searchBatch', () => {
+        const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({
+          ...run(plan),
+          plan: plan.plan,
+          allowed,
+        }));
+        release();
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * Runs `search` on whereSource(allow); when the resident set of a repeated `where` is made
+   * by this search and does not fit the budget, runs it again on the `where` itself (evaluated
+   * directly, as the first search did) and forgets the `where` (a later repeat tries again).
+   */
+  private withWhereSet<T>(
+    allow: Uint32Array | IdSet | WhereProgram,
+    search: (allow: Uint32Array | IdSet | WhereProgram) => T,
+  ): T {
+    const source = this.whereSource(allow);
+    if (source === allow || !(source instanceof IdSet) || source.handle !== 0) return search(source);
+    try {
+      return search(source);
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      this.lastWhere = { key: '', version: -1 };
+      return search(allow);
+    }
+  }
+
+  /**
+   * What a search's allow set comes from: `allow` as it is, except for a `where` searched again
+   * with the index unchanged since, which runs as a resident set of its ids (an IdSet the index
+   * keeps, in the budget, until another `where` is searched or the index changes), so a filter
+   * repeated across searches is evaluated once. Called outside the search's transaction (it
+   * may free the previous set). Cost: O(1), or one evaluation when the set is made.
+   */
+  private whereSource(allow: Uint32Array | IdSet | WhereProgram): Uint32Array | IdSet | WhereProgram {
+    if (!(allow instanceof WhereProgram)) return allow;
+    const key = allow.words.join(',');
+    const last = this.lastWhere;
+    if (last !== undefined && last.key === key && last.version === this.changes) {
+      last.set ??= new IdSet(this, this.rt, this.idsOf(allow.words));
+      return last.set;
+    }
+    last?.set?.release();
+    this.lastWhere = { key, version: this.changes };
+    return allow;
   }
 
   /**
@@ -1010,6 +1061,9 @@ export class VectorIndex extends EngineObject {
 
   /** Frees this object's blocks in the engine. */
   protected free(handle: number): void {
+    const set = this.lastWhere?.set;
+    if (set !== undefined && set.handle !== 0) this.rt.exports.indexSetFree(set.handle);
+    this.lastWhere = undefined;
     this.rt.exports.indexDispose(handle);
     this.attrs.free();
   }

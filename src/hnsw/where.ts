@@ -67,6 +67,8 @@ const OP_AND = 7;
 const OP_OR = 8;
 const OP_NOT = 9;
 const OP_TRUE = 10;
+/** OP_RANGE + k f lo hi: lo <(=) x <(=) hi, k bit 0: lo inclusive, bit 1: hi inclusive. */
+const OP_RANGE = 11;
 /** A field no id has (a field the index does not know yet, when fields are inferred). */
 const NO_FIELD = 0xffffffff;
 /** Nesting at most (the engine's stack is MAX_DEPTH = 64 deep; each level may hold two). */
@@ -130,6 +132,7 @@ function compileField(name: string, cond: unknown, path: string, schema: Schema,
     return;
   }
   if (depth > MAX_WHERE_DEPTH) throw new InvalidArgumentError(`${path}: nested deeper than ${MAX_WHERE_DEPTH}`);
+  const start = out.length;
   let terms = 0;
   for (const op of Object.keys(cond)) {
     const operand = cond[op];
@@ -175,6 +178,23 @@ function compileField(name: string, cond: unknown, path: string, schema: Schema,
     if (++terms > 1) out.push(OP_AND);
   }
   if (terms === 0) throw new InvalidArgumentError(`${path} must be a value or an object of at least one operator`);
+  fuseRange(out, start);
+}
+
+/**
+ * Rewrites `a f x, b f y, OP_AND` at out[start..] (the whole condition of one field) into one
+ * OP_RANGE when one of a, b is a lower bound ($gt, $gte) and the other an upper ($lt, $lte):
+ * one pass over the column instead of two.
+ */
+function fuseRange(out: number[], start: number): void {
+  if (out.length - start !== 7 || out[start + 6] !== OP_AND || out[start + 1] !== out[start + 4]) return;
+  const lower = (op: number): boolean => op === OP_GT || op === OP_GTE;
+  const upper = (op: number): boolean => op === OP_LT || op === OP_LTE;
+  let [a, b] = [start, start + 3];
+  if (lower(out[b]) && upper(out[a])) [a, b] = [b, a];
+  if (!lower(out[a]) || !upper(out[b])) return;
+  const op = OP_RANGE + (out[a] === OP_GTE ? 1 : 0) + (out[b] === OP_LTE ? 2 : 0);
+  out.splice(start, 7, op, out[a + 1], out[a + 2], out[b + 2]);
 }
 
 /** Pushes `op field value` for an equality (a string the dictionary lacks matches nothing). */

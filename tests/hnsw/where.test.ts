@@ -18,6 +18,9 @@ import {
   type Where,
 } from '../../src/index';
 
+import { compileWhere } from '../../src/hnsw/where';
+import { Schema } from '../../src/hnsw/attributes';
+
 const DIM = 8;
 const N = 600;
 
@@ -88,7 +91,20 @@ describe.each(BUILDS)('where filters (simd %s)', (simd) => {
     let deep: Where = { n: { $gt: 3 } };
     for (let d = 0; d < 29; d++)
       deep = d % 2 ? { $or: [{ kind: KINDS[d % 4] }, deep] } : { $and: [deep, { $not: { n: d } }] };
-    for (const where of [...long, deep]) expect(sorted(index.idsWhere(where))).toEqual(expected(model, where));
+    // Ranges (one pass when a lower and an upper bound meet on a field), every kind of bound, either order.
+    const ranges: Where[] = [
+      { n: { $gt: 3, $lt: 9 } },
+      { n: { $gte: 3, $lt: 9 } },
+      { n: { $gt: 3, $lte: 9 } },
+      { n: { $gte: 3, $lte: 9 } },
+      { n: { $lte: 9, $gte: 3 } },
+      { n: { $lt: 3, $gt: 9 } },
+      { n: { $gte: 5, $lte: 5 } },
+      { score: { $gt: 0.25, $lte: 0.5 }, n: { $not: { $gte: 2, $lt: 18 } } },
+      { other: { $gte: 1, $lt: 2 } },
+    ];
+    for (const where of [...long, deep, ...ranges])
+      expect(sorted(index.idsWhere(where))).toEqual(expected(model, where));
     expect(() => index.idsWhere({ $not: deep })).toThrow(/nested deeper than 30/);
   });
 
@@ -120,6 +136,13 @@ describe.each(BUILDS)('where filters (simd %s)', (simd) => {
     }
     expect(batch.allowed).toBe(expected(model, where).length);
   });
+});
+
+test('a lower and an upper bound on one field compile to one range condition', () => {
+  const schema = new Schema(false);
+  expect(compileWhere({ n: { $gte: 1, $lt: 2 } }, schema)).toHaveLength(4);
+  expect(compileWhere({ n: { $lt: 2, $gt: 1 } }, schema)).toHaveLength(4);
+  expect(compileWhere({ n: { $gt: 1, $gte: 2 } }, schema)).toHaveLength(7); // two lower bounds: not a range
 });
 
 describe.each(BUILDS)('attributes through the index lifecycle (simd %s)', (simd) => {
@@ -288,6 +311,87 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
     index.setAttributes(0, { k: 1 });
     expect(index.attributes(0)).toEqual({ k: 1 });
     expect(Array.from(index.idsWhere({ k: 1 }))).toEqual([0]);
+    eng.dispose();
+  });
+});
+
+describe.each(BUILDS)('a where repeated across searches (simd %s)', (simd) => {
+  test('runs as a resident set with the same answers, dropped when the where or the index changes', async () => {
+    const eng = await engine(simd);
+    const index = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 32 });
+    const next = rng(9);
+    index.addBatch(
+      Array.from({ length: N }, (_, i) => i),
+      randomVectors(N, DIM, 2),
+      Array.from({ length: N }, () => randomAttributes(next)),
+    );
+    const where: Where = { kind: 'note', n: { $lt: 15 } };
+    const query = randomVectors(1, DIM, 3);
+    const first = index.search(query, 10, { where });
+    const used = eng.usedBytes;
+    const second = index.search(query, 10, { where });
+    const kept = eng.usedBytes;
+    expect(kept).toBeGreaterThan(used); // the set of the repeated where
+    for (const r of [second, index.search(query, 10, { where }), index.searchBatch(query, 10, { where })]) {
+      expect(Array.from(r.ids)).toEqual(Array.from(first.ids));
+      expect([r.plan, r.allowed]).toEqual([first.plan, first.allowed]);
+    }
+    expect(eng.usedBytes).toBe(kept);
+    // Another where drops it.
+    index.search(query, 10, { where: { kind: 'task' } });
+    expect(eng.usedBytes).toBe(used);
+    // So does a change of the index: the removed id is not returned.
+    index.search(query, 10, { where });
+    index.search(query, 10, { where });
+    index.remove(first.ids[0]);
+    const after = index.search(query, 10, { where });
+    expect(eng.usedBytes).toBe(used);
+    expect(Array.from(after.ids)).not.toContain(first.ids[0]);
+    expect(after.allowed).toBe(first.allowed! - 1);
+    index.dispose();
+    eng.dispose();
+  });
+
+  test('with no room for the set, the repeated where is evaluated directly again', async () => {
+    const eng = await engine(simd, { budgetBytes: 4 * 1024 * 1024 });
+    const index = eng.createIndex({ dim: 4, metric: 'l2', M: 4, efConstruction: 16 });
+    index.addBatch(
+      Array.from({ length: 4000 }, (_, i) => i),
+      randomVectors(4000, 4, 5),
+      Array.from({ length: 4000 }, (_, i) => ({ a: i % 2 })),
+    );
+    const query = [0.1, 0.2, 0.3, 0.4];
+    const first = index.search(query, 10, { where: { a: 1 } });
+    // Fill the engine with another index, to the last few hundred bytes.
+    const filler = eng.createIndex({ dim: 64, metric: 'l2', M: 4, efConstruction: 8 });
+    const next = rng(6);
+    let id = 0;
+    for (const rows of [64, 1]) {
+      try {
+        for (;;) {
+          filler.addBatch(
+            Array.from({ length: rows }, (_, i) => id + i),
+            Float32Array.from({ length: rows * 64 }, () => next()),
+          );
+          id += rows;
+        }
+      } catch (e) {
+        expect(e).toBeInstanceOf(BudgetExceededError);
+      }
+    }
+    // And the holes left, with small indexes.
+    try {
+      for (;;) eng.createIndex({ dim: 4 });
+    } catch (e) {
+      expect(e).toBeInstanceOf(BudgetExceededError);
+    }
+    const used = eng.usedBytes;
+    const again = index.search(query, 10, { where: { a: 1 } });
+    expect(Array.from(again.ids)).toEqual(Array.from(first.ids));
+    expect(eng.usedBytes).toBe(used);
+    // The set indeed does not fit: as an IdSet it is refused.
+    const ids = index.idsWhere({ a: 1 });
+    expect(() => index.search(query, 10, { filter: index.idSet(ids) })).toThrow(BudgetExceededError);
     eng.dispose();
   });
 });

@@ -297,6 +297,9 @@ describe('filter --quick', () => {
       expect(langchain.queries).toBe(10);
       expect(langchain.recall).toBeGreaterThanOrEqual(0.9);
       expect(x.setQps === null).toBe(x.kind === 'rank band' || x.kind === 'category');
+      // The same condition as the index's where on its attributes: the same ids as the list.
+      expect(x.whereSame).toBe(true);
+      expect(x.whereQps).toBeGreaterThan(0);
     }
     const md = readFileSync(join(out, 'filter.md'), 'utf8');
     expect(md).toContain('| category (correlated)');
