@@ -5,7 +5,8 @@
  * filters: idsWhere equals a plain-JS evaluation of the metadata; search with the where returns
  * exactly the ids and distances of the search with the allow-list of the same rows and the same
  * plan, the exact top 10 of those rows where the plan is exact, and, forced to the plain walk,
- * the ids of the equivalent JS predicate (the same walk).
+ * the ids of the equivalent JS predicate (the same walk); an IdSet of idsWhere (a where evaluated
+ * once for many searches) returns the same.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,4 +137,16 @@ describe.each(BUILDS)('where on GloVe metadata (simd %s)', (simd) => {
       }
     },
   );
+
+  test('a where repeated over many searches: idSet(idsWhere(where)) returns the ids and plan of the where search', () => {
+    for (const { where } of FILTERS) {
+      const set = index.idSet(index.idsWhere(where));
+      for (const q of queries) {
+        const r = index.search(q, K, { where });
+        const s = index.search(q, K, { filter: set });
+        expect([s.plan, s.allowed, Array.from(s.ids)]).toEqual([r.plan, r.allowed, Array.from(r.ids)]);
+      }
+      set.release();
+    }
+  });
 });
