@@ -211,6 +211,8 @@ const sameIds = (a, b) => a.length === b.length && a.every((id, i) => id === b[i
  */
 async function measureLevel(level, { index, metric, kinds, shares, passes, stores, storeQueries, progress }) {
   const nq = level.queryRows.length;
+  const batch = new Float32Array(nq * level.dim);
+  level.queryRows.forEach((row, j) => batch.set(row, j * level.dim));
   const everything = Uint32Array.from({ length: level.count }, (_, i) => i);
   const plainTruth = level.queryRows.map((_, j) => jsScan(level, metric, j, everything));
   let plainHits = 0;
@@ -258,13 +260,28 @@ async function measureLevel(level, { index, metric, kinds, shares, passes, store
         else if (!sameIds(walked.ids, rp.ids)) w.differPredicate++;
       }
       const set = shared ? index.idSet(lists[0]) : null;
-      const times = { engine: [], js: [], set: [], plain: [], where: [], predicate: [] };
+      const times = {
+        engine: [],
+        js: [],
+        set: [],
+        plain: [],
+        where: [],
+        predicate: [],
+        whereBatch: [],
+        predicateBatch: [],
+      };
       for (let p = 0; p < passes; p++) {
         times.js.push(timePerQuery(nq, (j) => jsScan(level, metric, j, lists[j])));
         times.engine.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: lists[j] })));
         times.where.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { where: engineWheres[j] })));
         times.predicate.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: predicates[j] })));
         if (set) times.set.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: set })));
+        if (shared) {
+          // One searchBatch of every query: the where evaluated once for all of them.
+          const perQuery = (body) => timePerQuery(1, body) / nq;
+          times.whereBatch.push(perQuery(() => index.searchBatch(batch, K, { where: engineWheres[0] })));
+          times.predicateBatch.push(perQuery(() => index.searchBatch(batch, K, { filter: predicates[0] })));
+        }
         times.plain.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K)));
       }
       set?.release();
@@ -288,11 +305,16 @@ async function measureLevel(level, { index, metric, kinds, shares, passes, store
           plans: tally(w.plans),
           recall: recallOf(w.hits, wanted),
           qps: qps(times.where),
+          batchQps: qps(times.whereBatch),
           differAllowList: w.differAllowList,
           differPredicate: w.differPredicate,
           walkFallbacks: w.fallbacks,
         },
-        predicate: { recall: recallOf(predicateHits, wanted), qps: qps(times.predicate) },
+        predicate: {
+          recall: recallOf(predicateHits, wanted),
+          qps: qps(times.predicate),
+          batchQps: qps(times.predicateBatch),
+        },
         stores: {},
       };
       for (const store of stores) {
@@ -375,6 +397,7 @@ function whereTable(rows) {
     'QPS allow-list',
     'where / predicate',
     'where / allow-list',
+    'searchBatch: where / predicate',
     'ids differ: allow-list',
     'ids differ: predicate (walk)',
   ];
@@ -390,6 +413,7 @@ function whereTable(rows) {
     r.qps.toFixed(0),
     ratio(r.where.qps, r.predicate.qps),
     ratio(r.where.qps, r.qps),
+    ratio(r.where.batchQps, r.predicate.batchQps),
     r.where.differAllowList,
     `${r.where.differPredicate}${r.where.walkFallbacks ? ` (${r.where.walkFallbacks} fell back to exact)` : ''}`,
   ]);
@@ -501,7 +525,7 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
   const text = [
     ...tables,
     '',
-    `Filters: random and rank range are the same for every query (independent of it); ${categories ? "rank band and category are the query's own (correlated: its word's frequency rank, its WordNet category)" : "rank band is the query's own (the rows nearest its position; rank is the record number here, and the data has no categories)"}. Allowed: rows a filter allows (median over the queries). The allowed ids go to elex-wasm (search with { filter }) and to the JS scan (plain-JS exact scan of those rows, float64, row norms precomputed) per query as a Uint32Array; IdSet: the filter made once with index.idSet (filters the same for every query). QPS: medians of ${passes} interleaved passes (elex-wasm, JS scan, where, predicate, IdSet, unfiltered search), each at least ${MIN_MS} ms; the stores: their first ${storeQueries} queries, one pass after an untimed one (LangChain: a filter function of the Document's metadata; PGlite: the same condition in SQL, hnsw.iterative_scan = relaxed_order, hnsw.ef_search ${EF}; its plan: EXPLAIN's choice, the HNSW index or a sequential scan). Cost vs unfiltered: unfiltered QPS / filtered QPS. Recall@10 against the JS scan's exact top 10 of the allowed rows. where: the same filters as \`where\` filters on each row's attributes (category: its WordNet category's name, rank, u), timed in the same passes as the equivalent JS predicate (filter: id => condition on the row's metadata) and the allow-list; ids differ: queries whose where search returned other ids (or another plan or allowed count) than the allow-list search of the same rows, and, with plan 'walk' forced (the predicate's own walk), other ids than the predicate search (a walk that found fewer than k falls back to the exact scan and is not compared).`,
+    `Filters: random and rank range are the same for every query (independent of it); ${categories ? "rank band and category are the query's own (correlated: its word's frequency rank, its WordNet category)" : "rank band is the query's own (the rows nearest its position; rank is the record number here, and the data has no categories)"}. Allowed: rows a filter allows (median over the queries). The allowed ids go to elex-wasm (search with { filter }) and to the JS scan (plain-JS exact scan of those rows, float64, row norms precomputed) per query as a Uint32Array; IdSet: the filter made once with index.idSet (filters the same for every query). QPS: medians of ${passes} interleaved passes (elex-wasm, JS scan, where, predicate, IdSet, unfiltered search), each at least ${MIN_MS} ms; the stores: their first ${storeQueries} queries, one pass after an untimed one (LangChain: a filter function of the Document's metadata; PGlite: the same condition in SQL, hnsw.iterative_scan = relaxed_order, hnsw.ef_search ${EF}; its plan: EXPLAIN's choice, the HNSW index or a sequential scan). Cost vs unfiltered: unfiltered QPS / filtered QPS. Recall@10 against the JS scan's exact top 10 of the allowed rows. where: the same filters as \`where\` filters on each row's attributes (category: its WordNet category's name, rank, u), timed in the same passes as the equivalent JS predicate (filter: id => condition on the row's metadata) and the allow-list (searchBatch: one call for every query, the filters the same for every query); ids differ: queries whose where search returned other ids (or another plan or allowed count) than the allow-list search of the same rows, and, with plan 'walk' forced (the predicate's own walk), other ids than the predicate search (a walk that found fewer than k falls back to the exact scan and is not compared).`,
   ].join('\n');
   return {
     suite: 'filter',

@@ -302,13 +302,16 @@ describe('filter --quick', () => {
       expect(where.qps).toBeGreaterThan(0);
       expect(x.predicate.qps).toBeGreaterThan(0);
       expect(x.predicate.recall).toBeGreaterThanOrEqual(0.5);
+      // searchBatch of every query: for the filters the same for every query only.
+      const shared = x.kind === 'random' || x.kind === 'rank range';
+      expect([where.batchQps > 0, x.predicate.batchQps > 0]).toEqual([shared, shared]);
       const field = { random: 'u', 'rank range': 'rank', 'rank band': 'rank', category: '$or' }[x.kind as string]!;
       expect(JSON.stringify(where.where)).toContain(x.kind === 'category' ? 'category' : field);
     }
     const md = readFileSync(join(out, 'filter.md'), 'utf8');
     expect(md).toContain('| category (correlated)');
     expect(md).toContain('LangChain MemoryVectorStore: recall@10');
-    expect(md).toContain('| where / predicate | where / allow-list | ids differ: allow-list |');
+    expect(md).toMatch(/\| where \/ predicate +\| where \/ allow-list +\| searchBatch: where \/ predicate +\| ids differ: allow-list/);
   });
 
   test('--against takes langchain, pglite or none; anything else exits 2 before the suite runs', () => {
