@@ -311,7 +311,9 @@ describe('filter --quick', () => {
     const md = readFileSync(join(out, 'filter.md'), 'utf8');
     expect(md).toContain('| category (correlated)');
     expect(md).toContain('LangChain MemoryVectorStore: recall@10');
-    expect(md).toMatch(/\| where \/ predicate +\| where \/ allow-list +\| searchBatch: where \/ predicate +\| ids differ: allow-list/);
+    expect(md).toMatch(
+      /\| where \/ predicate +\| where \/ allow-list +\| searchBatch: where \/ predicate +\| ids differ: allow-list/,
+    );
   });
 
   test('--against takes langchain, pglite or none; anything else exits 2 before the suite runs', () => {
