@@ -15,6 +15,8 @@
 //   category    the query word's WordNet category: its m rows nearest in rank, or, when it has
 //               fewer than m, all of them and the rows nearest in rank (correlated: the
 //               category is what the vectors encode)
+// The same filters run inside elex-wasm as `where` filters on index attributes (engineWhere):
+// fields `category` (the WordNet category's name), `rank` and `u` (attributesOf).
 'use strict';
 
 /** Whether `where` allows a row of this rank, category and u. */
@@ -102,6 +104,30 @@ function allowedIds(where, meta) {
   return Uint32Array.from(out);
 }
 
+/**
+ * `where` as an elex-wasm `where` filter on the attributes of attributesOf (`names`: category
+ * code -> name): { u: { $lt } }, { rank: { $gte, $lt } }, and the category's equality ANDed or
+ * ORed with the rank range.
+ */
+function engineWhere(where, names) {
+  if (where.u !== undefined) return { u: { $lt: where.u } };
+  const rank = { $gte: where.lo, $lt: where.hi };
+  if (where.lex === undefined) return { rank };
+  const category = names(where.lex);
+  return where.or ? { $or: [{ category }, { rank }] } : { category, rank };
+}
+
+/** The attributes of row i of `meta` for engineWhere: { category, rank, u }. */
+function attributesOf(meta, names, i) {
+  return { category: names(meta.lex[i]), rank: meta.rank[i], u: meta.u[i] };
+}
+
+/** A JS predicate on row positions equivalent to `where` (the search's `filter` function). */
+function predicateOf(where, meta) {
+  const { rank, lex, u } = meta;
+  return (i) => allows(where, rank[i], lex[i], u[i]);
+}
+
 /** Category -> its row positions (ascending). */
 function positionsByLex(meta) {
   const out = new Map();
@@ -112,4 +138,4 @@ function positionsByLex(meta) {
   return out;
 }
 
-module.exports = { allows, sqlOf, makeWhere, allowedIds, positionsByLex };
+module.exports = { allows, sqlOf, makeWhere, allowedIds, positionsByLex, engineWhere, attributesOf, predicateOf };

@@ -8,15 +8,20 @@
 // with it) and selectivity (50%, 10%, 1%, 0.1%):
 //   elex-wasm   search(q, 10, { filter: ids }), the allowed ids handed over per query as a
 //               Uint32Array (and, for the filters the same for every query, made once with
-//               index.idSet); the plan the planner chose; and search(q, 10, { where }), the same
-//               condition on the index's attributes (rank, lex, u), evaluated in the engine
+//               index.idSet); the plan the planner chose
+//   where       search(q, 10, { where }), the same filter on the rows' attributes (category,
+//               rank, u) evaluated in the engine, beside the equivalent JS predicate
+//               search(q, 10, { filter: id => ... }); the ids of each compared with the
+//               allow-list's (same plan: must be equal) and, the where forced to the
+//               predicate's plan ('walk'), with the predicate's (the same walk: must be equal)
 //   JS scan     the same ids scored in plain JS (float64, row norms precomputed): the ground truth
 //   LangChain   similaritySearchVectorWithScore(q, 10, doc => condition on doc.metadata)
 //   PGlite      SELECT ... WHERE <condition> ORDER BY embedding <=> q LIMIT 10, HNSW with
 //               hnsw.iterative_scan = relaxed_order, ef_search 128, at a size it builds in
 //               reasonable time (20K rows, every 5th of GloVe; 5K with --quick), beside an
 //               elex-wasm index of the same rows
-// Engine, JS scan, IdSet and an unfiltered search are timed side by side over interleaved passes.
+// Engine, JS scan, where, predicate, IdSet and an unfiltered search are timed side by side over
+// interleaved passes.
 'use strict';
 const { existsSync, readFileSync, readdirSync } = require('node:fs');
 const { dirname, join } = require('node:path');
@@ -24,7 +29,14 @@ const { Engine } = require('elex-wasm');
 const { K, buildInChunks } = require('../lib/ann.js');
 const { NAMED, loadDataset, resolveDataset, rng } = require('../lib/dataset.js');
 const { langchainStore, pgliteStore } = require('../lib/filter-peers.js');
-const { allowedIds, makeWhere, positionsByLex } = require('../lib/filter-where.js');
+const {
+  allowedIds,
+  attributesOf,
+  engineWhere,
+  makeWhere,
+  positionsByLex,
+  predicateOf,
+} = require('../lib/filter-where.js');
 const { silent } = require('../lib/progress.js');
 const { median, table } = require('../lib/stats.js');
 
@@ -48,14 +60,27 @@ const PG_ROWS = { quick: 5000, full: 20000 };
 /** Each timed engine / JS scan pass lasts at least this long. */
 const MIN_MS = 40;
 
-/** The category bytes beside the data's .fvecs files (`*_base_lexname.u8`, `*_query_lexname.u8`), or null. */
+/** The category name of a code without a `*_lexnames.tsv` beside the data: `lex<code>` ('none' for NO_CATEGORY). */
+const codeName = (code) => (code === NO_CATEGORY ? 'none' : `lex${code}`);
+
+/**
+ * The category bytes beside the data's .fvecs files (`*_base_lexname.u8`, `*_query_lexname.u8`)
+ * and their names (`*_lexnames.tsv`: code TAB name; codeName without it), or null.
+ */
 function loadCategories(spec) {
   if (spec.kind !== 'folder') return null;
   const dir = dirname(spec.base);
   const find = (suffix) => readdirSync(dir).find((f) => f.endsWith(suffix));
-  const [base, query] = [find('_base_lexname.u8'), find('_query_lexname.u8')];
+  const [base, query, tsv] = [find('_base_lexname.u8'), find('_query_lexname.u8'), find('_lexnames.tsv')];
   if (!base || !query) return null;
-  return { base: readFileSync(join(dir, base)), query: readFileSync(join(dir, query)) };
+  const table = new Map();
+  if (tsv)
+    for (const line of readFileSync(join(dir, tsv), 'utf8').split('\n')) {
+      const [code, name] = line.split('\t');
+      if (name) table.set(Number(code), name.trim());
+    }
+  const names = (code) => table.get(code) ?? codeName(code);
+  return { base: readFileSync(join(dir, base)), query: readFileSync(join(dir, query)), names };
 }
 
 /** Milliseconds a call of `body(j)` takes, over the nq queries in turn, repeated for at least MIN_MS. */
@@ -91,7 +116,8 @@ function makeLevel(data, categories, u, queries, count, step) {
     norms[i] = Math.sqrt(s);
   }
   const meta = { rank, lex, u: Float64Array.from(rank, (row) => u[row]) };
-  return { count, dim, base, norms, meta, byLex: positionsByLex(meta), ...queries };
+  const names = categories ? categories.names : codeName;
+  return { count, dim, base, norms, meta, names, byLex: positionsByLex(meta), ...queries };
 }
 
 /** The K nearest allowed rows (positions in `allowed`) of the level to query j, by a plain float64 scan. */
@@ -145,20 +171,10 @@ function tally(list) {
   return out;
 }
 
-/** `where` (bench/lib/filter-where.js) as the index's `where` on the attributes rank, lex and u. */
-function indexWhere(where) {
-  if (where.u !== undefined) return { u: { $lt: where.u } };
-  const band = { rank: { $gte: where.lo, $lt: where.hi } };
-  if (where.lex === undefined) return band;
-  return where.or ? { $or: [{ lex: where.lex }, band] } : { lex: where.lex, ...band };
-}
+/** The attribute fields of the level's rows (bench/lib/filter-where.js attributesOf). */
+const FIELDS = { category: 'string', rank: 'number', u: 'number' };
 
-/** The attributes of row i of the level: rank, u and lex (NO_CATEGORY too, as the filters compare it). */
-function rowAttributes(level, i) {
-  return { rank: level.meta.rank[i], u: level.meta.u[i], lex: level.meta.lex[i] };
-}
-
-/** Builds an elex-wasm index over the level's rows (ids = positions), with their metadata as attributes. */
+/** Builds an elex-wasm index over the level's rows (ids = positions), each with its attributes (FIELDS). */
 function buildIndex(engine, level, metric, progress) {
   const index = engine.createIndex({
     dim: level.dim,
@@ -167,6 +183,7 @@ function buildIndex(engine, level, metric, progress) {
     efConstruction: EF_CONSTRUCTION,
     efSearch: EF,
     seed: 1,
+    fields: FIELDS,
   });
   const ids = Uint32Array.from({ length: level.count }, (_, i) => i);
   progress.step(`building the index (${level.count} vectors)`);
@@ -177,12 +194,15 @@ function buildIndex(engine, level, metric, progress) {
       index.addBatch(
         ids.subarray(from, to),
         level.base.subarray(from * level.dim, to * level.dim),
-        Array.from({ length: to - from }, (_, i) => rowAttributes(level, from + i)),
+        Array.from({ length: to - from }, (_, i) => attributesOf(level.meta, level.names, from + i)),
       ),
     { progress },
   );
   return index;
 }
+
+/** Whether two id arrays hold the same ids in the same order. */
+const sameIds = (a, b) => a.length === b.length && a.every((id, i) => id === b[i]);
 
 /**
  * Measures every kind and share on one level: the engine (allow-list per query, and an IdSet for
@@ -191,6 +211,8 @@ function buildIndex(engine, level, metric, progress) {
  */
 async function measureLevel(level, { index, metric, kinds, shares, passes, stores, storeQueries, progress }) {
   const nq = level.queryRows.length;
+  const batch = new Float32Array(nq * level.dim);
+  level.queryRows.forEach((row, j) => batch.set(row, j * level.dim));
   const everything = Uint32Array.from({ length: level.count }, (_, i) => i);
   const plainTruth = level.queryRows.map((_, j) => jsScan(level, metric, j, everything));
   let plainHits = 0;
@@ -211,27 +233,55 @@ async function measureLevel(level, { index, metric, kinds, shares, passes, store
         ? new Array(nq).fill(allowedIds(wheres[0], level.meta))
         : wheres.map((w) => allowedIds(w, level.meta));
       const truth = lists.map((list, j) => jsScan(level, metric, j, list));
-      const indexWheres = wheres.map(indexWhere);
+      const engineWheres = wheres.map((w) => engineWhere(w, level.names));
+      const predicates = wheres.map((w) => predicateOf(w, level.meta));
       let h = 0;
       let wanted = 0;
-      let whereSame = true;
       const plans = [];
+      // where against the allow-list of the same rows (same plan) and, forced to the walk, against
+      // the predicate (the same walk, unless it found fewer than k and fell back to the exact scan).
+      const w = { hits: 0, plans: [], differAllowList: 0, differPredicate: 0, fallbacks: 0 };
+      let predicateHits = 0;
       for (let j = 0; j < nq; j++) {
-        const r = index.search(level.queryRows[j], K, { filter: lists[j] });
+        const q = level.queryRows[j];
+        const r = index.search(q, K, { filter: lists[j] });
         plans.push(r.plan);
         const [a, b] = hits(r.ids, truth[j]);
         h += a;
         wanted += b;
-        const w = index.search(level.queryRows[j], K, { where: indexWheres[j] });
-        if (w.allowed !== r.allowed || w.ids.join() !== r.ids.join()) whereSame = false;
+        const rw = index.search(q, K, { where: engineWheres[j] });
+        w.plans.push(rw.plan);
+        w.hits += hits(rw.ids, truth[j])[0];
+        if (rw.plan !== r.plan || rw.allowed !== lists[j].length || !sameIds(rw.ids, r.ids)) w.differAllowList++;
+        const rp = index.search(q, K, { filter: predicates[j] });
+        predicateHits += hits(rp.ids, truth[j])[0];
+        const walked = index.search(q, K, { where: engineWheres[j], plan: 'walk' });
+        if (walked.plan !== 'walk') w.fallbacks++;
+        else if (!sameIds(walked.ids, rp.ids)) w.differPredicate++;
       }
       const set = shared ? index.idSet(lists[0]) : null;
-      const times = { engine: [], js: [], set: [], plain: [], where: [] };
+      const times = {
+        engine: [],
+        js: [],
+        set: [],
+        plain: [],
+        where: [],
+        predicate: [],
+        whereBatch: [],
+        predicateBatch: [],
+      };
       for (let p = 0; p < passes; p++) {
         times.js.push(timePerQuery(nq, (j) => jsScan(level, metric, j, lists[j])));
         times.engine.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: lists[j] })));
+        times.where.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { where: engineWheres[j] })));
+        times.predicate.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: predicates[j] })));
         if (set) times.set.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { filter: set })));
-        times.where.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K, { where: indexWheres[j] })));
+        if (shared) {
+          // One searchBatch of every query: the where evaluated once for all of them.
+          const perQuery = (body) => timePerQuery(1, body) / nq;
+          times.whereBatch.push(perQuery(() => index.searchBatch(batch, K, { where: engineWheres[0] })));
+          times.predicateBatch.push(perQuery(() => index.searchBatch(batch, K, { filter: predicates[0] })));
+        }
         times.plain.push(timePerQuery(nq, (j) => index.search(level.queryRows[j], K)));
       }
       set?.release();
@@ -248,10 +298,23 @@ async function measureLevel(level, { index, metric, kinds, shares, passes, store
         qps: qps(times.engine),
         jsQps: qps(times.js),
         setQps: qps(times.set),
-        whereQps: qps(times.where),
-        whereSame,
         unfilteredQps: plainQps,
         unfilteredRecall: plainHits / plainWanted,
+        where: {
+          where: engineWheres[0],
+          plans: tally(w.plans),
+          recall: recallOf(w.hits, wanted),
+          qps: qps(times.where),
+          batchQps: qps(times.whereBatch),
+          differAllowList: w.differAllowList,
+          differPredicate: w.differPredicate,
+          walkFallbacks: w.fallbacks,
+        },
+        predicate: {
+          recall: recallOf(predicateHits, wanted),
+          qps: qps(times.predicate),
+          batchQps: qps(times.predicateBatch),
+        },
         stores: {},
       };
       for (const store of stores) {
@@ -300,8 +363,6 @@ function levelTable(rows) {
     'cost vs unfiltered',
     'QPS IdSet',
     'IdSet cost vs unfiltered',
-    'QPS where',
-    'where vs list',
   ];
   const body = rows.map((r) => [
     filterText(r),
@@ -315,8 +376,46 @@ function levelTable(rows) {
     ratio(r.unfilteredQps, r.qps),
     r.setQps === null ? '' : r.setQps.toFixed(0),
     r.setQps === null ? '' : ratio(r.unfilteredQps, r.setQps),
-    `${r.whereQps.toFixed(0)}${r.whereSame ? '' : ' (other ids!)'}`,
-    ratio(r.whereQps, r.qps),
+  ]);
+  return table(headers, body);
+}
+
+/**
+ * The Markdown table of one level's rows as `where` filters against the equivalent JS predicate
+ * and the allow-list: recall, plan, QPS, ratios, and the queries whose ids differ.
+ */
+function whereTable(rows) {
+  const headers = [
+    'filter',
+    'selectivity',
+    'where (first query)',
+    'plan',
+    'recall@10 where',
+    'recall@10 predicate',
+    'QPS where',
+    'QPS predicate',
+    'QPS allow-list',
+    'where / predicate',
+    'where / allow-list',
+    'searchBatch: where / predicate',
+    'ids differ: allow-list',
+    'ids differ: predicate (walk)',
+  ];
+  const body = rows.map((r) => [
+    filterText(r),
+    pct(r.share),
+    `\`${JSON.stringify(r.where.where).replaceAll('"', '').replaceAll(',', ', ').replaceAll('|', '\\|')}\``,
+    planText(r.where.plans),
+    r.where.recall.toFixed(3),
+    r.predicate.recall.toFixed(3),
+    r.where.qps.toFixed(0),
+    r.predicate.qps.toFixed(0),
+    r.qps.toFixed(0),
+    ratio(r.where.qps, r.predicate.qps),
+    ratio(r.where.qps, r.qps),
+    ratio(r.where.batchQps, r.predicate.batchQps),
+    r.where.differAllowList,
+    `${r.where.differPredicate}${r.where.walkFallbacks ? ` (${r.where.walkFallbacks} fell back to exact)` : ''}`,
   ]);
   return table(headers, body);
 }
@@ -407,6 +506,8 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
         `${level.count} vectors, ${metric}, M ${M}, efConstruction ${EF_CONSTRUCTION}, ef ${EF}, k ${K}, ${nq} queries; unfiltered search: recall@10 ${unfiltered.unfilteredRecall.toFixed(3)}, ${unfiltered.unfilteredQps.toFixed(0)} QPS.`,
         '',
         levelTable(rows),
+        '',
+        whereTable(rows),
         ...(stores.length
           ? [
               '',
@@ -424,7 +525,7 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
   const text = [
     ...tables,
     '',
-    `Filters: random and rank range are the same for every query (independent of it); ${categories ? "rank band and category are the query's own (correlated: its word's frequency rank, its WordNet category)" : "rank band is the query's own (the rows nearest its position; rank is the record number here, and the data has no categories)"}. Allowed: rows a filter allows (median over the queries). The allowed ids go to elex-wasm (search with { filter }) and to the JS scan (plain-JS exact scan of those rows, float64, row norms precomputed) per query as a Uint32Array; IdSet: the filter made once with index.idSet (filters the same for every query). where: the same condition as the index's \`where\` on its attributes (rank, lex, u), evaluated in the engine per search (the same ids as the list, checked per query; '(other ids!)' if not). QPS: medians of ${passes} interleaved passes (elex-wasm, JS scan, IdSet, where, unfiltered search), each at least ${MIN_MS} ms; the stores: their first ${storeQueries} queries, one pass after an untimed one (LangChain: a filter function of the Document's metadata; PGlite: the same condition in SQL, hnsw.iterative_scan = relaxed_order, hnsw.ef_search ${EF}; its plan: EXPLAIN's choice, the HNSW index or a sequential scan). Cost vs unfiltered: unfiltered QPS / filtered QPS. Recall@10 against the JS scan's exact top 10 of the allowed rows.`,
+    `Filters: random and rank range are the same for every query (independent of it); ${categories ? "rank band and category are the query's own (correlated: its word's frequency rank, its WordNet category)" : "rank band is the query's own (the rows nearest its position; rank is the record number here, and the data has no categories)"}. Allowed: rows a filter allows (median over the queries). The allowed ids go to elex-wasm (search with { filter }) and to the JS scan (plain-JS exact scan of those rows, float64, row norms precomputed) per query as a Uint32Array; IdSet: the filter made once with index.idSet (filters the same for every query). QPS: medians of ${passes} interleaved passes (elex-wasm, JS scan, where, predicate, IdSet, unfiltered search), each at least ${MIN_MS} ms; the stores: their first ${storeQueries} queries, one pass after an untimed one (LangChain: a filter function of the Document's metadata; PGlite: the same condition in SQL, hnsw.iterative_scan = relaxed_order, hnsw.ef_search ${EF}; its plan: EXPLAIN's choice, the HNSW index or a sequential scan). Cost vs unfiltered: unfiltered QPS / filtered QPS. Recall@10 against the JS scan's exact top 10 of the allowed rows. where: the same filters as \`where\` filters on each row's attributes (category: its WordNet category's name, rank, u), timed in the same passes as the equivalent JS predicate (filter: id => condition on the row's metadata) and the allow-list (searchBatch: one call for every query, the filters the same for every query); ids differ: queries whose where search returned other ids (or another plan or allowed count) than the allow-list search of the same rows, and, with plan 'walk' forced (the predicate's own walk), other ids than the predicate search (a walk that found fewer than k falls back to the exact scan and is not compared).`,
   ].join('\n');
   return {
     suite: 'filter',

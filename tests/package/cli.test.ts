@@ -297,13 +297,27 @@ describe('filter --quick', () => {
       expect(langchain.queries).toBe(10);
       expect(langchain.recall).toBeGreaterThanOrEqual(0.9);
       expect(x.setQps === null).toBe(x.kind === 'rank band' || x.kind === 'category');
-      // The same condition as the index's where on its attributes: the same ids as the list.
-      expect(x.whereSame).toBe(true);
-      expect(x.whereQps).toBeGreaterThan(0);
+      // The same filter as a where on the attributes: the allow-list's ids and plan for every
+      // query, the predicate's ids where forced to its walk, and as fast as measured.
+      const where = x.where;
+      expect([where.differAllowList, where.differPredicate]).toEqual([0, 0]);
+      expect(where.plans).toEqual(x.plans);
+      expect(where.recall).toBe(x.recall);
+      expect(where.qps).toBeGreaterThan(0);
+      expect(x.predicate.qps).toBeGreaterThan(0);
+      expect(x.predicate.recall).toBeGreaterThanOrEqual(0.5);
+      // searchBatch of every query: for the filters the same for every query only.
+      const shared = x.kind === 'random' || x.kind === 'rank range';
+      expect([where.batchQps > 0, x.predicate.batchQps > 0]).toEqual([shared, shared]);
+      const field = { random: 'u', 'rank range': 'rank', 'rank band': 'rank', category: '$or' }[x.kind as string]!;
+      expect(JSON.stringify(where.where)).toContain(x.kind === 'category' ? 'category' : field);
     }
     const md = readFileSync(join(out, 'filter.md'), 'utf8');
     expect(md).toContain('| category (correlated)');
     expect(md).toContain('LangChain MemoryVectorStore: recall@10');
+    expect(md).toMatch(
+      /\| where \/ predicate +\| where \/ allow-list +\| searchBatch: where \/ predicate +\| ids differ: allow-list/,
+    );
   });
 
   test('--against takes langchain, pglite or none; anything else exits 2 before the suite runs', () => {
