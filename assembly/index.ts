@@ -15,6 +15,10 @@ export { arenaUsed as engineUsedBytes, arenaTop as engineReservedBytes,
 export { stagingReserve, stagingRelease } from "./runtime/staging";
 export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./runtime/arena";
 export * from "./hnsw/api";
+export {
+  attrCreate, attrFree, attrClear, attrReset, attrAddField, attrSet, attrGet, attrCover, attrWhere, attrForget,
+  attrDictReserve,
+} from "./hnsw/attributes";
 export * from "./hnsw/parallel";
 export * from "./qlearn/api";
 export * from "./kernels/api";

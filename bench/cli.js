@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // elex-bench: runs benchmark suites, writes <out>/<suite>.{json,md,svg}, prints the tables.
 //   elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine] [--quantization f32,f16,i8] [--runs n]
-//              [--out dir] [--quick] [--json] [--quiet]
+//              [--against langchain,pglite|none] [--pg connectionString] [--out dir] [--quick] [--json] [--quiet]
 //   elex-bench --version | --help
 // Tables (or --json) go to stdout; progress and status lines to stderr.
 'use strict';
@@ -12,6 +12,8 @@ const { METRICS, datasetMetrics, resolveDataset } = require('./lib/dataset.js');
 const QUANTIZATIONS = ['f32', 'f16', 'i8'];
 const { machine } = require('./lib/machine.js');
 const { MissingDependencyError, requireOptional } = require('./lib/optional.js');
+/** What --against names: the stores the filter suite compares (require'd lazily with the suite). */
+const AGAINST = ['langchain', 'pglite'];
 const { reporter } = require('./lib/progress.js');
 const { writeResults } = require('./lib/report.js');
 
@@ -25,14 +27,17 @@ const SUITES = [
   'persist',
   'compact',
   'filter',
+  'memory-store',
   'threads',
   'peers',
+  'fleet',
 ];
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'peers' && s !== 'threads');
+const DEFAULT_SUITES = SUITES.filter((s) => !['peers', 'fleet', 'memory-store', 'threads'].includes(s));
 const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [--metric l2,cosine]
-                  [--quantization f32,f16,i8] [--runs n] [--out dir] [--quick] [--json] [--quiet]
+                  [--quantization f32,f16,i8] [--runs n] [--against langchain,pglite|none]
+                  [--pg connectionString] [--out dir] [--quick] [--json] [--quiet]
        elex-bench --version | --help
-  suites: ${SUITES.join(', ')} (default: all but peers and threads)
+  suites: ${SUITES.join(', ')} (default: all but peers, fleet, memory-store and threads)
   --data     the data to index: sift (data/sift128, 10K x 128, the default), glove (data/glove100,
              100K x 100 GloVe, cosine by default), a folder holding *_base.fvecs, *_query.fvecs and
              *_groundtruth_<metric>.ivecs, or one .fvecs file (its first 100 rows are the queries)
@@ -41,6 +46,10 @@ const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [
   --quantization  f32, f16, i8 or a list: the stored forms hnsw, peers and memory measure
              elex-wasm's indexes with (default f32)
   --runs     peers: build and sweep every library n times (default 1), report the medians
+  --pg       fleet: the PostgreSQL server to use (a libpq connection string; default: a throw-away
+             cluster started from the server binaries, apt-get install postgresql)
+  --against  filter: the stores compared besides the plain-JS scan: langchain, pglite (the
+             default: both; PGlite is installed into bench/peers on first use) or none
   --out      where results go (default: bench/results under the current directory)
   --quick    fewer sizes, passes and repeats (what npm start runs)
   --json     print the results as JSON on stdout instead of the tables
@@ -55,7 +64,7 @@ function version() {
   return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
 }
 
-/** Parses argv into { suites, data, metrics, quantizations, runs, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
+/** Parses argv into { suites, data, metrics, quantizations, runs, against, pg, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
 function parseArgs(argv) {
   const out = {
     suites: [],
@@ -63,6 +72,8 @@ function parseArgs(argv) {
     metrics: undefined,
     quantizations: undefined,
     runs: 1,
+    pg: undefined,
+    against: AGAINST,
     outDir: undefined,
     quick: false,
     json: false,
@@ -91,6 +102,13 @@ function parseArgs(argv) {
       const value = a === '--runs' ? argv[++i] : a.slice(7);
       out.runs = Number(value);
       if (!/^[1-9][0-9]*$/.test(value)) return { error: `--runs takes a whole number >= 1, not '${value}'` };
+    } else if (a === '--pg' && i + 1 < argv.length) out.pg = argv[++i];
+    else if (a.startsWith('--pg=')) out.pg = a.slice(5);
+    else if ((a === '--against' && i + 1 < argv.length) || a.startsWith('--against=')) {
+      const value = a === '--against' ? argv[++i] : a.slice(10);
+      out.against = value === 'none' ? [] : [...new Set(value.split(','))];
+      const bad = out.against.find((s) => !AGAINST.includes(s));
+      if (bad !== undefined) return { error: `unknown store '${bad}' for --against (${AGAINST.join(', ')} or none)` };
     } else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
     else if (a.startsWith('--out=')) out.outDir = a.slice(6);
     else if (SUITES.includes(a)) out.suites.push(a);
@@ -133,6 +151,8 @@ async function main(argv) {
       metrics: args.metrics,
       quantizations: args.quantizations,
       runs: args.runs,
+      pg: args.pg,
+      against: args.against,
       progress: reporter(name, { quiet: args.quiet }),
     });
     const paths = writeResults(outcome, where, args.outDir);

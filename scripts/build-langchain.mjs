@@ -1,5 +1,6 @@
-// The ES module form of the elex-wasm/langchain subpath, after build-js.mjs has compiled
-// src/langchain/ into dist/cjs/langchain/ (the CommonJS form):
+// The ES module forms of the elex-wasm/langchain and elex-wasm/langgraph subpaths, after
+// build-js.mjs has compiled src/<dir>/ into dist/cjs/<dir>/ (the CommonJS form). For langchain
+// (langgraph likewise, with @langchain/langgraph-checkpoint as well):
 //
 //   dist/esm/langchain.mjs     src/langchain/ bundled as an ES module. It imports @langchain/core
 //                              as an ES module (the user's own copy, not the CommonJS one) and
@@ -15,59 +16,70 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
-/** Modules of src/ outside langchain/ that hold no class and no state: safe to inline. */
+/** Modules of src/ outside the entry's folder that hold no class and no state: safe to inline. */
 const INLINED = new Set([
   'util/concat.ts',
   'util/crc32.ts',
   'util/validate.ts',
+  'util/json-value.ts',
+  'util/json-record.ts',
   'hnsw/store/keys.ts',
   'hnsw/store/store-io.ts',
   'hnsw/store/manifest.ts',
+  'hnsw/store/sidecar.ts',
 ]);
 /** Modules that are the package's public API: imported by name, never inlined. */
 const PUBLIC = new Set(['index.ts', 'errors.ts']);
 
-const packageApi = {
+/** The entries built here: elex-wasm/langchain and elex-wasm/langgraph, each with its peer dependencies. */
+const ENTRIES = [
+  { dir: 'langchain', external: ['@langchain/core', '@langchain/core/*'] },
+  { dir: 'langgraph', external: ['@langchain/core', '@langchain/core/*', '@langchain/langgraph-checkpoint'] },
+];
+
+const packageApi = (dir) => ({
   name: 'elex-wasm-public-api',
   setup(b) {
     b.onResolve({ filter: /^\.{1,2}\// }, (args) => {
       const file = relative(src, join(args.resolveDir, args.path.replace(/\.js$/, '.ts'))).replace(/\\/g, '/');
-      if (file === 'langchain/peer-check.ts') return { path: file, namespace: 'empty' };
-      if (file.startsWith('langchain/') || INLINED.has(file)) return undefined;
+      if (file === `${dir}/peer-check.ts`) return { path: file, namespace: 'empty' };
+      if (file.startsWith(`${dir}/`) || INLINED.has(file)) return undefined;
       if (PUBLIC.has(file)) return { path: 'elex-wasm', external: true };
       return {
         errors: [
-          { text: `src/langchain may import ${file} only through ../index.js (the ES module would copy its classes)` },
+          { text: `src/${dir} may import ${file} only through ../index.js (the ES module would copy its classes)` },
         ],
       };
     });
     b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: '', loader: 'js' }));
   },
-};
-
-await build({
-  entryPoints: [join(src, 'langchain/index.ts')],
-  outfile: join(root, 'dist/esm/langchain.mjs'),
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  target: 'es2020',
-  external: ['@langchain/core', '@langchain/core/*'],
-  plugins: [packageApi],
-  resolveExtensions: ['.ts'],
-  logLevel: 'warning',
 });
 
-// Declarations: dist/cjs/langchain/*.d.ts -> dist/esm/langchain/*.d.mts, relative imports
-// inside langchain/ renamed to .mjs, the rest pointed back at dist/cjs.
-const from = join(root, 'dist/cjs/langchain');
-const to = join(root, 'dist/esm/langchain');
-mkdirSync(to, { recursive: true });
-for (const name of readdirSync(from).filter((n) => n.endsWith('.d.ts'))) {
-  const text = readFileSync(join(from, name), 'utf8')
-    .replace(/(from|import) '\.\/([^']+)\.js'/g, "$1 './$2.mjs'")
-    .replace(/from '\.\.\/([^']+)'/g, "from '../../cjs/$1'")
-    .replace(/import\("\.\.\/([^"]+)"\)/g, 'import("../../cjs/$1")');
-  writeFileSync(join(to, name.replace(/\.d\.ts$/, '.d.mts')), text);
+for (const { dir, external } of ENTRIES) {
+  await build({
+    entryPoints: [join(src, `${dir}/index.ts`)],
+    outfile: join(root, `dist/esm/${dir}.mjs`),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2020',
+    external,
+    plugins: [packageApi(dir)],
+    resolveExtensions: ['.ts'],
+    logLevel: 'warning',
+  });
+
+  // Declarations: dist/cjs/<dir>/*.d.ts -> dist/esm/<dir>/*.d.mts, relative imports inside <dir>/
+  // renamed to .mjs, the rest pointed back at dist/cjs.
+  const from = join(root, `dist/cjs/${dir}`);
+  const to = join(root, `dist/esm/${dir}`);
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from).filter((n) => n.endsWith('.d.ts'))) {
+    const text = readFileSync(join(from, name), 'utf8')
+      .replace(/(from|import) '\.\/([^']+)\.js'/g, "$1 './$2.mjs'")
+      .replace(/from '\.\.\/([^']+)'/g, "from '../../cjs/$1'")
+      .replace(/import\("\.\.\/([^"]+)"\)/g, 'import("../../cjs/$1")');
+    writeFileSync(join(to, name.replace(/\.d\.ts$/, '.d.mts')), text);
+  }
+  console.log(`dist/esm/${dir}.mjs and its declarations written`);
 }
-console.log('dist/esm/langchain.mjs and its declarations written');

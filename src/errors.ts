@@ -140,6 +140,35 @@ export class StoreQuotaError extends StoreError {
   }
 }
 
+/**
+ * Agents another writer changed in a versioned store since this agent cache loaded them
+ * (`E_CONFLICT`): their writes were refused (the store kept the other writer's state) and the
+ * cache dropped them, unsaved changes included, so the next `get` reloads the newest. `agents`
+ * names them. Redo the work those agents lost, on a fresh lease. Thrown by `AgentCache.flush`
+ * (and `close`) once every other agent is written (a store error takes precedence and the conflicts
+ * wait for a later flush), so every agent it does not name was written; conflicts found by
+ * evictions are reported by the next flush.
+ */
+export class ConflictError extends ElexError {
+  /** Ids of the agents whose writes were refused and which were dropped. */
+  readonly agents: string[];
+  /**
+   * The agents of `agents` whose changes may be in the store nonetheless: a write of theirs lost
+   * its answer (an outage) and the store could not learn whether it landed before others wrote.
+   * Check before redoing their work (e.g. for an operation id in the reloaded agent). Usually empty.
+   */
+  readonly uncertain: string[];
+
+  constructor(agents: string[], uncertain: string[] = []) {
+    super(
+      'E_CONFLICT',
+      `${agents.length === 1 ? 'agent' : 'agents'} ${agents.map((a) => `'${a}'`).join(', ')} changed in the store since this cache loaded ${agents.length === 1 ? 'it' : 'them'}: ${agents.length === 1 ? 'its' : 'their'} changes here were dropped; get ${agents.length === 1 ? 'it' : 'them'} again for the newest state`,
+    );
+    this.agents = agents;
+    this.uncertain = uncertain;
+  }
+}
+
 /** Who holds a {@link FileStore} directory's write lock, as its lock file says. */
 export interface LockOwner {
   /** The owning process's id. */
@@ -167,5 +196,37 @@ export class StoreLockedError extends StoreError {
     super(`FileStore directory '${dir}' is locked for writing by ${who}`, undefined, 'E_LOCKED');
     this.dir = dir;
     this.owner = owner;
+  }
+}
+
+/** Which embedding model a store's vectors are of. */
+export interface EmbeddingProvenance {
+  /** The model's name (null: none, the store has no semantic index). */
+  model: string | null;
+  /** Its dimension (null: none). */
+  dims: number | null;
+}
+
+/**
+ * A persisted store was written with another embedding model than the one it is opened with
+ * (`E_EMBEDDINGS`): another model's name or dimension. Its vectors would not be comparable with
+ * the new model's queries; open it with the model it names, or ask to re-embed (ElexStore:
+ * `reembed: true`). `saved` and `given` name both.
+ */
+export class EmbeddingModelMismatchError extends ElexError {
+  /** The model the store was written with. */
+  readonly saved: EmbeddingProvenance;
+  /** The model it is opened with. */
+  readonly given: EmbeddingProvenance;
+
+  constructor(saved: EmbeddingProvenance, given: EmbeddingProvenance) {
+    const name = (m: EmbeddingProvenance) =>
+      m.model === null ? 'no embedding model' : `model '${m.model}' (${m.dims} dimensions)`;
+    super(
+      'E_EMBEDDINGS',
+      `the store was written with ${name(saved)}, and is opened with ${name(given)}: open it with the model it was written with, or re-embed (reembed: true)`,
+    );
+    this.saved = saved;
+    this.given = given;
   }
 }

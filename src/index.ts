@@ -20,6 +20,9 @@ export type {
 export type { SnapshotSource } from './hnsw/load.js';
 export { IdSet } from './hnsw/filter.js';
 export type { SearchPlan } from './hnsw/filter.js';
+export type { Attributes, AttributeValue, FieldDeclarations, FieldKind } from './hnsw/attributes.js';
+export { MAX_FIELDS as MAX_ATTRIBUTE_FIELDS } from './hnsw/attributes.js';
+export type { Where, WhereOperators, WhereValue } from './hnsw/where.js';
 export { QTable, MAX_ACTIONS } from './qlearn/qtable.js';
 export type { QTableOptions } from './qlearn/qtable.js';
 export { TrajectoryBuffer, MAX_TRAJECTORY_CAPACITY } from './qlearn/trajectory.js';
@@ -37,9 +40,11 @@ export {
   StoreError,
   StoreQuotaError,
   StoreLockedError,
+  ConflictError,
   WasmLoadError,
+  EmbeddingModelMismatchError,
 } from './errors.js';
-export type { LockOwner } from './errors.js';
+export type { LockOwner, EmbeddingProvenance } from './errors.js';
 export { simdSupported } from './runtime/wasm/probe.js';
 export { parseFvecs, parseIvecs } from './util/vecs-format.js';
 export type { VecsFile } from './util/vecs-format.js';
@@ -48,7 +53,15 @@ export type { Trend } from './runtime/monitor.js';
 export { AgentCache } from './agents/cache.js';
 export type { AgentCacheOptions, AgentCacheStats } from './agents/cache.js';
 export { Agent } from './agents/agent.js';
-export type { AgentStore, ByteStore } from './stores/byte-store.js';
+export type {
+  AgentStore,
+  ByteStore,
+  ConditionalWrite,
+  StoreVersion,
+  VersionedBytes,
+  VersionedStore,
+} from './stores/byte-store.js';
+export { isVersioned } from './stores/byte-store.js';
 export type { SaveOptions, SaveResult } from './hnsw/store/save.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { FileStore } from './stores/file-store.js';

@@ -40,7 +40,7 @@ import { STATUS_BUDGET } from "../runtime/status";
  * Makes the allow bitset cover every slot (grown, new words cleared). False over budget, with
  * the bitset as it was. Cost: O(1), or one copy when it grows.
  */
-function ensureAllow(idx: Index): bool {
+export function ensureAllow(idx: Index): bool {
   const words = wordsFor(idx);
   if (words <= idx.allowWords) return true;
   const p = arenaGrow(idx.allow, <u64>words << 2);
@@ -56,14 +56,21 @@ function ensureAllow(idx: Index): bool {
 /**
  * Sets the bits in `bits` of the nodes the n ids at list map to, dropping unknown and removed
  * ids and repeats, and writes those nodes to `nodes` (which may be `list`: never longer).
- * Returns how many. Cost: O(n) map lookups.
+ * Returns how many. An id that is the label of its own slot number (an index filled with ids
+ * 0, 1, 2, ... in order) is that slot, found without the map: a live slot's label maps to it.
+ * Cost: O(n) label reads, and a map lookup for each id not in its own slot.
  */
 function markIds(idx: Index, bits: usize, list: usize, n: u32, nodes: usize): u32 {
+  const slots = idx.count;
   let count: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const found = mapGet(idx.map, idx.mapCap, load<u32>(list + (<usize>i << 2)));
-    if (found < 0 || isTombstoned(idx, <u32>found)) continue;
-    const node = <u32>found;
+    const id = load<u32>(list + (<usize>i << 2));
+    let node = id;
+    if (id >= slots || isTombstoned(idx, id) || labelAt(idx, id) != id) {
+      const found = mapGet(idx.map, idx.mapCap, id);
+      if (found < 0 || isTombstoned(idx, <u32>found)) continue;
+      node = <u32>found;
+    }
     const w = bits + (<usize>(node >> 5) << 2);
     const bit: u32 = 1 << (node & 31);
     const word = load<u32>(w);
@@ -88,14 +95,23 @@ export function allowBegin(idx: Index, list: usize, n: u32): i32 {
   return <i32>idx.allowCount;
 }
 
-/** Clears the bits allowBegin set (the allowed nodes at allowNodes); a resident set's stay. Cost: O(allowed). */
+/**
+ * Clears the bits allowBegin set (the allowed nodes at allowNodes), a word per node, or the
+ * whole bitset in one fill when that is fewer words; a resident set's stay. Cost:
+ * O(min(allowed, slots / 32)).
+ */
 export function allowEnd(idx: Index): void {
   const allow = idx.allow;
   const list = idx.allowNodes;
   if (idx.allowBits == allow) {
-    for (let i: u32 = 0; i < idx.allowCount; i++) {
-      const node = load<u32>(list + (<usize>i << 2));
-      store<u32>(allow + (<usize>(node >> 5) << 2), 0);
+    const words = (idx.count + 31) >> 5;
+    if (idx.allowCount >= words) {
+      memory.fill(allow, 0, <usize>words << 2);
+    } else {
+      for (let i: u32 = 0; i < idx.allowCount; i++) {
+        const node = load<u32>(list + (<usize>i << 2));
+        store<u32>(allow + (<usize>(node >> 5) << 2), 0);
+      }
     }
   }
   idx.allowCount = 0;

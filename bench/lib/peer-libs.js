@@ -1,5 +1,6 @@
 // The peer libraries of the `peers` suite (hnswlib-node, usearch, hnswlib-wasm), installed on
-// demand into bench/peers/node_modules (never dependencies of elex-wasm) and wrapped in one shape:
+// demand into bench/peers/node_modules (never dependencies of elex-wasm; the `filter` suite's
+// PGlite too, through ensureInstalled) and wrapped in one shape:
 //   { name, build(data, metric, { M, efConstruction }) -> { buildMs, memoryBytes, memoryAfter, search(q, ef, i), dispose? } }
 // A peer that fails to install or load is returned as { name, skipped: reason }.
 'use strict';
@@ -14,11 +15,13 @@ const { K, buildInChunks, queryRows } = require('./ann.js');
 const PEERS = join(__dirname, '..', 'peers');
 const peerRequire = createRequire(join(PEERS, 'package.json'));
 
-/** Runs `npm install --prefix bench/peers` unless every peer is present; returns an error text or undefined. */
-function ensureInstalled() {
-  const names = [...PEER_NAMES, 'fake-indexeddb'];
+/**
+ * Runs `npm install --prefix bench/peers` unless every package of `names` (default: the peers
+ * suite's) is present; returns an error text or undefined.
+ */
+function ensureInstalled(names = [...PEER_NAMES, 'fake-indexeddb']) {
   if (names.every((n) => existsSync(join(PEERS, 'node_modules', n, 'package.json')))) return undefined;
-  process.stderr.write(`peers: npm install --prefix bench/peers (${PEER_NAMES.join(', ')})...\n`);
+  process.stderr.write(`peers: npm install --prefix bench/peers (${names.join(', ')})...\n`);
   try {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     execFileSync(npm, ['install', '--prefix', PEERS, '--no-audit', '--no-fund', '--no-package-lock'], {
@@ -194,7 +197,7 @@ async function loadPeers() {
 
 /** One peer's module (installing the peers if needed), or { skipped } with the reason. */
 function requirePeer(name) {
-  const installError = ensureInstalled();
+  const installError = ensureInstalled([name]);
   if (installError) return { skipped: installError };
   try {
     return { module: peerRequire(name) };
@@ -203,4 +206,4 @@ function requirePeer(name) {
   }
 }
 
-module.exports = { PEER_NAMES, loadPeers, requirePeer };
+module.exports = { PEER_NAMES, loadPeers, ensureInstalled, requirePeer };

@@ -19,6 +19,8 @@ export class Resident {
   evicting = false;
   /** Set once its objects are freed (evicted, or the cache closed): its leases are inert. */
   freed = false;
+  /** Set once a versioned store refused its write: out of the cache, freed when its last lease ends. */
+  dropped = false;
   /** Engine bytes its objects hold, as of its last lease's end. */
   bytes = 0;
 

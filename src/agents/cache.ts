@@ -15,12 +15,18 @@
  * its newest state is durable; `close()` refuses new work at once, waits for what is in
  * flight, then in one synchronous step snapshots every agent that may have changed, frees
  * everything and makes every lease inert, and resolves once those snapshots are durable.
+ *
+ * Over a versioned store (PostgresStore, MemoryStore) the cache is optimistic: every agent is
+ * written only if the store still holds the version it was loaded at (or last wrote). A refused
+ * write means another process changed the agent: the cache drops it (a leased one once its last
+ * lease ends), the next get reads the newest, and flush (or close) rejects with ConflictError
+ * naming every agent dropped since the last flush, evictions' included.
  */
 import { Agent, Resident } from './agent.js';
 import { decodeAgent, encodeAgent } from './codec.js';
 import { checkAgentId } from './id.js';
 import { AgentWrites, storeError } from './writes.js';
-import { BudgetExceededError, DisposedError, InvalidArgumentError } from '../errors.js';
+import { BudgetExceededError, ConflictError, DisposedError, InvalidArgumentError } from '../errors.js';
 import type { MemoryMonitor } from '../runtime/monitor.js';
 import {
   type QTable,
@@ -31,7 +37,7 @@ import {
   type QTableParams,
 } from '../qlearn/qtable.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { checkByteStore, type AgentStore } from '../stores/byte-store.js';
+import { checkByteStore, type AgentStore, type StoreVersion } from '../stores/byte-store.js';
 import { MemoryStore } from '../stores/memory-store.js';
 import { createTrajectoryBuffer, loadTrajectoryBuffer } from '../qlearn/trajectory.js';
 import { checkInt, checkNumber, checkOptionNames, optionNames } from '../util/validate.js';
@@ -93,6 +99,11 @@ export interface AgentCacheStats {
   evictions: number;
   /** Bytes the store completed writing (evictions, flushes, close). */
   persistedBytes: number;
+  /**
+   * Agent writes a versioned store refused because another writer had changed the agent
+   * (each dropped, see ConflictError).
+   */
+  conflicts: number;
   /** hits / (hits + misses), 0 before any get. */
   hitRate: number;
   /** Agents held by at least one lease now. */
@@ -167,7 +178,11 @@ export class AgentCache {
   private readonly unwritten = new Map<string, Uint8Array>();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
-  private counters = { hits: 0, misses: 0, evictions: 0, persistedBytes: 0 };
+  private counters = { hits: 0, misses: 0, evictions: 0, persistedBytes: 0, conflicts: 0 };
+  /** Agents dropped after a refused write since the last flush reported them. */
+  private readonly conflicted = new Set<string>();
+  /** Those of them whose refused write may have landed after all (ConflictError.uncertain). */
+  private readonly uncertain = new Set<string>();
   private leases = 0;
   private pinned = 0;
   private evicting = 0;
@@ -289,15 +304,33 @@ export class AgentCache {
   /**
    * Writes every resident agent that may have changed since its last write (they stay
    * resident), each after any earlier write of it. When it resolves the store holds every
-   * agent as it was when flush was called, or newer. Throws the first store error once every
-   * write is done. Cost: one store write per changed agent.
+   * agent as it was when flush was called, or newer. Over a versioned store an agent another
+   * writer changed since it was loaded is not written but dropped (see ConflictError); the others
+   * are still written. Once every write is done it throws the first store error, if any (an agent
+   * whose write failed so stays resident and changed: the next flush writes it, do not redo its
+   * work; conflicts are then reported by a later flush), else ConflictError naming every agent
+   * dropped since the last report (by this flush or by evictions). So when it throws
+   * ConflictError, every agent it does not name was written. Cost: one store write per changed agent.
    *
+   * @throws {@link ConflictError} naming the agents another writer changed, once every write is done.
    * @throws {@link StoreError} the first store error, once every write is done.
    */
   async flush(): Promise<void> {
     this.checkOpen();
     const dirty = Array.from(this.residents.values()).filter((agent) => agent.dirty);
-    throwFirst(await Promise.allSettled(dirty.map((agent) => this.persist(agent))));
+    const results = await Promise.allSettled(dirty.map((agent) => this.persist(agent)));
+    throwFirst(results.filter((r) => r.status === 'fulfilled' || !(r.reason instanceof ConflictError)));
+    this.throwConflicts();
+  }
+
+  /** Throws ConflictError naming the agents dropped since the last report, if any. */
+  private throwConflicts(): void {
+    if (this.conflicted.size === 0) return;
+    const agents = Array.from(this.conflicted);
+    const uncertain = agents.filter((id) => this.uncertain.has(id));
+    this.conflicted.clear();
+    this.uncertain.clear();
+    throw new ConflictError(agents, uncertain);
   }
 
   /**
@@ -319,7 +352,9 @@ export class AgentCache {
    * makes every lease inert (release does nothing, q and trajectory throw DisposedError). It
    * resolves once every snapshot is durable. If a write fails it rejects with StoreError (the
    * store's own error as `cause`; a store's ElexError as it is) and keeps that snapshot: calling
-   * close() again retries it. Later calls resolve at once.
+   * close() again retries it. A snapshot a versioned store refuses is dropped, and once the others
+   * are written close rejects with ConflictError naming it (and any agent dropped since the last
+   * report). Later calls resolve at once.
    */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -330,10 +365,10 @@ export class AgentCache {
     while (this.loads.size > 0) await Promise.allSettled(Array.from(this.loads.values(), (load) => load.done));
     while (this.evictions.size > 0) await Promise.allSettled(Array.from(this.evictions));
     await this.writes.idle();
-    const agents = Array.from(this.residents.values());
+    const agents = Array.from(this.bySlot.values()); // the resident ones, and dropped ones still leased
     try {
       this.rt.check('close');
-      for (const agent of agents) if (agent.dirty) this.unwritten.set(agent.id, this.encode(agent));
+      for (const agent of agents) if (agent.dirty && !agent.dropped) this.unwritten.set(agent.id, this.encode(agent));
     } catch (error) {
       // The engine was disposed or broke: nothing can be saved or freed; every lease goes inert.
       for (const agent of agents) agent.freed = true;
@@ -348,14 +383,21 @@ export class AgentCache {
   }
 
   private async writeBack(): Promise<void> {
-    throwFirst(
-      await Promise.allSettled(
-        Array.from(this.unwritten, async ([id, bytes]) => {
+    const results = await Promise.allSettled(
+      Array.from(this.unwritten, async ([id, bytes]) => {
+        try {
           await this.writes.write(id, bytes);
-          if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
-        }),
-      ),
+        } catch (error) {
+          if (!(error instanceof ConflictError)) throw error;
+          this.counters.conflicts++;
+          this.conflicted.add(id);
+          if (error.uncertain.includes(id)) this.uncertain.add(id);
+        }
+        if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
+      }),
     );
+    throwFirst(results); // conflicts are caught above: reported once the rest is written
+    this.throwConflicts();
   }
 
   /** Starts loading `id` for the get that missed (its first waiter). */
@@ -371,17 +413,38 @@ export class AgentCache {
    * within maxAgents and the budget, leased once per waiting get.
    */
   private async admit(id: string, load: Load): Promise<Resident> {
-    const queued = this.writes.latest(id);
+    const versioned = this.writes.versioned;
+    // Over a versioned store the agent's lineage starts at what the store holds once its writes settled.
+    if (versioned) await this.writes.settled(id);
+    const queued = versioned ? undefined : this.writes.latest(id);
     let stored: Uint8Array | undefined = queued;
+    let version: StoreVersion | null = null;
     if (stored === undefined) {
       try {
-        stored = await this.store.read(id);
+        if (versioned) ({ bytes: stored, version } = await this.store.readVersioned!(id));
+        else stored = await this.store.read(id);
       } catch (error) {
         throw storeError(error, `agent store could not read '${id}'`);
       }
     }
     const sections = stored === undefined ? undefined : decodeAgent(id, stored);
     const saved = stored !== undefined && queued === undefined;
+    if (versioned) this.writes.loaded(id, version);
+    try {
+      return await this.place(id, sections, saved, load);
+    } catch (error) {
+      if (versioned) this.writes.forget(id);
+      throw error;
+    }
+  }
+
+  /** Makes the agent resident within maxAgents and the budget, leased once per waiting get. */
+  private async place(
+    id: string,
+    sections: { qtable: Uint8Array; trajectory: Uint8Array } | undefined,
+    saved: boolean,
+    load: Load,
+  ): Promise<Resident> {
     await this.yieldToPressure();
     this.admitting++;
     try {
@@ -494,6 +557,7 @@ export class AgentCache {
     if (agent.leases === 0) {
       this.rt.exports.cachePin(this.handle, agent.slot, -1);
       this.pinned--;
+      if (agent.dropped) this.free(agent);
     }
   };
 
@@ -584,7 +648,12 @@ export class AgentCache {
   /** Writes the agent out (unless the store has its state already), then frees it unless it was leased meanwhile. */
   private async writeOut(agent: Resident): Promise<boolean> {
     const version = agent.version;
-    if (agent.dirty) await this.persist(agent);
+    try {
+      if (agent.dirty) await this.persist(agent);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      return agent.freed; // dropped; the next flush reports it
+    }
     if (agent.freed || agent.leases > 0 || agent.version !== version) return false;
     this.free(agent);
     this.counters.evictions++;
@@ -594,9 +663,29 @@ export class AgentCache {
   /** Writes the agent's current state, after any earlier write of it; records it as saved once durable. */
   private persist(agent: Resident): Promise<void> {
     const version = agent.version;
-    return this.writes.write(agent.id, this.encode(agent)).then(() => {
-      if (version > agent.savedVersion) agent.savedVersion = version;
-    });
+    return this.writes.write(agent.id, this.encode(agent)).then(
+      () => {
+        if (version > agent.savedVersion) agent.savedVersion = version;
+      },
+      (error) => {
+        if (error instanceof ConflictError) this.drop(agent, error.uncertain.includes(agent.id));
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Drops an agent whose write a versioned store refused: counted, reported by the next flush,
+   * out of the cache at once (the next get reads the store), its objects freed once no lease holds it.
+   */
+  private drop(agent: Resident, uncertain: boolean): void {
+    if (agent.freed || agent.dropped) return;
+    agent.dropped = true;
+    this.counters.conflicts++;
+    this.conflicted.add(agent.id);
+    if (uncertain) this.uncertain.add(agent.id);
+    if (agent.leases === 0) this.free(agent);
+    else if (this.residents.get(agent.id) === agent) this.residents.delete(agent.id);
   }
 
   /** The agent's EXAG bytes, copied out of the engine (no engine memory needed). Cost: O(agent bytes). */
@@ -610,7 +699,10 @@ export class AgentCache {
     agent.q.dispose();
     agent.trajectory.dispose();
     this.rt.exports.cacheRemove(this.handle, agent.slot);
-    this.residents.delete(agent.id);
+    if (this.residents.get(agent.id) === agent) {
+      this.residents.delete(agent.id);
+      if (this.closing === null) this.writes.forget(agent.id); // close() still writes its snapshot
+    }
     this.bySlot.delete(agent.slot);
     this.freeSlots.push(agent.slot);
     this.ownBytes -= agent.bytes;

@@ -5,9 +5,15 @@
  * write still waiting there (the newer bytes hold everything the older ones did); the callers
  * of both are answered when the newer bytes are durable. A get of an id with a write on its way
  * reads the newest bytes from here (`latest`), not the store, which may not have them yet.
+ *
+ * Over a versioned store (ByteStore.readVersioned / writeIfVersion) each id has a lineage: the
+ * version the cache loaded or last wrote. A write is conditional on it and moves it on; a write
+ * the store refuses (another writer moved the version) rejects with ConflictError, as does the
+ * write waiting behind it (same stale lineage), and the lineage is forgotten: only a fresh read
+ * (`loaded`) gives the id one again.
  */
-import { ElexError, StoreError } from '../errors.js';
-import type { AgentStore } from '../stores/byte-store.js';
+import { ConflictError, ElexError, StoreError } from '../errors.js';
+import { type AgentStore, isVersioned, type StoreVersion } from '../stores/byte-store.js';
 
 /**
  * A store's error as the agent cache throws it: an ElexError (the built-in stores' StoreError,
@@ -29,6 +35,8 @@ interface Write {
 interface Line {
   running: Write;
   next: Write | null;
+  /** forget() was called while the line ran: the lineage goes when the line closes. */
+  forget: boolean;
 }
 
 function pending(bytes: Uint8Array): Write {
@@ -44,12 +52,39 @@ function pending(bytes: Uint8Array): Write {
 export class AgentWrites {
   private readonly lines = new Map<string, Line>();
   private idleWaiters: Array<() => void> = [];
+  /** Whether the store is versioned: writes are conditional on each id's lineage. */
+  readonly versioned: boolean;
+  /** Per id, the version the store holds of this cache's lineage of it (null: none written yet). */
+  private readonly lineage = new Map<string, StoreVersion | null>();
 
   /** `durable(bytes)` is told the size of every write the store completed. */
   constructor(
     private readonly store: AgentStore,
     private readonly durable: (bytes: number) => void,
-  ) {}
+  ) {
+    this.versioned = isVersioned(store);
+  }
+
+  /** Records that `id` was read from the store at `version` (null: absent): its writes are conditional on it. */
+  loaded(id: string, version: StoreVersion | null): void {
+    this.lineage.set(id, version);
+    const line = this.lines.get(id);
+    if (line !== undefined) line.forget = false;
+  }
+
+  /** Drops `id`'s lineage (the agent left the cache), once its writes are done. Cost: O(1). */
+  forget(id: string): void {
+    const line = this.lines.get(id);
+    if (line === undefined) this.lineage.delete(id);
+    else line.forget = true;
+  }
+
+  /** Resolves once no write of `id` is running or waiting (each settled, done or failed). */
+  async settled(id: string): Promise<void> {
+    for (let line = this.lines.get(id); line !== undefined; line = this.lines.get(id)) {
+      await (line.next ?? line.running).done.catch(() => undefined);
+    }
+  }
 
   /**
    * Writes `bytes` for `id` after every earlier write of `id`. Resolves once these bytes (or
@@ -60,7 +95,7 @@ export class AgentWrites {
     const line = this.lines.get(id);
     if (line === undefined) {
       const write = pending(bytes);
-      this.lines.set(id, { running: write, next: null });
+      this.lines.set(id, { running: write, next: null, forget: false });
       this.start(id, write);
       return write.done;
     }
@@ -85,21 +120,41 @@ export class AgentWrites {
   }
 
   private start(id: string, write: Write): void {
-    let landing: Promise<void>;
-    try {
-      landing = Promise.resolve(this.store.write(id, write.bytes));
-    } catch (error) {
-      landing = Promise.reject(error); // a store that throws instead of rejecting
-    }
-    landing
+    this.land(id, write.bytes)
       .then(
-        () => {
-          this.durable(write.bytes.length);
-          write.resolve();
+        (landed) => {
+          if (landed === true) {
+            this.durable(write.bytes.length);
+            write.resolve();
+            return;
+          }
+          const conflict = new ConflictError([id], landed === 'uncertain' ? [id] : []);
+          write.reject(conflict);
+          const line = this.lines.get(id)!;
+          line.next?.reject(conflict); // the same stale lineage: refused too
+          line.next = null;
         },
         (error) => write.reject(storeError(error, `agent store could not write '${id}'`)),
       )
       .then(() => this.advance(id));
+  }
+
+  /**
+   * One store write of `id`: conditional on its lineage over a versioned store. False: refused (a
+   * conflict); 'uncertain': refused, and an earlier attempt whose answer was lost may have landed.
+   * Async, so a store that throws instead of rejecting rejects too.
+   */
+  private async land(id: string, bytes: Uint8Array): Promise<boolean | 'uncertain'> {
+    if (!this.versioned) {
+      await this.store.write(id, bytes);
+      return true;
+    }
+    const expected = this.lineage.get(id);
+    if (expected === undefined) return false; // no lineage: refused earlier, the agent must be read again
+    const result = await this.store.writeIfVersion!(id, bytes, expected);
+    if (result.ok) this.lineage.set(id, result.version);
+    else this.lineage.delete(id);
+    return result.ok || (result.uncertain === true ? 'uncertain' : false);
   }
 
   /** Starts the write waiting behind the one that just settled, or closes the line. */
@@ -112,6 +167,7 @@ export class AgentWrites {
       return;
     }
     this.lines.delete(id);
+    if (line.forget) this.lineage.delete(id);
     if (this.lines.size === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

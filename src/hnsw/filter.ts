@@ -26,36 +26,37 @@ export function planOfCode(code: number): SearchPlan {
   return code === 4 ? 'exact' : code === 3 ? 'filtered-walk' : 'walk';
 }
 
-// The planner's thresholds, measured (bench/suites/filter.js and side-by-side probes, GloVe-100
-// 100K cosine and SIFT 10K l2, M 16, efConstruction 100, ef 64, on a loaded 2-core machine):
-//   - the exact scan costs ~0.15-0.25 us an allowed row (the SIMD kernel, rows read once, list
-//     order), so 5.5K rows ~0.9 ms and 10K ~2.4 ms on GloVe; SIFT 3K rows ~0.4 ms;
-//   - the filtered walk (ACORN-1) costs ~3-5 unfiltered searches at ef 64 whatever the share
-//     (GloVe 1.3-2.4 ms against 0.48 ms unfiltered), with recall@10 0.986-0.988 from 5% to 50%,
-//     but 0.93 at 2% and 0.85 at 1% (the allowed subgraph falls apart; ef 256 gets 0.985 / 0.97
-//     at 3x the cost), and its two-hop expansion grows as the share falls;
-//   - the plain walk at 50% costs ~2x an unfiltered search (half of what it reaches is rejected)
-//     with recall 0.996 at ef 64 (raising ef to 128 gained 0.002), and collapses below that:
-//     at 1% it visits most of the graph (GloVe: 146 ms).
+// The planner's thresholds, measured (bench/suites/filter.js and side-by-side probes with forced
+// plans: GloVe-100 100K cosine, M 16, efConstruction 200, ef 128, random / rank-band / category
+// filters handed over per query, a loaded 2-core machine; 0.15-0.24 ms an unfiltered search):
+//   - the exact scan: 10K allowed rows 0.40-0.63 ms, 20K rows 0.67-2.2 ms (rows read once, in
+//     memory order when the set is dense);
+//   - the filtered walk (ACORN-1): 0.67-1.1 ms whatever the share from 3% to 50% (2.5-5.8
+//     unfiltered searches), recall@10 0.985-1.000; the exact scan is faster up to about 10-15%,
+//     the walk from 20% (at ef 64 and efConstruction 100 its recall fell to 0.93 at 2% and 0.85
+//     at 1%: the allowed subgraph falls apart, hence the exact scan there);
+//   - the plain walk against the filtered walk: 1.02-1.78x as fast at 40-50%, 0.85-1.23x at 30%,
+//     0.88-0.97x at 20%, recall 0.990-0.998 (at 1% it visits most of the graph).
 // So: exact while the scan costs no more than the walk it replaces, and always where the
-// filtered walk's recall fails; the plain walk from half the ids up; the filtered walk between.
+// filtered walk's recall fails; the plain walk from 40% of the ids up; the filtered walk between.
 
 /**
- * Below WALK_SHARE, scan exactly up to this many allowed ids per unit of max(ef, k) (8192 at
- * ef 64): about where the scan costs what a filtered walk does (GloVe 100K: 10K rows 2.4 ms
- * against a 1.7 ms walk, 5.5K rows 0.9 ms against 2.4 ms).
+ * Below WALK_SHARE, scan exactly up to this many allowed ids per unit of max(ef, k) (16384 at
+ * ef 128): about where the scan costs what a filtered walk does (GloVe 100K, ef 128: 10K rows
+ * 0.40-0.63 ms against a 0.67-0.86 ms walk, 20K rows 0.67-2.2 ms against 0.68-0.80 ms).
  */
 export const EXACT_PER_EF = 128;
 /**
- * From WALK_SHARE up, scan exactly up to this many allowed ids per unit of max(ef, k) (4096 at
- * ef 64): the plain walk there costs about 2 unfiltered searches, half a filtered walk.
+ * From WALK_SHARE up, scan exactly up to this many allowed ids per unit of max(ef, k) (8192 at
+ * ef 128): the plain walk there costs about 2-3 unfiltered searches, less than a filtered walk.
  */
 export const WALK_EXACT_PER_EF = 64;
 /**
  * From this share of the live ids up, the plain walk: most neighbours pass, so it stalls
- * nowhere and needs no more ef. Below it, the filtered walk, which scores allowed nodes only.
+ * nowhere and needs no more ef (GloVe 100K: as fast as the filtered walk or faster from 40%).
+ * Below it, the filtered walk, which scores allowed nodes only.
  */
-export const WALK_SHARE = 0.5;
+export const WALK_SHARE = 0.4;
 /** Below this share, always the exact scan: the filtered walk's recall falls under 0.95 there. */
 export const ACORN_MIN_SHARE = 0.02;
 /** Below this share, the filtered walk's ef is raised by ACORN_BOOST_SHARE / share (at most 2.5x). */

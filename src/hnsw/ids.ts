@@ -24,16 +24,25 @@ function readSection(rt: Runtime, section: Section): Uint8Array {
  * is set). Allocates nothing in the engine. Cost: O(slots).
  */
 export function liveIds(rt: Runtime, handle: number, size: number): Uint32Array {
+  return liveSlots(rt, handle, size).ids;
+}
+
+/** liveIds, with the slot of each id. Allocates nothing in the engine. Cost: O(slots). */
+export function liveSlots(rt: Runtime, handle: number, size: number): { ids: Uint32Array; slots: Uint32Array } {
   const info = rt.exports.indexSnapshotInfo(handle, 0, 0) >>> 0;
   const header = new Uint8Array(rt.memory.buffer, info, HEADER).slice();
-  const slots = new DataView(header.buffer).getUint32(EXIX_HEADER.count, true);
+  const count = new DataView(header.buffer).getUint32(EXIX_HEADER.count, true);
   const sections = snapshotSections(rt, info, sectionSizes(header));
   const labels = new Uint32Array(readSection(rt, sections[4]).buffer);
   const tombs = new Uint32Array(readSection(rt, sections[5]).buffer);
-  const out = new Uint32Array(size);
+  const ids = new Uint32Array(size);
+  const slots = new Uint32Array(size);
   let k = 0;
-  for (let n = 0; n < slots && k < size; n++) {
-    if ((tombs[n >>> 5] & (1 << (n & 31))) === 0) out[k++] = labels[n];
+  for (let n = 0; n < count && k < size; n++) {
+    if ((tombs[n >>> 5] & (1 << (n & 31))) === 0) {
+      ids[k] = labels[n];
+      slots[k++] = n;
+    }
   }
-  return out;
+  return { ids, slots };
 }

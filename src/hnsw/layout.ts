@@ -35,7 +35,11 @@ export const EXIX_HEADER = {
   reuseHint: 56,
   /** Version 2: the quantization code (0 f32, 1 f16, 2 i8); version 1: reserved, 0. */
   quantization: 60,
+  /** Version 3: the attributes section's bytes (src/hnsw/attributes.ts); versions 1, 2: reserved, 0. */
+  attributeBytes: 72,
 } as const;
+/** The version of a snapshot with an attributes section (the engine checks its core as version 2). */
+export const EXIX_VERSION_ATTRIBUTES = 3;
 const LAYOUT_WORDS = 8;
 
 /** The layout words the engine writes after the header in its info area (snapshot.ts). */

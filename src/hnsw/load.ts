@@ -45,6 +45,22 @@ function loadedIndex(rt: Runtime, loader: SnapshotLoader): VectorIndex {
 }
 
 /**
+ * Restores a version 3 snapshot's attributes into the index just loaded; on failure (corrupt,
+ * over budget) disposes it, so nothing stays allocated.
+ */
+function withAttributes(index: VectorIndex, loader: SnapshotLoader): VectorIndex {
+  const section = loader.attributes;
+  if (section === undefined) return index;
+  try {
+    index.restoreAttributes(section, 'loadIndex');
+  } catch (error) {
+    index.dispose();
+    throw error;
+  }
+  return index;
+}
+
+/**
  * Rebuilds an index from {@link VectorIndex.serialize} bytes, or from the chunks of
  * {@link VectorIndex.serializeChunks} (an iterable, or an async iterable: then it returns a
  * promise), copied straight into the index's final blocks: a load needs no more budget than
@@ -84,7 +100,10 @@ export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Pr
     loader.abort();
     throw error;
   }
-  return rt.run('loadIndex', () => loadedIndex(rt, loader));
+  return withAttributes(
+    rt.run('loadIndex', () => loadedIndex(rt, loader)),
+    loader,
+  );
 }
 
 async function loadAsync(rt: Runtime, loader: SnapshotLoader, source: AsyncIterable<Uint8Array>): Promise<VectorIndex> {
@@ -94,5 +113,8 @@ async function loadAsync(rt: Runtime, loader: SnapshotLoader, source: AsyncItera
     loader.abort();
     throw error;
   }
-  return rt.run('loadIndex', () => loadedIndex(rt, loader));
+  return withAttributes(
+    rt.run('loadIndex', () => loadedIndex(rt, loader)),
+    loader,
+  );
 }

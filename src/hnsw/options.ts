@@ -5,6 +5,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkId, checkInt, checkOneOf, checkOptionNames, optionNames } from '../util/validate.js';
 import type { IdSet, SearchPlan } from './filter.js';
+import { Schema, type FieldDeclarations } from './attributes.js';
+import type { Where } from './where.js';
 
 /** Distance functions. cosine = 1 - cos(a, b); l2 = squared Euclidean; dot = 1 - a.b. */
 export type Metric = 'cosine' | 'l2' | 'dot';
@@ -78,6 +80,15 @@ export interface IndexOptions {
    * @defaultValue `'f32'`
    */
   quantization?: Quantization;
+  /**
+   * The metadata fields ids may carry, field name to kind (`{ kind: 'string', ts: 'number' }`):
+   * then an attribute or a `where` condition on another field is InvalidArgumentError. Left
+   * out, fields are inferred: a field takes the kind of its first value. See
+   * docs/vector-index.md "Metadata and where".
+   *
+   * @defaultValue inferred
+   */
+  fields?: FieldDeclarations;
 }
 
 /**
@@ -112,6 +123,13 @@ export interface SearchOptions {
    * than min(k, allowed) results still falls back to the exact scan).
    */
   plan?: 'auto' | SearchPlan;
+  /**
+   * A metadata filter on the ids' attributes ({@link Where}: `{ kind: 'note', ts: { $gte: t0 } }`),
+   * evaluated inside WebAssembly into an allow set, then planned as an allow-list is (`plan`
+   * and `allowed` in the result). Not with `filter` (InvalidArgumentError): fold an id list
+   * into the attributes instead.
+   */
+  where?: Where;
 }
 
 export const INDEX_OPTIONS = optionNames<IndexOptions>({
@@ -122,8 +140,9 @@ export const INDEX_OPTIONS = optionNames<IndexOptions>({
   efSearch: true,
   seed: true,
   quantization: true,
+  fields: true,
 });
-export const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true, plan: true });
+export const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true, plan: true, where: true });
 
 /** k nearest neighbours, nearest first. */
 export interface SearchResult {
@@ -155,6 +174,8 @@ export interface IndexParams {
   efSearch: number;
   seed: number;
   quantization: Quantization;
+  /** The declared fields (checked), or undefined: inferred. */
+  fields?: FieldDeclarations;
 }
 
 /** Checks IndexOptions and fills in defaults. */
@@ -170,5 +191,6 @@ export function resolveIndexOptions(options: IndexOptions): IndexParams {
     efSearch: checkInt('efSearch', options.efSearch ?? 64, 1, MAX_EF),
     seed: checkInt('seed', options.seed ?? 42, 0, 0xffffffff),
     quantization: checkOneOf('quantization', options.quantization ?? 'f32', QUANTIZATIONS),
+    fields: options.fields === undefined ? undefined : Schema.declare(options.fields).kinds(),
   };
 }

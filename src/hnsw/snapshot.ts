@@ -7,12 +7,24 @@
  */
 import { crc32Final, crc32Update, CRC32_INIT } from '../util/crc32.js';
 import { CorruptSnapshotError } from '../errors.js';
-import { EXIX_HEADER, sectionSizes, snapshotSections, SNAPSHOT_HEADER as HEADER, type Section } from './layout.js';
+import {
+  EXIX_HEADER,
+  EXIX_VERSION_ATTRIBUTES,
+  sectionSizes,
+  snapshotSections,
+  SNAPSHOT_HEADER as HEADER,
+  type Section,
+} from './layout.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { LOAD_BUDGET, LOAD_CORRUPT } from '../runtime/wasm/exports.js';
 
 /** The default chunk size of {@link snapshotChunks}: bounded IndexedDB and file writes. */
 export const SNAPSHOT_CHUNK_BYTES = 4 << 20;
+
+/** Sections of every version (vectors, links0, upperAt, upper, labels, tombs); version 3's attributes follow. */
+const CORE_SECTIONS = 6;
+/** The largest attributes section a loader reads (it is held in host memory whole). */
+const MAX_ATTRIBUTE_BYTES = 2 ** 30;
 
 /** A stretch of the snapshot: bytes the host holds, or a section in linear memory. */
 type Piece = { bytes: Uint8Array } | { section: Section };
@@ -24,15 +36,20 @@ interface Layout {
   pieces: () => Piece[];
 }
 
-function readLayout(rt: Runtime, handle: number, efSearch: number, seed: number): Layout {
+function readLayout(rt: Runtime, handle: number, efSearch: number, seed: number, attributes?: Uint8Array): Layout {
   const info = rt.exports.indexSnapshotInfo(handle, efSearch, seed) >>> 0;
   const header = new Uint8Array(rt.memory.buffer, info, HEADER).slice();
   const view = new DataView(header.buffer);
+  const extra = attributes ?? new Uint8Array(0);
+  if (attributes !== undefined) {
+    view.setUint32(EXIX_HEADER.version, EXIX_VERSION_ATTRIBUTES, true);
+    view.setUint32(EXIX_HEADER.attributeBytes, attributes.length, true);
+  }
   const M = view.getUint32(EXIX_HEADER.M, true);
   const upperUsed = view.getUint32(EXIX_HEADER.upperUsed, true);
   const sizes = sectionSizes(header);
   const [vectors, links0, upperAt, upper, labels, tombs] = snapshotSections(rt, info, sizes);
-  const total = HEADER + sizes.reduce((a, b) => a + b, 0) + 4;
+  const total = HEADER + sizes.reduce((a, b) => a + b, 0) + extra.length + 4;
   return {
     header,
     total,
@@ -44,6 +61,7 @@ function readLayout(rt: Runtime, handle: number, efSearch: number, seed: number)
       { bytes: upperRecords(rt, upper.locate(0)[0], upperUsed, M) },
       { section: labels },
       { section: tombs },
+      { bytes: extra },
     ],
   };
 }
@@ -78,7 +96,7 @@ function copyList(mem: Uint8Array, chunk: Uint8Array, at: number, addr: number, 
 
 /**
  * The snapshot of index `handle` as chunks of `chunkBytes` (the last one shorter), ending with
- * the CRC-32. Lazy: each chunk is copied out of linear memory when it is asked for, and
+ * the CRC-32; with `attributes` (an attributes section), version 3 with it before the CRC. Lazy: each chunk is copied out of linear memory when it is asked for, and
  * `check` runs before anything is read at every step, the first included (it throws if the
  * index changed or went away since the iterator was made: a handle freed meanwhile, whose
  * memory another index may hold now, is never read). Cost: O(snapshot bytes) in all, no engine memory.
@@ -90,9 +108,10 @@ export function* snapshotChunks(
   seed: number,
   chunkBytes: number,
   check: () => void,
+  attributes?: Uint8Array,
 ): Generator<Uint8Array, void, undefined> {
   check();
-  const layout = readLayout(rt, handle, efSearch, seed);
+  const layout = readLayout(rt, handle, efSearch, seed, attributes);
   let remaining = layout.total;
   let chunk = new Uint8Array(Math.min(chunkBytes, remaining));
   let fill = 0;
@@ -148,6 +167,8 @@ export class SnapshotLoader {
   /** Snapshot offsets where each section starts, and where in linear memory the engine wants it. */
   private starts: number[] = [];
   private sections: Section[] = [];
+  /** Version 3: the attributes section, read into host memory (the last section). */
+  private attributeSection: Uint8Array | undefined;
 
   /** `expectedBytes`: the whole snapshot's length when known (checked against the header before anything is allocated). */
   constructor(
@@ -188,6 +209,11 @@ export class SnapshotLoader {
     }
   }
 
+  /** The attributes section of a version 3 snapshot, once finished; undefined for versions 1 and 2. */
+  get attributes(): Uint8Array | undefined {
+    return this.attributeSection;
+  }
+
   /** The header, once fed (efSearch, seed and the parameters the host keeps). */
   headerView(): DataView {
     return new DataView(this.header.buffer);
@@ -226,7 +252,9 @@ export class SnapshotLoader {
     while (this.starts[s] > this.fed) s--;
     const end = s + 1 < this.starts.length ? this.starts[s + 1] : crcAt;
     let n = Math.min(end - this.fed, bytes.length);
-    if (!this.overBudget) {
+    if (s === CORE_SECTIONS) {
+      this.attributeSection!.set(bytes.subarray(0, n), this.fed - this.starts[s]);
+    } else if (!this.overBudget) {
       const [addr, contiguous] = this.sections[s].locate(this.fed - this.starts[s]);
       n = Math.min(n, contiguous);
       new Uint8Array(this.rt.memory.buffer, addr, n).set(bytes.subarray(0, n));
@@ -245,18 +273,32 @@ export class SnapshotLoader {
     if (String.fromCharCode(...this.header.subarray(0, 4)) !== 'EXIX')
       throw this.corrupt("the bytes do not start with the magic 'EXIX'");
     const sizes = sectionSizes(this.header);
-    const total = HEADER + sizes.reduce((a, b) => a + b, 0) + 4;
+    // Version 3 is version 2 plus an attributes section, its length in the reserved word at 72:
+    // the engine checks the core as version 2, and the host reads the section.
+    const engineHeader = this.header.slice();
+    const view = new DataView(engineHeader.buffer);
+    let attributeBytes = 0;
+    if (view.getUint32(EXIX_HEADER.version, true) === EXIX_VERSION_ATTRIBUTES) {
+      attributeBytes = view.getUint32(EXIX_HEADER.attributeBytes, true);
+      if (attributeBytes === 0 || attributeBytes > MAX_ATTRIBUTE_BYTES)
+        throw this.corrupt(`an attributes section of ${attributeBytes} bytes`);
+      view.setUint32(EXIX_HEADER.version, 2, true);
+      view.setUint32(EXIX_HEADER.attributeBytes, 0, true);
+    }
+    const total = HEADER + sizes.reduce((a, b) => a + b, 0) + attributeBytes + 4;
     if (this.expectedBytes !== undefined && total !== this.expectedBytes) {
       throw this.corrupt(`its header announces ${total} bytes, not ${this.expectedBytes}`);
     }
+    if (attributeBytes > 0) this.attributeSection = new Uint8Array(attributeBytes);
     const area = this.rt.exports.indexSnapshotArea() >>> 0;
-    new Uint8Array(this.rt.memory.buffer, area, HEADER).set(this.header);
+    new Uint8Array(this.rt.memory.buffer, area, HEADER).set(engineHeader);
     const handle = this.rt.exports.indexLoadBegin() >>> 0;
     if (handle === LOAD_CORRUPT) throw this.corrupt('the header is out of range');
     if (handle === LOAD_BUDGET) this.overBudget = this.rt.budgetError(this.what);
     else this.handle = handle;
     if (!this.overBudget) this.sections = snapshotSections(this.rt, area, sizes);
     this.starts = [];
+    if (attributeBytes > 0) sizes.push(attributeBytes);
     for (let at = HEADER, s = 0; s < sizes.length; at += sizes[s++]) this.starts.push(at);
     this.total = total;
   }

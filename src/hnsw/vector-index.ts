@@ -26,6 +26,9 @@ import {
 } from './filter.js';
 import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows } from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
+import { Schema, SchemaDraft, type Attributes, type AttributeValue, type FieldKind } from './attributes.js';
+import { AttributeTable } from './attribute-table.js';
+import { compileWhere, type Where } from './where.js';
 import { BUILD_CHUNK, buildParallel, searchRowsParallel } from './parallel.js';
 import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
@@ -69,8 +72,17 @@ export function createIndex(rt: Runtime, options: IndexOptions): VectorIndex {
   });
 }
 
-/** A search's checked filter: a predicate, or an allow-list (checked ids, or an IdSet). */
-type CheckedFilter = { predicate?: (id: number) => boolean; allow?: Uint32Array | IdSet; plan: 'auto' | SearchPlan };
+/** A search's checked filter: a predicate, an allow-list (checked ids, or an IdSet), or a compiled `where`. */
+type CheckedFilter = {
+  predicate?: (id: number) => boolean;
+  allow?: Uint32Array | IdSet | WhereProgram;
+  plan: 'auto' | SearchPlan;
+};
+
+/** A compiled `where` (src/hnsw/where.ts), as an allow set's source. */
+class WhereProgram {
+  constructor(readonly words: Float64Array) {}
+}
 
 /**
  * An HNSW index of float vectors under uint32 ids, living in the engine's linear memory (create
@@ -102,6 +114,8 @@ export class VectorIndex extends EngineObject {
   /** @internal The operations since each save, for the next one's log (src/hnsw/store/changes.ts). */
   readonly journal = new IndexJournal();
   private ef: number;
+  /** The ids' metadata attributes: their schema, and their table in the engine (src/hnsw/attribute-table.ts). */
+  private readonly attrs: AttributeTable;
   /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
   private changes = 0;
 
@@ -115,6 +129,23 @@ export class VectorIndex extends EngineObject {
     this.seed = params.seed;
     this.quantization = params.quantization;
     this.ef = params.efSearch;
+    this.attrs = new AttributeTable(
+      rt,
+      params.fields === undefined ? new Schema(false) : Schema.declare(params.fields),
+    );
+  }
+
+  /**
+   * The metadata fields, name to kind: the declared ones (createIndex's `fields`), or those
+   * inferred so far, each with the kind of its first value. Cost: O(fields).
+   */
+  get fields(): Record<string, FieldKind> {
+    return this.attrs.schema.kinds();
+  }
+
+  /** Whether the fields were declared (createIndex's `fields`): then no other field is accepted. */
+  get fieldsDeclared(): boolean {
+    return this.attrs.schema.declared;
   }
 
   /** Default candidate list size of a search (1..100000); settable. */
@@ -151,6 +182,7 @@ export class VectorIndex extends EngineObject {
   clear(): void {
     this.call('clear', () => {
       this.rt.exports.indexClearAll(this.handle, this.seed);
+      this.attrs.clear();
       this.changes++;
     });
     this.journal.unlogged();
@@ -166,8 +198,12 @@ export class VectorIndex extends EngineObject {
    * full checkpoint at the next save. Cost: O(slots * M0^2) distances, one pass over the records.
    */
   compact(): void {
+    // Not one transaction: compaction gives memory back, which a transaction cannot.
     this.call('compact', () => {
+      // The attribute columns are by slot, and compaction renumbers the slots.
+      const writeBack = this.attrs.keepThrough(this.handle, 'compact');
       if (this.rt.exports.indexCompact(this.handle) !== STATUS_OK) throw this.rt.budgetError('compact');
+      writeBack();
       this.changes++;
     });
     this.journal.unlogged();
@@ -181,13 +217,18 @@ export class VectorIndex extends EngineObject {
    * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
    * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
    * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
-   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
+   * @throws {@link BudgetExceededError} if the rows (or their attributes) do not fit (the index is unchanged).
+   * @param attributes - The id's metadata ({@link Attributes}: field name to a number, string or
+   *   boolean), for `where` filters; they replace a replaced id's. Left out, a new id has none
+   *   and a replaced id keeps its own.
    */
-  add(id: number, vector: ArrayLike<number>): void {
+  add(id: number, vector: ArrayLike<number>, attributes?: Attributes): void {
     checkStorableId(id);
     checkArrayLike('vector', vector);
     if (vector.length !== this.dim) throw new DimensionMismatchError(this.dim, vector.length);
-    this.insertRows([id], vector, 'add');
+    const draft = new SchemaDraft(this.attrs.schema);
+    const encoded = attributes === undefined ? undefined : [draft.encode(attributes, 'attributes')];
+    this.insertRows([id], vector, 'add', undefined, encoded, draft);
   }
 
   /**
@@ -198,9 +239,11 @@ export class VectorIndex extends EngineObject {
    * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
    * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
    * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
-   * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
+   * @throws {@link BudgetExceededError} if the rows (or their attributes) do not fit (the index is unchanged).
+   * @param attributes - Each row's metadata, as {@link add} takes it (an undefined entry: none
+   *   given), one per id.
    */
-  addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>): void {
+  addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>, attributes?: readonly (Attributes | undefined)[]): void {
     checkArrayLike('ids', ids);
     checkArrayLike('vectors', vectors);
     for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
@@ -211,7 +254,88 @@ export class VectorIndex extends EngineObject {
         `vectors (${ids.length} ids x dim ${this.dim})`,
       );
     }
-    this.insertRows(ids, vectors, 'addBatch');
+    const draft = new SchemaDraft(this.attrs.schema);
+    let encoded: (Float64Array | undefined)[] | undefined;
+    if (attributes !== undefined) {
+      if (!Array.isArray(attributes) || attributes.length !== ids.length)
+        throw new InvalidArgumentError(`attributes must be an array of ${ids.length} entries (one per id)`);
+      encoded = attributes.map((a, i) => (a === undefined ? undefined : draft.encode(a, `attributes[${i}]`)));
+    }
+    this.insertRows(ids, vectors, 'addBatch', undefined, encoded, draft);
+  }
+
+  /**
+   * The metadata of `id` (field name to value; `{}` when it has none), or undefined when the
+   * id is not in the index. Cost: O(fields).
+   */
+  attributes(id: number): Record<string, AttributeValue> | undefined {
+    checkId(id);
+    return this.call('attributes', () => {
+      if (this.rt.exports.indexVector(this.handle, id) === 0) return undefined;
+      return this.attrs.read(this.handle, id);
+    });
+  }
+
+  /**
+   * Replaces the metadata of `id` with `attributes` (fields left out become absent); returns
+   * whether the id is in the index (false: nothing changed). Throws as {@link add} does for bad
+   * attributes, changing nothing. Cost: O(fields).
+   *
+   * @throws {@link InvalidArgumentError} for a value that is not a finite number, string or
+   *   boolean, of another kind than its field's, or a field the index does not declare.
+   * @throws {@link BudgetExceededError} if the attributes do not fit (nothing changed).
+   */
+  setAttributes(id: number, attributes: Attributes): boolean {
+    checkId(id);
+    const draft = new SchemaDraft(this.attrs.schema);
+    const pairs = draft.encode(attributes, 'attributes');
+    const present = this.attrs.atomic(() =>
+      this.atomic('setAttributes', () => {
+        if (this.rt.exports.indexVector(this.handle, id) === 0) return false;
+        this.attrs.prepare(draft, 'setAttributes');
+        this.attrs.write(this.handle, id, pairs, 'setAttributes');
+        this.changes++;
+        return true;
+      }),
+    );
+    if (present) {
+      draft.commit();
+      this.journal.attributed(id, this.attrs.schema.decode(pairs));
+    }
+    return present;
+  }
+
+  /**
+   * The live ids whose attributes pass `where` (see {@link Where}), in slot order, evaluated
+   * inside WebAssembly. Throws InvalidArgumentError naming the path of a bad condition
+   * (`where.ts.$gte`). Cost: O(slots * size of where).
+   */
+  idsWhere(where: Where): Uint32Array {
+    const words = compileWhere(where, this.attrs.schema);
+    return this.atomic('idsWhere', () => {
+      const rt = this.rt;
+      const slots = rt.exports.indexCapacity(this.handle) >>> 0;
+      const list = rt.stage(SLOT_FILTER, Math.max(4, slots * 4), 'idsWhere');
+      const count = this.attrs.where(this.handle, words, list, true, 'idsWhere');
+      return rt.u32().slice(list >>> 2, (list >>> 2) + count);
+    });
+  }
+
+  /**
+   * @internal Restores the attributes section of a version 3 snapshot into this index, just
+   * loaded (src/hnsw/load.ts). CorruptSnapshotError for a section that does not check out
+   * (decodeAttributeSection) or names an id the index lacks, BudgetExceededError when the
+   * values do not fit; either way the engine memory it took is given back (the caller then
+   * disposes the index). Cost: O(section bytes).
+   */
+  restoreAttributes(bytes: Uint8Array, what: string): void {
+    this.attrs.restore(
+      this.handle,
+      bytes,
+      (id) => this.has(id),
+      (body) => this.atomic(what, body),
+      what,
+    );
   }
 
   /**
@@ -233,73 +357,101 @@ export class VectorIndex extends EngineObject {
     this.insertRows(ids, vectors, 'openIndex', trace);
   }
 
-  private insertRows(ids: ArrayLike<number>, vectors: ArrayLike<number>, what: string, replay?: Uint32Array): void {
+  private insertRows(
+    ids: ArrayLike<number>,
+    vectors: ArrayLike<number>,
+    what: string,
+    replay?: Uint32Array,
+    attributes?: readonly (Float64Array | undefined)[],
+    draft?: SchemaDraft,
+  ): void {
     const n = ids.length;
     checkRows(vectors, 0, n, this.dim, this.metric === 'cosine', n === 1 && what === 'add' ? 'vector' : 'vectors');
     if (n === 0) return;
     const traced = replay === undefined && this.journal.recording;
     const traces: Uint32Array[] = [];
-    this.atomic(what, () => {
-      const rt = this.rt;
-      const ex = rt.exports;
-      const rowFloats = this.dim;
-      const chunk = Math.min(n, traced ? TRACED_CHUNK_ROWS : CHUNK_ROWS);
-      const tracePtr = replay === undefined ? 0 : rt.stage(SLOT_OUT, replay.byteLength, what);
-      const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
-      const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
-      rt.u32().set(ids, idsPtr >>> 2);
-      if (replay !== undefined) rt.u32().set(replay, tracePtr >>> 2);
-      if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
-        throw rt.budgetError(what);
-      }
-      let traceAt = 0;
-      for (let first = 0; first < n; first += chunk) {
-        const rows = Math.min(chunk, n - first);
-        const f32 = rt.f32();
-        const at = rowsPtr >>> 2;
-        if (ArrayBuffer.isView(vectors)) {
-          f32.set((vectors as Float32Array).subarray(first * rowFloats, (first + rows) * rowFloats), at);
-        } else {
-          for (let i = 0; i < rows * rowFloats; i++) f32[at + i] = vectors[first * rowFloats + i];
+    this.attrs.atomic(() =>
+      this.atomic(what, () => {
+        const rt = this.rt;
+        const ex = rt.exports;
+        const rowFloats = this.dim;
+        const chunk = Math.min(n, traced ? TRACED_CHUNK_ROWS : CHUNK_ROWS);
+        const tracePtr = replay === undefined ? 0 : rt.stage(SLOT_OUT, replay.byteLength, what);
+        const idsPtr = rt.stage(SLOT_IDS, n * 4, what);
+        const rowsPtr = rt.stage(SLOT_ROWS, chunk * rowFloats * 4, what);
+        rt.u32().set(ids, idsPtr >>> 2);
+        if (replay !== undefined) rt.u32().set(replay, tracePtr >>> 2);
+        if (ex.indexReserve(this.handle, idsPtr, n, traced ? chunk : 0) !== STATUS_OK) {
+          throw rt.budgetError(what);
         }
-        if (replay === undefined) {
-          ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
-          if (traced) {
-            const at = ex.indexTrace(this.handle) >>> 2;
-            traces.push(rt.u32().slice(at, at + (ex.indexTraceWords(this.handle) >>> 0)));
+        // The attributes' memory too, before anything is written (a budget failure after that
+        // would leave contents the transaction cannot undo).
+        const attributed = attributes?.some((a) => a !== undefined) === true;
+        if (attributed) this.attrs.prepare(draft!, what);
+        this.attrs.cover(this.handle, what);
+        let traceAt = 0;
+        for (let first = 0; first < n; first += chunk) {
+          const rows = Math.min(chunk, n - first);
+          const f32 = rt.f32();
+          const at = rowsPtr >>> 2;
+          if (ArrayBuffer.isView(vectors)) {
+            f32.set((vectors as Float32Array).subarray(first * rowFloats, (first + rows) * rowFloats), at);
+          } else {
+            for (let i = 0; i < rows * rowFloats; i++) f32[at + i] = vectors[first * rowFloats + i];
           }
-          continue;
-        }
-        const used = ex.indexInsertTraced(
-          this.handle,
-          idsPtr,
-          first,
-          rowsPtr,
-          rows,
-          tracePtr + traceAt * 4,
-          replay.length - traceAt,
-        );
-        if (used === TRACE_MISMATCH)
-          throw new CorruptSnapshotError(
-            `the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`,
+          if (replay === undefined) {
+            ex.indexInsert(this.handle, idsPtr, first, rowsPtr, rows);
+            if (traced) {
+              const at = ex.indexTrace(this.handle) >>> 2;
+              traces.push(rt.u32().slice(at, at + (ex.indexTraceWords(this.handle) >>> 0)));
+            }
+            continue;
+          }
+          const used = ex.indexInsertTraced(
+            this.handle,
+            idsPtr,
+            first,
+            rowsPtr,
+            rows,
+            tracePtr + traceAt * 4,
+            replay.length - traceAt,
           );
-        traceAt += used;
-      }
-      if (replay !== undefined && traceAt !== replay.length) {
-        throw new CorruptSnapshotError(
-          `the recorded neighbours have ${replay.length - traceAt} words past the last row`,
-        );
-      }
-      ex.indexEndBatch(this.handle);
-      if (n > CHUNK_ROWS) ex.stagingRelease();
-      this.changes++;
-    });
+          if (used === TRACE_MISMATCH)
+            throw new CorruptSnapshotError(
+              `the neighbours recorded for rows ${first}..${first + rows - 1} do not fit the index`,
+            );
+          traceAt += used;
+        }
+        if (replay !== undefined && traceAt !== replay.length) {
+          throw new CorruptSnapshotError(
+            `the recorded neighbours have ${replay.length - traceAt} words past the last row`,
+          );
+        }
+        ex.indexEndBatch(this.handle);
+        if (attributed) {
+          for (let i = 0; i < n; i++) {
+            const pairs = attributes![i];
+            if (pairs !== undefined) this.attrs.write(this.handle, ids[i], pairs, what);
+          }
+        }
+        if (n > CHUNK_ROWS) ex.stagingRelease();
+        this.changes++;
+      }),
+    );
+    draft?.commit();
     if (traced)
       this.journal.added(
         ids,
         vectors,
         traces.length === 1 ? traces[0] : concatArrays(traces, (n) => new Uint32Array(n)),
       );
+    // Logged after the add they belong to (replayed as setAttributes, which needs the id there).
+    if (attributes !== undefined && this.journal.recording) {
+      for (let i = 0; i < n; i++) {
+        const pairs = attributes[i];
+        if (pairs !== undefined) this.journal.attributed(ids[i], this.attrs.schema.decode(pairs));
+      }
+    }
   }
 
   /** Vectors the index holds before it must grow (live and removed ids share the slots). */
@@ -400,7 +552,7 @@ export class VectorIndex extends EngineObject {
    */
   private withAllowList<T>(
     what: string,
-    allow: Uint32Array | IdSet,
+    allow: Uint32Array | IdSet | WhereProgram,
     forced: 'auto' | SearchPlan,
     k: number,
     ef: number,
@@ -424,7 +576,7 @@ export class VectorIndex extends EngineObject {
    */
   private markAllowList(
     what: string,
-    allow: Uint32Array | IdSet,
+    allow: Uint32Array | IdSet | WhereProgram,
     forced: 'auto' | SearchPlan,
     k: number,
     ef: number,
@@ -435,7 +587,11 @@ export class VectorIndex extends EngineObject {
     const list = set === null ? (allow as Uint32Array) : set.ids;
     let old: { handle: number; version: number } | null = null;
     let allowed: number;
-    if (set !== null && set.handle !== 0 && set.version === this.changes) {
+    if (allow instanceof WhereProgram) {
+      const slots = ex.indexCapacity(this.handle) >>> 0;
+      const nodes = rt.stage(SLOT_FILTER, Math.max(4, slots * 4), what);
+      allowed = this.attrs.where(this.handle, allow.words, nodes, false, what);
+    } else if (set !== null && set.handle !== 0 && set.version === this.changes) {
       allowed = ex.indexSetUse(this.handle, set.handle);
     } else {
       const ptr = rt.stage(SLOT_FILTER, Math.max(4, list.length * 4), what);
@@ -717,15 +873,23 @@ export class VectorIndex extends EngineObject {
       if (given.owner !== this) throw new InvalidArgumentError('filter is an IdSet of another index');
       filter = { allow: given, plan };
     } else if (given !== undefined) filter = { allow: checkAllowList(given), plan };
+    if (options.where !== undefined) {
+      if (given !== undefined)
+        throw new InvalidArgumentError(`${what}: give filter or where, not both (put the condition in the attributes)`);
+      filter = { allow: new WhereProgram(compileWhere(options.where, this.attrs.schema)), plan };
+    }
     if (plan !== 'auto' && filter.allow === undefined)
-      throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter`);
+      throw new InvalidArgumentError(`plan '${plan}' needs an allow-list filter or a where`);
     return { ef: options.ef === undefined ? this.ef : checkInt('ef', options.ef, 1, MAX_EF), filter };
   }
 
   /** Removes `id`; returns whether it was present. Its slot is reused by later adds. Cost: O(1). */
   remove(id: number): boolean {
     checkId(id);
-    const removed = this.call('remove', () => this.rt.exports.indexRemove(this.handle, id) === 1);
+    const removed = this.call('remove', () => {
+      this.attrs.forget(this.handle, id);
+      return this.rt.exports.indexRemove(this.handle, id) === 1;
+    });
     if (removed) this.changes++;
     if (removed) this.journal.removed(id);
     return removed;
@@ -760,7 +924,15 @@ export class VectorIndex extends EngineObject {
    */
   serialize(): Uint8Array {
     return this.call('serialize', () => {
-      const [bytes] = snapshotChunks(this.rt, this.handle, this.ef, this.seed, Infinity, () => {});
+      const [bytes] = snapshotChunks(
+        this.rt,
+        this.handle,
+        this.ef,
+        this.seed,
+        Infinity,
+        () => {},
+        this.attrs.section(this.handle),
+      );
       return bytes;
     });
   }
@@ -783,7 +955,7 @@ export class VectorIndex extends EngineObject {
           throw new InvalidArgumentError('the index changed while serializeChunks was reading it: start again');
       });
     check();
-    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check);
+    return snapshotChunks(this.rt, this.handle, this.ef, this.seed, chunkBytes, check, this.attrs.section(this.handle));
   }
 
   /**
@@ -807,6 +979,7 @@ export class VectorIndex extends EngineObject {
   /** Frees this object's blocks in the engine. */
   protected free(handle: number): void {
     this.rt.exports.indexDispose(handle);
+    this.attrs.free();
   }
 }
 

@@ -5,5 +5,11 @@
 import './peer-check.js';
 
 export { ElexVectorStore, DIRECTORY_STORE_NAME } from './vector-store.js';
-export type { DocumentFilter, ElexVectorStoreOptions, ElexEngineOptions, ElexAddOptions } from './vector-store.js';
+export type {
+  DocumentFilter,
+  ElexFilter,
+  ElexVectorStoreOptions,
+  ElexEngineOptions,
+  ElexAddOptions,
+} from './vector-store.js';
 export { DOCUMENTS_KEY_PREFIX } from './store-persistence.js';

@@ -1,59 +1,40 @@
 /**
- * Document metadata as the store keeps it: JSON text. Only values JSON carries unchanged are
- * accepted (null, booleans, finite numbers, strings, arrays and plain objects of them, without
- * cycles), so what a search or a load gives back equals what was added; anything else (a
- * function, undefined, a Date, a Map, a BigInt, NaN, a cycle) is an InvalidArgumentError naming
- * where it is, before anything of the batch is added.
+ * Documents' metadata kept as index attributes, so LangChain object filters run as the index's
+ * `where` filters.
  */
-import { InvalidArgumentError } from '../index.js';
-
-/** Deepest nesting accepted: deeper metadata is refused rather than overflowing the stack. */
-const MAX_DEPTH = 64;
+import { type AttributeValue, type FieldKind, MAX_ATTRIBUTE_FIELDS } from '../index.js';
+import { isPlainObject } from '../util/json-value.js';
 
 /**
- * The JSON text of `metadata` (undefined counts as {}), or InvalidArgumentError naming the
- * first value JSON cannot carry unchanged, as `what.path`. Cost: O(size of metadata).
+ * The fields of documents' metadata the index keeps as attributes, for object filters: the
+ * top-level values that are finite numbers, strings or booleans, each field with the kind of the
+ * first value the index met (a value of another kind, a field past the 64th, a field name
+ * starting with '$', or one the index does not declare, is not kept: a filter sees it as
+ * absent). `kinds` is the index's fields, and takes the fields this call adds.
  */
-export function metadataJson(metadata: unknown, what: string): string {
-  if (metadata === undefined) return '{}';
-  if (!isPlainObject(metadata))
-    throw new InvalidArgumentError(`${what} must be a plain object, got ${describe(metadata)}`);
-  checkValue(metadata, what, new Set(), 0);
-  return JSON.stringify(metadata);
-}
-
-function checkValue(value: unknown, path: string, open: Set<object>, depth: number): void {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidArgumentError(`${path} is ${value}, which JSON cannot carry`);
-    return;
+export function metadataAttributes(
+  metadata: unknown,
+  kinds: Map<string, FieldKind>,
+  declared: boolean,
+): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  if (!isPlainObject(metadata)) return out;
+  for (const [name, value] of Object.entries(metadata)) {
+    const kind =
+      typeof value === 'number' && Number.isFinite(value)
+        ? 'number'
+        : typeof value === 'string'
+          ? 'string'
+          : typeof value === 'boolean'
+            ? 'boolean'
+            : undefined;
+    if (kind === undefined || name.length === 0 || name.startsWith('$')) continue;
+    const known = kinds.get(name);
+    if (known === undefined) {
+      if (declared || kinds.size >= MAX_ATTRIBUTE_FIELDS) continue;
+      kinds.set(name, kind);
+    } else if (known !== kind) continue;
+    out[name] = value as AttributeValue;
   }
-  const array = Array.isArray(value);
-  if (!array && !isPlainObject(value))
-    throw new InvalidArgumentError(`${path} is ${describe(value)}, which JSON cannot carry unchanged`);
-  if (depth >= MAX_DEPTH) throw new InvalidArgumentError(`${path} nests deeper than ${MAX_DEPTH} levels`);
-  const object = value as object;
-  if (open.has(object)) throw new InvalidArgumentError(`${path} refers back to itself (a cycle)`);
-  open.add(object);
-  if (array) {
-    const items = value as unknown[];
-    for (let i = 0; i < items.length; i++) checkValue(items[i], `${path}[${i}]`, open, depth + 1);
-  } else {
-    for (const key of Object.keys(object))
-      checkValue((object as Record<string, unknown>)[key], `${path}.${key}`, open, depth + 1);
-  }
-  open.delete(object);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'object'}`;
-  if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value)}`;
+  return out;
 }

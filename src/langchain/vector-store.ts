@@ -1,7 +1,9 @@
 /**
  * ElexVectorStore: a LangChain.js vector store (a SaveableVectorStore of @langchain/core) on an
  * elex-wasm HNSW index. Documents live in the host (document-table.ts), their vectors in the
- * index under uint32 keys; a filter is a predicate on the Document, called during the graph walk.
+ * index under uint32 keys, their scalar metadata fields as the index's attributes. A filter is a
+ * predicate on the Document, called during the graph walk, or an object filter (`{ topic:
+ * 'pets' }`, MongoDB-style operators) run as the index's `where`.
  * Scores are the index's distances, smaller is nearer, as in LangChain's HNSWLib store.
  */
 import { Document, type DocumentInterface } from '@langchain/core/documents';
@@ -18,14 +20,26 @@ import {
   type SaveOptions,
   type SaveResult,
   type VectorIndex,
+  type Where,
+  type Attributes,
+  type FieldKind,
 } from '../index.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
 import { DocumentTable, type StoredDocument } from './document-table.js';
-import { metadataJson } from './metadata.js';
+import { metadataJson } from '../util/json-value.js';
+import { metadataAttributes } from './metadata.js';
 import { loadStore, saveStore } from './store-persistence.js';
 
 /** A filter: called with each candidate Document during the walk; only those it accepts are returned. */
 export type DocumentFilter = (doc: DocumentInterface) => boolean;
+
+/**
+ * What the store's searches, retrievers and `delete` take as a filter: a {@link DocumentFilter},
+ * or an object filter on the documents' metadata (a {@link Where}: `{ topic: 'pets' }`, `{ year:
+ * { $gte: 2020 }, $or: [...] }`), evaluated inside WebAssembly on the scalar metadata fields the
+ * index keeps as attributes.
+ */
+export type ElexFilter = DocumentFilter | Where;
 
 /** Where the store's index lives, for a store that creates its own engine or loads one. */
 export interface ElexEngineOptions {
@@ -73,6 +87,7 @@ function directoryStore(directory: string): FileStore {
 }
 
 const INDEX_OPTION_NAMES = optionNames<Omit<IndexOptions, 'dim'>>({
+  fields: true,
   metric: true,
   M: true,
   efConstruction: true,
@@ -97,8 +112,8 @@ const ADD_OPTIONS = optionNames<ElexAddOptions>({ ids: true });
  * ```
  */
 export class ElexVectorStore extends SaveableVectorStore {
-  /** The filter this store accepts: a predicate on the Document. */
-  declare FilterType: DocumentFilter;
+  /** The filter this store accepts: a predicate on the Document, or an object filter on its metadata. */
+  declare FilterType: ElexFilter;
 
   private readonly indexOptions: Omit<IndexOptions, 'dim'> & { dim?: number };
   private readonly engineOptions: ElexEngineOptions;
@@ -202,7 +217,7 @@ export class ElexVectorStore extends SaveableVectorStore {
       const created = this.vectorIndex === undefined;
       const index = await this.indexOf(dim);
       try {
-        index.addBatch(keys, flat);
+        index.addBatch(keys, flat, this.attributesOf(index, documents));
       } catch (error) {
         // A store's first batch that fails leaves no index behind: the next one may set dim.
         if (created) this.dropIndex();
@@ -213,33 +228,96 @@ export class ElexVectorStore extends SaveableVectorStore {
     });
   }
 
-  /** Removes the documents of `ids`; an id not stored is skipped. Cost: O(ids), one index remove each. */
-  override async delete(params: { ids: string[] }): Promise<void> {
+  /**
+   * The attributes of `documents` for the index (their scalar metadata fields, see
+   * metadataAttributes), or undefined when none has any and the index has no fields.
+   */
+  private attributesOf(index: VectorIndex, documents: DocumentInterface[]): Attributes[] | undefined {
+    const kinds = new Map<string, FieldKind>(Object.entries(index.fields));
+    const out = documents.map((d) => metadataAttributes(d.metadata, kinds, index.fieldsDeclared));
+    return kinds.size === 0 ? undefined : out;
+  }
+
+  /**
+   * Gives a loaded index without fields (saved before metadata became attributes) its
+   * documents' scalar metadata, so object filters work on it. Cost: O(documents).
+   */
+  private backfillAttributes(): void {
+    const index = this.vectorIndex!;
+    if (Object.keys(index.fields).length !== 0) return;
+    const docs = Array.from(this.table.values());
+    const attributes = this.attributesOf(
+      index,
+      docs.map((d) => ({ pageContent: '', metadata: JSON.parse(d.metadataJson) })),
+    );
+    if (attributes !== undefined) docs.forEach((d, i) => index.setAttributes(d.key, attributes[i]));
+  }
+
+  /**
+   * Removes the documents of `ids`, or those `filter` passes (a predicate on the Document, or an
+   * object filter on its metadata); an id not stored is skipped. Cost: O(ids), one index remove
+   * each; with a filter, O(documents) to find them.
+   */
+  override async delete(params: { ids?: string[]; filter?: ElexFilter }): Promise<void> {
     const ids = params?.ids;
-    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
-      throw new InvalidArgumentError('delete takes { ids: string[] }');
+    const filter = params?.filter;
+    if (
+      params === null ||
+      typeof params !== 'object' ||
+      (ids === undefined) === (filter === undefined) ||
+      (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')))
+    )
+      throw new InvalidArgumentError('delete takes { ids: string[] } or { filter }');
     await this.exclusive(async () => {
-      for (const id of ids) {
+      const index = this.vectorIndex;
+      if (filter !== undefined) {
+        checkFilter(filter);
+        if (index === undefined) return;
+        const keys =
+          typeof filter === 'function'
+            ? Array.from(this.table.values(), (d) => d.key).filter((key) => this.accepts(filter, key))
+            : Array.from(index.idsWhere(filter));
+        for (const key of keys) {
+          this.table.remove(this.table.get(key)!.id);
+          index.remove(key);
+        }
+        return;
+      }
+      for (const id of ids!) {
         const key = this.table.remove(id);
-        if (key !== undefined) this.vectorIndex!.remove(key);
+        if (key !== undefined) index!.remove(key);
       }
     });
+  }
+
+  /** Whether predicate `filter` accepts the document under `key` (InvalidArgumentError for a promise). */
+  private accepts(filter: DocumentFilter, key: number): boolean {
+    const d = this.table.get(key);
+    if (d === undefined) return false;
+    const verdict: unknown = filter(filterView(d));
+    if (typeof (verdict as { then?: unknown } | null)?.then === 'function') {
+      (verdict as Promise<unknown>).then(undefined, () => undefined); // its rejection is not ours to report
+      throw new InvalidArgumentError('filter returned a promise; it must return true or false synchronously');
+    }
+    return verdict === true;
   }
 
   /**
    * The k documents nearest to `query` with their distances (smaller is nearer: cosine 1 - cos,
    * l2 squared Euclidean, dot 1 - a.b), nearest first; min(k, documents that pass) of them.
-   * `filter` is called during the graph walk with candidate Documents, so k results come back
-   * when k documents pass it. Throws DimensionMismatchError, InvalidVectorError or
-   * InvalidArgumentError (k, filter). Cost: one HNSW search, plus a Document per filtered candidate.
+   * A predicate `filter` is called during the graph walk with candidate Documents; an object
+   * filter runs inside WebAssembly on the metadata's scalar fields (the index's `where`, then its
+   * planner); either way k results come back when k documents pass it. Throws
+   * DimensionMismatchError, InvalidVectorError or InvalidArgumentError (k, a bad filter, naming
+   * its path: `where.year.$gte`). Cost: one HNSW search, plus a Document per candidate a
+   * predicate sees, or O(documents) to evaluate an object filter.
    */
   async similaritySearchVectorWithScore(
     query: number[],
     k: number,
-    filter?: DocumentFilter,
+    filter?: ElexFilter,
   ): Promise<[DocumentInterface, number][]> {
-    if (filter !== undefined && typeof filter !== 'function')
-      throw new InvalidArgumentError('filter must be a function (doc: Document) => boolean');
+    if (filter !== undefined) checkFilter(filter);
     return this.nearest(query, k, filter).map(([d, distance]) => [toDocument(d), distance]);
   }
 
@@ -264,30 +342,21 @@ export class ElexVectorStore extends SaveableVectorStore {
     return maximalMarginalRelevance(embedded, stored, lambda, k).map((i) => toDocument(found[i][0]));
   }
 
-  private nearest(query: number[], k: number, filter: DocumentFilter | undefined): [StoredDocument, number][] {
+  private nearest(query: number[], k: number, filter: ElexFilter | undefined): [StoredDocument, number][] {
     const index = this.vectorIndex;
     if (index === undefined || index.size === 0) {
       if (!Number.isInteger(k) || k < 1)
         throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
       return [];
     }
-    if (filter !== undefined && Object.prototype.toString.call(filter) === '[object AsyncFunction]') {
-      throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
-    }
-    const accept =
+    if (filter !== undefined) checkFilter(filter);
+    const options =
       filter === undefined
-        ? undefined
-        : (key: number) => {
-            const d = this.table.get(key);
-            if (d === undefined) return false;
-            const verdict: unknown = filter(filterView(d));
-            if (typeof (verdict as { then?: unknown } | null)?.then === 'function') {
-              (verdict as Promise<unknown>).then(undefined, () => undefined); // its rejection is not ours to report
-              throw new InvalidArgumentError('filter returned a promise; it must return true or false synchronously');
-            }
-            return verdict === true;
-          };
-    const { ids, distances } = index.search(query, Math.min(k, index.size), accept ? { filter: accept } : {});
+        ? {}
+        : typeof filter === 'function'
+          ? { filter: (key: number) => this.accepts(filter, key) }
+          : { where: filter };
+    const { ids, distances } = index.search(query, Math.min(k, index.size), options);
     return Array.from(ids, (key, i) => [this.table.get(key)!, distances[i]]);
   }
 
@@ -354,6 +423,7 @@ export class ElexVectorStore extends SaveableVectorStore {
       const { index, record } = await loadStore(engine, store, name);
       vs.vectorIndex = index;
       for (const d of record.docs) vs.table.put(d);
+      vs.backfillAttributes();
       vs.table.reserveKeys(record.nextKey);
       return vs;
     } catch (error) {
@@ -471,6 +541,22 @@ function toDocument(d: StoredDocument): Document {
     metadata: JSON.parse(d.metadataJson) as Record<string, unknown>,
     id: d.id,
   });
+}
+
+/**
+ * Throws InvalidArgumentError unless `filter` is a synchronous function or a plain object (an
+ * object filter; the index checks its operators).
+ */
+function checkFilter(filter: unknown): void {
+  if (typeof filter === 'function') {
+    if (Object.prototype.toString.call(filter) === '[object AsyncFunction]')
+      throw new InvalidArgumentError('filter is an async function; it must return true or false synchronously');
+    return;
+  }
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter))
+    throw new InvalidArgumentError(
+      'filter must be a function (doc: Document) => boolean or an object filter on the metadata ({ topic: "pets" })',
+    );
 }
 
 /**

@@ -2,9 +2,11 @@
  * A byte store in a PostgreSQL table, shared by every process and machine that reaches the
  * server (Node, through the `pg` package, an optional peer dependency: entry `elex-wasm/postgres`).
  *
- * Table (created on first use, `CREATE TABLE IF NOT EXISTS`):
+ * Table (created on first use, `CREATE TABLE IF NOT EXISTS`; a table of an earlier release gets
+ * the version columns added, `ALTER TABLE ... ADD COLUMN`, once):
  *
- *   key bytea, chunk integer, value bytea, PRIMARY KEY (key, chunk)
+ *   key bytea, chunk integer, value bytea, version bigint DEFAULT txid_current(), prior bigint,
+ *   PRIMARY KEY (key, chunk)
  *
  * A key is its UTF-8 bytes (any store key fits, U+0000 included). A value is one row per
  * `chunkBytes` (8 MiB unless told; an empty value is one empty chunk), so values past bytea's
@@ -14,6 +16,18 @@
  * snapshot). A write resolves once PostgreSQL committed it (durable as the server's settings say;
  * `synchronous_commit` on by default). Deletes are transactions too.
  *
+ * Versions (readVersioned, writeIfVersion: a versioned ByteStore, so agent caches of many
+ * processes detect each other's writes): every write gives the key's rows a new random 63-bit
+ * version and records the version it replaced (`prior`); a writer of an earlier release gets one
+ * from the default. A conditional write compares the version under the key's lock and writes in
+ * the same transaction. When its COMMIT goes unanswered (connection lost, timeout, server
+ * killed), the store settles what happened before answering: on another connection it ends the
+ * old transaction if it still runs (matched by pid and transaction id), takes the key's lock and
+ * reads the version: its own means committed; the one it expected, or a version whose prior is
+ * that one, means not. Server unreachable: StoreError, and the key's next conditional write
+ * settles it first. Two or more writes of others since: unknowable, answered as a refusal marked
+ * `uncertain`.
+ *
  * Every call is bounded: after `timeoutMs` (10 s unless told; the first call of a store can take
  * twice that, as creating the table has a deadline of its own) it rejects with StoreError (E_STORE)
  * and the connection it used is destroyed (the server rolls its transaction back), so an outage
@@ -21,8 +35,9 @@
  * failures become StoreError with the driver's error as `cause`. pg's pool opens new connections
  * on the next call, so writes work again once the server is back.
  */
+import { randomBytes } from 'node:crypto';
 import { DisposedError, ElexError, InvalidArgumentError, StoreError } from '../errors.js';
-import type { ByteStore } from './byte-store.js';
+import type { ByteStore, ConditionalWrite, StoreVersion, VersionedBytes } from './byte-store.js';
 import { checkStoreKey } from './store-key.js';
 
 /** What PostgresStore needs of a pg `Pool` (or anything like one). */
@@ -77,6 +92,26 @@ export interface PostgresStoreOptions {
    * that, creating the table first). Default 10000 ms.
    */
   timeoutMs?: number;
+}
+
+/**
+ * The version columns: a key's version (a writer of an earlier release, which does not set it,
+ * gets its transaction's id) and the version the write replaced.
+ */
+const COLUMNS = { version: 'version bigint NOT NULL DEFAULT txid_current()', prior: 'prior bigint' };
+
+/** A new version: 63 random bits (never 0), as a decimal string. */
+function newVersion(): StoreVersion {
+  const v = randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;
+  return v === 0n ? newVersion() : v.toString();
+}
+
+/** A conditional write: what it expected, the version it writes, and its transaction once started. */
+interface Attempt {
+  expected: StoreVersion | null;
+  version: StoreVersion;
+  txid?: string;
+  pid?: number;
 }
 
 const DEFAULT_TABLE = 'elex_store';
@@ -164,6 +199,11 @@ export class PostgresStore implements ByteStore {
   private readonly tableLock: number;
   private ready: Promise<void> | null = null;
   private closed = false;
+  /**
+   * Conditional writes whose outcome could not be learned, by key: the version each expected and
+   * its transaction. The key's next conditional write from that version looks it up first.
+   */
+  private readonly inDoubt = new Map<string, Attempt & { bytes: Buffer }>();
   /** Calls started and not yet settled: close() waits for them. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -222,14 +262,25 @@ export class PostgresStore implements ByteStore {
 
   /** The bytes last written under `key`, or undefined. Throws StoreError. Cost: one query. */
   async read(key: string): Promise<Uint8Array | undefined> {
+    return (await this.readVersioned(key)).bytes;
+  }
+
+  /**
+   * The bytes last written under `key` and their version (one SELECT, one snapshot), or
+   * `{ bytes: undefined, version: null }`. Throws StoreError. Cost: one query.
+   */
+  async readVersioned(key: string): Promise<VersionedBytes> {
     checkStoreKey(key);
     const rows = await this.session(`read '${key}'`, false, (c) =>
       c
-        .query(`SELECT value FROM ${this.table} WHERE key = $1 ORDER BY chunk`, [Buffer.from(utf8.encode(key))])
+        .query(`SELECT value, version::text AS version FROM ${this.table} WHERE key = $1 ORDER BY chunk`, [
+          Buffer.from(utf8.encode(key)),
+        ])
         .then((r) => r.rows),
     );
-    if (rows.length === 0) return undefined;
-    if (rows.length === 1) return bytesOf(rows[0].value);
+    if (rows.length === 0) return { bytes: undefined, version: null };
+    const version = String(rows[0].version);
+    if (rows.length === 1) return { bytes: bytesOf(rows[0].value), version };
     const parts = rows.map((r) => bytesOf(r.value));
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
@@ -237,7 +288,7 @@ export class PostgresStore implements ByteStore {
       out.set(p, at);
       at += p.length;
     }
-    return out;
+    return { bytes: out, version };
   }
 
   /**
@@ -246,21 +297,114 @@ export class PostgresStore implements ByteStore {
    * write may or may not have committed), InvalidArgumentError. Cost: one transaction, one row per chunk.
    */
   async write(key: string, bytes: Uint8Array): Promise<void> {
-    checkStoreKey(key);
-    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('PostgresStore.write needs a Uint8Array');
-    const k = Buffer.from(utf8.encode(key));
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const [k, view] = this.args(key, bytes, 'write');
     await this.session(`write '${key}'`, true, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
-      await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
-      for (let at = 0, chunk = 0; at < view.length || chunk === 0; at += this.chunkBytes, chunk++) {
-        await c.query(`INSERT INTO ${this.table} (key, chunk, value) VALUES ($1, $2, $3)`, [
-          k,
-          chunk,
-          view.subarray(at, at + this.chunkBytes),
-        ]);
-      }
+      await this.lockKey(c, k);
+      await this.replace(c, k, view, newVersion(), await this.versionOf(c, k));
     });
+  }
+
+  /**
+   * Stores `bytes` under `key` only if its version is still `expectedVersion` (null: only if
+   * absent), in one transaction (the key's advisory lock, the version compared, the rows
+   * replaced). Resolves `{ ok: true, version }` once committed, or `{ ok: false, version }` with
+   * the current version and nothing written. A COMMIT that goes unanswered is settled before it
+   * counts (see the module doc): committed resolves ok; not committed rejects with StoreError;
+   * server unreachable rejects with StoreError and the key's next conditional write from the same
+   * version settles it first (committed: the same bytes again resolve ok without a second write,
+   * other bytes continue from it, and are refused `uncertain` if another writer came between);
+   * unknowable resolves `{ ok: false, version, uncertain: true }`.
+   * Throws StoreError, InvalidArgumentError. Cost: one transaction, one row per chunk; a lookup
+   * after a lost answer (each bounded by timeoutMs, so up to three times that in all).
+   */
+  async writeIfVersion(
+    key: string,
+    bytes: Uint8Array,
+    expectedVersion: StoreVersion | null,
+  ): Promise<ConditionalWrite> {
+    const [k, view] = this.args(key, bytes, 'writeIfVersion');
+    if (expectedVersion !== null && (typeof expectedVersion !== 'string' || !/^\d+$/.test(expectedVersion)))
+      throw new InvalidArgumentError(
+        `PostgresStore.writeIfVersion needs a version it gave, or null, got ${String(expectedVersion)}`,
+      );
+    // An earlier attempt from this version whose outcome was not learned is settled first (the
+    // server still unreachable: rejects, keeping it). If it landed, the same bytes again are that
+    // write, and other bytes continue from it, a refusal then saying it landed (uncertain).
+    let landedEarlier = false;
+    const doubt = this.inDoubt.get(key);
+    if (doubt !== undefined && doubt.expected === expectedVersion) {
+      const outcome = await this.settle(doubt, k, key);
+      this.inDoubt.delete(key);
+      if (outcome.committed === undefined) return { ok: false, version: outcome.version, uncertain: true };
+      if (outcome.committed && doubt.bytes.equals(view)) return { ok: true, version: doubt.version };
+      if (outcome.committed) [expectedVersion, landedEarlier] = [doubt.version, true];
+    } else this.inDoubt.delete(key); // the caller moved on: that attempt no longer matters to it
+    const attempt: Attempt = { expected: expectedVersion, version: newVersion() };
+    let started = false;
+    try {
+      return await this.session(`write '${key}'`, true, async (c) => {
+        await this.lockKey(c, k);
+        const version = await this.versionOf(c, k);
+        if (version !== expectedVersion)
+          return landedEarlier ? { ok: false, version, uncertain: true } : { ok: false, version };
+        const me = await c.query('SELECT txid_current()::text AS txid, pg_backend_pid() AS pid');
+        attempt.txid = String(me.rows[0].txid);
+        attempt.pid = Number(me.rows[0].pid);
+        started = true;
+        await this.replace(c, k, view, attempt.version, version);
+        return { ok: true, version: attempt.version };
+      });
+    } catch (error) {
+      if (!started || this.closed) throw error;
+      let outcome: { committed: boolean | undefined; version: StoreVersion | null };
+      try {
+        outcome = await this.settle(attempt, k, key);
+      } catch (unknown) {
+        this.inDoubt.set(key, { ...attempt, bytes: Buffer.from(view) });
+        throw unknown;
+      }
+      if (outcome.committed === true) return { ok: true, version: attempt.version };
+      if (outcome.committed === undefined) return { ok: false, version: outcome.version, uncertain: true };
+      throw error;
+    }
+  }
+
+  /**
+   * What became of `attempt`, a conditional write whose answer was lost, asked on another
+   * connection: its transaction ended first if it still runs (matched by pid and transaction id,
+   * so never another's), then under the key's lock the current version: its own, or one whose
+   * prior is its own, is committed (true); the expected one, or one whose prior is that, is not
+   * (false); anything else is unknowable (undefined). Throws StoreError when the server cannot be
+   * asked.
+   */
+  private async settle(
+    attempt: Attempt,
+    k: Buffer,
+    key: string,
+  ): Promise<{ committed: boolean | undefined; version: StoreVersion | null }> {
+    try {
+      return await this.run(`settle its write of '${key}'`, true, async (c) => {
+        if (attempt.txid !== undefined)
+          await c.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1::int4 AND backend_xid::text = ($2::bigint % 4294967296)::text',
+            [attempt.pid, attempt.txid],
+          );
+        await this.lockKey(c, k); // waits for that transaction's end
+        const r = await c.query(
+          `SELECT version::text AS version, prior::text AS prior FROM ${this.table} WHERE key = $1 AND chunk = 0`,
+          [k],
+        );
+        if (r.rows.length === 0) return { committed: attempt.expected === null ? false : undefined, version: null };
+        const version = String(r.rows[0].version);
+        const prior = r.rows[0].prior === null ? null : String(r.rows[0].prior);
+        if (version === attempt.version || prior === attempt.version) return { committed: true, version };
+        // A write on top of the expected version (prior null: on an absent key) means this one never landed.
+        if (version === attempt.expected || prior === attempt.expected) return { committed: false, version };
+        return { committed: undefined, version };
+      });
+    } catch (error) {
+      throw new StoreError(`PostgresStore could not learn whether its write of '${key}' committed`, error);
+    }
   }
 
   /** Removes `key` if present, in one transaction. Throws StoreError. */
@@ -268,7 +412,7 @@ export class PostgresStore implements ByteStore {
     checkStoreKey(key);
     const k = Buffer.from(utf8.encode(key));
     await this.session(`delete '${key}'`, true, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
+      await this.lockKey(c, k);
       await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
     });
   }
@@ -279,6 +423,41 @@ export class PostgresStore implements ByteStore {
       c.query(`SELECT key FROM ${this.table} WHERE chunk = 0 ORDER BY key`).then((r) => r.rows),
     );
     return rows.map((r) => fromUtf8.decode(bytesOf(r.key)));
+  }
+
+  /** The key's bytes and a Buffer view of `bytes`; InvalidArgumentError for a bad key or bytes. */
+  private args(key: string, bytes: Uint8Array, method: string): [Buffer, Buffer] {
+    checkStoreKey(key);
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`PostgresStore.${method} needs a Uint8Array`);
+    return [Buffer.from(utf8.encode(key)), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+  }
+
+  /** Takes the transaction advisory lock on (table, key): writers of one key run one at a time. */
+  private async lockKey(c: PgClientLike, k: Buffer): Promise<void> {
+    await c.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [this.tableLock, hash32(k)]);
+  }
+
+  /** The key's version (null: absent), read in the caller's transaction. */
+  private async versionOf(c: PgClientLike, k: Buffer): Promise<StoreVersion | null> {
+    const r = await c.query(`SELECT version::text AS version FROM ${this.table} WHERE key = $1 AND chunk = 0`, [k]);
+    return r.rows.length === 0 ? null : String(r.rows[0].version);
+  }
+
+  /** Replaces the key's rows by `view`'s chunks, at `version`, recording `prior` (in the caller's transaction). */
+  private async replace(
+    c: PgClientLike,
+    k: Buffer,
+    view: Buffer,
+    version: StoreVersion,
+    prior: StoreVersion | null,
+  ): Promise<void> {
+    await c.query(`DELETE FROM ${this.table} WHERE key = $1`, [k]);
+    for (let at = 0, chunk = 0; at < view.length || chunk === 0; at += this.chunkBytes, chunk++) {
+      await c.query(
+        `INSERT INTO ${this.table} (key, chunk, value, version, prior) VALUES ($1, $2, $3, $4::bigint, $5::bigint)`,
+        [k, chunk, view.subarray(at, at + this.chunkBytes), version, prior],
+      );
+    }
   }
 
   /**
@@ -302,8 +481,16 @@ export class PostgresStore implements ByteStore {
     this.ready ??= this.run('create its table', true, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1::int4, 0)', [this.tableLock]);
       await c.query(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, PRIMARY KEY (key, chunk))`,
+        `CREATE TABLE IF NOT EXISTS ${this.table} (key bytea NOT NULL, chunk integer NOT NULL, value bytea NOT NULL, ${COLUMNS.version}, ${COLUMNS.prior}, PRIMARY KEY (key, chunk))`,
       );
+      // A table of an earlier release: add the version columns (once; its rows get this transaction's id).
+      const found = await c.query(
+        'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = ANY($2) AND NOT attisdropped',
+        [this.table, Object.keys(COLUMNS)],
+      );
+      const have = new Set(found.rows.map((r) => String(r.attname)));
+      for (const [name, definition] of Object.entries(COLUMNS))
+        if (!have.has(name)) await c.query(`ALTER TABLE ${this.table} ADD COLUMN ${definition}`);
     }).catch((error) => {
       this.ready = null;
       throw error;

@@ -5,6 +5,7 @@
  * is. After the store recovers the cache carries on and nothing was lost.
  */
 import { Engine, MemoryStore, StoreError, StoreQuotaError, type AgentStore } from '../../src/index';
+import { rejection } from '../helpers/errors';
 
 const QT = { actions: 4 };
 
@@ -38,16 +39,6 @@ class FailingStore implements AgentStore {
   keys(): Promise<string[]> {
     return this.guard('keys') ?? this.inner.keys();
   }
-}
-
-/** The error `promise` rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function expectStoreError(error: unknown, cause: unknown): void {

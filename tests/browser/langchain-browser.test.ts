@@ -4,13 +4,11 @@
  * IndexedDB loads after a page reload with the same documents and answers, equal to what Node
  * computes from the same vectors.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { Document } from '@langchain/core/documents';
 import { ElexVectorStore } from '../../src/langchain/index';
 import { describeEngines, startBrowser, type Browser } from '../helpers/browser';
+import { bundleApp } from '../helpers/browser-app';
 import { TableEmbeddings } from '../helpers/langchain';
 import { randomVectors } from '../helpers/random';
 
@@ -33,10 +31,8 @@ interface Work {
 }
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'elex-lc-browser-'));
-  const repo = join(__dirname, '..', '..');
-  writeFileSync(
-    join(root, 'entry.mjs'),
+  root = await bundleApp(
+    'elex-lc-browser-',
     `
     import { ElexVectorStore } from 'elex-wasm/langchain';
     import { Embeddings } from '@langchain/core/embeddings';
@@ -49,25 +45,6 @@ beforeAll(async () => {
     }
     window.lc = { ElexVectorStore, Document, IndexedDBStore, TableEmbeddings };
   `,
-  );
-  await build({
-    entryPoints: [join(root, 'entry.mjs')],
-    outdir: join(root, 'out'),
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['browser'],
-    alias: {
-      'elex-wasm/langchain': join(repo, 'dist/esm/langchain.mjs'),
-      'elex-wasm': join(repo, 'dist/browser/elex.js'),
-    },
-    nodePaths: [join(repo, 'node_modules')],
-    logLevel: 'error',
-  });
-  writeFileSync(
-    join(root, 'index.html'),
-    '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./out/entry.js"></script>\n',
   );
 }, 60_000);
 

@@ -11,6 +11,16 @@ export function thrownBy(body: () => unknown): unknown {
   return undefined;
 }
 
+/** The error `promise` rejects with (fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
 /** Asserts that `body` throws an ElexError of `type` with `code` (and a message matching `text`); returns it. */
 export function expectElexError<T extends ElexError>(
   body: () => unknown,

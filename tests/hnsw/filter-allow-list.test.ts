@@ -220,6 +220,33 @@ describe.each(BUILDS)('simd %s', (simd) => {
       }
     });
 
+    test('an id in its own slot is found as in the map: a reused slot and ids out of order give the same answers', () => {
+      // Removed slots are reused: id 9000 takes slot 3, so slot 3 no longer holds id 3.
+      index.remove(3);
+      index.add(9000, query);
+      for (const plan of ['exact', 'filtered-walk', 'walk'] as const) {
+        const r = index.search(query, K, { filter: [3, 9000, 4], plan });
+        expect(r.allowed).toBe(2);
+        expect(new Set(r.ids)).toEqual(new Set([9000, 4]));
+      }
+      // The same vectors with the ids reversed (slot i holds id count - 1 - i): each answer is
+      // the plain index's answer to the mirrored list, mirrored.
+      const reversed = e.createIndex({ dim, metric: 'l2', seed: 2 });
+      reversed.addBatch(
+        Uint32Array.from({ length: count }, (_, i) => count - 1 - i),
+        base.data,
+      );
+      const mirror = (id: number) => count - 1 - id;
+      for (const share of [0.02, 0.3, 0.7]) {
+        const list = allowList(count, share, 21).filter((id) => id !== 3 && mirror(id) !== 3);
+        const r = reversed.search(query, K, { filter: list, plan: 'exact' });
+        expect(r.allowed).toBe(list.length);
+        expect(Array.from(r.ids)).toEqual(
+          Array.from(index.search(query, K, { filter: Array.from(list, mirror), plan: 'exact' }).ids, mirror),
+        );
+      }
+    });
+
     test('an empty list returns nothing; k above the allowed count returns them all', () => {
       expect(index.search(query, K, { filter: [] }).ids.length).toBe(0);
       expect(index.searchBatch(query, K, { filter: new Uint32Array(0) }).counts[0]).toBe(0);
@@ -301,8 +328,9 @@ describe('planner thresholds', () => {
 
   test.each(BUILDS)('the index runs the plan the live counts call for (simd %s)', async (simd) => {
     const e = await engine(simd);
-    const n = 5000;
     const ef = 16;
+    // Enough ids that the filtered walk's range (EXACT_PER_EF * ef .. n * WALK_SHARE) is not empty.
+    const n = Math.ceil((2 * EXACT_PER_EF * ef) / WALK_SHARE);
     const index = e.createIndex({ dim: 4, metric: 'l2', efSearch: ef });
     index.addBatch(
       Uint32Array.from({ length: n }, (_, i) => i),

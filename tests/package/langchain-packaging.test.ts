@@ -1,30 +1,21 @@
-import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Packed, packAndInstall, ROOT, removePacked, run } from '../helpers/packed';
+import {
+  docsExample,
+  failureOf,
+  OTHER_RUNTIMES,
+  type Packed,
+  packAndInstall,
+  ROOT,
+  removePacked,
+  run,
+  runtimeBin,
+  typecheckProject,
+} from '../helpers/packed';
 
 const root = ROOT;
 let packed: Packed | undefined;
 let app: string;
-
-/** What a failing node run printed on stderr. */
-function failure(args: string[]): string {
-  try {
-    run(process.execPath, args, app);
-  } catch (error) {
-    return String((error as { stderr?: string }).stderr);
-  }
-  throw new Error(`node ${args.join(' ')} did not fail`);
-}
-
-/** The LangChain example: the first js block of docs/langchain.md's "Example" section (examples/langchain/example.mjs). */
-function readmeExample(): string {
-  const page = readFileSync(join(root, 'docs', 'langchain.md'), 'utf8');
-  const start = page.indexOf('## Example');
-  expect(start).toBeGreaterThan(0);
-  const example = page.slice(start).match(/```js\n([\s\S]*?)```/)![1];
-  expect(example).toBe(readFileSync(join(root, 'examples', 'langchain', 'example.mjs'), 'utf8'));
-  return example;
-}
 
 beforeAll(() => {
   packed = packAndInstall('elex-lcpack-');
@@ -34,14 +25,14 @@ beforeAll(() => {
 afterAll(() => removePacked(packed));
 
 test('without @langchain/core: require throws E_PEER naming it, import fails naming it', () => {
-  const cjs = failure([
-    '-e',
-    "try { require('elex-wasm/langchain') } catch (e) { console.error(e.code, e.message); process.exit(1) }",
-  ]);
+  const cjs = failureOf(
+    ['-e', "try { require('elex-wasm/langchain') } catch (e) { console.error(e.code, e.message); process.exit(1) }"],
+    app,
+  );
   expect(cjs).toMatch(
     /^E_PEER elex-wasm\/langchain needs the optional peer dependency '@langchain\/core'.*npm install @langchain\/core/,
   );
-  const esm = failure(['--input-type=module', '-e', "import 'elex-wasm/langchain';"]);
+  const esm = failureOf(['--input-type=module', '-e', "import 'elex-wasm/langchain';"], app);
   expect(esm).toMatch(/Cannot find package '@langchain\/core'/);
   // The main entry never needs it.
   expect(run(process.execPath, ['-e', "require('elex-wasm'); console.log('ok')"], app).trim()).toBe('ok');
@@ -63,7 +54,7 @@ describe('with @langchain/core installed', () => {
   });
 
   test('the LangChain example of docs/langchain.md runs as written', () => {
-    writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
+    writeFileSync(join(app, 'langchain-example.mjs'), docsExample('langchain.md', 'examples/langchain/example.mjs'));
     const lines = run(process.execPath, ['langchain-example.mjs'], app).trim().split('\n');
     expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
     expect(lines.slice(1)).toEqual([
@@ -74,19 +65,11 @@ describe('with @langchain/core installed', () => {
     ]);
   });
 
-  const inCi = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-  test.each([
-    ['bun', ['run', 'langchain-example.mjs']],
-    ['deno', ['run', '--no-prompt', '--allow-read', '--allow-write', '--allow-env', 'langchain-example.mjs']],
-  ])('and under %s (from the devDependencies)', (name, args) => {
-    const bin = join(root, 'node_modules/.bin', name);
-    if (!existsSync(bin)) {
-      if (inCi) throw new Error(`CI=true and ${bin} is missing (npm install)`);
-      process.stdout.write(`langchain-packaging: skipping ${name}: ${bin} missing\n`);
-      return;
-    }
-    writeFileSync(join(app, 'langchain-example.mjs'), readmeExample());
-    const lines = run(bin, args, app).trim().split('\n');
+  test.each(OTHER_RUNTIMES)('and under %s (from the devDependencies)', (name, argsFor) => {
+    const bin = runtimeBin(name, 'langchain-packaging');
+    if (bin === undefined) return;
+    writeFileSync(join(app, 'langchain-example.mjs'), docsExample('langchain.md', 'examples/langchain/example.mjs'));
+    const lines = run(bin, argsFor('langchain-example.mjs'), app).trim().split('\n');
     expect(lines[0]).toMatch(/^cats purr and sleep all day 0\.\d{3}$/);
     expect(lines.slice(1)).toEqual([
       'pets,pets',
@@ -156,31 +139,6 @@ describe('with @langchain/core installed', () => {
         `import type { EmbeddingsInterface } from '@langchain/core/embeddings';\n${body}`,
     };
     const project = join(app, 'types-langchain');
-    mkdirSync(project, { recursive: true });
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(project, name), text);
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          lib: ['es2023'],
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules/@types')],
-        },
-        files: Object.keys(files),
-      }),
-    );
-    let out = '';
-    try {
-      run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], project);
-    } catch (error) {
-      out = String((error as { stdout?: string }).stdout);
-    }
-    expect(out).toBe('');
+    expect(typecheckProject(project, files)).toBe('');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The source tree's layout (issue 21): src/ and assembly/ have no import circle, no import in src/
  * runs upward (or sideways, between two features of one floor) through the floors
- *   langchain/ -> index.ts -> engine.ts -> agents/ -> hnsw/, qlearn/, kernels/ -> runtime/
+ *   langchain/, langgraph/ -> index.ts -> engine.ts -> agents/ -> hnsw/, qlearn/, kernels/ -> runtime/
  *   -> stores/, util/ -> errors.ts
  * (assembly/: index.ts -> agents/ -> hnsw/, qlearn/ -> kernels/, util/ -> runtime/ -> status.ts),
  * and tests/ and src/ have a folder for every feature folder of assembly/. The import graph is
@@ -81,6 +81,7 @@ function floorOf(file: string): { floor: number; feature: string } {
     'engine.ts': 5,
     'index.ts': 6,
     langchain: 7,
+    langgraph: 7, // the elex-wasm/langgraph entry, beside langchain's
     'postgres.ts': 7, // the elex-wasm/postgres entry, beside langchain's
   };
   if (!(top in floors))

@@ -16,7 +16,7 @@
 import type { ByteStore } from '../../stores/byte-store.js';
 import type { Stamp } from './keys.js';
 import { partBytes, type Manifest } from './manifest.js';
-import { EMPTY_LOG_BYTES, REMOVE_BYTES, addBytes, type Op } from './oplog.js';
+import { EMPTY_LOG_BYTES, REMOVE_BYTES, addBytes, attributesBytes, type Op } from './oplog.js';
 
 /** How many (target, name) bindings of one index keep a log of the operations since their last save. */
 export const MAX_LOGGED_TARGETS = 8;
@@ -267,6 +267,16 @@ export class IndexJournal {
           links,
         }),
     );
+  }
+
+  /**
+   * Records the attributes `id` was given (by setAttributes, or by an add after its `added`),
+   * as UTF-8 JSON. Cost: O(attributes) when a binding keeps a log.
+   */
+  attributed(id: number, attributes: object): void {
+    if (!this.recording) return;
+    const json = new TextEncoder().encode(JSON.stringify(attributes));
+    this.each(attributesBytes(json.length), () => ({ kind: 'attributes', id, json }));
   }
 
   /** Records a remove that returned true. Cost: O(logging bindings). */

@@ -13,6 +13,7 @@ import {
 import type { Runtime } from '../../runtime/runtime.js';
 import { checkByteStore, type ByteStore } from '../../stores/byte-store.js';
 import { loadIndex } from '../load.js';
+import type { Attributes } from '../attributes.js';
 import type { VectorIndex } from '../vector-index.js';
 import { checkIndexName, manifestKey, sameStamp } from './keys.js';
 import type { Manifest } from './manifest.js';
@@ -133,6 +134,15 @@ function replay(index: VectorIndex, ops: Op[]): void {
     if (op.kind === 'add') {
       if (op.links === undefined) index.addBatch(op.ids, op.vectors);
       else index.replayAdd(op.ids, op.vectors, op.links);
+    } else if (op.kind === 'attributes') {
+      let attributes: unknown;
+      try {
+        attributes = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(op.json));
+      } catch {
+        throw new CorruptSnapshotError(`the attributes of id ${op.id} are not UTF-8 JSON`);
+      }
+      if (!index.setAttributes(op.id, attributes as Attributes))
+        throw new CorruptSnapshotError(`it sets the attributes of id ${op.id}, which is not there`);
     } else if (!index.remove(op.id)) throw new CorruptSnapshotError(`it removes id ${op.id}, which is not there`);
   }
 }

@@ -43,6 +43,12 @@ export interface SaveOptions {
    * Default false.
    */
   overwrite?: boolean;
+  /**
+   * Write a new generation (an empty log segment and a manifest) even when the index has not
+   * changed since its last save there: for callers that commit state of their own under the
+   * index's generation (ElexStore's items). Default false: an unchanged index writes nothing.
+   */
+  force?: boolean;
 }
 
 /** What a save did. */
@@ -58,12 +64,13 @@ export interface SaveResult {
 /** Default chunk size: 4 MiB. */
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
 
-const SAVE_OPTIONS = optionNames<SaveOptions>({ chunkBytes: true, logShare: true, overwrite: true });
+const SAVE_OPTIONS = optionNames<SaveOptions>({ chunkBytes: true, logShare: true, overwrite: true, force: true });
 
 interface Resolved {
   chunkBytes: number;
   logShare: number;
   overwrite: boolean;
+  force: boolean;
 }
 
 function resolveSaveOptions(options: SaveOptions): Resolved {
@@ -78,7 +85,9 @@ function resolveSaveOptions(options: SaveOptions): Resolved {
     throw new InvalidArgumentError(`logShare must be a number in 0..16, got ${String(logShare)}`);
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean')
     throw new InvalidArgumentError('overwrite must be a boolean');
-  return { chunkBytes, logShare, overwrite: options.overwrite ?? false };
+  if (options.force !== undefined && typeof options.force !== 'boolean')
+    throw new InvalidArgumentError('force must be a boolean');
+  return { chunkBytes, logShare, overwrite: options.overwrite ?? false, force: options.force ?? false };
 }
 
 /**
@@ -118,7 +127,13 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
   const efSearch = index.efSearch;
   const existing = index.journal.binding(store, name);
   const checkpoint = o.overwrite || existing === undefined || existing.needsCheckpoint(o.logShare);
-  if (!checkpoint && existing.idle && existing.doubt === undefined && efSearch === existing.manifest?.efSearch) {
+  if (
+    !checkpoint &&
+    !o.force &&
+    existing.idle &&
+    existing.doubt === undefined &&
+    efSearch === existing.manifest?.efSearch
+  ) {
     await current(store, name, existing.manifest, false);
     return { generation: existing.manifest!.stamp.generation, kind: 'none', bytesWritten: 0 };
   }

@@ -100,6 +100,87 @@ export interface ElexExports {
    */
   engineEnd(mark: number, ok: number): number;
   /**
+   * A new, empty table (no fields): its handle, or 0 over budget.
+   *
+   * `attrCreate(): usize` (assembly/hnsw/attributes/attrCreate)
+   */
+  attrCreate(): number;
+  /**
+   * Frees a table, its columns and its dictionary.
+   *
+   * `attrFree(t: usize): void` (assembly/hnsw/attributes/attrFree)
+   */
+  attrFree(t: number): void;
+  /**
+   * Frees every column (the fields stay, with no values): cap 0. Cannot fail.
+   *
+   * `attrClear(t: usize): void` (assembly/hnsw/attributes/attrClear)
+   */
+  attrClear(t: number): void;
+  /**
+   * Clears every presence bit (values absent everywhere), keeping the columns. Cannot fail. Cost: O(fields * cap / 32).
+   *
+   * `attrReset(t: usize): void` (assembly/hnsw/attributes/attrReset)
+   */
+  attrReset(t: number): void;
+  /**
+   * Adds a field (absent everywhere); STATUS_OK, or STATUS_BUDGET (the caller's transaction undoes it).
+   *
+   * `attrAddField(t: usize): i32` (assembly/hnsw/attributes/attrAddField)
+   */
+  attrAddField(t: number): number;
+  /**
+   * Sets the attributes of live id `id` of index h: vals holds (present, value) f64 pairs, one
+   * per field of the table (present 0 clears the field). STATUS_OK, STATUS_BUDGET when the
+   * columns must grow and cannot (the caller's transaction undoes it), or 1 when the id is not
+   * live. Cost: O(fields), or a copy of every column when it grows.
+   *
+   * `attrSet(h: usize, t: usize, id: u32, vals: usize): i32` (assembly/hnsw/attributes/attrSet)
+   */
+  attrSet(h: number, t: number, id: number, vals: number): number;
+  /**
+   * Writes id's (present, value) pairs, one per field, to out; returns whether the id is live. Cost: O(fields).
+   *
+   * `attrGet(h: usize, t: usize, id: u32, out: usize): bool` (assembly/hnsw/attributes/attrGet)
+   */
+  attrGet(h: number, t: number, id: number, out: number): number;
+  /**
+   * Grows the columns (when the table has values) to cover index h's capacity, as the host does
+   * whenever the index grows: so a compaction, which renumbers the live slots below the slots
+   * used, never needs the columns to grow. STATUS_OK or STATUS_BUDGET (the caller's transaction
+   * undoes it). Cost: a copy of each column when they grow.
+   *
+   * `attrCover(h: usize, t: usize): i32` (assembly/hnsw/attributes/attrCover)
+   */
+  attrCover(h: number, t: number): number;
+  /**
+   * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
+   * live slots of index h, condition by condition: each condition makes a bitset over the slots
+   * in one pass over its column's present values, and $and / $or / $not combine bitsets word by
+   * word (a scratch block of one bitset per stack level, in the budget, freed before returning).
+   * labels 0: marks the passing nodes as the allow set of the next searches, as indexAllowBegin
+   * does, writing them to list (room for every slot); pair with indexAllowEnd. labels 1: writes
+   * the passing ids to list instead (slot order), marking nothing. Returns how many pass, or
+   * STATUS_BUDGET (the allow bitset or the scratch could not be had; nothing marked).
+   * Cost: O(slots / 32 * program + present values the conditions read).
+   *
+   * `attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usize, labels: i32): i32` (assembly/hnsw/attributes/attrWhere)
+   */
+  attrWhere(h: number, t: number, prog: number, words: number, list: number, labels: number): number;
+  /**
+   * Clears the attributes of id's slot (before the id is removed, so a later add reusing the slot has none). Cost: O(fields).
+   *
+   * `attrForget(h: usize, t: usize, id: u32): void` (assembly/hnsw/attributes/attrForget)
+   */
+  attrForget(h: number, t: number, id: number): void;
+  /**
+   * Grows the dictionary block to hold at least `bytes` (its contents kept); returns its address,
+   * or 0 over budget (the caller's transaction undoes it). Cost: amortized O(1) a byte.
+   *
+   * `attrDictReserve(t: usize, bytes: u32): usize` (assembly/hnsw/attributes/attrDictReserve)
+   */
+  attrDictReserve(t: number, bytes: number): number;
+  /**
    * Counts, for each of `rows` rows of d floats at values, the components outside [lower, upper]
    * (d floats each at lower and upper), writing one u32 a row to out; returns the total.
    * flags: bit 0 clamps the rows in place, bit 1 runs the scalar twin (in the SIMD build).

@@ -1,0 +1,436 @@
+// Metadata attributes of an index's ids, and `where` programs evaluated over them into the
+// allow set of a search (filter.ts), so a metadata filter takes the allow-list path: the
+// planner gets the exact count of live ids that pass.
+//
+//   table     one block per index (the host's handle), made on first use:
+//               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 column[MAX_FIELDS],
+//               +DICT_AT u32 dictionary block (0: none yet)
+//   dictionary the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts), one
+//             block grown as strings are added: kept here so they count in the budget (the host
+//             keeps the lookup map and writes the bytes)
+//   column    one block per field: f64 values[cap] (numbers; booleans 0 / 1; strings: the
+//             host's dictionary id), then the presence bitset, 1 bit a slot, (cap + 31) / 32 words
+//   The columns are indexed by slot (node number): the host clears a slot's bits before it
+//   removes its id (so a later add reusing the slot starts with none), and rewrites them id by
+//   id around a compaction (which renumbers the slots). A field past `fields`, or a slot past
+//   `cap`, is absent.
+//
+//   program   f64 words, postfix, evaluated on a stack of bitsets over the slots (attrWhere):
+//               OP_EQ f v, OP_GT f v, OP_GTE f v, OP_LT f v, OP_LTE f v   push (present && x op v)
+//               OP_EXISTS f                                               push present
+//               OP_IN f n v[n] (ascending)                                push (present && x in v)
+//               OP_AND, OP_OR   pop two, push the result; OP_NOT  negate the top; OP_TRUE push all
+//             An absent field fails every comparison (Mongo's semantics: $ne and $nin are NOT
+//             of $eq and $in, so they pass it). The host (src/hnsw/where.ts) folds $and / $or
+//             two at a time, so the stack is about as deep as the nesting.
+
+import { Index, isTombstoned, labelAt } from "./graph";
+import { ensureAllow } from "./filter";
+import { mapGet } from "../util/idmap";
+import { arenaAlloc, arenaCapacity, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
+import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
+
+/** Fields a table holds at most. */
+export const MAX_FIELDS: u32 = 64;
+const DICT_AT: u32 = 8 + (MAX_FIELDS << 2);
+const TABLE_BYTES: u32 = DICT_AT + 4;
+
+const OP_EQ: i32 = 0;
+const OP_GT: i32 = 1;
+const OP_GTE: i32 = 2;
+const OP_LT: i32 = 3;
+const OP_LTE: i32 = 4;
+const OP_EXISTS: i32 = 5;
+const OP_IN: i32 = 6;
+const OP_AND: i32 = 7;
+const OP_OR: i32 = 8;
+const OP_NOT: i32 = 9;
+/** $in lists up to this long are compared one by one (no branches), longer ones by binary search. */
+const SHORT_IN: u32 = 8;
+
+
+@inline function fieldsOf(t: usize): u32 {
+  return load<u32>(t);
+}
+
+@inline function capOf(t: usize): u32 {
+  return load<u32>(t, 4);
+}
+
+@inline function columnOf(t: usize, f: u32): usize {
+  return <usize>load<u32>(t + 8 + (<usize>f << 2));
+}
+
+@inline function bitsAt(col: usize, cap: u32): usize {
+  return col + (<usize>cap << 3);
+}
+
+@inline function present(col: usize, cap: u32, slot: u32): bool {
+  return (load<u32>(bitsAt(col, cap) + (<usize>(slot >> 5) << 2)) & (<u32>1 << (slot & 31))) != 0;
+}
+
+@inline function columnBytes(cap: u32): u64 {
+  return (<u64>cap << 3) + (<u64>((cap + 31) >> 5) << 2);
+}
+
+/** Saves the table's used words for the caller's transaction (fields, cap, their columns). */
+function saveHeader(t: usize): void {
+  arenaSave(t, 8 + (fieldsOf(t) << 2));
+}
+
+/** A new, empty table (no fields): its handle, or 0 over budget. */
+export function attrCreate(): usize {
+  const t = arenaAlloc(TABLE_BYTES);
+  if (t != 0) memory.fill(t, 0, TABLE_BYTES);
+  return t;
+}
+
+/** Frees a table, its columns and its dictionary. */
+export function attrFree(t: usize): void {
+  attrClear(t);
+  arenaFree(<usize>load<u32>(t + DICT_AT));
+  arenaFree(t);
+}
+
+/**
+ * Grows the dictionary block to hold at least `bytes` (its contents kept); returns its address,
+ * or 0 over budget (the caller's transaction undoes it). Cost: amortized O(1) a byte.
+ */
+export function attrDictReserve(t: usize, bytes: u32): usize {
+  const old = <usize>load<u32>(t + DICT_AT);
+  const have: u32 = old == 0 ? 0 : arenaCapacity(old);
+  if (bytes <= have) return old;
+  // 1.5x, so adding strings one at a time copies O(bytes) in all; exactly `bytes` near the budget.
+  const roomy = max<u64>(<u64>bytes, max<u64>(64, <u64>have + (have >> 1)));
+  let block = arenaGrow(old, roomy);
+  if (block == 0 && roomy > <u64>bytes) block = arenaGrow(old, <u64>bytes);
+  if (block == 0) return 0;
+  arenaSave(t + DICT_AT, 4);
+  store<u32>(t + DICT_AT, <u32>block);
+  return block;
+}
+
+/** Frees every column (the fields stay, with no values): cap 0. Cannot fail. */
+export function attrClear(t: usize): void {
+  saveHeader(t);
+  for (let f: u32 = 0; f < fieldsOf(t); f++) {
+    const col = columnOf(t, f);
+    if (col != 0) arenaFree(col);
+    store<u32>(t + 8 + (<usize>f << 2), 0);
+  }
+  store<u32>(t, 0, 4);
+}
+
+/** Clears every presence bit (values absent everywhere), keeping the columns. Cannot fail. Cost: O(fields * cap / 32). */
+export function attrReset(t: usize): void {
+  const cap = capOf(t);
+  for (let f: u32 = 0; f < fieldsOf(t); f++) {
+    const col = columnOf(t, f);
+    if (col != 0) memory.fill(bitsAt(col, cap), 0, <usize>((cap + 31) >> 5) << 2);
+  }
+}
+
+/**
+ * Grows every column to cover `cap` slots (new slots absent). False over budget; the caller's
+ * transaction then puts the blocks and the header back. Cost: one copy of each column.
+ */
+function ensureCap(t: usize, cap: u32): bool {
+  const old = capOf(t);
+  if (cap <= old) return true;
+  saveHeader(t);
+  const oldWords = (old + 31) >> 5;
+  const words = (cap + 31) >> 5;
+  for (let f: u32 = 0; f < fieldsOf(t); f++) {
+    const col = arenaGrow(columnOf(t, f), columnBytes(cap));
+    if (col == 0) return false;
+    // The bitset moves up past the longer values; then the new values and bits are cleared.
+    memory.copy(bitsAt(col, cap), bitsAt(col, old), <usize>oldWords << 2);
+    memory.fill(col + (<usize>old << 3), 0, <usize>(cap - old) << 3);
+    memory.fill(bitsAt(col, cap) + (<usize>oldWords << 2), 0, <usize>(words - oldWords) << 2);
+    store<u32>(t + 8 + (<usize>f << 2), <u32>col);
+  }
+  store<u32>(t, cap, 4);
+  return true;
+}
+
+/** Adds a field (absent everywhere); STATUS_OK, or STATUS_BUDGET (the caller's transaction undoes it). */
+export function attrAddField(t: usize): i32 {
+  const f = fieldsOf(t);
+  if (f >= MAX_FIELDS) return STATUS_BUDGET;
+  const cap = capOf(t);
+  let col: usize = 0;
+  if (cap > 0) {
+    col = arenaGrow(0, columnBytes(cap));
+    if (col == 0) return STATUS_BUDGET;
+    memory.fill(col, 0, <usize>columnBytes(cap));
+  }
+  arenaSave(t, 4);
+  arenaSave(t + 8 + (<usize>f << 2), 4);
+  store<u32>(t + 8 + (<usize>f << 2), <u32>col);
+  store<u32>(t, f + 1);
+  return STATUS_OK;
+}
+
+/** Slot of a live id in index h, or -1. */
+function slotOfId(h: usize, id: u32): i32 {
+  const idx = changetype<Index>(h);
+  const n = mapGet(idx.map, idx.mapCap, id);
+  if (n < 0 || isTombstoned(idx, <u32>n)) return -1;
+  return n;
+}
+
+/**
+ * Sets the attributes of live id `id` of index h: vals holds (present, value) f64 pairs, one
+ * per field of the table (present 0 clears the field). STATUS_OK, STATUS_BUDGET when the
+ * columns must grow and cannot (the caller's transaction undoes it), or 1 when the id is not
+ * live. Cost: O(fields), or a copy of every column when it grows.
+ */
+export function attrSet(h: usize, t: usize, id: u32, vals: usize): i32 {
+  const slot = slotOfId(h, id);
+  if (slot < 0) return 1;
+  const s = <u32>slot;
+  if (s >= capOf(t)) {
+    const want = max(changetype<Index>(h).capacity, s + 1);
+    if (!ensureCap(t, want)) return STATUS_BUDGET;
+  }
+  const cap = capOf(t);
+  for (let f: u32 = 0; f < fieldsOf(t); f++) {
+    const col = columnOf(t, f);
+    const w = bitsAt(col, cap) + (<usize>(s >> 5) << 2);
+    const bit: u32 = 1 << (s & 31);
+    if (load<f64>(vals + (<usize>f << 4)) != 0) {
+      store<f64>(col + (<usize>s << 3), load<f64>(vals + (<usize>f << 4), 8));
+      store<u32>(w, load<u32>(w) | bit);
+    } else {
+      store<u32>(w, load<u32>(w) & ~bit);
+    }
+  }
+  return STATUS_OK;
+}
+
+/** Writes id's (present, value) pairs, one per field, to out; returns whether the id is live. Cost: O(fields). */
+export function attrGet(h: usize, t: usize, id: u32, out: usize): bool {
+  const slot = slotOfId(h, id);
+  if (slot < 0) return false;
+  const s = <u32>slot;
+  const cap = capOf(t);
+  for (let f: u32 = 0; f < fieldsOf(t); f++) {
+    const col = columnOf(t, f);
+    const has = s < cap && present(col, cap, s);
+    store<f64>(out + (<usize>f << 4), has ? 1 : 0);
+    store<f64>(out + (<usize>f << 4), has ? load<f64>(col + (<usize>s << 3)) : 0, 8);
+  }
+  return true;
+}
+
+/**
+ * Grows the columns (when the table has values) to cover index h's capacity, as the host does
+ * whenever the index grows: so a compaction, which renumbers the live slots below the slots
+ * used, never needs the columns to grow. STATUS_OK or STATUS_BUDGET (the caller's transaction
+ * undoes it). Cost: a copy of each column when they grow.
+ */
+export function attrCover(h: usize, t: usize): i32 {
+  if (capOf(t) == 0) return STATUS_OK;
+  return ensureCap(t, changetype<Index>(h).capacity) ? STATUS_OK : STATUS_BUDGET;
+}
+
+/** Index of the first of n ascending values at p that is >= x (binary search). */
+function lowerBound(p: usize, n: u32, x: f64): u32 {
+  let lo: u32 = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (load<f64>(p + (<usize>mid << 3)) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The deepest stack the program (words f64 at prog) reaches. */
+function stackDepth(prog: usize, words: u32): u32 {
+  let sp: u32 = 0;
+  let deepest: u32 = 0;
+  let i: u32 = 0;
+  while (i < words) {
+    const op = <i32>load<f64>(prog + (<usize>i << 3));
+    if (op == OP_AND || op == OP_OR) {
+      sp--;
+      i++;
+      continue;
+    }
+    if (op == OP_NOT) {
+      i++;
+      continue;
+    }
+    sp++;
+    if (sp > deepest) deepest = sp;
+    i += op > OP_NOT ? 1 : op == OP_EXISTS ? 2 : op == OP_IN ? 3 + <u32>load<f64>(prog + (<usize>(i + 2) << 3)) : 3;
+  }
+  return deepest;
+}
+
+/** Whether x passes comparison op (OP_EQ .. OP_LTE) with v, or is one of the n ascending values at vs (OP_IN). */
+@inline function passes(op: i32, x: f64, v: f64, vs: usize, n: u32): bool {
+  if (op == OP_IN) {
+    if (n <= SHORT_IN) {
+      let hit: u32 = 0;
+      for (let k: u32 = 0; k < n; k++) hit |= select<u32>(1, 0, load<f64>(vs + (<usize>k << 3)) == x);
+      return hit != 0;
+    }
+    const at = lowerBound(vs, n, x);
+    return at < n && load<f64>(vs + (<usize>at << 3)) == x;
+  }
+  return op == OP_EQ ? x == v : op == OP_GT ? x > v : op == OP_GTE ? x >= v : op == OP_LT ? x < v : x <= v;
+}
+
+/**
+ * conditionBits' loop for one op (a constant where it is inlined, so the comparison's switch
+ * folds away): a word whose 32 slots all have the field compares them in a straight run;
+ * others only their present slots.
+ */
+@inline function scanColumn(op: i32, col: usize, bits: usize, have: u32, v: f64, vs: usize, n: u32, dst: usize, W: u32): void {
+  for (let w: u32 = 0; w < W; w++) {
+    const present: u32 = w < have ? load<u32>(bits + (<usize>w << 2)) : 0;
+    let out: u32 = 0;
+    const row = col + (<usize>w << 8);
+    if (present == 0xffffffff) {
+      for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, vs, n) << j;
+    } else {
+      let m = present;
+      while (m != 0) {
+        const j = <u32>ctz(m);
+        m &= m - 1;
+        if (passes(op, load<f64>(row + (<usize>j << 3)), v, vs, n)) out |= <u32>1 << j;
+      }
+    }
+    store<u32>(dst + (<usize>w << 2), out);
+  }
+}
+
+/**
+ * Writes to dst (W words) the bitset of the slots whose field f passes one condition (op with
+ * operand v, or OP_IN with the n ascending values at vs; OP_EXISTS: present): present and
+ * comparing true. Cost: O(W + slots with the field).
+ */
+function conditionBits(t: usize, op: i32, f: u32, v: f64, vs: usize, n: u32, dst: usize, W: u32): void {
+  const cap: u32 = t == 0 ? 0 : capOf(t);
+  if (t == 0 || f >= fieldsOf(t) || cap == 0) {
+    memory.fill(dst, 0, <usize>W << 2);
+    return;
+  }
+  const col = columnOf(t, f);
+  const bits = bitsAt(col, cap);
+  const have = (cap + 31) >> 5;
+  switch (op) {
+    case OP_EXISTS: {
+      const copy = min(have, W);
+      memory.copy(dst, bits, <usize>copy << 2);
+      memory.fill(dst + (<usize>copy << 2), 0, <usize>(W - copy) << 2);
+      break;
+    }
+    case OP_EQ: scanColumn(OP_EQ, col, bits, have, v, vs, n, dst, W); break;
+    case OP_GT: scanColumn(OP_GT, col, bits, have, v, vs, n, dst, W); break;
+    case OP_GTE: scanColumn(OP_GTE, col, bits, have, v, vs, n, dst, W); break;
+    case OP_LT: scanColumn(OP_LT, col, bits, have, v, vs, n, dst, W); break;
+    case OP_LTE: scanColumn(OP_LTE, col, bits, have, v, vs, n, dst, W); break;
+    default: scanColumn(OP_IN, col, bits, have, v, vs, n, dst, W);
+  }
+}
+
+/**
+ * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
+ * live slots of index h, condition by condition: each condition makes a bitset over the slots
+ * in one pass over its column's present values, and $and / $or / $not combine bitsets word by
+ * word (a scratch block of one bitset per stack level, in the budget, freed before returning).
+ * labels 0: marks the passing nodes as the allow set of the next searches, as indexAllowBegin
+ * does, writing them to list (room for every slot); pair with indexAllowEnd. labels 1: writes
+ * the passing ids to list instead (slot order), marking nothing. Returns how many pass, or
+ * STATUS_BUDGET (the allow bitset or the scratch could not be had; nothing marked).
+ * Cost: O(slots / 32 * program + present values the conditions read).
+ */
+export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usize, labels: i32): i32 {
+  const idx = changetype<Index>(h);
+  if (labels == 0 && !ensureAllow(idx)) return STATUS_BUDGET;
+  const W = (idx.count + 31) >> 5;
+  if (W == 0) return 0;
+  const rowBytes = <usize>W << 2;
+  const scratch = arenaGrow(0, <u64>stackDepth(prog, words) * <u64>rowBytes);
+  if (scratch == 0) return STATUS_BUDGET;
+  let sp: u32 = 0;
+  let i: u32 = 0;
+  while (i < words) {
+    const op = <i32>load<f64>(prog + (<usize>i << 3));
+    if (op == OP_AND || op == OP_OR) {
+      sp--;
+      const b = scratch + <usize>sp * rowBytes;
+      const a = b - rowBytes;
+      for (let w: usize = 0; w < rowBytes; w += 4) {
+        const x = load<u32>(a + w);
+        const y = load<u32>(b + w);
+        store<u32>(a + w, op == OP_AND ? x & y : x | y);
+      }
+      i++;
+      continue;
+    }
+    const top = scratch + <usize>sp * rowBytes;
+    if (op == OP_NOT) {
+      const a = top - rowBytes;
+      for (let w: usize = 0; w < rowBytes; w += 4) store<u32>(a + w, ~load<u32>(a + w));
+      i++;
+      continue;
+    }
+    if (op > OP_NOT) {
+      memory.fill(top, 0xff, rowBytes);
+      i++;
+    } else {
+      const f = <u32>load<f64>(prog + (<usize>(i + 1) << 3));
+      if (op == OP_IN) {
+        const n = <u32>load<f64>(prog + (<usize>(i + 2) << 3));
+        conditionBits(t, op, f, 0, prog + (<usize>(i + 3) << 3), n, top, W);
+        i += 3 + n;
+      } else if (op == OP_EXISTS) {
+        conditionBits(t, op, f, 0, 0, 0, top, W);
+        i += 2;
+      } else {
+        conditionBits(t, op, f, load<f64>(prog + (<usize>(i + 2) << 3)), 0, 0, top, W);
+        i += 3;
+      }
+    }
+    sp++;
+  }
+  // Live slots only, none past count.
+  const tail = idx.count & 31;
+  let count: u32 = 0;
+  const allow = idx.allow;
+  for (let w: u32 = 0; w < W; w++) {
+    let bits = load<u32>(scratch + (<usize>w << 2)) & ~load<u32>(idx.tombs + (<usize>w << 2));
+    if (w == W - 1 && tail != 0) bits &= (<u32>1 << tail) - 1;
+    if (labels == 0) store<u32>(allow + (<usize>w << 2), bits);
+    while (bits != 0) {
+      const n = (w << 5) + <u32>ctz(bits);
+      bits &= bits - 1;
+      store<u32>(list + (<usize>count << 2), labels != 0 ? labelAt(idx, n) : n);
+      count++;
+    }
+  }
+  arenaFree(scratch);
+  if (labels == 0) {
+    idx.allowCount = count;
+    idx.allowNodes = list;
+    idx.allowBits = allow;
+  }
+  return <i32>count;
+}
+
+/** Clears the attributes of id's slot (before the id is removed, so a later add reusing the slot has none). Cost: O(fields). */
+export function attrForget(h: usize, t: usize, id: u32): void {
+  const slot = slotOfId(h, id);
+  if (slot < 0) return;
+  const s = <u32>slot;
+  const cap = capOf(t);
+  if (s >= cap) return;
+  for (let f: u32 = 0; f < fieldsOf(t); f++) {
+    const w = bitsAt(columnOf(t, f), cap) + (<usize>(s >> 5) << 2);
+    store<u32>(w, load<u32>(w) & ~(<u32>1 << (s & 31)));
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * Metadata attributes and `where` filters (issue 22 items 3 and 5), both builds: every operator
+ * against the plain-JS reference (tests/helpers/where-reference.ts) on random data and random
+ * filters; searches with `where` against brute force over the passing ids; attributes through
+ * replace, remove (a reused slot starts with none), compact, clear and setAttributes, against a
+ * JS model; bad input and the budget edge change nothing.
+ */
+import { BUILDS, engine } from '../helpers/engines';
+import { randomVectors } from '../helpers/random';
+import { bruteForce } from '../helpers/reference';
+import { KINDS, passes, randomAttributes, randomWhere, rng } from '../helpers/where-reference';
+import {
+  BudgetExceededError,
+  InvalidArgumentError,
+  type Attributes,
+  type Engine,
+  type VectorIndex,
+  type Where,
+} from '../../src/index';
+
+const DIM = 8;
+const N = 600;
+
+/** The live ids of `model` whose attributes pass `where`, ascending. */
+function expected(model: Map<number, Attributes>, where: Where): number[] {
+  return [...model]
+    .filter(([, a]) => passes(a, where))
+    .map(([id]) => id)
+    .sort((a, b) => a - b);
+}
+
+const sorted = (ids: Uint32Array): number[] => Array.from(ids).sort((a, b) => a - b);
+
+describe.each(BUILDS)('where filters (simd %s)', (simd) => {
+  let eng: Engine;
+  let index: VectorIndex;
+  const model = new Map<number, Attributes>();
+  const vectors = randomVectors(N, DIM, 7);
+
+  beforeAll(async () => {
+    eng = await engine(simd);
+    index = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 64 });
+    const next = rng(11);
+    const attrs = Array.from({ length: N }, () => randomAttributes(next));
+    index.addBatch(
+      Array.from({ length: N }, (_, i) => i),
+      vectors,
+      attrs,
+    );
+    attrs.forEach((a, i) => model.set(i, a));
+  });
+  afterAll(() => eng.dispose());
+
+  test('the fields are inferred from the first values', () => {
+    expect(index.fields).toEqual({ n: 'number', score: 'number', kind: 'string', pinned: 'boolean' });
+  });
+
+  test('attributes(id) reads back what was added', () => {
+    for (const [id, a] of model) expect(index.attributes(id)).toEqual(a);
+    expect(index.attributes(N + 5)).toBeUndefined();
+  });
+
+  test('idsWhere equals the reference for 400 random filters using every operator', () => {
+    const next = rng(99);
+    for (let i = 0; i < 400; i++) {
+      const where = randomWhere(next);
+      expect({ where, ids: sorted(index.idsWhere(where)) }).toEqual({ where, ids: expected(model, where) });
+    }
+  });
+
+  test('the documented edge cases: missing fields, {} and unknown strings', () => {
+    const all = expected(model, {});
+    expect(sorted(index.idsWhere({}))).toEqual(all);
+    expect(sorted(index.idsWhere({ other: { $ne: 1 } }))).toEqual(all);
+    expect(sorted(index.idsWhere({ other: { $nin: [1] } }))).toEqual(all);
+    expect(sorted(index.idsWhere({ other: 1 }))).toEqual([]);
+    expect(sorted(index.idsWhere({ kind: 'nothing' }))).toEqual([]);
+    expect(sorted(index.idsWhere({ kind: { $ne: 'nothing' } }))).toEqual(all);
+    const noN = expected(model, { n: { $exists: false } });
+    expect(noN.length).toBeGreaterThan(0);
+    expect(sorted(index.idsWhere({ n: { $not: { $gte: 0 } } }))).toEqual(noN);
+    expect(sorted(index.idsWhere({ n: { $in: [] } }))).toEqual([]);
+    // Long $in lists (binary search in the engine), and deep nesting (a bitset per stack level).
+    const long: Where[] = [
+      { n: { $in: [0, 2, 3, 5, 7, 9, 11, 13, 17, 19, 23] } },
+      { kind: { $nin: [...KINDS.slice(1), 'a', 'b', 'c', 'd', 'e', 'f', 'g'] } },
+    ];
+    let deep: Where = { n: { $gt: 3 } };
+    for (let d = 0; d < 29; d++)
+      deep = d % 2 ? { $or: [{ kind: KINDS[d % 4] }, deep] } : { $and: [deep, { $not: { n: d } }] };
+    for (const where of [...long, deep]) expect(sorted(index.idsWhere(where))).toEqual(expected(model, where));
+    expect(() => index.idsWhere({ $not: deep })).toThrow(/nested deeper than 30/);
+  });
+
+  test('search with where: the exact plan is brute force over the passing ids; every plan returns passing ids only', () => {
+    const next = rng(5);
+    const queries = randomVectors(30, DIM, 123);
+    for (let q = 0; q < 30; q++) {
+      const where = q === 0 ? { kind: KINDS[0] } : randomWhere(next);
+      const pass = expected(model, where);
+      const query = queries.subarray(q * DIM, (q + 1) * DIM);
+      const exact = index.search(query, 10, { where, plan: 'exact' });
+      const truth = bruteForce('l2', vectors, pass, (id) => id, DIM, query, 10);
+      expect(Array.from(exact.ids)).toEqual(truth.map((t) => t.id));
+      expect(exact.allowed).toBe(pass.length);
+      const auto = index.search(query, 10, { where });
+      expect(auto.ids.length).toBe(Math.min(10, pass.length));
+      for (const id of auto.ids) expect(pass).toContain(id);
+      expect(['exact', 'filtered-walk', 'walk']).toContain(auto.plan);
+    }
+  });
+
+  test('searchBatch with where: each row as search gives it', () => {
+    const where: Where = { $or: [{ kind: 'note' }, { n: { $lt: 5 } }] };
+    const queries = randomVectors(5, DIM, 321);
+    const batch = index.searchBatch(queries, 10, { where, plan: 'exact' });
+    for (let r = 0; r < 5; r++) {
+      const one = index.search(queries.subarray(r * DIM, (r + 1) * DIM), 10, { where, plan: 'exact' });
+      expect(Array.from(batch.ids.subarray(r * 10, r * 10 + batch.counts[r]))).toEqual(Array.from(one.ids));
+    }
+    expect(batch.allowed).toBe(expected(model, where).length);
+  });
+});
+
+describe.each(BUILDS)('attributes through the index lifecycle (simd %s)', (simd) => {
+  test('replace, remove, re-add into a reused slot, setAttributes, compact, clear: as a JS model', async () => {
+    const eng = await engine(simd);
+    const index = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 32 });
+    const model = new Map<number, Attributes>();
+    const next = rng(3);
+    const vec = (): number[] => Array.from({ length: DIM }, () => next() * 2 - 1);
+    const check = (): void => {
+      for (const [id, a] of model) expect(index.attributes(id)).toEqual(a);
+      const w2 = rng(17);
+      for (let i = 0; i < 40; i++) {
+        const where = randomWhere(w2);
+        expect(sorted(index.idsWhere(where))).toEqual(expected(model, where));
+      }
+    };
+    for (let id = 0; id < 200; id++) {
+      const a = randomAttributes(next);
+      index.add(id, vec(), a);
+      model.set(id, a);
+    }
+    check();
+    // Replace: new attributes replace; none given keeps them.
+    for (let id = 0; id < 40; id++) {
+      if (id % 2 === 0) {
+        const a = randomAttributes(next);
+        index.add(id, vec(), a);
+        model.set(id, a);
+      } else index.add(id, vec());
+    }
+    check();
+    // Remove, then new ids take the freed slots: they start with no attributes.
+    for (let id = 40; id < 100; id += 3) {
+      index.remove(id);
+      model.delete(id);
+    }
+    for (let id = 1000; id < 1010; id++) {
+      index.add(id, vec());
+      model.set(id, {});
+    }
+    check();
+    for (let id = 150; id < 160; id++) {
+      const a = randomAttributes(next);
+      expect(index.setAttributes(id, a)).toBe(true);
+      model.set(id, a);
+    }
+    expect(index.setAttributes(40, { n: 1 })).toBe(false);
+    check();
+    for (let id = 100; id < 130; id += 2) {
+      index.remove(id);
+      model.delete(id);
+    }
+    index.compact();
+    check();
+    index.clear();
+    model.clear();
+    expect(sorted(index.idsWhere({}))).toEqual([]);
+    index.add(5, vec());
+    model.set(5, {});
+    check();
+    eng.dispose();
+  });
+});
+
+describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', (simd) => {
+  test('InvalidArgumentError naming the path, for filters and attributes', async () => {
+    const eng = await engine(simd);
+    const declared = eng.createIndex({ dim: 2, fields: { kind: 'string', ts: 'number', ok: 'boolean' } });
+    const inferred = eng.createIndex({ dim: 2 });
+    declared.add(1, [1, 0], { kind: 'a', ts: 5, ok: true });
+    inferred.add(1, [1, 0], { kind: 'a', ts: 5 });
+    const bad: [VectorIndex, unknown, RegExp][] = [
+      [declared, { ts: { $gte: 'x' } }, /^where\.ts\.\$gte must be a number/],
+      [declared, { ts: { $regex: 'x' } }, /^where\.ts\.\$regex: unknown operator/],
+      [declared, { $nor: [] }, /^where\.\$nor: unknown operator/],
+      [declared, { color: 'red' }, /^where\.color: the index declares no field 'color'/],
+      [declared, { kind: 5 }, /^where\.kind must be a string/],
+      [declared, { kind: { $gt: 1 } }, /^where\.kind\.\$gt: field 'kind' holds strings/],
+      [declared, { ok: { $in: [true, 'x'] } }, /^where\.ok\.\$in\[1\] must be a boolean/],
+      [declared, { ts: { $in: 5 } }, /^where\.ts\.\$in must be an array/],
+      [declared, { ts: { $exists: 1 } }, /^where\.ts\.\$exists must be true or false/],
+      [declared, { $and: [] }, /^where\.\$and must be a non-empty array/],
+      [declared, { $or: [{ ts: 1 }, 5] }, /^where\.\$or\[1\] must be an object/],
+      [declared, { ts: null }, /^where\.ts must be a finite number, a string or a boolean, got null/],
+      [declared, { ts: {} }, /^where\.ts must be a value or an object of at least one operator/],
+      [declared, { ts: { $gt: Number.NaN } }, /^where\.ts\.\$gt must be a number/],
+      [declared, { ts: { $not: 3 } }, /^where\.ts\.\$not must be an object of operators/],
+      [declared, { ts: { gt: 3 } }, /^where\.ts\.gt: a condition's keys must be operators/],
+      [inferred, { ts: { $lt: 'x' } }, /^where\.ts\.\$lt must be a number/],
+      [inferred, { kind: true }, /^where\.kind must be a string/],
+      [inferred, 'kind', /^where must be an object/],
+    ];
+    for (const [index, where, message] of bad) {
+      const used = eng.usedBytes;
+      expect(() => index.idsWhere(where as Where)).toThrow(InvalidArgumentError);
+      expect(() => index.idsWhere(where as Where)).toThrow(message);
+      expect(() => index.search([1, 0], 1, { where: where as Where })).toThrow(message);
+      expect(eng.usedBytes).toBe(used);
+    }
+    expect(() => inferred.search([1, 0], 1, { where: {}, filter: [1] })).toThrow(/give filter or where, not both/);
+    const badAttrs: [VectorIndex, unknown, RegExp][] = [
+      [declared, { color: 'red' }, /^attributes\.color: the index declares no field 'color'/],
+      [declared, { ts: 'x' }, /^attributes\.ts must be a number/],
+      [inferred, { ts: true }, /^attributes\.ts must be a number/],
+      [inferred, { tags: ['a'] }, /^attributes\.tags must be a finite number, a string or a boolean, got an array/],
+      [inferred, { x: Number.POSITIVE_INFINITY }, /^attributes\.x must be a finite number/],
+      [inferred, { $x: 1 }, /a field name must be non-empty and not start with '\$'/],
+      [inferred, 5, /^attributes must be an object/],
+    ];
+    for (const [index, attrs, message] of badAttrs) {
+      const used = eng.usedBytes;
+      const fields = index.fields;
+      expect(() => index.add(2, [0, 1], attrs as Attributes)).toThrow(message);
+      expect(() => index.setAttributes(1, attrs as Attributes)).toThrow(message);
+      expect(() => index.addBatch([2, 3], [0, 1, 1, 1], [{}, attrs as Attributes])).toThrow(
+        new RegExp(message.source.replace('^attributes', '^attributes\\[1\\]')),
+      );
+      expect(index.has(2)).toBe(false);
+      expect(index.fields).toEqual(fields);
+      expect(eng.usedBytes).toBe(used);
+    }
+    expect(declared.attributes(1)).toEqual({ kind: 'a', ts: 5, ok: true });
+    expect(() => eng.createIndex({ dim: 2, fields: { a: 'date' as 'number' } })).toThrow(
+      /fields\.a must be 'number', 'string' or 'boolean'/,
+    );
+    eng.dispose();
+  });
+
+  test('an attribute that does not fit is BudgetExceededError with nothing changed', async () => {
+    const eng = await engine(simd, { budgetBytes: 4 * 1024 * 1024 });
+    const index = eng.createIndex({ dim: 64, metric: 'l2', M: 8, efConstruction: 16 });
+    const next = rng(1);
+    const row = (): number[] => Array.from({ length: 64 }, () => next());
+    // Fill the budget with vectors (no attributes yet).
+    let id = 0;
+    try {
+      for (;;) {
+        const ids = Array.from({ length: 64 }, (_, i) => id + i);
+        index.addBatch(
+          ids,
+          Float32Array.from({ length: 64 * 64 }, () => next()),
+        );
+        id += 64;
+      }
+    } catch (e) {
+      expect(e).toBeInstanceOf(BudgetExceededError);
+    }
+    // Now attributes on every id: 64 fields' columns need 8 bytes a slot each, far past what is left.
+    const many: Record<string, number> = {};
+    for (let f = 0; f < 64; f++) many[`f${f}`] = f;
+    const used = eng.usedBytes;
+    const size = index.size;
+    expect(() => index.setAttributes(0, many)).toThrow(BudgetExceededError);
+    expect(eng.usedBytes).toBe(used);
+    expect(index.fields).toEqual({});
+    expect(index.attributes(0)).toEqual({});
+    expect(() => index.add(id + 1000, row(), many)).toThrow(BudgetExceededError);
+    expect(eng.usedBytes).toBe(used);
+    expect(index.size).toBe(size);
+    expect(index.has(id + 1000)).toBe(false);
+    expect(index.fields).toEqual({});
+    // With room made, a small attribute fits, and works.
+    index.clear();
+    index.add(0, row());
+    index.setAttributes(0, { k: 1 });
+    expect(index.attributes(0)).toEqual({ k: 1 });
+    expect(Array.from(index.idsWhere({ k: 1 }))).toEqual([0]);
+    eng.dispose();
+  });
+});
+
+describe.each(BUILDS)('an index without attributes (simd %s)', (simd) => {
+  test('every field is absent: where filters run, and no attribute memory is taken', async () => {
+    const eng = await engine(simd);
+    const index = eng.createIndex({ dim: 2, metric: 'l2' });
+    index.addBatch([1, 2, 3], [0, 0, 1, 0, 2, 0]);
+    const used = eng.usedBytes;
+    expect(index.attributes(2)).toEqual({});
+    expect(sorted(index.idsWhere({ x: { $exists: false } }))).toEqual([1, 2, 3]);
+    expect(sorted(index.idsWhere({ x: 1 }))).toEqual([]);
+    const hits = index.search([0.9, 0], 2, { where: { x: { $ne: 1 } } });
+    expect(Array.from(hits.ids)).toEqual([2, 1]);
+    expect(hits.plan).toBe('exact');
+    expect(index.fields).toEqual({});
+    expect(new DataView(index.serialize().buffer).getUint32(4, true)).toBe(1);
+    expect(eng.usedBytes - used).toBeLessThan(1024); // staging only
+    eng.dispose();
+  });
+});
+
+describe.each(BUILDS)('the string dictionary counts in the budget (simd %s)', (simd) => {
+  test('new strings take engine memory; a string that does not fit is BudgetExceededError with nothing changed', async () => {
+    const eng = await engine(simd, { budgetBytes: 2 * 1024 * 1024 });
+    const index = eng.createIndex({ dim: 2 });
+    index.add(1, [1, 0], { note: 'a' });
+    index.add(2, [0, 1]);
+    const before = eng.usedBytes;
+    const big = 'x'.repeat(300_000);
+    index.setAttributes(2, { note: big });
+    expect(eng.usedBytes - before).toBeGreaterThan(299_000); // less the dictionary block it had
+    // The same string again takes nothing more.
+    const after = eng.usedBytes;
+    index.setAttributes(1, { note: big });
+    expect(eng.usedBytes).toBe(after);
+    expect(sorted(index.idsWhere({ note: big }))).toEqual([1, 2]);
+    const staged = eng.usedBytes; // idsWhere's staging stays
+    // A string past the budget: refused, nothing changed (the dictionary either: the string matches nothing).
+    const huge = 'y'.repeat(3_000_000);
+    expect(() => index.setAttributes(1, { note: huge })).toThrow(BudgetExceededError);
+    expect(eng.usedBytes).toBe(staged);
+    expect(index.attributes(1)).toEqual({ note: big });
+    expect(sorted(index.idsWhere({ note: huge }))).toEqual([]);
+    // Loaded, the dictionary is in the engine again.
+    const copy = eng.loadIndex(index.serialize());
+    expect(copy.attributes(2)).toEqual({ note: big });
+    eng.dispose();
+  });
+});
