@@ -801,9 +801,9 @@ export class VectorIndex extends EngineObject {
    * (as rejections) and all-or-nothing budget as addBatch. The graph is not addBatch's (an item
    * does not see the items of its own chunk), but the same for any number of threads, with
    * addBatch's recall within 0.01 (docs/threads.md). A batch that replaces or repeats ids, an
-   * index with removed slots to reuse, an index saved to a store, a small batch (under 256
-   * ids) or an engine of one thread runs addBatch on the calling thread; so does a batch
-   * without budget for the threads' scratch. Async calls on one engine run one after another,
+   * index with removed slots to reuse, an index saved to a store, a batch with `attributes`, a
+   * small batch (under 256 ids) or an engine of one thread runs addBatch on the calling thread;
+   * so does a batch without budget for the threads' scratch. Async calls on one engine run one after another,
    * in call order; while one runs, the engine's other calls throw InvalidArgumentError.
    *
    * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
@@ -811,6 +811,7 @@ export class VectorIndex extends EngineObject {
    * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
    * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
    * @throws {@link EngineBrokenError} when a worker thread dies or traps during the call.
+   * @param attributes - As {@link addBatch} takes them (the batch then runs on the calling thread).
    * @example
    * ```ts
    * const engine = await Engine.create({ threads: 'auto' });
@@ -818,7 +819,11 @@ export class VectorIndex extends EngineObject {
    * await index.addBatchAsync(ids, vectors);
    * ```
    */
-  addBatchAsync(ids: ArrayLike<number>, vectors: ArrayLike<number>): Promise<void> {
+  addBatchAsync(
+    ids: ArrayLike<number>,
+    vectors: ArrayLike<number>,
+    attributes?: readonly (Attributes | undefined)[],
+  ): Promise<void> {
     try {
       checkArrayLike('ids', ids);
       checkArrayLike('vectors', vectors);
@@ -835,8 +840,8 @@ export class VectorIndex extends EngineObject {
       return Promise.reject(error);
     }
     return this.rt.queued(async () => {
-      if (!this.buildsInParallel(ids)) {
-        this.addBatch(ids, vectors);
+      if (attributes !== undefined || !this.buildsInParallel(ids)) {
+        this.addBatch(ids, vectors, attributes);
         return;
       }
       await this.rt.owned('addBatchAsync', () => buildParallel(this.rt, this.handle, this.dim, ids, vectors));
