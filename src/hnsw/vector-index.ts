@@ -856,13 +856,12 @@ export class VectorIndex extends EngineObject {
    * {@link addBatch} on the engine's threads ({@link EngineOptions.threads}): the neighbour
    * searches of each chunk of 128 new ids are split over the threads, against the graph as the
    * chunk found it, and the calling thread then links the chunk. Same arguments (attributes
-   * included), checks, errors
-   * (as rejections) and all-or-nothing budget as addBatch. The graph is not addBatch's (an item
+   * included), checks, errors (as rejections) and all-or-nothing budget as addBatch. The graph is not addBatch's (an item
    * does not see the items of its own chunk), but the same for any number of threads, with
    * addBatch's recall within 0.01 (docs/threads.md). A batch that replaces or repeats ids, an
-   * index with removed slots to reuse, an index saved to a store, a small batch (under 256
-   * ids) or an engine of one thread runs addBatch on the calling thread; so does a batch
-   * without budget for the threads' scratch. Async calls on one engine run one after another,
+   * index with removed slots to reuse, an index saved to a store, a
+   * small batch (under 256 ids) or an engine of one thread runs addBatch on the calling thread;
+   * so does a batch without budget for the threads' scratch. Async calls on one engine run one after another,
    * in call order; while one runs, the engine's other calls throw InvalidArgumentError.
    *
    * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
@@ -870,6 +869,7 @@ export class VectorIndex extends EngineObject {
    * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
    * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
    * @throws {@link EngineBrokenError} when a worker thread dies or traps during the call.
+   * @param attributes - As {@link addBatch} takes them.
    * @example
    * ```ts
    * const engine = await Engine.create({ threads: 'auto' });

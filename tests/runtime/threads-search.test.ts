@@ -74,6 +74,20 @@ describe.each(BUILDS)('searchBatchAsync, simd %s', (simd) => {
     expect(want.ids.every((id) => id === 0xffffffff || allowed.includes(id))).toBe(true);
   });
 
+  test('a where filter runs on the threads with searchBatch results; attributes go in through addBatchAsync', async () => {
+    const tagged = engine.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 64, seed: 6 });
+    const ids = Array.from({ length: 600 }, (_, i) => i);
+    await tagged.addBatchAsync(
+      ids,
+      randomVectors(600, DIM, 12),
+      ids.map((i) => ({ group: i % 3 })),
+    );
+    const want = tagged.searchBatch(queries, 10, { where: { group: 1 } });
+    expect(want.ids.every((id) => id === 0xffffffff || id % 3 === 1)).toBe(true);
+    expect(await tagged.searchBatchAsync(queries, 10, { where: { group: 1 } })).toEqual(want);
+    tagged.dispose();
+  });
+
   test('a predicate filter runs on the calling thread with the same result', async () => {
     const filter = (id: number): boolean => id % 2 === 0;
     const want = index.searchBatch(queries.subarray(0, 50 * DIM), 10, { filter });
