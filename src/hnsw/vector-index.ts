@@ -659,15 +659,7 @@ export class VectorIndex extends EngineObject {
     checkArrayLike('queries', queries);
     checkInt('k', k, 1, MAX_EF);
     const { ef, filter } = this.searchOptions('searchBatch', options);
-    if (queries.length % this.dim !== 0) {
-      throw new DimensionMismatchError(
-        this.dim,
-        queries.length % this.dim,
-        `queries (length ${queries.length}) last row`,
-      );
-    }
-    const n = queries.length / this.dim;
-    checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
+    const n = this.queryRows(queries);
     const ids = new Uint32Array(n * k).fill(MISSING_ID);
     const distances = new Float32Array(n * k).fill(Infinity);
     const counts = new Uint32Array(n);
@@ -799,13 +791,8 @@ export class VectorIndex extends EngineObject {
     return this.rt.queued(() => this.searchParallel(queries, k, options));
   }
 
-  /** searchBatchAsync on the threads: searchBatch's checks and plan, the rows split (src/hnsw/parallel.ts). */
-  private async searchParallel(
-    queries: ArrayLike<number>,
-    k: number,
-    options: SearchOptions,
-  ): Promise<BatchSearchResult> {
-    const { ef, filter } = this.searchOptions('searchBatchAsync', options);
+  /** How many rows of dim `queries` holds, each checked (DimensionMismatchError for a partial last row, InvalidVectorError for a bad value). */
+  private queryRows(queries: ArrayLike<number>): number {
     if (queries.length % this.dim !== 0) {
       throw new DimensionMismatchError(
         this.dim,
@@ -815,6 +802,17 @@ export class VectorIndex extends EngineObject {
     }
     const n = queries.length / this.dim;
     checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
+    return n;
+  }
+
+  /** searchBatchAsync on the threads: searchBatch's checks and plan, the rows split (src/hnsw/parallel.ts). */
+  private async searchParallel(
+    queries: ArrayLike<number>,
+    k: number,
+    options: SearchOptions,
+  ): Promise<BatchSearchResult> {
+    const { ef, filter } = this.searchOptions('searchBatchAsync', options);
+    const n = this.queryRows(queries);
     const result: BatchSearchResult = {
       ids: new Uint32Array(n * k).fill(MISSING_ID),
       distances: new Float32Array(n * k).fill(Infinity),
