@@ -249,25 +249,27 @@ export class VectorIndex extends EngineObject {
    *   given), one per id.
    */
   addBatch(ids: ArrayLike<number>, vectors: ArrayLike<number>, attributes?: readonly (Attributes | undefined)[]): void {
-    checkArrayLike('ids', ids);
-    checkArrayLike('vectors', vectors);
-    for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
-    if (vectors.length !== ids.length * this.dim) {
-      throw new DimensionMismatchError(
-        ids.length * this.dim,
-        vectors.length,
-        `vectors (${ids.length} ids x dim ${this.dim})`,
-      );
-    }
-    const { draft, encoded } = this.encodeRows(ids.length, attributes);
+    const { draft, encoded } = this.checkBatch(ids, vectors, attributes);
     this.insertRows(ids, vectors, 'addBatch', undefined, encoded, draft);
   }
 
-  /** addBatch's attributes checked and encoded (InvalidArgumentError naming the first bad one), with the draft of the fields they add. */
-  private encodeRows(
-    n: number,
+  /**
+   * addBatch's arguments checked (the ids, the vectors' length; the rows' values are checked by
+   * the insert) and the attributes encoded (InvalidArgumentError naming the first bad one), with
+   * the draft of the fields they add.
+   */
+  private checkBatch(
+    ids: ArrayLike<number>,
+    vectors: ArrayLike<number>,
     attributes: readonly (Attributes | undefined)[] | undefined,
   ): { draft: SchemaDraft; encoded: (Float64Array | undefined)[] | undefined } {
+    checkArrayLike('ids', ids);
+    checkArrayLike('vectors', vectors);
+    const n = ids.length;
+    for (let i = 0; i < n; i++) checkStorableId(ids[i], `ids[${i}]`);
+    if (vectors.length !== n * this.dim) {
+      throw new DimensionMismatchError(n * this.dim, vectors.length, `vectors (${n} ids x dim ${this.dim})`);
+    }
     const draft = new SchemaDraft(this.attrs.schema);
     if (attributes === undefined) return { draft, encoded: undefined };
     if (!Array.isArray(attributes) || attributes.length !== n)
@@ -882,18 +884,8 @@ export class VectorIndex extends EngineObject {
   ): Promise<void> {
     let rows: { draft: SchemaDraft; encoded: (Float64Array | undefined)[] | undefined };
     try {
-      checkArrayLike('ids', ids);
-      checkArrayLike('vectors', vectors);
-      for (let i = 0; i < ids.length; i++) checkStorableId(ids[i], `ids[${i}]`);
-      if (vectors.length !== ids.length * this.dim) {
-        throw new DimensionMismatchError(
-          ids.length * this.dim,
-          vectors.length,
-          `vectors (${ids.length} ids x dim ${this.dim})`,
-        );
-      }
+      rows = this.checkBatch(ids, vectors, attributes);
       checkRows(vectors, 0, ids.length, this.dim, this.metric === 'cosine', 'vectors');
-      rows = this.encodeRows(ids.length, attributes);
     } catch (error) {
       return Promise.reject(error);
     }
