@@ -173,8 +173,15 @@ function prunesAhead(idx: Index, n: u32, chosen: usize, kept: u32, slots: usize)
       store<u32>(slot, PRUNE_NONE, 8);
       continue;
     }
+    // A pipelined build may be linking the list meanwhile: a prune is kept only if the list read
+    // the same before and after it (step 3 then uses it only if the list still hashes so).
+    const hash = listHash(links, count);
     const pruned = prunedWith(idx, c, n, load<f32>(chosen + (<usize>j << 3)), links, count, max);
-    store<u64>(slot, listHash(links, count));
+    if (load<u32>(links) != count || listHash(links, count) != hash) {
+      store<u32>(slot, PRUNE_NONE, 8);
+      continue;
+    }
+    store<u64>(slot, hash);
     store<u32>(slot, pruned, 8);
     const ids = slot + 12;
     for (let i: u32 = 0; i < pruned; i++) store<u32>(ids + (<usize>i << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));

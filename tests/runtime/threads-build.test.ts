@@ -95,6 +95,23 @@ describe.each(BUILDS)('addBatchAsync, simd %s', (simd) => {
     },
   );
 
+  test('pipelined on 3 threads with small lists (many prunes while others read): reachable, well formed, each row finds itself', async () => {
+    const three = await Engine.create({ simd, threads: 3 });
+    const small = { dim: 8, metric: 'l2' as const, M: 4, efConstruction: 32, seed: 3 };
+    const rows = randomVectors(6000, 8, 31);
+    const some = Uint32Array.from({ length: 6000 }, (_, i) => i);
+    for (let round = 0; round < 2; round++) {
+      const index = three.createIndex(small);
+      await index.addBatchAsync(some, rows);
+      expect(unreachedSlots(index)).toEqual([]);
+      expect(badLists(index, small.M)).toEqual([]);
+      const found = index.searchBatch(rows, 1, { ef: 64 });
+      expect(found.ids.filter((id, i) => id !== i).length).toBeLessThanOrEqual(6); // exact matches, bar a few misses
+      index.dispose();
+    }
+    three.dispose();
+  });
+
   test('reproducible: the same graph on 2 and 3 threads', async () => {
     const two = engine.createIndex(OPTIONS);
     await two.addBatchAsync(ids, data, undefined, { reproducible: true });
