@@ -4,13 +4,15 @@
  * (data/glove100, cosine, M 16) added by addBatchAsync in batches of 10,000, then of 1,000, until
  * one is refused (the scalar build, slower, fills 24 MiB to keep the file near a minute). Checked: the refusal is a BudgetExceededError that changes nothing (the
  * snapshot is the one before it), usedBytes never passes budgetBytes, the threads ran the
- * batches, the engine ends above 90% full (how full is printed), and the index still answers:
+ * batches, the engine ends above 90% full (how full is printed), every node is reachable and
+ * every layer-0 list well formed (the pipelined build at scale), and the index still answers:
  * searchBatchAsync gives searchBatch's ids, with recall@10 >= 0.9 against exact ground truth.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BudgetExceededError, Engine, parseFvecs } from '../../src/index';
 import { BUILDS } from '../helpers/engines';
+import { readLayer0, unreachedSlots } from '../helpers/graph-walk';
 import { bruteForce, recall } from '../helpers/reference';
 
 const DIM = 100;
@@ -60,6 +62,15 @@ describe.each(BUILDS)('a 2-thread engine of 48 MiB (24 MiB scalar), simd %s', (s
     );
     expect(full).toBeGreaterThan(0.9);
     expect(threaded).toBeGreaterThanOrEqual(added * 0.6); // most of the index was built on the threads
+
+    // The pipelined build at real scale: every node reachable, every layer-0 list well formed.
+    expect(unreachedSlots(index)).toEqual([]);
+    const { lists } = readLayer0(index);
+    const bad = lists.filter(
+      (list, x) =>
+        list.length > 32 || new Set(list).size !== list.length || list.some((y) => y === x || y >= lists.length),
+    );
+    expect(bad.length).toBe(0);
 
     // Still answering: 20 words of the index as queries, against exact ground truth.
     const ids = Uint32Array.from({ length: added }, (_, i) => i);
