@@ -174,8 +174,8 @@ export async function buildParallel(
     if (shadows !== null) {
       /** A chunk searched and not yet linked: its nodes (its link records follow them) and size. */
       let unlinked: { nodes: number; rows: number } | null = null;
-      const link = (c: { nodes: number; rows: number }): void =>
-        ex.indexLinkChunk(handle, c.nodes, c.rows, c.nodes + BUILD_CHUNK * 4, stride);
+      const link = (searched: { nodes: number; rows: number }): void =>
+        ex.indexLinkChunk(handle, searched.nodes, searched.rows, searched.nodes + BUILD_CHUNK * 4, stride);
       for (let first = serial, c = 0; first < n; first += BUILD_CHUNK, c++) {
         const chunk = { nodes: buffers[c & 1], rows: Math.min(BUILD_CHUNK, n - first) };
         const records = chunk.nodes + BUILD_CHUNK * 4;
@@ -192,11 +192,8 @@ export async function buildParallel(
         } finally {
           await workers;
         }
-        unlinked = chunk;
-        if (reproducible) {
-          link(chunk);
-          unlinked = null;
-        }
+        if (reproducible) link(chunk);
+        unlinked = reproducible ? null : chunk;
       }
       if (unlinked !== null) link(unlinked);
     }
