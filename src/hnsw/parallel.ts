@@ -122,9 +122,10 @@ export async function searchRowsParallel(
  * chunk's items one at a time) and links BUILD_CHUNK items at a time. Pipelined (the default),
  * the calling thread links chunk c while the workers already search chunk c + 1, then joins
  * them; `reproducible` waits for each chunk's links before the next chunk's searches (the same
- * graph on any number of threads). Everything that can run out of budget is taken before the
- * index changes, so a BudgetExceededError leaves it as it was; without room for the workers'
- * scratch the batch runs on the calling thread. `prepare` runs once the batch is reserved,
+ * graph on any number of threads), as does a build without room for two chunks' link records.
+ * Everything that can run out of budget is taken before the index changes, so a
+ * BudgetExceededError leaves it as it was; without room for the workers' scratch the batch runs
+ * on the calling thread. `prepare` runs once the batch is reserved,
  * before the index changes (it may throw BudgetExceededError: the caller's extra memory, such
  * as attributes), `finish` once every row is in. Runs inside the caller's owned transaction.
  */
@@ -151,12 +152,18 @@ export async function buildParallel(
   // the link records or the workers' shadows, the batch runs on the calling thread.
   const stride = ex.indexLinkStride(handle, RECORD_LAYERS) >>> 0;
   const chunkBytes = BUILD_CHUNK * 4 * (1 + stride);
-  // The shared item counter (8 bytes), then two chunks' nodes and link records: one chunk's
-  // searched while the other's are linked.
-  const area = ex.stagingReserve(SLOT_OUT, 8 + 2 * chunkBytes) >>> 0;
+  // The shared item counter (8 bytes), then a chunk's nodes and link records, or two chunks'
+  // when pipelined (one chunk's searched while the other's are linked): without room for two,
+  // the build runs in lockstep.
+  let lockstep = reproducible;
+  let area = lockstep ? 0 : ex.stagingReserve(SLOT_OUT, 8 + 2 * chunkBytes) >>> 0;
+  if (area === 0) {
+    lockstep = true;
+    area = ex.stagingReserve(SLOT_OUT, 8 + chunkBytes) >>> 0;
+  }
   const shadows = area === 0 ? null : makeShadows(rt, handle, pool, 0);
   const next = area;
-  const buffers = [0, 1].map((b) => area + 8 + b * chunkBytes);
+  const buffers = lockstep ? [area + 8] : [area + 8, area + 8 + chunkBytes];
   const stageRows = (first: number, rows: number): void => {
     const f32 = rt.f32();
     const at = rowsPtr >>> 2;
@@ -177,7 +184,7 @@ export async function buildParallel(
       const link = (searched: { nodes: number; rows: number }): void =>
         ex.indexLinkChunk(handle, searched.nodes, searched.rows, searched.nodes + BUILD_CHUNK * 4, stride);
       for (let first = serial, c = 0; first < n; first += BUILD_CHUNK, c++) {
-        const chunk = { nodes: buffers[c & 1], rows: Math.min(BUILD_CHUNK, n - first) };
+        const chunk = { nodes: buffers[c % buffers.length], rows: Math.min(BUILD_CHUNK, n - first) };
         const records = chunk.nodes + BUILD_CHUNK * 4;
         stageRows(first, chunk.rows);
         ex.indexPlaceChunk(handle, idsPtr, first, rowsPtr, chunk.rows, chunk.nodes);
@@ -192,8 +199,8 @@ export async function buildParallel(
         } finally {
           await workers;
         }
-        if (reproducible) link(chunk);
-        unlinked = reproducible ? null : chunk;
+        if (lockstep) link(chunk);
+        unlinked = lockstep ? null : chunk;
       }
       if (unlinked !== null) link(unlinked);
     }
