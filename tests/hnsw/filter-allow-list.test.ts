@@ -300,6 +300,39 @@ describe.each(BUILDS)('simd %s', (simd) => {
       expect(index.search(query, K, { filter: set }).ids.length).toBe(K);
     });
   });
+
+  // The exact scan takes its rows in groups (up to 16, fewer at small M) from the list (sparse
+  // sets) or the bitset (from a word per 4 allowed nodes: 24 allowed ids of 3000 here): every
+  // count across the group edges, both paths, gives brute force's answer.
+  describe.each([2, 16])('exact scan in groups, M %p', (M) => {
+    const dim = 20;
+    const count = 3000;
+    const base: Data = { data: randomVectors(count, dim, 41), dim, count };
+    let e: Engine;
+    let index: VectorIndex;
+    beforeAll(async () => {
+      e = await engine(simd);
+      index = e.createIndex({ dim, metric: 'cosine', M, seed: 4, efConstruction: 40 });
+      index.addBatch(
+        Uint32Array.from({ length: count }, (_, i) => i),
+        base.data,
+      );
+    });
+    afterAll(() => e.dispose());
+
+    test('every allowed count from 1 to 70, and k above the count, equals brute force', () => {
+      const queries = randomVectors(70, dim, 42);
+      for (let size = 1; size <= 70; size++) {
+        const allowed = allowList(count, 0.05, 300 + size).slice(0, size);
+        const query = queries.subarray((size - 1) * dim, size * dim);
+        const result = index.search(query, K, { filter: allowed, plan: 'exact' });
+        expect(result.plan).toBe('exact');
+        check(result, 'cosine', base, allowed, query, true);
+        const all = index.search(query, size + 5, { filter: allowed, plan: 'exact' });
+        expect(new Set(all.ids)).toEqual(new Set(allowed));
+      }
+    });
+  });
 });
 
 describe('planner thresholds', () => {
