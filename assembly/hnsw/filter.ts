@@ -61,12 +61,20 @@ export function ensureAllow(idx: Index): bool {
  * Cost: O(n) label reads, and a map lookup for each id not in its own slot.
  */
 function markIds(idx: Index, bits: usize, list: usize, n: u32, nodes: usize): u32 {
+  // The header's fields in locals: the stores below could alias it, so the engine would
+  // otherwise reload each one per id.
   const slots = idx.count;
+  const tombs = idx.tombs;
+  const table = idx.segments;
+  const shift = idx.segShift;
+  const mask: u32 = (<u32>1 << shift) - 1;
   let count: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const id = load<u32>(list + (<usize>i << 2));
     let node = id;
-    if (id >= slots || isTombstoned(idx, id) || labelAt(idx, id) != id) {
+    // A live slot whose label (at LABELS_AT = 0 of its segment) is its own number.
+    if (id >= slots || (load<u32>(tombs + (<usize>(id >> 5) << 2)) & (<u32>1 << (id & 31))) != 0 ||
+        load<u32>(<usize>load<u32>(table + (<usize>(id >> shift) << 2)) + (<usize>(id & mask) << 2)) != id) {
       const found = mapGet(idx.map, idx.mapCap, id);
       if (found < 0 || isTombstoned(idx, <u32>found)) continue;
       node = <u32>found;
