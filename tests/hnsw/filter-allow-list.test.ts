@@ -14,6 +14,7 @@ import {
   ACORN_MIN_SHARE,
   EXACT_PER_EF,
   WALK_EXACT_PER_EF,
+  WALK_EF_POWER,
   WALK_SHARE,
   planSearch,
 } from '../../src/hnsw/filter';
@@ -121,6 +122,34 @@ describe.each(BUILDS)('simd %s', (simd) => {
         expect(sum / QUERIES).toBeGreaterThanOrEqual(0.95);
       }
     });
+
+    test.each([0.5, 0.7, 0.9])(
+      'the walk at %p runs with a narrowed ef and recalls about what the unfiltered search does at that ef',
+      (share) => {
+        const ef = 32;
+        const allowed = allowList(sift.count, share, 77);
+        const ok = new Set(allowed);
+        const everyId = Uint32Array.from({ length: sift.count }, (_, i) => i);
+        const queries = 50;
+        let filtered = 0;
+        let unfiltered = 0;
+        for (let q = 0; q < queries; q++) {
+          const query = siftQueries.data.subarray(q * 128, (q + 1) * 128);
+          const result = index.search(query, K, { filter: allowed, ef });
+          expect(result.plan).toBe('walk');
+          filtered += check(result, metric, base, allowed, query, false);
+          const all = bruteForce(metric, base.data, everyId, (id) => id, 128, query, K);
+          unfiltered += recall(
+            index.search(query, K, { ef }).ids,
+            all.map((t) => t.id),
+          );
+          expect(result.ids.every((id) => ok.has(id))).toBe(true);
+        }
+        expect(planSearch(allowed.length, sift.count, K, ef, 1e5).ef).toBeLessThan(ef);
+        // Within 0.01 (5 of the 500 neighbours); ef * share (16 at 50%) would lose far more.
+        expect(filtered / queries).toBeGreaterThanOrEqual(unfiltered / queries - 0.01);
+      },
+    );
 
     test('tiny lists (1..10 ids) give exactly those ids, nearest first', () => {
       for (let size = 1; size <= 10; size++) {
@@ -344,9 +373,12 @@ describe('planner thresholds', () => {
     expect(at(EXACT_PER_EF * 64 + 1)).toEqual({ plan: 'filtered-walk', ef: 64 });
     expect(at(EXACT_PER_EF * 100, 20, 100).plan).toBe('exact');
     expect(at(EXACT_PER_EF * 100 + 1, 20, 100).plan).toBe('filtered-walk');
-    // From WALK_SHARE: the plain walk, at the ef given.
+    // From WALK_SHARE: the plain walk, its ef narrowed to max(k, ef * share^WALK_EF_POWER).
     expect(at(size * WALK_SHARE - 1).plan).toBe('filtered-walk');
-    expect(at(size * WALK_SHARE)).toEqual({ plan: 'walk', ef: 64 });
+    expect(at(size * WALK_SHARE)).toEqual({ plan: 'walk', ef: Math.ceil(64 * WALK_SHARE ** WALK_EF_POWER) });
+    expect(at(size)).toEqual({ plan: 'walk', ef: 64 });
+    expect(at(size / 2, 10, 10)).toEqual({ plan: 'walk', ef: 10 });
+    expect(planSearch(size / 2, size, 10, 64, 1e5, 'walk')).toEqual({ plan: 'walk', ef: 49 });
     expect(planSearch(WALK_EXACT_PER_EF * 64, WALK_EXACT_PER_EF * 64, 10, 64, 1e5).plan).toBe('exact');
     expect(planSearch(WALK_EXACT_PER_EF * 64 + 1, WALK_EXACT_PER_EF * 64 + 1, 10, 64, 1e5).plan).toBe('walk');
     // Below ACORN_MIN_SHARE: exact however many; below ACORN_BOOST_SHARE a raised ef.
