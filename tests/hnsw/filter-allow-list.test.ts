@@ -378,7 +378,8 @@ describe('planner thresholds', () => {
     expect(at(size * WALK_SHARE)).toEqual({ plan: 'walk', ef: Math.ceil(64 * WALK_SHARE ** WALK_EF_POWER) });
     expect(at(size)).toEqual({ plan: 'walk', ef: 64 });
     expect(at(size / 2, 10, 10)).toEqual({ plan: 'walk', ef: 10 });
-    expect(planSearch(size / 2, size, 10, 64, 1e5, 'walk')).toEqual({ plan: 'walk', ef: 49 });
+    // A forced walk keeps the ef given (the walk a predicate takes).
+    expect(planSearch(size / 2, size, 10, 64, 1e5, 'walk')).toEqual({ plan: 'walk', ef: 64 });
     expect(planSearch(WALK_EXACT_PER_EF * 64, WALK_EXACT_PER_EF * 64, 10, 64, 1e5).plan).toBe('exact');
     expect(planSearch(WALK_EXACT_PER_EF * 64 + 1, WALK_EXACT_PER_EF * 64 + 1, 10, 64, 1e5).plan).toBe('walk');
     // Below ACORN_MIN_SHARE: exact however many; below ACORN_BOOST_SHARE a raised ef.
