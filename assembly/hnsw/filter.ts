@@ -169,12 +169,21 @@ let scanSink: u32 = 0;
 const SCAN_GROUP: u32 = 16;
 
 /**
+ * From this many rows into a run of neighbouring slots, the exact scan touches no more rows
+ * ahead: the hardware's stream prefetch has them, and the touches only got in its way (GloVe
+ * 100K, a band of 1,000 neighbouring rows: 0.62x the time of touching every row, 10,000 rows
+ * 0.80x; the category filter's shorter runs 1.0-1.08x, within the noise).
+ */
+const SCAN_RUN: u32 = 8;
+
+/**
  * The k nearest allowed nodes to q (prepared as codes.ts says), by scoring every one: writes
  * min(k, allowed) (f32 distance, u32 label) pairs, nearest first, to out; returns how many.
  * When the set is dense enough (a bitset word per 4 allowed nodes or fewer) it walks the bitset,
  * so the rows come in memory order; else the list. Either way it takes SCAN_GROUP nodes at a
  * time (into the fresh scratch, unused outside a walk) and touches their rows' cache lines one
- * group ahead: the misses of the next group overlap the scoring of this one. The layout and
+ * group ahead (except deep in runs of neighbouring slots, SCAN_RUN): the misses of the next
+ * group overlap the scoring of this one. The layout and
  * the kernel's parameters are read into locals once. Needs the results heap sized for k + 1
  * entries. Cost: allowed kernel calls + O(allowed log k) (+ O(slots / 32) for the bitset).
  */
@@ -208,6 +217,8 @@ export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   let word: u32 = 0;
   let bits: u32 = 0;
   let n: u32 = 0;
+  let last: u32 = 0xFFFFFFFE;
+  let run: u32 = 0;
   while (true) {
     // Gather and touch the next group.
     let m: u32 = 0;
@@ -231,7 +242,10 @@ export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
       store<u32>(e, node);
       store<u32>(e, <u32>v, 4);
       m++;
-      for (let line = v & ~63; line < v + vectorBytes; line += 64) touched ^= load<u32>(line);
+      // Rows well inside a run of neighbouring slots are left to the hardware's stream prefetch.
+      run = node == last + 1 ? run + 1 : 0;
+      last = node;
+      if (run < SCAN_RUN) for (let line = v & ~63; line < v + vectorBytes; line += 64) touched ^= load<u32>(line);
     }
     // Score the group touched before it.
     for (let j: u32 = 0; j < n; j++) {

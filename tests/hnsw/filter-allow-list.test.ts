@@ -332,7 +332,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
 
   // The exact scan takes its rows in groups (up to 16, fewer at small M) from the list (sparse
   // sets) or the bitset (from a word per 4 allowed nodes: 24 allowed ids of 3000 here): every
-  // count across the group edges, both paths, gives brute force's answer.
+  // count across the group edges, both paths, scattered or in a run, gives brute force's answer.
   describe.each([2, 16])('exact scan in groups, M %p', (M) => {
     const dim = 20;
     const count = 3000;
@@ -352,13 +352,17 @@ describe.each(BUILDS)('simd %s', (simd) => {
     test('every allowed count from 1 to 70, and k above the count, equals brute force', () => {
       const queries = randomVectors(70, dim, 42);
       for (let size = 1; size <= 70; size++) {
-        const allowed = allowList(count, 0.05, 300 + size).slice(0, size);
-        const query = queries.subarray((size - 1) * dim, size * dim);
-        const result = index.search(query, K, { filter: allowed, plan: 'exact' });
-        expect(result.plan).toBe('exact');
-        check(result, 'cosine', base, allowed, query, true);
-        const all = index.search(query, size + 5, { filter: allowed, plan: 'exact' });
-        expect(new Set(all.ids)).toEqual(new Set(allowed));
+        // Scattered ids, and a run of neighbouring slots (whose rows deep in the run are not touched ahead).
+        const scattered = allowList(count, 0.05, 300 + size).slice(0, size);
+        const run = Uint32Array.from({ length: size }, (_, i) => 1000 + 7 * size + i);
+        for (const allowed of [scattered, run]) {
+          const query = queries.subarray((size - 1) * dim, size * dim);
+          const result = index.search(query, K, { filter: allowed, plan: 'exact' });
+          expect(result.plan).toBe('exact');
+          check(result, 'cosine', base, allowed, query, true);
+          const all = index.search(query, size + 5, { filter: allowed, plan: 'exact' });
+          expect(new Set(all.ids)).toEqual(new Set(allowed));
+        }
       }
     });
   });
