@@ -144,7 +144,10 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
   return out;
 }
 
-/** search.ts's mode for a plan code of the ABI: 0 plain, 1 the host's predicate, 2 allow-list walk, 3 filtered walk, 4 exact scan. */
+/**
+ * search.ts's mode for a plan code of the ABI: 0 plain, 1 the host's predicate, 2 allow-list walk, 3 filtered walk, 4 exact
+ * scan, 5 the lazy walk (the plain walk checking the `where` program attrWhereUse set at each node it considers).
+ */
 @inline function modeOf(plan: i32): i32 {
   return plan == 0 ? MODE_QUERY : plan == 1 ? MODE_FILTER : plan + 1;
 }
@@ -152,7 +155,7 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
 /**
  * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out, at
  * most what indexPrepareSearch(k, ef) returned, and returns how many. plan: modeOf's codes
- * (2..4 need indexAllowBegin). Cost: one HNSW query, or the exact scan of the allow set.
+ * (2..4 need indexAllowBegin, 5 attrWhereUse). Cost: one HNSW query, or the exact scan of the allow set.
  */
 export function indexSearch(h: usize, k: u32, ef: u32, plan: i32, out: usize): u32 {
   const idx = asIndex(h);
@@ -193,7 +196,7 @@ export function indexAllowEnd(h: usize): void {
   allowEnd(asIndex(h));
 }
 
-/** The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4. */
+/** The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4; a lazy walk 5. */
 export function indexLastPlan(h: usize): i32 {
   const mode = asIndex(h).lastPlan;
   return mode >= MODE_ALLOW ? mode - 1 : mode == MODE_FILTER ? 1 : 0;

@@ -446,6 +446,137 @@ export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usi
   return <i32>count;
 }
 
+/** The deepest program stack rowPasses holds: one bit a level, in a u64. */
+const ROW_STACK: u32 = 64;
+/** Strata of attrEstimate's sample: one slot drawn from each. */
+const SAMPLE: u32 = 1024;
+
+/**
+ * Whether slot s passes the program (words f64 at prog, table t, 0 for none), evaluated for that
+ * row alone, with attrWhere's semantics (an absent field fails every comparison): the lazy
+ * walk's check of a node (search.ts MODE_WHERE). The stack is a u64 of bits, so the program must
+ * be at most ROW_STACK deep (rowFits). Does not look at tombstones. Cost: O(program).
+ */
+export function rowPasses(t: usize, prog: usize, words: u32, s: u32): bool {
+  const fields: u32 = t == 0 ? 0 : fieldsOf(t);
+  const cap: u32 = t == 0 ? 0 : capOf(t);
+  let stack: u64 = 0;
+  let i: u32 = 0;
+  while (i < words) {
+    const at = prog + (<usize>i << 3);
+    const op = <i32>load<f64>(at);
+    if (op == OP_AND || op == OP_OR) {
+      const b = stack & 1;
+      stack >>= 1;
+      stack = op == OP_AND ? stack & (~(<u64>1) | b) : stack | b;
+      i++;
+      continue;
+    }
+    if (op == OP_NOT) {
+      stack ^= 1;
+      i++;
+      continue;
+    }
+    let bit: bool = true;
+    if (op == OP_TRUE) {
+      i++;
+    } else {
+      const f = <u32>load<f64>(at, 8);
+      const col: usize = f < fields ? columnOf(t, f) : 0;
+      const has = col != 0 && s < cap && present(col, cap, s);
+      const x: f64 = has ? load<f64>(col + (<usize>s << 3)) : 0;
+      if (op == OP_EXISTS) {
+        bit = has;
+        i += 2;
+      } else if (op == OP_IN) {
+        const n = <u32>load<f64>(at, 16);
+        bit = has && passes(OP_IN, x, 0, 0, at + 24, n);
+        i += 3 + n;
+      } else if (op >= OP_RANGE) {
+        bit = has && passes(op, x, load<f64>(at, 16), load<f64>(at, 24), 0, 0);
+        i += 4;
+      } else {
+        bit = has && passes(op, x, load<f64>(at, 16), 0, 0, 0);
+        i += 3;
+      }
+    }
+    stack = (stack << 1) | <u64>bit;
+  }
+  return (stack & 1) != 0;
+}
+
+/** Whether rowPasses can evaluate the program (its stack is at most ROW_STACK deep). */
+function rowFits(prog: usize, words: u32): bool {
+  return stackDepth(prog, words) <= ROW_STACK;
+}
+
+/**
+ * The share of index h's live ids that pass the program, estimated from a fixed sample: the
+ * slots are cut into min(slots, SAMPLE) equal strata and one slot of each, at a fixed
+ * pseudo-random place in it, is evaluated (rowPasses; removed slots skipped). Stratified, so a
+ * filter on a range of slots is estimated almost exactly, and drawn at random within each
+ * stratum, so a filter periodic in the slots is not aliased. With slots <= SAMPLE every slot is
+ * evaluated: the exact share. Deterministic. Returns -1 when nothing live was sampled or the
+ * program is too deep for rowPasses. Cost: O(min(slots, SAMPLE) * program).
+ */
+export function attrEstimate(h: usize, t: usize, prog: usize, words: u32): f64 {
+  if (!rowFits(prog, words)) return -1;
+  const idx = changetype<Index>(h);
+  const slots = idx.count;
+  const strata = slots < SAMPLE ? slots : SAMPLE;
+  let seen: u32 = 0;
+  let pass: u32 = 0;
+  for (let i: u32 = 0; i < strata; i++) {
+    const lo = <u32>((<u64>i * <u64>slots) / <u64>strata);
+    const hi = <u32>((<u64>(i + 1) * <u64>slots) / <u64>strata);
+    let r: u32 = (i + 1) * 0x9e3779b1;
+    r ^= r >> 15;
+    r *= 0x85ebca6b;
+    r ^= r >> 13;
+    const s = lo + r % (hi - lo);
+    if (isTombstoned(idx, s)) continue;
+    seen++;
+    if (rowPasses(t, prog, words, s)) pass++;
+  }
+  return seen == 0 ? -1 : <f64>pass / <f64>seen;
+}
+
+/**
+ * Makes the program (words f64 at prog, table t; kept where it is until the searches are done)
+ * the filter of index h's next MODE_WHERE searches (the lazy walk: search.ts). False, with
+ * nothing set, when the program is too deep for rowPasses. Cost: O(program).
+ */
+export function attrWhereUse(h: usize, t: usize, prog: usize, words: u32): bool {
+  if (!rowFits(prog, words)) return false;
+  const idx = changetype<Index>(h);
+  idx.whereTable = t;
+  idx.whereProg = prog;
+  idx.whereWords = words;
+  return true;
+}
+
+/** Whether live node n of index idx passes the program attrWhereUse set (the lazy walk's check). */
+export function whereAccepts(idx: Index, n: u32): bool {
+  return rowPasses(idx.whereTable, idx.whereProg, idx.whereWords, n);
+}
+
+/**
+ * The live ids of index h that pass the program, in slot order, written to list (room for
+ * every slot), by rowPasses (what the lazy walk checks) instead of attrWhere's columns.
+ * Returns how many, or -1 when the program is too deep for rowPasses. Cost: O(slots * program).
+ */
+export function attrRowIds(h: usize, t: usize, prog: usize, words: u32, list: usize): i32 {
+  if (!rowFits(prog, words)) return -1;
+  const idx = changetype<Index>(h);
+  let count: u32 = 0;
+  for (let s: u32 = 0; s < idx.count; s++) {
+    if (isTombstoned(idx, s) || !rowPasses(t, prog, words, s)) continue;
+    store<u32>(list + (<usize>count << 2), labelAt(idx, s));
+    count++;
+  }
+  return <i32>count;
+}
+
 /** Clears the attributes of id's slot (before the id is removed, so a later add reusing the slot has none). Cost: O(fields). */
 export function attrForget(h: usize, t: usize, id: u32): void {
   const slot = slotOfId(h, id);
