@@ -524,16 +524,12 @@ export function attrEstimate(h: usize, t: usize, prog: usize, words: u32): f64 {
   const idx = changetype<Index>(h);
   const slots = idx.count;
   const strata = slots < SAMPLE ? slots : SAMPLE;
+  // Touch the sampled values first, a condition at a time, so their cache misses overlap.
+  estimateSink = touchValues(t, prog, words, 0, slots, strata);
   let seen: u32 = 0;
   let pass: u32 = 0;
   for (let i: u32 = 0; i < strata; i++) {
-    const lo = <u32>((<u64>i * <u64>slots) / <u64>strata);
-    const hi = <u32>((<u64>(i + 1) * <u64>slots) / <u64>strata);
-    let r: u32 = (i + 1) * 0x9e3779b1;
-    r ^= r >> 15;
-    r *= 0x85ebca6b;
-    r ^= r >> 13;
-    const s = lo + r % (hi - lo);
+    const s = stratumSlot(i, slots, strata);
     if (isTombstoned(idx, s)) continue;
     seen++;
     if (rowPasses(t, prog, words, s)) pass++;
@@ -558,6 +554,65 @@ export function attrWhereUse(h: usize, t: usize, prog: usize, words: u32): bool 
 /** Whether live node n of index idx passes the program attrWhereUse set (the lazy walk's check). */
 export function whereAccepts(idx: Index, n: u32): bool {
   return rowPasses(idx.whereTable, idx.whereProg, idx.whereWords, n);
+}
+
+/**
+ * Touches the values and presence words the where program of index idx (attrWhereUse) reads
+ * for each of the n nodes of a walk's fresh list ((u32 node, u32 address) pairs at fresh), so
+ * the cache misses of their checks overlap instead of coming one after another (wasm has no
+ * prefetch; search.ts touches the nodes' vectors the same way). Returns the words XORed (for
+ * the caller to keep, so the loads stay). Cost: O(program + n * conditions).
+ */
+export function whereTouch(idx: Index, fresh: usize, n: u32): u32 {
+  return touchValues(idx.whereTable, idx.whereProg, idx.whereWords, fresh, n, 0);
+}
+
+/** Where attrEstimate leaves the words it touched ahead of use (so the loads are not dropped). */
+let estimateSink: u32 = 0;
+
+/** attrEstimate's slot of stratum i of `strata` over `slots`: a fixed pseudo-random one of [i * slots / strata, (i + 1) * slots / strata). */
+@inline function stratumSlot(i: u32, slots: u32, strata: u32): u32 {
+  const lo = <u32>((<u64>i * <u64>slots) / <u64>strata);
+  const hi = <u32>((<u64>(i + 1) * <u64>slots) / <u64>strata);
+  let r: u32 = (i + 1) * 0x9e3779b1;
+  r ^= r >> 15;
+  r *= 0x85ebca6b;
+  r ^= r >> 13;
+  return lo + r % (hi - lo);
+}
+
+/**
+ * Touches, for each condition of the program (table t), its column's value and presence word at
+ * n slots: the nodes of a fresh list ((u32 node, u32 address) pairs at fresh), or with fresh 0,
+ * the `strata` sampled slots of `n` (stratumSlot). Returns the words XORed. Cost: O(program +
+ * n or strata * conditions).
+ */
+function touchValues(t: usize, prog: usize, words: u32, fresh: usize, n: u32, strata: u32): u32 {
+  if (t == 0) return 0;
+  const fields = fieldsOf(t);
+  const cap = capOf(t);
+  let touched: u32 = 0;
+  let i: u32 = 0;
+  while (i < words) {
+    const at = prog + (<usize>i << 3);
+    const op = <i32>load<f64>(at);
+    if (op == OP_AND || op == OP_OR || op == OP_NOT || op == OP_TRUE) {
+      i++;
+      continue;
+    }
+    const f = <u32>load<f64>(at, 8);
+    i += op == OP_EXISTS ? 2 : op == OP_IN ? 3 + <u32>load<f64>(at, 16) : op >= OP_RANGE ? 4 : 3;
+    const col: usize = f < fields ? columnOf(t, f) : 0;
+    if (col == 0) continue;
+    const bits = bitsAt(col, cap);
+    const count = fresh == 0 ? strata : n;
+    for (let j: u32 = 0; j < count; j++) {
+      const node = fresh == 0 ? stratumSlot(j, n, strata) : load<u32>(fresh + (<usize>j << 3));
+      if (node >= cap) continue;
+      touched ^= load<u32>(col + (<usize>node << 3)) ^ load<u32>(bits + (<usize>(node >> 5) << 2));
+    }
+  }
+  return touched;
 }
 
 /**

@@ -17,7 +17,7 @@ import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, li
 import { candPush, candPop, candTop } from "./candidates";
 import { queryDistance, scoreRow } from "./codes";
 import { isAllowed, exactScan, nodeDistance } from "./filter";
-import { whereAccepts } from "./attributes";
+import { whereAccepts, whereTouch } from "./attributes";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
@@ -282,6 +282,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       const end = v + vectorBytes;
       for (let line = v & ~63; line < end; line += 64) touched ^= load<u32>(line);
     }
+    if (mode == MODE_WHERE) touched ^= whereTouch(idx, fresh, n);
     for (let j: u32 = 0; j < n; j++) {
       const e = fresh + (<usize>j << 3);
       const nb = load<u32>(e);
