@@ -552,9 +552,9 @@ export class VectorIndex extends EngineObject {
   }
 
   /**
-   * Whether a search with `allow` runs as the lazy walk (docs/vector-index.md "Lazy where"): a
-   * `where` (not a resident set) with plan 'walk' forced, or 'auto' and a sampled share for
-   * which lazyWalk says the planner would pick the plain walk; its program is then staged for
+   * Whether a search of `rows` rows with `allow` runs as the lazy walk (docs/vector-index.md
+   * "Lazy where"): a `where` (not a resident set) with plan 'walk' forced, or 'auto' and a
+   * sampled share for which lazyWalk says so (skipped when no share would); its program is then staged for
    * the walk to check at each node it considers. Inside the search's transaction. Cost:
    * O(program), with 'auto' plus O(LAZY_SAMPLE * program).
    */
@@ -564,10 +564,12 @@ export class VectorIndex extends EngineObject {
     forced: 'auto' | SearchPlan,
     k: number,
     ef: number,
+    rows = 1,
   ): boolean {
     if (!(allow instanceof WhereProgram) || (forced !== 'auto' && forced !== 'walk')) return false;
     const size = this.rt.exports.indexSize(this.handle);
-    const decide = forced === 'walk' ? null : (share: number) => lazyWalk(share, size, k, ef);
+    if (forced === 'auto' && !lazyWalk(1, size, k, ef, rows)) return false;
+    const decide = forced === 'walk' ? null : (share: number) => lazyWalk(share, size, k, ef, rows);
     return this.attrs.lazy(this.handle, allow.words, decide, what);
   }
 
@@ -743,7 +745,7 @@ export class VectorIndex extends EngineObject {
     return this.withWhereSet(filter.allow, (allow) =>
       this.atomic('searchBatch', () => {
         let out: BatchSearchResult;
-        if (this.lazyWhere('searchBatch', allow, filter.plan, k, ef)) {
+        if (this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n)) {
           this.searchRows('searchBatch', queries, n, k, LAZY_WALK_CODE, ef, null, result);
           out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
         } else {
@@ -906,7 +908,7 @@ export class VectorIndex extends EngineObject {
     const rt = this.rt;
     return rt.owned('searchBatchAsync', async () => {
       const allow = filter.allow;
-      const lazy = allow !== undefined && this.lazyWhere('searchBatchAsync', allow, filter.plan, k, ef);
+      const lazy = allow !== undefined && this.lazyWhere('searchBatchAsync', allow, filter.plan, k, ef, n);
       const marked =
         allow === undefined || lazy ? null : this.markAllowList('searchBatchAsync', allow, filter.plan, k, ef);
       try {

@@ -6,7 +6,8 @@
  * `where` at a high share returns exactly the predicate's walk (same ids) and the allow-list's
  * walk of the same rows (same ids and distances), plan 'walk' and no allowed count. The share
  * estimate picks the lazy walk at LAZY_SHARE and above and the full evaluation below (tested at
- * the threshold on an index whose every slot is sampled, and at the allowed-count limit); a
+ * the threshold on an index whose every slot is sampled, and at the evaluation limit
+ * LAZY_EVAL_PER_EF, for search and for searchBatch's rows); a
  * walk that finds fewer than k falls back to the full evaluation and the exact scan, as the
  * allow-list does, in search and searchBatch.
  */
@@ -17,7 +18,7 @@ import { passes, randomAttributes, randomWhere, rng } from '../helpers/where-ref
 import type { Attributes, Engine, SearchResult, VectorIndex, Where } from '../../src/index';
 import { compileWhere } from '../../src/hnsw/where';
 import type { Schema } from '../../src/hnsw/attributes';
-import { LAZY_EXACT_MARGIN, LAZY_SAMPLE, LAZY_SHARE, WALK_EXACT_PER_EF } from '../../src/hnsw/filter';
+import { LAZY_EVAL_PER_EF, LAZY_SAMPLE, LAZY_SHARE, WALK_EXACT_PER_EF } from '../../src/hnsw/filter';
 import { SLOT_FILTER, SLOT_OUT } from '../../src/runtime/wasm/exports';
 
 const DIM = 8;
@@ -128,15 +129,21 @@ describe.each(BUILDS)('lazy where (simd %s)', (simd) => {
     highShareFilters(model, 7, 80, 0.55).forEach((where, j) => expectLazyWalk(index, model, query(j), where));
   });
 
-  test('searchBatch with a lazy where: each row as search gives it, plan walk, no allowed count', () => {
+  test('searchBatch: lazy while rows * LAZY_EVAL_PER_EF * max(ef, k) <= live ids; each row as search gives it', () => {
+    // k 5 at ef 5: lazy up to 3 rows of the 3,000 ids, evaluated in full from 4.
+    const k = 5;
+    const most = Math.floor(N / (LAZY_EVAL_PER_EF * k));
+    expect(most).toBe(3);
     for (const where of highShareFilters(model, 8, 5, 0.55)) {
-      const rows = queries.subarray(0, 20 * DIM);
-      const batch = index.searchBatch(rows, K, { where });
-      expect([batch.plan, batch.allowed]).toEqual(['walk', undefined]);
-      for (let r = 0; r < 20; r++) {
-        const one = index.search(query(r), K, { where, plan: 'walk' });
-        expect(Array.from(batch.ids.subarray(r * K, (r + 1) * K))).toEqual(Array.from(one.ids));
-        expect(Array.from(batch.distances.subarray(r * K, (r + 1) * K))).toEqual(Array.from(one.distances));
+      for (const rows of [most, most + 1]) {
+        const batch = index.searchBatch(queries.subarray(0, rows * DIM), k, { where, ef: k });
+        const want = rows === most ? undefined : expected(model, where).length;
+        expect([batch.plan, batch.allowed]).toEqual(['walk', want]);
+        for (let r = 0; r < rows; r++) {
+          const one = index.search(query(r), k, { where, plan: 'walk', ef: k });
+          expect(Array.from(batch.ids.subarray(r * k, (r + 1) * k))).toEqual(Array.from(one.ids));
+          expect(Array.from(batch.distances.subarray(r * k, (r + 1) * k))).toEqual(Array.from(one.distances));
+        }
       }
     }
   });
@@ -177,10 +184,10 @@ describe.each(BUILDS)('lazy where (simd %s)', (simd) => {
     expect([at.plan, at.allowed]).toEqual(['walk', undefined]);
     const below = search(t - 1, 1);
     expect([below.plan, below.allowed]).toEqual(['walk', t - 1]);
-    // The allowed limit: lazy while share * rows > LAZY_EXACT_MARGIN * WALK_EXACT_PER_EF * ef.
+    // The evaluation limit: lazy while LAZY_EVAL_PER_EF * max(ef, k) <= live ids.
     const pass = Math.round(rows * 0.9);
     let ef = 1;
-    while (pass > LAZY_EXACT_MARGIN * WALK_EXACT_PER_EF * (ef + 1)) ef++;
+    while (LAZY_EVAL_PER_EF * (ef + 1) <= rows) ef++;
     expect(search(pass, ef).allowed).toBeUndefined();
     const over = search(pass, ef + 1);
     expect(over.allowed).toBe(pass);
@@ -222,12 +229,13 @@ describe.each(BUILDS)('lazy where (simd %s)', (simd) => {
       expect(Array.from(batch.ids.subarray(j * K, j * K + pass.length))).toEqual(Array.from(one.ids));
     }
     // At a high share nothing falls back: k found, nothing counted.
-    const high = index.searchBatch(queries.subarray(0, 10 * DIM), K, { where: { id: { $gte: 6 } } });
-    expect([high.plan, high.allowed, Array.from(high.counts).every((c) => c === K)]).toEqual(['walk', undefined, true]);
+    const high = index.searchBatch(queries.subarray(0, DIM), K, { where: { id: { $gte: 6 } } });
+    expect([high.plan, high.allowed, high.counts[0]]).toEqual(['walk', undefined, K]);
   });
 
   test('removed, replaced and re-added rows, rows without the field: as the full path and the predicate', async () => {
-    const churn = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 48, efSearch: EF, seed: 6 });
+    // ef 10: lazy from LAZY_EVAL_PER_EF * 10 live ids (about 1,930 here).
+    const churn = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 48, efSearch: K, seed: 6 });
     const m = new Map<number, Attributes>();
     const next = rng(31);
     const count = 2000;
