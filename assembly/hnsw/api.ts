@@ -7,7 +7,7 @@ import {
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER, MODE_ALLOW } from "./search";
-import { allowBegin, allowEnd, setCreate, setUse } from "./filter";
+import { allowBegin, allowEnd, setCreate, setFromAllow, setUse } from "./filter";
 import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../util/idmap";
@@ -179,6 +179,14 @@ export function indexAllowBegin(h: usize, list: usize, n: u32): i32 {
  */
 export function indexSetCreate(h: usize, list: usize, n: u32): usize {
   return setCreate(asIndex(h), list, n);
+}
+
+/**
+ * A resident set (as indexSetCreate's) of the allow set marked now (attrWhere's, before
+ * indexAllowEnd): its block, or 0 over budget with nothing allocated. Cost: O(slots / 32 + allowed).
+ */
+export function indexSetFromAllow(h: usize): usize {
+  return setFromAllow(asIndex(h));
 }
 
 /** Makes a resident set the allow set of the next searches (until indexAllowEnd); returns how many live ids it allows. */

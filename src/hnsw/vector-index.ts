@@ -800,44 +800,64 @@ export class VectorIndex extends EngineObject {
     }
   }
 
-  /**
-   * Runs `search` on whereSource(allow); when the resident set of a repeated `where` is made
-   * by this search and does not fit the budget, runs it again on the `where` itself (evaluated
-   * directly, as the first search did) and forgets the `where` (a later repeat tries again).
-   */
+  /** Runs `search` on whereSource(allow). */
   private withWhereSet<T>(
     allow: Uint32Array | IdSet | WhereProgram,
     search: (allow: Uint32Array | IdSet | WhereProgram) => T,
   ): T {
-    const source = this.whereSource(allow);
-    if (source === allow || !(source instanceof IdSet) || source.handle !== 0) return search(source);
-    try {
-      return search(source);
-    } catch (error) {
-      if (!(error instanceof BudgetExceededError)) throw error;
-      this.lastWhere = { key: '', version: -1 };
-      return search(allow);
-    }
+    return search(this.whereSource(allow));
   }
 
   /**
    * What a search's allow set comes from: `allow` as it is, except for a `where` searched again
-   * with the index unchanged since, which runs as a resident set of its ids (an IdSet the index
-   * keeps, in the budget, until another `where` is searched or the index changes), so a filter
-   * repeated across searches is evaluated once. Called outside the search's transaction (it
-   * may free the previous set). Cost: O(1), or one evaluation when the set is made.
+   * with the index unchanged since, which runs as a resident set of its ids (whereSet: kept, in
+   * the budget, until another `where` is searched or the index changes), so a filter repeated
+   * across searches is evaluated once (twice: the first search evaluates it directly, or
+   * lazily). When the set does not fit the budget, the `where` itself, evaluated directly again
+   * (and forgotten: a later repeat tries again). Called outside the search's transaction (it may
+   * free the previous set). Cost: O(1), or one evaluation when the set is made.
    */
   private whereSource(allow: Uint32Array | IdSet | WhereProgram): Uint32Array | IdSet | WhereProgram {
     if (!(allow instanceof WhereProgram)) return allow;
     const key = allow.words.join(',');
     const last = this.lastWhere;
     if (last !== undefined && last.key === key && last.version === this.changes) {
-      last.set ??= new IdSet(this, this.rt, this.idsOf(allow.words));
+      if (last.set === undefined) {
+        try {
+          last.set = this.whereSet(allow.words);
+        } catch (error) {
+          if (!(error instanceof BudgetExceededError)) throw error;
+          this.lastWhere = { key: '', version: -1 };
+          return allow;
+        }
+      }
       return last.set;
     }
     last?.set?.release();
     this.lastWhere = { key, version: this.changes };
     return allow;
+  }
+
+  /**
+   * A resident set of the ids passing a compiled `where`, made in the engine from one evaluation
+   * (indexSetFromAllow: no ids listed, copied out or mapped back). It has no ids of its own, so
+   * it serves only while the index is unchanged, as lastWhere's set. BudgetExceededError (nothing
+   * kept) when it does not fit. Cost: one evaluation + O(slots / 32 + allowed).
+   */
+  private whereSet(words: Float64Array): IdSet {
+    return this.atomic('search', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      const nodes = rt.stage(SLOT_FILTER, Math.max(4, (ex.indexCapacity(this.handle) >>> 0) * 4), 'search');
+      this.attrs.where(this.handle, words, nodes, false, 'search');
+      const block = ex.indexSetFromAllow(this.handle) >>> 0;
+      ex.indexAllowEnd(this.handle);
+      if (block === 0) throw rt.budgetError('search');
+      const set = new IdSet(this, rt, new Uint32Array(0));
+      set.handle = block;
+      set.version = this.changes;
+      return set;
+    });
   }
 
   /**

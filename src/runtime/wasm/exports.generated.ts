@@ -445,6 +445,13 @@ export interface ElexExports {
    */
   indexSetCreate(h: number, list: number, n: number): number;
   /**
+   * A resident set (as indexSetCreate's) of the allow set marked now (attrWhere's, before
+   * indexAllowEnd): its block, or 0 over budget with nothing allocated. Cost: O(slots / 32 + allowed).
+   *
+   * `indexSetFromAllow(h: usize): usize` (assembly/hnsw/api/indexSetFromAllow)
+   */
+  indexSetFromAllow(h: number): number;
+  /**
    * Makes a resident set the allow set of the next searches (until indexAllowEnd); returns how many live ids it allows.
    *
    * `indexSetUse(h: usize, set: usize): u32` (assembly/hnsw/api/indexSetUse)
