@@ -183,11 +183,14 @@ export interface ElexExports {
   /**
    * The share of index h's live ids that pass the program, estimated from a fixed sample: the
    * slots are cut into min(slots, SAMPLE) equal strata and one slot of each, at a fixed
-   * pseudo-random place in it, is evaluated (rowPasses; removed slots skipped). Stratified, so a
+   * pseudo-random place in it (stratumSlot), is evaluated, removed slots left out. Stratified, so a
    * filter on a range of slots is estimated almost exactly, and drawn at random within each
    * stratum, so a filter periodic in the slots is not aliased. With slots <= SAMPLE every slot is
-   * evaluated: the exact share. Deterministic. Returns -1 when nothing live was sampled or the
-   * program is too deep for rowPasses. Cost: O(min(slots, SAMPLE) * program).
+   * evaluated: the exact share. Evaluated as attrWhere does, condition by condition, over the
+   * sampled values gathered into a column of their own (a scratch block in the budget, freed
+   * before returning). Deterministic. Returns -1 when nothing live was sampled, the program is too
+   * deep for rowPasses (the lazy walk's evaluator) or the scratch could not be had. Cost:
+   * O(min(slots, SAMPLE) * program).
    *
    * `attrEstimate(h: usize, t: usize, prog: usize, words: u32): f64` (assembly/hnsw/attributes/attrEstimate)
    */
