@@ -17,7 +17,7 @@ export { arenaBegin as engineBegin, arenaEnd as engineEnd } from "./runtime/aren
 export * from "./hnsw/api";
 export {
   attrCreate, attrFree, attrClear, attrReset, attrAddField, attrSet, attrGet, attrCover, attrWhere, attrForget,
-  attrDictReserve,
+  attrDictReserve, attrEstimate, attrWhereUse, attrRowIds,
 } from "./hnsw/attributes";
 export * from "./hnsw/parallel";
 export * from "./qlearn/api";

@@ -7,7 +7,7 @@ import {
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER, MODE_ALLOW } from "./search";
-import { allowBegin, allowEnd, setCreate, setUse } from "./filter";
+import { allowBegin, allowEnd, setCreate, setFromAllow, setUse } from "./filter";
 import { compactIndex } from "./compact";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../util/idmap";
@@ -144,7 +144,10 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
   return out;
 }
 
-/** search.ts's mode for a plan code of the ABI: 0 plain, 1 the host's predicate, 2 allow-list walk, 3 filtered walk, 4 exact scan. */
+/**
+ * search.ts's mode for a plan code of the ABI: 0 plain, 1 the host's predicate, 2 allow-list walk, 3 filtered walk, 4 exact
+ * scan, 5 the lazy walk (the plain walk checking the `where` program attrWhereUse set at each node it considers).
+ */
 @inline function modeOf(plan: i32): i32 {
   return plan == 0 ? MODE_QUERY : plan == 1 ? MODE_FILTER : plan + 1;
 }
@@ -152,7 +155,7 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
 /**
  * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out, at
  * most what indexPrepareSearch(k, ef) returned, and returns how many. plan: modeOf's codes
- * (2..4 need indexAllowBegin). Cost: one HNSW query, or the exact scan of the allow set.
+ * (2..4 need indexAllowBegin, 5 attrWhereUse). Cost: one HNSW query, or the exact scan of the allow set.
  */
 export function indexSearch(h: usize, k: u32, ef: u32, plan: i32, out: usize): u32 {
   const idx = asIndex(h);
@@ -178,6 +181,14 @@ export function indexSetCreate(h: usize, list: usize, n: u32): usize {
   return setCreate(asIndex(h), list, n);
 }
 
+/**
+ * A resident set (as indexSetCreate's) of the allow set marked now (attrWhere's, before
+ * indexAllowEnd): its block, or 0 over budget with nothing allocated. Cost: O(slots / 32 + allowed).
+ */
+export function indexSetFromAllow(h: usize): usize {
+  return setFromAllow(asIndex(h));
+}
+
 /** Makes a resident set the allow set of the next searches (until indexAllowEnd); returns how many live ids it allows. */
 export function indexSetUse(h: usize, set: usize): u32 {
   return setUse(asIndex(h), set);
@@ -193,7 +204,7 @@ export function indexAllowEnd(h: usize): void {
   allowEnd(asIndex(h));
 }
 
-/** The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4. */
+/** The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4; a lazy walk 5. */
 export function indexLastPlan(h: usize): i32 {
   const mode = asIndex(h).lastPlan;
   return mode >= MODE_ALLOW ? mode - 1 : mode == MODE_FILTER ? 1 : 0;

@@ -326,16 +326,35 @@ function stackDepth(prog: usize, words: u32): u32 {
 /**
  * Writes to dst (W words) the bitset of the slots whose field f passes one condition (op with
  * operand v, or OP_IN with the n ascending values at vs; OP_EXISTS: present): present and
- * comparing true. Cost: O(W + slots with the field).
+ * comparing true. With `sample` (0: every slot), bit j is instead that of slot sample[j], j <
+ * W * 32: the sampled values and presence bits are gathered into `gathered` (W * 32 f64, then
+ * W words) first, as a column of their own. Cost: O(W + slots with the field).
  */
-function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n: u32, dst: usize, W: u32): void {
-  const cap: u32 = t == 0 ? 0 : capOf(t);
+function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n: u32, dst: usize, W: u32,
+                       sample: usize, gathered: usize): void {
+  let cap: u32 = t == 0 ? 0 : capOf(t);
   if (t == 0 || f >= fieldsOf(t) || cap == 0) {
     memory.fill(dst, 0, <usize>W << 2);
     return;
   }
-  const col = columnOf(t, f);
-  const bits = bitsAt(col, cap);
+  let col = columnOf(t, f);
+  let bits = bitsAt(col, cap);
+  if (sample != 0) {
+    const into = gathered + (<usize>W << 8);
+    for (let w: u32 = 0; w < W; w++) {
+      let word: u32 = 0;
+      for (let j: u32 = 0; j < 32; j++) {
+        const slot = load<u32>(sample + (<usize>((w << 5) + j) << 2));
+        const has = slot < cap && present(col, cap, slot);
+        store<f64>(gathered + (<usize>((w << 5) + j) << 3), has ? load<f64>(col + (<usize>slot << 3)) : 0);
+        word |= <u32>has << j;
+      }
+      store<u32>(into + (<usize>w << 2), word);
+    }
+    col = gathered;
+    bits = into;
+    cap = W << 5;
+  }
   const have = (cap + 31) >> 5;
   switch (op) {
     case OP_EXISTS: {
@@ -358,24 +377,13 @@ function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n:
 }
 
 /**
- * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
- * live slots of index h, condition by condition: each condition makes a bitset over the slots
- * in one pass over its column's present values, and $and / $or / $not combine bitsets word by
- * word (a scratch block of one bitset per stack level, in the budget, freed before returning).
- * labels 0: marks the passing nodes as the allow set of the next searches, as indexAllowBegin
- * does, writing them to list (room for every slot); pair with indexAllowEnd. labels 1: writes
- * the passing ids to list instead (slot order), marking nothing. Returns how many pass, or
- * STATUS_BUDGET (the allow bitset or the scratch could not be had; nothing marked).
- * Cost: O(slots / 32 * program + present values the conditions read).
+ * Runs the program (words f64 at prog, table t) on a stack of W-word bitsets at scratch (one per
+ * level, stackDepth of them), condition by condition (conditionBits, over every slot, or the
+ * slots listed at `sample` with `gathered` as its scratch column), $and / $or / $not word by
+ * word; the result is the first bitset. Cost: O(W * program + the values the conditions read).
  */
-export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usize, labels: i32): i32 {
-  const idx = changetype<Index>(h);
-  if (labels == 0 && !ensureAllow(idx)) return STATUS_BUDGET;
-  const W = (idx.count + 31) >> 5;
-  if (W == 0) return 0;
+function evaluate(t: usize, prog: usize, words: u32, scratch: usize, W: u32, sample: usize, gathered: usize): void {
   const rowBytes = <usize>W << 2;
-  const scratch = arenaGrow(0, <u64>stackDepth(prog, words) * <u64>rowBytes);
-  if (scratch == 0) return STATUS_BUDGET;
   let sp: u32 = 0;
   let i: u32 = 0;
   while (i < words) {
@@ -406,22 +414,44 @@ export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usi
       const f = <u32>load<f64>(prog + (<usize>(i + 1) << 3));
       if (op == OP_IN) {
         const n = <u32>load<f64>(prog + (<usize>(i + 2) << 3));
-        conditionBits(t, op, f, 0, 0, prog + (<usize>(i + 3) << 3), n, top, W);
+        conditionBits(t, op, f, 0, 0, prog + (<usize>(i + 3) << 3), n, top, W, sample, gathered);
         i += 3 + n;
       } else if (op == OP_EXISTS) {
-        conditionBits(t, op, f, 0, 0, 0, 0, top, W);
+        conditionBits(t, op, f, 0, 0, 0, 0, top, W, sample, gathered);
         i += 2;
       } else if (op >= OP_RANGE) {
         const lo = load<f64>(prog + (<usize>(i + 2) << 3));
-        conditionBits(t, op, f, lo, load<f64>(prog + (<usize>(i + 3) << 3)), 0, 0, top, W);
+        conditionBits(t, op, f, lo, load<f64>(prog + (<usize>(i + 3) << 3)), 0, 0, top, W, sample, gathered);
         i += 4;
       } else {
-        conditionBits(t, op, f, load<f64>(prog + (<usize>(i + 2) << 3)), 0, 0, 0, top, W);
+        conditionBits(t, op, f, load<f64>(prog + (<usize>(i + 2) << 3)), 0, 0, 0, top, W, sample, gathered);
         i += 3;
       }
     }
     sp++;
   }
+}
+
+/**
+ * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
+ * live slots of index h, condition by condition: each condition makes a bitset over the slots
+ * in one pass over its column's present values, and $and / $or / $not combine bitsets word by
+ * word (a scratch block of one bitset per stack level, in the budget, freed before returning).
+ * labels 0: marks the passing nodes as the allow set of the next searches, as indexAllowBegin
+ * does, writing them to list (room for every slot); pair with indexAllowEnd. labels 1: writes
+ * the passing ids to list instead (slot order), marking nothing. Returns how many pass, or
+ * STATUS_BUDGET (the allow bitset or the scratch could not be had; nothing marked).
+ * Cost: O(slots / 32 * program + present values the conditions read).
+ */
+export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usize, labels: i32): i32 {
+  const idx = changetype<Index>(h);
+  if (labels == 0 && !ensureAllow(idx)) return STATUS_BUDGET;
+  const W = (idx.count + 31) >> 5;
+  if (W == 0) return 0;
+  const rowBytes = <usize>W << 2;
+  const scratch = arenaGrow(0, <u64>stackDepth(prog, words) * <u64>rowBytes);
+  if (scratch == 0) return STATUS_BUDGET;
+  evaluate(t, prog, words, scratch, W, 0, 0);
   // Live slots only, none past count.
   const tail = idx.count & 31;
   let count: u32 = 0;
@@ -442,6 +472,214 @@ export function attrWhere(h: usize, t: usize, prog: usize, words: u32, list: usi
     idx.allowCount = count;
     idx.allowNodes = list;
     idx.allowBits = allow;
+  }
+  return <i32>count;
+}
+
+/** The deepest program stack rowPasses holds: one bit a level, in a u64. */
+const ROW_STACK: u32 = 64;
+/** Strata of attrEstimate's sample: one slot drawn from each. */
+const SAMPLE: u32 = 1024;
+
+/**
+ * Whether slot s passes the program (words f64 at prog, table t, 0 for none), evaluated for that
+ * row alone, with attrWhere's semantics (an absent field fails every comparison): the lazy
+ * walk's check of a node (search.ts MODE_WHERE). The stack is a u64 of bits, so the program must
+ * be at most ROW_STACK deep (rowFits). Does not look at tombstones. Cost: O(program).
+ */
+export function rowPasses(t: usize, prog: usize, words: u32, s: u32): bool {
+  const fields: u32 = t == 0 ? 0 : fieldsOf(t);
+  const cap: u32 = t == 0 ? 0 : capOf(t);
+  let stack: u64 = 0;
+  let i: u32 = 0;
+  while (i < words) {
+    const at = prog + (<usize>i << 3);
+    const op = <i32>load<f64>(at);
+    if (op == OP_AND || op == OP_OR) {
+      const b = stack & 1;
+      stack >>= 1;
+      stack = op == OP_AND ? stack & (~(<u64>1) | b) : stack | b;
+      i++;
+      continue;
+    }
+    if (op == OP_NOT) {
+      stack ^= 1;
+      i++;
+      continue;
+    }
+    let bit: bool = true;
+    if (op == OP_TRUE) {
+      i++;
+    } else {
+      const f = <u32>load<f64>(at, 8);
+      const col: usize = f < fields ? columnOf(t, f) : 0;
+      const has = col != 0 && s < cap && present(col, cap, s);
+      const x: f64 = has ? load<f64>(col + (<usize>s << 3)) : 0;
+      if (op == OP_EXISTS) {
+        bit = has;
+        i += 2;
+      } else if (op == OP_IN) {
+        const n = <u32>load<f64>(at, 16);
+        bit = has && passes(OP_IN, x, 0, 0, at + 24, n);
+        i += 3 + n;
+      } else if (op >= OP_RANGE) {
+        bit = has && passes(op, x, load<f64>(at, 16), load<f64>(at, 24), 0, 0);
+        i += 4;
+      } else {
+        bit = has && passes(op, x, load<f64>(at, 16), 0, 0, 0);
+        i += 3;
+      }
+    }
+    stack = (stack << 1) | <u64>bit;
+  }
+  return (stack & 1) != 0;
+}
+
+/** Whether rowPasses can evaluate the program (its stack is at most ROW_STACK deep). */
+function rowFits(prog: usize, words: u32): bool {
+  return stackDepth(prog, words) <= ROW_STACK;
+}
+
+/**
+ * The share of index h's live ids that pass the program, estimated from a fixed sample: the
+ * slots are cut into min(slots, SAMPLE) equal strata and one slot of each, at a fixed
+ * pseudo-random place in it (stratumSlot), is evaluated, removed slots left out. Stratified, so a
+ * filter on a range of slots is estimated almost exactly, and drawn at random within each
+ * stratum, so a filter periodic in the slots is not aliased. With slots <= SAMPLE every slot is
+ * evaluated: the exact share. Evaluated as attrWhere does, condition by condition, over the
+ * sampled values gathered into a column of their own (a scratch block in the budget, freed
+ * before returning). Deterministic. Returns -1 when nothing live was sampled, the program is too
+ * deep for rowPasses (the lazy walk's evaluator) or the scratch could not be had. Cost:
+ * O(min(slots, SAMPLE) * program).
+ */
+export function attrEstimate(h: usize, t: usize, prog: usize, words: u32): f64 {
+  if (!rowFits(prog, words)) return -1;
+  const idx = changetype<Index>(h);
+  const slots = idx.count;
+  const strata = slots < SAMPLE ? slots : SAMPLE;
+  if (strata == 0) return -1;
+  const W = (strata + 31) >> 5;
+  const rowBytes = <usize>W << 2;
+  const listBytes = <usize>W << 7;
+  const gatheredBytes = (<usize>W << 8) + rowBytes;
+  const scratch = arenaGrow(0, <u64>listBytes + <u64>gatheredBytes + <u64>(stackDepth(prog, words) + 1) * <u64>rowBytes);
+  if (scratch == 0) return -1;
+  const list = scratch;
+  const gathered = list + listBytes;
+  const live = gathered + gatheredBytes;
+  const stack = live + rowBytes;
+  // The sampled slots (past strata: none, so absent and not live), and which are live.
+  memory.fill(live, 0, rowBytes);
+  const step = <f64>slots / <f64>strata;
+  for (let j: u32 = 0; j < W << 5; j++) {
+    const slot: u32 = j < strata ? min(stratumSlot(j, step), slots - 1) : 0xffffffff;
+    store<u32>(list + (<usize>j << 2), slot);
+    if (j < strata && !isTombstoned(idx, slot)) {
+      const at = live + (<usize>(j >> 5) << 2);
+      store<u32>(at, load<u32>(at) | (<u32>1 << (j & 31)));
+    }
+  }
+  evaluate(t, prog, words, stack, W, list, gathered);
+  let seen: u32 = 0;
+  let pass: u32 = 0;
+  for (let w: u32 = 0; w < W; w++) {
+    const l = load<u32>(live + (<usize>w << 2));
+    seen += <u32>popcnt(l);
+    pass += <u32>popcnt(l & load<u32>(stack + (<usize>w << 2)));
+  }
+  arenaFree(scratch);
+  return seen == 0 ? -1 : <f64>pass / <f64>seen;
+}
+
+/**
+ * Makes the program (words f64 at prog, table t; kept where it is until the searches are done)
+ * the filter of index h's next MODE_WHERE searches (the lazy walk: search.ts). False, with
+ * nothing set, when the program is too deep for rowPasses. Cost: O(program).
+ */
+export function attrWhereUse(h: usize, t: usize, prog: usize, words: u32): bool {
+  if (!rowFits(prog, words)) return false;
+  const idx = changetype<Index>(h);
+  idx.whereTable = t;
+  idx.whereProg = prog;
+  idx.whereWords = words;
+  return true;
+}
+
+/** Whether live node n of index idx passes the program attrWhereUse set (the lazy walk's check). */
+export function whereAccepts(idx: Index, n: u32): bool {
+  return rowPasses(idx.whereTable, idx.whereProg, idx.whereWords, n);
+}
+
+/**
+ * Touches the values and presence words the where program of index idx (attrWhereUse) reads
+ * for each of the n nodes of a walk's fresh list ((u32 node, u32 address) pairs at fresh), so
+ * the cache misses of their checks overlap instead of coming one after another (wasm has no
+ * prefetch; search.ts touches the nodes' vectors the same way). Returns the words XORed (for
+ * the caller to keep, so the loads stay). Cost: O(program + n * conditions).
+ */
+export function whereTouch(idx: Index, fresh: usize, n: u32): u32 {
+  return touchValues(idx.whereTable, idx.whereProg, idx.whereWords, fresh, n);
+}
+
+/**
+ * attrEstimate's slot of stratum i, `step` (slots / strata, >= 1) slots wide: a fixed
+ * pseudo-random one of [floor(i * step), floor((i + 1) * step)) (floor(i * step) if that is empty).
+ */
+@inline function stratumSlot(i: u32, step: f64): u32 {
+  const lo = <u32>(<f64>i * step);
+  const hi = <u32>(<f64>(i + 1) * step);
+  let r: u32 = (i + 1) * 0x9e3779b1;
+  r ^= r >> 15;
+  r *= 0x85ebca6b;
+  r ^= r >> 13;
+  return lo + <u32>((<u64>r * <u64>(hi - lo)) >> 32);
+}
+
+/**
+ * Touches, for each condition of the program (table t), its column's value and presence word at
+ * each of the n nodes of a fresh list ((u32 node, u32 address) pairs at fresh). Returns the
+ * words XORed. Cost: O(program + n * conditions).
+ */
+function touchValues(t: usize, prog: usize, words: u32, fresh: usize, n: u32): u32 {
+  if (t == 0) return 0;
+  const fields = fieldsOf(t);
+  const cap = capOf(t);
+  let touched: u32 = 0;
+  let i: u32 = 0;
+  while (i < words) {
+    const at = prog + (<usize>i << 3);
+    const op = <i32>load<f64>(at);
+    if (op == OP_AND || op == OP_OR || op == OP_NOT || op == OP_TRUE) {
+      i++;
+      continue;
+    }
+    const f = <u32>load<f64>(at, 8);
+    i += op == OP_EXISTS ? 2 : op == OP_IN ? 3 + <u32>load<f64>(at, 16) : op >= OP_RANGE ? 4 : 3;
+    const col: usize = f < fields ? columnOf(t, f) : 0;
+    if (col == 0) continue;
+    const bits = bitsAt(col, cap);
+    for (let j: u32 = 0; j < n; j++) {
+      const node = load<u32>(fresh + (<usize>j << 3));
+      if (node >= cap) continue;
+      touched ^= load<u32>(col + (<usize>node << 3)) ^ load<u32>(bits + (<usize>(node >> 5) << 2));
+    }
+  }
+  return touched;
+}
+
+/**
+ * The live ids of index h that pass the program, in slot order, written to list (room for
+ * every slot), by rowPasses (what the lazy walk checks) instead of attrWhere's columns.
+ * Returns how many, or -1 when the program is too deep for rowPasses. Cost: O(slots * program).
+ */
+export function attrRowIds(h: usize, t: usize, prog: usize, words: u32, list: usize): i32 {
+  if (!rowFits(prog, words)) return -1;
+  const idx = changetype<Index>(h);
+  let count: u32 = 0;
+  for (let s: u32 = 0; s < idx.count; s++) {
+    if (isTombstoned(idx, s) || !rowPasses(t, prog, words, s)) continue;
+    store<u32>(list + (<usize>count << 2), labelAt(idx, s));
+    count++;
   }
   return <i32>count;
 }

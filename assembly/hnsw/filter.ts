@@ -145,6 +145,25 @@ export function setCreate(idx: Index, list: usize, n: u32): usize {
   return block;
 }
 
+/**
+ * A resident set (setCreate's block) of the allow set marked now (attrWhere's, or allowBegin's):
+ * its bitset and nodes copied, so an evaluated `where` becomes a set without its ids being
+ * listed and mapped again. Returns the block, or 0 over budget with nothing allocated. Cost:
+ * O(slots / 32 + allowed).
+ */
+export function setFromAllow(idx: Index): usize {
+  const words = wordsFor(idx);
+  const count = idx.allowCount;
+  const block = arenaGrow(0, 8 + (<u64>words << 2) + (<u64>count << 2));
+  if (block == 0) return 0;
+  store<u32>(block, count);
+  store<u32>(block, words, 4);
+  // Past the slots in use the allow bits are clear (all clear between calls).
+  memory.copy(block + 8, idx.allowBits, <usize>words << 2);
+  memory.copy(block + 8 + (<usize>words << 2), idx.allowNodes, <usize>count << 2);
+  return block;
+}
+
 /** Makes the resident set at `block` the allow set of the next searches; returns its count. Pair with allowEnd. */
 export function setUse(idx: Index, block: usize): u32 {
   const words = load<u32>(block, 4);

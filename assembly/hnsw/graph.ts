@@ -129,6 +129,10 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   allowNodes: usize;
   allowCount: u32;
   lastPlan: i32;
+  /** The `where` program of the lazy walk (search.ts MODE_WHERE; attributes.ts attrWhereUse): its table, address and words. */
+  whereTable: usize;
+  whereProg: usize;
+  whereWords: u32;
   /**
    * 0 for an index; for a per-thread shadow of one (shadow.ts), its own segment-like table whose
    * entries hold the visit tags and candidate slices of that thread's searches.

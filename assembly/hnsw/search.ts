@@ -17,6 +17,7 @@ import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, li
 import { candPush, candPop, candTop } from "./candidates";
 import { queryDistance, scoreRow } from "./codes";
 import { isAllowed, exactScan, nodeDistance } from "./filter";
+import { whereAccepts, whereTouch } from "./attributes";
 
 export const MODE_BUILD: i32 = 0;
 export const MODE_QUERY: i32 = 1;
@@ -27,6 +28,12 @@ export const MODE_ALLOW: i32 = 3;
 export const MODE_ACORN: i32 = 4;
 /** No walk: the exact scan of the allow set ('exact'). */
 export const MODE_EXACT: i32 = 5;
+/**
+ * The plain walk with a `where` program checked at each node the walk considers (attributes.ts
+ * attrWhereUse; a node is considered once a walk, so nothing is memoized): the predicate's walk,
+ * no allow set evaluated first (the host's lazy walk). Never falls back: the host does.
+ */
+export const MODE_WHERE: i32 = 6;
 /** Allowed nodes a filtered walk also starts from (spread over the allow list), besides the entry point. */
 const ACORN_SEEDS: u32 = 8;
 
@@ -47,6 +54,7 @@ export function nextEpoch(idx: Index): u32 {
 
 @inline function accepts(idx: Index, n: u32, mode: i32, exclude: u32): bool {
   if (mode == MODE_BUILD) return n != exclude;
+  if (mode == MODE_WHERE) return !isTombstoned(idx, n) && whereAccepts(idx, n);
   if (mode >= MODE_ALLOW) return isAllowed(idx.allowBits, n);
   if (isTombstoned(idx, n)) return false;
   return mode == MODE_QUERY || filterAccept(labelAt(idx, n));
@@ -274,6 +282,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
       const end = v + vectorBytes;
       for (let line = v & ~63; line < end; line += 64) touched ^= load<u32>(line);
     }
+    if (mode == MODE_WHERE) touched ^= whereTouch(idx, fresh, n);
     for (let j: u32 = 0; j < n; j++) {
       const e = fresh + (<usize>j << 3);
       const nb = load<u32>(e);
@@ -299,7 +308,7 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
 export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out: usize): u32 {
   idx.lastPlan = mode;
   if (idx.entry < 0 || k == 0) return 0;
-  if (mode >= MODE_ALLOW) {
+  if (mode >= MODE_ALLOW && mode != MODE_WHERE) {
     if (mode == MODE_EXACT) return exactScan(idx, q, k, out);
     // A walk that finds fewer than min(k, allowed) falls back to the exact scan.
     const size = walkKnn(idx, q, k, ef, mode, out);

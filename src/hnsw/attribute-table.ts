@@ -6,7 +6,7 @@
  */
 import { BudgetExceededError, CorruptSnapshotError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { SLOT_OUT, STATUS_BUDGET, STATUS_OK } from '../runtime/wasm/exports.js';
+import { SLOT_FILTER, SLOT_OUT, STATUS_BUDGET, STATUS_OK } from '../runtime/wasm/exports.js';
 import { liveSlots } from './ids.js';
 import {
   MAX_FIELDS,
@@ -177,6 +177,26 @@ export class AttributeTable {
     const count = rt.exports.attrWhere(index, this.table, ptr, words.length, list, labels ? 1 : 0);
     if (count < 0) throw rt.budgetError(what);
     return count;
+  }
+
+  /**
+   * Sets up the lazy walk of a compiled `where` (assembly/hnsw/attributes.ts attrWhereUse): stages
+   * the program (SLOT_FILTER, kept through the searches that follow) and, with `decide`, first
+   * estimates the share of live ids it passes from a fixed sample (attrEstimate) and goes on
+   * only when `decide(share)` says so. Returns whether the index's next lazy-walk searches
+   * (plan code LAZY_WALK_CODE) check this program; false when decide said no, or the program is
+   * nested too deep for the engine's row-wise evaluator (then evaluate it over every row).
+   * Cost: O(program), plus O(LAZY_SAMPLE * program) with decide.
+   */
+  lazy(index: number, words: Float64Array, decide: ((share: number) => boolean) | null, what: string): boolean {
+    const rt = this.rt;
+    const ptr = rt.stage(SLOT_FILTER, Math.max(8, words.length * 8), what);
+    new Float64Array(rt.memory.buffer, ptr, words.length).set(words);
+    if (decide !== null) {
+      const share = rt.exports.attrEstimate(index, this.table, ptr, words.length);
+      if (share < 0 || !decide(share)) return false;
+    }
+    return rt.exports.attrWhereUse(index, this.table, ptr, words.length) === 1;
   }
 
   /** Clears id's attributes before it is removed (a later add reusing its slot starts with none). */

@@ -126,8 +126,10 @@ export interface SearchOptions {
   /**
    * A metadata filter on the ids' attributes ({@link Where}: `{ kind: 'note', ts: { $gte: t0 } }`),
    * evaluated inside WebAssembly into an allow set, then planned as an allow-list is (`plan`
-   * and `allowed` in the result). Not with `filter` (InvalidArgumentError): fold an id list
-   * into the attributes instead.
+   * and `allowed` in the result). When a sample of the rows says most ids pass (or with plan
+   * 'walk'), it runs as the lazy walk instead: the plain walk evaluating the filter only at the
+   * nodes it considers, with no `allowed` in the result (docs/vector-index.md, "Lazy where").
+   * Not with `filter` (InvalidArgumentError): fold an id list into the attributes instead.
    */
   where?: Where;
 }
@@ -166,11 +168,16 @@ export interface SearchResult {
   /** Their distances to the query, ascending (the metric's; smaller is nearer). */
   distances: Float32Array;
   /**
-   * With an allow-list filter only: the plan that ran ('exact', 'filtered-walk' or 'walk';
-   * searchBatch: the plan the planner chose for every row, a row may still fall back to 'exact').
+   * With an allow-list filter or a `where` only: the plan that ran ('exact', 'filtered-walk' or
+   * 'walk'; searchBatch: the plan the planner chose for every row, a row may still fall back to
+   * 'exact'). A `where` that ran as the lazy walk says 'walk'.
    */
   plan?: SearchPlan;
-  /** With an allow-list filter only: how many live ids it allows. */
+  /**
+   * With an allow-list filter or a `where` only: how many live ids it allows (exact). Left out
+   * when a `where` ran as the lazy walk (docs/vector-index.md, "Lazy where"), which evaluates
+   * it only at the nodes the walk considers and so never counts them.
+   */
   allowed?: number;
 }
 

@@ -16,9 +16,11 @@ import { snapshotChunks, SNAPSHOT_CHUNK_BYTES } from './snapshot.js';
 import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH } from '../runtime/wasm/exports.js';
 import {
   IdSet,
+  LAZY_WALK_CODE,
   PLAN_CODES,
   PLAN_OPTIONS,
   checkAllowList,
+  lazyWalk,
   planOfCode,
   planSearch,
   type Plan,
@@ -516,39 +518,102 @@ export class VectorIndex extends EngineObject {
     const { ef, filter } = this.searchOptions('search', options);
     if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
     checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
-    const run = (plan: Plan | null): SearchResult => {
+    const run = (code: number, runEf: number): SearchResult => {
       const rt = this.rt;
       const ex = rt.exports;
-      const runEf = plan === null ? ef : plan.ef;
       // Scratch and output, sized by what the index can return (min(k, size), not k), in one
       // call that undoes itself over budget.
       const out = ex.indexPrepareQuery(this.handle, k, runEf) >>> 0;
       if (out === 0) throw rt.budgetError('search');
       rt.f32().set(query, ex.indexInput(this.handle) >>> 2);
-      if (plan !== null) {
-        const found = ex.indexSearch(this.handle, k, runEf, PLAN_CODES[plan.plan], out);
-        return readPairs(rt, out, found);
-      }
       rt.filter = filter.predicate ?? null;
       let found: number;
       try {
-        found = ex.indexSearch(this.handle, k, ef, filter.predicate ? 1 : 0, out);
+        found = ex.indexSearch(this.handle, k, runEf, code, out);
       } finally {
         rt.filter = null;
       }
       return readPairs(rt, out, found);
     };
-    if (filter.allow === undefined) return this.call('search', () => run(null));
+    if (filter.allow === undefined) return this.call('search', () => run(filter.predicate ? 1 : 0, ef));
     return this.withWhereSet(filter.allow, (allow) =>
-      this.atomic('search', () =>
-        this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
-          const result = run(plan);
+      this.atomic('search', () => {
+        if (this.lazyWhere('search', allow, filter.plan, k, ef)) {
+          const result = run(LAZY_WALK_CODE, ef);
+          // Fewer than k: the full evaluation below, which knows how many pass, decides.
+          if (result.ids.length >= k) return { ...result, plan: 'walk' as const };
+        }
+        return this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
+          const result = run(PLAN_CODES[plan.plan], plan.ef);
           result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
           result.allowed = allowed;
           return result;
-        }),
-      ),
+        });
+      }),
     );
+  }
+
+  /**
+   * Whether a search of `rows` rows with `allow` runs as the lazy walk (docs/vector-index.md
+   * "Lazy where"): a `where` (not a resident set) with plan 'walk' forced, or 'auto' and a
+   * sampled share for which lazyWalk says so (skipped when no share would); its program is then staged for
+   * the walk to check at each node it considers. Inside the search's transaction. Cost:
+   * O(program), with 'auto' plus O(LAZY_SAMPLE * program).
+   */
+  private lazyWhere(
+    what: string,
+    allow: Uint32Array | IdSet | WhereProgram,
+    forced: 'auto' | SearchPlan,
+    k: number,
+    ef: number,
+    rows = 1,
+  ): boolean {
+    if (!(allow instanceof WhereProgram) || (forced !== 'auto' && forced !== 'walk')) return false;
+    const size = this.rt.exports.indexSize(this.handle);
+    if (forced === 'auto' && !lazyWalk(1, size, k, ef, rows)) return false;
+    const decide = forced === 'walk' ? null : (share: number) => lazyWalk(share, size, k, ef, rows);
+    return this.attrs.lazy(this.handle, allow.words, decide, what);
+  }
+
+  /**
+   * After a lazy walk of every row of `queries` into `result`: the rows that found fewer than
+   * min(k, live ids) are searched again with `allow` evaluated over every row and planned as
+   * an allow-list (the same walk, then the exact scan where it still finds too few), as
+   * without the lazy walk. Returns `result` with plan 'walk', and `allowed` when some row
+   * needed that. Inside the caller's transaction, on the calling thread.
+   */
+  private lazyFallback(
+    what: string,
+    queries: ArrayLike<number>,
+    k: number,
+    ef: number,
+    allow: WhereProgram,
+    forced: 'auto' | SearchPlan,
+    result: BatchSearchResult,
+  ): BatchSearchResult {
+    const want = Math.min(k, this.rt.exports.indexSize(this.handle));
+    const rows = [...result.counts.keys()].filter((r) => result.counts[r] < want);
+    if (rows.length === 0) return { ...result, plan: 'walk' };
+    const dim = this.dim;
+    const sub = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => {
+      for (let c = 0; c < dim; c++) sub[i * dim + c] = queries[r * dim + c];
+    });
+    const again: BatchSearchResult = {
+      ids: new Uint32Array(rows.length * k).fill(MISSING_ID),
+      distances: new Float32Array(rows.length * k).fill(Infinity),
+      counts: new Uint32Array(rows.length),
+    };
+    const allowed = this.withAllowList(what, allow, forced, k, ef, (plan, allowed) => {
+      this.searchRows(what, sub, rows.length, k, PLAN_CODES[plan.plan], plan.ef, null, again);
+      return allowed;
+    });
+    rows.forEach((r, i) => {
+      result.counts[r] = again.counts[i];
+      result.ids.set(again.ids.subarray(i * k, (i + 1) * k), r * k);
+      result.distances.set(again.distances.subarray(i * k, (i + 1) * k), r * k);
+    });
+    return { ...result, plan: 'walk', allowed };
   }
 
   /**
@@ -668,95 +733,133 @@ export class VectorIndex extends EngineObject {
     const distances = new Float32Array(n * k).fill(Infinity);
     const counts = new Uint32Array(n);
     if (n === 0) return { ids, distances, counts };
-    const run = (plan: Plan | null): BatchSearchResult => {
-      const rt = this.rt;
-      const ex = rt.exports;
-      const runEf = plan === null ? ef : plan.ef;
-      const code = plan !== null ? PLAN_CODES[plan.plan] : filter.predicate ? 1 : 0;
-      // Each row's output holds min(k, size) results: staging is sized by what the index can return.
-      const stride = ex.indexPrepareSearch(this.handle, k, runEf);
-      if (stride < 0) throw rt.budgetError('searchBatch');
-      if (stride === 0) return { ids, distances, counts };
-      const chunk = Math.min(n, CHUNK_ROWS);
-      const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, 'searchBatch');
-      const out = rt.stage(SLOT_OUT, chunk * stride * 8, 'searchBatch');
-      const countsPtr = rt.stage(SLOT_IDS, chunk * 4, 'searchBatch');
-      rt.filter = filter.predicate ?? null;
-      try {
-        for (let first = 0; first < n; first += chunk) {
-          const rows = Math.min(chunk, n - first);
-          const f32 = rt.f32();
-          for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++)
-            f32[at + i] = queries[from + i];
-          ex.indexSearchBatch(this.handle, qPtr, rows, k, runEf, code, stride, out, countsPtr);
-          readRows(rt, out, stride, countsPtr, rows, { ids, distances, counts }, first, k);
-        }
-      } finally {
-        rt.filter = null;
-      }
-      return { ids, distances, counts };
-    };
+    const result: BatchSearchResult = { ids, distances, counts };
     const release = (): void => {
       if (n > CHUNK_ROWS) this.rt.exports.stagingRelease();
     };
     if (filter.allow === undefined) {
       return this.atomic('searchBatch', () => {
-        const result = run(null);
+        this.searchRows('searchBatch', queries, n, k, filter.predicate ? 1 : 0, ef, filter.predicate ?? null, result);
         release();
         return result;
       });
     }
     return this.withWhereSet(filter.allow, (allow) =>
       this.atomic('searchBatch', () => {
-        const result = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => ({
-          ...run(plan),
-          plan: plan.plan,
-          allowed,
-        }));
+        let out: BatchSearchResult;
+        if (this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n)) {
+          this.searchRows('searchBatch', queries, n, k, LAZY_WALK_CODE, ef, null, result);
+          out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
+        } else {
+          out = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => {
+            this.searchRows('searchBatch', queries, n, k, PLAN_CODES[plan.plan], plan.ef, null, result);
+            return { ...result, plan: plan.plan, allowed };
+          });
+        }
         release();
-        return result;
+        return out;
       }),
     );
   }
 
   /**
-   * Runs `search` on whereSource(allow); when the resident set of a repeated `where` is made
-   * by this search and does not fit the budget, runs it again on the `where` itself (evaluated
-   * directly, as the first search did) and forgets the `where` (a later repeat tries again).
+   * searchBatch's engine side: searches the n rows of `queries` with plan `code` at `ef`
+   * (`predicate` for code 1) in chunks of CHUNK_ROWS, writing each row's results into `into`.
+   * BudgetExceededError naming `what` when the scratch or staging do not fit.
    */
+  private searchRows(
+    what: string,
+    queries: ArrayLike<number>,
+    n: number,
+    k: number,
+    code: number,
+    ef: number,
+    predicate: ((id: number) => boolean) | null,
+    into: BatchSearchResult,
+  ): void {
+    const rt = this.rt;
+    const ex = rt.exports;
+    // Each row's output holds min(k, size) results: staging is sized by what the index can return.
+    const stride = ex.indexPrepareSearch(this.handle, k, ef);
+    if (stride < 0) throw rt.budgetError(what);
+    if (stride === 0) return;
+    const chunk = Math.min(n, CHUNK_ROWS);
+    const qPtr = rt.stage(SLOT_ROWS, chunk * this.dim * 4, what);
+    const out = rt.stage(SLOT_OUT, chunk * stride * 8, what);
+    const countsPtr = rt.stage(SLOT_IDS, chunk * 4, what);
+    rt.filter = predicate;
+    try {
+      for (let first = 0; first < n; first += chunk) {
+        const rows = Math.min(chunk, n - first);
+        const f32 = rt.f32();
+        for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++)
+          f32[at + i] = queries[from + i];
+        ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, code, stride, out, countsPtr);
+        readRows(rt, out, stride, countsPtr, rows, into, first, k);
+      }
+    } finally {
+      rt.filter = null;
+    }
+  }
+
+  /** Runs `search` on whereSource(allow). */
   private withWhereSet<T>(
     allow: Uint32Array | IdSet | WhereProgram,
     search: (allow: Uint32Array | IdSet | WhereProgram) => T,
   ): T {
-    const source = this.whereSource(allow);
-    if (source === allow || !(source instanceof IdSet) || source.handle !== 0) return search(source);
-    try {
-      return search(source);
-    } catch (error) {
-      if (!(error instanceof BudgetExceededError)) throw error;
-      this.lastWhere = { key: '', version: -1 };
-      return search(allow);
-    }
+    return search(this.whereSource(allow));
   }
 
   /**
    * What a search's allow set comes from: `allow` as it is, except for a `where` searched again
-   * with the index unchanged since, which runs as a resident set of its ids (an IdSet the index
-   * keeps, in the budget, until another `where` is searched or the index changes), so a filter
-   * repeated across searches is evaluated once. Called outside the search's transaction (it
-   * may free the previous set). Cost: O(1), or one evaluation when the set is made.
+   * with the index unchanged since, which runs as a resident set of its ids (whereSet: kept, in
+   * the budget, until another `where` is searched or the index changes), so a filter repeated
+   * across searches is evaluated once (twice: the first search evaluates it directly, or
+   * lazily). When the set does not fit the budget, the `where` itself, evaluated directly again
+   * (and forgotten: a later repeat tries again). Called outside the search's transaction (it may
+   * free the previous set). Cost: O(1), or one evaluation when the set is made.
    */
   private whereSource(allow: Uint32Array | IdSet | WhereProgram): Uint32Array | IdSet | WhereProgram {
     if (!(allow instanceof WhereProgram)) return allow;
     const key = allow.words.join(',');
     const last = this.lastWhere;
     if (last !== undefined && last.key === key && last.version === this.changes) {
-      last.set ??= new IdSet(this, this.rt, this.idsOf(allow.words));
+      if (last.set === undefined) {
+        try {
+          last.set = this.whereSet(allow.words);
+        } catch (error) {
+          if (!(error instanceof BudgetExceededError)) throw error;
+          this.lastWhere = { key: '', version: -1 };
+          return allow;
+        }
+      }
       return last.set;
     }
     last?.set?.release();
     this.lastWhere = { key, version: this.changes };
     return allow;
+  }
+
+  /**
+   * A resident set of the ids passing a compiled `where`, made in the engine from one evaluation
+   * (indexSetFromAllow: no ids listed, copied out or mapped back). It has no ids of its own, so
+   * it serves only while the index is unchanged, as lastWhere's set. BudgetExceededError (nothing
+   * kept) when it does not fit. Cost: one evaluation + O(slots / 32 + allowed).
+   */
+  private whereSet(words: Float64Array): IdSet {
+    return this.atomic('search', () => {
+      const rt = this.rt;
+      const ex = rt.exports;
+      const nodes = rt.stage(SLOT_FILTER, Math.max(4, (ex.indexCapacity(this.handle) >>> 0) * 4), 'search');
+      this.attrs.where(this.handle, words, nodes, false, 'search');
+      const block = ex.indexSetFromAllow(this.handle) >>> 0;
+      ex.indexAllowEnd(this.handle);
+      if (block === 0) throw rt.budgetError('search');
+      const set = new IdSet(this, rt, new Uint32Array(0));
+      set.handle = block;
+      set.version = this.changes;
+      return set;
+    });
   }
 
   /**
@@ -826,11 +929,13 @@ export class VectorIndex extends EngineObject {
     if (this.handle === 0) throw new DisposedError('index');
     const rt = this.rt;
     return rt.owned('searchBatchAsync', async () => {
+      const allow = filter.allow;
+      const lazy = allow !== undefined && this.lazyWhere('searchBatchAsync', allow, filter.plan, k, ef, n);
       const marked =
-        filter.allow === undefined ? null : this.markAllowList('searchBatchAsync', filter.allow, filter.plan, k, ef);
+        allow === undefined || lazy ? null : this.markAllowList('searchBatchAsync', allow, filter.plan, k, ef);
       try {
         const runEf = marked === null ? ef : marked.plan.ef;
-        const code = marked === null ? 0 : PLAN_CODES[marked.plan.plan];
+        const code = lazy ? LAZY_WALK_CODE : marked === null ? 0 : PLAN_CODES[marked.plan.plan];
         const stride = rt.exports.indexPrepareSearch(this.handle, k, runEf);
         if (stride < 0) throw rt.budgetError('searchBatchAsync');
         if (stride > 0) {
@@ -850,6 +955,9 @@ export class VectorIndex extends EngineObject {
         throw error;
       }
       marked?.unmark();
+      // The rows a lazy walk found too few for run again on the calling thread, evaluated in full.
+      if (lazy)
+        return this.lazyFallback('searchBatchAsync', queries, k, ef, allow as WhereProgram, filter.plan, result);
       return marked === null ? result : { ...result, plan: marked.plan.plan, allowed: marked.allowed };
     });
   }

@@ -5,7 +5,8 @@
  * filters: idsWhere equals a plain-JS evaluation of the metadata; search with the where returns
  * exactly the ids and distances of the search with the allow-list of the same rows and the same
  * plan, the exact top 10 of those rows where the plan is exact, and, forced to the plain walk,
- * the ids of the equivalent JS predicate (the same walk); an IdSet of idsWhere (a where evaluated
+ * the ids of the equivalent JS predicate (the same walk: the lazy walk, tests/hnsw/where-lazy.test.ts,
+ * which reports no allowed count); an IdSet of idsWhere (a where evaluated
  * once for many searches) returns the same.
  */
 import { readFileSync } from 'node:fs';
@@ -116,9 +117,11 @@ describe.each(BUILDS)('where on GloVe metadata (simd %s)', (simd) => {
     'search with %s: the allow-list of the same rows (same plan), the exact top 10 where exact, the predicate when walked',
     (_, { where, pass, plan }) => {
       const list = idsOf(pass);
-      for (const q of queries) {
+      for (const [j, q] of queries.entries()) {
         const r = index.search(q, K, { where });
-        expect([r.plan, r.allowed]).toEqual([plan, list.length]);
+        // The first search of a where at a share the plain walk gets is the lazy walk, which
+        // counts nothing; the next ones use its resident set (the index is unchanged).
+        expect([r.plan, r.allowed]).toEqual([plan, plan === 'walk' && j === 0 ? undefined : list.length]);
         const listed = index.search(q, K, { filter: list, plan: r.plan });
         expect(Array.from(r.ids)).toEqual(Array.from(listed.ids));
         expect(Array.from(r.distances)).toEqual(Array.from(listed.distances));
@@ -144,7 +147,7 @@ describe.each(BUILDS)('where on GloVe metadata (simd %s)', (simd) => {
       for (const q of queries) {
         const r = index.search(q, K, { where });
         const s = index.search(q, K, { filter: set });
-        expect([s.plan, s.allowed, Array.from(s.ids)]).toEqual([r.plan, r.allowed, Array.from(r.ids)]);
+        expect([s.plan, s.allowed, Array.from(s.ids)]).toEqual([r.plan, r.allowed ?? s.allowed, Array.from(r.ids)]);
       }
       set.release();
     }

@@ -181,6 +181,37 @@ export interface ElexExports {
    */
   attrDictReserve(t: number, bytes: number): number;
   /**
+   * The share of index h's live ids that pass the program, estimated from a fixed sample: the
+   * slots are cut into min(slots, SAMPLE) equal strata and one slot of each, at a fixed
+   * pseudo-random place in it (stratumSlot), is evaluated, removed slots left out. Stratified, so a
+   * filter on a range of slots is estimated almost exactly, and drawn at random within each
+   * stratum, so a filter periodic in the slots is not aliased. With slots <= SAMPLE every slot is
+   * evaluated: the exact share. Evaluated as attrWhere does, condition by condition, over the
+   * sampled values gathered into a column of their own (a scratch block in the budget, freed
+   * before returning). Deterministic. Returns -1 when nothing live was sampled, the program is too
+   * deep for rowPasses (the lazy walk's evaluator) or the scratch could not be had. Cost:
+   * O(min(slots, SAMPLE) * program).
+   *
+   * `attrEstimate(h: usize, t: usize, prog: usize, words: u32): f64` (assembly/hnsw/attributes/attrEstimate)
+   */
+  attrEstimate(h: number, t: number, prog: number, words: number): number;
+  /**
+   * Makes the program (words f64 at prog, table t; kept where it is until the searches are done)
+   * the filter of index h's next MODE_WHERE searches (the lazy walk: search.ts). False, with
+   * nothing set, when the program is too deep for rowPasses. Cost: O(program).
+   *
+   * `attrWhereUse(h: usize, t: usize, prog: usize, words: u32): bool` (assembly/hnsw/attributes/attrWhereUse)
+   */
+  attrWhereUse(h: number, t: number, prog: number, words: number): number;
+  /**
+   * The live ids of index h that pass the program, in slot order, written to list (room for
+   * every slot), by rowPasses (what the lazy walk checks) instead of attrWhere's columns.
+   * Returns how many, or -1 when the program is too deep for rowPasses. Cost: O(slots * program).
+   *
+   * `attrRowIds(h: usize, t: usize, prog: usize, words: u32, list: usize): i32` (assembly/hnsw/attributes/attrRowIds)
+   */
+  attrRowIds(h: number, t: number, prog: number, words: number, list: number): number;
+  /**
    * Counts, for each of `rows` rows of d floats at values, the components outside [lower, upper]
    * (d floats each at lower and upper), writing one u32 a row to out; returns the total.
    * flags: bit 0 clamps the rows in place, bit 1 runs the scalar twin (in the SIMD build).
@@ -394,7 +425,7 @@ export interface ElexExports {
   /**
    * Searches for the k nearest to the input row; writes (f32 distance, u32 id) pairs to out, at
    * most what indexPrepareSearch(k, ef) returned, and returns how many. plan: modeOf's codes
-   * (2..4 need indexAllowBegin). Cost: one HNSW query, or the exact scan of the allow set.
+   * (2..4 need indexAllowBegin, 5 attrWhereUse). Cost: one HNSW query, or the exact scan of the allow set.
    *
    * `indexSearch(h: usize, k: u32, ef: u32, plan: i32, out: usize): u32` (assembly/hnsw/api/indexSearch)
    */
@@ -417,6 +448,13 @@ export interface ElexExports {
    */
   indexSetCreate(h: number, list: number, n: number): number;
   /**
+   * A resident set (as indexSetCreate's) of the allow set marked now (attrWhere's, before
+   * indexAllowEnd): its block, or 0 over budget with nothing allocated. Cost: O(slots / 32 + allowed).
+   *
+   * `indexSetFromAllow(h: usize): usize` (assembly/hnsw/api/indexSetFromAllow)
+   */
+  indexSetFromAllow(h: number): number;
+  /**
    * Makes a resident set the allow set of the next searches (until indexAllowEnd); returns how many live ids it allows.
    *
    * `indexSetUse(h: usize, set: usize): u32` (assembly/hnsw/api/indexSetUse)
@@ -435,7 +473,7 @@ export interface ElexExports {
    */
   indexAllowEnd(h: number): void;
   /**
-   * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4.
+   * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4; a lazy walk 5.
    *
    * `indexLastPlan(h: usize): i32` (assembly/hnsw/api/indexLastPlan)
    */
