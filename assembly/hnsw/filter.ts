@@ -183,7 +183,8 @@ let scanSink: u32 = 0;
 /**
  * Rows the exact scan touches together, a group ahead of scoring them (wasm has no prefetch; see
  * searchLayer); at most half of fresh's pairs (6 at M 2). GloVe-100 100K, random 10% set, time
- * against groups of 8 touched just before scoring them: 8 a group ahead 0.84x, 16 0.73x, 32 0.91x.
+ * against groups of 8 touched just before scoring them (one probe run each): 8 a group ahead
+ * 0.84x, 16 0.73x, 32 0.91x.
  */
 const SCAN_GROUP: u32 = 16;
 
@@ -202,9 +203,9 @@ const SCAN_RUN: u32 = 8;
  * so the rows come in memory order; else the list. Either way it takes SCAN_GROUP nodes at a
  * time (into the fresh scratch, unused outside a walk) and touches their rows' cache lines one
  * group ahead (except deep in runs of neighbouring slots, SCAN_RUN): the misses of the next
- * group overlap the scoring of this one. The layout and
- * the kernel's parameters are read into locals once. Needs the results heap sized for k + 1
- * entries. Cost: allowed kernel calls + O(allowed log k) (+ O(slots / 32) for the bitset).
+ * group overlap the scoring of this one. The layout and the kernel's parameters are read into
+ * locals once. Needs the results heap sized for k + 1 entries. Cost: allowed kernel calls +
+ * O(allowed log k) (+ O(slots / 32) for the bitset).
  */
 export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   const res = idx.results;

@@ -30,7 +30,10 @@ export function planOfCode(code: number): SearchPlan {
 // plans: GloVe-100 100K cosine, M 16, efConstruction 200, ef 128, random / rank-band / category
 // filters handed over per query, a loaded 2-core machine; 0.15-0.24 ms an unfiltered search):
 //   - the exact scan: 10K allowed rows 0.40-0.63 ms, 20K rows 0.67-2.2 ms (rows read once, in
-//     memory order when the set is dense);
+//     memory order when the set is dense); since it touches each group of rows while scoring
+//     the group before, 0.77-0.93x that time, and the crossover with the filtered walk stayed
+//     at about 15% (CPU-time probe, random sets: 10% exact 0.31 ms against the filtered walk's
+//     0.52, 15% 0.59 against 0.57, 20% 0.88 against 0.54), so the thresholds stayed;
 //   - the filtered walk (ACORN-1): 0.67-1.1 ms whatever the share from 3% to 50% (2.5-5.8
 //     unfiltered searches), recall@10 0.985-1.000; the exact scan is faster up to about 10-15%,
 //     the walk from 20% (at ef 64 and efConstruction 100 its recall fell to 0.93 at 2% and 0.85
