@@ -11,6 +11,7 @@ export { MISSING_ID } from './hnsw/options.js';
 export type {
   IndexOptions,
   SearchOptions,
+  AddBatchAsyncOptions,
   SearchResult,
   BatchSearchResult,
   SearchFilter,

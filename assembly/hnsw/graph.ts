@@ -234,6 +234,16 @@ export function setTombstone(idx: Index, n: u32, on: bool): void {
   return idx.upper + ((<usize>at + 1 + <usize>(level - 1) * <usize>(1 + idx.M)) << 2);
 }
 
+/**
+ * Sets the member count of the list at links, once its members are written: on the threads
+ * builds an atomic store, so a thread reading the list while the calling thread links it
+ * (parallel.ts, a pipelined build) that sees the count also sees the members.
+ */
+@inline export function publishCount(links: usize, count: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(links, count);
+  else store<u32>(links, count);
+}
+
 /** Words an upper record of `level` takes. */
 @inline export function upperWords(idx: Index, level: i32): u32 {
   return level == 0 ? 0 : 1 + <u32>level * <u32>(1 + idx.M);

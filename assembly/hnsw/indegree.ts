@@ -24,7 +24,7 @@
 // (in-degree 0) is first linked from its nearest neighbour that can take it, as before.
 
 import { heapPush, heapDrainAscending } from "../util/heap";
-import { Index, inDegreeAt, linksAt, vectorAt, visitTagAt } from "./graph";
+import { Index, inDegreeAt, linksAt, publishCount, vectorAt, visitTagAt } from "./graph";
 import { rowDistance } from "./codes";
 import { nextEpoch } from "./search";
 import { candWordAt } from "./candidates";
@@ -77,7 +77,7 @@ export function relist(idx: Index, links: usize, src: usize, step: usize, count:
     store<u32>(links + (<usize>(i + 1) << 2), x);
     addInDegree(idx, x, 1);
   }
-  store<u32>(links, count);
+  publishCount(links, count);
   let lost: u32 = 0;
   for (let j: u32 = 0; j < old; j++) {
     const x = load<u32>(saved + (<usize>j << 2));
@@ -119,7 +119,7 @@ function restore(idx: Index, links: usize, saved: usize, old: u32): void {
   const count = load<u32>(links);
   for (let j: u32 = 1; j <= count; j++) addInDegree(idx, load<u32>(links + (<usize>j << 2)), -1);
   memory.copy(links + 4, saved, <usize>old << 2);
-  store<u32>(links, old);
+  publishCount(links, old);
   for (let j: u32 = 0; j < old; j++) addInDegree(idx, load<u32>(saved + (<usize>j << 2)), 1);
 }
 
@@ -205,7 +205,7 @@ function adoptNear(idx: Index, links: usize, x: u32): bool {
 export function appendLink(idx: Index, links: usize, x: u32): void {
   const count = load<u32>(links);
   store<u32>(links + (<usize>(count + 1) << 2), x);
-  store<u32>(links, count + 1);
+  publishCount(links, count + 1);
   addInDegree(idx, x, 1);
 }
 

@@ -21,7 +21,7 @@ import { heapPush, heapDrainAscending } from "../util/heap";
 import {
   Index, vectorAt, labelAt, isTombstoned, setTombstone, levelOf, linksAt,
   upperWords, ensureCapacity, ensureMap, ensureUpper, ensureLevels, appendUpperRecord, drawLevel,
-  beginIndexChange, setLabel, setUpperAt, inDegreeAt,
+  beginIndexChange, setLabel, setUpperAt, inDegreeAt, publishCount,
 } from "./graph";
 import { descendTo, lastGreedyDist, searchLayer, MODE_BUILD } from "./search";
 import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } from "./trace";
@@ -232,8 +232,8 @@ export function linkLayer(idx: Index, n: u32, level: i32, kept: u32, pre: usize 
   if (level == 0) {
     relist(idx, links, idx.chosen + 4, 8, kept);
   } else {
-    store<u32>(links, kept);
     for (let i: u32 = 0; i < kept; i++) store<u32>(links + (<usize>(i + 1) << 2), load<u32>(idx.chosen + (<usize>i << 3), 4));
+    publishCount(links, kept);
   }
   for (let i: u32 = 0; i < kept; i++) {
     const e = idx.chosen + (<usize>i << 3);
@@ -268,7 +268,7 @@ function addReverseLink(idx: Index, c: u32, n: u32, dist: f32, level: i32, pre: 
       appendLink(idx, links, n);
     } else {
       store<u32>(links + (<usize>(count + 1) << 2), n);
-      store<u32>(links, count + 1);
+      publishCount(links, count + 1);
     }
     return;
   }

@@ -5,15 +5,21 @@
 //
 // Batch build, one chunk of new items at a time:
 //   1. the calling thread places the chunk's items (slot, label, vector; no links): indexPlaceChunk
-//   2. every thread searches for a share of the chunk's items, against the graph as the chunk
-//      found it (placed items have no links in or out, so no search reaches them), and writes
-//      the neighbours it chose on each layer to the item's link record: indexFindLinks
+//   2. every thread takes the chunk's items one at a time (a shared counter) and searches each
+//      one's neighbours (placed items have no links in or out, so no search reaches them),
+//      writing the neighbours it chose on each layer to the item's link record: indexFindLinks
 //   3. the calling thread links the items in order from their records (the new node's lists,
 //      the reverse links with their pruning, the in-degree join): indexLinkChunk
 // Step 2 is most of an insert's cost, and its result does not depend on the thread that ran
-// it: a chunked build gives the same graph on any number of threads (not addBatch's graph: an
-// item does not see the items of its own chunk). An item whose level is above the graph's top
-// (or an empty graph's first item) is linked by the calling thread as addBatch would.
+// it. Pipelined (the host's default), step 3 of a chunk runs on the calling thread while the
+// workers already run step 2 of the next chunk, which then reads lists as they are being
+// linked: every list write keeps its members valid nodes and publishes the count after them
+// (graph.ts publishCount), so a reader only ever follows placed nodes, and what it read is
+// checked where it matters (a prune's list hash, a walk's paths). The graph then depends on
+// timing. Reproducible (steps in lockstep), a chunked build gives the same graph on any number
+// of threads. Neither is addBatch's graph: an item does not see the items of its own chunk.
+// An item whose level is above the graph's top (or an empty graph's first item) is linked by
+// the calling thread as addBatch would.
 //
 //   link record (indexLinkStride words an item): u32 layers (LINK_SERIAL: link it serially), then
 //   layer 0's list (u32 kept, M (f32 distance, u32 node) pairs) and a prune slot per listed
@@ -102,16 +108,26 @@ export function indexPlaceChunk(h: usize, idsPtr: usize, first: u32, vecPtr: usi
   }
 }
 
+/** Takes the next item from the shared counter at `next` (atomically on the threads builds). */
+@inline function takeItem(next: usize): u32 {
+  if (ASC_FEATURE_THREADS) return atomic.add<u32>(next, 1);
+  const i = load<u32>(next);
+  store<u32>(next, i + 1);
+  return i;
+}
+
 /**
- * Searches neighbours for the placed nodes [from, to) of the list at nodes, through idx (an index
- * or a shadow synced to it: indexShadowSync), writing each one's link record (stride words) to out + i * stride.
- * Reads the graph, writes only idx's scratch and the records. Cost: an insert's searches each.
+ * Searches neighbours for placed nodes of the list at nodes, through idx (an index or a shadow
+ * synced to it: indexShadowSync), taking items from the u32 counter at `next` (shared by every
+ * thread searching the chunk: each takes the next item not yet taken) until it reaches `to`,
+ * writing item i's link record (stride words) to out + i * stride. Reads the graph, writes only
+ * idx's scratch, the counter and the records. Cost: an insert's searches each.
  */
-export function indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: usize, stride: u32): void {
+export function indexFindLinks(h: usize, nodes: usize, next: usize, to: u32, out: usize, stride: u32): void {
   const idx = changetype<Index>(h);
   const M = <u32>idx.M;
   const room = (stride - 1 - layer0Words(idx)) / listWords(idx) + 1;
-  for (let i = from; i < to; i++) {
+  for (let i = takeItem(next); i < to; i = takeItem(next)) {
     const n = load<u32>(nodes + (<usize>i << 2));
     const rec = out + ((<usize>i * <usize>stride) << 2);
     const level = levelOf(idx, n);
@@ -157,8 +173,15 @@ function prunesAhead(idx: Index, n: u32, chosen: usize, kept: u32, slots: usize)
       store<u32>(slot, PRUNE_NONE, 8);
       continue;
     }
+    // A pipelined build may be linking the list meanwhile: a prune is kept only if the list read
+    // the same before and after it (step 3 then uses it only if the list still hashes so).
+    const hash = listHash(links, count);
     const pruned = prunedWith(idx, c, n, load<f32>(chosen + (<usize>j << 3)), links, count, max);
-    store<u64>(slot, listHash(links, count));
+    if (load<u32>(links) != count || listHash(links, count) != hash) {
+      store<u32>(slot, PRUNE_NONE, 8);
+      continue;
+    }
+    store<u64>(slot, hash);
     store<u32>(slot, pruned, 8);
     const ids = slot + 12;
     for (let i: u32 = 0; i < pruned; i++) store<u32>(ids + (<usize>i << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));

@@ -1,7 +1,7 @@
 // The neighbour-selection heuristic (Malkov & Yashunin, algorithm 4) and the list writer that
 // applies its choice; insert.ts (new links, reverse links) and repair.ts (relinking) share them.
 
-import { Index, vectorAt } from "./graph";
+import { Index, publishCount, vectorAt } from "./graph";
 import { rowDistance } from "./codes";
 import { relist } from "./indegree";
 
@@ -42,8 +42,8 @@ export function writePruned(idx: Index, links: usize, level: i32, kept: u32): vo
     relist(idx, links, idx.pruned + 4, 8, kept);
     return;
   }
-  store<u32>(links, kept);
   for (let i: u32 = 0; i < kept; i++) {
     store<u32>(links + (<usize>(i + 1) << 2), load<u32>(idx.pruned + (<usize>i << 3), 4));
   }
+  publishCount(links, kept);
 }

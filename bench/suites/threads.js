@@ -1,7 +1,8 @@
 // Suite `threads`: the async batch calls on an engine's worker threads (issue 24,
 // docs/threads.md). For 1, 2, 4 ... threads up to the cores this machine reports:
 //   build   the index (M 16, efConstruction 200) from every base vector: addBatch on 1 thread,
-//           addBatchAsync on more, wall-clock seconds and the speed-up over 1 thread
+//           addBatchAsync on more (pipelined, the default, then { reproducible: true } on its
+//           own engine: the lockstep build), wall-clock seconds and the speed-up over 1 thread
 //   recall  recall@10 at ef 64 of that index (searchBatch), against the dataset's ground truth
 //   search  QPS of one batch of the queries (1,000 rows: the dataset's queries repeated): on the
 //           n-thread engine, searchBatch and searchBatchAsync timed in interleaved passes over
@@ -54,30 +55,35 @@ async function interleaved(calls, passes) {
   return qps.map(median);
 }
 
-/** The elex rows: build time, recall, batch QPS at each thread count. */
-async function elexRows(data, metric, count, counts, passes, progress) {
+/** Builds an index of `count` base vectors on `threads` threads (`mode` 'pipelined' or 'reproducible' above one): the engine, index and seconds. */
+async function build(data, metric, count, threads, mode) {
   const ids = Uint32Array.from({ length: count }, (_, i) => i);
   const base = data.base.subarray(0, count * data.dim);
+  const engine = await Engine.create({ threads, budgetBytes: 2000 << 20 });
+  const index = engine.createIndex({
+    dim: data.dim,
+    metric,
+    M,
+    efConstruction: EF_CONSTRUCTION,
+    efSearch: EF,
+    seed: 1,
+  });
+  const t0 = performance.now();
+  if (threads === 1) index.addBatch(ids, base);
+  else await index.addBatchAsync(ids, base, undefined, { reproducible: mode === 'reproducible' });
+  return { engine, index, buildS: (performance.now() - t0) / 1000 };
+}
+
+/** The elex rows: build time, recall, batch QPS at each thread count (and the reproducible build's time and recall). */
+async function elexRows(data, metric, count, counts, passes, progress) {
   const batch = batchOf(data);
+  const nq = data.queries.length / data.dim;
+  const recallOf = (index) => recallAt(index.searchBatch(data.queries, K, { ef: EF }).ids, data.truth, nq, K, data.k);
   const rows = [];
   for (const threads of counts) {
     progress.step(`elex: building on ${threads} thread(s)`);
-    const engine = await Engine.create({ threads, budgetBytes: 2000 << 20 });
-    const index = engine.createIndex({
-      dim: data.dim,
-      metric,
-      M,
-      efConstruction: EF_CONSTRUCTION,
-      efSearch: EF,
-      seed: 1,
-    });
-    const t0 = performance.now();
-    if (threads === 1) index.addBatch(ids, base);
-    else await index.addBatchAsync(ids, base);
-    const buildS = (performance.now() - t0) / 1000;
-    const nq = data.queries.length / data.dim;
-    const found = index.searchBatch(data.queries, K, { ef: EF });
-    const recall = recallAt(found.ids, data.truth, nq, K, data.k);
+    const { engine, index, buildS } = await build(data, metric, count, threads, 'pipelined');
+    const recall = recallOf(index);
     const sync = index.searchBatch(batch, K);
     const async = await index.searchBatchAsync(batch, K);
     const same = sync.ids.every((id, i) => id === async.ids[i]);
@@ -85,8 +91,27 @@ async function elexRows(data, metric, count, counts, passes, progress) {
       [async () => index.searchBatch(batch, K), () => index.searchBatchAsync(batch, K)],
       passes,
     );
-    rows.push({ threads: engine.threads, buildS, recall, qps1, qpsN, same });
+    rows.push({
+      threads: engine.threads,
+      mode: threads === 1 ? 'addBatch' : 'pipelined',
+      buildS,
+      recall,
+      qps1,
+      qpsN,
+      same,
+    });
     engine.dispose();
+    if (threads > 1) {
+      progress.step(`elex: building on ${threads} threads, reproducible`);
+      const lockstep = await build(data, metric, count, threads, 'reproducible');
+      rows.push({
+        threads: lockstep.engine.threads,
+        mode: 'reproducible',
+        buildS: lockstep.buildS,
+        recall: recallOf(lockstep.index),
+      });
+      lockstep.engine.dispose();
+    }
   }
   return rows;
 }
@@ -150,6 +175,7 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
   const text = table(
     [
       'threads',
+      'build',
       'build s',
       'build speed-up',
       'recall@10',
@@ -160,13 +186,13 @@ async function run({ quick = false, data: dataPath, metrics, progress = silent }
     ],
     elex.map((r) => [
       r.threads,
+      r.mode,
       r.buildS.toFixed(1),
       `${(one.buildS / r.buildS).toFixed(2)}x`,
       r.recall.toFixed(4),
-      r.qps1.toFixed(0),
-      r.qpsN.toFixed(0),
-      `${(r.qpsN / r.qps1).toFixed(2)}x`,
-      r.same ? 'yes' : 'NO',
+      ...(r.qps1 === undefined
+        ? ['', '', '', '']
+        : [r.qps1.toFixed(0), r.qpsN.toFixed(0), `${(r.qpsN / r.qps1).toFixed(2)}x`, r.same ? 'yes' : 'NO']),
     ]),
   );
   const peerText = peer.skipped

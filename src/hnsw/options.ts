@@ -134,6 +134,20 @@ export interface SearchOptions {
   where?: Where;
 }
 
+/** Options of {@link VectorIndex.addBatchAsync}. */
+export interface AddBatchAsyncOptions {
+  /**
+   * true: each chunk's links are made before the next chunk's searches start, so the graph is
+   * the same on any number of threads (slower: the calling thread links while the workers wait).
+   * false (default): the calling thread links a chunk while the workers already search the
+   * next one, which then sees that chunk's links as they are being made; the graph depends on
+   * timing, the recall does not (docs/threads.md).
+   *
+   * @defaultValue false
+   */
+  reproducible?: boolean;
+}
+
 export const INDEX_OPTIONS = optionNames<IndexOptions>({
   dim: true,
   metric: true,
@@ -145,6 +159,7 @@ export const INDEX_OPTIONS = optionNames<IndexOptions>({
   fields: true,
 });
 export const SEARCH_OPTIONS = optionNames<SearchOptions>({ ef: true, filter: true, plan: true, where: true });
+export const ADD_BATCH_ASYNC_OPTIONS = optionNames<AddBatchAsyncOptions>({ reproducible: true });
 
 /** k nearest neighbours, nearest first. */
 export interface SearchResult {

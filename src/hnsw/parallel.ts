@@ -118,13 +118,16 @@ export async function searchRowsParallel(
 /**
  * Adds the n new ids (checked: new to the index, no repeats, no removed slot to reuse; see
  * VectorIndex.addBatchAsync) on every thread: reserves the batch, inserts the first items one by
- * one while the graph is small (BUILD_WARMUP), then places, searches (split over the threads)
- * and links BUILD_CHUNK items at a time. Everything that can run out of budget is taken before
- * the index changes, so a BudgetExceededError leaves it as it was; without room for the
- * workers' scratch the batch runs on the calling thread. `prepare` runs once the batch is
- * reserved, before the index changes (it may throw BudgetExceededError: the caller's extra
- * memory, such as attributes), `finish` once every row is in. Runs inside the caller's owned
- * transaction.
+ * one while the graph is small (BUILD_WARMUP), then places, searches (every thread taking the
+ * chunk's items one at a time) and links BUILD_CHUNK items at a time. Pipelined (the default),
+ * the calling thread links chunk c while the workers already search chunk c + 1, then joins
+ * them; `reproducible` waits for each chunk's links before the next chunk's searches (the same
+ * graph on any number of threads), as does a build without room for two chunks' link records.
+ * Everything that can run out of budget is taken before the index changes, so a
+ * BudgetExceededError leaves it as it was; without room for the workers' scratch the batch runs
+ * on the calling thread. `prepare` runs once the batch is reserved,
+ * before the index changes (it may throw BudgetExceededError: the caller's extra memory, such
+ * as attributes), `finish` once every row is in. Runs inside the caller's owned transaction.
  */
 export async function buildParallel(
   rt: Runtime,
@@ -132,6 +135,7 @@ export async function buildParallel(
   dim: number,
   ids: ArrayLike<number>,
   vectors: ArrayLike<number>,
+  reproducible: boolean,
   prepare: () => void,
   finish: () => void,
 ): Promise<void> {
@@ -147,9 +151,19 @@ export async function buildParallel(
   // The index has not changed yet: from here on nothing may fail on budget. Without room for
   // the link records or the workers' shadows, the batch runs on the calling thread.
   const stride = ex.indexLinkStride(handle, RECORD_LAYERS) >>> 0;
-  const nodes = ex.stagingReserve(SLOT_OUT, BUILD_CHUNK * 4 * (1 + stride)) >>> 0;
-  const records = nodes + BUILD_CHUNK * 4;
-  const shadows = nodes === 0 ? null : makeShadows(rt, handle, pool, 0);
+  const chunkBytes = BUILD_CHUNK * 4 * (1 + stride);
+  // The shared item counter (8 bytes), then a chunk's nodes and link records, or two chunks'
+  // when pipelined (one chunk's searched while the other's are linked): without room for two,
+  // the build runs in lockstep.
+  let lockstep = reproducible;
+  let area = lockstep ? 0 : ex.stagingReserve(SLOT_OUT, 8 + 2 * chunkBytes) >>> 0;
+  if (area === 0) {
+    lockstep = true;
+    area = ex.stagingReserve(SLOT_OUT, 8 + chunkBytes) >>> 0;
+  }
+  const shadows = area === 0 ? null : makeShadows(rt, handle, pool, 0);
+  const next = area;
+  const buffers = lockstep ? [area + 8] : [area + 8, area + 8 + chunkBytes];
   const stageRows = (first: number, rows: number): void => {
     const f32 = rt.f32();
     const at = rowsPtr >>> 2;
@@ -165,23 +179,30 @@ export async function buildParallel(
       ex.indexInsert(handle, idsPtr, first, rowsPtr, rows);
     }
     if (shadows !== null) {
-      const split = shares(BUILD_CHUNK, shadows.length + 1);
-      for (let first = serial; first < n; first += BUILD_CHUNK) {
-        const rows = Math.min(BUILD_CHUNK, n - first);
-        stageRows(first, rows);
-        ex.indexPlaceChunk(handle, idsPtr, first, rowsPtr, rows, nodes);
+      /** A chunk searched and not yet linked: its nodes (its link records follow them) and size. */
+      let unlinked: { nodes: number; rows: number } | null = null;
+      const link = (searched: { nodes: number; rows: number }): void =>
+        ex.indexLinkChunk(handle, searched.nodes, searched.rows, searched.nodes + BUILD_CHUNK * 4, stride);
+      for (let first = serial, c = 0; first < n; first += BUILD_CHUNK, c++) {
+        const chunk = { nodes: buffers[c % buffers.length], rows: Math.min(BUILD_CHUNK, n - first) };
+        const records = chunk.nodes + BUILD_CHUNK * 4;
+        stageRows(first, chunk.rows);
+        ex.indexPlaceChunk(handle, idsPtr, first, rowsPtr, chunk.rows, chunk.nodes);
         syncShadows(rt, handle, shadows);
-        const part = (p: number): [number, number] => [Math.min(split[p][0], rows), Math.min(split[p][1], rows)];
+        rt.u32()[next >>> 2] = 0;
         const workers = pool.run(
-          shadows.map((s, i) => ({ fn: 'indexFindLinks', args: [s, nodes, ...part(i), records, stride] })),
+          shadows.map((s) => ({ fn: 'indexFindLinks', args: [s, chunk.nodes, next, chunk.rows, records, stride] })),
         );
         try {
-          ex.indexFindLinks(handle, nodes, ...part(shadows.length), records, stride);
+          if (unlinked !== null) link(unlinked);
+          ex.indexFindLinks(handle, chunk.nodes, next, chunk.rows, records, stride);
         } finally {
           await workers;
         }
-        ex.indexLinkChunk(handle, nodes, rows, records, stride);
+        if (lockstep) link(chunk);
+        unlinked = lockstep ? null : chunk;
       }
+      if (unlinked !== null) link(unlinked);
     }
     ex.indexEndBatch(handle);
     finish();

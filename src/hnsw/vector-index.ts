@@ -36,6 +36,7 @@ import { concatArrays } from '../util/concat.js';
 import { saveIndex, type SaveOptions, type SaveResult } from './store/save.js';
 import type { ByteStore } from '../stores/byte-store.js';
 import {
+  ADD_BATCH_ASYNC_OPTIONS,
   checkStorableId,
   MAX_EF,
   METRICS,
@@ -43,6 +44,7 @@ import {
   QUANTIZATIONS,
   resolveIndexOptions,
   SEARCH_OPTIONS,
+  type AddBatchAsyncOptions,
   type BatchSearchResult,
   type IndexOptions,
   type IndexParams,
@@ -962,11 +964,12 @@ export class VectorIndex extends EngineObject {
 
   /**
    * {@link addBatch} on the engine's threads ({@link EngineOptions.threads}): the neighbour
-   * searches of each chunk of 128 new ids are split over the threads, against the graph as the
-   * chunk found it, and the calling thread then links the chunk. Same arguments (attributes
-   * included), checks, errors (as rejections) and all-or-nothing budget as addBatch. The graph is not addBatch's (an item
-   * does not see the items of its own chunk), but the same for any number of threads, with
-   * addBatch's recall within 0.01 (docs/threads.md). A batch that replaces or repeats ids, an
+   * searches of each chunk of 128 new ids are shared by the threads, and the calling thread
+   * links the chunk while the others already search the next one. Same arguments (attributes
+   * included), checks, errors (as rejections) and all-or-nothing budget as addBatch. The graph
+   * is not addBatch's (an item does not see the items of its own chunk) and depends on timing,
+   * with addBatch's recall within 0.01; with `{ reproducible: true }` it is the same for any
+   * number of threads (docs/threads.md). A batch that replaces or repeats ids, an
    * index with removed slots to reuse, an index saved to a store, a
    * small batch (under 256 ids) or an engine of one thread runs addBatch on the calling thread;
    * so does a batch without budget for the threads' scratch. Async calls on one engine run one after another,
@@ -974,10 +977,11 @@ export class VectorIndex extends EngineObject {
    *
    * @throws {@link DimensionMismatchError} when a vector's length is not `dim`.
    * @throws {@link InvalidVectorError} for NaN, Infinity, float32 overflow, or a zero vector under cosine.
-   * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID.
+   * @throws {@link InvalidArgumentError} for an id that is not a uint32 other than MISSING_ID, or a bad option.
    * @throws {@link BudgetExceededError} if the rows do not fit (the index is unchanged).
    * @throws {@link EngineBrokenError} when a worker thread dies or traps during the call.
    * @param attributes - As {@link addBatch} takes them.
+   * @param options - {@link AddBatchAsyncOptions}: `reproducible`.
    * @example
    * ```ts
    * const engine = await Engine.create({ threads: 'auto' });
@@ -989,9 +993,17 @@ export class VectorIndex extends EngineObject {
     ids: ArrayLike<number>,
     vectors: ArrayLike<number>,
     attributes?: readonly (Attributes | undefined)[],
+    options: AddBatchAsyncOptions = {},
   ): Promise<void> {
     let rows: { draft: SchemaDraft; encoded: (Float64Array | undefined)[] | undefined };
+    let reproducible: boolean;
     try {
+      if (options === null || typeof options !== 'object')
+        throw new InvalidArgumentError('addBatchAsync options must be an object');
+      checkOptionNames('addBatchAsync', options, ADD_BATCH_ASYNC_OPTIONS);
+      reproducible = options.reproducible ?? false;
+      if (typeof reproducible !== 'boolean')
+        throw new InvalidArgumentError(`reproducible must be a boolean, got ${String(reproducible)}`);
       rows = this.checkBatch(ids, vectors, attributes);
       checkRows(vectors, 0, ids.length, this.dim, this.metric === 'cosine', 'vectors');
     } catch (error) {
@@ -1012,7 +1024,7 @@ export class VectorIndex extends EngineObject {
           this.attrs.cover(this.handle, 'addBatchAsync');
         });
       await this.rt.owned('addBatchAsync', () =>
-        buildParallel(this.rt, this.handle, this.dim, ids, vectors, prepare, () => {
+        buildParallel(this.rt, this.handle, this.dim, ids, vectors, reproducible, prepare, () => {
           if (!attributed) return;
           for (let i = 0; i < ids.length; i++) {
             const pairs = encoded![i];

@@ -2,6 +2,21 @@
 import type { VectorIndex } from '../../src/index';
 import { rng } from './random';
 
+/**
+ * Layer-0 lists that are not well formed (a member out of range, the node itself, a repeat, more
+ * than `most` members), as "node: list", read from a snapshot.
+ */
+export function malformedLists(index: VectorIndex, most: number): string[] {
+  const { lists } = readLayer0(index);
+  return lists
+    .map((list, x) => ({ list, x }))
+    .filter(
+      ({ list, x }) =>
+        list.length > most || new Set(list).size !== list.length || list.some((y) => y === x || y >= lists.length),
+    )
+    .map(({ list, x }) => `${x}: ${list}`);
+}
+
 /** Nodes (slots) a walk over layer 0 from the entry does not reach, read from a snapshot. */
 export function unreachedSlots(index: VectorIndex): number[] {
   const { lists, entry } = readLayer0(index);

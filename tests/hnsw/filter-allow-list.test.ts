@@ -14,6 +14,7 @@ import {
   ACORN_MIN_SHARE,
   EXACT_PER_EF,
   WALK_EXACT_PER_EF,
+  WALK_EF_POWER,
   WALK_SHARE,
   planSearch,
 } from '../../src/hnsw/filter';
@@ -121,6 +122,34 @@ describe.each(BUILDS)('simd %s', (simd) => {
         expect(sum / QUERIES).toBeGreaterThanOrEqual(0.95);
       }
     });
+
+    test.each([0.5, 0.7, 0.9])(
+      'the walk at %p runs with a narrowed ef and recalls about what the unfiltered search does at that ef',
+      (share) => {
+        const ef = 32;
+        const allowed = allowList(sift.count, share, 77);
+        const ok = new Set(allowed);
+        const everyId = Uint32Array.from({ length: sift.count }, (_, i) => i);
+        const queries = 50;
+        let filtered = 0;
+        let unfiltered = 0;
+        for (let q = 0; q < queries; q++) {
+          const query = siftQueries.data.subarray(q * 128, (q + 1) * 128);
+          const result = index.search(query, K, { filter: allowed, ef });
+          expect(result.plan).toBe('walk');
+          filtered += check(result, metric, base, allowed, query, false);
+          const all = bruteForce(metric, base.data, everyId, (id) => id, 128, query, K);
+          unfiltered += recall(
+            index.search(query, K, { ef }).ids,
+            all.map((t) => t.id),
+          );
+          expect(result.ids.every((id) => ok.has(id))).toBe(true);
+        }
+        expect(planSearch(allowed.length, sift.count, K, ef, 1e5).ef).toBeLessThan(ef);
+        // Within 0.01 (5 of the 500 neighbours); ef * share (16 at 50%) would lose far more.
+        expect(filtered / queries).toBeGreaterThanOrEqual(unfiltered / queries - 0.01);
+      },
+    );
 
     test('tiny lists (1..10 ids) give exactly those ids, nearest first', () => {
       for (let size = 1; size <= 10; size++) {
@@ -300,6 +329,43 @@ describe.each(BUILDS)('simd %s', (simd) => {
       expect(index.search(query, K, { filter: set }).ids.length).toBe(K);
     });
   });
+
+  // The exact scan takes its rows in groups (up to 16, fewer at small M) from the list (sparse
+  // sets) or the bitset (from a word per 4 allowed nodes: 24 allowed ids of 3000 here): every
+  // count across the group edges, both paths, scattered or in a run, gives brute force's answer.
+  describe.each([2, 16])('exact scan in groups, M %p', (M) => {
+    const dim = 20;
+    const count = 3000;
+    const base: Data = { data: randomVectors(count, dim, 41), dim, count };
+    let e: Engine;
+    let index: VectorIndex;
+    beforeAll(async () => {
+      e = await engine(simd);
+      index = e.createIndex({ dim, metric: 'cosine', M, seed: 4, efConstruction: 40 });
+      index.addBatch(
+        Uint32Array.from({ length: count }, (_, i) => i),
+        base.data,
+      );
+    });
+    afterAll(() => e.dispose());
+
+    test('every allowed count from 1 to 70, and k above the count, equals brute force', () => {
+      const queries = randomVectors(70, dim, 42);
+      for (let size = 1; size <= 70; size++) {
+        // Scattered ids, and a run of neighbouring slots (whose rows deep in the run are not touched ahead).
+        const scattered = allowList(count, 0.05, 300 + size).slice(0, size);
+        const run = Uint32Array.from({ length: size }, (_, i) => 1000 + 7 * size + i);
+        for (const allowed of [scattered, run]) {
+          const query = queries.subarray((size - 1) * dim, size * dim);
+          const result = index.search(query, K, { filter: allowed, plan: 'exact' });
+          expect(result.plan).toBe('exact');
+          check(result, 'cosine', base, allowed, query, true);
+          const all = index.search(query, size + 5, { filter: allowed, plan: 'exact' });
+          expect(new Set(all.ids)).toEqual(new Set(allowed));
+        }
+      }
+    });
+  });
 });
 
 describe('planner thresholds', () => {
@@ -311,9 +377,13 @@ describe('planner thresholds', () => {
     expect(at(EXACT_PER_EF * 64 + 1)).toEqual({ plan: 'filtered-walk', ef: 64 });
     expect(at(EXACT_PER_EF * 100, 20, 100).plan).toBe('exact');
     expect(at(EXACT_PER_EF * 100 + 1, 20, 100).plan).toBe('filtered-walk');
-    // From WALK_SHARE: the plain walk, at the ef given.
+    // From WALK_SHARE: the plain walk, its ef narrowed to max(k, ef * share^WALK_EF_POWER).
     expect(at(size * WALK_SHARE - 1).plan).toBe('filtered-walk');
-    expect(at(size * WALK_SHARE)).toEqual({ plan: 'walk', ef: 64 });
+    expect(at(size * WALK_SHARE)).toEqual({ plan: 'walk', ef: Math.ceil(64 * WALK_SHARE ** WALK_EF_POWER) });
+    expect(at(size)).toEqual({ plan: 'walk', ef: 64 });
+    expect(at(size / 2, 10, 10)).toEqual({ plan: 'walk', ef: 10 });
+    // A forced walk keeps the ef given (the walk a predicate takes).
+    expect(planSearch(size / 2, size, 10, 64, 1e5, 'walk')).toEqual({ plan: 'walk', ef: 64 });
     expect(planSearch(WALK_EXACT_PER_EF * 64, WALK_EXACT_PER_EF * 64, 10, 64, 1e5).plan).toBe('exact');
     expect(planSearch(WALK_EXACT_PER_EF * 64 + 1, WALK_EXACT_PER_EF * 64 + 1, 10, 64, 1e5).plan).toBe('walk');
     // Below ACORN_MIN_SHARE: exact however many; below ACORN_BOOST_SHARE a raised ef.

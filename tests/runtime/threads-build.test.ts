@@ -1,13 +1,20 @@
 /**
- * addBatchAsync on a 2-thread engine (docs/threads.md): recall@10 within 0.02 of addBatch's
- * against exact ground truth, every node reachable, the same graph on 2 and 3 threads, and
- * addBatch's graph byte for byte where the call runs serially (one thread; replaced ids);
+ * addBatchAsync on a 2-thread engine (docs/threads.md): pipelined (the default) and reproducible,
+ * recall@10 within 0.02 of addBatch's against exact ground truth, every node reachable and every
+ * layer-0 list well formed; reproducible, the same graph on 2 and 3 threads; a bad option is
+ * InvalidArgumentError; addBatch's graph byte for byte where the call runs serially (one thread; replaced ids);
  * all-or-nothing to E_BUDGET with the index still answering; async calls queue in order; a
  * worker that dies gives EngineBrokenError.
  */
-import { BudgetExceededError, Engine, EngineBrokenError, type VectorIndex } from '../../src/index';
+import {
+  BudgetExceededError,
+  Engine,
+  EngineBrokenError,
+  InvalidArgumentError,
+  type VectorIndex,
+} from '../../src/index';
 import { BUILDS } from '../helpers/engines';
-import { unreachedSlots } from '../helpers/graph-walk';
+import { malformedLists, unreachedSlots } from '../helpers/graph-walk';
 import { randomVectors } from '../helpers/random';
 import { bruteForce, recall } from '../helpers/reference';
 
@@ -44,32 +51,78 @@ describe.each(BUILDS)('addBatchAsync, simd %s', (simd) => {
   });
   afterAll(() => engine.dispose());
 
-  test("recall within 0.02 of addBatch's, every node reachable, the same graph on 3 threads", async () => {
-    const serial = engine.createIndex(OPTIONS);
-    serial.addBatch(ids, data);
-    const parallel = engine.createIndex(OPTIONS);
-    const before = engine.runtime.pool!.callsRun;
-    await parallel.addBatchAsync(ids, data);
-    expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before); // the worker searched its share
-    expect(parallel.size).toBe(N);
-    expect(parallel.ids().sort()).toEqual(ids);
-    for (const id of [10, 10 + 2 * 1500, 10 + 2 * (N - 1)]) {
-      const row = (id - 10) / 2;
-      expect(parallel.get(id)).toEqual(data.subarray(row * DIM, (row + 1) * DIM));
-    }
-    expect(unreachedSlots(parallel)).toEqual([]);
-    const want = recallAt10(serial);
-    const got = recallAt10(parallel);
-    expect(got).toBeGreaterThan(0.9);
-    expect(got).toBeGreaterThanOrEqual(want - 0.02);
+  test.each([false, true])(
+    "reproducible %s: recall within 0.02 of addBatch's, every node reachable, lists well formed",
+    async (reproducible) => {
+      const serial = engine.createIndex(OPTIONS);
+      serial.addBatch(ids, data);
+      const want = recallAt10(serial);
+      serial.dispose();
+      // Pipelined builds depend on timing: a few of them, each checked.
+      for (let round = 0; round < (reproducible ? 1 : 3); round++) {
+        const parallel = engine.createIndex(OPTIONS);
+        const before = engine.runtime.pool!.callsRun;
+        await parallel.addBatchAsync(ids, data, undefined, { reproducible });
+        expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before); // the worker searched its share
+        expect(parallel.size).toBe(N);
+        expect(parallel.ids().sort()).toEqual(ids);
+        for (const id of [10, 10 + 2 * 1500, 10 + 2 * (N - 1)]) {
+          const row = (id - 10) / 2;
+          expect(parallel.get(id)).toEqual(data.subarray(row * DIM, (row + 1) * DIM));
+        }
+        expect(unreachedSlots(parallel)).toEqual([]);
+        expect(malformedLists(parallel, 2 * OPTIONS.M)).toEqual([]);
+        const got = recallAt10(parallel);
+        expect(got).toBeGreaterThan(0.9);
+        expect(got).toBeGreaterThanOrEqual(want - 0.02);
+        parallel.dispose();
+      }
+    },
+  );
 
+  test('pipelined on 3 threads with small lists (many prunes while others read): reachable, well formed, each row finds itself', async () => {
+    const three = await Engine.create({ simd, threads: 3 });
+    const small = { dim: 8, metric: 'l2' as const, M: 4, efConstruction: 32, seed: 3 };
+    const rows = randomVectors(6000, 8, 31);
+    const some = Uint32Array.from({ length: 6000 }, (_, i) => i);
+    for (let round = 0; round < 2; round++) {
+      const index = three.createIndex(small);
+      await index.addBatchAsync(some, rows);
+      expect(unreachedSlots(index)).toEqual([]);
+      expect(malformedLists(index, 2 * small.M)).toEqual([]);
+      const found = index.searchBatch(rows, 1, { ef: 64 });
+      expect(found.ids.filter((id, i) => id !== i).length).toBeLessThanOrEqual(6); // exact matches, bar a few misses
+      index.dispose();
+    }
+    three.dispose();
+  });
+
+  test('reproducible: the same graph on 2 and 3 threads', async () => {
+    const two = engine.createIndex(OPTIONS);
+    await two.addBatchAsync(ids, data, undefined, { reproducible: true });
     const three = await Engine.create({ simd, threads: 3 });
     const again = three.createIndex(OPTIONS);
-    await again.addBatchAsync(ids, data);
-    expect(sameBytes(again.serialize(), parallel.serialize())).toBe(true);
+    await again.addBatchAsync(ids, data, undefined, { reproducible: true });
+    expect(sameBytes(again.serialize(), two.serialize())).toBe(true);
     three.dispose();
-    serial.dispose();
-    parallel.dispose();
+    two.dispose();
+  });
+
+  test('a bad option is InvalidArgumentError, nothing added', async () => {
+    const index = engine.createIndex(OPTIONS);
+    const rows = data.subarray(0, 300 * DIM);
+    const some = ids.subarray(0, 300);
+    await expect(index.addBatchAsync(some, rows, undefined, { reproducable: true } as never)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(index.addBatchAsync(some, rows, undefined, { reproducible: 1 } as never)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(index.addBatchAsync(some, rows, undefined, null as never)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    expect(index.size).toBe(0);
+    index.dispose();
   });
 
   test("where it runs serially (replaced ids, one thread) it is addBatch's graph byte for byte", async () => {

@@ -571,13 +571,15 @@ export interface ElexExports {
    */
   indexPlaceChunk(h: number, idsPtr: number, first: number, vecPtr: number, n: number, nodes: number): void;
   /**
-   * Searches neighbours for the placed nodes [from, to) of the list at nodes, through idx (an index
-   * or a shadow synced to it: indexShadowSync), writing each one's link record (stride words) to out + i * stride.
-   * Reads the graph, writes only idx's scratch and the records. Cost: an insert's searches each.
+   * Searches neighbours for placed nodes of the list at nodes, through idx (an index or a shadow
+   * synced to it: indexShadowSync), taking items from the u32 counter at `next` (shared by every
+   * thread searching the chunk: each takes the next item not yet taken) until it reaches `to`,
+   * writing item i's link record (stride words) to out + i * stride. Reads the graph, writes only
+   * idx's scratch, the counter and the records. Cost: an insert's searches each.
    *
-   * `indexFindLinks(h: usize, nodes: usize, from: u32, to: u32, out: usize, stride: u32): void` (assembly/hnsw/parallel/indexFindLinks)
+   * `indexFindLinks(h: usize, nodes: usize, next: usize, to: u32, out: usize, stride: u32): void` (assembly/hnsw/parallel/indexFindLinks)
    */
-  indexFindLinks(h: number, nodes: number, from: number, to: number, out: number, stride: number): void;
+  indexFindLinks(h: number, nodes: number, next: number, to: number, out: number, stride: number): void;
   /**
    * Links the n placed nodes at nodes, in order, from their link records (findLinks): each one's
    * lists and the reverse links to it; an item marked serial is connected as addBatch would.
