@@ -113,7 +113,7 @@ export function planSearch(
     return { plan, ef: Math.min(maxEf, Math.ceil(ef * Math.min(2.5, ACORN_BOOST_SHARE / Math.max(share, 1e-9)))) };
   }
   // A forced walk keeps the ef given: the walk a predicate filter takes at that ef.
-  if (forced === 'auto' && plan === 'walk') return { plan, ef: Math.max(k, Math.ceil(ef * share ** WALK_EF_POWER)) };
+  if (forced === 'auto' && plan === 'walk') return { plan, ef: walkEf(share, k, ef) };
   return { plan, ef };
 }
 
@@ -155,6 +155,11 @@ export const LAZY_EVAL_PER_EF = 160;
  */
 export function lazyWalk(share: number, size: number, k: number, ef: number, rows = 1): boolean {
   return share >= LAZY_SHARE && rows * LAZY_EVAL_PER_EF * Math.max(ef, k) <= size;
+}
+
+/** The ef of the plain walk the planner picks at `share`: max(k, ceil(ef * share^WALK_EF_POWER)). */
+export function walkEf(share: number, k: number, ef: number): number {
+  return Math.max(k, Math.ceil(ef * share ** WALK_EF_POWER));
 }
 
 /**

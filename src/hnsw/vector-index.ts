@@ -22,6 +22,7 @@ import {
   checkAllowList,
   lazyWalk,
   planOfCode,
+  walkEf,
   planSearch,
   type Plan,
   type SearchPlan,
@@ -538,8 +539,9 @@ export class VectorIndex extends EngineObject {
     if (filter.allow === undefined) return this.call('search', () => run(filter.predicate ? 1 : 0, ef));
     return this.withWhereSet(filter.allow, (allow) =>
       this.atomic('search', () => {
-        if (this.lazyWhere('search', allow, filter.plan, k, ef)) {
-          const result = run(LAZY_WALK_CODE, ef);
+        const lazyEf = this.lazyWhere('search', allow, filter.plan, k, ef);
+        if (lazyEf !== null) {
+          const result = run(LAZY_WALK_CODE, lazyEf);
           // Fewer than k: the full evaluation below, which knows how many pass, decides.
           if (result.ids.length >= k) return { ...result, plan: 'walk' as const };
         }
@@ -556,9 +558,11 @@ export class VectorIndex extends EngineObject {
   /**
    * Whether a search of `rows` rows with `allow` runs as the lazy walk (docs/vector-index.md
    * "Lazy where"): a `where` (not a resident set) with plan 'walk' forced, or 'auto' and a
-   * sampled share for which lazyWalk says so (skipped when no share would); its program is then staged for
-   * the walk to check at each node it considers. Inside the search's transaction. Cost:
-   * O(program), with 'auto' plus O(LAZY_SAMPLE * program).
+   * sampled share for which lazyWalk says so (skipped when no share would); its program is then
+   * staged for the walk to check at each node it considers. Returns the walk's ef (forced: `ef`,
+   * the predicate's walk; 'auto': the planner's walkEf of the sampled share), or null: evaluate
+   * in full. Inside the search's transaction. Cost: O(program), with 'auto' plus
+   * O(LAZY_SAMPLE * program).
    */
   private lazyWhere(
     what: string,
@@ -567,12 +571,20 @@ export class VectorIndex extends EngineObject {
     k: number,
     ef: number,
     rows = 1,
-  ): boolean {
-    if (!(allow instanceof WhereProgram) || (forced !== 'auto' && forced !== 'walk')) return false;
+  ): number | null {
+    if (!(allow instanceof WhereProgram) || (forced !== 'auto' && forced !== 'walk')) return null;
     const size = this.rt.exports.indexSize(this.handle);
-    if (forced === 'auto' && !lazyWalk(1, size, k, ef, rows)) return false;
-    const decide = forced === 'walk' ? null : (share: number) => lazyWalk(share, size, k, ef, rows);
-    return this.attrs.lazy(this.handle, allow.words, decide, what);
+    if (forced === 'auto' && !lazyWalk(1, size, k, ef, rows)) return null;
+    let sampled = 1;
+    const decide =
+      forced === 'walk'
+        ? null
+        : (share: number) => {
+            sampled = share;
+            return lazyWalk(share, size, k, ef, rows);
+          };
+    if (!this.attrs.lazy(this.handle, allow.words, decide, what)) return null;
+    return forced === 'walk' ? ef : walkEf(sampled, k, ef);
   }
 
   /**
@@ -747,8 +759,9 @@ export class VectorIndex extends EngineObject {
     return this.withWhereSet(filter.allow, (allow) =>
       this.atomic('searchBatch', () => {
         let out: BatchSearchResult;
-        if (this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n)) {
-          this.searchRows('searchBatch', queries, n, k, LAZY_WALK_CODE, ef, null, result);
+        const lazyEf = this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n);
+        if (lazyEf !== null) {
+          this.searchRows('searchBatch', queries, n, k, LAZY_WALK_CODE, lazyEf, null, result);
           out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
         } else {
           out = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => {
@@ -930,11 +943,12 @@ export class VectorIndex extends EngineObject {
     const rt = this.rt;
     return rt.owned('searchBatchAsync', async () => {
       const allow = filter.allow;
-      const lazy = allow !== undefined && this.lazyWhere('searchBatchAsync', allow, filter.plan, k, ef, n);
+      const lazyEf = allow === undefined ? null : this.lazyWhere('searchBatchAsync', allow, filter.plan, k, ef, n);
+      const lazy = lazyEf !== null;
       const marked =
         allow === undefined || lazy ? null : this.markAllowList('searchBatchAsync', allow, filter.plan, k, ef);
       try {
-        const runEf = marked === null ? ef : marked.plan.ef;
+        const runEf = lazy ? lazyEf : marked === null ? ef : marked.plan.ef;
         const code = lazy ? LAZY_WALK_CODE : marked === null ? 0 : PLAN_CODES[marked.plan.plan];
         const stride = rt.exports.indexPrepareSearch(this.handle, k, runEf);
         if (stride < 0) throw rt.budgetError('searchBatchAsync');

@@ -4,7 +4,8 @@
  * evaluator and the plain-JS reference do, for random filters of every operator, also after
  * removals, replacements and adds without attributes (MongoDB's missing-field rules). A new
  * `where` at a high share returns exactly the predicate's walk (same ids) and the allow-list's
- * walk of the same rows (same ids and distances), plan 'walk' and no allowed count. The share
+ * walk of the same rows (same ids and distances) at the planner's ef for the sampled share
+ * (plan 'walk' forced: at the ef given), plan 'walk' and no allowed count. The share
  * estimate picks the lazy walk at LAZY_SHARE and above and the full evaluation below (tested at
  * the threshold on an index whose every slot is sampled, and at the evaluation limit
  * LAZY_EVAL_PER_EF, for search and for searchBatch's rows); a
@@ -18,7 +19,7 @@ import { passes, randomAttributes, randomWhere, rng } from '../helpers/where-ref
 import type { Attributes, Engine, SearchResult, VectorIndex, Where } from '../../src/index';
 import { compileWhere } from '../../src/hnsw/where';
 import type { Schema } from '../../src/hnsw/attributes';
-import { LAZY_EVAL_PER_EF, LAZY_SAMPLE, LAZY_SHARE, WALK_EXACT_PER_EF } from '../../src/hnsw/filter';
+import { LAZY_EVAL_PER_EF, LAZY_SAMPLE, LAZY_SHARE, WALK_EXACT_PER_EF, walkEf } from '../../src/hnsw/filter';
 import { SLOT_FILTER, SLOT_OUT } from '../../src/runtime/wasm/exports';
 
 const DIM = 8;
@@ -77,15 +78,24 @@ function highShareFilters(model: Map<number, Attributes>, seed: number, count: n
 }
 
 /**
- * Checks that a lazy `where` search of `query` is the plain walk the predicate and the allow-list
- * of the same rows take: plan 'walk', no allowed count, the same ids (and distances).
+ * Checks that a lazy `where` search of `query` is the plain walk the planner picks at the sampled
+ * share (walkEf of the engine's estimate, from the index's ef), and so the walk the predicate and
+ * the allow-list of the same rows take at that ef: plan 'walk', no allowed count, the same ids
+ * (and distances).
  */
-function expectLazyWalk(index: VectorIndex, model: Map<number, Attributes>, query: Float32Array, where: Where): void {
+function expectLazyWalk(
+  eng: Engine,
+  index: VectorIndex,
+  model: Map<number, Attributes>,
+  query: Float32Array,
+  where: Where,
+): void {
   const pass = expected(model, where);
   const lazy = index.search(query, K, { where });
   expect({ where, plan: lazy.plan, allowed: lazy.allowed }).toEqual({ where, plan: 'walk', allowed: undefined });
-  const predicate = index.search(query, K, { filter: (id: number) => passes(model.get(id)!, where) });
-  const listed = index.search(query, K, { filter: pass, plan: 'walk' });
+  const ef = walkEf(estimate(eng, index, where), K, index.efSearch);
+  const predicate = index.search(query, K, { filter: (id: number) => passes(model.get(id)!, where), ef });
+  const listed = index.search(query, K, { filter: pass, plan: 'walk', ef });
   expect(listed.plan).toBe('walk');
   expect({ where, ids: Array.from(lazy.ids) }).toEqual({ where, ids: Array.from(predicate.ids) });
   expect(Array.from(lazy.ids)).toEqual(Array.from(listed.ids));
@@ -126,7 +136,7 @@ describe.each(BUILDS)('lazy where (simd %s)', (simd) => {
   });
 
   test('a new where at a high share is the predicate walk and the allow-list walk (80 random filters, every operator)', () => {
-    highShareFilters(model, 7, 80, 0.55).forEach((where, j) => expectLazyWalk(index, model, query(j), where));
+    highShareFilters(model, 7, 80, 0.55).forEach((where, j) => expectLazyWalk(eng, index, model, query(j), where));
   });
 
   test('searchBatch: lazy while rows * LAZY_EVAL_PER_EF * max(ef, k) <= live ids; each row as search gives it', () => {
@@ -278,7 +288,7 @@ describe.each(BUILDS)('lazy where (simd %s)', (simd) => {
       { $or: [{ n: { $exists: false } }, { n: { $lt: 12 } }] },
       ...highShareFilters(m, 9, 30, 0.55),
     ];
-    missing.forEach((where, j) => expectLazyWalk(churn, m, query(j + 50), where));
+    missing.forEach((where, j) => expectLazyWalk(eng, churn, m, query(j + 50), where));
     churn.dispose();
   });
 });
