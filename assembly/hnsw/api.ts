@@ -9,6 +9,7 @@ import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER, MODE_ALLOW } from "./search";
 import { allowBegin, allowEnd, setCreate, setFromAllow, setUse } from "./filter";
 import { compactIndex } from "./compact";
+import { takeItem } from "../util/counter";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
 import { mapGet } from "../util/idmap";
 import { arenaBegin, arenaEnd, arenaFree } from "../runtime/arena";
@@ -213,13 +214,16 @@ export function indexLastPlan(h: usize): i32 {
 /**
  * Searches n queries (rows of dim floats at qPtr), k each: row i's results, nearest first, go to
  * out + i * stride pairs of (f32 distance, u32 id) (stride = what indexPrepareSearch returned,
- * min(k, live ids)) and their count to counts[i]; plan as indexSearch's, for every row. Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
+ * min(k, live ids)) and their count to counts[i]; plan as indexSearch's, for every row. With
+ * `next` (a u32 counter shared by the threads searching the batch, each through its own
+ * shadow), the rows are taken one at a time from it (util/counter.ts); with 0, in order.
+ * Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
  */
 export function indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, plan: i32,
-                                 stride: u32, out: usize, counts: usize): void {
+                                 stride: u32, out: usize, counts: usize, next: usize): void {
   const idx = asIndex(h);
   const rowBytes = <usize>idx.dim << 2;
-  for (let i: u32 = 0; i < n; i++) {
+  for (let i: u32 = next ? takeItem(next) : 0; i < n; i = next ? takeItem(next) : i + 1) {
     memory.copy(idx.input, qPtr + <usize>i * rowBytes, rowBytes);
     store<u32>(counts + (<usize>i << 2), indexSearch(h, k, ef, plan, out + ((<usize>i * <usize>stride) << 3)));
   }

@@ -1,7 +1,8 @@
 // The parallel entry points of the threads builds (src/runtime/threads.ts drives them).
 //
-// Batch search: every thread runs indexSearchBatch over its own rows, through its shadow
-// (shadow.ts); the calling thread through the index itself. Nothing here is needed for that.
+// Batch search: every thread runs indexSearchBatch through its shadow (shadow.ts), the calling
+// thread through the index itself, each taking the next row not yet taken from a shared counter
+// (util/counter.ts), so no thread waits on another's share.
 //
 // Batch build, one chunk of new items at a time:
 //   1. the calling thread places the chunk's items (slot, label, vector; no links): indexPlaceChunk
@@ -40,6 +41,7 @@ import { prepareNodeQuery } from "./codes";
 import { placeItem, connect, linkLayer, joinIn, prunedWith, listHash, idsHold, PRUNE_NONE, PATH_NODES } from "./insert";
 import { nextEpoch } from "./search";
 import { candWordAt } from "./candidates";
+import { takeItem } from "../util/counter";
 import { mapGet } from "../util/idmap";
 
 /** A link record's first word for an item the calling thread links itself. */
@@ -106,14 +108,6 @@ export function indexPlaceChunk(h: usize, idsPtr: usize, first: u32, vecPtr: usi
     const node = placeItem(idx, load<u32>(idsPtr + (<usize>item << 2)), vecPtr + <usize>i * rowBytes, item);
     store<u32>(nodes + (<usize>i << 2), node);
   }
-}
-
-/** Takes the next item from the shared counter at `next` (atomically on the threads builds). */
-@inline function takeItem(next: usize): u32 {
-  if (ASC_FEATURE_THREADS) return atomic.add<u32>(next, 1);
-  const i = load<u32>(next);
-  store<u32>(next, i + 1);
-  return i;
 }
 
 /**

@@ -18,13 +18,6 @@ const RECORD_LAYERS = 6;
 /** Query rows staged at a time per thread. */
 const SEARCH_ROWS_PER_THREAD = 1024;
 
-/** The shares of `rows` items for `parts` threads: [from, to) each, the calling thread's last. */
-function shares(rows: number, parts: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let p = 0; p < parts; p++) out.push([Math.floor((rows * p) / parts), Math.floor((rows * (p + 1)) / parts)]);
-  return out;
-}
-
 /**
  * One shadow per worker with scratch for `ef` candidates, or null (nothing kept) when they do
  * not fit the budget: the call then runs on the calling thread alone.
@@ -58,8 +51,9 @@ function syncShadows(rt: Runtime, handle: number, shadows: number[]): void {
 /**
  * Searches the n rows of `queries` (checked) for k each with `ef` and plan `code` (as
  * indexSearchBatch takes them, after indexPrepareSearch gave `stride`) on every thread: rows are
- * staged a block at a time and each block is split over the threads; `read(out, counts, rows,
- * first)` copies a block's results out. Runs inside the caller's owned transaction.
+ * staged a block at a time, and every thread takes the block's rows one at a time from a shared
+ * counter (so none waits on another's share); `read(out, counts, rows, first)` copies a block's
+ * results out. Runs inside the caller's owned transaction.
  */
 export async function searchRowsParallel(
   rt: Runtime,
@@ -79,32 +73,22 @@ export async function searchRowsParallel(
     const block = Math.min(n, SEARCH_ROWS_PER_THREAD * parts);
     const qPtr = rt.stage(SLOT_ROWS, block * dim * 4, 'searchBatchAsync');
     const out = rt.stage(SLOT_OUT, block * stride * 8, 'searchBatchAsync');
-    const counts = rt.stage(SLOT_IDS, block * 4, 'searchBatchAsync');
+    // The rows' counts, then the shared row counter.
+    const counts = rt.stage(SLOT_IDS, block * 4 + 4, 'searchBatchAsync');
+    const next = counts + block * 4;
     if (shadows !== null) syncShadows(rt, handle, shadows);
-    // indexSearchBatch's arguments for rows [from, to) of the block, through h.
-    const args = (h: number, [from, to]: [number, number]): number[] => [
-      h,
-      qPtr + from * dim * 4,
-      to - from,
-      k,
-      ef,
-      code,
-      stride,
-      out + from * stride * 8,
-      counts + from * 4,
-    ];
     for (let first = 0; first < n; first += block) {
       const rows = Math.min(block, n - first);
       const f32 = rt.f32();
       for (let i = 0, at = qPtr >>> 2, from = first * dim; i < rows * dim; i++) f32[at + i] = queries[from + i];
-      const split = shares(rows, parts);
+      rt.u32()[next >>> 2] = 0;
+      const args = [qPtr, rows, k, ef, code, stride, out, counts, next];
       const workers =
         shadows === null
           ? Promise.resolve()
-          : pool.run(shadows.map((s, i) => ({ fn: 'indexSearchBatch', args: args(s, split[i]) })));
+          : pool.run(shadows.map((s) => ({ fn: 'indexSearchBatch', args: [s, ...args] })));
       try {
-        const [h, q, r, kk, e, c, st, o, cs] = args(handle, split[parts - 1]);
-        ex.indexSearchBatch(h, q, r, kk, e, c, st, o, cs);
+        ex.indexSearchBatch(handle, qPtr, rows, k, ef, code, stride, out, counts, next);
       } finally {
         await workers;
       }

@@ -807,7 +807,7 @@ export class VectorIndex extends EngineObject {
         const f32 = rt.f32();
         for (let i = 0, at = qPtr >>> 2, from = first * this.dim; i < rows * this.dim; i++)
           f32[at + i] = queries[from + i];
-        ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, code, stride, out, countsPtr);
+        ex.indexSearchBatch(this.handle, qPtr, rows, k, ef, code, stride, out, countsPtr, 0);
         readRows(rt, out, stride, countsPtr, rows, into, first, k);
       }
     } finally {

@@ -481,11 +481,14 @@ export interface ElexExports {
   /**
    * Searches n queries (rows of dim floats at qPtr), k each: row i's results, nearest first, go to
    * out + i * stride pairs of (f32 distance, u32 id) (stride = what indexPrepareSearch returned,
-   * min(k, live ids)) and their count to counts[i]; plan as indexSearch's, for every row. Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
+   * min(k, live ids)) and their count to counts[i]; plan as indexSearch's, for every row. With
+   * `next` (a u32 counter shared by the threads searching the batch, each through its own
+   * shadow), the rows are taken one at a time from it (util/counter.ts); with 0, in order.
+   * Needs indexPrepareSearch(k, ef). Cost: one HNSW query per row.
    *
-   * `indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, plan: i32, stride: u32, out: usize, counts: usize): void` (assembly/hnsw/api/indexSearchBatch)
+   * `indexSearchBatch(h: usize, qPtr: usize, n: u32, k: u32, ef: u32, plan: i32, stride: u32, out: usize, counts: usize, next: usize): void` (assembly/hnsw/api/indexSearchBatch)
    */
-  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, plan: number, stride: number, out: number, counts: number): void;
+  indexSearchBatch(h: number, qPtr: number, n: number, k: number, ef: number, plan: number, stride: number, out: number, counts: number, next: number): void;
   /**
    * Removes id; 1 if it was live, else 0. Cost: O(1).
    *
