@@ -6,15 +6,12 @@
  */
 import { Engine, MemoryStore, type VectorIndex } from '../../src/index';
 import { randomVectors } from '../helpers/random';
+import { sameBytes } from '../helpers/snapshot';
 
 const DIM = 24;
 const N = 400;
 const data = randomVectors(N + 10, DIM, 5);
 let eng: Engine;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
-}
 
 function answers(index: VectorIndex): string {
   const r = index.searchBatch(data.subarray(N * DIM), 5, { ef: 40 });

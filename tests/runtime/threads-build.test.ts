@@ -17,6 +17,7 @@ import { BUILDS } from '../helpers/engines';
 import { malformedLists, unreachedSlots } from '../helpers/graph-walk';
 import { randomVectors } from '../helpers/random';
 import { bruteForce, recall } from '../helpers/reference';
+import { sameBytes } from '../helpers/snapshot';
 
 const DIM = 16;
 const N = 2000;
@@ -24,11 +25,6 @@ const OPTIONS = { dim: DIM, metric: 'l2' as const, M: 8, efConstruction: 48, see
 const ids = Uint32Array.from({ length: N }, (_, i) => 10 + i * 2);
 const data = randomVectors(N, DIM, 21);
 const queries = randomVectors(100, DIM, 22);
-
-/** Whether two byte arrays are equal (jest's toEqual walks a multi-MB array element by element). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
 
 function recallAt10(index: VectorIndex): number {
   const got = index.searchBatch(queries, 10, { ef: 48 });

@@ -14,17 +14,13 @@ import { BudgetExceededError, Engine, parseFvecs } from '../../src/index';
 import { BUILDS } from '../helpers/engines';
 import { malformedLists, unreachedSlots } from '../helpers/graph-walk';
 import { bruteForce, recall } from '../helpers/reference';
+import { sameBytes } from '../helpers/snapshot';
 
 const DIM = 100;
 /** The budget per build: 48 MiB (about 80,000 vectors) where SIMD runs, half on the scalar build. */
 const BUDGET = { on: 48 * 1024 * 1024, off: 24 * 1024 * 1024 };
 const base = parseFvecs(readFileSync(join(__dirname, '..', '..', 'data', 'glove100', 'glove100k_base.fvecs'))).data;
 const ROWS = base.length / DIM;
-
-/** Whether two byte arrays are equal. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
 
 describe.each(BUILDS)('a 2-thread engine of 48 MiB (24 MiB scalar), simd %s', (simd) => {
   test('fills to E_BUDGET through addBatchAsync: the budget held, a refused batch changes nothing, the index answers', async () => {
