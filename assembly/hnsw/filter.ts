@@ -184,7 +184,9 @@ let scanSink: u32 = 0;
  * Rows the exact scan touches together, a group ahead of scoring them (wasm has no prefetch; see
  * searchLayer); at most half of fresh's pairs (6 at M 2). GloVe-100 100K, random 10% set, time
  * against groups of 8 touched just before scoring them (one probe run each): 8 a group ahead
- * 0.84x, 16 0.73x, 32 0.91x.
+ * 0.84x, 16 0.73x, 32 0.91x. Touching fewer lines of each row does not leave the rest to the
+ * hardware: cold sets per query (GloVe 100K, 9 passes, IdSets, plan exact), the first line only
+ * took 1.22-1.44x the time of every line, every other line 1.31-1.60x; 8 a group 1.00-1.07x.
  */
 const SCAN_GROUP: u32 = 16;
 
