@@ -4,8 +4,8 @@
  * serializes and saves to a store; a 1-thread engine and another 2-thread engine load and open
  * it byte for byte, and answer alike (searchBatch on one thread, searchBatchAsync on two). The
  * other way round too: an index of a 1-thread engine, loaded on a 2-thread one. An index opened
- * from a store on a 2-thread engine keeps taking addBatchAsync and later saves, which reopen as
- * they were written.
+ * from a store on a 2-thread engine keeps taking addBatchAsync (on the calling thread: an index
+ * saved to a store builds serially, docs/threads.md) and later saves, which reopen as written.
  */
 import { Engine, MemoryStore, type VectorIndex } from '../../src/index';
 import { BUILDS } from '../helpers/engines';
@@ -97,8 +97,8 @@ describe.each(BUILDS)('snapshots and stores on a threaded engine, simd %s', (sim
     expect(sameBytes(again.serialize(), second)).toBe(true);
     expect(sameBytes(againTwo.serialize(), second)).toBe(true);
     expect(again.has(ids[3])).toBe(false);
-    expect(again.get(ids[N - 1])).toEqual(onTwo.get(ids[N - 1])); // stored normalized (cosine)
     expect(again.get(ids[N - 1])).toBeInstanceOf(Float32Array);
+    expect(again.get(ids[N - 1])).toEqual(onTwo.get(ids[N - 1])); // stored normalized (cosine)
     await sameAnswers(again, againTwo, true);
     await sameAnswers(again, onTwo, true);
     for (const ix of [built, onTwo, again, againTwo]) ix.dispose();

@@ -45,27 +45,39 @@ describe.each(BUILDS)('searchBatchAsync, simd %s', (simd) => {
   });
   afterAll(() => engine.dispose());
 
+  /**
+   * searchBatchAsync of `rows` in reverse order against searchBatch of them in order, row by row:
+   * a row the threads skipped would not find searchBatch's result for it left in the staging area.
+   */
+  async function expectRowsReversed(rows: Float32Array, k: number, ef: number): Promise<void> {
+    const n = rows.length / DIM;
+    const reversed = new Float32Array(rows.length);
+    for (let r = 0; r < n; r++) reversed.set(rows.subarray(r * DIM, (r + 1) * DIM), (n - 1 - r) * DIM);
+    const want = index.searchBatch(rows, k, { ef });
+    const before = engine.runtime.pool!.callsRun;
+    const got = await index.searchBatchAsync(reversed, k, { ef });
+    expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before); // the worker was given the batch
+    for (let r = 0; r < n; r++) {
+      const w = n - 1 - r;
+      expect(got.counts[r]).toBe(want.counts[w]);
+      expect(got.ids.subarray(r * k, (r + 1) * k)).toEqual(want.ids.subarray(w * k, (w + 1) * k));
+      expect(got.distances.subarray(r * k, (r + 1) * k)).toEqual(want.distances.subarray(w * k, (w + 1) * k));
+    }
+  }
+
   test('every row equals searchBatch, for several k and ef', async () => {
-    // The rows in reverse order: a row the threads skipped would not find searchBatch's result
-    // for it left in the staging area.
-    const reversed = new Float32Array(queries.length);
-    for (let r = 0; r < Q; r++) reversed.set(queries.subarray(r * DIM, (r + 1) * DIM), (Q - 1 - r) * DIM);
     for (const [k, ef] of [
       [1, 16],
       [10, 40],
       [25, 25],
     ]) {
-      const want = index.searchBatch(queries, k, { ef });
-      const before = engine.runtime.pool!.callsRun;
-      const got = await index.searchBatchAsync(reversed, k, { ef });
-      expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before); // the worker was given the batch
-      for (let r = 0; r < Q; r++) {
-        const w = Q - 1 - r;
-        expect(got.counts[r]).toBe(want.counts[w]);
-        expect(got.ids.subarray(r * k, (r + 1) * k)).toEqual(want.ids.subarray(w * k, (w + 1) * k));
-        expect(got.distances.subarray(r * k, (r + 1) * k)).toEqual(want.distances.subarray(w * k, (w + 1) * k));
-      }
+      await expectRowsReversed(queries, k, ef);
     }
+  });
+
+  test('a batch of several staged blocks (over 1,024 rows a thread): every row equals searchBatch', async () => {
+    // 5,000 rows: blocks of 2,048 rows on 2 threads, each block's rows shared through the counter anew.
+    await expectRowsReversed(randomVectors(5000, DIM, 123), 3, 16);
   });
 
   test('allow-lists and IdSets run on the threads with searchBatch results and plan', async () => {
