@@ -43,7 +43,7 @@ const USAGE = `usage: elex-bench [suite...] [--data sift|glove|dir|path.fvecs] [
              *_groundtruth_<metric>.ivecs, or one .fvecs file (its first 100 rows are the queries)
   --metric   l2, cosine or l2,cosine: the metrics hnsw and peers measure (default: the data's own;
              sift: both, glove: cosine); a folder needs the ground truth of each
-  --quantization  f32, f16, i8 or a list: the stored forms hnsw, peers and memory measure
+  --quantization  f32, f16, i8 or a list: the stored forms hnsw, peers, memory and filter measure
              elex-wasm's indexes with (default f32)
   --runs     peers: build and sweep every library n times (default 1), report the medians
   --pg       fleet: the PostgreSQL server to use (a libpq connection string; default: a throw-away

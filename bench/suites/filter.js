@@ -3,7 +3,9 @@
 // Data: GloVe-100 100K when no --data is given (data/glove100: each word's WordNet category and
 // frequency rank; see bench/lib/filter-where.js for the filter kinds); another set gets the
 // kinds that need no category (rank = record number). Cosine (the data's metric), M 16,
-// efConstruction 200, ef 128, k 10, single thread, one query at a time.
+// efConstruction 200, ef 128, k 10, single thread, one query at a time. --quantization f32,i8
+// measures an index of each stored form over the same rows (the stores beside the first only);
+// recall is always against the float64 scan of the data as given.
 // Per filter kind (random, rank range: independent of the query; rank band, category: correlated
 // with it) and selectivity (50%, 10%, 1%, 0.1%):
 //   elex-wasm   search(q, 10, { filter: ids }), the allowed ids handed over per query as a
@@ -175,10 +177,11 @@ function tally(list) {
 const FIELDS = { category: 'string', rank: 'number', u: 'number' };
 
 /** Builds an elex-wasm index over the level's rows (ids = positions), each with its attributes (FIELDS). */
-function buildIndex(engine, level, metric, progress) {
+function buildIndex(engine, level, metric, quantization, progress) {
   const index = engine.createIndex({
     dim: level.dim,
     metric,
+    quantization,
     M,
     efConstruction: EF_CONSTRUCTION,
     efSearch: EF,
@@ -186,7 +189,7 @@ function buildIndex(engine, level, metric, progress) {
     fields: FIELDS,
   });
   const ids = Uint32Array.from({ length: level.count }, (_, i) => i);
-  progress.step(`building the index (${level.count} vectors)`);
+  progress.step(`building the ${quantization} index (${level.count} vectors)`);
   buildInChunks(
     `filter index ${level.count}`,
     level.count,
@@ -441,7 +444,14 @@ function storesTable(rows, names) {
 }
 
 /** Runs the suite: { suite, params, results, table, notes }. */
-async function run({ quick = false, data: what, metrics, against = AGAINST, progress = silent } = {}) {
+async function run({
+  quick = false,
+  data: what,
+  metrics,
+  quantizations = ['f32'],
+  against = AGAINST,
+  progress = silent,
+} = {}) {
   // The GloVe set with its categories is the default; another set runs without categories.
   const dataPath = what ?? (existsSync(join(NAMED.glove.dir, 'glove100k_base_lexname.u8')) ? 'glove' : undefined);
   const spec = resolveDataset(dataPath);
@@ -471,20 +481,26 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
   const pgRows = Math.min(count, quick ? PG_ROWS.quick : PG_ROWS.full);
   const engine = await Engine.create({ budgetBytes: 2000 << 20 });
   const notes = [];
-  const levels = [{ level: makeLevel(data, categories, u, queries, count, 1), stores: [] }];
+  const levels = [{ level: makeLevel(data, categories, u, queries, count, 1), stores: [], quantization: quantizations[0] }];
   if (against.includes('langchain')) levels[0].stores.push(() => langchainStore(levels[0].level));
   if (against.includes('pglite')) {
     const pgLevel =
       pgRows === count
         ? levels[0]
-        : { level: makeLevel(data, categories, u, queries, pgRows, Math.floor(count / pgRows)), stores: [] };
+        : {
+            level: makeLevel(data, categories, u, queries, pgRows, Math.floor(count / pgRows)),
+            stores: [],
+            quantization: quantizations[0],
+          };
     pgLevel.stores.push(() => pgliteStore(pgLevel.level, { M, efConstruction: EF_CONSTRUCTION, ef: EF, progress }));
     if (pgLevel !== levels[0]) levels.push(pgLevel);
   }
+  // The other stored forms over the full rows, after the first form's levels.
+  for (const quantization of quantizations.slice(1)) levels.splice(1, 0, { level: levels[0].level, stores: [], quantization });
   const results = [];
   const tables = [];
-  for (const { level, stores: makers } of levels) {
-    const index = buildIndex(engine, level, metric, progress);
+  for (const { level, stores: makers, quantization } of levels) {
+    const index = buildIndex(engine, level, metric, quantization, progress);
     const stores = [];
     for (const make of makers) {
       progress.step('loading the stores to compare');
@@ -492,7 +508,9 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
       if (store.skipped) notes.push(`${store.name} skipped: ${store.skipped}`);
       else stores.push(store);
     }
-    const rows = await measureLevel(level, { index, metric, kinds, shares, passes, stores, storeQueries, progress });
+    const rows = (await measureLevel(level, { index, metric, kinds, shares, passes, stores, storeQueries, progress })).map(
+      (row) => ({ quantization, ...row }),
+    );
     for (const store of stores) {
       if (store.buildMs)
         notes.push(
@@ -505,9 +523,9 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
     const unfiltered = rows[0];
     tables.push(
       [
-        `### ${level.count === count ? data.name : `${level.count} rows of ${data.name} (every ${count / level.count}th)`}`,
+        `### ${level.count === count ? data.name : `${level.count} rows of ${data.name} (every ${count / level.count}th)`}${quantization === 'f32' ? '' : `, quantization ${quantization}`}`,
         '',
-        `${level.count} vectors, ${metric}, M ${M}, efConstruction ${EF_CONSTRUCTION}, ef ${EF}, k ${K}, ${nq} queries; unfiltered search: recall@10 ${unfiltered.unfilteredRecall.toFixed(3)}, ${unfiltered.unfilteredQps.toFixed(0)} QPS.`,
+        `${level.count} vectors, ${metric}, ${quantization}, M ${M}, efConstruction ${EF_CONSTRUCTION}, ef ${EF}, k ${K}, ${nq} queries; unfiltered search: recall@10 ${unfiltered.unfilteredRecall.toFixed(3)}, ${unfiltered.unfilteredQps.toFixed(0)} QPS.`,
         '',
         levelTable(rows),
         '',
@@ -546,6 +564,7 @@ async function run({ quick = false, data: what, metrics, against = AGAINST, prog
       pgRows,
       dataset: data.name,
       metric,
+      quantizations,
       against,
       quick,
     },

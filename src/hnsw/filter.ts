@@ -39,9 +39,17 @@ export function planOfCode(code: number): SearchPlan {
 //     the walk from 20% (at ef 64 and efConstruction 100 its recall fell to 0.93 at 2% and 0.85
 //     at 1%: the allowed subgraph falls apart, hence the exact scan there);
 //   - the plain walk against the filtered walk: 1.02-1.78x as fast at 40-50%, 0.85-1.23x at 30%,
-//     0.88-0.97x at 20%, recall 0.990-0.998 (at 1% it visits most of the graph).
+//     0.88-0.97x at 20%, recall 0.990-0.998 (at 1% it visits most of the graph); with its ef
+//     narrowed (WALK_EF_POWER; 2026-12-06, lists per query, GloVe 100K), at 20% and 30%: 1.3-1.7x
+//     as fast for random, rank-band and category filters, recall 0.962-0.975 against the filtered
+//     walk's 0.972-0.990 (unfiltered 0.970), but 0.47-0.69x for the middle of the frequency
+//     order (allowed rows away from most queries, where the filtered walk crosses to them);
+//   - the filtered walk fails where the allowed rows surround the query: a filter allowing the
+//     30% of rows farthest from each query (GloVe 100K) recalled 0.27 by the filtered walk, 1.00
+//     by the plain walk (which grows its search outward from the query); 10% farthest: 0.46
+//     against the exact scan's 1.00 (the plan there).
 // So: exact while the scan costs no more than the walk it replaces, and always where the
-// filtered walk's recall fails; the plain walk from 40% of the ids up; the filtered walk between.
+// filtered walk's recall fails; the plain walk from 20% of the ids up; the filtered walk between.
 
 /**
  * Below WALK_SHARE, scan exactly up to this many allowed ids per unit of max(ef, k) (16384 at
@@ -55,11 +63,13 @@ export const EXACT_PER_EF = 128;
  */
 export const WALK_EXACT_PER_EF = 64;
 /**
- * From this share of the live ids up, the plain walk: most neighbours pass, so it stalls
- * nowhere and needs no more ef (GloVe 100K: as fast as the filtered walk or faster from 40%).
- * Below it, the filtered walk, which scores allowed nodes only.
+ * From this share of the live ids up, the plain walk: enough neighbours pass that it stalls
+ * nowhere, and it searches outward from the query, so allowed rows all around the query are
+ * found too (the filtered walk's weak spot, above). GloVe 100K at 20-30%: faster than the filtered
+ * walk but for allowed rows away from the query (above). Below it, the filtered walk, which
+ * scores allowed nodes only (was 0.4 until 2026-12-06).
  */
-export const WALK_SHARE = 0.4;
+export const WALK_SHARE = 0.2;
 /**
  * From WALK_SHARE up, the plain walk the planner picks runs with ef * share^WALK_EF_POWER (at
  * least k; a forced 'walk' keeps the ef given). Its results hold allowed nodes only, so with the
@@ -67,7 +77,7 @@ export const WALK_SHARE = 0.4;
  * search does (GloVe 100K, ef 128: recall@10 0.985 at 40%, 0.979 at 50%, 0.976 at 70%, against
  * 0.971 unfiltered, in 2.0x, 1.7x, 1.2x its time). Narrowed so, it recalls about what the
  * unfiltered search does at that ef (GloVe 100K at ef 64 and 128, SIFT 10K at ef 32, 40-90%:
- * 0.006 under to 0.02 over), in 0.65-0.97x the time of the walk at the ef given (GloVe, ef 128:
+ * 0.006 under to 0.02 over; GloVe 100K at ef 128, 20-30%: 0.962-0.975 against 0.970), in 0.65-0.97x the time of the walk at the ef given (GloVe, ef 128:
  * 1.29x an unfiltered search at 50%, 1.13x at 70%).
  */
 export const WALK_EF_POWER = 0.4;
@@ -129,11 +139,11 @@ export const LAZY_WALK_CODE = 5;
  */
 export const LAZY_SAMPLE = 1024;
 /**
- * A `where` runs as the lazy walk from this estimated share up: WALK_SHARE plus a margin of 0.05.
- * From 1,024 strata the estimate's standard error is at most 0.016 (a filter on a range of
- * slots is estimated almost exactly), so a share under WALK_SHARE passes for 0.45 in fewer than
- * one filter in a thousand, and then costs little: the plain walk at 30% ran at 0.85-1.23x the
- * filtered walk's speed, at 20% 0.88-0.97x (above), with the same fallback to the exact scan.
+ * A `where` runs as the lazy walk from this estimated share up, far above WALK_SHARE: from 1,024
+ * strata the estimate's standard error is at most 0.016 (a filter on a range of slots is
+ * estimated almost exactly), so a share under WALK_SHARE never passes for 0.45, and the estimated
+ * allowed ids stay above the plain walk's exact-scan limit (below). Under it, a `where` the
+ * planner walks is evaluated over every row first.
  */
 export const LAZY_SHARE = 0.45;
 /**

@@ -151,6 +151,42 @@ describe.each(BUILDS)('simd %s', (simd) => {
       },
     );
 
+    test.each([0.75, 0.7, 0.5, 0.2, 0.05, 0.01])(
+      'the rows nearest each query rejected (a share %p): the planned search recalls >= 0.95',
+      (core) => {
+        // At ef 16 the planner scans at most 2,048 ids exactly below WALK_SHARE, so 25-30% of
+        // the rows would take the filtered walk there.
+        // A filter that rejects the query's own neighbourhood ("not the documents most like
+        // this one"): the allowed rows nearest the query lie on a shell around it. The plain walk
+        // grows outward from the query and reaches the shell; the filtered walk, which moves
+        // over allowed rows only, would stall on it (docs/vector-index.md#filters).
+        const n = sift.count;
+        const everyId = Uint32Array.from({ length: n }, (_, i) => i);
+        const queries = 20;
+        const cut = Math.round(n * core);
+        const ef = 16;
+        const planned = planSearch(n - cut, n, K, ef, 1e5).plan;
+        let auto = 0;
+        let walked = 0;
+        for (let q = 0; q < queries; q++) {
+          const query = siftQueries.data.subarray(q * 128, (q + 1) * 128);
+          const ranked = bruteForce(metric, base.data, everyId, (id) => id, 128, query, n).map((t) => t.id);
+          const farther = Uint32Array.from(ranked.slice(cut));
+          const a = index.search(query, K, { filter: farther, ef });
+          expect([a.plan, a.allowed]).toEqual([planned, n - cut]);
+          auto += check(a, metric, base, farther, query, planned === 'exact');
+          // The plain walk forced (a predicate's walk) at any share.
+          const forced = index.search(query, K, { filter: farther, plan: 'walk', ef });
+          walked += check(forced, metric, base, farther, query, forced.plan === 'exact');
+        }
+        expect(auto / queries).toBeGreaterThanOrEqual(0.95);
+        expect(walked / queries).toBeGreaterThanOrEqual(0.95);
+        // At 20% of the ids and up the planner walks plainly (or scans, for few ids).
+        expect((n - cut) / n).toBeGreaterThanOrEqual(WALK_SHARE);
+        expect(planned).not.toBe('filtered-walk');
+      },
+    );
+
     test('tiny lists (1..10 ids) give exactly those ids, nearest first', () => {
       for (let size = 1; size <= 10; size++) {
         const allowed = allowList(sift.count, size / sift.count, size).slice(0, size);

@@ -20,7 +20,7 @@ const DIR = join(__dirname, '..', '..', 'data', 'glove100');
 const N = 8000;
 const DIM = 100;
 const K = 10;
-/** ef 10: the planner's exact scan up to 1,280 allowed ids, the plain walk from 3,200 (40%), the filtered walk between. */
+/** ef 10: the planner's exact scan up to 1,280 allowed ids, the plain walk from 1,600 (20%), the filtered walk between. */
 const EF = 10;
 
 const base = parseFvecs(readFileSync(join(DIR, 'glove100k_base.fvecs'))).data.subarray(0, N * DIM);
@@ -67,8 +67,8 @@ const FILTERS: Array<{ where: Where; pass: (r: Row) => boolean; plan: SearchPlan
     pass: (r) => r.category === 'adj.all' && r.rank >= 100,
     plan: 'exact',
   },
-  { where: { rank: { $lt: 2400 } }, pass: (r) => r.rank < 2400, plan: 'filtered-walk' },
-  { where: { u: { $lt: 0.25 } }, pass: (r) => r.u < 0.25, plan: 'filtered-walk' },
+  { where: { rank: { $lt: 1500 } }, pass: (r) => r.rank < 1500, plan: 'filtered-walk' },
+  { where: { u: { $lt: 0.18 } }, pass: (r) => r.u < 0.18, plan: 'filtered-walk' },
   { where: { rank: { $gte: 4000 } }, pass: (r) => r.rank >= 4000, plan: 'walk' },
   {
     where: { category: { $nin: ['none', 'adj.all'] } },

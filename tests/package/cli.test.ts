@@ -320,6 +320,39 @@ describe('filter --quick', () => {
     );
   });
 
+  test('--quantization f32,i8 measures an index of each stored form on the same filters', () => {
+    const out = join(tmp, 'filter-quantized');
+    const r = run(cli, [
+      'filter',
+      '--quick',
+      '--data',
+      dir,
+      '--against',
+      'none',
+      '--quantization',
+      'f32,i8',
+      '--json',
+      '--quiet',
+      '--out',
+      out,
+    ]);
+    expect(r.status).toBe(0);
+    const { params, results } = JSON.parse(r.stdout).suites.filter;
+    expect(params.quantizations).toEqual(['f32', 'i8']);
+    const forms = results.map((x: { quantization: string }) => x.quantization);
+    expect(forms).toEqual([...Array(16).fill('f32'), ...Array(16).fill('i8')]);
+    for (const x of results) {
+      // Against the float64 scan of the rows as given: i8 adds its rounding.
+      expect(x.recall).toBeGreaterThanOrEqual(x.quantization === 'f32' ? 0.95 : 0.9);
+      expect(x.jsQps).toBeGreaterThan(0);
+    }
+    // The same filters: the same allowed counts in both forms.
+    const allowed = (form: string) =>
+      results.filter((x: { quantization: string }) => x.quantization === form).map((x: { allowed: number }) => x.allowed);
+    expect(allowed('i8')).toEqual(allowed('f32'));
+    expect(readFileSync(join(out, 'filter.md'), 'utf8')).toContain(', quantization i8');
+  });
+
   test('--against takes langchain, pglite or none; anything else exits 2 before the suite runs', () => {
     const r = run(cli, ['filter', '--against', 'langchain,chroma']);
     expect([r.status, r.stdout]).toEqual([2, '']);
