@@ -481,7 +481,9 @@ async function run({
   const pgRows = Math.min(count, quick ? PG_ROWS.quick : PG_ROWS.full);
   const engine = await Engine.create({ budgetBytes: 2000 << 20 });
   const notes = [];
-  const levels = [{ level: makeLevel(data, categories, u, queries, count, 1), stores: [], quantization: quantizations[0] }];
+  const levels = [
+    { level: makeLevel(data, categories, u, queries, count, 1), stores: [], quantization: quantizations[0] },
+  ];
   if (against.includes('langchain')) levels[0].stores.push(() => langchainStore(levels[0].level));
   if (against.includes('pglite')) {
     const pgLevel =
@@ -496,7 +498,8 @@ async function run({
     if (pgLevel !== levels[0]) levels.push(pgLevel);
   }
   // The other stored forms over the full rows, after the first form's levels.
-  for (const quantization of quantizations.slice(1)) levels.splice(1, 0, { level: levels[0].level, stores: [], quantization });
+  for (const quantization of quantizations.slice(1))
+    levels.splice(1, 0, { level: levels[0].level, stores: [], quantization });
   const results = [];
   const tables = [];
   for (const { level, stores: makers, quantization } of levels) {
@@ -508,9 +511,9 @@ async function run({
       if (store.skipped) notes.push(`${store.name} skipped: ${store.skipped}`);
       else stores.push(store);
     }
-    const rows = (await measureLevel(level, { index, metric, kinds, shares, passes, stores, storeQueries, progress })).map(
-      (row) => ({ quantization, ...row }),
-    );
+    const rows = (
+      await measureLevel(level, { index, metric, kinds, shares, passes, stores, storeQueries, progress })
+    ).map((row) => ({ quantization, ...row }));
     for (const store of stores) {
       if (store.buildMs)
         notes.push(

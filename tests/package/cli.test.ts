@@ -348,7 +348,9 @@ describe('filter --quick', () => {
     }
     // The same filters: the same allowed counts in both forms.
     const allowed = (form: string) =>
-      results.filter((x: { quantization: string }) => x.quantization === form).map((x: { allowed: number }) => x.allowed);
+      results
+        .filter((x: { quantization: string }) => x.quantization === form)
+        .map((x: { allowed: number }) => x.allowed);
     expect(allowed('i8')).toEqual(allowed('f32'));
     expect(readFileSync(join(out, 'filter.md'), 'utf8')).toContain(', quantization i8');
   });
