@@ -262,20 +262,13 @@ describe('filter --quick', () => {
     );
   });
 
+  /** `elex-bench filter --quick` on the small set with `options`, JSON on stdout, results to `out`. */
+  const runQuick = (out: string, ...options: string[]) =>
+    run(cli, ['filter', '--quick', '--data', dir, ...options, '--json', '--quiet', '--out', out]);
+
   test('measures every filter kind and selectivity on real metadata, against the JS scan and LangChain', () => {
     const out = join(tmp, 'filter-results');
-    const r = run(cli, [
-      'filter',
-      '--quick',
-      '--data',
-      dir,
-      '--against',
-      'langchain',
-      '--json',
-      '--quiet',
-      '--out',
-      out,
-    ]);
+    const r = runQuick(out, '--against', 'langchain');
     expect(r.status).toBe(0);
     const { params, results } = JSON.parse(r.stdout).suites.filter;
     expect([params.vectors, params.metric, params.M, params.efConstruction]).toEqual([rows, 'cosine', 16, 200]);
@@ -322,20 +315,7 @@ describe('filter --quick', () => {
 
   test('--quantization f32,i8 measures an index of each stored form on the same filters', () => {
     const out = join(tmp, 'filter-quantized');
-    const r = run(cli, [
-      'filter',
-      '--quick',
-      '--data',
-      dir,
-      '--against',
-      'none',
-      '--quantization',
-      'f32,i8',
-      '--json',
-      '--quiet',
-      '--out',
-      out,
-    ]);
+    const r = runQuick(out, '--against', 'none', '--quantization', 'f32,i8');
     expect(r.status).toBe(0);
     const { params, results } = JSON.parse(r.stdout).suites.filter;
     expect(params.quantizations).toEqual(['f32', 'i8']);
