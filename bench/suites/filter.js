@@ -497,9 +497,10 @@ async function run({
     pgLevel.stores.push(() => pgliteStore(pgLevel.level, { M, efConstruction: EF_CONSTRUCTION, ef: EF, progress }));
     if (pgLevel !== levels[0]) levels.push(pgLevel);
   }
-  // The other stored forms over the full rows, after the first form's levels.
-  for (const quantization of quantizations.slice(1))
-    levels.splice(1, 0, { level: levels[0].level, stores: [], quantization });
+  // The other stored forms over the full rows, in the order given, right after the first one's.
+  quantizations
+    .slice(1)
+    .forEach((quantization, i) => levels.splice(i + 1, 0, { level: levels[0].level, stores: [], quantization }));
   const results = [];
   const tables = [];
   for (const { level, stores: makers, quantization } of levels) {
