@@ -43,7 +43,8 @@ import {
   inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, resetSlotsFrom, indexClear,
 } from "./graph";
 import { descendTo, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
-import { prepareNodeQuery, queryDistance, rowDistance } from "./codes";
+import { prepareNodeQuery, rowDistance } from "./codes";
+import { nodeDistance } from "./filter";
 import { chooseFrom } from "./repair";
 import { countInDegrees } from "./indegree";
 import { NONE } from "../runtime/status";
@@ -279,7 +280,7 @@ function orderBreadthFirst(idx: Index, live: u32): void {
 function linkOrphan(idx: Index, o: u32): void {
   const q = prepareNodeQuery(idx, o);
   const ep = <u32>idx.entry;
-  const found = searchLayer(idx, q, ep, queryDistance(idx, q, vectorAt(idx, ep)), <u32>idx.efConstruction, 0, MODE_QUERY, o);
+  const found = searchLayer(idx, q, ep, nodeDistance(idx, q, ep), <u32>idx.efConstruction, 0, MODE_QUERY, o);
   heapDrainAscending(idx.results, found, idx.sorted);
   let nearest = ep;
   for (let i: u32 = 0; i < found; i++) {
@@ -503,7 +504,7 @@ function linkOneBack(idx: Index, live: u32): bool {
 /** The marked node nearest to x among those a layer-0 search from the entry finds (the entry when none). */
 function nearestMarked(idx: Index, x: u32): u32 {
   const q = prepareNodeQuery(idx, x);
-  const found = searchLayer(idx, q, 0, queryDistance(idx, q, vectorAt(idx, 0)), <u32>idx.efConstruction, 0, MODE_QUERY, x);
+  const found = searchLayer(idx, q, 0, nodeDistance(idx, q, 0), <u32>idx.efConstruction, 0, MODE_QUERY, x);
   heapDrainAscending(idx.results, found, idx.sorted);
   for (let i: u32 = 0; i < found; i++) {
     const r = load<u32>(idx.sorted + (<usize>i << 3), 4);

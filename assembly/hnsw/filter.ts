@@ -173,7 +173,11 @@ export function setUse(idx: Index, block: usize): u32 {
   return idx.allowCount;
 }
 
-/** queryDistance to node n's vector, one copy of the kernels for the scan and the walk's seeds. */
+/**
+ * queryDistance to node n's vector: one shared copy of every stored form's kernels for the cold
+ * call sites (the filtered walk's seeds, a descent's first step, compaction's orphan searches),
+ * where the hot loops inline their own. Cost: one kernel.
+ */
 export function nodeDistance(idx: Index, q: usize, n: u32): f32 {
   return queryDistance(idx, q, vectorAt(idx, n));
 }

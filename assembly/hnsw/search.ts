@@ -96,7 +96,7 @@ export function greedyClosest(idx: Index, q: usize, ep: u32, epDist: f32, level:
  */
 export function descendTo(idx: Index, q: usize, level: i32): u32 {
   let ep = <u32>idx.entry;
-  let d = queryDistance(idx, q, vectorAt(idx, ep));
+  let d = nodeDistance(idx, q, ep);
   for (let l = idx.maxLevel; l > level; l--) {
     ep = greedyClosest(idx, q, ep, d, l);
     d = greedyDist;
