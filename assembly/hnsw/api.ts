@@ -147,7 +147,8 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
 
 /**
  * search.ts's mode for a plan code of the ABI: 0 plain, 1 the host's predicate, 2 allow-list walk, 3 filtered walk, 4 exact
- * scan, 5 the lazy walk (the plain walk checking the `where` program attrWhereUse set at each node it considers).
+ * scan, 5 the lazy walk (the plain walk checking the `where` program attrWhereUse set at each node it considers), 6 the
+ * planner's walk (an allow-list walk narrowing its ef, which may switch to 3 or 4: MODE_ADAPT).
  */
 @inline function modeOf(plan: i32): i32 {
   return plan == 0 ? MODE_QUERY : plan == 1 ? MODE_FILTER : plan + 1;
@@ -205,7 +206,10 @@ export function indexAllowEnd(h: usize): void {
   allowEnd(asIndex(h));
 }
 
-/** The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan says 4; a lazy walk 5. */
+/**
+ * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan
+ * says 4, the planner's walk the plan it switched to (3, 4) or 6; a lazy walk 5.
+ */
 export function indexLastPlan(h: usize): i32 {
   const mode = asIndex(h).lastPlan;
   return mode >= MODE_ALLOW ? mode - 1 : mode == MODE_FILTER ? 1 : 0;

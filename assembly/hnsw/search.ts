@@ -34,6 +34,16 @@ export const MODE_EXACT: i32 = 5;
  * no allow set evaluated first (the host's lazy walk). Never falls back: the host does.
  */
 export const MODE_WHERE: i32 = 6;
+/**
+ * The planner's walk (the host's 'walk' on 'auto'): MODE_ALLOW (at the ef the host narrowed), which counts how many of the nodes it scores pass and, from ADAPT_AFTER scored on, stops
+ * for the exact scan while fewer than ADAPT_EXACT_BELOW of them do: the allowed rows lie away
+ * from the query, where the walk would score most of the graph (searchLayer, searchKnn).
+ */
+export const MODE_ADAPT: i32 = 7;
+/** Nodes the planner's walk scores before it compares the share of them passing with ADAPT_EXACT_BELOW. */
+const ADAPT_AFTER: u32 = 256;
+/** Under this share of its scored nodes passing, the planner's walk stops for the exact scan. */
+const ADAPT_EXACT_BELOW: f64 = 0.05;
 /** Allowed nodes a filtered walk also starts from (spread over the allow list), besides the entry point. */
 const ACORN_SEEDS: u32 = 8;
 
@@ -61,6 +71,8 @@ export function nextEpoch(idx: Index): u32 {
 }
 
 let greedyDist: f32 = 0;
+/** Whether the last MODE_ADAPT layer search stopped for the exact scan. */
+let adaptExact = false;
 
 /**
  * Walks `level` from ep (at distance epDist from q, a query prepared as codes.ts says) to the
@@ -232,6 +244,11 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const expanding = fresh + (<usize>idx.M0 * EXPAND_WIDTH << 3);
   const top = candTop(side, shift);
   let touched: u32 = 0;
+  // MODE_ADAPT: nodes scored and how many of them pass.
+  const watching = mode == MODE_ADAPT;
+  let scored: u32 = 0;
+  let passed: u32 = 0;
+  adaptExact = false;
   store<u16>(visitTagAt(idx, ep), epoch);
   let candSize = candPush(side, shift, top, 0, epDist, ep);
   let resSize: u32 = 0;
@@ -295,6 +312,14 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
         }
       }
     }
+    if (watching) {
+      scored += n;
+      for (let j: u32 = 0; j < n; j++) passed += <u32>isAllowed(allow, load<u32>(fresh + (<usize>j << 3)));
+      if (scored >= ADAPT_AFTER && <f64>passed < ADAPT_EXACT_BELOW * <f64>scored) {
+        adaptExact = true;
+        break;
+      }
+    }
   }
   touchSink = touched;
   return resSize;
@@ -310,8 +335,13 @@ export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out:
   if (idx.entry < 0 || k == 0) return 0;
   if (mode >= MODE_ALLOW && mode != MODE_WHERE) {
     if (mode == MODE_EXACT) return exactScan(idx, q, k, out);
-    // A walk that finds fewer than min(k, allowed) falls back to the exact scan.
+    // A walk that finds fewer than min(k, allowed) falls back to the exact scan, and so does the
+    // planner's walk that meets too few allowed nodes.
     const size = walkKnn(idx, q, k, ef, mode, out);
+    if (adaptExact) {
+      idx.lastPlan = MODE_EXACT;
+      return exactScan(idx, q, k, out);
+    }
     const want = k < idx.allowCount ? k : idx.allowCount;
     if (size >= want) return size;
     idx.lastPlan = MODE_EXACT;

@@ -20,6 +20,17 @@ export type SearchPlan = 'exact' | 'filtered-walk' | 'walk';
 
 /** The plan codes of the engine's ABI (assembly/hnsw/api.ts modeOf), by plan. */
 export const PLAN_CODES: Readonly<Record<SearchPlan, number>> = { walk: 2, 'filtered-walk': 3, exact: 4 };
+/**
+ * The plan code of the planner's walk (assembly/hnsw/search.ts MODE_ADAPT): the plain walk,
+ * which stops for the exact scan when, from 256 nodes scored on, under 5% of the nodes it has
+ * scored pass (docs/vector-index.md#filters). A forced 'walk' is code 2 and never stops so.
+ */
+export const ADAPT_WALK_CODE = 6;
+
+/** The engine's plan code for a plan the planner made. */
+export function planCode(plan: Plan): number {
+  return plan.adaptive ? ADAPT_WALK_CODE : PLAN_CODES[plan.plan];
+}
 
 /** The plan of an engine plan code (2..4); a predicate or unfiltered search (0, 1) is a 'walk'. */
 export function planOfCode(code: number): SearchPlan {
@@ -90,6 +101,8 @@ export const ACORN_BOOST_SHARE = 0.05;
 export interface Plan {
   plan: SearchPlan;
   ef: number;
+  /** The planner's walk ({@link ADAPT_WALK_CODE}): it may end as the exact scan, so a search reports the plan it ran. */
+  adaptive?: true;
 }
 
 /** The plans SearchOptions.plan takes: 'auto' (the planner) or one to force. */
@@ -122,8 +135,8 @@ export function planSearch(
   if (plan === 'filtered-walk' && share < ACORN_BOOST_SHARE) {
     return { plan, ef: Math.min(maxEf, Math.ceil(ef * Math.min(2.5, ACORN_BOOST_SHARE / Math.max(share, 1e-9)))) };
   }
-  // A forced walk keeps the ef given: the walk a predicate filter takes at that ef.
-  if (forced === 'auto' && plan === 'walk') return { plan, ef: walkEf(share, k, ef) };
+  // A forced walk keeps the ef given: the walk a predicate filter takes at that ef, with no switch.
+  if (forced === 'auto' && plan === 'walk') return { plan, ef: walkEf(share, k, ef), adaptive: true };
   return { plan, ef };
 }
 

@@ -17,7 +17,7 @@ import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH }
 import {
   IdSet,
   LAZY_WALK_CODE,
-  PLAN_CODES,
+  planCode,
   PLAN_OPTIONS,
   checkAllowList,
   lazyWalk,
@@ -546,7 +546,7 @@ export class VectorIndex extends EngineObject {
           if (result.ids.length >= k) return { ...result, plan: 'walk' as const };
         }
         return this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
-          const result = run(PLAN_CODES[plan.plan], plan.ef);
+          const result = run(planCode(plan), plan.ef);
           result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
           result.allowed = allowed;
           return result;
@@ -617,7 +617,7 @@ export class VectorIndex extends EngineObject {
       counts: new Uint32Array(rows.length),
     };
     const allowed = this.withAllowList(what, allow, forced, k, ef, (plan, allowed) => {
-      this.searchRows(what, sub, rows.length, k, PLAN_CODES[plan.plan], plan.ef, null, again);
+      this.searchRows(what, sub, rows.length, k, planCode(plan), plan.ef, null, again);
       return allowed;
     });
     rows.forEach((r, i) => {
@@ -765,7 +765,7 @@ export class VectorIndex extends EngineObject {
           out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
         } else {
           out = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => {
-            this.searchRows('searchBatch', queries, n, k, PLAN_CODES[plan.plan], plan.ef, null, result);
+            this.searchRows('searchBatch', queries, n, k, planCode(plan), plan.ef, null, result);
             return { ...result, plan: plan.plan, allowed };
           });
         }
@@ -949,7 +949,7 @@ export class VectorIndex extends EngineObject {
         allow === undefined || lazy ? null : this.markAllowList('searchBatchAsync', allow, filter.plan, k, ef);
       try {
         const runEf = lazy ? lazyEf : marked === null ? ef : marked.plan.ef;
-        const code = lazy ? LAZY_WALK_CODE : marked === null ? 0 : PLAN_CODES[marked.plan.plan];
+        const code = lazy ? LAZY_WALK_CODE : marked === null ? 0 : planCode(marked.plan);
         const stride = rt.exports.indexPrepareSearch(this.handle, k, runEf);
         if (stride < 0) throw rt.budgetError('searchBatchAsync');
         if (stride > 0) {
