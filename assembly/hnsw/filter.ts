@@ -15,7 +15,9 @@
 //   MODE_EXACT    score every allowed node (the SIMD kernels of the walk), keep the k best
 //   MODE_ACORN    the walk sees only allowed nodes: a rejected neighbour is not scored but its
 //                 own neighbours are (two hops, ACORN-1), so the walk crosses rejected regions
-//   MODE_ALLOW    the plain walk, rejected nodes scored and expanded, results from allowed only
+//   MODE_ALLOW    the plain walk, rejected nodes scored and expanded, results from allowed only;
+//                 as MODE_ADAPT (the planner's choice), it stops for MODE_EXACT when under 5% of
+//                 the nodes it scores pass (search.ts)
 // A walk that returns fewer than min(k, allowed) results falls back to the exact scan, so a
 // search returns k results whenever k live ids are allowed.
 

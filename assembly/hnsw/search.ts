@@ -35,9 +35,11 @@ export const MODE_EXACT: i32 = 5;
  */
 export const MODE_WHERE: i32 = 6;
 /**
- * The planner's walk (the host's 'walk' on 'auto'): MODE_ALLOW (at the ef the host narrowed), which counts how many of the nodes it scores pass and, from ADAPT_AFTER scored on, stops
- * for the exact scan while fewer than ADAPT_EXACT_BELOW of them do: the allowed rows lie away
- * from the query, where the walk would score most of the graph (searchLayer, searchKnn).
+ * The planner's walk (the host's 'walk' on 'auto'): MODE_ALLOW (at the ef the host narrowed),
+ * counting how many of the nodes it scores pass. From ADAPT_AFTER scored on, it stops for the
+ * exact scan as soon as fewer than ADAPT_EXACT_BELOW of them have: the allowed rows lie away
+ * from the query, and the walk would score much of the graph to reach them (searchLayer,
+ * searchKnn; measured in docs/vector-index.md#filters).
  */
 export const MODE_ADAPT: i32 = 7;
 /** Nodes the planner's walk scores before it compares the share of them passing with ADAPT_EXACT_BELOW. */

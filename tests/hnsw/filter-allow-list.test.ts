@@ -211,7 +211,8 @@ describe.each(BUILDS)('simd %s', (simd) => {
           const query = siftQueries.data.subarray(q * 128, (q + 1) * 128);
           const ranked = bruteForce(metric, base.data, everyId, (id) => id, 128, query, n).map((t) => t.id);
           const allowed = Uint32Array.from(ranked.slice(Math.round(n * hole)).filter((id) => half.has(id)));
-          for (const ef of [16, 64]) sum += check(index.search(query, K, { filter: allowed, ef }), metric, base, allowed, query, false) / 2;
+          for (const ef of [16, 64])
+            sum += check(index.search(query, K, { filter: allowed, ef }), metric, base, allowed, query, false) / 2;
         }
         expect(sum / QUERIES).toBeGreaterThanOrEqual(0.95);
       },

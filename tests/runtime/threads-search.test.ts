@@ -93,6 +93,28 @@ describe.each(BUILDS)('searchBatchAsync, simd %s', (simd) => {
     expect(want.ids.every((id) => id === 0xffffffff || allowed.includes(id))).toBe(true);
   });
 
+  test("the planner's walk stops for the exact scan on the threads as searchBatch's rows do", async () => {
+    // The half of the rows least like row 0 of the queries: its walk meets rejected rows only and
+    // stops for the exact scan (docs/vector-index.md#filters); other rows walk on.
+    const vectors = randomVectors(N, DIM, 11);
+    const q0 = queries.subarray(0, DIM);
+    const cos = (r: number): number => {
+      let dot = 0;
+      let norm = 0;
+      for (let c = 0; c < DIM; c++) {
+        dot += vectors[r * DIM + c] * q0[c];
+        norm += vectors[r * DIM + c] ** 2;
+      }
+      return dot / Math.sqrt(norm);
+    };
+    const order = Array.from({ length: N }, (_, r) => r).sort((a, b) => cos(a) - cos(b));
+    const allowed = order.slice(0, N / 2).map((r) => r * 3 + 1);
+    const rows = queries.subarray(0, 64 * DIM);
+    const want = index.searchBatch(rows, 10, { filter: allowed, ef: 16 });
+    expect(await index.searchBatchAsync(rows, 10, { filter: allowed, ef: 16 })).toEqual(want);
+    expect(index.search(q0, 10, { filter: allowed, ef: 16 }).plan).toBe('exact');
+  });
+
   test('a where filter runs on the threads with searchBatch results; attributes go in through addBatchAsync', async () => {
     const tagged = engine.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 64, seed: 6 });
     const ids = Array.from({ length: 600 }, (_, i) => i);
