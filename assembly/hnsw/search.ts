@@ -39,7 +39,7 @@ export const MODE_WHERE: i32 = 6;
  * counting how many of the nodes it scores pass. From ADAPT_AFTER scored on, it stops for the
  * exact scan as soon as fewer than ADAPT_EXACT_BELOW of them have: the allowed rows lie away
  * from the query, and the walk would score much of the graph to reach them (searchLayer,
- * searchKnn; measured in docs/vector-index.md#filters).
+ * searchKnn; measured in docs/vector-index.md#the-walks-stop-for-the-exact-scan).
  */
 export const MODE_ADAPT: i32 = 7;
 /** Nodes the planner's walk scores before it compares the share of them passing with ADAPT_EXACT_BELOW. */

@@ -23,7 +23,8 @@ export const PLAN_CODES: Readonly<Record<SearchPlan, number>> = { walk: 2, 'filt
 /**
  * The plan code of the planner's walk (assembly/hnsw/search.ts MODE_ADAPT): the plain walk,
  * which stops for the exact scan when, from 256 nodes scored on, under 5% of the nodes it has
- * scored pass (docs/vector-index.md#filters). A forced 'walk' is code 2 and never stops so.
+ * scored pass (docs/vector-index.md#the-walks-stop-for-the-exact-scan). A forced 'walk' is code 2
+ * and never stops so.
  */
 export const ADAPT_WALK_CODE = 6;
 

@@ -473,8 +473,8 @@ export interface ElexExports {
    */
   indexAllowEnd(h: number): void;
   /**
-   * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan
-   * says 4, the planner's walk the plan it switched to (3, 4) or 6; a lazy walk 5.
+   * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan,
+   * or the planner's walk that stopped for it, says 4; a lazy walk 5.
    *
    * `indexLastPlan(h: usize): i32` (assembly/hnsw/api/indexLastPlan)
    */
