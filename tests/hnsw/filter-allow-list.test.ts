@@ -180,7 +180,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
           expect(a.allowed).toBe(n - cut);
           ran.push(a.plan);
           auto += check(a, metric, base, farther, query, a.plan === 'exact');
-          // The plain walk forced (a predicate's walk) at any share: it never switches.
+          // The plain walk forced (a predicate's walk) at any share: it never stops.
           const forced = index.search(query, K, { filter: farther, plan: 'walk', ef });
           expect(forced.plan).toBe('walk');
           walked += check(forced, metric, base, farther, query, false);
