@@ -148,7 +148,8 @@ export function indexPrepareQuery(h: usize, k: u32, ef: u32): usize {
 /**
  * search.ts's mode for a plan code of the ABI: 0 plain, 1 the host's predicate, 2 allow-list walk, 3 filtered walk, 4 exact
  * scan, 5 the lazy walk (the plain walk checking the `where` program attrWhereUse set at each node it considers), 6 the
- * planner's walk (2, which stops for the exact scan when it meets almost no allowed nodes: MODE_ADAPT).
+ * planner's walk (2, which stops for the exact scan when it meets almost no allowed nodes: MODE_ADAPT), 7 the
+ * planner's lazy walk (5, which returns nothing where 6 would stop, leaving the exact scan to the host: MODE_WHERE_WATCH).
  */
 @inline function modeOf(plan: i32): i32 {
   return plan == 0 ? MODE_QUERY : plan == 1 ? MODE_FILTER : plan + 1;
@@ -208,7 +209,7 @@ export function indexAllowEnd(h: usize): void {
 
 /**
  * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan,
- * or the planner's walk that stopped for it, says 4; a lazy walk 5.
+ * or the planner's walk that stopped for it, says 4; a lazy walk 5, or 4 when it stopped (code 7).
  */
 export function indexLastPlan(h: usize): i32 {
   const mode = asIndex(h).lastPlan;

@@ -42,6 +42,12 @@ export const MODE_WHERE: i32 = 6;
  * searchKnn; measured in docs/vector-index.md#the-walks-stop-for-the-exact-scan).
  */
 export const MODE_ADAPT: i32 = 7;
+/**
+ * The lazy walk of a `where` the planner picked (the host's plan code 7): MODE_WHERE, counting as
+ * MODE_ADAPT does while its results are not yet full (the nodes it checks anyway); where it would
+ * stop it returns nothing, and the host scans the `where`'s rows exactly.
+ */
+export const MODE_WHERE_WATCH: i32 = 8;
 /** Nodes the planner's walk scores before it compares the share of them passing with ADAPT_EXACT_BELOW. */
 const ADAPT_AFTER: u32 = 256;
 /** Under this share of its scored nodes passing, the planner's walk stops for the exact scan. */
@@ -73,8 +79,10 @@ export function nextEpoch(idx: Index): u32 {
 }
 
 let greedyDist: f32 = 0;
-/** Whether the last MODE_ADAPT layer search stopped for the exact scan. */
+/** Whether the last MODE_ADAPT or MODE_WHERE_WATCH layer search stopped for the exact scan. */
 let adaptExact = false;
+/** Whether the MODE_WHERE walk searchKnn runs counts (MODE_WHERE_WATCH). */
+let whereWatch = false;
 
 /**
  * Walks `level` from ep (at distance epDist from q, a query prepared as codes.ts says) to the
@@ -246,8 +254,8 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   const expanding = fresh + (<usize>idx.M0 * EXPAND_WIDTH << 3);
   const top = candTop(side, shift);
   let touched: u32 = 0;
-  // MODE_ADAPT: nodes scored and how many of them pass.
-  const watching = mode == MODE_ADAPT;
+  // MODE_ADAPT (and a watching MODE_WHERE): nodes scored and how many of them pass.
+  const watching = mode == MODE_ADAPT || (mode == MODE_WHERE && whereWatch);
   let scored: u32 = 0;
   let passed: u32 = 0;
   adaptExact = false;
@@ -314,9 +322,13 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
         }
       }
     }
-    if (watching) {
+    if (watching && (mode == MODE_ADAPT || resSize < ef)) {
       scored += n;
-      for (let j: u32 = 0; j < n; j++) passed += <u32>isAllowed(allow, load<u32>(fresh + (<usize>j << 3)));
+      if (mode == MODE_ADAPT) {
+        for (let j: u32 = 0; j < n; j++) passed += <u32>isAllowed(allow, load<u32>(fresh + (<usize>j << 3)));
+      } else {
+        for (let j: u32 = 0; j < n; j++) passed += <u32>accepts(idx, load<u32>(fresh + (<usize>j << 3)), mode, exclude);
+      }
       if (scored >= ADAPT_AFTER && <f64>passed < ADAPT_EXACT_BELOW * <f64>scored) {
         adaptExact = true;
         break;
@@ -333,6 +345,8 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
  * out. Returns how many it wrote. The caller has sized the scratch for max(ef, k).
  */
 export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out: usize): u32 {
+  whereWatch = mode == MODE_WHERE_WATCH;
+  if (whereWatch) mode = MODE_WHERE;
   idx.lastPlan = mode;
   if (idx.entry < 0 || k == 0) return 0;
   if (mode >= MODE_ALLOW && mode != MODE_WHERE) {
@@ -349,7 +363,11 @@ export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out:
     idx.lastPlan = MODE_EXACT;
     return exactScan(idx, q, k, out);
   }
-  return walkKnn(idx, q, k, ef, mode, out);
+  const size = walkKnn(idx, q, k, ef, mode, out);
+  if (!adaptExact) return size;
+  // A watching lazy walk that stopped: nothing, and plan 4 for the host to scan the rows.
+  idx.lastPlan = MODE_EXACT;
+  return 0;
 }
 
 /** searchKnn by the walk alone. */

@@ -144,9 +144,16 @@ export function planSearch(
 /**
  * The plan code of the lazy walk (assembly/hnsw/api.ts modeOf): the plain walk that evaluates a
  * `where` at each node it considers, in WebAssembly, instead of over every row first. Reported
- * as plan 'walk'.
+ * as plan 'walk'. Code 5 is the forced walk; the planner's is {@link LAZY_WATCH_CODE}.
  */
 export const LAZY_WALK_CODE = 5;
+/**
+ * The plan code of the lazy walk the planner picks (assembly/hnsw/search.ts MODE_WHERE_WATCH):
+ * it counts as the planner's walk does ({@link ADAPT_WALK_CODE}) while its results are not yet
+ * full and, where that walk would stop, returns nothing with plan code 4: the host then scans
+ * the `where`'s rows exactly.
+ */
+export const LAZY_WATCH_CODE = 7;
 /**
  * Rows the engine samples to estimate a `where`'s share (assembly/hnsw/attributes.ts SAMPLE,
  * attrEstimate: one slot from each of this many equal strata; every slot of a smaller index).

@@ -17,6 +17,7 @@ import { SLOT_FILTER, SLOT_IDS, SLOT_OUT, SLOT_ROWS, STATUS_OK, TRACE_MISMATCH }
 import {
   IdSet,
   LAZY_WALK_CODE,
+  LAZY_WATCH_CODE,
   planCode,
   PLAN_OPTIONS,
   checkAllowList,
@@ -541,11 +542,13 @@ export class VectorIndex extends EngineObject {
       this.atomic('search', () => {
         const lazyEf = this.lazyWhere('search', allow, filter.plan, k, ef);
         if (lazyEf !== null) {
-          const result = run(LAZY_WALK_CODE, lazyEf);
-          // Fewer than k: the full evaluation below, which knows how many pass, decides.
+          const result = run(filter.plan === 'auto' ? LAZY_WATCH_CODE : LAZY_WALK_CODE, lazyEf);
           if (result.ids.length >= k) return { ...result, plan: 'walk' as const };
         }
-        return this.withAllowList('search', allow, filter.plan, k, ef, (plan, allowed) => {
+        // Fewer than k (or a lazy walk that stopped): the full evaluation, which knows how many
+        // pass; the planner's lazy walk could not finish, so the planned one would not either.
+        const forced = lazyEf !== null && filter.plan === 'auto' ? 'exact' : filter.plan;
+        return this.withAllowList('search', allow, forced, k, ef, (plan, allowed) => {
           const result = run(planCode(plan), plan.ef);
           result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
           result.allowed = allowed;
@@ -589,9 +592,10 @@ export class VectorIndex extends EngineObject {
 
   /**
    * After a lazy walk of every row of `queries` into `result`: the rows that found fewer than
-   * min(k, live ids) are searched again with `allow` evaluated over every row and planned as
-   * an allow-list (the same walk, then the exact scan where it still finds too few), as
-   * without the lazy walk. Returns `result` with plan 'walk', and `allowed` when some row
+   * min(k, live ids) (or whose walk stopped, LAZY_WATCH_CODE) are searched again with `allow`
+   * evaluated over every row: by the exact scan on 'auto' (the planned walk could not finish
+   * either), else by the plan forced (a forced walk, then the exact scan where it still finds
+   * too few). Returns `result` with plan 'walk', and `allowed` when some row
    * needed that. Inside the caller's transaction, on the calling thread.
    */
   private lazyFallback(
@@ -616,7 +620,7 @@ export class VectorIndex extends EngineObject {
       distances: new Float32Array(rows.length * k).fill(Infinity),
       counts: new Uint32Array(rows.length),
     };
-    const allowed = this.withAllowList(what, allow, forced, k, ef, (plan, allowed) => {
+    const allowed = this.withAllowList(what, allow, forced === 'auto' ? 'exact' : forced, k, ef, (plan, allowed) => {
       this.searchRows(what, sub, rows.length, k, planCode(plan), plan.ef, null, again);
       return allowed;
     });
@@ -761,7 +765,8 @@ export class VectorIndex extends EngineObject {
         let out: BatchSearchResult;
         const lazyEf = this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n);
         if (lazyEf !== null) {
-          this.searchRows('searchBatch', queries, n, k, LAZY_WALK_CODE, lazyEf, null, result);
+          const code = filter.plan === 'auto' ? LAZY_WATCH_CODE : LAZY_WALK_CODE;
+          this.searchRows('searchBatch', queries, n, k, code, lazyEf, null, result);
           out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
         } else {
           out = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => {
@@ -949,7 +954,8 @@ export class VectorIndex extends EngineObject {
         allow === undefined || lazy ? null : this.markAllowList('searchBatchAsync', allow, filter.plan, k, ef);
       try {
         const runEf = lazy ? lazyEf : marked === null ? ef : marked.plan.ef;
-        const code = lazy ? LAZY_WALK_CODE : marked === null ? 0 : planCode(marked.plan);
+        const lazyCode = filter.plan === 'auto' ? LAZY_WATCH_CODE : LAZY_WALK_CODE;
+        const code = lazy ? lazyCode : marked === null ? 0 : planCode(marked.plan);
         const stride = rt.exports.indexPrepareSearch(this.handle, k, runEf);
         if (stride < 0) throw rt.budgetError('searchBatchAsync');
         if (stride > 0) {

@@ -243,6 +243,46 @@ describe.each(BUILDS)('lazy where (simd %s)', (simd) => {
     expect([high.plan, high.allowed, high.counts[0]]).toEqual(['walk', undefined, K]);
   });
 
+  test("the planner's lazy walk stops for the exact scan where it meets almost no passing rows", () => {
+    // A where correlated with the vectors: `far` is a row's rank by distance from q0, and the
+    // where passes the half farthest from it. Lazy (a share of 0.5), q0's walk meets rejected
+    // rows only: it stops (docs/vector-index.md#the-walks-stop-for-the-exact-scan) and the rows
+    // are scanned exactly. A query on the other side walks on; a forced walk never stops.
+    const shell = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 48, efSearch: EF, seed: 4 });
+    const q0 = query(0);
+    const everyId = Array.from({ length: N }, (_, i) => i);
+    const byDistance = bruteForce('l2', base, everyId, (id) => id, DIM, q0, N).map((t) => t.id);
+    const far = new Array<number>(N);
+    byDistance.forEach((id, rank) => {
+      far[id] = rank;
+    });
+    shell.addBatch(
+      everyId,
+      base,
+      everyId.map((i) => ({ far: far[i] })),
+    );
+    // Each search's where new (a repeat would use the resident set its full evaluation left).
+    let fresh = 0;
+    const where = (): Where => ({ far: { $gte: N / 2, $ne: -1 - fresh++ } });
+    const pass = byDistance.slice(N / 2);
+    const opposite = Float32Array.from(q0, (x) => -x);
+    const exact = (q: Float32Array) => bruteForce('l2', base, pass, (id) => id, DIM, q, K).map((t) => t.id);
+    const stopped = shell.search(q0, K, { where: where() });
+    expect([stopped.plan, stopped.allowed, Array.from(stopped.ids)]).toEqual(['exact', N / 2, exact(q0)]);
+    const walked = shell.search(opposite, K, { where: where() });
+    expect([walked.plan, walked.allowed]).toEqual(['walk', undefined]);
+    const forced = shell.search(q0, K, { where: where(), plan: 'walk' });
+    const predicate = shell.search(q0, K, { filter: (id: number) => far[id] >= N / 2 });
+    expect([forced.plan, Array.from(forced.ids)]).toEqual(['walk', Array.from(predicate.ids)]);
+    // searchBatch: the row that stopped is scanned exactly, the other keeps its walk.
+    const rows = new Float32Array([...q0, ...opposite]);
+    const batch = shell.searchBatch(rows, K, { where: where() });
+    expect([batch.plan, batch.allowed]).toEqual(['walk', N / 2]);
+    expect(Array.from(batch.ids.subarray(0, K))).toEqual(exact(q0));
+    expect(Array.from(batch.ids.subarray(K))).toEqual(Array.from(walked.ids));
+    shell.dispose();
+  });
+
   test('removed, replaced and re-added rows, rows without the field: as the full path and the predicate', async () => {
     // ef 10: lazy from LAZY_EVAL_PER_EF * 10 live ids (about 1,930 here).
     const churn = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 48, efSearch: K, seed: 6 });

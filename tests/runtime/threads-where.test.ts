@@ -106,6 +106,43 @@ describe.each(BUILDS)('threads with where filters, simd %s', (simd) => {
     expect(engine.runtime.pool!.callsRun).toBeGreaterThan(before);
   });
 
+  test("the planner's lazy walk that stops on a thread is scanned exactly, as searchBatch does", async () => {
+    // n: a row's rank by distance from q0, and the where passes the farther half: q0's lazy walk
+    // (one row of 3,000 ids at ef 4 is lazy) meets rejected rows only and stops; the row is then
+    // evaluated in full and scanned exactly (docs/vector-index.md#the-walks-stop-for-the-exact-scan).
+    const index = engine.createIndex(OPTIONS);
+    const n = 3000;
+    const vectors = randomVectors(n, DIM, 6);
+    const q0 = queries.subarray(0, DIM);
+    const cos = (r: number): number => {
+      let dot = 0;
+      let norm = 0;
+      let qn = 0;
+      for (let c = 0; c < DIM; c++) {
+        dot += vectors[r * DIM + c] * q0[c];
+        norm += vectors[r * DIM + c] ** 2;
+        qn += q0[c] ** 2;
+      }
+      return 1 - dot / Math.sqrt(norm * qn);
+    };
+    const order = Array.from({ length: n }, (_, r) => r).sort((a, b) => cos(a) - cos(b));
+    const rank = new Array<number>(n);
+    order.forEach((r, i) => {
+      rank[r] = i;
+    });
+    index.addBatch(
+      order.map((_, r) => r),
+      vectors,
+      order.map((_, r) => ({ kind: kindOf(r), n: rank[r] })),
+    );
+    const where = (j: number) => ({ n: { $gte: n / 2, $ne: -1 - j } });
+    const got = await index.searchBatchAsync(q0, 10, { where: where(0), ef: 4 });
+    expect([got.plan, got.allowed]).toEqual(['walk', n / 2]);
+    expect(got).toEqual(index.searchBatch(q0, 10, { where: where(1), ef: 4 }));
+    const nearest = order.slice(n / 2, n / 2 + 10);
+    expect(Array.from(got.ids)).toEqual(nearest);
+  });
+
   test('addBatchAsync with attributes equals addBatch with them', async () => {
     const ids = Array.from({ length: LATER }, (_, i) => i * 2 + 1);
     const vectors = randomVectors(ids.length, DIM, 8);

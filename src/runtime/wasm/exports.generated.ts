@@ -474,7 +474,7 @@ export interface ElexExports {
   indexAllowEnd(h: number): void;
   /**
    * The plan code (modeOf) the last search ran: an allow-list walk that fell back to the exact scan,
-   * or the planner's walk that stopped for it, says 4; a lazy walk 5.
+   * or the planner's walk that stopped for it, says 4; a lazy walk 5, or 4 when it stopped (code 7).
    *
    * `indexLastPlan(h: usize): i32` (assembly/hnsw/api/indexLastPlan)
    */
