@@ -10,7 +10,8 @@
  * the threshold on an index whose every slot is sampled, and at the evaluation limit
  * LAZY_EVAL_PER_EF, for search and for searchBatch's rows); a
  * walk that finds fewer than k falls back to the full evaluation and the exact scan, as the
- * allow-list does, in search and searchBatch.
+ * allow-list does, in search and searchBatch; the planner's lazy walk stops for the exact scan
+ * where it meets almost no passing rows (a where correlated with the vectors), a forced one not.
  */
 import { BUILDS, engine } from '../helpers/engines';
 import { randomVectors } from '../helpers/random';
