@@ -540,14 +540,14 @@ export class VectorIndex extends EngineObject {
     if (filter.allow === undefined) return this.call('search', () => run(filter.predicate ? 1 : 0, ef));
     return this.withWhereSet(filter.allow, (allow) =>
       this.atomic('search', () => {
-        const lazyEf = this.lazyWhere('search', allow, filter.plan, k, ef);
-        if (lazyEf !== null) {
-          const result = run(filter.plan === 'auto' ? LAZY_WATCH_CODE : LAZY_WALK_CODE, lazyEf);
+        const lazy = this.lazyWhere('search', allow, filter.plan, k, ef);
+        if (lazy !== null) {
+          const result = run(lazy.code, lazy.ef);
           if (result.ids.length >= k) return { ...result, plan: 'walk' as const };
         }
         // Fewer than k (or a lazy walk that stopped): the full evaluation, which knows how many
         // pass; the planner's lazy walk could not finish, so the planned one would not either.
-        const forced = lazyEf !== null && filter.plan === 'auto' ? 'exact' : filter.plan;
+        const forced = lazy !== null && filter.plan === 'auto' ? 'exact' : filter.plan;
         return this.withAllowList('search', allow, forced, k, ef, (plan, allowed) => {
           const result = run(planCode(plan), plan.ef);
           result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
@@ -563,8 +563,9 @@ export class VectorIndex extends EngineObject {
    * "Lazy where"): a `where` (not a resident set) with plan 'walk' forced, or 'auto' and a
    * sampled share for which lazyWalk says so (skipped when no share would); its program is then
    * staged for the walk to check at each node it considers. Returns the walk's ef (forced: `ef`,
-   * the predicate's walk; 'auto': the planner's walkEf of the sampled share), or null: evaluate
-   * in full. Inside the search's transaction. Cost: O(program), with 'auto' plus
+   * the predicate's walk; 'auto': the planner's walkEf of the sampled share) and plan code
+   * (forced: LAZY_WALK_CODE; 'auto': LAZY_WATCH_CODE, which may stop), or null: evaluate in
+   * full. Inside the search's transaction. Cost: O(program), with 'auto' plus
    * O(LAZY_SAMPLE * program).
    */
   private lazyWhere(
@@ -574,7 +575,7 @@ export class VectorIndex extends EngineObject {
     k: number,
     ef: number,
     rows = 1,
-  ): number | null {
+  ): { ef: number; code: number } | null {
     if (!(allow instanceof WhereProgram) || (forced !== 'auto' && forced !== 'walk')) return null;
     const size = this.rt.exports.indexSize(this.handle);
     if (forced === 'auto' && !lazyWalk(1, size, k, ef, rows)) return null;
@@ -587,7 +588,7 @@ export class VectorIndex extends EngineObject {
             return lazyWalk(share, size, k, ef, rows);
           };
     if (!this.attrs.lazy(this.handle, allow.words, decide, what)) return null;
-    return forced === 'walk' ? ef : walkEf(sampled, k, ef);
+    return forced === 'walk' ? { ef, code: LAZY_WALK_CODE } : { ef: walkEf(sampled, k, ef), code: LAZY_WATCH_CODE };
   }
 
   /**
@@ -763,10 +764,9 @@ export class VectorIndex extends EngineObject {
     return this.withWhereSet(filter.allow, (allow) =>
       this.atomic('searchBatch', () => {
         let out: BatchSearchResult;
-        const lazyEf = this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n);
-        if (lazyEf !== null) {
-          const code = filter.plan === 'auto' ? LAZY_WATCH_CODE : LAZY_WALK_CODE;
-          this.searchRows('searchBatch', queries, n, k, code, lazyEf, null, result);
+        const lazy = this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n);
+        if (lazy !== null) {
+          this.searchRows('searchBatch', queries, n, k, lazy.code, lazy.ef, null, result);
           out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
         } else {
           out = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => {
@@ -948,14 +948,12 @@ export class VectorIndex extends EngineObject {
     const rt = this.rt;
     return rt.owned('searchBatchAsync', async () => {
       const allow = filter.allow;
-      const lazyEf = allow === undefined ? null : this.lazyWhere('searchBatchAsync', allow, filter.plan, k, ef, n);
-      const lazy = lazyEf !== null;
+      const lazy = allow === undefined ? null : this.lazyWhere('searchBatchAsync', allow, filter.plan, k, ef, n);
       const marked =
         allow === undefined || lazy ? null : this.markAllowList('searchBatchAsync', allow, filter.plan, k, ef);
       try {
-        const runEf = lazy ? lazyEf : marked === null ? ef : marked.plan.ef;
-        const lazyCode = filter.plan === 'auto' ? LAZY_WATCH_CODE : LAZY_WALK_CODE;
-        const code = lazy ? lazyCode : marked === null ? 0 : planCode(marked.plan);
+        const runEf = lazy ? lazy.ef : marked === null ? ef : marked.plan.ef;
+        const code = lazy ? lazy.code : marked === null ? 0 : planCode(marked.plan);
         const stride = rt.exports.indexPrepareSearch(this.handle, k, runEf);
         if (stride < 0) throw rt.budgetError('searchBatchAsync');
         if (stride > 0) {
