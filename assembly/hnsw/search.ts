@@ -354,12 +354,8 @@ export function searchKnn(idx: Index, q: usize, k: u32, ef: u32, mode: i32, out:
     // A walk that finds fewer than min(k, allowed) falls back to the exact scan, and so does the
     // planner's walk that meets too few allowed nodes.
     const size = walkKnn(idx, q, k, ef, mode, out);
-    if (adaptExact) {
-      idx.lastPlan = MODE_EXACT;
-      return exactScan(idx, q, k, out);
-    }
     const want = k < idx.allowCount ? k : idx.allowCount;
-    if (size >= want) return size;
+    if (!adaptExact && size >= want) return size;
     idx.lastPlan = MODE_EXACT;
     return exactScan(idx, q, k, out);
   }
