@@ -23,6 +23,7 @@ export { IdSet } from './hnsw/filter.js';
 export type { SearchPlan } from './hnsw/filter.js';
 export type { Attributes, AttributeValue, FieldDeclarations, FieldKind } from './hnsw/attributes.js';
 export { MAX_FIELDS as MAX_ATTRIBUTE_FIELDS } from './hnsw/attributes.js';
+export { checkWhere } from './hnsw/where.js';
 export type { Where, WhereOperators, WhereValue } from './hnsw/where.js';
 export { QTable, MAX_ACTIONS } from './qlearn/qtable.js';
 export type { QTableOptions } from './qlearn/qtable.js';

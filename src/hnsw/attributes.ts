@@ -5,6 +5,7 @@
  * (field names and kinds, declared or inferred) and the string dictionary live here.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { utf8Length } from '../util/utf8.js';
 
 /** What a field holds: numbers (finite), strings, or booleans. */
 export type FieldKind = 'number' | 'string' | 'boolean';
@@ -115,7 +116,7 @@ export class Schema {
       id = this.strings.length;
       this.strings.push(value);
       this.dictionary.set(value, id);
-      this.stringBytes += UTF8.encode(value).length;
+      this.stringBytes += utf8Length(value);
     }
     return id;
   }
@@ -143,6 +144,12 @@ export class Schema {
 export function checkFieldName(name: string, path: string): void {
   if (name.length === 0 || name.startsWith('$'))
     throw new InvalidArgumentError(`${path}: a field name must be non-empty and not start with '$', got '${name}'`);
+  if (name === '__proto__')
+    throw new InvalidArgumentError(`${path}: '__proto__' cannot be a field name (an object literal cannot hold it)`);
+  if (utf8Length(name) < 0)
+    throw new InvalidArgumentError(
+      `${path}: field name ${JSON.stringify(name)} holds a lone surrogate, which UTF-8 cannot carry`,
+    );
 }
 
 /**
@@ -187,6 +194,10 @@ export class SchemaDraft {
       if (kind === undefined)
         throw new InvalidArgumentError(
           `${path}.${name} must be a finite number, a string or a boolean, got ${describeValue(value)}`,
+        );
+      if (kind === 'string' && utf8Length(value as string) < 0)
+        throw new InvalidArgumentError(
+          `${path}.${name} holds a lone surrogate (${describeValue(value)}), which UTF-8 cannot carry: it would not load back`,
         );
       let field = this.field(name);
       if (field === undefined) {

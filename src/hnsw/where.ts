@@ -10,7 +10,7 @@
  * top-level `$not` a filter. `{}` passes every id.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { describeValue, type AttributeValue, type Field, type Schema } from './attributes.js';
+import { describeValue, Schema, type AttributeValue, type FieldDeclarations, type Field } from './attributes.js';
 
 /** A value a condition compares with. */
 export type WhereValue = AttributeValue;
@@ -90,6 +90,22 @@ export function compileWhere(where: unknown, schema: Schema): Float64Array {
   const words: number[] = [];
   compileFilter(where, 'where', schema, words, 0);
   return Float64Array.from(words);
+}
+
+/**
+ * Checks `where` as a search would, without an index: InvalidArgumentError naming the path
+ * (`where.ts.$gte`) for an unknown operator, an operand of the wrong type, nesting too deep, or,
+ * with `fields` (as createIndex takes them), a field they do not declare or an operand of
+ * another kind than its field's. Useful for a filter built from user input before any search,
+ * or before an index exists. Cost: O(size of where).
+ *
+ * @example
+ * ```ts
+ * checkWhere({ ts: { $gte: '2024' } }); // InvalidArgumentError: where.ts.$gte must be a number, got '2024'
+ * ```
+ */
+export function checkWhere(where: unknown, fields?: FieldDeclarations): void {
+  compileWhere(where, fields === undefined ? new Schema(false) : Schema.declare(fields));
 }
 
 function compileFilter(where: unknown, path: string, schema: Schema, out: number[], depth: number): void {

@@ -23,11 +23,12 @@ import {
   type Where,
   type Attributes,
   type FieldKind,
+  checkWhere,
 } from '../index.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
 import { DocumentTable, type StoredDocument } from './document-table.js';
 import { metadataJson } from '../util/json-value.js';
-import { metadataAttributes } from './metadata.js';
+import { absentOtherKinds, metadataAttributes } from './metadata.js';
 import { loadStore, saveStore } from './store-persistence.js';
 
 /** A filter: called with each candidate Document during the walk; only those it accepts are returned. */
@@ -272,11 +273,14 @@ export class ElexVectorStore extends SaveableVectorStore {
       const index = this.vectorIndex;
       if (filter !== undefined) {
         checkFilter(filter);
-        if (index === undefined) return;
+        if (index === undefined) {
+          if (typeof filter !== 'function') checkWhere(filter, this.indexOptions.fields);
+          return;
+        }
         const keys =
           typeof filter === 'function'
             ? Array.from(this.table.values(), (d) => d.key).filter((key) => this.accepts(filter, key))
-            : Array.from(index.idsWhere(filter));
+            : Array.from(index.idsWhere(this.whereOf(index, filter)));
         for (const key of keys) {
           this.table.remove(this.table.get(key)!.id);
           index.remove(key);
@@ -299,7 +303,12 @@ export class ElexVectorStore extends SaveableVectorStore {
       (verdict as Promise<unknown>).then(undefined, () => undefined); // its rejection is not ours to report
       throw new InvalidArgumentError('filter returned a promise; it must return true or false synchronously');
     }
-    return verdict === true;
+    return Boolean(verdict); // truthy passes, as Array.prototype.filter (MemoryVectorStore) takes it
+  }
+
+  /** Object filter `filter` as `index` runs it: values of another kind than their field's are absent (absentOtherKinds). */
+  private whereOf(index: VectorIndex, filter: Where): Where {
+    return absentOtherKinds(filter, new Map(Object.entries(index.fields))) as Where;
   }
 
   /**
@@ -336,7 +345,7 @@ export class ElexVectorStore extends SaveableVectorStore {
       throw new InvalidArgumentError(`fetchK must be a positive integer, got ${String(fetchK)}`);
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
     const embedded = await this.embeddings.embedQuery(query);
-    const found = this.nearest(embedded, Math.max(fetchK, k), filter);
+    const found = this.nearest(embedded, fetchK, filter);
     if (found.length === 0) return [];
     const stored = found.map(([d]) => Array.from(this.vectorIndex!.get(d.key)!));
     return maximalMarginalRelevance(embedded, stored, lambda, k).map((i) => toDocument(found[i][0]));
@@ -344,18 +353,23 @@ export class ElexVectorStore extends SaveableVectorStore {
 
   private nearest(query: number[], k: number, filter: ElexFilter | undefined): [StoredDocument, number][] {
     const index = this.vectorIndex;
+    if (filter !== undefined) checkFilter(filter);
     if (index === undefined || index.size === 0) {
       if (!Number.isInteger(k) || k < 1)
         throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
+      // A bad object filter is refused here too, as a search of documents would refuse it.
+      if (filter !== undefined && typeof filter !== 'function') {
+        if (index === undefined) checkWhere(filter, this.indexOptions.fields);
+        else index.idsWhere(this.whereOf(index, filter));
+      }
       return [];
     }
-    if (filter !== undefined) checkFilter(filter);
     const options =
       filter === undefined
         ? {}
         : typeof filter === 'function'
           ? { filter: (key: number) => this.accepts(filter, key) }
-          : { where: filter };
+          : { where: this.whereOf(index, filter) };
     const { ids, distances } = index.search(query, Math.min(k, index.size), options);
     return Array.from(ids, (key, i) => [this.table.get(key)!, distances[i]]);
   }

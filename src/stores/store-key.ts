@@ -1,27 +1,6 @@
 /** What every store key must be: a non-empty string of well-formed UTF-16, so it has one UTF-8 form. */
 import { InvalidArgumentError } from '../errors.js';
-
-/** Bytes of `s` in UTF-8, or -1 if it holds a lone surrogate (which UTF-8 cannot carry). Cost: O(length), no allocation. */
-function utf8Length(s: string): number {
-  let bytes = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      bytes += 1;
-      continue;
-    }
-    if (c < 0xd800 || c > 0xdfff) {
-      bytes += 2;
-      continue;
-    }
-    const low = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-    if (c > 0xdbff || low < 0xdc00 || low > 0xdfff) return -1;
-    bytes += 2; // a pair: two code units, four bytes
-    i++;
-  }
-  return bytes;
-}
+import { utf8Length } from '../util/utf8.js';
 
 /**
  * The UTF-8 length of `key`; InvalidArgumentError unless it is a non-empty string without lone

@@ -8,6 +8,7 @@ import { rng } from './random';
 
 type Attrs = Readonly<Record<string, unknown>>;
 
+// Ranges compare numbers only: a string or a boolean never passes one.
 const has = (a: Attrs, f: string): boolean => a[f] !== undefined;
 
 function fieldPasses(a: Attrs, f: string, cond: unknown): boolean {
@@ -20,13 +21,13 @@ function fieldPasses(a: Attrs, f: string, cond: unknown): boolean {
       case '$ne':
         return !(has(a, f) && x === v);
       case '$gt':
-        return has(a, f) && (x as number) > (v as number);
+        return typeof x === 'number' && x > (v as number);
       case '$gte':
-        return has(a, f) && (x as number) >= (v as number);
+        return typeof x === 'number' && x >= (v as number);
       case '$lt':
-        return has(a, f) && (x as number) < (v as number);
+        return typeof x === 'number' && x < (v as number);
       case '$lte':
-        return has(a, f) && (x as number) <= (v as number);
+        return typeof x === 'number' && x <= (v as number);
       case '$in':
         return has(a, f) && (v as unknown[]).includes(x);
       case '$nin':

@@ -12,6 +12,7 @@ import { KINDS, passes, randomAttributes, randomWhere, rng } from '../helpers/wh
 import {
   BudgetExceededError,
   InvalidArgumentError,
+  checkWhere,
   type Attributes,
   type Engine,
   type VectorIndex,
@@ -145,6 +146,21 @@ test('a lower and an upper bound on one field compile to one range condition', (
   expect(compileWhere({ n: { $gt: 1, $gte: 2 } }, schema)).toHaveLength(7); // two lower bounds: not a range
 });
 
+test('checkWhere refuses what a search would, without an index', () => {
+  expect(() =>
+    checkWhere({ kind: 'note', ts: { $gte: 1, $lt: 2 }, $or: [{ ok: true }, { n: { $in: [] } }] }),
+  ).not.toThrow();
+  expect(() => checkWhere({ ts: { $gte: '2024' } })).toThrow(InvalidArgumentError);
+  expect(() => checkWhere({ ts: { $gte: '2024' } })).toThrow(/^where\.ts\.\$gte must be a number, got '2024'/);
+  expect(() => checkWhere({ $nor: [] })).toThrow(/^where\.\$nor: unknown operator/);
+  // With fields, as createIndex takes them: undeclared fields and operands of another kind.
+  const fields = { kind: 'string', ts: 'number' } as const;
+  expect(() => checkWhere({ kind: 'note' }, fields)).not.toThrow();
+  expect(() => checkWhere({ color: 'red' }, fields)).toThrow(/^where\.color: the index declares no field 'color'/);
+  expect(() => checkWhere({ kind: 5 }, fields)).toThrow(/^where\.kind must be a string/);
+  expect(() => checkWhere({}, { a: 'date' as 'number' })).toThrow(/fields\.a must be 'number', 'string' or 'boolean'/);
+});
+
 describe.each(BUILDS)('attributes through the index lifecycle (simd %s)', (simd) => {
   test('replace, remove, re-add into a reused slot, setAttributes, compact, clear: as a JS model', async () => {
     const eng = await engine(simd);
@@ -252,6 +268,12 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
       [inferred, { x: Number.POSITIVE_INFINITY }, /^attributes\.x must be a finite number/],
       [inferred, { $x: 1 }, /a field name must be non-empty and not start with '\$'/],
       [inferred, 5, /^attributes must be an object/],
+      // UTF-8 (the snapshot's dictionary) cannot carry a lone surrogate: two such strings would
+      // load back as one U+FFFD, and the snapshot would not load.
+      [inferred, { kind: 'cut \uD83D' }, /^attributes\.kind holds a lone surrogate/],
+      [declared, { kind: '\uDE00' }, /^attributes\.kind holds a lone surrogate/],
+      [inferred, { 'k\uD83D': 1 }, /^attributes: field name "k\\ud83d" holds a lone surrogate/],
+      [inferred, JSON.parse('{"__proto__": 1}'), /^attributes: '__proto__' cannot be a field name/],
     ];
     for (const [index, attrs, message] of badAttrs) {
       const used = eng.usedBytes;
@@ -269,6 +291,11 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
     expect(() => eng.createIndex({ dim: 2, fields: { a: 'date' as 'number' } })).toThrow(
       /fields\.a must be 'number', 'string' or 'boolean'/,
     );
+    expect(() => eng.createIndex({ dim: 2, fields: { '\uD83D': 'string' } })).toThrow(/holds a lone surrogate/);
+    // A string no attribute can hold matches nothing (it is not U+FFFD's twin).
+    inferred.add(3, [0, 1], { kind: '\uFFFD' });
+    expect(Array.from(inferred.idsWhere({ kind: '\uD83D' }))).toEqual([]);
+    expect(Array.from(inferred.idsWhere({ kind: '\uFFFD' }))).toEqual([3]);
     eng.dispose();
   });
 
