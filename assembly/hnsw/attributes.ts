@@ -3,13 +3,16 @@
 // planner gets the exact count of live ids that pass.
 //
 //   table     one block per index (the host's handle), made on first use:
-//               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 column[MAX_FIELDS],
-//               +DICT_AT u32 dictionary block (0: none yet)
+//               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 values[MAX_FIELDS],
+//               +BITS_AT u32 bits[MAX_FIELDS], +DICT_AT u32 dictionary block (0: none yet)
 //   dictionary the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts), one
 //             block grown as strings are added: kept here so they count in the budget (the host
 //             keeps the lookup map and writes the bytes)
-//   column    one block per field: f64 values[cap] (numbers; booleans 0 / 1; strings: the
-//             host's dictionary id), then the presence bitset, 1 bit a slot, (cap + 31) / 32 words
+//   column    two blocks per field: f64 values[cap] (numbers; booleans 0 / 1; strings: the
+//             host's dictionary id), and the presence bitset, 1 bit a slot, (cap + 31) / 32 words.
+//             Apart, so growing them only appends: what a failed call's transaction puts back
+//             (a grown block's old bytes) is never written (in one block the bitset had to move
+//             up over the old one, and an undone grow lost the presence bits of every id)
 //   The columns are indexed by slot (node number): the host clears a slot's bits before it
 //   removes its id (so a later add reusing the slot starts with none), and rewrites them id by
 //   id around a compaction (which renumbers the slots). A field past `fields`, or a slot past
@@ -33,7 +36,8 @@ import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
 /** Fields a table holds at most. */
 export const MAX_FIELDS: u32 = 64;
-const DICT_AT: u32 = 8 + (MAX_FIELDS << 2);
+const BITS_AT: u32 = 8 + (MAX_FIELDS << 2);
+const DICT_AT: u32 = BITS_AT + (MAX_FIELDS << 2);
 const TABLE_BYTES: u32 = DICT_AT + 4;
 
 const OP_EQ: i32 = 0;
@@ -65,21 +69,24 @@ const SHORT_IN: u32 = 8;
   return <usize>load<u32>(t + 8 + (<usize>f << 2));
 }
 
-@inline function bitsAt(col: usize, cap: u32): usize {
-  return col + (<usize>cap << 3);
+@inline function bitsOf(t: usize, f: u32): usize {
+  return <usize>load<u32>(t + BITS_AT + (<usize>f << 2));
 }
 
-@inline function present(col: usize, cap: u32, slot: u32): bool {
-  return (load<u32>(bitsAt(col, cap) + (<usize>(slot >> 5) << 2)) & (<u32>1 << (slot & 31))) != 0;
+@inline function present(bits: usize, slot: u32): bool {
+  return (load<u32>(bits + (<usize>(slot >> 5) << 2)) & (<u32>1 << (slot & 31))) != 0;
 }
 
-@inline function columnBytes(cap: u32): u64 {
-  return (<u64>cap << 3) + (<u64>((cap + 31) >> 5) << 2);
+/** Bytes of a presence bitset over cap slots. */
+@inline function bitsBytes(cap: u32): u32 {
+  return ((cap + 31) >> 5) << 2;
 }
 
 /** Saves the table's used words for the caller's transaction (fields, cap, their columns). */
 function saveHeader(t: usize): void {
-  arenaSave(t, 8 + (fieldsOf(t) << 2));
+  const fields = fieldsOf(t);
+  arenaSave(t, 8 + (fields << 2));
+  if (fields > 0) arenaSave(t + BITS_AT, fields << 2);
 }
 
 /** A new, empty table (no fields): its handle, or 0 over budget. */
@@ -120,7 +127,10 @@ export function attrClear(t: usize): void {
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
     const col = columnOf(t, f);
     if (col != 0) arenaFree(col);
+    const bits = bitsOf(t, f);
+    if (bits != 0) arenaFree(bits);
     store<u32>(t + 8 + (<usize>f << 2), 0);
+    store<u32>(t + BITS_AT + (<usize>f << 2), 0);
   }
   store<u32>(t, 0, 4);
 }
@@ -129,29 +139,30 @@ export function attrClear(t: usize): void {
 export function attrReset(t: usize): void {
   const cap = capOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    const col = columnOf(t, f);
-    if (col != 0) memory.fill(bitsAt(col, cap), 0, <usize>((cap + 31) >> 5) << 2);
+    const bits = bitsOf(t, f);
+    if (bits != 0) memory.fill(bits, 0, bitsBytes(cap));
   }
 }
 
 /**
  * Grows every column to cover `cap` slots (new slots absent). False over budget; the caller's
- * transaction then puts the blocks and the header back. Cost: one copy of each column.
+ * transaction then puts the blocks and the header back. Only bytes past a block's old ones are
+ * written, so what the transaction puts back is as it was. Cost: one copy of each column.
  */
 function ensureCap(t: usize, cap: u32): bool {
   const old = capOf(t);
   if (cap <= old) return true;
   saveHeader(t);
-  const oldWords = (old + 31) >> 5;
-  const words = (cap + 31) >> 5;
+  const oldBits = bitsBytes(old);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    const col = arenaGrow(columnOf(t, f), columnBytes(cap));
+    const col = arenaGrow(columnOf(t, f), <u64>cap << 3);
     if (col == 0) return false;
-    // The bitset moves up past the longer values; then the new values and bits are cleared.
-    memory.copy(bitsAt(col, cap), bitsAt(col, old), <usize>oldWords << 2);
-    memory.fill(col + (<usize>old << 3), 0, <usize>(cap - old) << 3);
-    memory.fill(bitsAt(col, cap) + (<usize>oldWords << 2), 0, <usize>(words - oldWords) << 2);
     store<u32>(t + 8 + (<usize>f << 2), <u32>col);
+    memory.fill(col + (<usize>old << 3), 0, <usize>(cap - old) << 3);
+    const bits = arenaGrow(bitsOf(t, f), bitsBytes(cap));
+    if (bits == 0) return false;
+    store<u32>(t + BITS_AT + (<usize>f << 2), <u32>bits);
+    memory.fill(bits + oldBits, 0, bitsBytes(cap) - oldBits);
   }
   store<u32>(t, cap, 4);
   return true;
@@ -163,14 +174,20 @@ export function attrAddField(t: usize): i32 {
   if (f >= MAX_FIELDS) return STATUS_BUDGET;
   const cap = capOf(t);
   let col: usize = 0;
+  let bits: usize = 0;
   if (cap > 0) {
-    col = arenaGrow(0, columnBytes(cap));
+    col = arenaGrow(0, <u64>cap << 3);
     if (col == 0) return STATUS_BUDGET;
-    memory.fill(col, 0, <usize>columnBytes(cap));
+    bits = arenaGrow(0, bitsBytes(cap));
+    if (bits == 0) return STATUS_BUDGET;
+    memory.fill(col, 0, <usize>cap << 3);
+    memory.fill(bits, 0, bitsBytes(cap));
   }
   arenaSave(t, 4);
   arenaSave(t + 8 + (<usize>f << 2), 4);
+  arenaSave(t + BITS_AT + (<usize>f << 2), 4);
   store<u32>(t + 8 + (<usize>f << 2), <u32>col);
+  store<u32>(t + BITS_AT + (<usize>f << 2), <u32>bits);
   store<u32>(t, f + 1);
   return STATUS_OK;
 }
@@ -200,7 +217,7 @@ export function attrSet(h: usize, t: usize, id: u32, vals: usize): i32 {
   const cap = capOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
     const col = columnOf(t, f);
-    const w = bitsAt(col, cap) + (<usize>(s >> 5) << 2);
+    const w = bitsOf(t, f) + (<usize>(s >> 5) << 2);
     const bit: u32 = 1 << (s & 31);
     if (load<f64>(vals + (<usize>f << 4)) != 0) {
       store<f64>(col + (<usize>s << 3), load<f64>(vals + (<usize>f << 4), 8));
@@ -220,7 +237,7 @@ export function attrGet(h: usize, t: usize, id: u32, out: usize): bool {
   const cap = capOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
     const col = columnOf(t, f);
-    const has = s < cap && present(col, cap, s);
+    const has = s < cap && present(bitsOf(t, f), s);
     store<f64>(out + (<usize>f << 4), has ? 1 : 0);
     store<f64>(out + (<usize>f << 4), has ? load<f64>(col + (<usize>s << 3)) : 0, 8);
   }
@@ -338,14 +355,14 @@ function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n:
     return;
   }
   let col = columnOf(t, f);
-  let bits = bitsAt(col, cap);
+  let bits = bitsOf(t, f);
   if (sample != 0) {
     const into = gathered + (<usize>W << 8);
     for (let w: u32 = 0; w < W; w++) {
       let word: u32 = 0;
       for (let j: u32 = 0; j < 32; j++) {
         const slot = load<u32>(sample + (<usize>((w << 5) + j) << 2));
-        const has = slot < cap && present(col, cap, slot);
+        const has = slot < cap && present(bits, slot);
         store<f64>(gathered + (<usize>((w << 5) + j) << 3), has ? load<f64>(col + (<usize>slot << 3)) : 0);
         word |= <u32>has << j;
       }
@@ -513,7 +530,7 @@ export function rowPasses(t: usize, prog: usize, words: u32, s: u32): bool {
     } else {
       const f = <u32>load<f64>(at, 8);
       const col: usize = f < fields ? columnOf(t, f) : 0;
-      const has = col != 0 && s < cap && present(col, cap, s);
+      const has = col != 0 && s < cap && present(bitsOf(t, f), s);
       const x: f64 = has ? load<f64>(col + (<usize>s << 3)) : 0;
       if (op == OP_EXISTS) {
         bit = has;
@@ -657,7 +674,7 @@ function touchValues(t: usize, prog: usize, words: u32, fresh: usize, n: u32): u
     i += op == OP_EXISTS ? 2 : op == OP_IN ? 3 + <u32>load<f64>(at, 16) : op >= OP_RANGE ? 4 : 3;
     const col: usize = f < fields ? columnOf(t, f) : 0;
     if (col == 0) continue;
-    const bits = bitsAt(col, cap);
+    const bits = bitsOf(t, f);
     for (let j: u32 = 0; j < n; j++) {
       const node = load<u32>(fresh + (<usize>j << 3));
       if (node >= cap) continue;
@@ -692,7 +709,7 @@ export function attrForget(h: usize, t: usize, id: u32): void {
   const cap = capOf(t);
   if (s >= cap) return;
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    const w = bitsAt(columnOf(t, f), cap) + (<usize>(s >> 5) << 2);
+    const w = bitsOf(t, f) + (<usize>(s >> 5) << 2);
     store<u32>(w, load<u32>(w) & ~(<u32>1 << (s & 31)));
   }
 }

@@ -126,14 +126,14 @@ export class AttributeTable {
     const out = new Map<number, Float64Array>();
     if (this.table === 0) return out;
     const mem = this.rt.memory.buffer;
-    const head = new Uint32Array(mem, this.table, 2 + MAX_FIELDS);
+    const head = new Uint32Array(mem, this.table, 2 + 2 * MAX_FIELDS);
     const fields = head[0];
     const cap = head[1];
     if (cap === 0) return out;
     const { ids, slots } = liveSlots(this.rt, index, this.rt.exports.indexSize(index));
     const columns = Array.from({ length: fields }, (_, f) => ({
       values: new Float64Array(mem, head[2 + f] >>> 0, cap),
-      bits: new Uint32Array(mem, (head[2 + f] >>> 0) + cap * 8, (cap + 31) >>> 5),
+      bits: new Uint32Array(mem, head[2 + MAX_FIELDS + f] >>> 0, (cap + 31) >>> 5),
     }));
     for (let i = 0; i < ids.length; i++) {
       const s = slots[i];

@@ -226,7 +226,7 @@ export class SchemaDraft {
 
   /** The stored number of a value (a string's dictionary id, drafted if new). */
   private value(value: AttributeValue): number {
-    if (typeof value === 'number') return value;
+    if (typeof value === 'number') return value === 0 ? 0 : value; // -0 is 0 (as a log segment's JSON keeps it)
     if (typeof value === 'boolean') return value ? 1 : 0;
     const known = this.schema.dictionary.get(value) ?? this.newStrings.get(value);
     if (known !== undefined) return known;

@@ -144,7 +144,21 @@ export function* snapshotChunks(
     }
   }
   crc = crc32Update(crc, chunk.subarray(0, fill));
-  new DataView(chunk.buffer).setUint32(fill, crc32Final(crc), true);
+  // The CRC-32 ends the last chunk, or straddles the last two.
+  const tail = new Uint8Array(4);
+  new DataView(tail.buffer).setUint32(0, crc32Final(crc), true);
+  for (let done = 0; ; ) {
+    const take = Math.min(4 - done, chunk.length - fill);
+    chunk.set(tail.subarray(done, done + take), fill);
+    fill += take;
+    done += take;
+    if (done === 4) break;
+    remaining -= chunk.length;
+    yield chunk;
+    check();
+    chunk = new Uint8Array(Math.min(chunkBytes, remaining));
+    fill = 0;
+  }
   yield chunk;
 }
 

@@ -96,6 +96,26 @@ describe.each(BUILDS)('streamed index snapshots (simd %s)', (simd) => {
     },
   );
 
+  test('every chunk size, the CRC-32 straddling the last two chunks included, concatenates to serialize()', () => {
+    // Attribute strings make a snapshot's length any number of bytes, so its CRC-32 can start
+    // 1-3 bytes before a chunk ends (that threw a RangeError, and failed an index store's save).
+    const residues = new Set<number>();
+    for (const kind of ['a', 'ab', 'abc', 'abcd']) {
+      const small = build4();
+      small.setAttributes(1, { kind });
+      const whole = small.serialize();
+      residues.add(whole.length % 4);
+      for (let size = 4; size <= whole.length + 8; size += 4) {
+        const chunks = [...small.serializeChunks(size)];
+        expectSame(concat(chunks), whole);
+        for (const c of chunks.slice(0, -1)) expect(c.length).toBe(size);
+        expect(chunks[chunks.length - 1].length).toBe(whole.length - size * (chunks.length - 1));
+      }
+      expectSame(concat([...eng.loadIndex(small.serializeChunks(8)).serializeChunks(12)]), whole);
+    }
+    expect([...residues].sort()).toEqual([0, 1, 2, 3]);
+  });
+
   test('loads from bytes, an array, a generator and an async generator of random pieces: same bytes and answers', async () => {
     const next = rng(8);
     const expected = answers(index);

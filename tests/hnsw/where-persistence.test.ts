@@ -48,6 +48,9 @@ function build(eng: Engine, declared: boolean, quantization: 'f32' | 'i8' = 'f32
   );
   for (let id = 0; id < N; id += 9) index.remove(id);
   index.setAttributes(1, { kind: 'unique-string', n: 7 });
+  // -0 is kept as 0 everywhere (a log segment's JSON has no -0): state() tells them apart.
+  index.setAttributes(2, { n: -0, kind: 'zero' });
+  expect(Object.is(index.attributes(2)?.n, 0)).toBe(true);
   return index;
 }
 

@@ -299,6 +299,70 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
     eng.dispose();
   });
 
+  test("an add whose columns cannot grow is BudgetExceededError, every id's attributes as they were", async () => {
+    // Near the budget the node may fit where the attribute columns' growth does not: the
+    // transaction then puts the columns back, and no id may lose a value (it once lost the
+    // presence bits of every id when a column grew in place and the grow was undone).
+    const attrsOf = (i: number): Attributes => ({ a: i % 17, s: `s${i % 5}`, b: i % 2 === 0 });
+    const vec = (i: number): number[] => [
+      Math.sin(i * 7),
+      Math.sin(i * 7 + 1),
+      Math.sin(i * 7 + 2),
+      Math.sin(i * 7 + 3),
+    ];
+    let failures = 0;
+    for (const [kib, batch, declared] of [
+      [1200, 1, false],
+      [1348, 1, true],
+      [1500, 1, false],
+      [2200, 1, false],
+      [4096, 64, true],
+      [4096, 64, false],
+      [3000, 16, false],
+    ] as const) {
+      const eng = await engine(simd, { budgetBytes: kib * 1024 });
+      const index = eng.createIndex({
+        dim: 4,
+        metric: 'l2',
+        M: 8,
+        efConstruction: 16,
+        seed: 1,
+        fields: declared ? { a: 'number', s: 'string', b: 'boolean' } : undefined,
+      });
+      let id = 0;
+      for (;;) {
+        const ids = Array.from({ length: batch }, (_, i) => id + i);
+        const before = { used: eng.usedBytes, size: index.size, fields: index.fields };
+        try {
+          // Every other batch adds its rows without attributes: the columns grow all the same.
+          const attrs = (id / batch) % 2 === 0 ? ids.map(attrsOf) : undefined;
+          index.addBatch(ids, Float32Array.from(ids.flatMap(vec)), attrs);
+          id += batch;
+        } catch (error) {
+          expect(error).toBeInstanceOf(BudgetExceededError);
+          expect({ used: eng.usedBytes, size: index.size, fields: index.fields }).toEqual(before);
+          for (let i = 0; i < id; i++) {
+            const added = Math.floor(i / batch) % 2 === 0;
+            if (index.attributes(i)?.a !== (added ? i % 17 : undefined)) {
+              expect({ id: i, attributes: index.attributes(i) }).toEqual({
+                id: i,
+                attributes: added ? attrsOf(i) : {},
+              });
+            }
+          }
+          const expectedLow = Array.from({ length: id }, (_, i) => i).filter(
+            (i) => Math.floor(i / batch) % 2 === 0 && i % 17 < 5,
+          );
+          expect(sorted(index.idsWhere({ a: { $lt: 5 } }))).toEqual(expectedLow);
+          failures++;
+          break;
+        }
+      }
+      eng.dispose();
+    }
+    expect(failures).toBe(7);
+  });
+
   test('an attribute that does not fit is BudgetExceededError with nothing changed', async () => {
     const eng = await engine(simd, { budgetBytes: 4 * 1024 * 1024 });
     const index = eng.createIndex({ dim: 64, metric: 'l2', M: 8, efConstruction: 16 });
