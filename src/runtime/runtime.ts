@@ -303,6 +303,10 @@ export class Runtime {
    * throws DisposedError. Cost: O(1).
    */
   dispose(): void {
+    // A filter callback runs inside the engine's walk: tearing the engine down under it is refused
+    // as every other call from there is (an async call in flight instead rejects with DisposedError).
+    if (this.busy && !this.disposed)
+      throw new InvalidArgumentError('engine.dispose called from inside a search filter; the engine is busy');
     this.pool?.terminate();
     this.disposed = true;
     this.ex = null;

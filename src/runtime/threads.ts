@@ -46,6 +46,8 @@ else self.onmessage = (e) => handle(e.data);
 interface AnyWorker {
   post(message: unknown): void;
   terminate(): void;
+  /** Node: whether the worker keeps the process alive (while it has a call to answer). Elsewhere nothing. */
+  hold(busy: boolean): void;
 }
 
 /** What a worker answers: done, or what it threw (a trap of the module). */
@@ -108,15 +110,21 @@ function spawn(onAnswer: (a: Answer) => void, onDeath: (why: unknown) => void): 
       w.terminate();
       onDeath(new Error('worker thread terminated'));
     };
-    return { post: (m) => w.postMessage(m), terminate };
+    return { post: (m) => w.postMessage(m), terminate, hold: () => {} };
   }
   const { Worker: NodeWorker } = nodeWorkers()!;
   const w = new NodeWorker(WORKER_SOURCE, { eval: true });
-  w.unref(); // an engine not disposed does not keep the process alive
   w.on('message', (a: Answer) => onAnswer(a));
   w.on('error', (error) => onDeath(error));
   w.on('exit', (code) => onDeath(new Error(`worker thread exited (code ${code})`)));
-  return { post: (m) => w.postMessage(m), terminate: () => void w.terminate() };
+  // An idle engine not disposed does not keep the process alive, but one with a call in flight
+  // does (its promise would never settle). After the listeners: adding one refs the worker.
+  w.unref();
+  return {
+    post: (m) => w.postMessage(m),
+    terminate: () => void w.terminate(),
+    hold: (busy) => (busy ? w.ref() : w.unref()),
+  };
 }
 
 /** One export call for a worker: the export's name and its arguments. */
@@ -177,6 +185,7 @@ export class ThreadPool {
           new Promise<void>((resolve, reject) => {
             this.pending[i] = { resolve, reject };
             this.callsRun++;
+            this.workers[i].hold(true);
             this.workers[i].post(init ?? { op: 'call', fn: call.fn, args: call.args });
           }),
       ),
@@ -187,6 +196,7 @@ export class ThreadPool {
     const waiting = this.pending[i];
     this.pending[i] = null;
     if (waiting === null) return;
+    this.workers[i].hold(false);
     if (a.ok) waiting.resolve();
     else {
       const error = new WebAssembly.RuntimeError(`worker thread ${i + 1}: ${a.error}`);

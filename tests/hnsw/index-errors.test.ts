@@ -145,6 +145,17 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
     expect(probe()).toBe(before);
     expect(() => index.search(row(1), 3, { filter: (id) => index.has(id) })).toThrow(/inside a search filter/);
     expect(probe()).toBe(before);
+    // Disposing the engine (or the index) from a filter is refused too: the walk is using it.
+    expect(() =>
+      index.search(row(1), 3, {
+        filter: () => {
+          e.dispose();
+          return true;
+        },
+      }),
+    ).toThrow(/engine\.dispose called from inside a search filter/);
+    expect(() => index.search(row(1), 3, { filter: () => (index.dispose(), true) })).toThrow(/inside a search filter/);
+    expect(probe()).toBe(before);
   });
 
   test('disposed index and disposed engine', () => {
