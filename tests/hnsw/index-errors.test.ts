@@ -154,7 +154,11 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
         },
       }),
     ).toThrow(/engine\.dispose called from inside a search filter/);
-    expect(() => index.search(row(1), 3, { filter: () => (index.dispose(), true) })).toThrow(/inside a search filter/);
+    const disposeIndex = (): boolean => {
+      index.dispose();
+      return true;
+    };
+    expect(() => index.search(row(1), 3, { filter: disposeIndex })).toThrow(/inside a search filter/);
     expect(probe()).toBe(before);
   });
 
