@@ -7,7 +7,7 @@ import {
 import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } from "./insert";
 import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER, MODE_ALLOW } from "./search";
-import { allowBegin, allowEnd, setCreate, setFromAllow, setUse } from "./filter";
+import { allowBegin, allowEnd, allowRuns, setCreate, setFromAllow, setUse } from "./filter";
 import { compactIndex } from "./compact";
 import { takeItem } from "../util/counter";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
@@ -200,6 +200,14 @@ export function indexSetUse(h: usize, set: usize): u32 {
 /** Frees a resident set's block. */
 export function indexSetFree(set: usize): void {
   arenaFree(set);
+}
+
+/**
+ * Runs of neighbouring slots in the allow set (hnsw/filter.ts allowRuns): the planner's measure
+ * of how much of an exact scan streams. Cost: O(slots / 32).
+ */
+export function indexAllowRuns(h: usize): u32 {
+  return allowRuns(asIndex(h));
 }
 
 /** Clears the allow set (the bits indexAllowBegin set). Cost: O(allowed). */

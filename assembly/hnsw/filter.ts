@@ -130,6 +130,24 @@ export function allowEnd(idx: Index): void {
 }
 
 /**
+ * Runs of neighbouring slots in the allow set being searched (allowBits): each set bit whose
+ * slot before it is clear starts one. The exact scan reads a run's rows in memory order, which
+ * the hardware streams after its first few (SCAN_RUN). Cost: O(slots / 32).
+ */
+export function allowRuns(idx: Index): u32 {
+  const bits = idx.allowBits;
+  const words = (idx.count + 31) >> 5;
+  let runs: u32 = 0;
+  let carry: u32 = 0;
+  for (let w: u32 = 0; w < words; w++) {
+    const x = load<u32>(bits + (<usize>w << 2));
+    runs += <u32>popcnt(x & ~((x << 1) | carry));
+    carry = x >> 31;
+  }
+  return runs;
+}
+
+/**
  * A resident allow set (an IdSet's engine side), one block: [u32 count, u32 words][bitset of
  * `words` words over the slots][count u32 nodes]. Built from the n ids at list as allowBegin
  * maps them; valid while the index does not change (the host rebuilds it then). Returns the

@@ -93,6 +93,21 @@ export const WALK_SHARE = 0.2;
  * 1.29x an unfiltered search at 50%, 1.13x at 70%).
  */
 export const WALK_EF_POWER = 0.4;
+/**
+ * What an allowed row the exact scan streams costs, as a share of a scattered row's: rows past
+ * the first SCAN_RUN_ROWS of a run of neighbouring slots (assembly/hnsw/filter.ts SCAN_RUN),
+ * which the hardware prefetches. GloVe 100K (2026-12-06, IdSets, plan 'exact'): a run of 10K
+ * rows 16 ns a row against 35 for 10K rows at random, 20K 16 against 42, 30K 16 against 63
+ * (runs of 8: 23-37). The exact limits above count a streamed row as this much of one, so a set
+ * of long runs (a range of ids added in order: a time range, a frequency band) is scanned up to
+ * about 3x as many rows. For such sets the walks were both slower and worse: GloVe 100K, a
+ * range of 10-19% of the frequency order, ef 64: the filtered walk recalled 0.908-0.958 (the
+ * exact scan 1.000 in 0.8-1.2x its time); ef 128, 17-19%: the filtered walk 2.4-2.7x an
+ * unfiltered search, the scan 1.5-1.7x; 20%: the plain walk 3.0x, the scan 1.1x.
+ */
+export const STREAMED_ROW_COST = 0.35;
+/** The first rows of each run, which the exact scan reads as scattered rows (assembly/hnsw/filter.ts SCAN_RUN). */
+export const SCAN_RUN_ROWS = 8;
 /** Below this share, always the exact scan: the filtered walk's recall falls under 0.95 there. */
 export const ACORN_MIN_SHARE = 0.02;
 /** Below this share, the filtered walk's ef is raised by ACORN_BOOST_SHARE / share (at most 2.5x). */
@@ -111,12 +126,14 @@ export const PLAN_OPTIONS: readonly ('auto' | SearchPlan)[] = ['auto', 'exact', 
 
 /**
  * The planner, from `allowed` (live ids that pass) of `size` live ids, for k results at `ef`:
- * with share = allowed / size, 'walk' when share >= WALK_SHARE and allowed >
+ * with share = allowed / size, 'walk' when share >= WALK_SHARE and the scan's rows exceed
  * WALK_EXACT_PER_EF * max(ef, k), its ef narrowed to max(k, ef * share^WALK_EF_POWER);
- * 'filtered-walk' when ACORN_MIN_SHARE <= share < WALK_SHARE and allowed > EXACT_PER_EF *
- * max(ef, k), its ef raised below ACORN_BOOST_SHARE; 'exact' otherwise. `forced` (not 'auto')
- * skips the choice and the walk's narrowing (a forced 'walk' is the walk a predicate takes),
- * not the filtered walk's raise. Cost: O(1).
+ * 'filtered-walk' when ACORN_MIN_SHARE <= share < WALK_SHARE and they exceed EXACT_PER_EF *
+ * max(ef, k), its ef raised below ACORN_BOOST_SHARE; 'exact' otherwise. The scan's rows are
+ * `allowed`, or, when `runs` (the allow set's runs of neighbouring slots, asked only where it can
+ * change the plan) makes them few enough, the rows it streams counted at STREAMED_ROW_COST.
+ * `forced` (not 'auto') skips the choice and the walk's narrowing (a forced 'walk' is the walk a
+ * predicate takes), not the filtered walk's raise. Cost: O(1), plus `runs`.
  */
 export function planSearch(
   allowed: number,
@@ -125,13 +142,17 @@ export function planSearch(
   ef: number,
   maxEf: number,
   forced: 'auto' | SearchPlan = 'auto',
+  runs?: () => number,
 ): Plan {
   const share = size === 0 ? 0 : allowed / size;
   const width = Math.max(ef, k);
   let plan = forced;
   if (plan === 'auto') {
-    if (share >= WALK_SHARE) plan = allowed > WALK_EXACT_PER_EF * width ? 'walk' : 'exact';
-    else plan = share >= ACORN_MIN_SHARE && allowed > EXACT_PER_EF * width ? 'filtered-walk' : 'exact';
+    const limit = (share >= WALK_SHARE ? WALK_EXACT_PER_EF : EXACT_PER_EF) * width;
+    if (allowed <= limit || share < ACORN_MIN_SHARE) plan = 'exact';
+    else if (runs !== undefined && allowed * STREAMED_ROW_COST <= limit && scanRows(allowed, runs()) <= limit)
+      plan = 'exact';
+    else plan = share >= WALK_SHARE ? 'walk' : 'filtered-walk';
   }
   if (plan === 'filtered-walk' && share < ACORN_BOOST_SHARE) {
     return { plan, ef: Math.min(maxEf, Math.ceil(ef * Math.min(2.5, ACORN_BOOST_SHARE / Math.max(share, 1e-9)))) };
@@ -139,6 +160,12 @@ export function planSearch(
   // A forced walk keeps the ef given: the walk a predicate filter takes at that ef, with no switch.
   if (forced === 'auto' && plan === 'walk') return { plan, ef: walkEf(share, k, ef), adaptive: true };
   return { plan, ef };
+}
+
+/** What scanning `allowed` rows in `runs` runs of neighbouring slots costs, in scattered rows. */
+export function scanRows(allowed: number, runs: number): number {
+  const streamed = Math.max(0, allowed - SCAN_RUN_ROWS * runs);
+  return allowed - streamed + STREAMED_ROW_COST * streamed;
 }
 
 /**

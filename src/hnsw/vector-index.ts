@@ -722,7 +722,8 @@ export class VectorIndex extends EngineObject {
       if (old !== null && old.handle !== 0) ex.indexSetFree(old.handle);
     };
     try {
-      return { plan: planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced), allowed, unmark };
+      const runs = (): number => ex.indexAllowRuns(this.handle) >>> 0;
+      return { plan: planSearch(allowed, ex.indexSize(this.handle), k, ef, MAX_EF, forced, runs), allowed, unmark };
     } catch (error) {
       unmark(error);
       throw error;

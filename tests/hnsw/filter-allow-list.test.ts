@@ -13,10 +13,13 @@ import {
   ACORN_BOOST_SHARE,
   ACORN_MIN_SHARE,
   EXACT_PER_EF,
+  SCAN_RUN_ROWS,
+  STREAMED_ROW_COST,
   WALK_EXACT_PER_EF,
   WALK_EF_POWER,
   WALK_SHARE,
   planSearch,
+  scanRows,
 } from '../../src/hnsw/filter';
 
 const K = 10;
@@ -486,26 +489,64 @@ describe('planner thresholds', () => {
 
   test.each(BUILDS)('the index runs the plan the live counts call for (simd %s)', async (simd) => {
     const e = await engine(simd);
-    const ef = 16;
-    // Enough ids that the filtered walk's range (EXACT_PER_EF * ef .. n * WALK_SHARE) is not empty.
-    const n = Math.ceil((2 * EXACT_PER_EF * ef) / WALK_SHARE);
+    const ef = K;
+    // Enough ids that the filtered walk's range (EXACT_PER_EF * ef .. n * WALK_SHARE) holds the
+    // exact scan's limit for a run of slots too.
+    const n = 100 * Math.ceil((1.2 * EXACT_PER_EF * ef) / (WALK_SHARE * STREAMED_ROW_COST) / 100);
     const index = e.createIndex({ dim: 4, metric: 'l2', efSearch: ef });
     index.addBatch(
       Uint32Array.from({ length: n }, (_, i) => i),
       randomVectors(n, 4, 3),
     );
     const q = randomVectors(1, 4, 9);
+    // Every other id: no two neighbouring slots, so the exact scan streams nothing.
+    const spread = (m: number) => Uint32Array.from({ length: m }, (_, i) => 2 * i);
+    expect(index.search(q, K, { filter: spread(EXACT_PER_EF * ef) }).plan).toBe('exact');
+    expect(index.search(q, K, { filter: spread(EXACT_PER_EF * ef + 1) }).plan).toBe('filtered-walk');
+    expect(index.search(q, K, { filter: spread(n * WALK_SHARE - 1) }).plan).toBe('filtered-walk');
+    expect(index.search(q, K, { filter: spread(n * WALK_SHARE) }).plan).toBe('walk');
+    // One run of neighbouring slots: the scan streams it, and takes up to 1 / STREAMED_ROW_COST as many.
     const first = (m: number) => Uint32Array.from({ length: m }, (_, i) => i);
-    expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef) }).plan).toBe('exact');
-    expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef + 1) }).plan).toBe('filtered-walk');
-    expect(index.search(q, K, { filter: first(n * WALK_SHARE - 1) }).plan).toBe('filtered-walk');
-    expect(index.search(q, K, { filter: first(n * WALK_SHARE) }).plan).toBe('walk');
+    const streamedLimit = Math.floor((EXACT_PER_EF * ef - SCAN_RUN_ROWS) / STREAMED_ROW_COST) + SCAN_RUN_ROWS;
+    expect(index.search(q, K, { filter: first(EXACT_PER_EF * ef + 1) }).plan).toBe('exact');
+    expect(index.search(q, K, { filter: first(streamedLimit) }).plan).toBe('exact');
+    expect(index.search(q, K, { filter: first(streamedLimit + 1) }).plan).toBe('filtered-walk');
     // Removed and unknown ids do not count.
-    for (let i = 0; i < 10; i++) index.remove(i);
-    const list = [...first(EXACT_PER_EF * ef + 10), n + 1, n + 2];
+    for (let i = 0; i < 20; i += 2) index.remove(i);
+    const list = [...spread(EXACT_PER_EF * ef + 10), n + 1, n + 2];
     const r = index.search(q, K, { filter: list });
     expect(r.allowed).toBe(EXACT_PER_EF * ef);
     expect(r.plan).toBe('exact');
     e.dispose();
+  });
+
+  test('runs of neighbouring slots count at STREAMED_ROW_COST, and are counted only where they can change the plan', () => {
+    let asked = 0;
+    const runsOf = (runs: number) => () => {
+      asked++;
+      return runs;
+    };
+    const limit = EXACT_PER_EF * 64;
+    const size = 200000; // the rows below stay between ACORN_MIN_SHARE and WALK_SHARE
+    // One run: rows past its first SCAN_RUN_ROWS count at STREAMED_ROW_COST.
+    const most = Math.floor((limit - SCAN_RUN_ROWS) / STREAMED_ROW_COST) + SCAN_RUN_ROWS;
+    expect(scanRows(most, 1)).toBeLessThanOrEqual(limit);
+    expect(scanRows(most + 1, 1)).toBeGreaterThan(limit);
+    expect(planSearch(most, size, 10, 64, 1e5, 'auto', runsOf(1)).plan).toBe('exact');
+    expect(planSearch(most + 1, size, 10, 64, 1e5, 'auto', runsOf(1)).plan).toBe('filtered-walk');
+    // Runs of SCAN_RUN_ROWS or fewer rows stream nothing.
+    expect(scanRows(limit + 8, (limit + 8) / SCAN_RUN_ROWS)).toBe(limit + 8);
+    expect(planSearch(limit + 8, size, 10, 64, 1e5, 'auto', runsOf((limit + 8) / 8)).plan).toBe('filtered-walk');
+    // From WALK_SHARE up the limit is WALK_EXACT_PER_EF's.
+    const walkLimit = WALK_EXACT_PER_EF * 64;
+    const walkMost = Math.floor((walkLimit - SCAN_RUN_ROWS) / STREAMED_ROW_COST) + SCAN_RUN_ROWS;
+    expect(planSearch(walkMost, walkMost * 4, 10, 64, 1e5, 'auto', runsOf(1)).plan).toBe('exact');
+    expect(planSearch(walkMost + 1, walkMost * 4, 10, 64, 1e5, 'auto', runsOf(1)).plan).toBe('walk');
+    // Not asked: within the plain limit, past where streaming could help, or with the plan forced.
+    asked = 0;
+    planSearch(limit, size, 10, 64, 1e5, 'auto', runsOf(1));
+    planSearch(Math.ceil(limit / STREAMED_ROW_COST) + 1, size, 10, 64, 1e5, 'auto', runsOf(1));
+    planSearch(most, size, 10, 64, 1e5, 'filtered-walk', runsOf(1));
+    expect(asked).toBe(0);
   });
 });

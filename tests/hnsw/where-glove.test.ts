@@ -67,7 +67,13 @@ const FILTERS: Array<{ where: Where; pass: (r: Row) => boolean; plan: SearchPlan
     pass: (r) => r.category === 'adj.all' && r.rank >= 100,
     plan: 'exact',
   },
-  { where: { rank: { $lt: 1500 } }, pass: (r) => r.rank < 1500, plan: 'filtered-walk' },
+  // The 1,500 most frequent words are one run of slots, which the exact scan streams.
+  { where: { rank: { $lt: 1500 } }, pass: (r) => r.rank < 1500, plan: 'exact' },
+  {
+    where: { rank: { $lt: 3000 }, u: { $lt: 0.5 } },
+    pass: (r) => r.rank < 3000 && r.u < 0.5,
+    plan: 'filtered-walk',
+  },
   { where: { u: { $lt: 0.18 } }, pass: (r) => r.u < 0.18, plan: 'filtered-walk' },
   { where: { rank: { $gte: 4000 } }, pass: (r) => r.rank >= 4000, plan: 'walk' },
   {

@@ -467,6 +467,13 @@ export interface ElexExports {
    */
   indexSetFree(set: number): void;
   /**
+   * Runs of neighbouring slots in the allow set (hnsw/filter.ts allowRuns): the planner's measure
+   * of how much of an exact scan streams. Cost: O(slots / 32).
+   *
+   * `indexAllowRuns(h: usize): u32` (assembly/hnsw/api/indexAllowRuns)
+   */
+  indexAllowRuns(h: number): number;
+  /**
    * Clears the allow set (the bits indexAllowBegin set). Cost: O(allowed).
    *
    * `indexAllowEnd(h: usize): void` (assembly/hnsw/api/indexAllowEnd)
