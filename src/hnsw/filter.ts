@@ -270,12 +270,14 @@ export class IdSet {
   /** @internal The owner's change count when the block was built. */
   version = -1;
   private readonly rt: Runtime;
+  private readonly released: (set: IdSet) => void;
 
-  /** @internal Use {@link VectorIndex.idSet}. */
-  constructor(owner: object, rt: Runtime, ids: Uint32Array) {
+  /** @internal Use {@link VectorIndex.idSet}. `released` tells the index the set's block is gone. */
+  constructor(owner: object, rt: Runtime, ids: Uint32Array, released: (set: IdSet) => void) {
     this.owner = owner;
     this.rt = rt;
     this.ids = ids;
+    this.released = released;
   }
 
   /** Ids given (repeats, unknown and removed ids included). */
@@ -289,6 +291,14 @@ export class IdSet {
       const handle = this.handle;
       this.rt.run('IdSet.release', () => this.rt.exports.indexSetFree(handle));
     }
+    this.handle = 0;
+    this.version = -1;
+    this.released(this);
+  }
+
+  /** @internal Frees the engine side as its index goes (inside the index's dispose). */
+  drop(): void {
+    if (this.handle !== 0) this.rt.exports.indexSetFree(this.handle);
     this.handle = 0;
     this.version = -1;
   }

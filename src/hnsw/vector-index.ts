@@ -127,6 +127,8 @@ export class VectorIndex extends EngineObject {
    * with the index unchanged, its ids as a resident set (see whereSource).
    */
   private lastWhere: { key: string; version: number; set?: IdSet } | undefined;
+  /** The IdSets of this index whose engine side is built (IdSet.release takes a set out), freed with the index. */
+  private readonly builtSets = new Set<IdSet>();
   /** Counts the calls that changed the index, so a snapshot being read in chunks notices them. */
   private changes = 0;
 
@@ -642,7 +644,7 @@ export class VectorIndex extends EngineObject {
    */
   idSet(ids: Uint32Array | readonly number[]): IdSet {
     const checked = checkAllowList(ids, 'ids');
-    return new IdSet(this, this.rt, checked === ids ? checked.slice() : checked);
+    return new IdSet(this, this.rt, checked === ids ? checked.slice() : checked, (set) => this.builtSets.delete(set));
   }
 
   /**
@@ -705,6 +707,7 @@ export class VectorIndex extends EngineObject {
         old = { handle: set.handle, version: set.version };
         set.handle = block;
         set.version = this.changes;
+        this.builtSets.add(set);
         allowed = ex.indexSetUse(this.handle, block);
       } else {
         allowed = ex.indexAllowBegin(this.handle, ptr, list.length);
@@ -874,7 +877,7 @@ export class VectorIndex extends EngineObject {
       const block = ex.indexSetFromAllow(this.handle) >>> 0;
       ex.indexAllowEnd(this.handle);
       if (block === 0) throw rt.budgetError('search');
-      const set = new IdSet(this, rt, new Uint32Array(0));
+      const set = new IdSet(this, rt, new Uint32Array(0), () => {}); // lastWhere frees it
       set.handle = block;
       set.version = this.changes;
       return set;
@@ -1193,6 +1196,9 @@ export class VectorIndex extends EngineObject {
     const set = this.lastWhere?.set;
     if (set !== undefined && set.handle !== 0) this.rt.exports.indexSetFree(set.handle);
     this.lastWhere = undefined;
+    // The IdSets built in the engine: their blocks go with the index.
+    for (const built of this.builtSets) built.drop();
+    this.builtSets.clear();
     this.rt.exports.indexDispose(handle);
     this.attrs.free();
   }

@@ -8,7 +8,14 @@ import { BUILDS, engine } from '../helpers/engines';
 import { readFvecs } from '../helpers/data';
 import { randomVectors, rng } from '../helpers/random';
 import { bruteForce, recall } from '../helpers/reference';
-import type { Engine, Metric, Quantization, SearchResult, VectorIndex } from '../../src/index';
+import {
+  DisposedError,
+  type Engine,
+  type Metric,
+  type Quantization,
+  type SearchResult,
+  type VectorIndex,
+} from '../../src/index';
 import {
   ACORN_BOOST_SHARE,
   ACORN_MIN_SHARE,
@@ -416,6 +423,34 @@ describe.each(BUILDS)('simd %s', (simd) => {
       set.release();
       expect(e.usedBytes).toBe(base);
       expect(index.search(query, K, { filter: set }).ids.length).toBe(K);
+      set.release();
+    });
+
+    test("IdSet: a built set's engine memory goes with its index", async () => {
+      const own = await engine(simd);
+      const lists = [allowList(500, 0.3, 1), allowList(500, 0.5, 2), Uint32Array.of(1, 2)];
+      const fill = () => {
+        const small = own.createIndex({ dim: base.dim, metric: 'l2', M: 8 });
+        small.addBatch(
+          Uint32Array.from({ length: 500 }, (_, i) => i),
+          base.data.subarray(0, 500 * base.dim),
+        );
+        return small;
+      };
+      // The same searches with the lists themselves: what the engine keeps after (its staging).
+      const plain = fill();
+      for (const list of lists) plain.search(query, K, { filter: list });
+      plain.dispose();
+      const before = own.usedBytes;
+      const small = fill();
+      const sets = lists.map((list) => small.idSet(list));
+      for (const set of sets) small.search(query, K, { filter: set });
+      sets[2].release(); // released before: nothing left of it to free
+      small.dispose();
+      expect(own.usedBytes).toBe(before);
+      for (const set of sets) set.release(); // still harmless
+      expect(() => small.search(query, K, { filter: sets[0] })).toThrow(DisposedError);
+      own.dispose();
     });
   });
 
