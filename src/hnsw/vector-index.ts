@@ -1077,7 +1077,7 @@ export class VectorIndex extends EngineObject {
       throw new InvalidArgumentError(`${what} options must be an object`);
     checkOptionNames(what, options, SEARCH_OPTIONS);
     const given: unknown = options.filter;
-    const plan = checkOneOf('plan', options.plan ?? 'auto', PLAN_OPTIONS);
+    const plan = checkOneOf('plan', options.plan === undefined ? 'auto' : options.plan, PLAN_OPTIONS);
     let filter: CheckedFilter = { plan };
     if (typeof given === 'function') {
       if (isAsyncFunction(given as (...args: never) => unknown)) {

@@ -67,12 +67,14 @@ describe.each(BUILDS)('simd %s', (simd) => {
       'E_ARGUMENT',
       /needs an allow-list/,
     );
-    expectElexError(
-      () => index.search(query, 5, { filter: [1], plan: 'fast' as never }),
-      InvalidArgumentError,
-      'E_ARGUMENT',
-      /plan must be one of/,
-    );
+    for (const plan of ['fast', null]) {
+      expectElexError(
+        () => index.search(query, 5, { filter: [1], plan: plan as never }),
+        InvalidArgumentError,
+        'E_ARGUMENT',
+        /plan must be one of/,
+      );
+    }
     expect(probe()).toBe(before);
   });
 
