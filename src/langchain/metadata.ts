@@ -21,14 +21,7 @@ export function metadataAttributes(
   const out: Record<string, AttributeValue> = {};
   if (!isPlainObject(metadata)) return out;
   for (const [name, value] of Object.entries(metadata)) {
-    const kind =
-      typeof value === 'number' && Number.isFinite(value)
-        ? 'number'
-        : typeof value === 'string'
-          ? 'string'
-          : typeof value === 'boolean'
-            ? 'boolean'
-            : undefined;
+    const kind = scalarKind(value);
     if (kind === undefined || !attributeName(name) || (kind === 'string' && utf8Length(value as string) < 0)) continue;
     const known = kinds.get(name);
     if (known === undefined) {
@@ -45,8 +38,8 @@ function attributeName(name: string): boolean {
   return name.length > 0 && !name.startsWith('$') && name !== '__proto__' && utf8Length(name) >= 0;
 }
 
-/** The kind of an operand, as attributes take them; undefined for anything else. */
-function operandKind(value: unknown): FieldKind | undefined {
+/** The kind of a value as attributes take it (a finite number, a string, a boolean); undefined for anything else. */
+function scalarKind(value: unknown): FieldKind | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? 'number' : undefined;
   if (typeof value === 'string') return 'string';
   if (typeof value === 'boolean') return 'boolean';
@@ -89,7 +82,7 @@ const NONE = Symbol('none');
 
 function fieldCondition(cond: unknown, kind: FieldKind): unknown {
   const other = (v: unknown): boolean => {
-    const k = operandKind(v);
+    const k = scalarKind(v);
     return k !== undefined && k !== kind;
   };
   if (!isPlainObject(cond)) return other(cond) ? NONE : cond;

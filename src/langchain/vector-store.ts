@@ -274,7 +274,7 @@ export class ElexVectorStore extends SaveableVectorStore {
       if (filter !== undefined) {
         checkFilter(filter);
         if (index === undefined) {
-          if (typeof filter !== 'function') checkWhere(filter, this.indexOptions.fields);
+          if (typeof filter !== 'function') this.checkEmptyWhere(index, filter);
           return;
         }
         const keys =
@@ -304,6 +304,15 @@ export class ElexVectorStore extends SaveableVectorStore {
       throw new InvalidArgumentError('filter returned a promise; it must return true or false synchronously');
     }
     return Boolean(verdict); // truthy passes, as Array.prototype.filter (MemoryVectorStore) takes it
+  }
+
+  /**
+   * Refuses a bad object filter where there is nothing to search (no index yet, or no documents)
+   * as a search of documents would: InvalidArgumentError naming the path. Cost: O(size of filter).
+   */
+  private checkEmptyWhere(index: VectorIndex | undefined, filter: Where): void {
+    if (index === undefined) checkWhere(filter, this.indexOptions.fields);
+    else index.idsWhere(this.whereOf(index, filter));
   }
 
   /** Object filter `filter` as `index` runs it: values of another kind than their field's are absent (absentOtherKinds). */
@@ -357,11 +366,7 @@ export class ElexVectorStore extends SaveableVectorStore {
     if (index === undefined || index.size === 0) {
       if (!Number.isInteger(k) || k < 1)
         throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
-      // A bad object filter is refused here too, as a search of documents would refuse it.
-      if (filter !== undefined && typeof filter !== 'function') {
-        if (index === undefined) checkWhere(filter, this.indexOptions.fields);
-        else index.idsWhere(this.whereOf(index, filter));
-      }
+      if (filter !== undefined && typeof filter !== 'function') this.checkEmptyWhere(index, filter);
       return [];
     }
     const options =
