@@ -35,7 +35,7 @@ import {
 } from '../index.js';
 import { loadWithSidecar, saveWithSidecar, type Sidecar } from '../hnsw/store/sidecar.js';
 import { readManifest } from '../hnsw/store/store-io.js';
-import { metadataJson } from '../util/json-value.js';
+import { isPlainObject, metadataJson } from '../util/json-value.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
 import { ItemTable, itemBytes, namespaceKey, type StoredItem } from './item-table.js';
 import { Journal } from './journal.js';
@@ -605,8 +605,15 @@ export class ElexStore extends BaseStore {
       if (old !== undefined) this.removeVectors(old);
       const item = items[i];
       if (item) {
-        this.table.put(item); // an update keeps the item's place
-        this.journal?.put(item, old !== undefined);
+        // An update keeps the item's place; a put over an expired item not yet swept makes a
+        // new item, added last (as after a sweep).
+        const expired = old !== undefined && isExpired(old, now);
+        if (expired) {
+          this.table.remove(p.namespace, p.key);
+          this.journal?.delete(old);
+        }
+        this.table.put(item);
+        this.journal?.put(item, old !== undefined && !expired);
       } else if (old !== undefined) {
         this.table.remove(p.namespace, p.key);
         this.journal?.delete(old);
@@ -965,16 +972,30 @@ interface AllowList {
   count: number;
 }
 
-/** A search filter as a cache key: JSON, with what JSON would merge (undefined, NaN, ...) kept apart. */
+/** Numbers for objects a filter holds that are not plain (a Date, a String): each its own cache key. */
+const filterObjects = new WeakMap<object, number>();
+let nextFilterObject = 0;
+
+/**
+ * A search filter as a cache key: JSON, with what JSON would merge kept apart (undefined, NaN,
+ * ...; and an object that is not plain, which JSON would turn into its toJSON or its primitive,
+ * as itself: `{ day: new Date(t) }` is not `{ day: isoString }`).
+ */
 function filterKey(filter: Record<string, unknown>): string {
-  return JSON.stringify(filter, (_, v: unknown) =>
-    v === undefined ||
-    (typeof v === 'number' && !Number.isFinite(v)) ||
-    typeof v === 'function' ||
-    typeof v === 'bigint'
+  return JSON.stringify(filter, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const original = this[k];
+    if (original !== null && typeof original === 'object' && !Array.isArray(original) && !isPlainObject(original)) {
+      let n = filterObjects.get(original);
+      if (n === undefined) filterObjects.set(original, (n = nextFilterObject++));
+      return `\u0000object:${n}`;
+    }
+    return v === undefined ||
+      (typeof v === 'number' && !Number.isFinite(v)) ||
+      typeof v === 'function' ||
+      typeof v === 'bigint'
       ? `\u0000${typeof v}:${String(v)}`
-      : v,
-  );
+      : v;
+  });
 }
 
 function isExpired(item: StoredItem, now: number): boolean {

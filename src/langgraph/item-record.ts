@@ -91,10 +91,10 @@ export function decodeItemRecord(bytes: Uint8Array, key: string): ItemRecord {
       value === null ||
       typeof value !== 'object' ||
       Array.isArray(value) ||
-      !isCount(createdAt) ||
-      !isCount(updatedAt) ||
+      !isTime(createdAt) ||
+      !isTime(updatedAt) ||
       !(ttl === null || (typeof ttl === 'number' && ttl > 0)) ||
-      !(expiresAt === null || isCount(expiresAt)) ||
+      !(expiresAt === null || isTime(expiresAt)) ||
       !Array.isArray(vectors) ||
       !vectors.every((v) => isCount(v) && v < nextKey) ||
       !(fields === null || fields === false || (Array.isArray(fields) && fields.every((f) => typeof f === 'string')))
@@ -123,6 +123,14 @@ export function decodeItemRecord(bytes: Uint8Array, key: string): ItemRecord {
     prev: r.prev as string | null,
     ops,
   };
+}
+
+/**
+ * Whether `value` is a time as the store keeps it: ms since the epoch, not negative, and not
+ * necessarily whole (a fractional ttl in minutes, or a clock with sub-ms precision).
+ */
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 /**

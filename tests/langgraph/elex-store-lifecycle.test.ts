@@ -9,6 +9,7 @@ import { InvalidNamespaceError } from '@langchain/langgraph-checkpoint';
 import { ElexStore } from '../../src/langgraph/index';
 import { BUILDS, engine } from '../helpers/engines';
 import { HashEmbeddings } from '../helpers/langgraph';
+import { MemoryStore } from '../../src/index';
 
 const DIMS = 16;
 const MINUTE = 60_000;
@@ -118,6 +119,57 @@ describe.each(BUILDS)('ElexStore lifecycle (simd %s)', (simd) => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  test('fractional times (a ttl in fractions of a minute, a sub-ms clock) save and open again', async () => {
+    let time = 1_700_000_000_000.5;
+    const bytes = new MemoryStore();
+    const open = async () => ElexStore.open({ store: bytes, engine: await engine(simd), now: () => time });
+    const store = await open();
+    await store.put(['u'], 'a', { v: 1 }, undefined, { ttl: 1.23456 });
+    await store.put(['u'], 'b', { v: 2 });
+    await store.flush();
+    const saved = await store.search(['u']);
+    const again = await open();
+    expect(await again.search(['u'])).toEqual(saved);
+    time += 1.23456 * MINUTE; // a's expiry, to the ms fraction
+    expect((await again.search(['u'])).map((i) => i.key)).toEqual(['b']);
+  });
+
+  test('a put over an expired item not yet swept makes a new item, added last as after a sweep', async () => {
+    for (const sweepFirst of [false, true]) {
+      let time = 1_000_000;
+      const bytes = new MemoryStore();
+      const store = await ElexStore.open({ store: bytes, engine: await engine(simd), now: () => time });
+      await store.put(['n'], 'a', { v: 1 }, undefined, { ttl: 1 });
+      await store.put(['n'], 'b', { v: 2 });
+      time += 2 * MINUTE;
+      if (sweepFirst) await store.sweep();
+      await store.put(['n'], 'a', { v: 3 });
+      const items = await store.search(['n']);
+      expect(items.map((i) => [i.key, i.value.v, +i.createdAt])).toEqual([
+        ['b', 2, 1_000_000],
+        ['a', 3, time],
+      ]);
+      await store.flush();
+      const again = await ElexStore.open({ store: bytes, engine: await engine(simd), now: () => time });
+      expect(await again.search(['n'])).toEqual(items);
+    }
+  });
+
+  test('a filter holding an object that is not plain (a Date) is its own cache key', async () => {
+    const embeddings = new HashEmbeddings(DIMS);
+    const store = new ElexStore({ index: { dims: DIMS, embeddings, fields: ['text'] }, engine: await engine(simd) });
+    const day = '2024-01-01T00:00:00.000Z';
+    await store.put(['u'], 'a', { text: 'green tea', day });
+    await store.put(['u'], 'b', { text: 'black tea', day: 'other' });
+    const keys = async (filter: Record<string, unknown>) =>
+      (await store.search(['u'], { query: 'tea', filter })).map((i) => i.key).sort();
+    const byDate = (await store.search(['u'], { filter: { day: new Date(day) } })).map((i) => i.key).sort();
+    expect(await keys({ day })).toEqual(['a']);
+    // JSON would make the Date its ISO string: the query search must not reuse the string's list.
+    expect(await keys({ day: new Date(day) })).toEqual(byDate);
+    expect(byDate).not.toEqual(['a']);
   });
 
   test('a batch that fails changes nothing', async () => {
