@@ -47,12 +47,12 @@ function asText(value: unknown): string[] {
 }
 
 /**
- * The texts field path `path` names in `value`: `"$"` the whole value as JSON, `"a.b"` a nested
- * field, `"list[*].text"` one text per element, `"list[-1]"` the last, `"{a,b}"` several fields.
- * A path that names nothing gives no text. Cost: O(the parts of value the path reaches).
+ * The texts field path `path` names in `value`: `"$"` the whole value as JSON (and, as
+ * InMemoryStore reads it, its own `"$"` field's text if it has one), `"a.b"` a nested field,
+ * `"list[*].text"` one text per element, `"list[-1]"` the last, `"{a,b}"` several fields. A path
+ * that names nothing gives no text. Cost: O(the parts of value the path reaches).
  */
 export function textsAtPath(value: unknown, path: string, tokens: readonly string[] = tokenizePath(path)): string[] {
-  if (path === '' || path === '$') return [JSON.stringify(value, null, 2)];
   const walk = (node: unknown, at: number): string[] => {
     if (at >= tokens.length) return asText(node);
     const token = tokens[at];
@@ -78,7 +78,9 @@ export function textsAtPath(value: unknown, path: string, tokens: readonly strin
             break;
           }
         }
-        if (found !== undefined && found !== null) out.push(...asText(found));
+        // A null field is the text 'null' here (JSON's), as InMemoryStore embeds it.
+        if (found === null) out.push('null');
+        else if (found !== undefined) out.push(...asText(found));
       }
     } else if (token === '*') {
       if (node !== null && typeof node === 'object')
