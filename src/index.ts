@@ -22,7 +22,10 @@ export type { SnapshotSource } from './hnsw/load.js';
 export { IdSet } from './hnsw/filter.js';
 export type { SearchPlan } from './hnsw/filter.js';
 export type { Attributes, AttributeValue, FieldDeclarations, FieldKind } from './hnsw/attributes.js';
-export { MAX_FIELDS as MAX_ATTRIBUTE_FIELDS } from './hnsw/attributes.js';
+export {
+  MAX_FIELDS as MAX_ATTRIBUTE_FIELDS,
+  MAX_FIELD_NAME_BYTES as MAX_ATTRIBUTE_NAME_BYTES,
+} from './hnsw/attributes.js';
 export { checkWhere } from './hnsw/where.js';
 export type { Where, WhereOperators, WhereValue } from './hnsw/where.js';
 export { QTable, MAX_ACTIONS } from './qlearn/qtable.js';

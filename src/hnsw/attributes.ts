@@ -146,11 +146,19 @@ export function checkFieldName(name: string, path: string): void {
     throw new InvalidArgumentError(`${path}: a field name must be non-empty and not start with '$', got '${name}'`);
   if (name === '__proto__')
     throw new InvalidArgumentError(`${path}: '__proto__' cannot be a field name (an object literal cannot hold it)`);
-  if (utf8Length(name) < 0)
+  const bytes = utf8Length(name);
+  if (bytes < 0)
     throw new InvalidArgumentError(
       `${path}: field name ${JSON.stringify(name)} holds a lone surrogate, which UTF-8 cannot carry`,
     );
+  if (bytes > MAX_FIELD_NAME_BYTES)
+    throw new InvalidArgumentError(
+      `${path}: a field name is at most ${MAX_FIELD_NAME_BYTES} bytes of UTF-8 (a snapshot keeps its length in 16 bits), got ${bytes}`,
+    );
 }
+
+/** Longest field name, in UTF-8 bytes: a snapshot keeps a name's length as a u16 (docs/format.md). */
+export const MAX_FIELD_NAME_BYTES = 0xffff;
 
 /**
  * The changes one call makes to a schema: fields inferred and strings met, numbered after the
@@ -186,7 +194,7 @@ export class SchemaDraft {
   encode(attrs: unknown, path: string): Float64Array {
     if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs))
       throw new InvalidArgumentError(`${path} must be an object of field name to value, got ${describeValue(attrs)}`);
-    const found: [Field, number][] = [];
+    const found: [Field, AttributeValue][] = [];
     for (const name of Object.keys(attrs)) {
       const value: unknown = (attrs as Record<string, unknown>)[name];
       if (value === undefined) continue;
@@ -214,12 +222,16 @@ export class SchemaDraft {
           `${path}.${name} must be a ${field.kind} (field '${name}' holds ${field.kind}s), got ${describeValue(value)}`,
         );
       }
-      found.push([field, this.value(value as AttributeValue)]);
+      found.push([field, value as AttributeValue]);
     }
+    // Values in column order, so new strings enter the dictionary in that order, as a log
+    // segment's replay (which records attributes in column order) adds them: the opened index
+    // is the saved one byte for byte, whatever the order of the keys given.
+    found.sort((x, y) => x[0].column - y[0].column);
     const pairs = new Float64Array(2 * this.fieldCount);
     for (const [field, v] of found) {
       pairs[2 * field.column] = 1;
-      pairs[2 * field.column + 1] = v;
+      pairs[2 * field.column + 1] = this.value(v);
     }
     return pairs;
   }

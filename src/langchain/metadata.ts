@@ -2,7 +2,7 @@
  * Documents' metadata kept as index attributes, so LangChain object filters run as the index's
  * `where` filters.
  */
-import { type AttributeValue, type FieldKind, MAX_ATTRIBUTE_FIELDS } from '../index.js';
+import { type AttributeValue, type FieldKind, MAX_ATTRIBUTE_FIELDS, MAX_ATTRIBUTE_NAME_BYTES } from '../index.js';
 import { isPlainObject } from '../util/json-value.js';
 import { utf8Length } from '../util/utf8.js';
 
@@ -35,7 +35,9 @@ export function metadataAttributes(
 
 /** Whether the index takes `name` as a field name (attributes.ts checkFieldName). */
 function attributeName(name: string): boolean {
-  return name.length > 0 && !name.startsWith('$') && name !== '__proto__' && utf8Length(name) >= 0;
+  if (name.length === 0 || name.startsWith('$') || name === '__proto__') return false;
+  const bytes = utf8Length(name);
+  return bytes >= 0 && bytes <= MAX_ATTRIBUTE_NAME_BYTES;
 }
 
 /** The kind of a value as attributes take it (a finite number, a string, a boolean); undefined for anything else. */

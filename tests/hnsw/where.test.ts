@@ -12,6 +12,7 @@ import { KINDS, passes, randomAttributes, randomWhere, rng } from '../helpers/wh
 import {
   BudgetExceededError,
   InvalidArgumentError,
+  MAX_ATTRIBUTE_NAME_BYTES,
   checkWhere,
   type Attributes,
   type Engine,
@@ -274,6 +275,8 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
       [declared, { kind: '\uDE00' }, /^attributes\.kind holds a lone surrogate/],
       [inferred, { 'k\uD83D': 1 }, /^attributes: field name "k\\ud83d" holds a lone surrogate/],
       [inferred, JSON.parse('{"__proto__": 1}'), /^attributes: '__proto__' cannot be a field name/],
+      // A snapshot keeps a name's length in 16 bits.
+      [inferred, { ['é'.repeat(32768)]: 1 }, /^attributes: a field name is at most 65535 bytes of UTF-8 .* got 65536/],
     ];
     for (const [index, attrs, message] of badAttrs) {
       const used = eng.usedBytes;
@@ -292,6 +295,11 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
       /fields\.a must be 'number', 'string' or 'boolean'/,
     );
     expect(() => eng.createIndex({ dim: 2, fields: { '\uD83D': 'string' } })).toThrow(/holds a lone surrogate/);
+    // The longest name there is saves and loads back.
+    const longest = 'n'.repeat(MAX_ATTRIBUTE_NAME_BYTES);
+    const named = eng.createIndex({ dim: 2, fields: { [longest]: 'number' } });
+    named.add(1, [1, 0], { [longest]: 7 });
+    expect(eng.loadIndex(named.serialize()).attributes(1)).toEqual({ [longest]: 7 });
     // A string no attribute can hold matches nothing (it is not U+FFFD's twin).
     inferred.add(3, [0, 1], { kind: '\uFFFD' });
     expect(Array.from(inferred.idsWhere({ kind: '\uD83D' }))).toEqual([]);
