@@ -4,10 +4,13 @@
 //
 //   table     one block per index (the host's handle), made on first use:
 //               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 values[MAX_FIELDS],
-//               +BITS_AT u32 bits[MAX_FIELDS], +DICT_AT u32 dictionary block (0: none yet)
-//   dictionary the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts), one
-//             block grown as strings are added: kept here so they count in the budget (the host
-//             keeps the lookup map and writes the bytes)
+//               +BITS_AT u32 bits[MAX_FIELDS], +DICT_AT u32 the newest dictionary chunk (0: none
+//               yet), +DICT_ROOM_AT u32 the bytes of room in all its chunks
+//   dictionary room for the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts),
+//             so the strings count in the budget (the host keeps them, and writes them to
+//             snapshots): chunks, each [u32 the chunk before it][room], one more when strings
+//             no longer fit. Never grown by a copy: a copy would need the old room and the new at
+//             once, and a store's log replayed on open could then need more than the index.
 //   column    two blocks per field: f64 values[cap] (numbers; booleans 0 / 1; strings: the
 //             host's dictionary id), and the presence bitset, 1 bit a slot, (cap + 31) / 32 words.
 //             Apart, so growing them only appends: what a failed call's transaction puts back
@@ -38,7 +41,8 @@ import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 export const MAX_FIELDS: u32 = 64;
 const BITS_AT: u32 = 8 + (MAX_FIELDS << 2);
 const DICT_AT: u32 = BITS_AT + (MAX_FIELDS << 2);
-const TABLE_BYTES: u32 = DICT_AT + 4;
+const DICT_ROOM_AT: u32 = DICT_AT + 4;
+const TABLE_BYTES: u32 = DICT_ROOM_AT + 4;
 
 const OP_EQ: i32 = 0;
 const OP_GT: i32 = 1;
@@ -96,29 +100,39 @@ export function attrCreate(): usize {
   return t;
 }
 
-/** Frees a table, its columns and its dictionary. */
+/** Frees a table, its columns and its dictionary's chunks. */
 export function attrFree(t: usize): void {
   attrClear(t);
-  arenaFree(<usize>load<u32>(t + DICT_AT));
+  let chunk = <usize>load<u32>(t + DICT_AT);
+  while (chunk != 0) {
+    const before = <usize>load<u32>(chunk);
+    arenaFree(chunk);
+    chunk = before;
+  }
   arenaFree(t);
 }
 
 /**
- * Grows the dictionary block to hold at least `bytes` (its contents kept); returns its address,
- * or 0 over budget (the caller's transaction undoes it). Cost: amortized O(1) a byte.
+ * Makes the dictionary's room at least `bytes` (a chunk more when it is short: the room in all
+ * grows 1.5x, so strings added one at a time make O(log bytes) chunks; exactly what is missing
+ * near the budget). STATUS_OK, or STATUS_BUDGET (the caller's transaction undoes it). Cost: O(1).
  */
-export function attrDictReserve(t: usize, bytes: u32): usize {
-  const old = <usize>load<u32>(t + DICT_AT);
-  const have: u32 = old == 0 ? 0 : arenaCapacity(old);
-  if (bytes <= have) return old;
-  // 1.5x, so adding strings one at a time copies O(bytes) in all; exactly `bytes` near the budget.
-  const roomy = max<u64>(<u64>bytes, max<u64>(64, <u64>have + (have >> 1)));
-  let block = arenaGrow(old, roomy);
-  if (block == 0 && roomy > <u64>bytes) block = arenaGrow(old, <u64>bytes);
-  if (block == 0) return 0;
-  arenaSave(t + DICT_AT, 4);
-  store<u32>(t + DICT_AT, <u32>block);
-  return block;
+export function attrDictReserve(t: usize, bytes: u32): i32 {
+  const have = load<u32>(t + DICT_ROOM_AT);
+  if (bytes <= have) return STATUS_OK;
+  const need = bytes - have;
+  let room = max<u32>(need, max<u32>(64, have >> 1));
+  let chunk = arenaGrow(0, 4 + <u64>room);
+  if (chunk == 0 && room > need) {
+    room = need;
+    chunk = arenaGrow(0, 4 + <u64>room);
+  }
+  if (chunk == 0) return STATUS_BUDGET;
+  store<u32>(chunk, load<u32>(t + DICT_AT));
+  arenaSave(t + DICT_AT, 8);
+  store<u32>(t + DICT_AT, <u32>chunk);
+  store<u32>(t + DICT_ROOM_AT, have + room);
+  return STATUS_OK;
 }
 
 /** Frees every column (the fields stay, with no values): cap 0. Cannot fail. */

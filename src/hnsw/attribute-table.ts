@@ -12,7 +12,6 @@ import {
   MAX_FIELDS,
   decodeAttributeSection,
   encodeAttributeSection,
-  utf8Concat,
   type Schema,
   type SchemaDraft,
 } from './attributes.js';
@@ -75,15 +74,13 @@ export class AttributeTable {
   }
 
   /**
-   * Writes `bytes` of strings into the engine's dictionary at `at` (growing it first), so the
-   * strings count in the budget. Past the bytes in use, so an undone transaction leaves the
-   * dictionary as it was.
+   * Makes room for `bytes` more bytes of strings in the engine's dictionary past the `at` in
+   * use, so the strings count in the budget (the schema keeps them; snapshots are written from
+   * it). An undone transaction gives the room back.
    */
-  private storeStrings(bytes: Uint8Array, at: number, what: string): void {
-    if (bytes.length === 0) return;
-    const block = this.rt.exports.attrDictReserve(this.table, at + bytes.length) >>> 0;
-    if (block === 0) throw this.rt.budgetError(what);
-    new Uint8Array(this.rt.memory.buffer, block + at, bytes.length).set(bytes);
+  private storeStrings(bytes: number, at: number, what: string): void {
+    if (bytes === 0) return;
+    if (this.rt.exports.attrDictReserve(this.table, at + bytes) !== STATUS_OK) throw this.rt.budgetError(what);
   }
 
   private addColumns(n: number, what: string): void {
@@ -245,7 +242,7 @@ export class AttributeTable {
         transaction(() => {
           this.ensure(what);
           this.rt.stage(SLOT_OUT, PAIRS_BYTES, what);
-          this.storeStrings(utf8Concat(schema.strings), 0, what);
+          this.storeStrings(schema.stringBytes, 0, what);
           for (const [id, pairs] of rows) this.write(index, id, pairs, what);
         }),
       );

@@ -19,20 +19,6 @@ export type Attributes = Readonly<Record<string, AttributeValue | undefined>>;
 /** Field declarations of {@link IndexOptions.fields}: field name to kind. */
 export type FieldDeclarations = Readonly<Record<string, FieldKind>>;
 
-const UTF8 = new TextEncoder();
-
-/** The UTF-8 bytes of `strings`, one after another (each encoded alone, as Schema counts them). */
-export function utf8Concat(strings: readonly string[]): Uint8Array {
-  const parts = strings.map((s) => UTF8.encode(s));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** The kinds, by code (the snapshot's attributes section). */
 export const FIELD_KINDS: readonly FieldKind[] = ['number', 'string', 'boolean'];
 /** Fields an index holds at most (assembly/hnsw/attributes.ts MAX_FIELDS). */
@@ -75,7 +61,7 @@ export class Schema {
   readonly byName = new Map<string, Field>();
   readonly strings: string[] = [];
   readonly dictionary = new Map<string, number>();
-  /** UTF-8 bytes of the strings, in order: what the engine's copy of the dictionary holds. */
+  /** UTF-8 bytes of the strings: the room the engine's dictionary holds for them. */
   stringBytes = 0;
 
   constructor(declared: boolean) {
@@ -247,9 +233,11 @@ export class SchemaDraft {
     return id;
   }
 
-  /** The UTF-8 bytes of the drafted strings, in id order (empty when none). */
-  newStringBytes(): Uint8Array {
-    return utf8Concat([...this.newStrings.keys()]);
+  /** Bytes of the drafted strings in UTF-8. */
+  newStringBytes(): number {
+    let bytes = 0;
+    for (const s of this.newStrings.keys()) bytes += utf8Length(s);
+    return bytes;
   }
 
   /** Keeps the drafted fields and strings in the schema. */

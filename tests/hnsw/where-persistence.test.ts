@@ -181,6 +181,25 @@ describe.each(BUILDS)('attributes in the index store (simd %s)', (simd) => {
     eng.dispose();
   });
 
+  test('a log adding long strings opens where the index fits: the dictionary never grows by a copy', async () => {
+    // 260 ids with strings of 20 KB: 5.3 MB live. The log's 60 strings once grew the dictionary
+    // by a copy (old room and new at once) and the open needed 4 MB more than 8 MiB.
+    const eng = await engine(simd, { budgetBytes: 64 << 20 });
+    const store = new MemoryStore();
+    const index = eng.createIndex({ dim: 4, metric: 'l2' });
+    const long = (c: string, i: number) => c.repeat(20000) + i;
+    for (let i = 0; i < 200; i++) index.add(i, [i, 1, 2, 3], { s: long('x', i) });
+    await index.save(store, 'ix', { logShare: 8 });
+    for (let i = 200; i < 260; i++) index.add(i, [i, 1, 2, 3], { s: long('y', i) });
+    expect((await index.save(store, 'ix', { logShare: 8 })).kind).toBe('log');
+    const small = await engine(simd, { budgetBytes: 8 << 20 });
+    const opened = await small.openIndex(store, 'ix');
+    expect(Buffer.from(opened.serialize()).equals(Buffer.from(index.serialize()))).toBe(true);
+    expect(opened.attributes(259)).toEqual({ s: long('y', 259) });
+    small.dispose();
+    eng.dispose();
+  });
+
   test('attributes given with their keys out of column order: the opened index is the saved one, byte for byte', async () => {
     const eng = await engine(simd);
     const store = new MemoryStore();

@@ -106,7 +106,7 @@ export interface ElexExports {
    */
   attrCreate(): number;
   /**
-   * Frees a table, its columns and its dictionary.
+   * Frees a table, its columns and its dictionary's chunks.
    *
    * `attrFree(t: usize): void` (assembly/hnsw/attributes/attrFree)
    */
@@ -174,10 +174,11 @@ export interface ElexExports {
    */
   attrForget(h: number, t: number, id: number): void;
   /**
-   * Grows the dictionary block to hold at least `bytes` (its contents kept); returns its address,
-   * or 0 over budget (the caller's transaction undoes it). Cost: amortized O(1) a byte.
+   * Makes the dictionary's room at least `bytes` (a chunk more when it is short: the room in all
+   * grows 1.5x, so strings added one at a time make O(log bytes) chunks; exactly what is missing
+   * near the budget). STATUS_OK, or STATUS_BUDGET (the caller's transaction undoes it). Cost: O(1).
    *
-   * `attrDictReserve(t: usize, bytes: u32): usize` (assembly/hnsw/attributes/attrDictReserve)
+   * `attrDictReserve(t: usize, bytes: u32): i32` (assembly/hnsw/attributes/attrDictReserve)
    */
   attrDictReserve(t: number, bytes: number): number;
   /**
