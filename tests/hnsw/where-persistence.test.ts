@@ -9,6 +9,7 @@ import { randomVectors } from '../helpers/random';
 import { randomAttributes, randomWhere, rng } from '../helpers/where-reference';
 import { crc32 } from '../../src/util/crc32';
 import {
+  BudgetExceededError,
   CorruptSnapshotError,
   InvalidArgumentError,
   MemoryStore,
@@ -192,6 +193,13 @@ describe.each(BUILDS)('attributes in the index store (simd %s)', (simd) => {
     await index.save(store, 'ix', { logShare: 8 });
     for (let i = 200; i < 260; i++) index.add(i, [i, 1, 2, 3], { s: long('y', i) });
     expect((await index.save(store, 'ix', { logShare: 8 })).kind).toBe('log');
+    // Where it does not fit, the failed open leaves the engine as it was, its claimed room too
+    // (the replay's staging once stayed above the freed index, and the room with it).
+    const tight = await engine(simd, { budgetBytes: 5 << 20 });
+    const before = [tight.usedBytes, tight.reservedBytes];
+    await expect(tight.openIndex(store, 'ix')).rejects.toBeInstanceOf(BudgetExceededError);
+    expect([tight.usedBytes, tight.reservedBytes]).toEqual(before);
+    tight.dispose();
     const small = await engine(simd, { budgetBytes: 8 << 20 });
     const opened = await small.openIndex(store, 'ix');
     expect(Buffer.from(opened.serialize()).equals(Buffer.from(index.serialize()))).toBe(true);

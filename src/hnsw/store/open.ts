@@ -109,6 +109,9 @@ function rebuild(rt: Runtime, name: string, manifest: Manifest, parts: Uint8Arra
     }
   } catch (error) {
     index.dispose();
+    // The staging blocks the replay grew lie above the index's freed blocks: given back too, so
+    // the engine's claimed room (reservedBytes) is as before the open.
+    rt.run('openIndex', () => rt.exports.stagingRelease());
     throw error;
   }
   return index;
