@@ -22,7 +22,7 @@ const INLINED = new Set([
   'util/crc32.ts',
   'util/validate.ts',
   'util/json-value.ts',
-  'util/utf8.ts',
+  'stores/store-key.ts',
   'util/json-record.ts',
   'hnsw/store/keys.ts',
   'hnsw/store/store-io.ts',

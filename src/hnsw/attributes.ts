@@ -5,7 +5,7 @@
  * (field names and kinds, declared or inferred) and the string dictionary live here.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { utf8Length } from '../util/utf8.js';
+import { utf8Length } from '../stores/store-key.js';
 
 /** What a field holds: numbers (finite), strings, or booleans. */
 export type FieldKind = 'number' | 'string' | 'boolean';

@@ -4,7 +4,7 @@
  */
 import { type AttributeValue, type FieldKind, MAX_ATTRIBUTE_FIELDS, MAX_ATTRIBUTE_NAME_BYTES } from '../index.js';
 import { isPlainObject } from '../util/json-value.js';
-import { utf8Length } from '../util/utf8.js';
+import { utf8Length } from '../stores/store-key.js';
 
 /**
  * The fields of documents' metadata the index keeps as attributes, for object filters: the
