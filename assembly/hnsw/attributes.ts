@@ -34,7 +34,7 @@
 import { Index, isTombstoned, labelAt } from "./graph";
 import { ensureAllow } from "./filter";
 import { mapGet } from "../util/idmap";
-import { arenaAlloc, arenaCapacity, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
+import { arenaAlloc, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
 import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
 /** Fields a table holds at most. */
