@@ -6,7 +6,7 @@
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
-import { encodeQTable, loadSnapshot } from './snapshot.js';
+import { encodeQTable, loadSnapshot, qtableRowsValid } from './snapshot.js';
 import {
   checkAction,
   checkBatch,
@@ -129,6 +129,7 @@ export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
     headerBytes: 80,
     length: (p: number) => rt.exports.qtableSnapshotLength(p),
     load: (p: number, n: number) => rt.exports.qtableLoad(p, n),
+    rowsValid: qtableRowsValid,
   };
   return rt.atomicLoad('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, format, 'loadQTable')));
 }

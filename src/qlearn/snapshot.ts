@@ -92,6 +92,34 @@ export interface SnapshotFormat {
   length(ptr: number): number;
   /** Rebuilds the object from `len` staged bytes at `ptr`: a handle, LOAD_BUDGET or LOAD_CORRUPT. */
   load(ptr: number, len: number): number;
+  /**
+   * The checks the engine makes of each row while it builds the object, after allocating it:
+   * asked only when it ran out of budget first, so bytes that fail them are still
+   * CorruptSnapshotError. Host memory only. Cost: O(bytes).
+   */
+  rowsValid(bytes: Uint8Array): boolean;
+}
+
+/** EXQT rows as the engine checks them: keys distinct, values finite as float32. */
+export function qtableRowsValid(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const actions = view.getUint32(8, true);
+  const rows = view.getUint32(12, true);
+  const keys = new Set<number>();
+  for (let r = 0; r < rows; r++) keys.add(view.getUint32(QTABLE_HEADER + 4 * r, true));
+  if (keys.size !== rows) return false;
+  const values = QTABLE_HEADER + 4 * rows;
+  for (let i = 0; i < rows * actions; i++) if (!Number.isFinite(view.getFloat32(values + 4 * i, true))) return false;
+  return true;
+}
+
+/** EXTB records as the engine checks them: rewards finite as float32. */
+export function trajectoryRowsValid(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = view.getUint32(12, true);
+  for (let i = 0; i < size; i++)
+    if (!Number.isFinite(view.getFloat32(TRAJECTORY_HEADER + RECORD * i + 8, true))) return false;
+  return true;
 }
 
 /**
@@ -125,7 +153,7 @@ export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat
         : `${what}: the header announces ${announced} bytes, but ${bytes.length} were given`,
     );
   }
-  const ptr = stageWhole(rt, bytes, what);
+  const ptr = stageWhole(rt, bytes, format, what);
   new Uint8Array(rt.memory.buffer, ptr, bytes.length).set(bytes);
   const handle = format.load(ptr, bytes.length) >>> 0;
   if (bytes.length > LARGE_BYTES) rt.exports.stagingRelease();
@@ -133,19 +161,29 @@ export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat
     throw new CorruptSnapshotError(
       `${what}: the bytes are not a valid snapshot (bad magic, version, length, checksum or parameters)`,
     );
-  if (handle === LOAD_BUDGET) throw rt.budgetError(what);
+  if (handle === LOAD_BUDGET) {
+    if (!format.rowsValid(bytes)) throw rowsCorrupt(what);
+    throw rt.budgetError(what);
+  }
   return handle;
 }
 
 /** Stages room for `bytes`; over budget, CorruptSnapshotError if their checksum fails, else BudgetExceededError. */
-function stageWhole(rt: Runtime, bytes: Uint8Array, what: string): number {
+function stageWhole(rt: Runtime, bytes: Uint8Array, format: SnapshotFormat, what: string): number {
   try {
     return rt.stage(SLOT_IDS, bytes.length, what);
   } catch (error) {
+    if (!(error instanceof BudgetExceededError)) throw error;
     const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
-    if (error instanceof BudgetExceededError && crc32(bytes.subarray(0, bytes.length - 4)) !== stored) {
+    if (crc32(bytes.subarray(0, bytes.length - 4)) !== stored)
       throw new CorruptSnapshotError(`${what}: the checksum does not match the bytes`);
-    }
+    if (!format.rowsValid(bytes)) throw rowsCorrupt(what);
     throw error;
   }
+}
+
+function rowsCorrupt(what: string): CorruptSnapshotError {
+  return new CorruptSnapshotError(
+    `${what}: the bytes are not a valid snapshot (a repeated key or a value out of range)`,
+  );
 }

@@ -71,9 +71,9 @@ interface Field {
   readonly spec: StateField;
   readonly name: string;
   readonly bins: number;
-  /** Range fields: min and 1 / (max - min). */
+  /** Range fields: min and max - min (divided by, as the docs' formula does: a reciprocal multiplied put a value on a bin's edge in the bin below). */
   readonly min: number;
-  readonly scale: number;
+  readonly span: number;
   /** Edges fields: the cut points (null for a range field). */
   readonly edges: Float64Array | null;
 }
@@ -105,17 +105,16 @@ function checkField(field: StateField, i: number): Field {
     if (field.max !== undefined && edges.length > 0 && finite('max', field.max) < edges[edges.length - 1]) {
       throw new InvalidArgumentError(`${name}: max (${field.max}) is below the last edge (${edges[edges.length - 1]})`);
     }
-    return { spec: field, name, bins: edges.length + 1, min: 0, scale: 0, edges };
+    return { spec: field, name, bins: edges.length + 1, min: 0, span: 0, edges };
   }
   checkOptionNames(`fields[${i}]`, field, RANGE_KEYS);
   const min = finite('min', field.min);
   const max = finite('max', field.max);
   if (!(max > min)) throw new InvalidArgumentError(`${name}: max (${max}) must be above min (${min})`);
   const bins = checkInt(`${name}.bins`, field.bins, 1, MAX_STATE_BINS);
-  const scale = 1 / (max - min);
-  if (!Number.isFinite(scale))
-    throw new InvalidArgumentError(`${name}: max - min is too small (or too large) to scale by`);
-  return { spec: field, name, bins, min, scale, edges: null };
+  const span = max - min;
+  if (!Number.isFinite(span)) throw new InvalidArgumentError(`${name}: max - min is too large (${span})`);
+  return { spec: field, name, bins, min, span, edges: null };
 }
 
 /** MurmurHash3 (x86, 32-bit) of the bin indices, as uint32. */
@@ -256,7 +255,7 @@ export class StateEncoder {
 
   private binOf(x: Field, v: number): number {
     if (x.edges !== null) return upperBound(x.edges, v);
-    const b = Math.floor((v - x.min) * x.scale * x.bins);
+    const b = Math.floor(((v - x.min) / x.span) * x.bins);
     return b < 0 ? 0 : b >= x.bins ? x.bins - 1 : b;
   }
 
@@ -317,7 +316,7 @@ export class StateEncoder {
       const x = this.f[i];
       const v = row[offset + i];
       let t: number;
-      if (x.edges === null) t = (v - x.min) * x.scale;
+      if (x.edges === null) t = (v - x.min) / x.span;
       else {
         const b = upperBound(x.edges, v);
         const spec = x.spec as EdgesField;

@@ -3,7 +3,7 @@
  * generators' states), across builds, and refusal of corrupt, truncated or foreign bytes with
  * CorruptSnapshotError (E_CORRUPT) and nothing allocated. Both builds.
  */
-import { InvalidArgumentError, type Engine, type QTable } from '../../src/index';
+import { BudgetExceededError, InvalidArgumentError, MIN_BUDGET_BYTES, type Engine, type QTable } from '../../src/index';
 import { BUILDS, bothBuildsTest, engine, otherBuild } from '../helpers/engines';
 import { expectCorrupt } from '../helpers/errors';
 import { rng } from '../helpers/random';
@@ -132,6 +132,46 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
     expectCorrupt(() => eng.loadQTable(badAlpha));
     expect(() => eng.loadQTable([1, 2, 3] as never)).toThrow(InvalidArgumentError);
     q.dispose();
+    traj.dispose();
+  });
+
+  test('bad rows are E_CORRUPT in an engine they do not fit too, staged or not', async () => {
+    // The engine finds a repeated key or a NaN value while it builds the table, after allocating
+    // it: over the budget it stopped first and said E_BUDGET for bytes that are not a snapshot.
+    const big = eng.createQTable({ actions: 64 });
+    for (let st = 0; st < 3000; st++) big.update(st, 0, 1, 0);
+    const reseal = (b: Uint8Array): Uint8Array => {
+      new DataView(b.buffer).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+      return b;
+    };
+    const dup = big.serialize();
+    new DataView(dup.buffer).setUint32(84, new DataView(dup.buffer).getUint32(80, true), true);
+    const nan = big.serialize();
+    new DataView(nan.buffer).setFloat32(80 + 3000 * 4, Number.NaN, true);
+    const traj = eng.createTrajectoryBuffer({ capacity: 60000 });
+    for (let i = 0; i < 3; i++) traj.push(i, 0, 1, i + 1, false);
+    const badReward = traj.serialize();
+    new DataView(badReward.buffer).setFloat32(32 + 16 + 8, Number.POSITIVE_INFINITY, true);
+    const small = await engine(simd, { budgetBytes: MIN_BUDGET_BYTES });
+    const filler = small.createQTable({ actions: 64 });
+    for (let st = 0; st < 1500; st++) filler.update(st, 0, 1, 0); // the 1.5 MB snapshots cannot even be staged
+    const before = small.usedBytes;
+    // A 0.5 MB one is staged, and its table does not fit.
+    const half = eng.createQTable({ actions: 64 });
+    for (let st = 0; st < 1000; st++) half.update(st, 0, 1, 0);
+    const staged = half.serialize();
+    new DataView(staged.buffer).setUint32(84, new DataView(staged.buffer).getUint32(80, true), true);
+    for (const bytes of [reseal(dup), reseal(nan), reseal(staged)]) {
+      expectCorrupt(() => eng.loadQTable(bytes));
+      expectCorrupt(() => small.loadQTable(bytes));
+    }
+    // The same rows unbroken are a budget error there.
+    expect(() => small.loadQTable(half.serialize())).toThrow(BudgetExceededError);
+    half.dispose();
+    expectCorrupt(() => small.loadTrajectoryBuffer(reseal(badReward)));
+    expect(small.usedBytes).toBe(before);
+    small.dispose();
+    big.dispose();
     traj.dispose();
   });
 

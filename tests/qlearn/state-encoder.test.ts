@@ -50,6 +50,24 @@ test('bins, mixed-radix keys and decode match the reference; keys collide exactl
   expect(enc.key([7, 7, 50, 3, 0.5], 2)).toBe(enc.key([50, 3, 0.5]));
 });
 
+test('a value on a bin edge is in the bin the documented formula gives (integer ranges, every edge)', () => {
+  // floor((v - min) / (max - min) * bins): multiplying by 1 / (max - min) once put 5 of 0..7 in 7
+  // bins into bin 4.
+  let checked = 0;
+  for (let span = 1; span <= 40; span++) {
+    for (let bins = 1; bins <= 24; bins++) {
+      const field: StateField = { name: 'x', min: 3, max: 3 + span, bins };
+      const encoder = new StateEncoder([field]);
+      for (let v = 3; v <= 3 + span; v++) {
+        expect([span, bins, v, encoder.bins([v])[0]]).toEqual([span, bins, v, refBin(field, v)]);
+        checked++;
+      }
+    }
+  }
+  expect(checked).toBeGreaterThan(20000);
+  expect(new StateEncoder([{ min: 0, max: 7, bins: 7 }]).key([5])).toBe(5);
+});
+
 test('more than 2^32 states: hashed keys, the same bins give the same key, few collisions among 50,000 states', () => {
   const fields: StateField[] = Array.from({ length: 4 }, () => ({ min: 0, max: 1, bins: 65536 }));
   const enc = new StateEncoder(fields);
