@@ -171,6 +171,7 @@ test('bad fields and rows are typed errors', () => {
     [{ edges: [2, 1] }],
     [{ edges: [0, Infinity] }],
     [{ min: 0, max: 1, bins: 2, bnis: 3 }],
+    [{ min: -1.7e308, max: 1.7e308, bins: 2 }], // max - min overflows
     [{ edges: [1, 2], min: 3 }],
     [null],
   ];
