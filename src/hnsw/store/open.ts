@@ -4,6 +4,7 @@
  * Keys the manifest does not name (an interrupted save's chunks) are never read.
  */
 import {
+  BudgetExceededError,
   CorruptSnapshotError,
   DimensionMismatchError,
   InvalidArgumentError,
@@ -109,9 +110,10 @@ function rebuild(rt: Runtime, name: string, manifest: Manifest, parts: Uint8Arra
     }
   } catch (error) {
     index.dispose();
-    // The staging blocks the replay grew lie above the index's freed blocks: given back too, so
-    // the engine's claimed room (reservedBytes) is as before the open.
-    rt.run('openIndex', () => rt.exports.stagingRelease());
+    // Out of budget, the staging blocks the replay grew lie above the index's freed blocks and
+    // would keep the engine's claimed room (reservedBytes) at the failed open's high-water
+    // mark: given back too (all of them, so usedBytes may end below what it was).
+    if (error instanceof BudgetExceededError) rt.run('openIndex', () => rt.exports.stagingRelease());
     throw error;
   }
   return index;
