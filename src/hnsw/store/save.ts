@@ -6,14 +6,22 @@
  * the previous manifest, so the previous state, and leftovers the next save removes.
  */
 import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../../errors.js';
-import { checkByteStore, type ByteStore } from '../../stores/byte-store.js';
+import { checkByteStore, isVersioned, type ByteStore, type StoreVersion } from '../../stores/byte-store.js';
 import { checkOptionNames, optionNames } from '../../util/validate.js';
 import { checkIndexName, manifestKey, sameStamp, type Stamp } from './keys.js';
 import { encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
 import { DEFAULT_LOG_SHARE, type IndexJournal } from './changes.js';
 import { encodeLog } from './oplog.js';
 import { serialised } from './queue.js';
-import { deleteKeys, partKeys, readManifest, removeLeftovers, storeCall, writePart } from './store-io.js';
+import {
+  deleteKeys,
+  partKeys,
+  readManifest,
+  readManifestVersioned,
+  removeLeftovers,
+  storeCall,
+  writePart,
+} from './store-io.js';
 
 /** What a save reads of an index (a VectorIndex): its sizes, its journal of changes and its snapshot. */
 export interface SavedIndex {
@@ -153,7 +161,7 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
   let manifestBytes: number;
   let pieces: Uint8Array[];
   try {
-    const stored = await current(
+    const { manifest: stored } = await current(
       store,
       name,
       binding.manifest,
@@ -171,17 +179,23 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
     const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
     const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
     // Checked again last thing before the commit: another process may have saved meanwhile.
-    await current(store, name, stored, o.overwrite).catch(async (error: unknown) => {
+    // A versioned store commits only over the manifest version read here (compare and swap).
+    const { version } = await current(store, name, stored, o.overwrite).catch(async (error: unknown) => {
       await deleteKeys(store, partKeys(name, part));
       throw error;
     });
     manifest = { stamp, efSearch, dim: index.dim, size, parts: checkpoint ? [part] : [...base!.parts, part] };
     const written = manifest;
-    manifestBytes = await writeManifest(store, name, manifest, part, () => {
+    manifestBytes = await writeManifest(store, name, manifest, part, version, stored, () => {
       binding.doubt = { manifest: written, pending };
     });
   } catch (error) {
     binding.failed(pending);
+    // The save in doubt landed meanwhile (its write was late): the next save carries on from it.
+    if (doubt !== undefined && binding.doubt === undefined) {
+      const now = await readManifest(store, name).catch(() => undefined);
+      if (sameStamp(now?.stamp, doubt.manifest.stamp)) binding.doubt = doubt;
+    }
     throw error;
   }
   binding.committed(pending, manifest, o.logShare);
@@ -194,7 +208,7 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
  * The stored manifest, checked to be `expected` (what this index last wrote or read there, or
  * what this save read at its start) or to carry one of the `known` stamps: StoreError naming
  * the conflict otherwise. With `overwrite` anything goes, and a manifest that is not valid
- * counts as none.
+ * counts as none. Also its version on a versioned store (undefined on a plain one).
  */
 async function current(
   store: ByteStore,
@@ -202,63 +216,98 @@ async function current(
   expected: Manifest | undefined,
   overwrite: boolean,
   known: Stamp[] = [],
-): Promise<Manifest | undefined> {
+): Promise<{ manifest: Manifest | undefined; version: StoreVersion | null | undefined }> {
   let stored: Manifest | undefined;
+  let version: StoreVersion | null | undefined;
   try {
-    stored = await readManifest(store, name);
+    ({ manifest: stored, version } = await readManifestVersioned(store, name));
   } catch (error) {
-    if (overwrite && error instanceof CorruptSnapshotError) return undefined;
+    if (overwrite && error instanceof CorruptSnapshotError && isVersioned(store)) {
+      // Replaced over the version of the bytes that are not a manifest.
+      return { manifest: undefined, version: (await store.readVersioned(manifestKey(name))).version };
+    }
+    if (overwrite && error instanceof CorruptSnapshotError) return { manifest: undefined, version: undefined };
     throw error;
   }
   if (overwrite || sameStamp(stored?.stamp, expected?.stamp) || known.some((s) => sameStamp(s, stored?.stamp)))
-    return stored;
+    return { manifest: stored, version };
+  throw conflict(name, stored, expected);
+}
+
+/** The StoreError of a save finding `stored` where it expected `expected`. */
+function conflict(name: string, stored: Manifest | undefined, expected: Manifest | undefined): StoreError {
   const fix = 'open it again, or save with { overwrite: true } to replace it';
   const key = manifestKey(name);
   if (stored === undefined) {
-    throw new StoreError(
+    return new StoreError(
       `index '${name}': the store no longer holds '${key}' (generation ${expected!.stamp.generation}, which this index was opened from or last saved); save with { overwrite: true } to write it anew`,
       undefined,
     );
   }
   if (expected === undefined) {
-    throw new StoreError(
+    return new StoreError(
       `index '${name}': the store already holds an index under this name (generation ${stored.stamp.generation}) that this index was not opened from; ${fix}`,
       undefined,
     );
   }
-  throw new StoreError(
+  return new StoreError(
     `index '${name}': conflicting saves: the store holds generation ${stored.stamp.generation}, written by another index since this one opened or saved generation ${expected.stamp.generation}; ${fix}`,
     undefined,
   );
 }
 
 /**
- * Writes the manifest and returns its size. If the write fails, finds out whether it landed
- * anyway: if so the save stands; if the store still holds the previous manifest, this save's
- * chunks are deleted and the error thrown; if that cannot be told (the read-back fails too),
- * `unsure` runs (the next save reads which manifest the store holds and carries on from it)
- * and the chunks stay for a later save to remove.
+ * Writes the manifest and returns its size.
+ *
+ * On a versioned store (`version` read by the last check, not undefined) the write is
+ * conditional on that version: refused, another writer committed in between, so this save's
+ * chunks are deleted and the conflict thrown (`base`: what the save expected). If the write
+ * rejects, its outcome may be unknown, and such a write can still land later, though only over
+ * the version it expected, so before any later save of the name commits: the chunks stay (a
+ * later save removes them once they are not named) and `unsure` runs, unless the read-back
+ * already shows the manifest.
+ *
+ * On a plain store, if the write fails, finds out whether it landed anyway: if so the save
+ * stands; if the store still holds the previous manifest, this save's chunks are deleted and
+ * the error thrown; if that cannot be told (the read-back fails too), `unsure` runs (the next
+ * save reads which manifest the store holds and carries on from it) and the chunks stay for a
+ * later save to remove.
  */
 async function writeManifest(
   store: ByteStore,
   name: string,
   manifest: Manifest,
   part: Part,
+  version: StoreVersion | null | undefined,
+  base: Manifest | undefined,
   unsure: () => void,
 ): Promise<number> {
   const key = manifestKey(name);
   const bytes = encodeManifest(manifest);
+  const conditional = version !== undefined && isVersioned(store);
+  let refused = false;
   try {
-    await storeCall(`writing '${key}' failed`, () => store.write(key, bytes));
+    if (!conditional) await storeCall(`writing '${key}' failed`, () => store.write(key, bytes));
+    else refused = !(await storeCall(`writing '${key}' failed`, () => store.writeIfVersion(key, bytes, version))).ok;
   } catch (error) {
     const now = await readManifest(store, name).then(
       (m) => m ?? null,
       () => undefined,
     );
     if (now !== undefined && now !== null && sameStamp(now.stamp, manifest.stamp)) return bytes.length;
-    if (now !== undefined) await deleteKeys(store, partKeys(name, part));
+    if (now !== undefined && !conditional) await deleteKeys(store, partKeys(name, part));
     else unsure();
     throw error;
+  }
+  if (refused) {
+    await deleteKeys(store, partKeys(name, part));
+    const now = await readManifest(store, name).catch(() => undefined);
+    throw now === undefined
+      ? new StoreError(
+          `index '${name}': conflicting saves: another save wrote '${key}' since this one read it`,
+          undefined,
+        )
+      : conflict(name, now, base);
   }
   return bytes.length;
 }

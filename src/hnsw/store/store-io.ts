@@ -6,7 +6,7 @@
 import { concatArrays } from '../../util/concat.js';
 import { crc32 } from '../../util/crc32.js';
 import { CorruptSnapshotError, ElexError, StoreError } from '../../errors.js';
-import type { ByteStore } from '../../stores/byte-store.js';
+import { isVersioned, type ByteStore, type StoreVersion } from '../../stores/byte-store.js';
 import { chunkKey, manifestKey, namePrefix, sameStamp, type Stamp } from './keys.js';
 import { decodeManifest, type ChunkRef, type Manifest, type Part } from './manifest.js';
 
@@ -24,6 +24,21 @@ export async function readManifest(store: ByteStore, name: string): Promise<Mani
   const key = manifestKey(name);
   const bytes = await storeCall(`reading '${key}' failed`, () => store.read(key));
   return bytes === undefined ? undefined : decodeManifest(bytes, key);
+}
+
+/**
+ * The manifest of `name` (undefined if none) and, on a versioned store, its version read with
+ * it (null when absent; undefined on a plain store). CorruptSnapshotError if it is not valid.
+ * Cost: one read.
+ */
+export async function readManifestVersioned(
+  store: ByteStore,
+  name: string,
+): Promise<{ manifest: Manifest | undefined; version: StoreVersion | null | undefined }> {
+  if (!isVersioned(store)) return { manifest: await readManifest(store, name), version: undefined };
+  const key = manifestKey(name);
+  const { bytes, version } = await storeCall(`reading '${key}' failed`, () => store.readVersioned(key));
+  return { manifest: bytes === undefined ? undefined : decodeManifest(bytes, key), version };
 }
 
 /** The store keys of a part's chunks, in order. */
@@ -92,10 +107,12 @@ export async function deleteKeys(store: ByteStore, keys: readonly string[]): Pro
 }
 
 /**
- * Deletes every key of index `name` that `manifest` does not name: the parts of earlier saves,
- * and chunks an interrupted save left; only while the store still holds `manifest` (another
- * process may have saved since, naming chunks of its own). Failures are ignored (a later save
- * retries). Cost: one read, one keys() and one delete per leftover.
+ * Deletes the keys of index `name` that `manifest` does not name and that no later save can
+ * name: the parts of earlier saves and what interrupted or refused saves left, of generations
+ * up to the manifest's. A chunk of a later generation belongs to a save still writing (another
+ * process's, built on this manifest): it stays. Runs only while the store still holds
+ * `manifest`. Failures are ignored (a later save retries). Cost: one read, one keys() and one
+ * delete per leftover.
  */
 export async function removeLeftovers(store: ByteStore, name: string, manifest: Manifest): Promise<void> {
   const now = await readManifest(store, name).catch(() => undefined);
@@ -105,6 +122,12 @@ export async function removeLeftovers(store: ByteStore, name: string, manifest: 
   const all = await storeCall('', () => store.keys()).catch(() => [] as string[]);
   await deleteKeys(
     store,
-    all.filter((k) => k.startsWith(prefix) && !named.has(k)),
+    all.filter((k) => k.startsWith(prefix) && !named.has(k) && !(keyGeneration(k, prefix) > manifest.stamp.generation)),
   );
+}
+
+/** The generation of a chunk key of `prefix` (`<prefix><generation>-<token>/<i>`), or NaN for any other key. */
+function keyGeneration(key: string, prefix: string): number {
+  const m = /^(\d+)-[0-9a-f]{8}\/\d+$/.exec(key.slice(prefix.length));
+  return m === null ? Number.NaN : Number(m[1]);
 }

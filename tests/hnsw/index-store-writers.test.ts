@@ -1,0 +1,224 @@
+/**
+ * Index stores with several writers of one name on a versioned store (compare and swap on the
+ * manifest): a save committing between another's last check and its manifest write refuses
+ * that other save instead of being overwritten; a save's removal of leftovers never deletes the
+ * chunks of a save still writing; a manifest write that rejects and lands later never leaves a
+ * manifest naming deleted chunks; and a storm of writers over a store that delays, reorders,
+ * fails and lands writes late loses no acknowledged save (several seeds).
+ */
+import { Engine, MemoryStore, type ByteStore } from '../../src/index';
+import type { ConditionalWrite, StoreVersion, VersionedBytes } from '../../src/stores/byte-store';
+import { decodeManifest } from '../../src/hnsw/store/manifest';
+
+const MANIFEST = '@index/docs/manifest';
+const DIM = 4;
+let e: Engine;
+
+beforeAll(async () => {
+  e = await Engine.create();
+});
+afterAll(() => e.dispose());
+
+/** Hooks a test runs inside store calls; each returns what the call returns. */
+interface Hooks {
+  readVersioned?(key: string, real: () => Promise<VersionedBytes>): Promise<VersionedBytes>;
+  writeIfVersion?(
+    key: string,
+    bytes: Uint8Array,
+    expected: StoreVersion | null,
+    real: () => Promise<ConditionalWrite>,
+  ): Promise<ConditionalWrite>;
+  keys?(real: () => Promise<string[]>): Promise<string[]>;
+}
+
+/** A versioned store over `inner` (one "process"'s connection), running `hooks` in its calls. */
+class Hooked implements ByteStore {
+  hooks: Hooks = {};
+  constructor(readonly inner: MemoryStore) {}
+  read(key: string) {
+    return this.readVersioned(key).then((r) => r.bytes);
+  }
+  write(key: string, bytes: Uint8Array) {
+    return this.inner.write(key, bytes);
+  }
+  readVersioned(key: string) {
+    const real = () => this.inner.readVersioned(key);
+    return this.hooks.readVersioned ? this.hooks.readVersioned(key, real) : real();
+  }
+  writeIfVersion(key: string, bytes: Uint8Array, expected: StoreVersion | null) {
+    const real = () => this.inner.writeIfVersion(key, bytes, expected);
+    return this.hooks.writeIfVersion ? this.hooks.writeIfVersion(key, bytes, expected, real) : real();
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  keys() {
+    const real = () => this.inner.keys();
+    return this.hooks.keys ? this.hooks.keys(real) : real();
+  }
+}
+
+function row(id: number): number[] {
+  return [Math.sin(id), Math.cos(id), Math.sin(id * 0.7), 1];
+}
+
+/** A store holding an index of ids 0..29 under 'docs'. */
+async function seeded(): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  const ix = e.createIndex({ dim: DIM, metric: 'l2', seed: 1 });
+  for (let id = 0; id < 30; id++) ix.add(id, row(id));
+  await ix.save(store, 'docs');
+  ix.dispose();
+  return store;
+}
+
+/** The ids of the index the store opens to (throws if it does not open). */
+async function storedIds(store: ByteStore): Promise<number[]> {
+  const ix = await e.openIndex(store, 'docs');
+  const ids = Array.from(ix.ids()).sort((a, b) => a - b);
+  ix.dispose();
+  return ids;
+}
+
+/** Every key under 'docs' is the manifest or a chunk it names. */
+async function expectNoStrayKeys(store: MemoryStore): Promise<void> {
+  const m = decodeManifest((await store.read(MANIFEST))!, MANIFEST);
+  const named = m.parts.flatMap((p) =>
+    p.chunks.map((_, i) => `@index/docs/${p.stamp.generation}-${p.stamp.token.toString(16).padStart(8, '0')}/${i}`),
+  );
+  expect((await store.keys()).filter((k) => k.startsWith('@index/docs/')).sort()).toEqual([MANIFEST, ...named].sort());
+}
+
+test('a save committing between another save’s last check and its manifest write refuses that save (the first is kept)', async () => {
+  const inner = await seeded();
+  const mine = new Hooked(inner);
+  const theirs = new Hooked(inner);
+  const a = await e.openIndex(mine, 'docs');
+  const b = await e.openIndex(theirs, 'docs');
+  a.add(1001, row(1001));
+  b.add(1002, row(1002));
+  let manifestReads = 0;
+  mine.hooks.readVersioned = async (key, real) => {
+    const r = await real();
+    // The second read of a's save is its last check: b commits right after it.
+    if (key === MANIFEST && ++manifestReads === 2) await b.save(theirs, 'docs');
+    return r;
+  };
+  await expect(a.save(mine, 'docs')).rejects.toThrow(/conflicting saves: the store holds generation 2/);
+  mine.hooks = {};
+  expect(await storedIds(inner)).toContain(1002);
+  expect(await storedIds(inner)).not.toContain(1001);
+  await expectNoStrayKeys(inner);
+  // a reopens, adds again and saves: both are kept.
+  const again = await e.openIndex(mine, 'docs');
+  again.add(1001, row(1001));
+  await again.save(mine, 'docs');
+  expect(await storedIds(inner)).toEqual(expect.arrayContaining([1001, 1002]));
+  for (const ix of [a, b, again]) ix.dispose();
+});
+
+test('removing leftovers never deletes the chunks of another save still writing', async () => {
+  const inner = await seeded();
+  const mine = new Hooked(inner);
+  const theirs = new Hooked(inner);
+  const a = await e.openIndex(mine, 'docs');
+  a.add(2001, row(2001));
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let reachedCommit: () => void = () => undefined;
+  const atCommit = new Promise<void>((resolve) => {
+    reachedCommit = resolve;
+  });
+  let theirSave: Promise<unknown> | undefined;
+  // a's save lists the keys to remove while b, opened from a's new manifest, has written its
+  // chunks and waits to commit.
+  mine.hooks.keys = async (real) => {
+    mine.hooks = {};
+    const b = await e.openIndex(theirs, 'docs');
+    b.add(2002, row(2002));
+    theirs.hooks.writeIfVersion = async (key, _bytes, _expected, realWrite) => {
+      if (key === MANIFEST) {
+        reachedCommit();
+        await gate;
+      }
+      return realWrite();
+    };
+    theirSave = b.save(theirs, 'docs').finally(() => b.dispose());
+    await atCommit;
+    return real();
+  };
+  await a.save(mine, 'docs');
+  release();
+  expect(await theirSave).toMatchObject({ kind: 'log', generation: 3 });
+  expect(await storedIds(inner)).toEqual(expect.arrayContaining([2001, 2002]));
+  a.dispose();
+});
+
+describe('a manifest write that rejects and lands later', () => {
+  /** A store whose next conditional manifest write rejects, its write landing when `land()` runs. */
+  function lateStore(inner: MemoryStore): { store: Hooked; land: () => Promise<ConditionalWrite | undefined> } {
+    const store = new Hooked(inner);
+    let late: (() => Promise<ConditionalWrite>) | undefined;
+    store.hooks.writeIfVersion = async (key, _bytes, _expected, real) => {
+      if (key !== MANIFEST || late !== undefined) return real();
+      late = real;
+      store.hooks = {};
+      throw new Error('connection lost before the answer');
+    };
+    return { store, land: async () => late?.() };
+  }
+
+  test('landing after the read-back: the store opens to it, and the next save carries on from it', async () => {
+    const inner = await seeded();
+    const { store, land } = lateStore(inner);
+    const a = await e.openIndex(store, 'docs');
+    a.add(3001, row(3001));
+    await expect(a.save(store, 'docs')).rejects.toThrow(/connection lost/);
+    expect(await storedIds(inner)).not.toContain(3001);
+    expect((await land())?.ok).toBe(true);
+    expect(await storedIds(inner)).toContain(3001); // every chunk it names is there
+    a.add(3002, row(3002));
+    expect(await a.save(store, 'docs')).toMatchObject({ kind: 'log', generation: 3 });
+    expect(await storedIds(inner)).toEqual(Array.from(a.ids()).sort((x, y) => x - y));
+    await expectNoStrayKeys(inner);
+    a.dispose();
+  });
+
+  test('landing while the next save writes: that save is refused, the one after carries on', async () => {
+    const inner = await seeded();
+    const { store, land } = lateStore(inner);
+    const a = await e.openIndex(store, 'docs');
+    a.add(3101, row(3101));
+    await expect(a.save(store, 'docs')).rejects.toThrow(/connection lost/);
+    a.add(3102, row(3102));
+    let reads = 0;
+    store.hooks.readVersioned = async (key, real) => {
+      const r = await real();
+      if (key === MANIFEST && ++reads === 2) await land();
+      return r;
+    };
+    await expect(a.save(store, 'docs')).rejects.toThrow(/conflicting saves/);
+    store.hooks = {};
+    expect(await storedIds(inner)).toContain(3101);
+    a.add(3103, row(3103));
+    await a.save(store, 'docs');
+    expect(await storedIds(inner)).toEqual(Array.from(a.ids()).sort((x, y) => x - y));
+    await expectNoStrayKeys(inner);
+    a.dispose();
+  });
+
+  test('landing never: the chunks stay until a later save removes them', async () => {
+    const inner = await seeded();
+    const { store } = lateStore(inner);
+    const a = await e.openIndex(store, 'docs');
+    a.add(3201, row(3201));
+    await expect(a.save(store, 'docs')).rejects.toThrow(/connection lost/);
+    expect(await storedIds(inner)).not.toContain(3201);
+    await a.save(store, 'docs');
+    expect(await storedIds(inner)).toContain(3201);
+    await expectNoStrayKeys(inner);
+    a.dispose();
+  });
+});
