@@ -6,7 +6,8 @@
  * manifest naming deleted chunks; and a storm of writers over a store that delays, reorders,
  * fails and lands writes late loses no acknowledged save (several seeds).
  */
-import { Engine, MemoryStore, type ByteStore } from '../../src/index';
+import { Engine, MemoryStore, StoreError, type ByteStore, type VectorIndex } from '../../src/index';
+import { rng } from '../helpers/random';
 import type { ConditionalWrite, StoreVersion, VersionedBytes } from '../../src/stores/byte-store';
 import { decodeManifest } from '../../src/hnsw/store/manifest';
 
@@ -220,5 +221,147 @@ describe('a manifest write that rejects and lands later', () => {
     expect(await storedIds(inner)).toContain(3201);
     await expectNoStrayKeys(inner);
     a.dispose();
+  });
+});
+
+/** How often a chaotic store's calls misbehave. */
+const CHAOS = { failBefore: 0.06, failAfter: 0.06, lateManifest: 0.1, failDelete: 0.2, failRead: 0.03 };
+
+/**
+ * One writer's connection to `inner`: every call waits 0-2 ms (so calls of several writers
+ * reorder), writes fail before landing or land and then fail (a lost answer), a conditional
+ * manifest write may reject and land 0-6 ms later (over the version it expected, so only if
+ * nobody wrote since), deletes and reads fail at times.
+ */
+function chaotic(inner: MemoryStore, next: () => number): Hooked & { chaos: boolean; late: Promise<unknown>[] } {
+  const store = Object.assign(new Hooked(inner), { chaos: true, late: [] as Promise<unknown>[] });
+  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, Math.floor(next() * 3)));
+  const odds = (p: number) => store.chaos && next() < p;
+  const misbehave = async <T>(call: () => Promise<T>, lateOk: boolean): Promise<T> => {
+    await pause();
+    if (odds(CHAOS.failBefore)) throw new Error('write failed');
+    if (lateOk && odds(CHAOS.lateManifest)) {
+      const wait = Math.floor(next() * 7);
+      store.late.push(new Promise((resolve) => setTimeout(resolve, wait)).then(call));
+      throw new Error('answer lost, the write still on its way');
+    }
+    const result = await call();
+    if (odds(CHAOS.failAfter)) throw new Error('answer lost after the write landed');
+    return result;
+  };
+  store.write = (key, bytes) => misbehave(() => inner.write(key, bytes), false);
+  store.hooks.writeIfVersion = (key, _bytes, _expected, real) => misbehave(real, key === MANIFEST);
+  store.hooks.readVersioned = async (_key, real) => {
+    await pause();
+    if (odds(CHAOS.failRead)) throw new Error('read failed');
+    return real();
+  };
+  store.delete = async (key) => {
+    await pause();
+    if (odds(CHAOS.failDelete)) throw new Error('delete failed');
+    return inner.delete(key);
+  };
+  return store;
+}
+
+describe('a storm of writers over a store that delays, reorders, fails and lands late loses no acknowledged save', () => {
+  const WRITERS = 4;
+  const ROUNDS = 14;
+
+  test.each([1, 2, 3, 4])('seed %i', async (seed) => {
+    const inner = await seeded();
+    const next = rng(seed);
+    const acked = new Set<number>();
+    const ackedAt: { id: number; at: number }[] = [];
+    let clock = 0;
+    let conflicts = 0;
+    let failures = 0;
+
+    async function writer(
+      w: number,
+    ): Promise<{ index: VectorIndex; store: ReturnType<typeof chaotic>; pending: Set<number> }> {
+      const store = chaotic(inner, rng(seed * 100 + w));
+      const pending = new Set<number>();
+      const open = async (): Promise<VectorIndex> => {
+        for (;;) {
+          try {
+            const ix = await e.openIndex(store, 'docs');
+            for (const id of pending) ix.add(id, row(id));
+            return ix;
+          } catch (error) {
+            expect(error).toBeInstanceOf(StoreError); // never CorruptSnapshotError
+          }
+        }
+      };
+      let index = await open();
+      let counter = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const adds = 1 + Math.floor(next() * 3);
+        for (let i = 0; i < adds; i++) {
+          const id = 10_000 * (w + 1) + counter++;
+          index.add(id, row(id));
+          pending.add(id);
+        }
+        const taken = [...pending];
+        try {
+          await index.save(store, 'docs', { chunkBytes: 1024, logShare: next() < 0.2 ? 0 : 0.25 });
+          for (const id of taken) {
+            pending.delete(id);
+            acked.add(id);
+            ackedAt.push({ id, at: ++clock });
+          }
+        } catch (error) {
+          expect(error).toBeInstanceOf(StoreError);
+          if (/conflicting saves/.test((error as Error).message)) {
+            conflicts++;
+            index.dispose();
+            index = await open();
+          } else failures++;
+        }
+      }
+      return { index, store, pending };
+    }
+
+    // An observer opening the index all along: it always opens, to a state holding every save acknowledged before it began.
+    let running = true;
+    const observer = (async () => {
+      let opens = 0;
+      while (running) {
+        const before = new Set(ackedAt.map((a) => a.id));
+        const ix = await e.openIndex(inner, 'docs');
+        for (const id of before) expect(ix.has(id)).toBe(true);
+        ix.dispose();
+        opens++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return opens;
+    })();
+    const writers = await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
+    running = false;
+    expect(await observer).toBeGreaterThan(3);
+    // Calm: the late writes land or fail, then each writer saves what it still holds until it lands.
+    for (const w of writers) await Promise.allSettled(w.store.late);
+    for (const w of writers) {
+      w.store.chaos = false;
+      for (;;) {
+        try {
+          await w.index.save(w.store, 'docs');
+          break;
+        } catch (error) {
+          expect((error as Error).message).toMatch(/conflicting saves/);
+          w.index.dispose();
+          w.index = await e.openIndex(w.store, 'docs');
+          for (const id of w.pending) w.index.add(id, row(id));
+        }
+      }
+      for (const id of w.pending) acked.add(id);
+    }
+    const ids = await storedIds(inner);
+    expect(ids.filter((id) => id >= 10_000)).toEqual([...acked].sort((a, b) => a - b));
+    expect(ids.filter((id) => id < 10_000)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // The last save removed every leftover (its deletes no longer fail).
+    await expectNoStrayKeys(inner);
+    expect(conflicts + failures).toBeGreaterThan(0);
+    for (const w of writers) w.index.dispose();
   });
 });
