@@ -9,19 +9,11 @@ import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../../er
 import { checkByteStore, isVersioned, type ByteStore, type StoreVersion } from '../../stores/byte-store.js';
 import { checkOptionNames, optionNames } from '../../util/validate.js';
 import { checkIndexName, manifestKey, sameStamp, type Stamp } from './keys.js';
-import { encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
+import { decodeManifest, encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
 import { DEFAULT_LOG_SHARE, type IndexJournal } from './changes.js';
 import { encodeLog } from './oplog.js';
 import { serialised } from './queue.js';
-import {
-  deleteKeys,
-  partKeys,
-  readManifest,
-  readManifestVersioned,
-  removeLeftovers,
-  storeCall,
-  writePart,
-} from './store-io.js';
+import { deleteKeys, partKeys, readManifest, removeLeftovers, storeCall, writePart } from './store-io.js';
 
 /** What a save reads of an index (a VectorIndex): its sizes, its journal of changes and its snapshot. */
 export interface SavedIndex {
@@ -232,6 +224,21 @@ async function current(
   if (overwrite || sameStamp(stored?.stamp, expected?.stamp) || known.some((s) => sameStamp(s, stored?.stamp)))
     return { manifest: stored, version };
   throw conflict(name, stored, expected);
+}
+
+/**
+ * The manifest of `name` (undefined if none) and, on a versioned store, its version read with
+ * it (null when absent; undefined on a plain store). CorruptSnapshotError if it is not valid.
+ * Cost: one read.
+ */
+async function readManifestVersioned(
+  store: ByteStore,
+  name: string,
+): Promise<{ manifest: Manifest | undefined; version: StoreVersion | null | undefined }> {
+  if (!isVersioned(store)) return { manifest: await readManifest(store, name), version: undefined };
+  const key = manifestKey(name);
+  const { bytes, version } = await storeCall(`reading '${key}' failed`, () => store.readVersioned(key));
+  return { manifest: bytes === undefined ? undefined : decodeManifest(bytes, key), version };
 }
 
 /** The StoreError of a save finding `stored` where it expected `expected`. */

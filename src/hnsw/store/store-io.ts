@@ -6,7 +6,7 @@
 import { concatArrays } from '../../util/concat.js';
 import { crc32 } from '../../util/crc32.js';
 import { CorruptSnapshotError, ElexError, StoreError } from '../../errors.js';
-import { isVersioned, type ByteStore, type StoreVersion } from '../../stores/byte-store.js';
+import type { ByteStore } from '../../stores/byte-store.js';
 import { chunkKey, manifestKey, namePrefix, sameStamp, type Stamp } from './keys.js';
 import { decodeManifest, type ChunkRef, type Manifest, type Part } from './manifest.js';
 
@@ -24,21 +24,6 @@ export async function readManifest(store: ByteStore, name: string): Promise<Mani
   const key = manifestKey(name);
   const bytes = await storeCall(`reading '${key}' failed`, () => store.read(key));
   return bytes === undefined ? undefined : decodeManifest(bytes, key);
-}
-
-/**
- * The manifest of `name` (undefined if none) and, on a versioned store, its version read with
- * it (null when absent; undefined on a plain store). CorruptSnapshotError if it is not valid.
- * Cost: one read.
- */
-export async function readManifestVersioned(
-  store: ByteStore,
-  name: string,
-): Promise<{ manifest: Manifest | undefined; version: StoreVersion | null | undefined }> {
-  if (!isVersioned(store)) return { manifest: await readManifest(store, name), version: undefined };
-  const key = manifestKey(name);
-  const { bytes, version } = await storeCall(`reading '${key}' failed`, () => store.readVersioned(key));
-  return { manifest: bytes === undefined ? undefined : decodeManifest(bytes, key), version };
 }
 
 /** The store keys of a part's chunks, in order. */
