@@ -12,12 +12,12 @@
  * process over a MemoryStore (five engines and caches, interleaved), and over the same store
  * without versions, which loses acknowledged ops: what the bar would see without them.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { Engine, MemoryStore, type AgentStore, type ByteStore } from '../../src/index';
 import { PostgresStore } from '../../src/postgres';
 import { PostgresServer, postgresOrSkip } from '../helpers/postgres';
 import { rng } from '../helpers/random';
+import { spawnLineChild, type LineChild } from '../helpers/line-child';
 
 const { fleetOps } = require('./fleet/ops.cjs');
 
@@ -62,57 +62,23 @@ async function audit(
 }
 
 /** A worker process and what it printed. */
-interface Worker {
+interface Worker extends LineChild {
   id: number;
-  proc: ChildProcessWithoutNullStreams;
   acks: Map<number, string>;
-  ready: Promise<void>;
-  /** Resolves once it exited and its output is read: the signal (null), or throws for an exit code other than 0. */
-  closed: Promise<NodeJS.Signals | null>;
   conflicts: number;
   onAck?: (count: number) => void;
 }
 
 function startWorker(connection: string, table: string, id: number, ops: number, seed: number): Worker {
-  const proc = spawn(
-    process.execPath,
-    [workerScript, connection, table, String(id), String(ops), String(seed), String(AGENTS), String(MAX_AGENTS)],
-    { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  let buffer = '';
-  let stderr = '';
-  let markReady!: () => void;
-  const worker: Worker = {
-    id,
-    proc,
-    acks: new Map(),
-    ready: new Promise((resolve) => (markReady = resolve)),
-    closed: Promise.resolve(null),
-    conflicts: 0,
-  };
-  proc.stdout.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const [word, a, b] = buffer.slice(0, nl).split(' ');
-      buffer = buffer.slice(nl + 1);
-      if (word === 'ready') markReady();
-      else if (word === 'ack') {
-        worker.acks.set(Number(a), b);
-        worker.onAck?.(worker.acks.size);
-      } else if (word === 'done') worker.conflicts = Number(a);
-    }
+  const args = [connection, table, String(id), String(ops), String(seed), String(AGENTS), String(MAX_AGENTS)];
+  const acks = new Map<number, string>();
+  const child = spawnLineChild(`worker ${id}`, workerScript, args, root, ([word, a, b]) => {
+    if (word === 'ack') {
+      acks.set(Number(a), b);
+      worker.onAck?.(acks.size);
+    } else if (word === 'done') worker.conflicts = Number(a);
   });
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  proc.stdin.on('error', () => undefined); // a killed worker's stdin
-  worker.closed = new Promise((resolve, reject) =>
-    proc.on('close', (code, signal) => {
-      if (signal !== null) resolve(signal);
-      else if (code === 0) resolve(null);
-      else reject(new Error(`worker ${id} exited with ${code}: ${stderr}`));
-    }),
-  );
-  worker.closed.catch(() => markReady()); // a worker failing before ready does not hang the run
+  const worker: Worker = { id, ...child, acks, conflicts: 0 };
   return worker;
 }
 

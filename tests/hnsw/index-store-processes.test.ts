@@ -7,11 +7,11 @@
  * what the killed writer left. Against a real PostgreSQL (tests/helpers/postgres.ts: skipped
  * with the reason when no server can be started, a failure under CI=true).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { Engine } from '../../src/index';
 import { PostgresStore } from '../../src/postgres';
 import { decodeManifest } from '../../src/hnsw/store/manifest';
+import { spawnLineChild, type LineChild } from '../helpers/line-child';
 import { PostgresServer, postgresOrSkip } from '../helpers/postgres';
 
 const root = join(__dirname, '..', '..');
@@ -21,53 +21,21 @@ const ROUNDS = 12;
 const DIM = 8;
 const row = (id: number) => Array.from({ length: DIM }, (_, j) => Math.sin(id * (j + 1) * 0.37));
 
-interface Writer {
-  proc: ChildProcessWithoutNullStreams;
+interface Writer extends LineChild {
   acks: number[];
-  ready: Promise<void>;
-  closed: Promise<NodeJS.Signals | null>;
   conflicts: number;
   onAck?: () => void;
 }
 
 function startWriter(connection: string, table: string, id: number): Writer {
-  const proc = spawn(process.execPath, [writerScript, connection, table, String(id), String(ROUNDS)], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const args = [connection, table, String(id), String(ROUNDS)];
+  const child = spawnLineChild(`writer ${id}`, writerScript, args, root, ([word, a]) => {
+    if (word === 'ack') {
+      writer.acks.push(Number(a));
+      writer.onAck?.();
+    } else if (word === 'done') writer.conflicts = Number(a);
   });
-  let buffer = '';
-  let stderr = '';
-  let markReady!: () => void;
-  const writer: Writer = {
-    proc,
-    acks: [],
-    ready: new Promise((resolve) => (markReady = resolve)),
-    closed: Promise.resolve(null),
-    conflicts: 0,
-  };
-  proc.stdout.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const [word, a] = buffer.slice(0, nl).split(' ');
-      buffer = buffer.slice(nl + 1);
-      if (word === 'ready') markReady();
-      else if (word === 'ack') {
-        writer.acks.push(Number(a));
-        writer.onAck?.();
-      } else if (word === 'done') writer.conflicts = Number(a);
-    }
-  });
-  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  proc.stdin.on('error', () => undefined);
-  writer.closed = new Promise((resolve, reject) =>
-    proc.on('close', (code, signal) => {
-      if (signal !== null) resolve(signal);
-      else if (code === 0) resolve(null);
-      else reject(new Error(`writer ${id} exited with ${code}: ${stderr}`));
-    }),
-  );
-  writer.closed.catch(() => markReady());
+  const writer: Writer = { ...child, acks: [], conflicts: 0 };
   return writer;
 }
 
