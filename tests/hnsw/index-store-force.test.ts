@@ -1,6 +1,7 @@
 /**
  * SaveOptions.force: an unchanged index still commits a new generation (an empty log segment),
- * which reopens to the same index; without it an unchanged index writes nothing.
+ * which reopens to the same index; without it an unchanged index writes nothing (also under
+ * logShare 0).
  */
 import { MemoryStore } from '../../src/index';
 import { BUILDS, engine } from '../helpers/engines';
@@ -14,6 +15,8 @@ describe.each(BUILDS)('save({ force }) (simd %s)', (simd) => {
     const store = new MemoryStore();
     expect(await index.save(store, 'x')).toMatchObject({ generation: 1, kind: 'checkpoint' });
     expect(await index.save(store, 'x')).toMatchObject({ generation: 1, kind: 'none', bytesWritten: 0 });
+    // logShare 0 makes every save that writes a checkpoint, but an unchanged index still writes nothing.
+    expect(await index.save(store, 'x', { logShare: 0 })).toMatchObject({ generation: 1, kind: 'none' });
     const forced = await index.save(store, 'x', { force: true });
     expect(forced).toMatchObject({ generation: 2, kind: 'log' });
     expect(forced.bytesWritten).toBeGreaterThan(0);

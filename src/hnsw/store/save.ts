@@ -126,17 +126,19 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
   const size = index.size;
   const efSearch = index.efSearch;
   const existing = index.journal.binding(store, name);
-  const checkpoint = o.overwrite || existing === undefined || existing.needsCheckpoint(o.logShare);
   if (
-    !checkpoint &&
+    existing !== undefined &&
+    !o.overwrite &&
     !o.force &&
     existing.idle &&
     existing.doubt === undefined &&
     efSearch === existing.manifest?.efSearch
   ) {
+    // Unchanged since its last save there: nothing to write, whatever logShare says.
     await current(store, name, existing.manifest, false);
     return { generation: existing.manifest!.stamp.generation, kind: 'none', bytesWritten: 0 };
   }
+  const checkpoint = o.overwrite || existing === undefined || existing.needsCheckpoint(o.logShare);
   const snapshot = checkpoint ? checkpointPieces(index) : undefined;
   // Through a store this index has not saved `name` to yet (or only in saves that failed), what
   // it saved or opened there through another store object (a copy) is no conflict.
