@@ -57,7 +57,7 @@ export { MemoryMonitor } from './runtime/monitor.js';
 export type { Trend } from './runtime/monitor.js';
 export { AgentCache } from './agents/cache.js';
 export type { AgentCacheOptions, AgentCacheStats } from './agents/cache.js';
-export { Agent } from './agents/agent.js';
+export { Agent, type LeaseOutcome } from './agents/agent.js';
 export type {
   AgentStore,
   ByteStore,

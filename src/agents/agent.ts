@@ -21,6 +21,8 @@ export class Resident {
   freed = false;
   /** Set once a versioned store refused its write: out of the cache, freed when its last lease ends. */
   dropped = false;
+  /** With dropped: the refused write may have landed after all (ConflictError.uncertain). */
+  dropUncertain = false;
   /** Engine bytes its objects hold, as of its last lease's end. */
   bytes = 0;
 
@@ -43,6 +45,18 @@ export class Resident {
 }
 
 /**
+ * Where the changes a lease made stand in the store (see {@link Agent.outcome}):
+ * - `'leased'`: the lease is held;
+ * - `'unsaved'`: released, not in the store yet (a flush, eviction or close writes them);
+ * - `'saved'`: in the store, durable: acknowledged;
+ * - `'dropped'`: another writer changed the agent first, and the copy with these changes was
+ *   dropped: do them again on a fresh lease;
+ * - `'unknown'`: dropped after a write whose outcome the store could not settle
+ *   (ConflictError.uncertain): they may be in the store; look before doing them again.
+ */
+export type LeaseOutcome = 'leased' | 'unsaved' | 'saved' | 'dropped' | 'unknown';
+
+/**
  * One lease on an agent, from one `AgentCache.get`: while it is held the agent stays resident,
  * so `q` and `trajectory` stay valid. `release()` ends it (further calls do nothing); after
  * that, or once the cache is closed, `q` and `trajectory` throw DisposedError.
@@ -52,11 +66,16 @@ export class Agent {
   readonly id: string;
   private held: Resident | null;
   private readonly end: (agent: Resident) => void;
+  /** The agent this lease was on, for {@link outcome}. */
+  private readonly on: Resident;
+  /** The agent's version when this lease ended (-1: not released). */
+  private endVersion = -1;
 
   /** @internal Created by AgentCache, which counted this lease already. */
   constructor(agent: Resident, end: (agent: Resident) => void) {
     this.id = agent.id;
     this.held = agent;
+    this.on = agent;
     this.end = end;
   }
 
@@ -81,11 +100,32 @@ export class Agent {
     return this.held === null || this.held.freed;
   }
 
+  /**
+   * Where the changes made through this lease stand in the store: a receipt of its own, so a
+   * task learns whether *its* update was saved or dropped whichever flush found out (several
+   * tasks may flush one cache). After a `flush()` that resolved or rejected with ConflictError,
+   * a lease released before the call is `'saved'`, `'dropped'` or `'unknown'`; after a
+   * StoreError it may still be `'unsaved'` (flush again, do not redo). A lease made inert by
+   * `close()` counts as ended there. Cost: O(1).
+   */
+  get outcome(): LeaseOutcome {
+    const agent = this.on;
+    let end = this.endVersion;
+    if (end < 0) {
+      if (!agent.freed) return 'leased';
+      end = agent.version; // ended by close (or the engine's end): its snapshot is the last state
+    }
+    if (agent.savedVersion >= end) return 'saved';
+    if (agent.dropped) return agent.dropUncertain ? 'unknown' : 'dropped';
+    return 'unsaved';
+  }
+
   /** Ends this lease: once no lease holds the agent it may be evicted. Extra calls, and calls after close, do nothing. Cost: O(1). */
   release(): void {
     const agent = this.held;
     if (agent === null) return;
     this.end(agent);
+    this.endVersion = agent.version;
     this.held = null;
   }
 }

@@ -174,8 +174,8 @@ export class AgentCache {
   private readonly bySlot = new Map<number, Resident>();
   private readonly loads = new Map<string, Load>();
   private readonly evictions = new Set<Promise<void>>();
-  /** Snapshots close() took whose store writes have not succeeded yet. */
-  private readonly unwritten = new Map<string, Uint8Array>();
+  /** Snapshots close() took whose store writes have not succeeded yet, with their agent and its version then. */
+  private readonly unwritten = new Map<string, { bytes: Uint8Array; agent: Resident; version: number }>();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private counters = { hits: 0, misses: 0, evictions: 0, persistedBytes: 0, conflicts: 0 };
@@ -368,7 +368,10 @@ export class AgentCache {
     const agents = Array.from(this.bySlot.values()); // the resident ones, and dropped ones still leased
     try {
       this.rt.check('close');
-      for (const agent of agents) if (agent.dirty && !agent.dropped) this.unwritten.set(agent.id, this.encode(agent));
+      for (const agent of agents) {
+        if (agent.dirty && !agent.dropped)
+          this.unwritten.set(agent.id, { bytes: this.encode(agent), agent, version: agent.version });
+      }
     } catch (error) {
       // The engine was disposed or broke: nothing can be saved or freed; every lease goes inert.
       for (const agent of agents) agent.freed = true;
@@ -384,16 +387,20 @@ export class AgentCache {
 
   private async writeBack(): Promise<void> {
     const results = await Promise.allSettled(
-      Array.from(this.unwritten, async ([id, bytes]) => {
+      Array.from(this.unwritten, async ([id, snapshot]) => {
+        const { agent, version } = snapshot;
         try {
-          await this.writes.write(id, bytes);
+          await this.writes.write(id, snapshot.bytes);
+          if (version > agent.savedVersion) agent.savedVersion = version;
         } catch (error) {
           if (!(error instanceof ConflictError)) throw error;
           this.counters.conflicts++;
           this.conflicted.add(id);
-          if (error.uncertain.includes(id)) this.uncertain.add(id);
+          agent.dropped = true;
+          agent.dropUncertain = error.uncertain.includes(id);
+          if (agent.dropUncertain) this.uncertain.add(id);
         }
-        if (this.unwritten.get(id) === bytes) this.unwritten.delete(id);
+        if (this.unwritten.get(id) === snapshot) this.unwritten.delete(id);
       }),
     );
     throwFirst(results); // conflicts are caught above: reported once the rest is written
@@ -681,6 +688,7 @@ export class AgentCache {
   private drop(agent: Resident, uncertain: boolean): void {
     if (agent.freed || agent.dropped) return;
     agent.dropped = true;
+    agent.dropUncertain = uncertain;
     this.counters.conflicts++;
     this.conflicted.add(agent.id);
     if (uncertain) this.uncertain.add(agent.id);
