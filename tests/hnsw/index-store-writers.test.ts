@@ -157,6 +157,28 @@ test('removing leftovers never deletes the chunks of another save still writing'
   a.dispose();
 });
 
+test('overwrite replaces a manifest that is not valid, by compare and swap too', async () => {
+  const inner = await seeded();
+  await inner.write(MANIFEST, new Uint8Array([1, 2, 3]));
+  const ix = e.createIndex({ dim: DIM, metric: 'l2' });
+  ix.add(7, row(7));
+  await expect(ix.save(inner, 'docs')).rejects.toThrow(/E_CORRUPT|manifest/);
+  // Another writer replaces the bytes between the overwrite's last check and its write: refused.
+  const store = new Hooked(inner);
+  let reads = 0;
+  store.hooks.readVersioned = async (key, real) => {
+    const r = await real();
+    if (key === MANIFEST && ++reads === 2) await inner.write(MANIFEST, new Uint8Array([4, 5, 6]));
+    return r;
+  };
+  await expect(ix.save(store, 'docs', { overwrite: true })).rejects.toThrow(/conflicting saves/);
+  store.hooks = {};
+  expect(await ix.save(store, 'docs', { overwrite: true })).toMatchObject({ kind: 'checkpoint', generation: 1 });
+  expect(await storedIds(inner)).toEqual([7]);
+  await expectNoStrayKeys(inner);
+  ix.dispose();
+});
+
 describe('a manifest write that rejects and lands later', () => {
   /** A store whose next conditional manifest write rejects, its write landing when `land()` runs. */
   function lateStore(inner: MemoryStore): { store: Hooked; land: () => Promise<ConditionalWrite | undefined> } {

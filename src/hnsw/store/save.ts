@@ -211,36 +211,22 @@ async function current(
   overwrite: boolean,
   known: Stamp[] = [],
 ): Promise<{ manifest: Manifest | undefined; version: StoreVersion | null | undefined }> {
+  const key = manifestKey(name);
+  const what = `reading '${key}' failed`;
+  const { bytes, version } = isVersioned(store)
+    ? await storeCall(what, () => store.readVersioned(key))
+    : { bytes: await storeCall(what, () => store.read(key)), version: undefined };
   let stored: Manifest | undefined;
-  let version: StoreVersion | null | undefined;
   try {
-    ({ manifest: stored, version } = await readManifestVersioned(store, name));
+    stored = bytes === undefined ? undefined : decodeManifest(bytes, key);
   } catch (error) {
-    if (overwrite && error instanceof CorruptSnapshotError && isVersioned(store)) {
-      // Replaced over the version of the bytes that are not a manifest.
-      return { manifest: undefined, version: (await store.readVersioned(manifestKey(name))).version };
-    }
-    if (overwrite && error instanceof CorruptSnapshotError) return { manifest: undefined, version: undefined };
+    // Replaced (over the version read, on a versioned store) as if there were none.
+    if (overwrite && error instanceof CorruptSnapshotError) return { manifest: undefined, version };
     throw error;
   }
   if (overwrite || sameStamp(stored?.stamp, expected?.stamp) || known.some((s) => sameStamp(s, stored?.stamp)))
     return { manifest: stored, version };
   throw conflict(name, stored, expected);
-}
-
-/**
- * The manifest of `name` (undefined if none) and, on a versioned store, its version read with
- * it (null when absent; undefined on a plain store). CorruptSnapshotError if it is not valid.
- * Cost: one read.
- */
-async function readManifestVersioned(
-  store: ByteStore,
-  name: string,
-): Promise<{ manifest: Manifest | undefined; version: StoreVersion | null | undefined }> {
-  if (!isVersioned(store)) return { manifest: await readManifest(store, name), version: undefined };
-  const key = manifestKey(name);
-  const { bytes, version } = await storeCall(`reading '${key}' failed`, () => store.readVersioned(key));
-  return { manifest: bytes === undefined ? undefined : decodeManifest(bytes, key), version };
 }
 
 /** The StoreError of a save finding `stored` where it expected `expected`. */
@@ -310,8 +296,8 @@ async function writeManifest(
   }
   if (refused) {
     await deleteKeys(store, partKeys(name, part));
-    const now = await readManifest(store, name).catch(() => undefined);
-    throw now === undefined
+    const now = await readManifest(store, name).catch(() => null);
+    throw now === null || (now === undefined && base === undefined)
       ? new StoreError(
           `index '${name}': conflicting saves: another save wrote '${key}' since this one read it`,
           undefined,
