@@ -34,6 +34,7 @@ import {
   type VectorIndex,
 } from '../index.js';
 import { loadWithSidecar, saveWithSidecar, type Sidecar } from '../hnsw/store/sidecar.js';
+import { checkIndexName } from '../hnsw/store/keys.js';
 import { readManifest } from '../hnsw/store/store-io.js';
 import { isPlainObject, metadataJson } from '../util/json-value.js';
 import { checkOptionNames, optionNames } from '../util/validate.js';
@@ -107,7 +108,7 @@ export interface ElexStoreOptions {
    */
   store?: ByteStore;
   /**
-   * Name of the store's save inside `store` (1..100 characters).
+   * Name of the store's save inside `store` (1..100 UTF-16 code units, an index name).
    *
    * @defaultValue `'langgraph'`
    */
@@ -240,8 +241,7 @@ export class ElexStore extends BaseStore {
       (store === null || typeof store.write !== 'function' || typeof store.keys !== 'function')
     )
       throw new InvalidArgumentError('store must be a ByteStore (read, write, delete, keys)');
-    if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 100))
-      throw new InvalidArgumentError(`name must be a string of 1..100 characters, got ${String(name)}`);
+    if (name !== undefined) checkIndexName(name);
     if (autoFlush !== undefined && typeof autoFlush !== 'boolean')
       throw new InvalidArgumentError('autoFlush must be a boolean');
     if (store === undefined && (name !== undefined || autoFlush !== undefined))

@@ -459,7 +459,7 @@ test('bad arguments are E_ARGUMENT, a disposed index E_DISPOSED, a failing read 
     await expect(ix.save(bad as unknown as ByteStore, 'x')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(e.openIndex(bad as unknown as ByteStore, 'x')).rejects.toBeInstanceOf(InvalidArgumentError);
   }
-  for (const name of ['', 'n'.repeat(101), 7, undefined]) {
+  for (const name of ['', 'n'.repeat(101), '😀'.repeat(51), 'a\uD800b', '\uDC00', 7, undefined]) {
     await expect(ix.save(store, name as string)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(e.openIndex(store, name as string)).rejects.toBeInstanceOf(InvalidArgumentError);
   }

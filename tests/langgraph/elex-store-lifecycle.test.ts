@@ -229,6 +229,11 @@ describe.each(BUILDS)('ElexStore lifecycle (simd %s)', (simd) => {
     expect(e.usedBytes + store.itemBytes).toBeLessThanOrEqual(e.budgetBytes);
     for (const bad of [{ indx: {} }, { hnsw: { efSerch: 10 } }, { ttl: { defaultTtl: 0 } }, { autoFlush: true }])
       expect(() => new ElexStore(bad as never)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+    // A save name is an index name: 1..100 UTF-16 code units, no lone surrogate.
+    for (const name of ['', 'n'.repeat(101), 'a\uD800b', 7])
+      expect(() => new ElexStore({ engine: e, store: new MemoryStore(), name } as never)).toThrow(
+        expect.objectContaining({ code: 'E_ARGUMENT' }),
+      );
     store.dispose();
     e.dispose();
   });

@@ -9,17 +9,21 @@
  * to each save. Agent caches write keys equal to agent ids, which must not start with '@index/'.
  */
 import { InvalidArgumentError } from '../../errors.js';
+import { utf8Length } from '../../stores/store-key.js';
 
 /** Every index key starts with this; agent ids must not. */
 export const INDEX_KEY_PREFIX = '@index/';
-/** Longest index name accepted, in UTF-16 code units. */
+/** Longest index name accepted, in UTF-16 code units (a character outside the BMP counts 2). */
 export const MAX_INDEX_NAME = 100;
 
-/** Throws InvalidArgumentError unless `name` is a string of 1..MAX_INDEX_NAME characters. Cost: O(1). */
+/**
+ * Throws InvalidArgumentError unless `name` is a string of 1..MAX_INDEX_NAME UTF-16 code units
+ * without a lone surrogate (no store could keep its keys). Cost: O(length).
+ */
 export function checkIndexName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_INDEX_NAME) {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_INDEX_NAME || utf8Length(name) < 0) {
     throw new InvalidArgumentError(
-      `an index name must be a string of 1..${MAX_INDEX_NAME} characters, got ${typeof name === 'string' ? `'${name}'` : String(name)}`,
+      `an index name must be a string of 1..${MAX_INDEX_NAME} UTF-16 code units without a lone surrogate, got ${typeof name === 'string' ? JSON.stringify(name) : String(name)}`,
     );
   }
   return name;
