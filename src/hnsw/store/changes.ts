@@ -50,6 +50,9 @@ export interface Doubt {
   pending: Pending;
 }
 
+/** Saves in doubt a binding remembers. */
+export const MAX_DOUBTS = 8;
+
 /** The bindings that keep a log, most recently used last; at most MAX_LOGGED_TARGETS. */
 class LogSlots {
   readonly logging = new Set<Binding>();
@@ -67,10 +70,12 @@ export class Binding {
   /** The manifest this index last wrote or read there; undefined before its first save commits. */
   manifest: Manifest | undefined = undefined;
   /**
-   * The last save's manifest write failed and the read-back too: the store holds `manifest` or
-   * doubt.manifest. The next save reads which one and carries on from it (save.ts).
+   * Saves since the last commit whose manifest write may still land (it failed without the
+   * store telling), oldest first, each written over `manifest`: the store holds `manifest` or
+   * one of theirs. The next save reads which and carries on from it (save.ts). At most
+   * MAX_DOUBTS: an older one that lands after all makes the next save a conflict (open again).
    */
-  doubt: Doubt | undefined = undefined;
+  doubts: Doubt[] = [];
   private ops: Op[] = [];
   private opsBytes = 0;
   /** Operations were dropped (or a save failed after taking them): the next save writes a checkpoint. */
@@ -139,6 +144,7 @@ export class Binding {
 
   /** A save that took `pending` wrote `manifest`: drops those operations and follows the manifest. Cost: O(ops). */
   committed(pending: Pending, manifest: Manifest, logShare: number): void {
+    this.doubts = []; // written over their base: none of them can land now
     if (pending.epoch === this.epoch) {
       this.ops.splice(0, pending.ops.length);
       this.opsBytes -= pending.bytes;
@@ -153,6 +159,7 @@ export class Binding {
    * follows its manifest. Cost: O(ops).
    */
   landed(doubt: Doubt, pending: Pending, logShare: number): void {
+    this.doubts = []; // it moved the store past their base
     const taken = doubt.pending;
     if (!taken.checkpoint && taken.epoch === this.epoch) {
       this.ops.splice(0, taken.ops.length);
@@ -165,6 +172,12 @@ export class Binding {
     // A checkpoint being written has set the sizes the log is recorded against: keep them.
     if (pending.checkpoint) this.manifest = doubt.manifest;
     else this.follow(doubt.manifest, logShare);
+  }
+
+  /** A save's manifest write failed without the store telling whether it landed. Cost: O(1). */
+  unsure(doubt: Doubt): void {
+    this.doubts.push(doubt);
+    if (this.doubts.length > MAX_DOUBTS) this.doubts.shift();
   }
 
   /** An index was just opened from `manifest`: it records from here on. Cost: O(parts). */

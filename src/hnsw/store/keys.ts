@@ -54,3 +54,17 @@ export function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
 export function chunkKey(name: string, stamp: Stamp, i: number): string {
   return `${namePrefix(name)}${stamp.generation}-${stamp.token.toString(16).padStart(8, '0')}/${i}`;
 }
+
+/**
+ * @internal The options key (a registered symbol: the same in every bundle) under which
+ * saveWithSidecar hooks into an index save, and what it holds.
+ */
+export const SAVE_HOOKS: unique symbol = Symbol.for('elex-wasm.indexSaveHooks') as never;
+
+/** @internal See {@link SAVE_HOOKS}. */
+export interface SaveHooks {
+  /** Runs once the save has chosen its generation, before it writes anything; a rejection fails the save. */
+  beforeCommit?(generation: number): Promise<void>;
+  /** Set by the save when its manifest write failed without the store telling whether it landed. */
+  unsure?: boolean;
+}

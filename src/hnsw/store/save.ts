@@ -8,7 +8,7 @@
 import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../../errors.js';
 import { checkByteStore, isVersioned, type ByteStore, type StoreVersion } from '../../stores/byte-store.js';
 import { checkOptionNames, optionNames } from '../../util/validate.js';
-import { checkIndexName, manifestKey, sameStamp, type Stamp } from './keys.js';
+import { checkIndexName, manifestKey, SAVE_HOOKS, sameStamp, type SaveHooks, type Stamp } from './keys.js';
 import { decodeManifest, encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
 import { DEFAULT_LOG_SHARE, type IndexJournal } from './changes.js';
 import { encodeLog } from './oplog.js';
@@ -118,10 +118,17 @@ export async function saveIndex(
   checkByteStore(store);
   checkIndexName(name);
   const o = resolveSaveOptions(options);
-  return serialised(store, name, () => save(index, store, name, o));
+  const hooks = (options as { [SAVE_HOOKS]?: SaveHooks })[SAVE_HOOKS];
+  return serialised(store, name, () => save(index, store, name, o, hooks));
 }
 
-async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolved): Promise<SaveResult> {
+async function save(
+  index: SavedIndex,
+  store: ByteStore,
+  name: string,
+  o: Resolved,
+  hooks: SaveHooks | undefined,
+): Promise<SaveResult> {
   // Everything up to the first await runs at once: the state saved is the index's now.
   const size = index.size;
   const efSearch = index.efSearch;
@@ -131,7 +138,7 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
     !o.overwrite &&
     !o.force &&
     existing.idle &&
-    existing.doubt === undefined &&
+    existing.doubts.length === 0 &&
     efSearch === existing.manifest?.efSearch
   ) {
     // Unchanged since its last save there: nothing to write, whatever logShare says.
@@ -144,7 +151,7 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
   // it saved or opened there through another store object (a copy) is no conflict.
   const known = existing?.manifest === undefined ? index.journal.stamps(name) : [];
   const binding = existing ?? index.journal.binding(store, name, true);
-  const doubt = binding.doubt;
+  const doubts = binding.doubts;
   const pending = snapshot
     ? binding.takeCheckpoint(
         snapshot.reduce((n, p) => n + p.length, 0),
@@ -155,22 +162,18 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
   let manifestBytes: number;
   let pieces: Uint8Array[];
   try {
-    const { manifest: stored } = await current(
-      store,
-      name,
-      binding.manifest,
-      o.overwrite,
-      doubt ? [...known, doubt.manifest.stamp] : known,
-    );
-    if (doubt !== undefined) {
-      // The last save could not tell whether its manifest landed: the store says now.
-      binding.doubt = undefined;
-      if (stored !== undefined && sameStamp(stored.stamp, doubt.manifest.stamp))
-        binding.landed(doubt, pending, o.logShare);
-    }
+    const { manifest: stored } = await current(store, name, binding.manifest, o.overwrite, [
+      ...known,
+      ...doubts.map((d) => d.manifest.stamp),
+    ]);
+    // Earlier saves could not tell whether their manifests landed: the store says now. Those
+    // that have not may still (until a save commits over their base), so they are kept.
+    const landed = doubts.find((d) => sameStamp(stored?.stamp, d.manifest.stamp));
+    if (landed !== undefined) binding.landed(landed, pending, o.logShare);
     const base = binding.manifest;
     pieces = snapshot ?? [encodeLog(pending.ops, index.dim)];
     const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
+    await hooks?.beforeCommit?.(stamp.generation);
     const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
     // Checked again last thing before the commit: another process may have saved meanwhile.
     // A versioned store commits only over the manifest version read here (compare and swap).
@@ -181,15 +184,11 @@ async function save(index: SavedIndex, store: ByteStore, name: string, o: Resolv
     manifest = { stamp, efSearch, dim: index.dim, size, parts: checkpoint ? [part] : [...base!.parts, part] };
     const written = manifest;
     manifestBytes = await writeManifest(store, name, manifest, part, version, stored, () => {
-      binding.doubt = { manifest: written, pending };
+      binding.unsure({ manifest: written, pending });
+      if (hooks !== undefined) hooks.unsure = true;
     });
   } catch (error) {
     binding.failed(pending);
-    // The save in doubt landed meanwhile (its write was late): the next save carries on from it.
-    if (doubt !== undefined && binding.doubt === undefined) {
-      const now = await readManifest(store, name).catch(() => undefined);
-      if (sameStamp(now?.stamp, doubt.manifest.stamp)) binding.doubt = doubt;
-    }
     throw error;
   }
   binding.committed(pending, manifest, o.logShare);
@@ -283,7 +282,13 @@ async function writeManifest(
   let refused = false;
   try {
     if (!conditional) await storeCall(`writing '${key}' failed`, () => store.write(key, bytes));
-    else refused = !(await storeCall(`writing '${key}' failed`, () => store.writeIfVersion(key, bytes, version))).ok;
+    else {
+      const result = await storeCall(`writing '${key}' failed`, () => store.writeIfVersion(key, bytes, version));
+      // Refused, but the store cannot tell whether an attempt of it landed: as a write that threw.
+      if (result.uncertain === true)
+        throw new StoreError(`index '${name}': the store cannot tell whether '${key}' was written`, undefined);
+      refused = !result.ok;
+    }
   } catch (error) {
     const now = await readManifest(store, name).then(
       (m) => m ?? null,

@@ -9,16 +9,19 @@
  *   @index/<name>/...                   the index, exactly as VectorIndex.save writes it
  *   <prefix><name>/<generation>-<token> the record of that index generation
  *
- * A save writes the record of generation G + 1 (G: the stored manifest's) first, then saves the
- * index, whose manifest write commits generation G + 1, then deletes the other records. A crash
- * or failure before the commit leaves generation G and its record; after it, G + 1 and its
- * record. A load opens the index, reads which generation it opened, and takes that
- * generation's record, checked against the index: never a record of another state.
+ * A save writes the record of the generation its index save chooses (G + 1, G: the stored
+ * manifest's) before that save writes anything, then the index save commits generation G + 1
+ * with its manifest write, then the records of earlier generations are deleted (a later
+ * generation's record belongs to another writer's save under way). A crash or failure before
+ * the commit leaves generation G and its record; after it, G + 1 and its record. A failed save
+ * deletes its record unless its manifest write may still land. A load opens the index, reads
+ * which generation it opened, and takes that generation's record, checked against the index:
+ * never a record of another state.
  */
 import { CorruptSnapshotError, ElexError, StoreError } from '../../errors.js';
 import type { ByteStore } from '../../stores/byte-store.js';
 import type { VectorIndex } from '../vector-index.js';
-import { INDEX_KEY_PREFIX, manifestKey, namePrefix, sameStamp } from './keys.js';
+import { INDEX_KEY_PREFIX, manifestKey, namePrefix, SAVE_HOOKS, sameStamp, type SaveHooks } from './keys.js';
 import type { SaveOptions, SaveResult } from './save.js';
 import { readManifest, storeCall } from './store-io.js';
 
@@ -69,35 +72,40 @@ export async function saveWithSidecar<R>(
   options: SaveOptions = {},
   changed = false,
 ): Promise<{ result: SaveResult; recordKey: string }> {
-  // With overwrite, a manifest that is not valid counts as none, as index.save has it.
-  const before = (
-    await readManifest(store, name).catch((error: unknown) => {
-      if (options?.overwrite === true && error instanceof CorruptSnapshotError) return undefined;
-      throw error;
-    })
-  )?.stamp;
-  const generation = (before?.generation ?? 0) + 1;
-  const key = await writeRecord(store, name, sidecar, generation);
+  // The record goes in once the index save has chosen its generation, before it writes anything.
+  let key: string | undefined;
+  const hooks: SaveHooks = {
+    beforeCommit: async (generation) => {
+      key = await writeRecord(store, name, sidecar, generation);
+    },
+  };
   let result: SaveResult;
   try {
-    result = await index.save(store, name, changed ? { ...options, force: true } : options);
+    const withHooks = { ...options, ...(changed && { force: true }), [SAVE_HOOKS]: hooks } as SaveOptions;
+    result = await index.save(store, name, withHooks);
   } catch (error) {
-    // The index kept its previous manifest (or a conflicting writer's): this record is nobody's.
-    await store.delete(key).catch(() => undefined);
+    // The index kept its previous manifest (or a conflicting writer's): this record is nobody's,
+    // unless the manifest write may still land (a later save sweeps it otherwise).
+    if (key !== undefined && hooks.unsure !== true) await store.delete(key).catch(() => undefined);
     throw error;
   }
-  let kept = key;
   // A save that found nothing to write keeps the previous generation, whose record stands.
-  if (result.generation !== generation)
-    kept = result.kind === 'none' ? '' : await writeRecord(store, name, sidecar, result.generation);
+  const kept = result.kind === 'none' ? '' : key!;
   const prefix = sidecarPrefix(sidecar.keyPrefix, name);
-  const current = kept === '' ? `${prefix}${result.generation}-` : kept;
   const keep = new Set(sidecar.keep?.() ?? []);
+  if (kept !== '') keep.add(kept);
   const stale = (await storeCall('listing keys failed', () => store.keys())).filter(
-    (k) => k.startsWith(prefix) && !k.startsWith(current) && !keep.has(k),
+    (k) =>
+      k.startsWith(prefix) && !keep.has(k) && recordGeneration(k, prefix) <= result.generation - (kept === '' ? 1 : 0),
   );
   await Promise.all(stale.map((k) => store.delete(k).catch(() => undefined)));
   return { result, recordKey: kept };
+}
+
+/** The generation in a record key of `prefix` (`<prefix><generation>-<token>`), or 0 for any other key. */
+function recordGeneration(key: string, prefix: string): number {
+  const m = /^(\d+)-[0-9a-f]{8}$/.exec(key.slice(prefix.length));
+  return m === null ? 0 : Number(m[1]);
 }
 
 async function writeRecord<R>(
