@@ -22,8 +22,11 @@ import { decodeLog, type Op } from './oplog.js';
 import { serialised } from './queue.js';
 import { partKeys, readManifest, readPart } from './store-io.js';
 
-/** Times a read starts over when a chunk vanished because another writer saved meanwhile. */
-const ATTEMPTS = 3;
+/**
+ * Times a read starts over when a chunk vanished because another writer saved meanwhile (each
+ * time the store moved on: another save committed); then StoreError, not a corrupt store.
+ */
+const ATTEMPTS = 16;
 
 /**
  * An index rebuilt from a checkpoint's bytes (an EXIX snapshot, what save's checkpointPieces
@@ -56,9 +59,14 @@ export async function openIndex(rt: Runtime, store: ByteStore, name: string): Pr
         const bytes = await readPart(store, name, part);
         if (!(bytes instanceof Uint8Array)) {
           // Another writer may have saved and removed this part meanwhile: then read its state.
-          const now = await readManifest(store, name).catch(() => undefined);
-          const moved = now !== undefined && !sameStamp(now.stamp, manifest.stamp);
-          if (moved && attempt < ATTEMPTS) break;
+          const now = await readManifest(store, name);
+          if (now !== undefined && !sameStamp(now.stamp, manifest.stamp)) {
+            if (attempt < ATTEMPTS) break;
+            throw new StoreError(
+              `index '${name}': other writers kept saving while it was opened (${ATTEMPTS} attempts)`,
+              undefined,
+            );
+          }
           throw new CorruptSnapshotError(
             `index store: chunk '${bytes.missing}' named by '${manifestKey(name)}' is missing`,
           );

@@ -13,7 +13,15 @@ import { decodeManifest, encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifes
 import { DEFAULT_LOG_SHARE, type IndexJournal } from './changes.js';
 import { encodeLog } from './oplog.js';
 import { serialised } from './queue.js';
-import { deleteKeys, partKeys, readManifest, removeLeftovers, storeCall, writePart } from './store-io.js';
+import {
+  deleteKeys,
+  highestChunkGeneration,
+  partKeys,
+  readManifest,
+  removeLeftovers,
+  storeCall,
+  writePart,
+} from './store-io.js';
 
 /** What a save reads of an index (a VectorIndex): its sizes, its journal of changes and its snapshot. */
 export interface SavedIndex {
@@ -53,7 +61,11 @@ export interface SaveOptions {
 
 /** What a save did. */
 export interface SaveResult {
-  /** The generation the store holds now: 1 after the first save under a name, then one more per save that wrote. */
+  /**
+   * The generation the store holds now: 1 after the first save under a name, then one more per
+   * save that wrote. An overwrite where there is no valid manifest writes one more than the
+   * highest generation of the chunks left under the name (1 when none are).
+   */
   generation: number;
   /** What it wrote: a checkpoint, a log segment, or nothing (no change since the last save). */
   kind: 'checkpoint' | 'log' | 'none';
@@ -172,7 +184,10 @@ async function save(
     if (landed !== undefined) binding.landed(landed, pending, o.logShare);
     const base = binding.manifest;
     pieces = snapshot ?? [encodeLog(pending.ops, index.dim)];
-    const stamp = { generation: (stored?.stamp.generation ?? 0) + 1, token: randomToken() };
+    // Overwritten where there is no valid manifest: above every chunk left under the name, so the
+    // next saves remove them (removeLeftovers spares later generations).
+    const generation = stored?.stamp.generation ?? (o.overwrite ? await highestChunkGeneration(store, name) : 0);
+    const stamp = { generation: generation + 1, token: randomToken() };
     await hooks?.beforeCommit?.(stamp.generation);
     const part = await writePart(store, name, stamp, checkpoint ? PART_CHECKPOINT : PART_LOG, pieces, o.chunkBytes);
     // Checked again last thing before the commit: another process may have saved meanwhile.

@@ -111,6 +111,16 @@ export async function removeLeftovers(store: ByteStore, name: string, manifest: 
   );
 }
 
+/**
+ * The highest generation of a chunk left under index `name` (0 if none, or if the keys cannot
+ * be listed). Cost: one keys().
+ */
+export async function highestChunkGeneration(store: ByteStore, name: string): Promise<number> {
+  const prefix = namePrefix(name);
+  const all = await storeCall('', () => store.keys()).catch(() => [] as string[]);
+  return all.reduce((most, k) => (k.startsWith(prefix) ? Math.max(most, keyGeneration(k, prefix) || 0) : most), 0);
+}
+
 /** The generation of a chunk key of `prefix` (`<prefix><generation>-<token>/<i>`), or NaN for any other key. */
 function keyGeneration(key: string, prefix: string): number {
   const m = /^(\d+)-[0-9a-f]{8}\/\d+$/.exec(key.slice(prefix.length));
