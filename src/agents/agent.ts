@@ -51,8 +51,9 @@ export class Resident {
  * - `'saved'`: in the store, durable: acknowledged;
  * - `'dropped'`: another writer changed the agent first, and the copy with these changes was
  *   dropped: do them again on a fresh lease;
- * - `'unknown'`: dropped after a write whose outcome the store could not settle
- *   (ConflictError.uncertain): they may be in the store; look before doing them again.
+ * - `'unknown'`: dropped, but some or all of them may be in the store: a write taken while the
+ *   lease was held landed before the drop, or the store could not settle a write's outcome
+ *   (ConflictError.uncertain). Look before doing them again.
  */
 export type LeaseOutcome = 'leased' | 'unsaved' | 'saved' | 'dropped' | 'unknown';
 
@@ -68,6 +69,8 @@ export class Agent {
   private readonly end: (agent: Resident) => void;
   /** The agent this lease was on, for {@link outcome}. */
   private readonly on: Resident;
+  /** The agent's version when this lease began (a write at or past it may hold some of its changes). */
+  private readonly startVersion: number;
   /** The agent's version when this lease ended (-1: not released). */
   private endVersion = -1;
 
@@ -76,6 +79,7 @@ export class Agent {
     this.id = agent.id;
     this.held = agent;
     this.on = agent;
+    this.startVersion = agent.version;
     this.end = end;
   }
 
@@ -116,7 +120,8 @@ export class Agent {
       end = agent.version; // ended by close (or the engine's end): its snapshot is the last state
     }
     if (agent.savedVersion >= end) return 'saved';
-    if (agent.dropped) return agent.dropUncertain ? 'unknown' : 'dropped';
+    // Dropped after a write taken while this lease was held landed: some of its changes may be stored.
+    if (agent.dropped) return agent.dropUncertain || agent.savedVersion >= this.startVersion ? 'unknown' : 'dropped';
     return 'unsaved';
   }
 

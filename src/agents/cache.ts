@@ -366,6 +366,8 @@ export class AgentCache {
     while (this.evictions.size > 0) await Promise.allSettled(Array.from(this.evictions));
     await this.writes.idle();
     const agents = Array.from(this.bySlot.values()); // the resident ones, and dropped ones still leased
+    // close ends the leases still held: their receipts count up to the snapshot below.
+    for (const agent of agents) if (agent.leases > 0) agent.version++;
     try {
       this.rt.check('close');
       for (const agent of agents) {
@@ -554,7 +556,11 @@ export class AgentCache {
 
   /** Ends one lease (Agent.release): nothing once the agent is freed or the engine disposed. */
   private readonly endLease = (agent: Resident): void => {
-    if (agent.freed || this.rt.isDisposed) return;
+    if (agent.freed) return;
+    if (this.rt.isDisposed) {
+      agent.version++; // its changes since the last write are gone with the engine: never 'saved'
+      return;
+    }
     const bytes = agent.q.usedBytes + agent.ringBytes; // first: it may throw (inside a search filter)
     this.ownBytes += bytes - agent.bytes;
     agent.bytes = bytes;

@@ -201,9 +201,14 @@ export class PostgresStore implements ByteStore {
   private closed = false;
   /**
    * Conditional writes whose outcome could not be learned, by key: the version each expected and
-   * its transaction. The key's next conditional write from that version looks it up first.
+   * its transaction. The key's next conditional write from the version its caller gave (`asked`:
+   * the attempt may have continued from an earlier attempt that landed, `landedEarlier`) looks
+   * it up first.
    */
-  private readonly inDoubt = new Map<string, Attempt & { bytes: Buffer }>();
+  private readonly inDoubt = new Map<
+    string,
+    Attempt & { bytes: Buffer; asked: StoreVersion | null; landedEarlier: boolean }
+  >();
   /** Calls started and not yet settled: close() waits for them. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -330,14 +335,17 @@ export class PostgresStore implements ByteStore {
     // An earlier attempt from this version whose outcome was not learned is settled first (the
     // server still unreachable: rejects, keeping it). If it landed, the same bytes again are that
     // write, and other bytes continue from it, a refusal then saying it landed (uncertain).
+    // Not landed, it may have continued from an earlier attempt that did: so does this one.
+    const asked = expectedVersion;
     let landedEarlier = false;
     const doubt = this.inDoubt.get(key);
-    if (doubt !== undefined && doubt.expected === expectedVersion) {
+    if (doubt !== undefined && doubt.asked === expectedVersion) {
       const outcome = await this.settle(doubt, k, key);
       this.inDoubt.delete(key);
       if (outcome.committed === undefined) return { ok: false, version: outcome.version, uncertain: true };
       if (outcome.committed && doubt.bytes.equals(view)) return { ok: true, version: doubt.version };
       if (outcome.committed) [expectedVersion, landedEarlier] = [doubt.version, true];
+      else [expectedVersion, landedEarlier] = [doubt.expected, doubt.landedEarlier];
     } else this.inDoubt.delete(key); // the caller moved on: that attempt no longer matters to it
     const attempt: Attempt = { expected: expectedVersion, version: newVersion() };
     let started = false;
@@ -360,7 +368,7 @@ export class PostgresStore implements ByteStore {
       try {
         outcome = await this.settle(attempt, k, key);
       } catch (unknown) {
-        this.inDoubt.set(key, { ...attempt, bytes: Buffer.from(view) });
+        this.inDoubt.set(key, { ...attempt, bytes: Buffer.from(view), asked, landedEarlier });
         throw unknown;
       }
       if (outcome.committed === true) return { ok: true, version: attempt.version };
