@@ -179,8 +179,6 @@ async function run(seed: number, k: Knobs): Promise<string[]> {
     }
   };
   await Promise.all(caches.flatMap((_, c) => Array.from({ length: TASKS }, (_, t) => task(c, t))));
-  if (process.env.PROBE_STATS)
-    console.log(JSON.stringify(caches.map((c) => c.stats)), leases.map((l) => l.lease.outcome).join(','));
   // a first close may fail; then calm and close again
   for (const cache of caches) await cache.close().catch((e) => k.log?.push(`close1 ${String(e).slice(0, 60)}`));
   observe();
