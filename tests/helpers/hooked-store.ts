@@ -41,4 +41,20 @@ export class HookedStore implements ByteStore {
     const real = () => this.inner.keys();
     return this.hooks.keys ? this.hooks.keys(real) : real();
   }
+
+  /**
+   * The next conditional write of a key ending with `suffix` (a manifest) rejects without
+   * landing (its answer "lost"); the function returned lands it when called (over the version it
+   * expected, so only if nobody wrote since), or resolves undefined if no such write came.
+   */
+  rejectNextWrite(suffix = '/manifest'): () => Promise<ConditionalWrite | undefined> {
+    let late: (() => Promise<ConditionalWrite>) | undefined;
+    this.hooks.writeIfVersion = async (key, _bytes, _expected, real) => {
+      if (!key.endsWith(suffix)) return real();
+      late = real;
+      this.hooks.writeIfVersion = undefined;
+      throw new Error('connection lost before the answer');
+    };
+    return async () => late?.();
+  }
 }

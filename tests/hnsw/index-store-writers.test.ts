@@ -145,14 +145,7 @@ describe('a manifest write that rejects and lands later', () => {
   /** A store whose next conditional manifest write rejects, its write landing when `land()` runs. */
   function lateStore(inner: MemoryStore): { store: HookedStore; land: () => Promise<ConditionalWrite | undefined> } {
     const store = new HookedStore(inner);
-    let late: (() => Promise<ConditionalWrite>) | undefined;
-    store.hooks.writeIfVersion = async (key, _bytes, _expected, real) => {
-      if (key !== MANIFEST || late !== undefined) return real();
-      late = real;
-      store.hooks = {};
-      throw new Error('connection lost before the answer');
-    };
-    return { store, land: async () => late?.() };
+    return { store, land: store.rejectNextWrite(MANIFEST) };
   }
 
   test('landing after the read-back: the store opens to it, and the next save carries on from it', async () => {

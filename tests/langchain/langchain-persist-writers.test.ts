@@ -5,7 +5,6 @@
  */
 import { MemoryStore } from '../../src/index';
 import { ElexVectorStore } from '../../src/langchain/index';
-import type { ConditionalWrite } from '../../src/stores/byte-store';
 import { HookedStore } from '../helpers/hooked-store';
 import { siftCorpus } from '../helpers/langchain';
 
@@ -19,15 +18,9 @@ test('a rejected manifest write that lands late leaves a vector store that loads
   await vs.save(inner, 'kb');
   const store = new HookedStore(inner);
   await vs.addDocuments(corpus.documents.slice(30, 40));
-  let late: (() => Promise<ConditionalWrite>) | undefined;
-  store.hooks.writeIfVersion = async (key, _bytes, _expected, real) => {
-    if (key !== MANIFEST) return real();
-    late = real;
-    store.hooks.writeIfVersion = undefined;
-    throw new Error('connection lost before the answer');
-  };
+  const late = store.rejectNextWrite();
   await expect(vs.save(store, 'kb')).rejects.toThrow(/connection lost/);
-  expect((await late!()).ok).toBe(true); // lands over the version it expected
+  expect((await late())?.ok).toBe(true); // lands over the version it expected
   // Every open returns a committed state: never CorruptSnapshotError.
   let error: unknown;
   try {
@@ -45,13 +38,7 @@ test("a late landing between a vector store save's first read and its index save
   await vs.save(inner, 'kb');
   const store = new HookedStore(inner);
   await vs.addDocuments(corpus.documents.slice(30, 35));
-  let late: (() => Promise<ConditionalWrite>) | undefined;
-  store.hooks.writeIfVersion = async (key, _bytes, _expected, real) => {
-    if (key !== MANIFEST) return real();
-    late = real;
-    store.hooks.writeIfVersion = undefined;
-    throw new Error('connection lost before the answer');
-  };
+  const late = store.rejectNextWrite();
   await expect(vs.save(store, 'kb')).rejects.toThrow(/connection lost/);
   await vs.addDocuments(corpus.documents.slice(35, 40));
   // Save 2: the sidecar reads generation 1 and writes a record of 2; the late write lands right
@@ -60,7 +47,7 @@ test("a late landing between a vector store save's first read and its index save
   store.hooks.readVersioned = async (key, real) => {
     if (key === MANIFEST) {
       store.hooks.readVersioned = undefined;
-      expect((await late!()).ok).toBe(true);
+      expect((await late())?.ok).toBe(true);
     }
     return real();
   };

@@ -1,7 +1,6 @@
 /** ElexStore.flush over a versioned store whose manifest write rejects and lands late: the store opens. */
 import { MemoryStore } from '../../src/index';
 import { ElexStore } from '../../src/langgraph/index';
-import type { ConditionalWrite } from '../../src/stores/byte-store';
 import { HookedStore } from '../helpers/hooked-store';
 import { HashEmbeddings } from '../helpers/langgraph';
 
@@ -13,16 +12,10 @@ test('a flush whose manifest write rejects and lands late leaves a store that op
   await s.put(['u1'], 'a', { text: 'tea' });
   await s.flush();
   await s.put(['u1'], 'b', { text: 'coffee' });
-  let late: (() => Promise<ConditionalWrite>) | undefined;
-  store.hooks.writeIfVersion = async (key, _bytes, _expected, real) => {
-    if (!key.endsWith('/manifest')) return real();
-    late = real;
-    store.hooks.writeIfVersion = undefined;
-    throw new Error('connection lost before the answer');
-  };
+  const late = store.rejectNextWrite();
   await expect(s.flush()).rejects.toThrow(/connection lost/);
-  expect((await late!()).ok).toBe(true);
-  const opened = await ElexStore.open({ index, store: inner }); // CorruptSnapshotError?
+  expect((await late())?.ok).toBe(true);
+  const opened = await ElexStore.open({ index, store: inner });
   expect(await opened.get(['u1'], 'b')).not.toBeNull();
   opened.dispose();
   s.dispose();

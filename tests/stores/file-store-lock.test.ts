@@ -237,9 +237,15 @@ test('LangChain save(directory) from two processes: the second is refused, nothi
     embedDocuments: async (t: string[]) => t.map(() => [1, 2, 3, 4]),
     embedQuery: async () => [1, 2, 3, 4],
   };
+  // A store of its own is refused before it writes (another index holds the name)...
   const vs = new ElexVectorStore(embeddings as never, {});
   await vs.addDocuments([{ pageContent: 'second doc', metadata: {} }]);
-  await expect(vs.save(dir)).rejects.toMatchObject({ code: 'E_LOCKED', owner: { pid: owner.proc.pid } });
+  await expect(vs.save(dir)).rejects.toThrow(/already holds an index under this name/);
+  // ... and one loaded from the owner's save reaches the lock.
+  const opened = await ElexVectorStore.load(dir, embeddings as never);
+  await opened.addDocuments([{ pageContent: 'third doc', metadata: {} }]);
+  await expect(opened.save(dir)).rejects.toMatchObject({ code: 'E_LOCKED', owner: { pid: owner.proc.pid } });
+  opened.dispose();
   const loaded = await ElexVectorStore.load(dir, embeddings as never);
   expect((await loaded.similaritySearch('q', 5)).map((d) => d.pageContent)).toEqual(['owner doc']);
   loaded.dispose();
