@@ -1017,7 +1017,6 @@ export class VectorIndex extends EngineObject {
     attributes?: readonly (Attributes | undefined)[],
     options: AddBatchAsyncOptions = {},
   ): Promise<void> {
-    let rows: { draft: SchemaDraft; encoded: (Float64Array | undefined)[] | undefined };
     let reproducible: boolean;
     try {
       if (options === null || typeof options !== 'object')
@@ -1026,14 +1025,16 @@ export class VectorIndex extends EngineObject {
       reproducible = options.reproducible ?? false;
       if (typeof reproducible !== 'boolean')
         throw new InvalidArgumentError(`reproducible must be a boolean, got ${String(reproducible)}`);
-      rows = this.checkBatch(ids, vectors, attributes);
+      this.checkBatch(ids, vectors, attributes);
       checkRows(vectors, 0, ids.length, this.dim, this.metric === 'cosine', 'vectors');
     } catch (error) {
       return Promise.reject(error);
     }
-    const { draft, encoded } = rows;
-    const attributed = encoded?.some((a) => a !== undefined) === true;
     return this.rt.queued(async () => {
+      // Encoded again against the schema as the calls before this one left it (new fields'
+      // columns and new strings' ids are numbered in call order, as addBatch's would be).
+      const { draft, encoded } = this.checkBatch(ids, vectors, attributes);
+      const attributed = encoded?.some((a) => a !== undefined) === true;
       if (!this.buildsInParallel(ids)) {
         this.insertRows(ids, vectors, 'addBatchAsync', undefined, encoded, draft);
         return;

@@ -155,4 +155,43 @@ describe.each(BUILDS)('threads with where filters, simd %s', (simd) => {
     for (const where of [{ kind: 'todo' }, { n: { $gt: 999 } }, { n: { $exists: false } }])
       expect(sorted(parallel.idsWhere(where))).toEqual(sorted(serial.idsWhere(where)));
   });
+
+  // Each queued call numbers the fields and strings it adds when it runs, as addBatch in the
+  // same order would: encoded at the call, a later batch's new field took an earlier one's column.
+  test.each([false, true])(
+    'addBatchAsync calls made without awaiting, declared fields %s: new fields and strings as addBatch in call order',
+    async (declared) => {
+      const options = { dim: DIM, metric: 'cosine' as const, M: 8, efConstruction: 48, seed: 3 };
+      const fields = declared ? { fields: { kind: 'string', color: 'string' } as const } : {};
+      const n = LATER / 2; // batches of 600: parallel on a threaded engine
+      const at = (from: number) => Array.from({ length: n }, (_, i) => from + i);
+      const vectors = [randomVectors(n, DIM, 9), randomVectors(n, DIM, 10), randomVectors(n, DIM, 11)];
+      const attrs = [
+        at(0).map((i) => ({ kind: ['note', 'fact'][i % 2] })),
+        at(0).map((i) => ({ color: ['red', 'blue', 'note'][i % 3] })),
+      ];
+      const serial = engine.createIndex({ ...options, ...fields });
+      serial.addBatch(at(0), vectors[0], attrs[0]);
+      serial.add(5000, vectors[2].subarray(0, DIM), { color: 'green', kind: 'todo' });
+      serial.addBatch(at(n), vectors[1], attrs[1]);
+      const queued = engine.createIndex({ ...options, ...fields });
+      const first = queued.addBatchAsync(at(0), vectors[0], attrs[0]);
+      const second = queued.addBatchAsync(at(n), vectors[1], attrs[1]);
+      queued.add(5000, vectors[2].subarray(0, DIM), { color: 'green', kind: 'todo' }); // before both run
+      await Promise.all([first, second]);
+      for (const id of [...at(0), ...at(n), 5000]) expect([id, queued.attributes(id)]).toEqual([id, serial.attributes(id)]);
+      for (const where of [{ kind: 'note' }, { color: 'note' }, { color: { $in: ['red', 'green'] } }])
+        expect(sorted(queued.idsWhere(where))).toEqual(sorted(serial.idsWhere(where)));
+      expect(engine.loadIndex(queued.serialize()).attributes(n)).toEqual({ color: 'red' });
+
+      // A queued batch giving a field another kind than an earlier queued batch gave it is refused.
+      const kinds = engine.createIndex(options);
+      const numbers = kinds.addBatchAsync([1], vectors[0].subarray(0, DIM), [{ x: 1 }]);
+      const strings = kinds.addBatchAsync([2], vectors[0].subarray(DIM, 2 * DIM), [{ x: 'a' }]);
+      await numbers;
+      await expect(strings).rejects.toThrow(/attributes\[0\]\.x/);
+      expect([kinds.size, kinds.fields]).toEqual([1, { x: 'number' }]);
+      expect(engine.loadIndex(kinds.serialize()).attributes(1)).toEqual({ x: 1 });
+    },
+  );
 });
