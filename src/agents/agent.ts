@@ -25,6 +25,12 @@ export class Resident {
   dropUncertain = false;
   /** Engine bytes its objects hold, as of its last lease's end. */
   bytes = 0;
+  /**
+   * Read back from a snapshot of an earlier copy of this agent that was freed before the store
+   * had it (AgentCache's relief): that copy and its version then. Whatever becomes of this copy's
+   * writes becomes of that snapshot's changes too.
+   */
+  origin: { agent: Resident; version: number } | null = null;
 
   /** `ringBytes`: what its trajectory buffer holds, fixed at creation (a ring never grows). */
   constructor(
@@ -36,6 +42,21 @@ export class Resident {
     readonly ringBytes: number,
   ) {
     this.savedVersion = saved ? 0 : -1;
+  }
+
+  /** Records that the store holds this agent as of `version` (and so the snapshot it was read back from). */
+  stored(version: number): void {
+    if (version > this.savedVersion) this.savedVersion = version;
+    this.origin?.agent.stored(this.origin.version);
+    this.origin = null;
+  }
+
+  /** Records that a versioned store refused this agent's write (`uncertain`: it may have landed); its origin's changes with it. */
+  lost(uncertain: boolean): void {
+    this.dropped = true;
+    this.dropUncertain = uncertain;
+    this.origin?.agent.lost(uncertain);
+    this.origin = null;
   }
 
   /** Whether the store may lack its current state. */

@@ -8,11 +8,13 @@
  *     unless every resident agent stays pinned through a turn of the event loop);
  *   - the cache's own bytes past `maxBytes` (checked at each get);
  *   - an agent that does not fit the budget (evict, retry, until it fits or nothing is left);
+ *   - a leased agent's call that does not fit the budget: at once, without waiting for the store
+ *     (relieve: snapshots kept in host memory until durable), and the call is tried again;
  *   - other components' memory reaching a new high while the engine is past `evictAt`: one
  *     batch per rise, so an index that holds most of the budget does not make every miss evict.
  *
  * Store writes are ordered per agent (src/agents/writes.ts) and an agent is freed only once
- * its newest state is durable; `close()` refuses new work at once, waits for what is in
+ * its newest state is durable (or, freed for a leased call, held in `unwritten` until it is); `close()` refuses new work at once, waits for what is in
  * flight, then in one synchronous step snapshots every agent that may have changed, frees
  * everything and makes every lease inert, and resolves once those snapshots are durable.
  *
@@ -120,6 +122,13 @@ interface Load {
   done: Promise<Resident>;
 }
 
+/** A freed agent's bytes not yet in the store: the agent, and its version when they were taken. */
+interface Snapshot {
+  readonly bytes: Uint8Array;
+  readonly agent: Resident;
+  readonly version: number;
+}
+
 /** Other components' usage counts as a new high once it passes the last one by this share of the budget. */
 const GROWTH_STEP = 0.01;
 
@@ -174,8 +183,11 @@ export class AgentCache {
   private readonly bySlot = new Map<number, Resident>();
   private readonly loads = new Map<string, Load>();
   private readonly evictions = new Set<Promise<void>>();
-  /** Snapshots close() took whose store writes have not succeeded yet, with their agent and its version then. */
-  private readonly unwritten = new Map<string, { bytes: Uint8Array; agent: Resident; version: number }>();
+  /**
+   * Snapshots of freed agents whose store writes have not succeeded yet (taken by close(), or by
+   * relieve for a leased agent's call out of budget), with their agent and its version then.
+   */
+  private readonly unwritten = new Map<string, Snapshot>();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private counters = { hits: 0, misses: 0, evictions: 0, persistedBytes: 0, conflicts: 0 };
@@ -303,7 +315,8 @@ export class AgentCache {
 
   /**
    * Writes every resident agent that may have changed since its last write (they stay
-   * resident), each after any earlier write of it. When it resolves the store holds every
+   * resident), each after any earlier write of it, and every snapshot of an agent freed for a
+   * leased call that the store does not have yet. When it resolves the store holds every
    * agent as it was when flush was called, or newer. Over a versioned store an agent another
    * writer changed since it was loaded is not written but dropped (see ConflictError); the others
    * are still written. Once every write is done it throws the first store error, if any (an agent
@@ -318,7 +331,10 @@ export class AgentCache {
   async flush(): Promise<void> {
     this.checkOpen();
     const dirty = Array.from(this.residents.values()).filter((agent) => agent.dirty);
-    const results = await Promise.allSettled(dirty.map((agent) => this.persist(agent)));
+    const results = await Promise.allSettled([
+      ...dirty.map((agent) => this.persist(agent)),
+      ...Array.from(this.unwritten, ([id, snapshot]) => this.writeSnapshot(id, snapshot)),
+    ]);
     throwFirst(results.filter((r) => r.status === 'fulfilled' || !(r.reason instanceof ConflictError)));
     this.throwConflicts();
   }
@@ -389,24 +405,37 @@ export class AgentCache {
 
   private async writeBack(): Promise<void> {
     const results = await Promise.allSettled(
-      Array.from(this.unwritten, async ([id, snapshot]) => {
-        const { agent, version } = snapshot;
-        try {
-          await this.writes.write(id, snapshot.bytes);
-          if (version > agent.savedVersion) agent.savedVersion = version;
-        } catch (error) {
-          if (!(error instanceof ConflictError)) throw error;
-          this.counters.conflicts++;
-          this.conflicted.add(id);
-          agent.dropped = true;
-          agent.dropUncertain = error.uncertain.includes(id);
-          if (agent.dropUncertain) this.uncertain.add(id);
-        }
-        if (this.unwritten.get(id) === snapshot) this.unwritten.delete(id);
-      }),
+      Array.from(this.unwritten, ([id, snapshot]) => this.writeSnapshot(id, snapshot)),
     );
-    throwFirst(results); // conflicts are caught above: reported once the rest is written
+    throwFirst(results); // conflicts are caught there: reported once the rest is written
     this.throwConflicts();
+  }
+
+  /**
+   * Writes a freed agent's snapshot (after any earlier write of it); forgets it once durable or
+   * refused (a conflict, counted and reported by the next flush or close). A store error keeps
+   * it for the next flush or close, and rejects. Cost: one store write.
+   */
+  private async writeSnapshot(id: string, snapshot: Snapshot): Promise<void> {
+    const { agent, version } = snapshot;
+    try {
+      await this.writes.write(id, snapshot.bytes);
+      agent.stored(version);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      if (!agent.dropped) {
+        const uncertain = error.uncertain.includes(id);
+        this.counters.conflicts++;
+        this.conflicted.add(id);
+        if (uncertain) this.uncertain.add(id);
+        agent.lost(uncertain);
+      }
+    }
+    if (this.unwritten.get(id) === snapshot) {
+      this.unwritten.delete(id);
+      // A freed agent's lineage goes with its last snapshot (free keeps it while one is unwritten).
+      if (!this.residents.has(id) && !this.loads.has(id) && this.closing === null) this.writes.forget(id);
+    }
   }
 
   /** Starts loading `id` for the get that missed (its first waiter). */
@@ -425,6 +454,10 @@ export class AgentCache {
     const versioned = this.writes.versioned;
     // Over a versioned store the agent's lineage starts at what the store holds once its writes settled.
     if (versioned) await this.writes.settled(id);
+    // A snapshot relieve took that no write has stored yet: the newest state, on the lineage it
+    // had (kept until the agent is placed, so a flush meanwhile still writes it).
+    const spilled = this.unwritten.get(id);
+    if (spilled !== undefined) return this.place(id, decodeAgent(id, spilled.bytes), false, load, spilled);
     const queued = versioned ? undefined : this.writes.latest(id);
     let stored: Uint8Array | undefined = queued;
     let version: StoreVersion | null = null;
@@ -453,6 +486,7 @@ export class AgentCache {
     sections: { qtable: Uint8Array; trajectory: Uint8Array } | undefined,
     saved: boolean,
     load: Load,
+    origin?: Snapshot,
   ): Promise<Resident> {
     await this.yieldToPressure();
     this.admitting++;
@@ -462,7 +496,7 @@ export class AgentCache {
         let failure: BudgetExceededError | undefined;
         if (this.residents.size < this.maxAgents) {
           try {
-            return this.build(id, sections, saved, load.waiters);
+            return this.build(id, sections, saved, load.waiters, origin);
           } catch (error) {
             if (!(error instanceof BudgetExceededError)) throw error;
             failure = error;
@@ -477,7 +511,7 @@ export class AgentCache {
         }
         if (failure === undefined) {
           try {
-            return this.build(id, sections, saved, load.waiters); // every agent stays pinned: past maxAgents
+            return this.build(id, sections, saved, load.waiters, origin); // every agent stays pinned: past maxAgents
           } catch (error) {
             if (!(error instanceof BudgetExceededError)) throw error;
             failure = error;
@@ -513,6 +547,7 @@ export class AgentCache {
     sections: { qtable: Uint8Array; trajectory: Uint8Array } | undefined,
     saved: boolean,
     leases: number,
+    origin?: Snapshot,
   ): Resident {
     const rt = this.rt;
     const slot = this.freeSlots.length > 0 ? this.freeSlots[this.freeSlots.length - 1] : this.nextSlot;
@@ -530,6 +565,11 @@ export class AgentCache {
       else this.freeSlots.pop();
       const agent = new Resident(id, q, trajectory, slot, saved, trajectory.usedBytes);
       agent.bytes = q.usedBytes + agent.ringBytes;
+      q.relieve = trajectory.relieve = this.relieve;
+      if (origin !== undefined) {
+        agent.origin = { agent: origin.agent, version: origin.version };
+        if (this.unwritten.get(id) === origin) this.unwritten.delete(id); // this copy holds it now
+      }
       this.ownBytes += agent.bytes;
       this.residents.set(id, agent);
       this.bySlot.set(slot, agent);
@@ -658,6 +698,36 @@ export class AgentCache {
     return results.filter((r) => r.status === 'fulfilled' && r.value).length;
   }
 
+  /**
+   * A call of a leased agent's Q-table or trajectory ran out of budget (changing nothing): frees
+   * a batch of the least recently used unpinned agents at once, without waiting for the store.
+   * Each that may have changed is snapshotted into host memory first (no engine memory needed),
+   * kept in `unwritten` and written in the background: a get reads it back from there, and
+   * flush and close write it again until the store has it. True when it freed any (the call is
+   * then tried again). Cost: a snapshot per agent freed.
+   */
+  private readonly relieve = (): boolean => {
+    if (this.closing !== null) return false;
+    const ex = this.rt.exports;
+    const picked: Resident[] = [];
+    const n = this.batch();
+    for (let s = ex.cacheNextVictim(this.handle, NONE) >>> 0; s !== NONE && picked.length < n; ) {
+      const agent = this.bySlot.get(s)!;
+      if (!agent.evicting && !agent.dropped) picked.push(agent);
+      s = ex.cacheNextVictim(this.handle, s) >>> 0;
+    }
+    for (const agent of picked) {
+      if (agent.dirty) {
+        const snapshot = { bytes: this.encode(agent), agent, version: agent.version };
+        this.unwritten.set(agent.id, snapshot);
+        this.writeSnapshot(agent.id, snapshot).catch(() => undefined); // kept: flush and close retry it
+      }
+      this.free(agent);
+      this.counters.evictions++;
+    }
+    return picked.length > 0;
+  };
+
   /** Writes the agent out (unless the store has its state already), then frees it unless it was leased meanwhile. */
   private async writeOut(agent: Resident): Promise<boolean> {
     const version = agent.version;
@@ -677,9 +747,7 @@ export class AgentCache {
   private persist(agent: Resident): Promise<void> {
     const version = agent.version;
     return this.writes.write(agent.id, this.encode(agent)).then(
-      () => {
-        if (version > agent.savedVersion) agent.savedVersion = version;
-      },
+      () => agent.stored(version),
       (error) => {
         if (error instanceof ConflictError) this.drop(agent, error.uncertain.includes(agent.id));
         throw error;
@@ -693,8 +761,7 @@ export class AgentCache {
    */
   private drop(agent: Resident, uncertain: boolean): void {
     if (agent.freed || agent.dropped) return;
-    agent.dropped = true;
-    agent.dropUncertain = uncertain;
+    agent.lost(uncertain);
     this.counters.conflicts++;
     this.conflicted.add(agent.id);
     if (uncertain) this.uncertain.add(agent.id);
@@ -715,7 +782,8 @@ export class AgentCache {
     this.rt.exports.cacheRemove(this.handle, agent.slot);
     if (this.residents.get(agent.id) === agent) {
       this.residents.delete(agent.id);
-      if (this.closing === null) this.writes.forget(agent.id); // close() still writes its snapshot
+      // close() still writes its snapshot; relieve's keeps the lineage until it is written.
+      if (this.closing === null && !this.unwritten.has(agent.id)) this.writes.forget(agent.id);
     }
     this.bySlot.delete(agent.slot);
     this.freeSlots.push(agent.slot);

@@ -3,7 +3,7 @@
  * TrajectoryBuffer): the disposed check and the runtime guard every call goes through, and
  * dispose.
  */
-import { DisposedError } from '../errors.js';
+import { BudgetExceededError, DisposedError } from '../errors.js';
 import type { Runtime } from './runtime.js';
 
 export abstract class EngineObject {
@@ -12,6 +12,12 @@ export abstract class EngineObject {
   /** @internal The engine's runtime. */
   protected readonly rt: Runtime;
   private readonly kind: string;
+  /**
+   * @internal Called when a call of this object ran out of budget (and so changed nothing): frees
+   * memory elsewhere at once (an agent cache writing out other agents); true when it freed some,
+   * and the call is tried again.
+   */
+  relieve: (() => boolean) | null = null;
 
   protected constructor(rt: Runtime, handle: number, kind: string) {
     this.rt = rt;
@@ -34,13 +40,30 @@ export abstract class EngineObject {
 
   /** Runs `body` through the engine's guard; DisposedError once disposed. */
   protected call<T>(what: string, body: () => T): T {
-    if (this.handle === 0) throw new DisposedError(this.kind);
-    return this.rt.run(what, body);
+    for (;;) {
+      if (this.handle === 0) throw new DisposedError(this.kind);
+      try {
+        return this.rt.run(what, body);
+      } catch (error) {
+        if (!this.relieved(error)) throw error;
+      }
+    }
   }
 
   /** call() as one transaction: a budget failure gives back every byte the call took (Runtime.atomic). */
   protected atomic<T>(what: string, body: () => T): T {
-    if (this.handle === 0) throw new DisposedError(this.kind);
-    return this.rt.atomic(what, body);
+    for (;;) {
+      if (this.handle === 0) throw new DisposedError(this.kind);
+      try {
+        return this.rt.atomic(what, body);
+      } catch (error) {
+        if (!this.relieved(error)) throw error;
+      }
+    }
+  }
+
+  /** Whether a call that threw `error` may be tried again: a budget failure `relieve` freed memory for. */
+  private relieved(error: unknown): boolean {
+    return error instanceof BudgetExceededError && this.relieve !== null && this.relieve();
   }
 }

@@ -10,24 +10,37 @@ function fingerprint(agent: Agent, states: number[]): string {
   return `${agent.q.size}|${agent.q.epsilon}|${agent.trajectory.size}|${rows.join(';')}`;
 }
 
-/** Learns new states on every agent in turn until no agent can add a row: the engine is full. */
+/**
+ * Learns new states on every agent in turn until no agent can add a row (or be read back): the
+ * engine is full. Each round holds a lease on every agent, so a call out of budget has no unpinned
+ * agent to free.
+ */
 async function fillWithLearning(agents: AgentCache, ids: string[], states: Map<string, number[]>): Promise<void> {
   const full = new Set<string>();
   for (let round = 0; full.size < ids.length; round++) {
+    const leases: Agent[] = [];
     for (const id of ids) {
-      if (full.has(id)) continue;
-      await agents.use(id, (agent) => {
-        const s = 1000 * round + states.get(id)!.length;
-        try {
-          agent.q.update(s, s % 16, 1 + s / 1000, s + 1, false);
-          agent.trajectory.push(s, s % 16, 0.5, s + 1, false);
-          states.get(id)!.push(s);
-        } catch (error) {
-          expect(error).toBeInstanceOf(BudgetExceededError);
-          full.add(id);
-        }
-      });
+      try {
+        leases.push(await agents.get(id)); // a miss evicts agents not leased yet this round
+      } catch (error) {
+        expect(error).toBeInstanceOf(BudgetExceededError); // every other agent is leased: none fits
+        full.add(id);
+      }
     }
+    for (const agent of leases) {
+      const id = agent.id;
+      if (full.has(id)) continue;
+      const s = 1000 * round + states.get(id)!.length;
+      try {
+        agent.q.update(s, s % 16, 1 + s / 1000, s + 1, false);
+        agent.trajectory.push(s, s % 16, 0.5, s + 1, false);
+        states.get(id)!.push(s);
+      } catch (error) {
+        expect(error).toBeInstanceOf(BudgetExceededError);
+        full.add(id);
+      }
+    }
+    for (const agent of leases) agent.release();
   }
 }
 
