@@ -350,9 +350,8 @@ export class ElexVectorStore extends SaveableVectorStore {
     options: MaxMarginalRelevanceSearchOptions<this['FilterType']>,
   ): Promise<DocumentInterface[]> {
     const { k, fetchK = 20, lambda = 0.5, filter } = options;
-    if (!Number.isInteger(fetchK) || fetchK < 1)
-      throw new InvalidArgumentError(`fetchK must be a positive integer, got ${String(fetchK)}`);
-    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
+    checkCount('fetchK', fetchK);
+    checkCount('k', k);
     const embedded = await this.embeddings.embedQuery(query);
     const found = this.nearest(embedded, fetchK, filter);
     if (found.length === 0) return [];
@@ -362,10 +361,9 @@ export class ElexVectorStore extends SaveableVectorStore {
 
   private nearest(query: number[], k: number, filter: ElexFilter | undefined): [StoredDocument, number][] {
     const index = this.vectorIndex;
+    checkCount('k', k); // here, not by the search: k is clamped to the documents held below
     if (filter !== undefined) checkFilter(filter);
     if (index === undefined || index.size === 0) {
-      if (!Number.isInteger(k) || k < 1)
-        throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}`);
       if (filter !== undefined && typeof filter !== 'function') this.checkEmptyWhere(index, filter);
       return [];
     }
@@ -609,4 +607,13 @@ function randomUuid(): string {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The index's largest k (MAX_EF in src/hnsw/options.ts, which this bundle may not import). */
+const MAX_K = 100_000;
+
+/** Throws InvalidArgumentError unless `value` is an integer in [1, MAX_K], as the index's k is. */
+function checkCount(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_K)
+    throw new InvalidArgumentError(`${name} must be a positive integer up to ${MAX_K}, got ${String(value)}`);
 }

@@ -972,29 +972,48 @@ interface AllowList {
   count: number;
 }
 
-/** Numbers for objects a filter holds that are not plain (a Date, a String): each its own cache key. */
+/** Numbers for what a filter holds by identity (an object that is not plain, a function, a symbol): each its own cache key. */
 const filterObjects = new WeakMap<object, number>();
+const filterSymbols = new Map<symbol, number>();
 let nextFilterObject = 0;
 
+function identityOf(value: object | symbol): number {
+  const known = typeof value === 'symbol' ? filterSymbols.get(value) : filterObjects.get(value);
+  if (known !== undefined) return known;
+  const n = nextFilterObject++;
+  if (typeof value === 'symbol') filterSymbols.set(value, n);
+  else filterObjects.set(value, n);
+  return n;
+}
+
 /**
- * A search filter as a cache key: JSON, with what JSON would merge kept apart (undefined, NaN,
- * ...; and an object that is not plain, which JSON would turn into its toJSON or its primitive,
- * as itself: `{ day: new Date(t) }` is not `{ day: isoString }`).
+ * A search filter as a cache key, one to one: JSON, with every string value tagged `s` and what
+ * JSON would merge or drop tagged apart (undefined, NaN, ±Infinity, a bigint; and, by identity, a
+ * function, a symbol and an object that is not plain, which JSON would turn into its toJSON or its
+ * primitive: `{ day: new Date(t) }` is not `{ day: isoString }`).
  */
 function filterKey(filter: Record<string, unknown>): string {
   return JSON.stringify(filter, function (this: Record<string, unknown>, k: string, v: unknown) {
     const original = this[k];
-    if (original !== null && typeof original === 'object' && !Array.isArray(original) && !isPlainObject(original)) {
-      let n = filterObjects.get(original);
-      if (n === undefined) filterObjects.set(original, (n = nextFilterObject++));
-      return `\u0000object:${n}`;
+    switch (typeof original) {
+      case 'string':
+        return `s${original}`;
+      case 'undefined':
+        return 'u';
+      case 'number':
+        return Number.isFinite(original) ? original : `n${original}`;
+      case 'bigint':
+        return `b${original}`;
+      case 'function':
+      case 'symbol':
+        return `o${identityOf(original)}`;
+      case 'object':
+        return original !== null && !Array.isArray(original) && !isPlainObject(original)
+          ? `o${identityOf(original)}`
+          : v;
+      default:
+        return v;
     }
-    return v === undefined ||
-      (typeof v === 'number' && !Number.isFinite(v)) ||
-      typeof v === 'function' ||
-      typeof v === 'bigint'
-      ? `\u0000${typeof v}:${String(v)}`
-      : v;
   });
 }
 

@@ -133,6 +133,13 @@ test('bad ids, counts, options, k and filters are InvalidArgumentError', async (
   );
   await expect(vs.delete({} as never)).rejects.toThrow(/delete takes \{ ids: string\[\] \}/);
   await expect(vs.similaritySearch('q', 0)).rejects.toThrow(InvalidArgumentError);
+  // Checked whatever the store holds (a store of 2 once clamped k to 2 before the check).
+  for (const k of [Infinity, '2', 1.5, 100_001, 1e10] as never[]) {
+    await expect(vs.similaritySearch('q', k)).rejects.toThrow(/k must be a positive integer up to 100000/);
+    await expect(vs.similaritySearchVectorWithScore([1, 0, 0], k)).rejects.toThrow(InvalidArgumentError);
+    await expect(vs.maxMarginalRelevanceSearch('q', { k })).rejects.toThrow(InvalidArgumentError);
+    await expect(vs.maxMarginalRelevanceSearch('q', { k: 1, fetchK: k })).rejects.toThrow(/fetchK must be/);
+  }
   await expect(vs.similaritySearch('q', 1, 'parity = odd' as never)).rejects.toThrow(/filter must be a function/);
   // A filter must answer synchronously: a promise is truthy, so it would have passed everything.
   await expect(vs.similaritySearch('q', 1, (async () => true) as never)).rejects.toThrow(/async function/);

@@ -146,6 +146,12 @@ describe.each(BUILDS)('ElexStore filter allow-lists (simd %s)', (simd) => {
       { n: Number.NaN },
       { n: null },
       { n: { $gte: 3 } },
+      // Values a cache key once encoded as another filter's: undefined was the string
+      // '\u0000undefined:undefined', and a symbol dropped out of the key.
+      { odd: '\u0000undefined:undefined' },
+      { n: 2, odd: Symbol('never') },
+      { text: 'sundefined' },
+      { n: 'n2' },
     ];
     const compare = async () => {
       for (const filter of searches) {

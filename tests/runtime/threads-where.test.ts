@@ -179,7 +179,8 @@ describe.each(BUILDS)('threads with where filters, simd %s', (simd) => {
       const second = queued.addBatchAsync(at(n), vectors[1], attrs[1]);
       queued.add(5000, vectors[2].subarray(0, DIM), { color: 'green', kind: 'todo' }); // before both run
       await Promise.all([first, second]);
-      for (const id of [...at(0), ...at(n), 5000]) expect([id, queued.attributes(id)]).toEqual([id, serial.attributes(id)]);
+      for (const id of [...at(0), ...at(n), 5000])
+        expect([id, queued.attributes(id)]).toEqual([id, serial.attributes(id)]);
       for (const where of [{ kind: 'note' }, { color: 'note' }, { color: { $in: ['red', 'green'] } }])
         expect(sorted(queued.idsWhere(where))).toEqual(sorted(serial.idsWhere(where)));
       expect(engine.loadIndex(queued.serialize()).attributes(n)).toEqual({ color: 'red' });
