@@ -9,6 +9,7 @@
  * Several conditions in one object are ANDed. `$and`, `$or` take arrays of filters, the
  * top-level `$not` a filter. `{}` passes every id.
  */
+import { isPlainObject } from '../util/json-value.js';
 import { InvalidArgumentError } from '../errors.js';
 import { describeValue, Schema, type AttributeValue, type FieldDeclarations, type Field } from './attributes.js';
 
@@ -76,10 +77,6 @@ export const MAX_WHERE_DEPTH = 30;
 const RANGE_OPS: Readonly<Record<string, number>> = { $gt: OP_GT, $gte: OP_GTE, $lt: OP_LT, $lte: OP_LTE };
 const FIELD_OPS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$not'];
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !ArrayBuffer.isView(value);
-}
-
 /**
  * Compiles `where` against `schema` into a program for the engine. InvalidArgumentError naming
  * the path (`where.ts.$gte`) for an unknown operator, an operand of the wrong type (or of
@@ -122,10 +119,10 @@ function compileFilter(where: unknown, path: string, schema: Schema, out: number
     if (key === '$and' || key === '$or') {
       if (!Array.isArray(value) || value.length === 0)
         throw new InvalidArgumentError(`${at} must be a non-empty array of filters, got ${describeValue(value)}`);
-      value.forEach((w, i) => {
-        compileFilter(w, `${at}[${i}]`, schema, out, depth + 1);
+      for (let i = 0; i < value.length; i++) {
+        compileFilter(value[i], `${at}[${i}]`, schema, out, depth + 1); // a hole is undefined: refused
         if (i > 0) out.push(key === '$and' ? OP_AND : OP_OR);
-      });
+      }
     } else if (key === '$not') {
       compileFilter(value, at, schema, out, depth + 1);
       out.push(OP_NOT);
@@ -173,10 +170,10 @@ function compileField(name: string, cond: unknown, path: string, schema: Schema,
       if (!Array.isArray(operand))
         throw new InvalidArgumentError(`${at} must be an array, got ${describeValue(operand)}`);
       const values = new Set<number>();
-      operand.forEach((v, i) => {
-        const n = operandValue(field, v, `${at}[${i}]`, schema);
+      for (let i = 0; i < operand.length; i++) {
+        const n = operandValue(field, operand[i], `${at}[${i}]`, schema); // a hole is undefined: refused
         if (n !== undefined) values.add(n);
-      });
+      }
       const sorted = Float64Array.from(values).sort();
       out.push(OP_IN, field?.column ?? NO_FIELD, sorted.length, ...sorted);
       if (op === '$nin') out.push(OP_NOT);

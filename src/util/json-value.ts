@@ -50,7 +50,8 @@ function checkValue(value: unknown, path: string, open: Set<object>, depth: numb
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  // Object.prototype of this realm or another (a worker's, a vm context's): no prototype above it.
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function describe(value: unknown): string {

@@ -252,6 +252,13 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
       [inferred, { ts: { $lt: 'x' } }, /^where\.ts\.\$lt must be a number/],
       [inferred, { kind: true }, /^where\.kind must be a string/],
       [inferred, 'kind', /^where must be an object/],
+      // Objects that are not plain once compiled as {} and passed every id; holes were skipped.
+      [inferred, new Map([['kind', 'note']]), /^where must be an object, got Map/],
+      [inferred, new Date(0), /^where must be an object/],
+      [declared, { $or: [{ ts: 1 }, new (class Filter {})()] }, /^where\.\$or\[1\] must be an object/],
+      [declared, { ts: new Date(0) }, /^where\.ts must be a finite number, a string or a boolean/],
+      [declared, { ts: { $in: [1, , 2] } }, /^where\.ts\.\$in\[1\] must be/],
+      [declared, { $and: [{ ts: 1 }, , { ts: 2 }] }, /^where\.\$and\[1\] must be an object/],
     ];
     for (const [index, where, message] of bad) {
       const used = eng.usedBytes;
