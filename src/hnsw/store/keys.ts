@@ -50,9 +50,29 @@ export function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && a.generation === b.generation && a.token === b.token);
 }
 
+/** A save's stamp as keys hold it: `<generation>-<token, 8 hex digits>`. */
+export function stampText(stamp: Stamp): string {
+  return `${stamp.generation}-${stamp.token.toString(16).padStart(8, '0')}`;
+}
+
 /** The key of chunk `i` of the part written by the save `stamp` of index `name`. */
 export function chunkKey(name: string, stamp: Stamp, i: number): string {
-  return `${namePrefix(name)}${stamp.generation}-${stamp.token.toString(16).padStart(8, '0')}/${i}`;
+  return `${namePrefix(name)}${stampText(stamp)}/${i}`;
+}
+
+/**
+ * The generation in `rest`, a key past its prefix: `<stampText>/<i>` (a chunk) or, not
+ * `chunked`, `<stampText>` (a record beside the index); undefined for any other key.
+ */
+export function keyGeneration(rest: string, chunked: boolean): number | undefined {
+  const m = (chunked ? /^(\d+)-[0-9a-f]{8}\/\d+$/ : /^(\d+)-[0-9a-f]{8}$/).exec(rest);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** A random u32, unique to a save with near certainty. */
+export function randomToken(): number {
+  const crypto = (globalThis as { crypto?: { getRandomValues(a: Uint32Array): Uint32Array } }).crypto;
+  return crypto ? crypto.getRandomValues(new Uint32Array(1))[0] : Math.floor(Math.random() * 0x100000000);
 }
 
 /**

@@ -8,7 +8,7 @@
 import { CorruptSnapshotError, InvalidArgumentError, StoreError } from '../../errors.js';
 import { checkByteStore, isVersioned, type ByteStore, type StoreVersion } from '../../stores/byte-store.js';
 import { checkOptionNames, optionNames } from '../../util/validate.js';
-import { checkIndexName, manifestKey, SAVE_HOOKS, sameStamp, type SaveHooks, type Stamp } from './keys.js';
+import { checkIndexName, manifestKey, randomToken, SAVE_HOOKS, sameStamp, type SaveHooks, type Stamp } from './keys.js';
 import { decodeManifest, encodeManifest, PART_CHECKPOINT, PART_LOG, type Manifest, type Part } from './manifest.js';
 import { DEFAULT_LOG_SHARE, type IndexJournal } from './changes.js';
 import { encodeLog } from './oplog.js';
@@ -325,10 +325,4 @@ async function writeManifest(
       : conflict(name, now, base);
   }
   return bytes.length;
-}
-
-/** A random u32, unique to a save with near certainty. */
-function randomToken(): number {
-  const crypto = (globalThis as { crypto?: { getRandomValues(a: Uint32Array): Uint32Array } }).crypto;
-  return crypto ? crypto.getRandomValues(new Uint32Array(1))[0] : Math.floor(Math.random() * 0x100000000);
 }

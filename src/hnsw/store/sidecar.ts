@@ -21,7 +21,17 @@
 import { CorruptSnapshotError, ElexError, StoreError } from '../../errors.js';
 import type { ByteStore } from '../../stores/byte-store.js';
 import type { VectorIndex } from '../vector-index.js';
-import { INDEX_KEY_PREFIX, manifestKey, namePrefix, SAVE_HOOKS, sameStamp, type SaveHooks } from './keys.js';
+import {
+  INDEX_KEY_PREFIX,
+  keyGeneration,
+  manifestKey,
+  namePrefix,
+  randomToken,
+  SAVE_HOOKS,
+  sameStamp,
+  type SaveHooks,
+  stampText,
+} from './keys.js';
 import type { SaveOptions, SaveResult } from './save.js';
 import { readManifest, storeCall } from './store-io.js';
 
@@ -96,16 +106,12 @@ export async function saveWithSidecar<R>(
   if (kept !== '') keep.add(kept);
   const stale = (await storeCall('listing keys failed', () => store.keys())).filter(
     (k) =>
-      k.startsWith(prefix) && !keep.has(k) && recordGeneration(k, prefix) <= result.generation - (kept === '' ? 1 : 0),
+      k.startsWith(prefix) &&
+      !keep.has(k) &&
+      (keyGeneration(k.slice(prefix.length), false) ?? 0) <= result.generation - (kept === '' ? 1 : 0),
   );
   await Promise.all(stale.map((k) => store.delete(k).catch(() => undefined)));
   return { result, recordKey: kept };
-}
-
-/** The generation in a record key of `prefix` (`<prefix><generation>-<token>`), or 0 for any other key. */
-function recordGeneration(key: string, prefix: string): number {
-  const m = /^(\d+)-[0-9a-f]{8}$/.exec(key.slice(prefix.length));
-  return m === null ? 0 : Number(m[1]);
 }
 
 async function writeRecord<R>(
@@ -114,7 +120,7 @@ async function writeRecord<R>(
   sidecar: Sidecar<R>,
   generation: number,
 ): Promise<string> {
-  const key = `${sidecarPrefix(sidecar.keyPrefix, name)}${generation}-${randomToken().toString(16).padStart(8, '0')}`;
+  const key = `${sidecarPrefix(sidecar.keyPrefix, name)}${stampText({ generation, token: randomToken() })}`;
   const bytes = sidecar.encode(generation);
   try {
     await store.write(key, bytes);
@@ -199,10 +205,4 @@ async function matchingRecord<R>(
   throw new CorruptSnapshotError(
     `${sidecar.kind} '${name}': no valid record for index generation ${generation} (keys '${prefix}*')${found}`,
   );
-}
-
-/** A random u32. */
-function randomToken(): number {
-  const crypto = (globalThis as { crypto?: { getRandomValues(a: Uint32Array): Uint32Array } }).crypto;
-  return crypto ? crypto.getRandomValues(new Uint32Array(1))[0] : Math.floor(Math.random() * 0x100000000);
 }

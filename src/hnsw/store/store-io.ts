@@ -7,7 +7,7 @@ import { concatArrays } from '../../util/concat.js';
 import { crc32 } from '../../util/crc32.js';
 import { CorruptSnapshotError, ElexError, StoreError } from '../../errors.js';
 import type { ByteStore } from '../../stores/byte-store.js';
-import { chunkKey, manifestKey, namePrefix, sameStamp, type Stamp } from './keys.js';
+import { chunkKey, keyGeneration, manifestKey, namePrefix, sameStamp, type Stamp } from './keys.js';
 import { decodeManifest, type ChunkRef, type Manifest, type Part } from './manifest.js';
 
 /** Runs a store call, turning a foreign error into StoreError(`what`). */
@@ -107,7 +107,12 @@ export async function removeLeftovers(store: ByteStore, name: string, manifest: 
   const all = await storeCall('', () => store.keys()).catch(() => [] as string[]);
   await deleteKeys(
     store,
-    all.filter((k) => k.startsWith(prefix) && !named.has(k) && !(keyGeneration(k, prefix) > manifest.stamp.generation)),
+    all.filter(
+      (k) =>
+        k.startsWith(prefix) &&
+        !named.has(k) &&
+        !((keyGeneration(k.slice(prefix.length), true) ?? 0) > manifest.stamp.generation),
+    ),
   );
 }
 
@@ -118,11 +123,8 @@ export async function removeLeftovers(store: ByteStore, name: string, manifest: 
 export async function highestChunkGeneration(store: ByteStore, name: string): Promise<number> {
   const prefix = namePrefix(name);
   const all = await storeCall('', () => store.keys()).catch(() => [] as string[]);
-  return all.reduce((most, k) => (k.startsWith(prefix) ? Math.max(most, keyGeneration(k, prefix) || 0) : most), 0);
-}
-
-/** The generation of a chunk key of `prefix` (`<prefix><generation>-<token>/<i>`), or NaN for any other key. */
-function keyGeneration(key: string, prefix: string): number {
-  const m = /^(\d+)-[0-9a-f]{8}\/\d+$/.exec(key.slice(prefix.length));
-  return m === null ? Number.NaN : Number(m[1]);
+  return all.reduce(
+    (most, k) => (k.startsWith(prefix) ? Math.max(most, keyGeneration(k.slice(prefix.length), true) ?? 0) : most),
+    0,
+  );
 }
