@@ -14,9 +14,10 @@
  *     batch per rise, so an index that holds most of the budget does not make every miss evict.
  *
  * Store writes are ordered per agent (src/agents/writes.ts) and an agent is freed only once
- * its newest state is durable (or, freed for a leased call, held in `unwritten` until it is); `close()` refuses new work at once, waits for what is in
- * flight, then in one synchronous step snapshots every agent that may have changed, frees
- * everything and makes every lease inert, and resolves once those snapshots are durable.
+ * its newest state is durable (or, freed for a leased call, held in `unwritten` until it is);
+ * `close()` refuses new work at once, waits for what is in flight, then in one synchronous step
+ * snapshots every agent that may have changed, frees everything and makes every lease inert,
+ * and resolves once those snapshots are durable.
  *
  * Over a versioned store (PostgresStore, MemoryStore) the cache is optimistic: every agent is
  * written only if the store still holds the version it was loaded at (or last wrote). A refused

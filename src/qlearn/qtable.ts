@@ -302,6 +302,8 @@ export class QTable extends EngineObject {
     }
     if (other.handle === 0) throw new DisposedError('the other Q-table');
     this.call('merge', () => {
+      // Checked again here: a call retried after a relieve (EngineObject) may find other freed.
+      if (other.handle === 0) throw new DisposedError('the other Q-table');
       if (this.rt.exports.qtableMerge(this.handle, other.handle, weight) !== STATUS_OK)
         throw this.rt.budgetError('merge');
     });

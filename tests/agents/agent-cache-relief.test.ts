@@ -120,6 +120,30 @@ test('with every other agent leased the call still throws BudgetExceededError, c
   engine.dispose();
 });
 
+test("a merge from a released lease's table that relieve frees throws DisposedError; it never merges nothing", async () => {
+  const engine = await Engine.create({ budgetBytes: BUDGET });
+  const cache = engine.createAgentCache({ store: new MemoryStore(), ...OPTIONS });
+  const twins = new Twins();
+  await learn(cache, twins, 'b', 10_000, 3000);
+  const fillers = [];
+  for (let i = 0; i < 3; i++) {
+    await learn(cache, twins, `f${i}`, 0, 1400);
+    fillers.push(await cache.get(`f${i}`)); // held: relieve can free only b
+  }
+  await learn(cache, twins, 'a', 0, 600);
+  const a = await cache.get('a');
+  const b = await cache.get('b');
+  const kept = b.q; // kept past release, which the docs tell not to do
+  b.release();
+  expect(() => a.q.merge(kept, 0.5)).toThrow(DisposedError); // b was freed to make room, then the merge retried
+  expect(cache.has('b')).toBe(false);
+  a.release();
+  for (const lease of fillers) lease.release();
+  await twins.check(cache); // a unchanged by the refused merge; b read back from its snapshot
+  await cache.close();
+  engine.dispose();
+});
+
 test('a failing store keeps the snapshots: a get reads them back, flush reports and retries, receipts follow', async () => {
   let failing = true;
   const store = new ScriptedStore({ failWrite: () => failing });
