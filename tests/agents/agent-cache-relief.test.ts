@@ -16,9 +16,11 @@ import {
   Engine,
   MemoryStore,
   type AgentCache,
+  type AgentStore,
 } from '../../src/index';
 import { ReferenceQLearner } from '../helpers/qlearner';
 import { rng } from '../helpers/random';
+import { HookedStore } from '../helpers/hooked-store';
 import { ScriptedStore, sleep } from '../helpers/stores';
 
 const QT = { actions: 16, alpha: 0.5, gamma: 0.9, epsilon: 0.2, seed: 5 };
@@ -144,53 +146,65 @@ test("a merge from a released lease's table that relieve frees throws DisposedEr
   engine.dispose();
 });
 
-test('a failing store keeps the snapshots: a get reads them back, flush reports and retries, receipts follow', async () => {
-  let failing = true;
-  const store = new ScriptedStore({ failWrite: () => failing });
-  const engine = await Engine.create({ budgetBytes: BUDGET });
-  const cache = engine.createAgentCache({ store, ...OPTIONS });
-  const twins = new Twins();
-  const ids = Array.from({ length: 14 }, (_, i) => `f${i}`);
-  const receipts = [];
-  for (const id of ids) {
-    const lease = await cache.get(id);
-    for (let s = 0; s < 600; s++) {
-      lease.q.update(s, s % 16, 1, s + 1);
-      twins.get(id).update(s, s % 16, 1, s + 1);
+/** A store whose writes fail while `failing()`: plain (ScriptedStore), or versioned over a MemoryStore (HookedStore). */
+function failingStore(kind: 'plain' | 'versioned', failing: () => boolean): AgentStore {
+  if (kind === 'plain') return new ScriptedStore({ failWrite: failing });
+  const store = new HookedStore(new MemoryStore());
+  store.hooks.writeIfVersion = (key, _bytes, _expected, real) =>
+    failing() ? Promise.reject(new Error(`scripted write failure of '${key}'`)) : real();
+  return store;
+}
+
+test.each(['plain', 'versioned'] as const)(
+  'a failing %s store keeps the snapshots: a get reads them back, flush reports and retries, receipts follow',
+  async (kind) => {
+    let failing = true;
+    const store = failingStore(kind, () => failing);
+    const engine = await Engine.create({ budgetBytes: BUDGET });
+    const cache = engine.createAgentCache({ store, ...OPTIONS });
+    const twins = new Twins();
+    const ids = Array.from({ length: 14 }, (_, i) => `f${i}`);
+    const receipts = [];
+    for (const id of ids) {
+      const lease = await cache.get(id);
+      for (let s = 0; s < 600; s++) {
+        lease.q.update(s, s % 16, 1, s + 1);
+        twins.get(id).update(s, s % 16, 1, s + 1);
+      }
+      lease.release();
+      receipts.push(lease);
     }
-    lease.release();
-    receipts.push(lease);
-  }
-  // f0 grows until it frees others; every write of their snapshots fails.
-  await learn(cache, twins, 'f0', 1000, 3000);
-  const out = ids.filter((id) => !cache.has(id));
-  expect(out.length).toBeGreaterThan(1);
-  await sleep(5);
-  for (const lease of receipts) expect(lease.outcome).toBe('unsaved');
+    // f0 grows until it frees others; every write of their snapshots fails.
+    await learn(cache, twins, 'f0', 1000, 3000);
+    const out = ids.filter((id) => !cache.has(id));
+    expect(out.length).toBeGreaterThan(1);
+    await sleep(5);
+    for (const lease of receipts) expect(lease.outcome).toBe('unsaved');
 
-  // One comes back from its snapshot (freeing others again as it needs room), exactly.
-  await learn(cache, twins, out[0], 9000, 10);
-  await expect(cache.flush()).rejects.toThrow(/scripted write failure/);
-  for (const lease of receipts) expect(lease.outcome).toBe('unsaved');
+    // One comes back from its snapshot (freeing others again as it needs room), exactly.
+    await learn(cache, twins, out[0], 9000, 10);
+    await expect(cache.flush()).rejects.toThrow(/scripted write failure/);
+    for (const lease of receipts) expect(lease.outcome).toBe('unsaved');
 
-  failing = false;
-  await cache.flush();
-  for (const lease of receipts) expect(lease.outcome).toBe('saved');
-  await twins.check(cache);
-  failing = true;
-  const evictions = cache.stats.evictions;
-  for (let s = 20_000; cache.stats.evictions === evictions; s += 100) {
-    expect(s).toBeLessThan(26_000);
-    await learn(cache, twins, ids[ids.length - 1], s, 100); // frees some again (f0 among them), unwritten
-  }
-  await expect(cache.close()).rejects.toThrow(/scripted write failure/);
-  failing = false;
-  await cache.close(); // retries what failed
-  const engine2 = await Engine.create({ budgetBytes: 64 << 20 });
-  await twins.check(engine2.createAgentCache({ store, ...OPTIONS }));
-  engine.dispose();
-  engine2.dispose();
-});
+    failing = false;
+    await cache.flush();
+    for (const lease of receipts) expect(lease.outcome).toBe('saved');
+    await twins.check(cache);
+    failing = true;
+    const evictions = cache.stats.evictions;
+    for (let s = 20_000; cache.stats.evictions === evictions; s += 100) {
+      expect(s).toBeLessThan(26_000);
+      await learn(cache, twins, ids[ids.length - 1], s, 100); // frees some again (f0 among them), unwritten
+    }
+    await expect(cache.close()).rejects.toThrow(/scripted write failure/);
+    failing = false;
+    await cache.close(); // retries what failed
+    const engine2 = await Engine.create({ budgetBytes: 64 << 20 });
+    await twins.check(engine2.createAgentCache({ store, ...OPTIONS }));
+    engine.dispose();
+    engine2.dispose();
+  },
+);
 
 test('over a versioned store, a freed snapshot another writer overtook is refused and reported', async () => {
   const store = new MemoryStore();
