@@ -64,33 +64,38 @@ export function aggregateCounters(
   const window = options.window === undefined ? rows : checkInt('window', options.window, 1, MAX_ROWS);
   const windows = Math.ceil(rows / window);
   const plane = windows * cols;
-  const result = rt.atomic('aggregateCounters', () => {
-    const ex = rt.exports;
-    const src = rt.stage(SLOT_ROWS, counters.length * 4, 'aggregateCounters');
-    const out = rt.stage(SLOT_OUT, plane * 16, 'aggregateCounters');
-    const f32 = rt.f32();
-    if (counters instanceof Float32Array) f32.set(counters, src >>> 2);
-    else for (let i = 0, at = src >>> 2; i < counters.length; i++) f32[at + i] = counters[i];
-    ex.kernelCounters(src, rows, cols, Math.min(window, rows), out, 0);
-    const o = out >>> 2;
-    const view = rt.f32();
-    const aggregates = {
-      sum: view.slice(o, o + plane),
-      min: view.slice(o + plane, o + 2 * plane),
-      max: view.slice(o + 2 * plane, o + 3 * plane),
-      mean: view.slice(o + 3 * plane, o + 4 * plane),
-    };
-    if (counters.length * 4 + plane * 16 > LARGE_BYTES) ex.stagingRelease();
-    return aggregates;
-  });
-  // A NaN sum: a NaN counter, or infinities of both signs in one column of a window.
-  const bad = result.sum.findIndex(Number.isNaN);
-  if (bad >= 0) {
-    const w = Math.floor(bad / cols);
-    throw new InvalidVectorError(
-      `aggregateCounters: column ${bad % cols}${windows > 1 ? ` of window ${w} (rows ${w * window}..${Math.min(rows, (w + 1) * window) - 1})` : ''} ` +
-        'holds NaN (or infinities of both signs)',
-    );
-  }
-  return result;
+  // One transaction undone on any error: a NaN sum found below gives the staging back too.
+  return rt.run(
+    'aggregateCounters',
+    () => {
+      const ex = rt.exports;
+      const src = rt.stage(SLOT_ROWS, counters.length * 4, 'aggregateCounters');
+      const out = rt.stage(SLOT_OUT, plane * 16, 'aggregateCounters');
+      const f32 = rt.f32();
+      if (counters instanceof Float32Array) f32.set(counters, src >>> 2);
+      else for (let i = 0, at = src >>> 2; i < counters.length; i++) f32[at + i] = counters[i];
+      ex.kernelCounters(src, rows, cols, Math.min(window, rows), out, 0);
+      const o = out >>> 2;
+      const view = rt.f32();
+      const aggregates = {
+        sum: view.slice(o, o + plane),
+        min: view.slice(o + plane, o + 2 * plane),
+        max: view.slice(o + 2 * plane, o + 3 * plane),
+        mean: view.slice(o + 3 * plane, o + 4 * plane),
+      };
+      // A NaN sum: a NaN counter, infinities of both signs in one column of a window, or finite
+      // counters whose float32 partial sums overflow to both.
+      const bad = aggregates.sum.findIndex(Number.isNaN);
+      if (bad >= 0) {
+        const w = Math.floor(bad / cols);
+        throw new InvalidVectorError(
+          `aggregateCounters: column ${bad % cols}${windows > 1 ? ` of window ${w} (rows ${w * window}..${Math.min(rows, (w + 1) * window) - 1})` : ''} ` +
+            'sums to NaN in float32 (a NaN counter, infinities of both signs, or partial sums overflowing to both)',
+        );
+      }
+      if (counters.length * 4 + plane * 16 > LARGE_BYTES) ex.stagingRelease();
+      return aggregates;
+    },
+    'any',
+  );
 }

@@ -2,7 +2,8 @@
  * engine.validateRanges: how many components of each row lie outside a parameter's allowed
  * range, with the f32x4 kernel of assembly/kernels/ranges.ts (the scalar twin in the scalar
  * build). Arguments are checked before anything crosses into WebAssembly; rows go through the
- * engine's staging memory in chunks, so a call needs at most ~256 KiB of budget.
+ * engine's staging memory in chunks, so a call stages at most 256 KiB (bounds, one chunk of rows
+ * and its counts together), or 12 bytes a parameter when one row needs more.
  */
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -20,8 +21,8 @@ export interface ValidateRangesOptions {
 }
 
 const RANGE_OPTIONS = optionNames<ValidateRangesOptions>({ clamp: true });
-/** Floats of `values` staged a call into the kernel (256 KiB). */
-const CHUNK_FLOATS = 65536;
+/** Bytes a call stages at most: the bounds (8 a parameter), a chunk of rows and its counts (4 a row). */
+const STAGED_BYTES = 256 * 1024;
 
 /**
  * The bounds as float32, checked: the same length, every one finite in float32, lower <= upper.
@@ -83,7 +84,7 @@ export function validateRanges(
   const rows = values.length / d;
   return rt.atomic('validateRanges', () => {
     const ex = rt.exports;
-    const chunk = Math.max(1, Math.min(rows, Math.floor(CHUNK_FLOATS / d)));
+    const chunk = Math.max(1, Math.min(rows, Math.floor((STAGED_BYTES - d * 8) / (d * 4 + 4))));
     // Reserve every block before anything is written back: a budget failure changes nothing.
     const bounds = rt.stage(SLOT_IDS, d * 8, 'validateRanges');
     const at = rt.stage(SLOT_ROWS, chunk * d * 4, 'validateRanges');

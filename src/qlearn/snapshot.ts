@@ -143,7 +143,7 @@ export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat
       `${what}: ${bytes.length} bytes cannot hold the ${headerBytes}-byte header and the checksum`,
     );
   }
-  const head = rt.stage(SLOT_IDS, headerBytes, what);
+  const head = stageChecked(rt, bytes, headerBytes, format, what);
   new Uint8Array(rt.memory.buffer, head, headerBytes).set(bytes.subarray(0, headerBytes));
   const announced = format.length(head);
   if (announced !== bytes.length) {
@@ -153,7 +153,7 @@ export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat
         : `${what}: the header announces ${announced} bytes, but ${bytes.length} were given`,
     );
   }
-  const ptr = stageWhole(rt, bytes, format, what);
+  const ptr = stageChecked(rt, bytes, bytes.length, format, what);
   new Uint8Array(rt.memory.buffer, ptr, bytes.length).set(bytes);
   const handle = format.load(ptr, bytes.length) >>> 0;
   if (bytes.length > LARGE_BYTES) rt.exports.stagingRelease();
@@ -162,22 +162,36 @@ export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat
       `${what}: the bytes are not a valid snapshot (bad magic, version, length, checksum or parameters)`,
     );
   if (handle === LOAD_BUDGET) {
-    if (!format.rowsValid(bytes)) throw rowsCorrupt(what);
+    if (!rowsReadable(format, bytes)) throw rowsCorrupt(what);
     throw rt.budgetError(what);
   }
   return handle;
 }
 
-/** Stages room for `bytes`; over budget, CorruptSnapshotError if their checksum fails, else BudgetExceededError. */
-function stageWhole(rt: Runtime, bytes: Uint8Array, format: SnapshotFormat, what: string): number {
+/**
+ * Stages room for `n` bytes (the header, then the whole of `bytes`); over budget,
+ * CorruptSnapshotError if the bytes' checksum or rows fail (checked in host memory), else
+ * BudgetExceededError: a corrupt snapshot is reported as such however full the engine is.
+ */
+function stageChecked(rt: Runtime, bytes: Uint8Array, n: number, format: SnapshotFormat, what: string): number {
   try {
-    return rt.stage(SLOT_IDS, bytes.length, what);
+    return rt.stage(SLOT_IDS, n, what);
   } catch (error) {
     if (!(error instanceof BudgetExceededError)) throw error;
     const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
     if (crc32(bytes.subarray(0, bytes.length - 4)) !== stored)
       throw new CorruptSnapshotError(`${what}: the checksum does not match the bytes`);
-    if (!format.rowsValid(bytes)) throw rowsCorrupt(what);
+    if (!rowsReadable(format, bytes)) throw rowsCorrupt(what);
+    throw error;
+  }
+}
+
+/** format.rowsValid, false also for rows the bytes are too short to hold (a sealed but malformed header). */
+function rowsReadable(format: SnapshotFormat, bytes: Uint8Array): boolean {
+  try {
+    return format.rowsValid(bytes);
+  } catch (error) {
+    if (error instanceof RangeError) return false;
     throw error;
   }
 }

@@ -165,10 +165,22 @@ describe.each(BUILDS)('aggregateCounters (simd %s)', (simd) => {
     expectCode(() => e.aggregateCounters(null as unknown as number[], 1), 'E_ARGUMENT');
     expectCode(() => e.aggregateCounters([1, 2, NaN, 4], 2), 'E_INVALID_VECTOR');
     expectCode(() => e.aggregateCounters([Infinity, 2, -Infinity, 4], 2, { window: 2 }), 'E_INVALID_VECTOR');
+    // Finite counters whose float32 partial sums overflow to both infinities: NaN, said so.
+    expect(() => e.aggregateCounters([3e38, 3e38, -3e38, -3e38], 1)).toThrow(/partial sums overflowing/);
     // One infinity alone is a value: sum and max are +Infinity.
     const inf = e.aggregateCounters([Infinity, 2, 3, 4], 2);
     expect(Array.from(inf.sum)).toEqual([Infinity, 6]);
     expect(Array.from(inf.max)).toEqual([Infinity, 4]);
+  });
+
+  test("a NaN sum in a fresh engine gives the call's staging back: usedBytes and reservedBytes as before", async () => {
+    const fresh = await engine(simd);
+    const before = [fresh.usedBytes, fresh.reservedBytes];
+    expect(() => fresh.aggregateCounters([1, 2, NaN, 4], 2)).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_VECTOR' }),
+    );
+    expect([fresh.usedBytes, fresh.reservedBytes]).toEqual(before);
+    fresh.dispose();
   });
 
   test('over budget: E_BUDGET and the engine as it was; it runs once there is room and gives the staging back', async () => {

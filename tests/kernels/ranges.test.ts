@@ -102,6 +102,23 @@ describe.each(BUILDS)('validateRanges (simd %s)', (simd) => {
     expect(e.usedBytes).toBeLessThanOrEqual(before);
   });
 
+  test.each([1, 2, 16, 130, 30_000])(
+    'd %i: a call stages at most 256 KiB (12 bytes a parameter past that), counting every row right',
+    async (d) => {
+      const fresh = await engine(simd);
+      const rows = Math.max(3, Math.ceil(300_000 / d)); // more than one chunk
+      const { values, lower, upper } = randomCase(rows, d, d);
+      const ref = reference(values, lower, upper);
+      fresh.resetPeakUsedBytes();
+      const before = fresh.usedBytes;
+      expect(Array.from(fresh.validateRanges(values, lower, upper))).toEqual(Array.from(ref.counts));
+      // Three staging blocks: a 16-byte header and up to a cache line of padding each, and
+      // each block's size rounded up to whole cache lines.
+      expect(fresh.peakUsedBytes - before).toBeLessThanOrEqual(Math.max(256 * 1024, 12 * d + 4) + 3 * 128);
+      fresh.dispose();
+    },
+  );
+
   test('the build kernel and its scalar twin agree bit for bit (raw export, flags bit 1)', () => {
     const rt = e.runtime;
     const ex = rt.exports;

@@ -175,6 +175,39 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
     traj.dispose();
   });
 
+  test('in an engine with no room even for a header, corrupt bytes are E_CORRUPT and sound ones E_BUDGET', async () => {
+    // The fixed header was staged before any check: a full engine said E_BUDGET for any bytes.
+    const q = eng.createQTable({ actions: 4 });
+    for (let st = 0; st < 50; st++) q.update(st, st % 4, 1, 0);
+    const t = eng.createTrajectoryBuffer({ capacity: 8 });
+    for (let i = 0; i < 5; i++) t.push(i, 1, 1, i + 1);
+    const [qBytes, tBytes] = [q.serialize(), t.serialize()];
+    const full = await engine(simd, { budgetBytes: MIN_BUDGET_BYTES });
+    for (const capacity of [4096, 256, 16, 1])
+      for (;;) {
+        try {
+          full.createTrajectoryBuffer({ capacity });
+        } catch {
+          break;
+        }
+      }
+    const flipped = (b: Uint8Array, at: number): Uint8Array => {
+      const c = b.slice();
+      c[at] ^= 1;
+      return c;
+    };
+    const used = [full.usedBytes, full.reservedBytes];
+    expectCorrupt(() => full.loadQTable(flipped(qBytes, 200)));
+    expectCorrupt(() => full.loadQTable(qBytes.slice(0, qBytes.length - 8)));
+    expectCorrupt(() => full.loadTrajectoryBuffer(flipped(tBytes, 40)));
+    expect(() => full.loadQTable(qBytes)).toThrow(BudgetExceededError);
+    expect(() => full.loadTrajectoryBuffer(tBytes)).toThrow(BudgetExceededError);
+    expect([full.usedBytes, full.reservedBytes]).toEqual(used);
+    full.dispose();
+    q.dispose();
+    t.dispose();
+  });
+
   test('the checksum is the standard CRC-32', () => {
     const q = trained(eng, 2);
     const bytes = q.serialize();
