@@ -336,14 +336,17 @@ export class StateEncoder {
    */
   encode(
     rows: ArrayLike<number>,
-    count = Math.floor(rows.length / this.dim),
+    count?: number,
   ): {
     /** The state key of each row. */
     keys: Uint32Array;
     /** Each row's vector, row-major. */
     vectors: Float32Array;
   } {
-    checkInt('count', count, 0, Math.floor(rows.length / this.dim));
+    checkArrayLike('rows', rows);
+    const most = Math.floor(rows.length / this.dim);
+    if (count === undefined) count = most;
+    else checkInt('count', count, 0, most);
     const keys = new Uint32Array(count);
     const vectors = new Float32Array(count * this.dim);
     for (let r = 0; r < count; r++) {

@@ -184,6 +184,10 @@ test('bad fields and rows are typed errors', () => {
     expect.objectContaining({ code: 'E_INVALID_VECTOR' }),
   );
   expect(() => enc.keyOfBins([10, 0, 0])).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+  // encode read rows.length for its default count before any check: a TypeError.
+  for (const rows of [null, undefined, 5])
+    expect(() => enc.encode(rows as unknown as number[])).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+  expect(() => enc.encode([1, 2, 3], 2)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   expect(() => enc.decode(enc.states)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   expect(() => StateEncoder.learn([], 2, { bins: 4 })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   expect(() => StateEncoder.learn([1, 2, 3], 2, { bins: 4 })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
