@@ -64,6 +64,9 @@ function version() {
   return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
 }
 
+/** Options that take a value (`--data x` or `--data=x`). */
+const VALUE_OPTIONS = ['--data', '--metric', '--quantization', '--runs', '--pg', '--against', '--out'];
+
 /** Parses argv into { suites, data, metrics, quantizations, runs, against, pg, outDir, quick, json, quiet, help, version }, or { error } for anything unknown. */
 function parseArgs(argv) {
   const out = {
@@ -112,6 +115,7 @@ function parseArgs(argv) {
     } else if (a === '--out' && i + 1 < argv.length) out.outDir = argv[++i];
     else if (a.startsWith('--out=')) out.outDir = a.slice(6);
     else if (SUITES.includes(a)) out.suites.push(a);
+    else if (VALUE_OPTIONS.includes(a)) return { error: `${a} needs a value` };
     else return { error: `unknown ${a.startsWith('-') ? 'option' : 'suite'} '${a}'` };
   }
   if (out.suites.length === 0) out.suites = DEFAULT_SUITES;
@@ -138,8 +142,15 @@ async function main(argv) {
   }
   // Every optional package the chosen suites need, before any of them runs.
   const suites = args.suites.map((name) => ({ name, module: require(join(__dirname, 'suites', `${name}.js`)) }));
-  for (const { name, module } of suites)
+  for (const { name, module } of suites) {
     for (const dep of module.requires ?? []) requireOptional(dep, `the ${name} suite`);
+    // A suite that always measures one metric needs that ground truth whatever --metric says.
+    const needs = spec.error || !module.truth ? {} : datasetMetrics(spec, module.truth);
+    if (needs.error) {
+      process.stderr.write(`elex-bench: the ${name} suite: ${needs.error}\n`);
+      return 2;
+    }
+  }
   const where = machine();
   const all = {};
   for (const { name, module } of suites) {

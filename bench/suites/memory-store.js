@@ -175,4 +175,4 @@ async function run({ quick = false, data: dataPath, progress = silent } = {}) {
   };
 }
 
-module.exports = { run, requires: ['@langchain/langgraph-checkpoint'] };
+module.exports = { run, requires: ['@langchain/langgraph-checkpoint'], truth: ['cosine'] };

@@ -140,6 +140,10 @@ describe('--data', () => {
       [['peers', '--data=glove', '--metric=l2,manhattan'], "unknown metric 'manhattan' (l2, cosine)"],
       [['peers', '--runs', '0'], "--runs takes a whole number >= 1, not '0'"],
       [['peers', '--runs=2.5'], "--runs takes a whole number >= 1, not '2.5'"],
+      // A value option given last without its value was called unknown.
+      ...['--data', '--metric', '--quantization', '--runs', '--pg', '--against', '--out'].map(
+        (option): [string[], string] => [['hnsw', option], `${option} needs a value`],
+      ),
     ] as Array<[string[], string]>) {
       const r = run(cli, args);
       expect([r.status, r.stdout]).toEqual([2, '']);
@@ -153,6 +157,14 @@ describe('--data', () => {
     const r = run(cli, ['hnsw', '--data', dir, '--metric', 'l2,cosine']);
     expect([r.status, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toBe('elex-bench: tiny has no *_groundtruth_cosine.ivecs (ground truth for cosine)\n');
+    // The cycle suite reads cosine ground truth whatever --metric says: refused before it runs
+    // (it crashed mid-run, after the suites before it).
+    const cycle = run(cli, ['hnsw', 'cycle', '--quick', '--data', dir, '--metric', 'l2']);
+    expect([cycle.status, cycle.stdout, cycle.stderr]).toEqual([
+      2,
+      '',
+      'elex-bench: the cycle suite: tiny has no *_groundtruth_cosine.ivecs (ground truth for cosine)\n',
+    ]);
     const bare = join(tmp, 'bare');
     mkdirSync(bare);
     cpSync(join(dir, 'tiny_base.fvecs'), join(bare, 'x_base.fvecs'));
