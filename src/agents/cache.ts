@@ -708,13 +708,14 @@ export class AgentCache {
    * then tried again). Cost: a snapshot per agent freed.
    */
   private readonly relieve = (): boolean => {
-    if (this.closing !== null) return false;
+    if (this.handle === 0) return false; // closed (close() frees everything in its snapshot step)
     const ex = this.rt.exports;
     const picked: Resident[] = [];
     const n = this.batch();
+    // Agents an eviction is writing out count too: their snapshot's write goes after that one.
     for (let s = ex.cacheNextVictim(this.handle, NONE) >>> 0; s !== NONE && picked.length < n; ) {
       const agent = this.bySlot.get(s)!;
-      if (!agent.evicting && !agent.dropped) picked.push(agent);
+      if (!agent.dropped) picked.push(agent);
       s = ex.cacheNextVictim(this.handle, s) >>> 0;
     }
     for (const agent of picked) {

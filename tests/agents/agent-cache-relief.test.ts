@@ -241,6 +241,55 @@ test('over a versioned store, a freed snapshot another writer overtook is refuse
   other.dispose();
 });
 
+test.each(['evict', 'close'] as const)(
+  'relief frees agents also while an eviction writes them out, and while close() waits (%s in flight)',
+  async (during) => {
+    // Relief skipped agents an eviction was writing, and refused once close() was called.
+    // Writes wait at a gate until the leased call has run: none lands before it.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const inner = new MemoryStore();
+    const store: AgentStore = {
+      read: (key) => inner.read(key),
+      write: async (key, bytes) => {
+        const copy = bytes.slice();
+        await gate;
+        await inner.write(key, copy);
+      },
+      delete: (key) => inner.delete(key),
+      keys: () => inner.keys(),
+    };
+    const engine = await Engine.create({ budgetBytes: BUDGET });
+    const options = { maxAgents: 1000, qtable: { ...QT, actions: 4 }, trajectoryCapacity: 8 };
+    const cache = engine.createAgentCache({ store, ...options });
+    for (let i = 0; i < 16; i++)
+      await cache.use(`f${i}`, (agent) => {
+        for (let s = 0; s < 1500; s++) agent.q.update(s, s % 4, 1, s + 1);
+      });
+    const driver = await cache.get('driver');
+    driver.trajectory.push(1, 1, 1, 1);
+    const inFlight = during === 'evict' ? cache.evict(1000) : cache.flush();
+    const closed = during === 'close' ? cache.close() : undefined;
+    await sleep(1); // the writes have started
+    const before = cache.stats.evictions;
+    driver.q.update(77, 0, 1, 77);
+    expect(driver.trajectory.sample(60_000).states.length).toBe(60_000); // staging 1.1 MB: relief
+    expect(cache.stats.evictions).toBeGreaterThan(before);
+    driver.release();
+    open();
+    await inFlight;
+    await (closed ?? cache.close());
+    const engine2 = await Engine.create({ budgetBytes: 64 << 20 });
+    const fresh = engine2.createAgentCache({ store, ...options });
+    for (let i = 0; i < 16; i++) expect([i, await fresh.use(`f${i}`, (a) => a.q.size)]).toEqual([i, 1500]);
+    expect(await fresh.use('driver', (a) => [a.q.visits(77, 0), a.trajectory.size])).toEqual([1, 1]);
+    engine.dispose();
+    engine2.dispose();
+  },
+);
+
 test.each([1, 2, 3])(
   'storm, seed %i: tasks growing their agents in a tight budget over a failing, reordering store lose nothing',
   async (seed) => {
