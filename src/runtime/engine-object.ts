@@ -40,22 +40,20 @@ export abstract class EngineObject {
 
   /** Runs `body` through the engine's guard; DisposedError once disposed. */
   protected call<T>(what: string, body: () => T): T {
-    for (;;) {
-      if (this.handle === 0) throw new DisposedError(this.kind);
-      try {
-        return this.rt.run(what, body);
-      } catch (error) {
-        if (!this.relieved(error)) throw error;
-      }
-    }
+    return this.guarded(what, body, false);
   }
 
   /** call() as one transaction: a budget failure gives back every byte the call took (Runtime.atomic). */
   protected atomic<T>(what: string, body: () => T): T {
+    return this.guarded(what, body, true);
+  }
+
+  /** Runtime.run of `body` (DisposedError once disposed), again after each budget failure `relieve` freed memory for. */
+  private guarded<T>(what: string, body: () => T, transaction: boolean): T {
     for (;;) {
       if (this.handle === 0) throw new DisposedError(this.kind);
       try {
-        return this.rt.atomic(what, body);
+        return this.rt.run(what, body, transaction);
       } catch (error) {
         if (!this.relieved(error)) throw error;
       }
