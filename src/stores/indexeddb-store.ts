@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, StoreError, StoreQuotaError } from '../errors.js';
 import type { ByteStore } from './byte-store.js';
+import { utf8Length } from './store-key.js';
 
 declare global {
   // Named by the options below: merges with the DOM lib's IDBFactory, and needs no DOM lib in Node.
@@ -75,8 +76,17 @@ export class IndexedDBStore implements ByteStore {
   constructor(name: string, options: IndexedDBStoreOptions = {}) {
     if (typeof name !== 'string' || name.length === 0)
       throw new InvalidArgumentError('IndexedDBStore needs a database name');
+    const storeName = options.storeName ?? 'agents';
+    if (typeof storeName !== 'string' || storeName.length === 0)
+      throw new InvalidArgumentError(`IndexedDBStore: storeName must be a non-empty string, got ${String(storeName)}`);
+    for (const [what, value] of [
+      ['database name', name],
+      ['storeName', storeName],
+    ])
+      if (utf8Length(value) < 0)
+        throw new InvalidArgumentError(`IndexedDBStore: the ${what} ${JSON.stringify(value)} holds a lone surrogate`);
     this.name = name;
-    this.storeName = options.storeName ?? 'agents';
+    this.storeName = storeName;
     this.factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     this.identity =
       options.indexedDB === undefined && this.factory !== undefined

@@ -113,6 +113,11 @@ test('IndexedDBStore without IndexedDB fails typed', async () => {
   await expect(store.read('a')).rejects.toThrow(StoreError);
   await expect(store.keys()).rejects.toThrow(/not available/);
   expect(() => new IndexedDBStore('')).toThrow(InvalidArgumentError);
+  // A lone surrogate made encodeURIComponent throw a bare URIError.
+  expect(() => new IndexedDBStore('db\uD800')).toThrow(/database name "db\\ud800" holds a lone surrogate/);
+  expect(() => new IndexedDBStore('db', { storeName: 'a\uDC00' })).toThrow(InvalidArgumentError);
+  expect(() => new IndexedDBStore('db', { storeName: '' })).toThrow(InvalidArgumentError);
+  expect(new IndexedDBStore('db \uD83D\uDE42', { storeName: 'x/%' }).identity).toBeUndefined(); // no global indexedDB in Node
 });
 
 describe('IndexedDBStore, several object stores and closed connections', () => {
