@@ -92,9 +92,11 @@ export function relist(idx: Index, links: usize, src: usize, step: usize, count:
   for (let j: u32 = 0; j < lost; j++) {
     const x = load<u32>(idx.dropped + (<usize>j << 2));
     if (load<u16>(visitTagAt(idx, x)) == epoch) continue;
-    // An orphan is first linked from its nearest neighbour that can take it (as builds always did).
+    // An orphan is first linked from its nearest neighbour that can take it (as builds always did),
+    // appended only: this list may still be restored below, and a member displaced elsewhere on
+    // the strength of a path through its new members would then have lost its last way in.
     if (load<u32>(inDegreeAt(idx, x)) == 0) {
-      linkIn(idx, x);
+      linkIn(idx, x, false);
       if (walkMeets(idx, links, x)) continue;
     }
     if (load<u32>(links) < <u32>idx.M0) appendLink(idx, links, x);
@@ -211,11 +213,11 @@ export function appendLink(idx: Index, links: usize, x: u32): void {
 
 /**
  * Links node x, which no layer-0 list names (a new node none of whose reverse links took), from
- * the nearest of its own neighbours that can take it: appended to a list with room, or in place
- * of a member that the list's other members still lead to (checked by the walk). Uses
- * idx.results and idx.sorted. Cost: O(M0) distances per neighbour tried, plus the walks.
+ * the nearest of its own neighbours that can take it: appended to a list with room, or, with
+ * `displace`, in place of a member that the list's other members still lead to (checked by the
+ * walk). Uses idx.results and idx.sorted. Cost: O(M0) distances per neighbour tried, plus the walks.
  */
-export function linkIn(idx: Index, x: u32): void {
+export function linkIn(idx: Index, x: u32, displace: bool = true): void {
   const links = linksAt(idx, x, 0);
   const count = load<u32>(links);
   const xv = vectorAt(idx, x);
@@ -226,7 +228,7 @@ export function linkIn(idx: Index, x: u32): void {
   }
   heapDrainAscending(idx.results, size, idx.sorted);
   for (let i: u32 = 0; i < size; i++) {
-    if (adoptInto(idx, load<u32>(idx.sorted + (<usize>i << 3), 4), x)) return;
+    if (adoptInto(idx, load<u32>(idx.sorted + (<usize>i << 3), 4), x, displace)) return;
   }
   linkFromRoom(idx, x);
 }
@@ -263,14 +265,18 @@ function linkFromRoom(idx: Index, x: u32): void {
   }
 }
 
-/** Puts x into y's layer-0 list: appended if it has room, else in place of its farthest member still reached without that link. False when neither is possible. */
-function adoptInto(idx: Index, y: u32, x: u32): bool {
+/**
+ * Puts x into y's layer-0 list: appended if it has room, else (with `displace`) in place of its
+ * farthest member still reached without that link. False when neither is possible.
+ */
+function adoptInto(idx: Index, y: u32, x: u32, displace: bool): bool {
   const links = linksAt(idx, y, 0);
   const count = load<u32>(links);
   if (count < <u32>idx.M0) {
     appendLink(idx, links, x);
     return true;
   }
+  if (!displace) return false;
   // Members from the farthest, each tried in x's place until the walk still meets it.
   const yv = vectorAt(idx, y);
   let size: u32 = 0;
