@@ -125,8 +125,11 @@ export function checkRows(
       if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > F32_MAX) {
         throw new InvalidVectorError(`${rowName(what, r, count)} has a non-finite component at ${i}: ${String(v)}`);
       }
-      sumSq += v * v;
-      if (zero && Math.fround(v) !== 0) zero = false;
+      // Over the float32 values stored, in float64 and in order, as a snapshot's loader checks
+      // them: the numbers given can pass where their float32 roundings do not.
+      const f = Math.fround(v);
+      sumSq += f * f;
+      if (zero && f !== 0) zero = false;
     }
     if (sumSq > F32_MAX) {
       throw new InvalidVectorError(`${rowName(what, r, count)} has a squared norm (${sumSq}) beyond float32`);

@@ -78,6 +78,29 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
       'E_INVALID_VECTOR',
       /beyond float32/,
     );
+    // Numbers whose squared norm fits float32 in float64 while their float32 roundings' does not:
+    // the index stored them, and its snapshot then failed its loader's check (CorruptSnapshotError).
+    const F32_MAX = 3.4028234663852886e38;
+    const yf = Math.fround(1.8e19);
+    const y = yf - 0.9 * 2 ** 39; // rounds up to yf as float32 (a step of 2^40 there)
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    f[0] = Math.sqrt(F32_MAX - y * y);
+    const base = u[0];
+    let x = Number.NaN;
+    for (let d = -64; d <= 64 && Number.isNaN(x); d++) {
+      u[0] = base + d;
+      if (f[0] * f[0] + y * y <= F32_MAX && f[0] * f[0] + yf * yf > F32_MAX) x = f[0];
+    }
+    expect(x).not.toBeNaN();
+    const edge = new Array(dim).fill(0);
+    [edge[0], edge[1]] = [x, y];
+    expectUnchanged(() => index.add(60, edge), InvalidVectorError, 'E_INVALID_VECTOR', /beyond float32/);
+    [edge[0], edge[1]] = [x, Math.fround(yf * 0.999)]; // just inside: taken, and its snapshot loads
+    const other = e.createIndex({ dim, metric: 'l2' });
+    other.add(1, edge);
+    expect(Array.from(e.loadIndex(other.serialize()).get(1)!)).toEqual(Array.from(Float32Array.from(edge)));
+    other.dispose();
     expectUnchanged(
       () => index.add(60, ['1', 2, 3, 4, 5, 6, 7, 8] as unknown as number[]),
       InvalidVectorError,
