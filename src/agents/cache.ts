@@ -42,7 +42,7 @@ import {
 import type { Runtime } from '../runtime/runtime.js';
 import { checkByteStore, type AgentStore, type StoreVersion } from '../stores/byte-store.js';
 import { MemoryStore } from '../stores/memory-store.js';
-import { createTrajectoryBuffer, loadTrajectoryBuffer } from '../qlearn/trajectory.js';
+import { createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryBuffer } from '../qlearn/trajectory.js';
 import { checkInt, checkNumber, checkOptionNames, optionNames } from '../util/validate.js';
 import { NONE } from '../runtime/wasm/exports.js';
 
@@ -552,16 +552,18 @@ export class AgentCache {
   ): Resident {
     const rt = this.rt;
     const slot = this.freeSlots.length > 0 ? this.freeSlots[this.freeSlots.length - 1] : this.nextSlot;
-    rt.run('agent slot', () => {
-      if (rt.exports.cacheReserve(this.handle, slot + 1) === 0) throw rt.budgetError('agent cache');
-    });
     let q: QTable | undefined;
+    let trajectory: TrajectoryBuffer | undefined;
     try {
       const seed = (this.qtable.seed ^ hashId(id)) >>> 0;
       q = sections ? loadQTable(rt, sections.qtable) : createQTable(rt, { ...this.qtable, seed });
-      const trajectory = sections
+      trajectory = sections
         ? loadTrajectoryBuffer(rt, sections.trajectory)
         : createTrajectoryBuffer(rt, { capacity: this.trajectoryCapacity, seed });
+      // The slot last: a slot array grown for an agent whose tables then did not fit stayed grown.
+      rt.run('agent slot', () => {
+        if (rt.exports.cacheReserve(this.handle, slot + 1) === 0) throw rt.budgetError('agent cache');
+      });
       if (slot === this.nextSlot) this.nextSlot++;
       else this.freeSlots.pop();
       const agent = new Resident(id, q, trajectory, slot, saved, trajectory.usedBytes);
@@ -577,6 +579,7 @@ export class AgentCache {
       this.pin(agent, leases);
       return agent;
     } catch (error) {
+      trajectory?.dispose();
       q?.dispose();
       throw error;
     }

@@ -85,3 +85,16 @@ test('a budget error while every resident agent is pinned says so', async () => 
   (await agents.get('big-again')).release(); // released: evictable again
   engine.dispose();
 });
+
+test('a get whose agent can never fit gives back every byte it took (the slot array grown for it stayed)', async () => {
+  const engine = await Engine.create({ budgetBytes: 1 << 20 });
+  // A 16 MiB replay ring: no agent fits a 1 MiB engine.
+  const agents = engine.createAgentCache({ maxAgents: 10, qtable: QTABLE, trajectoryCapacity: 1 << 20 });
+  const before = [engine.usedBytes, engine.reservedBytes];
+  for (const id of ['a', 'b', 'a']) {
+    await expect(agents.get(id)).rejects.toThrow(BudgetExceededError);
+    expect([engine.usedBytes, engine.reservedBytes]).toEqual(before);
+  }
+  expect(agents.stats).toMatchObject({ pinned: 0, leases: 0, residentBytes: 0 });
+  engine.dispose();
+});
