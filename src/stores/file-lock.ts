@@ -82,13 +82,17 @@ async function startTime(fs: Fs, pid: number): Promise<string> {
   }
 }
 
-/** Whether process `pid` is running (a process of another user counts). */
+/**
+ * Whether process `pid` may be running: false only when the system says no such process
+ * (ESRCH). A process of another user counts (EPERM), and so does a check the runtime refuses
+ * (Deno without --allow-run): a lock is then never taken from it, nor its temp files removed.
+ */
 export function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
