@@ -25,7 +25,7 @@ import {
   type FieldKind,
   checkWhere,
 } from '../index.js';
-import { checkOptionNames, optionNames } from '../util/validate.js';
+import { checkInt, checkOptionNames, optionNames } from '../util/validate.js';
 import { DocumentTable, type StoredDocument } from './document-table.js';
 import { metadataJson } from '../util/json-value.js';
 import { absentOtherKinds, metadataAttributes } from './metadata.js';
@@ -350,8 +350,8 @@ export class ElexVectorStore extends SaveableVectorStore {
     options: MaxMarginalRelevanceSearchOptions<this['FilterType']>,
   ): Promise<DocumentInterface[]> {
     const { k, fetchK = 20, lambda = 0.5, filter } = options;
-    checkCount('fetchK', fetchK);
-    checkCount('k', k);
+    checkInt('fetchK', fetchK, 1, MAX_K);
+    checkInt('k', k, 1, MAX_K);
     const embedded = await this.embeddings.embedQuery(query);
     const found = this.nearest(embedded, fetchK, filter);
     if (found.length === 0) return [];
@@ -361,7 +361,7 @@ export class ElexVectorStore extends SaveableVectorStore {
 
   private nearest(query: number[], k: number, filter: ElexFilter | undefined): [StoredDocument, number][] {
     const index = this.vectorIndex;
-    checkCount('k', k); // here, not by the search: k is clamped to the documents held below
+    checkInt('k', k, 1, MAX_K); // here, not by the search: k is clamped to the documents held below
     if (filter !== undefined) checkFilter(filter);
     if (index === undefined || index.size === 0) {
       if (filter !== undefined && typeof filter !== 'function') this.checkEmptyWhere(index, filter);
@@ -609,11 +609,5 @@ function randomUuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** The index's largest k (MAX_EF in src/hnsw/options.ts, which this bundle may not import). */
+/** The index's largest k and fetchK (MAX_EF in src/hnsw/options.ts, which this bundle may not import). */
 const MAX_K = 100_000;
-
-/** Throws InvalidArgumentError unless `value` is an integer in [1, MAX_K], as the index's k is. */
-function checkCount(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_K)
-    throw new InvalidArgumentError(`${name} must be a positive integer up to ${MAX_K}, got ${String(value)}`);
-}

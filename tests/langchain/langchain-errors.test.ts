@@ -135,7 +135,7 @@ test('bad ids, counts, options, k and filters are InvalidArgumentError', async (
   await expect(vs.similaritySearch('q', 0)).rejects.toThrow(InvalidArgumentError);
   // Checked whatever the store holds (a store of 2 once clamped k to 2 before the check).
   for (const k of [Infinity, '2', 1.5, 100_001, 1e10] as never[]) {
-    await expect(vs.similaritySearch('q', k)).rejects.toThrow(/k must be a positive integer up to 100000/);
+    await expect(vs.similaritySearch('q', k)).rejects.toThrow(/k must be an integer in \[1, 100000\]/);
     await expect(vs.similaritySearchVectorWithScore([1, 0, 0], k)).rejects.toThrow(InvalidArgumentError);
     await expect(vs.maxMarginalRelevanceSearch('q', { k })).rejects.toThrow(InvalidArgumentError);
     await expect(vs.maxMarginalRelevanceSearch('q', { k: 1, fetchK: k })).rejects.toThrow(/fetchK must be/);
@@ -150,7 +150,7 @@ test('bad ids, counts, options, k and filters are InvalidArgumentError', async (
   expect(contents(await vs.similaritySearch('q', 1, (d) => d.pageContent === 'b'))).toEqual(['b']);
   await expect(vs.similaritySearchVectorWithScore([1, 0], 1)).rejects.toThrow(DimensionMismatchError);
   await expect(vs.maxMarginalRelevanceSearch('q', { k: 2, fetchK: 0 })).rejects.toThrow(
-    /fetchK must be a positive integer/,
+    /fetchK must be an integer in \[1, 100000\]/,
   );
   expect(await state(vs)).toEqual(before);
   expect(() => new ElexVectorStore(embeddings, { efSerch: 10 } as never)).toThrow(
