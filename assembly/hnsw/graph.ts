@@ -413,8 +413,11 @@ function growFirstSegment(idx: Index, nodes: u32): bool {
 }
 
 /**
- * Appends `k` whole segments as one block (one allocation, however many segments a batch or a
- * reserve needs), growing the table to fit. Copies no node.
+ * Appends `k` whole segments, growing the table to fit: as one block (one allocation, however
+ * many segments a batch or a reserve needs) where one hole or the tail holds them, else in
+ * groups halved until they fit, down to one segment a block, so a load or a batch fits the
+ * holes another index's growth left between its blocks. Copies no node. Inside a transaction
+ * (ensureCapacity, reserveCapacity): a failure part way is undone by it.
  */
 function appendSegments(idx: Index, k: u32): bool {
   const wanted = <u64>idx.segCount + <u64>k;
@@ -428,15 +431,24 @@ function appendSegments(idx: Index, k: u32): bool {
   }
   const seg: u32 = 1 << idx.segShift;
   const bytes = segmentBytes(idx, seg);
-  const p = arenaGrow(0, bytes * <u64>k);
-  if (p == 0) return false;
-  for (let i: u32 = 0; i < k; i++) {
-    const at = p + <usize>(bytes * <u64>i);
-    memory.fill(at, 0, idx.sideBytes);
-    store<u32>(idx.segments + (<usize>(idx.segCount + i) << 2), <u32>at);
+  let group = k;
+  for (let left = k; left > 0; ) {
+    if (group > left) group = left;
+    const p = arenaGrow(0, bytes * <u64>group);
+    if (p == 0) {
+      if (group == 1) return false;
+      group = (group + 1) >> 1;
+      continue;
+    }
+    for (let i: u32 = 0; i < group; i++) {
+      const at = p + <usize>(bytes * <u64>i);
+      memory.fill(at, 0, idx.sideBytes);
+      store<u32>(idx.segments + (<usize>(idx.segCount + i) << 2), <u32>at);
+    }
+    idx.segCount += group;
+    idx.capacity = idx.segCount << idx.segShift;
+    left -= group;
   }
-  idx.segCount += k;
-  idx.capacity = idx.segCount << idx.segShift;
   return true;
 }
 

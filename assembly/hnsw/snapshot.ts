@@ -47,7 +47,7 @@
 import { mapSet } from "../util/idmap";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
 import {
-  Index, indexAlloc, indexFree, reserveCapacity, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,
+  Index, indexAlloc, indexFree, reserveCapacity, ensureMap, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,
 } from "./graph";
 import { countInDegrees } from "./indegree";
 import { QUANT_F32, QUANT_I8, vectorBytesFor } from "./vector-form";
@@ -156,6 +156,24 @@ function validHeader(p: usize): bool {
 }
 
 /**
+ * The index the header at p describes, with room for its nodes and upper links; 0 over budget,
+ * with nothing left allocated. Between the blocks of other objects the room may be holes: the
+ * segments can split into groups that fit small holes (graph.ts, appendSegments), the id map
+ * and the upper block cannot. So with `flatFirst` those two take their holes first; loadBegin
+ * tries the other order too, since the segments' groups may need those holes instead.
+ */
+function allocFor(p: usize, flatFirst: bool): Index {
+  const n = load<u32>(p, 36);
+  const upper = <u64>load<u32>(p, 52) - 1;
+  const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32), load<i32>(p, 60));
+  if (changetype<usize>(idx) == 0) return idx;
+  if (flatFirst ? ensureMap(idx, n) && ensureUpper(idx, upper) && reserveCapacity(idx, n)
+                : reserveCapacity(idx, n) && ensureUpper(idx, upper)) return idx;
+  indexFree(idx);
+  return changetype<Index>(0);
+}
+
+/**
  * Starts loading the snapshot whose header the host put in the info area: checks the header,
  * allocates the index and its final blocks (nothing more), sets its fields, and writes the
  * memory layout after the header for the host to copy the sections into. Returns the
@@ -167,12 +185,9 @@ export function loadBegin(): usize {
   if (!validHeader(p)) return LOAD_CORRUPT;
   const n = load<u32>(p, 36);
   const upperUsed = load<u32>(p, 52);
-  const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32), load<i32>(p, 60));
+  let idx = allocFor(p, true);
+  if (changetype<usize>(idx) == 0) idx = allocFor(p, false);
   if (changetype<usize>(idx) == 0) return LOAD_BUDGET;
-  if (!reserveCapacity(idx, n) || !ensureUpper(idx, <u64>upperUsed - 1)) {
-    indexFree(idx);
-    return LOAD_BUDGET;
-  }
   idx.count = n;
   idx.deleted = load<u32>(p, 40);
   idx.entry = load<i32>(p, 44);
