@@ -280,7 +280,8 @@ export class Engine {
   /**
    * A Q-table rebuilt from `QTable.serialize()` bytes: same values, visits, epsilon and
    * generator state. Throws CorruptSnapshotError (nothing allocated) for bytes that are not a
-   * valid snapshot, BudgetExceededError if it does not fit. Cost: O(bytes).
+   * valid snapshot, BudgetExceededError if it does not fit. Costs the engine the table's memory
+   * and nothing more (the bytes are checked in host memory and copied into its blocks). Cost: O(bytes).
    *
    * @throws {@link CorruptSnapshotError} for bytes that are not a valid snapshot.
    * @throws {@link BudgetExceededError} if the table does not fit.
@@ -294,7 +295,10 @@ export class Engine {
     return createTrajectoryBuffer(this.rt, options);
   }
 
-  /** A trajectory buffer rebuilt from `TrajectoryBuffer.serialize()` bytes; CorruptSnapshotError for anything else. */
+  /**
+   * A trajectory buffer rebuilt from `TrajectoryBuffer.serialize()` bytes; CorruptSnapshotError for anything else,
+   * BudgetExceededError if it does not fit. Costs the engine the buffer's memory and nothing more.
+   */
   loadTrajectoryBuffer(bytes: Uint8Array): TrajectoryBuffer {
     return loadTrajectoryBuffer(this.rt, bytes);
   }

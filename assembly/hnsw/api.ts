@@ -291,7 +291,7 @@ export function indexSnapshotInfo(h: usize, efSearch: u32, seed: u32): usize {
   return snapshotInfo(asIndex(h), efSearch, seed);
 }
 
-/** The static area where the host puts a snapshot header before indexLoadBegin. Cost: O(1). */
+/** The static area (112 bytes) where the host puts a snapshot header before indexLoadBegin, qtableLoadBegin or trajectoryLoadBegin. Cost: O(1). */
 export function indexSnapshotArea(): usize {
   return snapshotArea();
 }

@@ -66,7 +66,9 @@ const F32_MAX: f64 = 3.4028234663852886e38;
 /**
  * Shared with the host: the 80-byte header, then the layout of the index in memory, u32 words:
  * segment table address, segments, segment shift, side bytes, record bytes, link bytes (the
- * vector part's offset in a record), address of upper word 1, tombstones address.
+ * vector part's offset in a record), address of upper word 1, tombstones address. A Q-table or
+ * trajectory load puts its snapshot header (80 or 32 bytes) here too (qlearn/snapshot.ts): static
+ * memory, so a load stages nothing in the budget.
  */
 const LAYOUT_WORDS = 8;
 const info = memory.data(<i32>HEADER + LAYOUT_WORDS * 4, 16);

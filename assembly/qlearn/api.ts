@@ -6,10 +6,10 @@
 import { QTable, qtableAlloc, qtableFree, qtableBytes, findRow, rowValues, rowVisits } from "./qtable";
 import { updateOne, updateBatch, bestAction, selectAction, decayEpsilon } from "./learn";
 import { mergeTables } from "./merge";
-import { loadSnapshot, announcedLength } from "./snapshot";
+import { loadBegin, loadFinish, announcedLength } from "./snapshot";
 import {
   Trajectory, trajAlloc, trajFree, trajPush, trajClear, trajSample, trajOrdered,
-  trajBytes, trajLoad, trajAnnouncedLength,
+  trajBytes, trajLoadBegin, trajAnnouncedLength,
 } from "./trajectory";
 import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
@@ -151,9 +151,18 @@ export function qtableSnapshotLength(p: usize): f64 {
   return <f64>announcedLength(p);
 }
 
-/** A table from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */
-export function qtableLoad(p: usize, len: u32): usize {
-  return loadSnapshot(p, len);
+/**
+ * Checks the 80-byte table snapshot header at p and allocates its table with room for every row:
+ * a handle (the host writes the rows into its blocks, then calls qtableLoadFinish), 0 over
+ * budget, 1 corrupt, nothing allocated. Cost: O(actions).
+ */
+export function qtableLoadBegin(p: usize): usize {
+  return loadBegin(p);
+}
+
+/** Builds the state map of a table qtableLoadBegin made: 1, or 0 for a repeated key (the table freed). Cost: O(rows). */
+export function qtableLoadFinish(h: usize): i32 {
+  return loadFinish(asTable(h)) ? 1 : 0;
 }
 
 /** Creates an empty trajectory ring of `capacity` records; its handle, or 0 over budget. */
@@ -221,7 +230,11 @@ export function trajectorySnapshotLength(p: usize): f64 {
   return <f64>trajAnnouncedLength(p);
 }
 
-/** A ring from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len). */
-export function trajectoryLoad(p: usize, len: u32): usize {
-  return trajLoad(p, len);
+/**
+ * Checks the 32-byte ring snapshot header at p and allocates its ring, size and head set: a handle
+ * (the host writes the records, oldest first, from slot 0), 0 over budget, 1 corrupt, nothing
+ * allocated. Cost: O(1).
+ */
+export function trajectoryLoadBegin(p: usize): usize {
+  return trajLoadBegin(p);
 }

@@ -68,12 +68,12 @@ const MIN_CAPACITY: u32 = 16;
 }
 
 /**
- * Allocates an empty table (header, template row, room for MIN_CAPACITY rows). Returns 0 when
- * the budget does not allow it. Parameters are the host's, already checked. Cost: O(actions).
+ * Allocates an empty table (header, template row, room for `rows` rows, at least MIN_CAPACITY).
+ * Returns 0 when the budget does not allow it. Parameters are the host's, already checked. Cost: O(actions).
  */
 export function qtableAlloc(
   actions: i32, alpha: f64, gamma: f64, epsilon: f64, epsilonDecay: f64, epsilonMin: f64,
-  initial: f64, seed: u32,
+  initial: f64, seed: u32, rows: u32 = MIN_CAPACITY,
 ): QTable {
   const ptr = arenaAlloc(offsetof<QTable>());
   if (ptr == 0) return changetype<QTable>(0);
@@ -89,7 +89,8 @@ export function qtableAlloc(
   t.initial = initial;
   t.rng = prngSeed(seed);
   t.template = arenaAlloc(<u32>t.stride << 3);
-  if (t.template == 0 || !ensureRows(t, MIN_CAPACITY) || !ensureMap(t, MIN_CAPACITY)) {
+  if (rows < MIN_CAPACITY) rows = MIN_CAPACITY;
+  if (t.template == 0 || !ensureRows(t, rows) || !ensureMap(t, rows)) {
     qtableFree(t);
     return changetype<QTable>(0);
   }

@@ -7,7 +7,8 @@
 // A push into a full ring overwrites the oldest record. Samples and in-order reads are written
 // as transition batches (batch.ts).
 //
-// Snapshot (little-endian; the host writes it, src/qlearn/snapshot.ts, and trajLoad reads it):
+// Snapshot (little-endian; the host writes it and loads the records, src/qlearn/snapshot.ts;
+// trajLoadBegin reads its header):
 //   0   4  magic "EXTB" (45 58 54 42)      4   4  u32 format version (1)
 //   8   4  u32 capacity                    12  4  u32 size (<= capacity)
 //   16  8  u64 PRNG state (non-zero)       24  8  reserved, zero
@@ -15,7 +16,6 @@
 //   end-4  u32 CRC-32 of every byte before it
 
 import { arenaAlloc, arenaBlockBytes, arenaFree } from "../runtime/arena";
-import { crc32 } from "../util/crc32";
 import { prngSeed, prngNext, prngBelow } from "./prng";
 import { batchActions, batchRewards, batchNextStates, batchDones } from "./batch";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
@@ -128,30 +128,18 @@ export function trajAnnouncedLength(p: usize): u64 {
   return <u64>HEADER + <u64>size * RECORD + 4;
 }
 
-/** Whether the len bytes at p are a valid trajectory snapshot. Cost: O(len). */
-function validTrajectory(p: usize, len: u32): bool {
-  if (len < HEADER + 4 || trajAnnouncedLength(p) != <u64>len) return false;
-  const size = load<u32>(p, 12);
-  if (crc32(p, <usize>len - 4) != load<u32>(p + <usize>len - 4)) return false;
-  if (load<u64>(p, 16) == 0 || load<u64>(p, 24) != 0) return false;
-  for (let i: u32 = 0; i < size; i++) {
-    const r = load<f32>(p + HEADER + <usize>i * RECORD, 8);
-    if (r - r != 0) return false;
-  }
-  return true;
-}
-
 /**
- * A ring rebuilt from the len snapshot bytes at p; LOAD_CORRUPT (nothing allocated) for bytes
- * that are not a valid snapshot, LOAD_BUDGET when it does not fit. Cost: O(len).
+ * A ring for the snapshot whose header is at p, its size, head and generator set: the host
+ * writes the size records, oldest first, into slots 0.. (the host checked the bytes' length,
+ * checksum and rewards). LOAD_CORRUPT for a header out of range (also a zero generator state or
+ * reserved word), LOAD_BUDGET when the ring does not fit; nothing allocated either way. Cost: O(1).
  */
-export function trajLoad(p: usize, len: u32): usize {
-  if (!validTrajectory(p, len)) return LOAD_CORRUPT;
+export function trajLoadBegin(p: usize): usize {
+  if (trajAnnouncedLength(p) == 0 || load<u64>(p, 16) == 0 || load<u64>(p, 24) != 0) return LOAD_CORRUPT;
   const t = trajAlloc(load<u32>(p, 8), 0);
   if (changetype<usize>(t) == 0) return LOAD_BUDGET;
   t.size = load<u32>(p, 12);
   t.head = t.size == t.capacity ? 0 : t.size;
   t.rng = load<u64>(p, 16);
-  memory.copy(t.records, p + HEADER, <usize>t.size * RECORD);
   return changetype<usize>(t);
 }

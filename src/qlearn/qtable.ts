@@ -6,7 +6,7 @@
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
-import { encodeQTable, loadSnapshot, qtableRowsValid } from './snapshot.js';
+import { encodeQTable, fillQTable, loadSnapshot, qtableRowsValid } from './snapshot.js';
 import {
   checkAction,
   checkBatch,
@@ -128,7 +128,8 @@ export function loadQTable(rt: Runtime, bytes: Uint8Array): QTable {
     magic: 'EXQT',
     headerBytes: 80,
     length: (p: number) => rt.exports.qtableSnapshotLength(p),
-    load: (p: number, n: number) => rt.exports.qtableLoad(p, n),
+    begin: (p: number) => rt.exports.qtableLoadBegin(p),
+    fill: (h: number, words: Uint32Array) => fillQTable(rt, h, words),
     rowsValid: qtableRowsValid,
   };
   return rt.atomicLoad('loadQTable', () => new QTable(rt, loadSnapshot(rt, bytes, format, 'loadQTable')));

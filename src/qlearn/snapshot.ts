@@ -1,19 +1,21 @@
 /**
  * Q-table (`EXQT`) and trajectory (`EXTB`) snapshots both ways. Written by the host straight out
- * of the objects' blocks in linear memory (byte layouts: docs/format.md; the engine's loaders in
- * assembly/qlearn read and check them). Nothing is staged or allocated in the engine, so
- * writing an agent out needs no budget headroom: an engine its agents' learning filled up can
- * still save and evict them.
+ * of the objects' blocks in linear memory (byte layouts: docs/format.md; the engine's header
+ * checks in assembly/qlearn). Nothing is staged or allocated in the engine, so writing an agent
+ * out needs no budget headroom: an engine its agents' learning filled up can still save and
+ * evict them.
  *
- * Loaded by staging them into the engine (the index's path is src/hnsw/snapshot.ts). The engine
- * checks the bytes itself (format, CRC-32: assembly/util/crc32.ts); this checks their length
- * against their header first, so bytes of the wrong length are refused before anything their
- * size is allocated.
+ * Loaded the same way round: the host checks the bytes' length against their header, their
+ * CRC-32 and their rows in host memory, puts the header (80 or 32 bytes) in the engine's static
+ * snapshot area, has the engine check it and allocate the object with room for every row, and
+ * writes the rows straight into the object's blocks. A load costs the engine the object and
+ * nothing more, so whatever fits the budget loads back, and bytes that are not a snapshot are
+ * CorruptSnapshotError however full the engine is.
  */
 import { crc32 } from '../util/crc32.js';
-import { BudgetExceededError, CorruptSnapshotError, InvalidArgumentError } from '../errors.js';
+import { CorruptSnapshotError, InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { LOAD_BUDGET, LOAD_CORRUPT, SLOT_IDS } from '../runtime/wasm/exports.js';
+import { LOAD_BUDGET, LOAD_CORRUPT } from '../runtime/wasm/exports.js';
 
 const VERSION = 1;
 const QTABLE_MAGIC = 0x54515845; // 'EXQT' little-endian
@@ -79,56 +81,110 @@ export function encodeTrajectory(rt: Runtime, h: number): Uint8Array {
   return seal(out, view);
 }
 
-/** Snapshots above this size give their staging memory back after use. */
-const LARGE_BYTES = 1 << 20;
-
-/** A snapshot format as loadSnapshot sees it: its magic, its fixed header and the engine's readers. */
-export interface SnapshotFormat {
-  /** The four ASCII letters the bytes start with. */
-  magic: string;
-  /** Bytes of the fixed header, from which alone the total length follows. */
-  headerBytes: number;
-  /** The total length the header staged at `ptr` announces, or 0 for a header out of range. */
-  length(ptr: number): number;
-  /** Rebuilds the object from `len` staged bytes at `ptr`: a handle, LOAD_BUDGET or LOAD_CORRUPT. */
-  load(ptr: number, len: number): number;
-  /**
-   * The checks the engine makes of each row while it builds the object, after allocating it:
-   * asked only when it ran out of budget first, so bytes that fail them are still
-   * CorruptSnapshotError. Host memory only. Cost: O(bytes).
-   */
-  rowsValid(bytes: Uint8Array): boolean;
-}
-
-/** EXQT rows as the engine checks them: keys distinct, values finite as float32. */
-export function qtableRowsValid(bytes: Uint8Array): boolean {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const actions = view.getUint32(8, true);
-  const rows = view.getUint32(12, true);
-  const keys = new Set<number>();
-  for (let r = 0; r < rows; r++) keys.add(view.getUint32(QTABLE_HEADER + 4 * r, true));
-  if (keys.size !== rows) return false;
-  const values = QTABLE_HEADER + 4 * rows;
-  for (let i = 0; i < rows * actions; i++) if (!Number.isFinite(view.getFloat32(values + 4 * i, true))) return false;
-  return true;
-}
-
-/** EXTB records as the engine checks them: rewards finite as float32. */
-export function trajectoryRowsValid(bytes: Uint8Array): boolean {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = view.getUint32(12, true);
-  for (let i = 0; i < size; i++)
-    if (!Number.isFinite(view.getFloat32(TRAJECTORY_HEADER + RECORD * i + 8, true))) return false;
-  return true;
+/**
+ * Writes the rows of the checked EXQT snapshot `words` into table `h`, which qtableLoadBegin
+ * made for them: the keys, then each row's values and visits with its padding lanes (-Infinity
+ * values, no visits; assembly/qlearn/qtable.ts); then the engine maps the keys. False when it
+ * found a repeated key (the table freed). Cost: O(rows * actions).
+ */
+export function fillQTable(rt: Runtime, h: number, words: Uint32Array): boolean {
+  const ex = rt.exports;
+  const actions = words[2];
+  const rows = words[3];
+  const stride = ex.qtableStride(h);
+  const keys = ex.qtableKeys(h) >>> 2;
+  let row = ex.qtableRows(h) >>> 2;
+  const memory = rt.u32();
+  const floats = rt.f32();
+  const at = QTABLE_HEADER >>> 2;
+  memory.set(words.subarray(at, at + rows), keys);
+  let values = at + rows;
+  let visits = values + rows * actions;
+  for (let r = 0; r < rows; r++, row += 2 * stride) {
+    for (let a = 0; a < actions; a++) {
+      memory[row + a] = words[values++];
+      memory[row + stride + a] = words[visits++];
+    }
+    for (let a = actions; a < stride; a++) {
+      floats[row + a] = Number.NEGATIVE_INFINITY;
+      memory[row + stride + a] = 0;
+    }
+  }
+  return ex.qtableLoadFinish(h) === 1;
 }
 
 /**
- * Has the engine rebuild an object from `bytes` in `format`. Before anything the size of the
- * bytes is staged, their magic and the sizes their header announces are checked against their
- * length, so bytes cut short, padded or with a size field out of range are CorruptSnapshotError
- * however large; bytes too large for the budget whose checksum fails are CorruptSnapshotError
- * too. Returns the handle; throws CorruptSnapshotError (nothing allocated) or
- * BudgetExceededError. Cost: O(bytes).
+ * Writes the records of the checked EXTB snapshot `words` (oldest first) into slots 0.. of ring
+ * `h`, which trajectoryLoadBegin made for them (its size and head set). Cost: O(size).
+ */
+export function fillTrajectory(rt: Runtime, h: number, words: Uint32Array): boolean {
+  const at = TRAJECTORY_HEADER >>> 2;
+  rt.u32().set(words.subarray(at, at + (RECORD >>> 2) * words[3]), rt.exports.trajectoryRecords(h) >>> 2);
+  return true;
+}
+
+/** A snapshot format as loadSnapshot sees it: its magic, its fixed header, the engine's checks and how its rows are written. */
+export interface SnapshotFormat {
+  /** The four ASCII letters the bytes start with. */
+  magic: string;
+  /** Bytes of the fixed header (at most 112, the engine's snapshot area), from which alone the total length follows. */
+  headerBytes: number;
+  /** The total length the header at `ptr` announces, or 0 for a header out of range. */
+  length(ptr: number): number;
+  /**
+   * Checks the rest of the header at `ptr` and allocates the object with room for every row: a
+   * handle, LOAD_BUDGET or LOAD_CORRUPT (nothing allocated).
+   */
+  begin(ptr: number): number;
+  /**
+   * Writes the rows of the snapshot (as little-endian words, length and rows checked) into the
+   * object `handle` begun; false if the engine refused them (the object freed).
+   */
+  fill(handle: number, words: Uint32Array): boolean;
+  /** The checks of each row (keys distinct, values finite as float32) of the snapshot as words, its length checked. Cost: O(bytes). */
+  rowsValid(words: Uint32Array): boolean;
+}
+
+/** Whether the n float32 values from word `at` of `words` are all finite. */
+function allFinite(words: Uint32Array, at: number, n: number, step: number): boolean {
+  const floats = new Float32Array(words.buffer, words.byteOffset, words.length);
+  for (let i = 0, w = at; i < n; i++, w += step) {
+    const x = floats[w];
+    if (x - x !== 0) return false;
+  }
+  return true;
+}
+
+/** EXQT rows as a table holds them: keys distinct, values finite as float32. Cost: O(rows log rows + rows * actions). */
+export function qtableRowsValid(words: Uint32Array): boolean {
+  const actions = words[2];
+  const rows = words[3];
+  const at = QTABLE_HEADER >>> 2;
+  const keys = words.slice(at, at + rows).sort();
+  for (let r = 1; r < rows; r++) if (keys[r] === keys[r - 1]) return false;
+  return allFinite(words, at + rows, rows * actions, 1);
+}
+
+/** EXTB records as a ring holds them: rewards finite as float32. Cost: O(size). */
+export function trajectoryRowsValid(words: Uint32Array): boolean {
+  return allFinite(words, (TRAJECTORY_HEADER >>> 2) + 2, words[3], RECORD >>> 2);
+}
+
+/** The bytes as little-endian words: a view of them, or a copy where they do not start at a multiple of 4. */
+function wordsOf(bytes: Uint8Array): Uint32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2);
+}
+
+/**
+ * Has the engine rebuild an object from `bytes` in `format`, costing it the object's memory and
+ * nothing more: the header goes to the engine's static snapshot area, never into the budget.
+ * In order: the magic, the length the header announces, the CRC-32 and the rows are checked in
+ * host memory, then the engine checks the header's parameters and allocates the object, then
+ * the rows are written into it. So bytes that are not a snapshot are CorruptSnapshotError with
+ * nothing allocated, however full the engine; BudgetExceededError only for a well-formed
+ * snapshot whose object does not fit. Returns the handle. Run inside rt.atomicLoad (a failure
+ * after the allocation is undone with it). Cost: O(bytes).
  */
 export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat, what: string): number {
   if (!(bytes instanceof Uint8Array)) {
@@ -143,57 +199,29 @@ export function loadSnapshot(rt: Runtime, bytes: unknown, format: SnapshotFormat
       `${what}: ${bytes.length} bytes cannot hold the ${headerBytes}-byte header and the checksum`,
     );
   }
-  const head = stageChecked(rt, bytes, headerBytes, format, what);
+  const head = rt.exports.indexSnapshotArea() >>> 0;
   new Uint8Array(rt.memory.buffer, head, headerBytes).set(bytes.subarray(0, headerBytes));
   const announced = format.length(head);
   if (announced !== bytes.length) {
     throw new CorruptSnapshotError(
       announced === 0
-        ? `${what}: the header's version, sizes or parameters are out of range`
+        ? `${what}: the header's version or sizes are out of range`
         : `${what}: the header announces ${announced} bytes, but ${bytes.length} were given`,
     );
   }
-  const ptr = stageChecked(rt, bytes, bytes.length, format, what);
-  new Uint8Array(rt.memory.buffer, ptr, bytes.length).set(bytes);
-  const handle = format.load(ptr, bytes.length) >>> 0;
-  if (bytes.length > LARGE_BYTES) rt.exports.stagingRelease();
+  const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
+  if (crc32(bytes.subarray(0, bytes.length - 4)) !== stored)
+    throw new CorruptSnapshotError(`${what}: the checksum does not match the bytes`);
+  const words = wordsOf(bytes);
+  if (!format.rowsValid(words)) throw rowsCorrupt(what);
+  const handle = format.begin(head) >>> 0;
   if (handle === LOAD_CORRUPT)
     throw new CorruptSnapshotError(
-      `${what}: the bytes are not a valid snapshot (bad magic, version, length, checksum or parameters)`,
+      `${what}: the header's parameters, generator state or reserved words are out of range`,
     );
-  if (handle === LOAD_BUDGET) {
-    if (!rowsReadable(format, bytes)) throw rowsCorrupt(what);
-    throw rt.budgetError(what);
-  }
+  if (handle === LOAD_BUDGET) throw rt.budgetError(what);
+  if (!format.fill(handle, words)) throw rowsCorrupt(what);
   return handle;
-}
-
-/**
- * Stages room for `n` bytes (the header, then the whole of `bytes`); over budget,
- * CorruptSnapshotError if the bytes' checksum or rows fail (checked in host memory), else
- * BudgetExceededError: a corrupt snapshot is reported as such however full the engine is.
- */
-function stageChecked(rt: Runtime, bytes: Uint8Array, n: number, format: SnapshotFormat, what: string): number {
-  try {
-    return rt.stage(SLOT_IDS, n, what);
-  } catch (error) {
-    if (!(error instanceof BudgetExceededError)) throw error;
-    const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
-    if (crc32(bytes.subarray(0, bytes.length - 4)) !== stored)
-      throw new CorruptSnapshotError(`${what}: the checksum does not match the bytes`);
-    if (!rowsReadable(format, bytes)) throw rowsCorrupt(what);
-    throw error;
-  }
-}
-
-/** format.rowsValid, false also for rows the bytes are too short to hold (a sealed but malformed header). */
-function rowsReadable(format: SnapshotFormat, bytes: Uint8Array): boolean {
-  try {
-    return format.rowsValid(bytes);
-  } catch (error) {
-    if (error instanceof RangeError) return false;
-    throw error;
-  }
 }
 
 function rowsCorrupt(what: string): CorruptSnapshotError {

@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EngineObject } from '../runtime/engine-object.js';
-import { encodeTrajectory, loadSnapshot, trajectoryRowsValid } from './snapshot.js';
+import { encodeTrajectory, fillTrajectory, loadSnapshot, trajectoryRowsValid } from './snapshot.js';
 import { checkDone, checkReward, readBatch, TRANSITION_BYTES, type Transitions } from './transitions.js';
 import { checkId, checkInt, checkOptionNames, optionNames } from '../util/validate.js';
 import { SLOT_OUT } from '../runtime/wasm/exports.js';
@@ -52,7 +52,8 @@ export function loadTrajectoryBuffer(rt: Runtime, bytes: Uint8Array): Trajectory
     magic: 'EXTB',
     headerBytes: 32,
     length: (p: number) => rt.exports.trajectorySnapshotLength(p),
-    load: (p: number, n: number) => rt.exports.trajectoryLoad(p, n),
+    begin: (p: number) => rt.exports.trajectoryLoadBegin(p),
+    fill: (h: number, words: Uint32Array) => fillTrajectory(rt, h, words),
     rowsValid: trajectoryRowsValid,
   };
   return rt.atomicLoad(

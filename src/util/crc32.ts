@@ -1,7 +1,7 @@
 /**
  * CRC-32 (IEEE 802.3, the zlib/PNG polynomial), the checksum every snapshot and stored record
- * ends with; the same function as the engine's assembly/util/crc32.ts, for bytes the host writes or
- * checks itself. Incremental: feed chunks in order, starting from CRC32_INIT, and finish with
+ * ends with, for the bytes the host writes and checks (every snapshot's checksum is the host's:
+ * the engine has no CRC of its own). Incremental: feed chunks in order, starting from CRC32_INIT, and finish with
  * crc32Final.
  */
 let tables: Uint32Array | undefined;

@@ -21,7 +21,7 @@ test('a lease released after close() touches no engine memory (an index created 
   await agents.close();
   const index = engine.createIndex({ dim: 4, metric: 'l2' });
   index.addBatch([1, 2], new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]));
-  // Slot 85's pin word would be the staging pointer, slots 86..170 the CRC table.
+  // Releases that wrote their slots' pin words after close() would overwrite the engine's static data (the staging pointers).
   for (const lease of held) lease.release();
   index.addBatch([3], new Float32Array([1, 1, 1, 1]));
   expect(Array.from(index.get(3)!)).toEqual([1, 1, 1, 1]);

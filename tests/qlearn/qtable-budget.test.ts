@@ -114,7 +114,12 @@ describe.each(BUILDS)('Q-learning under a 1 MiB budget (simd %s)', (simd) => {
     q.batchUpdate(batchOf(0, 600));
     const bytes = q.serialize();
     expect(bytes.length).toBeGreaterThan(300000);
+    // A copy beside it fits (a load costs the table only); a second copy does not.
+    const copy = eng.loadQTable(bytes);
+    const used = eng.usedBytes;
     expectBudget(() => eng.loadQTable(bytes));
+    expect(eng.usedBytes).toBe(used);
+    copy.dispose();
     expectBudget(() => eng.createTrajectoryBuffer({ capacity: 1 << 20 }));
     expectBudget(() => eng.createQTable({ actions: 65536 }));
     expect(q.size).toBe(600);

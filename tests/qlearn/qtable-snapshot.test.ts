@@ -85,7 +85,7 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
   test('every flipped byte, every truncation and extension is E_CORRUPT with nothing allocated', () => {
     const q = trained(eng, 9);
     const bytes = q.serialize();
-    // Stage once so the staging block is in place; usedBytes must then stay put.
+    // A load first (so the engine is in its steady state); usedBytes must then stay put.
     eng.loadQTable(bytes).dispose();
     const used = eng.usedBytes;
     for (let i = 0; i < bytes.length; i += i < 100 ? 1 : 7) {
@@ -135,8 +135,8 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
     traj.dispose();
   });
 
-  test('bad rows are E_CORRUPT in an engine they do not fit too, staged or not', async () => {
-    // The engine finds a repeated key or a NaN value while it builds the table, after allocating
+  test('bad rows are E_CORRUPT in an engine they do not fit too', async () => {
+    // The engine once found a repeated key or a NaN value while it built the table, after allocating
     // it: over the budget it stopped first and said E_BUDGET for bytes that are not a snapshot.
     const big = eng.createQTable({ actions: 64 });
     for (let st = 0; st < 3000; st++) big.update(st, 0, 1, 0);
@@ -154,14 +154,14 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
     new DataView(badReward.buffer).setFloat32(32 + 16 + 8, Number.POSITIVE_INFINITY, true);
     const small = await engine(simd, { budgetBytes: MIN_BUDGET_BYTES });
     const filler = small.createQTable({ actions: 64 });
-    for (let st = 0; st < 1500; st++) filler.update(st, 0, 1, 0); // the 1.5 MB snapshots cannot even be staged
+    for (let st = 0; st < 1500; st++) filler.update(st, 0, 1, 0); // the 1.5 MB snapshots' tables do not fit
     const before = small.usedBytes;
-    // A 0.5 MB one is staged, and its table does not fit.
+    // Nor does a 0.5 MB one's.
     const half = eng.createQTable({ actions: 64 });
     for (let st = 0; st < 1000; st++) half.update(st, 0, 1, 0);
-    const staged = half.serialize();
-    new DataView(staged.buffer).setUint32(84, new DataView(staged.buffer).getUint32(80, true), true);
-    for (const bytes of [reseal(dup), reseal(nan), reseal(staged)]) {
+    const halfDup = half.serialize();
+    new DataView(halfDup.buffer).setUint32(84, new DataView(halfDup.buffer).getUint32(80, true), true);
+    for (const bytes of [reseal(dup), reseal(nan), reseal(halfDup)]) {
       expectCorrupt(() => eng.loadQTable(bytes));
       expectCorrupt(() => small.loadQTable(bytes));
     }
@@ -176,7 +176,7 @@ describe.each(BUILDS)('Q-learning snapshots (simd %s)', (simd) => {
   });
 
   test('in an engine with no room even for a header, corrupt bytes are E_CORRUPT and sound ones E_BUDGET', async () => {
-    // The fixed header was staged before any check: a full engine said E_BUDGET for any bytes.
+    // When the fixed header was staged before any check, a full engine said E_BUDGET for any bytes.
     const q = eng.createQTable({ actions: 4 });
     for (let st = 0; st < 50; st++) q.update(st, st % 4, 1, 0);
     const t = eng.createTrajectoryBuffer({ capacity: 8 });

@@ -542,7 +542,7 @@ export interface ElexExports {
    */
   indexSnapshotInfo(h: number, efSearch: number, seed: number): number;
   /**
-   * The static area where the host puts a snapshot header before indexLoadBegin. Cost: O(1).
+   * The static area (112 bytes) where the host puts a snapshot header before indexLoadBegin, qtableLoadBegin or trajectoryLoadBegin. Cost: O(1).
    *
    * `indexSnapshotArea(): usize` (assembly/hnsw/api/indexSnapshotArea)
    */
@@ -748,11 +748,19 @@ export interface ElexExports {
    */
   qtableSnapshotLength(p: number): number;
   /**
-   * A table from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len).
+   * Checks the 80-byte table snapshot header at p and allocates its table with room for every row:
+   * a handle (the host writes the rows into its blocks, then calls qtableLoadFinish), 0 over
+   * budget, 1 corrupt, nothing allocated. Cost: O(actions).
    *
-   * `qtableLoad(p: usize, len: u32): usize` (assembly/qlearn/api/qtableLoad)
+   * `qtableLoadBegin(p: usize): usize` (assembly/qlearn/api/qtableLoadBegin)
    */
-  qtableLoad(p: number, len: number): number;
+  qtableLoadBegin(p: number): number;
+  /**
+   * Builds the state map of a table qtableLoadBegin made: 1, or 0 for a repeated key (the table freed). Cost: O(rows).
+   *
+   * `qtableLoadFinish(h: usize): i32` (assembly/qlearn/api/qtableLoadFinish)
+   */
+  qtableLoadFinish(h: number): number;
   /**
    * Creates an empty trajectory ring of `capacity` records; its handle, or 0 over budget.
    *
@@ -832,11 +840,13 @@ export interface ElexExports {
    */
   trajectorySnapshotLength(p: number): number;
   /**
-   * A ring from len snapshot bytes at p: a handle, 0 over budget, 1 corrupt. Cost: O(len).
+   * Checks the 32-byte ring snapshot header at p and allocates its ring, size and head set: a handle
+   * (the host writes the records, oldest first, from slot 0), 0 over budget, 1 corrupt, nothing
+   * allocated. Cost: O(1).
    *
-   * `trajectoryLoad(p: usize, len: u32): usize` (assembly/qlearn/api/trajectoryLoad)
+   * `trajectoryLoadBegin(p: usize): usize` (assembly/qlearn/api/trajectoryLoadBegin)
    */
-  trajectoryLoad(p: number, len: number): number;
+  trajectoryLoadBegin(p: number): number;
   /**
    * Scores the vector at q against `count` quantized rows at rows (kinds in the table above),
    * writing one 4-byte result a row to out: i32 (kinds 0, 2, 5, 7), u32 (1, 6) or f32 (the rest).
