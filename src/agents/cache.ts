@@ -556,8 +556,14 @@ export class AgentCache {
     let trajectory: TrajectoryBuffer | undefined;
     try {
       const seed = (this.qtable.seed ^ hashId(id)) >>> 0;
+      // A stored agent's larger object first: the arena is first fit, so the smaller one, loaded
+      // first, would take the start of the hole the agent's eviction left and the larger one
+      // would no longer fit there (a ring of 60% of the budget could not come back once its
+      // table had grown after it).
+      if (sections && sections.trajectory.length > sections.qtable.length)
+        trajectory = loadTrajectoryBuffer(rt, sections.trajectory);
       q = sections ? loadQTable(rt, sections.qtable) : createQTable(rt, { ...this.qtable, seed });
-      trajectory = sections
+      trajectory ??= sections
         ? loadTrajectoryBuffer(rt, sections.trajectory)
         : createTrajectoryBuffer(rt, { capacity: this.trajectoryCapacity, seed });
       // The slot last: a slot array grown for an agent whose tables then did not fit stayed grown.
