@@ -190,7 +190,9 @@ export async function buildParallel(
     }
     ex.indexEndBatch(handle);
     finish();
-    if (n > BUILD_CHUNK * 8) ex.stagingRelease();
+    // The link records are staged: the call gives them back with the rest of its staging
+    // (docs/threads.md, "Budget"), as it does the shadows below.
+    ex.stagingRelease();
   } finally {
     if (shadows !== null) freeShadows(rt, shadows);
   }

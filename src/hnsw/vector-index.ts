@@ -971,16 +971,21 @@ export class VectorIndex extends EngineObject {
             (o, c, r, f) => readRows(rt, o, stride, c, r, result, f, k),
           );
         }
-        if (n > CHUNK_ROWS) rt.exports.stagingRelease();
       } catch (error) {
         marked?.unmark(error);
         throw error;
       }
       marked?.unmark();
       // The rows a lazy walk found too few for run again on the calling thread, evaluated in full.
-      if (lazy)
-        return this.lazyFallback('searchBatchAsync', queries, k, ef, allow as WhereProgram, filter.plan, result);
-      return marked === null ? result : { ...result, plan: marked.plan.plan, allowed: marked.allowed };
+      const found = lazy
+        ? this.lazyFallback('searchBatchAsync', queries, k, ef, allow as WhereProgram, filter.plan, result)
+        : marked === null
+          ? result
+          : { ...result, plan: marked.plan.plan, allowed: marked.allowed };
+      // A call on the threads keeps nothing for the next (docs/threads.md, "Budget"): its
+      // staging, placed above the workers' shadows, goes back too.
+      rt.exports.stagingRelease();
+      return found;
     });
   }
 
@@ -1065,7 +1070,9 @@ export class VectorIndex extends EngineObject {
     const n = ids.length;
     if (this.rt.pool === null || this.journal.recording || n < 2 * BUILD_CHUNK) return false;
     if (new Set(Array.from(ids)).size !== n) return false;
-    return this.call('addBatchAsync', () => {
+    // Undone however it ends: the batch's call stages the ids again inside its own transaction,
+    // so a refused batch keeps no byte of this check's staging.
+    return this.probe('addBatchAsync', () => {
       const idsPtr = this.rt.stage(SLOT_IDS, n * 4, 'addBatchAsync');
       this.rt.u32().set(ids, idsPtr >>> 2);
       return this.rt.exports.indexParallelEligible(this.handle, idsPtr, n) === 1;

@@ -48,8 +48,16 @@ export abstract class EngineObject {
     return this.guarded(what, body, true);
   }
 
+  /**
+   * call() as one transaction undone however it ends (Runtime.run's 'undo'): for a check that
+   * stages its inputs and changes nothing, so it keeps no byte of staging.
+   */
+  protected probe<T>(what: string, body: () => T): T {
+    return this.guarded(what, body, 'undo');
+  }
+
   /** Runtime.run of `body` (DisposedError once disposed), again after each budget failure `relieve` freed memory for. */
-  private guarded<T>(what: string, body: () => T, transaction: boolean): T {
+  private guarded<T>(what: string, body: () => T, transaction: boolean | 'undo'): T {
     for (;;) {
       if (this.handle === 0) throw new DisposedError(this.kind);
       try {

@@ -227,16 +227,18 @@ export class Runtime {
    * call that can run out of budget also undoes itself, header included). What was written
    * into blocks is not undone, so such a body must not fail on budget after a call that changed
    * an object's contents. With `transaction` 'any', any error undoes the transaction (a load,
-   * which writes nothing but new blocks and staging). Cost: two more calls into the module for
-   * a transaction.
+   * which writes nothing but new blocks and staging). With 'undo' it is undone whatever happens:
+   * a check that stages its inputs and changes nothing else gives its staging back (so a call
+   * refused after it keeps no byte of it). Cost: two more calls into the module for a
+   * transaction.
    */
-  run<T>(what: string, body: () => T, transaction: boolean | 'any' = false): T {
+  run<T>(what: string, body: () => T, transaction: boolean | 'any' | 'undo' = false): T {
     this.check(what);
     this.busy = true;
     const mark = transaction !== false ? this.exports.engineBegin() : -1;
     try {
       const result = body();
-      if (transaction !== false) this.exports.engineEnd(mark, 1);
+      if (transaction !== false) this.exports.engineEnd(mark, transaction === 'undo' ? 0 : 1);
       return result;
     } catch (error) {
       const fromFilter = this.filterThrew !== null && this.filterThrew.error === error;
@@ -245,7 +247,7 @@ export class Runtime {
         throw new EngineBrokenError(error);
       }
       if (transaction !== false)
-        this.exports.engineEnd(mark, transaction === 'any' || error instanceof BudgetExceededError ? 0 : 1);
+        this.exports.engineEnd(mark, transaction === true && !(error instanceof BudgetExceededError) ? 1 : 0);
       throw error;
     } finally {
       this.busy = false;
