@@ -9,12 +9,12 @@
  *   PRIMARY KEY (key, chunk)
  *
  * A key is its UTF-8 bytes (any store key fits, U+0000 included). A value is one row per
- * `chunkBytes` (8 MiB unless told; an empty value is one empty chunk), so values past bytea's
- * 1 GiB limit and the server's message size still fit. A write is one transaction: a transaction
- * advisory lock on (table, key) orders writers of one key, then the key's rows are deleted and the
- * new chunks inserted; readers see the old value or the new one, never a mix (one SELECT, one
- * snapshot). A write resolves once PostgreSQL committed it (durable as the server's settings say;
- * `synchronous_commit` on by default). Deletes are transactions too.
+ * `chunkBytes` (8 MiB unless told, at most 64 MiB; an empty value is one empty chunk), so values
+ * past bytea's 1 GiB limit and the server's message size still fit. A write is one transaction:
+ * a transaction advisory lock on (table, key) orders writers of one key, then the key's rows are
+ * deleted and the new chunks inserted; readers see the old value or the new one, never a mix
+ * (one SELECT, one snapshot). A write resolves once PostgreSQL committed it (durable as the
+ * server's settings say; `synchronous_commit` on by default). Deletes are transactions too.
  *
  * Versions (readVersioned, writeIfVersion: a versioned ByteStore, so agent caches of many
  * processes detect each other's writes): every write gives the key's rows a new random 63-bit
@@ -37,6 +37,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DisposedError, ElexError, InvalidArgumentError, StoreError } from '../errors.js';
+import { checkInt } from '../util/validate.js';
 import type { ByteStore, ConditionalWrite, StoreVersion, VersionedBytes } from './byte-store.js';
 import { checkStoreKey } from './store-key.js';
 
@@ -71,7 +72,7 @@ export type PostgresTarget =
       connectionString: string;
       /** Not with a connection string. */
       pool?: undefined;
-      /** Connections of the pool the store creates. Default 10. */
+      /** Connections of the pool the store creates: a positive integer. Default 10. */
       max?: number;
     }
   | {
@@ -85,7 +86,10 @@ export type PostgresTarget =
 export interface PostgresStoreOptions {
   /** The table, optionally schema-qualified (`schema.table`); letters, digits, `_`. Default 'elex_store'. */
   table?: string;
-  /** Bytes per row of a value; larger values span several rows. Default 8 MiB; at least 1. */
+  /**
+   * Bytes per row of a value; larger values span several rows. Default 8 MiB; 1 to 64 MiB (pg
+   * reads a row's bytea as one string, which must stay under V8's string limit).
+   */
   chunkBytes?: number;
   /**
    * Longest a call may take before it rejects with StoreError (the first call of a store: twice
@@ -116,6 +120,15 @@ interface Attempt {
 
 const DEFAULT_TABLE = 'elex_store';
 const DEFAULT_CHUNK = 8 << 20;
+/**
+ * The largest chunk. pg reads a bytea as text, one JavaScript string per row: hex is 2 characters
+ * a byte (a chunk past 268,435,443 bytes passes V8's string limit, 2^29 - 24, and the read
+ * throws ERR_STRING_TOO_LONG out of pg's socket handler: written, never read back), the `escape`
+ * output format up to 4. At 64 MiB the string is at most 2^28 characters either way.
+ */
+const MAX_CHUNK = 64 << 20;
+/** PostgreSQL's own ceiling on connections (max_connections). */
+const MAX_CONNECTIONS = 262_143;
 const DEFAULT_TIMEOUT = 10_000;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -229,9 +242,9 @@ export class PostgresStore implements ByteStore {
     this.table = parts.map((p) => `"${p}"`).join('.');
     this.tableLock = hash32(utf8.encode(parts.join('.')));
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
-    if (!Number.isInteger(this.chunkBytes) || this.chunkBytes < 1 || this.chunkBytes > 512 << 20) {
+    if (!Number.isInteger(this.chunkBytes) || this.chunkBytes < 1 || this.chunkBytes > MAX_CHUNK) {
       throw new InvalidArgumentError(
-        `PostgresStore chunkBytes must be an integer in [1, 512 MiB], got ${String(options.chunkBytes)}`,
+        `PostgresStore chunkBytes must be an integer in [1, 64 MiB], got ${String(options.chunkBytes)}`,
       );
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT;
@@ -247,10 +260,11 @@ export class PostgresStore implements ByteStore {
       this.ownsPool = false;
       this.identity = undefined;
     } else if (target !== null && typeof target === 'object' && typeof target.connectionString === 'string') {
+      const max = checkInt('PostgresStore max', target.max ?? 10, 1, MAX_CONNECTIONS);
       const { Pool } = loadPg();
       const pool = new Pool({
         connectionString: target.connectionString,
-        max: target.max ?? 10,
+        max,
         connectionTimeoutMillis: this.timeoutMs,
         keepAlive: true,
         idleTimeoutMillis: 30_000,

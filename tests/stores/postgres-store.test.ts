@@ -1,7 +1,8 @@
 /**
  * PostgresStore against a real PostgreSQL server (tests/helpers/postgres.ts starts a throw-away
  * cluster; skipped with the reason when none can be started, a failure under CI=true):
- * round trips of keys of any shape and of values spanning many chunks, concurrent writers of one
+ * round trips of keys of any shape and of values spanning many chunks, options refused at
+ * construction (chunkBytes past 64 MiB, a pool max not a positive integer), concurrent writers of one
  * key (each read is one whole value), index save/open (checkpoint + log segments) equal to the
  * FileStore's byte for byte, LangChain save/load, an agent cache over it, and outages: the server
  * SIGKILLed in the middle of a stream of writes gives typed StoreErrors (no hang), every
@@ -11,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Engine, FileStore, StoreError, DisposedError, type ByteStore } from '../../src/index';
+import { Engine, FileStore, StoreError, DisposedError, InvalidArgumentError, type ByteStore } from '../../src/index';
 import { PostgresStore } from '../../src/postgres';
 import { ElexVectorStore } from '../../src/langchain/index';
 import { cleanTempDirs, digest, tempDir } from '../helpers/index-store';
@@ -106,6 +107,39 @@ withServer('PostgresStore (real server)', () => {
     const chunked = pgStore({ chunkBytes: 64 * 1024 });
     await chunked.write('big', big);
     same(await chunked.read('big'), big);
+  });
+
+  test('chunkBytes past 64 MiB is refused at construction, nothing opened; 64 MiB is taken', async () => {
+    // pg reads a chunk's bytea as one hex string: from 268,435,444 bytes it passes V8's string
+    // limit and the read throws out of pg's socket handler (the value written, never read back).
+    const { Pool } = require('pg');
+    const pool = new Pool({ connectionString: server.connectionString });
+    try {
+      for (const chunkBytes of [(64 << 20) + 1, 268_435_444, 512 << 20, 0, 1.5]) {
+        expect(() => new PostgresStore({ pool }, { chunkBytes })).toThrow(InvalidArgumentError);
+        expect(() => new PostgresStore({ pool }, { chunkBytes })).toThrow(
+          /chunkBytes must be an integer in \[1, 64 MiB\], got /,
+        );
+      }
+      expect(new PostgresStore({ pool }, { chunkBytes: 64 << 20 }).table).toBe('"elex_store"');
+      expect(pool.totalCount).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('a pool max that is not a positive integer is refused at construction; max 1 serves calls in turn', async () => {
+    for (const max of [0, -1, 1.5, Number.NaN, 'x', Number.POSITIVE_INFINITY, 262_144]) {
+      const target = { connectionString: server.connectionString, max: max as number };
+      expect(() => new PostgresStore(target)).toThrow(InvalidArgumentError);
+      expect(() => new PostgresStore(target)).toThrow(/PostgresStore max must be an integer in \[1, 262143\], got /);
+    }
+    const one = new PostgresStore({ connectionString: server.connectionString, max: 1 }, { table: `t${++tables}` });
+    stores.push(one);
+    const values = Array.from({ length: 6 }, (_, i) => new Uint8Array(3000).fill(i));
+    await Promise.all(values.map((v, i) => one.write(`k${i}`, v)));
+    const back = await Promise.all(values.map((_, i) => one.read(`k${i}`)));
+    back.forEach((b, i) => same(b, values[i]));
   });
 
   test('concurrent writers of one key (separate pools): every read is one whole value, the last one stays', async () => {
