@@ -556,8 +556,8 @@ export class AgentCache {
     let trajectory: TrajectoryBuffer | undefined;
     try {
       const seed = (this.qtable.seed ^ hashId(id)) >>> 0;
-      // A stored agent's larger object first: the arena is first fit, so the smaller one, loaded
-      // first, would take the start of the hole the agent's eviction left and the larger one
+      // A stored agent's larger object first: the smaller one, loaded first, can take the start
+      // of the hole the agent's eviction left (when no smaller hole holds it) and the larger one
       // would no longer fit there (a ring of 60% of the budget could not come back once its
       // table had grown after it).
       if (sections && sections.trajectory.length > sections.qtable.length)
