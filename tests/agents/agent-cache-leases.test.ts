@@ -1,5 +1,5 @@
 /** Leases: one per get, released once, counted in stats; concurrent misses stay within maxAgents. */
-import { BudgetExceededError, DisposedError, Engine, type Agent } from '../../src/index';
+import { BudgetExceededError, DisposedError, Engine, MemoryStore, type Agent } from '../../src/index';
 import { QTABLE } from '../helpers/agents';
 import { ScriptedStore } from '../helpers/stores';
 
@@ -97,4 +97,43 @@ test('a get whose agent can never fit gives back every byte it took (the slot ar
   }
   expect(agents.stats).toMatchObject({ pinned: 0, leases: 0, residentBytes: 0 });
   engine.dispose();
+});
+
+test('a get of a stored agent that does not fit gives back every byte (the load staged its snapshot)', async () => {
+  const BUDGET = 2 << 20;
+  let refused = 0;
+  // Headroom swept across the stored agent's size: some gets fit, the rest must change nothing.
+  for (let gap = 60_000; gap < 100_000; gap += 1733) {
+    const engine = await Engine.create({ budgetBytes: BUDGET });
+    const store = new MemoryStore();
+    const options = { store, maxAgents: 10, qtable: { actions: 8 }, trajectoryCapacity: 2000 };
+    const first = engine.createAgentCache(options);
+    await first.use('stored', (a) => {
+      for (let s = 0; s < 500; s++) a.q.update(s, 1, 1, s + 1);
+      for (let i = 0; i < 2000; i++) a.trajectory.push(i, 0, 0, 0);
+    });
+    await first.close();
+    const agents = engine.createAgentCache(options);
+    const pinned = [];
+    for (let i = 0; i < 3; i++) pinned.push(await agents.get(`p${i}`)); // nothing to evict
+    try {
+      for (;;) {
+        const room = BUDGET - engine.reservedBytes;
+        if (room <= gap + 64) break;
+        engine.createTrajectoryBuffer({ capacity: Math.max(1, Math.floor(Math.min(room - gap, 100_000) / 40)) });
+      }
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+    }
+    const before = [engine.usedBytes, engine.reservedBytes];
+    try {
+      (await agents.get('stored')).release();
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      refused++;
+      expect([engine.usedBytes, engine.reservedBytes]).toEqual(before);
+    }
+    engine.dispose();
+  }
+  expect(refused).toBeGreaterThan(3);
 });
