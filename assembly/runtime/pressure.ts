@@ -87,10 +87,14 @@ export function monitorPressure(): f32 {
   return p < 0 ? 0 : p > 1 ? 1 : p;
 }
 
-/** Share of resident agents to evict at `pressure`: 0.1 / 0.2 / 0.3 / 0.5. */
+/**
+ * Share of resident agents to evict at `pressure`: 0.1 / 0.2 / 0.3 / 0.5. Compared in f64, as the
+ * host reads `pressure` (f32 0.70 and 0.95 round down: 0.699999988 would be in the next band).
+ */
 export function evictionShare(pressure: f32): f32 {
-  if (pressure < 0.70) return 0.1;
-  if (pressure < 0.85) return 0.2;
-  if (pressure < 0.95) return 0.3;
+  const p = <f64>pressure;
+  if (p < 0.70) return 0.1;
+  if (p < 0.85) return 0.2;
+  if (p < 0.95) return 0.3;
   return 0.5;
 }

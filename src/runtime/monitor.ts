@@ -67,7 +67,8 @@ export class MemoryMonitor {
 
   /**
    * Share of resident agents to evict now, a fraction: 0.1 / 0.2 / 0.3 / 0.5 at pressure
-   * < 0.70 / < 0.85 / < 0.95 / above.
+   * < 0.70 / < 0.85 / < 0.95 / above, `pressure` as read here (a level recorded as 0.7 reads
+   * 0.699999988 in float32: 0.1).
    */
   evictionShare(): number {
     return Math.round(this.rt.exports.evictionShare(this.pressure) * 10) / 10;

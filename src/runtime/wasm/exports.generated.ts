@@ -278,7 +278,8 @@ export interface ElexExports {
    */
   monitorPressure(): number;
   /**
-   * Share of resident agents to evict at `pressure`: 0.1 / 0.2 / 0.3 / 0.5.
+   * Share of resident agents to evict at `pressure`: 0.1 / 0.2 / 0.3 / 0.5. Compared in f64, as the
+   * host reads `pressure` (f32 0.70 and 0.95 round down: 0.699999988 would be in the next band).
    *
    * `evictionShare(pressure: f32): f32` (assembly/runtime/pressure/evictionShare)
    */
