@@ -11,7 +11,8 @@
  *   - a leased agent's call that does not fit the budget: at once, without waiting for the store
  *     (relieve: snapshots kept in host memory until durable), and the call is tried again;
  *   - other components' memory reaching a new high while the engine is past `evictAt`: one
- *     batch per rise, so an index that holds most of the budget does not make every miss evict.
+ *     batch per rise, so an index that holds most of the budget does not make every miss evict
+ *     (a batch a store error stopped is evicted again by the next miss).
  *
  * Store writes are ordered per agent (src/agents/writes.ts) and an agent is freed only once
  * its newest state is durable (or, freed for a leased call, held in `unwritten` until it is);
@@ -665,8 +666,16 @@ export class AgentCache {
     if (used < this.evictAt * budget) {
       this.othersHigh = others;
     } else if (others >= this.othersHigh + GROWTH_STEP * budget) {
+      // Recorded first, so misses meanwhile do not evict a batch each for the same rise; a batch
+      // a store error stopped gives the rise back, so the next miss evicts again.
+      const high = this.othersHigh;
       this.othersHigh = others;
-      await this.evictAll(this.victims(this.batch()));
+      try {
+        await this.evictAll(this.victims(this.batch()));
+      } catch (error) {
+        if (this.othersHigh === others) this.othersHigh = high;
+        throw error;
+      }
     }
   }
 

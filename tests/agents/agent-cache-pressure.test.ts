@@ -1,6 +1,6 @@
 /** Eviction follows the cache's own limits (maxAgents, maxBytes); other components' memory does not make it thrash. */
-import { Engine, MemoryStore } from '../../src/index';
-import { QTABLE, work } from '../helpers/agents';
+import { type Agent, type ByteStore, Engine, MemoryStore, StoreError } from '../../src/index';
+import { QTABLE, agentState, work } from '../helpers/agents';
 import { rng } from '../helpers/random';
 
 /** A new index reserved (in one step) until the engine's usage reaches about `share` of its budget. */
@@ -70,5 +70,113 @@ test("maxBytes caps the cache's own bytes, which stats.residentBytes reports", a
   expect(agents.size).toBeGreaterThanOrEqual(6);
   expect(agents.stats.evictions).toBeGreaterThan(100);
   expect(() => engine.createAgentCache({ maxBytes: 0, qtable: QTABLE })).toThrow(/maxBytes/);
+  engine.dispose();
+});
+
+/** The user's store: a Map whose writes fail while `fails(key)` says so. */
+class FlakyStore implements ByteStore {
+  readonly inner = new Map<string, Uint8Array>();
+  fails: (key: string) => boolean = () => false;
+  async read(key: string) {
+    return this.inner.get(key);
+  }
+  async write(key: string, bytes: Uint8Array) {
+    if (this.fails(key)) throw new Error('disk gone');
+    this.inner.set(key, bytes.slice());
+  }
+  async delete(key: string) {
+    this.inner.delete(key);
+  }
+  async keys() {
+    return Array.from(this.inner.keys());
+  }
+}
+
+const IDS = Array.from({ length: 10 }, (_, i) => `a${i}`);
+
+/** Ten agents worked (their states recorded), then an index takes the engine to 90%. */
+async function pressed() {
+  const engine = await Engine.create({ budgetBytes: 16 << 20 });
+  const store = new FlakyStore();
+  const agents = engine.createAgentCache({ store, maxAgents: 100, qtable: QTABLE, trajectoryCapacity: 50 });
+  const states = new Map<string, string>();
+  for (const [i, id] of IDS.entries()) {
+    const next = rng(100 + i);
+    await agents.use(id, (a) => {
+      for (let k = 0; k < 5; k++) work(a, next);
+      states.set(id, agentState(a));
+    });
+  }
+  indexHolding(engine, 0.9); // past evictAt (0.8): the next miss evicts a batch
+  return { engine, store, agents, states };
+}
+
+/** What a get gave: 'ok', or its error. */
+function outcome(get: Promise<Agent>): Promise<unknown> {
+  return get.then(
+    (agent) => {
+      agent.release();
+      return 'ok';
+    },
+    (error) => error,
+  );
+}
+
+test('a pressure batch a store error stopped is evicted by the next miss, as it would have been without the error', async () => {
+  const runs = [];
+  for (const failOnce of [false, true]) {
+    const { engine, store, agents, states } = await pressed();
+    if (failOnce) store.fails = () => true;
+    const first = await outcome(agents.get('newcomer'));
+    store.fails = () => false;
+    const evictedByFirst = agents.stats.evictions;
+    await agents.use('next', () => undefined);
+    const run = {
+      first,
+      evictedByFirst,
+      evictions: agents.stats.evictions,
+      evicted: IDS.filter((id) => !agents.has(id)),
+      usage: engine.usedBytes / engine.budgetBytes,
+    };
+    // The rise was evicted for: later misses evict no more.
+    await agents.use('later', () => undefined);
+    expect(agents.stats.evictions).toBe(run.evictions);
+    // Every agent reads back as it was worked: evicted ones from the store, the others resident.
+    for (const id of IDS) await agents.use(id, (a) => expect([id, agentState(a)]).toEqual([id, states.get(id)]));
+    expect(agents.has('newcomer')).toBe(!failOnce);
+    runs.push(run);
+    engine.dispose();
+  }
+  const [control, failed] = runs;
+  expect(control.first).toBe('ok');
+  expect(control.evictedByFirst).toBeGreaterThan(0);
+  expect(failed.first).toBeInstanceOf(StoreError);
+  expect(failed.evictedByFirst).toBe(0);
+  // The next miss: the same batch (least recently used first), with the engine still past evictAt.
+  expect(failed.evictions).toBe(control.evictions);
+  expect(failed.evicted).toEqual(control.evicted);
+  expect(failed.evicted).toEqual(IDS.slice(0, control.evictions));
+  expect(control.usage).toBeGreaterThan(0.8);
+  expect(failed.usage).toBeGreaterThan(0.8);
+});
+
+test("one victim's write failing: the others of the batch are written and evicted, the next miss evicts it", async () => {
+  const { engine, store, agents, states } = await pressed();
+  store.fails = (key) => key === 'a0';
+  await expect(agents.get('newcomer')).rejects.toThrow(StoreError);
+  store.fails = () => false;
+  const written = agents.stats.evictions;
+  expect(written).toBeGreaterThan(0);
+  expect(agents.has('a0')).toBe(true); // its write failed: kept, still changed
+  for (const id of IDS.slice(1, 1 + written)) {
+    expect(agents.has(id)).toBe(false);
+    expect(store.inner.has(id)).toBe(true);
+  }
+  expect(store.inner.has('a0')).toBe(false);
+  await agents.use('next', () => undefined);
+  expect(agents.has('a0')).toBe(false);
+  expect(store.inner.has('a0')).toBe(true);
+  expect(agents.stats.evictions).toBeGreaterThan(written);
+  for (const id of IDS) await agents.use(id, (a) => expect([id, agentState(a)]).toEqual([id, states.get(id)]));
   engine.dispose();
 });
