@@ -11,7 +11,7 @@
 //     +8  u32 nextFree  next block in the free list (0 = end), valid while free
 //     +12 u32 prevFree  previous block in the free list (0 = head), valid while free
 //
-// Allocation is best fit over one doubly linked free list (there are few, large blocks: a
+// Allocation is first fit over one doubly linked free list (there are few, large blocks: a
 // handful per index or Q-table), splitting what is left over. Freeing coalesces with both
 // physical neighbours; a free block that ends at `top` is returned to the unused tail, so an
 // add/remove loop reaches a steady state. Growing linear memory never traps: a failed
@@ -199,11 +199,7 @@ function splitTail(block: u32, have: u32, need: u32): u32 {
   return need;
 }
 
-/**
- * Takes a block of `bytes` payload: the smallest free block that holds it (best fit: the large
- * holes stay whole for the blocks that need them), else at `top`. Returns the block (not the
- * payload), or 0.
- */
+/** Takes a block of `bytes` payload: first fit, else at `top`. Returns the block (not the payload), or 0. */
 function allocBlock(bytes: u32): u32 {
   const need64 = blockSizeFor(bytes);
   if (need64 > 0xFFFF0000) {
@@ -211,28 +207,25 @@ function allocBlock(bytes: u32): u32 {
     return 0;
   }
   const need = <u32>need64;
-  let best: u32 = 0;
-  let bestSize: u32 = 0xFFFFFFFF;
-  for (let block = freeHead; block != 0 && bestSize != need; block = load<u32>(block, NEXT_FREE)) {
+  let block = freeHead;
+  while (block != 0) {
     const have = sizeOf(block);
-    if (have >= need && have < bestSize) {
-      best = block;
-      bestSize = have;
+    if (have >= need) {
+      unlinkFree(block);
+      setHeader(block, have, false);
+      const size = splitTail(block, have, need);
+      liveBytes += size;
+      notePeak();
+      return block;
     }
-  }
-  if (best != 0) {
-    unlinkFree(best);
-    setHeader(best, bestSize, false);
-    liveBytes += splitTail(best, bestSize, need);
-    notePeak();
-    return best;
+    block = load<u32>(block, NEXT_FREE);
   }
   // A free block never ends at `top` (freeing gives it back), so open a new one there.
   if (!ensureMemory(<u64>top + need)) {
     failedRequest = bytes;
     return 0;
   }
-  const block = top;
+  block = top;
   setHeader(block, need, false);
   store<u32>(block, lastBlock != 0 ? sizeOf(lastBlock) : 0, PREV_SIZE);
   lastBlock = block;
