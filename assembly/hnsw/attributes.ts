@@ -34,7 +34,7 @@
 import { Index, isTombstoned, labelAt } from "./graph";
 import { ensureAllow } from "./filter";
 import { mapGet } from "../util/idmap";
-import { arenaAlloc, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
+import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
 import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
 /** Fields a table holds at most. */
@@ -166,6 +166,17 @@ export function attrReset(t: usize): void {
 function ensureCap(t: usize, cap: u32): bool {
   const old = capOf(t);
   if (cap <= old) return true;
+  // Half again where that fits (its own transaction, undone if not): a column grown a segment
+  // at a time left a hole of each old size, too small for anything later (a fill with two
+  // fields stopped at 84% in use), and half again leaves a few.
+  const more = old + (old >> 1);
+  if (more > cap && arenaEnd(arenaBegin(), growColumns(t, more))) return true;
+  return growColumns(t, cap);
+}
+
+/** ensureCap's grow to exactly `cap` slots (more than the table has). */
+function growColumns(t: usize, cap: u32): bool {
+  const old = capOf(t);
   saveHeader(t);
   const oldBits = bitsBytes(old);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
