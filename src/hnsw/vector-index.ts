@@ -540,24 +540,22 @@ export class VectorIndex extends EngineObject {
       return readPairs(rt, out, found);
     };
     if (filter.allow === undefined) return this.call('search', () => run(filter.predicate ? 1 : 0, ef));
-    return this.withWhereSet(filter.allow, (allow) =>
-      this.atomic('search', () => {
-        const lazy = this.lazyWhere('search', allow, filter.plan, k, ef);
-        if (lazy !== null) {
-          const result = run(lazy.code, lazy.ef);
-          if (result.ids.length >= k) return { ...result, plan: 'walk' as const };
-        }
-        // Fewer than k (or a lazy walk that stopped): the full evaluation, which knows how many
-        // pass; the planner's lazy walk could not finish, so the planned one would not either.
-        const forced = lazy !== null && filter.plan === 'auto' ? 'exact' : filter.plan;
-        return this.withAllowList('search', allow, forced, k, ef, (plan, allowed) => {
-          const result = run(planCode(plan), plan.ef);
-          result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
-          result.allowed = allowed;
-          return result;
-        });
-      }),
-    );
+    return this.withWhereSet('search', filter.allow, (allow) => {
+      const lazy = this.lazyWhere('search', allow, filter.plan, k, ef);
+      if (lazy !== null) {
+        const result = run(lazy.code, lazy.ef);
+        if (result.ids.length >= k) return { ...result, plan: 'walk' as const };
+      }
+      // Fewer than k (or a lazy walk that stopped): the full evaluation, which knows how many
+      // pass; the planner's lazy walk could not finish, so the planned one would not either.
+      const forced = lazy !== null && filter.plan === 'auto' ? 'exact' : filter.plan;
+      return this.withAllowList('search', allow, forced, k, ef, (plan, allowed) => {
+        const result = run(planCode(plan), plan.ef);
+        result.plan = planOfCode(this.rt.exports.indexLastPlan(this.handle));
+        result.allowed = allowed;
+        return result;
+      });
+    });
   }
 
   /**
@@ -765,23 +763,21 @@ export class VectorIndex extends EngineObject {
         return result;
       });
     }
-    return this.withWhereSet(filter.allow, (allow) =>
-      this.atomic('searchBatch', () => {
-        let out: BatchSearchResult;
-        const lazy = this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n);
-        if (lazy !== null) {
-          this.searchRows('searchBatch', queries, n, k, lazy.code, lazy.ef, null, result);
-          out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
-        } else {
-          out = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => {
-            this.searchRows('searchBatch', queries, n, k, planCode(plan), plan.ef, null, result);
-            return { ...result, plan: plan.plan, allowed };
-          });
-        }
-        release();
-        return out;
-      }),
-    );
+    return this.withWhereSet('searchBatch', filter.allow, (allow) => {
+      let out: BatchSearchResult;
+      const lazy = this.lazyWhere('searchBatch', allow, filter.plan, k, ef, n);
+      if (lazy !== null) {
+        this.searchRows('searchBatch', queries, n, k, lazy.code, lazy.ef, null, result);
+        out = this.lazyFallback('searchBatch', queries, k, ef, allow as WhereProgram, filter.plan, result);
+      } else {
+        out = this.withAllowList('searchBatch', allow, filter.plan, k, ef, (plan, allowed) => {
+          this.searchRows('searchBatch', queries, n, k, planCode(plan), plan.ef, null, result);
+          return { ...result, plan: plan.plan, allowed };
+        });
+      }
+      release();
+      return out;
+    });
   }
 
   /**
@@ -824,12 +820,39 @@ export class VectorIndex extends EngineObject {
     }
   }
 
-  /** Runs `search` on whereSource(allow). */
+  /**
+   * Runs `search` on whereSource(allow) as one transaction `what`, the set made or freed for it
+   * included: over budget, usedBytes, reservedBytes and lastWhere are as they were. Except one
+   * case: a set of another `where` freed to make room comes back with the transaction's undo,
+   * but its contents may have been overwritten (the search may have used its room), so it stays
+   * in lastWhere as stale (change count -1, never used), its bytes in use until the next `where`
+   * search frees it.
+   */
   private withWhereSet<T>(
+    what: string,
     allow: Uint32Array | IdSet | WhereProgram,
     search: (allow: Uint32Array | IdSet | WhereProgram) => T,
   ): T {
-    return search(this.whereSource(allow));
+    return this.atomic(what, () => {
+      if (!(allow instanceof WhereProgram)) return search(allow);
+      const before = this.lastWhere;
+      const held = before?.set;
+      const heldHandle = held?.handle ?? 0;
+      try {
+        return search(this.whereSource(allow, what));
+      } catch (error) {
+        if (error instanceof BudgetExceededError) {
+          // The transaction's undo frees a set made here and carves a freed one back.
+          this.lastWhere = before;
+          if (before !== undefined && held !== undefined && held.handle !== heldHandle) {
+            held.handle = heldHandle;
+            held.version = -1;
+            this.lastWhere = { key: before.key, version: -1, set: held };
+          }
+        }
+        throw error;
+      }
+    });
   }
 
   /**
@@ -838,26 +861,24 @@ export class VectorIndex extends EngineObject {
    * the budget, until another `where` is searched or the index changes), so a filter repeated
    * across searches is evaluated once (twice: the first search evaluates it directly, or
    * lazily). When the set does not fit the budget, the `where` itself, evaluated directly again
-   * (and forgotten: a later repeat tries again). Called outside the search's transaction (it may
-   * free the previous set). Cost: O(1), or one evaluation when the set is made.
+   * (and forgotten: a later repeat tries again). Called inside the search's transaction
+   * (withWhereSet, which puts lastWhere back when the search fails over budget; the set it frees
+   * here goes back with it). Cost: O(1), or one evaluation when the set is made.
    */
-  private whereSource(allow: Uint32Array | IdSet | WhereProgram): Uint32Array | IdSet | WhereProgram {
-    if (!(allow instanceof WhereProgram)) return allow;
+  private whereSource(allow: WhereProgram, what: string): WhereProgram | IdSet {
     const key = allow.words.join(',');
     const last = this.lastWhere;
     if (last !== undefined && last.key === key && last.version === this.changes) {
-      if (last.set === undefined) {
-        try {
-          last.set = this.whereSet(allow.words);
-        } catch (error) {
-          if (!(error instanceof BudgetExceededError)) throw error;
-          this.lastWhere = { key: '', version: -1 };
-          return allow;
-        }
+      if (last.set !== undefined) return last.set;
+      const set = this.whereSet(allow.words, what);
+      if (set !== null) {
+        this.lastWhere = { key, version: this.changes, set };
+        return set;
       }
-      return last.set;
+      this.lastWhere = { key: '', version: -1 };
+      return allow;
     }
-    last?.set?.release();
+    last?.set?.drop();
     this.lastWhere = { key, version: this.changes };
     return allow;
   }
@@ -865,23 +886,31 @@ export class VectorIndex extends EngineObject {
   /**
    * A resident set of the ids passing a compiled `where`, made in the engine from one evaluation
    * (indexSetFromAllow: no ids listed, copied out or mapped back). It has no ids of its own, so
-   * it serves only while the index is unchanged, as lastWhere's set. BudgetExceededError (nothing
-   * kept) when it does not fit. Cost: one evaluation + O(slots / 32 + allowed).
+   * it serves only while the index is unchanged, as lastWhere's set. Runs inside the caller's
+   * transaction, as a transaction of its own: null (nothing kept) when it does not fit. Cost: one
+   * evaluation + O(slots / 32 + allowed).
    */
-  private whereSet(words: Float64Array): IdSet {
-    return this.atomic('search', () => {
-      const rt = this.rt;
-      const ex = rt.exports;
-      const nodes = rt.stage(SLOT_FILTER, Math.max(4, (ex.indexCapacity(this.handle) >>> 0) * 4), 'search');
-      this.attrs.where(this.handle, words, nodes, false, 'search');
-      const block = ex.indexSetFromAllow(this.handle) >>> 0;
+  private whereSet(words: Float64Array, what: string): IdSet | null {
+    const rt = this.rt;
+    const ex = rt.exports;
+    const mark = ex.engineBegin();
+    let block = 0;
+    try {
+      const nodes = rt.stage(SLOT_FILTER, Math.max(4, (ex.indexCapacity(this.handle) >>> 0) * 4), what);
+      this.attrs.where(this.handle, words, nodes, false, what);
+      block = ex.indexSetFromAllow(this.handle) >>> 0;
       ex.indexAllowEnd(this.handle);
-      if (block === 0) throw rt.budgetError('search');
-      const set = new IdSet(this, rt, new Uint32Array(0), () => {}); // lastWhere frees it
-      set.handle = block;
-      set.version = this.changes;
-      return set;
-    });
+    } catch (error) {
+      ex.engineEnd(mark, error instanceof BudgetExceededError ? 0 : 1);
+      if (error instanceof BudgetExceededError) return null;
+      throw error;
+    }
+    ex.engineEnd(mark, block !== 0 ? 1 : 0);
+    if (block === 0) return null;
+    const set = new IdSet(this, rt, new Uint32Array(0), () => {}); // lastWhere frees it
+    set.handle = block;
+    set.version = this.changes;
+    return set;
   }
 
   /**

@@ -3,7 +3,8 @@
  * against the plain-JS reference (tests/helpers/where-reference.ts) on random data and random
  * filters; searches with `where` against brute force over the passing ids; attributes through
  * replace, remove (a reused slot starts with none), compact, clear and setAttributes, against a
- * JS model; bad input and the budget edge change nothing.
+ * JS model; bad input and the budget edge change nothing, a `where` search that fails over
+ * budget (its resident set made, or the last one freed) included.
  */
 import { BUILDS, engine } from '../helpers/engines';
 import { randomVectors } from '../helpers/random';
@@ -503,6 +504,146 @@ describe.each(BUILDS)('a where repeated across searches (simd %s)', (simd) => {
     const ids = index.idsWhere({ a: 1 });
     expect(() => index.search(query, 10, { filter: index.idSet(ids) })).toThrow(BudgetExceededError);
     eng.dispose();
+  });
+
+  /**
+   * An index of 1,500 ids (every fourth removed; a third with no attributes) in a 1 MiB engine
+   * filled with trajectory buffers to `gap` bytes short of the budget, its JS model and vectors.
+   */
+  async function nearBudget(gap: number) {
+    const budget = 1 << 20;
+    const eng = await engine(simd, { budgetBytes: budget });
+    const index = eng.createIndex({ dim: 4, metric: 'l2', M: 4, efConstruction: 16 });
+    const model = new Map<number, Attributes>();
+    const next = rng(5);
+    const vectors = Float32Array.from({ length: 1500 * 4 }, () => next());
+    for (let i = 0; i < 1500; i++) {
+      const a: Attributes = i % 3 ? { n: i, s: `s${i % 7}` } : {};
+      index.add(i, vectors.subarray(i * 4, i * 4 + 4), a);
+      model.set(i, a);
+    }
+    for (let i = 0; i < 1500; i += 4) {
+      index.remove(i);
+      model.delete(i);
+    }
+    try {
+      for (;;) {
+        const room = budget - eng.reservedBytes;
+        if (room <= gap + 64) break;
+        eng.createTrajectoryBuffer({ capacity: Math.max(1, Math.floor(Math.min(room - gap, 100000) / 40)) });
+      }
+    } catch (e) {
+      expect(e).toBeInstanceOf(BudgetExceededError);
+    }
+    return { eng, index, model, vectors };
+  }
+
+  const bytes = (eng: Engine): string => `${eng.usedBytes}/${eng.reservedBytes}`;
+  /** The index's cached where (private: key, change count, set block), to check a failed search keeps it. */
+  const lastWhere = (index: VectorIndex): [string, number, number] | null => {
+    type Last = { key: string; version: number; set?: { handle: number } };
+    const last = (index as unknown as { lastWhere?: Last }).lastWhere;
+    return last === undefined ? null : [last.key, last.version, last.set?.handle ?? 0];
+  };
+
+  test('a search that fails over budget, at any room left, changes no byte; the next ones answer right', async () => {
+    // Repeats (the second makes the set), switches (which free the last set) and searchBatch's
+    // rows, with k past every live id: a success returns exactly the reference's ids.
+    const wheres: Where[] = [
+      { n: { $gte: 100, $lt: 900 } },
+      { $or: [{ s: 's3' }, { $not: { n: { $exists: true } } }] },
+      { $and: [{ n: { $ne: 5 } }, { $or: [{ s: { $in: ['s1', 's2'] } }, { $not: { s: 's4' } }] }] },
+    ];
+    const calls: [number, 'search' | 'exact' | 'batch'][] = [
+      [0, 'search'],
+      [0, 'search'],
+      [0, 'batch'],
+      [1, 'search'],
+      [1, 'exact'],
+      [1, 'search'],
+      [2, 'batch'],
+      [2, 'batch'],
+      [0, 'search'],
+      [2, 'search'],
+    ];
+    const query = [0.5, 0.5, 0.5, 0.5];
+    const wrong: string[] = [];
+    let failed = 0;
+    let answered = 0;
+    let stale = 0;
+    for (let gap = 30000; gap < 62000; gap += 409) {
+      const { eng, index, model } = await nearBudget(gap);
+      for (const [w, how] of calls) {
+        const where = wheres[w];
+        const last = lastWhere(index);
+        const before = JSON.stringify([bytes(eng), last]);
+        // A set of another `where` freed for this search is back in the engine, its contents
+        // maybe not (the search may have used its room): kept as stale (change count -1).
+        const schema = (index as unknown as { attrs: { schema: Schema } }).attrs.schema;
+        const other = last !== null && last[2] !== 0 && last[0] !== compileWhere(where, schema).join(',');
+        const staled = other ? JSON.stringify([bytes(eng), [last[0], -1, last[2]]]) : '';
+        let ids: number[];
+        try {
+          if (how === 'batch') {
+            const rows = index.searchBatch([...query, ...query], 1200, { where });
+            ids = [...new Set(Array.from(rows.ids).filter((id) => id !== 0xffffffff))];
+          } else {
+            ids = Array.from(index.search(query, 1200, how === 'exact' ? { where, plan: 'exact' } : { where }).ids);
+          }
+        } catch (e) {
+          expect(e).toBeInstanceOf(BudgetExceededError);
+          failed++;
+          const after = JSON.stringify([bytes(eng), lastWhere(index)]);
+          if (after === staled) stale++;
+          else if (after !== before) wrong.push(`gap ${gap} where ${w} ${how}: failed, ${before} -> ${after}`);
+          continue;
+        }
+        answered++;
+        if (ids.sort((x, y) => x - y).join() !== expected(model, where).join())
+          wrong.push(`gap ${gap} where ${w} ${how}: wrong ids`);
+      }
+      eng.dispose();
+    }
+    expect(wrong).toEqual([]);
+    // The sweep crosses the edge: both outcomes happen.
+    expect(failed).toBeGreaterThan(50);
+    expect(answered).toBeGreaterThan(50);
+    expect(stale).toBeGreaterThan(0);
+  });
+
+  test("a search that frees the last where's set and then fails gives its bytes back; the set is not used again", async () => {
+    const a: Where = { n: { $gte: 100, $lt: 900 } };
+    const b: Where = { s: 's3' };
+    const query = [0.5, 0.5, 0.5, 0.5];
+    let cases = 0;
+    for (let gap = 30000; gap < 62000; gap += 1001) {
+      const { eng, index, model, vectors } = await nearBudget(gap);
+      index.search(query, 5, { where: a });
+      index.search(query, 5, { where: a }); // a's set, kept
+      const kept = eng.usedBytes;
+      expect(lastWhere(index)?.[2]).toBeGreaterThan(0);
+      const before = bytes(eng);
+      try {
+        index.search(query, 1000, { where: b }); // frees a's set, then needs more than it gave
+        eng.dispose();
+        continue;
+      } catch (e) {
+        expect(e).toBeInstanceOf(BudgetExceededError);
+      }
+      cases++;
+      expect(bytes(eng)).toBe(before);
+      // The set's block is back, its contents maybe not (the search may have used it): the
+      // cache forgets it, and the next `where` frees it. Each search: brute force, every pass counted.
+      for (const where of [a, a, b, b, a, a]) {
+        const pass = expected(model, where);
+        const got = index.search(query, 5, { where, plan: 'exact' });
+        expect(Array.from(got.ids)).toEqual(bruteForce('l2', vectors, pass, (id) => id, 4, query, 5).map((t) => t.id));
+        expect(got.allowed).toBe(pass.length);
+      }
+      expect(eng.usedBytes).toBe(kept); // a's set again, and nothing else
+      eng.dispose();
+    }
+    expect(cases).toBeGreaterThan(3);
   });
 });
 
