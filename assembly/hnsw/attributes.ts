@@ -270,13 +270,15 @@ export function attrGet(h: usize, t: usize, id: u32, out: usize): bool {
 }
 
 /**
- * Grows the columns (when the table has values) to cover index h's capacity, as the host does
- * whenever the index grows: so a compaction, which renumbers the live slots below the slots
- * used, never needs the columns to grow. STATUS_OK or STATUS_BUDGET (the caller's transaction
- * undoes it). Cost: a copy of each column when they grow.
+ * Grows the columns (when the table has values, or when `values`: the call is about to set
+ * some) to cover index h's capacity, as the host does whenever the index grows, before the
+ * index changes: so a compaction, which renumbers the live slots below the slots used, never
+ * needs the columns to grow, and an add's attrSet never allocates after its insert wrote links
+ * no transaction can undo. STATUS_OK or STATUS_BUDGET (the caller's transaction undoes it).
+ * Cost: a copy of each column when they grow.
  */
-export function attrCover(h: usize, t: usize): i32 {
-  if (capOf(t) == 0) return STATUS_OK;
+export function attrCover(h: usize, t: usize, values: bool): i32 {
+  if (capOf(t) == 0 && !values) return STATUS_OK;
   return ensureCap(t, changetype<Index>(h).capacity) ? STATUS_OK : STATUS_BUDGET;
 }
 

@@ -88,9 +88,14 @@ export class AttributeTable {
       if (this.rt.exports.attrAddField(this.table) !== STATUS_OK) throw this.rt.budgetError(what);
   }
 
-  /** Grows the columns with the index (attrCover), inside the caller's transaction. */
-  cover(index: number, what: string): void {
-    if (this.table !== 0 && this.rt.exports.attrCover(index, this.table) !== STATUS_OK) throw this.rt.budgetError(what);
+  /**
+   * Grows the columns with the index (attrCover), inside the caller's transaction: before the
+   * index changes, and to the index's capacity when `values` (the call then writes some), even
+   * where no column had values yet.
+   */
+  cover(index: number, what: string, values: boolean): void {
+    if (this.table !== 0 && this.rt.exports.attrCover(index, this.table, values ? 1 : 0) !== STATUS_OK)
+      throw this.rt.budgetError(what);
   }
 
   /** Writes (present, value) pairs (fewer than the fields: the rest absent) as id's attributes; false if id is not live. */

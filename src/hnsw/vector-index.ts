@@ -414,7 +414,7 @@ export class VectorIndex extends EngineObject {
         // would leave contents the transaction cannot undo).
         const attributed = attributes?.some((a) => a !== undefined) === true;
         if (attributed) this.attrs.prepare(draft!, what);
-        this.attrs.cover(this.handle, what);
+        this.attrs.cover(this.handle, what, attributed);
         let traceAt = 0;
         for (let first = 0; first < n; first += chunk) {
           const rows = Math.min(chunk, n - first);
@@ -1078,7 +1078,7 @@ export class VectorIndex extends EngineObject {
       const prepare = (): void =>
         this.attrs.atomic(() => {
           if (attributed) this.attrs.prepare(draft, 'addBatchAsync');
-          this.attrs.cover(this.handle, 'addBatchAsync');
+          this.attrs.cover(this.handle, 'addBatchAsync', attributed);
         });
       await this.rt.owned('addBatchAsync', () =>
         buildParallel(this.rt, this.handle, this.dim, ids, vectors, reproducible, prepare, () => {

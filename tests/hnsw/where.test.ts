@@ -316,6 +316,55 @@ describe.each(BUILDS)('bad input and the budget edge change nothing (simd %s)', 
     eng.dispose();
   });
 
+  test.each([
+    ['the first attributes of an index', false],
+    ['the first attributes after clear()', true],
+  ])('an add refused while it makes its columns (%s) changes nothing', async (_, cleared) => {
+    // The columns were made after the insert had written links no transaction undoes: the
+    // refused id stayed reachable and the snapshot no longer loaded.
+    const N = 3000;
+    const DIM = 8;
+    let refused = 0;
+    for (let gap = 0; gap < 40_000; gap += 997) {
+      const eng = await engine(simd, { budgetBytes: 1 << 20 });
+      const index = eng.createIndex({ dim: DIM, metric: 'l2', M: 4, efConstruction: 16 });
+      if (cleared) {
+        index.add(99_999, new Float32Array(DIM).fill(1), { n: 0 });
+        index.clear();
+      }
+      const vectors = randomVectors(N + 1, DIM, 7);
+      index.addBatch(
+        Array.from({ length: N }, (_, i) => i),
+        vectors.subarray(0, N * DIM),
+      );
+      index.search(vectors.subarray(0, DIM), 10); // its staging made before the engine fills
+      try {
+        for (;;) {
+          const room = eng.budgetBytes - eng.reservedBytes;
+          if (room <= gap + 64) break;
+          eng.createTrajectoryBuffer({ capacity: Math.max(1, Math.floor(Math.min(room - gap, 100_000) / 40)) });
+        }
+      } catch (error) {
+        if (!(error instanceof BudgetExceededError)) throw error;
+      }
+      const before = [eng.usedBytes, eng.reservedBytes, Buffer.from(index.serialize()).toString('base64')];
+      const extra = vectors.subarray(N * DIM);
+      try {
+        if (gap % 2 === 0) index.add(N, extra, { n: 1 });
+        else index.addBatch([N], extra, [{ n: 1 }]);
+        expect(index.attributes(N)).toEqual({ n: 1 });
+      } catch (error) {
+        expect(error).toBeInstanceOf(BudgetExceededError);
+        refused++;
+        expect([eng.usedBytes, eng.reservedBytes, Buffer.from(index.serialize()).toString('base64')]).toEqual(before);
+        expect(index.has(N)).toBe(false);
+        expect(index.search(extra, 10).ids).not.toContain(N);
+      }
+      eng.dispose();
+    }
+    expect(refused).toBeGreaterThan(5);
+  });
+
   test("an add whose columns cannot grow is BudgetExceededError, every id's attributes as they were", async () => {
     // Near the budget the node may fit where the attribute columns' growth does not: the
     // transaction then puts the columns back, and no id may lose a value (it once lost the

@@ -145,14 +145,16 @@ export interface ElexExports {
    */
   attrGet(h: number, t: number, id: number, out: number): number;
   /**
-   * Grows the columns (when the table has values) to cover index h's capacity, as the host does
-   * whenever the index grows: so a compaction, which renumbers the live slots below the slots
-   * used, never needs the columns to grow. STATUS_OK or STATUS_BUDGET (the caller's transaction
-   * undoes it). Cost: a copy of each column when they grow.
+   * Grows the columns (when the table has values, or when `values`: the call is about to set
+   * some) to cover index h's capacity, as the host does whenever the index grows, before the
+   * index changes: so a compaction, which renumbers the live slots below the slots used, never
+   * needs the columns to grow, and an add's attrSet never allocates after its insert wrote links
+   * no transaction can undo. STATUS_OK or STATUS_BUDGET (the caller's transaction undoes it).
+   * Cost: a copy of each column when they grow.
    *
-   * `attrCover(h: usize, t: usize): i32` (assembly/hnsw/attributes/attrCover)
+   * `attrCover(h: usize, t: usize, values: bool): i32` (assembly/hnsw/attributes/attrCover)
    */
-  attrCover(h: number, t: number): number;
+  attrCover(h: number, t: number, values: number): number;
   /**
    * Evaluates the program (words f64 at prog, table t, 0 for none: every field absent) over the
    * live slots of index h, condition by condition: each condition makes a bitset over the slots
