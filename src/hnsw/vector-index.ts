@@ -28,7 +28,15 @@ import {
   type Plan,
   type SearchPlan,
 } from './filter.js';
-import { checkArrayLike, checkId, checkInt, checkOneOf, checkOptionNames, checkRows } from '../util/validate.js';
+import {
+  checkArrayLike,
+  checkId,
+  checkInt,
+  checkOneOf,
+  checkOptionNames,
+  checkRows,
+  i8Levels,
+} from '../util/validate.js';
 import { IndexJournal } from './store/changes.js';
 import { Schema, SchemaDraft, type Attributes, type AttributeValue, type FieldKind } from './attributes.js';
 import { AttributeTable } from './attribute-table.js';
@@ -154,6 +162,11 @@ export class VectorIndex extends EngineObject {
    */
   get fields(): Record<string, FieldKind> {
     return this.attrs.schema.kinds();
+  }
+
+  /** checkRows' i8Levels for this index's stored rows or its queries (0: no i8 norm check). */
+  private i8Levels(query: boolean): number {
+    return i8Levels(this.quantization, this.metric, this.dim, query);
   }
 
   /** Whether the fields were declared (createIndex's `fields`): then no other field is accepted. */
@@ -392,7 +405,15 @@ export class VectorIndex extends EngineObject {
     draft?: SchemaDraft,
   ): void {
     const n = ids.length;
-    checkRows(vectors, 0, n, this.dim, this.metric === 'cosine', n === 1 && what === 'add' ? 'vector' : 'vectors');
+    checkRows(
+      vectors,
+      0,
+      n,
+      this.dim,
+      this.metric === 'cosine',
+      n === 1 && what === 'add' ? 'vector' : 'vectors',
+      this.i8Levels(false),
+    );
     if (n === 0) return;
     const traced = replay === undefined && this.journal.recording;
     const traces: Uint32Array[] = [];
@@ -521,7 +542,7 @@ export class VectorIndex extends EngineObject {
     checkInt('k', k, 1, MAX_EF);
     const { ef, filter } = this.searchOptions('search', options);
     if (query.length !== this.dim) throw new DimensionMismatchError(this.dim, query.length, 'query');
-    checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query');
+    checkRows(query, 0, 1, this.dim, this.metric === 'cosine', 'query', this.i8Levels(true));
     const run = (code: number, runEf: number): SearchResult => {
       const rt = this.rt;
       const ex = rt.exports;
@@ -959,7 +980,7 @@ export class VectorIndex extends EngineObject {
       );
     }
     const n = queries.length / this.dim;
-    checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries');
+    checkRows(queries, 0, n, this.dim, this.metric === 'cosine', 'queries', this.i8Levels(true));
     return n;
   }
 
@@ -1060,7 +1081,7 @@ export class VectorIndex extends EngineObject {
       if (typeof reproducible !== 'boolean')
         throw new InvalidArgumentError(`reproducible must be a boolean, got ${String(reproducible)}`);
       this.checkBatch(ids, vectors, attributes);
-      checkRows(vectors, 0, ids.length, this.dim, this.metric === 'cosine', 'vectors');
+      checkRows(vectors, 0, ids.length, this.dim, this.metric === 'cosine', 'vectors', this.i8Levels(false));
     } catch (error) {
       return Promise.reject(error);
     }

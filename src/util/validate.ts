@@ -106,7 +106,10 @@ export function checkArrayLike(name: string, value: unknown): ArrayLike<number> 
  * Checks `count` rows of `dim` numbers starting at `offset` in `values`: every component a
  * finite float32, the squared norm representable in float32, and, when `nonZero` (cosine), some
  * component non-zero as float32 (1e-50 becomes 0 when stored, so [1e-50, 0] has no direction).
- * Cost: one pass over the data.
+ * With `i8Levels` (an l2 index storing i8, see i8Levels), also the squared norm the engine
+ * computes from the row's int8 codes: rounding each component to a code can carry a norm just
+ * inside float32 past it. Cost: one pass over the data (two for a row of an i8 l2 index whose
+ * squared norm is above F32_MAX / 8).
  */
 export function checkRows(
   values: ArrayLike<number>,
@@ -115,6 +118,7 @@ export function checkRows(
   dim: number,
   nonZero: boolean,
   what: string,
+  i8Levels = 0,
 ): void {
   for (let r = 0; r < count; r++) {
     let sumSq = 0;
@@ -134,6 +138,14 @@ export function checkRows(
     if (sumSq > F32_MAX) {
       throw new InvalidVectorError(`${rowName(what, r, count)} has a squared norm (${sumSq}) beyond float32`);
     }
+    // The codes' squared norm is at most ~4.04 times sumSq (each |code * scale| is within half a
+    // step, scale = max|x| / levels, of |x|, with up to 65536 dims and levels >= 127), so below
+    // F32_MAX / 8 it cannot overflow and the second pass is skipped.
+    if (i8Levels > 0 && sumSq > F32_MAX / 8 && i8SquaredNorm(values, base, dim, i8Levels) === Infinity) {
+      throw new InvalidVectorError(
+        `${rowName(what, r, count)} has a squared norm (${sumSq}) beyond float32 once encoded as int8 codes (i8): the codes round it up past ${F32_MAX}`,
+      );
+    }
     if (zero) {
       throw new InvalidVectorError(
         `${rowName(what, r, count)} is a zero vector as float32, which has no direction under cosine`,
@@ -144,4 +156,46 @@ export function checkRows(
 
 function rowName(what: string, row: number, count: number): string {
   return count > 1 ? `${what} row ${row}` : what;
+}
+
+/**
+ * The `levels` argument of checkRows for an index: 0 (no i8 check) unless it stores i8 under
+ * l2, the one metric that reads a vector's squared norm (cosine rows are unit, dot reads none);
+ * then 127 for a stored row, and for a query the levels a side its prepared codes get
+ * (assembly/kernels/i8-prepared.ts, preparedCodeLimit: 2047, fewer past 8,256 dims).
+ */
+export function i8Levels(quantization: string, metric: string, dim: number, query: boolean): number {
+  if (quantization !== 'i8' || metric !== 'l2') return 0;
+  if (!query) return 127;
+  const n = (dim + 15) & ~15; // the kernels' dims (vector-form.ts, codeDimsFor)
+  return Math.min(2047, Math.floor(0x7fffffff / (128 * n)));
+}
+
+/**
+ * The squared norm the engine stores for the dim values at `base` encoded at `levels` levels a
+ * side with a scale of their own, as float32 (Infinity when it overflows), computed as the engine
+ * does, to the bit: m = max|x| and scale = m / levels in float32, code = round(x * levels / m)
+ * in float32 (ties to even), the norm scale^2 * (codes . codes) in float64, then rounded to
+ * float32 (assembly/kernels/i8.ts encodeI8AbsMax, i8-prepared.ts prepareF32Query,
+ * assembly/hnsw/codes.ts). Float64 results of float32 operands rounded with Math.fround are the
+ * float32 operations' results. Not for the subnormal scales of tiny vectors (checkRows calls it
+ * only for squared norms above F32_MAX / 8). Cost: two passes over the row.
+ */
+export function i8SquaredNorm(values: ArrayLike<number>, base: number, dim: number, levels: number): number {
+  let m = 0;
+  for (let i = 0; i < dim; i++) m = Math.max(m, Math.abs(Math.fround(values[base + i])));
+  if (m === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < dim; i++) {
+    const c = roundHalfEven(Math.fround(Math.fround(Math.fround(values[base + i]) * levels) / m));
+    sum += c * c;
+  }
+  const scale = Math.fround(m / levels);
+  return Math.fround(scale * scale * sum);
+}
+
+/** x rounded to the nearest integer, ties to even (WebAssembly's nearest). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x); // ties toward +Infinity
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

@@ -12,6 +12,7 @@ import {
 import { BUILDS, engine } from '../helpers/engines';
 import { expectElexError } from '../helpers/errors';
 import { randomVectors } from '../helpers/random';
+import { roundEven } from '../helpers/quant';
 import { fingerprint } from '../helpers/snapshot';
 
 const dim = 8;
@@ -106,6 +107,94 @@ describe.each(BUILDS)('index errors (simd %s)', (simd) => {
       InvalidVectorError,
       'E_INVALID_VECTOR',
     );
+  });
+
+  test('i8 under l2: a row or query whose int8 codes carry its squared norm past float32', () => {
+    // Under i8 the engine stores a row's squared norm as its codes give it (scale^2 * c.c, float32)
+    // and l2 distances add it: rounding components up to a code carried a norm just inside
+    // float32 to Infinity, and the row's every distance was Infinity (last even under plan
+    // 'exact'). Such rows (and queries, encoded at 2047 levels) are refused like the float32 check's.
+    const F32_MAX = 3.4028234663852886e38;
+    const i8 = e.createIndex({ dim, metric: 'l2', quantization: 'i8' });
+    i8.addBatch(
+      Uint32Array.from({ length: 20 }, (_, i) => i),
+      data.subarray(0, 20 * dim),
+    );
+    // [t, r t, ..., r t]: code 127 for every component, 126.6 steps before rounding, so the
+    // codes' squared norm is ~0.7% above the row's.
+    const r = 126.6 / 127;
+    const shape = (t: number) => Float32Array.from({ length: dim }, (_, i) => (i === 0 ? t : t * r));
+    const sumSq = (x: Float32Array) => x.reduce((s, v) => s + v * v, 0);
+    const fits = (t: number) => sumSq(shape(t)) <= F32_MAX;
+    const codesFit = (levels: number) => (t: number) => absMaxCodes(shape(t), levels).sqnorm < Infinity;
+    const tMax = largestFloat32(fits, 1e18, 2e19); // largest the float32 check takes
+    const tRow = largestFloat32(codesFit(127), 1e18, tMax); // largest row i8 can store
+    const tQuery = largestFloat32(codesFit(2047), 1e18, tMax); // largest query it can encode
+    const above = (t: number) => nextFloat32(t);
+    expect(tRow).toBeLessThan(tQuery);
+    expect(tQuery).toBeLessThan(tMax);
+    const probeI8 = () => fingerprint(i8, [0, 19, 100, 101], [row(3), shape(1e18)]);
+    const beforeI8 = probeI8();
+    const refused = (call: () => unknown) => {
+      expectElexError(call, InvalidVectorError, 'E_INVALID_VECTOR', /beyond float32/);
+      expect(probeI8()).toBe(beforeI8);
+    };
+    for (const t of [above(tRow), tQuery, tMax]) {
+      expect(fits(t)).toBe(true); // each passes the float32 check
+      const bad = shape(t);
+      refused(() => i8.add(100, bad));
+      refused(() => i8.add(5, bad)); // replacing a stored id
+      const batch = new Float32Array(3 * dim).fill(0.5);
+      batch.set(bad, 2 * dim);
+      refused(() => i8.addBatch([100, 101, 102], batch));
+    }
+    refused(() => i8.search(shape(above(tQuery)), 3));
+    const queries = new Float32Array(2 * dim).fill(1);
+    queries.set(shape(above(tQuery)), dim);
+    refused(() => i8.searchBatch(queries, 3));
+    // Under f32 and cosine the same rows are taken (no codes' norm; cosine rows are unit).
+    for (const [metric, quantization] of [
+      ['l2', 'f32'],
+      ['cosine', 'i8'],
+    ] as const) {
+      const other = e.createIndex({ dim, metric, quantization });
+      other.add(1, shape(tMax));
+      expect(other.size).toBe(1);
+      other.dispose();
+    }
+    // The largest row taken, one well inside, and the largest query: finite distances, each the
+    // plain-JS value of the codes, in order.
+    i8.add(100, shape(tRow));
+    i8.add(101, new Float32Array(dim).fill(1e18));
+    const all = Array.from({ length: 20 }, (_, i) => i).concat([100, 101]);
+    const stored = (id: number) => (id < 20 ? row(id) : id === 100 ? shape(tRow) : new Float32Array(dim).fill(1e18));
+    const check = (index: VectorIndex, query: Float32Array) => {
+      const res = index.search(query, all.length, { filter: all, plan: 'exact' });
+      const cq = absMaxCodes(query, 2047);
+      const want = all
+        .map((id) => {
+          const cx = absMaxCodes(stored(id), 127);
+          const dot = cq.codes.reduce((s, c, i) => s + c * cx.codes[i], 0);
+          const d = cq.sqnorm + cx.sqnorm - 2 * (cq.scale * cx.scale * dot);
+          return { id, d: d > 0 ? Math.fround(d) : 0 };
+        })
+        .sort((a, b) => a.d - b.d || a.id - b.id);
+      expect(Array.from(res.distances)).toEqual(want.map((w) => w.d));
+      for (const dist of res.distances) expect(dist).toBeLessThan(Infinity);
+      expect(new Set(res.ids)).toEqual(new Set(all));
+      return res;
+    };
+    const near = check(i8, row(3));
+    expect(Array.from(near.ids.slice(-2))).toEqual([101, 100]);
+    const far = check(i8, shape(tQuery));
+    expect(far.ids[0]).toBe(100);
+    // Its snapshot loads and searches the same.
+    const copy = e.loadIndex(i8.serialize());
+    expect(Array.from(copy.get(100)!)).toEqual(Array.from(i8.get(100)!));
+    expect(check(copy, row(3))).toEqual(near);
+    expect(check(copy, shape(tQuery))).toEqual(far);
+    copy.dispose();
+    i8.dispose();
   });
 
   test('zero vector under cosine (and allowed under l2)', () => {
@@ -214,3 +303,40 @@ test('engine options are checked', async () => {
   await expect(Engine.create({ simd: 'yes' as 'on' })).rejects.toThrow(/simd must be one of/);
   await expect(Engine.create({ wasm: 'abc' as unknown as Uint8Array })).rejects.toThrow(InvalidArgumentError);
 });
+
+/**
+ * x encoded as the engine encodes an i8 row (levels 127) or a search's query (levels 2047):
+ * codes round(x * levels / max|x|) in float32, ties to even, the scale max|x| / levels and the
+ * codes' squared norm scale^2 * (c . c), both float32 (as in index-quantization.test.ts).
+ */
+function absMaxCodes(x: Float32Array, levels: number) {
+  let m = 0;
+  for (const v of x) m = Math.max(m, Math.abs(v));
+  const codes = Array.from(x, (v) => roundEven(Math.fround(Math.fround(v * levels) / m)));
+  const scale = Math.fround(m / levels);
+  const sqnorm = Math.fround(scale * scale * codes.reduce((sum, c) => sum + c * c, 0));
+  return { codes, scale, sqnorm };
+}
+
+/** The next float32 above positive float32 t. */
+function nextFloat32(t: number): number {
+  const f = new Float32Array([t]);
+  new Uint32Array(f.buffer)[0]++;
+  return f[0];
+}
+
+/** The largest positive float32 in [lo, hi] where ok holds (ok(lo) true, monotone: true then false). */
+function largestFloat32(ok: (t: number) => boolean, lo: number, hi: number): number {
+  const f = new Float32Array([lo, hi]);
+  const u = new Uint32Array(f.buffer);
+  let [a, b] = [u[0], u[1]];
+  expect(ok(f[0])).toBe(true);
+  while (a < b) {
+    const mid = Math.ceil((a + b) / 2);
+    u[0] = mid;
+    if (ok(f[0])) a = mid;
+    else b = mid - 1;
+  }
+  u[0] = a;
+  return f[0];
+}
