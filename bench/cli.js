@@ -7,7 +7,7 @@
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { METRICS, datasetMetrics, resolveDataset } = require('./lib/dataset.js');
+const { METRICS, checkDatasetFiles, datasetMetrics, resolveDataset } = require('./lib/dataset.js');
 /** The stored forms of an index's vectors (IndexOptions.quantization). */
 const QUANTIZATIONS = ['f32', 'f16', 'i8'];
 const { machine } = require('./lib/machine.js');
@@ -136,8 +136,10 @@ async function main(argv) {
   // The data and its ground truth, before anything runs.
   const spec = resolveDataset(args.data);
   const chosen = spec.error ? spec : datasetMetrics(spec, args.metrics);
-  if (chosen.error) {
-    process.stderr.write(`elex-bench: ${chosen.error}\n`);
+  // Its files read back whole (a bad one is named here, not a stack trace mid-suite).
+  const files = chosen.error ? chosen : checkDatasetFiles(spec);
+  if (files.error) {
+    process.stderr.write(`elex-bench: ${files.error}\n`);
     return 2;
   }
   // Every optional package the chosen suites need, before any of them runs.

@@ -158,6 +158,74 @@ function datasetMetrics(spec, wanted) {
 }
 
 /**
+ * The shape of the .fvecs (`float`) or .ivecs file at `path` as { count, dim }, or { error }
+ * naming the file and what is wrong: empty, no whole record, a dim of 0 or less, a length that is
+ * no whole number of records (truncated, or not such a file), a record of another dim, a value
+ * that is not finite (.fvecs) or an id outside 0..ids - 1 (.ivecs, when `ids` is given).
+ * Cost: reading the file and one pass over it.
+ */
+function vecsShape(path, float, ids) {
+  const bytes = readFileSync(path);
+  const size = bytes.byteLength;
+  if (size === 0) return { error: `${path} is empty (no vectors)` };
+  if (size < 4) return { error: `${path}: ${size} bytes, too short for a record` };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, size);
+  const dim = view.getInt32(0, true);
+  if (dim <= 0) return { error: `${path} declares dim ${dim} in its first record (a dim must be at least 1)` };
+  const record = 4 + 4 * dim;
+  if (size % record !== 0)
+    return {
+      error: `${path}: ${size} bytes is not a whole number of ${dim}-d records of ${record} bytes (truncated, or not a .${float ? 'f' : 'i'}vecs file)`,
+    };
+  const count = size / record;
+  for (let i = 0; i < count; i++) {
+    const at = i * record;
+    const d = view.getInt32(at, true);
+    if (d !== dim) return { error: `${path}: record ${i} declares dim ${d}, the first ${dim}` };
+    for (let j = 0; j < dim; j++) {
+      if (float) {
+        const v = view.getFloat32(at + 4 + 4 * j, true);
+        if (!Number.isFinite(v)) return { error: `${path}: record ${i} has a non-finite value (${v}) at ${j}` };
+      } else if (ids !== undefined) {
+        const v = view.getInt32(at + 4 + 4 * j, true);
+        if (v < 0 || v >= ids) return { error: `${path}: record ${i} names vector ${v}, outside 0..${ids - 1}` };
+      }
+    }
+  }
+  return { count, dim };
+}
+
+/**
+ * Checks the files a dataset spec (resolveDataset) names before anything runs, so a bad one is
+ * refused with its name rather than a stack trace mid-suite: each .fvecs/.ivecs file well formed
+ * (vecsShape), the queries of the base's dim, the ground truth's ids within the base, and a row
+ * of ground truth for every query. Returns {} or { error }. Cost: reading every file once.
+ */
+function checkDatasetFiles(spec) {
+  if (spec.kind === 'file') {
+    const file = vecsShape(spec.path, true);
+    return file.error ? file : {};
+  }
+  if (spec.kind !== 'folder') return {};
+  const base = vecsShape(spec.base, true);
+  if (base.error) return base;
+  const query = vecsShape(spec.query, true);
+  if (query.error) return query;
+  if (query.dim !== base.dim)
+    return { error: `${spec.query} holds ${query.dim}-d vectors, ${spec.base} ${base.dim}-d` };
+  for (const metric of METRICS) {
+    if (!spec.truth[metric]) continue;
+    const truth = vecsShape(spec.truth[metric], false, base.count);
+    if (truth.error) return truth;
+    if (truth.count < query.count)
+      return {
+        error: `${spec.truth[metric]} holds ground truth for ${truth.count} queries, ${spec.query} has ${query.count}`,
+      };
+  }
+  return {};
+}
+
+/**
  * Loads the dataset for `metric` ('cosine' or 'l2'): { name, dim, base, queries, truth, k }
  * where truth holds k ids per query. `what` is what --data names (see resolveDataset; throws on
  * an error there). An .fvecs file has no truth: it is computed by brute force over its first
@@ -186,4 +254,14 @@ function loadDataset(metric = 'cosine', what) {
   return { name: spec.name, dim: base.dim, base: base.data, queries: queries.data, truth: truth.data, k: truth.dim };
 }
 
-module.exports = { METRICS, NAMED, resolveDataset, datasetMetrics, loadDataset, rng, synthetic, bruteForce };
+module.exports = {
+  METRICS,
+  NAMED,
+  resolveDataset,
+  datasetMetrics,
+  checkDatasetFiles,
+  loadDataset,
+  rng,
+  synthetic,
+  bruteForce,
+};

@@ -181,6 +181,81 @@ describe('--data', () => {
     ]);
   });
 
+  test('a bad vector file is refused before any suite runs, naming the file and what is wrong', () => {
+    // Each ended in a stack trace (exit 1) from the suite's loader, after 'elex-bench: hnsw...'.
+    const cases: Array<[string, string, (path: string) => void, (path: string) => string]> = [
+      ['empty', 'tiny_base.fvecs', (p) => writeFileSync(p, ''), (p) => `${p} is empty (no vectors)`],
+      [
+        'garbage',
+        'tiny_query.fvecs',
+        (p) => writeFileSync(p, 'this is not an fvecs file\n'),
+        (p) =>
+          `${p}: 26 bytes is not a whole number of 1936287860-d records of 7745151444 bytes (truncated, or not a .fvecs file)`,
+      ],
+      [
+        'truncated',
+        'tiny_base.fvecs',
+        (p) => writeFileSync(p, readFileSync(p).subarray(0, 600 * 516 - 6)),
+        (p) =>
+          `${p}: 309594 bytes is not a whole number of 128-d records of 516 bytes (truncated, or not a .fvecs file)`,
+      ],
+      [
+        'dim0',
+        'tiny_base.fvecs',
+        (p) => writeFileSync(p, Buffer.alloc(8)),
+        (p) => `${p} declares dim 0 in its first record (a dim must be at least 1)`,
+      ],
+      [
+        'short-truth',
+        'tiny_groundtruth_l2.ivecs',
+        (p) => writeFileSync(p, readFileSync(p).subarray(0, 29 * 44)),
+        (p) => `${p} holds ground truth for 29 queries, ${join(tmp, 'short-truth', 'tiny_query.fvecs')} has 30`,
+      ],
+      [
+        'bad-id',
+        'tiny_groundtruth_l2.ivecs',
+        (p) => {
+          const bytes = readFileSync(p);
+          bytes.writeInt32LE(600, 2 * 44 + 4 + 4 * 5);
+          writeFileSync(p, bytes);
+        },
+        (p) => `${p}: record 2 names vector 600, outside 0..599`,
+      ],
+      [
+        'nan',
+        'tiny_query.fvecs',
+        (p) => {
+          const bytes = readFileSync(p);
+          bytes.writeFloatLE(Number.NaN, 3 * 516 + 4 + 4 * 7);
+          writeFileSync(p, bytes);
+        },
+        (p) => `${p}: record 3 has a non-finite value (NaN) at 7`,
+      ],
+    ];
+    for (const [name, file, spoil, message] of cases) {
+      const folder = join(tmp, name);
+      cpSync(dir, folder, { recursive: true });
+      const path = join(folder, file);
+      spoil(path);
+      const r = run(cli, ['hnsw', '--quick', '--data', folder, '--metric', 'l2']);
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', `elex-bench: ${message(path)}\n`]);
+    }
+    // One .fvecs file, and the glove set's queries given as the sift set's (another dim).
+    const empty = join(tmp, 'empty.fvecs');
+    writeFileSync(empty, '');
+    const one = run(cli, ['hnsw', '--quick', '--data', empty]);
+    expect([one.status, one.stdout, one.stderr]).toEqual([2, '', `elex-bench: ${empty} is empty (no vectors)\n`]);
+    const mixed = join(tmp, 'mixed');
+    cpSync(dir, mixed, { recursive: true });
+    cpSync(join(root, 'data', 'glove100', 'glove100k_query.fvecs'), join(mixed, 'tiny_query.fvecs'));
+    const other = run(cli, ['hnsw', '--quick', '--data', mixed, '--metric', 'l2']);
+    expect([other.status, other.stdout, other.stderr]).toEqual([
+      2,
+      '',
+      `elex-bench: ${join(mixed, 'tiny_query.fvecs')} holds 100-d vectors, ${join(mixed, 'tiny_base.fvecs')} 128-d\n`,
+    ]);
+  });
+
   test('the named sets resolve to their vendored files; glove measures cosine unless told', () => {
     const r = spawnSync(
       process.execPath,
