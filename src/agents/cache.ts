@@ -44,6 +44,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { checkByteStore, type AgentStore, type StoreVersion } from '../stores/byte-store.js';
 import { MemoryStore } from '../stores/memory-store.js';
 import { createTrajectoryBuffer, loadTrajectoryBuffer, type TrajectoryBuffer } from '../qlearn/trajectory.js';
+import { trajectoryRingBytes } from '../qlearn/snapshot.js';
 import { checkInt, checkNumber, checkOptionNames, optionNames } from '../util/validate.js';
 import { NONE } from '../runtime/wasm/exports.js';
 
@@ -560,8 +561,9 @@ export class AgentCache {
       // A stored agent's larger object first: the smaller one, loaded first, can take the start
       // of the hole the agent's eviction left (when no smaller hole holds it) and the larger one
       // would no longer fit there (a ring of 60% of the budget could not come back once its
-      // table had grown after it).
-      if (sections && sections.trajectory.length > sections.qtable.length)
+      // table had grown after it). Larger in memory: a ring takes its capacity's records however
+      // few its snapshot holds; a table about its snapshot's bytes.
+      if (sections && trajectoryRingBytes(sections.trajectory) > sections.qtable.length)
         trajectory = loadTrajectoryBuffer(rt, sections.trajectory);
       q = sections ? loadQTable(rt, sections.qtable) : createQTable(rt, { ...this.qtable, seed });
       trajectory ??= sections

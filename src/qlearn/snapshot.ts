@@ -123,6 +123,15 @@ export function fillTrajectory(rt: Runtime, h: number, words: Uint32Array): bool
   return true;
 }
 
+/**
+ * The record bytes of the ring an EXTB snapshot describes: its capacity's, however few records
+ * it holds (0 for bytes too short to say). Cost: O(1).
+ */
+export function trajectoryRingBytes(bytes: Uint8Array): number {
+  if (bytes.length < 12) return 0;
+  return new DataView(bytes.buffer, bytes.byteOffset, 12).getUint32(8, true) * RECORD;
+}
+
 /** A snapshot format as loadSnapshot sees it: its magic, its fixed header, the engine's checks and how its rows are written. */
 export interface SnapshotFormat {
   /** The four ASCII letters the bytes start with. */
