@@ -51,6 +51,17 @@ export class AttributeTable {
     }
   }
 
+  /** atomic() of an async transaction (an index's call on the threads, Runtime.owned). */
+  async atomicAsync<T>(transaction: () => Promise<T>): Promise<T> {
+    const had = this.table;
+    try {
+      return await transaction();
+    } catch (error) {
+      if (error instanceof BudgetExceededError) this.table = had;
+      throw error;
+    }
+  }
+
   /** The engine's table, created on first use with the schema's fields (inside the caller's transaction). */
   ensure(what: string): number {
     if (this.table === 0) {

@@ -1095,20 +1095,22 @@ export class VectorIndex extends EngineObject {
         return;
       }
       // The attributes' memory (and the new slots' share of the columns) before the index
-      // changes, as insertRows does; their contents once the rows are in.
-      const prepare = (): void =>
-        this.attrs.atomic(() => {
-          if (attributed) this.attrs.prepare(draft, 'addBatchAsync');
-          this.attrs.cover(this.handle, 'addBatchAsync', attributed);
-        });
-      await this.rt.owned('addBatchAsync', () =>
-        buildParallel(this.rt, this.handle, this.dim, ids, vectors, reproducible, prepare, () => {
-          if (!attributed) return;
-          for (let i = 0; i < ids.length; i++) {
-            const pairs = encoded![i];
-            if (pairs !== undefined) this.attrs.write(this.handle, ids[i], pairs, 'addBatchAsync');
-          }
-        }),
+      // changes, as insertRows does; their contents once the rows are in. A table made here
+      // is forgotten if the call's transaction is undone, whatever part of it ran out of budget.
+      const prepare = (): void => {
+        if (attributed) this.attrs.prepare(draft, 'addBatchAsync');
+        this.attrs.cover(this.handle, 'addBatchAsync', attributed);
+      };
+      await this.attrs.atomicAsync(() =>
+        this.rt.owned('addBatchAsync', () =>
+          buildParallel(this.rt, this.handle, this.dim, ids, vectors, reproducible, prepare, () => {
+            if (!attributed) return;
+            for (let i = 0; i < ids.length; i++) {
+              const pairs = encoded![i];
+              if (pairs !== undefined) this.attrs.write(this.handle, ids[i], pairs, 'addBatchAsync');
+            }
+          }),
+        ),
       );
       draft.commit();
       this.changes++;

@@ -277,3 +277,62 @@ describe.each(BUILDS)('a refused async call changes no byte, simd %s', (simd) =>
     e.dispose();
   });
 });
+
+describe.each(BUILDS)('a refused addBatchAsync forgets the attribute table it made (simd %s)', (simd) => {
+  // The rows' staging after prepare() made the index's first attribute table: the refusal undid
+  // the table's block, the index kept its handle, a later add wrote through it and dispose freed
+  // it twice (usedBytes wrapped past 4 GiB).
+  const D = 256;
+  const n = 300;
+  const rows = randomVectors(n + 1, D, 3);
+  const ids = idsOf(1, n);
+  const attrs = Array.from({ length: n }, (_, i) => ({ kind: kindOf(i), n: i }));
+
+  /** Bytes at the end: `gap` records of room left, the call (if `call`), an attributed add, the index disposed. */
+  async function run(gap: number, call: boolean): Promise<{ refused: boolean; end: number[] }> {
+    const e = await Engine.create({ simd, threads: 2, budgetBytes: 4 * MIB });
+    const index = e.createIndex({ dim: D, metric: 'l2', seed: 1 });
+    const hole = e.createTrajectoryBuffer({ capacity: gap });
+    const fillers = [];
+    for (const capacity of [100_000, 10_000, 1000, 100, 10, 1]) {
+      for (;;) {
+        try {
+          fillers.push(e.createTrajectoryBuffer({ capacity }));
+        } catch (error) {
+          if (!(error instanceof BudgetExceededError)) throw error;
+          break;
+        }
+      }
+    }
+    hole.dispose();
+    let refused = false;
+    if (call) {
+      const before = bytes(e);
+      try {
+        await index.addBatchAsync(ids, rows.subarray(0, n * D), attrs);
+      } catch (error) {
+        expect(error).toBeInstanceOf(BudgetExceededError);
+        expect(bytes(e)).toEqual(before);
+        refused = true;
+      }
+    }
+    for (const f of fillers) f.dispose();
+    index.add(7777, rows.subarray(n * D), { kind: 'q', n: 5 });
+    expect(index.attributes(7777)).toEqual({ kind: 'q', n: 5 });
+    index.dispose();
+    const end = bytes(e);
+    e.dispose();
+    return { refused, end };
+  }
+
+  test('refused past the table: a later add and dispose end as if the call was never made', async () => {
+    let refused = 0;
+    for (let gap = 32_400; gap <= 33_100; gap += 100) {
+      const tried = await run(gap, true);
+      if (!tried.refused) continue;
+      refused++;
+      expect(tried.end).toEqual((await run(gap, false)).end);
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+});
