@@ -71,3 +71,17 @@ export function roundEven(x: number): number {
 export function randomInts(next: () => number, count: number, lo: number, hi: number): number[] {
   return Array.from({ length: count }, () => lo + Math.floor(next() * (hi - lo + 1)));
 }
+
+/**
+ * x encoded as the engine encodes an i8 row (levels 127) or a search's query (levels 2047): codes
+ * round(x * levels / max|x|) in float32, ties to even, the scale max|x| / levels and the decoded
+ * squared norm, both float32.
+ */
+export function absMaxCodes(x: Float32Array, levels: number) {
+  let m = 0;
+  for (const v of x) m = Math.max(m, Math.abs(v));
+  const codes = Array.from(x, (v) => roundEven(Math.fround(Math.fround(v * levels) / m)));
+  const scale = Math.fround(m / levels);
+  const sqnorm = Math.fround(scale * scale * codes.reduce((sum, c) => sum + c * c, 0));
+  return { codes, scale, sqnorm };
+}

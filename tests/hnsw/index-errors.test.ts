@@ -12,7 +12,7 @@ import {
 import { BUILDS, engine } from '../helpers/engines';
 import { expectElexError } from '../helpers/errors';
 import { randomVectors } from '../helpers/random';
-import { roundEven } from '../helpers/quant';
+import { absMaxCodes } from '../helpers/quant';
 import { fingerprint } from '../helpers/snapshot';
 
 const dim = 8;
@@ -303,20 +303,6 @@ test('engine options are checked', async () => {
   await expect(Engine.create({ simd: 'yes' as 'on' })).rejects.toThrow(/simd must be one of/);
   await expect(Engine.create({ wasm: 'abc' as unknown as Uint8Array })).rejects.toThrow(InvalidArgumentError);
 });
-
-/**
- * x encoded as the engine encodes an i8 row (levels 127) or a search's query (levels 2047):
- * codes round(x * levels / max|x|) in float32, ties to even, the scale max|x| / levels and the
- * codes' squared norm scale^2 * (c . c), both float32 (as in index-quantization.test.ts).
- */
-function absMaxCodes(x: Float32Array, levels: number) {
-  let m = 0;
-  for (const v of x) m = Math.max(m, Math.abs(v));
-  const codes = Array.from(x, (v) => roundEven(Math.fround(Math.fround(v * levels) / m)));
-  const scale = Math.fround(m / levels);
-  const sqnorm = Math.fround(scale * scale * codes.reduce((sum, c) => sum + c * c, 0));
-  return { codes, scale, sqnorm };
-}
 
 /** The next float32 above positive float32 t. */
 function nextFloat32(t: number): number {

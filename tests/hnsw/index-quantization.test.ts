@@ -17,7 +17,7 @@ import {
 import { BUILDS, engine } from '../helpers/engines';
 import { readFvecs, readIvecs } from '../helpers/data';
 import { expectElexError } from '../helpers/errors';
-import { f16Nearest, f16Value, roundEven } from '../helpers/quant';
+import { absMaxCodes, f16Nearest, f16Value, roundEven } from '../helpers/quant';
 import { rng } from '../helpers/random';
 import { dot64, recall } from '../helpers/reference';
 
@@ -126,20 +126,6 @@ describe.each([
     );
   }
 });
-
-/**
- * x encoded as the engine encodes an i8 row (levels 127) or a search's query (levels 2047): codes
- * round(x * levels / max|x|) in float32, ties to even, the scale max|x| / levels and the decoded
- * squared norm, both float32.
- */
-function absMaxCodes(x: Float32Array, levels: number) {
-  let m = 0;
-  for (const v of x) m = Math.max(m, Math.abs(v));
-  const codes = Array.from(x, (v) => roundEven(Math.fround(Math.fround(v * levels) / m)));
-  const scale = Math.fround(m / levels);
-  const sqnorm = Math.fround(scale * scale * codes.reduce((sum, c) => sum + c * c, 0));
-  return { codes, scale, sqnorm };
-}
 
 /** The f16 and i8 values get() must return for `x` (already normalized under cosine), by a plain-JS encoder. */
 function decodedReference(quantization: Quantization, x: Float32Array): Float32Array {
