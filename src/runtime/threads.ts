@@ -4,7 +4,7 @@
  * A worker runs one export call at a time, posted as a message, and answers when it returns.
  * Workers never allocate: the calling thread makes their scratch (assembly/hnsw/shadow.ts).
  *
- * Node (and Bun) run node:worker_threads; browsers and Deno run Web Workers. The worker's code
+ * Node and Deno run node:worker_threads; browsers and Bun run Web Workers. The worker's code
  * is the string below, so no file has to be found next to the bundle.
  */
 import { DisposedError, EngineBrokenError } from '../errors.js';
@@ -50,6 +50,12 @@ interface AnyWorker {
   hold(busy: boolean): void;
 }
 
+/** Node's workers, and Bun's Web Workers: whether the worker keeps the process alive. */
+interface Unrefable {
+  ref(): void;
+  unref(): void;
+}
+
 /** What a worker answers: done, or what it threw (a trap of the module). */
 interface Answer {
   ok: boolean;
@@ -88,7 +94,10 @@ export function availableCores(): number {
 
 /** Starts one worker; onAnswer gets its answers, onDeath its death (an error, an exit, a terminate). */
 function spawn(onAnswer: (a: Answer) => void, onDeath: (why: unknown) => void): AnyWorker {
-  if (typeof Worker === 'function') {
+  // A Web Worker where it can be unref'd (Bun) or node:worker_threads is missing (browsers); else
+  // node:worker_threads (Node; Deno, whose Web Workers would keep the process alive).
+  const web = typeof Worker === 'function' ? (Worker as unknown as { prototype: Partial<Unrefable> }) : undefined;
+  if (web !== undefined && (typeof web.prototype.unref === 'function' || nodeWorkers() === undefined)) {
     // The URL lives until the worker's first word: Bun reads it after the constructor returns.
     let url: string | null = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
     const revoke = (): void => {
@@ -110,7 +119,11 @@ function spawn(onAnswer: (a: Answer) => void, onDeath: (why: unknown) => void): 
       w.terminate();
       onDeath(new Error('worker thread terminated'));
     };
-    return { post: (m) => w.postMessage(m), terminate, hold: () => {} };
+    // Bun's Web Workers can be unref'd as Node's workers are (idle, they keep nothing alive).
+    const ref = w as unknown as Partial<Unrefable>;
+    const hold = (busy: boolean): void => (busy ? ref.ref?.() : ref.unref?.());
+    hold(false);
+    return { post: (m) => w.postMessage(m), terminate, hold };
   }
   const { Worker: NodeWorker } = nodeWorkers()!;
   const w = new NodeWorker(WORKER_SOURCE, { eval: true });

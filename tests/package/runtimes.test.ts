@@ -2,12 +2,12 @@
  * The package under Bun and Deno (the binaries in node_modules/.bin): tests/package/runtimes/smoke.mjs
  * imports 'elex-wasm' by name from the repo root, builds an HNSW index, updates a Q-table and
  * runs an agent cache over a MemoryStore and a FileStore, and the index on a 2-thread engine (its
- * workers are Web Workers there: addBatchAsync, searchBatchAsync); its JSON is compared here with the
+ * workers are Web Workers in Bun, node:worker_threads in Deno: addBatchAsync, searchBatchAsync); its JSON is compared here with the
  * same workload run in this process, with an exact brute force, and with the plain Q-learning
  * formula. A runtime that is missing is skipped with the reason, except under CI=true, where it
  * fails.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,7 +183,7 @@ describe.each(RUNTIMES)('$name', (rt) => {
       expect(out.hnsw.size).toBe(300);
       expect(out.hnsw).toEqual(await hnswHere(out.simd));
       expect(out.hnswScalar).toEqual(await hnswHere(false));
-      // Threads: two (Web Workers there), searchBatchAsync's ids those of the same graph's searches.
+      // Threads: two, searchBatchAsync's ids those of the same graph's searches.
       expect(out.threads).toEqual({ threads: 2, fallback: null, workerCalls: 2, ids: out.hnsw.ids });
       let hits = 0;
       workload.hnsw.queries.forEach((_, j) => {
@@ -223,5 +223,21 @@ describe.each(RUNTIMES)('$name', (rt) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // docs/threads.md "Exiting": idle workers keep nothing alive, a call in flight does.
+  run('a 2-thread engine never disposed lets the process exit once its last call settles', () => {
+    if (rt.missing) throw new Error(`CI=true and a runtime is missing: ${rt.missing}`);
+    const exitScript = join('tests', 'package', 'runtimes', 'threads-exit.mjs');
+    const args = rt.name === 'deno' ? ['run', '--no-prompt', `--allow-read=${root}`, exitScript] : ['run', exitScript];
+    // Generous: a kept-alive process never exits, and is killed after this.
+    const out = spawnSync(rt.bin, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect({ signal: out.signal, status: out.status, stderr: out.stderr }).toEqual({
+      signal: null,
+      status: 0,
+      stderr: '',
+    });
+    // The call that was in flight when the script ended answered (every row finds itself).
+    expect(JSON.parse(out.stdout.trim())).toEqual({ threads: 2, fallback: null, rows: 500, selfFound: 500 });
   });
 });

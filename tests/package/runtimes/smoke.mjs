@@ -93,7 +93,7 @@ async function cache(store, { options, agents }) {
   return { evictionsAfterWrites: afterWrites.evictions, stored, restored, values, stats };
 }
 
-/** The HNSW workload on a 2-thread engine (its workers: Web Workers in Bun and Deno), rows searched by searchBatchAsync. */
+/** The HNSW workload on a 2-thread engine (its workers: Web Workers in Bun, node:worker_threads in Deno), rows searched by searchBatchAsync. */
 async function threaded({ dim, metric, vectors, queries, k, ef, seed }) {
   const e = await Engine.create({ budgetBytes: 64 << 20, threads: 2 });
   const index = e.createIndex({ dim, metric, seed });
