@@ -63,7 +63,7 @@ export const METRIC_DOT: i32 = 2;
 export const MAX_LEVEL: i32 = 31;
 const MIN_CAPACITY: u32 = 16;
 const MAX_SEGMENT_TARGET: u64 = 1 << 20;
-const MIN_SEGMENT_TARGET: u64 = 1 << 16;
+const MIN_SEGMENT_TARGET: u64 = 1 << 14;
 const MIN_SEG_SHIFT: u32 = 4;
 const MAX_SEG_SHIFT: u32 = 12;
 const MIN_TABLE: u32 = 8;
@@ -255,7 +255,7 @@ function setGeometry(idx: Index): void {
   idx.vectorBytes = vectorBytesFor(idx.dim, idx.quant);
   idx.linkBytes = idx.quant == QUANT_I8 ? ((lists + I8_PARAM_BYTES + 15) & ~15) - I8_PARAM_BYTES : (lists + 15) & ~15;
   idx.recordBytes = idx.linkBytes + idx.vectorBytes;
-  let target = <u64>arenaLimit() >> 6;
+  let target = <u64>arenaLimit() >> 8;
   if (target > MAX_SEGMENT_TARGET) target = MAX_SEGMENT_TARGET;
   if (target < MIN_SEGMENT_TARGET) target = MIN_SEGMENT_TARGET;
   let shift = MAX_SEG_SHIFT;

@@ -18,6 +18,9 @@ import {
 
 /** Bytes of the staged (present, value) pairs of one id: room for every field. */
 const PAIRS_BYTES = MAX_FIELDS * 16;
+/** A column chunk's slots, and its presence bits' bytes before its f64 values (assembly/hnsw/attributes.ts). */
+const CHUNK = 512;
+const CHUNK_BITS = CHUNK / 8;
 
 export class AttributeTable {
   /** The fields and the string dictionary. */
@@ -139,24 +142,26 @@ export class AttributeTable {
     const out = new Map<number, Float64Array>();
     if (this.table === 0) return out;
     const mem = this.rt.memory.buffer;
-    const head = new Uint32Array(mem, this.table, 2 + 2 * MAX_FIELDS);
+    const head = new Uint32Array(mem, this.table, 2 + MAX_FIELDS);
     const fields = head[0];
     const cap = head[1];
     if (cap === 0) return out;
     const { ids, slots } = liveSlots(this.rt, index, this.rt.exports.indexSize(index));
-    const columns = Array.from({ length: fields }, (_, f) => ({
-      values: new Float64Array(mem, head[2 + f] >>> 0, cap),
-      bits: new Uint32Array(mem, head[2 + MAX_FIELDS + f] >>> 0, (cap + 31) >>> 5),
-    }));
+    const chunks = Math.ceil(cap / CHUNK);
+    // Each field's chunk directory: entry c is chunk c's address, bit 0 set where a block begins.
+    const dirs = Array.from({ length: fields }, (_, f) => new Uint32Array(mem, head[2 + f] >>> 0, chunks));
+    const view = new DataView(mem);
     for (let i = 0; i < ids.length; i++) {
       const s = slots[i];
       if (s >= cap) continue;
+      const j = s % CHUNK;
       let pairs: Float64Array | undefined;
-      columns.forEach((c, f) => {
-        if ((c.bits[s >>> 5] & (1 << (s & 31))) === 0) return;
+      dirs.forEach((dir, f) => {
+        const chunk = (dir[Math.floor(s / CHUNK)] & ~1) >>> 0;
+        if ((view.getUint32(chunk + 4 * (j >>> 5), true) & (1 << (j & 31))) === 0) return;
         pairs ??= new Float64Array(2 * fields);
         pairs[2 * f] = 1;
-        pairs[2 * f + 1] = c.values[s];
+        pairs[2 * f + 1] = view.getFloat64(chunk + CHUNK_BITS + 8 * j, true);
       });
       if (pairs !== undefined) out.set(ids[i], pairs);
     }

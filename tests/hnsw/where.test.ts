@@ -665,12 +665,21 @@ describe.each(BUILDS)('a where repeated across searches (simd %s)', (simd) => {
     const b: Where = { s: 's3' };
     const query = [0.5, 0.5, 0.5, 0.5];
     let cases = 0;
-    for (let gap = 30000; gap < 62000; gap += 1001) {
+    // The gaps where the case happens move with the engine's layout: a wide sweep, skipping
+    // those where a's set does not fit (10-31 KB on 2026-12-07).
+    for (let gap = 2000; gap < 70000; gap += 1001) {
       const { eng, index, model, vectors } = await nearBudget(gap);
-      index.search(query, 5, { where: a });
-      index.search(query, 5, { where: a }); // a's set, kept
+      try {
+        index.search(query, 5, { where: a });
+        index.search(query, 5, { where: a }); // a's set, kept
+      } catch (e) {
+        expect(e).toBeInstanceOf(BudgetExceededError);
+      }
+      if (!lastWhere(index)?.[2]) {
+        eng.dispose();
+        continue;
+      }
       const kept = eng.usedBytes;
-      expect(lastWhere(index)?.[2]).toBeGreaterThan(0);
       const before = bytes(eng);
       try {
         index.search(query, 1000, { where: b }); // frees a's set, then needs more than it gave
