@@ -3,8 +3,8 @@
 // planner gets the exact count of live ids that pass.
 //
 //   table     one block per index (the host's handle), made on first use:
-//               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 dir[MAX_FIELDS]
-//               (each field's chunk directory), +DICT_AT u32 the newest dictionary chunk (0: none
+//               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 col[MAX_FIELDS]
+//               (each field's one chunk while cap <= CHUNK, else its chunk directory), +DICT_AT u32 the newest dictionary chunk (0: none
 //               yet), +DICT_ROOM_AT u32 the bytes of room in all its chunks
 //   dictionary room for the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts),
 //             so the strings count in the budget (the host keeps them, and writes them to
@@ -13,8 +13,9 @@
 //             once, and a store's log replayed on open could then need more than the index.
 //   column    a field's values in chunks of CHUNK slots, each [presence bits: 1 a slot, one cache
 //             line][f64 values] (numbers; booleans 0 / 1; strings: the host's dictionary id),
-//             reached through the field's directory (u32 a chunk, its address | BLOCK_START
-//             where a block begins: chunks are allocated several to a block where one fits).
+//             past the first reached through the field's directory (u32 a chunk, its address |
+//             BLOCK_START where a block begins: chunks are allocated several to a block where
+//             one fits).
 //             Chunks are never copied, so a column grows without its old size and the new at
 //             once: a whole column copied at every growth left holes too small for anything
 //             later (four fields of 16-d vectors stopped an 8 MiB fill at 91% in use). While
@@ -84,8 +85,8 @@ const BLOCK_START: u32 = 1;
   return load<u32>(t, 4);
 }
 
-/** Field f's chunk directory (0 while the table covers no slots). */
-@inline function dirOf(t: usize, f: u32): usize {
+/** Field f's column: its one chunk while cap <= CHUNK, else its chunk directory (0 while cap is 0). */
+@inline function colOf(t: usize, f: u32): usize {
   return <usize>load<u32>(t + 8 + (<usize>f << 2));
 }
 
@@ -94,9 +95,14 @@ const BLOCK_START: u32 = 1;
   return <usize>(load<u32>(dir + (<usize>c << 2)) & ~BLOCK_START);
 }
 
+/** Chunk c of the column col of a table covering cap slots. */
+@inline function chunkOf(col: usize, cap: u32, c: u32): usize {
+  return cap <= CHUNK ? col : chunkIn(col, c);
+}
+
 /** The chunk of field f holding slot s (s < cap). */
 @inline function chunkAt(t: usize, f: u32, s: u32): usize {
-  return chunkIn(dirOf(t, f), s >> CHUNK_SHIFT);
+  return chunkOf(colOf(t, f), capOf(t), s >> CHUNK_SHIFT);
 }
 
 /** Where slot s's value lies in its chunk. */
@@ -168,15 +174,18 @@ export function attrDictReserve(t: usize, bytes: u32): i32 {
 /** Frees every column (the fields stay, with no values): cap 0. Cannot fail. */
 export function attrClear(t: usize): void {
   saveHeader(t);
-  const chunks = chunksFor(capOf(t));
+  const cap = capOf(t);
+  const chunks = chunksFor(cap);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    const dir = dirOf(t, f);
-    if (dir == 0) continue;
-    for (let c: u32 = 0; c < chunks; c++) {
-      const e = load<u32>(dir + (<usize>c << 2));
-      if ((e & BLOCK_START) != 0) arenaFree(<usize>(e & ~BLOCK_START));
+    const col = colOf(t, f);
+    if (col == 0) continue;
+    if (cap > CHUNK) {
+      for (let c: u32 = 0; c < chunks; c++) {
+        const e = load<u32>(col + (<usize>c << 2));
+        if ((e & BLOCK_START) != 0) arenaFree(<usize>(e & ~BLOCK_START));
+      }
     }
-    arenaFree(dir);
+    arenaFree(col);
     store<u32>(t + 8 + (<usize>f << 2), 0);
   }
   store<u32>(t, 0, 4);
@@ -184,9 +193,9 @@ export function attrClear(t: usize): void {
 
 /** Clears every presence bit (values absent everywhere), keeping the columns. Cannot fail. Cost: O(fields * cap / 32). */
 export function attrReset(t: usize): void {
-  const chunks = chunksFor(capOf(t));
+  const cap = capOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    for (let c: u32 = 0; c < chunks; c++) memory.fill(chunkIn(dirOf(t, f), c), 0, CHUNK_BITS);
+    for (let c: u32 = 0; c < chunksFor(cap); c++) memory.fill(chunkOf(colOf(t, f), cap, c), 0, CHUNK_BITS);
   }
 }
 
@@ -207,27 +216,18 @@ function ensureCap(t: usize, cap: u32): bool {
 }
 
 /**
- * Grows each field's first chunk to `slots` (<= CHUNK; more than it holds), the new slots
- * absent, making the directory and the chunk when there are none. False over budget.
+ * Grows each field's one chunk (cap <= CHUNK) to `slots` (<= CHUNK; more than it holds), the
+ * new slots absent, making it when there is none. False over budget.
  */
 function growFirst(t: usize, slots: u32): bool {
   const old = capOf(t);
   saveHeader(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    let dir = dirOf(t, f);
-    if (dir == 0) {
-      dir = arenaGrow(0, 4);
-      if (dir == 0) return false;
-      store<u32>(dir, 0);
-      store<u32>(t + 8 + (<usize>f << 2), <u32>dir);
-    }
-    const chunk = arenaGrow(chunkIn(dir, 0), CHUNK_BITS + (<u64>slots << 3));
+    const chunk = arenaGrow(colOf(t, f), CHUNK_BITS + (<u64>slots << 3));
     if (chunk == 0) return false;
     if (old == 0) memory.fill(chunk, 0, CHUNK_BITS);
     clearSlots(chunk, old, slots);
-    // The entry is an old byte of the directory: the transaction must put it back.
-    arenaSave(dir, 4);
-    store<u32>(dir, <u32>chunk | BLOCK_START);
+    store<u32>(t + 8 + (<usize>f << 2), <u32>chunk);
   }
   store<u32>(t, slots, 4);
   return true;
@@ -253,8 +253,12 @@ function growChunks(t: usize, cap: u32): bool {
   const have = chunksFor(capOf(t));
   const want = cap >> CHUNK_SHIFT;
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    const dir = growDirectory(dirOf(t, f), want);
+    // A lone chunk becomes the directory's first.
+    const col = colOf(t, f);
+    const lone = old > 0 && old <= CHUNK;
+    const dir = growDirectory(lone ? 0 : col, want);
     if (dir == 0) return false;
+    if (lone) store<u32>(dir, <u32>col | BLOCK_START);
     store<u32>(t + 8 + (<usize>f << 2), <u32>dir);
     if (!allocChunks(dir, have, want)) return false;
   }
@@ -302,22 +306,18 @@ export function attrAddField(t: usize): i32 {
   const f = fieldsOf(t);
   if (f >= MAX_FIELDS) return STATUS_BUDGET;
   const cap = capOf(t);
-  let dir: usize = 0;
-  if (cap > 0) {
-    dir = growDirectory(0, chunksFor(cap));
-    if (dir == 0) return STATUS_BUDGET;
-    if (cap < CHUNK) {
-      const chunk = arenaGrow(0, CHUNK_BITS + (<u64>cap << 3));
-      if (chunk == 0) return STATUS_BUDGET;
-      memory.fill(chunk, 0, <usize>CHUNK_BITS + (<usize>cap << 3));
-      store<u32>(dir, <u32>chunk | BLOCK_START);
-    } else if (!allocChunks(dir, 0, chunksFor(cap))) {
-      return STATUS_BUDGET;
-    }
+  let col: usize = 0;
+  if (cap > CHUNK) {
+    col = growDirectory(0, chunksFor(cap));
+    if (col == 0 || !allocChunks(col, 0, chunksFor(cap))) return STATUS_BUDGET;
+  } else if (cap > 0) {
+    col = arenaGrow(0, CHUNK_BITS + (<u64>cap << 3));
+    if (col == 0) return STATUS_BUDGET;
+    memory.fill(col, 0, <usize>CHUNK_BITS + (<usize>cap << 3));
   }
   arenaSave(t, 4);
   arenaSave(t + 8 + (<usize>f << 2), 4);
-  store<u32>(t + 8 + (<usize>f << 2), <u32>dir);
+  store<u32>(t + 8 + (<usize>f << 2), <u32>col);
   store<u32>(t, f + 1);
   return STATUS_OK;
 }
@@ -503,12 +503,12 @@ function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n:
     return;
   }
   // Chunk by chunk, each its presence words' share of dst; none past the last.
-  const dir = dirOf(t, f);
+  const col = colOf(t, f);
   const have = (cap + 31) >> 5;
   const per = CHUNK >> 5;
   let w0: u32 = 0;
   for (let c: u32 = 0; w0 < W && w0 < have; c++) {
-    const chunk = chunkIn(dir, c);
+    const chunk = chunkOf(col, cap, c);
     scanOp(op, chunk + CHUNK_BITS, chunk, min(per, have - w0), v, hi, vs, n, dst + (<usize>w0 << 2), min(per, W - w0));
     w0 += per;
   }
@@ -820,11 +820,11 @@ function touchValues(t: usize, prog: usize, words: u32, fresh: usize, n: u32): u
     const f = <u32>load<f64>(at, 8);
     i += op == OP_EXISTS ? 2 : op == OP_IN ? 3 + <u32>load<f64>(at, 16) : op >= OP_RANGE ? 4 : 3;
     if (f >= fields || cap == 0) continue;
-    const dir = dirOf(t, f);
+    const col = colOf(t, f);
     for (let j: u32 = 0; j < n; j++) {
       const node = load<u32>(fresh + (<usize>j << 3));
       if (node >= cap) continue;
-      const chunk = chunkIn(dir, node >> CHUNK_SHIFT);
+      const chunk = chunkOf(col, cap, node >> CHUNK_SHIFT);
       touched ^= load<u32>(valueIn(chunk, node)) ^ load<u32>(wordIn(chunk, node));
     }
   }

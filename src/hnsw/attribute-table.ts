@@ -148,8 +148,11 @@ export class AttributeTable {
     if (cap === 0) return out;
     const { ids, slots } = liveSlots(this.rt, index, this.rt.exports.indexSize(index));
     const chunks = Math.ceil(cap / CHUNK);
-    // Each field's chunk directory: entry c is chunk c's address, bit 0 set where a block begins.
-    const dirs = Array.from({ length: fields }, (_, f) => new Uint32Array(mem, head[2 + f] >>> 0, chunks));
+    // Each field's one chunk (cap <= CHUNK), or its chunk directory: entry c is chunk c's
+    // address, bit 0 set where a block begins.
+    const dirs = Array.from({ length: fields }, (_, f) =>
+      cap <= CHUNK ? Uint32Array.of(head[2 + f]) : new Uint32Array(mem, head[2 + f] >>> 0, chunks),
+    );
     const view = new DataView(mem);
     for (let i = 0; i < ids.length; i++) {
       const s = slots[i];
