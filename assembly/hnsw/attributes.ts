@@ -4,25 +4,25 @@
 //
 //   table     one block per index (the host's handle), made on first use:
 //               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 col[MAX_FIELDS]
-//               (each field's one chunk while cap <= CHUNK, else its chunk directory), +DICT_AT u32 the newest dictionary chunk (0: none
-//               yet), +DICT_ROOM_AT u32 the bytes of room in all its chunks
+//               (each field's one chunk while cap <= CHUNK, else its chunk directory), +DICT_AT
+//               u32 the newest dictionary chunk (0: none yet), +DICT_ROOM_AT u32 the bytes of
+//               room in all its chunks
 //   dictionary room for the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts),
 //             so the strings count in the budget (the host keeps them, and writes them to
 //             snapshots): chunks, each [u32 the chunk before it][room], one more when strings
 //             no longer fit. Never grown by a copy: a copy would need the old room and the new at
 //             once, and a store's log replayed on open could then need more than the index.
 //   column    a field's values in chunks of CHUNK slots, each [presence bits: 1 a slot, one cache
-//             line][f64 values] (numbers; booleans 0 / 1; strings: the host's dictionary id),
-//             past the first reached through the field's directory (u32 a chunk, its address |
-//             BLOCK_START where a block begins: chunks are allocated several to a block where
-//             one fits).
-//             Chunks are never copied, so a column grows without its old size and the new at
-//             once: a whole column copied at every growth left holes too small for anything
-//             later (four fields of 16-d vectors stopped an 8 MiB fill at 91% in use). While
-//             cap <= CHUNK the one chunk holds cap slots and grows by copying (half again where
-//             that fits), so a small index's columns stay small; past it, cap is a multiple of
-//             CHUNK. A grow clears the presence bits of its new slots: an undone call can leave
-//             bits set past cap (a moved block's contents come back as the call left them)
+//             line][f64 values] (numbers; booleans 0 / 1; strings: the host's dictionary id).
+//             While cap <= CHUNK a field has one chunk of cap slots, grown by copying (half
+//             again where that fits), so a small index's columns stay small. Past it, cap is a
+//             multiple of CHUNK and the field's directory lists its chunks (u32 each, the
+//             address | BLOCK_START where a block begins: several chunks are allocated to a
+//             block where one fits), never copied: so a column grows without room for its old
+//             copy and its new at once (whole columns copied at every growth left holes too
+//             small for anything later: four fields of 16-d vectors stopped an 8 MiB fill at
+//             91% in use). A grow clears the presence bits of its new slots: an undone call can
+//             leave bits set past cap (a moved block's contents come back as the call left them)
 //   The columns are indexed by slot (node number): the host clears a slot's bits before it
 //   removes its id (so a later add reusing the slot starts with none), and rewrites them id by
 //   id around a compaction (which renumbers the slots). A field past `fields`, or a slot past
@@ -124,7 +124,7 @@ const BLOCK_START: u32 = 1;
   return (load<u32>(bits + (<usize>(slot >> 5) << 2)) & (<u32>1 << (slot & 31))) != 0;
 }
 
-/** Saves the table's used words for the caller's transaction (fields, cap, their directories). */
+/** Saves the table's used words for the caller's transaction (fields, cap, their columns). */
 function saveHeader(t: usize): void {
   arenaSave(t, 8 + (fieldsOf(t) << 2));
 }
