@@ -337,9 +337,10 @@ export function arenaShrink(ptr: usize, bytes: u32): void {
 }
 
 /**
- * Grows a block to `bytes`, keeping its contents: in place when the block is last or its
- * neighbour is free, else by copy. Returns the (possibly new) address, or 0 with the old block
- * untouched. Cost: O(1) in place, O(bytes) when copying.
+ * Grows a block to `bytes`, keeping its contents: in place when the block is last (and the
+ * budget allows it there) or its neighbour is free, else by copy (into a hole, or at `top`).
+ * Returns the (possibly new) address, or 0 with the old block untouched. Cost: O(1) in place,
+ * O(bytes) when copying.
  */
 export function arenaRealloc(ptr: usize, bytes: u32): usize {
   if (ptr == 0) return arenaAlloc(bytes);
@@ -354,19 +355,19 @@ export function arenaRealloc(ptr: usize, bytes: u32): usize {
   const need = <u32>need64;
   if (!mayGrow(bytes)) return 0;
   if (block == lastBlock) {
-    if (!ensureMemory(<u64>block + need)) {
-      failedRequest = bytes;
-      return 0;
+    // Past the budget in place, a hole below may still hold it: the copy below (a last block
+    // that could only grow in place once stopped an index at the top of a 1 MiB engine whose
+    // other 1 MB was free).
+    if (ensureMemory(<u64>block + need)) {
+      if (depth > 0) record(GROWN, block, have, 0, 0);
+      setHeader(block, need, false);
+      top = block + need;
+      liveBytes += need - have;
+      notePeak();
+      return ptr;
     }
-    if (depth > 0) record(GROWN, block, have, 0, 0);
-    setHeader(block, need, false);
-    top = block + need;
-    liveBytes += need - have;
-    notePeak();
-    return ptr;
-  }
-  const next = block + have;
-  if (isFree(next) && have + sizeOf(next) >= need) {
+  } else if (isFree(block + have) && have + sizeOf(block + have) >= need) {
+    const next = block + have;
     if (depth > 0) record(GROWN, block, have, 0, 0);
     const merged = have + sizeOf(next);
     unlinkFree(next);
