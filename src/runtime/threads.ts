@@ -46,7 +46,7 @@ else self.onmessage = (e) => handle(e.data);
 interface AnyWorker {
   post(message: unknown): void;
   terminate(): void;
-  /** Node: whether the worker keeps the process alive (while it has a call to answer). Elsewhere nothing. */
+  /** Node, Bun and Deno: whether the worker keeps the process alive (while it has a call to answer). Browsers: nothing. */
   hold(busy: boolean): void;
 }
 
