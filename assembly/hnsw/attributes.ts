@@ -4,19 +4,23 @@
 //
 //   table     one block per index (the host's handle), made on first use:
 //               +0 u32 fields, +4 u32 cap (slots every column covers), +8 u32 col[MAX_FIELDS]
-//               (each field's one chunk while cap <= CHUNK, else its chunk directory), +DICT_AT
-//               u32 the newest dictionary chunk (0: none yet), +DICT_ROOM_AT u32 the bytes of
-//               room in all its chunks
+//               (each field's one chunk while cap <= the chunk's slots, else its chunk
+//               directory), +DICT_AT u32 the newest dictionary chunk (0: none yet), +DICT_ROOM_AT
+//               u32 the bytes of room in all its chunks, +SHIFT_AT u32 log2 of a chunk's slots
 //   dictionary room for the UTF-8 bytes of the host's string dictionary (src/hnsw/attributes.ts),
 //             so the strings count in the budget (the host keeps them, and writes them to
 //             snapshots): chunks, each [u32 the chunk before it][room], one more when strings
 //             no longer fit. Never grown by a copy: a copy would need the old room and the new at
 //             once, and a store's log replayed on open could then need more than the index.
-//   column    a field's values in chunks of CHUNK slots, each [presence bits: 1 a slot, one cache
-//             line][f64 values] (numbers; booleans 0 / 1; strings: the host's dictionary id).
-//             While cap <= CHUNK a field has one chunk of cap slots, grown by copying (half
-//             again where that fits), so a small index's columns stay small. Past it, cap is a
-//             multiple of CHUNK and the field's directory lists its chunks (u32 each, the
+//   column    a field's values in chunks of 2^shift slots, each [presence bits: 1 a slot, at
+//             least 8 bytes][f64 values] (numbers; booleans 0 / 1; strings: the host's
+//             dictionary id). The shift is fixed when the table is made, from the budget
+//             (chunkShiftFor: 512 slots from 16 MiB, down to 32 at 1 MiB), so a growth of every
+//             column by a chunk, which 64 fields make at once, takes at most 1.6% of the budget
+//             (512-slot chunks stopped a 1 MiB fill with 40 fields at 90% in use, 64 at 80%).
+//             While cap <= a chunk's slots a field has one chunk of cap slots, grown by copying
+//             (half again where that fits), so a small index's columns stay small. Past it, cap
+//             is a multiple of a chunk's slots and the field's directory lists its chunks (u32 each, the
 //             address | BLOCK_START where a block begins: several chunks are allocated to a
 //             block where one fits), never copied: so a column grows without room for its old
 //             copy and its new at once (whole columns copied at every growth left holes too
@@ -41,14 +45,15 @@
 import { Index, isTombstoned, labelAt } from "./graph";
 import { ensureAllow } from "./filter";
 import { mapGet } from "../util/idmap";
-import { arenaAlloc, arenaBegin, arenaCapacity, arenaEnd, arenaFree, arenaGrow, arenaSave } from "../runtime/arena";
+import { arenaAlloc, arenaBegin, arenaCapacity, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave } from "../runtime/arena";
 import { STATUS_OK, STATUS_BUDGET } from "../runtime/status";
 
 /** Fields a table holds at most. */
 export const MAX_FIELDS: u32 = 64;
 const DICT_AT: u32 = 8 + (MAX_FIELDS << 2);
 const DICT_ROOM_AT: u32 = DICT_AT + 4;
-const TABLE_BYTES: u32 = DICT_ROOM_AT + 4;
+const SHIFT_AT: u32 = DICT_ROOM_AT + 4;
+const TABLE_BYTES: u32 = SHIFT_AT + 4;
 
 const OP_EQ: i32 = 0;
 const OP_GT: i32 = 1;
@@ -66,13 +71,9 @@ const OP_RANGE: i32 = 11;
 /** $in lists up to this long are compared one by one (no branches), longer ones by binary search. */
 const SHORT_IN: u32 = 8;
 
-const CHUNK_SHIFT: u32 = 9;
-/** Slots of a column chunk. */
-const CHUNK: u32 = 1 << CHUNK_SHIFT;
-/** A chunk's presence bits (one cache line), before its values. */
-const CHUNK_BITS: u32 = CHUNK >> 3;
-/** A full chunk (a multiple of 64, so chunks in one block start cache lines). */
-const CHUNK_BYTES: u32 = CHUNK_BITS + (CHUNK << 3);
+/** log2 of a column chunk's slots: at most (from a 16 MiB budget up: 512 slots, 4,160 bytes) and at least. */
+const MAX_SHIFT: u32 = 9;
+const MIN_SHIFT: u32 = 5;
 /** Directory entry flag: this chunk begins its block (what attrClear frees). */
 const BLOCK_START: u32 = 1;
 
@@ -85,7 +86,27 @@ const BLOCK_START: u32 = 1;
   return load<u32>(t, 4);
 }
 
-/** Field f's column: its one chunk while cap <= CHUNK, else its chunk directory (0 while cap is 0). */
+/** log2 of the slots of table t's chunks. */
+@inline function shiftOf(t: usize): u32 {
+  return load<u32>(t + SHIFT_AT);
+}
+
+/** The chunk shift of a table made under a budget of `limit` bytes: a chunk of 8 bytes a slot is about limit / 4096. */
+function chunkShiftFor(limit: u32): u32 {
+  return min(MAX_SHIFT, max(MIN_SHIFT, (31 - <u32>clz(limit)) - 15));
+}
+
+/** Bytes of a chunk's presence bits, before its values: one bit a slot, at least 8 (the values stay 8-byte aligned). */
+@inline function bitsBytes(k: u32): u32 {
+  return k > 6 ? <u32>1 << (k - 3) : 8;
+}
+
+/** Bytes of a full chunk of 2^k slots (from 256 slots a multiple of 64, so chunks in one block start cache lines). */
+@inline function chunkBytes(k: u32): u32 {
+  return bitsBytes(k) + (<u32>8 << k);
+}
+
+/** Field f's column: its one chunk while cap <= a chunk's slots, else its chunk directory (0 while cap is 0). */
 @inline function colOf(t: usize, f: u32): usize {
   return <usize>load<u32>(t + 8 + (<usize>f << 2));
 }
@@ -95,36 +116,42 @@ const BLOCK_START: u32 = 1;
   return <usize>(load<u32>(dir + (<usize>c << 2)) & ~BLOCK_START);
 }
 
-/** Chunk c of the column col of a table covering cap slots. */
-@inline function chunkOf(col: usize, cap: u32, c: u32): usize {
-  return cap <= CHUNK ? col : chunkIn(col, c);
+/** Chunk c of the column col of a table covering cap slots in chunks of 2^k. */
+@inline function chunkOf(col: usize, cap: u32, c: u32, k: u32): usize {
+  return cap <= <u32>1 << k ? col : chunkIn(col, c);
 }
 
 /** The chunk of field f holding slot s (s < cap). */
 @inline function chunkAt(t: usize, f: u32, s: u32): usize {
-  return chunkOf(colOf(t, f), capOf(t), s >> CHUNK_SHIFT);
+  const k = shiftOf(t);
+  return chunkOf(colOf(t, f), capOf(t), s >> k, k);
 }
 
-/** Where slot s's value lies in its chunk. */
-@inline function valueIn(chunk: usize, s: u32): usize {
-  return chunk + CHUNK_BITS + (<usize>(s & (CHUNK - 1)) << 3);
+/** Slot s's place in its chunk of 2^k slots. */
+@inline function inChunk(s: u32, k: u32): u32 {
+  return s & ((<u32>1 << k) - 1);
 }
 
-/** The presence word holding slot s in its chunk. */
-@inline function wordIn(chunk: usize, s: u32): usize {
-  return chunk + (<usize>((s & (CHUNK - 1)) >> 5) << 2);
+/** Where slot s's value lies in its chunk of 2^k slots. */
+@inline function valueIn(chunk: usize, s: u32, k: u32): usize {
+  return chunk + bitsBytes(k) + (<usize>inChunk(s, k) << 3);
 }
 
-/** Chunks a column of cap slots has. */
-@inline function chunksFor(cap: u32): u32 {
-  return (cap + CHUNK - 1) >> CHUNK_SHIFT;
+/** The presence word holding slot s in its chunk of 2^k slots. */
+@inline function wordIn(chunk: usize, s: u32, k: u32): usize {
+  return chunk + (<usize>(inChunk(s, k) >> 5) << 2);
+}
+
+/** Chunks a column of cap slots has, in chunks of 2^k. */
+@inline function chunksFor(cap: u32, k: u32): u32 {
+  return (cap + (<u32>1 << k) - 1) >> k;
 }
 
 @inline function present(bits: usize, slot: u32): bool {
   return (load<u32>(bits + (<usize>(slot >> 5) << 2)) & (<u32>1 << (slot & 31))) != 0;
 }
 
-/** Saves the table's used words for the caller's transaction (fields, cap, their columns). */
+/** Saves the table's used words for the caller's transaction (fields, cap, their columns; the shift never changes). */
 function saveHeader(t: usize): void {
   arenaSave(t, 8 + (fieldsOf(t) << 2));
 }
@@ -132,7 +159,9 @@ function saveHeader(t: usize): void {
 /** A new, empty table (no fields): its handle, or 0 over budget. */
 export function attrCreate(): usize {
   const t = arenaAlloc(TABLE_BYTES);
-  if (t != 0) memory.fill(t, 0, TABLE_BYTES);
+  if (t == 0) return 0;
+  memory.fill(t, 0, TABLE_BYTES);
+  store<u32>(t + SHIFT_AT, chunkShiftFor(arenaLimit()));
   return t;
 }
 
@@ -175,11 +204,12 @@ export function attrDictReserve(t: usize, bytes: u32): i32 {
 export function attrClear(t: usize): void {
   saveHeader(t);
   const cap = capOf(t);
-  const chunks = chunksFor(cap);
+  const k = shiftOf(t);
+  const chunks = chunksFor(cap, k);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
     const col = colOf(t, f);
     if (col == 0) continue;
-    if (cap > CHUNK) {
+    if (cap > <u32>1 << k) {
       for (let c: u32 = 0; c < chunks; c++) {
         const e = load<u32>(col + (<usize>c << 2));
         if ((e & BLOCK_START) != 0) arenaFree(<usize>(e & ~BLOCK_START));
@@ -194,73 +224,78 @@ export function attrClear(t: usize): void {
 /** Clears every presence bit (values absent everywhere), keeping the columns. Cannot fail. Cost: O(fields * cap / 32). */
 export function attrReset(t: usize): void {
   const cap = capOf(t);
+  const k = shiftOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    for (let c: u32 = 0; c < chunksFor(cap); c++) memory.fill(chunkOf(colOf(t, f), cap, c), 0, CHUNK_BITS);
+    for (let c: u32 = 0; c < chunksFor(cap, k); c++) memory.fill(chunkOf(colOf(t, f), cap, c, k), 0, bitsBytes(k));
   }
 }
 
 /**
  * Grows every column to cover `cap` slots (new slots absent). False over budget; the caller's
  * transaction then puts the blocks and the header back. Cost: new chunks, or one copy of a
- * first chunk under CHUNK slots.
+ * first chunk not yet whole.
  */
 function ensureCap(t: usize, cap: u32): bool {
   const old = capOf(t);
   if (cap <= old) return true;
-  if (cap > CHUNK) return growChunks(t, (cap + CHUNK - 1) & ~(CHUNK - 1));
+  const slots = <u32>1 << shiftOf(t);
+  if (cap > slots) return growChunks(t, (cap + slots - 1) & ~(slots - 1));
   // One chunk, grown by copying: half again where that fits (its own transaction, undone if
   // not), so a small index's growth leaves few holes.
-  const more = min(CHUNK, old + (old >> 1));
+  const more = min(slots, old + (old >> 1));
   if (more > cap && arenaEnd(arenaBegin(), growFirst(t, more))) return true;
   return growFirst(t, cap);
 }
 
 /**
- * Grows each field's one chunk (cap <= CHUNK) to `slots` (<= CHUNK; more than it holds), the
- * new slots absent, making it when there is none. False over budget.
+ * Grows each field's one chunk (cap <= a chunk's slots) to `slots` (no more than a chunk's;
+ * more than it holds), the new slots absent, making it when there is none. False over budget.
  */
 function growFirst(t: usize, slots: u32): bool {
   const old = capOf(t);
+  const k = shiftOf(t);
   saveHeader(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    const chunk = arenaGrow(colOf(t, f), CHUNK_BITS + (<u64>slots << 3));
+    const chunk = arenaGrow(colOf(t, f), bitsBytes(k) + (<u64>slots << 3));
     if (chunk == 0) return false;
-    if (old == 0) memory.fill(chunk, 0, CHUNK_BITS);
-    clearSlots(chunk, old, slots);
+    if (old == 0) memory.fill(chunk, 0, bitsBytes(k));
+    clearSlots(chunk, old, slots, k);
     store<u32>(t + 8 + (<usize>f << 2), <u32>chunk);
   }
   store<u32>(t, slots, 4);
   return true;
 }
 
-/** Clears the presence bits and values of slots [from, to) (within one chunk). */
-function clearSlots(chunk: usize, from: u32, to: u32): void {
-  memory.fill(valueIn(chunk, from), 0, <usize>(to - from) << 3);
+/** Clears the presence bits and values of slots [from, to) (within one chunk of 2^k slots). */
+function clearSlots(chunk: usize, from: u32, to: u32, k: u32): void {
+  memory.fill(valueIn(chunk, from, k), 0, <usize>(to - from) << 3);
   for (let s = from; s < to; s++) {
-    const w = wordIn(chunk, s);
+    const w = wordIn(chunk, s, k);
     store<u32>(w, load<u32>(w) & ~(<u32>1 << (s & 31)));
   }
 }
 
 /**
- * Grows every column to `cap` slots (a multiple of CHUNK, past CHUNK): a first chunk under
- * CHUNK slots to a whole one, then new chunks, as few blocks as fit. False over budget.
+ * Grows every column to `cap` slots (a multiple of a chunk's, past one chunk): a first chunk
+ * not yet whole to a whole one, then new chunks, as few blocks as fit. False over budget.
  */
 function growChunks(t: usize, cap: u32): bool {
   const old = capOf(t);
-  if (old > 0 && old < CHUNK && !growFirst(t, CHUNK)) return false;
+  const k = shiftOf(t);
+  const slots = <u32>1 << k;
+  if (old > 0 && old < slots && !growFirst(t, slots)) return false;
   saveHeader(t);
-  const have = chunksFor(capOf(t));
-  const want = cap >> CHUNK_SHIFT;
+  const have = chunksFor(capOf(t), k);
+  const want = cap >> k;
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
     // A lone chunk becomes the directory's first.
     const col = colOf(t, f);
-    const lone = old > 0 && old <= CHUNK;
+    const lone = old > 0 && old <= slots;
     const dir = growDirectory(lone ? 0 : col, want);
     if (dir == 0) return false;
     if (lone) store<u32>(dir, <u32>col | BLOCK_START);
     store<u32>(t + 8 + (<usize>f << 2), <u32>dir);
-    if (!allocChunks(dir, have, want)) return false;
+    if (!allocChunks(dir, have, want, chunkBytes(k))) return false;
   }
   store<u32>(t, cap, 4);
   return true;
@@ -279,22 +314,23 @@ function growDirectory(dir: usize, chunks: u32): usize {
 }
 
 /**
- * Allocates chunks [from, to) of the directory at dir, empty: as one block where that fits, else
- * in halves until they do, down to a chunk a block. False over budget. Cost: O(new chunks).
+ * Allocates chunks [from, to) (`bytes` each) of the directory at dir, empty: as one block where
+ * that fits, else in halves until they do, down to a chunk a block. False over budget. Cost:
+ * O(new chunks).
  */
-function allocChunks(dir: usize, from: u32, to: u32): bool {
+function allocChunks(dir: usize, from: u32, to: u32, bytes: u32): bool {
   let c = from;
   while (c < to) {
     let n = to - c;
-    let block = arenaGrow(0, <u64>n * CHUNK_BYTES);
+    let block = arenaGrow(0, <u64>n * bytes);
     while (block == 0 && n > 1) {
       n = (n + 1) >> 1;
-      block = arenaGrow(0, <u64>n * CHUNK_BYTES);
+      block = arenaGrow(0, <u64>n * bytes);
     }
     if (block == 0) return false;
-    memory.fill(block, 0, <usize>n * CHUNK_BYTES);
+    memory.fill(block, 0, <usize>n * bytes);
     for (let i: u32 = 0; i < n; i++) {
-      store<u32>(dir + (<usize>(c + i) << 2), <u32>(block + <usize>i * CHUNK_BYTES) | (i == 0 ? BLOCK_START : 0));
+      store<u32>(dir + (<usize>(c + i) << 2), <u32>(block + <usize>i * bytes) | (i == 0 ? BLOCK_START : 0));
     }
     c += n;
   }
@@ -306,14 +342,15 @@ export function attrAddField(t: usize): i32 {
   const f = fieldsOf(t);
   if (f >= MAX_FIELDS) return STATUS_BUDGET;
   const cap = capOf(t);
+  const k = shiftOf(t);
   let col: usize = 0;
-  if (cap > CHUNK) {
-    col = growDirectory(0, chunksFor(cap));
-    if (col == 0 || !allocChunks(col, 0, chunksFor(cap))) return STATUS_BUDGET;
+  if (cap > <u32>1 << k) {
+    col = growDirectory(0, chunksFor(cap, k));
+    if (col == 0 || !allocChunks(col, 0, chunksFor(cap, k), chunkBytes(k))) return STATUS_BUDGET;
   } else if (cap > 0) {
-    col = arenaGrow(0, CHUNK_BITS + (<u64>cap << 3));
+    col = arenaGrow(0, bitsBytes(k) + (<u64>cap << 3));
     if (col == 0) return STATUS_BUDGET;
-    memory.fill(col, 0, <usize>CHUNK_BITS + (<usize>cap << 3));
+    memory.fill(col, 0, <usize>bitsBytes(k) + (<usize>cap << 3));
   }
   arenaSave(t, 4);
   arenaSave(t + 8 + (<usize>f << 2), 4);
@@ -344,13 +381,13 @@ export function attrSet(h: usize, t: usize, id: u32, vals: usize): i32 {
     const want = max(changetype<Index>(h).capacity, s + 1);
     if (!ensureCap(t, want)) return STATUS_BUDGET;
   }
-  const cap = capOf(t);
+  const k = shiftOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
     const chunk = chunkAt(t, f, s);
-    const w = wordIn(chunk, s);
+    const w = wordIn(chunk, s, k);
     const bit: u32 = 1 << (s & 31);
     if (load<f64>(vals + (<usize>f << 4)) != 0) {
-      store<f64>(valueIn(chunk, s), load<f64>(vals + (<usize>f << 4), 8));
+      store<f64>(valueIn(chunk, s, k), load<f64>(vals + (<usize>f << 4), 8));
       store<u32>(w, load<u32>(w) | bit);
     } else {
       store<u32>(w, load<u32>(w) & ~bit);
@@ -365,11 +402,12 @@ export function attrGet(h: usize, t: usize, id: u32, out: usize): bool {
   if (slot < 0) return false;
   const s = <u32>slot;
   const cap = capOf(t);
+  const k = shiftOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
     const chunk: usize = s < cap ? chunkAt(t, f, s) : 0;
-    const has = chunk != 0 && present(chunk, s & (CHUNK - 1));
+    const has = chunk != 0 && present(chunk, inChunk(s, k));
     store<f64>(out + (<usize>f << 4), has ? 1 : 0);
-    store<f64>(out + (<usize>f << 4), has ? load<f64>(valueIn(chunk, s)) : 0, 8);
+    store<f64>(out + (<usize>f << 4), has ? load<f64>(valueIn(chunk, s, k)) : 0, 8);
   }
   return true;
 }
@@ -486,6 +524,7 @@ function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n:
     memory.fill(dst, 0, <usize>W << 2);
     return;
   }
+  const k = shiftOf(t);
   if (sample != 0) {
     const into = gathered + (<usize>W << 8);
     for (let w: u32 = 0; w < W; w++) {
@@ -493,8 +532,8 @@ function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n:
       for (let j: u32 = 0; j < 32; j++) {
         const slot = load<u32>(sample + (<usize>((w << 5) + j) << 2));
         const chunk: usize = slot < cap ? chunkAt(t, f, slot) : 0;
-        const has = chunk != 0 && present(chunk, slot & (CHUNK - 1));
-        store<f64>(gathered + (<usize>((w << 5) + j) << 3), has ? load<f64>(valueIn(chunk, slot)) : 0);
+        const has = chunk != 0 && present(chunk, inChunk(slot, k));
+        store<f64>(gathered + (<usize>((w << 5) + j) << 3), has ? load<f64>(valueIn(chunk, slot, k)) : 0);
         word |= <u32>has << j;
       }
       store<u32>(into + (<usize>w << 2), word);
@@ -505,11 +544,11 @@ function conditionBits(t: usize, op: i32, f: u32, v: f64, hi: f64, vs: usize, n:
   // Chunk by chunk, each its presence words' share of dst; none past the last.
   const col = colOf(t, f);
   const have = (cap + 31) >> 5;
-  const per = CHUNK >> 5;
+  const per = <u32>1 << (k - 5);
   let w0: u32 = 0;
   for (let c: u32 = 0; w0 < W && w0 < have; c++) {
-    const chunk = chunkOf(col, cap, c);
-    scanOp(op, chunk + CHUNK_BITS, chunk, min(per, have - w0), v, hi, vs, n, dst + (<usize>w0 << 2), min(per, W - w0));
+    const chunk = chunkOf(col, cap, c, k);
+    scanOp(op, chunk + bitsBytes(k), chunk, min(per, have - w0), v, hi, vs, n, dst + (<usize>w0 << 2), min(per, W - w0));
     w0 += per;
   }
   if (w0 < W) memory.fill(dst + (<usize>w0 << 2), 0, <usize>(W - w0) << 2);
@@ -654,6 +693,7 @@ const SAMPLE: u32 = 1024;
 export function rowPasses(t: usize, prog: usize, words: u32, s: u32): bool {
   const fields: u32 = t == 0 ? 0 : fieldsOf(t);
   const cap: u32 = t == 0 ? 0 : capOf(t);
+  const k: u32 = t == 0 ? 0 : shiftOf(t);
   let stack: u64 = 0;
   let i: u32 = 0;
   while (i < words) {
@@ -677,8 +717,8 @@ export function rowPasses(t: usize, prog: usize, words: u32, s: u32): bool {
     } else {
       const f = <u32>load<f64>(at, 8);
       const chunk: usize = f < fields && s < cap ? chunkAt(t, f, s) : 0;
-      const has = chunk != 0 && present(chunk, s & (CHUNK - 1));
-      const x: f64 = has ? load<f64>(valueIn(chunk, s)) : 0;
+      const has = chunk != 0 && present(chunk, inChunk(s, k));
+      const x: f64 = has ? load<f64>(valueIn(chunk, s, k)) : 0;
       if (op == OP_EXISTS) {
         bit = has;
         i += 2;
@@ -808,6 +848,7 @@ function touchValues(t: usize, prog: usize, words: u32, fresh: usize, n: u32): u
   if (t == 0) return 0;
   const fields = fieldsOf(t);
   const cap = capOf(t);
+  const k = shiftOf(t);
   let touched: u32 = 0;
   let i: u32 = 0;
   while (i < words) {
@@ -824,8 +865,8 @@ function touchValues(t: usize, prog: usize, words: u32, fresh: usize, n: u32): u
     for (let j: u32 = 0; j < n; j++) {
       const node = load<u32>(fresh + (<usize>j << 3));
       if (node >= cap) continue;
-      const chunk = chunkOf(col, cap, node >> CHUNK_SHIFT);
-      touched ^= load<u32>(valueIn(chunk, node)) ^ load<u32>(wordIn(chunk, node));
+      const chunk = chunkOf(col, cap, node >> k, k);
+      touched ^= load<u32>(valueIn(chunk, node, k)) ^ load<u32>(wordIn(chunk, node, k));
     }
   }
   return touched;
@@ -853,10 +894,10 @@ export function attrForget(h: usize, t: usize, id: u32): void {
   const slot = slotOfId(h, id);
   if (slot < 0) return;
   const s = <u32>slot;
-  const cap = capOf(t);
-  if (s >= cap) return;
+  if (s >= capOf(t)) return;
+  const k = shiftOf(t);
   for (let f: u32 = 0; f < fieldsOf(t); f++) {
-    const w = wordIn(chunkAt(t, f, s), s);
+    const w = wordIn(chunkAt(t, f, s), s, k);
     store<u32>(w, load<u32>(w) & ~(<u32>1 << (s & 31)));
   }
 }

@@ -18,9 +18,8 @@ import {
 
 /** Bytes of the staged (present, value) pairs of one id: room for every field. */
 const PAIRS_BYTES = MAX_FIELDS * 16;
-/** A column chunk's slots, and its presence bits' bytes before its f64 values (assembly/hnsw/attributes.ts). */
-const CHUNK = 512;
-const CHUNK_BITS = CHUNK / 8;
+/** The table header's words: fields, cap, a column per field, the dictionary's two words, then the chunk shift (assembly/hnsw/attributes.ts). */
+const SHIFT_WORD = 2 + MAX_FIELDS + 2;
 
 export class AttributeTable {
   /** The fields and the string dictionary. */
@@ -142,11 +141,14 @@ export class AttributeTable {
     const out = new Map<number, Float64Array>();
     if (this.table === 0) return out;
     const mem = this.rt.memory.buffer;
-    const head = new Uint32Array(mem, this.table, 2 + MAX_FIELDS);
+    const head = new Uint32Array(mem, this.table, SHIFT_WORD + 1);
     const fields = head[0];
     const cap = head[1];
     if (cap === 0) return out;
     const { ids, slots } = liveSlots(this.rt, index, this.rt.exports.indexSize(index));
+    // Chunks of CHUNK slots, each [presence bits, at least 8 bytes][f64 values].
+    const CHUNK = 2 ** head[SHIFT_WORD];
+    const CHUNK_BITS = Math.max(8, CHUNK / 8);
     const chunks = Math.ceil(cap / CHUNK);
     // Each field's one chunk (cap <= CHUNK), or its chunk directory: entry c is chunk c's
     // address, bit 0 set where a block begins.
