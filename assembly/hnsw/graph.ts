@@ -48,7 +48,7 @@
 // 4 MiB) while the table stays under a thousand words for a 500 MiB engine. A node's links
 // and vector share a record: a search step touches one place per neighbour (plus its visit tag).
 
-import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLimit, arenaSave, arenaShrink } from "../runtime/arena";
+import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLargestFree, arenaLimit, arenaSave, arenaShrink } from "../runtime/arena";
 import { mapCapacityFor, mapRehashed } from "../util/idmap";
 import { QUANT_F16, QUANT_I8, I8_PARAM_BYTES, codeDimsFor, vectorBytesFor } from "./vector-form";
 import { preparedI8Bytes } from "../kernels/i8";
@@ -414,9 +414,10 @@ function growFirstSegment(idx: Index, nodes: u32): bool {
 
 /**
  * Appends `k` whole segments, growing the table to fit: as one block (one allocation, however
- * many segments a batch or a reserve needs) where one hole or the tail holds them, else in
- * groups halved until they fit, down to one segment a block, so a load or a batch fits the
- * holes another index's growth left between its blocks. Copies no node. Inside a transaction
+ * many segments a batch or a reserve needs) where one hole or the tail holds them, else as many
+ * as the largest room holds, again and again (each hole then keeps less than a segment; groups
+ * halved until they fit left more: with them 10 of 45 fragmented loads failed), so a load or
+ * a batch fits the holes another index's growth left between its blocks. Copies no node. Inside a transaction
  * (ensureCapacity, reserveCapacity): a failure part way is undone by it.
  */
 function appendSegments(idx: Index, k: u32): bool {
@@ -431,14 +432,15 @@ function appendSegments(idx: Index, k: u32): bool {
   }
   const seg: u32 = 1 << idx.segShift;
   const bytes = segmentBytes(idx, seg);
-  let group = k;
   for (let left = k; left > 0; ) {
-    if (group > left) group = left;
-    const p = arenaGrow(0, bytes * <u64>group);
+    // All that are left where one block holds them, else as many as the largest room holds.
+    let p = arenaGrow(0, bytes * <u64>left);
+    let group = left;
     if (p == 0) {
-      if (group == 1) return false;
-      group = (group + 1) >> 1;
-      continue;
+      group = <u32>(<u64>arenaLargestFree() / bytes);
+      if (group == 0) return false;
+      p = arenaGrow(0, bytes * <u64>group);
+      if (p == 0) return false;
     }
     for (let i: u32 = 0; i < group; i++) {
       const at = p + <usize>(bytes * <u64>i);
@@ -576,13 +578,32 @@ export function reserveCapacity(idx: Index, cap: u32): bool {
  * Makes the id map hold `count` ids under its load limit (rehash into a new block). Near the
  * budget, when the rehash (old and new map at once) does not fit, the map may fill up to
  * MAP_TIGHT_LOAD instead: its copy is then not what stops the index from filling the budget
- * (probes get longer; lookups stay correct while a slot is empty).
+ * (probes get longer; lookups stay correct while a slot is empty). So may a new map (a load's)
+ * or one past that load, made at the smallest capacity that holds `count` under it: a snapshot
+ * of an index whose map stayed tight loads back into the room the index freed.
  */
-export function ensureMap(idx: Index, count: u32): bool {
+export function ensureMap(idx: Index, count: u32, tightFirst: bool = false): bool {
   const cap = mapCapacityFor(count);
   if (cap <= idx.mapCap) return true;
-  const fresh = mapRehashed(idx.map, idx.mapCap, cap);
-  if (fresh == 0) return <f64>count <= <f64>idx.mapCap * MAP_TIGHT_LOAD;
+  // With tightFirst (a load whose other tries failed) the tight map is tried first: the normal
+  // one may fit, but in a hole the segments need.
+  const tight = cap >> 1;
+  const canTight = tight > idx.mapCap && <f64>count <= <f64>tight * MAP_TIGHT_LOAD;
+  let fresh = mapRehashed(idx.map, idx.mapCap, tightFirst && canTight ? tight : cap);
+  if (fresh != 0 && tightFirst && canTight) {
+    idx.map = fresh;
+    idx.mapCap = tight;
+    return true;
+  }
+  if (fresh == 0) {
+    if (<f64>count <= <f64>idx.mapCap * MAP_TIGHT_LOAD) return true;
+    if (!canTight || tightFirst) return false;
+    fresh = mapRehashed(idx.map, idx.mapCap, tight);
+    if (fresh == 0) return false;
+    idx.map = fresh;
+    idx.mapCap = tight;
+    return true;
+  }
   idx.map = fresh;
   idx.mapCap = cap;
   return true;

@@ -162,14 +162,16 @@ function validHeader(p: usize): bool {
  * with nothing left allocated. Between the blocks of other objects the room may be holes: the
  * segments can split into groups that fit small holes (graph.ts, appendSegments), the id map
  * and the upper block cannot. So with `flatFirst` those two take their holes first; loadBegin
- * tries the other order too, since the segments' groups may need those holes instead.
+ * tries the other order too, since the segments' groups may need those holes instead, then the
+ * first order with `tightMap`: the id map at the capacity an index near the budget keeps
+ * (graph.ts, ensureMap), which the normal one, in a hole the segments needed, can leave them short of.
  */
-function allocFor(p: usize, flatFirst: bool): Index {
+function allocFor(p: usize, flatFirst: bool, tightMap: bool): Index {
   const n = load<u32>(p, 36);
   const upper = <u64>load<u32>(p, 52) - 1;
   const idx = indexAlloc(load<i32>(p, 12), load<i32>(p, 16), load<i32>(p, 20), load<i32>(p, 24), load<u32>(p, 32), load<i32>(p, 60));
   if (changetype<usize>(idx) == 0) return idx;
-  if (flatFirst ? ensureMap(idx, n) && ensureUpper(idx, upper) && reserveCapacity(idx, n)
+  if (flatFirst ? ensureMap(idx, n, tightMap) && ensureUpper(idx, upper) && reserveCapacity(idx, n)
                 : reserveCapacity(idx, n) && ensureUpper(idx, upper)) return idx;
   indexFree(idx);
   return changetype<Index>(0);
@@ -187,8 +189,9 @@ export function loadBegin(): usize {
   if (!validHeader(p)) return LOAD_CORRUPT;
   const n = load<u32>(p, 36);
   const upperUsed = load<u32>(p, 52);
-  let idx = allocFor(p, true);
-  if (changetype<usize>(idx) == 0) idx = allocFor(p, false);
+  let idx = allocFor(p, true, false);
+  if (changetype<usize>(idx) == 0) idx = allocFor(p, false, false);
+  if (changetype<usize>(idx) == 0) idx = allocFor(p, true, true);
   if (changetype<usize>(idx) == 0) return LOAD_BUDGET;
   idx.count = n;
   idx.deleted = load<u32>(p, 40);

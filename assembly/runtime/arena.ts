@@ -147,6 +147,20 @@ export function arenaFailedRequest(): u32 {
   return failedRequest;
 }
 
+/**
+ * The most payload bytes one allocation can have now without passing the budget: the largest
+ * free block's, or the room between `top` and the budget if that is more. Cost: O(free blocks).
+ */
+export function arenaLargestFree(): u32 {
+  let most: u32 = limitBytes > top + HEADER ? limitBytes - top : 0;
+  let block = freeHead;
+  while (block != 0) {
+    most = max(most, sizeOf(block));
+    block = load<u32>(block, NEXT_FREE);
+  }
+  return most >= GRAIN ? (most & ~(GRAIN - 1)) - HEADER : 0;
+}
+
 /** The byte budget the arena was set up with. */
 export function arenaLimit(): u32 {
   return limitBytes;

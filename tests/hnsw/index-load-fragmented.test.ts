@@ -4,7 +4,7 @@
  * one disposed leaves holes between the other's. The loader takes the id map and upper links'
  * blocks first and splits the node segments into groups that fit the holes (graph.ts,
  * appendSegments), or the other order when that fails. Before, no such load fitted (0 of 24
- * configurations; 20 do now).
+ * configurations; 20 did with the holes, and 35 of a wider sweep of 45; 45 with the packing below).
  */
 import { BudgetExceededError, type VectorIndex } from '../../src/index';
 import { BUILDS, engine } from '../helpers/engines';
@@ -12,12 +12,22 @@ import { rng } from '../helpers/random';
 
 const MIB = 1024 * 1024;
 
-/** [dim, vectors per add]: single adds and batches, over the segment sizes that differ. */
+/**
+ * [dim, vectors per add]: single adds and batches, over the segment sizes that differ. The last
+ * five failed before the loader packed segments into the largest room first and could keep the
+ * id map at the tight capacity of an index near the budget (graph.ts, appendSegments and
+ * ensureMap). Not every such fill loads back yet: dim 64, 100 a call, still does not here.
+ */
 const CASES: Array<[number, number]> = [
   [16, 1],
   [32, 37],
   [100, 500],
   [16, 500],
+  [32, 100],
+  [100, 37],
+  [100, 100],
+  [128, 100],
+  [128, 500],
 ];
 
 describe.each(BUILDS)('loading into the holes another index left (simd %s)', (simd) => {
