@@ -585,25 +585,19 @@ export function reserveCapacity(idx: Index, cap: u32): bool {
 export function ensureMap(idx: Index, count: u32, tightFirst: bool = false): bool {
   const cap = mapCapacityFor(count);
   if (cap <= idx.mapCap) return true;
-  // With tightFirst (a load whose other tries failed) the tight map is tried first: the normal
-  // one may fit, but in a hole the segments need.
   const tight = cap >> 1;
   const canTight = tight > idx.mapCap && <f64>count <= <f64>tight * MAP_TIGHT_LOAD;
-  let fresh = mapRehashed(idx.map, idx.mapCap, tightFirst && canTight ? tight : cap);
-  if (fresh != 0 && tightFirst && canTight) {
-    idx.map = fresh;
-    idx.mapCap = tight;
-    return true;
-  }
-  if (fresh == 0) {
-    if (<f64>count <= <f64>idx.mapCap * MAP_TIGHT_LOAD) return true;
-    if (!canTight || tightFirst) return false;
-    fresh = mapRehashed(idx.map, idx.mapCap, tight);
-    if (fresh == 0) return false;
-    idx.map = fresh;
-    idx.mapCap = tight;
-    return true;
-  }
+  // With tightFirst (a load whose other tries failed) only the tight capacity: the normal one
+  // may fit, but in a hole the segments need.
+  if (!(tightFirst && canTight) && rehashMap(idx, cap)) return true;
+  if (<f64>count <= <f64>idx.mapCap * MAP_TIGHT_LOAD) return true;
+  return canTight && rehashMap(idx, tight);
+}
+
+/** Moves the id map into a new block of `cap` entries; false, changing nothing, over budget. */
+function rehashMap(idx: Index, cap: u32): bool {
+  const fresh = mapRehashed(idx.map, idx.mapCap, cap);
+  if (fresh == 0) return false;
   idx.map = fresh;
   idx.mapCap = cap;
   return true;
