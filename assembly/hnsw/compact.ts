@@ -418,7 +418,12 @@ function rebuild(idx: Index, live: u32): void {
     smallerMap = 0;
   }
   memory.fill(idx.map, 0, <usize>idx.mapCap << 3);
-  for (let n: u32 = 0; n < live; n++) mapSet(idx.map, idx.mapCap, labelAt(idx, n), n);
+  idx.mixedLabels = false;
+  for (let n: u32 = 0; n < live; n++) {
+    const label = labelAt(idx, n);
+    mapSet(idx.map, idx.mapCap, label, n);
+    if (label != n) idx.mixedLabels = true;
+  }
   countInDegrees(idx);
   clearVisitTags(idx);
   idx.epoch = 0;

@@ -60,7 +60,9 @@ export function ensureAllow(idx: Index): bool {
  * ids and repeats, and writes those nodes to `nodes` (which may be `list`: never longer).
  * Returns how many. An id that is the label of its own slot number (an index filled with ids
  * 0, 1, 2, ... in order) is that slot, found without the map: a live slot's label maps to it.
- * Cost: O(n) label reads, and a map lookup for each id not in its own slot.
+ * While every slot is labelled so (!mixedLabels), an id below count is its slot, and no label
+ * is read at all. Cost: O(n) label reads (none while no slot is labelled otherwise), and a map
+ * lookup for each id not in its own slot.
  */
 function markIds(idx: Index, bits: usize, list: usize, n: u32, nodes: usize): u32 {
   // The header's fields in locals: the stores below could alias it, so the engine would
@@ -70,13 +72,15 @@ function markIds(idx: Index, bits: usize, list: usize, n: u32, nodes: usize): u3
   const table = idx.segments;
   const shift = idx.segShift;
   const mask: u32 = (<u32>1 << shift) - 1;
+  const ownLabels = !idx.mixedLabels;
   let count: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const id = load<u32>(list + (<usize>i << 2));
     let node = id;
-    // A live slot whose label (at LABELS_AT = 0 of its segment) is its own number.
+    // A live slot whose label (at LABELS_AT = 0 of its segment) is its own number, or else the map's.
     if (id >= slots || (load<u32>(tombs + (<usize>(id >> 5) << 2)) & (<u32>1 << (id & 31))) != 0 ||
-        load<u32>(<usize>load<u32>(table + (<usize>(id >> shift) << 2)) + (<usize>(id & mask) << 2)) != id) {
+        (!ownLabels && load<u32>(<usize>load<u32>(table + (<usize>(id >> shift) << 2)) + (<usize>(id & mask) << 2)) != id)) {
+      if (ownLabels) continue;
       const found = mapGet(idx.map, idx.mapCap, id);
       if (found < 0 || isTombstoned(idx, <u32>found)) continue;
       node = <u32>found;

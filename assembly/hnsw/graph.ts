@@ -128,6 +128,12 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   allowBits: usize;
   allowNodes: usize;
   allowCount: u32;
+  /**
+   * False while every slot's label is its own number (ids 0, 1, 2, ... added in order, as a new
+   * index starts), so an id below count names its slot (filter.ts markIds). Set by an add that
+   * labels a slot otherwise (insert.ts placeItem), worked out again by compaction and loads.
+   */
+  mixedLabels: bool;
   lastPlan: i32;
   /** The `where` program of the lazy walk (search.ts MODE_WHERE; attributes.ts attrWhereUse): its table, address and words. */
   whereTable: usize;
@@ -374,6 +380,7 @@ export function indexClear(idx: Index, seed: u32): void {
   idx.upperCap = 16;
   idx.count = 0;
   idx.deleted = 0;
+  idx.mixedLabels = false;
   idx.entry = -1;
   idx.maxLevel = 0;
   idx.reuseHint = 0;

@@ -139,6 +139,7 @@ export function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
     idx.deleted--;
     setLabel(idx, <u32>node, id);
     mapSet(idx.map, idx.mapCap, id, <u32>node);
+    if (id != <u32>node) idx.mixedLabels = true;
   } else {
     node = <i32>idx.count;
     idx.count++;
@@ -149,6 +150,7 @@ export function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
     store<u32>(linksAt(idx, <u32>node, 0), 0);
     setTombstone(idx, <u32>node, false);
     mapSet(idx.map, idx.mapCap, id, <u32>node);
+    if (id != <u32>node) idx.mixedLabels = true;
   }
   storeRow(idx, vectorAt(idx, <u32>node), vec);
   placedOverOld = replaced;

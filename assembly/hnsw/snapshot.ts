@@ -311,8 +311,11 @@ export function loadFinish(idx: Index): bool {
     ok = validList(linksAt(idx, i, 0), M0, n);
   }
   ok = ok && validUpper(idx) && (n == 0 || recordLevel(idx, <u32>idx.entry) == <u32>idx.maxLevel) && validTombs(idx);
+  idx.mixedLabels = false;
   for (let i: u32 = 0; ok && i < n; i++) {
-    ok = mapSet(idx.map, idx.mapCap, labelAt(idx, i), i);
+    const label = labelAt(idx, i);
+    ok = mapSet(idx.map, idx.mapCap, label, i);
+    if (label != i) idx.mixedLabels = true;
   }
   if (ok) countInDegrees(idx);
   else indexFree(idx);

@@ -372,6 +372,50 @@ describe.each(BUILDS)('simd %s', (simd) => {
       }
     });
 
+    test('ids taken as their slots while every slot holds its own id: compaction, loads and clear follow', () => {
+      // Each list is checked against what the index holds: the allowed count, and the exact
+      // plan's ids against brute force over the allowed live ids.
+      const live = new Set(Array.from({ length: count }, (_, i) => i));
+      const rowOf = (id: number) => (id === 5000 ? 150 : id);
+      const expectAnswers = (ix: VectorIndex, list: number[]) => {
+        const allowed = [...new Set(list)].filter((id) => live.has(id));
+        const r = ix.search(query, K, { filter: list, plan: 'exact' });
+        expect(r.allowed).toBe(allowed.length);
+        const truth = bruteForce('l2', base.data, allowed, rowOf, dim, query, K);
+        expect(Array.from(r.ids)).toEqual(truth.map((t) => t.id));
+      };
+      const lists = [[3, 4, 5, 598, 599], [0, 1, 2, 3], Array.from({ length: count }, (_, i) => count - 1 - i)];
+      const checkAll = (ix: VectorIndex) => {
+        for (const list of lists) expectAnswers(ix, list);
+      };
+      // The last id removed and compacted away: every slot still holds its own id.
+      index.remove(599);
+      live.delete(599);
+      index.compact();
+      checkAll(index);
+      checkAll(e.loadIndex(index.serialize()));
+      // Id 3 removed and compacted away: slot 3 now holds id 4, and slot 597 id 598.
+      index.remove(3);
+      live.delete(3);
+      index.compact();
+      checkAll(index);
+      const loaded = e.loadIndex(index.serialize());
+      checkAll(loaded);
+      // Cleared and filled in order again: ids are their slots once more.
+      loaded.clear();
+      live.clear();
+      for (let i = 0; i < 100; i++) {
+        loaded.add(i, base.data.subarray(i * dim, (i + 1) * dim));
+        live.add(i);
+      }
+      checkAll(loaded);
+      // An id past the slots added: the others still found as before, and it too.
+      loaded.add(5000, base.data.subarray(150 * dim, 151 * dim));
+      live.add(5000);
+      lists.push([5000, 7, 99, 100]);
+      checkAll(loaded);
+    });
+
     test('an empty list returns nothing; k above the allowed count returns them all', () => {
       expect(index.search(query, K, { filter: [] }).ids.length).toBe(0);
       expect(index.searchBatch(query, K, { filter: new Uint32Array(0) }).counts[0]).toBe(0);
