@@ -36,11 +36,11 @@
 // bytes moved; scratch 4 bytes a slot plus the upper block.
 
 import { arenaAlloc, arenaBegin, arenaEnd, arenaFree } from "../runtime/arena";
-import { mapCapacityFor, mapSet } from "../util/idmap";
+import { mapCapacityFor } from "../util/idmap";
 import { heapDrainAscending } from "../util/heap";
 import {
   Index, isTombstoned, levelOf, linksAt, vectorAt, labelAt, setLabel, upperAtOf, setUpperAt, upperWords,
-  inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, resetSlotsFrom, indexClear,
+  inDegreeAt, recordAt, visitTagAt, clearVisitTags, releaseSlotsFrom, resetSlotsFrom, indexClear, mapLabels,
 } from "./graph";
 import { descendTo, lastGreedyDist, nextEpoch, searchLayer, MODE_QUERY } from "./search";
 import { prepareNodeQuery, rowDistance } from "./codes";
@@ -418,12 +418,7 @@ function rebuild(idx: Index, live: u32): void {
     smallerMap = 0;
   }
   memory.fill(idx.map, 0, <usize>idx.mapCap << 3);
-  idx.mixedLabels = false;
-  for (let n: u32 = 0; n < live; n++) {
-    const label = labelAt(idx, n);
-    mapSet(idx.map, idx.mapCap, label, n);
-    if (label != n) idx.mixedLabels = true;
-  }
+  mapLabels(idx, live);
   countInDegrees(idx);
   clearVisitTags(idx);
   idx.epoch = 0;

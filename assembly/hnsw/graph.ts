@@ -49,7 +49,7 @@
 // and vector share a record: a search step touches one place per neighbour (plus its visit tag).
 
 import { arenaAlloc, arenaBegin, arenaEnd, arenaFree, arenaGrow, arenaLargestFree, arenaLimit, arenaSave, arenaShrink } from "../runtime/arena";
-import { mapCapacityFor, mapRehashed } from "../util/idmap";
+import { mapCapacityFor, mapRehashed, mapSet } from "../util/idmap";
 import { QUANT_F16, QUANT_I8, I8_PARAM_BYTES, codeDimsFor, vectorBytesFor } from "./vector-form";
 import { preparedI8Bytes } from "../kernels/i8";
 
@@ -215,6 +215,20 @@ const SIDE_BYTES_PER_NODE: u32 = 22;
 /** Where node n's visit tag and candidate slice side arrays start (its segment, or a shadow's side block). */
 @inline function sideOf(idx: Index, n: u32): usize {
   return <usize>load<u32>(sideTableOf(idx) + (<usize>(n >> idx.segShift) << 2));
+}
+
+/**
+ * Puts the labels of slots [0, n) into the id map (cleared, with room for them) and works out
+ * mixedLabels. False at the first label already there (a load's repeated id). Cost: O(n).
+ */
+export function mapLabels(idx: Index, n: u32): bool {
+  idx.mixedLabels = false;
+  for (let i: u32 = 0; i < n; i++) {
+    const label = labelAt(idx, i);
+    if (!mapSet(idx.map, idx.mapCap, label, i)) return false;
+    if (label != i) idx.mixedLabels = true;
+  }
+  return true;
 }
 
 @inline export function isTombstoned(idx: Index, n: u32): bool {

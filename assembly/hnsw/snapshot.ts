@@ -44,10 +44,9 @@
 // invariant the search and insert paths rely on (bounds, levels, tiling, tombstone count, label
 // uniqueness) in place; a failure frees everything.
 
-import { mapSet } from "../util/idmap";
 import { LOAD_BUDGET, LOAD_CORRUPT } from "../runtime/status";
 import {
-  Index, indexAlloc, indexFree, reserveCapacity, ensureMap, ensureUpper, MAX_LEVEL, vectorAt, linksAt, labelAt, upperAtOf,
+  Index, indexAlloc, indexFree, reserveCapacity, ensureMap, ensureUpper, MAX_LEVEL, vectorAt, linksAt, upperAtOf, mapLabels,
 } from "./graph";
 import { countInDegrees } from "./indegree";
 import { QUANT_F32, QUANT_I8, vectorBytesFor } from "./vector-form";
@@ -311,12 +310,7 @@ export function loadFinish(idx: Index): bool {
     ok = validList(linksAt(idx, i, 0), M0, n);
   }
   ok = ok && validUpper(idx) && (n == 0 || recordLevel(idx, <u32>idx.entry) == <u32>idx.maxLevel) && validTombs(idx);
-  idx.mixedLabels = false;
-  for (let i: u32 = 0; ok && i < n; i++) {
-    const label = labelAt(idx, i);
-    ok = mapSet(idx.map, idx.mapCap, label, i);
-    if (label != i) idx.mixedLabels = true;
-  }
+  ok = ok && mapLabels(idx, n);
   if (ok) countInDegrees(idx);
   else indexFree(idx);
   return ok;
