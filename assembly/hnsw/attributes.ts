@@ -486,6 +486,15 @@ function stackDepth(prog: usize, words: u32): u32 {
   return op == OP_EQ ? x == v : op == OP_GT ? x > v : op == OP_GTE ? x >= v : op == OP_LT ? x < v : x <= v;
 }
 
+/** passes for two values at once (any op but OP_IN): all ones in a lane that passes. */
+@inline function passes2(op: i32, x: v128, v: v128, hi: v128): v128 {
+  if (op >= OP_RANGE) {
+    const k = op - OP_RANGE;
+    return v128.and((k & 1) != 0 ? f64x2.ge(x, v) : f64x2.gt(x, v), (k & 2) != 0 ? f64x2.le(x, hi) : f64x2.lt(x, hi));
+  }
+  return op == OP_EQ ? f64x2.eq(x, v) : op == OP_GT ? f64x2.gt(x, v) : op == OP_GTE ? f64x2.ge(x, v) : op == OP_LT ? f64x2.lt(x, v) : f64x2.le(x, v);
+}
+
 /**
  * conditionBits' loop for one op (a constant where it is inlined, so the comparison's switch
  * folds away): a word whose 32 slots all have the field compares them in a straight run;
@@ -497,7 +506,14 @@ function stackDepth(prog: usize, words: u32): u32 {
     let out: u32 = 0;
     const row = col + (<usize>w << 8);
     if (present == 0xffffffff) {
-      for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, hi, vs, n) << j;
+      if (ASC_FEATURE_SIMD && op != OP_IN) {
+        // Two values a compare (the same results as passes: false at NaN).
+        const lo2 = f64x2.splat(v);
+        const hi2 = f64x2.splat(hi);
+        for (let j: u32 = 0; j < 32; j += 2) out |= <u32>i64x2.bitmask(passes2(op, v128.load(row + (<usize>j << 3)), lo2, hi2)) << j;
+      } else {
+        for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, hi, vs, n) << j;
+      }
     } else {
       let m = present;
       while (m != 0) {

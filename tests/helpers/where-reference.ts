@@ -54,13 +54,13 @@ export function passes(a: Attrs, where: Where): boolean {
 
 export const KINDS = ['note', 'task', 'mail', 'chat'];
 
-/** Random attributes: n (int 0..19), score (float), kind (string), pinned (boolean), each absent with probability 0.2. */
-export function randomAttributes(next: () => number): Attributes {
+/** Random attributes: n (int 0..19), score (float), kind (string), pinned (boolean), each present with probability `presence`. */
+export function randomAttributes(next: () => number, presence = 0.8): Attributes {
   const out: Record<string, number | string | boolean> = {};
-  if (next() < 0.8) out.n = Math.floor(next() * 20);
-  if (next() < 0.8) out.score = Math.round(next() * 1000) / 1000;
-  if (next() < 0.8) out.kind = KINDS[Math.floor(next() * KINDS.length)];
-  if (next() < 0.8) out.pinned = next() < 0.5;
+  if (next() < presence) out.n = Math.floor(next() * 20);
+  if (next() < presence) out.score = Math.round(next() * 1000) / 1000;
+  if (next() < presence) out.kind = KINDS[Math.floor(next() * KINDS.length)];
+  if (next() < presence) out.pinned = next() < 0.5;
   return out;
 }
 

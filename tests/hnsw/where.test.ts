@@ -74,6 +74,40 @@ describe.each(BUILDS)('where filters (simd %s)', (simd) => {
     }
   });
 
+  test('every row with every field (words of 32 present slots, compared two values at a time with SIMD): idsWhere equals the reference', () => {
+    const full = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 16 });
+    const next = rng(12);
+    const attrs = Array.from({ length: N }, () => randomAttributes(next, 1));
+    full.addBatch(
+      Array.from({ length: N }, (_, i) => i),
+      vectors,
+      attrs,
+    );
+    const everyField = new Map(attrs.map((a, i) => [i, a]));
+    const draw = rng(98);
+    for (let i = 0; i < 400; i++) {
+      const where = randomWhere(draw);
+      expect({ where, ids: sorted(full.idsWhere(where)) }).toEqual({ where, ids: expected(everyField, where) });
+    }
+    // Each comparison at, just under and just over its operand (ties at the edges), both range ends.
+    for (const v of [0, 7, 7.5, 19, 20, -1]) {
+      for (const op of ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte'] as const) {
+        const where = { n: { [op]: v } } as Where;
+        expect({ where, ids: sorted(full.idsWhere(where)) }).toEqual({ where, ids: expected(everyField, where) });
+      }
+      for (const [lo, hi] of [
+        ['$gt', '$lt'],
+        ['$gte', '$lt'],
+        ['$gt', '$lte'],
+        ['$gte', '$lte'],
+      ] as const) {
+        const where = { n: { [lo]: v, [hi]: v + 3 } } as Where;
+        expect({ where, ids: sorted(full.idsWhere(where)) }).toEqual({ where, ids: expected(everyField, where) });
+      }
+    }
+    full.dispose();
+  });
+
   test('the documented edge cases: missing fields, {} and unknown strings', () => {
     const all = expected(model, {});
     expect(sorted(index.idsWhere({}))).toEqual(all);
