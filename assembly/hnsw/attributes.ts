@@ -497,23 +497,26 @@ function stackDepth(prog: usize, words: u32): u32 {
 
 /**
  * conditionBits' loop for one op (a constant where it is inlined, so the comparison's switch
- * folds away): a word whose 32 slots all have the field compares them in a straight run;
- * others only their present slots.
+ * folds away). On the SIMD builds every comparison but OP_IN takes each word with any slot
+ * present whole, two values at a time, and masks it by presence. Otherwise a word whose 32
+ * slots all have the field compares them in a straight run, others only their present slots.
  */
 @inline function scanColumn(op: i32, col: usize, bits: usize, have: u32, v: f64, hi: f64, vs: usize, n: u32, dst: usize, W: u32): void {
   for (let w: u32 = 0; w < W; w++) {
     const present: u32 = w < have ? load<u32>(bits + (<usize>w << 2)) : 0;
     let out: u32 = 0;
     const row = col + (<usize>w << 8);
-    if (present == 0xffffffff) {
-      if (ASC_FEATURE_SIMD && op != OP_IN) {
-        // Two values a compare (the same results as passes: false at NaN).
+    if (ASC_FEATURE_SIMD && op != OP_IN) {
+      // Every value of a word with any present, two a compare (as passes: false at NaN); the
+      // absent slots' values (whatever the chunk holds) are masked off.
+      if (present != 0) {
         const lo2 = f64x2.splat(v);
         const hi2 = f64x2.splat(hi);
         for (let j: u32 = 0; j < 32; j += 2) out |= <u32>i64x2.bitmask(passes2(op, v128.load(row + (<usize>j << 3)), lo2, hi2)) << j;
-      } else {
-        for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, hi, vs, n) << j;
+        out &= present;
       }
+    } else if (present == 0xffffffff) {
+      for (let j: u32 = 0; j < 32; j++) out |= <u32>passes(op, load<f64>(row + (<usize>j << 3)), v, hi, vs, n) << j;
     } else {
       let m = present;
       while (m != 0) {
