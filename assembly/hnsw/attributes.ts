@@ -486,8 +486,13 @@ function stackDepth(prog: usize, words: u32): u32 {
   return op == OP_EQ ? x == v : op == OP_GT ? x > v : op == OP_GTE ? x >= v : op == OP_LT ? x < v : x <= v;
 }
 
-/** passes for two values at once (any op but OP_IN): all ones in a lane that passes. */
-@inline function passes2(op: i32, x: v128, v: v128, hi: v128): v128 {
+/** passes for two values at once (OP_IN with at most SHORT_IN values): all ones in a lane that passes. */
+@inline function passes2(op: i32, x: v128, v: v128, hi: v128, vs: usize, n: u32): v128 {
+  if (op == OP_IN) {
+    let hit = v128.xor(x, x);
+    for (let k: u32 = 0; k < n; k++) hit = v128.or(hit, f64x2.eq(x, f64x2.splat(load<f64>(vs + (<usize>k << 3)))));
+    return hit;
+  }
   if (op >= OP_RANGE) {
     const k = op - OP_RANGE;
     return v128.and((k & 1) != 0 ? f64x2.ge(x, v) : f64x2.gt(x, v), (k & 2) != 0 ? f64x2.le(x, hi) : f64x2.lt(x, hi));
@@ -497,8 +502,8 @@ function stackDepth(prog: usize, words: u32): u32 {
 
 /**
  * conditionBits' loop for one op (a constant where it is inlined, so the comparison's switch
- * folds away). On the SIMD builds every comparison but OP_IN takes each word with any slot
- * present whole, two values at a time, and masks it by presence. Otherwise a word whose 32
+ * folds away). On the SIMD builds every comparison (OP_IN with at most SHORT_IN values) takes
+ * each word with any slot present whole, two values at a time, and masks it by presence. Otherwise a word whose 32
  * slots all have the field compares them in a straight run, others only their present slots.
  */
 @inline function scanColumn(op: i32, col: usize, bits: usize, have: u32, v: f64, hi: f64, vs: usize, n: u32, dst: usize, W: u32): void {
@@ -506,13 +511,13 @@ function stackDepth(prog: usize, words: u32): u32 {
     const present: u32 = w < have ? load<u32>(bits + (<usize>w << 2)) : 0;
     let out: u32 = 0;
     const row = col + (<usize>w << 8);
-    if (ASC_FEATURE_SIMD && op != OP_IN) {
+    if (ASC_FEATURE_SIMD && (op != OP_IN || n <= SHORT_IN)) {
       // Every value of a word with any present, two a compare (as passes: false at NaN); the
       // absent slots' values (whatever the chunk holds) are masked off.
       if (present != 0) {
         const lo2 = f64x2.splat(v);
         const hi2 = f64x2.splat(hi);
-        for (let j: u32 = 0; j < 32; j += 2) out |= <u32>i64x2.bitmask(passes2(op, v128.load(row + (<usize>j << 3)), lo2, hi2)) << j;
+        for (let j: u32 = 0; j < 32; j += 2) out |= <u32>i64x2.bitmask(passes2(op, v128.load(row + (<usize>j << 3)), lo2, hi2, vs, n)) << j;
         out &= present;
       }
     } else if (present == 0xffffffff) {

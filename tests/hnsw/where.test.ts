@@ -74,7 +74,7 @@ describe.each(BUILDS)('where filters (simd %s)', (simd) => {
     }
   });
 
-  test('every row with every field (words of 32 present slots, compared two values at a time with SIMD): idsWhere equals the reference', () => {
+  test('every row with every field (whole words of present slots): idsWhere equals the reference, at and around each operand', () => {
     const full = eng.createIndex({ dim: DIM, metric: 'l2', M: 8, efConstruction: 16 });
     const next = rng(12);
     const attrs = Array.from({ length: N }, () => randomAttributes(next, 1));
