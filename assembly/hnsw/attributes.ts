@@ -503,8 +503,9 @@ function stackDepth(prog: usize, words: u32): u32 {
 /**
  * conditionBits' loop for one op (a constant where it is inlined, so the comparison's switch
  * folds away). On the SIMD builds every comparison (OP_IN with at most SHORT_IN values) takes
- * each word with any slot present whole, two values at a time, and masks it by presence. Otherwise a word whose 32
- * slots all have the field compares them in a straight run, others only their present slots.
+ * each word with any slot present whole, two values at a time, and masks it by presence.
+ * Otherwise a word whose 32 slots all have the field compares them in a straight run, others
+ * only their present slots.
  */
 @inline function scanColumn(op: i32, col: usize, bits: usize, have: u32, v: f64, hi: f64, vs: usize, n: u32, dst: usize, W: u32): void {
   for (let w: u32 = 0; w < W; w++) {
