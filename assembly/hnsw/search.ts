@@ -16,7 +16,7 @@ import { heapPop, heapPush, heapTopKey, heapDrainAscending } from "../util/heap"
 import { Index, VISIT_TAGS_AT, EXPAND_WIDTH, vectorAt, labelAt, isTombstoned, linksAt, visitTagAt, clearVisitTags, sideTableOf } from "./graph";
 import { candPush, candPop, candTop } from "./candidates";
 import { queryDistance, scoreRow } from "./codes";
-import { isAllowed, exactScan, nodeDistance } from "./filter";
+import { isAllowed, exactScan, nodeDistance, spreadAllowed } from "./filter";
 import { whereAccepts, whereTouch } from "./attributes";
 
 export const MODE_BUILD: i32 = 0;
@@ -264,12 +264,12 @@ export function searchLayer(idx: Index, q: usize, ep: u32, epDist: f32, ef: u32,
   let resSize: u32 = 0;
   if (accepts(idx, ep, mode, exclude)) resSize = heapPush(res, 0, epDist, ep);
   if (mode == MODE_ACORN) {
-    // A few allowed nodes spread over the list as extra starts: an allowed region the entry
+    // A few allowed nodes spread over the slots as extra starts: an allowed region the entry
     // point's neighbourhood does not reach is still searched.
-    const total = idx.allowCount;
-    const step = total > ACORN_SEEDS ? total / ACORN_SEEDS : 1;
-    for (let i: u32 = 0; i < total && i < step * ACORN_SEEDS; i += step) {
-      const s = load<u32>(idx.allowNodes + (<usize>i << 2));
+    const seeds = idx.allowCount < ACORN_SEEDS ? idx.allowCount : ACORN_SEEDS;
+    for (let i: u32 = 0; i < seeds; i++) {
+      const s = spreadAllowed(idx, i, seeds);
+      if (s == 0xFFFFFFFF) continue;
       const tag = visitTagAt(idx, s);
       if (load<u16>(tag) == epoch) continue;
       store<u16>(tag, epoch);

@@ -416,6 +416,44 @@ describe.each(BUILDS)('simd %s', (simd) => {
       checkAll(loaded);
     });
 
+    test('long lists marked by their bits alone: repeats, unknown and removed ids, every plan, the next list unaffected', () => {
+      // A list of at least one id a bitset word (600 slots: 19), in an index whose slots hold
+      // their own ids, is marked by its bits; a dense set then has no node list (the filtered
+      // walk's starts come from the bitset), one left sparse is marked again id by id.
+      const removed = [2, 40, 41, 42, 300, 599];
+      for (const id of removed) index.remove(id);
+      const live = (id: number) => id < count && !removed.includes(id);
+      const lists: Array<[string, number[]]> = [
+        ['everything, shuffled, with repeats', [...allowList(count, 1, 3), ...allowList(count, 0.5, 4)]],
+        ['the first 40 slots', Array.from({ length: 40 }, (_, i) => i)],
+        ['the last 30 slots, reversed', Array.from({ length: 30 }, (_, i) => count - 1 - i)],
+        ['a band in the middle', Array.from({ length: 200 }, (_, i) => 200 + i)],
+        ['ten ids, each twice (dense, fewer than the words)', Array.from({ length: 20 }, (_, i) => 100 + 7 * (i % 10))],
+        [
+          'few ids repeated, unknown and removed',
+          [...Array(60).fill(9), ...Array(20).fill(40), 7000, 0xfffffffe, 11, 599, 12],
+        ],
+        ['unknown ids only', Array.from({ length: 50 }, (_, i) => count + i)],
+      ];
+      for (const [name, list] of lists) {
+        const allowed = [...new Set(list)].filter(live);
+        for (const plan of ['auto', 'exact', 'filtered-walk', 'walk'] as const) {
+          const r = index.search(query, K, { filter: list, plan, ef: 64 });
+          expect([name, plan, r.allowed]).toEqual([name, plan, allowed.length]);
+          const truth = bruteForce('l2', base.data, allowed, (id) => id, dim, query, K).map((t) => t.id);
+          expect(r.ids.length).toBe(truth.length);
+          for (const id of r.ids) expect(allowed).toContain(id);
+          if (plan === 'exact') expect([name, Array.from(r.ids)]).toEqual([name, truth]);
+          else if (truth.length > 0) expect(recall(r.ids, truth)).toBeGreaterThanOrEqual(0.9);
+          // The next search's short list sees only its own ids: the long list's bits are gone.
+          const next = index.search(query, K, { filter: [1, 3, 598], plan: 'exact' });
+          expect(Array.from(next.ids).sort((a, b) => a - b)).toEqual([1, 3, 598]);
+        }
+      }
+      const batch = index.searchBatch(randomVectors(3, dim, 9), K, { filter: lists[0][1], plan: 'filtered-walk' });
+      expect(Array.from(batch.counts)).toEqual([K, K, K]);
+    });
+
     test('an empty list returns nothing; k above the allowed count returns them all', () => {
       expect(index.search(query, K, { filter: [] }).ids.length).toBe(0);
       expect(index.searchBatch(query, K, { filter: new Uint32Array(0) }).counts[0]).toBe(0);
