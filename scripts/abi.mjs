@@ -91,9 +91,9 @@ export function renderExports(root, fns) {
     '// Rebuild (`npm run build:wasm`) after changing an export; tests/runtime/abi.test.ts checks it against\n' +
     '// the built modules.\n\n' +
     '/**\n' +
-    ' * The raw ABI of build/elex.*.wasm (assembly/index.ts): every exported function. Pointers and\n' +
-    ' * handles are byte offsets into linear memory; `bool` is 0 or 1; `i64`/`u64` are BigInts.\n' +
-    ' * Status codes are in status.generated.ts.\n' +
+    ' * The raw ABI of the engine, build/elex.{simd,scalar}[.threads].wasm (assembly/index.ts): every\n' +
+    ' * exported function. Pointers and handles are byte offsets into linear memory; `bool` is 0 or 1;\n' +
+    ' * `i64`/`u64` are BigInts. Status codes are in status.generated.ts.\n' +
     ' */\n' +
     `export interface ElexExports {\n${members.join('\n')}\n}\n`
   );

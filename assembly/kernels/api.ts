@@ -1,5 +1,11 @@
-// The quantized kernels' ABI: plain functions on addresses, for the host and the tests (the
-// index calls the kernels directly). Nothing here allocates or fails.
+// The kernels' ABI for the tests and the simd benchmark: plain functions on addresses, exported
+// only by the kernel probe (probe.ts, built to build/elex.kernels.simd.wasm and
+// build/elex.kernels.scalar.wasm), never by the engine: its index calls the kernels directly and
+// the host calls none of these, so the engine a page downloads is smaller without them. Nothing
+// here allocates or fails.
+//
+//   kernelBatch kinds (f32 rows of n floats, contiguous; out 4 bytes a row, f32)
+//     0 dot, 1 squared L2, 2 cosine distance with the build's kernels; 3, 4, 5 their scalar twins
 //
 //   kernelQuantBatch kinds (rows contiguous: n bytes an i8 row, 2n bytes an f16 row; out 4 bytes a row)
 //     kind  kernel          q                        result
@@ -17,6 +23,54 @@ import {
   encodeI8Affine, encodeI8AbsMax, decodeI8, prepareI8Query, prepareF32Query, preparedI8Bytes,
 } from "./i8";
 import { dotF32F16, l2sqF32F16, dotF32F16Scalar, l2sqF32F16Scalar, encodeF16, decodeF16 } from "./f16";
+import {
+  dotScalar, l2sqScalar, cosineDistance, cosineDistanceScalar, dot, l2sq, norm, normalize,
+} from "./f32";
+
+/** Euclidean norm of n floats. */
+export function kernelNorm(a: usize, n: i32): f32 {
+  return norm(a, n);
+}
+
+/** Scales n floats to unit length in place (in float64); returns the old norm. */
+export function kernelNormalize(a: usize, n: i32): f64 {
+  return normalize(a, n);
+}
+
+@inline function scoreRows(kind: i32, q: usize, rows: usize, n: i32, count: i32, out: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let i = 0; i < count; i++) {
+    const r = rows + <usize>i * rowBytes;
+    let d: f32;
+    switch (kind) {
+      case 0: d = dot(q, r, n); break;
+      case 1: d = l2sq(q, r, n); break;
+      case 2: d = cosineDistance(q, r, n); break;
+      case 3: d = dotScalar(q, r, n); break;
+      case 4: d = l2sqScalar(q, r, n); break;
+      default: d = cosineDistanceScalar(q, r, n);
+    }
+    store<f32>(out + (<usize>i << 2), d);
+  }
+}
+
+/**
+ * Distances from the row at q to `count` rows of n floats at rows (contiguous), written as f32
+ * to out. kind: 0 dot, 1 squared L2, 2 cosine distance with the build's kernels; 3, 4, 5 the
+ * same with the scalar twins. One call for many rows, so the JS->WASM crossing is paid once.
+ * Cost: count kernel calls.
+ */
+export function kernelBatch(kind: i32, q: usize, rows: usize, n: i32, count: i32, out: usize): void {
+  // Each case inlines scoreRows with a constant kind, so the per-row switch folds away.
+  switch (kind) {
+    case 0: scoreRows(0, q, rows, n, count, out); break;
+    case 1: scoreRows(1, q, rows, n, count, out); break;
+    case 2: scoreRows(2, q, rows, n, count, out); break;
+    case 3: scoreRows(3, q, rows, n, count, out); break;
+    case 4: scoreRows(4, q, rows, n, count, out); break;
+    default: scoreRows(5, q, rows, n, count, out);
+  }
+}
 
 /** Kernels of kind and kind + 5 are a kernel and its scalar twin. */
 const TWIN: i32 = 5;

@@ -1,7 +1,9 @@
 // Suite `simd`: dot / l2sq / cosine at 32, 128, 384, 768 dims: the SIMD build's f32x4 kernels,
 // their scalar twins (same build), and plain JS. Each figure is ns per distance, scoring one
 // query against a block of rows in one call (kernelBatch), so the JS->WASM crossing (~5 ns)
-// is spread over the block; benchmark.js samples, median (min-max).
+// is spread over the block; benchmark.js samples, median (min-max). These and the quantized
+// kernels below are called through the SIMD build's kernel probe (bench/lib/kernels.js,
+// build/elex.kernels.simd.wasm: the same kernels, which the engine itself does not export).
 // Then the quantized kernels at 100 and 128 dims (int8 codes, f16) beside the f32x4 dot (the
 // index's kernel, assembly/kernels/f32.ts), timed in alternation over several rounds: each round's
 // ratio is of that round's medians, and the table gives the median over rounds (the machine may
@@ -10,10 +12,12 @@
 // Then the agent kernels at 1K rows x 16, 64, 256: parameter-range validation (count the
 // components outside [lower, upper] a row; assembly/kernels/ranges.ts) and counter aggregation
 // (sum/min/max/mean a column; assembly/kernels/counters.ts): f32x4, the scalar twin and plain JS,
-// ns per row of the 1K, timed in alternation over rounds like the quantized kernels.
+// ns per row of the 1K, timed in alternation over rounds like the quantized kernels: these on the
+// SIMD engine, which exports them (the host calls them).
 'use strict';
 const { Engine, simdSupported } = require('elex-wasm');
 const { rng } = require('../lib/dataset.js');
+const { loadKernels } = require('../lib/kernels.js');
 const { silent } = require('../lib/progress.js');
 const { table } = require('../lib/stats.js');
 const { micro, spread, summary } = require('../lib/timing.js');
@@ -74,13 +78,12 @@ function median(values) {
 }
 
 /**
- * The quantized kernels at n dims beside the f32x4 dot on the same rows (encoded: int8 with a
- * scale per vector, f16), `rounds` rounds in alternation: { f32DotNs, rounds, kernels: [{ kernel,
- * dim, ns, scalarNs, vsF32Dot, vsScalar }] }, ns and ratio medians over the rounds.
+ * The kernel probe's quantized kernels at n dims beside its f32x4 dot on the same rows (encoded:
+ * int8 with a scale per vector, f16), `rounds` rounds in alternation: { f32DotNs, rounds, kernels:
+ * [{ kernel, dim, ns, scalarNs, vsF32Dot, vsScalar }] }, ns and ratio medians over the rounds.
  */
-function quantized(engine, n, next, quick, progress) {
-  const rt = engine.runtime;
-  const ex = rt.exports;
+function quantized(probe, n, next, quick, progress) {
+  const ex = probe.exports;
   const count = Math.floor(32768 / n) & ~3;
   const prepared = ex.quantPreparedI8Bytes(n);
   // slot 1: f32 rows | f16 rows | i8 rows | i8 query | prepared query (16-aligned) | (node, address) list
@@ -92,9 +95,9 @@ function quantized(engine, n, next, quick, progress) {
   const i8Query = at.i8 + n * count;
   const preparedQuery = (i8Query + n + 15) & ~15;
   at.list = preparedQuery + prepared;
-  const list = new Uint32Array(rt.memory.buffer, at.list, count * 2);
+  const list = new Uint32Array(probe.memory.buffer, at.list, count * 2);
   for (let r = 0; r < count; r++) list.set([r, at.i8 + r * n], r * 2);
-  const f32 = rt.f32();
+  const f32 = probe.f32();
   for (let i = 0; i < n; i++) f32[(pq >>> 2) + i] = next() * 2 - 1;
   for (let i = 0; i < n * count; i++) f32[(at.f32 >>> 2) + i] = next() * 2 - 1;
   ex.quantEncodeF16(at.f32, n * count, at.f16);
@@ -244,9 +247,9 @@ function agentKernels(engine, next, quick, progress) {
 async function run({ quick = false, progress = silent } = {}) {
   if (!simdSupported()) throw new Error('this Node does not run WebAssembly SIMD');
   const cases = DIMS.length * KINDS.length;
-  const engine = await Engine.create({ simd: 'on', budgetBytes: 64 << 20 });
-  const rt = engine.runtime;
-  const ex = rt.exports;
+  const probe = loadKernels('simd', 64 << 20);
+  if (!probe.simd) throw new Error('build/elex.kernels.simd.wasm is not the SIMD build');
+  const ex = probe.exports;
   const next = rng(5);
   const results = [];
   for (const n of DIMS) {
@@ -256,8 +259,8 @@ async function run({ quick = false, progress = silent } = {}) {
     const pq = ex.stagingReserve(0, n * 4);
     const pr = ex.stagingReserve(1, rows.length * 4);
     const out = ex.stagingReserve(2, count * 4);
-    rt.f32().set(q, pq >>> 2);
-    rt.f32().set(rows, pr >>> 2);
+    probe.f32().set(q, pq >>> 2);
+    probe.f32().set(rows, pr >>> 2);
     KINDS.forEach((kind, k) => {
       progress.step(`${kind} ${n}-d: case ${results.length + 1}/${cases} (f32x4, scalar, JS)`);
       const simdNs = perDistance(() => ex.kernelBatch(k, pq, pr, n, count, out), count, quick);
@@ -274,7 +277,8 @@ async function run({ quick = false, progress = silent } = {}) {
       results.push({ kernel: kind, dim: n, simdNs, scalarNs, jsNs });
     });
   }
-  const quant = QUANT_DIMS.map((n) => quantized(engine, n, next, quick, progress));
+  const quant = QUANT_DIMS.map((n) => quantized(probe, n, next, quick, progress));
+  const engine = await Engine.create({ simd: 'on', budgetBytes: 64 << 20 });
   const agent = agentKernels(engine, next, quick, progress);
   for (const k of agent.kernels) results.push(k);
   engine.dispose();

@@ -1,5 +1,8 @@
-/** Plain-JS references and staging for the quantized kernels (assembly/kernels/). */
-import type { Engine } from '../../src/index';
+/**
+ * Plain-JS references and staging for the quantized kernels (assembly/kernels/), which the tests
+ * call through the kernel probe (helpers/kernels.ts), not the engine.
+ */
+import type { Kernels } from './kernels';
 
 /** kernelQuantBatch kinds (assembly/kernels/api.ts); the scalar twin of kind k is k + TWIN. */
 export const KIND = { dotI8: 0, l2sqI8: 1, dotI8Prepared: 2, dotF32F16: 3, l2sqF32F16: 4 } as const;
@@ -9,20 +12,20 @@ export const TWIN = 5;
  * Copies each array into its own staging slot (0, 1, 2 in order) and returns their addresses.
  * Reserves every slot before writing, since a reservation can grow memory.
  */
-export function stageBytes(e: Engine, ...arrays: ArrayBufferView[]): number[] {
-  const ex = e.runtime.exports;
+export function stageBytes(k: Kernels, ...arrays: ArrayBufferView[]): number[] {
+  const ex = k.exports;
   const at = arrays.map((a, slot) => ex.stagingReserve(slot, a.byteLength + 16) >>> 0);
-  const bytes = new Uint8Array(e.runtime.memory.buffer);
+  const bytes = new Uint8Array(k.memory.buffer);
   arrays.forEach((a, i) => bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at[i]));
   return at;
 }
 
 /** Runs kernelQuantBatch over `count` rows and returns the raw 4-byte results as a Uint32Array. */
-export function quantBatch(e: Engine, kind: number, q: number, rows: number, n: number, count: number): Uint32Array {
-  const ex = e.runtime.exports;
+export function quantBatch(k: Kernels, kind: number, q: number, rows: number, n: number, count: number): Uint32Array {
+  const ex = k.exports;
   const out = ex.stagingReserve(2, count * 4 + 16) >>> 0;
   ex.kernelQuantBatch(kind, q, rows, n, count, out);
-  return new Uint32Array(e.runtime.memory.buffer, out, count).slice();
+  return new Uint32Array(k.memory.buffer, out, count).slice();
 }
 
 /** The value of f16 code h by the definition (sign, exponent, mantissa), every code. */

@@ -4,10 +4,12 @@
  * vectors, under l2, dot and cosine, stored as i8, f16 and f32 on both builds. Each is stored
  * as the documented encoder says (a plain-JS reference, compared exactly), never with a zero
  * scale unless it is zero, and the index's own snapshot (serialize, save) loads back with the
- * same vectors and the same search results.
+ * same vectors and the same search results. The encoder alone is called through the kernel probe
+ * of each build (helpers/kernels.ts: the engine does not export it), the index through the engine.
  */
 import { Engine, MemoryStore, type Metric, type Quantization } from '../../src/index';
 import { BUILDS } from '../helpers/engines';
+import { kernels } from '../helpers/kernels';
 import { roundEven, stageBytes } from '../helpers/quant';
 import { rng } from '../helpers/random';
 
@@ -73,16 +75,16 @@ function f16Tiny(v: number): number {
 const plain = (a: ArrayLike<number>): number[] => Array.from(a, (v) => v + 0);
 
 describe.each(BUILDS)('tiny vectors (simd %s)', (simd) => {
-  test('the i8 encoder: an exact non-zero scale for every non-zero vector, codes within 127', async () => {
-    const e = await Engine.create({ simd });
-    const ex = e.runtime.exports;
+  test('the i8 encoder: an exact non-zero scale for every non-zero vector, codes within 127', () => {
+    const probe = kernels(simd);
+    const ex = probe.exports;
     for (const [i, u] of MAX_UNITS.entries()) {
       for (const n of [1, 7, 16, DIM]) {
         const x = vectorWithMax(f(u * UNIT), 1000 + i * 7 + n).subarray(0, n);
         x[0] = u * UNIT;
-        const [ps, pd] = stageBytes(e, x, new Int8Array(n));
+        const [ps, pd] = stageBytes(probe, x, new Int8Array(n));
         const scale = ex.quantEncodeI8AbsMax(ps, n, pd);
-        const codes = Array.from(new Int8Array(e.runtime.memory.buffer, pd, n));
+        const codes = Array.from(new Int8Array(probe.memory.buffer, pd, n));
         const units = u;
         const expected = units < 127 * 2 ** 23 ? Math.ceil(units / 127) * UNIT : f((u * UNIT) / 127);
         expect(scale).toBe(expected);
@@ -94,7 +96,6 @@ describe.each(BUILDS)('tiny vectors (simd %s)', (simd) => {
         if (u <= 127) expect(codes.map((c) => f(scale * c) + 0)).toEqual(plain(x));
       }
     }
-    e.dispose();
   });
 
   const cases: Array<[Metric, Quantization]> = [];

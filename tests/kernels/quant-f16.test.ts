@@ -3,35 +3,35 @@
  * all 65,536 codes, the encoder against a nearest-value search (ties to even, clamped at 65504,
  * magnitudes below 2^-14 to 0 or 2^-14: no subnormal codes),
  * and f32 . f16 / |f32 - f16|^2 against float64 on the decoded values, each kernel equal to its
- * scalar twin to the bit.
+ * scalar twin to the bit. The kernels are called through the kernel probe of each build
+ * (helpers/kernels.ts: the engine does not export them).
  */
-import { BUILDS, engine } from '../helpers/engines';
+import { BUILDS } from '../helpers/engines';
+import { kernels, type Kernels } from '../helpers/kernels';
 import { rng, randomVectors } from '../helpers/random';
 import { KIND, TWIN, f16Nearest, f16Value, quantBatch, randomInts, stageBytes } from '../helpers/quant';
-import type { Engine } from '../../src/index';
 
 const MAX = 65504;
 const f = Math.fround;
 
 /** Encodes floats with the engine's f16 encoder. */
-function encode(e: Engine, values: Float32Array): number[] {
-  const [ps, pd] = stageBytes(e, values, new Uint16Array(values.length));
-  e.runtime.exports.quantEncodeF16(ps, values.length, pd);
-  return Array.from(new Uint16Array(e.runtime.memory.buffer, pd, values.length));
+function encode(probe: Kernels, values: Float32Array): number[] {
+  const [ps, pd] = stageBytes(probe, values, new Uint16Array(values.length));
+  probe.exports.quantEncodeF16(ps, values.length, pd);
+  return Array.from(new Uint16Array(probe.memory.buffer, pd, values.length));
 }
 
 describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
-  let e: Engine;
-  beforeAll(async () => {
-    e = await engine(simd);
+  let probe: Kernels;
+  beforeAll(() => {
+    probe = kernels(simd);
   });
-  afterAll(() => e.dispose());
 
   test('decodes every one of the 65,536 codes as the definition says (subnormals, zeros, max, Inf, NaN)', () => {
     const all = Uint16Array.from({ length: 65536 }, (_, h) => h);
-    const [ps, pd] = stageBytes(e, all, new Float32Array(65536));
-    e.runtime.exports.quantDecodeF16(ps, 65536, pd);
-    const got = new Float32Array(e.runtime.memory.buffer, pd, 65536);
+    const [ps, pd] = stageBytes(probe, all, new Float32Array(65536));
+    probe.exports.quantDecodeF16(ps, 65536, pd);
+    const got = new Float32Array(probe.memory.buffer, pd, 65536);
     for (let h = 0; h < 65536; h++) {
       if (!Object.is(got[h], f16Value(h))) throw new Error(`code ${h.toString(16)}: ${got[h]} != ${f16Value(h)}`);
     }
@@ -46,7 +46,7 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
       (h) => exponent(h) !== 31 && (exponent(h) !== 0 || (h & 0x3ff) === 0),
     );
     expect(codes.length).toBe(61442);
-    expect(encode(e, Float32Array.from(codes, f16Value))).toEqual(codes);
+    expect(encode(probe, Float32Array.from(codes, f16Value))).toEqual(codes);
   });
 
   test('encodes to the nearest f16, ties to even, clamping beyond 65504 (never Inf), below 2^-14 to 0 or 2^-14 (never subnormal)', () => {
@@ -79,7 +79,7 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
     ];
     values.push(...special);
     const src = Float32Array.from(values);
-    const got = encode(e, src);
+    const got = encode(probe, src);
     expect(got).toEqual(Array.from(src, f16Nearest));
     expect(got.filter((h) => ((h >>> 10) & 0x1f) === 31 || (((h >>> 10) & 0x1f) === 0 && (h & 0x3ff) !== 0))).toEqual(
       [],
@@ -103,18 +103,18 @@ describe.each(BUILDS)('f16 kernels (simd %s)', (simd) => {
         h[i] = i % 7 === 0 ? [0x7bff, 0xfbff, 0x0001, 0x83ff][i % 4] : c;
       }
       const rest = encode(
-        e,
+        probe,
         randomVectors(rows - 1, n, 1900 + n).map((x) => x * 4),
       );
       h.set(rest, n);
       if (n % 3 === 0) for (let i = 0; i < n; i++) q[i] = f(q[i] * 1e-3); // small queries against large codes
-      const [pq, ph] = stageBytes(e, q, h);
+      const [pq, ph] = stageBytes(probe, q, h);
       for (const [kind, metric] of [
         [KIND.dotF32F16, 'dot'],
         [KIND.l2sqF32F16, 'l2'],
       ] as const) {
-        const got = quantBatch(e, kind, pq, ph, n, rows);
-        expect(Array.from(quantBatch(e, kind + TWIN, pq, ph, n, rows))).toEqual(Array.from(got));
+        const got = quantBatch(probe, kind, pq, ph, n, rows);
+        expect(Array.from(quantBatch(probe, kind + TWIN, pq, ph, n, rows))).toEqual(Array.from(got));
         const values = new Float32Array(got.buffer);
         for (let k = 0; k < rows; k++) {
           let ref = 0;

@@ -3,44 +3,11 @@
 // the built modules.
 
 /**
- * The raw ABI of build/elex.*.wasm (assembly/index.ts): every exported function. Pointers and
- * handles are byte offsets into linear memory; `bool` is 0 or 1; `i64`/`u64` are BigInts.
- * Status codes are in status.generated.ts.
+ * The raw ABI of the engine, build/elex.{simd,scalar}[.threads].wasm (assembly/index.ts): every
+ * exported function. Pointers and handles are byte offsets into linear memory; `bool` is 0 or 1;
+ * `i64`/`u64` are BigInts. Status codes are in status.generated.ts.
  */
 export interface ElexExports {
-  /**
-   * Sets up the arena under a budget of budgetBytes. Call once, before anything else.
-   *
-   * `engineInit(budgetBytes: u32): void` (assembly/index/engineInit)
-   */
-  engineInit(budgetBytes: number): void;
-  /**
-   * 1 in the build compiled with f32x4 kernels, 0 in the scalar build.
-   *
-   * `engineSimd(): i32` (assembly/index/engineSimd)
-   */
-  engineSimd(): number;
-  /**
-   * Euclidean norm of n floats.
-   *
-   * `kernelNorm(a: usize, n: i32): f32` (assembly/index/kernelNorm)
-   */
-  kernelNorm(a: number, n: number): number;
-  /**
-   * Scales n floats to unit length in place (in float64); returns the old norm.
-   *
-   * `kernelNormalize(a: usize, n: i32): f64` (assembly/index/kernelNormalize)
-   */
-  kernelNormalize(a: number, n: number): number;
-  /**
-   * Distances from the row at q to `count` rows of n floats at rows (contiguous), written as f32
-   * to out. kind: 0 dot, 1 squared L2, 2 cosine distance with the build's kernels; 3, 4, 5 the
-   * same with the scalar twins. One call for many rows, so the JS->WASM crossing is paid once.
-   * Cost: count kernel calls.
-   *
-   * `kernelBatch(kind: i32, q: usize, rows: usize, n: i32, count: i32, out: usize): void` (assembly/index/kernelBatch)
-   */
-  kernelBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
   /**
    * Bytes in use: static data plus live blocks (free holes below `top` excluded).
    *
@@ -71,6 +38,18 @@ export interface ElexExports {
    * `engineResetPeak(): void` (assembly/runtime/arena/arenaResetPeak)
    */
   engineResetPeak(): void;
+  /**
+   * Sets up the arena under a budget of budgetBytes. Call once, before anything else.
+   *
+   * `engineInit(budgetBytes: u32): void` (assembly/runtime/engine/engineInit)
+   */
+  engineInit(budgetBytes: number): void;
+  /**
+   * 1 in the build compiled with f32x4 kernels, 0 in the scalar build.
+   *
+   * `engineSimd(): i32` (assembly/runtime/engine/engineSimd)
+   */
+  engineSimd(): number;
   /**
    * Address of a staging block of at least `bytes` for `slot` (0..3), or 0 over budget with the
    * slot's block as it was. Contents are not kept. Cost: O(1) when the block is large enough.
@@ -850,69 +829,4 @@ export interface ElexExports {
    * `trajectoryLoadBegin(p: usize): usize` (assembly/qlearn/api/trajectoryLoadBegin)
    */
   trajectoryLoadBegin(p: number): number;
-  /**
-   * Scores the vector at q against `count` quantized rows at rows (kinds in the table above),
-   * writing one 4-byte result a row to out: i32 (kinds 0, 2, 5, 7), u32 (1, 6) or f32 (the rest).
-   * One call for many rows, so the JS->WASM crossing is paid once. Cost: count kernel calls.
-   *
-   * `kernelQuantBatch(kind: i32, q: usize, rows: usize, n: i32, count: i32, out: usize): void` (assembly/kernels/api/kernelQuantBatch)
-   */
-  kernelQuantBatch(kind: number, q: number, rows: number, n: number, count: number, out: number): void;
-  /**
-   * Exact dot products of the prepared query qp with `count` rows of n int8 codes, the rows' u32
-   * addresses at addrs + j * addrStride, written as i32 to out (4 bytes a row): the build's
-   * four-rows-a-step kernel, or its scalar twin when scalar != 0. Cost: count kernel rows.
-   *
-   * `kernelQuantPreparedRows(scalar: i32, qp: usize, addrs: usize, addrStride: usize, count: i32, n: i32, out: usize): void` (assembly/kernels/api/kernelQuantPreparedRows)
-   */
-  kernelQuantPreparedRows(scalar: number, qp: number, addrs: number, addrStride: number, count: number, n: number, out: number): void;
-  /**
-   * Bytes of the prepared form of an n-dim query (16 + 32 per block of 16 dims). Cost: O(1).
-   *
-   * `quantPreparedI8Bytes(n: i32): u32` (assembly/kernels/api/quantPreparedI8Bytes)
-   */
-  quantPreparedI8Bytes(n: number): number;
-  /**
-   * Writes the prepared form of n int8 query codes at q to dst, for kind 2. Cost: n steps, once per query.
-   *
-   * `quantPrepareI8(q: usize, n: i32, dst: usize): void` (assembly/kernels/api/quantPrepareI8)
-   */
-  quantPrepareI8(q: number, n: number, dst: number): void;
-  /**
-   * Encodes n floats at src as a prepared query at dst (i16 codes at up to 2047 levels a side, a
-   * scale of their own, i8-prepared.ts) for kind 2; returns the scale. Cost: 2n steps, once per query.
-   *
-   * `quantPrepareF32(src: usize, n: i32, dst: usize): f32` (assembly/kernels/api/quantPrepareF32)
-   */
-  quantPrepareF32(src: number, n: number, dst: number): number;
-  /**
-   * f16 codes (round to nearest even, clamped to +-65504, no subnormals) of n floats at src, to dst. Cost: n steps.
-   *
-   * `quantEncodeF16(src: usize, n: i32, dst: usize): void` (assembly/kernels/api/quantEncodeF16)
-   */
-  quantEncodeF16(src: number, n: number, dst: number): void;
-  /**
-   * Floats of n f16 codes at src (every code, Inf and NaN included), to dst. Cost: n steps.
-   *
-   * `quantDecodeF16(src: usize, n: i32, dst: usize): void` (assembly/kernels/api/quantDecodeF16)
-   */
-  quantDecodeF16(src: number, n: number, dst: number): void;
-  /**
-   * int8 codes of n floats under x = offset + scale * c (clamped); returns how many clamped. Cost: n steps.
-   *
-   * `quantEncodeI8Affine(src: usize, n: i32, offset: f32, scale: f32, dst: usize): i32` (assembly/kernels/api/quantEncodeI8Affine)
-   */
-  quantEncodeI8Affine(src: number, n: number, offset: number, scale: number, dst: number): number;
-  /**
-   * int8 codes of n floats scaled by 127 / max|x|; returns the scale max|x| / 127. Cost: 2n steps.
-   *
-   * `quantEncodeI8AbsMax(src: usize, n: i32, dst: usize): f32` (assembly/kernels/api/quantEncodeI8AbsMax)
-   */
-  quantEncodeI8AbsMax(src: number, n: number, dst: number): number;
-  /**
-   * Floats offset + scale * c of n int8 codes at src, to dst. Cost: n steps.
-   *
-   * `quantDecodeI8(src: usize, n: i32, offset: f32, scale: f32, dst: usize): void` (assembly/kernels/api/quantDecodeI8)
-   */
-  quantDecodeI8(src: number, n: number, offset: number, scale: number, dst: number): void;
 }

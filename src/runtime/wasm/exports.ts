@@ -1,6 +1,7 @@
 /**
- * The ABI of build/elex.*.wasm as the host sees it. Both halves are generated from the build by
- * scripts/build-wasm.mjs (do not type exports by hand):
+ * The ABI of the engine's builds, build/elex.{simd,scalar}[.threads].wasm, as the host sees it (the
+ * kernel probe, build/elex.kernels.*.wasm, is the tests' and benchmarks', not the host's). Both
+ * halves are generated from the build by scripts/build-wasm.mjs (do not type exports by hand):
  * - `ElexExports`, the type of every exported function, from asc's bindings of assembly/index.ts
  *   (exports.generated.ts);
  * - the status codes, loader results, sentinel and staging slots, from
