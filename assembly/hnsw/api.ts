@@ -8,6 +8,7 @@ import { reserveAdds, insertItem, insertTracedItem, removeId, releaseLevels } fr
 import { releaseTrace } from "./trace";
 import { searchKnn, MODE_QUERY, MODE_FILTER, MODE_ALLOW } from "./search";
 import { allowBegin, allowEnd, allowRuns, setCreate, setFromAllow, setUse } from "./filter";
+import { buildCodes, dropCodes } from "./scan-codes";
 import { compactIndex } from "./compact";
 import { takeItem } from "../util/counter";
 import { snapshotInfo, snapshotArea, loadBegin, loadFinish } from "./snapshot";
@@ -308,4 +309,26 @@ export function indexLoadBegin(): usize {
 /** Checks the copied sections in place and builds the id map: 1 ready, 0 corrupt (all freed). Cost: O(size). */
 export function indexLoadFinish(h: usize): i32 {
   return loadFinish(asIndex(h)) ? 1 : 0;
+}
+
+/**
+ * Makes or extends the index's scan codes (hnsw/scan-codes.ts) to every slot. Returns 1, or 0
+ * over budget with nothing changed. Call outside a transaction (never inside engineBegin/End).
+ * Cost: O(dim) a row encoded.
+ */
+export function indexBuildCodes(h: usize): i32 {
+  return buildCodes(asIndex(h));
+}
+
+/** Frees the index's scan codes; returns 1 when it had some. Cost: O(1). */
+export function indexDropCodes(h: usize): i32 {
+  const idx = asIndex(h);
+  const had = idx.codes != 0;
+  dropCodes(idx);
+  return had ? 1 : 0;
+}
+
+/** 1 when an exact scan since the last build wanted the scan codes made or extended. */
+export function indexWantsCodes(h: usize): i32 {
+  return asIndex(h).wantCodes ? 1 : 0;
 }

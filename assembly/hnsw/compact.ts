@@ -419,6 +419,7 @@ function rebuild(idx: Index, live: u32): void {
   }
   memory.fill(idx.map, 0, <usize>idx.mapCap << 3);
   mapLabels(idx, live);
+  idx.codesRows = 0; // the slots were renumbered
   countInDegrees(idx);
   clearVisitTags(idx);
   idx.epoch = 0;

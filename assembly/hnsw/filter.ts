@@ -28,6 +28,8 @@ import { arenaGrow, arenaSave } from "../runtime/arena";
 import { heapPush, heapPop, heapTopKey, heapDrainAscending } from "../util/heap";
 import { queryDistance, scoreRow } from "./codes";
 import { STATUS_BUDGET } from "../runtime/status";
+import { QUANT_F32 } from "./vector-form";
+import { CODES_MIN_ROWS, codesPass } from "./scan-codes";
 
 /** Bits an allow set needs: one per slot. */
 @inline function wordsFor(idx: Index): u32 {
@@ -306,11 +308,20 @@ const SCAN_RUN: u32 = 8;
  */
 export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   const res = idx.results;
-  const list = idx.allowNodes;
-  const total = idx.allowCount;
+  let list = idx.allowNodes;
+  let total = idx.allowCount;
   const allow = idx.allowBits;
   const words = (idx.count + 31) >> 5;
-  const dense = denseSet(idx, total);
+  let dense = denseSet(idx, total);
+  // Many f32 rows: first their scan codes (scan-codes.ts), then only the rows they cannot rule out.
+  if (idx.quant == QUANT_F32 && total >= CODES_MIN_ROWS) {
+    if (idx.codes != 0 && idx.codesRows == idx.count) {
+      list = codesPass(idx, q, k, dense ? 0 : list, total, allow);
+      total = idx.codesFound;
+      dense = false;
+    }
+    if (idx.codes == 0 || idx.codesRows != idx.count || idx.codesStaleRows > idx.codesRows >> 5) idx.wantCodes = true;
+  }
   const table = idx.segments;
   const shift = idx.segShift;
   const mask: u32 = (<u32>1 << shift) - 1;

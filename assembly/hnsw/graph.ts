@@ -134,6 +134,17 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
    * labels a slot otherwise (insert.ts placeItem), worked out again by compaction and loads.
    */
   mixedLabels: bool;
+  /**
+   * Scan codes (scan-codes.ts): the block (0: none), the rows it holds, the slots [0, codesRows)
+   * encoded, how many of those were marked stale since, the nodes the last first pass kept, and
+   * whether an exact scan wanted the codes made or extended (the host then calls indexBuildCodes).
+   */
+  codes: usize;
+  codesCap: u32;
+  codesRows: u32;
+  codesStaleRows: u32;
+  codesFound: u32;
+  wantCodes: bool;
   lastPlan: i32;
   /** The `where` program of the lazy walk (search.ts MODE_WHERE; attributes.ts attrWhereUse): its table, address and words. */
   whereTable: usize;
@@ -364,6 +375,7 @@ export function indexFree(idx: Index): void {
   arenaFree(idx.query);
   arenaFree(idx.decoded);
   arenaFree(idx.allow);
+  arenaFree(idx.codes);
   arenaFree(changetype<usize>(idx));
 }
 
@@ -395,6 +407,7 @@ export function indexClear(idx: Index, seed: u32): void {
   idx.count = 0;
   idx.deleted = 0;
   idx.mixedLabels = false;
+  idx.codesRows = 0;
   idx.entry = -1;
   idx.maxLevel = 0;
   idx.reuseHint = 0;

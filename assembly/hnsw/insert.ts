@@ -28,6 +28,7 @@ import { beginTrace, readTracedLayer, traceItem, traceLayer, traceWordsFor } fro
 import { ensureRepairScratch, repairFromTrace, repairNeighbours } from "./repair";
 import { appendLink, linkIn, relist } from "./indegree";
 import { prepareNodeQuery, rowDistance, storeRow } from "./codes";
+import { codesStale } from "./scan-codes";
 import { selectNeighbours, writePruned } from "./select";
 
 /**
@@ -153,6 +154,7 @@ export function placeItem(idx: Index, id: u32, vec: usize, item: u32): u32 {
     if (id != <u32>node) idx.mixedLabels = true;
   }
   storeRow(idx, vectorAt(idx, <u32>node), vec);
+  codesStale(idx, <u32>node);
   placedOverOld = replaced;
   return <u32>node;
 }

@@ -101,6 +101,7 @@ export function shadowCreate(idx: Index, ef: u32): Index {
   s.decodedAt = 0;
   s.epoch = 0;
   s.tracing = false;
+  s.codes = 0; // a shadow never reads the scan codes (their pass buffer is the index's)
   const entryBytes = <u32>(idx.M0 + 1) << 3;
   s.chosen = arenaAlloc(entryBytes);
   s.pruned = arenaAlloc(entryBytes);
@@ -134,6 +135,7 @@ export function shadowSync(s: Index, idx: Index): bool {
   keep(s);
   memory.copy(changetype<usize>(s), changetype<usize>(idx), offsetof<Index>());
   restore(s);
+  s.codes = 0;
   // The side arrays cover the segments s was made with; clearVisitTags walks idx's count.
   s.segCount = idx.segCount;
   return true;

@@ -505,6 +505,8 @@ export class AgentCache {
             failure = error;
           }
         }
+        // Memory kept only for speed (an index's scan codes) goes before any agent.
+        if (failure !== undefined && this.rt.dropCaches()) continue;
         const wanted = failure !== undefined ? 1 : this.residents.size + this.admitting - this.maxAgents;
         if (await this.makeRoom(wanted)) continue;
         if (!waited) {
@@ -667,6 +669,9 @@ export class AgentCache {
     const others = used - this.ownBytes;
     if (used < this.evictAt * budget) {
       this.othersHigh = others;
+    } else if (others >= this.othersHigh + GROWTH_STEP * budget && this.rt.dropCaches()) {
+      // Memory kept only for speed (an index's scan codes) goes before any agent.
+      this.othersHigh = this.rt.usedBytes - this.ownBytes;
     } else if (others >= this.othersHigh + GROWTH_STEP * budget) {
       // Recorded first, so misses meanwhile do not evict a batch each for the same rise; a batch
       // a store error stopped gives the rise back, so the next miss evicts again.

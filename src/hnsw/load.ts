@@ -79,6 +79,9 @@ export function loadIndex(rt: Runtime, source: SnapshotSource): VectorIndex | Pr
       : Array.isArray(source) && source.every((c) => c instanceof Uint8Array)
         ? source.reduce((n, c) => n + c.length, 0)
         : undefined;
+  // A load needs no more budget than its index: the room the scan codes of the engine's
+  // indexes hold (Runtime.dropCaches) is given back first.
+  rt.dropCaches();
   const loader = new SnapshotLoader(rt, 'loadIndex', known);
   if (isAsyncIterable(source)) return loadAsync(rt, loader, source);
   if (

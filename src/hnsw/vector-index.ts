@@ -854,6 +854,34 @@ export class VectorIndex extends EngineObject {
     allow: Uint32Array | IdSet | WhereProgram,
     search: (allow: Uint32Array | IdSet | WhereProgram) => T,
   ): T {
+    const result = this.atomicSearch(what, allow, search);
+    this.buildScanCodes(what);
+    return result;
+  }
+
+  /**
+   * After a filtered search whose exact scan wanted them: makes or extends the index's scan
+   * codes (an int8 copy of its rows for the exact scan's first pass, docs/vector-index.md), in
+   * a call of its own outside any transaction, if they fit the budget. The engine drops them
+   * (Runtime.dropCaches) before a later call would fail for their room. Cost: O(dim) a row
+   * encoded, once.
+   */
+  private buildScanCodes(what: string): void {
+    const ex = this.rt.exports;
+    if (ex.indexWantsCodes(this.handle) === 0) return;
+    if (this.call(what, () => ex.indexBuildCodes(this.handle)) === 1) this.rt.holdCache(this.dropScanCodes);
+  }
+
+  /** Frees the index's scan codes (Runtime.dropCaches); true when it had some. */
+  private readonly dropScanCodes = (): boolean =>
+    this.handle !== 0 && this.rt.exports.indexDropCodes(this.handle) === 1;
+
+  /** withWhereSet's transaction. */
+  private atomicSearch<T>(
+    what: string,
+    allow: Uint32Array | IdSet | WhereProgram,
+    search: (allow: Uint32Array | IdSet | WhereProgram) => T,
+  ): T {
     return this.atomic(what, () => {
       if (!(allow instanceof WhereProgram)) return search(allow);
       const before = this.lastWhere;
@@ -1259,6 +1287,7 @@ export class VectorIndex extends EngineObject {
     // The IdSets built in the engine: their blocks go with the index.
     for (const built of this.builtSets) built.drop();
     this.builtSets.clear();
+    this.rt.releaseCache(this.dropScanCodes);
     this.rt.exports.indexDispose(handle);
     this.attrs.free();
   }

@@ -56,7 +56,7 @@ export abstract class EngineObject {
     return this.guarded(what, body, 'undo');
   }
 
-  /** Runtime.run of `body` (DisposedError once disposed), again after each budget failure `relieve` freed memory for. */
+  /** Runtime.run of `body` (DisposedError once disposed), again after each budget failure relieved() freed memory for. */
   private guarded<T>(what: string, body: () => T, transaction: boolean | 'undo'): T {
     for (;;) {
       if (this.handle === 0) throw new DisposedError(this.kind);
@@ -68,8 +68,11 @@ export abstract class EngineObject {
     }
   }
 
-  /** Whether a call that threw `error` may be tried again: a budget failure `relieve` freed memory for. */
+  /**
+   * Whether a call that threw `error` may be tried again: a budget failure that dropping the
+   * engine's caches (Runtime.dropCaches), or else `relieve`, freed memory for.
+   */
   private relieved(error: unknown): boolean {
-    return error instanceof BudgetExceededError && this.relieve !== null && this.relieve();
+    return error instanceof BudgetExceededError && (this.rt.dropCaches() || this.relieve?.() === true);
   }
 }

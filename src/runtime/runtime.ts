@@ -35,6 +35,8 @@ export class Runtime {
   private queue: Promise<unknown> = Promise.resolve();
   private buffer: ArrayBuffer | null = null;
   private lastUsed = -1;
+  /** Memory held only to be faster (an index's scan codes), each with what frees it: true when it freed some. */
+  private readonly caches = new Set<() => boolean>();
   private f32View = new Float32Array(0);
   private u32View = new Uint32Array(0);
   /** The instance's exports and memory; null once disposed, so the GC can take both. */
@@ -254,6 +256,29 @@ export class Runtime {
       this.filterThrew = null;
       this.sampleIfChanged();
     }
+  }
+
+  /** Registers `drop`, which frees memory kept only for speed, for {@link dropCaches}. */
+  holdCache(drop: () => boolean): void {
+    this.caches.add(drop);
+  }
+
+  /** Forgets `drop` (its memory went with its object). */
+  releaseCache(drop: () => boolean): void {
+    this.caches.delete(drop);
+  }
+
+  /**
+   * Frees every cache registered by holdCache, between calls: a call that ran out of budget
+   * (and so changed nothing) can then be tried again, and an agent cache under pressure frees
+   * them before it evicts an agent. True when some memory was freed.
+   */
+  dropCaches(): boolean {
+    let freed = false;
+    for (const drop of this.caches) if (drop()) freed = true;
+    this.caches.clear();
+    if (freed) this.sampleIfChanged();
+    return freed;
   }
 
   /** run() as one transaction (see run). */

@@ -544,6 +544,26 @@ export interface ElexExports {
    */
   indexLoadFinish(h: number): number;
   /**
+   * Makes or extends the index's scan codes (hnsw/scan-codes.ts) to every slot. Returns 1, or 0
+   * over budget with nothing changed. Call outside a transaction (never inside engineBegin/End).
+   * Cost: O(dim) a row encoded.
+   *
+   * `indexBuildCodes(h: usize): i32` (assembly/hnsw/api/indexBuildCodes)
+   */
+  indexBuildCodes(h: number): number;
+  /**
+   * Frees the index's scan codes; returns 1 when it had some. Cost: O(1).
+   *
+   * `indexDropCodes(h: usize): i32` (assembly/hnsw/api/indexDropCodes)
+   */
+  indexDropCodes(h: number): number;
+  /**
+   * 1 when an exact scan since the last build wanted the scan codes made or extended.
+   *
+   * `indexWantsCodes(h: usize): i32` (assembly/hnsw/api/indexWantsCodes)
+   */
+  indexWantsCodes(h: number): number;
+  /**
    * Words of one item's link record with room for max(layers, the graph's) layers (an item
    * above what its record holds is linked serially).
    *
