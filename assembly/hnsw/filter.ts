@@ -303,8 +303,11 @@ const SCAN_RUN: u32 = 8;
  * time (into the fresh scratch, unused outside a walk) and touches their rows' cache lines one
  * group ahead (except deep in runs of neighbouring slots, SCAN_RUN): the misses of the next
  * group overlap the scoring of this one. The layout and the kernel's parameters are read into
- * locals once. Needs the results heap sized for k + 1 entries. Cost: allowed kernel calls +
- * O(allowed log k) (+ O(slots / 32) for the bitset).
+ * locals once. From CODES_MIN_ROWS allowed rows of an f32 index whose scan codes cover every
+ * slot, their first pass (scan-codes.ts) leaves only the rows that can be among the k nearest,
+ * and those are scored so; otherwise the scan asks for the codes (wantCodes). Needs the results
+ * heap sized for k + 1 entries. Cost: allowed kernel calls + O(allowed log k) (+ O(slots / 32)
+ * for the bitset), or allowed code rows + the rows left.
  */
 export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   const res = idx.results;

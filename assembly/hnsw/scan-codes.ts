@@ -83,7 +83,7 @@ export function buildCodes(idx: Index): i32 {
   idx.wantCodes = false;
   const count = idx.count;
   if (count > idx.codesCap) {
-    const cap = count + (count >> 2);
+    const cap = (count + (count >> 2) + 1) & ~1; // even: the query after the pass buffer stays 16-aligned
     const bytes = <u64>cap * (<u64>codeRowBytes(idx) + 8) + <u64>preparedI8Bytes(idx.stride) + 16;
     const p = arenaGrow(idx.codes, bytes);
     if (p == 0) return 0;
