@@ -222,4 +222,4 @@ let codesSink: u32 = 0;
 const AHEAD: u32 = 8;
 
 /** Allowed rows from which the exact scan takes the codes' first pass (and wants them made). */
-export const CODES_MIN_ROWS: u32 = 1024;
+export const CODES_MIN_ROWS: u32 = 4096;

@@ -12,7 +12,7 @@ import { BudgetExceededError, type Engine, type Metric, type VectorIndex } from 
 
 const K = 10;
 /** The scan takes the codes from this many allowed rows (CODES_MIN_ROWS). */
-const CODES_MIN_ROWS = 1024;
+const CODES_MIN_ROWS = 4096;
 
 /** n distinct ids of [0, count), seeded, shuffled. */
 function pick(count: number, n: number, seed: number): Uint32Array {
@@ -48,7 +48,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
 
     test.each([13, 100])('dim %p: every answer equals the f32 scan, to the bit, and brute force', async (dim) => {
       e = await engine(simd, { budgetBytes: 256 * 2 ** 20 });
-      const count = 3000;
+      const count = 5000;
       const data = rows(count, dim, metric, dim);
       const index = e.createIndex({ dim, metric, M: 8, efConstruction: 16, seed: 3 });
       index.addBatch(
@@ -59,7 +59,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
       queries.set(data.subarray(0, dim), 0); // a query equal to the duplicated row: ties
       const lists = [
         pick(count, CODES_MIN_ROWS, 1),
-        pick(count, 2000, 2),
+        pick(count, 4500, 2),
         Uint32Array.from({ length: count }, (_, i) => i),
       ];
       const used = e.usedBytes;
@@ -96,7 +96,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
       // rules out rows of the answer.
       e = await engine(simd, { budgetBytes: 256 * 2 ** 20 });
       const dim = 32;
-      const count = 2000;
+      const count = 4200;
       const next = rng(21);
       const p = randomVectors(1, dim, 22);
       const data = new Float32Array(count * dim);
@@ -130,7 +130,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
     test('replacements, adds, removes, compaction and clear: still the exact answer', async () => {
       e = await engine(simd, { budgetBytes: 256 * 2 ** 20 });
       const dim = 24;
-      const count = 2500;
+      const count = 5000;
       let data = rows(count, dim, metric, 5);
       const index = e.createIndex({ dim, metric, M: 8, efConstruction: 16, seed: 4 });
       const live = new Map<number, number>(); // id -> row of data
@@ -182,7 +182,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
       );
       expectExact(index, 'added');
       expectExact(index, 'added, codes extended');
-      for (let id = 0; id < count; id += 3) {
+      for (let id = 0; id < count; id += 10) {
         index.remove(id);
         live.delete(id);
       }
@@ -194,8 +194,8 @@ describe.each(BUILDS)('simd %s', (simd) => {
       index.clear();
       live.clear();
       add(
-        Array.from({ length: 1200 }, (_, i) => i * 2),
-        Array.from({ length: 1200 }, (_, i) => count - 1 - i),
+        Array.from({ length: 4200 }, (_, i) => i * 2),
+        Array.from({ length: 4200 }, (_, i) => count - 1 - i),
       );
       expectExact(index, 'cleared and filled');
       expectExact(index, 'cleared and filled, codes made again');
@@ -205,7 +205,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
   test("a row whose codes' rounding points at the query: the first pass keeps it by its full bound", async () => {
     // Row A = (cA + f) / 128 with one code at 127: its codes are cA (scale 1/128 exactly), its
     // rounding error f / 128, and the query q = f / |f| meets that error head on, so the codes
-    // put A farther than it is by all of |f| / 128. 1500 rows B = (cA + D) / 128, exact in
+    // put A farther than it is by all of |f| / 128. 4200 rows B = (cA + D) / 128, exact in
     // int8, lie a quarter of that behind A. A bound of less than A's whole error would rule A
     // out for a B.
     const e = await engine(simd, { budgetBytes: 64 * 2 ** 20 });
@@ -227,7 +227,7 @@ describe.each(BUILDS)('simd %s', (simd) => {
     const B = Float32Array.from(cA, (c, i) => (c + D[i]) / 128);
     const norm = Math.sqrt(f2);
     const q = Float32Array.from(f, (x) => x / norm);
-    const count = 1501;
+    const count = 4201;
     const data = new Float32Array(count * dim);
     for (let i = 0; i < count; i++) data.set(i === 700 ? A : B, i * dim);
     const index = e.createIndex({ dim, metric: 'dot', M: 8, efConstruction: 16, seed: 6 });
