@@ -104,16 +104,20 @@ export interface Kernels {
   u32(): Uint32Array;
 }
 
-const PAGE = 65536;
-const compiled = new Map<'on' | 'off', WebAssembly.Module>();
+/** bench/lib/kernels.js, which loads and instantiates the probe (the simd bench's loader, shared). */
+const bench: {
+  loadKernels(
+    build: 'simd' | 'scalar',
+    budgetBytes: number,
+  ): { exports: WebAssembly.Exports; memory: WebAssembly.Memory };
+} = require('../../bench/lib/kernels.js');
+const checked = new Set<'on' | 'off'>();
 
-/** The compiled probe of a build, its exports checked against SIGNATURES. */
-function probeModule(simd: 'on' | 'off'): WebAssembly.Module {
-  const cached = compiled.get(simd);
-  if (cached !== undefined) return cached;
+/** Checks once per build that the probe exports exactly SIGNATURES. */
+function checkSignatures(simd: 'on' | 'off'): void {
+  if (checked.has(simd)) return;
   const file = join(__dirname, '..', '..', 'build', `elex.kernels.${simd === 'on' ? 'simd' : 'scalar'}.wasm`);
-  const bytes = readFileSync(file);
-  const found = [...exportedFunctions(bytes)].map(
+  const found = [...exportedFunctions(readFileSync(file))].map(
     ([name, s]) => `${name}: (${s.params.join(', ')}) -> ${s.results.join(', ') || 'void'}`,
   );
   const declared = Object.entries(SIGNATURES).map(([name, s]) => `${name}: ${s}`);
@@ -121,33 +125,21 @@ function probeModule(simd: 'on' | 'off'): WebAssembly.Module {
     throw new Error(
       `${file} exports\n  ${found.join('\n  ')}\nbut tests/helpers/kernels.ts declares\n  ${declared.join('\n  ')}`,
     );
-  const module = new WebAssembly.Module(bytes);
-  compiled.set(simd, module);
-  return module;
+  checked.add(simd);
 }
 
 /**
  * A fresh instance of the probe of build `simd` ('on': SIMD, 'off': scalar, as the tests' BUILDS)
- * over its own memory capped at budgetBytes, engineInit done. Cost: ~1 ms (the first call a
- * build compiles it).
+ * over its own memory capped at budgetBytes, engineInit done (bench/lib/kernels.js). Cost: a
+ * compile of the probe, a few ms.
  */
 export function kernels(simd: 'on' | 'off', budgetBytes = DEFAULT_BUDGET_BYTES): Kernels {
-  const module = probeModule(simd);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.floor(budgetBytes / PAGE) });
-  const abort = () => {
-    throw new WebAssembly.RuntimeError('abort called in the kernel probe');
-  };
-  const env: Record<string, WebAssembly.ImportValue> = { memory, abort };
-  const unknown = WebAssembly.Module.imports(module).filter((i) => !(i.module === 'env' && i.name in env));
-  if (unknown.length > 0)
-    throw new Error(
-      `the kernel probe imports ${unknown.map((i) => `${i.module}.${i.name}`).join(', ')}, which tests/helpers/kernels.ts does not give it`,
-    );
-  const exports = new WebAssembly.Instance(module, { env }).exports as unknown as KernelExports;
-  exports.engineInit(budgetBytes);
+  checkSignatures(simd);
+  const { exports, memory } = bench.loadKernels(simd === 'on' ? 'simd' : 'scalar', budgetBytes);
+  const typed = exports as unknown as KernelExports;
   return {
-    simd: exports.engineSimd() === 1,
-    exports,
+    simd: typed.engineSimd() === 1,
+    exports: typed,
     memory,
     f32: () => new Float32Array(memory.buffer),
     u32: () => new Uint32Array(memory.buffer),
