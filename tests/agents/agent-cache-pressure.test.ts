@@ -46,6 +46,39 @@ test('other components growing past evictAt shrink the cache by a batch; staying
   engine.dispose();
 });
 
+test("an index's scan codes taking the engine past evictAt are freed before any agent is evicted", async () => {
+  const engine = await Engine.create({ budgetBytes: 16 << 20 });
+  // An f32 index of about 68% of the budget, in rows.
+  const dim = 64;
+  const index = engine.createIndex({ dim, metric: 'cosine', M: 8, efConstruction: 16, seed: 2 });
+  const next = rng(8);
+  const rows: number[] = [];
+  while (engine.usedBytes < 0.68 * engine.budgetBytes) {
+    const batch = Float32Array.from({ length: 200 * dim }, () => next() * 2 - 1);
+    index.addBatch(
+      Uint32Array.from({ length: 200 }, (_, i) => rows.length * 200 + i),
+      batch,
+    );
+    rows.push(rows.length);
+  }
+  const agents = engine.createAgentCache({ maxAgents: 30, qtable: QTABLE, trajectoryCapacity: 50 });
+  for (let i = 0; i < 20; i++) await agents.use(`g${i}`, (a) => work(a, next));
+  const before = engine.usedBytes;
+  // A filtered exact search over every row makes the index's scan codes: past evictAt (0.8).
+  const all = Uint32Array.from({ length: rows.length * 200 }, (_, i) => i);
+  index.search(
+    Float32Array.from({ length: dim }, () => next()),
+    10,
+    { filter: all, plan: 'exact' },
+  );
+  expect(engine.usedBytes).toBeGreaterThan(0.8 * engine.budgetBytes);
+  await agents.use('newcomer', (a) => work(a, next));
+  expect(agents.stats.evictions).toBe(0);
+  expect(agents.size).toBe(21);
+  expect(engine.usedBytes).toBeLessThan(before + 0.02 * engine.budgetBytes); // the codes went
+  engine.dispose();
+});
+
 test("maxBytes caps the cache's own bytes, which stats.residentBytes reports", async () => {
   const engine = await Engine.create({ budgetBytes: 64 << 20 });
   const store = new MemoryStore();
