@@ -318,7 +318,8 @@ export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   let dense = denseSet(idx, total);
   // Many f32 rows: first their scan codes (scan-codes.ts), then only the rows they cannot rule out.
   if (idx.quant == QUANT_F32 && total >= CODES_MIN_ROWS) {
-    if (idx.codes != 0 && idx.codesRows == idx.count) {
+    // Rows added since the codes were made (up to 1 in 32) are scored in f32 meanwhile.
+    if (idx.codes != 0 && idx.codesRows <= idx.count && idx.count - idx.codesRows <= idx.codesRows >> 5) {
       list = codesPass(idx, q, k, dense ? 0 : list, total, allow);
       total = idx.codesFound;
       dense = false;

@@ -115,7 +115,7 @@ export function dropCodes(idx: Index): void {
 /**
  * The first pass of the exact scan over the `total` allowed nodes (from the bitset in slot order
  * when list is 0, else the list): estimates each row's distance to q (f32, prepared as codes.ts
- * says) from its codes with a bound, keeps the k-th smallest upper bound U, and writes the nodes
+ * says) from its codes with a bound (a node past codesRows, added since, is kept as it is), keeps the k-th smallest upper bound U, and writes the nodes
  * whose lower bound is at most U to the pass buffer, which it returns with their count in
  * idx.codesFound. Every node whose distance can be among the k smallest is there. Needs the
  * results heap for k + 1 entries (used as scratch). Cost: O(total) code rows.
@@ -124,6 +124,7 @@ export function codesPass(idx: Index, q: usize, k: u32, list: usize, total: u32,
   const dims = idx.stride;
   const rowBytes = codeRowBytes(idx);
   const codes = idx.codes;
+  const rows = idx.codesRows;
   const buf = passBuffer(idx);
   const qp = buf + (<usize>idx.codesCap << 3);
   const qs = prepareF32Query(q, dims, qp);
@@ -165,7 +166,7 @@ export function codesPass(idx: Index, q: usize, k: u32, list: usize, total: u32,
         abits &= abits - 1;
       }
       if (i < AHEAD) {
-        touched ^= load<u32>(codes + <usize>ahead * rowBytes);
+        if (ahead < rows) touched ^= load<u32>(codes + <usize>ahead * rowBytes);
         continue;
       }
       while (bits == 0 && word < words) {
@@ -181,9 +182,16 @@ export function codesPass(idx: Index, q: usize, k: u32, list: usize, total: u32,
       if (i + AHEAD < total) ahead = load<u32>(list + (<usize>(i + AHEAD) << 2));
     }
     // The row AHEAD nodes on: its lines, so their misses overlap this row's work.
-    if (ahead != 0xFFFFFFFF) {
+    if (ahead < rows) {
       const a = codes + <usize>ahead * rowBytes;
       for (let line = a & ~63; line < a + rowBytes; line += 64) touched ^= load<u32>(line);
+    }
+    if (node >= rows) {
+      // Added since the codes were made: no row yet, scored in f32.
+      store<f32>(buf + (<usize>j << 3), -Infinity);
+      store<u32>(buf + (<usize>j << 3), node, 4);
+      j++;
+      continue;
     }
     const r = codes + <usize>node * rowBytes;
     const xx = load<f32>(r, 12);

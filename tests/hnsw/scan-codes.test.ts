@@ -176,9 +176,10 @@ describe.each(BUILDS)('simd %s', (simd) => {
         add([100 + q], [count + q]);
       }
       expectExact(index, 'replaced');
+      // New rows, queries' copies among them: scored in f32 until the codes are extended.
       add(
         Array.from({ length: 150 }, (_, i) => 50000 + i),
-        Array.from({ length: 150 }, (_, i) => count + nearest + 20 + i),
+        Array.from({ length: 150 }, (_, i) => (i % 50 === 7 ? count + (i % 6) : count + nearest + 20 + i)),
       );
       expectExact(index, 'added');
       expectExact(index, 'added, codes extended');
