@@ -29,7 +29,7 @@ import { heapPush, heapPop, heapTopKey, heapDrainAscending } from "../util/heap"
 import { queryDistance, scoreRow } from "./codes";
 import { STATUS_BUDGET } from "../runtime/status";
 import { QUANT_F32 } from "./vector-form";
-import { CODES_MIN_ROWS, codesPass } from "./scan-codes";
+import { CODES_MIN_ROWS, codesPass, passBuffer } from "./scan-codes";
 
 /** Bits an allow set needs: one per slot. */
 @inline function wordsFor(idx: Index): u32 {
@@ -320,8 +320,8 @@ export function exactScan(idx: Index, q: usize, k: u32, out: usize): u32 {
   if (idx.quant == QUANT_F32 && total >= CODES_MIN_ROWS) {
     // Rows added since the codes were made (up to 1 in 32) are scored in f32 meanwhile.
     if (idx.codes != 0 && idx.codesRows <= idx.count && idx.count - idx.codesRows <= idx.codesRows >> 5) {
-      list = codesPass(idx, q, k, dense ? 0 : list, total, allow);
-      total = idx.codesFound;
+      total = codesPass(idx, q, k, dense ? 0 : list, total, allow);
+      list = passBuffer(idx);
       dense = false;
     }
     if (idx.codes == 0 || idx.codesRows != idx.count || idx.codesStaleRows > idx.codesRows >> 5) idx.wantCodes = true;

@@ -136,14 +136,12 @@ const MAP_TIGHT_LOAD: f64 = 0.9;
   mixedLabels: bool;
   /**
    * Scan codes (scan-codes.ts): the block (0: none), the rows it holds, the slots [0, codesRows)
-   * encoded, how many of those were marked stale since, the nodes the last first pass kept, and
-   * whether an exact scan wanted the codes made or extended (the host then calls indexBuildCodes).
+   * encoded, how many of those were marked stale since, and whether an exact scan wanted the codes made or extended (the host then calls indexBuildCodes).
    */
   codes: usize;
   codesCap: u32;
   codesRows: u32;
   codesStaleRows: u32;
-  codesFound: u32;
   wantCodes: bool;
   lastPlan: i32;
   /** The `where` program of the lazy walk (search.ts MODE_WHERE; attributes.ts attrWhereUse): its table, address and words. */

@@ -37,8 +37,8 @@ import { Index, METRIC_L2, vectorAt } from "./graph";
   return idx.codes + <usize>n * codeRowBytes(idx);
 }
 
-/** The pass buffer (8 bytes a row of the block's capacity). */
-@inline function passBuffer(idx: Index): usize {
+/** The pass buffer (8 bytes a row of the block's capacity): after codesPass, the nodes it kept. */
+@inline export function passBuffer(idx: Index): usize {
   return idx.codes + <usize>idx.codesCap * codeRowBytes(idx);
 }
 
@@ -116,11 +116,11 @@ export function dropCodes(idx: Index): void {
  * The first pass of the exact scan over the `total` allowed nodes (from the bitset in slot order
  * when list is 0, else the list): estimates each row's distance to q (f32, prepared as codes.ts
  * says) from its codes with a bound (a node past codesRows, added since, is kept as it is), keeps the k-th smallest upper bound U, and writes the nodes
- * whose lower bound is at most U to the pass buffer, which it returns with their count in
- * idx.codesFound. Every node whose distance can be among the k smallest is there. Needs the
+ * whose lower bound is at most U to the pass buffer (passBuffer) as u32s, and returns how many.
+ * Every node whose distance can be among the k smallest is there. Needs the
  * results heap for k + 1 entries (used as scratch). Cost: O(total) code rows.
  */
-export function codesPass(idx: Index, q: usize, k: u32, list: usize, total: u32, bitsAt: usize): usize {
+export function codesPass(idx: Index, q: usize, k: u32, list: usize, total: u32, bitsAt: usize): u32 {
   const dims = idx.stride;
   const rowBytes = codeRowBytes(idx);
   const codes = idx.codes;
@@ -220,8 +220,7 @@ export function codesPass(idx: Index, q: usize, k: u32, list: usize, total: u32,
       found++;
     }
   }
-  idx.codesFound = found;
-  return buf;
+  return found;
 }
 
 let codesSink: u32 = 0;
